@@ -1,0 +1,169 @@
+"""The `hocba` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cli import rules
+from cli.registry import SERVICES, entry
+
+app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
+broker_app = typer.Typer(help="RabbitMQ topology.", no_args_is_help=True)
+db_app = typer.Typer(help="Service databases.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (ratios against a baseline measured in the same run).", no_args_is_help=True)
+app.add_typer(broker_app, name="broker")
+app.add_typer(db_app, name="db")
+app.add_typer(bench_app, name="bench")
+app.add_typer(rules.app, name="rules")
+
+console = Console(stderr=True)
+
+
+@broker_app.command("setup")
+def broker_setup() -> None:
+    """Declare exchanges, consumer queues and dead-letter queues, and apply the policies. Idempotent."""
+    from services.runtime.broker import setup_broker
+    from services.runtime.settings import get_settings
+
+    result = setup_broker(get_settings(), [e.load() for e in SERVICES.values()], SERVICES)
+    console.print(
+        f"broker ready: {result['exchanges']} exchanges, {result['queues']} queues, "
+        f"{result['policies']} policies (via {result['via']})"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(service: Annotated[list[str] | None, typer.Argument(help="Services (default: all)")] = None) -> None:
+    """Create each service's database if missing and run its migrations to head."""
+    from services.runtime.migrations import upgrade
+
+    for name in service or list(SERVICES):
+        entry(name)
+        upgrade(name)
+        console.print(f"{name}: migrated to head")
+
+
+@app.command()
+def token(
+    role: Annotated[list[str], typer.Option("--role", help="teacher, homeroom, principal, staff, inspector, operator")],
+    user: Annotated[str, typer.Option(help="User id (opaque)")] = "dev-user",
+    school: Annotated[str | None, typer.Option(help="School id the user acts for")] = None,
+    assignment: Annotated[list[str] | None, typer.Option(help="subject_code:class_id (teachers)")] = None,
+    homeroom: Annotated[list[str] | None, typer.Option(help="class id (homeroom teachers)")] = None,
+    hours: Annotated[float, typer.Option(help="Validity")] = 8.0,
+) -> None:
+    """Mint a development JWT (HS256 with HOCBA_JWT_SECRET)."""
+    from datetime import timedelta
+
+    from services.runtime.auth import Role, mint_token
+    from services.runtime.settings import get_settings
+
+    try:
+        roles = [Role(r).value for r in role]
+    except ValueError as error:
+        console.print(f"[red]{error}[/red]; roles: {', '.join(r.value for r in Role)}")
+        raise typer.Exit(2) from None
+    typer.echo(
+        mint_token(
+            get_settings(), user_id=user, roles=roles, school_id=school, assignments=assignment or [],
+            homeroom_classes=homeroom or [], ttl=timedelta(hours=hours),
+        )
+    )
+
+
+@app.command("run")
+def run_service(
+    service: str, port: Annotated[int | None, typer.Option(help="HTTP port (default per service)")] = None
+) -> None:
+    """Run one service in the foreground (what a container runs)."""
+    from cli.processes import run_service as run
+
+    run(service, port)
+
+
+@app.command("relay")
+def relay(service: str, metrics_port: Annotated[int | None, typer.Option(help="Expose /metrics")] = None) -> None:
+    """Run one service's outbox relay in the foreground."""
+    from cli.processes import run_relay
+
+    run_relay(service, metrics_port)
+
+
+def spawn_stack(names: list[str]) -> list[subprocess.Popen[bytes]]:
+    """One process per service and one relay per service, as in production (separate pods)."""
+    procs = []
+    for name in names:
+        entry(name)
+        for args in (["run", name], ["relay", name]):
+            procs.append(subprocess.Popen([sys.executable, "-m", "cli.main", *args], start_new_session=True))
+    return procs
+
+
+def stop_stack(procs: list[subprocess.Popen[bytes]], timeout: float = 20) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+@app.command()
+def up(services: Annotated[list[str] | None, typer.Argument(help="Services (default: all that exist)")] = None) -> None:
+    """Run the services and their relays, one process each, until Ctrl-C (which stops them cleanly)."""
+    names = services or list(SERVICES)
+    procs = spawn_stack(names)
+    console.print(f"running {', '.join(names)} (+ relays); " + ", ".join(
+        f"{n} http://127.0.0.1:{SERVICES[n].port}" for n in names) + "; Ctrl-C stops")
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        console.print("[red]a process exited; stopping the rest[/red]")
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        stop_stack(procs)
+
+
+@app.command()
+def demo() -> None:
+    """Run what exists of the pipeline end to end on local defaults and say where to look."""
+    from cli.demo import run_demo
+
+    raise typer.Exit(run_demo(spawn_stack, stop_stack, console))
+
+
+@bench_app.command("backbone")
+def bench_backbone(
+    events: Annotated[int, typer.Option(help="Events per pipeline")] = 3000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
+) -> None:
+    """Events/s through outbox → relay → broker → inbox consumer, against raw kombu with confirms."""
+    from cli.bench_backbone import run
+
+    result = run(events, console)
+    if as_json:
+        typer.echo(json.dumps(result))
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Long-running processes: one nameko service, or one service's outbox relay."""
+
+from __future__ import annotations
+
+import threading
+
+from cli.registry import entry
+
+
+def run_service(name: str, port: int | None = None) -> None:
+    """Run one service in the foreground until SIGTERM/SIGINT (nameko's own runner handles both)."""
+    from services.runtime import green
+
+    green.patch()
+    from nameko.cli.run import run
+
+    from services.runtime.logging import configure_logging
+    from services.runtime.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(name, level=settings.log_level, json=settings.log_json)
+    service = entry(name)
+    config = settings.nameko_config(name, WEB_SERVER_ADDRESS=f"0.0.0.0:{port or service.port}")
+    run([service.load()], config)
+
+
+def run_relay(name: str, metrics_port: int | None = None) -> None:
+    """Run one service's outbox relay in the foreground; it is its own process so it scales and fails alone."""
+    from prometheus_client import start_http_server
+
+    from services.runtime.db import make_engine, new_metadata
+    from services.runtime.logging import configure_logging, get_logger
+    from services.runtime.relay import ConfirmingPublisher, OutboxRelay, install_stop_signals
+    from services.runtime.settings import get_settings
+    from services.runtime.tables import outbox_table
+
+    settings = get_settings()
+    configure_logging(f"{name}-relay", level=settings.log_level, json=settings.log_json)
+    if metrics_port:
+        start_http_server(metrics_port)
+    relay = OutboxRelay(
+        name,
+        make_engine(settings.db_url(name), pool_size=2, application_name=f"{name}-relay"),
+        outbox_table(new_metadata()),
+        ConfirmingPublisher(settings.amqp_uri),
+        public_exchange=settings.public_exchange,
+        batch_size=settings.relay_batch_size,
+    )
+    stop = threading.Event()
+    install_stop_signals(stop)
+    get_logger(__name__).info("relay.started", service=name)
+    relay.run(stop, poll_seconds=settings.relay_poll_seconds)

@@ -1,0 +1,33 @@
+"""The services that exist, where their nameko classes live and which local port each serves HTTP on."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    name: str
+    target: str  # "module:Class"
+    port: int
+
+    def load(self) -> type:
+        module, _, cls = self.target.partition(":")
+        return getattr(importlib.import_module(module), cls)
+
+
+SERVICES: dict[str, ServiceEntry] = {
+    e.name: e
+    for e in (
+        ServiceEntry("gradebook", "services.gradebook.service:GradebookService", 8001),
+        ServiceEntry("audit", "services.audit.service:AuditService", 8005),
+    )
+}
+
+
+def entry(name: str) -> ServiceEntry:
+    try:
+        return SERVICES[name]
+    except KeyError:
+        raise SystemExit(f"unknown service {name!r}; available: {', '.join(SERVICES)}") from None

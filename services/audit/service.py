@@ -1,0 +1,36 @@
+"""Audit entrypoints: consumes every service's audit events; serves the log to inspectors."""
+
+from __future__ import annotations
+
+from werkzeug.wrappers import Request, Response
+
+from contracts.audit import AuditRecordedV1
+from contracts.envelope import Envelope
+from services.audit.app import handlers
+from services.audit.app.unit_of_work import SERVICE, AuditUnitOfWork
+from services.runtime.auth import Auth, Role
+from services.runtime.db import Database
+from services.runtime.handlers import reliable_handler
+from services.runtime.http import HealthEndpoints, api, json_response
+from services.runtime.logging import correlation
+
+
+class AuditService(HealthEndpoints):
+    name = SERVICE
+
+    db = Database(SERVICE)
+    principal = Auth()
+
+    @reliable_handler("gradebook", AuditRecordedV1)
+    def on_gradebook_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
+        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
+            handlers.record(envelope, AuditUnitOfWork(self.db, correlation_id=envelope.correlationid))
+
+    @api("GET", "/schools/<string:school_id>/audit")
+    def school_log(self, request: Request, school_id: str) -> Response:
+        caller = self.principal()
+        caller.require_role(Role.PRINCIPAL, Role.INSPECTOR, Role.OPERATOR)
+        caller.require_school(school_id)
+        with AuditUnitOfWork(self.db) as uow:
+            entries = uow.log.for_school(school_id, limit=int(request.args.get("limit", 100)))
+        return json_response({"entries": entries})

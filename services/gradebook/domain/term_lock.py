@@ -1,0 +1,65 @@
+"""Locking a term: once the principal locks it, a class's results for that term are final."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+Term = Literal["hk1", "hk2"]
+
+
+class TermLockError(Exception):
+    """Base of the term-lock rule violations; each carries what the API shows the user."""
+
+    http_status = 409
+    slug = "term-lock"
+    title = "Term lock refused"
+    detail_vi = "Không thể khóa học kỳ."
+
+
+class TermAlreadyLocked(TermLockError):
+    slug = "term-already-locked"
+    title = "Term already locked"
+
+    def __init__(self, class_id: str, term: str, locked_at: datetime) -> None:
+        super().__init__(f"{class_id} {term} locked at {locked_at.isoformat()}")
+        self.detail_vi = f"Học kỳ {term_label(term)} của lớp này đã được khóa lúc {locked_at:%H:%M %d/%m/%Y}."
+
+
+class TermNotLocked(TermLockError):
+    slug = "term-not-locked"
+    title = "Term is not locked"
+
+    def __init__(self, class_id: str, term: str) -> None:
+        super().__init__(f"{class_id} {term} is not locked")
+        self.detail_vi = f"Học kỳ {term_label(term)} của lớp này chưa bị khóa."
+
+
+def term_label(term: str) -> str:
+    return {"hk1": "I", "hk2": "II"}.get(term, term)
+
+
+@dataclass(frozen=True)
+class TermLock:
+    school_id: str
+    class_id: str
+    school_year: str
+    term: Term
+    locked_by: str
+    locked_at: datetime
+
+
+def lock_term(existing: TermLock | None, new: TermLock) -> TermLock:
+    """A term is locked once; locking again is refused rather than silently moving the lock time."""
+    if existing is not None:
+        raise TermAlreadyLocked(existing.class_id, existing.term, existing.locked_at)
+    return new
+
+
+def content_hash(content: Any) -> str:
+    """sha256 of canonical JSON: the same content always hashes the same, whatever the key order."""
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

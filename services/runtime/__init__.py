@@ -1,0 +1,1 @@
+"""Shared machinery every service runs on: settings, logging, database, outbox, inbox, handlers, auth, HTTP."""

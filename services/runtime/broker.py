@@ -1,0 +1,158 @@
+"""Broker topology: exchanges, consumer queues, dead-letter queues and the policies that route to them."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+from kombu import Connection, Exchange, Queue
+
+from contracts.envelope import EventModel
+from services.runtime.handlers import ReliableEventHandler, dead_letter_queue_name
+from services.runtime.logging import get_logger
+from services.runtime.outbox import exchange_of
+from services.runtime.settings import Settings
+
+log = get_logger(__name__)
+
+UNROUTED = "hocba.unrouted"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One reliable event handler: which service method consumes which event from which emitting service."""
+
+    service: str
+    method: str
+    source_service: str
+    event_model: type[EventModel]
+
+    @property
+    def queue(self) -> str:
+        # nameko's SERVICE_POOL naming, so the queue we declare is the one nameko consumes from.
+        return f"evt-{self.source_service}-{self.event_model.routing_key()}--{self.service}.{self.method}"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return dead_letter_queue_name(self.queue)
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    name: str
+    pattern: str
+    definition: dict[str, Any]
+    priority: int
+    apply_to: str
+
+
+def subscriptions_of(service_cls: type) -> list[Subscription]:
+    """Read the reliable event handlers off a nameko service class, without starting it."""
+    found = []
+    for attr in dir(service_cls):
+        method = getattr(service_cls, attr, None)
+        for factory in getattr(method, "nameko_entrypoints", ()):
+            if issubclass(factory.dep_cls, ReliableEventHandler):
+                source, model = factory.args[:2]
+                found.append(Subscription(service_cls.name, attr, source, model))
+    return found
+
+
+def policies_for(subscriptions: Iterable[Subscription], settings: Settings) -> list[PolicySpec]:
+    """Dead-lettering lives in policies, never in queue arguments: nameko redeclares queues without arguments."""
+    policies = [
+        PolicySpec(
+            f"dlx.{s.queue}",
+            f"^{re.escape(s.queue)}$",
+            {"dead-letter-exchange": settings.dead_letter_exchange, "dead-letter-routing-key": s.dead_letter_queue},
+            10,
+            "queues",
+        )
+        for s in subscriptions
+    ]
+    policies.append(
+        PolicySpec("unrouted-events", r"^[a-z_]+\.events$", {"alternate-exchange": UNROUTED}, 1, "exchanges")
+    )
+    policies.append(PolicySpec("unrouted-bound", f"^{re.escape(UNROUTED)}$", {"max-length": 100_000}, 1, "queues"))
+    return policies
+
+
+def declare_topology(
+    amqp_uri: str, subscriptions: Iterable[Subscription], emitting_services: Iterable[str], settings: Settings
+) -> dict[str, int]:
+    """Declare every exchange and queue (plain, durable) and their bindings. Idempotent."""
+    subscriptions = list(subscriptions)
+    dlx = Exchange(settings.dead_letter_exchange, type="direct", durable=True)
+    services = set(emitting_services) | {s.source_service for s in subscriptions}
+    exchanges = {exchange_of(name): Exchange(exchange_of(name), type="topic", durable=True) for name in services}
+    with Connection(amqp_uri) as conn:
+        channel = conn.default_channel
+        for exchange in [dlx, Exchange(settings.public_exchange, type="topic", durable=True), *exchanges.values()]:
+            exchange.declare(channel=channel)
+        unrouted = Exchange(UNROUTED, type="fanout", durable=True)
+        unrouted.declare(channel=channel)
+        Queue(UNROUTED, exchange=unrouted, durable=True).declare(channel=channel)
+        for s in subscriptions:
+            # Declared before any consumer starts, so no event is lost while a service has never run.
+            Queue(
+                s.queue, exchange=exchanges[exchange_of(s.source_service)], routing_key=s.event_model.routing_key(),
+                durable=True,
+            ).declare(channel=channel)
+            Queue(s.dead_letter_queue, exchange=dlx, routing_key=s.dead_letter_queue, durable=True).declare(
+                channel=channel
+            )
+    return {"exchanges": len(exchanges) + 3, "queues": 2 * len(subscriptions) + 1}
+
+
+def vhost_of(amqp_uri: str) -> str:
+    path = urlsplit(amqp_uri).path
+    return path[1:] if path not in ("", "/") else "/"
+
+
+def apply_policies(policies: Iterable[PolicySpec], settings: Settings, vhost: str) -> str:
+    """Through the management API when it answers, else `rabbitmqctl` on this host. Returns the route taken."""
+    policies = list(policies)
+    try:
+        _apply_via_management(policies, settings.rabbit_management_url, vhost)
+        return "management-api"
+    except httpx.HTTPError as error:
+        if not shutil.which("rabbitmqctl"):
+            raise RuntimeError(
+                f"cannot set policies: management API unreachable ({error}) and rabbitmqctl not installed"
+            ) from error
+        log.info("broker.management_unreachable", fallback="rabbitmqctl")
+    for p in policies:
+        subprocess.run(
+            ["rabbitmqctl", "-q", "set_policy", "-p", vhost, "--priority", str(p.priority), "--apply-to",
+             p.apply_to, p.name, p.pattern, json.dumps(p.definition)],
+            check=True, capture_output=True, text=True,
+        )
+    return "rabbitmqctl"
+
+
+def _apply_via_management(policies: list[PolicySpec], base_url: str, vhost: str) -> None:
+    parts = urlsplit(base_url)
+    auth = (parts.username or "guest", parts.password or "guest")
+    root = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}"
+    with httpx.Client(base_url=root, auth=auth, timeout=5) as client:
+        for p in policies:
+            response = client.put(
+                f"/api/policies/{quote(vhost, safe='')}/{quote(p.name, safe='')}",
+                json={"pattern": p.pattern, "definition": p.definition, "priority": p.priority, "apply-to": p.apply_to},
+            )
+            response.raise_for_status()
+
+
+def setup_broker(settings: Settings, service_classes: Iterable[type], emitting_services: Iterable[str]) -> dict[str, Any]:
+    subscriptions = [s for cls in service_classes for s in subscriptions_of(cls)]
+    counts = declare_topology(settings.amqp_uri, subscriptions, emitting_services, settings)
+    policies = policies_for(subscriptions, settings)
+    route = apply_policies(policies, settings, vhost_of(settings.amqp_uri))
+    return {**counts, "policies": len(policies), "via": route, "subscriptions": [s.queue for s in subscriptions]}

@@ -1,0 +1,144 @@
+"""The reliable event handler: a failed handler's message goes to `<queue>.dlq` with the reason, never dropped."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+from kombu import Connection, Exchange, Queue
+from kombu.pools import producers
+from nameko.events import EventHandler
+from pydantic import ValidationError
+
+from contracts.envelope import EventModel, parse_envelope
+from services.runtime import metrics
+from services.runtime.logging import correlation, get_logger
+from services.runtime.personal_data import scrub_text
+from services.runtime.settings import get_settings
+
+log = get_logger(__name__)
+
+HEADER_QUEUE = "x-hocba-failed-queue"
+HEADER_EXCEPTION = "x-hocba-exception"
+HEADER_MESSAGE = "x-hocba-exception-message"
+HEADER_FAILED_AT = "x-hocba-failed-at"
+HEADER_EXCHANGE = "x-hocba-original-exchange"
+HEADER_ROUTING_KEY = "x-hocba-original-routing-key"
+HEADER_SERVICE = "x-hocba-service"
+
+
+def dead_letter_queue_name(queue: str) -> str:
+    return f"{queue}.dlq"
+
+
+def dead_letter_exchange() -> Exchange:
+    return Exchange(get_settings().dead_letter_exchange, type="direct", durable=True)
+
+
+class ReliableEventHandler(EventHandler):
+    """nameko's EventHandler acks a failed handler's message and loses it; this one dead-letters it.
+
+    On failure the message is republished, with the exception class and message in headers, to the dead-letter
+    exchange for ``<queue>.dlq`` (publisher confirms, mandatory), and acked only once that is confirmed. If that
+    publish fails, the message is rejected without requeue, so the queue's dead-letter policy still routes it.
+    Bodies that do not parse as the declared contract are dead-lettered without running the handler.
+    """
+
+    def __init__(self, source_service: str, event_model: type[EventModel], **kwargs: Any) -> None:
+        self.event_model = event_model
+        kwargs.setdefault("requeue_on_error", False)
+        super().__init__(source_service, event_model.routing_key(), **kwargs)
+
+    def setup(self) -> None:
+        super().setup()
+        self._service = self.container.service_name
+        self._dlq = Queue(
+            dead_letter_queue_name(self.queue.name),
+            exchange=dead_letter_exchange(),
+            routing_key=dead_letter_queue_name(self.queue.name),
+            durable=True,
+        )
+        # Declared here too (plain, no arguments) so a dead letter has somewhere to go before `broker setup` ran.
+        with Connection(self.container.config["AMQP_URI"]) as conn:
+            self._dlq.declare(channel=conn.default_channel)
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        try:
+            envelope = parse_envelope(self.event_model, body)
+        except ValidationError as error:
+            self._dead_letter(message, error)
+            return
+        message._hocba_started = time.monotonic()
+        super().handle_message(envelope, message)
+
+    def handle_message_processed(self, message: Any, result: Any = None, exc_info: Any = None) -> None:
+        queue = self.queue.name
+        started = getattr(message, "_hocba_started", None)
+        if started is not None:
+            metrics.HANDLER_SECONDS.labels(self._service, queue).observe(time.monotonic() - started)
+        if exc_info is None:
+            metrics.EVENTS_HANDLED.labels(self._service, queue).inc()
+            self.queue_consumer.ack_message(message)
+            return
+        error = exc_info[1]
+        metrics.EVENTS_FAILED.labels(self._service, queue, type(error).__name__).inc()
+        with correlation(event_id=message.properties.get("message_id")):
+            log.error(
+                "handler.failed",
+                queue=queue,
+                error=type(error).__name__,
+                detail=scrub_text(str(error))[:500],
+                traceback="".join(traceback.format_exception(*exc_info))[-4000:],
+            )
+        self._dead_letter(message, error)
+
+    def _dead_letter(self, message: Any, error: BaseException) -> None:
+        queue = self.queue.name
+        headers = dict(message.headers or {})
+        headers.update(
+            {
+                HEADER_QUEUE: queue,
+                HEADER_SERVICE: self._service,
+                HEADER_EXCEPTION: f"{type(error).__module__}.{type(error).__qualname__}",
+                # Exception text can quote a payload; personal ids are masked before it leaves the process.
+                HEADER_MESSAGE: scrub_text(str(error))[:1000],
+                HEADER_FAILED_AT: datetime.now(UTC).isoformat(),
+                HEADER_EXCHANGE: message.delivery_info.get("exchange", ""),
+                HEADER_ROUTING_KEY: message.delivery_info.get("routing_key", ""),
+            }
+        )
+        try:
+            conn = Connection(self.container.config["AMQP_URI"], transport_options={"confirm_publish": True})
+            with producers[conn].acquire(block=True, timeout=10) as producer:
+                producer.publish(
+                    message.body,
+                    exchange=self._dlq.exchange,
+                    routing_key=self._dlq.routing_key,
+                    content_type=message.content_type,
+                    content_encoding=message.content_encoding,
+                    headers=headers,
+                    delivery_mode=2,
+                    mandatory=True,
+                    message_id=message.properties.get("message_id"),
+                    declare=[self._dlq],
+                    retry=True,
+                    retry_policy={"max_retries": 3},
+                )
+        except Exception as publish_error:  # noqa: BLE001 - fall back to the broker's dead-letter policy
+            log.error("dead_letter.publish_failed", queue=queue, error=repr(publish_error))
+            if message.channel.connection:
+                message.reject(requeue=False)
+        else:
+            self.queue_consumer.ack_message(message)
+        metrics.EVENTS_DEAD_LETTERED.labels(self._service, queue).inc()
+        log.warning("handler.dead_lettered", queue=queue, dlq=self._dlq.name, error=type(error).__name__)
+
+
+def reliable_handler(source_service: str, event_model: type[EventModel], **kwargs: Any) -> Any:
+    """Decorate a service method to handle ``event_model`` events emitted by ``source_service``.
+
+    The method receives the parsed :class:`~contracts.envelope.Envelope`.
+    """
+    return ReliableEventHandler.decorator(source_service, event_model, **kwargs)

@@ -1,0 +1,177 @@
+"""HTTP helpers: pydantic request validation, RFC 9457 problem+json errors, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, TypeVar
+
+from kombu import Connection
+from nameko.timer import timer
+from nameko.web.handlers import HttpRequestHandler
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import text
+from werkzeug.wrappers import Request, Response
+
+from services.runtime.auth import AuthError
+from services.runtime.logging import get_logger
+from services.runtime.settings import get_settings
+
+log = get_logger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+PROBLEM_BASE = "https://hocba.vn/problems/"
+
+_VI_MESSAGES = {
+    "missing": "thiếu trường bắt buộc",
+    "extra_forbidden": "trường không được phép",
+    "json_invalid": "JSON không hợp lệ",
+    "string_type": "phải là chuỗi ký tự",
+    "int_parsing": "phải là số nguyên",
+    "int_type": "phải là số nguyên",
+    "float_parsing": "phải là số",
+    "decimal_parsing": "phải là số",
+    "literal_error": "giá trị không nằm trong danh sách cho phép",
+    "enum": "giá trị không nằm trong danh sách cho phép",
+    "greater_than_equal": "giá trị quá nhỏ",
+    "less_than_equal": "giá trị quá lớn",
+    "string_pattern_mismatch": "sai định dạng",
+    "string_too_long": "quá dài",
+    "string_too_short": "quá ngắn",
+}
+
+
+class Problem(Exception):
+    """An error to show the caller as application/problem+json: English ``title``, Vietnamese ``detail``."""
+
+    def __init__(
+        self, status: int, slug: str, title: str, detail_vi: str, **extensions: Any
+    ) -> None:
+        super().__init__(f"{status} {slug}: {title}")
+        self.status, self.slug, self.title, self.detail_vi, self.extensions = status, slug, title, detail_vi, extensions
+
+    def response(self, instance: str | None = None) -> Response:
+        body = {
+            "type": PROBLEM_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail_vi,
+            **({"instance": instance} if instance else {}),
+            **self.extensions,
+        }
+        return Response(
+            json.dumps(body, ensure_ascii=False), status=self.status, mimetype="application/problem+json"
+        )
+
+
+def validation_problem(error: ValidationError) -> Problem:
+    errors = [
+        {
+            "field": ".".join(str(p) for p in e["loc"]) or "(body)",
+            "message": _VI_MESSAGES.get(e["type"], "giá trị không hợp lệ"),
+            "reason": e["msg"],
+        }
+        for e in error.errors(include_url=False, include_input=False)
+    ]
+    fields = ", ".join(e["field"] for e in errors[:5])
+    return Problem(
+        422, "validation", "Request body is invalid", f"Dữ liệu gửi lên không hợp lệ ở: {fields}.", errors=errors
+    )
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    """Validate the JSON body against ``model``; a bad body is a 422 problem naming each field."""
+    raw = request.get_data(as_text=True)
+    try:
+        return model.model_validate_json(raw or "{}")
+    except ValidationError as error:
+        raise validation_problem(error) from None
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
+    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status, mimetype="application/json")
+
+
+def problem_for(exc: BaseException) -> Problem:
+    """Map any exception to a problem. Services mark their errors with ``http_status``/``slug``/``detail_vi``."""
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, AuthError):
+        return Problem(exc.status, "unauthorized" if exc.status == 401 else "forbidden", exc.title, exc.detail_vi)
+    if isinstance(exc, ValidationError):
+        return validation_problem(exc)
+    status = getattr(exc, "http_status", None)
+    if status is not None:
+        return Problem(
+            status,
+            getattr(exc, "slug", type(exc).__name__),
+            getattr(exc, "title", type(exc).__name__),
+            getattr(exc, "detail_vi", "Yêu cầu không thực hiện được."),
+        )
+    return Problem(500, "internal", "Internal Server Error", "Lỗi hệ thống, vui lòng thử lại sau.")
+
+
+class ApiHandler(HttpRequestHandler):
+    """nameko's @http, but every error becomes problem+json and no stack trace reaches the client."""
+
+    def response_from_exception(self, exc: BaseException) -> Response:
+        problem = problem_for(exc)
+        if problem.status >= 500:
+            log.error("http.unhandled", error=type(exc).__name__, detail=str(exc)[:500], url=self.url)
+        return problem.response()
+
+
+api = ApiHandler.decorator
+
+
+# Heartbeat per service name: nameko builds a new service instance for every worker.
+_heartbeats: dict[str, float] = {}
+
+
+class HealthEndpoints:
+    """Mixed into every service: liveness from a heartbeat timer, readiness from database + broker, metrics.
+
+    Liveness never looks at the broker: a service that reconnects by itself must not be restarted during an
+    outage; a stale heartbeat means the hub or worker pool is wedged (what a blocking driver causes).
+    """
+
+    name: str
+
+    @timer(interval=2)
+    def _heartbeat(self) -> None:
+        _heartbeats[self.name] = time.monotonic()
+
+    @api("GET", "/healthz")
+    def healthz(self, request: Request) -> Response:
+        beat = _heartbeats.get(self.name)
+        age = None if beat is None else time.monotonic() - beat
+        ok = age is not None and age < get_settings().heartbeat_stale_seconds
+        return json_response({"status": "ok" if ok else "stale", "heartbeat_age_s": age}, 200 if ok else 503)
+
+    @api("GET", "/readyz")
+    def readyz(self, request: Request) -> Response:
+        checks: dict[str, str] = {}
+        db = getattr(self, "db", None)
+        if db is not None:
+            try:
+                with db() as session:
+                    session.execute(text("select 1"))
+                checks["database"] = "ok"
+            except Exception as error:  # noqa: BLE001
+                checks["database"] = type(error).__name__
+        try:
+            with Connection(get_settings().amqp_uri, connect_timeout=2) as conn:
+                conn.ensure_connection(max_retries=1)
+            checks["broker"] = "ok"
+        except Exception as error:  # noqa: BLE001
+            checks["broker"] = type(error).__name__
+        ok = all(v == "ok" for v in checks.values())
+        return json_response({"status": "ready" if ok else "not ready", "checks": checks}, 200 if ok else 503)
+
+    @api("GET", "/metrics")
+    def metrics(self, request: Request) -> Response:
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)

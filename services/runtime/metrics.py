@@ -1,0 +1,17 @@
+"""Prometheus metrics every service and relay exports: handled, failed, dead-lettered, outbox lag."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_HANDLED = Counter("hocba_events_handled_total", "Events handled successfully", ["service", "queue"])
+EVENTS_DUPLICATE = Counter("hocba_events_duplicate_total", "Redelivered events the inbox skipped", ["service", "consumer"])
+EVENTS_FAILED = Counter("hocba_events_failed_total", "Handler runs that raised", ["service", "queue", "error"])
+EVENTS_DEAD_LETTERED = Counter(
+    "hocba_events_dead_lettered_total", "Messages moved to a dead-letter queue", ["service", "queue"]
+)
+HANDLER_SECONDS = Histogram("hocba_handler_seconds", "Event handler duration", ["service", "queue"])
+HTTP_REQUESTS = Counter("hocba_http_requests_total", "HTTP requests", ["service", "endpoint", "status"])
+OUTBOX_PUBLISHED = Counter("hocba_outbox_published_total", "Outbox rows published and confirmed", ["service"])
+OUTBOX_PENDING = Gauge("hocba_outbox_pending", "Unpublished outbox rows", ["service"])
+OUTBOX_LAG = Gauge("hocba_outbox_lag_seconds", "Age of the oldest unpublished outbox row", ["service"])

@@ -1,0 +1,45 @@
+"""Alembic, driven from code: one migration history per service, no alembic.ini to keep in sync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+
+from services.runtime.db import ensure_database, make_engine
+from services.runtime.settings import get_settings
+
+SERVICES_DIR = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(service: str, url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
+    config.set_main_option("version_locations", str(SERVICES_DIR / service / "migrations" / "versions"))
+    config.attributes["url"] = url or get_settings().db_url(service)
+    return config
+
+
+def upgrade(service: str, url: str | None = None, revision: str = "head") -> None:
+    """Create the service's database if missing and migrate it to ``revision``."""
+    config = alembic_config(service, url)
+    ensure_database(config.attributes["url"])
+    command.upgrade(config, revision)
+
+
+def run_env(target_metadata: MetaData) -> None:
+    """Body of every service's migrations/env.py."""
+    url = context.config.attributes.get("url")
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(url, pool_size=1)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

@@ -1,0 +1,270 @@
+"""The outbox relay: publishes committed outbox rows with publisher confirms, in batches, then marks them sent."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import amqp
+import kombu
+from sqlalchemy import Engine, Table, func, select, update
+
+from services.runtime import metrics
+from services.runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class PublishNotConfirmed(Exception):
+    """The broker nacked a message, or did not confirm it in time: the batch stays unpublished and is retried."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    event_id: str
+    exchange: str
+    routing_key: str
+    body: bytes
+    headers: dict[str, Any]
+    content_type: str = "application/json"
+
+
+class ConfirmingPublisher:
+    """Publishes a batch on one channel in confirm mode and waits once for all the acks.
+
+    Waiting per message (kombu's ``confirm_publish``) costs a round trip each, about 1,000 msg/s here; a batch
+    needs one wait for all of them, and a nack or timeout fails the whole batch (duplicates, never losses).
+    """
+
+    def __init__(self, amqp_uri: str, *, confirm_timeout: float = 30.0) -> None:
+        self.amqp_uri = amqp_uri
+        self.confirm_timeout = confirm_timeout
+        self._conn: kombu.Connection | None = None
+        self._channel: Any = None
+        self._declared: set[str] = set()
+        self._next_tag = 0
+        self._acked_upto = 0
+        self._acked: set[int] = set()
+        self._nacked: set[int] = set()
+
+    def _ensure_channel(self) -> Any:
+        if self._channel is not None and self._channel.is_open:
+            return self._channel
+        self.close()
+        self._conn = kombu.Connection(self.amqp_uri, heartbeat=0)
+        self._conn.connect()
+        channel = self._conn.channel()
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+        self._channel, self._next_tag, self._acked_upto = channel, 0, 0
+        self._acked, self._nacked, self._declared = set(), set(), set()
+        return channel
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        if multiple:
+            self._acked_upto = max(self._acked_upto, tag)
+        else:
+            self._acked.add(tag)
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        self._nacked.add(tag)
+        if multiple:
+            self._nacked.update(range(self._acked_upto + 1, tag + 1))
+
+    def _confirmed(self, tag: int) -> bool:
+        return tag <= self._acked_upto or tag in self._acked
+
+    def declare_topic_exchange(self, name: str) -> None:
+        channel = self._ensure_channel()
+        if name not in self._declared:
+            # Same arguments as nameko's own declaration of `<service>.events`, so either may come first.
+            channel.exchange_declare(name, "topic", durable=True, auto_delete=False)
+            self._declared.add(name)
+
+    def publish_batch(self, messages: Sequence[OutgoingMessage]) -> None:
+        channel = self._ensure_channel()
+        tags = []
+        for message in messages:
+            self.declare_topic_exchange(message.exchange)
+            channel.basic_publish(
+                amqp.Message(
+                    message.body,
+                    content_type=message.content_type,
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    message_id=message.event_id,
+                    application_headers=message.headers,
+                ),
+                exchange=message.exchange,
+                routing_key=message.routing_key,
+            )
+            self._next_tag += 1
+            tags.append(self._next_tag)
+        deadline = time.monotonic() + self.confirm_timeout
+        while not all(self._confirmed(t) or t in self._nacked for t in tags):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.close()
+                raise PublishNotConfirmed(f"{len(tags)} messages not confirmed in {self.confirm_timeout}s")
+            try:
+                self._conn.drain_events(timeout=min(remaining, 1.0))  # type: ignore[union-attr]
+            except TimeoutError:
+                continue
+        nacked = [t for t in tags if t in self._nacked]
+        if nacked:
+            raise PublishNotConfirmed(f"broker nacked {len(nacked)} of {len(tags)} messages")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.release()
+            except Exception:  # noqa: BLE001 - closing a broken connection must not hide the original error
+                pass
+        self._conn, self._channel = None, None
+
+
+def public_message(row: Any, public_exchange: str) -> OutgoingMessage:
+    """CloudEvents AMQP binary mode for vendors: `ce-*` headers, the data alone as body."""
+    envelope = row.body
+    headers = {
+        "ce-specversion": envelope["specversion"],
+        "ce-id": envelope["id"],
+        "ce-type": envelope["type"],
+        "ce-source": envelope["source"],
+        "ce-time": envelope["time"],
+        "ce-schemaversion": str(envelope["schema_version"]),
+    }
+    if envelope.get("subject"):
+        headers["ce-subject"] = envelope["subject"]
+    return OutgoingMessage(
+        event_id=str(row.event_id),
+        exchange=public_exchange,
+        routing_key=row.ce_type,
+        body=json.dumps(row.public_data, ensure_ascii=False, separators=(",", ":")).encode(),
+        headers=headers,
+    )
+
+
+def internal_message(row: Any) -> OutgoingMessage:
+    """Structured mode for our own services: the whole envelope is the body nameko hands to handlers."""
+    return OutgoingMessage(
+        event_id=str(row.event_id),
+        exchange=row.exchange,
+        routing_key=row.routing_key,
+        body=json.dumps(row.body, ensure_ascii=False, separators=(",", ":")).encode(),
+        headers={"ce-id": str(row.event_id), "ce-type": row.ce_type},
+    )
+
+
+class OutboxRelay:
+    """Moves committed outbox rows of one service database to the broker. Safe with several replicas."""
+
+    def __init__(
+        self,
+        service: str,
+        engine: Engine,
+        table: Table,
+        publisher: ConfirmingPublisher,
+        *,
+        public_exchange: str = "hocba.public",
+        batch_size: int = 200,
+    ) -> None:
+        self.service = service
+        self.engine = engine
+        self.table = table
+        self.publisher = publisher
+        self.public_exchange = public_exchange
+        self.batch_size = batch_size
+        # Fault injection for the chaos test: sleep between publish and mark-sent so it can SIGKILL us there.
+        self._pause_after_publish = float(os.environ.get("HOCBA_RELAY_PAUSE_AFTER_PUBLISH", "0") or 0)
+
+    def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were sent (0 when the outbox is empty)."""
+        t = self.table
+        with self.engine.connect() as conn, conn.begin():
+            rows = conn.execute(
+                select(t.c.id, t.c.event_id, t.c.exchange, t.c.routing_key, t.c.ce_type, t.c.body, t.c.public_data)
+                .where(t.c.published_at.is_(None))
+                .order_by(t.c.id)
+                .limit(self.batch_size)
+                # Rows another relay replica holds are skipped, not waited for: replicas share the work.
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                return 0
+            messages = [internal_message(r) for r in rows]
+            messages += [public_message(r, self.public_exchange) for r in rows if r.public_data is not None]
+            self.publisher.publish_batch(messages)
+            if self._pause_after_publish:
+                log.warning("relay.paused_after_publish", rows=len(rows), seconds=self._pause_after_publish)
+                time.sleep(self._pause_after_publish)
+            # A crash before this commit republishes the batch; consumers' inboxes absorb the duplicates.
+            conn.execute(
+                update(t)
+                .where(t.c.id.in_([r.id for r in rows]))
+                .values(published_at=func.now(), attempts=t.c.attempts + 1, last_error=None)
+            )
+        metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
+        return len(rows)
+
+    def record_failure(self, error: BaseException) -> None:
+        """Keep the reason on the waiting rows so an operator sees why the outbox is not draining."""
+        t = self.table
+        with self.engine.begin() as conn:
+            oldest = conn.execute(
+                select(t.c.id).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
+            ).scalars().all()
+            if oldest:
+                conn.execute(
+                    update(t)
+                    .where(t.c.id.in_(oldest))
+                    .values(attempts=t.c.attempts + 1, last_error=f"{type(error).__name__}: {error}"[:2000])
+                )
+
+    def pending(self) -> tuple[int, float]:
+        """(unpublished rows, age in seconds of the oldest) — the relay's lag."""
+        t = self.table
+        with self.engine.connect() as conn:
+            count, oldest = conn.execute(
+                select(func.count(), func.min(t.c.created_at)).where(t.c.published_at.is_(None))
+            ).one()
+            now = conn.execute(select(func.now())).scalar_one()
+        return int(count), (now - oldest).total_seconds() if oldest else 0.0
+
+    def run(self, stop: threading.Event, *, poll_seconds: float = 0.2, max_backoff: float = 10.0) -> None:
+        """Relay until ``stop`` is set; drains without sleeping while there is work, backs off on errors."""
+        backoff = poll_seconds
+        last_lag_check = 0.0
+        while not stop.is_set():
+            try:
+                sent = self.relay_once()
+                backoff = poll_seconds
+                if time.monotonic() - last_lag_check > 5:
+                    count, age = self.pending()
+                    metrics.OUTBOX_PENDING.labels(self.service).set(count)
+                    metrics.OUTBOX_LAG.labels(self.service).set(age)
+                    last_lag_check = time.monotonic()
+                if sent:
+                    continue
+            except Exception as error:  # noqa: BLE001 - the relay must outlive broker and database outages
+                log.error("relay.batch_failed", error=f"{type(error).__name__}: {error}")
+                self.publisher.close()
+                try:
+                    self.record_failure(error)
+                except Exception:  # noqa: BLE001
+                    log.error("relay.record_failure_failed")
+                backoff = min(max_backoff, backoff * 2)
+            stop.wait(backoff)
+        self.publisher.close()
+
+
+def install_stop_signals(stop: threading.Event) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())

@@ -1,0 +1,65 @@
+"""One frozen Settings per process, read from HOCBA_* environment variables (and a local .env)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("gradebook", "transcript", "signing", "sync", "audit")
+
+_LOCAL_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/hocba_{}"
+
+
+class Settings(BaseSettings):
+    """Everything a service, the relay or the CLI needs to find its broker and database."""
+
+    model_config = SettingsConfigDict(env_prefix="HOCBA_", env_file=".env", extra="ignore", frozen=True)
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    amqp_uri: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="Broker URI, vhost included")
+    rabbit_management_url: str = Field(
+        "http://guest:guest@127.0.0.1:15672", description="RabbitMQ management API, for broker setup"
+    )
+    db_url_gradebook: str = _LOCAL_DB.format("gradebook")
+    db_url_transcript: str = _LOCAL_DB.format("transcript")
+    db_url_signing: str = _LOCAL_DB.format("signing")
+    db_url_sync: str = _LOCAL_DB.format("sync")
+    db_url_audit: str = _LOCAL_DB.format("audit")
+    db_pool_size: int = 10
+    # No default: `make setup` writes a random one into .env for local use.
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str = "hocba"
+    jwt_audience: str = "hocba"
+    public_exchange: str = "hocba.public"
+    dead_letter_exchange: str = "hocba.dlx"
+    log_level: str = "INFO"
+    log_json: bool = True
+    http_port: int = 8000
+    max_workers: int = 10
+    relay_batch_size: int = 200
+    relay_poll_seconds: float = 0.2
+    heartbeat_stale_seconds: float = 30.0
+
+    def db_url(self, service: str) -> str:
+        if service not in SERVICES:
+            raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
+        return str(getattr(self, f"db_url_{service}"))
+
+    def nameko_config(self, service: str, **extra: object) -> dict[str, object]:
+        """The dict nameko containers take, built from these settings."""
+        config: dict[str, object] = {
+            "AMQP_URI": self.amqp_uri,
+            "max_workers": self.max_workers,
+            "WEB_SERVER_ADDRESS": f"0.0.0.0:{self.http_port}",
+            "SERVICE_NAME": service,
+        }
+        config.update(extra)
+        return config
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,75 @@
+"""The unit of work every service's app layer uses: one transaction for state, outbox and inbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy.orm import Session
+
+from contracts.envelope import Envelope, EventModel
+from services.runtime.inbox import Inbox
+from services.runtime.outbox import Outbox
+
+
+class SqlUnitOfWork:
+    """Rolls back unless committed; on commit, the events emitted inside go to the outbox in the same transaction.
+
+    Services subclass it to attach their repositories in ``_open``.
+    """
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        outbox: Outbox,
+        inbox: Inbox,
+        *,
+        correlation_id: str | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self.outbox = outbox
+        self.inbox = inbox
+        self.correlation_id = correlation_id
+        self._pending: list[tuple[EventModel, str | None]] = []
+        self.published: list[Envelope[Any]] = []
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        self.session.begin()
+        self._pending = []
+        self._open(self.session)
+        return self
+
+    def _open(self, session: Session) -> None:
+        """Hook for subclasses: build repositories on ``session``."""
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self.session.in_transaction():
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    def emit(self, event: EventModel, *, subject: str | None = None) -> None:
+        """Queue an event; it reaches the outbox only with ``commit``."""
+        self._pending.append((event, subject))
+
+    def first_delivery(self, consumer: str, event_id: uuid.UUID | str) -> bool:
+        """Claim an incoming event for ``consumer``; False means it was already handled (skip the side effect)."""
+        return self.inbox.claim(self.session, consumer, event_id)
+
+    def commit(self) -> None:
+        for event, subject in self._pending:
+            self.published.append(
+                self.outbox.add(self.session, event, subject=subject, correlation_id=self.correlation_id)
+            )
+        self._pending = []
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self._pending = []
+        self.session.rollback()

@@ -1,0 +1,58 @@
+"""Small waiting and broker-inspection helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from kombu import Connection
+from nameko.containers import ServiceContainer
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def queue_depth(amqp_uri: str, queue: str) -> int:
+    """Ready messages in ``queue`` (passive declare; raises if it does not exist)."""
+    with Connection(amqp_uri) as conn:
+        _, count, _ = conn.default_channel.queue_declare(queue=queue, passive=True)
+        return count
+
+
+def get_one(amqp_uri: str, queue: str, timeout: float = 5.0) -> Any:
+    """Take one message off ``queue`` (acked), waiting up to ``timeout``."""
+    with Connection(amqp_uri) as conn:
+        channel = conn.default_channel
+        return wait_for(lambda: channel.basic_get(queue, no_ack=True), timeout=timeout, what=f"a message on {queue}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running(service_cls: type, amqp_uri: str, **config: Any) -> Iterator[Any]:
+    """A real nameko container for ``service_cls`` on the test vhost; stopped (or killed) on exit."""
+    port = free_port()
+    container = ServiceContainer(
+        service_cls, {"AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "max_workers": 10, **config}
+    )
+    container.start()
+    container.http_url = f"http://127.0.0.1:{port}"
+    try:
+        yield container
+    finally:
+        container.stop()
