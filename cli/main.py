@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import sys
+
+# Commands that run nameko need eventlet's patching before anything else is imported (eventlet upgrades the
+# locks of modules already loaded, and trips over some); the relay and the tools run without it.
+if len(sys.argv) > 1 and sys.argv[1] in ("run", "bench"):
+    from services.runtime import green
+
+    green.patch()
+
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from cli import rules
 from cli.registry import SERVICES, entry
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
 broker_app = typer.Typer(help="RabbitMQ topology.", no_args_is_help=True)
 db_app = typer.Typer(help="Service databases.", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks (ratios against a baseline measured in the same run).", no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Benchmarks (ratios against a baseline measured in the same run).", no_args_is_help=True
+)
 app.add_typer(broker_app, name="broker")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
-app.add_typer(rules.app, name="rules")
 
 console = Console(stderr=True)
 
@@ -42,7 +50,9 @@ def broker_setup() -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(service: Annotated[list[str] | None, typer.Argument(help="Services (default: all)")] = None) -> None:
+def db_upgrade(
+    service: Annotated[list[str] | None, typer.Argument(help="Services (default: all)")] = None,
+) -> None:
     """Create each service's database if missing and run its migrations to head."""
     from services.runtime.migrations import upgrade
 
@@ -54,7 +64,9 @@ def db_upgrade(service: Annotated[list[str] | None, typer.Argument(help="Service
 
 @app.command()
 def token(
-    role: Annotated[list[str], typer.Option("--role", help="teacher, homeroom, principal, staff, inspector, operator")],
+    role: Annotated[
+        list[str], typer.Option("--role", help="teacher, homeroom, principal, staff, inspector, operator")
+    ],
     user: Annotated[str, typer.Option(help="User id (opaque)")] = "dev-user",
     school: Annotated[str | None, typer.Option(help="School id the user acts for")] = None,
     assignment: Annotated[list[str] | None, typer.Option(help="subject_code:class_id (teachers)")] = None,
@@ -74,8 +86,13 @@ def token(
         raise typer.Exit(2) from None
     typer.echo(
         mint_token(
-            get_settings(), user_id=user, roles=roles, school_id=school, assignments=assignment or [],
-            homeroom_classes=homeroom or [], ttl=timedelta(hours=hours),
+            get_settings(),
+            user_id=user,
+            roles=roles,
+            school_id=school,
+            assignments=assignment or [],
+            homeroom_classes=homeroom or [],
+            ttl=timedelta(hours=hours),
         )
     )
 
@@ -91,7 +108,9 @@ def run_service(
 
 
 @app.command("relay")
-def relay(service: str, metrics_port: Annotated[int | None, typer.Option(help="Expose /metrics")] = None) -> None:
+def relay(
+    service: str, metrics_port: Annotated[int | None, typer.Option(help="Expose /metrics")] = None
+) -> None:
     """Run one service's outbox relay in the foreground."""
     from cli.processes import run_relay
 
@@ -122,12 +141,17 @@ def stop_stack(procs: list[subprocess.Popen[bytes]], timeout: float = 20) -> Non
 
 
 @app.command()
-def up(services: Annotated[list[str] | None, typer.Argument(help="Services (default: all that exist)")] = None) -> None:
+def up(
+    services: Annotated[list[str] | None, typer.Argument(help="Services (default: all that exist)")] = None,
+) -> None:
     """Run the services and their relays, one process each, until Ctrl-C (which stops them cleanly)."""
     names = services or list(SERVICES)
     procs = spawn_stack(names)
-    console.print(f"running {', '.join(names)} (+ relays); " + ", ".join(
-        f"{n} http://127.0.0.1:{SERVICES[n].port}" for n in names) + "; Ctrl-C stops")
+    console.print(
+        f"running {', '.join(names)} (+ relays); "
+        + ", ".join(f"{n} http://127.0.0.1:{SERVICES[n].port}" for n in names)
+        + "; Ctrl-C stops"
+    )
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)

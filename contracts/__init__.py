@@ -3,4 +3,12 @@
 from contracts.envelope import ContractModel, Envelope, EventModel, envelope_type, parse_envelope
 from contracts.registry import EVENT_MODELS, model_for_type
 
-__all__ = ["EVENT_MODELS", "ContractModel", "Envelope", "EventModel", "envelope_type", "model_for_type", "parse_envelope"]
+__all__ = [
+    "EVENT_MODELS",
+    "ContractModel",
+    "Envelope",
+    "EventModel",
+    "envelope_type",
+    "model_for_type",
+    "parse_envelope",
+]

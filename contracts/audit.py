@@ -18,14 +18,21 @@ class AuditRecordedV1(EventModel):
     service: str = Field(description="Service where the mutation happened, e.g. gradebook")
     school_id: str | None = Field(None, description="Tenant the mutation belongs to")
     actor_id: str = Field(description="Opaque id of the user or system component that acted")
-    actor_role: str = Field(description="Role the actor acted in: teacher, homeroom, principal, staff, operator, system")
+    actor_role: str = Field(
+        description="Role the actor acted in: teacher, homeroom, principal, staff, operator, system"
+    )
     action: str = Field(description="What was done, e.g. term.lock, score.record, amendment.approve")
     entity_type: str = Field(description="Kind of thing changed, e.g. class_term, score")
     entity_id: str = Field(description="Opaque id of the thing changed")
-    before_hash: str | None = Field(None, description="sha256 of the canonical value before (None when created)")
-    after_hash: str | None = Field(None, description="sha256 of the canonical value after (None when deleted)")
+    before_hash: str | None = Field(
+        None, description="sha256 of the canonical value before (None when created)"
+    )
+    after_hash: str | None = Field(
+        None, description="sha256 of the canonical value after (None when deleted)"
+    )
     changes: dict[str, str] = Field(
-        default_factory=dict, description="Field → masked summary of the change, e.g. {'hk1.final': '7.0 → 8.0'}"
+        default_factory=dict,
+        description="Field → masked summary of the change, e.g. {'hk1.final': '7.0 → 8.0'}",
     )
     reason: str | None = Field(None, description="Why, as the actor stated it (required for amendments)")
     amendment_id: str | None = Field(None, description="Amendment record (biên bản) this change executes")

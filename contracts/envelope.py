@@ -42,7 +42,9 @@ class EventModel(ContractModel):
     EVENT_NAME: ClassVar[str]
     VERSION: ClassVar[int] = 1
 
-    schema_version: int = Field(1, description="Major version of this payload's schema; equals the type's suffix")
+    schema_version: int = Field(
+        1, description="Major version of this payload's schema; equals the type's suffix"
+    )
 
     @classmethod
     def routing_key(cls) -> str:
@@ -69,7 +71,9 @@ class Envelope(ContractModel, Generic[E]):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, description="Unique event id; consumers dedupe on it")
     type: str = Field(description="CloudEvents type, e.g. vn.hocba.gradebook.term.locked.v1")
     source: str = Field(description="URI reference of the emitting service, e.g. /hocba/gradebook")
-    time: datetime = Field(default_factory=lambda: datetime.now(UTC), description="When the event happened (UTC)")
+    time: datetime = Field(
+        default_factory=lambda: datetime.now(UTC), description="When the event happened (UTC)"
+    )
     subject: str | None = Field(None, description="What the event is about, e.g. class/<id>/term/hk1")
     datacontenttype: Literal["application/json"] = "application/json"
     schema_version: int = Field(description="Major version of `data`'s schema")
@@ -78,7 +82,12 @@ class Envelope(ContractModel, Generic[E]):
 
     @classmethod
     def wrap(
-        cls, event: EventModel, *, source_service: str, subject: str | None = None, correlation_id: str | None = None
+        cls,
+        event: EventModel,
+        *,
+        source_service: str,
+        subject: str | None = None,
+        correlation_id: str | None = None,
     ) -> Envelope[Any]:
         return envelope_type(type(event))(
             type=event.ce_type(),

@@ -17,7 +17,7 @@ _DB = "postgresql+psycopg://postgres@127.0.0.1:5432/hocba_test_{}"
 
 # Before any module reads settings (they are cached per process; subprocesses inherit these too).
 os.environ["HOCBA_ENV"] = "test"
-os.environ["HOCBA_JWT_SECRET"] = "test-secret-not-for-production"
+os.environ["HOCBA_JWT_SECRET"] = "test-secret-not-for-production-0123456789"
 os.environ["HOCBA_AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{TEST_VHOST}"
 os.environ["HOCBA_LOG_JSON"] = "true"
 for _service in ("gradebook", "transcript", "signing", "sync", "audit"):
@@ -25,7 +25,9 @@ for _service in ("gradebook", "transcript", "signing", "sync", "audit"):
 
 
 def _management(method: str, path: str, **kw):
-    return httpx.request(method, f"http://127.0.0.1:15672/api{path}", auth=("guest", "guest"), timeout=10, **kw)
+    return httpx.request(
+        method, f"http://127.0.0.1:15672/api{path}", auth=("guest", "guest"), timeout=10, **kw
+    )
 
 
 def _recreate_vhost(name: str) -> None:
@@ -42,7 +44,9 @@ def _recreate_vhost(name: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True)
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True)
     subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"], check=True, capture_output=True
+        ["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
     )
 
 

@@ -12,7 +12,9 @@ from kombu import Connection
 from nameko.containers import ServiceContainer
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05, what: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05, what: str = "condition"
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -34,7 +36,9 @@ def get_one(amqp_uri: str, queue: str, timeout: float = 5.0) -> Any:
     """Take one message off ``queue`` (acked), waiting up to ``timeout``."""
     with Connection(amqp_uri) as conn:
         channel = conn.default_channel
-        return wait_for(lambda: channel.basic_get(queue, no_ack=True), timeout=timeout, what=f"a message on {queue}")
+        return wait_for(
+            lambda: channel.basic_get(queue, no_ack=True), timeout=timeout, what=f"a message on {queue}"
+        )
 
 
 def free_port() -> int:
@@ -48,7 +52,8 @@ def running(service_cls: type, amqp_uri: str, **config: Any) -> Iterator[Any]:
     """A real nameko container for ``service_cls`` on the test vhost; stopped (or killed) on exit."""
     port = free_port()
     container = ServiceContainer(
-        service_cls, {"AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "max_workers": 10, **config}
+        service_cls,
+        {"AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "max_workers": 10, **config},
     )
     container.start()
     container.http_url = f"http://127.0.0.1:{port}"

@@ -139,7 +139,9 @@ def principal_from_header(settings: Settings, authorization: str | None) -> Prin
 
 def _secret(settings: Settings) -> str:
     if settings.jwt_secret is None:
-        raise RuntimeError("HOCBA_JWT_SECRET is not set (run `make setup`, which writes one into .env for local use)")
+        raise RuntimeError(
+            "HOCBA_JWT_SECRET is not set (run `make setup`, which writes one into .env for local use)"
+        )
     return settings.jwt_secret.get_secret_value()
 
 

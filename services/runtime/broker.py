@@ -55,13 +55,15 @@ class PolicySpec:
 
 def subscriptions_of(service_cls: type) -> list[Subscription]:
     """Read the reliable event handlers off a nameko service class, without starting it."""
+    service_name: str = service_cls.name  # type: ignore[attr-defined]
     found = []
     for attr in dir(service_cls):
         method = getattr(service_cls, attr, None)
-        for factory in getattr(method, "nameko_entrypoints", ()):
-            if issubclass(factory.dep_cls, ReliableEventHandler):
-                source, model = factory.args[:2]
-                found.append(Subscription(service_cls.name, attr, source, model))
+        for entrypoint in getattr(method, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, ReliableEventHandler):
+                found.append(
+                    Subscription(service_name, attr, entrypoint.source_service, entrypoint.event_model)
+                )
     return found
 
 
@@ -71,7 +73,10 @@ def policies_for(subscriptions: Iterable[Subscription], settings: Settings) -> l
         PolicySpec(
             f"dlx.{s.queue}",
             f"^{re.escape(s.queue)}$",
-            {"dead-letter-exchange": settings.dead_letter_exchange, "dead-letter-routing-key": s.dead_letter_queue},
+            {
+                "dead-letter-exchange": settings.dead_letter_exchange,
+                "dead-letter-routing-key": s.dead_letter_queue,
+            },
             10,
             "queues",
         )
@@ -80,7 +85,9 @@ def policies_for(subscriptions: Iterable[Subscription], settings: Settings) -> l
     policies.append(
         PolicySpec("unrouted-events", r"^[a-z_]+\.events$", {"alternate-exchange": UNROUTED}, 1, "exchanges")
     )
-    policies.append(PolicySpec("unrouted-bound", f"^{re.escape(UNROUTED)}$", {"max-length": 100_000}, 1, "queues"))
+    policies.append(
+        PolicySpec("unrouted-bound", f"^{re.escape(UNROUTED)}$", {"max-length": 100_000}, 1, "queues")
+    )
     return policies
 
 
@@ -91,10 +98,16 @@ def declare_topology(
     subscriptions = list(subscriptions)
     dlx = Exchange(settings.dead_letter_exchange, type="direct", durable=True)
     services = set(emitting_services) | {s.source_service for s in subscriptions}
-    exchanges = {exchange_of(name): Exchange(exchange_of(name), type="topic", durable=True) for name in services}
+    exchanges = {
+        exchange_of(name): Exchange(exchange_of(name), type="topic", durable=True) for name in services
+    }
     with Connection(amqp_uri) as conn:
         channel = conn.default_channel
-        for exchange in [dlx, Exchange(settings.public_exchange, type="topic", durable=True), *exchanges.values()]:
+        for exchange in [
+            dlx,
+            Exchange(settings.public_exchange, type="topic", durable=True),
+            *exchanges.values(),
+        ]:
             exchange.declare(channel=channel)
         unrouted = Exchange(UNROUTED, type="fanout", durable=True)
         unrouted.declare(channel=channel)
@@ -102,7 +115,9 @@ def declare_topology(
         for s in subscriptions:
             # Declared before any consumer starts, so no event is lost while a service has never run.
             Queue(
-                s.queue, exchange=exchanges[exchange_of(s.source_service)], routing_key=s.event_model.routing_key(),
+                s.queue,
+                exchange=exchanges[exchange_of(s.source_service)],
+                routing_key=s.event_model.routing_key(),
                 durable=True,
             ).declare(channel=channel)
             Queue(s.dead_letter_queue, exchange=dlx, routing_key=s.dead_letter_queue, durable=True).declare(
@@ -130,9 +145,23 @@ def apply_policies(policies: Iterable[PolicySpec], settings: Settings, vhost: st
         log.info("broker.management_unreachable", fallback="rabbitmqctl")
     for p in policies:
         subprocess.run(
-            ["rabbitmqctl", "-q", "set_policy", "-p", vhost, "--priority", str(p.priority), "--apply-to",
-             p.apply_to, p.name, p.pattern, json.dumps(p.definition)],
-            check=True, capture_output=True, text=True,
+            [
+                "rabbitmqctl",
+                "-q",
+                "set_policy",
+                "-p",
+                vhost,
+                "--priority",
+                str(p.priority),
+                "--apply-to",
+                p.apply_to,
+                p.name,
+                p.pattern,
+                json.dumps(p.definition),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
     return "rabbitmqctl"
 
@@ -145,14 +174,26 @@ def _apply_via_management(policies: list[PolicySpec], base_url: str, vhost: str)
         for p in policies:
             response = client.put(
                 f"/api/policies/{quote(vhost, safe='')}/{quote(p.name, safe='')}",
-                json={"pattern": p.pattern, "definition": p.definition, "priority": p.priority, "apply-to": p.apply_to},
+                json={
+                    "pattern": p.pattern,
+                    "definition": p.definition,
+                    "priority": p.priority,
+                    "apply-to": p.apply_to,
+                },
             )
             response.raise_for_status()
 
 
-def setup_broker(settings: Settings, service_classes: Iterable[type], emitting_services: Iterable[str]) -> dict[str, Any]:
+def setup_broker(
+    settings: Settings, service_classes: Iterable[type], emitting_services: Iterable[str]
+) -> dict[str, Any]:
     subscriptions = [s for cls in service_classes for s in subscriptions_of(cls)]
     counts = declare_topology(settings.amqp_uri, subscriptions, emitting_services, settings)
     policies = policies_for(subscriptions, settings)
     route = apply_policies(policies, settings, vhost_of(settings.amqp_uri))
-    return {**counts, "policies": len(policies), "via": route, "subscriptions": [s.queue for s in subscriptions]}
+    return {
+        **counts,
+        "policies": len(policies),
+        "via": route,
+        "subscriptions": [s.queue for s in subscriptions],
+    }

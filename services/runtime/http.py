@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
+from services.runtime import metrics
 from services.runtime.auth import AuthError
 from services.runtime.logging import get_logger
 from services.runtime.settings import get_settings
@@ -46,11 +47,15 @@ _VI_MESSAGES = {
 class Problem(Exception):
     """An error to show the caller as application/problem+json: English ``title``, Vietnamese ``detail``."""
 
-    def __init__(
-        self, status: int, slug: str, title: str, detail_vi: str, **extensions: Any
-    ) -> None:
+    def __init__(self, status: int, slug: str, title: str, detail_vi: str, **extensions: Any) -> None:
         super().__init__(f"{status} {slug}: {title}")
-        self.status, self.slug, self.title, self.detail_vi, self.extensions = status, slug, title, detail_vi, extensions
+        self.status, self.slug, self.title, self.detail_vi, self.extensions = (
+            status,
+            slug,
+            title,
+            detail_vi,
+            extensions,
+        )
 
     def response(self, instance: str | None = None) -> Response:
         body = {
@@ -77,7 +82,11 @@ def validation_problem(error: ValidationError) -> Problem:
     ]
     fields = ", ".join(e["field"] for e in errors[:5])
     return Problem(
-        422, "validation", "Request body is invalid", f"Dữ liệu gửi lên không hợp lệ ở: {fields}.", errors=errors
+        422,
+        "validation",
+        "Request body is invalid",
+        f"Dữ liệu gửi lên không hợp lệ ở: {fields}.",
+        errors=errors,
     )
 
 
@@ -93,7 +102,9 @@ def parse_body(request: Request, model: type[M]) -> M:
 def json_response(payload: Any, status: int = 200) -> Response:
     if isinstance(payload, BaseModel):
         payload = payload.model_dump(mode="json")
-    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status, mimetype="application/json")
+    return Response(
+        json.dumps(payload, ensure_ascii=False, default=str), status=status, mimetype="application/json"
+    )
 
 
 def problem_for(exc: BaseException) -> Problem:
@@ -101,7 +112,9 @@ def problem_for(exc: BaseException) -> Problem:
     if isinstance(exc, Problem):
         return exc
     if isinstance(exc, AuthError):
-        return Problem(exc.status, "unauthorized" if exc.status == 401 else "forbidden", exc.title, exc.detail_vi)
+        return Problem(
+            exc.status, "unauthorized" if exc.status == 401 else "forbidden", exc.title, exc.detail_vi
+        )
     if isinstance(exc, ValidationError):
         return validation_problem(exc)
     status = getattr(exc, "http_status", None)
@@ -117,6 +130,11 @@ def problem_for(exc: BaseException) -> Problem:
 
 class ApiHandler(HttpRequestHandler):
     """nameko's @http, but every error becomes problem+json and no stack trace reaches the client."""
+
+    def handle_request(self, request: Request) -> Response:
+        response = super().handle_request(request)
+        metrics.HTTP_REQUESTS.labels(self.container.service_name, self.url, str(response.status_code)).inc()
+        return response
 
     def response_from_exception(self, exc: BaseException) -> Response:
         problem = problem_for(exc)

@@ -13,7 +13,9 @@ import structlog
 from services.runtime.personal_data import scrub
 
 
-def drop_personal_data(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def drop_personal_data(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """structlog processor: no personal field leaves the process, even inside a logged payload."""
     return scrub(dict(event_dict))
 
@@ -32,7 +34,9 @@ def _shared_processors() -> list[Any]:
 
 def configure_logging(service: str, *, level: str = "INFO", json: bool = True, stream: Any = None) -> None:
     """Route structlog and the standard library (nameko, kombu) to one renderer on ``stream``."""
-    renderer: Any = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
+    renderer: Any = (
+        structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
+    )
     structlog.configure(
         processors=[*_shared_processors()[:-2], structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -5,8 +5,12 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_HANDLED = Counter("hocba_events_handled_total", "Events handled successfully", ["service", "queue"])
-EVENTS_DUPLICATE = Counter("hocba_events_duplicate_total", "Redelivered events the inbox skipped", ["service", "consumer"])
-EVENTS_FAILED = Counter("hocba_events_failed_total", "Handler runs that raised", ["service", "queue", "error"])
+EVENTS_DUPLICATE = Counter(
+    "hocba_events_duplicate_total", "Redelivered events the inbox skipped", ["service", "consumer"]
+)
+EVENTS_FAILED = Counter(
+    "hocba_events_failed_total", "Handler runs that raised", ["service", "queue", "error"]
+)
 EVENTS_DEAD_LETTERED = Counter(
     "hocba_events_dead_lettered_total", "Messages moved to a dead-letter queue", ["service", "queue"]
 )

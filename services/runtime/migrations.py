@@ -17,6 +17,7 @@ SERVICES_DIR = Path(__file__).resolve().parent.parent
 def alembic_config(service: str, url: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(SERVICES_DIR / service / "migrations" / "versions"))
     config.attributes["url"] = url or get_settings().db_url(service)
     return config
@@ -31,7 +32,7 @@ def upgrade(service: str, url: str | None = None, revision: str = "head") -> Non
 
 def run_env(target_metadata: MetaData) -> None:
     """Body of every service's migrations/env.py."""
-    url = context.config.attributes.get("url")
+    url = str(context.config.attributes["url"])
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
         with context.begin_transaction():

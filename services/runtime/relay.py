@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -123,10 +124,9 @@ class ConfirmingPublisher:
 
     def close(self) -> None:
         if self._conn is not None:
-            try:
+            # Closing a broken connection must not hide the error that broke it.
+            with contextlib.suppress(Exception):
                 self._conn.release()
-            except Exception:  # noqa: BLE001 - closing a broken connection must not hide the original error
-                pass
         self._conn, self._channel = None, None
 
 
@@ -190,7 +190,15 @@ class OutboxRelay:
         t = self.table
         with self.engine.connect() as conn, conn.begin():
             rows = conn.execute(
-                select(t.c.id, t.c.event_id, t.c.exchange, t.c.routing_key, t.c.ce_type, t.c.body, t.c.public_data)
+                select(
+                    t.c.id,
+                    t.c.event_id,
+                    t.c.exchange,
+                    t.c.routing_key,
+                    t.c.ce_type,
+                    t.c.body,
+                    t.c.public_data,
+                )
                 .where(t.c.published_at.is_(None))
                 .order_by(t.c.id)
                 .limit(self.batch_size)
@@ -218,9 +226,13 @@ class OutboxRelay:
         """Keep the reason on the waiting rows so an operator sees why the outbox is not draining."""
         t = self.table
         with self.engine.begin() as conn:
-            oldest = conn.execute(
-                select(t.c.id).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
-            ).scalars().all()
+            oldest = (
+                conn.execute(
+                    select(t.c.id).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
+                )
+                .scalars()
+                .all()
+            )
             if oldest:
                 conn.execute(
                     update(t)

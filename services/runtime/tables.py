@@ -16,7 +16,9 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("routing_key", String(200), nullable=False),
         Column("ce_type", String(200), nullable=False),
         Column("body", JSONB, nullable=False, comment="The whole envelope, as sent on the service exchange"),
-        Column("public_data", JSONB, nullable=True, comment="Data for hocba.public (opaque ids only), or null"),
+        Column(
+            "public_data", JSONB, nullable=True, comment="Data for hocba.public (opaque ids only), or null"
+        ),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True), nullable=True),
         Column("attempts", Integer, nullable=False, server_default=text("0")),

@@ -63,10 +63,7 @@ class SqlUnitOfWork:
         return self.inbox.claim(self.session, consumer, event_id)
 
     def commit(self) -> None:
-        for event, subject in self._pending:
-            self.published.append(
-                self.outbox.add(self.session, event, subject=subject, correlation_id=self.correlation_id)
-            )
+        self.published += self.outbox.add_all(self.session, self._pending, correlation_id=self.correlation_id)
         self._pending = []
         self.session.commit()
 

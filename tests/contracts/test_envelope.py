@@ -24,7 +24,9 @@ def term_locked() -> TermLockedV1:
         locked_by="principal-1",
         locked_at=datetime(2026, 5, 20, 8, 30, tzinfo=UTC),
         snapshot=ClassSnapshot(
-            students=[StudentRecord(student_id="st-1", full_name="Nguyễn Văn An")], subjects=[], content_hash="ab" * 32
+            students=[StudentRecord(student_id="st-1", full_name="Nguyễn Văn An")],
+            subjects=[],
+            content_hash="ab" * 32,
         ),
     )
 
@@ -73,8 +75,13 @@ def test_public_view_carries_no_names_or_personal_data():
 
 def test_audit_event_is_internal_only():
     event = AuditRecordedV1(
-        service="gradebook", actor_id="u", actor_role="principal", action="term.lock", entity_type="class_term",
-        entity_id="c1", occurred_at=datetime.now(UTC),
+        service="gradebook",
+        actor_id="u",
+        actor_role="principal",
+        action="term.lock",
+        entity_type="class_term",
+        entity_id="c1",
+        occurred_at=datetime.now(UTC),
     )
     assert event.public_view() is None
     assert uuid.UUID(str(Envelope.wrap(event, source_service="gradebook").id))

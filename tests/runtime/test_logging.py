@@ -31,7 +31,9 @@ def test_structured_log_of_a_whole_payload_keeps_no_personal_field():
     text = json.dumps(record, ensure_ascii=False)
     for secret in ("001312012345", "2012-03-04", "Lê Lợi", "0912345678", "Trần Văn C"):
         assert secret not in text
-    assert record["payload"]["student"]["full_name"] == "Trần Thị Bình"  # not personal data under the law's list
+    assert (
+        record["payload"]["student"]["full_name"] == "Trần Thị Bình"
+    )  # not personal data under the law's list
     assert record["event_id"] == "e-1" and record["correlation_id"] == "c-1" and record["service"] == "test"
 
 

@@ -20,6 +20,9 @@ class AuditLog:
 
     def for_school(self, school_id: str, limit: int = 100) -> list[dict[str, Any]]:
         rows = self.session.execute(
-            select(audit_entries).where(audit_entries.c.school_id == school_id).order_by(audit_entries.c.seq.desc()).limit(limit)
+            select(audit_entries)
+            .where(audit_entries.c.school_id == school_id)
+            .order_by(audit_entries.c.seq.desc())
+            .limit(limit)
         ).mappings()
         return [dict(r) for r in rows]

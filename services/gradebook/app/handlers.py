@@ -8,7 +8,8 @@ from contracts.audit import AuditRecordedV1
 from contracts.gradebook import ClassSnapshot, TermLockedV1
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
 from services.gradebook.domain.commands import LockTerm
-from services.gradebook.domain.term_lock import TermLock, content_hash, lock_term as lock_term_rule
+from services.gradebook.domain.term_lock import TermLock, content_hash
+from services.gradebook.domain.term_lock import lock_term as lock_term_rule
 
 
 def lock_term(cmd: LockTerm, uow: GradebookUnitOfWork) -> TermLockedV1:

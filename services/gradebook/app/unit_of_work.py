@@ -19,7 +19,9 @@ class GradebookUnitOfWork(SqlUnitOfWork):
     term_locks: TermLockRepository
 
     def __init__(self, session_factory: Callable[[], Session], *, correlation_id: str | None = None) -> None:
-        super().__init__(session_factory, Outbox(SERVICE, outbox), Inbox(inbox), correlation_id=correlation_id)
+        super().__init__(
+            session_factory, Outbox(SERVICE, outbox), Inbox(inbox), correlation_id=correlation_id
+        )
 
     def _open(self, session: Session) -> None:
         self.term_locks = TermLockRepository(session)

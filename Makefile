@@ -1,0 +1,56 @@
+# The two commands a fresh machine needs: `make demo` and `make test`. Both run `make setup` first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOCBA := $(VENV)/bin/hocba
+CODE := services contracts cli sandbox
+
+.PHONY: setup deps stack migrate broker demo test lint unit integration bench up clean
+
+setup: deps .env stack migrate broker  ## idempotent: venv, dependencies, RabbitMQ + PostgreSQL, databases, topology
+
+deps: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+.env: | deps
+	$(PY) sandbox/dev_env.py .env
+
+stack: deps
+	$(PY) sandbox/local_stack.py
+
+migrate: stack
+	$(HOCBA) db upgrade
+
+broker: stack
+	$(HOCBA) broker setup
+
+demo: setup
+	$(HOCBA) demo
+
+lint: deps
+	$(VENV)/bin/ruff check $(CODE) tests
+	$(VENV)/bin/ruff format --check $(CODE) tests
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy services contracts cli
+
+test: setup lint
+	@mkdir -p var
+	$(PY) -m pytest --junitxml=var/junit.xml $(PYTEST_ARGS)
+
+unit: deps
+	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+
+bench: setup
+	$(HOCBA) bench backbone
+
+up: setup
+	$(HOCBA) up
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,116 @@
+"""Make sure RabbitMQ and PostgreSQL answer on the configured URLs; start (or install) them locally if not."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+LOCAL = {"127.0.0.1", "localhost", "::1"}
+
+
+def say(message: str) -> None:
+    print(f"[setup] {message}", flush=True)
+
+
+def answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until(host: str, port: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if answers(host, port):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def run(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, check=check, text=True, capture_output=True)
+
+
+def apt_install(*packages: str) -> None:
+    if os.geteuid() != 0:
+        raise SystemExit(
+            f"[setup] {', '.join(packages)} missing and not root: install them, or point HOCBA_* at servers"
+        )
+    say(f"installing {' '.join(packages)} from Debian")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-q", *packages], check=True, env=env)
+
+
+def ensure_postgres(host: str, port: int) -> None:
+    if answers(host, port):
+        return
+    if host not in LOCAL:
+        raise SystemExit(
+            f"[setup] PostgreSQL at {host}:{port} does not answer (not local, so not starting it)"
+        )
+    if not Path("/etc/postgresql").is_dir():
+        apt_install("postgresql")
+    for version in sorted(os.listdir("/etc/postgresql")):
+        say(f"starting PostgreSQL {version}")
+        run("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start", check=False)
+    if not wait_until(host, port, 30):
+        raise SystemExit(f"[setup] PostgreSQL did not come up on {host}:{port}")
+    # A fresh Debian cluster only trusts local sockets; the services connect over TCP as `postgres`.
+    hba = next(Path("/etc/postgresql").glob("*/main/pg_hba.conf"), None)
+    if hba and "127.0.0.1/32            trust" not in hba.read_text():
+        say("allowing trust auth on 127.0.0.1 for local development")
+        hba.write_text(
+            "host all all 127.0.0.1/32            trust\nhost all all ::1/128 trust\n" + hba.read_text()
+        )
+        for version in os.listdir("/etc/postgresql"):
+            run("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "reload", check=False)
+
+
+def ensure_rabbitmq(host: str, port: int) -> None:
+    if not answers(host, port):
+        if host not in LOCAL:
+            raise SystemExit(
+                f"[setup] RabbitMQ at {host}:{port} does not answer (not local, so not starting it)"
+            )
+        if not shutil.which("rabbitmq-server"):
+            apt_install("rabbitmq-server")
+        say("starting RabbitMQ")
+        run("rabbitmq-server", "-detached", check=False)
+        if not wait_until(host, port, 90):
+            raise SystemExit(f"[setup] RabbitMQ did not come up on {host}:{port}")
+        run("rabbitmqctl", "await_startup", check=False)
+    # The management API serves `hocba broker setup`, the DLQ tools and KEDA's HTTP scaler.
+    if host in LOCAL and not answers(host, 15672) and shutil.which("rabbitmq-plugins"):
+        say("enabling the RabbitMQ management plugin")
+        if run("rabbitmq-plugins", "enable", "rabbitmq_management", check=False).returncode == 0:
+            wait_until(host, 15672, 30)
+
+
+def main() -> int:
+    from services.runtime.settings import SERVICES, get_settings
+
+    settings = get_settings()
+    amqp = urlsplit(settings.amqp_uri)
+    ensure_rabbitmq(amqp.hostname or "127.0.0.1", amqp.port or 5672)
+    seen = set()
+    for service in SERVICES:
+        db = urlsplit(settings.db_url(service).replace("+psycopg", ""))
+        key = (db.hostname or "127.0.0.1", db.port or 5432)
+        if key not in seen:
+            seen.add(key)
+            ensure_postgres(*key)
+    say("RabbitMQ and PostgreSQL answer")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
