@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 # Commands that run nameko need eventlet's patching before anything else is imported (eventlet upgrades the
 # locks of modules already loaded, and trips over some); the relay and the tools run without it.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 if len(sys.argv) > 1 and sys.argv[1] in ("run", "bench"):
     from services.runtime import green
 
@@ -16,6 +18,8 @@ import os
 import signal
 import subprocess
 import time
+from functools import partial
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -117,13 +121,24 @@ def relay(
     run_relay(service, metrics_port)
 
 
-def spawn_stack(names: list[str]) -> list[subprocess.Popen[bytes]]:
-    """One process per service and one relay per service, as in production (separate pods)."""
+def spawn_stack(names: list[str], log_dir: Path | None = None) -> list[subprocess.Popen[bytes]]:
+    """One process per service and one relay per service, as in production (separate pods).
+
+    Without ``log_dir`` their JSON logs go to this terminal; with it, to ``<log_dir>/<process>.log``.
+    """
     procs = []
     for name in names:
         entry(name)
         for args in (["run", name], ["relay", name]):
-            procs.append(subprocess.Popen([sys.executable, "-m", "cli.main", *args], start_new_session=True))
+            out = None
+            if log_dir is not None:
+                log_dir.mkdir(parents=True, exist_ok=True)
+                out = (log_dir / f"{'-'.join(args)}.log").open("ab")
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "cli.main", *args], start_new_session=True, stdout=out, stderr=out
+                )
+            )
     return procs
 
 
@@ -146,6 +161,7 @@ def up(
 ) -> None:
     """Run the services and their relays, one process each, until Ctrl-C (which stops them cleanly)."""
     names = services or list(SERVICES)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops the children too, like Ctrl-C
     procs = spawn_stack(names)
     console.print(
         f"running {', '.join(names)} (+ relays); "
@@ -168,7 +184,9 @@ def demo() -> None:
     """Run what exists of the pipeline end to end on local defaults and say where to look."""
     from cli.demo import run_demo
 
-    raise typer.Exit(run_demo(spawn_stack, stop_stack, console))
+    log_dir = Path("var/demo-logs")
+    console.print(f"service and relay logs: {log_dir}/")
+    raise typer.Exit(run_demo(partial(spawn_stack, log_dir=log_dir), stop_stack, console))
 
 
 @bench_app.command("backbone")

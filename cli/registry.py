@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 
 
@@ -10,7 +11,12 @@ from dataclasses import dataclass
 class ServiceEntry:
     name: str
     target: str  # "module:Class"
-    port: int
+    base_port: int
+
+    @property
+    def port(self) -> int:
+        # An offset lets a second stack (tests, a colleague's) run beside the usual one.
+        return self.base_port + int(os.environ.get("HOCBA_PORT_OFFSET", "0"))
 
     def load(self) -> type:
         module, _, cls = self.target.partition(":")

@@ -4,13 +4,13 @@ from services.runtime import green
 
 green.patch()  # before anything imports psycopg or nameko's consumers
 
-import os  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import uuid  # noqa: E402
+import os
+import shutil
+import subprocess
+import uuid
 
-import httpx  # noqa: E402
-import pytest  # noqa: E402
+import httpx
+import pytest
 
 TEST_VHOST = os.environ.get("HOCBA_TEST_VHOST", "hocba_test")
 _DB = "postgresql+psycopg://postgres@127.0.0.1:5432/hocba_test_{}"

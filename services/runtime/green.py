@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import warnings
 
+# eventlet warns on import that it is in bugfix-only mode; the risk is recorded in the architecture notes.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
 _patched = False
 
 

@@ -7,8 +7,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 Term = Literal["hk1", "hk2"]
+
+# Users read times in Vietnam's time zone (UTC+7, no daylight saving); storage stays UTC.
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class TermLockError(Exception):
@@ -26,7 +30,10 @@ class TermAlreadyLocked(TermLockError):
 
     def __init__(self, class_id: str, term: str, locked_at: datetime) -> None:
         super().__init__(f"{class_id} {term} locked at {locked_at.isoformat()}")
-        self.detail_vi = f"Học kỳ {term_label(term)} của lớp này đã được khóa lúc {locked_at:%H:%M %d/%m/%Y}."
+        local = locked_at.astimezone(VIETNAM)
+        self.detail_vi = (
+            f"Học kỳ {term_label(term)} của lớp này đã được khóa lúc {local:%H:%M ngày %d/%m/%Y}."
+        )
 
 
 class TermNotLocked(TermLockError):
