@@ -6,9 +6,9 @@ PY := $(VENV)/bin/python
 HOCBA := $(VENV)/bin/hocba
 CODE := services contracts cli sandbox
 
-.PHONY: setup deps stack migrate broker demo test lint unit integration bench up clean
+.PHONY: setup deps secrets stack migrate broker demo test lint unit integration bench up clean
 
-setup: deps .env stack migrate broker  ## idempotent: venv, dependencies, RabbitMQ + PostgreSQL, databases, topology
+setup: deps secrets stack migrate broker  ## idempotent: venv, dependencies, RabbitMQ + PostgreSQL, databases, topology
 
 deps: $(VENV)/.installed
 
@@ -18,8 +18,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
 
-.env: | deps
-	$(PY) sandbox/dev_env.py .env
+.env secrets: | deps
+	@$(PY) sandbox/dev_env.py .env
 
 stack: deps
 	$(PY) sandbox/local_stack.py

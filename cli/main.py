@@ -35,7 +35,11 @@ bench_app = typer.Typer(
 )
 app.add_typer(broker_app, name="broker")
 app.add_typer(db_app, name="db")
+contracts_app = typer.Typer(
+    help="Published contracts (checked in CI against the code).", no_args_is_help=True
+)
 app.add_typer(bench_app, name="bench")
+app.add_typer(contracts_app, name="contracts")
 
 console = Console(stderr=True)
 
@@ -64,6 +68,22 @@ def db_upgrade(
         entry(name)
         upgrade(name)
         console.print(f"{name}: migrated to head")
+
+
+@contracts_app.command("openapi")
+def contracts_openapi(
+    out_dir: Annotated[Path, typer.Option(help="Where to write")] = Path("contracts/openapi"),
+) -> None:
+    """Write each HTTP service's OpenAPI 3.1 document (generated from its request models and routes)."""
+    from services.gradebook import api as gradebook_api
+    from services.runtime.openapi import openapi_document
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    doc = openapi_document("Học bạ số — gradebook", "1.0.0", gradebook_api.ROUTES)
+    (out_dir / "gradebook.json").write_text(
+        json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    )
+    console.print(f"wrote {out_dir / 'gradebook.json'}")
 
 
 @app.command()

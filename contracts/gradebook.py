@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
@@ -21,27 +20,54 @@ class SubjectTeacher(ContractModel):
     teacher_name: str = Field(description="Teacher's full name, printed beside the subject")
 
 
+class TermMarks(ContractModel):
+    regular: list[str] = Field(
+        default_factory=list, description="Regular assessments (ĐĐGtx) as decimal text"
+    )
+    midterm: str | None = Field(None, description="Mid-term assessment (ĐĐGgk)")
+    final: str | None = Field(None, description="End-of-term assessment (ĐĐGck)")
+    result: str | None = Field(None, description="Comment-only subjects: Đ or CĐ")
+    level: str | None = Field(None, description="Primary: T, H or C")
+    test: int | None = Field(None, description="Primary periodic test score 1–10")
+    comment: str | None = Field(None, description="Subject teacher's comment")
+    average: str | None = Field(
+        None, description="Computed term average (ĐTBmhk) as decimal text, when complete"
+    )
+
+
 class SubjectResult(ContractModel):
     subject_code: str = Field(description="Subject code")
-    scores: dict[str, list[str | Decimal] | str | Decimal | int | None] = Field(
-        default_factory=dict, description="Raw assessments by kind (regular, midterm, final, level, test)"
-    )
-    result: str | Decimal | None = Field(None, description="Term (or year) result: an average, Đ/CĐ or T/H/C")
-    comment: str | None = Field(None, description="Subject teacher's comment")
+    hk1: TermMarks | None = Field(None, description="Term I")
+    hk2: TermMarks | None = Field(None, description="Term II (for primary: the end-of-year assessment)")
+    year: str | None = Field(None, description="Year result: average (ĐTBmcn), Đ/CĐ or T/H/C; after term II")
+
+
+class StudentTermRecord(ContractModel):
+    conduct: str | None = Field(None, description="Kết quả rèn luyện (TT22): Tốt/Khá/Đạt/Chưa đạt")
+    learning_result: str | None = Field(None, description="Kết quả học tập (TT22) computed for the period")
+    absences: int | None = Field(None, description="Sessions (buổi) missed")
+    homeroom_comment: str | None = Field(None, description="Homeroom teacher's comment")
+    qualities: dict[str, str] = Field(default_factory=dict, description="TT27 qualities: T/Đ/C")
+    competencies: dict[str, str] = Field(default_factory=dict, description="TT27 competencies: T/Đ/C")
 
 
 class StudentRecord(ContractModel):
     student_id: str = Field(description="Opaque student id (never the personal identification number)")
     moet_code: str | None = Field(None, description="Ministry student code, opaque")
     full_name: str = Field(description="Student's full name")
+    roll_number: int | None = Field(None, description="Number in the class list")
     subjects: list[SubjectResult] = Field(default_factory=list, description="One entry per subject")
-    learning_result: str | None = Field(None, description="Kết quả học tập / year-end result level")
-    conduct: str | None = Field(None, description="Kết quả rèn luyện (TT22) or qualities summary (TT27)")
-    homeroom_comment: str | None = Field(None, description="Homeroom teacher's comment")
-    absences: int | None = Field(None, description="Sessions (buổi) missed")
+    hk1: StudentTermRecord | None = Field(None, description="Term I record")
+    hk2: StudentTermRecord | None = Field(None, description="Term II record")
+    year: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Year results: learning_result, conduct, year_result, promotion, award",
+    )
 
 
 class ClassSnapshot(ContractModel):
+    """Internal only (names and results): the public projection carries counts and hashes."""
+
     students: list[StudentRecord] = Field(description="Every student of the class at lock time")
     subjects: list[SubjectTeacher] = Field(description="Every subject taught in the class, with its teacher")
     homeroom_teacher_id: str | None = Field(None, description="Opaque id of the homeroom teacher")
@@ -84,3 +110,22 @@ class TermLockedV1(EventModel):
             student_count=len(self.snapshot.students),
             content_hash=self.snapshot.content_hash,
         )
+
+
+class AmendmentAppliedV1(EventModel):
+    """A principal approved an amendment (biên bản) to a locked term: the class's new snapshot."""
+
+    EVENT_NAME: ClassVar[str] = "gradebook.amendment.applied"
+
+    amendment_id: str = Field(description="Id of the amendment record")
+    school_id: str = Field(description="Opaque school id")
+    class_id: str = Field(description="Opaque class id")
+    school_year: str = Field(description="School year, e.g. 2025-2026")
+    term: Term = Field(description="The locked term that changed")
+    student_id: str = Field(description="Opaque id of the student whose record changed")
+    subject_code: str | None = Field(None, description="Subject changed; null for a homeroom record")
+    reason: str = Field(description="Why, as stated in the amendment record")
+    proposed_by: str = Field(description="Opaque id of the teacher who proposed it")
+    approved_by: str = Field(description="Opaque id of the principal who approved it")
+    approved_at: datetime = Field(description="When it was approved")
+    snapshot: ClassSnapshot = Field(description="The class's whole locked snapshot after the change")

@@ -1,12 +1,18 @@
-"""Write a local .env with a random development JWT secret, once (secrets have no defaults in code)."""
+"""Write a local .env with random development secrets, once each (secrets have no defaults in code)."""
 
+import base64
 import secrets
 import sys
 from pathlib import Path
 
 path = Path(sys.argv[1] if len(sys.argv) > 1 else ".env")
 lines = path.read_text().splitlines() if path.exists() else []
-if not any(line.startswith("HOCBA_JWT_SECRET=") for line in lines):
-    lines.append(f"HOCBA_JWT_SECRET={secrets.token_urlsafe(32)}")
+wanted = {
+    "HOCBA_JWT_SECRET": lambda: secrets.token_urlsafe(32),
+    "HOCBA_DATA_KEY": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+}
+added = [name for name in wanted if not any(line.startswith(f"{name}=") for line in lines)]
+if added:
+    lines += [f"{name}={wanted[name]()}" for name in added]
     path.write_text("\n".join(lines) + "\n")
-    print(f"[setup] wrote a development JWT secret to {path}")
+    print(f"[setup] wrote development secrets ({', '.join(added)}) to {path}")

@@ -18,6 +18,7 @@ _DB = "postgresql+psycopg://postgres@127.0.0.1:5432/hocba_test_{}"
 # Before any module reads settings (they are cached per process; subprocesses inherit these too).
 os.environ["HOCBA_ENV"] = "test"
 os.environ["HOCBA_JWT_SECRET"] = "test-secret-not-for-production-0123456789"
+os.environ["HOCBA_DATA_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 test bytes
 os.environ["HOCBA_AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{TEST_VHOST}"
 os.environ["HOCBA_LOG_JSON"] = "true"
 for _service in ("gradebook", "transcript", "signing", "sync", "audit"):

@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.wrappers import Request, Response
 
+from services.gradebook import api
 from services.gradebook.app import handlers
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
-from services.gradebook.domain.commands import LockTerm
+from services.gradebook.app.uploads import rows_from_upload
+from services.gradebook.domain import commands
+from services.gradebook.domain.errors import NotPermitted
+from services.gradebook.domain.permissions import Actor
+from services.gradebook.domain.roster import KINDS
 from services.gradebook.domain.term_lock import Term
-from services.runtime.auth import Auth, Role
+from services.runtime.auth import Auth
 from services.runtime.db import Database
-from services.runtime.http import HealthEndpoints, Problem, api, json_response, parse_body
+from services.runtime.http import HealthEndpoints, Problem, json_response, parse_body
+from services.runtime.http import api as http
+from services.runtime.openapi import openapi_document, werkzeug_path
+
+ROUTES = {(r.method, r.path): werkzeug_path(r.path) for r in api.ROUTES}
 
 
-class LockTermRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def route(method: str, path: str) -> Any:
+    return http(method, ROUTES[(method, path)])
 
-    class_name: str = Field(min_length=1, max_length=32, description="Class name as printed, e.g. 8A1")
-    grade: int = Field(ge=1, le=12, description="Grade 1–12")
-    school_year: str = Field(pattern=r"^\d{4}-\d{4}$", description="e.g. 2025-2026")
+
+def _term(term: str) -> Term:
+    if term not in ("hk1", "hk2"):
+        raise Problem(404, "unknown-term", "Unknown term", "Học kỳ phải là hk1 hoặc hk2.")
+    return cast(Term, term)
 
 
 class GradebookService(HealthEndpoints):
@@ -30,22 +42,111 @@ class GradebookService(HealthEndpoints):
     db = Database(SERVICE)
     principal = Auth()
 
-    @api("POST", "/schools/<string:school_id>/classes/<string:class_id>/terms/<string:term>/lock")
-    def lock_term(self, request: Request, school_id: str, class_id: str, term: Term) -> Response:
+    def _actor(self) -> Actor:
         caller = self.principal()
-        caller.require_role(Role.PRINCIPAL)
-        caller.require_school(school_id)
-        body = parse_body(request, LockTermRequest)
-        if term not in ("hk1", "hk2"):
-            raise Problem(404, "unknown-term", "Unknown term", "Học kỳ phải là hk1 hoặc hk2.")
-        cmd = LockTerm(
-            school_id, class_id, body.class_name, body.grade, body.school_year, term, caller.user_id
-        )
-        uow = GradebookUnitOfWork(
+        return Actor(caller.user_id, frozenset(r.value for r in caller.roles), caller.school_id)
+
+    def _uow(self, request: Request) -> GradebookUnitOfWork:
+        return GradebookUnitOfWork(
             self.db, correlation_id=request.headers.get("X-Correlation-Id") or str(uuid.uuid4())
         )
-        event = handlers.lock_term(cmd, uow)
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request: Request) -> Response:
+        return json_response(openapi_document("Học bạ số — gradebook", "1.0.0", api.ROUTES))
+
+    @route("PUT", "/schools/{school_id}")
+    def put_school(self, request: Request, school_id: str) -> Response:
+        actor = self._actor()
+        if not ("operator" in actor.roles or ("staff" in actor.roles and actor.school_id == school_id)):
+            raise NotPermitted("Chỉ quản trị hệ thống hoặc văn thư của trường được khai báo trường.")
+        body = parse_body(request, api.SchoolIn)
+        with self._uow(request) as uow:
+            uow.gradebook.upsert_school({"id": school_id, **body.model_dump()})
+            uow.commit()
+        return json_response({"id": school_id, **body.model_dump()})
+
+    @route("POST", "/schools/{school_id}/imports/{kind}")
+    def import_rows(self, request: Request, school_id: str, kind: str) -> Response:
+        actor = self._actor()
+        if kind not in KINDS:
+            raise Problem(
+                404, "unknown-import", "Unknown import kind", f"Loại dữ liệu phải là: {', '.join(KINDS)}."
+            )
+        content_type = request.headers.get("Content-Type", "application/json")
+        if content_type.startswith("application/json"):
+            rows = parse_body(request, api.ImportRowsIn).rows
+        else:
+            rows = rows_from_upload(content_type, request.get_data())
+        result = handlers.import_master_data(
+            commands.ImportMasterData(actor, school_id, kind, rows), self._uow(request)
+        )
+        return json_response(result, status=201)
+
+    @route("PUT", "/classes/{class_id}/subjects/{subject_code}/terms/{term}/marks")
+    def put_marks(self, request: Request, class_id: str, subject_code: str, term: str) -> Response:
+        actor = self._actor()
+        body = parse_body(request, api.MarksIn)
+        entries = [json.loads(e.model_dump_json(exclude_unset=True)) for e in body.entries]
+        cmd = commands.RecordMarks(actor, class_id, subject_code, _term(term), entries)
+        return json_response(handlers.record_marks(cmd, self._uow(request)))
+
+    @route("PUT", "/classes/{class_id}/terms/{term}/homeroom")
+    def put_homeroom(self, request: Request, class_id: str, term: str) -> Response:
+        actor = self._actor()
+        body = parse_body(request, api.HomeroomIn)
+        entries = [e.model_dump(exclude_unset=True) for e in body.entries]
+        cmd = commands.RecordHomeroom(actor, class_id, _term(term), entries)
+        return json_response(handlers.record_homeroom(cmd, self._uow(request)))
+
+    @route("GET", "/classes/{class_id}/sheet")
+    def sheet(self, request: Request, class_id: str) -> Response:
+        actor = self._actor()
+        term = _term(request.args.get("term", "hk1"))
+        return json_response(handlers.class_sheet(actor, class_id, term, self._uow(request)))
+
+    @route("POST", "/classes/{class_id}/terms/{term}/lock")
+    def lock(self, request: Request, class_id: str, term: str) -> Response:
+        cmd = commands.LockTerm(self._actor(), class_id, _term(term))
+        return json_response(handlers.lock_term(cmd, self._uow(request)), status=201)
+
+    @route("POST", "/classes/{class_id}/terms/{term}/unlock")
+    def unlock(self, request: Request, class_id: str, term: str) -> Response:
+        actor = self._actor()
+        body = parse_body(request, api.ReasonIn)
+        cmd = commands.UnlockTerm(actor, class_id, _term(term), body.reason)
+        return json_response(handlers.unlock_term(cmd, self._uow(request)))
+
+    @route("POST", "/schools/{school_id}/terms/{term}/lock")
+    def lock_school(self, request: Request, school_id: str, term: str) -> Response:
+        actor = self._actor()
+        return json_response(handlers.lock_school(actor, school_id, _term(term), lambda: self._uow(request)))
+
+    @route("POST", "/classes/{class_id}/terms/{term}/amendments")
+    def propose(self, request: Request, class_id: str, term: str) -> Response:
+        actor = self._actor()
+        body = parse_body(request, api.AmendmentIn)
+        cmd = commands.ProposeAmendment(
+            actor,
+            class_id,
+            _term(term),
+            body.student_id,
+            body.subject_code,
+            json.loads(json.dumps(body.after)),
+            body.reason,
+        )
+        return json_response(handlers.propose_amendment(cmd, self._uow(request)), status=201)
+
+    @route("POST", "/amendments/{amendment_id}/decision")
+    def decide(self, request: Request, amendment_id: str) -> Response:
+        actor = self._actor()
+        body = parse_body(request, api.DecisionIn)
+        cmd = commands.DecideAmendment(actor, amendment_id, body.approve, body.note)
+        return json_response(handlers.decide_amendment(cmd, self._uow(request)))
+
+    @route("GET", "/schools/{school_id}/amendments")
+    def amendments(self, request: Request, school_id: str) -> Response:
+        actor = self._actor()
         return json_response(
-            {"locked_at": event.locked_at.isoformat(), "content_hash": event.snapshot.content_hash},
-            status=201,
+            handlers.list_amendments(actor, school_id, request.args.get("status"), self._uow(request))
         )

@@ -37,6 +37,8 @@ def make_engine(url: str, *, pool_size: int = 10, application_name: str = "hocba
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        # Statement parameters are names, birth dates, scores: keep them out of exception text (and so of logs).
+        hide_parameters=True,
         connect_args={"application_name": application_name},
     )
 

@@ -124,6 +124,7 @@ def problem_for(exc: BaseException) -> Problem:
             getattr(exc, "slug", type(exc).__name__),
             getattr(exc, "title", type(exc).__name__),
             getattr(exc, "detail_vi", "Yêu cầu không thực hiện được."),
+            **getattr(exc, "problem_extensions", dict)(),
         )
     return Problem(500, "internal", "Internal Server Error", "Lỗi hệ thống, vui lòng thử lại sau.")
 

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     # No default: `make setup` writes a random one into .env for local use.
     jwt_secret: SecretStr | None = None
+    # AES-256 key (base64) for personal IDs at rest; no default either.
+    data_key: SecretStr | None = None
     jwt_issuer: str = "hocba"
     jwt_audience: str = "hocba"
     public_exchange: str = "hocba.public"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from services.gradebook.store.repository import TermLockRepository
+from services.gradebook.store.repository import GradebookRepository, TermLockRepository
 from services.gradebook.store.tables import inbox, outbox
 from services.runtime.inbox import Inbox
 from services.runtime.outbox import Outbox
@@ -17,6 +17,7 @@ SERVICE = "gradebook"
 
 class GradebookUnitOfWork(SqlUnitOfWork):
     term_locks: TermLockRepository
+    gradebook: GradebookRepository
 
     def __init__(self, session_factory: Callable[[], Session], *, correlation_id: str | None = None) -> None:
         super().__init__(
@@ -25,3 +26,4 @@ class GradebookUnitOfWork(SqlUnitOfWork):
 
     def _open(self, session: Session) -> None:
         self.term_locks = TermLockRepository(session)
+        self.gradebook = GradebookRepository(session)

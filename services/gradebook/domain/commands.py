@@ -2,17 +2,68 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from services.gradebook.domain.permissions import Actor
 from services.gradebook.domain.term_lock import Term
 
 
 @dataclass(frozen=True)
-class LockTerm:
+class ImportMasterData:
+    actor: Actor
     school_id: str
+    kind: str
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RecordMarks:
+    actor: Actor
     class_id: str
-    class_name: str
-    grade: int
-    school_year: str
+    subject_code: str
     term: Term
-    actor_id: str
+    entries: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RecordHomeroom:
+    actor: Actor
+    class_id: str
+    term: Term
+    entries: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LockTerm:
+    actor: Actor
+    class_id: str
+    term: Term
+
+
+@dataclass(frozen=True)
+class UnlockTerm:
+    actor: Actor
+    class_id: str
+    term: Term
+    reason: str
+
+
+@dataclass(frozen=True)
+class ProposeAmendment:
+    actor: Actor
+    class_id: str
+    term: Term
+    student_id: str
+    subject_code: str | None
+    after: dict[str, Any]
+    reason: str
+
+
+@dataclass(frozen=True)
+class DecideAmendment:
+    actor: Actor
+    amendment_id: str
+    approve: bool
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

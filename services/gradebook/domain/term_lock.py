@@ -9,19 +9,20 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from services.gradebook.domain.errors import GradebookError
+
 Term = Literal["hk1", "hk2"]
 
 # Users read times in Vietnam's time zone (UTC+7, no daylight saving); storage stays UTC.
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-class TermLockError(Exception):
+class TermLockError(GradebookError):
     """Base of the term-lock rule violations; each carries what the API shows the user."""
 
     http_status = 409
     slug = "term-lock"
     title = "Term lock refused"
-    detail_vi = "Không thể khóa học kỳ."
 
 
 class TermAlreadyLocked(TermLockError):
@@ -29,10 +30,10 @@ class TermAlreadyLocked(TermLockError):
     title = "Term already locked"
 
     def __init__(self, class_id: str, term: str, locked_at: datetime) -> None:
-        super().__init__(f"{class_id} {term} locked at {locked_at.isoformat()}")
         local = locked_at.astimezone(VIETNAM)
-        self.detail_vi = (
-            f"Học kỳ {term_label(term)} của lớp này đã được khóa lúc {local:%H:%M ngày %d/%m/%Y}."
+        super().__init__(
+            f"Học kỳ {term_label(term)} của lớp này đã được khóa lúc {local:%H:%M ngày %d/%m/%Y}.",
+            log=f"{class_id} {term} locked at {locked_at.isoformat()}",
         )
 
 
@@ -41,8 +42,9 @@ class TermNotLocked(TermLockError):
     title = "Term is not locked"
 
     def __init__(self, class_id: str, term: str) -> None:
-        super().__init__(f"{class_id} {term} is not locked")
-        self.detail_vi = f"Học kỳ {term_label(term)} của lớp này chưa bị khóa."
+        super().__init__(
+            f"Học kỳ {term_label(term)} của lớp này chưa bị khóa.", log=f"{class_id} {term} is not locked"
+        )
 
 
 def term_label(term: str) -> str:

@@ -1,8 +1,23 @@
-"""Gradebook tables."""
+"""Gradebook tables: master data per school, the class sheet, term locks and amendment records."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, PrimaryKeyConstraint, String, Table
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from services.runtime.db import new_metadata
 from services.runtime.tables import runtime_tables
@@ -20,4 +35,130 @@ term_locks = Table(
     Column("locked_by", String(64), nullable=False),
     Column("locked_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("school_id", "class_id", "school_year", "term"),
+)
+
+schools = Table(
+    "schools",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("province", String(100), nullable=True),
+    Column("district", String(100), nullable=True),
+    Column("current_year", String(9), nullable=False, comment="School year open for entry, e.g. 2025-2026"),
+)
+
+teachers = Table(
+    "teachers",
+    metadata,
+    Column("id", String(64), primary_key=True, comment="Opaque id; equals the JWT subject of the teacher"),
+    Column("school_id", String(64), ForeignKey("schools.id"), nullable=False, index=True),
+    Column("full_name", String(200), nullable=False),
+)
+
+classes = Table(
+    "classes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("school_id", String(64), ForeignKey("schools.id"), nullable=False, index=True),
+    Column("school_year", String(9), nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("grade", Integer, nullable=False),
+    Column("homeroom_teacher_id", String(64), ForeignKey("teachers.id"), nullable=True),
+    UniqueConstraint("school_id", "school_year", "name", name="uq_classes_school_year_name"),
+)
+
+students = Table(
+    "students",
+    metadata,
+    Column("id", String(64), primary_key=True, comment="Opaque id, never the personal identification number"),
+    Column("school_id", String(64), ForeignKey("schools.id"), nullable=False, index=True),
+    Column("moet_code", String(64), nullable=True, comment="Ministry student code, opaque"),
+    Column("full_name", String(200), nullable=False),
+    Column("gender", String(8), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("ethnicity", String(64), nullable=True),
+    Column("personal_id_enc", LargeBinary, nullable=True, comment="12-digit personal ID, AES-GCM encrypted"),
+    Column("personal_id_hash", String(64), nullable=True, comment="Keyed hash, for lookups"),
+    Column(
+        "lifelong_record_no", String(64), nullable=True, comment="Decree 88/2026 lifelong learning record"
+    ),
+    # One person, one student row per school; a transfer creates a row in the new school.
+    UniqueConstraint("school_id", "personal_id_hash", name="uq_students_school_personal_id"),
+)
+
+enrolments = Table(
+    "enrolments",
+    metadata,
+    Column("class_id", String(64), ForeignKey("classes.id"), nullable=False),
+    Column("student_id", String(64), ForeignKey("students.id"), nullable=False, index=True),
+    Column("roll_number", Integer, nullable=True),
+    PrimaryKeyConstraint("class_id", "student_id"),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("class_id", String(64), ForeignKey("classes.id"), nullable=False),
+    Column("subject_code", String(32), nullable=False),
+    Column("teacher_id", String(64), ForeignKey("teachers.id"), nullable=False, index=True),
+    Column("periods_per_year", Integer, nullable=True, comment="Decides the number of regular assessments"),
+    PrimaryKeyConstraint("class_id", "subject_code"),
+)
+
+marks = Table(
+    "marks",
+    metadata,
+    Column("class_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("subject_code", String(32), nullable=False),
+    Column("term", String(3), nullable=False),
+    Column(
+        "entry", JSONB, nullable=False, comment="regular/midterm/final or result or level/test, and comment"
+    ),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("class_id", "student_id", "subject_code", "term"),
+    ForeignKeyConstraint(["class_id", "student_id"], ["enrolments.class_id", "enrolments.student_id"]),
+    ForeignKeyConstraint(["class_id", "subject_code"], ["assignments.class_id", "assignments.subject_code"]),
+)
+
+student_terms = Table(
+    "student_terms",
+    metadata,
+    Column("class_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("term", String(3), nullable=False),
+    Column(
+        "record",
+        JSONB,
+        nullable=False,
+        comment="conduct, qualities, competencies, absences, homeroom comment",
+    ),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("class_id", "student_id", "term"),
+    ForeignKeyConstraint(["class_id", "student_id"], ["enrolments.class_id", "enrolments.student_id"]),
+)
+
+amendments = Table(
+    "amendments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("school_id", String(64), nullable=False, index=True),
+    Column("class_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("subject_code", String(32), nullable=True, comment="Null for a homeroom record"),
+    Column("term", String(3), nullable=False),
+    Column("before", JSONB, nullable=True),
+    Column("after", JSONB, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False, comment="pending, approved, rejected"),
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decision_note", Text, nullable=True),
 )

@@ -1,0 +1,203 @@
+"""A deterministic sample lower-secondary school: teachers, classes, students, assignments and a year of marks."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+]
+MIDDLE_M = ["Văn", "Minh", "Đức", "Quang", "Hữu", "Gia"]
+MIDDLE_F = ["Thị", "Ngọc", "Thu", "Phương", "Bảo", "Khánh"]
+GIVEN_M = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Hải",
+    "Hiếu",
+    "Khoa",
+    "Long",
+    "Nam",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Tuấn",
+    "Việt",
+]
+GIVEN_F = [
+    "Anh",
+    "Chi",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Hương",
+    "Lan",
+    "Linh",
+    "Mai",
+    "My",
+    "Ngân",
+    "Thảo",
+    "Trang",
+    "Yến",
+]
+
+# Lower secondary, CT GDPT 2018: 8 scored and 4 comment-only subjects, with periods per year.
+SUBJECTS: list[tuple[str, int | None]] = [
+    ("ngu_van", 140),
+    ("toan", 140),
+    ("ngoai_ngu_1", 105),
+    ("gdcd", 35),
+    ("lich_su_dia_li", 105),
+    ("khtn", 140),
+    ("cong_nghe", 52),
+    ("tin_hoc", 35),
+    ("gdtc", 70),
+    ("nghe_thuat", 70),
+    ("hdtn", 105),
+    ("gddp", 35),
+]
+SCORED = {"ngu_van", "toan", "ngoai_ngu_1", "gdcd", "lich_su_dia_li", "khtn", "cong_nghe", "tin_hoc"}
+
+
+def regular_count(periods: int) -> int:
+    return 2 if periods <= 35 else 3 if periods <= 70 else 4
+
+
+@dataclass
+class SampleSchool:
+    school_id: str
+    year: str = "2025-2026"
+    teachers: list[dict[str, Any]] = field(default_factory=list)
+    classes: list[dict[str, Any]] = field(default_factory=list)
+    students: list[dict[str, Any]] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+
+    def students_of(self, class_id: str) -> list[dict[str, Any]]:
+        return [s for s in self.students if s["class_id"] == class_id]
+
+    def teacher_of(self, class_id: str, subject_code: str) -> str:
+        return next(
+            a["teacher_id"]
+            for a in self.assignments
+            if a["class_id"] == class_id and a["subject_code"] == subject_code
+        )
+
+    def homeroom_of(self, class_id: str) -> str:
+        return next(c["homeroom_teacher_id"] for c in self.classes if c["class_id"] == class_id)
+
+
+def person_name(rng: random.Random, female: bool) -> str:
+    middle, given = (MIDDLE_F, GIVEN_F) if female else (MIDDLE_M, GIVEN_M)
+    return f"{rng.choice(FAMILY)} {rng.choice(middle)} {rng.choice(given)}"
+
+
+def build(
+    school_id: str, *, classes: int = 2, students_per_class: int = 45, grade: int = 8, seed: int | None = None
+) -> SampleSchool:
+    rng = random.Random(school_id if seed is None else seed)
+    school = SampleSchool(school_id)
+    prefix = school_id[-6:]
+    teacher_ids = []
+    for i in range(max(14, len(SUBJECTS) + classes)):
+        tid = f"{prefix}-gv{i + 1:03d}"
+        teacher_ids.append(tid)
+        school.teachers.append({"teacher_id": tid, "full_name": person_name(rng, rng.random() < 0.7)})
+    for c in range(classes):
+        class_id = f"{prefix}-{grade}a{c + 1}"
+        school.classes.append(
+            {
+                "class_id": class_id,
+                "name": f"{grade}A{c + 1}",
+                "grade": grade,
+                "homeroom_teacher_id": teacher_ids[c],
+            }
+        )
+        for s, (code, periods) in enumerate(SUBJECTS):
+            school.assignments.append(
+                {
+                    "class_id": class_id,
+                    "subject_code": code,
+                    "teacher_id": teacher_ids[(c + s) % len(teacher_ids)],
+                    "periods_per_year": periods,
+                }
+            )
+        birth_year = 2025 - grade - 6
+        for n in range(students_per_class):
+            female = rng.random() < 0.5
+            birth = date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
+            pid = f"001{3 if female else 2}{birth_year % 100:02d}{rng.randint(0, 999999):06d}"
+            school.students.append(
+                {
+                    "student_id": f"{class_id}-hs{n + 1:02d}",
+                    "class_id": class_id,
+                    "roll_number": n + 1,
+                    "moet_code": f"{rng.randint(10**9, 10**10 - 1)}",
+                    "full_name": person_name(rng, female),
+                    "gender": "Nữ" if female else "Nam",
+                    "birth_date": birth.isoformat(),
+                    "ethnicity": "Kinh",
+                    "personal_id": pid,
+                }
+            )
+    return school
+
+
+def marks_for(
+    school: SampleSchool, class_id: str, subject_code: str, term: str, seed: int = 0
+) -> list[dict[str, Any]]:
+    """A teacher's full entry for the class: plausible scores around each student's own level."""
+    periods = dict(SUBJECTS)[subject_code] or 35
+    entries = []
+    for s in school.students_of(class_id):
+        rng = random.Random(f"{s['student_id']}:{subject_code}:{term}:{seed}")
+        level = random.Random(s["student_id"]).uniform(5.5, 9.5)
+        if subject_code in SCORED:
+
+            def mark() -> str:
+                return str(round(min(10.0, max(0.0, rng.gauss(level, 1.0))) * 2) / 2)  # noqa: B023
+
+            entries.append(
+                {
+                    "student_id": s["student_id"],
+                    "regular": [mark() for _ in range(regular_count(periods))],
+                    "midterm": mark(),
+                    "final": mark(),
+                }
+            )
+        else:
+            entries.append(
+                {"student_id": s["student_id"], "result": "Đ" if level > 5.8 or rng.random() < 0.8 else "CĐ"}
+            )
+    return entries
+
+
+def homeroom_for(school: SampleSchool, class_id: str, term: str) -> list[dict[str, Any]]:
+    entries = []
+    for s in school.students_of(class_id):
+        rng = random.Random(f"{s['student_id']}:{term}:homeroom")
+        entries.append(
+            {
+                "student_id": s["student_id"],
+                "conduct": rng.choice(["Tốt", "Tốt", "Tốt", "Khá", "Đạt"]),
+                "absences": rng.randint(0, 6),
+                "homeroom_comment": "Chăm ngoan, tích cực tham gia hoạt động của lớp.",
+            }
+        )
+    return entries

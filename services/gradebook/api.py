@@ -1,0 +1,141 @@
+"""The gradebook's HTTP request models and route table: the OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.runtime.openapi import Route
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SchoolIn(Strict):
+    name: str = Field(min_length=1, max_length=200, description="Tên trường")
+    level: Literal["primary", "lower_secondary", "upper_secondary"] = Field(description="Cấp học")
+    province: str | None = Field(None, max_length=100)
+    district: str | None = Field(None, max_length=100)
+    current_year: str = Field(pattern=r"^\d{4}-\d{4}$", description="Năm học đang nhập liệu, ví dụ 2025-2026")
+
+
+class ImportRowsIn(Strict):
+    rows: list[dict[str, str | int | None]] = Field(
+        description="Rows as column → value (CSV/XLSX also accepted)"
+    )
+
+
+class MarkEntryIn(Strict):
+    student_id: str = Field(description="Opaque student id")
+    regular: list[Decimal | str] | None = Field(None, description="Regular assessments ĐĐGtx (0–10)")
+    midterm: Decimal | str | None = Field(None, description="Mid-term ĐĐGgk (0–10)")
+    final: Decimal | str | None = Field(None, description="End-of-term ĐĐGck (0–10)")
+    result: Literal["Đ", "CĐ"] | None = Field(None, description="Comment-only subjects")
+    level: Literal["T", "H", "C"] | None = Field(None, description="Primary subjects")
+    test: int | None = Field(None, description="Primary periodic test 1–10")
+    comment: str | None = Field(None, max_length=2000, description="Teacher's comment")
+
+
+class MarksIn(Strict):
+    entries: list[MarkEntryIn] = Field(min_length=1, max_length=100, description="One entry per student")
+
+
+class HomeroomEntryIn(Strict):
+    student_id: str
+    conduct: Literal["Tốt", "Khá", "Đạt", "Chưa đạt"] | None = None
+    qualities: dict[str, Literal["T", "Đ", "C"]] | None = None
+    competencies: dict[str, Literal["T", "Đ", "C"]] | None = None
+    absences: int | None = Field(None, ge=0, le=365)
+    homeroom_comment: str | None = Field(None, max_length=2000)
+
+
+class HomeroomIn(Strict):
+    entries: list[HomeroomEntryIn] = Field(min_length=1, max_length=100)
+
+
+class ReasonIn(Strict):
+    reason: str = Field(min_length=5, max_length=2000, description="Lý do")
+
+
+class AmendmentIn(Strict):
+    student_id: str
+    subject_code: str | None = Field(None, description="Null to amend the homeroom record")
+    after: dict[str, object] = Field(description="The corrected entry, same shape as in MarksIn / HomeroomIn")
+    reason: str = Field(min_length=5, max_length=2000, description="Lý do điều chỉnh (ghi vào biên bản)")
+
+
+class DecisionIn(Strict):
+    approve: bool
+    note: str | None = Field(None, max_length=2000)
+
+
+ROUTES = [
+    Route("PUT", "/schools/{school_id}", "Declare or update a school", SchoolIn, ("operator", "staff")),
+    Route(
+        "POST",
+        "/schools/{school_id}/imports/{kind}",
+        "Import teachers, classes, students or assignments (CSV, XLSX or JSON rows); all rows or none",
+        ImportRowsIn,
+        ("staff", "principal"),
+    ),
+    Route(
+        "PUT",
+        "/classes/{class_id}/subjects/{subject_code}/terms/{term}/marks",
+        "Enter or correct a subject's marks for some or all students of a class",
+        MarksIn,
+        ("teacher",),
+    ),
+    Route(
+        "PUT",
+        "/classes/{class_id}/terms/{term}/homeroom",
+        "Enter conduct, qualities, competencies, absences and comments",
+        HomeroomIn,
+        ("homeroom",),
+    ),
+    Route(
+        "GET",
+        "/classes/{class_id}/sheet",
+        "The class sheet with computed results (?term=hk1|hk2)",
+        None,
+        ("teacher", "homeroom", "principal", "staff", "inspector"),
+    ),
+    Route("POST", "/classes/{class_id}/terms/{term}/lock", "Lock a term for a class", None, ("principal",)),
+    Route(
+        "POST",
+        "/classes/{class_id}/terms/{term}/unlock",
+        "Unlock a term for a class",
+        ReasonIn,
+        ("principal",),
+    ),
+    Route(
+        "POST",
+        "/schools/{school_id}/terms/{term}/lock",
+        "Lock a term for every class of the school",
+        None,
+        ("principal",),
+    ),
+    Route(
+        "POST",
+        "/classes/{class_id}/terms/{term}/amendments",
+        "Propose an amendment to a locked term",
+        AmendmentIn,
+        ("teacher", "homeroom"),
+    ),
+    Route(
+        "POST",
+        "/amendments/{amendment_id}/decision",
+        "Approve or reject an amendment",
+        DecisionIn,
+        ("principal",),
+    ),
+    Route(
+        "GET",
+        "/schools/{school_id}/amendments",
+        "Amendment records (?status=pending)",
+        None,
+        ("principal", "inspector"),
+    ),
+]

@@ -1,0 +1,99 @@
+"""The class snapshot: everything on the class sheet, as the lock freezes it and the transcript prints it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from contracts.gradebook import (
+    ClassSnapshot,
+    StudentRecord,
+    StudentTermRecord,
+    SubjectResult,
+    SubjectTeacher,
+    TermLockedV1,
+    TermMarks,
+)
+from services.gradebook.app.unit_of_work import GradebookUnitOfWork
+from services.gradebook.domain.curriculum import circular_of_grade, subject
+from services.gradebook.domain.results import compute_results
+from services.gradebook.domain.term_lock import TermLock, content_hash
+from services.gradebook.store.repository import ClassInfo
+
+
+def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
+    repo = uow.gradebook
+    assignments = repo.class_assignments(info.id)
+    marks: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
+    for row in repo.class_marks(info.id):
+        marks[row["student_id"]][row["subject_code"]][row["term"]] = row["entry"]
+    terms: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for row in repo.class_student_terms(info.id):
+        terms[row["student_id"]][row["term"]] = row["record"]
+    subjects = [
+        SubjectTeacher(
+            subject_code=a["subject_code"],
+            subject_name=subject(a["subject_code"], info.grade).name,
+            teacher_id=a["teacher_id"],
+            teacher_name=a["teacher_name"],
+        )
+        for a in assignments
+    ]
+    periods = {a["subject_code"]: a["periods_per_year"] for a in assignments}
+    students = []
+    for s in repo.roster(info.id):
+        results = compute_results(info.grade, periods, marks[s["id"]], terms[s["id"]])
+        students.append(
+            StudentRecord(
+                student_id=s["id"],
+                moet_code=s["moet_code"],
+                full_name=s["full_name"],
+                roll_number=s["roll_number"],
+                subjects=[
+                    SubjectResult(
+                        subject_code=code,
+                        hk1=_term_marks(marks[s["id"]][code].get("hk1"), results.average(code, "hk1")),
+                        hk2=_term_marks(marks[s["id"]][code].get("hk2"), results.average(code, "hk2")),
+                        year=results.average(code, "year"),
+                    )
+                    for code in periods
+                ],
+                hk1=_term_record(terms[s["id"]].get("hk1"), results.learning_result("hk1")),
+                hk2=_term_record(terms[s["id"]].get("hk2"), results.learning_result("hk2")),
+                year=results.year,
+            )
+        )
+    body = [[s.model_dump(mode="json") for s in students], [t.model_dump(mode="json") for t in subjects]]
+    return ClassSnapshot(
+        students=students,
+        subjects=subjects,
+        homeroom_teacher_id=info.homeroom_teacher_id,
+        content_hash=content_hash(body),
+    )
+
+
+def _term_marks(entry: dict[str, Any] | None, average: str | None) -> TermMarks | None:
+    if entry is None:
+        return None
+    return TermMarks(**entry, average=average)
+
+
+def _term_record(record: dict[str, Any] | None, learning_result: str | None) -> StudentTermRecord | None:
+    if record is None and learning_result is None:
+        return None
+    return StudentTermRecord(**(record or {}), learning_result=learning_result)
+
+
+def term_locked_event(info: ClassInfo, term: str, lock: TermLock, snapshot: ClassSnapshot) -> TermLockedV1:
+    return TermLockedV1(
+        school_id=info.school_id,
+        class_id=info.id,
+        class_name=info.name,
+        grade=info.grade,
+        school_year=info.school_year,
+        term=term,  # type: ignore[arg-type]
+        circular=circular_of_grade(info.grade),
+        locked_by=lock.locked_by,
+        locked_at=lock.locked_at,
+        snapshot=snapshot,
+    )

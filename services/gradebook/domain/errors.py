@@ -1,0 +1,56 @@
+"""Gradebook errors: each names the fact, carries the HTTP status, an English title and a Vietnamese detail."""
+
+from __future__ import annotations
+
+
+class GradebookError(Exception):
+    """Base of every gradebook refusal. Permanent: retrying the same request gives the same answer."""
+
+    http_status = 400
+    slug = "gradebook"
+    title = "Request refused"
+
+    def __init__(self, detail_vi: str, *, log: str | None = None) -> None:
+        super().__init__(log or detail_vi)
+        self.detail_vi = detail_vi
+
+    def problem_extensions(self) -> dict[str, object]:
+        """Extra members of the problem+json body (e.g. the rejected rows)."""
+        return {}
+
+
+class NotFound(GradebookError):
+    http_status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class NotPermitted(GradebookError):
+    http_status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class TermIsLocked(GradebookError):
+    http_status = 409
+    slug = "term-locked"
+    title = "Term is locked"
+
+
+class AmendmentNotAllowed(GradebookError):
+    http_status = 409
+    slug = "amendment-not-allowed"
+    title = "Amendment not allowed"
+
+
+class ImportRejected(GradebookError):
+    http_status = 422
+    slug = "import-rejected"
+    title = "Import rejected"
+
+    def __init__(self, detail_vi: str, rejected: list[dict[str, object]]) -> None:
+        super().__init__(detail_vi)
+        self.rejected = rejected
+
+    def problem_extensions(self) -> dict[str, object]:
+        return {"errors": self.rejected}

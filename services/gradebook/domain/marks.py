@@ -1,0 +1,176 @@
+"""What a teacher may enter for one student, subject and term, checked before it is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from services.gradebook.domain.curriculum import Assessment, Subject, regular_assessments
+from services.gradebook.domain.errors import GradebookError
+
+COMMENT_RESULTS = ("Đ", "CĐ")
+LEVELS = ("T", "H", "C")
+MAX_COMMENT = 2000
+
+
+class MarkInvalid(GradebookError):
+    """An entered value breaks the circular's rules; ``field`` names it, ``detail_vi`` explains it."""
+
+    http_status = 422
+    slug = "mark-invalid"
+    title = "Entered value is invalid"
+
+    def __init__(self, field: str, detail_vi: str) -> None:
+        super().__init__(detail_vi, log=f"{field}: {detail_vi}")
+        self.field = field
+
+    def problem_extensions(self) -> dict[str, object]:
+        return {"errors": [{"field": self.field, "message": self.detail_vi}]}
+
+
+@dataclass(frozen=True)
+class MarkEntry:
+    """One cell of the class sheet. Scores keep their decimal text exactly as entered (no float)."""
+
+    regular: tuple[str, ...] = ()
+    midterm: str | None = None
+    final: str | None = None
+    result: str | None = None  # comment-only subjects: Đ / CĐ for the term
+    level: str | None = None  # primary: T / H / C
+    test: int | None = None  # primary periodic test 1–10
+    comment: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "regular": list(self.regular),
+            "midterm": self.midterm,
+            "final": self.final,
+            "result": self.result,
+            "level": self.level,
+            "test": self.test,
+            "comment": self.comment,
+        }
+        return {k: v for k, v in out.items() if v not in (None, [])}
+
+
+def score(value: Any, where: str) -> str:
+    """A score 0–10 with at most one decimal, as canonical text ("7.5", "8")."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise MarkInvalid(where, f"“{value}” không phải là điểm số.") from None
+    if not number.is_finite() or number < 0 or number > 10:
+        raise MarkInvalid(where, f"Điểm phải từ 0 đến 10, nhận được {value}.")
+    if number != number.quantize(Decimal("0.1")):
+        raise MarkInvalid(where, f"Điểm chỉ có tối đa một chữ số thập phân, nhận được {value}.")
+    text = format(number.quantize(Decimal("0.1")), "f")
+    return text[:-2] if text.endswith(".0") else text
+
+
+def validate_entry(
+    subject: Subject, periods_per_year: int | None, raw: dict[str, Any], where: str
+) -> MarkEntry:
+    """Check an entry against the subject's kind of assessment. Entries may be partial during the term."""
+    comment = raw.get("comment")
+    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
+        raise MarkInvalid(f"{where}.comment", f"Nhận xét phải là văn bản tối đa {MAX_COMMENT} ký tự.")
+    allowed: set[str]
+    if subject.assessment is Assessment.SCORE:
+        allowed = {"regular", "midterm", "final", "comment"}
+        regular = raw.get("regular") or []
+        if not isinstance(regular, list):
+            raise MarkInvalid(f"{where}.regular", "Điểm đánh giá thường xuyên phải là một danh sách.")
+        limit = regular_assessments(periods_per_year or 0)
+        if len(regular) > limit:
+            raise MarkInvalid(
+                f"{where}.regular",
+                f"Môn {subject.name} ({periods_per_year} tiết/năm) có {limit} điểm đánh giá thường xuyên mỗi học kỳ, "
+                f"nhận được {len(regular)}.",
+            )
+        entry = MarkEntry(
+            regular=tuple(score(v, f"{where}.regular[{i}]") for i, v in enumerate(regular)),
+            midterm=None if raw.get("midterm") is None else score(raw["midterm"], f"{where}.midterm"),
+            final=None if raw.get("final") is None else score(raw["final"], f"{where}.final"),
+            comment=comment,
+        )
+    elif subject.assessment is Assessment.COMMENT:
+        allowed = {"result", "comment"}
+        result = raw.get("result")
+        if result is not None and result not in COMMENT_RESULTS:
+            raise MarkInvalid(
+                f"{where}.result", f"Môn đánh giá bằng nhận xét chỉ nhận Đ hoặc CĐ, nhận được “{result}”."
+            )
+        entry = MarkEntry(result=result, comment=comment)
+    else:
+        allowed = {"level", "test", "comment"}
+        level, test = raw.get("level"), raw.get("test")
+        if level is not None and level not in LEVELS:
+            raise MarkInvalid(f"{where}.level", f"Mức đạt được chỉ là T, H hoặc C, nhận được “{level}”.")
+        if test is not None and (isinstance(test, bool) or not isinstance(test, int) or not 1 <= test <= 10):
+            raise MarkInvalid(
+                f"{where}.test", f"Điểm kiểm tra định kỳ là số nguyên từ 1 đến 10, nhận được {test}."
+            )
+        entry = MarkEntry(level=level, test=test, comment=comment)
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise MarkInvalid(
+            f"{where}.{unknown[0]}", f"Trường “{unknown[0]}” không dùng cho môn {subject.name}."
+        )
+    return entry
+
+
+CONDUCT_LEVELS = ("Tốt", "Khá", "Đạt", "Chưa đạt")
+QUALITY_LEVELS = ("T", "Đ", "C")
+QUALITIES = ("yeu_nuoc", "nhan_ai", "cham_chi", "trung_thuc", "trach_nhiem")
+COMPETENCIES = (
+    "tu_chu_tu_hoc",
+    "giao_tiep_hop_tac",
+    "giai_quyet_van_de",
+    "ngon_ngu",
+    "tinh_toan",
+    "khoa_hoc",
+    "cong_nghe",
+    "tin_hoc",
+    "tham_mi",
+    "the_chat",
+)
+
+
+def validate_homeroom(grade: int, raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """What the homeroom teacher records per student and term: conduct (TT22) or qualities and competencies
+    (TT27), absences and a comment."""
+    primary = grade <= 5
+    allowed = {"absences", "homeroom_comment"} | ({"qualities", "competencies"} if primary else {"conduct"})
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise MarkInvalid(f"{where}.{unknown[0]}", f"Trường “{unknown[0]}” không dùng cho khối {grade}.")
+    record: dict[str, Any] = {}
+    if raw.get("conduct") is not None:
+        if raw["conduct"] not in CONDUCT_LEVELS:
+            raise MarkInvalid(f"{where}.conduct", "Kết quả rèn luyện là Tốt, Khá, Đạt hoặc Chưa đạt.")
+        record["conduct"] = raw["conduct"]
+    for name, keys in (("qualities", QUALITIES), ("competencies", COMPETENCIES)):
+        values = raw.get(name)
+        if values is None:
+            continue
+        if not isinstance(values, dict) or set(values) - set(keys):
+            raise MarkInvalid(f"{where}.{name}", f"Các mục hợp lệ: {', '.join(keys)}.")
+        bad = [k for k, v in values.items() if v not in QUALITY_LEVELS]
+        if bad:
+            raise MarkInvalid(
+                f"{where}.{name}.{bad[0]}", "Mức đánh giá là T (Tốt), Đ (Đạt) hoặc C (Cần cố gắng)."
+            )
+        record[name] = dict(values)
+    if raw.get("absences") is not None:
+        absences = raw["absences"]
+        if isinstance(absences, bool) or not isinstance(absences, int) or not 0 <= absences <= 365:
+            raise MarkInvalid(f"{where}.absences", "Số buổi nghỉ là số nguyên không âm.")
+        record["absences"] = absences
+    comment = raw.get("homeroom_comment")
+    if comment is not None:
+        if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
+            raise MarkInvalid(f"{where}.homeroom_comment", f"Nhận xét tối đa {MAX_COMMENT} ký tự.")
+        record["homeroom_comment"] = comment
+    return record

@@ -1,0 +1,89 @@
+"""Who may do what in a school's gradebook: pure decisions with the reason shown to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    READ_CLASS = "class.read"
+    WRITE_MARKS = "marks.write"
+    WRITE_HOMEROOM = "homeroom.write"
+    LOCK_TERM = "term.lock"
+    UNLOCK_TERM = "term.unlock"
+    PROPOSE_AMENDMENT = "amendment.propose"
+    DECIDE_AMENDMENT = "amendment.decide"
+    IMPORT_MASTER_DATA = "master.import"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    roles: frozenset[str]
+    school_id: str | None
+
+
+@dataclass(frozen=True)
+class Target:
+    """The facts about the thing acted on that a decision needs (looked up by the app layer)."""
+
+    school_id: str
+    # The actor teaches this subject in this class this school year (per the assignments table).
+    assigned: bool = False
+    # The actor is this class's homeroom teacher this school year.
+    homeroom: bool = False
+    # The class belongs to the school year currently open for entry.
+    current_year: bool = True
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason_vi: str = ""
+
+
+ALLOW = Decision(True)
+
+
+def _deny(reason_vi: str) -> Decision:
+    return Decision(False, reason_vi)
+
+
+def decide(actor: Actor, action: Action, target: Target) -> Decision:
+    """Tenancy first (the school), then the role, then the relationship to the class and subject."""
+    if "operator" in actor.roles and action is Action.READ_CLASS:
+        return ALLOW
+    if actor.school_id != target.school_id:
+        return _deny("Dữ liệu này thuộc trường khác.")
+    roles = actor.roles
+    match action:
+        case Action.READ_CLASS:
+            if roles & {"principal", "staff", "inspector"} or target.assigned or target.homeroom:
+                return ALLOW
+            return _deny("Chỉ giáo viên dạy lớp, giáo viên chủ nhiệm và ban giám hiệu được xem lớp này.")
+        case Action.WRITE_MARKS:
+            if "teacher" not in roles or not target.assigned:
+                return _deny("Chỉ giáo viên được phân công dạy môn này ở lớp này được nhập điểm.")
+            if not target.current_year:
+                return _deny("Chỉ được nhập điểm cho năm học hiện tại.")
+            return ALLOW
+        case Action.WRITE_HOMEROOM:
+            if "homeroom" not in roles or not target.homeroom:
+                return _deny("Chỉ giáo viên chủ nhiệm lớp được nhập nhận xét, rèn luyện và phẩm chất.")
+            if not target.current_year:
+                return _deny("Chỉ được nhập cho năm học hiện tại.")
+            return ALLOW
+        case Action.LOCK_TERM | Action.UNLOCK_TERM | Action.DECIDE_AMENDMENT:
+            if "principal" not in roles:
+                return _deny("Chỉ hiệu trưởng được khóa, mở khóa học kỳ và phê duyệt điều chỉnh.")
+            return ALLOW
+        case Action.PROPOSE_AMENDMENT:
+            if ("teacher" in roles and target.assigned) or ("homeroom" in roles and target.homeroom):
+                return ALLOW
+            return _deny("Chỉ giáo viên dạy môn hoặc giáo viên chủ nhiệm của lớp được đề nghị điều chỉnh.")
+        case Action.IMPORT_MASTER_DATA:
+            if roles & {"staff", "principal"}:
+                return ALLOW
+            return _deny("Chỉ văn thư (cán bộ nhà trường) hoặc hiệu trưởng được nhập dữ liệu.")
+    return _deny("Thao tác không được hỗ trợ.")

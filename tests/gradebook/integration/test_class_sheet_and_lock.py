@@ -1,0 +1,154 @@
+"""A class of 45 students × 12 subjects entered in bulk and locked; the locked event equals the API's sheet."""
+
+import threading
+import uuid
+
+import pytest
+from kombu import Connection, Exchange, Queue
+
+from contracts.envelope import parse_envelope
+from contracts.gradebook import TermLockedV1
+from sandbox.sample_school import SUBJECTS, homeroom_for, marks_for
+from services.gradebook.store.tables import outbox
+from services.runtime.db import make_engine
+from services.runtime.relay import ConfirmingPublisher, OutboxRelay
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def enter_term(school, client, class_id, term):
+    for code, _ in SUBJECTS:
+        teacher = school.teacher_of(class_id, code)
+        with client.as_(teacher, "teacher") as t:
+            r = t.put(
+                f"/classes/{class_id}/subjects/{code}/terms/{term}/marks",
+                json={"entries": marks_for(school, class_id, code, term)},
+            )
+            assert r.status_code == 200, r.text
+            assert r.json()["saved"] == 45
+    with client.as_(school.homeroom_of(class_id), "teacher", "homeroom") as h:
+        r = h.put(
+            f"/classes/{class_id}/terms/{term}/homeroom",
+            json={"entries": homeroom_for(school, class_id, term)},
+        )
+        assert r.status_code == 200, r.text
+
+
+def test_bulk_entry_lock_and_the_consumed_snapshot_equals_the_sheet(school, amqp_uri, service_databases):
+    sample, client = school
+    class_id = sample.classes[0]["class_id"]
+    enter_term(sample, client, class_id, "hk1")
+
+    # A test consumer bound before the lock, and the real relay publishing the outbox.
+    queue = Queue(
+        f"test-locked-{uuid.uuid4().hex[:6]}",
+        Exchange("gradebook.events", type="topic", durable=True),
+        routing_key=TermLockedV1.routing_key(),
+        durable=False,
+        auto_delete=False,
+    )
+    with Connection(amqp_uri) as conn:
+        queue.declare(channel=conn.default_channel)
+    engine = make_engine(service_databases["gradebook"])
+    relay = OutboxRelay("gradebook", engine, outbox, ConfirmingPublisher(amqp_uri))
+    stop = threading.Event()
+    relay_thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"poll_seconds": 0.05})
+    relay_thread.start()
+    try:
+        with client.as_("hieu-truong", "principal") as p:
+            locked = p.post(f"/classes/{class_id}/terms/hk1/lock")
+            assert locked.status_code == 201, locked.text
+            sheet = p.get(f"/classes/{class_id}/sheet", params={"term": "hk1"}).json()
+
+        def locked_event():
+            with Connection(amqp_uri) as conn:
+                while (m := conn.default_channel.basic_get(queue.name, no_ack=True)) is not None:
+                    envelope = parse_envelope(TermLockedV1, __import__("json").loads(m.body))
+                    if envelope.data.class_id == class_id:
+                        return envelope
+            return None
+
+        envelope = wait_for(locked_event, timeout=30, what="the term-locked event")
+    finally:
+        stop.set()
+        relay_thread.join(10)
+        engine.dispose()
+    snapshot = envelope.data.snapshot.model_dump(mode="json")
+    assert sheet["locked"] is True
+    assert len(snapshot["students"]) == 45 and len(snapshot["subjects"]) == 12
+    assert snapshot["students"] == sheet["students"]
+    assert snapshot["subjects"] == sheet["subjects"]
+    assert envelope.data.snapshot.content_hash == sheet["content_hash"] == locked.json()["content_hash"]
+    first = snapshot["students"][0]
+    toan = next(s for s in first["subjects"] if s["subject_code"] == "toan")
+    assert len(toan["hk1"]["regular"]) == 4  # 140 periods a year → 4 regular assessments
+    assert first["hk1"]["conduct"] in ("Tốt", "Khá", "Đạt")
+    assert "personal_id" not in str(snapshot) and "birth" not in str(snapshot)
+
+
+def test_writes_after_lock_are_refused_and_need_an_amendment(school):
+    sample, client = school
+    class_id = sample.classes[1]["class_id"]
+    teacher = sample.teacher_of(class_id, "toan")
+    student = sample.students_of(class_id)[0]["student_id"]
+    with client.as_(teacher, "teacher") as t:
+        assert (
+            t.put(
+                f"/classes/{class_id}/subjects/toan/terms/hk1/marks",
+                json={
+                    "entries": [{"student_id": student, "regular": [7, 8, 6, 9], "midterm": 7, "final": 6.5}]
+                },
+            ).status_code
+            == 200
+        )
+        early = t.post(
+            f"/classes/{class_id}/terms/hk1/amendments",
+            json={
+                "student_id": student,
+                "subject_code": "toan",
+                "after": {"final": 8},
+                "reason": "Chấm sót câu 3",
+            },
+        )
+        assert early.status_code == 409 and "chưa khóa" in early.json()["detail"]
+    with client.as_("hieu-truong", "principal") as p:
+        assert p.post(f"/classes/{class_id}/terms/hk1/lock").status_code == 201
+    with client.as_(teacher, "teacher") as t:
+        refused = t.put(
+            f"/classes/{class_id}/subjects/toan/terms/hk1/marks",
+            json={"entries": [{"student_id": student, "final": 9}]},
+        )
+        assert refused.status_code == 409 and "biên bản" in refused.json()["detail"]
+        proposed = t.post(
+            f"/classes/{class_id}/terms/hk1/amendments",
+            json={
+                "student_id": student,
+                "subject_code": "toan",
+                "after": {"regular": [7, 8, 6, 9], "midterm": 7, "final": 8},
+                "reason": "Chấm sót câu 3 bài cuối kỳ",
+            },
+        )
+        assert proposed.status_code == 201, proposed.text
+        amendment = proposed.json()
+        assert amendment["before"]["final"] == "6.5" and amendment["after"]["final"] == "8"
+    with client.as_("hieu-truong", "principal") as p:
+        pending = p.get(f"/schools/{sample.school_id}/amendments", params={"status": "pending"}).json()[
+            "amendments"
+        ]
+        assert [a["id"] for a in pending] == [amendment["amendment_id"]]
+        before = p.get(f"/classes/{class_id}/sheet", params={"term": "hk1"}).json()
+        approved = p.post(
+            f"/amendments/{amendment['amendment_id']}/decision", json={"approve": True, "note": "Đồng ý"}
+        )
+        assert approved.status_code == 200, approved.text
+        again = p.post(f"/amendments/{amendment['amendment_id']}/decision", json={"approve": False})
+        assert again.status_code == 409
+        after = p.get(f"/classes/{class_id}/sheet", params={"term": "hk1"}).json()
+
+    def final_of(sheet):
+        row = next(s for s in sheet["students"] if s["student_id"] == student)
+        return next(s for s in row["subjects"] if s["subject_code"] == "toan")["hk1"]["final"]
+
+    assert (final_of(before), final_of(after)) == ("6.5", "8")
+    assert after["content_hash"] != before["content_hash"]
