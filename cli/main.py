@@ -222,6 +222,20 @@ def bench_backbone(
         typer.echo(json.dumps(result))
 
 
+@bench_app.command("gradebook")
+def bench_gradebook(
+    classes: Annotated[int, typer.Option(help="Classes in the sample school")] = 40,
+    reads: Annotated[int, typer.Option(help="Class-sheet reads")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
+) -> None:
+    """Score writes/s and class-sheet read latency, against a bare SQLAlchemy insert loop."""
+    from cli.bench_gradebook import run
+
+    result = run(classes, reads, console)
+    if as_json:
+        typer.echo(json.dumps(result))
+
+
 def main() -> None:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     app()

@@ -201,3 +201,53 @@ def homeroom_for(school: SampleSchool, class_id: str, term: str) -> list[dict[st
             }
         )
     return entries
+
+
+def to_csv(rows: list[dict[str, Any]]) -> bytes:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")  # what Excel's "CSV UTF-8" writes
+
+
+def load_via_api(
+    base_url: str, school: SampleSchool, token: Any, name: str = "Trường THCS Nguyễn Du"
+) -> None:
+    """Declare the school as an operator, then import its master data as the school's clerk would (CSV files).
+
+    ``token(user_id, roles, school_id)`` returns a bearer token.
+    """
+    import httpx
+
+    def auth(user: str, roles: list[str], school_id: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(user, roles, school_id)}"}
+
+    with httpx.Client(base_url=base_url, timeout=60) as http:
+        r = http.put(
+            f"/schools/{school.school_id}",
+            headers=auth("sys-op", ["operator"], None),
+            json={
+                "name": name,
+                "level": "lower_secondary",
+                "province": "Hà Nội",
+                "current_year": school.year,
+            },
+        )
+        r.raise_for_status()
+        for kind, rows in (
+            ("teachers", school.teachers),
+            ("classes", school.classes),
+            ("students", school.students),
+            ("assignments", school.assignments),
+        ):
+            r = http.post(
+                f"/schools/{school.school_id}/imports/{kind}",
+                content=to_csv(rows),
+                headers={**auth("van-thu", ["staff"], school.school_id), "Content-Type": "text/csv"},
+            )
+            if r.status_code != 201:
+                raise RuntimeError(f"import of {kind} failed: {r.status_code} {r.text[:500]}")

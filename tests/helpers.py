@@ -61,3 +61,12 @@ def running(service_cls: type, amqp_uri: str, **config: Any) -> Iterator[Any]:
         yield container
     finally:
         container.stop()
+
+
+def purge(amqp_uri: str, queue: str) -> None:
+    """Empty ``queue`` if it exists: earlier tests' events must not count towards this one's."""
+    with Connection(amqp_uri) as conn:
+        try:
+            conn.default_channel.queue_purge(queue)
+        except Exception:  # noqa: BLE001 - a missing queue is already empty
+            pass

@@ -19,7 +19,7 @@ from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine, transaction
 from services.runtime.metrics import EVENTS_HANDLED
 from services.runtime.outbox import Outbox
-from tests.helpers import running, wait_for
+from tests.helpers import purge, running, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
@@ -75,6 +75,8 @@ def test_relay_killed_between_publish_and_mark_sent_loses_nothing_and_duplicates
             ).scalar()
 
     (queue,) = [s.queue for s in subscriptions_of(AuditService)]
+
+    purge(amqp_uri, queue)
     handled = EVENTS_HANDLED.labels("audit", queue)
     before = handled._value.get()
     with running(AuditService, amqp_uri):

@@ -13,7 +13,7 @@ from services.audit.store.tables import audit_entries, inbox
 from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
 from services.runtime.metrics import EVENTS_HANDLED
-from tests.helpers import running, wait_for
+from tests.helpers import purge, running, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +32,7 @@ def test_same_event_delivered_twice_is_recorded_once(amqp_uri, service_databases
     )
     body = Envelope.wrap(event, source_service="gradebook").wire()
     (queue,) = [s.queue for s in subscriptions_of(AuditService)]
+    purge(amqp_uri, queue)
     handled = EVENTS_HANDLED.labels("audit", queue)
     before = handled._value.get()
     exchange = Exchange("gradebook.events", type="topic", durable=True)

@@ -176,14 +176,9 @@ def record_marks(cmd: RecordMarks, uow: GradebookUnitOfWork) -> dict[str, int]:
             ).as_dict()
         before = uow.gradebook.marks_of(info.id, cmd.subject_code, cmd.term, list(entries))
         now = datetime.now(UTC)
-        saved = 0
-        for student_id, entry in entries.items():
-            old = before.get(student_id)
-            if old == entry:
-                continue
-            uow.gradebook.save_mark(
-                info.id, student_id, cmd.subject_code, cmd.term, entry, cmd.actor.user_id, now
-            )
+        changed = {sid: entry for sid, entry in entries.items() if before.get(sid) != entry}
+        uow.gradebook.save_marks(info.id, cmd.subject_code, cmd.term, changed, cmd.actor.user_id, now)
+        for student_id, entry in changed.items():
             uow.emit(
                 audit_event(
                     cmd.actor,
@@ -191,13 +186,12 @@ def record_marks(cmd: RecordMarks, uow: GradebookUnitOfWork) -> dict[str, int]:
                     "marks",
                     _entity(info, student_id, cmd.subject_code, cmd.term),
                     school_id=info.school_id,
-                    before=old,
+                    before=before.get(student_id),
                     after=entry,
                 )
             )
-            saved += 1
         uow.commit()
-    return {"saved": saved, "unchanged": len(entries) - saved}
+    return {"saved": len(changed), "unchanged": len(entries) - len(changed)}
 
 
 def record_homeroom(cmd: RecordHomeroom, uow: GradebookUnitOfWork) -> dict[str, int]:
@@ -412,12 +406,11 @@ def decide_amendment(cmd: DecideAmendment, uow: GradebookUnitOfWork) -> dict[str
         entity = _entity(info, record["student_id"], record["subject_code"], record["term"])
         if cmd.approve:
             if record["subject_code"] is not None:
-                uow.gradebook.save_mark(
+                uow.gradebook.save_marks(
                     info.id,
-                    record["student_id"],
                     record["subject_code"],
                     record["term"],
-                    record["after"],
+                    {record["student_id"]: record["after"]},
                     cmd.actor.user_id,
                     now,
                 )

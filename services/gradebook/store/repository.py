@@ -278,24 +278,31 @@ class GradebookRepository:
         )
         return {r.student_id: r.entry for r in rows}
 
-    def save_mark(
+    def save_marks(
         self,
         class_id: str,
-        student_id: str,
         subject_code: str,
         term: str,
-        entry: dict[str, Any],
+        entries: dict[str, dict[str, Any]],
         actor_id: str,
         at: datetime,
     ) -> None:
+        """Upsert a whole column of the sheet (student → entry) in one statement."""
+        if not entries:
+            return
         stmt = pg_insert(marks).values(
-            class_id=class_id,
-            student_id=student_id,
-            subject_code=subject_code,
-            term=term,
-            entry=entry,
-            updated_by=actor_id,
-            updated_at=at,
+            [
+                {
+                    "class_id": class_id,
+                    "student_id": student_id,
+                    "subject_code": subject_code,
+                    "term": term,
+                    "entry": entry,
+                    "updated_by": actor_id,
+                    "updated_at": at,
+                }
+                for student_id, entry in entries.items()
+            ]
         )
         self.session.execute(
             stmt.on_conflict_do_update(

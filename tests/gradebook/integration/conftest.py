@@ -1,13 +1,11 @@
 """A running gradebook with a sample school loaded through the API, as the school's staff would."""
 
-import csv
-import io
 import uuid
 
 import httpx
 import pytest
 
-from sandbox.sample_school import build
+from sandbox.sample_school import build, load_via_api
 from services.gradebook.service import GradebookService
 from services.runtime.auth import mint_token
 from services.runtime.settings import get_settings
@@ -28,39 +26,14 @@ class Client:
         return httpx.Client(base_url=self.base, headers=self.headers(user, *roles, school=school), timeout=30)
 
 
-def to_csv(rows: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
-
-
 def load_school(client: Client, school) -> None:
-    with client.as_("sys-op", "operator", school=None) as op:
-        r = op.put(
-            f"/schools/{school.school_id}",
-            json={
-                "name": "Trường THCS Nguyễn Du",
-                "level": "lower_secondary",
-                "province": "Hà Nội",
-                "current_year": school.year,
-            },
-        )
-        assert r.status_code == 200, r.text
-    with client.as_("van-thu", "staff") as staff:
-        for kind, rows in (
-            ("teachers", school.teachers),
-            ("classes", school.classes),
-            ("students", school.students),
-            ("assignments", school.assignments),
-        ):
-            r = staff.post(
-                f"/schools/{school.school_id}/imports/{kind}",
-                content=to_csv(rows),
-                headers={"Content-Type": "text/csv"},
-            )
-            assert r.status_code == 201, r.text
+    load_via_api(
+        client.base,
+        school,
+        lambda user, roles, school_id: mint_token(
+            get_settings(), user_id=user, roles=roles, school_id=school_id
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
