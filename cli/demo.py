@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 from kombu import Connection, Exchange, Queue
 from rich.console import Console
+from rich.progress import track
 
 from cli.registry import SERVICES
-
-SCHOOL = "demo-thcs-nguyen-du"
 
 
 def _wait(predicate: Callable[[], Any], seconds: float, what: str) -> Any:
@@ -37,15 +36,20 @@ def _ready(url: str) -> bool:
 def run_demo(
     spawn: Callable[[list[str]], list[Any]], stop: Callable[[list[Any]], None], console: Console
 ) -> int:
+    from sandbox.sample_school import SUBJECTS, build, homeroom_for, load_via_api, marks_for
     from services.runtime.auth import mint_token
     from services.runtime.settings import get_settings
 
     settings = get_settings()
     console.rule("Học bạ số — demo")
     console.print(
-        "What exists so far is the backbone with two services: gradebook → outbox → relay → RabbitMQ → audit.\n"
-        "Transcript, signing and sync are not built yet, so the demo stops at the audit log."
+        "What exists so far: gradebook → outbox → relay → RabbitMQ → audit, and public events for vendors.\n"
+        "Transcript, signing and sync are not built yet, so the demo ends with the locked year and its audit trail."
     )
+
+    def token(user: str, roles: list[str], school_id: str | None) -> str:
+        return mint_token(settings, user_id=user, roles=roles, school_id=school_id)
+
     # A vendor's view: a queue on the public exchange, bound before anything is published.
     vendor = Queue(
         f"demo-vendor-{uuid.uuid4().hex[:6]}",
@@ -62,46 +66,84 @@ def run_demo(
         for url in (gradebook, audit):
             _wait(partial(_ready, url), 60, f"{url}/readyz")
         console.print(f"services ready: gradebook {gradebook}, audit {audit}")
-        principal = mint_token(settings, user_id="hieu-truong-1", roles=["principal"], school_id=SCHOOL)
-        class_id = f"8A1-{uuid.uuid4().hex[:6]}"
-        response = httpx.post(
-            f"{gradebook}/schools/{SCHOOL}/classes/{class_id}/terms/hk1/lock",
-            json={"class_name": "8A1", "grade": 8, "school_year": "2025-2026"},
-            headers={"Authorization": f"Bearer {principal}"},
-        )
-        response.raise_for_status()
-        console.print(
-            f"1. principal locked term hk1 of class {class_id}: HTTP {response.status_code} {response.json()}"
-        )
-        again = httpx.post(
-            f"{gradebook}/schools/{SCHOOL}/classes/{class_id}/terms/hk1/lock",
-            json={"class_name": "8A1", "grade": 8, "school_year": "2025-2026"},
-            headers={"Authorization": f"Bearer {principal}"},
-        )
-        console.print(f"2. locking again is refused: HTTP {again.status_code} — {again.json()['detail']}")
 
-        def audit_entry() -> Any:
-            entries = httpx.get(
-                f"{audit}/schools/{SCHOOL}/audit", headers={"Authorization": f"Bearer {principal}"}, timeout=5
-            ).json()["entries"]
-            return next((e for e in entries if e["entity_id"].startswith(f"class/{class_id}/")), None)
-
-        entry = _wait(audit_entry, 30, "the audit entry")
+        school = build(f"demo-thcs-{uuid.uuid4().hex[:6]}", classes=2, students_per_class=45)
+        load_via_api(gradebook, school, token)
         console.print(
-            f"3. audit recorded it (via outbox → relay → broker → inbox): seq {entry['seq']}, "
-            f"action {entry['action']}, actor {entry['actor_id']}"
+            f"1. the clerk imported {len(school.teachers)} teachers, {len(school.classes)} classes, "
+            f"{len(school.students)} students and {len(school.assignments)} assignments (CSV)"
         )
-        with Connection(settings.amqp_uri) as conn:
-            message = _wait(
-                lambda: conn.default_channel.basic_get(vendor.name, no_ack=True), 30, "the public event"
+
+        def auth(user: str, *roles: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {token(user, list(roles), school.school_id)}"}
+
+        with httpx.Client(base_url=gradebook, timeout=60) as http:
+            jobs = [
+                (c["class_id"], term, code)
+                for term in ("hk1", "hk2")
+                for c in school.classes
+                for code, _ in SUBJECTS
+            ]
+            for class_id, term, code in track(
+                jobs, description="2. teachers enter the year's marks", console=console
+            ):
+                http.put(
+                    f"/classes/{class_id}/subjects/{code}/terms/{term}/marks",
+                    headers=auth(school.teacher_of(class_id, code), "teacher"),
+                    json={"entries": marks_for(school, class_id, code, term)},
+                ).raise_for_status()
+            for class_id in (c["class_id"] for c in school.classes):
+                for term in ("hk1", "hk2"):
+                    http.put(
+                        f"/classes/{class_id}/terms/{term}/homeroom",
+                        headers=auth(school.homeroom_of(class_id), "teacher", "homeroom"),
+                        json={"entries": homeroom_for(school, class_id, term)},
+                    ).raise_for_status()
+            console.print("3. homeroom teachers entered conduct, absences and comments for both terms")
+            principal = auth("hieu-truong", "principal")
+            for term in ("hk1", "hk2"):
+                locked = http.post(f"/schools/{school.school_id}/terms/{term}/lock", headers=principal)
+                locked.raise_for_status()
+                console.print(
+                    f"4. the principal locked {term} for the whole school: {locked.json()['locked']}"
+                )
+            first = school.classes[0]["class_id"]
+            student = school.students_of(first)[0]
+            refused = http.put(
+                f"/classes/{first}/subjects/toan/terms/hk2/marks",
+                headers=auth(school.teacher_of(first, "toan"), "teacher"),
+                json={"entries": [{"student_id": student["student_id"], "final": 10}]},
             )
+            console.print(
+                f"5. a late change is refused: HTTP {refused.status_code} — {refused.json()['detail']}"
+            )
+            sheet = http.get(f"/classes/{first}/sheet", headers=principal, params={"term": "hk2"}).json()
+
+        def audit_total() -> int:
+            return int(
+                httpx.get(
+                    f"{audit}/schools/{school.school_id}/audit",
+                    headers=auth("hieu-truong", "principal"),
+                    params={"limit": 1},
+                    timeout=10,
+                ).json()["total"]
+            )
+
+        # Every score, homeroom record, import and lock: the audit consumer catches up through the relay.
+        expected = 2 * len(school.students) * (len(SUBJECTS) + 1) + 4 + 2 * len(school.classes)
+        total = _wait(lambda: (n := audit_total()) >= expected and n, 120, f"{expected} audit entries")
         console.print(
-            f"4. vendors received {message.headers['ce-type']} (id {message.headers['ce-id']}) on "
-            f"{settings.public_exchange}: {message.body if isinstance(message.body, str) else message.body.decode()}"
+            f"6. the audit log holds {total} entries for the school: every score, record, import and lock"
         )
+        seen: dict[str, int] = {}
+        with Connection(settings.amqp_uri) as conn:
+            while (message := conn.default_channel.basic_get(vendor.name, no_ack=True)) is not None:
+                seen[message.headers["ce-type"]] = seen.get(message.headers["ce-type"], 0) + 1
+        console.print(f"7. vendors received on {settings.public_exchange}: {seen or 'nothing yet'}")
         console.print(
-            f"Look further: {audit}/schools/{SCHOOL}/audit (Bearer token from `hocba token --role principal "
-            f"--school {SCHOOL}`), {gradebook}/metrics, RabbitMQ http://127.0.0.1:15672"
+            f"Class {sheet['class']['name']} sheet hash {sheet['content_hash'][:16]}…; look further: "
+            f"{gradebook}/openapi.json, {gradebook}/metrics, {audit}/schools/{school.school_id}/audit "
+            f"(token: `hocba token --role principal --school {school.school_id}`)"
         )
         console.rule("demo finished")
         return 0

@@ -32,5 +32,7 @@ class AuditService(HealthEndpoints):
         caller.require_role(Role.PRINCIPAL, Role.INSPECTOR, Role.OPERATOR)
         caller.require_school(school_id)
         with AuditUnitOfWork(self.db) as uow:
-            entries = uow.log.for_school(school_id, limit=int(request.args.get("limit", 100)))
-        return json_response({"entries": entries})
+            limit = min(1000, max(1, int(request.args.get("limit", "100"))))
+            entries = uow.log.for_school(school_id, limit=limit)
+            total = uow.log.count_for_school(school_id)
+        return json_response({"total": total, "entries": entries})

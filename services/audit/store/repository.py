@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from services.audit.domain.entry import AuditEntry
@@ -17,6 +17,13 @@ class AuditLog:
 
     def append(self, entry: AuditEntry) -> None:
         self.session.execute(insert(audit_entries).values(**entry.__dict__))
+
+    def count_for_school(self, school_id: str) -> int:
+        return int(
+            self.session.execute(
+                select(func.count()).select_from(audit_entries).where(audit_entries.c.school_id == school_id)
+            ).scalar_one()
+        )
 
     def for_school(self, school_id: str, limit: int = 100) -> list[dict[str, Any]]:
         rows = self.session.execute(
