@@ -1,0 +1,75 @@
+"""What a teacher may enter: scores, comment results and primary levels, checked per circular."""
+
+from datetime import date
+
+import pytest
+
+from services.gradebook.domain.curriculum import regular_assessments, subject
+from services.gradebook.domain.identity import personal_id_problem
+from services.gradebook.domain.marks import MarkInvalid, score, validate_entry, validate_homeroom
+
+
+@pytest.mark.parametrize(("periods", "count"), [(35, 2), (36, 3), (52, 3), (70, 3), (71, 4), (140, 4)])
+def test_regular_assessments_follow_periods_per_year(periods, count):
+    assert regular_assessments(periods) == count
+
+
+@pytest.mark.parametrize(("raw", "text"), [(7, "7"), (7.5, "7.5"), ("8.0", "8"), ("0", "0"), (10, "10")])
+def test_scores_keep_their_decimal_text(raw, text):
+    assert score(raw, "x") == text
+
+
+@pytest.mark.parametrize("raw", [-1, 10.1, "7.25", "abc", "NaN", "Infinity"])
+def test_bad_scores_are_refused_with_the_field(raw):
+    with pytest.raises(MarkInvalid) as error:
+        score(raw, "entries[0].final")
+    assert error.value.field == "entries[0].final"
+
+
+def test_a_scored_subject_takes_regular_midterm_final_and_nothing_else():
+    toan = subject("toan", 8)
+    entry = validate_entry(toan, 140, {"regular": [8, 7.5, 9, 6], "midterm": 7, "final": 8.5}, "e")
+    assert entry.as_dict() == {"regular": ["8", "7.5", "9", "6"], "midterm": "7", "final": "8.5"}
+    with pytest.raises(MarkInvalid, match="4 điểm"):
+        validate_entry(toan, 140, {"regular": [1, 2, 3, 4, 5]}, "e")
+    with pytest.raises(MarkInvalid, match="không dùng"):
+        validate_entry(toan, 140, {"result": "Đ"}, "e")
+
+
+def test_comment_subjects_take_d_or_cd_and_primary_subjects_take_levels_and_tests():
+    assert validate_entry(subject("gdtc", 8), 70, {"result": "CĐ"}, "e").result == "CĐ"
+    with pytest.raises(MarkInvalid):
+        validate_entry(subject("gdtc", 8), 70, {"result": "Tốt"}, "e")
+    tv = subject("tieng_viet", 4)
+    assert validate_entry(tv, None, {"level": "T", "test": 9}, "e").test == 9
+    for bad in ({"level": "A"}, {"test": 0}, {"test": 11}, {"test": 7.5}, {"test": True}):
+        with pytest.raises(MarkInvalid):
+            validate_entry(tv, None, bad, "e")
+
+
+def test_homeroom_records_differ_between_primary_and_secondary():
+    assert validate_homeroom(8, {"conduct": "Khá", "absences": 3}, "e") == {"conduct": "Khá", "absences": 3}
+    with pytest.raises(MarkInvalid):
+        validate_homeroom(3, {"conduct": "Khá"}, "e")
+    assert validate_homeroom(3, {"qualities": {"cham_chi": "Đ"}}, "e") == {"qualities": {"cham_chi": "Đ"}}
+    with pytest.raises(MarkInvalid):
+        validate_homeroom(3, {"competencies": {"bay": "T"}}, "e")
+
+
+@pytest.mark.parametrize(
+    ("pid", "birth", "gender", "ok"),
+    [
+        ("001211123456", date(2011, 1, 1), "Nam", True),
+        ("001311123456", date(2011, 1, 1), "Nữ", True),
+        ("001094123456", date(1994, 1, 1), "Nam", True),
+        ("001211123456", date(2012, 1, 1), "Nam", False),  # year
+        ("001211123456", date(2011, 1, 1), "Nữ", False),  # sex
+        ("00121112345", date(2011, 1, 1), "Nam", False),  # 11 digits
+        ("0012111234a6", date(2011, 1, 1), "Nam", False),
+    ],
+)
+def test_personal_id_shape_and_consistency(pid, birth, gender, ok):
+    problem = personal_id_problem(pid, birth, gender)
+    assert (problem is None) is ok
+    if problem:
+        assert pid not in problem  # the reason never quotes the number
