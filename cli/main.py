@@ -86,6 +86,19 @@ def contracts_openapi(
     console.print(f"wrote {out_dir / 'gradebook.json'}")
 
 
+@contracts_app.command("asyncapi")
+def contracts_asyncapi(
+    out: Annotated[Path, typer.Option(help="Where to write")] = Path("contracts/asyncapi.yaml"),
+) -> None:
+    """Write the AsyncAPI 3.0 document generated from the event models."""
+    import yaml
+
+    from contracts.asyncapi import asyncapi_document
+
+    out.write_text(yaml.safe_dump(asyncapi_document(), allow_unicode=True, sort_keys=False, width=110))
+    console.print(f"wrote {out}")
+
+
 @app.command()
 def token(
     role: Annotated[

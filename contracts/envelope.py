@@ -41,6 +41,10 @@ class EventModel(ContractModel):
     # the emitting service's `<service>.events`, so one event (audit.recorded) can come from every service.
     EVENT_NAME: ClassVar[str]
     VERSION: ClassVar[int] = 1
+    # Services that emit it (documentation and topology; the audit event comes from every service).
+    EMITTED_BY: ClassVar[tuple[str, ...]] = ()
+    # The public projection's model, when vendors get one on hocba.public.
+    PUBLIC_MODEL: ClassVar[type[BaseModel] | None] = None
 
     schema_version: int = Field(
         1, description="Major version of this payload's schema; equals the type's suffix"

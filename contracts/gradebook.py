@@ -88,6 +88,8 @@ class TermLockedV1(EventModel):
     """The principal locked a term for a class: the full, frozen snapshot of its results."""
 
     EVENT_NAME: ClassVar[str] = "gradebook.term.locked"
+    EMITTED_BY: ClassVar[tuple[str, ...]] = ("gradebook",)
+    PUBLIC_MODEL: ClassVar[type[BaseModel] | None] = TermLockedPublic
 
     school_id: str = Field(description="Opaque school id (the tenant)")
     class_id: str = Field(description="Opaque class id")
@@ -116,6 +118,7 @@ class AmendmentAppliedV1(EventModel):
     """A principal approved an amendment (biên bản) to a locked term: the class's new snapshot."""
 
     EVENT_NAME: ClassVar[str] = "gradebook.amendment.applied"
+    EMITTED_BY: ClassVar[tuple[str, ...]] = ("gradebook",)
 
     amendment_id: str = Field(description="Id of the amendment record")
     school_id: str = Field(description="Opaque school id")
