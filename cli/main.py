@@ -25,6 +25,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cli import dlq
 from cli.registry import SERVICES, entry
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
@@ -40,6 +41,7 @@ contracts_app = typer.Typer(
 )
 app.add_typer(bench_app, name="bench")
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(dlq.app, name="dlq")
 
 console = Console(stderr=True)
 

@@ -26,6 +26,12 @@ class AuditService(HealthEndpoints):
         with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
             handlers.record(envelope, AuditUnitOfWork(self.db, correlation_id=envelope.correlationid))
 
+    @reliable_handler("ops", AuditRecordedV1)
+    def on_ops_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
+        """Operators' actions (dead-letter replays and purges) published by the `hocba` tools."""
+        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
+            handlers.record(envelope, AuditUnitOfWork(self.db, correlation_id=envelope.correlationid))
+
     @api("GET", "/schools/<string:school_id>/audit")
     def school_log(self, request: Request, school_id: str) -> Response:
         caller = self.principal()

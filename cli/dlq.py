@@ -1,0 +1,152 @@
+"""`hocba dlq`: what failed, why, and putting it back — readable at a glance at 2 a.m."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.registry import SERVICES
+
+app = typer.Typer(
+    help="Dead-letter queues: list, show, replay, purge (each replay and purge is audited).",
+    no_args_is_help=True,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _settings():  # noqa: ANN202 - imported lazily so `--help` stays fast
+    from services.runtime.settings import get_settings
+
+    return get_settings()
+
+
+def known_dead_letter_queues() -> list[str]:
+    from services.runtime.broker import subscriptions_of
+
+    return sorted(s.dead_letter_queue for e in SERVICES.values() for s in subscriptions_of(e.load()))
+
+
+def _age(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    seconds = (datetime.now(UTC) - moment).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return f"{int(seconds)}s ago"
+
+
+def _check_queue(queue: str) -> None:
+    if queue not in known_dead_letter_queues():
+        err.print(f"[red]unknown dead-letter queue {queue!r}[/red]; `hocba dlq list` shows them")
+        raise typer.Exit(2)
+
+
+@app.command("list")
+def list_queues() -> None:
+    """Per dead-letter queue: how many messages, the oldest, the most frequent reasons."""
+    from services.runtime.dlq import summarise
+
+    table = Table(title="dead-letter queues")
+    for column in ("queue", "messages", "oldest", "top reasons"):
+        table.add_column(column, overflow="fold")
+    for summary in summarise(_settings().amqp_uri, known_dead_letter_queues()):
+        reasons = ", ".join(f"{r} ×{n}" for r, n in summary.reasons.most_common(3)) or "—"
+        style = "bold red" if summary.count else "green"
+        table.add_row(summary.queue, f"[{style}]{summary.count}[/{style}]", _age(summary.oldest), reasons)
+    out.print(table)
+
+
+@app.command("show")
+def show(queue: str, limit: Annotated[int, typer.Option(help="Messages to show")] = 10) -> None:
+    """Headers, reason and payload of the first messages (personal fields masked); nothing is removed."""
+    from services.runtime.dlq import show as show_letters
+
+    _check_queue(queue)
+    letters = show_letters(_settings().amqp_uri, queue, limit)
+    if not letters:
+        out.print(f"{queue}: empty")
+    for letter in letters:
+        table = Table(title=f"{letter.message_id or 'no id'}", show_header=False)
+        table.add_column("field", style="bold")
+        table.add_column("value", overflow="fold")
+        table.add_row("failed queue", str(letter.failed_queue))
+        table.add_row("reason", letter.reason)
+        table.add_row("detail", letter.detail or "—")
+        table.add_row("failed", _age(letter.failed_at))
+        table.add_row("replays", str(letter.replays))
+        table.add_row("payload", json.dumps(letter.masked_body(), ensure_ascii=False, indent=1)[:3000])
+        out.print(table)
+
+
+@app.command("replay")
+def replay(
+    queue: str,
+    message_id: Annotated[str | None, typer.Option("--id", help="Replay only this message id")] = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="Replay every message")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be replayed, change nothing")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Replay even messages that already failed after --max-replays")
+    ] = False,
+    max_replays: Annotated[int, typer.Option(help="Refuse messages replayed this often")] = 3,
+    actor: Annotated[str, typer.Option(help="Who is replaying (recorded in the audit log)")] = "operator",
+) -> None:
+    """Republish to the queue recorded in the message (not the exchange: other subscribers are done)."""
+    from services.runtime.dlq import broker_audit
+    from services.runtime.dlq import replay as replay_letters
+
+    _check_queue(queue)
+    if (message_id is None) == (not replay_all):
+        err.print("[red]say which: --id ID or --all[/red]")
+        raise typer.Exit(2)
+    uri = _settings().amqp_uri
+    result = replay_letters(
+        uri,
+        queue,
+        message_id=message_id,
+        dry_run=dry_run,
+        force=force,
+        max_replays=max_replays,
+        actor=actor,
+        audit=None if dry_run else broker_audit(uri),
+    )
+    verb = "would replay" if dry_run else "replayed"
+    out.print(
+        f"{verb} {len(result.replayed)}; refused {len(result.refused)} (failed ≥ {max_replays} times, "
+        f"use --force); no target {len(result.unknown_target)}"
+    )
+    for label in result.refused:
+        out.print(f"  refused: {label}")
+    if message_id is not None and not (result.replayed or result.refused or result.unknown_target):
+        err.print(f"[red]no message with id {message_id} in {queue}[/red]")
+        raise typer.Exit(1)
+
+
+@app.command("purge")
+def purge(
+    queue: str,
+    older_than: Annotated[
+        str, typer.Option(help="Delete messages that failed longer ago than this: 7d, 12h, 30m")
+    ],
+    actor: Annotated[str, typer.Option(help="Who is purging (recorded in the audit log)")] = "operator",
+) -> None:
+    """Delete old dead letters (after they were looked at), keeping newer ones."""
+    from services.runtime.dlq import broker_audit, parse_age, purge_older_than
+
+    _check_queue(queue)
+    try:
+        age = parse_age(older_than)
+    except ValueError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    uri = _settings().amqp_uri
+    deleted = purge_older_than(uri, queue, age, actor=actor, audit=broker_audit(uri))
+    out.print(f"deleted {deleted} message(s) older than {older_than} from {queue}")

@@ -1,0 +1,251 @@
+"""Dead-letter queues for support staff: list, show, replay to the queue that failed, purge — each audited."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kombu import Connection, Exchange, Producer
+
+from contracts.audit import AuditRecordedV1
+from contracts.envelope import Envelope
+from services.runtime.handlers import HEADER_EXCEPTION, HEADER_FAILED_AT, HEADER_MESSAGE, HEADER_QUEUE
+from services.runtime.outbox import exchange_of
+from services.runtime.personal_data import scrub
+
+HEADER_REPLAYS = "x-hocba-replay-count"
+OPS_SOURCE = (
+    "ops"  # the exchange `ops.events` carries operators' audit events (the audit service consumes it)
+)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    delivery_tag: int
+    message_id: str | None
+    failed_queue: str | None
+    reason: str
+    detail: str
+    failed_at: datetime | None
+    replays: int
+    headers: dict[str, Any]
+    body: Any
+
+    def masked_body(self) -> Any:
+        return scrub(self.body)
+
+
+@dataclass
+class QueueSummary:
+    queue: str
+    count: int
+    oldest: datetime | None = None
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+def _failed_at(headers: dict[str, Any]) -> datetime | None:
+    if headers.get(HEADER_FAILED_AT):
+        return datetime.fromisoformat(str(headers[HEADER_FAILED_AT]))
+    deaths = headers.get("x-death") or []
+    if deaths and deaths[0].get("time"):
+        moment = deaths[0]["time"]
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
+
+
+def _parse(message: Any) -> DeadLetter:
+    headers = dict(message.headers or {})
+    deaths = headers.get("x-death") or []
+    failed_queue = headers.get(HEADER_QUEUE) or (deaths[0].get("queue") if deaths else None)
+    reason = headers.get(HEADER_EXCEPTION) or (f"broker: {deaths[0].get('reason')}" if deaths else "unknown")
+    raw = message.body.decode() if isinstance(message.body, bytes) else message.body
+    try:
+        body = json.loads(raw)
+    except (TypeError, ValueError):
+        body = raw
+    return DeadLetter(
+        delivery_tag=message.delivery_tag,
+        message_id=message.properties.get("message_id"),
+        failed_queue=failed_queue,
+        reason=str(reason).rsplit(".", 1)[-1] if HEADER_EXCEPTION in headers else str(reason),
+        detail=str(headers.get(HEADER_MESSAGE, "")),
+        failed_at=_failed_at(headers),
+        replays=int(headers.get(HEADER_REPLAYS, 0)),
+        headers=headers,
+        body=body,
+    )
+
+
+@contextmanager
+def browsing(amqp_uri: str, queue: str) -> Iterator[tuple[Any, list[tuple[Any, DeadLetter]]]]:
+    """Take every message of ``queue`` without acking; whatever is not acked goes back when the channel closes."""
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        channel = conn.channel()
+        taken = []
+        while (message := channel.basic_get(queue, no_ack=False)) is not None:
+            taken.append((message, _parse(message)))
+        try:
+            yield channel, taken
+        finally:
+            channel.close()  # unacked messages return to the queue, in their order
+
+
+def summarise(amqp_uri: str, queues: Iterable[str]) -> list[QueueSummary]:
+    summaries = []
+    for queue in queues:
+        with browsing(amqp_uri, queue) as (_, taken):
+            summary = QueueSummary(queue, len(taken))
+            for _, letter in taken:
+                summary.reasons[letter.reason] += 1
+                if letter.failed_at and (summary.oldest is None or letter.failed_at < summary.oldest):
+                    summary.oldest = letter.failed_at
+        summaries.append(summary)
+    return summaries
+
+
+def show(amqp_uri: str, queue: str, limit: int) -> list[DeadLetter]:
+    with browsing(amqp_uri, queue) as (_, taken):
+        return [letter for _, letter in taken[:limit]]
+
+
+@dataclass
+class ReplayResult:
+    replayed: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # failed too often: needs --force
+    unknown_target: list[str] = field(default_factory=list)
+
+
+def replay(
+    amqp_uri: str,
+    queue: str,
+    *,
+    message_id: str | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    max_replays: int = 3,
+    actor: str = "operator",
+    audit: Callable[[AuditRecordedV1], None] | None = None,
+) -> ReplayResult:
+    """Republish to the queue that failed (not its exchange: other subscribers already have the event)."""
+    result = ReplayResult()
+    with browsing(amqp_uri, queue) as (channel, taken):
+        producer = Producer(channel)
+        for message, letter in taken:
+            if message_id is not None and letter.message_id != message_id:
+                continue
+            label = letter.message_id or f"tag {letter.delivery_tag}"
+            if not letter.failed_queue:
+                result.unknown_target.append(label)
+                continue
+            if letter.replays >= max_replays and not force:
+                result.refused.append(label)
+                continue
+            result.replayed.append(label)
+            if dry_run:
+                continue
+            if audit is not None:
+                audit(
+                    _audit_event(
+                        actor,
+                        "dlq.replay",
+                        queue,
+                        label,
+                        {"to": letter.failed_queue, "replay": str(letter.replays + 1)},
+                    )
+                )
+            headers = {
+                k: v
+                for k, v in letter.headers.items()
+                if k != "x-death" and not k.startswith("x-first-death")
+            }
+            headers[HEADER_REPLAYS] = letter.replays + 1
+            producer.publish(
+                message.body,
+                exchange="",
+                routing_key=letter.failed_queue,
+                headers=headers,
+                content_type=message.properties.get("content_type"),
+                content_encoding=message.properties.get("content_encoding"),
+                delivery_mode=2,
+                mandatory=True,
+                message_id=letter.message_id,
+            )
+            # Acked only after the broker confirmed the republish: a crash duplicates, never loses.
+            channel.basic_ack(letter.delivery_tag)
+    return result
+
+
+def purge_older_than(
+    amqp_uri: str,
+    queue: str,
+    age: timedelta,
+    *,
+    actor: str = "operator",
+    audit: Callable[[AuditRecordedV1], None] | None = None,
+) -> int:
+    cutoff = datetime.now(UTC) - age
+    with browsing(amqp_uri, queue) as (channel, taken):
+        doomed = [
+            (m, letter) for m, letter in taken if letter.failed_at is not None and letter.failed_at < cutoff
+        ]
+        if doomed and audit is not None:
+            audit(
+                _audit_event(
+                    actor, "dlq.purge", queue, queue, {"deleted": str(len(doomed)), "older_than": str(age)}
+                )
+            )
+        for _, letter in doomed:
+            channel.basic_ack(letter.delivery_tag)
+    return len(doomed)
+
+
+def _audit_event(
+    actor: str, action: str, queue: str, entity: str, changes: dict[str, str]
+) -> AuditRecordedV1:
+    return AuditRecordedV1(
+        service=OPS_SOURCE,
+        actor_id=actor,
+        actor_role="operator",
+        action=action,
+        entity_type="dead_letter",
+        entity_id=f"{queue}/{entity}",
+        changes=changes,
+        occurred_at=datetime.now(UTC),
+    )
+
+
+def broker_audit(amqp_uri: str) -> Callable[[AuditRecordedV1], None]:
+    """Publish operators' audit events (confirmed) to `ops.events`, before the action they describe.
+
+    There is no database transaction to share with a broker operation, so the event goes first: an action that
+    then fails leaves an audit entry for an attempt, never an action without one.
+    """
+    exchange = Exchange(exchange_of(OPS_SOURCE), type="topic", durable=True)
+
+    def publish(event: AuditRecordedV1) -> None:
+        envelope = Envelope.wrap(event, source_service=OPS_SOURCE, subject=event.entity_id)
+        with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+            Producer(conn.default_channel).publish(
+                envelope.wire(),
+                exchange=exchange,
+                routing_key=event.routing_key(),
+                declare=[exchange],
+                delivery_mode=2,
+                message_id=str(envelope.id),
+                serializer="json",
+            )
+
+    return publish
+
+
+def parse_age(text: str) -> timedelta:
+    """'7d', '12h', '30m' → a timedelta; ValueError names the accepted forms."""
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise ValueError(f"age must look like 7d, 12h or 30m, got {text!r}")
+    return timedelta(**{units[text[-1]]: int(text[:-1])})
