@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HOCBA := $(VENV)/bin/hocba
-CODE := services contracts cli sandbox
+CODE := services contracts cli sandbox docs
 
 .PHONY: setup deps secrets stack migrate broker demo test lint unit integration bench up clean
 

@@ -42,6 +42,8 @@ contracts_app = typer.Typer(
 app.add_typer(bench_app, name="bench")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(dlq.app, name="dlq")
+deploy_app = typer.Typer(help="Deployment manifests.", no_args_is_help=True)
+app.add_typer(deploy_app, name="deploy")
 
 console = Console(stderr=True)
 
@@ -88,17 +90,34 @@ def contracts_openapi(
     console.print(f"wrote {out_dir / 'gradebook.json'}")
 
 
+@deploy_app.command("manifests")
+def deploy_manifests(
+    base: Annotated[Path, typer.Option(help="kustomize base")] = Path("deploy/k8s/base"),
+) -> None:
+    """Regenerate the base manifests that mirror the code (services, queues, policies, users, databases)."""
+    from cli.manifests import render
+
+    for path in render(base):
+        console.print(f"wrote {path}")
+
+
 @contracts_app.command("asyncapi")
 def contracts_asyncapi(
-    out: Annotated[Path, typer.Option(help="Where to write")] = Path("contracts/asyncapi.yaml"),
+    out: Annotated[
+        Path | None, typer.Option(help="Write here instead of stdout, e.g. contracts/asyncapi.yaml")
+    ] = None,
 ) -> None:
-    """Write the AsyncAPI 3.0 document generated from the event models."""
+    """The AsyncAPI 3.0 document generated from the event models (YAML on stdout)."""
     import yaml
 
     from contracts.asyncapi import asyncapi_document
 
-    out.write_text(yaml.safe_dump(asyncapi_document(), allow_unicode=True, sort_keys=False, width=110))
-    console.print(f"wrote {out}")
+    text = yaml.safe_dump(asyncapi_document(), allow_unicode=True, sort_keys=False, width=110)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        console.print(f"wrote {out}")
 
 
 @app.command()

@@ -74,7 +74,7 @@ def test_relay_killed_between_publish_and_mark_sent_loses_nothing_and_duplicates
                 select(func.count()).where(gradebook_outbox.c.published_at.is_(None))
             ).scalar()
 
-    (queue,) = [s.queue for s in subscriptions_of(AuditService)]
+    (queue,) = [s.queue for s in subscriptions_of(AuditService) if s.source_service == "gradebook"]
 
     purge(amqp_uri, queue)
     handled = EVENTS_HANDLED.labels("audit", queue)

@@ -34,7 +34,7 @@ def test_a_broken_document_is_caught():
 def test_committed_asyncapi_is_current():
     committed = yaml.safe_load((CONTRACTS / "asyncapi.yaml").read_text())
     assert committed == asyncapi_document(), (
-        "run `hocba contracts asyncapi` and commit contracts/asyncapi.yaml"
+        "run `hocba contracts asyncapi > contracts/asyncapi.yaml` and commit it"
     )
 
 

@@ -31,7 +31,7 @@ def test_same_event_delivered_twice_is_recorded_once(amqp_uri, service_databases
         occurred_at=datetime.now(UTC),
     )
     body = Envelope.wrap(event, source_service="gradebook").wire()
-    (queue,) = [s.queue for s in subscriptions_of(AuditService)]
+    (queue,) = [s.queue for s in subscriptions_of(AuditService) if s.source_service == "gradebook"]
     purge(amqp_uri, queue)
     handled = EVENTS_HANDLED.labels("audit", queue)
     before = handled._value.get()
