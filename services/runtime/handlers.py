@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 import traceback
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from kombu import Connection, Exchange, Queue
 from kombu.pools import producers
 from nameko.events import EventHandler
+from nameko.messaging import QueueConsumer
 from pydantic import ValidationError
 
 from contracts.envelope import EventModel, parse_envelope
@@ -29,6 +31,35 @@ HEADER_ROUTING_KEY = "x-hocba-original-routing-key"
 HEADER_SERVICE = "x-hocba-service"
 
 
+@dataclass
+class BrokerLink:
+    """The consumer connection's state, for liveness: a pod whose broker link stays dead gets restarted."""
+
+    connected: bool = False
+    since: float = field(default_factory=time.monotonic)
+
+    def down_for(self) -> float:
+        return 0.0 if self.connected else time.monotonic() - self.since
+
+
+# Per service name (one container per process in production).
+broker_links: dict[str, BrokerLink] = {}
+
+
+class MonitoredQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, recording when kombu (re)connects and when reconnecting fails."""
+
+    def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kwargs: Any) -> None:
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+        broker_links[self.container.service_name] = BrokerLink(connected=True)
+
+    def on_connection_error(self, exc: Exception, interval: float) -> None:
+        super().on_connection_error(exc, interval)
+        link = broker_links.get(self.container.service_name)
+        if link is None or link.connected:
+            broker_links[self.container.service_name] = BrokerLink(connected=False)
+
+
 def dead_letter_queue_name(queue: str) -> str:
     return f"{queue}.dlq"
 
@@ -45,6 +76,8 @@ class ReliableEventHandler(EventHandler):
     publish fails, the message is rejected without requeue, so the queue's dead-letter policy still routes it.
     Bodies that do not parse as the declared contract are dead-lettered without running the handler.
     """
+
+    queue_consumer = MonitoredQueueConsumer()
 
     def __init__(self, source_service: str, event_model: type[EventModel], **kwargs: Any) -> None:
         self.event_model = event_model

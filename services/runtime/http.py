@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.runtime import metrics
 from services.runtime.auth import AuthError
+from services.runtime.handlers import broker_links
 from services.runtime.logging import get_logger
 from services.runtime.settings import get_settings
 
@@ -166,10 +167,21 @@ class HealthEndpoints:
 
     @api("GET", "/healthz")
     def healthz(self, request: Request) -> Response:
+        settings = get_settings()
         beat = _heartbeats.get(self.name)
         age = None if beat is None else time.monotonic() - beat
-        ok = age is not None and age < get_settings().heartbeat_stale_seconds
-        return json_response({"status": "ok" if ok else "stale", "heartbeat_age_s": age}, 200 if ok else 503)
+        alive = age is not None and age < settings.heartbeat_stale_seconds
+        # Consumers only: nameko reconnects by itself, so a short outage is tolerated; a link dead for longer
+        # than the grace period means this pod consumes nothing, and a restart is the remedy.
+        link = broker_links.get(self.name)
+        broker_down_s = link.down_for() if link is not None else 0.0
+        linked = broker_down_s < settings.broker_dead_seconds
+        body = {
+            "status": "ok" if alive and linked else "stale" if not alive else "broker link dead",
+            "heartbeat_age_s": age,
+            "broker_down_s": round(broker_down_s, 1),
+        }
+        return json_response(body, 200 if alive and linked else 503)
 
     @api("GET", "/readyz")
     def readyz(self, request: Request) -> Response:

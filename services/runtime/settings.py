@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     relay_batch_size: int = 200
     relay_poll_seconds: float = 0.2
     heartbeat_stale_seconds: float = 30.0
+    broker_dead_seconds: float = 60.0
 
     def db_url(self, service: str) -> str:
         if service not in SERVICES:

@@ -1,0 +1,31 @@
+"""Liveness: healthy while consuming; 503 once the consumer's broker link stays dead past the grace period.
+
+The outage is reported through kombu's own callbacks on the real running consumer: stopping the shared broker
+would break every other test, and deleting a vhost makes nameko's consumer die rather than retry.
+"""
+
+import time
+
+import httpx
+import pytest
+
+from services.audit.service import AuditService
+from services.runtime.handlers import MonitoredQueueConsumer, broker_links
+from tests.helpers import running, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_liveness_follows_the_consumers_broker_link(amqp_uri, service_databases):
+    with running(AuditService, amqp_uri) as container:
+        url = f"{container.http_url}/healthz"
+        wait_for(lambda: httpx.get(url).status_code == 200, timeout=10, what="a heartbeat")
+        assert broker_links["audit"].connected  # set by kombu's on_consume_ready when consuming began
+        consumer = next(e for e in container.subextensions if isinstance(e, MonitoredQueueConsumer))
+        consumer.on_connection_error(ConnectionRefusedError("broker down"), 2.0)  # kombu, retrying
+        assert httpx.get(url).status_code == 200  # within the grace period: nameko reconnects by itself
+        broker_links["audit"].since = time.monotonic() - 120  # …and the grace period has passed
+        dead = httpx.get(url)
+        assert dead.status_code == 503 and dead.json()["status"] == "broker link dead"
+        consumer.on_consume_ready(None, None, [])  # kombu reconnected
+        assert httpx.get(url).status_code == 200
