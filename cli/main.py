@@ -25,7 +25,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import dlq
+from cli import dlq, rules
 from cli.registry import SERVICES, entry
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
@@ -42,6 +42,7 @@ contracts_app = typer.Typer(
 app.add_typer(bench_app, name="bench")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(rules.app, name="rules")
 deploy_app = typer.Typer(help="Deployment manifests.", no_args_is_help=True)
 app.add_typer(deploy_app, name="deploy")
 

@@ -54,3 +54,18 @@ class ImportRejected(GradebookError):
 
     def problem_extensions(self) -> dict[str, object]:
         return {"errors": self.rejected}
+
+
+class RuleInputError(GradebookError):
+    """Input to the rules is invalid: ``field`` is the JSON path, ``problem`` says what is wrong (English, CLI)."""
+
+    http_status = 422
+    slug = "rule-input"
+    title = "Invalid assessment data"
+
+    def __init__(self, field: str, problem: str, detail_vi: str | None = None) -> None:
+        super().__init__(detail_vi or f"{field}: {problem}", log=f"{field}: {problem}")
+        self.field, self.problem = field, problem
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.problem}"
