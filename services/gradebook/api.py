@@ -102,6 +102,13 @@ ROUTES = [
         None,
         ("teacher", "homeroom", "principal", "staff", "inspector"),
     ),
+    Route(
+        "GET",
+        "/classes/{class_id}/students/{student_id}/results",
+        "One student's computed results with, for every value, the rule and numbers behind it (Vietnamese)",
+        None,
+        ("homeroom", "teacher", "principal", "staff", "inspector"),
+    ),
     Route("POST", "/classes/{class_id}/terms/{term}/lock", "Lock a term for a class", None, ("principal",)),
     Route(
         "POST",

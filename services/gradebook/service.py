@@ -13,7 +13,7 @@ from services.gradebook.app import handlers
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
 from services.gradebook.app.uploads import rows_from_upload
 from services.gradebook.domain import commands
-from services.gradebook.domain.errors import NotPermitted
+from services.gradebook.domain.errors import GradebookError, NotPermitted
 from services.gradebook.domain.permissions import Actor
 from services.gradebook.domain.roster import KINDS
 from services.gradebook.domain.term_lock import Term
@@ -27,7 +27,7 @@ ROUTES = {(r.method, r.path): werkzeug_path(r.path) for r in api.ROUTES}
 
 
 def route(method: str, path: str) -> Any:
-    return http(method, ROUTES[(method, path)])
+    return http(method, ROUTES[(method, path)], expected_exceptions=(GradebookError,))
 
 
 def _term(term: str) -> Term:
@@ -104,6 +104,11 @@ class GradebookService(HealthEndpoints):
         actor = self._actor()
         term = _term(request.args.get("term", "hk1"))
         return json_response(handlers.class_sheet(actor, class_id, term, self._uow(request)))
+
+    @route("GET", "/classes/{class_id}/students/{student_id}/results")
+    def student_results(self, request: Request, class_id: str, student_id: str) -> Response:
+        actor = self._actor()
+        return json_response(handlers.student_results(actor, class_id, student_id, self._uow(request)))
 
     @route("POST", "/classes/{class_id}/terms/{term}/lock")
     def lock(self, request: Request, class_id: str, term: str) -> Response:

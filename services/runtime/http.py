@@ -145,7 +145,13 @@ class ApiHandler(HttpRequestHandler):
         return problem.response()
 
 
-api = ApiHandler.decorator
+def api(
+    method: str, url: str, *, expected_exceptions: tuple[type[BaseException], ...] = (), **kwargs: Any
+) -> Any:
+    """@api("GET", "/path"): refusals (4xx) are expected outcomes, logged as warnings rather than errors."""
+    return ApiHandler.decorator(
+        method, url, expected_exceptions=(Problem, AuthError, ValidationError, *expected_exceptions), **kwargs
+    )
 
 
 # Heartbeat per service name: nameko builds a new service instance for every worker.

@@ -8,7 +8,7 @@ from typing import Any
 
 from contracts.gradebook import AmendmentAppliedV1
 from services.gradebook.app.audit import audit_event
-from services.gradebook.app.snapshot import build_snapshot, term_locked_event
+from services.gradebook.app.snapshot import build_snapshot, student_computation, term_locked_event
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain import roster
 from services.gradebook.domain.commands import (
@@ -245,6 +245,25 @@ def class_sheet(actor: Actor, class_id: str, term: str, uow: GradebookUnitOfWork
         "subjects": [s.model_dump(mode="json") for s in snapshot.subjects],
         "students": [s.model_dump(mode="json") for s in snapshot.students],
         "content_hash": snapshot.content_hash,
+    }
+
+
+def student_results(actor: Actor, class_id: str, student_id: str, uow: GradebookUnitOfWork) -> dict[str, Any]:
+    """What the homeroom teacher checks before the lock: every computed value and why (in Vietnamese)."""
+    with uow:
+        info = _class(uow, class_id)
+        require(decide(actor, Action.READ_CLASS, _target(uow, actor, info)))
+        student = next((s for s in uow.gradebook.roster(info.id) if s["id"] == student_id), None)
+        if student is None:
+            raise NotFound("Học sinh không thuộc lớp này.")
+        results = student_computation(uow, info, student_id)
+    return {
+        "student_id": student_id,
+        "full_name": student["full_name"],
+        "averages": {f"{code}.{period}": value for (code, period), value in results.averages.items()},
+        "learning_result": results.learning,
+        "year": results.year,
+        "explanations": results.explanations,
     }
 
 

@@ -16,20 +16,32 @@ from contracts.gradebook import (
 )
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.curriculum import circular_of_grade, subject
-from services.gradebook.domain.results import compute_results
+from services.gradebook.domain.results import StudentResults, compute_results
 from services.gradebook.domain.term_lock import TermLock, content_hash
 from services.gradebook.store.repository import ClassInfo
 
 
-def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
+def _class_inputs(uow: GradebookUnitOfWork, info: ClassInfo) -> tuple[list[dict[str, Any]], Any, Any]:
+    """Assignments, marks (student → subject → term → entry) and homeroom records (student → term → record)."""
     repo = uow.gradebook
-    assignments = repo.class_assignments(info.id)
     marks: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
     for row in repo.class_marks(info.id):
         marks[row["student_id"]][row["subject_code"]][row["term"]] = row["entry"]
     terms: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in repo.class_student_terms(info.id):
         terms[row["student_id"]][row["term"]] = row["record"]
+    return repo.class_assignments(info.id), marks, terms
+
+
+def student_computation(uow: GradebookUnitOfWork, info: ClassInfo, student_id: str) -> StudentResults:
+    assignments, marks, terms = _class_inputs(uow, info)
+    periods = {a["subject_code"]: a["periods_per_year"] for a in assignments}
+    return compute_results(info.grade, periods, marks[student_id], terms[student_id])
+
+
+def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
+    repo = uow.gradebook
+    assignments, marks, terms = _class_inputs(uow, info)
     subjects = [
         SubjectTeacher(
             subject_code=a["subject_code"],

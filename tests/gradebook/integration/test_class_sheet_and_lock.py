@@ -26,7 +26,7 @@ def enter_term(school, client, class_id, term):
                 json={"entries": marks_for(school, class_id, code, term)},
             )
             assert r.status_code == 200, r.text
-            assert r.json()["saved"] == 45
+            assert r.json()["saved"] == len(school.students_of(class_id))
     with client.as_(school.homeroom_of(class_id), "teacher", "homeroom") as h:
         r = h.put(
             f"/classes/{class_id}/terms/{term}/homeroom",
@@ -152,3 +152,58 @@ def test_writes_after_lock_are_refused_and_need_an_amendment(school):
 
     assert (final_of(before), final_of(after)) == ("6.5", "8")
     assert after["content_hash"] != before["content_hash"]
+
+
+def test_the_homeroom_teacher_sees_the_computed_year_with_its_reasons_equal_to_the_rules_cli(gradebook):
+    from sandbox.sample_school import build
+    from services.gradebook.domain.evaluate import evaluate
+    from tests.gradebook.integration.support import Client, load_school
+
+    sample = build(f"thcs-{uuid.uuid4().hex[:6]}", classes=2, students_per_class=10)
+    client = Client(gradebook, sample.school_id)
+    load_school(client, sample)
+    class_id = sample.classes[1]["class_id"]
+    for term in ("hk1", "hk2"):
+        enter_term(sample, client, class_id, term)
+    student = sample.students_of(class_id)[3]["student_id"]
+    with client.as_(sample.homeroom_of(class_id), "teacher", "homeroom") as h:
+        response = h.get(f"/classes/{class_id}/students/{student}/results")
+    assert response.status_code == 200, response.text
+    results = response.json()
+    # The same year through `hocba rules evaluate`'s engine, from the entries the teachers made:
+    subjects = []
+    for code, periods in SUBJECTS:
+        terms = {
+            t: next(e for e in marks_for(sample, class_id, code, t) if e["student_id"] == student)
+            for t in ("hk1", "hk2")
+        }
+        kind = "score" if "regular" in terms["hk1"] else "comment"
+        subjects.append(
+            {
+                "code": code,
+                "assessment": kind,
+                "periods_per_year": periods,
+                **{t: {k: v for k, v in e.items() if k != "student_id"} for t, e in terms.items()},
+            }
+        )
+    records = {
+        t: next(e for e in homeroom_for(sample, class_id, t) if e["student_id"] == student)
+        for t in ("hk1", "hk2")
+    }
+    cli = evaluate(
+        {
+            "circular": "tt22",
+            "grade": 8,
+            "subjects": subjects,
+            "conduct": {t: records[t]["conduct"] for t in ("hk1", "hk2")},
+            "absences": records["hk1"]["absences"] + records["hk2"]["absences"],
+        }
+    )
+    for row in cli["subjects"]:
+        for period in ("hk1", "hk2", "year"):
+            assert str(row[period]) == results["averages"][f"{row['code']}.{period}"], (row, period)
+    assert results["learning_result"] == cli["learning_result"]
+    assert results["year"]["conduct"] == cli["conduct"]["year"]
+    assert results["year"]["promotion"] == cli["promotion"]["outcome"]
+    assert "Điều 9" in results["explanations"]["learning_result.year"]
+    assert results["explanations"]["toan.year"].startswith("Toán: ĐTBmcn = (")
