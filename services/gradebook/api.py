@@ -126,6 +126,13 @@ ROUTES = [
     ),
     Route(
         "POST",
+        "/schools/{school_id}/terms/{term}/unlock",
+        "Unlock a term for every class of the school",
+        ReasonIn,
+        ("principal",),
+    ),
+    Route(
+        "POST",
         "/classes/{class_id}/terms/{term}/amendments",
         "Propose an amendment to a locked term",
         AmendmentIn,

@@ -13,7 +13,7 @@ from services.gradebook.app import handlers
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
 from services.gradebook.app.uploads import rows_from_upload
 from services.gradebook.domain import commands
-from services.gradebook.domain.errors import GradebookError, NotPermitted
+from services.gradebook.domain.errors import GradebookError
 from services.gradebook.domain.permissions import Actor
 from services.gradebook.domain.roster import KINDS
 from services.gradebook.domain.term_lock import Term
@@ -58,13 +58,8 @@ class GradebookService(HealthEndpoints):
     @route("PUT", "/schools/{school_id}")
     def put_school(self, request: Request, school_id: str) -> Response:
         actor = self._actor()
-        if not ("operator" in actor.roles or ("staff" in actor.roles and actor.school_id == school_id)):
-            raise NotPermitted("Chỉ quản trị hệ thống hoặc văn thư của trường được khai báo trường.")
         body = parse_body(request, api.SchoolIn)
-        with self._uow(request) as uow:
-            uow.gradebook.upsert_school({"id": school_id, **body.model_dump()})
-            uow.commit()
-        return json_response({"id": school_id, **body.model_dump()})
+        return json_response(handlers.declare_school(actor, school_id, body.model_dump(), self._uow(request)))
 
     @route("POST", "/schools/{school_id}/imports/{kind}")
     def import_rows(self, request: Request, school_id: str, kind: str) -> Response:
@@ -126,6 +121,14 @@ class GradebookService(HealthEndpoints):
     def lock_school(self, request: Request, school_id: str, term: str) -> Response:
         actor = self._actor()
         return json_response(handlers.lock_school(actor, school_id, _term(term), lambda: self._uow(request)))
+
+    @route("POST", "/schools/{school_id}/terms/{term}/unlock")
+    def unlock_school(self, request: Request, school_id: str, term: str) -> Response:
+        actor = self._actor()
+        body = parse_body(request, api.ReasonIn)
+        return json_response(
+            handlers.unlock_school(actor, school_id, _term(term), body.reason, lambda: self._uow(request))
+        )
 
     @route("POST", "/classes/{class_id}/terms/{term}/amendments")
     def propose(self, request: Request, class_id: str, term: str) -> Response:

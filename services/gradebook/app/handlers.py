@@ -485,6 +485,32 @@ def decide_amendment(cmd: DecideAmendment, uow: GradebookUnitOfWork) -> dict[str
     return {"amendment_id": cmd.amendment_id, "status": status}
 
 
+def declare_school(
+    actor: Actor, school_id: str, values: dict[str, Any], uow: GradebookUnitOfWork
+) -> dict[str, Any]:
+    """The platform operator (or the school's clerk) declares a school and the year open for entry."""
+    if not ("operator" in actor.roles or ("staff" in actor.roles and actor.school_id == school_id)):
+        raise NotPermitted("Chỉ quản trị hệ thống hoặc văn thư của trường được khai báo trường.")
+    with uow:
+        before = uow.gradebook.school(school_id)
+        after = {"id": school_id, **values}
+        uow.gradebook.upsert_school(after)
+        if before != after:
+            uow.emit(
+                audit_event(
+                    actor,
+                    "school.declare",
+                    "school",
+                    f"school/{school_id}",
+                    school_id=school_id,
+                    before=before,
+                    after=after,
+                )
+            )
+        uow.commit()
+    return after
+
+
 def lock_school(actor: Actor, school_id: str, term: str, new_uow: Any) -> dict[str, Any]:
     """Lock every class of the school's current year; one transaction per class, already-locked ones skipped."""
     require(decide(actor, Action.LOCK_TERM, Target(school_id)))
@@ -500,6 +526,24 @@ def lock_school(actor: Actor, school_id: str, term: str, new_uow: Any) -> dict[s
         except TermAlreadyLocked:
             skipped.append(class_id)
     return {"term": term, "locked": locked, "already_locked": skipped}
+
+
+def unlock_school(actor: Actor, school_id: str, term: str, reason: str, new_uow: Any) -> dict[str, Any]:
+    """Unlock every locked class of the school's current year, each in its own transaction, each audited."""
+    require(decide(actor, Action.UNLOCK_TERM, Target(school_id)))
+    with new_uow() as uow:
+        school = uow.gradebook.school(school_id)
+        if school is None:
+            raise NotFound("Trường chưa được khai báo.")
+        class_ids = uow.gradebook.school_classes(school_id, school["current_year"])
+    unlocked, not_locked = [], []
+    for class_id in class_ids:
+        try:
+            unlock_term(UnlockTerm(actor, class_id, term, reason), new_uow())  # type: ignore[arg-type]
+            unlocked.append(class_id)
+        except TermNotLocked:
+            not_locked.append(class_id)
+    return {"term": term, "unlocked": unlocked, "not_locked": not_locked}
 
 
 def list_amendments(

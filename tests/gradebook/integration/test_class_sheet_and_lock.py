@@ -207,3 +207,28 @@ def test_the_homeroom_teacher_sees_the_computed_year_with_its_reasons_equal_to_t
     assert results["year"]["promotion"] == cli["promotion"]["outcome"]
     assert "Điều 9" in results["explanations"]["learning_result.year"]
     assert results["explanations"]["toan.year"].startswith("Toán: ĐTBmcn = (")
+
+
+def test_the_principal_locks_and_unlocks_a_term_for_the_whole_school(gradebook):
+    from sandbox.sample_school import build
+    from tests.gradebook.integration.support import Client, load_school
+
+    sample = build(f"thcs-{uuid.uuid4().hex[:6]}", classes=3, students_per_class=2)
+    client = Client(gradebook, sample.school_id)
+    load_school(client, sample)
+    classes = sorted(c["class_id"] for c in sample.classes)
+    with client.as_("hieu-truong", "principal") as p:
+        assert p.post(f"/classes/{classes[0]}/terms/hk1/lock").status_code == 201
+        locked = p.post(f"/schools/{sample.school_id}/terms/hk1/lock").json()
+        assert (sorted(locked["locked"]), locked["already_locked"]) == (classes[1:], classes[:1])
+        assert (
+            p.post(f"/schools/{sample.school_id}/terms/hk1/unlock", json={"reason": "x"}).status_code == 422
+        )
+        unlocked = p.post(
+            f"/schools/{sample.school_id}/terms/hk1/unlock", json={"reason": "Sở cho phép nhập bổ sung"}
+        )
+        assert sorted(unlocked.json()["unlocked"]) == classes
+        assert all(not p.get(f"/classes/{c}/sheet").json()["locked"] for c in classes)
+    with client.as_(sample.homeroom_of(classes[0]), "teacher", "homeroom") as h:
+        refused = h.post(f"/schools/{sample.school_id}/terms/hk1/unlock", json={"reason": "Tôi muốn sửa"})
+        assert refused.status_code == 403
