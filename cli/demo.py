@@ -100,6 +100,18 @@ def run_demo(
                         json={"entries": homeroom_for(school, class_id, term)},
                     ).raise_for_status()
             console.print("3. homeroom teachers entered conduct, absences and comments for both terms")
+            first_class = school.classes[0]["class_id"]
+            pupil = school.students_of(first_class)[0]
+            checked = http.get(
+                f"/classes/{first_class}/students/{pupil['student_id']}/results",
+                headers=auth(school.homeroom_of(first_class), "teacher", "homeroom"),
+            ).json()
+            year = checked["year"]
+            console.print(
+                f"   the homeroom teacher checks {pupil['full_name']}: học tập {year.get('learning_result')}, "
+                f"rèn luyện {year.get('conduct')} → {year.get('promotion')}"
+            )
+            console.print(f"   why: {checked['explanations']['learning_result.year']}")
             principal = auth("hieu-truong", "principal")
             for term in ("hk1", "hk2"):
                 locked = http.post(f"/schools/{school.school_id}/terms/{term}/lock", headers=principal)
