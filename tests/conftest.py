@@ -4,16 +4,20 @@ from services.runtime import green
 
 green.patch()  # before anything imports psycopg or nameko's consumers
 
+import hashlib
 import os
 import shutil
 import subprocess
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 
-TEST_VHOST = os.environ.get("HOCBA_TEST_VHOST", "hocba_test")
-_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/hocba_test_{}"
+# Per checkout, so that two clones (CI and a developer) running the suite at once never share a vhost or database.
+_CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
+TEST_VHOST = os.environ.get("HOCBA_TEST_VHOST", f"hocba_test_{_CHECKOUT}")
+_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/hocba_test_" + _CHECKOUT + "_{}"
 
 # Before any module reads settings (they are cached per process; subprocesses inherit these too).
 os.environ["HOCBA_ENV"] = "test"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any, cast
 
 from werkzeug.wrappers import Request, Response
@@ -19,7 +18,7 @@ from services.gradebook.domain.roster import KINDS
 from services.gradebook.domain.term_lock import Term
 from services.runtime.auth import Auth
 from services.runtime.db import Database
-from services.runtime.http import HealthEndpoints, Problem, json_response, parse_body
+from services.runtime.http import HealthEndpoints, Problem, json_response, parse_body, request_correlation_id
 from services.runtime.http import api as http
 from services.runtime.openapi import openapi_document, werkzeug_path
 
@@ -47,9 +46,7 @@ class GradebookService(HealthEndpoints):
         return Actor(caller.user_id, frozenset(r.value for r in caller.roles), caller.school_id)
 
     def _uow(self, request: Request) -> GradebookUnitOfWork:
-        return GradebookUnitOfWork(
-            self.db, correlation_id=request.headers.get("X-Correlation-Id") or str(uuid.uuid4())
-        )
+        return GradebookUnitOfWork(self.db, correlation_id=request_correlation_id(request))
 
     @http("GET", "/openapi.json")
     def openapi(self, request: Request) -> Response:

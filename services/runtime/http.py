@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any, TypeVar
 
 from kombu import Connection
@@ -17,7 +18,7 @@ from werkzeug.wrappers import Request, Response
 from services.runtime import metrics
 from services.runtime.auth import AuthError
 from services.runtime.handlers import broker_links
-from services.runtime.logging import get_logger
+from services.runtime.logging import correlation, get_logger
 from services.runtime.settings import get_settings
 
 log = get_logger(__name__)
@@ -108,6 +109,13 @@ def json_response(payload: Any, status: int = 200) -> Response:
     )
 
 
+def request_correlation_id(request: Request) -> str:
+    """The id ApiHandler bound to this request (the caller's X-Correlation-Id, or a new one)."""
+    return str(
+        request.environ.get("hocba.correlation_id") or request.headers.get("X-Correlation-Id") or uuid.uuid4()
+    )
+
+
 def problem_for(exc: BaseException) -> Problem:
     """Map any exception to a problem. Services mark their errors with ``http_status``/``slug``/``detail_vi``."""
     if isinstance(exc, Problem):
@@ -134,7 +142,12 @@ class ApiHandler(HttpRequestHandler):
     """nameko's @http, but every error becomes problem+json and no stack trace reaches the client."""
 
     def handle_request(self, request: Request) -> Response:
-        response = super().handle_request(request)
+        # Every log line of this request, and every event it causes, carries the caller's correlation id.
+        correlation_id = request.headers.get("X-Correlation-Id") or str(uuid.uuid4())
+        request.environ["hocba.correlation_id"] = correlation_id
+        with correlation(correlation_id=correlation_id):
+            response = super().handle_request(request)
+        response.headers["X-Correlation-Id"] = correlation_id
         metrics.HTTP_REQUESTS.labels(self.container.service_name, self.url, str(response.status_code)).inc()
         return response
 
@@ -206,6 +219,9 @@ class HealthEndpoints:
             checks["broker"] = "ok"
         except Exception as error:  # noqa: BLE001
             checks["broker"] = type(error).__name__
+        link = broker_links.get(self.name)
+        if link is not None:  # a consumer is ready only while it consumes
+            checks["consuming"] = "ok" if link.connected else "reconnecting"
         ok = all(v == "ok" for v in checks.values())
         return json_response({"status": "ready" if ok else "not ready", "checks": checks}, 200 if ok else 503)
 

@@ -10,12 +10,13 @@ import httpx
 import pytest
 
 from cli.registry import SERVICES
+from tests.conftest import _CHECKOUT
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-OFFSET = 1100
+OFFSET = 1100 + int(_CHECKOUT, 16) % 700  # two checkouts testing at once do not share ports
 
 
 def ready(port: int) -> bool:

@@ -137,3 +137,34 @@ def test_served_openapi_matches_the_committed_document(gradebook):
     assert served == openapi_document("Học bạ số — gradebook", "1.0.0", api.ROUTES)
     assert served == json.loads(OPENAPI.read_text()), "run `hocba contracts openapi` and commit the result"
     assert served["openapi"] == "3.1.0" and len(served["paths"]) >= 9
+
+
+def test_a_requests_correlation_id_reaches_its_events(school, service_databases):
+    from sqlalchemy import select
+
+    from services.gradebook.store.tables import outbox
+    from services.runtime.db import make_engine
+
+    sample, client = school
+    class_id = sample.classes[0]["class_id"]
+    student = sample.students_of(class_id)[5]["student_id"]
+    with client.as_(sample.teacher_of(class_id, "gdtc"), "teacher") as t:
+        response = t.put(
+            f"/classes/{class_id}/subjects/gdtc/terms/hk2/marks",
+            json={"entries": [{"student_id": student, "result": "Đ"}]},
+            headers={"X-Correlation-Id": "req-trace-42"},
+        )
+    assert response.status_code == 200 and response.headers["X-Correlation-Id"] == "req-trace-42"
+    engine = make_engine(service_databases["gradebook"])
+    with engine.connect() as conn:
+        ids = (
+            conn.execute(
+                select(outbox.c.body["correlationid"].astext).where(
+                    outbox.c.body["correlationid"].astext == "req-trace-42"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert ids == ["req-trace-42"]
