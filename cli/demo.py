@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -152,6 +154,15 @@ def run_demo(
             while (message := conn.default_channel.basic_get(vendor.name, no_ack=True)) is not None:
                 seen[message.headers["ce-type"]] = seen.get(message.headers["ce-type"], 0) + 1
         console.print(f"7. vendors received on {settings.public_exchange}: {seen or 'nothing yet'}")
+        verified = subprocess.run(
+            [sys.executable, "-m", "cli.main", "audit", "verify", "--school", school.school_id],
+            capture_output=True,
+            text=True,
+        )
+        console.print(
+            f"8. hocba audit verify --school {school.school_id}: "
+            f"{'intact' if verified.returncode == 0 else 'BROKEN'} (exit {verified.returncode})"
+        )
         console.print(
             f"Class {sheet['class']['name']} sheet hash {sheet['content_hash'][:16]}…; look further: "
             f"{gradebook}/openapi.json, {gradebook}/metrics, {audit}/schools/{school.school_id}/audit "

@@ -25,7 +25,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import dlq, rules
+from cli import audit, dlq, rules
 from cli.registry import SERVICES, entry
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
@@ -43,6 +43,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(rules.app, name="rules")
+app.add_typer(audit.app, name="audit")
 deploy_app = typer.Typer(help="Deployment manifests.", no_args_is_help=True)
 app.add_typer(deploy_app, name="deploy")
 
@@ -267,6 +268,20 @@ def bench_gradebook(
     from cli.bench_gradebook import run
 
     result = run(classes, reads, console)
+    if as_json:
+        typer.echo(json.dumps(result))
+
+
+@bench_app.command("audit")
+def bench_audit(
+    events: Annotated[int, typer.Option(help="Audit events to append")] = 5000,
+    schools: Annotated[int, typer.Option(help="Schools (independent chains)")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
+) -> None:
+    """Audit events/s appended to the hash-chained log against a bare INSERT loop."""
+    from cli.bench_audit import run
+
+    result = run(events, schools, console)
     if as_json:
         typer.echo(json.dumps(result))
 

@@ -7,11 +7,12 @@ from werkzeug.wrappers import Request, Response
 from contracts.audit import AuditRecordedV1
 from contracts.envelope import Envelope
 from services.audit.app import handlers
+from services.audit.app.handlers import LogQuery
 from services.audit.app.unit_of_work import SERVICE, AuditUnitOfWork
 from services.runtime.auth import Auth, Role
 from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
-from services.runtime.http import HealthEndpoints, api, json_response
+from services.runtime.http import HealthEndpoints, api, json_response, parse_query
 from services.runtime.logging import correlation
 
 
@@ -34,11 +35,9 @@ class AuditService(HealthEndpoints):
 
     @api("GET", "/schools/<string:school_id>/audit")
     def school_log(self, request: Request, school_id: str) -> Response:
+        """A school's log in chain order; filters: student, actor, entity, action, since, until; page with after."""
         caller = self.principal()
         caller.require_role(Role.PRINCIPAL, Role.INSPECTOR, Role.OPERATOR)
         caller.require_school(school_id)
-        with AuditUnitOfWork(self.db) as uow:
-            limit = min(1000, max(1, int(request.args.get("limit", "100"))))
-            entries = uow.log.for_school(school_id, limit=limit)
-            total = uow.log.count_for_school(school_id)
-        return json_response({"total": total, "entries": entries})
+        query = parse_query(request, LogQuery)
+        return json_response(handlers.query_log(school_id, query, AuditUnitOfWork(self.db)))

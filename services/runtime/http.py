@@ -101,6 +101,14 @@ def parse_body(request: Request, model: type[M]) -> M:
         raise validation_problem(error) from None
 
 
+def parse_query(request: Request, model: type[M]) -> M:
+    """Validate the query string against ``model``; a bad parameter is a 422 problem naming it."""
+    try:
+        return model.model_validate(dict(request.args))
+    except ValidationError as error:
+        raise validation_problem(error) from None
+
+
 def json_response(payload: Any, status: int = 200) -> Response:
     if isinstance(payload, BaseModel):
         payload = payload.model_dump(mode="json")

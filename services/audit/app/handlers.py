@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.audit import AuditRecordedV1
 from contracts.envelope import Envelope
@@ -36,3 +39,37 @@ def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork) -> bool:
         )
         uow.commit()
     return True
+
+
+class LogQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    student: str | None = Field(None, description="Opaque student id")
+    actor: str | None = Field(None, description="Opaque id of who acted")
+    entity: str | None = Field(None, description="Entity id prefix, e.g. class/8a1")
+    action: str | None = Field(None, description="Action prefix, e.g. marks. or term.lock")
+    since: datetime | None = None
+    until: datetime | None = None
+    after: int = Field(0, ge=0, description="Return entries after this chain sequence number")
+    limit: int = Field(100, ge=1, le=1000)
+
+
+def query_log(school_id: str, query: LogQuery, uow: AuditUnitOfWork) -> dict[str, Any]:
+    with uow:
+        entries = uow.log.query(
+            school_id,
+            student_id=query.student,
+            actor_id=query.actor,
+            entity_id=query.entity,
+            action=query.action,
+            since=query.since,
+            until=query.until,
+            after_seq=query.after,
+            limit=query.limit,
+        )
+        total = uow.log.count_for_school(school_id)
+    return {
+        "total": total,
+        "entries": entries,
+        "next_after": entries[-1]["chain_seq"] if len(entries) == query.limit else None,
+    }

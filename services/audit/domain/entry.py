@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -21,3 +21,10 @@ class AuditEntry:
     record: dict[str, Any]
     reason: str | None
     occurred_at: datetime
+
+    def content(self) -> dict[str, Any]:
+        """What the chain seals: every stored business column, in a form that hashes the same after a round trip."""
+        values = asdict(self)
+        values["event_id"] = str(self.event_id)
+        values["occurred_at"] = self.occurred_at.astimezone(UTC).isoformat()
+        return values

@@ -1,22 +1,84 @@
-"""Appending to and reading the audit log."""
+"""Appending to the hash-chained audit log and reading it back."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from services.audit.domain.chain import GENESIS, ChainedEntry, chain_key, entry_hash
 from services.audit.domain.entry import AuditEntry
-from services.audit.store.tables import audit_entries
+from services.audit.store.tables import audit_entries, chain_heads
+
+CONTENT_COLUMNS = (
+    "event_id",
+    "service",
+    "school_id",
+    "actor_id",
+    "actor_role",
+    "action",
+    "entity_type",
+    "entity_id",
+    "record",
+    "reason",
+    "occurred_at",
+)
 
 
 class AuditLog:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def append(self, entry: AuditEntry) -> None:
-        self.session.execute(insert(audit_entries).values(**entry.__dict__))
+    def append(self, entry: AuditEntry) -> int:
+        """Append at the end of the entry's chain; returns its sequence number.
+
+        The chain head row is locked for the rest of the transaction, so concurrent appenders to one school
+        queue up: one order, no gaps (a rolled-back append gives its number back with the head update).
+        """
+        chain = chain_key(entry.school_id)
+        self.session.execute(
+            pg_insert(chain_heads).values(chain=chain, last_seq=0, last_hash=GENESIS).on_conflict_do_nothing()
+        )
+        head = self.session.execute(
+            select(chain_heads.c.last_seq, chain_heads.c.last_hash)
+            .where(chain_heads.c.chain == chain)
+            .with_for_update()
+        ).one()
+        seq, prev = head.last_seq + 1, head.last_hash
+        sealed = entry_hash(entry.content(), seq, prev)
+        self.session.execute(
+            insert(audit_entries).values(
+                **entry.__dict__, chain=chain, chain_seq=seq, prev_hash=prev, entry_hash=sealed
+            )
+        )
+        self.session.execute(
+            update(chain_heads).where(chain_heads.c.chain == chain).values(last_seq=seq, last_hash=sealed)
+        )
+        return seq
+
+    def chains(self, school_id: str | None = None) -> list[tuple[str, int, str]]:
+        stmt = select(chain_heads.c.chain, chain_heads.c.last_seq, chain_heads.c.last_hash).order_by(
+            chain_heads.c.chain
+        )
+        if school_id is not None:
+            stmt = stmt.where(chain_heads.c.chain == chain_key(school_id))
+        return [tuple(r) for r in self.session.execute(stmt)]  # type: ignore[misc]
+
+    def chained(self, chain: str) -> Iterator[ChainedEntry]:
+        """The stored entries of one chain in stored order, streamed (a school's year can be millions)."""
+        rows = self.session.execute(
+            select(audit_entries)
+            .where(audit_entries.c.chain == chain)
+            .order_by(audit_entries.c.chain_seq)
+            .execution_options(yield_per=2000)
+        ).mappings()
+        for row in rows:
+            entry = AuditEntry(**{c: row[c] for c in CONTENT_COLUMNS})
+            yield ChainedEntry(row["chain_seq"], entry.content(), row["prev_hash"], row["entry_hash"])
 
     def count_for_school(self, school_id: str) -> int:
         return int(
@@ -25,11 +87,33 @@ class AuditLog:
             ).scalar_one()
         )
 
-    def for_school(self, school_id: str, limit: int = 100) -> list[dict[str, Any]]:
-        rows = self.session.execute(
-            select(audit_entries)
-            .where(audit_entries.c.school_id == school_id)
-            .order_by(audit_entries.c.seq.desc())
-            .limit(limit)
-        ).mappings()
+    def query(
+        self,
+        school_id: str,
+        *,
+        student_id: str | None = None,
+        actor_id: str | None = None,
+        entity_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_seq: int = 0,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """One school's entries in chain order, filtered; page with ``after_seq`` (keyset, stable under appends)."""
+        t = audit_entries
+        stmt = select(t).where(t.c.chain == chain_key(school_id), t.c.chain_seq > after_seq)
+        if student_id:
+            stmt = stmt.where(t.c.entity_id.contains(f"/student/{student_id}/"))
+        if actor_id:
+            stmt = stmt.where(t.c.actor_id == actor_id)
+        if entity_id:
+            stmt = stmt.where(t.c.entity_id.startswith(entity_id))
+        if action:
+            stmt = stmt.where(t.c.action.startswith(action))
+        if since:
+            stmt = stmt.where(t.c.occurred_at >= since)
+        if until:
+            stmt = stmt.where(t.c.occurred_at < until)
+        rows = self.session.execute(stmt.order_by(t.c.chain_seq).limit(limit)).mappings()
         return [dict(r) for r in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, String, Table, Text, func
+from sqlalchemy import BigInteger, Column, DateTime, String, Table, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from services.runtime.db import new_metadata
@@ -27,4 +27,18 @@ audit_entries = Table(
     Column("reason", Text, nullable=True),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("chain", String(64), nullable=False, comment="The school id, or _platform"),
+    Column("chain_seq", BigInteger, nullable=False, comment="Gap-free position in the chain, from 1"),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+    UniqueConstraint("chain", "chain_seq", name="uq_audit_entries_chain_seq"),
+)
+
+# One row per chain: appenders lock it, so replicas append one at a time per school and never leave a gap.
+chain_heads = Table(
+    "audit_chain_heads",
+    metadata,
+    Column("chain", String(64), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
 )

@@ -1,0 +1,50 @@
+"""`hocba audit verify`: recompute every school's hash chain and name the first broken entry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="The audit log.", no_args_is_help=True)
+
+
+@app.callback()
+def audit() -> None:
+    """The audit log."""
+
+
+@app.command("verify")
+def verify(school: Annotated[str | None, typer.Option(help="Only this school's chain")] = None) -> None:
+    """Exit 0 when every chain is intact; exit 1 naming the first broken sequence number and why."""
+    from sqlalchemy.orm import sessionmaker
+
+    from services.audit.domain.chain import verify as verify_chain
+    from services.audit.store.repository import AuditLog
+    from services.runtime.db import make_engine
+    from services.runtime.settings import get_settings
+
+    engine = make_engine(get_settings().db_url("audit"), pool_size=1)
+    table = Table(title="audit chains")
+    for column in ("chain", "entries", "result"):
+        table.add_column(column, overflow="fold")
+    broken = 0
+    with sessionmaker(engine)() as session:
+        log = AuditLog(session)
+        chains = log.chains(school)
+        for chain, last_seq, last_hash in chains:
+            problem = verify_chain(log.chained(chain), head_seq=last_seq, head_hash=last_hash)
+            if problem is None:
+                table.add_row(chain, str(last_seq), "[green]intact[/green]")
+            else:
+                broken += 1
+                table.add_row(chain, str(last_seq), f"[red]broken at {problem.seq}: {problem.reason}[/red]")
+    engine.dispose()
+    Console().print(table)
+    if school is not None and not chains:
+        typer.echo(f"no audit entries for school {school}", err=True)
+        raise typer.Exit(1)
+    if broken:
+        raise typer.Exit(1)

@@ -1,0 +1,96 @@
+"""`hocba bench audit`: audit entries appended per second (inbox + chain lock + seal) against a bare INSERT loop."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def run(events: int, schools: int, console: Console) -> dict[str, Any]:
+    from services.runtime import green
+
+    green.patch()
+    import eventlet
+    from sqlalchemy import Column, MetaData, String, insert
+    from sqlalchemy import Table as SqlTable
+    from sqlalchemy.dialects.postgresql import JSONB
+    from sqlalchemy.orm import sessionmaker
+
+    from contracts.audit import AuditRecordedV1
+    from contracts.envelope import Envelope
+    from services.audit.app import handlers
+    from services.audit.app.unit_of_work import AuditUnitOfWork
+    from services.runtime.db import ensure_database, make_engine
+    from services.runtime.logging import configure_logging
+    from services.runtime.migrations import upgrade
+    from services.runtime.settings import get_settings
+
+    configure_logging("bench", level="WARNING", json=False)
+    url = get_settings().db_url("audit").rsplit("/", 1)[0] + "/hocba_bench_audit"
+    ensure_database(url)
+    engine = make_engine(url, pool_size=10)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("drop schema public cascade; create schema public")
+    upgrade("audit", url)
+    run_id = uuid.uuid4().hex[:6]
+    envelopes = [
+        Envelope.wrap(
+            AuditRecordedV1(
+                service="gradebook",
+                school_id=f"bench-{run_id}-{n % schools}",
+                actor_id="gv",
+                actor_role="teacher",
+                action="marks.record",
+                entity_type="marks",
+                entity_id=f"class/c/student/s{n}/toan/hk1",
+                changes={"final": "7 → 8"},
+                occurred_at=datetime.now(UTC),
+            ),
+            source_service="gradebook",
+        )
+        for n in range(events)
+    ]
+    factory = sessionmaker(engine)
+
+    def append(envelope: Any) -> None:
+        handlers.record(envelope, AuditUnitOfWork(factory))
+
+    with console.status(f"appending {events} audit events, {schools} schools, 10 at a time"):
+        started = time.monotonic()
+        list(eventlet.GreenPool(10).imap(append, envelopes))
+        ours = time.monotonic() - started
+
+    scratch = SqlTable(
+        "bench_bare_audit", MetaData(), Column("id", String, primary_key=True), Column("record", JSONB)
+    )
+    scratch.create(engine)
+    rows = [{"id": str(e.id), "record": e.data.model_dump(mode="json")} for e in envelopes]
+    with console.status(f"bare INSERT loop: {events} rows, one transaction each"):
+        started = time.monotonic()
+        for row in rows:
+            with engine.begin() as conn:
+                conn.execute(insert(scratch), row)
+        bare = time.monotonic() - started
+    engine.dispose()
+    result = {
+        "events": events,
+        "schools": schools,
+        "audit_appends_per_s": round(events / ours, 1),
+        "bare_inserts_per_s": round(events / bare, 1),
+        "ratio": round(bare / ours, 2),
+    }
+    table = Table(title=f"audit, {events} events over {schools} schools, same run")
+    table.add_column("pipeline")
+    table.add_column("events/s")
+    table.add_row(
+        "record(): inbox claim + chain head lock + sealed insert, 10 concurrent", f"{events / ours:.0f}"
+    )
+    table.add_row("bare INSERT, one transaction each (baseline)", f"{events / bare:.0f}")
+    Console().print(table)
+    Console().print(f"ratio ours / baseline: {result['ratio']:.2f}")
+    return result
