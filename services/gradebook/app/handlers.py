@@ -511,16 +511,19 @@ def declare_school(
     return after
 
 
-def lock_school(actor: Actor, school_id: str, term: str, new_uow: Any) -> dict[str, Any]:
-    """Lock every class of the school's current year; one transaction per class, already-locked ones skipped."""
-    require(decide(actor, Action.LOCK_TERM, Target(school_id)))
+def _current_classes(new_uow: Any, school_id: str) -> list[str]:
     with new_uow() as uow:
         school = uow.gradebook.school(school_id)
         if school is None:
             raise NotFound("Trường chưa được khai báo.")
-        class_ids = uow.gradebook.school_classes(school_id, school["current_year"])
+        return list(uow.gradebook.school_classes(school_id, school["current_year"]))
+
+
+def lock_school(actor: Actor, school_id: str, term: str, new_uow: Any) -> dict[str, Any]:
+    """Lock every class of the school's current year; one transaction per class, already-locked ones skipped."""
+    require(decide(actor, Action.LOCK_TERM, Target(school_id)))
     locked, skipped = [], []
-    for class_id in class_ids:
+    for class_id in _current_classes(new_uow, school_id):
         try:
             locked.append(lock_term(LockTerm(actor, class_id, term), new_uow())["class_id"])  # type: ignore[arg-type]
         except TermAlreadyLocked:
@@ -531,13 +534,8 @@ def lock_school(actor: Actor, school_id: str, term: str, new_uow: Any) -> dict[s
 def unlock_school(actor: Actor, school_id: str, term: str, reason: str, new_uow: Any) -> dict[str, Any]:
     """Unlock every locked class of the school's current year, each in its own transaction, each audited."""
     require(decide(actor, Action.UNLOCK_TERM, Target(school_id)))
-    with new_uow() as uow:
-        school = uow.gradebook.school(school_id)
-        if school is None:
-            raise NotFound("Trường chưa được khai báo.")
-        class_ids = uow.gradebook.school_classes(school_id, school["current_year"])
     unlocked, not_locked = [], []
-    for class_id in class_ids:
+    for class_id in _current_classes(new_uow, school_id):
         try:
             unlock_term(UnlockTerm(actor, class_id, term, reason), new_uow())  # type: ignore[arg-type]
             unlocked.append(class_id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from services.gradebook.domain import tt22, tt27
 from services.gradebook.domain.curriculum import Assessment, Subject, regular_assessments
 from services.gradebook.domain.errors import GradebookError
 
@@ -121,21 +122,9 @@ def validate_entry(
     return entry
 
 
-CONDUCT_LEVELS = ("Tốt", "Khá", "Đạt", "Chưa đạt")
-QUALITY_LEVELS = ("T", "Đ", "C")
-QUALITIES = ("yeu_nuoc", "nhan_ai", "cham_chi", "trung_thuc", "trach_nhiem")
-COMPETENCIES = (
-    "tu_chu_tu_hoc",
-    "giao_tiep_hop_tac",
-    "giai_quyet_van_de",
-    "ngon_ngu",
-    "tinh_toan",
-    "khoa_hoc",
-    "cong_nghe",
-    "tin_hoc",
-    "tham_mi",
-    "the_chat",
-)
+CONDUCT_LEVELS = tuple(reversed(tt22.LEVELS))
+QUALITY_LEVELS = tuple(tt27.QUALITY_LEVELS)
+QUALITIES, COMPETENCIES = tt27.QUALITIES, tt27.COMPETENCIES
 
 
 def validate_homeroom(grade: int, raw: dict[str, Any], where: str) -> dict[str, Any]:

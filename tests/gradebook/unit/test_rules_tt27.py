@@ -2,23 +2,11 @@
 
 import pytest
 
+from services.gradebook.domain import tt27
 from services.gradebook.domain.errors import RuleInputError
 from services.gradebook.domain.evaluate import evaluate
 
-QUALITIES = ("yeu_nuoc", "nhan_ai", "cham_chi", "trung_thuc", "trach_nhiem")
-COMPETENCIES = (
-    "tu_chu_tu_hoc",
-    "giao_tiep_hop_tac",
-    "giai_quyet_van_de",
-    "ngon_ngu",
-    "tinh_toan",
-    "khoa_hoc",
-    "cong_nghe",
-    "tin_hoc",
-    "tham_mi",
-    "the_chat",
-)
-TESTED = ("tieng_viet", "toan", "ngoai_ngu_1", "lich_su_dia_li", "khoa_hoc", "tin_hoc_cong_nghe")
+QUALITIES, COMPETENCIES, TESTED = tt27.QUALITIES, tt27.COMPETENCIES, tt27.TESTED
 OTHERS = ("dao_duc", "am_nhac", "mi_thuat", "gdtc", "hdtn")
 
 
