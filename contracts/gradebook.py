@@ -71,6 +71,7 @@ class ClassSnapshot(ContractModel):
     students: list[StudentRecord] = Field(description="Every student of the class at lock time")
     subjects: list[SubjectTeacher] = Field(description="Every subject taught in the class, with its teacher")
     homeroom_teacher_id: str | None = Field(None, description="Opaque id of the homeroom teacher")
+    homeroom_teacher_name: str | None = Field(None, description="Homeroom teacher's full name, printed on the form")
     content_hash: str = Field(description="sha256 (hex) of the canonical JSON of students and subjects")
 
 
@@ -92,6 +93,8 @@ class TermLockedV1(EventModel):
     PUBLIC_MODEL: ClassVar[type[BaseModel] | None] = TermLockedPublic
 
     school_id: str = Field(description="Opaque school id (the tenant)")
+    school_name: str | None = Field(None, description="School name as printed on the form")
+    school_province: str | None = Field(None, description="Province, printed on the cover")
     class_id: str = Field(description="Opaque class id")
     class_name: str = Field(description="Class name as printed, e.g. 8A1")
     grade: int = Field(ge=1, le=12, description="Grade 1–12")

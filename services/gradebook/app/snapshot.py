@@ -80,6 +80,7 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
         students=students,
         subjects=subjects,
         homeroom_teacher_id=info.homeroom_teacher_id,
+        homeroom_teacher_name=info.homeroom_teacher_name,
         content_hash=content_hash(body),
     )
 
@@ -99,6 +100,8 @@ def _term_record(record: dict[str, Any] | None, learning_result: str | None) -> 
 def term_locked_event(info: ClassInfo, term: str, lock: TermLock, snapshot: ClassSnapshot) -> TermLockedV1:
     return TermLockedV1(
         school_id=info.school_id,
+        school_name=info.school_name,
+        school_province=info.school_province,
         class_id=info.id,
         class_name=info.name,
         grade=info.grade,

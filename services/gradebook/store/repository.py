@@ -34,6 +34,9 @@ class ClassInfo:
     grade: int
     homeroom_teacher_id: str | None
     current_year: bool
+    homeroom_teacher_name: str | None = None
+    school_name: str | None = None
+    school_province: str | None = None
 
 
 class TermLockRepository:
@@ -204,8 +207,10 @@ class GradebookRepository:
     def class_info(self, class_id: str, *, guard: str | None = None) -> ClassInfo | None:
         """``guard``: "share" for writers, "update" for lock/unlock — they serialise on the class row."""
         stmt = (
-            select(classes, schools.c.current_year)
+            select(classes, schools.c.current_year, schools.c.name.label("school_name"), schools.c.province,
+                   teachers.c.full_name.label("homeroom_name"))
             .join(schools, schools.c.id == classes.c.school_id)
+            .outerjoin(teachers, teachers.c.id == classes.c.homeroom_teacher_id)
             .where(classes.c.id == class_id)
         )
         if guard == "share":
@@ -223,6 +228,9 @@ class GradebookRepository:
             row["grade"],
             row["homeroom_teacher_id"],
             row["school_year"] == row["current_year"],
+            row["homeroom_name"],
+            row["school_name"],
+            row["province"],
         )
 
     def school_classes(self, school_id: str, school_year: str) -> list[str]:
