@@ -2,208 +2,364 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+import unicodedata
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from services.gradebook.domain import tt22, tt27
-from services.gradebook.domain.curriculum import regular_assessments
+from services.gradebook.domain.curriculum import Assessment, regular_assessments, subject
 from services.gradebook.domain.errors import RuleInputError
-from services.gradebook.domain.rounding import dec, vn
+from services.gradebook.domain.explain import TERM_LABEL, Explained
+from services.gradebook.domain.rounding import dec, has_one_decimal_at_most
 
 TERMS = ("hk1", "hk2")
+_ROOT_KEYS = {
+    "tt22": ("circular", "grade", "subjects", "conduct", "absences"),
+    "tt27": ("circular", "grade", "subjects", "qualities", "competencies"),
+}
+_GRADES = {"tt22": range(6, 13), "tt27": range(1, 6)}
+# Scores may come as JSON numbers or, as the gradebook API stores them, as decimal text ("7.5"); nothing else
+# (no "NaN", no exponent, no spaces) so that text cannot smuggle in what a number could not.
+_DECIMAL_TEXT = re.compile(r"\d{1,2}(\.\d+)?")
 
 
 def evaluate(payload: Any, *, explain: bool = False) -> dict[str, Any]:
-    """Validate ``payload`` and compute its results; RuleInputError names the first bad field."""
+    """Validate ``payload`` and compute its results; RuleInputError names the first bad field.
+
+    With ``explain`` the output gains ``explanations``: for every computed value (keyed ``toan.hk1``,
+    ``learning_result.year``, ``promotion``…) the rule and the numbers behind it, in Vietnamese."""
+    # Level words typed on some systems arrive decomposed (NFD); compare them in the composed form.
+    payload = _nfc(payload)
     if not isinstance(payload, dict):
         raise RuleInputError("(root)", "expected a JSON object")
     circular = payload.get("circular")
-    grade = payload.get("grade")
-    if circular not in ("tt22", "tt27"):
+    if circular not in _ROOT_KEYS:
         raise RuleInputError("circular", f"must be tt22 or tt27, got {circular!r}")
+    _known_keys(payload, _ROOT_KEYS[circular], "")
+    grade = payload.get("grade")
     if isinstance(grade, bool) or not isinstance(grade, int):
         raise RuleInputError("grade", f"must be an integer, got {grade!r}")
-    if circular == "tt22" and not 6 <= grade <= 12:
-        raise RuleInputError("grade", f"TT22 covers grades 6–12, got {grade}")
-    if circular == "tt27" and not 1 <= grade <= 5:
-        raise RuleInputError("grade", f"TT27 covers grades 1–5, got {grade}")
+    if grade not in _GRADES[circular]:
+        grades = _GRADES[circular]
+        raise RuleInputError(
+            "grade", f"{circular.upper()} covers grades {grades[0]}–{grades[-1]}, got {grade}"
+        )
     subjects = payload.get("subjects")
     if not isinstance(subjects, list) or not subjects:
-        raise RuleInputError("subjects", "must be a non-empty list")
-    codes = [s.get("code") if isinstance(s, dict) else None for s in subjects]
-    for i, code in enumerate(codes):
+        raise RuleInputError("subjects", "must be a non-empty list of subjects")
+    seen: set[str] = set()
+    for i, item in enumerate(subjects):
+        if not isinstance(item, dict):
+            raise RuleInputError(f"subjects[{i}]", "must be an object")
+        code = item.get("code")
         if not isinstance(code, str) or not code:
             raise RuleInputError(f"subjects[{i}].code", "missing subject code")
-        if codes.index(code) != i:
+        if code in seen:
             raise RuleInputError(f"subjects[{i}].code", f"subject {code!r} appears twice")
+        seen.add(code)
     result = _tt22(payload, grade) if circular == "tt22" else _tt27(payload, grade)
-    if not explain:
-        result.pop("explanations", None)
+    explanations = result.pop("explanations")
+    if explain:
+        result["explanations"] = explanations
     return result
 
 
-# -- TT22 ----------------------------------------------------------------------------------------------------------
+# -- shared validation ---------------------------------------------------------------------------------------------
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {_nfc(k): _nfc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nfc(v) for v in value]
+    return value
+
+
+def _path(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _known_keys(data: dict[str, Any], allowed: Iterable[str], where: str) -> None:
+    # A misspelt optional field ("condcut") would otherwise silently drop what it should have produced.
+    allowed = tuple(allowed)
+    for key in data:
+        if key not in allowed:
+            raise RuleInputError(_path(where, str(key)), f"unknown field; expected {', '.join(allowed)}")
+
+
+def _number(value: Any, where: str, what: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise RuleInputError(where, f"must be {what}, got {value!r}")
+    if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value):
+        raise RuleInputError(where, f"must be {what}, got {value!r}")
+    number = dec(value)
+    if not number.is_finite():
+        raise RuleInputError(where, f"must be {what}, got {value!r}")
+    return number
 
 
 def _score(value: Any, where: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise RuleInputError(where, f"must be a score 0–10, got {value!r}")
-    try:
-        number = dec(value)
-    except InvalidOperation:
-        raise RuleInputError(where, f"must be a score 0–10, got {value!r}") from None
-    if not number.is_finite() or not 0 <= number <= 10:
+    """TT22 art. 6: a score is 0–10, an integer or one decimal."""
+    number = _number(value, where, "a score 0–10")
+    if not 0 <= number <= 10:
         raise RuleInputError(where, f"score must be within 0–10, got {value}")
-    if number != number.quantize(Decimal("0.1")):
+    if not has_one_decimal_at_most(number):
         raise RuleInputError(where, f"score has at most one decimal, got {value}")
     return number
 
 
-def _term(subject: dict[str, Any], term: str, where: str) -> dict[str, Any]:
-    data = subject.get(term)
+def _positive_int(value: Any, where: str, problem: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise RuleInputError(where, f"{problem}, got {value!r}")
+    return value
+
+
+def _term(item: dict[str, Any], term: str, where: str, allowed: Iterable[str]) -> dict[str, Any]:
+    data = item.get(term)
+    if data is None:
+        raise RuleInputError(f"{where}.{term}", f"missing term ({TERM_LABEL[term]})")
     if not isinstance(data, dict):
-        raise RuleInputError(f"{where}.{term}", "missing term")
+        raise RuleInputError(f"{where}.{term}", "must be an object")
+    _known_keys(data, allowed, f"{where}.{term}")
     return data
 
 
+def _name(item: dict[str, Any], code: str, grade: int, where: str) -> str:
+    name = item.get("name")
+    if name is None:
+        try:
+            return subject(code, grade).name
+        except KeyError:
+            return code
+    if not isinstance(name, str) or not name.strip():
+        raise RuleInputError(f"{where}.name", f"must be the subject's name, got {name!r}")
+    return name
+
+
+# -- TT22 ----------------------------------------------------------------------------------------------------------
+
+_TT22_SUBJECT_KEYS = ("code", "name", "assessment", "periods_per_year", "hk1", "hk2")
+_SCORE_TERM_KEYS = ("regular", "midterm", "final")
+_COMMENT_TERM_KEYS = ("result", "regular", "midterm", "final")
+
+
+class _Tt22Sheet:
+    """What one evaluation collects: the per-period results that the learning result reads, and the reasons."""
+
+    def __init__(self) -> None:
+        self.scored: dict[str, dict[str, Decimal]] = {"hk1": {}, "hk2": {}, "year": {}}
+        self.commented: dict[str, dict[str, str]] = {"hk1": {}, "hk2": {}, "year": {}}
+        self.names: dict[str, str] = {}
+        self.explanations: dict[str, str] = {}
+
+
+def _assessment_kind(item: dict[str, Any], code: str, grade: int, where: str) -> str:
+    """The subject's kind: as given, else from the programme's list; a known code must keep its known kind."""
+    given = item.get("assessment")
+    try:
+        known: str | None = subject(code, grade).assessment.value
+    except KeyError:
+        known = None
+    if given is None and known is not None:
+        return known
+    if given not in (Assessment.SCORE.value, Assessment.COMMENT.value):
+        raise RuleInputError(f"{where}.assessment", f"must be 'score' or 'comment', got {given!r}")
+    if known is not None and given != known:
+        raise RuleInputError(
+            f"{where}.assessment", f"{code} is assessed by {known} under TT22 art. 5, got {given!r}"
+        )
+    return str(given)
+
+
 def _tt22(payload: dict[str, Any], grade: int) -> dict[str, Any]:
-    explanations: dict[str, str] = {}
+    sheet = _Tt22Sheet()
     out_subjects = []
-    scored: dict[str, dict[str, Decimal]] = {"hk1": {}, "hk2": {}, "year": {}}
-    commented: dict[str, dict[str, str]] = {"hk1": {}, "hk2": {}, "year": {}}
-    names: dict[str, str] = {}
-    for i, subject in enumerate(payload["subjects"]):
+    for i, item in enumerate(payload["subjects"]):
         where = f"subjects[{i}]"
-        code, kind = subject["code"], subject.get("assessment")
-        names[code] = subject.get("name") or code
-        if kind == "score":
-            periods_per_year = subject.get("periods_per_year")
-            if (
-                isinstance(periods_per_year, bool)
-                or not isinstance(periods_per_year, int)
-                or periods_per_year <= 0
-            ):
-                raise RuleInputError(
-                    f"{where}.periods_per_year", "a scored subject needs its periods per year"
-                )
-            required = regular_assessments(periods_per_year)
-            averages = {}
-            for term in TERMS:
-                data = _term(subject, term, where)
-                regular = data.get("regular")
-                if not isinstance(regular, list) or len(regular) != required:
-                    got = len(regular) if isinstance(regular, list) else "none"
-                    raise RuleInputError(
-                        f"{where}.{term}.regular",
-                        f"{names[code]} has {periods_per_year} periods a year, so {required} regular assessments "
-                        f"are required, got {got}",
-                    )
-                marks = [_score(v, f"{where}.{term}.regular[{j}]") for j, v in enumerate(regular)]
-                for key in ("midterm", "final"):
-                    if key not in data:
-                        raise RuleInputError(f"{where}.{term}.{key}", "missing")
-                average = tt22.term_average(
-                    marks,
-                    _score(data["midterm"], f"{where}.{term}.midterm"),
-                    _score(data["final"], f"{where}.{term}.final"),
-                )
-                averages[term] = average.value
-                scored[term][code] = average.value
-                explanations[f"{code}.{term}"] = (
-                    f"{names[code]}, học kỳ {'I' if term == 'hk1' else 'II'}: {average.why}"
-                )
-            year = tt22.year_average(averages["hk1"], averages["hk2"])
-            scored["year"][code] = year.value
-            explanations[f"{code}.year"] = f"{names[code]}, cả năm: {year.why}"
-            out_subjects.append(
-                {
-                    "code": code,
-                    "hk1": float(averages["hk1"]),
-                    "hk2": float(averages["hk2"]),
-                    "year": float(year.value),
-                }
-            )
-        elif kind == "comment":
-            results = {}
-            for term in TERMS:
-                data = _term(subject, term, where)
-                results[term] = _comment_result(
-                    data, f"{where}.{term}", names[code], explanations, f"{code}.{term}"
-                )
-                commented[term][code] = results[term]
-            commented["year"][code] = results["hk2"]
-            explanations[f"{code}.year"] = (
-                f"{names[code]}, cả năm: theo kết quả học kỳ II ({results['hk2']}) (Điều 9)"
-            )
-            out_subjects.append(
-                {"code": code, "hk1": results["hk1"], "hk2": results["hk2"], "year": results["hk2"]}
-            )
+        _known_keys(item, _TT22_SUBJECT_KEYS, where)
+        code = item["code"]
+        sheet.names[code] = _name(item, code, grade, where)
+        if _assessment_kind(item, code, grade, where) == "score":
+            out_subjects.append(_scored_subject(item, code, where, sheet))
         else:
-            raise RuleInputError(f"{where}.assessment", f"must be 'score' or 'comment', got {kind!r}")
-    learning: dict[str, str] = {}
-    adjustments: dict[str, str] = {}
+            out_subjects.append(_comment_subject(item, code, where, sheet))
+    out: dict[str, Any] = {"subjects": out_subjects, "learning_result": {}}
     for period in ("hk1", "hk2", "year"):
-        p = tt22.Period(scored[period], commented[period], names)
+        p = tt22.Period(sheet.scored[period], sheet.commented[period], sheet.names)
         result = tt22.learning_result(p)
-        learning[period] = str(result.value)
-        explanations[f"learning_result.{period}"] = result.why
-        if (culprit := tt22.adjustment_subject(p)) is not None:
-            adjustments[period] = culprit
-    out: dict[str, Any] = {"subjects": out_subjects, "learning_result": learning}
-    if adjustments:
-        out["adjustment"] = adjustments
-    conduct = payload.get("conduct")
-    if conduct is not None:
-        if not isinstance(conduct, dict):
-            raise RuleInputError("conduct", "must be an object with hk1 and hk2")
-        for term in TERMS:
-            if conduct.get(term) not in tt22.LEVELS:
-                raise RuleInputError(
-                    f"conduct.{term}", f"must be one of {', '.join(tt22.LEVELS)}, got {conduct.get(term)!r}"
-                )
-        year = tt22.conduct_year(conduct["hk1"], conduct["hk2"])
-        out["conduct"] = {"hk1": conduct["hk1"], "hk2": conduct["hk2"], "year": year.value}
-        explanations["conduct.year"] = year.why
-        absences = payload.get("absences", 0)
-        if isinstance(absences, bool) or not isinstance(absences, int) or absences < 0:
-            raise RuleInputError("absences", f"must be a non-negative integer, got {absences!r}")
-        retest = [c for c, v in scored["year"].items() if v < 5] + [
-            c for c, r in commented["year"].items() if r == tt22.FAIL
-        ]
-        promoted = tt22.promotion(grade, str(year.value), learning["year"], absences, retest)
-        out["promotion"] = promoted.value
-        explanations["promotion"] = promoted.why
-        prize = tt22.award(str(year.value), learning["year"], list(scored["year"].values()))
-        out["award"] = prize.value
-        explanations["award"] = prize.why
-    out["explanations"] = explanations
+        out["learning_result"][period] = result.value
+        sheet.explanations[f"learning_result.{period}"] = result.why
+        found = tt22.adjustment(p)
+        if found is not None:
+            out.setdefault("adjustment", {})[period] = {
+                "subject": found.subject,
+                "would_be": found.would_be,
+                "computed": found.computed,
+                "adjusted": found.adjusted,
+            }
+    absences = payload.get("absences", 0)
+    if isinstance(absences, bool) or not isinstance(absences, int) or absences < 0:
+        raise RuleInputError(
+            "absences", f"must be the number of sessions missed (an integer ≥ 0), got {absences!r}"
+        )
+    if "conduct" in payload:
+        _conduct_and_after(payload["conduct"], grade, absences, out, sheet)
+    out["explanations"] = sheet.explanations
     return out
 
 
-def _comment_result(
-    data: dict[str, Any], where: str, name: str, explanations: dict[str, str], key: str
-) -> str:
-    if "result" in data:
-        if data["result"] not in (tt22.PASS, tt22.FAIL):
-            raise RuleInputError(f"{where}.result", f"must be Đ or CĐ, got {data['result']!r}")
-        explanations[key] = f"{name}: kết quả học kỳ do giáo viên ghi {data['result']}"
-        return str(data["result"])
-    regular = data.get("regular")
-    if not isinstance(regular, list) or "midterm" not in data or "final" not in data:
-        raise RuleInputError(where, "give either result (Đ/CĐ) or regular, midterm and final assessments")
-    marks = [*regular, data["midterm"], data["final"]]
-    for j, mark in enumerate(marks):
-        if mark not in (tt22.PASS, tt22.FAIL):
+def _scored_subject(item: dict[str, Any], code: str, where: str, sheet: _Tt22Sheet) -> dict[str, Any]:
+    name = sheet.names[code]
+    periods = _positive_int(
+        item.get("periods_per_year"),
+        f"{where}.periods_per_year",
+        "a scored subject needs its periods per year (a positive integer)",
+    )
+    required = regular_assessments(periods)
+    averages = {}
+    for term in TERMS:
+        data = _term(item, term, where, _SCORE_TERM_KEYS)
+        regular = data.get("regular")
+        if not isinstance(regular, list) or len(regular) != required:
+            got = len(regular) if isinstance(regular, list) else "none"
             raise RuleInputError(
-                f"{where}.{'regular[' + str(j) + ']' if j < len(regular) else 'midterm/final'}",
-                f"must be Đ or CĐ, got {mark!r}",
+                f"{where}.{term}.regular",
+                f"{name} has {periods} periods a year, so {required} regular assessments are required, got {got}",
             )
-    result = tt22.comment_term_result(marks, data["final"])
-    explanations[key] = f"{name}: {result.why}"
-    return str(result.value)
+        marks = [_score(v, f"{where}.{term}.regular[{j}]") for j, v in enumerate(regular)]
+        for key in ("midterm", "final"):
+            if data.get(key) is None:
+                raise RuleInputError(f"{where}.{term}.{key}", f"missing {key} score")
+        average = tt22.term_average(
+            marks,
+            _score(data["midterm"], f"{where}.{term}.midterm"),
+            _score(data["final"], f"{where}.{term}.final"),
+            term=term,
+        )
+        averages[term] = average.value
+        sheet.scored[term][code] = average.value
+        sheet.explanations[f"{code}.{term}"] = f"{name}: {average.why}"
+    year = tt22.year_average(averages["hk1"], averages["hk2"])
+    sheet.scored["year"][code] = year.value
+    sheet.explanations[f"{code}.year"] = f"{name}: {year.why}"
+    # Decimal → float is exact enough here: a one-decimal value prints back as the same shortest text ("7.8").
+    return {
+        "code": code,
+        "hk1": float(averages["hk1"]),
+        "hk2": float(averages["hk2"]),
+        "year": float(year.value),
+    }
+
+
+def _comment_subject(item: dict[str, Any], code: str, where: str, sheet: _Tt22Sheet) -> dict[str, Any]:
+    name = sheet.names[code]
+    periods = item.get("periods_per_year")
+    if periods is not None:
+        _positive_int(periods, f"{where}.periods_per_year", "must be a positive integer")
+    results = {}
+    for term in TERMS:
+        data = _term(item, term, where, _COMMENT_TERM_KEYS)
+        result = _comment_term(data, f"{where}.{term}", name, periods)
+        results[term] = result.value
+        sheet.commented[term][code] = result.value
+        sheet.explanations[f"{code}.{term}"] = f"{name}, {TERM_LABEL[term]}: {result.why}"
+    sheet.commented["year"][code] = results["hk2"]
+    sheet.explanations[f"{code}.year"] = (
+        f"{name}, cả năm: {_pass_word(results['hk2'])} theo kết quả học kỳ II (Điều 9)"
+    )
+    return {"code": code, "hk1": results["hk1"], "hk2": results["hk2"], "year": results["hk2"]}
+
+
+def _pass_word(result: str) -> str:
+    return "Đạt" if result == tt22.PASS else "Chưa đạt"
+
+
+def _comment_mark(value: Any, where: str) -> str:
+    if value not in (tt22.PASS, tt22.FAIL):
+        raise RuleInputError(where, f"must be Đ or CĐ, got {value!r}")
+    return str(value)
+
+
+def _comment_term(data: dict[str, Any], where: str, name: str, periods: int | None) -> Explained:
+    """A comment subject's term: the teacher's ``result``, or the assessments it follows from, or both (then they
+    must agree)."""
+    given = _comment_mark(data["result"], f"{where}.result") if "result" in data else None
+    listed = any(k in data for k in ("regular", "midterm", "final"))
+    if not listed:
+        if given is None:
+            raise RuleInputError(
+                where, "give the term result (Đ/CĐ) or the regular, midterm and final assessments"
+            )
+        return Explained(given, f"{_pass_word(given)} (kết quả học kỳ do giáo viên ghi)")
+    regular = data.get("regular")
+    # TT22 art. 6: the same number of regular assessments as a scored subject of the same periods. Without the
+    # periods the count cannot be checked exactly, so any count the table allows (2–4) is accepted.
+    allowed = (regular_assessments(periods),) if periods is not None else (2, 3, 4)
+    if not isinstance(regular, list) or len(regular) not in allowed:
+        got = len(regular) if isinstance(regular, list) else "none"
+        need = (
+            f"{name} has {periods} periods a year, so {allowed[0]} regular assessments are required"
+            if periods is not None
+            else "2, 3 or 4 regular assessments are required"
+        )
+        raise RuleInputError(f"{where}.regular", f"{need}, got {got}")
+    marks = [_comment_mark(v, f"{where}.regular[{j}]") for j, v in enumerate(regular)]
+    for key in ("midterm", "final"):
+        if data.get(key) is None:
+            raise RuleInputError(f"{where}.{key}", f"missing {key} assessment (Đ/CĐ)")
+        marks.append(_comment_mark(data[key], f"{where}.{key}"))
+    computed = tt22.comment_term_result(marks, marks[-1])
+    if given is not None and given != computed.value:
+        raise RuleInputError(
+            f"{where}.result", f"says {given} but the term's assessments give {computed.value} (TT22 art. 9)"
+        )
+    return computed
+
+
+def _conduct_and_after(
+    conduct: Any, grade: int, absences: int, out: dict[str, Any], sheet: _Tt22Sheet
+) -> None:
+    """Year conduct (art. 8), then what needs it: promotion (art. 12–14) and awards (art. 15)."""
+    if not isinstance(conduct, dict):
+        raise RuleInputError("conduct", "must be an object with hk1 and hk2")
+    _known_keys(conduct, TERMS, "conduct")
+    for term in TERMS:
+        if conduct.get(term) not in tt22.LEVELS:
+            raise RuleInputError(
+                f"conduct.{term}", f"must be one of {', '.join(tt22.LEVELS)}, got {conduct.get(term)!r}"
+            )
+    year = tt22.conduct_year(conduct["hk1"], conduct["hk2"])
+    out["conduct"] = {"hk1": conduct["hk1"], "hk2": conduct["hk2"], "year": year.value}
+    sheet.explanations["conduct.year"] = year.why
+    learning = out["learning_result"]["year"]
+    retest = [c for c, v in sheet.scored["year"].items() if v < 5] + [
+        c for c, r in sheet.commented["year"].items() if r == tt22.FAIL
+    ]
+    promoted = tt22.promotion(grade, year.value, learning, absences, retest, sheet.names)
+    out["promotion"] = promoted.value
+    sheet.explanations["promotion"] = promoted.why
+    prize = tt22.award(year.value, learning, list(sheet.scored["year"].values()))
+    out["award"] = prize.value
+    sheet.explanations["award"] = prize.why
 
 
 # -- TT27 ----------------------------------------------------------------------------------------------------------
+
+_TT27_SUBJECT_KEYS = ("code", "name", "hk1", "hk2")
+_LEVEL_TERM_KEYS = ("level", "test", "midterm_test")
+
+
+def _test_score(value: Any, where: str) -> int:
+    """TT27 art. 7: a periodic test is scored 1–10 without decimals (9.0 is accepted as 9, 7.5 is not)."""
+    what = "a periodic test score, an integer 1–10"
+    number = _number(value, where, what)
+    if number != number.to_integral_value() or not 1 <= number <= 10:
+        raise RuleInputError(where, f"must be {what}, got {value!r}")
+    return int(number)
 
 
 def _tt27(payload: dict[str, Any], grade: int) -> dict[str, Any]:
@@ -212,55 +368,75 @@ def _tt27(payload: dict[str, Any], grade: int) -> dict[str, Any]:
     year_levels: dict[str, str] = {}
     year_tests: dict[str, int] = {}
     out_subjects = []
-    for i, subject in enumerate(payload["subjects"]):
+    for i, item in enumerate(payload["subjects"]):
         where = f"subjects[{i}]"
-        code = subject["code"]
-        names[code] = subject.get("name") or code
+        _known_keys(item, _TT27_SUBJECT_KEYS, where)
+        code = item["code"]
+        name = names[code] = _name(item, code, grade, where)
+        if tt27.taught_in(code, grade) is False:
+            raise RuleInputError(f"{where}.code", f"{name} ({code}) is not taught in grade {grade}")
+        levels = {}
         for term in TERMS:
-            data = _term(subject, term, where)
+            data = _term(item, term, where, _LEVEL_TERM_KEYS)
             level = data.get("level")
             if level not in tt27.SUBJECT_LEVELS:
                 raise RuleInputError(f"{where}.{term}.level", f"must be T, H or C, got {level!r}")
-            test = data.get("test")
-            if test is None and tt27.needs_test(code):
-                raise RuleInputError(
-                    f"{where}.{term}.test",
-                    f"{names[code]} has a periodic test at the end of "
-                    f"{'term I' if term == 'hk1' else 'the year'}",
-                )
-            if test is not None and (
-                isinstance(test, bool) or not isinstance(test, int) or not 1 <= test <= 10
-            ):
-                raise RuleInputError(
-                    f"{where}.{term}.test", f"a periodic test score is an integer 1–10, got {test!r}"
-                )
+            levels[term] = level
+            test = _periodic_test(data, code, name, grade, term, where)
             if test is not None and term == "hk2":
                 year_tests[code] = test
-        year_levels[code] = subject["hk2"]["level"]
-        explanations[f"{code}.year"] = (
-            f"{names[code]}: cả năm theo đánh giá cuối năm học ({tt27.SUBJECT_LEVELS[year_levels[code]]})"
-        )
-        out_subjects.append({"code": code, "year": year_levels[code]})
-    traits = {}
-    for group, keys in (("qualities", tt27.QUALITIES), ("competencies", tt27.COMPETENCIES)):
-        values = payload.get(group)
-        if not isinstance(values, dict):
-            raise RuleInputError(group, f"must be an object with {', '.join(keys)}")
-        for key in keys:
-            if values.get(key) not in tt27.QUALITY_LEVELS:
-                raise RuleInputError(f"{group}.{key}", f"must be T, Đ or C, got {values.get(key)!r}")
-        unknown = sorted(set(values) - set(keys))
-        if unknown:
-            raise RuleInputError(f"{group}.{unknown[0]}", f"unknown; expected {', '.join(keys)}")
-        traits[group] = values
+        year = tt27.year_level(levels["hk1"], levels["hk2"], name)
+        year_levels[code] = year.value
+        explanations[f"{code}.year"] = year.why
+        out_subjects.append({"code": code, "year": year.value})
+    traits = {group: _traits(payload.get(group), group, keys) for group, keys in _TRAIT_GROUPS}
     result = tt27.year_result(year_levels, traits["qualities"], traits["competencies"], year_tests, names)
     explanations["year_result"] = result.why
-    prize = tt27.award(str(result.value))
+    prize = tt27.award(result.value)
     explanations["award"] = prize.why
     return {
         "subjects": out_subjects,
         "year_result": result.value,
         "award": prize.value,
+        "year_tests": year_tests,
         "explanations": explanations,
-        "tests": {c: vn(t) for c, t in year_tests.items()},
     }
+
+
+def _periodic_test(
+    data: dict[str, Any], code: str, name: str, grade: int, term: str, where: str
+) -> int | None:
+    """The end-of-term test where the subject and grade have one (required), and the optional mid-term test of
+    grades 4–5, validated but not used: the year result reads only the end-of-year tests."""
+    when = "term I" if term == "hk1" else "the year"
+    test = data.get("test")
+    if test is None and tt27.needs_test(code, grade):
+        raise RuleInputError(
+            f"{where}.{term}.test", f"{name} has a periodic test at the end of {when} in grade {grade}"
+        )
+    if test is not None and not tt27.may_have_test(code, grade):
+        raise RuleInputError(
+            f"{where}.{term}.test", f"{name} has no periodic test in grade {grade} (TT27 art. 7)"
+        )
+    midterm = data.get("midterm_test")
+    if midterm is not None:
+        if not tt27.has_midterm_test(code, grade):
+            raise RuleInputError(
+                f"{where}.{term}.midterm_test",
+                f"only Tiếng Việt and Toán in grades 4–5 have mid-term tests (TT27 art. 7), not {name} in grade {grade}",
+            )
+        _test_score(midterm, f"{where}.{term}.midterm_test")
+    return None if test is None else _test_score(test, f"{where}.{term}.test")
+
+
+_TRAIT_GROUPS = (("qualities", tt27.QUALITIES), ("competencies", tt27.COMPETENCIES))
+
+
+def _traits(values: Any, group: str, keys: tuple[str, ...]) -> dict[str, str]:
+    if not isinstance(values, dict):
+        raise RuleInputError(group, f"must be an object with {', '.join(keys)}")
+    _known_keys(values, keys, group)
+    for key in keys:
+        if values.get(key) not in tt27.QUALITY_LEVELS:
+            raise RuleInputError(f"{group}.{key}", f"must be T, Đ or C, got {values.get(key)!r}")
+    return values

@@ -8,7 +8,9 @@ ONE_DECIMAL = Decimal("0.1")
 
 
 def dec(value: object) -> Decimal:
-    """A JSON number or text as an exact Decimal ("7.5", 7.5 and 7.50 are all Decimal("7.5"))."""
+    """A JSON number or text as an exact Decimal ("7.5", 7.5 and 7.50 are all Decimal("7.5")).
+
+    Going through ``str`` matters: Decimal(6.95) is 6.9500000000000001776…, Decimal(str(6.95)) is 6.95."""
     return Decimal(str(value))
 
 
@@ -17,14 +19,5 @@ def round1(value: Decimal) -> Decimal:
     return value.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
 
 
-def vn(value: Decimal | int) -> str:
-    """A number as Vietnamese users write it: decimal comma ("7,8")."""
-    return str(value).replace(".", ",")
-
-
-def vn_plain(value: Decimal) -> str:
-    """Like ``vn`` without trailing zeros: a sum of 70.0 reads "70", 62.50 reads "62,5"."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",")
+def has_one_decimal_at_most(value: Decimal) -> bool:
+    return value == value.quantize(ONE_DECIMAL)

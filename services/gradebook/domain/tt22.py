@@ -5,39 +5,37 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from services.gradebook.domain.rounding import round1, vn, vn_plain
+from services.gradebook.domain.explain import LEVEL_STEPS, TERM_ROMAN, Explained, vn, vn_plain, vn_quotient
+from services.gradebook.domain.rounding import round1
 
-LEVELS = ("Chưa đạt", "Đạt", "Khá", "Tốt")  # ascending
+LEVELS = ("Chưa đạt", "Đạt", "Khá", "Tốt")  # ascending: learning and conduct results share the four words
 PASS, FAIL = "Đ", "CĐ"
+MAX_ABSENCES = 45  # sessions (buổi) a year, art. 12 §1 c
+MIN_SUBJECTS = 6  # "at least 6 scored subjects" in every row of the art. 9 §2 table
 
 
 def rank(level: str) -> int:
+    """Position of a level in ``LEVELS``: Chưa đạt 0 … Tốt 3."""
     return LEVELS.index(level)
-
-
-@dataclass(frozen=True)
-class Explained:
-    """A computed value and, in Vietnamese, the rule and the numbers behind it."""
-
-    value: Any
-    why: str
 
 
 # -- one subject ---------------------------------------------------------------------------------------------------
 
 
-def term_average(regular: Sequence[Decimal], midterm: Decimal, final: Decimal) -> Explained:
+def term_average(
+    regular: Sequence[Decimal], midterm: Decimal, final: Decimal, *, term: str | None = None
+) -> Explained:
     """Art. 9 §1: ĐTBmhk = (ΣĐĐGtx + 2·ĐĐGgk + 3·ĐĐGck) / (số ĐĐGtx + 5), rounded to one decimal half up."""
     total = sum(regular, Decimal(0)) + 2 * midterm + 3 * final
     count = len(regular) + 5
     exact = total / count
     value = round1(exact)
     parts = " + ".join(vn(r) for r in regular)
+    label = f"ĐTBmhk {TERM_ROMAN[term]}" if term in TERM_ROMAN else "ĐTBmhk"
     why = (
-        f"ĐTBmhk = ({parts} + 2·{vn(midterm)} + 3·{vn(final)}) / {count} = {vn_plain(total)} / {count} "
-        f"= {vn(exact.quantize(Decimal('0.001')))}… → {vn(value)} (Điều 9 khoản 1)"
+        f"{label} = ({parts} + 2·{vn(midterm)} + 3·{vn(final)}) / {count} = {vn_plain(total)} / {count} "
+        f"= {vn_quotient(exact)} → {vn(value)} (Điều 9 khoản 1)"
     )
     return Explained(value, why)
 
@@ -49,12 +47,14 @@ def year_average(hk1: Decimal, hk2: Decimal) -> Explained:
     return Explained(
         value,
         f"ĐTBmcn = ({vn(hk1)} + 2·{vn(hk2)}) / 3 = {vn_plain(hk1 + 2 * hk2)} / 3 "
-        f"= {vn(exact.quantize(Decimal('0.001')))}… → {vn(value)} (Điều 9 khoản 1)",
+        f"= {vn_quotient(exact)} → {vn(value)} (Điều 9 khoản 1)",
     )
 
 
 def comment_term_result(assessments: Sequence[str], final: str) -> Explained:
-    """Art. 9: Đạt when the end-of-term assessment is Đ and at least 2/3 of all the term's assessments are Đ."""
+    """Art. 9: Đạt when the end-of-term assessment is Đ and at least 2/3 of all the term's assessments are Đ.
+
+    ``assessments`` is every assessment of the term, the end-of-term one included."""
     passed = sum(1 for a in assessments if a == PASS)
     ok = final == PASS and 3 * passed >= 2 * len(assessments)
     why = (
@@ -75,68 +75,138 @@ class Period:
     commented: Mapping[str, str]  # subject code → Đ / CĐ
     names: Mapping[str, str]
 
+    def name(self, code: str) -> str:
+        return self.names.get(code, code)
 
-def _level(scored: Mapping[str, Decimal], commented: Mapping[str, str]) -> str:
-    values = list(scored.values())
-    all_pass = all(r == PASS for r in commented.values())
-    if all_pass and all(v >= Decimal("6.5") for v in values) and sum(v >= 8 for v in values) >= 6:
-        return "Tốt"
-    if all_pass and all(v >= 5 for v in values) and sum(v >= Decimal("6.5") for v in values) >= 6:
-        return "Khá"
-    if (
-        sum(r == FAIL for r in commented.values()) <= 1
-        and sum(v >= 5 for v in values) >= 6
-        and all(v >= Decimal("3.5") for v in values)
-    ):
-        return "Đạt"
-    return "Chưa đạt"
+    def shown(self, code: str) -> str:
+        """The subject's result as the explanation quotes it: "Toán 4,2", "Giáo dục thể chất Chưa đạt"."""
+        if code in self.scored:
+            return f"{self.name(code)} {vn(self.scored[code])}"
+        return f"{self.name(code)} {'Đạt' if self.commented[code] == PASS else 'Chưa đạt'}"
 
 
-def learning_result(period: Period) -> Explained:
-    """Art. 9 §2 with the §3 adjustment, as the project decided it (rules.md)."""
-    computed = _level(period.scored, period.commented)
-    scored, commented = period.scored, period.commented
-    n8 = sum(v >= 8 for v in scored.values())
-    n65 = sum(v >= Decimal("6.5") for v in scored.values())
-    n5 = sum(v >= 5 for v in scored.values())
-    fails = [c for c, r in commented.items() if r == FAIL]
-    facts = (
-        f"{len(scored)} môn tính điểm: {n8} môn ≥ 8,0; {n65} môn ≥ 6,5; {n5} môn ≥ 5,0; "
-        f"thấp nhất {vn(min(scored.values())) if scored else '—'}; "
-        f"{len(fails)} môn nhận xét Chưa đạt"
-    )
-    culprits = _culprits(period, computed)
-    if len(culprits) == 1:
-        code, would = culprits[0]
-        adjusted = LEVELS[rank(computed) + 1]
-        value = scored.get(code, commented.get(code))
-        shown = vn(value) if isinstance(value, Decimal) else ("Chưa đạt" if value == FAIL else value)
-        why = (
-            f"{adjusted} vì theo bảng chỉ đạt {computed} ({facts}); chỉ riêng môn {period.names.get(code, code)} "
-            f"({shown}) làm tụt từ {would} xuống {computed} nên được nâng lên {adjusted} theo khoản 3 Điều 9"
+# The thresholds of each row of the art. 9 §2 table: (every scored subject ≥ floor, ≥ 6 subjects at ≥ high).
+_SCORED_ROWS = {"Tốt": (Decimal("6.5"), Decimal("8.0")), "Khá": (Decimal("5.0"), Decimal("6.5"))}
+_DAT_FLOOR, _DAT_HIGH = Decimal("3.5"), Decimal("5.0")
+
+
+def _unmet(level: str, p: Period) -> list[str]:
+    """The conditions of ``level`` (art. 9 §2) that ``p`` misses, in Vietnamese; empty when it qualifies.
+
+    The table and its explanation come from this one function so that they cannot disagree."""
+    failed = [c for c, r in p.commented.items() if r == FAIL]
+    missing: list[str] = []
+    if level in _SCORED_ROWS:
+        floor, high = _SCORED_ROWS[level]
+        if failed:
+            missing.append("có môn đánh giá bằng nhận xét Chưa đạt (" + ", ".join(map(p.name, failed)) + ")")
+        low = [c for c, v in p.scored.items() if v < floor]
+        if low:
+            missing.append(f"có môn dưới {vn(floor)} (" + ", ".join(map(p.shown, low)) + ")")
+        high_count = sum(v >= high for v in p.scored.values())
+        if high_count < MIN_SUBJECTS:
+            missing.append(f"chỉ {high_count} môn từ {vn(high)} trở lên (cần ít nhất {MIN_SUBJECTS})")
+    elif level == "Đạt":
+        if len(failed) > 1:
+            missing.append(
+                f"{len(failed)} môn đánh giá bằng nhận xét Chưa đạt (tối đa 1: "
+                + ", ".join(map(p.name, failed))
+                + ")"
+            )
+        pass_count = sum(v >= _DAT_HIGH for v in p.scored.values())
+        if pass_count < MIN_SUBJECTS:
+            missing.append(f"chỉ {pass_count} môn từ {vn(_DAT_HIGH)} trở lên (cần ít nhất {MIN_SUBJECTS})")
+        low = [c for c, v in p.scored.items() if v < _DAT_FLOOR]
+        if low:
+            missing.append(f"có môn dưới {vn(_DAT_FLOOR)} (" + ", ".join(map(p.shown, low)) + ")")
+    return missing
+
+
+def table_level(p: Period) -> str:
+    """Art. 9 §2: the highest level of the table whose every condition holds (before the §3 adjustment)."""
+    return next((level for level in ("Tốt", "Khá", "Đạt") if not _unmet(level, p)), "Chưa đạt")
+
+
+def _facts(p: Period) -> str:
+    values = list(p.scored.values())
+    parts = []
+    if values:
+        lowest = min(p.scored, key=lambda c: p.scored[c])
+        counts = ", ".join(
+            f"{sum(v >= t for v in values)} môn ≥ {vn(t)}"
+            for t in (Decimal("8.0"), Decimal("6.5"), Decimal("5.0"))
         )
-        return Explained(adjusted, why)
-    return Explained(computed, f"{computed} vì {facts} (khoản 2 Điều 9)")
+        parts.append(f"{len(values)} môn tính điểm: {counts}, thấp nhất {p.shown(lowest)}")
+    else:
+        parts.append("không có môn tính điểm")
+    if p.commented:
+        failed = sum(r == FAIL for r in p.commented.values())
+        parts.append(f"{len(p.commented)} môn đánh giá bằng nhận xét, {failed} môn Chưa đạt")
+    return "; ".join(parts)
 
 
-def _culprits(period: Period, computed: str) -> list[tuple[str, str]]:
-    """Art. 9 §3: each subject that alone pulls the level down two or more from a Tốt or Khá it would allow
-    (the level computed as if that subject met every threshold)."""
+def _why_not_higher(level: str, p: Period) -> str:
+    if level == "Tốt":
+        return ""
+    higher = LEVELS[rank(level) + 1]
+    return f"; chưa đạt mức {higher} vì " + "; ".join(_unmet(higher, p))
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """Art. 9 §3 applied: ``subject`` alone pulled the result from ``would_be`` down to ``computed``."""
+
+    subject: str
+    would_be: str
+    computed: str
+    adjusted: str
+
+
+def _as_if_met(p: Period, code: str) -> Period:
+    """``p`` with ``code`` meeting every threshold (10 for a scored subject, Đạt for a comment one)."""
+    if code in p.scored:
+        return Period({**p.scored, code: Decimal(10)}, p.commented, p.names)
+    return Period(p.scored, {**p.commented, code: PASS}, p.names)
+
+
+def adjustment(p: Period) -> Adjustment | None:
+    """Art. 9 §3 as rules.md decides it: the level "it would otherwise reach" is the one computed as if the subject
+    met every threshold; it applies when exactly one subject (of either kind) accounts for a fall of two or more
+    levels from a would-be Tốt or Khá, and raises the result one level above the computed one."""
+    computed = table_level(p)
     found = []
-    for code in [*period.scored, *period.commented]:
-        would = _level(
-            {**period.scored, **({code: Decimal(10)} if code in period.scored else {})},
-            {**period.commented, **({code: PASS} if code in period.commented else {})},
-        )
+    for code in [*p.scored, *p.commented]:
+        would = table_level(_as_if_met(p, code))
         if would in ("Tốt", "Khá") and rank(would) - rank(computed) >= 2:
             found.append((code, would))
-    return found
+    # Two subjects each able to explain the fall alone cannot happen with this table, but "one single subject"
+    # is the rule, so anything other than exactly one culprit leaves the table's level as it is.
+    if len(found) != 1:
+        return None
+    code, would = found[0]
+    return Adjustment(code, would, computed, LEVELS[rank(computed) + 1])
 
 
-def adjustment_subject(period: Period) -> str | None:
+def adjustment_subject(p: Period) -> str | None:
     """The subject that triggered the §3 adjustment, if there was one (recorded beside the result)."""
-    culprits = _culprits(period, _level(period.scored, period.commented))
-    return culprits[0][0] if len(culprits) == 1 else None
+    found = adjustment(p)
+    return found.subject if found else None
+
+
+def learning_result(p: Period) -> Explained:
+    """Art. 9 §2 with the §3 adjustment, as the project decided it (rules.md)."""
+    computed = table_level(p)
+    facts = _facts(p) + _why_not_higher(computed, p)
+    found = adjustment(p)
+    if found is None:
+        return Explained(computed, f"{computed} vì {facts} (khoản 2 Điều 9)")
+    steps = LEVEL_STEPS.get(rank(found.would_be) - rank(computed), "nhiều mức")
+    return Explained(
+        found.adjusted,
+        f"{found.adjusted} vì theo bảng chỉ {computed} ({facts}); được nâng từ {computed} lên {found.adjusted} "
+        f"theo khoản 3 Điều 9 (chỉ riêng môn {p.shown(found.subject)} làm tụt {steps}, "
+        f"từ {found.would_be} xuống {computed})",
+    )
 
 
 # -- conduct (kết quả rèn luyện) -----------------------------------------------------------------------------------
@@ -161,23 +231,33 @@ def conduct_year(hk1: str, hk2: str) -> Explained:
 
 # -- promotion and awards ------------------------------------------------------------------------------------------
 
-MAX_ABSENCES = 45
-
 
 def promotion(
-    grade: int, conduct: str, learning: str, absences: int, retest_subjects: Sequence[str]
+    grade: int,
+    conduct: str,
+    learning: str,
+    absences: int,
+    retest_subjects: Sequence[str],
+    names: Mapping[str, str] | None = None,
 ) -> Explained:
-    """Art. 12–14. Absent more than 45 sessions → repeats; otherwise re-test and/or summer training."""
+    """Art. 12–14: ``{"outcome": …, "retest_subjects": [codes]}``.
+
+    More than 45 sessions absent → ở lại lớp, whatever else (art. 12 §2). Otherwise learning Chưa đạt → kiểm tra
+    lại of ``retest_subjects``; conduct Chưa đạt → rèn luyện trong kì nghỉ hè. When both are Chưa đạt the student
+    does both over the summer (project decision: rules.md gives the re-test to conduct Đạt or better, and conduct is
+    re-assessed after the summer training, so neither path alone can promote the student)."""
+    names = names or {}
     if absences > MAX_ABSENCES:
         return Explained(
             {"outcome": "ở lại lớp", "retest_subjects": []},
-            f"Nghỉ {absences} buổi (quá {MAX_ABSENCES} buổi) → ở lại lớp (Điều 12)",
+            f"Nghỉ {absences} buổi, quá {MAX_ABSENCES} buổi → ở lại lớp (Điều 12)",
         )
     if rank(conduct) >= 1 and rank(learning) >= 1:
         done = "hoàn thành chương trình" if grade in (9, 12) else "lên lớp"
         return Explained(
             {"outcome": done, "retest_subjects": []},
-            f"Rèn luyện {conduct}, học tập {learning}, nghỉ {absences} buổi → {done} (Điều 12)",
+            f"Rèn luyện {conduct}, học tập {learning}, nghỉ {absences} buổi (tối đa {MAX_ABSENCES}) → {done} "
+            "(Điều 12)",
         )
     outcomes = []
     if rank(learning) == 0:
@@ -186,10 +266,11 @@ def promotion(
         outcomes.append("rèn luyện trong kì nghỉ hè")
     outcome = " và ".join(outcomes)
     retest = list(retest_subjects) if rank(learning) == 0 else []
+    shown = ", ".join(names.get(c, c) for c in retest)
     return Explained(
         {"outcome": outcome, "retest_subjects": retest},
         f"Rèn luyện {conduct}, học tập {learning} → {outcome}"
-        + (f" các môn: {', '.join(retest)}" if retest else "")
+        + (f" các môn: {shown}" if retest else "")
         + " (Điều 13, 14)",
     )
 
@@ -198,12 +279,13 @@ def award(conduct: str, learning: str, year_averages: Sequence[Decimal]) -> Expl
     """Art. 15: Xuất sắc — conduct and learning Tốt with at least 6 scored subjects at 9.0 or more; Giỏi — both Tốt."""
     n9 = sum(v >= 9 for v in year_averages)
     if conduct == "Tốt" and learning == "Tốt":
-        if n9 >= 6:
+        if n9 >= MIN_SUBJECTS:
             return Explained(
                 "Học sinh Xuất sắc", f"Rèn luyện Tốt, học tập Tốt, {n9} môn ĐTBmcn ≥ 9,0 (Điều 15)"
             )
         return Explained(
-            "Học sinh Giỏi", f"Rèn luyện Tốt, học tập Tốt, {n9} môn ≥ 9,0 (cần 6 cho Xuất sắc) (Điều 15)"
+            "Học sinh Giỏi",
+            f"Rèn luyện Tốt, học tập Tốt, {n9} môn ĐTBmcn ≥ 9,0 (cần {MIN_SUBJECTS} cho Xuất sắc) (Điều 15)",
         )
     return Explained(
         None, f"Rèn luyện {conduct}, học tập {learning}: chưa đủ điều kiện khen thưởng (Điều 15)"

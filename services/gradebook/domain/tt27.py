@@ -4,30 +4,128 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.gradebook.domain.tt22 import Explained
+from services.gradebook.domain.explain import Explained
 
 SUBJECT_LEVELS = {"T": "Hoàn thành tốt", "H": "Hoàn thành", "C": "Chưa hoàn thành"}
 QUALITY_LEVELS = {"T": "Tốt", "Đ": "Đạt", "C": "Cần cố gắng"}
-QUALITIES = ("yeu_nuoc", "nhan_ai", "cham_chi", "trung_thuc", "trach_nhiem")
-COMPETENCIES = (
-    "tu_chu_tu_hoc",
-    "giao_tiep_hop_tac",
-    "giai_quyet_van_de",
-    "ngon_ngu",
-    "tinh_toan",
-    "khoa_hoc",
-    "cong_nghe",
-    "tin_hoc",
-    "tham_mi",
-    "the_chat",
-)
-# Art. 7: periodic tests at the end of term I and of the year (the last four where the grade has the subject).
-TESTED = ("tieng_viet", "toan", "ngoai_ngu_1", "lich_su_dia_li", "khoa_hoc", "tin_hoc_cong_nghe")
-RESULTS = ("Chưa hoàn thành", "Hoàn thành", "Hoàn thành tốt", "Hoàn thành xuất sắc")
+QUALITY_NAMES = {
+    "yeu_nuoc": "yêu nước",
+    "nhan_ai": "nhân ái",
+    "cham_chi": "chăm chỉ",
+    "trung_thuc": "trung thực",
+    "trach_nhiem": "trách nhiệm",
+}
+COMPETENCY_NAMES = {
+    "tu_chu_tu_hoc": "tự chủ và tự học",
+    "giao_tiep_hop_tac": "giao tiếp và hợp tác",
+    "giai_quyet_van_de": "giải quyết vấn đề và sáng tạo",
+    "ngon_ngu": "ngôn ngữ",
+    "tinh_toan": "tính toán",
+    "khoa_hoc": "khoa học",
+    "cong_nghe": "công nghệ",
+    "tin_hoc": "tin học",
+    "tham_mi": "thẩm mĩ",
+    "the_chat": "thể chất",
+}
+QUALITIES = tuple(QUALITY_NAMES)
+COMPETENCIES = tuple(COMPETENCY_NAMES)
+TRAIT_NAMES = {**QUALITY_NAMES, **COMPETENCY_NAMES}
+RESULTS = ("Chưa hoàn thành", "Hoàn thành", "Hoàn thành tốt", "Hoàn thành xuất sắc")  # ascending
+
+# CT GDPT 2018, primary: the grades that teach each subject. Ngoại ngữ 1 is compulsory from grade 3 and an
+# elective in grades 1–2, which is why it has two entries below.
+TAUGHT = {
+    "tieng_viet": range(1, 6),
+    "toan": range(1, 6),
+    "ngoai_ngu_1": range(1, 6),
+    "lich_su_dia_li": range(4, 6),
+    "khoa_hoc": range(4, 6),
+    "tin_hoc_cong_nghe": range(3, 6),
+    "dao_duc": range(1, 6),
+    "tu_nhien_xa_hoi": range(1, 4),
+    "am_nhac": range(1, 6),
+    "mi_thuat": range(1, 6),
+    "gdtc": range(1, 6),
+    "hdtn": range(1, 6),
+}
+# Art. 7 §2: a periodic test at the end of term I and of the year in the compulsory subjects below.
+TESTED = {
+    "tieng_viet": range(1, 6),
+    "toan": range(1, 6),
+    "ngoai_ngu_1": range(3, 6),
+    "lich_su_dia_li": range(4, 6),
+    "khoa_hoc": range(4, 6),
+    "tin_hoc_cong_nghe": range(3, 6),
+}
+# Decision: the elective Ngoại ngữ 1 of grades 1–2 has no required test, but a school that gives one may record it.
+OPTIONAL_TEST = {"ngoai_ngu_1": range(1, 3)}
+# Art. 7 §2: grades 4 and 5 also have mid-term tests in Tiếng Việt and Toán (they do not enter the year result).
+MIDTERM_TESTED = {"tieng_viet": range(4, 6), "toan": range(4, 6)}
 
 
-def needs_test(code: str) -> bool:
-    return code in TESTED
+def needs_test(code: str, grade: int | None = None) -> bool:
+    """Whether the subject must have its end-of-term periodic tests (in ``grade``, when given)."""
+    return code in TESTED and (grade is None or grade in TESTED[code])
+
+
+def may_have_test(code: str, grade: int) -> bool:
+    return needs_test(code, grade) or grade in OPTIONAL_TEST.get(code, ())
+
+
+def has_midterm_test(code: str, grade: int) -> bool:
+    return grade in MIDTERM_TESTED.get(code, ())
+
+
+def taught_in(code: str, grade: int) -> bool | None:
+    """Whether the programme teaches ``code`` in ``grade``; None for a code outside the contract's list."""
+    return grade in TAUGHT[code] if code in TAUGHT else None
+
+
+def year_level(hk1: str, hk2: str, name: str) -> Explained:
+    """The year level of a subject is its end-of-year (term II) assessment: TT27 assesses at the end of the year."""
+    return Explained(
+        hk2,
+        f"{name}: cuối học kỳ I {SUBJECT_LEVELS[hk1]}, cuối năm học {SUBJECT_LEVELS[hk2]} → cả năm "
+        f"{SUBJECT_LEVELS[hk2]} (theo đánh giá cuối năm học, Điều 9)",
+    )
+
+
+# Each level's floor: (subject levels allowed, quality/competency levels allowed, lowest end-of-year test).
+_FLOORS = {
+    "Hoàn thành xuất sắc": ({"T"}, {"T"}, 9),
+    "Hoàn thành tốt": ({"T"}, {"T"}, 7),
+    "Hoàn thành": ({"T", "H"}, {"T", "Đ"}, 5),
+}
+
+
+def _unmet(
+    level: str,
+    subject_levels: Mapping[str, str],
+    traits: Mapping[str, str],
+    year_tests: Mapping[str, int],
+    names: Mapping[str, str],
+) -> list[str]:
+    """The conditions of ``level`` (art. 9 §2) that are missed, in Vietnamese; empty when the student qualifies."""
+    subjects_ok, traits_ok, lowest = _FLOORS[level]
+    missing = []
+    below = [c for c, lvl in subject_levels.items() if lvl not in subjects_ok]
+    if below:
+        missing.append(
+            "môn " + ", ".join(f"{names.get(c, c)} {SUBJECT_LEVELS[subject_levels[c]]}" for c in below)
+        )
+    weak = [k for k, v in traits.items() if v not in traits_ok]
+    if weak:
+        missing.append(
+            "phẩm chất, năng lực "
+            + ", ".join(f"{TRAIT_NAMES.get(k, k)} {QUALITY_LEVELS[traits[k]]}" for k in weak)
+        )
+    low = [c for c, t in year_tests.items() if t < lowest]
+    if low:
+        missing.append(
+            f"bài kiểm tra cuối năm dưới {lowest}: "
+            + ", ".join(f"{names.get(c, c)} {year_tests[c]}" for c in low)
+        )
+    return missing
 
 
 def year_result(
@@ -37,58 +135,40 @@ def year_result(
     year_tests: Mapping[str, int],
     names: Mapping[str, str],
 ) -> Explained:
-    """Art. 9 §2: the homeroom teacher's year-end result, from the year levels, qualities, competencies, tests."""
-    levels = set(subject_levels.values())
+    """Art. 9 §2: the homeroom teacher's year-end result, from the year levels, qualities, competencies, tests.
+
+    A student without any end-of-year test (no tested subject given) meets the test conditions vacuously."""
     traits = {**qualities, **competencies}
-    trait_levels = set(traits.values())
-    lowest_test = min(year_tests.values()) if year_tests else None
-    tests = ", ".join(f"{names.get(c, c)} {t}" for c, t in year_tests.items()) or "không có bài kiểm tra"
-    not_t = [names.get(c, c) for c, lvl in subject_levels.items() if lvl != "T"]
-    not_tot = [k for k, v in traits.items() if v != "T"]
-
-    def tests_at_least(score: int) -> bool:
-        return lowest_test is None or lowest_test >= score
-
-    if levels <= {"T"} and trait_levels <= {"T"} and tests_at_least(9):
-        value, why = (
-            "Hoàn thành xuất sắc",
-            f"mọi môn Hoàn thành tốt, mọi phẩm chất, năng lực Tốt, bài kiểm tra cuối năm ≥ 9 ({tests})",
+    value = next(
+        (r for r in _FLOORS if not _unmet(r, subject_levels, traits, year_tests, names)), "Chưa hoàn thành"
+    )
+    levels = list(subject_levels.values())
+    trait_levels = list(traits.values())
+    facts = (
+        f"{len(levels)} môn: "
+        + ", ".join(f"{levels.count(k)} {v}" for k, v in SUBJECT_LEVELS.items())
+        + "; phẩm chất, năng lực: "
+        + ", ".join(f"{trait_levels.count(k)} {v}" for k, v in QUALITY_LEVELS.items())
+        + "; bài kiểm tra cuối năm: "
+        + (", ".join(f"{names.get(c, c)} {t}" for c, t in year_tests.items()) or "không có")
+    )
+    if value != RESULTS[-1]:
+        higher = RESULTS[RESULTS.index(value) + 1]
+        facts += f"; chưa đạt mức {higher} vì " + "; ".join(
+            _unmet(higher, subject_levels, traits, year_tests, names)
         )
-    elif levels <= {"T"} and trait_levels <= {"T"} and tests_at_least(7):
-        value, why = (
-            "Hoàn thành tốt",
-            f"mọi môn Hoàn thành tốt, mọi phẩm chất, năng lực Tốt, bài kiểm tra cuối năm ≥ 7 nhưng có bài dưới 9 ({tests})",
-        )
-    elif levels <= {"T", "H"} and trait_levels <= {"T", "Đ"} and tests_at_least(5):
-        reasons = []
-        if not_t:
-            reasons.append(f"môn chưa Hoàn thành tốt: {', '.join(not_t)}")
-        if not_tot:
-            reasons.append(f"phẩm chất, năng lực chưa Tốt: {', '.join(not_tot)}")
-        if lowest_test is not None and lowest_test < 7:
-            reasons.append(f"bài kiểm tra thấp nhất {lowest_test}")
-        value, why = "Hoàn thành", "; ".join(reasons) or f"bài kiểm tra cuối năm: {tests}"
-    else:
-        reasons = []
-        if "C" in levels:
-            reasons.append(
-                "có môn Chưa hoàn thành: "
-                + ", ".join(names.get(c, c) for c, lvl in subject_levels.items() if lvl == "C")
-            )
-        if "C" in trait_levels:
-            reasons.append(
-                "có phẩm chất, năng lực Cần cố gắng: " + ", ".join(k for k, v in traits.items() if v == "C")
-            )
-        if lowest_test is not None and lowest_test < 5:
-            reasons.append(f"có bài kiểm tra cuối năm dưới 5 ({tests})")
-        value, why = "Chưa hoàn thành", "; ".join(reasons)
-    return Explained(value, f"{value} vì {why} (khoản 2 Điều 9)")
+    return Explained(value, f"{value} vì {facts} (khoản 2 Điều 9)")
 
 
 def award(result: str) -> Explained:
-    """Art. 13: Học sinh Xuất sắc for Hoàn thành xuất sắc; the other award needs the class's recognition."""
+    """Art. 13: Học sinh Xuất sắc for Hoàn thành xuất sắc. Học sinh Tiêu biểu also needs an outstanding subject or
+    clear progress recognised by the class, which no rule can compute: it is left to the school (value None)."""
     if result == "Hoàn thành xuất sắc":
         return Explained("Học sinh Xuất sắc", "Hoàn thành xuất sắc → khen thưởng Học sinh Xuất sắc (Điều 13)")
-    return Explained(
-        None, "Khen thưởng Học sinh Tiêu biểu do tập thể lớp đề nghị, không tính tự động (Điều 13)"
-    )
+    if result == "Hoàn thành tốt":
+        return Explained(
+            None,
+            "Hoàn thành tốt: có thể được khen Học sinh Tiêu biểu hoàn thành tốt trong học tập và rèn luyện nếu có "
+            "môn học nổi bật hoặc tiến bộ rõ rệt và được tập thể lớp công nhận; không tính tự động (Điều 13)",
+        )
+    return Explained(None, f"{result}: chưa đủ điều kiện khen thưởng (Điều 13)")
