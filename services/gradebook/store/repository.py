@@ -207,8 +207,13 @@ class GradebookRepository:
     def class_info(self, class_id: str, *, guard: str | None = None) -> ClassInfo | None:
         """``guard``: "share" for writers, "update" for lock/unlock — they serialise on the class row."""
         stmt = (
-            select(classes, schools.c.current_year, schools.c.name.label("school_name"), schools.c.province,
-                   teachers.c.full_name.label("homeroom_name"))
+            select(
+                classes,
+                schools.c.current_year,
+                schools.c.name.label("school_name"),
+                schools.c.province,
+                teachers.c.full_name.label("homeroom_name"),
+            )
             .join(schools, schools.c.id == classes.c.school_id)
             .outerjoin(teachers, teachers.c.id == classes.c.homeroom_teacher_id)
             .where(classes.c.id == class_id)
