@@ -27,6 +27,7 @@ SERVICES: dict[str, ServiceEntry] = {
     e.name: e
     for e in (
         ServiceEntry("gradebook", "services.gradebook.service:GradebookService", 8001),
+        ServiceEntry("transcript", "services.transcript.service:TranscriptService", 8002),
         ServiceEntry("audit", "services.audit.service:AuditService", 8005),
     )
 }

@@ -71,7 +71,9 @@ class ClassSnapshot(ContractModel):
     students: list[StudentRecord] = Field(description="Every student of the class at lock time")
     subjects: list[SubjectTeacher] = Field(description="Every subject taught in the class, with its teacher")
     homeroom_teacher_id: str | None = Field(None, description="Opaque id of the homeroom teacher")
-    homeroom_teacher_name: str | None = Field(None, description="Homeroom teacher's full name, printed on the form")
+    homeroom_teacher_name: str | None = Field(
+        None, description="Homeroom teacher's full name, printed on the form"
+    )
     content_hash: str = Field(description="sha256 (hex) of the canonical JSON of students and subjects")
 
 

@@ -95,6 +95,16 @@ def ensure_rabbitmq(host: str, port: int) -> None:
             wait_until(host, 15672, 30)
 
 
+def ensure_fonts() -> None:
+    """The PDF forms need Noto Sans for Vietnamese diacritics (Debian's fonts-noto-core)."""
+    if Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf").is_file():
+        return
+    if os.geteuid() != 0:
+        say("fonts-noto-core is missing and this is not root: PDF rendering will fail until it is installed")
+        return
+    apt_install("fonts-noto-core")
+
+
 def main() -> int:
     from services.runtime.settings import SERVICES, get_settings
 
@@ -108,7 +118,8 @@ def main() -> int:
         if key not in seen:
             seen.add(key)
             ensure_postgres(*key)
-    say("RabbitMQ and PostgreSQL answer")
+    ensure_fonts()
+    say("RabbitMQ and PostgreSQL answer; fonts present")
     return 0
 
 

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     jwt_issuer: str = "hocba"
     jwt_audience: str = "hocba"
     public_exchange: str = "hocba.public"
+    lookup_base_url: str = Field(
+        "https://tracuu.hocba.vn/hocba", description="The province's public lookup portal"
+    )
     dead_letter_exchange: str = "hocba.dlx"
     log_level: str = "INFO"
     log_json: bool = True

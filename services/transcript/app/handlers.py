@@ -1,0 +1,303 @@
+"""Transcript use cases: assemble a class's year records when its year is locked; re-assemble after amendments."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal, cast
+
+from contracts.audit import AuditRecordedV1
+from contracts.envelope import Envelope
+from contracts.gradebook import AmendmentAppliedV1, ClassSnapshot, StudentRecord, TermLockedV1
+from contracts.gradebook import TermMarks as TermMarksV1
+from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
+from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
+from services.transcript.documents import pdf_form, xml_package
+from services.transcript.domain.errors import MalformedSnapshot
+from services.transcript.domain.model import (
+    PeriodResult,
+    Status,
+    SubjectLine,
+    TermMarks,
+    YearRecord,
+    level_of_grade,
+    new_lookup_code,
+)
+from services.transcript.domain.plan import plan_signatures
+
+Period = Literal["hk1", "hk2", "year"]
+CONSUMER_LOCKED = "transcript.assemble"
+CONSUMER_AMENDED = "transcript.amend"
+UowFactory = Callable[[], TranscriptUnitOfWork]
+
+
+def assemble_class(envelope: Envelope[TermLockedV1], new_uow: UowFactory, lookup_base_url: str) -> int:
+    """On the year's lock (term II): every student's year record, in one transaction per class (all or none)."""
+    event = envelope.data
+    with new_uow() as uow:
+        if not uow.first_delivery(CONSUMER_LOCKED, envelope.id):
+            return 0
+        if event.term != "hk2":  # a term I lock freezes data; the year record waits for the year
+            uow.commit()
+            return 0
+        header = ClassHeader.of(event)
+        built = [
+            _assemble_student(uow, event.school_id, header, event.snapshot, s, lookup_base_url)
+            for s in _students(event.snapshot)
+        ]
+        uow.commit()
+    return sum(built)
+
+
+def apply_amendment(envelope: Envelope[AmendmentAppliedV1], new_uow: UowFactory, lookup_base_url: str) -> int:
+    """An approved amendment after the lock: the student's record gets a new version (if term II changed)."""
+    event = envelope.data
+    with new_uow() as uow:
+        if not uow.first_delivery(CONSUMER_AMENDED, envelope.id):
+            return 0
+        student = next((s for s in event.snapshot.students if s.student_id == event.student_id), None)
+        if student is None:
+            raise MalformedSnapshot(
+                "Biên bản điều chỉnh không chứa học sinh được điều chỉnh.",
+                log=f"student {event.student_id} missing from the amended snapshot",
+            )
+        header = _header_from_amendment(uow, event)
+        if header is None:  # the year was never assembled (term I amendment, or no year lock yet)
+            uow.commit()
+            return 0
+        built = _assemble_student(uow, event.school_id, header, event.snapshot, student, lookup_base_url)
+        uow.commit()
+    return int(built)
+
+
+@dataclass(frozen=True)
+class ClassHeader:
+    """What the year's lock says about the class, kept with each record so an amendment can rebuild it."""
+
+    school_name: str
+    school_province: str | None
+    class_id: str
+    class_name: str
+    grade: int
+    circular: str
+    school_year: str
+    locked_by: str
+    locked_at: datetime
+
+    @classmethod
+    def of(cls, event: TermLockedV1) -> ClassHeader:
+        return cls(
+            event.school_name or event.school_id,
+            event.school_province,
+            event.class_id,
+            event.class_name,
+            event.grade,
+            event.circular,
+            event.school_year,
+            event.locked_by,
+            event.locked_at,
+        )
+
+    def stored(self) -> dict[str, Any]:
+        return {**asdict(self), "locked_at": self.locked_at.isoformat()}
+
+    @classmethod
+    def from_stored(cls, values: dict[str, Any]) -> ClassHeader:
+        return cls(**{**values, "locked_at": datetime.fromisoformat(values["locked_at"])})
+
+
+def _header_from_amendment(uow: TranscriptUnitOfWork, event: AmendmentAppliedV1) -> ClassHeader | None:
+    current = [
+        r
+        for r in uow.transcripts.records(event.school_id, student_id=event.student_id)
+        if r["school_year"] == event.school_year
+    ]
+    return ClassHeader.from_stored(current[-1]["header"]) if current else None
+
+
+def _students(snapshot: ClassSnapshot) -> list[StudentRecord]:
+    taught = {s.subject_code for s in snapshot.subjects}
+    for student in snapshot.students:
+        unknown = {r.subject_code for r in student.subjects} - taught
+        if unknown:
+            raise MalformedSnapshot(
+                "Dữ liệu khóa sổ không hợp lệ: có điểm của môn không được phân công cho lớp.",
+                log=f"student {student.student_id} has results for {sorted(unknown)} that no teacher teaches",
+            )
+    return list(snapshot.students)
+
+
+def _marks(marks: TermMarksV1 | None) -> TermMarks | None:
+    if marks is None:
+        return None
+    return TermMarks(
+        regular=tuple(marks.regular),
+        midterm=marks.midterm,
+        final=marks.final,
+        average=marks.average,
+        level=marks.level,
+        test=marks.test,
+        result=marks.result,
+        comment=marks.comment,
+    )
+
+
+def _assemble_student(
+    uow: TranscriptUnitOfWork,
+    school_id: str,
+    header: ClassHeader,
+    snapshot: ClassSnapshot,
+    student: StudentRecord,
+    lookup_base_url: str,
+) -> bool:
+    """Build, store and announce one year record; False when an identical one exists (duplicate or replay)."""
+    teachers = {s.subject_code: s for s in snapshot.subjects}
+    lines = tuple(
+        SubjectLine(
+            r.subject_code,
+            teachers[r.subject_code].subject_name,
+            teachers[r.subject_code].teacher_id,
+            teachers[r.subject_code].teacher_name,
+            _marks(r.hk1),
+            _marks(r.hk2),
+            None if r.year is None else str(r.year),
+        )
+        for r in student.subjects
+    )
+    periods = tuple(
+        PeriodResult(period, record.learning_result, record.conduct, record.absences, record.homeroom_comment)
+        for period, record in ((cast(Period, "hk1"), student.hk1), (cast(Period, "hk2"), student.hk2))
+        if record is not None
+    ) + (
+        (
+            PeriodResult(
+                "year",
+                student.year.get("learning_result"),
+                student.year.get("conduct"),
+                int(str(student.year["absences"])) if student.year.get("absences") else None,
+            ),
+        )
+        if student.year
+        else ()
+    )
+    homeroom = None
+    if snapshot.homeroom_teacher_id:
+        homeroom = (
+            snapshot.homeroom_teacher_id,
+            snapshot.homeroom_teacher_name or snapshot.homeroom_teacher_id,
+        )
+    school_name = header.school_name
+    plan = plan_signatures(lines, homeroom, (header.locked_by, header.locked_by), (school_id, school_name))
+    level = level_of_grade(header.grade)
+    source = {
+        "student": student.model_dump(mode="json"),
+        "subjects": [s.model_dump(mode="json") for s in snapshot.subjects],
+        "plan": [p.__dict__ for p in plan],
+        "school": [school_name, header.school_province],
+    }
+    content_hash = hashlib.sha256(json.dumps(source, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    transcript = uow.transcripts.transcript_for(
+        school_id, student.student_id, level, student.moet_code, new_lookup_code()
+    )
+    latest = uow.transcripts.latest_record(transcript["id"], header.school_year, lock=True)
+    if latest is not None and latest["content_hash"] == content_hash:
+        return False
+    version = 1 if latest is None else latest["version"] + 1
+    record_id = f"yr-{uuid.uuid4().hex[:16]}"
+    hk2 = student.hk2
+    record = YearRecord(
+        lookup_code=transcript["lookup_code"],
+        transcript_id=transcript["id"],
+        year_record_id=record_id,
+        version=version,
+        school_id=school_id,
+        school_name=school_name,
+        school_level=level,
+        school_province=header.school_province,
+        student_id=student.student_id,
+        moet_code=student.moet_code,
+        full_name=student.full_name,
+        school_year=header.school_year,
+        class_name=header.class_name,
+        grade=header.grade,
+        circular=header.circular,
+        subjects=lines,
+        periods=periods,
+        qualities=tuple(sorted((hk2.qualities if hk2 else {}).items())),
+        competencies=tuple(sorted((hk2.competencies if hk2 else {}).items())),
+        year_result=student.year.get("year_result"),
+        promotion=student.year.get("promotion"),
+        award=student.year.get("award"),
+        signature_plan=plan,
+        supersedes=None if latest is None else latest["id"],
+        previous_record_sha256=uow.transcripts.previous_year_xml(transcript["id"], header.school_year),
+        lookup_url=f"{lookup_base_url.rstrip('/')}/{transcript['lookup_code']}",
+    )
+    xml = xml_package.build(record)
+    pdf = pdf_form.render(xml, created=header.locked_at)
+    xml_sha, pdf_sha = uow.documents.put(xml, "application/xml"), uow.documents.put(pdf, "application/pdf")
+    if latest is not None:
+        sealed = latest["status"] in (Status.SEALED, Status.REPORTED, Status.EFFECTIVE)
+        uow.transcripts.set_status(latest["id"], Status.REPLACED if sealed else Status.SUPERSEDED)
+    steps = [
+        SignatureStepV1(
+            order=s.order, role=s.role, field_name=s.field_name, signer_id=s.signer_id, covers=list(s.covers)
+        )
+        for s in plan
+    ]
+    uow.transcripts.add_record(
+        {
+            "id": record_id,
+            "transcript_id": transcript["id"],
+            "school_id": school_id,
+            "class_id": header.class_id,
+            "school_year": header.school_year,
+            "version": version,
+            "status": Status.ASSEMBLED,
+            "content_hash": content_hash,
+            "xml_sha256": xml_sha,
+            "pdf_sha256": pdf_sha,
+            "supersedes": record.supersedes,
+            "signature_plan": [s.model_dump(mode="json") for s in steps],
+            "header": header.stored(),
+        }
+    )
+    subject = f"transcript/{transcript['id']}/{header.school_year}"
+    uow.emit(
+        TranscriptAssembledV1(
+            school_id=school_id,
+            class_id=header.class_id,
+            student_id=student.student_id,
+            transcript_id=transcript["id"],
+            year_record_id=record_id,
+            school_year=header.school_year,
+            version=version,
+            supersedes=record.supersedes,
+            xml_sha256=xml_sha,
+            pdf_sha256=pdf_sha,
+            signature_plan=steps,
+        ),
+        subject=subject,
+    )
+    uow.emit(
+        AuditRecordedV1(
+            service=SERVICE,
+            school_id=school_id,
+            actor_id="transcript-service",
+            actor_role="system",
+            action="year_record.assemble" if version == 1 else "year_record.reassemble",
+            entity_type="year_record",
+            entity_id=f"{subject}/v{version}",
+            after_hash=xml_sha,
+            before_hash=None if latest is None else latest["xml_sha256"],
+            changes={"version": str(version)},
+            occurred_at=header.locked_at,
+        ),
+        subject=subject,
+    )
+    return True

@@ -1,0 +1,65 @@
+"""Transcript entrypoints: assemble on the year's lock and on amendments; year records for school staff."""
+
+from __future__ import annotations
+
+from werkzeug.wrappers import Request, Response
+
+from contracts.envelope import Envelope
+from contracts.gradebook import AmendmentAppliedV1, TermLockedV1
+from services.runtime.auth import Auth, Role
+from services.runtime.db import Database
+from services.runtime.handlers import reliable_handler
+from services.runtime.http import HealthEndpoints, api, json_response, request_correlation_id
+from services.runtime.logging import correlation
+from services.runtime.settings import get_settings
+from services.transcript.app import handlers, queries
+from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
+from services.transcript.domain.errors import TranscriptError
+
+STAFF = (Role.PRINCIPAL, Role.STAFF, Role.HOMEROOM, Role.INSPECTOR)
+
+
+class TranscriptService(HealthEndpoints):
+    name = SERVICE
+
+    db = Database(SERVICE)
+    principal = Auth()
+
+    def _new_uow(self, correlation_id: str | None = None):  # noqa: ANN202
+        return lambda: TranscriptUnitOfWork(self.db, correlation_id=correlation_id)
+
+    @reliable_handler("gradebook", TermLockedV1)
+    def on_term_locked(self, envelope: Envelope[TermLockedV1]) -> None:
+        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
+            handlers.assemble_class(
+                envelope, self._new_uow(envelope.correlationid), get_settings().lookup_base_url
+            )
+
+    @reliable_handler("gradebook", AmendmentAppliedV1)
+    def on_amendment_applied(self, envelope: Envelope[AmendmentAppliedV1]) -> None:
+        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
+            handlers.apply_amendment(
+                envelope, self._new_uow(envelope.correlationid), get_settings().lookup_base_url
+            )
+
+    @api("GET", "/schools/<string:school_id>/records", expected_exceptions=(TranscriptError,))
+    def records(self, request: Request, school_id: str) -> Response:
+        caller = self.principal()
+        caller.require_role(*STAFF)
+        caller.require_school(school_id)
+        uow = TranscriptUnitOfWork(self.db, correlation_id=request_correlation_id(request))
+        return json_response(
+            queries.records(uow, school_id, request.args.get("student"), request.args.get("code"))
+        )
+
+    @api("GET", "/records/<string:record_id>/<any(pdf, xml):kind>", expected_exceptions=(TranscriptError,))
+    def document(self, request: Request, record_id: str, kind: str) -> Response:
+        caller = self.principal()
+        caller.require_role(*STAFF)
+        content, media_type, school_id = queries.document(TranscriptUnitOfWork(self.db), record_id, kind)
+        caller.require_school(school_id)
+        return Response(
+            content,
+            mimetype=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{record_id}.{kind}"'},
+        )

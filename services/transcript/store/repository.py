@@ -1,0 +1,134 @@
+"""Transcript storage: học bạ rows, year records, and a content-addressed document store (Postgres by default)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from services.transcript.store.tables import documents, transcripts, year_records
+
+
+class DocumentStore(Protocol):
+    """Where PDFs and XML live, by sha256. Postgres here; an S3-compatible store can implement the same."""
+
+    def put(self, content: bytes, media_type: str) -> str: ...
+
+    def get(self, sha256: str) -> tuple[bytes, str] | None: ...
+
+
+class PostgresDocuments:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def put(self, content: bytes, media_type: str) -> str:
+        digest = hashlib.sha256(content).hexdigest()
+        self.session.execute(
+            pg_insert(documents)
+            .values(sha256=digest, media_type=media_type, size=len(content), content=content)
+            .on_conflict_do_nothing()
+        )
+        return digest
+
+    def get(self, sha256: str) -> tuple[bytes, str] | None:
+        row = self.session.execute(
+            select(documents.c.content, documents.c.media_type).where(documents.c.sha256 == sha256)
+        ).first()
+        return (bytes(row.content), row.media_type) if row else None
+
+
+class TranscriptRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def transcript_for(
+        self, school_id: str, student_id: str, level: str, moet_code: str | None, new_lookup_code: str
+    ) -> dict[str, Any]:
+        """The student's học bạ for the level, created once (concurrent creators meet on the unique key)."""
+        self.session.execute(
+            pg_insert(transcripts)
+            .values(
+                id=f"hb-{uuid.uuid4().hex[:16]}",
+                school_id=school_id,
+                student_id=student_id,
+                level=level,
+                lookup_code=new_lookup_code,
+                moet_code=moet_code,
+            )
+            .on_conflict_do_nothing(index_elements=["student_id", "level"])
+        )
+        row = (
+            self.session.execute(
+                select(transcripts).where(
+                    transcripts.c.student_id == student_id, transcripts.c.level == level
+                )
+            )
+            .mappings()
+            .one()
+        )
+        return dict(row)
+
+    def latest_record(
+        self, transcript_id: str, school_year: str, *, lock: bool = False
+    ) -> dict[str, Any] | None:
+        stmt = (
+            select(year_records)
+            .where(year_records.c.transcript_id == transcript_id, year_records.c.school_year == school_year)
+            .order_by(year_records.c.version.desc())
+            .limit(1)
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        row = self.session.execute(stmt).mappings().first()
+        return dict(row) if row else None
+
+    def previous_year_xml(self, transcript_id: str, school_year: str) -> str | None:
+        """sha256 of the latest record of the year before: the link between a student's years."""
+        row = self.session.execute(
+            select(year_records.c.xml_sha256)
+            .where(
+                year_records.c.transcript_id == transcript_id,
+                year_records.c.school_year < school_year,
+                year_records.c.status.notin_(("superseded",)),
+            )
+            .order_by(year_records.c.school_year.desc(), year_records.c.version.desc())
+            .limit(1)
+        ).first()
+        return row.xml_sha256 if row else None
+
+    def add_record(self, values: dict[str, Any]) -> None:
+        self.session.execute(pg_insert(year_records).values(**values))
+
+    def set_status(self, record_id: str, status: str) -> None:
+        self.session.execute(
+            update(year_records)
+            .where(year_records.c.id == record_id)
+            .values(status=status, status_at=func.now())
+        )
+
+    def records(
+        self, school_id: str, *, student_id: str | None = None, lookup_code: str | None = None
+    ) -> list[dict[str, Any]]:
+        stmt = (
+            select(year_records, transcripts.c.lookup_code, transcripts.c.student_id, transcripts.c.level)
+            .join(transcripts, transcripts.c.id == year_records.c.transcript_id)
+            .where(year_records.c.school_id == school_id)
+            .order_by(year_records.c.school_year, year_records.c.version)
+        )
+        if student_id:
+            stmt = stmt.where(transcripts.c.student_id == student_id)
+        if lookup_code:
+            stmt = stmt.where(transcripts.c.lookup_code == lookup_code)
+        return [dict(r) for r in self.session.execute(stmt).mappings()]
+
+    def record(self, record_id: str) -> dict[str, Any] | None:
+        row = (
+            self.session.execute(select(year_records).where(year_records.c.id == record_id))
+            .mappings()
+            .first()
+        )
+        return dict(row) if row else None

@@ -1,0 +1,70 @@
+"""Transcript tables: the học bạ, its year records, and documents stored by content address."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from services.runtime.db import new_metadata
+from services.runtime.tables import runtime_tables
+
+metadata = new_metadata()
+outbox, inbox = runtime_tables(metadata)
+
+transcripts = Table(
+    "transcripts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("school_id", String(64), nullable=False, index=True),
+    Column("student_id", String(64), nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("lookup_code", String(32), nullable=False, unique=True, comment="32 lowercase hex; never reused"),
+    Column("moet_code", String(64), nullable=True),
+    Column("personal_id_enc", LargeBinary, nullable=True, comment="Filled by the records import, encrypted"),
+    Column("effective_date", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("student_id", "level", name="uq_transcripts_student_level"),
+)
+
+year_records = Table(
+    "year_records",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("transcript_id", String(40), ForeignKey("transcripts.id"), nullable=False, index=True),
+    Column("school_id", String(64), nullable=False),
+    Column("class_id", String(64), nullable=False),
+    Column("school_year", String(9), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column(
+        "content_hash", String(64), nullable=False, comment="sha256 of the source data (dedup of replays)"
+    ),
+    Column("xml_sha256", String(64), ForeignKey("documents.sha256"), nullable=False),
+    Column("pdf_sha256", String(64), ForeignKey("documents.sha256"), nullable=False),
+    Column("supersedes", String(40), nullable=True),
+    Column("signature_plan", JSONB, nullable=False),
+    Column("header", JSONB, nullable=False, comment="School and class facts from the year's lock"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("status_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("transcript_id", "school_year", "version", name="uq_year_records_version"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)

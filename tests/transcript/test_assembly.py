@@ -1,0 +1,204 @@
+"""The year's lock becomes one học bạ year record per student: once, versioned on amendment, dead-lettered if broken."""
+
+import json
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from kombu import Connection, Exchange, Producer
+from sqlalchemy import select
+
+from contracts.envelope import Envelope
+from contracts.gradebook import ClassSnapshot, StudentRecord, SubjectResult, SubjectTeacher, TermLockedV1
+from sandbox.sample_school import SUBJECTS, build, homeroom_for, marks_for
+from services.gradebook.service import GradebookService
+from services.gradebook.store.tables import outbox as gradebook_outbox
+from services.runtime.broker import subscriptions_of
+from services.runtime.db import make_engine
+from services.runtime.handlers import HEADER_EXCEPTION, HEADER_MESSAGE
+from services.runtime.relay import ConfirmingPublisher, OutboxRelay
+from services.transcript.documents import xml_package
+from services.transcript.service import TranscriptService
+from services.transcript.store.tables import transcripts, year_records
+from tests.gradebook.integration.support import Client, load_school
+from tests.helpers import get_one, purge, queue_depth, running, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack(amqp_uri, service_databases):
+    for s in subscriptions_of(TranscriptService):
+        purge(amqp_uri, s.queue)
+        purge(amqp_uri, s.dead_letter_queue)
+    engine = make_engine(service_databases["gradebook"])
+    relay = OutboxRelay("gradebook", engine, gradebook_outbox, ConfirmingPublisher(amqp_uri))
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"poll_seconds": 0.05})
+    with running(GradebookService, amqp_uri) as gradebook, running(TranscriptService, amqp_uri) as transcript:
+        thread.start()
+        try:
+            yield gradebook.http_url, transcript.http_url, make_engine(service_databases["transcript"])
+        finally:
+            stop.set()
+            thread.join(10)
+            engine.dispose()
+
+
+def records_of(engine, school_id):
+    with engine.connect() as conn:
+        return [
+            dict(r)
+            for r in conn.execute(
+                select(year_records, transcripts.c.lookup_code)
+                .join(transcripts)
+                .where(year_records.c.school_id == school_id)
+                .order_by(year_records.c.created_at)
+            ).mappings()
+        ]
+
+
+def test_the_year_lock_assembles_one_record_per_student_once_then_a_new_version_on_amendment(
+    stack, amqp_uri, service_databases
+):
+    gradebook, transcript, engine = stack
+    sample = build(f"thcs-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=5)
+    client = Client(gradebook, sample.school_id)
+    load_school(client, sample)
+    class_id = sample.classes[0]["class_id"]
+    for term in ("hk1", "hk2"):
+        for code, _ in SUBJECTS:
+            with client.as_(sample.teacher_of(class_id, code), "teacher") as t:
+                t.put(
+                    f"/classes/{class_id}/subjects/{code}/terms/{term}/marks",
+                    json={"entries": marks_for(sample, class_id, code, term)},
+                ).raise_for_status()
+        with client.as_(sample.homeroom_of(class_id), "teacher", "homeroom") as h:
+            h.put(
+                f"/classes/{class_id}/terms/{term}/homeroom",
+                json={"entries": homeroom_for(sample, class_id, term)},
+            ).raise_for_status()
+    with client.as_("hieu-truong", "principal") as p:
+        p.post(f"/classes/{class_id}/terms/hk1/lock").raise_for_status()
+        p.post(f"/classes/{class_id}/terms/hk2/lock").raise_for_status()
+    records = wait_for(
+        lambda: (r := records_of(engine, sample.school_id)) and len(r) == 5 and r,
+        timeout=60,
+        what="5 year records",
+    )
+    codes = {r["lookup_code"] for r in records}
+    assert len(codes) == 5 and all(len(c) == 32 and int(c, 16) >= 0 for c in codes)
+    assert {r["version"] for r in records} == {1} and {r["status"] for r in records} == {"assembled"}
+
+    # Staff read the record and download its documents; another school cannot.
+    staff = client.headers("van-thu", "staff")
+    listed = httpx.get(f"{transcript}/schools/{sample.school_id}/records", headers=staff).json()["records"]
+    assert len(listed) == 5 and listed[0]["signature_plan"][-1]["role"] == "school_seal"
+    xml = httpx.get(f"{transcript}/records/{records[0]['id']}/xml", headers=staff)
+    assert xml.status_code == 200
+    root = xml_package.validate(xml.content)
+    assert (
+        root.findtext(f"{{{xml_package.NS}}}Identity/{{{xml_package.NS}}}LookupCode")
+        == records[0]["lookup_code"]
+    )
+    pdf = httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=staff)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    other = client.headers("vt-khac", "staff", school="thcs-khac")
+    assert httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=other).status_code == 403
+
+    # The same lock event again (a redelivery), and the same content under a new event id (a replay): nothing new.
+    gradebook_db = make_engine(service_databases["gradebook"])
+    with gradebook_db.connect() as conn:
+        body = conn.execute(
+            select(gradebook_outbox.c.body).where(
+                gradebook_outbox.c.ce_type == "vn.hocba.gradebook.term.locked.v1",
+                gradebook_outbox.c.body["data"]["class_id"].astext == class_id,
+                gradebook_outbox.c.body["data"]["term"].astext == "hk2",
+            )
+        ).scalar_one()
+    gradebook_db.dispose()
+    exchange = Exchange("gradebook.events", type="topic", durable=True)
+    with Connection(amqp_uri) as conn:
+        producer = Producer(conn.default_channel)
+        producer.publish(body, exchange=exchange, routing_key="gradebook.term.locked.v1")
+        producer.publish(
+            {**body, "id": str(uuid.uuid4())}, exchange=exchange, routing_key="gradebook.term.locked.v1"
+        )
+    queue = next(s.queue for s in subscriptions_of(TranscriptService) if s.event_model is TermLockedV1)
+    wait_for(lambda: queue_depth(amqp_uri, queue) == 0, what="both duplicates consumed")
+    threading.Event().wait(1)
+    again = records_of(engine, sample.school_id)
+    assert len(again) == 5 and {r["lookup_code"] for r in again} == codes
+
+    # An approved amendment to term II: version 2 supersedes version 1, under the same lookup code.
+    student = sample.students_of(class_id)[0]["student_id"]
+    teacher = sample.teacher_of(class_id, "toan")
+    with client.as_(teacher, "teacher") as t:
+        proposed = t.post(
+            f"/classes/{class_id}/terms/hk2/amendments",
+            json={
+                "student_id": student,
+                "subject_code": "toan",
+                "after": {"regular": [10, 10, 10, 10], "midterm": 10, "final": 10},
+                "reason": "Nhập nhầm cột điểm",
+            },
+        )
+        proposed.raise_for_status()
+    with client.as_("hieu-truong", "principal") as p:
+        p.post(
+            f"/amendments/{proposed.json()['amendment_id']}/decision", json={"approve": True}
+        ).raise_for_status()
+    mine = wait_for(
+        lambda: [r for r in records_of(engine, sample.school_id) if r["version"] == 2],
+        timeout=60,
+        what="version 2",
+    )
+    (v2,) = mine
+    history = [r for r in records_of(engine, sample.school_id) if r["transcript_id"] == v2["transcript_id"]]
+    assert [(r["version"], r["status"]) for r in history] == [(1, "superseded"), (2, "assembled")]
+    assert v2["supersedes"] == history[0]["id"] and v2["lookup_code"] == history[0]["lookup_code"]
+
+
+def test_a_malformed_snapshot_is_dead_lettered_with_the_reason(stack, amqp_uri):
+    snapshot = ClassSnapshot(
+        students=[
+            StudentRecord(
+                student_id="st-x",
+                full_name="Lý Thị Mai",
+                subjects=[SubjectResult(subject_code="vat_li", year="8.0")],
+            )
+        ],
+        subjects=[
+            SubjectTeacher(subject_code="toan", subject_name="Toán", teacher_id="gv", teacher_name="Gv")
+        ],
+        content_hash="0" * 64,
+    )
+    event = TermLockedV1(
+        school_id="s-bad",
+        class_id="c-bad",
+        class_name="9A",
+        grade=9,
+        school_year="2025-2026",
+        term="hk2",
+        circular="tt22",
+        locked_by="ht",
+        locked_at=datetime.now(UTC),
+        snapshot=snapshot,
+    )
+    exchange = Exchange("gradebook.events", type="topic", durable=True)
+    with Connection(amqp_uri) as conn:
+        Producer(conn.default_channel).publish(
+            Envelope.wrap(event, source_service="gradebook").wire(),
+            exchange=exchange,
+            routing_key=event.routing_key(),
+        )
+    dlq = next(
+        s.dead_letter_queue for s in subscriptions_of(TranscriptService) if s.event_model is TermLockedV1
+    )
+    wait_for(lambda: queue_depth(amqp_uri, dlq) >= 1, what="the malformed snapshot in the DLQ")
+    message = get_one(amqp_uri, dlq)
+    assert message.headers[HEADER_EXCEPTION].endswith("MalformedSnapshot")
+    assert "vat_li" in message.headers[HEADER_MESSAGE]
+    assert json.loads(message.body)["data"]["class_id"] == "c-bad"
