@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -45,8 +46,8 @@ def run_demo(
     settings = get_settings()
     console.rule("Học bạ số — demo")
     console.print(
-        "What exists so far: gradebook → outbox → relay → RabbitMQ → audit, and public events for vendors.\n"
-        "Transcript, signing and sync are not built yet, so the demo ends with the locked year and its audit trail."
+        "What exists so far: gradebook → transcript (XML + PDF per student) and audit, over outbox → relay → RabbitMQ,\n"
+        "and public events for vendors. Signing and sync are not built yet: the year records wait for signatures."
     )
 
     def token(user: str, roles: list[str], school_id: str | None) -> str:
@@ -149,18 +150,47 @@ def run_demo(
         console.print(
             f"6. the audit log holds {total} entries for the school: every score, record, import and lock"
         )
+        transcript = f"http://127.0.0.1:{SERVICES['transcript'].port}"
+        staff = auth("van-thu", "staff")
+
+        def assembled() -> list[dict[str, Any]]:
+            rows = httpx.get(
+                f"{transcript}/schools/{school.school_id}/records", headers=staff, timeout=10
+            ).json()
+            records = rows["records"]
+            return records if len(records) >= len(school.students) else []
+
+        records = _wait(assembled, 180, "every student's year record")
+        out = Path("demo-out") / school.school_id
+        out.mkdir(parents=True, exist_ok=True)
+        names = {s["student_id"]: s for s in school.students}
+        for record in records:
+            stem = f"{names[record['student_id']]['class_id']}-{record['student_id']}-{record['school_year']}"
+            for kind in ("xml", "pdf"):
+                content = httpx.get(
+                    f"{transcript}/records/{record['id']}/{kind}", headers=staff, timeout=30
+                ).content
+                (out / f"{stem}.{kind}").write_bytes(content)
+        example = records[0]
+        console.print(
+            f"7. transcript assembled {len(records)} year records (XML + PDF/A-3, signature plan of "
+            f"{len(example['signature_plan'])} steps each) → {out}/"
+        )
+        console.print(
+            f"   e.g. lookup code {example['lookup_code']}, QR → {settings.lookup_base_url}/{example['lookup_code']}"
+        )
         seen: dict[str, int] = {}
         with Connection(settings.amqp_uri) as conn:
             while (message := conn.default_channel.basic_get(vendor.name, no_ack=True)) is not None:
                 seen[message.headers["ce-type"]] = seen.get(message.headers["ce-type"], 0) + 1
-        console.print(f"7. vendors received on {settings.public_exchange}: {seen or 'nothing yet'}")
+        console.print(f"8. vendors received on {settings.public_exchange}: {seen or 'nothing yet'}")
         verified = subprocess.run(
             [sys.executable, "-m", "cli.main", "audit", "verify", "--school", school.school_id],
             capture_output=True,
             text=True,
         )
         console.print(
-            f"8. hocba audit verify --school {school.school_id}: "
+            f"9. hocba audit verify --school {school.school_id}: "
             f"{'intact' if verified.returncode == 0 else 'BROKEN'} (exit {verified.returncode})"
         )
         console.print(

@@ -286,6 +286,19 @@ def bench_audit(
         typer.echo(json.dumps(result))
 
 
+@bench_app.command("transcript")
+def bench_transcript(
+    students: Annotated[int, typer.Option(help="Students in the class")] = 45,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
+) -> None:
+    """Year records per second (XML + PDF/A-3) for a class, and the ratio of PDF to XML time."""
+    from cli.bench_transcript import run
+
+    result = run(students, console)
+    if as_json:
+        typer.echo(json.dumps(result))
+
+
 def main() -> None:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     app()

@@ -24,6 +24,7 @@ from services.transcript.domain.model import (
     SubjectLine,
     TermMarks,
     YearRecord,
+    form_position,
     level_of_grade,
     new_lookup_code,
 )
@@ -166,7 +167,7 @@ def _assemble_student(
             _marks(r.hk2),
             None if r.year is None else str(r.year),
         )
-        for r in student.subjects
+        for r in sorted(student.subjects, key=lambda r: form_position(r.subject_code))
     )
     periods = tuple(
         PeriodResult(period, record.learning_result, record.conduct, record.absences, record.homeroom_comment)

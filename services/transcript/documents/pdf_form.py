@@ -52,6 +52,15 @@ def _show(value: str) -> str:
     return value.replace(".", ",") if value and value[0].isdigit() else value
 
 
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """Long names ("Hoạt động trải nghiệm, hướng nghiệp") shrink to fit their cell rather than overflow it."""
+    size = 9.0
+    while size > 6 and pdf.get_string_width(text) > width:
+        size -= 0.5
+        pdf.set_font_size(size)
+    return text
+
+
 class YearPage(FPDF):
     lookup_code = ""
     lookup_url = ""
@@ -121,9 +130,9 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
 
     primary = _text(school, "h:Level") == "primary"
     header = (
-        (("Môn học", 52), ("Cuối HK I", 24), ("Cuối năm", 24), ("KTĐK", 18), ("Giáo viên", 62))
+        (("Môn học", 70), ("Cuối HK I", 22), ("Cuối năm", 22), ("KTĐK", 16), ("Giáo viên", 50))
         if primary
-        else (("Môn học", 52), ("Học kỳ I", 22), ("Học kỳ II", 22), ("Cả năm", 22), ("Giáo viên bộ môn", 62))
+        else (("Môn học", 70), ("Học kỳ I", 20), ("Học kỳ II", 20), ("Cả năm", 20), ("Giáo viên bộ môn", 50))
     )
     pdf.set_font("Noto", "B", 9)
     pdf.set_fill_color(230, 236, 245)
@@ -144,7 +153,8 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
                 _show(_text(terms.get(t), "h:Average") or _text(terms.get(t), "h:Result"))
                 for t in ("hk1", "hk2")
             ) + (_show(_text(subject, "h:Year")),)
-        pdf.cell(header[0][1], 6.5, _text(subject, "h:Name"), border=1)
+        pdf.cell(header[0][1], 6.5, _fit(pdf, _text(subject, "h:Name"), header[0][1] - 2), border=1)
+        pdf.set_font_size(9)
         for (_, width), value in zip(header[1:4], cells, strict=True):
             pdf.cell(width, 6.5, value, border=1, align="C")
         pdf.cell(header[4][1], 6.5, _text(subject, "h:Teacher"), border=1, new_x="LMARGIN", new_y="NEXT")

@@ -20,6 +20,41 @@ class Status(StrEnum):
     REPLACED = "replaced"  # replaced after sealing: sync decides whether the cutoff still allows it
 
 
+# The order subjects are printed in on the Ministry's form (CT GDPT 2018); others (electives) follow.
+FORM_ORDER = (
+    "tieng_viet",
+    "ngu_van",
+    "toan",
+    "ngoai_ngu_1",
+    "dao_duc",
+    "gdcd",
+    "gd_ktpl",
+    "tu_nhien_xa_hoi",
+    "khoa_hoc",
+    "lich_su_dia_li",
+    "lich_su",
+    "dia_li",
+    "khtn",
+    "vat_li",
+    "hoa_hoc",
+    "sinh_hoc",
+    "cong_nghe",
+    "tin_hoc",
+    "tin_hoc_cong_nghe",
+    "gdqp_an",
+    "gdtc",
+    "nghe_thuat",
+    "am_nhac",
+    "mi_thuat",
+    "hdtn",
+    "gddp",
+)
+
+
+def form_position(subject_code: str) -> tuple[int, str]:
+    return (FORM_ORDER.index(subject_code) if subject_code in FORM_ORDER else len(FORM_ORDER), subject_code)
+
+
 def level_of_grade(grade: int) -> Level:
     if grade <= 5:
         return "primary"
