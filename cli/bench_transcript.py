@@ -36,24 +36,13 @@ def sample_records(students: int) -> list[Any]:
         for code, _ in SUBJECTS:
             terms = [marks[(code, t)][s["student_id"]] for t in ("hk1", "hk2")]
             teacher = school.teacher_of(class_id, code)
-            lines.append(
-                SubjectLine(
-                    code,
-                    subject(code, 8).name,
-                    teacher,
-                    teachers[teacher],
-                    *(
-                        TermMarks(
-                            tuple(e.get("regular", ())),
-                            e.get("midterm"),
-                            e.get("final"),
-                            result=e.get("result"),
-                        )
-                        for e in terms
-                    ),
-                    None,
+            hk1, hk2 = (
+                TermMarks(
+                    tuple(e.get("regular", ())), e.get("midterm"), e.get("final"), result=e.get("result")
                 )
+                for e in terms
             )
+            lines.append(SubjectLine(code, subject(code, 8).name, teacher, teachers[teacher], hk1, hk2, None))
         plan = plan_signatures(
             lines,
             (school.homeroom_of(class_id), "GVCN"),
