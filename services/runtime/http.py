@@ -192,6 +192,23 @@ class HealthEndpoints:
     def _heartbeat(self) -> None:
         _heartbeats[self.name] = time.monotonic()
 
+    @timer(interval=15)
+    def _observe_queues(self) -> None:
+        """Queue depth as this service sees it (the autoscaler reads the broker; dashboards read this)."""
+        from services.runtime.broker import subscriptions_of
+
+        queues = [s.queue for s in subscriptions_of(type(self))]
+        if not queues:
+            return
+        try:
+            with Connection(get_settings().amqp_uri, connect_timeout=2) as conn:
+                channel = conn.default_channel
+                for queue in queues:
+                    _, depth, _ = channel.queue_declare(queue=queue, passive=True)
+                    metrics.QUEUE_DEPTH.labels(self.name, queue).set(depth)
+        except Exception as error:  # noqa: BLE001 - a metric must never take a service down
+            log.warning("metrics.queue_depth_unavailable", error=type(error).__name__)
+
     @api("GET", "/healthz")
     def healthz(self, request: Request) -> Response:
         settings = get_settings()

@@ -18,4 +18,9 @@ HANDLER_SECONDS = Histogram("hocba_handler_seconds", "Event handler duration", [
 HTTP_REQUESTS = Counter("hocba_http_requests_total", "HTTP requests", ["service", "endpoint", "status"])
 OUTBOX_PUBLISHED = Counter("hocba_outbox_published_total", "Outbox rows published and confirmed", ["service"])
 OUTBOX_PENDING = Gauge("hocba_outbox_pending", "Unpublished outbox rows", ["service"])
+QUEUE_DEPTH = Gauge(
+    "hocba_queue_depth",
+    "Ready messages in a consumer queue, as the service last saw it",
+    ["service", "queue"],
+)
 OUTBOX_LAG = Gauge("hocba_outbox_lag_seconds", "Age of the oldest unpublished outbox row", ["service"])

@@ -29,3 +29,14 @@ def test_liveness_follows_the_consumers_broker_link(amqp_uri, service_databases)
         assert dead.status_code == 503 and dead.json()["status"] == "broker link dead"
         consumer.on_consume_ready(None, None, [])  # kombu reconnected
         assert httpx.get(url).status_code == 200
+
+
+def test_a_consumer_reports_its_queue_depth_as_a_metric(amqp_uri, service_databases):
+    from services.runtime.http import HealthEndpoints
+    from services.runtime.metrics import QUEUE_DEPTH
+
+    with running(AuditService, amqp_uri):
+        HealthEndpoints._observe_queues(AuditService())  # what the 15 s timer runs
+    queues = {labels.get("queue") for metric in QUEUE_DEPTH.collect() for labels in
+              (s.labels for s in metric.samples) if labels.get("service") == "audit"}
+    assert any(q.endswith("--audit.on_gradebook_audit") for q in queues)
