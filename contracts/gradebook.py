@@ -54,6 +54,10 @@ class StudentTermRecord(ContractModel):
 class StudentRecord(ContractModel):
     student_id: str = Field(description="Opaque student id (never the personal identification number)")
     moet_code: str | None = Field(None, description="Ministry student code, opaque")
+    personal_id_enc: str | None = Field(
+        None,
+        description="12-digit personal ID, AES-GCM encrypted under the platform data key (base64); never clear",
+    )
     full_name: str = Field(description="Student's full name")
     roll_number: int | None = Field(None, description="Number in the class list")
     subjects: list[SubjectResult] = Field(default_factory=list, description="One entry per subject")

@@ -10,6 +10,7 @@ from typing import Any
 PERSONAL_KEYS = frozenset(
     {
         "personal_id",
+        "personal_id_enc",
         "national_id",
         "citizen_id",
         "cccd",

@@ -37,6 +37,10 @@ def test_a_consumer_reports_its_queue_depth_as_a_metric(amqp_uri, service_databa
 
     with running(AuditService, amqp_uri):
         HealthEndpoints._observe_queues(AuditService())  # what the 15 s timer runs
-    queues = {labels.get("queue") for metric in QUEUE_DEPTH.collect() for labels in
-              (s.labels for s in metric.samples) if labels.get("service") == "audit"}
+    queues = {
+        labels.get("queue")
+        for metric in QUEUE_DEPTH.collect()
+        for labels in (s.labels for s in metric.samples)
+        if labels.get("service") == "audit"
+    }
     assert any(q.endswith("--audit.on_gradebook_audit") for q in queues)

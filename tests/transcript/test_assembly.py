@@ -52,7 +52,7 @@ def records_of(engine, school_id):
         return [
             dict(r)
             for r in conn.execute(
-                select(year_records, transcripts.c.lookup_code)
+                select(year_records, transcripts.c.lookup_code, transcripts.c.student_id)
                 .join(transcripts)
                 .where(year_records.c.school_id == school_id)
                 .order_by(year_records.c.created_at)
@@ -102,6 +102,10 @@ def test_the_year_lock_assembles_one_record_per_student_once_then_a_new_version_
     assert (
         root.findtext(f"{{{xml_package.NS}}}Identity/{{{xml_package.NS}}}LookupCode")
         == records[0]["lookup_code"]
+    )
+    owner = next(s for s in sample.students if s["student_id"] == records[0]["student_id"])
+    assert (
+        root.findtext(f"{{{xml_package.NS}}}Student/{{{xml_package.NS}}}PersonalId") == owner["personal_id"]
     )
     pdf = httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=staff)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

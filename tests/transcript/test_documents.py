@@ -167,3 +167,13 @@ def test_pdf_text_extracts_vietnamese_names_and_grades_and_embeds_the_xml(record
     assert catalog["/AF"][0].get_object()["/AFRelationship"] == "/Data"
     xmp = catalog["/Metadata"].get_object().get_data()
     assert b"pdfaid:part" in xmp and b"pdfaid:conformance" in xmp  # PDF/A-3B identification
+
+
+def test_the_personal_id_is_in_the_package_and_on_the_page():
+    record = replace(secondary(), personal_id="001311123456")
+    xml = xml_package.build(record)
+    assert b"<PersonalId>001311123456</PersonalId>" in xml
+    text = PdfReader(io.BytesIO(pdf_form.render(xml))).pages[0].extract_text()
+    assert "Số định danh cá nhân: 001311123456" in text
+    with pytest.raises(xml_package.InvalidPackage):
+        xml_package.build(replace(secondary(), personal_id="12345"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from typing import Any
 
@@ -59,6 +60,9 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
             StudentRecord(
                 student_id=s["id"],
                 moet_code=s["moet_code"],
+                personal_id_enc=base64.b64encode(s["personal_id_enc"]).decode()
+                if s["personal_id_enc"]
+                else None,
                 full_name=s["full_name"],
                 roll_number=s["roll_number"],
                 subjects=[

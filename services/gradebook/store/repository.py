@@ -270,7 +270,13 @@ class GradebookRepository:
 
     def roster(self, class_id: str) -> list[dict[str, Any]]:
         rows = self.session.execute(
-            select(students.c.id, students.c.moet_code, students.c.full_name, enrolments.c.roll_number)
+            select(
+                students.c.id,
+                students.c.moet_code,
+                students.c.full_name,
+                enrolments.c.roll_number,
+                students.c.personal_id_enc,
+            )
             .join(enrolments, enrolments.c.student_id == students.c.id)
             .where(enrolments.c.class_id == class_id)
             .order_by(enrolments.c.roll_number.nulls_last(), students.c.full_name)

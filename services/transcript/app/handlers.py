@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
@@ -15,6 +16,7 @@ from contracts.envelope import Envelope
 from contracts.gradebook import AmendmentAppliedV1, ClassSnapshot, StudentRecord, TermLockedV1
 from contracts.gradebook import TermMarks as TermMarksV1
 from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
+from services.runtime.personal_data import PersonalIdVault
 from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
 from services.transcript.documents import pdf_form, xml_package
 from services.transcript.domain.errors import MalformedSnapshot
@@ -202,9 +204,11 @@ def _assemble_student(
     }
     content_hash = hashlib.sha256(json.dumps(source, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
+    sealed_id = base64.b64decode(student.personal_id_enc) if student.personal_id_enc else None
     transcript = uow.transcripts.transcript_for(
-        school_id, student.student_id, level, student.moet_code, new_lookup_code()
+        school_id, student.student_id, level, student.moet_code, new_lookup_code(), sealed_id
     )
+    stored_id = transcript["personal_id_enc"]
     latest = uow.transcripts.latest_record(transcript["id"], header.school_year, lock=True)
     if latest is not None and latest["content_hash"] == content_hash:
         return False
@@ -237,6 +241,7 @@ def _assemble_student(
         signature_plan=plan,
         supersedes=None if latest is None else latest["id"],
         previous_record_sha256=uow.transcripts.previous_year_xml(transcript["id"], header.school_year),
+        personal_id=PersonalIdVault.from_settings().decrypt(bytes(stored_id)) if stored_id else None,
         lookup_url=f"{lookup_base_url.rstrip('/')}/{transcript['lookup_code']}",
     )
     xml = xml_package.build(record)

@@ -126,6 +126,10 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
     pdf.cell(
         0, 6, f"Mã định danh (Bộ GD&ĐT): {_text(student, 'h:MoetCode') or '—'}", new_x="LMARGIN", new_y="NEXT"
     )
+    if _text(student, "h:PersonalId"):
+        pdf.cell(
+            0, 6, f"Số định danh cá nhân: {_text(student, 'h:PersonalId')}", new_x="LMARGIN", new_y="NEXT"
+        )
     pdf.ln(2)
 
     primary = _text(school, "h:Level") == "primary"

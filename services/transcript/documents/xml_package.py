@@ -69,6 +69,7 @@ def build(record: YearRecord) -> bytes:
     student = _el(root, "Student")
     _el(student, "Id", record.student_id)
     _opt(student, "MoetCode", record.moet_code)
+    _opt(student, "PersonalId", record.personal_id)
     _el(student, "FullName", record.full_name)
     klass = _el(root, "Class")
     _el(klass, "SchoolYear", record.school_year)

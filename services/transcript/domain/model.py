@@ -138,3 +138,4 @@ class YearRecord:
     supersedes: str | None = None
     previous_record_sha256: str | None = None
     lookup_url: str = ""
+    personal_id: str | None = None  # the 12-digit number: in the package and on the page, never in logs

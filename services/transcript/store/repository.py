@@ -46,7 +46,13 @@ class TranscriptRepository:
         self.session = session
 
     def transcript_for(
-        self, school_id: str, student_id: str, level: str, moet_code: str | None, new_lookup_code: str
+        self,
+        school_id: str,
+        student_id: str,
+        level: str,
+        moet_code: str | None,
+        new_lookup_code: str,
+        personal_id_enc: bytes | None = None,
     ) -> dict[str, Any]:
         """The student's học bạ for the level, created once (concurrent creators meet on the unique key)."""
         self.session.execute(
@@ -58,6 +64,7 @@ class TranscriptRepository:
                 level=level,
                 lookup_code=new_lookup_code,
                 moet_code=moet_code,
+                personal_id_enc=personal_id_enc,
             )
             .on_conflict_do_nothing(index_elements=["student_id", "level"])
         )

@@ -1,5 +1,6 @@
 """A class of 45 students × 12 subjects entered in bulk and locked; the locked event equals the API's sheet."""
 
+import json
 import threading
 import uuid
 
@@ -77,6 +78,8 @@ def test_bulk_entry_lock_and_the_consumed_snapshot_equals_the_sheet(school, amqp
     snapshot = envelope.data.snapshot.model_dump(mode="json")
     assert sheet["locked"] is True
     assert len(snapshot["students"]) == 45 and len(snapshot["subjects"]) == 12
+    sealed = [s.pop("personal_id_enc") for s in snapshot["students"]]  # for the transcript only, encrypted
+    assert all(sealed) and not any("personal_id_enc" in s for s in sheet["students"])
     assert snapshot["students"] == sheet["students"]
     assert snapshot["subjects"] == sheet["subjects"]
     assert envelope.data.snapshot.content_hash == sheet["content_hash"] == locked.json()["content_hash"]
@@ -84,7 +87,8 @@ def test_bulk_entry_lock_and_the_consumed_snapshot_equals_the_sheet(school, amqp
     toan = next(s for s in first["subjects"] if s["subject_code"] == "toan")
     assert len(toan["hk1"]["regular"]) == 4  # 140 periods a year → 4 regular assessments
     assert first["hk1"]["conduct"] in ("Tốt", "Khá", "Đạt")
-    assert "personal_id" not in str(snapshot) and "birth" not in str(snapshot)
+    clear_ids = {s["personal_id"] for s in sample.students}
+    assert not any(pid in json.dumps(envelope.wire()) for pid in clear_ids) and "birth" not in str(snapshot)
 
 
 def test_writes_after_lock_are_refused_and_need_an_amendment(school):
