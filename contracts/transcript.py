@@ -17,6 +17,7 @@ class SignatureStepV1(ContractModel):
     field_name: str = Field(description="Name of the PDF signature field created for this step")
     signer_id: str = Field(description="Opaque id of the person (or the school, for the seal) who signs")
     covers: list[str] = Field(default_factory=list, description="Subject codes this signature vouches for")
+    on_behalf_of: str | None = Field(None, description="Name of a departed teacher the principal signs for")
 
 
 class TranscriptAssembledPublic(ContractModel):
@@ -46,6 +47,9 @@ class TranscriptAssembledV1(EventModel):
     xml_sha256: str = Field(description="sha256 of the XML package (content address)")
     pdf_sha256: str = Field(description="sha256 of the unsigned PDF/A-3 (content address)")
     signature_plan: list[SignatureStepV1] = Field(description="Every signature, in order")
+    digitised: bool = Field(
+        False, description="Entered from a paper học bạ (an earlier year), not from a lock"
+    )
 
     def public_view(self) -> BaseModel:
         return TranscriptAssembledPublic(

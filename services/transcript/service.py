@@ -9,10 +9,12 @@ from contracts.gradebook import AmendmentAppliedV1, TermLockedV1
 from services.runtime.auth import Auth, Role
 from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
-from services.runtime.http import HealthEndpoints, api, json_response, request_correlation_id
+from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
 from services.runtime.logging import correlation
 from services.runtime.settings import get_settings
+from services.transcript.api import DigitisedRecordIn
 from services.transcript.app import handlers, queries
+from services.transcript.app.digitise import digitise_record
 from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
 from services.transcript.domain.errors import TranscriptError
 
@@ -51,6 +53,17 @@ class TranscriptService(HealthEndpoints):
         return json_response(
             queries.records(uow, school_id, request.args.get("student"), request.args.get("code"))
         )
+
+    @api("POST", "/schools/<string:school_id>/records/digitised", expected_exceptions=(TranscriptError,))
+    def digitised(self, request: Request, school_id: str) -> Response:
+        """The clerk enters an earlier year from a scanned paper học bạ."""
+        caller = self.principal()
+        caller.require_role(Role.STAFF, Role.PRINCIPAL)
+        caller.require_school(school_id)
+        body = parse_body(request, DigitisedRecordIn)
+        uow = TranscriptUnitOfWork(self.db, correlation_id=request_correlation_id(request))
+        result = digitise_record(school_id, caller.user_id, body, uow, get_settings().lookup_base_url)
+        return json_response(result, status=201)
 
     @api("GET", "/records/<string:record_id>/<any(pdf, xml):kind>", expected_exceptions=(TranscriptError,))
     def document(self, request: Request, record_id: str, kind: str) -> Response:

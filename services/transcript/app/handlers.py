@@ -244,6 +244,22 @@ def _assemble_student(
         personal_id=PersonalIdVault.from_settings().decrypt(bytes(stored_id)) if stored_id else None,
         lookup_url=f"{lookup_base_url.rstrip('/')}/{transcript['lookup_code']}",
     )
+    publish_record(uow, record, header, content_hash, latest, actor=("transcript-service", "system"))
+    return True
+
+
+def publish_record(
+    uow: TranscriptUnitOfWork,
+    record: YearRecord,
+    header: ClassHeader,
+    content_hash: str,
+    latest: dict[str, Any] | None,
+    *,
+    actor: tuple[str, str],
+) -> None:
+    """Render, store by content address, supersede the previous version, and announce: one transaction."""
+    school_id, version, record_id = record.school_id, record.version, record.year_record_id
+    transcript = {"id": record.transcript_id}
     xml = xml_package.build(record)
     pdf = pdf_form.render(xml, created=header.locked_at)
     xml_sha, pdf_sha = uow.documents.put(xml, "application/xml"), uow.documents.put(pdf, "application/pdf")
@@ -252,9 +268,14 @@ def _assemble_student(
         uow.transcripts.set_status(latest["id"], Status.REPLACED if sealed else Status.SUPERSEDED)
     steps = [
         SignatureStepV1(
-            order=s.order, role=s.role, field_name=s.field_name, signer_id=s.signer_id, covers=list(s.covers)
+            order=s.order,
+            role=s.role,
+            field_name=s.field_name,
+            signer_id=s.signer_id,
+            covers=list(s.covers),
+            on_behalf_of=s.on_behalf_of,
         )
-        for s in plan
+        for s in record.signature_plan
     ]
     uow.transcripts.add_record(
         {
@@ -278,7 +299,7 @@ def _assemble_student(
         TranscriptAssembledV1(
             school_id=school_id,
             class_id=header.class_id,
-            student_id=student.student_id,
+            student_id=record.student_id,
             transcript_id=transcript["id"],
             year_record_id=record_id,
             school_year=header.school_year,
@@ -287,6 +308,7 @@ def _assemble_student(
             xml_sha256=xml_sha,
             pdf_sha256=pdf_sha,
             signature_plan=steps,
+            digitised=record.digitised_from is not None,
         ),
         subject=subject,
     )
@@ -294,9 +316,15 @@ def _assemble_student(
         AuditRecordedV1(
             service=SERVICE,
             school_id=school_id,
-            actor_id="transcript-service",
-            actor_role="system",
-            action="year_record.assemble" if version == 1 else "year_record.reassemble",
+            actor_id=actor[0],
+            actor_role=actor[1],
+            action=(
+                "year_record.digitise"
+                if record.digitised_from is not None
+                else "year_record.assemble"
+                if version == 1
+                else "year_record.reassemble"
+            ),
             entity_type="year_record",
             entity_id=f"{subject}/v{version}",
             after_hash=xml_sha,
@@ -306,4 +334,3 @@ def _assemble_student(
         ),
         subject=subject,
     )
-    return True

@@ -130,6 +130,11 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
         pdf.cell(
             0, 6, f"Số định danh cá nhân: {_text(student, 'h:PersonalId')}", new_x="LMARGIN", new_y="NEXT"
         )
+    source = _text(root, "h:Identity/h:Digitised/h:Source")
+    if source:
+        pdf.set_font("Noto", "I", 9)
+        pdf.cell(0, 6, f"Số hóa từ học bạ giấy: {source}", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Noto", "", 10)
     pdf.ln(2)
 
     primary = _text(school, "h:Level") == "primary"
@@ -214,6 +219,10 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
         pdf.set_xy(x + 1, y0 + box_h - 6)
         pdf.set_font("Noto", "", 7)
         pdf.cell(box_w - 4, 4, _text(step, "h:SignerName"))
+        if _text(step, "h:OnBehalfOf"):
+            pdf.set_xy(x + 1, y0 + box_h - 11)
+            pdf.set_font("Noto", "I", 6)
+            pdf.cell(box_w - 4, 4, f"ký thay {_text(step, 'h:OnBehalfOf')}")
         if i % 4 == 3 or i == len(steps) - 1:
             pdf.set_y(y0 + box_h + 2)
     pdf.embed_file(

@@ -61,6 +61,8 @@ def build(record: YearRecord) -> bytes:
     _el(identity, "Version", record.version)
     _opt(identity, "Supersedes", record.supersedes)
     _opt(identity, "PreviousRecordSha256", record.previous_record_sha256)
+    if record.digitised_from is not None:
+        _el(_el(identity, "Digitised"), "Source", record.digitised_from)
     school = _el(root, "School")
     _el(school, "Id", record.school_id)
     _el(school, "Name", record.school_name)
@@ -106,6 +108,7 @@ def build(record: YearRecord) -> bytes:
         _el(node, "SignerName", step.signer_name)
         for covered in step.covers:
             _el(node, "Covers", covered)
+        _opt(node, "OnBehalfOf", step.on_behalf_of)
     _el(root, "LookupUrl", record.lookup_url)
     validate(root)
     return etree.tostring(root, method="c14n2")

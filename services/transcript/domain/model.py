@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Literal
 
 Level = Literal["primary", "lower_secondary", "upper_secondary"]
+SignerRole = Literal["subject_teacher", "homeroom_teacher", "principal", "school_seal"]
 
 
 class Status(StrEnum):
@@ -101,11 +102,12 @@ class PeriodResult:
 @dataclass(frozen=True)
 class SignatureStep:
     order: int
-    role: Literal["subject_teacher", "homeroom_teacher", "principal", "school_seal"]
+    role: SignerRole
     field_name: str
     signer_id: str
     signer_name: str
     covers: tuple[str, ...] = ()
+    on_behalf_of: str | None = None  # a departed teacher whose step the principal signs (digitised records)
 
 
 @dataclass(frozen=True)
@@ -139,3 +141,4 @@ class YearRecord:
     previous_record_sha256: str | None = None
     lookup_url: str = ""
     personal_id: str | None = None  # the 12-digit number: in the package and on the page, never in logs
+    digitised_from: str | None = None  # the paper source, for a record entered from a scanned học bạ

@@ -1,0 +1,75 @@
+"""Request models of the transcript service's HTTP API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Person(Strict):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class DepartedPerson(Person):
+    left: bool = Field(False, description="Has left the school: the principal signs in their place")
+
+
+class StudentIn(Strict):
+    student_id: str = Field(min_length=1, max_length=64)
+    full_name: str = Field(min_length=1, max_length=200)
+    moet_code: str | None = Field(None, max_length=64)
+    personal_id: str | None = Field(None, pattern=r"^\d{12}$")
+
+
+class TermIn(Strict):
+    regular: list[str] = Field(default_factory=list, max_length=4)
+    midterm: str | None = None
+    final: str | None = None
+    average: str | None = None
+    level: Literal["T", "H", "C"] | None = None
+    test: int | None = Field(None, ge=1, le=10)
+    result: Literal["Đ", "CĐ"] | None = None
+    comment: str | None = Field(None, max_length=2000)
+
+
+class SubjectIn(Strict):
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=100)
+    teacher: DepartedPerson
+    hk1: TermIn | None = None
+    hk2: TermIn | None = None
+    year: str | None = Field(None, max_length=16)
+
+
+class PeriodIn(Strict):
+    learning_result: str | None = None
+    conduct: str | None = None
+    absences: int | None = Field(None, ge=0, le=365)
+    homeroom_comment: str | None = Field(None, max_length=2000)
+
+
+class DigitisedRecordIn(Strict):
+    """A year of a paper học bạ, typed in by the school's clerk from the scan."""
+
+    source: str = Field(
+        min_length=3, max_length=300, description="Where on paper, e.g. sổ đăng bộ 12, trang 3"
+    )
+    student: StudentIn
+    school_name: str = Field(min_length=1, max_length=200)
+    school_province: str | None = Field(None, max_length=100)
+    school_year: str = Field(pattern=r"^\d{4}-\d{4}$")
+    class_name: str = Field(min_length=1, max_length=32)
+    grade: int = Field(ge=1, le=12)
+    subjects: list[SubjectIn] = Field(min_length=1, max_length=30)
+    periods: dict[Literal["hk1", "hk2", "year"], PeriodIn] = Field(default_factory=dict)
+    year_result: str | None = None
+    promotion: str | None = None
+    award: str | None = None
+    homeroom: DepartedPerson
+    principal: Person
