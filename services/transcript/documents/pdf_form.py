@@ -34,7 +34,7 @@ class FontMissing(RuntimeError):
 
 @cache
 def _font(style: str) -> Path:
-    name = {"": "NotoSans-Regular.ttf", "B": "NotoSans-Bold.ttf", "I": "NotoSans-Italic.ttf"}[style]
+    name = {"": "NotoSans-Regular.ttf", "B": "NotoSans-Bold.ttf"}[style]
     for folder in FONT_DIRS:
         if (folder / name).is_file():
             return folder / name
@@ -84,7 +84,8 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
     ns = {"h": NS}
     pdf = YearPage(format="A4", enforce_compliance="PDF/A-3B")
     pdf.set_creation_date(created or datetime.now(UTC))
-    for style in ("", "B", "I"):
+    # Two faces only: every embedded face costs a parse and a subset per document (most of the rendering time).
+    for style in ("", "B"):
         pdf.add_font("Noto", style, str(_font(style)))
     pdf.lookup_code = _text(root, "h:Identity/h:LookupCode")
     pdf.lookup_url = _text(root, "h:LookupUrl")
@@ -132,7 +133,7 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
         )
     source = _text(root, "h:Identity/h:Digitised/h:Source")
     if source:
-        pdf.set_font("Noto", "I", 9)
+        pdf.set_font("Noto", "", 9)
         pdf.cell(0, 6, f"Số hóa từ học bạ giấy: {source}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Noto", "", 10)
     pdf.ln(2)
@@ -221,7 +222,7 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
         pdf.cell(box_w - 4, 4, _text(step, "h:SignerName"))
         if _text(step, "h:OnBehalfOf"):
             pdf.set_xy(x + 1, y0 + box_h - 11)
-            pdf.set_font("Noto", "I", 6)
+            pdf.set_font("Noto", "", 6)
             pdf.cell(box_w - 4, 4, f"ký thay {_text(step, 'h:OnBehalfOf')}")
         if i % 4 == 3 or i == len(steps) - 1:
             pdf.set_y(y0 + box_h + 2)
