@@ -122,6 +122,34 @@ def contracts_asyncapi(
         console.print(f"wrote {out}")
 
 
+@db_app.command("prune")
+def db_prune(
+    service: Annotated[list[str] | None, typer.Argument(help="Services (default: all)")] = None,
+    older_than: Annotated[
+        str, typer.Option(help="Published outbox rows and inbox claims older than this: 14d")
+    ] = "14d",
+) -> None:
+    """Delete published outbox rows and old inbox claims (unpublished events are never deleted)."""
+    from services.runtime.db import make_engine, new_metadata
+    from services.runtime.dlq import parse_age
+    from services.runtime.maintenance import prune
+    from services.runtime.settings import get_settings
+    from services.runtime.tables import runtime_tables
+
+    try:
+        age = parse_age(older_than)
+    except ValueError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    outbox, inbox = runtime_tables(new_metadata())
+    for name in service or list(SERVICES):
+        entry(name)
+        engine = make_engine(get_settings().db_url(name), pool_size=1)
+        pruned = prune(engine, outbox, inbox, age)
+        engine.dispose()
+        console.print(f"{name}: deleted {pruned.outbox} published outbox rows, {pruned.inbox} inbox claims")
+
+
 @app.command()
 def token(
     role: Annotated[
