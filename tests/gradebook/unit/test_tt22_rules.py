@@ -9,6 +9,7 @@ from services.gradebook.domain.curriculum import regular_assessments
 from services.gradebook.domain.errors import RuleInputError
 from services.gradebook.domain.evaluate import evaluate
 from services.gradebook.domain.rounding import dec, round1
+from tests.gradebook.unit.contract_examples import TT22_CLI_EXAMPLE
 
 SCORED = {  # a grade 8 timetable: code → periods per year
     "ngu_van": 140,
@@ -94,28 +95,7 @@ def test_json_floats_enter_as_their_decimal_text():
     assert dec(6.95) == Decimal("6.95") != Decimal(6.95)
 
 
-CLI_EXAMPLE = {
-    "circular": "tt22",
-    "grade": 8,
-    "subjects": [
-        {
-            "code": "toan",
-            "name": "Toán",
-            "assessment": "score",
-            "periods_per_year": 140,
-            "hk1": {"regular": [8, 7.5, 9, 6], "midterm": 7, "final": 8.5},
-            "hk2": {"regular": [9, 8, 8, 7], "midterm": 8, "final": 9},
-        },
-        {
-            "code": "gdtc",
-            "name": "Giáo dục thể chất",
-            "assessment": "comment",
-            "hk1": {"result": "Đ"},
-            "hk2": {"result": "Đ"},
-        },
-    ],
-    "conduct": {"hk1": "Tốt", "hk2": "Tốt"},
-}
+CLI_EXAMPLE = TT22_CLI_EXAMPLE
 
 
 def test_cli_contract_example():

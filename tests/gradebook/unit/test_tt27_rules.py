@@ -1,10 +1,13 @@
 """TT27: the worked example, the year-result table, periodic tests by grade, and the CLI example (see its note)."""
 
+import copy
+
 import pytest
 
 from services.gradebook.domain import tt27
 from services.gradebook.domain.errors import RuleInputError
 from services.gradebook.domain.evaluate import evaluate
+from tests.gradebook.unit.contract_examples import TT27_CLI_EXAMPLE
 
 TESTED = ("tieng_viet", "toan", "ngoai_ngu_1", "lich_su_dia_li", "khoa_hoc", "tin_hoc_cong_nghe")
 OTHERS = ("dao_duc", "am_nhac", "mi_thuat", "gdtc", "hdtn")
@@ -84,38 +87,7 @@ def test_cli_contract_example_follows_the_circular():
     """rules-cli.md prints "Hoàn thành tốt" for this input, but by rules.md's own table (and art. 9 §2 of TT27)
     every subject is T at year end, every quality and competency Tốt and the only end-of-year test is 10 ≥ 9: that
     is Hoàn thành xuất sắc. The circular wins (reported to the issue note)."""
-    payload = {
-        "circular": "tt27",
-        "grade": 4,
-        "subjects": [
-            {
-                "code": "tieng_viet",
-                "name": "Tiếng Việt",
-                "hk1": {"level": "T", "test": 9},
-                "hk2": {"level": "T", "test": 10},
-            },
-            {"code": "dao_duc", "name": "Đạo đức", "hk1": {"level": "H"}, "hk2": {"level": "T"}},
-        ],
-        "qualities": {
-            "yeu_nuoc": "T",
-            "nhan_ai": "T",
-            "cham_chi": "T",
-            "trung_thuc": "T",
-            "trach_nhiem": "T",
-        },
-        "competencies": {
-            "tu_chu_tu_hoc": "T",
-            "giao_tiep_hop_tac": "T",
-            "giai_quyet_van_de": "T",
-            "ngon_ngu": "T",
-            "tinh_toan": "T",
-            "khoa_hoc": "T",
-            "cong_nghe": "T",
-            "tin_hoc": "T",
-            "tham_mi": "T",
-            "the_chat": "T",
-        },
-    }
+    payload = copy.deepcopy(TT27_CLI_EXAMPLE)
     out = evaluate(payload)
     assert out["subjects"] == [{"code": "tieng_viet", "year": "T"}, {"code": "dao_duc", "year": "T"}]
     assert out["year_result"] == "Hoàn thành xuất sắc"
