@@ -8,7 +8,7 @@ from typing import Any, cast
 from werkzeug.wrappers import Request, Response
 
 from services.gradebook import api
-from services.gradebook.app import handlers
+from services.gradebook.app import amendments, handlers, master_data
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
 from services.gradebook.app.uploads import rows_from_upload
 from services.gradebook.domain import commands
@@ -56,7 +56,9 @@ class GradebookService(HealthEndpoints):
     def put_school(self, request: Request, school_id: str) -> Response:
         actor = self._actor()
         body = parse_body(request, api.SchoolIn)
-        return json_response(handlers.declare_school(actor, school_id, body.model_dump(), self._uow(request)))
+        return json_response(
+            master_data.declare_school(actor, school_id, body.model_dump(), self._uow(request))
+        )
 
     @route("POST", "/schools/{school_id}/imports/{kind}")
     def import_rows(self, request: Request, school_id: str, kind: str) -> Response:
@@ -70,7 +72,7 @@ class GradebookService(HealthEndpoints):
             rows = parse_body(request, api.ImportRowsIn).rows
         else:
             rows = rows_from_upload(content_type, request.get_data())
-        result = handlers.import_master_data(
+        result = master_data.import_master_data(
             commands.ImportMasterData(actor, school_id, kind, rows), self._uow(request)
         )
         return json_response(result, status=201)
@@ -140,18 +142,18 @@ class GradebookService(HealthEndpoints):
             json.loads(json.dumps(body.after)),
             body.reason,
         )
-        return json_response(handlers.propose_amendment(cmd, self._uow(request)), status=201)
+        return json_response(amendments.propose_amendment(cmd, self._uow(request)), status=201)
 
     @route("POST", "/amendments/{amendment_id}/decision")
     def decide(self, request: Request, amendment_id: str) -> Response:
         actor = self._actor()
         body = parse_body(request, api.DecisionIn)
         cmd = commands.DecideAmendment(actor, amendment_id, body.approve, body.note)
-        return json_response(handlers.decide_amendment(cmd, self._uow(request)))
+        return json_response(amendments.decide_amendment(cmd, self._uow(request)))
 
     @route("GET", "/schools/{school_id}/amendments")
     def amendments(self, request: Request, school_id: str) -> Response:
         actor = self._actor()
         return json_response(
-            handlers.list_amendments(actor, school_id, request.args.get("status"), self._uow(request))
+            amendments.list_amendments(actor, school_id, request.args.get("status"), self._uow(request))
         )

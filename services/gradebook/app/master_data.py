@@ -1,0 +1,110 @@
+"""Master data: declaring a school and importing its teachers, classes, students and assignments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.gradebook.app.audit import audit_event
+from services.gradebook.app.handlers import require
+from services.gradebook.app.unit_of_work import GradebookUnitOfWork
+from services.gradebook.domain import roster
+from services.gradebook.domain.commands import ImportMasterData
+from services.gradebook.domain.errors import ImportRejected, NotFound, NotPermitted
+from services.gradebook.domain.permissions import Action, Actor, Target, decide
+from services.runtime.personal_data import PersonalIdVault
+
+
+def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[str, Any]:
+    """All rows or none: any rejected row rejects the file, with the report of every problem."""
+    require(decide(cmd.actor, Action.IMPORT_MASTER_DATA, Target(cmd.school_id)))
+    with uow:
+        school = uow.gradebook.school(cmd.school_id)
+        if school is None:
+            raise NotFound("Trường chưa được khai báo.")
+        year = school["current_year"]
+        report = roster.check_rows(
+            cmd.kind,
+            cmd.rows,
+            known=uow.gradebook.known_ids(cmd.school_id, year),
+            class_grades=uow.gradebook.class_grades(cmd.school_id),
+        )
+        if not report.ok:
+            raise ImportRejected(
+                f"Không nhập dòng nào: {len(report.rejected)} lỗi trong tệp. Sửa các dòng được liệt kê rồi gửi lại.",
+                [{"row": e.row, "column": e.column, "reason": e.reason_vi} for e in report.rejected],
+            )
+        rows = report.accepted
+        if cmd.kind == "teachers":
+            uow.gradebook.add_teachers(cmd.school_id, rows)
+        elif cmd.kind == "classes":
+            uow.gradebook.add_classes(cmd.school_id, year, rows)
+        elif cmd.kind == "students":
+            _protect_personal_ids(uow, cmd.school_id, rows)
+            uow.gradebook.add_students(cmd.school_id, rows)
+        else:
+            uow.gradebook.add_assignments(rows)
+        uow.emit(
+            audit_event(
+                cmd.actor,
+                f"master.import.{cmd.kind}",
+                cmd.kind,
+                f"school/{cmd.school_id}",
+                school_id=cmd.school_id,
+                changes={"rows": str(len(rows))},
+            )
+        )
+        uow.commit()
+    return {"kind": cmd.kind, "imported": len(rows)}
+
+
+def _protect_personal_ids(uow: GradebookUnitOfWork, school_id: str, rows: list[dict[str, Any]]) -> None:
+    """Encrypt each personal ID and keep its keyed hash; one ID belongs to one student of the school."""
+    vault = PersonalIdVault.from_settings()
+    for r in rows:
+        pid = r.pop("personal_id", None)
+        r["personal_id_enc"] = vault.encrypt(pid) if pid else None
+        r["personal_id_hash"] = vault.keyed_hash(pid) if pid else None
+    hashes = [r["personal_id_hash"] for r in rows if r["personal_id_hash"]]
+    owners = uow.gradebook.personal_id_owners(school_id, hashes)
+    seen: dict[str, int] = {}
+    rejected = []
+    for number, r in enumerate(rows, start=2):
+        h = r["personal_id_hash"]
+        if h and ((h in owners and owners[h] != r["student_id"]) or h in seen):
+            rejected.append(
+                {
+                    "row": number,
+                    "column": "personal_id",
+                    "reason": "Số định danh cá nhân đã dùng cho học sinh khác của trường.",
+                }
+            )
+        if h:
+            seen[h] = number
+    if rejected:
+        raise ImportRejected(f"Không nhập dòng nào: {len(rejected)} lỗi trong tệp.", rejected)
+
+
+def declare_school(
+    actor: Actor, school_id: str, values: dict[str, Any], uow: GradebookUnitOfWork
+) -> dict[str, Any]:
+    """The platform operator (or the school's clerk) declares a school and the year open for entry."""
+    if not ("operator" in actor.roles or ("staff" in actor.roles and actor.school_id == school_id)):
+        raise NotPermitted("Chỉ quản trị hệ thống hoặc văn thư của trường được khai báo trường.")
+    with uow:
+        before = uow.gradebook.school(school_id)
+        after = {"id": school_id, **values}
+        uow.gradebook.upsert_school(after)
+        if before != after:
+            uow.emit(
+                audit_event(
+                    actor,
+                    "school.declare",
+                    "school",
+                    f"school/{school_id}",
+                    school_id=school_id,
+                    before=before,
+                    after=after,
+                )
+            )
+        uow.commit()
+    return after
