@@ -124,3 +124,42 @@ def test_a_forged_rehashed_row_is_caught_by_the_next_link():
     entries[1] = ChainedEntry(2, forged, entries[0].entry_hash, entry_hash(forged, 2, entries[0].entry_hash))
     problem = verify(entries)
     assert problem is not None and problem.seq == 3 and "link" in problem.reason
+
+
+def test_personal_values_sent_by_mistake_are_stored_as_keyed_hashes(service_databases):
+    from sqlalchemy import select
+
+    from services.audit.store.tables import audit_entries
+
+    engine = make_engine(service_databases["audit"])
+    school = f"pii-{uuid.uuid4().hex[:8]}"
+    for n in range(2):
+        event = AuditRecordedV1(
+            service="gradebook",
+            school_id=school,
+            actor_id="gv",
+            actor_role="teacher",
+            action="student.update",
+            entity_type="student",
+            entity_id=f"s{n}",
+            changes={"personal_id": "001312345678", "note": "CCCD 001312345678 cập nhật"},
+            occurred_at=datetime.now(UTC),
+        )
+        handlers.record(
+            Envelope.wrap(event, source_service="gradebook"), AuditUnitOfWork(sessionmaker(engine))
+        )
+    with engine.connect() as conn:
+        records = (
+            conn.execute(
+                select(audit_entries.c.record)
+                .where(audit_entries.c.school_id == school)
+                .order_by(audit_entries.c.chain_seq)
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert "001312345678" not in str(records)
+    first, second = (r["changes"]["personal_id"] for r in records)
+    assert first.startswith("hmac:") and first == second  # the same person, linkable without the number
+    assert run_verify(school).exit_code == 0

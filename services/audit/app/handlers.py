@@ -11,8 +11,28 @@ from contracts.audit import AuditRecordedV1
 from contracts.envelope import Envelope
 from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.audit.domain.entry import AuditEntry
+from services.runtime.personal_data import PersonalIdVault, is_personal_key, scrub_text
 
 CONSUMER = "audit.record"
+
+
+def pseudonymise(value: Any, vault: PersonalIdVault) -> Any:
+    """The log keeps a keyed hash of any personal value a service sent by mistake, never the value itself:
+    the same person still links across entries (same hash), and the log stays free of the data (Law 91/2025)."""
+    if isinstance(value, dict):
+        return {
+            k: (
+                f"hmac:{vault.keyed_hash(str(v))}"
+                if is_personal_key(k) and v is not None
+                else pseudonymise(v, vault)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [pseudonymise(v, vault) for v in value]
+    if isinstance(value, str) and scrub_text(value) != value:
+        return scrub_text(value)  # a 12-digit number inside free text
+    return value
 
 
 def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork) -> bool:
@@ -21,7 +41,9 @@ def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork) -> bool:
     with uow:
         if not uow.first_delivery(CONSUMER, envelope.id):
             return False
-        record_data: dict[str, Any] = event.model_dump(mode="json")
+        record_data: dict[str, Any] = pseudonymise(
+            event.model_dump(mode="json"), PersonalIdVault.from_settings()
+        )
         uow.log.append(
             AuditEntry(
                 event_id=envelope.id,
