@@ -22,14 +22,20 @@ class AuditService(HealthEndpoints):
     db = Database(SERVICE)
     principal = Auth()
 
+    # Every service that mutates data reports here; operators' tools (dead-letter replays, purges) as `ops`.
     @reliable_handler("gradebook", AuditRecordedV1)
     def on_gradebook_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
-        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
-            handlers.record(envelope, AuditUnitOfWork(self.db, correlation_id=envelope.correlationid))
+        self._record(envelope)
+
+    @reliable_handler("transcript", AuditRecordedV1)
+    def on_transcript_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
+        self._record(envelope)
 
     @reliable_handler("ops", AuditRecordedV1)
     def on_ops_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
-        """Operators' actions (dead-letter replays and purges) published by the `hocba` tools."""
+        self._record(envelope)
+
+    def _record(self, envelope: Envelope[AuditRecordedV1]) -> None:
         with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
             handlers.record(envelope, AuditUnitOfWork(self.db, correlation_id=envelope.correlationid))
 
