@@ -259,7 +259,6 @@ def publish_record(
 ) -> None:
     """Render, store by content address, supersede the previous version, and announce: one transaction."""
     school_id, version, record_id = record.school_id, record.version, record.year_record_id
-    transcript = {"id": record.transcript_id}
     xml = xml_package.build(record)
     pdf = pdf_form.render(xml, created=header.locked_at)
     xml_sha, pdf_sha = uow.documents.put(xml, "application/xml"), uow.documents.put(pdf, "application/pdf")
@@ -280,7 +279,7 @@ def publish_record(
     uow.transcripts.add_record(
         {
             "id": record_id,
-            "transcript_id": transcript["id"],
+            "transcript_id": record.transcript_id,
             "school_id": school_id,
             "class_id": header.class_id,
             "school_year": header.school_year,
@@ -294,13 +293,13 @@ def publish_record(
             "header": header.stored(),
         }
     )
-    subject = f"transcript/{transcript['id']}/{header.school_year}"
+    subject = f"transcript/{record.transcript_id}/{header.school_year}"
     uow.emit(
         TranscriptAssembledV1(
             school_id=school_id,
             class_id=header.class_id,
             student_id=record.student_id,
-            transcript_id=transcript["id"],
+            transcript_id=record.transcript_id,
             year_record_id=record_id,
             school_year=header.school_year,
             version=version,
