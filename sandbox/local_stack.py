@@ -95,14 +95,23 @@ def ensure_rabbitmq(host: str, port: int) -> None:
             wait_until(host, 15672, 30)
 
 
-def ensure_fonts() -> None:
-    """The PDF forms need Noto Sans for Vietnamese diacritics (Debian's fonts-noto-core)."""
-    if Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf").is_file():
+# What each system package gives us, and the file that shows it is there.
+SYSTEM_PACKAGES = {
+    "fonts-noto-core": "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",  # Vietnamese diacritics in PDFs
+    "softhsm2": "/usr/lib/softhsm/libsofthsm2.so",  # the school seal's key lives in a PKCS#11 token
+    "chromium": "/usr/bin/chromium",  # browser tests (Playwright drives Debian's chromium)
+    "poppler-utils": "/usr/bin/pdftoppm",  # PDFs looked at as PNGs
+}
+
+
+def ensure_system_packages() -> None:
+    missing = [name for name, path in SYSTEM_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
         return
     if os.geteuid() != 0:
-        say("fonts-noto-core is missing and this is not root: PDF rendering will fail until it is installed")
+        say(f"missing system packages and this is not root: {' '.join(missing)}")
         return
-    apt_install("fonts-noto-core")
+    apt_install(*missing)
 
 
 def main() -> int:
@@ -118,8 +127,8 @@ def main() -> int:
         if key not in seen:
             seen.add(key)
             ensure_postgres(*key)
-    ensure_fonts()
-    say("RabbitMQ and PostgreSQL answer; fonts present")
+    ensure_system_packages()
+    say("RabbitMQ and PostgreSQL answer; system packages present")
     return 0
 
 

@@ -1,0 +1,157 @@
+"""The test PKI (certomancer, offline, deterministic): trust roots, the issuing CA that enrols sandbox signers, the TSA.
+
+``pki.yml`` fixes the CA hierarchy and a few named people for the signing tests. Teachers of a sample school are
+enrolled at run time: the sandbox remote signing service and the seal provisioning ask :func:`issue` for a
+certificate from the same issuing CA, as a real CA would issue one to a person or to a school's HSM key.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from certomancer.registry import ArchLabel, CertLabel, CertomancerConfig, KeyLabel, ServiceLabel
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from cryptography.x509.oid import NameOID
+
+HERE = Path(__file__).resolve().parent
+CONFIG = HERE / "pki.yml"
+ROOTS_PEM = HERE / "roots.pem"
+ANIMATOR_PORT = 9797  # external-url-prefix in pki.yml: CRL and TSA URLs in the certificates point here
+TSA_URL = f"http://127.0.0.1:{ANIMATOR_PORT}/hocba/tsa/tsa"
+CRL_URL = f"http://127.0.0.1:{ANIMATOR_PORT}/hocba/crls/interm/latest.crl"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A signer's key and certificate with the chain up to (not including) the root."""
+
+    key: PrivateKeyTypes
+    certificate: asn1_x509.Certificate
+    chain: tuple[asn1_x509.Certificate, ...]
+
+    @property
+    def certificate_pem(self) -> bytes:
+        return _pem(self.certificate)
+
+
+def _pem(cert: asn1_x509.Certificate) -> bytes:
+    return x509.load_der_x509_certificate(cert.dump()).public_bytes(serialization.Encoding.PEM)
+
+
+@functools.cache
+def _config() -> CertomancerConfig:
+    return CertomancerConfig.from_file(str(CONFIG), key_search_dir=str(HERE))
+
+
+def _arch(name: str = "hocba"):  # type: ignore[no-untyped-def]
+    return _config().get_pki_arch(ArchLabel(name))
+
+
+def certificate(label: str, arch: str = "hocba") -> asn1_x509.Certificate:
+    return _arch(arch).get_cert(CertLabel(label))
+
+
+def private_key(label: str, arch: str = "hocba") -> PrivateKeyTypes:
+    info: asn1_keys.PrivateKeyInfo = _arch(arch).key_set.get_private_key(KeyLabel(label))
+    return serialization.load_der_private_key(info.dump(), None)
+
+
+def root() -> asn1_x509.Certificate:
+    return certificate("root")
+
+
+def issuing_ca() -> asn1_x509.Certificate:
+    return certificate("interm")
+
+
+def roots_pem() -> bytes:
+    """The trust anchors of the sandbox (what ``roots.pem`` holds; a test keeps the two equal)."""
+    return _pem(root())
+
+
+@functools.cache
+def identity(label: str, arch: str = "hocba") -> Identity:
+    """A named person of ``pki.yml`` (teacher-a, teacher-b, principal, seal; rogue/person)."""
+    chain = (issuing_ca(),) if arch == "hocba" else ()
+    return Identity(private_key(label, arch), certificate(label, arch), chain)
+
+
+def tsa_key_info() -> asn1_keys.PrivateKeyInfo:
+    return _arch().key_set.get_private_key(KeyLabel("tsa"))
+
+
+def crls() -> list:  # type: ignore[type-arg]
+    services = _arch().service_registry
+    return [services.get_crl(ServiceLabel("interm")), services.get_crl(ServiceLabel("root"))]
+
+
+def issue(
+    public_key: PublicKeyTypes,
+    *,
+    common_name: str,
+    unit: str,
+    organisation: str,
+    subject_id: str,
+    valid_for: timedelta = timedelta(days=3 * 365),
+    not_before: datetime | None = None,
+) -> asn1_x509.Certificate:
+    """A signing certificate from the issuing CA, as the CA would issue it at enrolment.
+
+    ``subject_id`` goes into the subject's serialNumber, the way Vietnamese signing certificates carry the holder's
+    identifier; our verifier matches it against the signer named in the signature plan.
+    """
+    start = not_before or datetime.now(UTC) - timedelta(days=1)
+    ca = x509.load_der_x509_certificate(issuing_ca().dump())
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, subject_id),
+        ]
+    )
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca.subject)
+        .public_key(public_key)  # type: ignore[arg-type]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + valid_for)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.CRLDistributionPoints(
+                [x509.DistributionPoint([x509.UniformResourceIdentifier(CRL_URL)], None, None, None)]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)  # type: ignore[arg-type]
+    )
+    issued = builder.sign(private_key("interm"), hashes.SHA256())  # type: ignore[arg-type]
+    return asn1_x509.Certificate.load(issued.public_bytes(serialization.Encoding.DER))

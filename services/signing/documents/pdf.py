@@ -1,0 +1,231 @@
+"""PAdES signatures on the transcript PDF: every field up front, persons by deferred signing, the seal via PKCS#11.
+
+The two halves of a person's signature run in different requests (their key is on a USB token or at a remote
+signing service): :func:`prepare` returns the 32-byte digest the device signs plus the state to keep, and
+:func:`finish` embeds the device's signature with a timestamp (PAdES B-T). The seal signs in one go with
+``use_pades_lta`` (validation data plus a document timestamp: B-LTA).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.sign.ades.api import CAdESSignedAttrSpec, SignerAttrSpec
+from pyhanko.sign.ades.cades_asn1 import CommitmentTypeIndication
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
+from pyhanko.sign.signers.pdf_cms import ExternalSigner, PdfCMSSignedAttributes, Signer
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
+from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from services.signing.domain.errors import SignatureMismatch
+from services.signing.domain.model import Plan, Step
+
+T = TypeVar("T")
+DIGEST = "sha256"
+# Generous: a B-T CMS with a 2048-bit chain and a timestamp token stays well under this; an estimate that comes
+# out short breaks the file ("ByteRange payload larger than expected", pyHanko #515).
+BYTES_RESERVED = 16384
+SEAL_BYTES_RESERVED = 32768
+LOCATION = "Việt Nam"
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """pyHanko is async-first; our services are synchronous (eventlet), and no loop is running here."""
+    return asyncio.run(coro)
+
+
+def add_signature_fields(pdf: bytes, plan: Plan) -> bytes:
+    """One empty field per step, each with its lock, before anyone signs (adding one later breaks certification)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    for step in plan.steps:
+        locks = plan.field_locks(step)
+        if locks is None:
+            spec = fields.SigFieldSpec(
+                step.field_name,
+                field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.ALL),
+                doc_mdp_update_value=fields.MDPPerm.NO_CHANGES,
+            )
+        else:
+            spec = fields.SigFieldSpec(
+                step.field_name, field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, list(locks))
+            )
+        fields.append_signature_field(writer, spec)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _attributes(step: Step) -> CAdESSignedAttrSpec:
+    role = cms.AttCertAttribute(
+        {
+            "type": "role",
+            "values": [
+                {"role_name": {"uniform_resource_identifier": step.claimed_role}},
+            ],
+        }
+    )
+    return CAdESSignedAttrSpec(
+        commitment_type=CommitmentTypeIndication({"commitment_type_id": "proof_of_approval"}),
+        signer_attributes=SignerAttrSpec(claimed_attrs=[role], certified_attrs=[]),
+    )
+
+
+def _metadata(step: Step, *, certify: bool, seal: bool = False, vc: ValidationContext | None = None):  # type: ignore[no-untyped-def]
+    reason = f"{step.signer_name} ký với vai trò {step.role}"
+    if step.on_behalf_of:
+        reason += f", ký thay {step.on_behalf_of}"
+    return signers.PdfSignatureMetadata(
+        field_name=step.field_name,
+        md_algorithm=DIGEST,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+        location=LOCATION,
+        certify=certify,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+        cades_signed_attr_spec=_attributes(step),
+        embed_validation_info=seal,
+        use_pades_lta=seal,
+        validation_context=vc,
+    )
+
+
+def _registry(chain: tuple[asn1_x509.Certificate, ...]) -> SimpleCertificateStore:
+    return SimpleCertificateStore.from_certs(list(chain))
+
+
+@dataclass(frozen=True)
+class PreparedPdf:
+    """What must survive between the two halves (stored in the signing DB), and the digest the device signs."""
+
+    pdf: bytes
+    document_digest: bytes
+    region: tuple[int, int]
+    signed_attributes: bytes
+
+    @property
+    def to_sign(self) -> bytes:
+        """sha256 of the DER signed attributes: the device signs this pre-hashed value."""
+        return hashlib.sha256(self.signed_attributes).digest()
+
+
+def prepare(
+    pdf: bytes,
+    step: Step,
+    certificate: asn1_x509.Certificate,
+    chain: tuple[asn1_x509.Certificate, ...],
+    *,
+    certify: bool,
+) -> PreparedPdf:
+    return run(_prepare(pdf, step, certificate, chain, certify=certify))
+
+
+async def _prepare(
+    pdf: bytes,
+    step: Step,
+    certificate: asn1_x509.Certificate,
+    chain: tuple[asn1_x509.Certificate, ...],
+    *,
+    certify: bool,
+) -> PreparedPdf:
+    external = ExternalSigner(certificate, _registry(chain), signature_value=256)
+    pdf_signer = signers.PdfSigner(_metadata(step, certify=certify), signer=external)
+    digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
+        IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=BYTES_RESERVED
+    )
+    attributes = await external.signed_attrs(
+        digest.document_digest,
+        DIGEST,
+        attr_settings=PdfCMSSignedAttributes(cades_signed_attrs=_attributes(step)),
+        use_pades=True,
+    )
+    return PreparedPdf(
+        pdf=output.getvalue(),
+        document_digest=digest.document_digest,
+        region=(digest.reserved_region_start, digest.reserved_region_end),
+        signed_attributes=attributes.dump(),
+    )
+
+
+def check_signature_value(certificate: asn1_x509.Certificate, to_sign: bytes, signature: bytes) -> None:
+    """Refuse before embedding: a wrong value would produce a PDF with an invalid signature in it."""
+    key = x509.load_der_x509_certificate(certificate.dump()).public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, to_sign, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, to_sign, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+        else:
+            raise SignatureMismatch("Loại khóa của chứng thư số không được hỗ trợ (chỉ RSA hoặc ECDSA).")
+    except InvalidSignature as exc:
+        raise SignatureMismatch(
+            "Chữ ký gửi về không khớp với chứng thư số và dữ liệu cần ký; tài liệu chưa bị thay đổi."
+        ) from exc
+
+
+def finish(
+    prepared: PreparedPdf,
+    signature: bytes,
+    certificate: asn1_x509.Certificate,
+    chain: tuple[asn1_x509.Certificate, ...],
+    timestamper: TimeStamper,
+) -> bytes:
+    check_signature_value(certificate, prepared.to_sign, signature)
+    return run(_finish(prepared, signature, certificate, chain, timestamper))
+
+
+async def _finish(
+    prepared: PreparedPdf,
+    signature: bytes,
+    certificate: asn1_x509.Certificate,
+    chain: tuple[asn1_x509.Certificate, ...],
+    timestamper: TimeStamper,
+) -> bytes:
+    external = ExternalSigner(certificate, _registry(chain), signature_value=signature)
+    signed_cms = await external.async_sign_prescribed_attributes(
+        DIGEST, signed_attrs=cms.CMSAttributes.load(prepared.signed_attributes), timestamper=timestamper
+    )
+    output = io.BytesIO(prepared.pdf)
+    await PdfTBSDocument.async_finish_signing(
+        output, PreparedByteRangeDigest(prepared.document_digest, *prepared.region), signed_cms
+    )
+    return output.getvalue()
+
+
+def sign_directly(
+    pdf: bytes, step: Step, signer: Signer, timestamper: TimeStamper | None, *, certify: bool
+) -> bytes:
+    """One-shot signature with a key we hold: the bench's baseline and the tests' out-of-turn signers."""
+    out = signers.PdfSigner(_metadata(step, certify=certify), signer=signer, timestamper=timestamper).sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(pdf)), existing_fields_only=True, bytes_reserved=BYTES_RESERVED
+    )
+    return bytes(out.getvalue())
+
+
+def seal(pdf: bytes, step: Step, signer: Signer, timestamper: TimeStamper, vc: ValidationContext) -> bytes:
+    """The school's seal: locks everything, embeds validation data, adds the first document timestamp (B-LTA)."""
+
+    async def _seal() -> bytes:
+        pdf_signer = signers.PdfSigner(
+            _metadata(step, certify=False, seal=True, vc=vc), signer=signer, timestamper=timestamper
+        )
+        out = await pdf_signer.async_sign_pdf(
+            IncrementalPdfFileWriter(io.BytesIO(pdf)), existing_fields_only=True, bytes_reserved=SEAL_BYTES_RESERVED
+        )
+        return bytes(out.getvalue())
+
+    return run(_seal())
