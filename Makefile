@@ -6,9 +6,9 @@ PY := $(VENV)/bin/python
 HOCBA := $(VENV)/bin/hocba
 CODE := services contracts cli sandbox docs
 
-.PHONY: setup deps secrets stack migrate broker demo test lint unit integration bench up clean
+.PHONY: setup deps secrets stack hsm migrate broker demo test lint unit integration bench up clean
 
-setup: deps secrets stack migrate broker  ## idempotent: venv, dependencies, RabbitMQ + PostgreSQL, databases, topology
+setup: deps secrets stack hsm migrate broker  ## idempotent: venv, dependencies, RabbitMQ + PostgreSQL, databases, topology
 
 deps: $(VENV)/.installed
 
@@ -23,6 +23,9 @@ $(VENV)/.installed: pyproject.toml
 
 stack: deps
 	$(PY) sandbox/local_stack.py
+
+hsm: secrets stack  ## the SoftHSM2 token that holds the school seals (dev and CI)
+	$(PY) sandbox/hsm.py
 
 migrate: stack
 	$(HOCBA) db upgrade

@@ -5,12 +5,14 @@ from __future__ import annotations
 from contracts.audit import AuditRecordedV1
 from contracts.envelope import EventModel
 from contracts.gradebook import AmendmentAppliedV1, TermLockedV1
+from contracts.signing import TranscriptSealedV1
 from contracts.transcript import TranscriptAssembledV1
 
 EVENT_MODELS: tuple[type[EventModel], ...] = (
     TermLockedV1,
     AmendmentAppliedV1,
     TranscriptAssembledV1,
+    TranscriptSealedV1,
     AuditRecordedV1,
 )
 

@@ -10,6 +10,9 @@ lines = path.read_text().splitlines() if path.exists() else []
 wanted = {
     "HOCBA_JWT_SECRET": lambda: secrets.token_urlsafe(32),
     "HOCBA_DATA_KEY": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+    # The dev SoftHSM token's user PIN and where its configuration lives (sandbox/hsm.py creates both).
+    "HOCBA_PKCS11_PIN": lambda: f"{secrets.randbelow(10**8):08d}",
+    "HOCBA_SOFTHSM_CONF": lambda: str(Path("var/softhsm/softhsm2.conf").resolve()),
 }
 added = [name for name in wanted if not any(line.startswith(f"{name}=") for line in lines)]
 if added:

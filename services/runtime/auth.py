@@ -21,6 +21,7 @@ class Role(StrEnum):
     STAFF = "staff"
     INSPECTOR = "inspector"
     OPERATOR = "operator"
+    SERVICE = "service"  # another of our services calling with its own token (documents between services)
 
 
 class AuthError(Exception):

@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = 0.2
     heartbeat_stale_seconds: float = 30.0
     broker_dead_seconds: float = 60.0
+    # Signing. Dev defaults point at the sandbox (test PKI, its Animator on 127.0.0.1:9797, SoftHSM).
+    transcript_url: str = Field("http://127.0.0.1:8002", description="Transcript service, for unsigned documents")
+    trust_roots: str = Field("sandbox/pki/roots.pem", description="PEM bundle of trusted root certificates")
+    tsa_url: str = Field("http://127.0.0.1:9797/hocba/tsa/tsa", description="RFC 3161 timestamp authority")
+    pkcs11_module: str = "/usr/lib/softhsm/libsofthsm2.so"
+    pkcs11_token: str = "hocba-seal"
+    pkcs11_pin: SecretStr | None = None
+    softhsm_conf: str | None = Field(None, description="SOFTHSM2_CONF for the dev token (var/softhsm)")
+    signing_cutoff: str = Field("06-30", description="MM-DD of the reporting cutoff, for signing readiness")
 
     def db_url(self, service: str) -> str:
         if service not in SERVICES:

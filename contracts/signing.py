@@ -1,0 +1,55 @@
+"""Events the signing service emits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, Field
+
+from contracts.envelope import ContractModel, EventModel
+
+
+class TranscriptSealedPublic(ContractModel):
+    school_id: str = Field(description="Opaque school id")
+    year_record_id: str = Field(description="Opaque year record id")
+    school_year: str = Field(description="School year")
+    version: int = Field(description="Version of the year record")
+    lookup_code: str = Field(description="32-character code printed on the record; anyone may look it up")
+
+
+class TranscriptSealedV1(EventModel):
+    """Every planned signature is on the year record and the school's seal closed it: nothing may change now.
+
+    The sealed documents are served by the signing service at ``GET /documents/{sha256}`` (service token).
+    """
+
+    EVENT_NAME: ClassVar[str] = "transcript.sealed"
+    EMITTED_BY: ClassVar[tuple[str, ...]] = ("signing",)
+    PUBLIC_MODEL: ClassVar[type[BaseModel] | None] = TranscriptSealedPublic
+
+    school_id: str = Field(description="Opaque school id")
+    class_id: str = Field(description="Opaque class id")
+    student_id: str = Field(description="Opaque student id")
+    transcript_id: str = Field(description="The học bạ the record belongs to")
+    year_record_id: str = Field(description="The sealed year record")
+    school_year: str = Field(description="School year, e.g. 2025-2026")
+    grade: int = Field(ge=1, le=12, description="Grade of the year (cutoff rules depend on it)")
+    version: int = Field(ge=1, description="Version of the year record")
+    supersedes: str | None = Field(None, description="Year record id this version replaces")
+    lookup_code: str = Field(pattern=r"^[0-9a-f]{32}$", description="Lookup code printed on the record")
+    pdf_document_id: str = Field(description="Id of the sealed PDF (its sha256)")
+    pdf_sha256: str = Field(description="sha256 of the sealed PDF/A-3")
+    xml_document_id: str = Field(description="Id of the signed XML package (its sha256)")
+    xml_sha256: str = Field(description="sha256 of the signed XML package")
+    signatures: int = Field(ge=1, description="Signatures on the record, the seal included")
+    sealed_at: datetime = Field(description="When the seal was applied")
+
+    def public_view(self) -> BaseModel:
+        return TranscriptSealedPublic(
+            school_id=self.school_id,
+            year_record_id=self.year_record_id,
+            school_year=self.school_year,
+            version=self.version,
+            lookup_code=self.lookup_code,
+        )
