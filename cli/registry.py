@@ -28,6 +28,7 @@ SERVICES: dict[str, ServiceEntry] = {
     for e in (
         ServiceEntry("gradebook", "services.gradebook.service:GradebookService", 8001),
         ServiceEntry("transcript", "services.transcript.service:TranscriptService", 8002),
+        ServiceEntry("signing", "services.signing.service:SigningService", 8003),
         ServiceEntry("audit", "services.audit.service:AuditService", 8005),
     )
 }

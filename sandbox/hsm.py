@@ -19,7 +19,10 @@ def main() -> int:
 
     settings = get_settings()
     if not settings.softhsm_conf or settings.pkcs11_pin is None:
-        print("[hsm] HOCBA_SOFTHSM_CONF / HOCBA_PKCS11_PIN not set: run sandbox/dev_env.py first", file=sys.stderr)
+        print(
+            "[hsm] HOCBA_SOFTHSM_CONF / HOCBA_PKCS11_PIN not set: run sandbox/dev_env.py first",
+            file=sys.stderr,
+        )
         return 1
     util = shutil.which("softhsm2-util")
     if util is None:
@@ -30,7 +33,9 @@ def main() -> int:
     tokens.mkdir(parents=True, exist_ok=True)
     conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
     env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    listing = subprocess.run([util, "--show-slots"], env=env, capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        [util, "--show-slots"], env=env, capture_output=True, text=True, check=True
+    ).stdout
     if f"Label:            {settings.pkcs11_token}" in listing:
         print(f"[hsm] token {settings.pkcs11_token} ready ({conf})")
         return 0

@@ -31,6 +31,10 @@ class AuditService(HealthEndpoints):
     def on_transcript_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
         self._record(envelope)
 
+    @reliable_handler("signing", AuditRecordedV1)
+    def on_signing_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
+        self._record(envelope)
+
     @reliable_handler("ops", AuditRecordedV1)
     def on_ops_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
         self._record(envelope)

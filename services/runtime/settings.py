@@ -49,8 +49,11 @@ class Settings(BaseSettings):
     heartbeat_stale_seconds: float = 30.0
     broker_dead_seconds: float = 60.0
     # Signing. Dev defaults point at the sandbox (test PKI, its Animator on 127.0.0.1:9797, SoftHSM).
-    transcript_url: str = Field("http://127.0.0.1:8002", description="Transcript service, for unsigned documents")
+    transcript_url: str = Field(
+        "http://127.0.0.1:8002", description="Transcript service, for unsigned documents"
+    )
     trust_roots: str = Field("sandbox/pki/roots.pem", description="PEM bundle of trusted root certificates")
+    ca_chain: str = Field("sandbox/pki/chain.pem", description="Intermediate CA certificates of the seal")
     tsa_url: str = Field("http://127.0.0.1:9797/hocba/tsa/tsa", description="RFC 3161 timestamp authority")
     pkcs11_module: str = "/usr/lib/softhsm/libsofthsm2.so"
     pkcs11_token: str = "hocba-seal"

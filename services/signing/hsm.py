@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pkcs11
+import pkcs11.exceptions
 from asn1crypto import algos
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -31,9 +32,7 @@ def label_for(school_id: str) -> str:
 
 def _digest_info(digest: bytes) -> bytes:
     """PKCS#1 v1.5 over a pre-computed sha256: the token's raw CKM_RSA_PKCS wants the DigestInfo around it."""
-    return bytes(
-        algos.DigestInfo({"digest_algorithm": {"algorithm": "sha256"}, "digest": digest}).dump()
-    )
+    return bytes(algos.DigestInfo({"digest_algorithm": {"algorithm": "sha256"}, "digest": digest}).dump())
 
 
 class SealKeys:
@@ -56,14 +55,20 @@ class SealKeys:
             raise SealUnavailable("Chưa cấu hình mã PIN của thiết bị ký số (HOCBA_PKCS11_PIN).")
         try:
             token = pkcs11.lib(settings.pkcs11_module).get_token(token_label=settings.pkcs11_token)
-            self._session = token.open(user_pin=settings.pkcs11_pin.get_secret_value(), rw=True)
+            try:
+                self._session = token.open(user_pin=settings.pkcs11_pin.get_secret_value(), rw=True)
+            except pkcs11.exceptions.UserAlreadyLoggedIn:
+                # PKCS#11 login is per application: another session of this process logged in already.
+                self._session = token.open(rw=True)
         except (pkcs11.PKCS11Error, RuntimeError, OSError) as exc:
             raise SealUnavailable(f"Không mở được thiết bị ký số (HSM): {type(exc).__name__}.") from exc
         return self._session
 
     def _certificate_object(self, school_id: str) -> Any | None:
         found = list(
-            self._open().get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: label_for(school_id)})
+            self._open().get_objects(
+                {Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: label_for(school_id)}
+            )
         )
         return found[0] if found else None
 
@@ -78,14 +83,19 @@ class SealKeys:
                 if self.certificate(school_id) is None:
                     raise SealUnavailable(f"Trường {school_id} chưa có khóa con dấu trong HSM.")
                 self._signers[school_id] = PKCS11Signer(
-                    self._open(), key_label=label_for(school_id), cert_label=label_for(school_id), ca_chain=self._chain
+                    self._open(),
+                    key_label=label_for(school_id),
+                    cert_label=label_for(school_id),
+                    ca_chain=self._chain,
                 )
             return self._signers[school_id]
 
     def sign_digest(self, school_id: str, digest: bytes) -> bytes:
         """RSA PKCS#1 v1.5 signature of a sha256 the caller computed (the XML package's SignedInfo)."""
         keys = list(
-            self._open().get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: label_for(school_id)})
+            self._open().get_objects(
+                {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: label_for(school_id)}
+            )
         )
         if not keys:
             raise SealUnavailable(f"Trường {school_id} chưa có khóa con dấu trong HSM.")
@@ -111,7 +121,8 @@ class SealKeys:
             private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.SIGN: True},
         )
         numbers = rsa.RSAPublicNumbers(
-            int.from_bytes(public[Attribute.PUBLIC_EXPONENT], "big"), int.from_bytes(public[Attribute.MODULUS], "big")
+            int.from_bytes(public[Attribute.PUBLIC_EXPONENT], "big"),
+            int.from_bytes(public[Attribute.MODULUS], "big"),
         )
         certificate = issue(numbers.public_key())
         session.create_object(

@@ -76,3 +76,10 @@ class TranscriptService(HealthEndpoints):
             mimetype=media_type,
             headers={"Content-Disposition": f'attachment; filename="{record_id}.{kind}"'},
         )
+
+    @api("GET", "/documents/<string:sha256>", expected_exceptions=(TranscriptError,))
+    def stored_document(self, request: Request, sha256: str) -> Response:
+        """Unsigned documents by content address, for the signing service (service token only)."""
+        self.principal().require_role(Role.SERVICE, Role.OPERATOR)
+        content, media_type = queries.stored_document(TranscriptUnitOfWork(self.db), sha256)
+        return Response(content, mimetype=media_type)

@@ -4,61 +4,62 @@ from __future__ import annotations
 
 
 class SigningError(Exception):
-    """Base: ``detail`` is shown to the user (Vietnamese); ``status`` is the HTTP status at the edge."""
+    """Base: ``detail_vi`` is shown to the user; ``http_status`` and ``slug`` make the problem+json at the edge."""
 
-    status = 409
-    type = "signing-error"
+    http_status = 409
+    slug = "signing-error"
+    title = "Signing refused"
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail_vi: str) -> None:
+        super().__init__(detail_vi)
+        self.detail_vi = detail_vi
 
 
 class NotYourTurn(SigningError):
-    type = "not-your-turn"
+    slug = "not-your-turn"
 
 
 class WrongSigner(SigningError):
-    status = 403
-    type = "wrong-signer"
+    http_status = 403
+    slug = "wrong-signer"
 
 
 class SupersededVersion(SigningError):
-    type = "superseded-version"
+    slug = "superseded-version"
 
 
 class SigningCancelled(SigningError):
-    type = "signing-cancelled"
+    slug = "signing-cancelled"
 
 
 class AlreadySigned(SigningError):
-    type = "already-signed"
+    slug = "already-signed"
 
 
 class UnknownRecord(SigningError):
-    status = 404
-    type = "unknown-record"
+    http_status = 404
+    slug = "unknown-record"
 
 
 class CertificateRefused(SigningError):
-    status = 422
-    type = "certificate-refused"
+    http_status = 422
+    slug = "certificate-refused"
 
 
 class SignatureMismatch(SigningError):
     """The value sent back does not verify with the signer's certificate over the data we asked them to sign."""
 
-    status = 422
-    type = "signature-mismatch"
+    http_status = 422
+    slug = "signature-mismatch"
 
 
 class NoPendingSignature(SigningError):
-    status = 404
-    type = "no-pending-signature"
+    http_status = 404
+    slug = "no-pending-signature"
 
 
 class SealUnavailable(SigningError):
     """The HSM (or its key for this school) cannot be reached: transient, the seal is retried."""
 
-    status = 503
-    type = "seal-unavailable"
+    http_status = 503
+    slug = "seal-unavailable"

@@ -43,3 +43,11 @@ def document(uow: TranscriptUnitOfWork, record_id: str, kind: str) -> tuple[byte
     if stored is None:
         raise RecordNotFound("Không tìm thấy tệp của bản ghi học bạ.")
     return stored[0], stored[1], record["school_id"]
+
+
+def stored_document(uow: TranscriptUnitOfWork, sha256: str) -> tuple[bytes, str]:
+    with uow:
+        stored = uow.documents.get(sha256)
+    if stored is None:
+        raise RecordNotFound("Không tìm thấy tệp.")
+    return stored

@@ -2,43 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from services.runtime.documents import PostgresDocuments as RuntimeDocuments
 from services.transcript.store.tables import documents, transcripts, year_records
 
 
-class DocumentStore(Protocol):
-    """Where PDFs and XML live, by sha256. Postgres here; an S3-compatible store can implement the same."""
-
-    def put(self, content: bytes, media_type: str) -> str: ...
-
-    def get(self, sha256: str) -> tuple[bytes, str] | None: ...
-
-
-class PostgresDocuments:
+class PostgresDocuments(RuntimeDocuments):
     def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def put(self, content: bytes, media_type: str) -> str:
-        digest = hashlib.sha256(content).hexdigest()
-        self.session.execute(
-            pg_insert(documents)
-            .values(sha256=digest, media_type=media_type, size=len(content), content=content)
-            .on_conflict_do_nothing()
-        )
-        return digest
-
-    def get(self, sha256: str) -> tuple[bytes, str] | None:
-        row = self.session.execute(
-            select(documents.c.content, documents.c.media_type).where(documents.c.sha256 == sha256)
-        ).first()
-        return (bytes(row.content), row.media_type) if row else None
+        super().__init__(session, documents)
 
 
 class TranscriptRepository:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -17,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from services.runtime.db import new_metadata
+from services.runtime.documents import documents_table
 from services.runtime.tables import runtime_tables
 
 metadata = new_metadata()
@@ -60,11 +60,4 @@ year_records = Table(
     UniqueConstraint("transcript_id", "school_year", "version", name="uq_year_records_version"),
 )
 
-documents = Table(
-    "documents",
-    metadata,
-    Column("sha256", String(64), primary_key=True),
-    Column("media_type", String(64), nullable=False),
-    Column("size", BigInteger, nullable=False),
-    Column("content", LargeBinary, nullable=False),
-)
+documents = documents_table(metadata)

@@ -1,0 +1,88 @@
+"""`hocba sign --as <signer>`: a signer's whole turn through the simulated remote signing service.
+
+What a teacher's signing client does: list my pending steps, get a certificate from my signing provider, ask the
+signing service for the data to be signed, have the provider sign every digest, send the values back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+BATCH = 100
+
+
+@dataclass
+class SignResult:
+    signed: int = 0
+    refused: list[dict[str, Any]] = field(default_factory=list)
+
+
+def sign_as(
+    signing_url: str,
+    remote_url: str,
+    token: str,
+    signer_id: str,
+    *,
+    class_id: str | None = None,
+    organisation: str | None = None,
+    timeout: float = 120.0,
+) -> SignResult:
+    headers = {"Authorization": f"Bearer {token}"}
+    result = SignResult()
+    with (
+        httpx.Client(base_url=signing_url, headers=headers, timeout=timeout) as signing,
+        httpx.Client(base_url=remote_url, timeout=timeout) as remote,
+    ):
+        params = {"class_id": class_id} if class_id else {}
+        pending = signing.get("/signing/pending", params=params)
+        pending.raise_for_status()
+        steps = pending.json()
+        if not steps:
+            return result
+        enrolled = remote.post(
+            "/enrol",
+            json={"signer_id": signer_id, "name": steps[0]["signer_name"], "organisation": organisation},
+        )
+        enrolled.raise_for_status()
+        credentials = enrolled.json()
+        for start in range(0, len(steps), BATCH):
+            chunk = steps[start : start + BATCH]
+            prepared = signing.post(
+                "/signing/batches",
+                json={
+                    "records": [{"year_record_id": s["year_record_id"], "order": s["order"]} for s in chunk],
+                    "certificate": credentials["certificate"],
+                    "chain": credentials["chain"],
+                },
+            )
+            prepared.raise_for_status()
+            batch = prepared.json()
+            result.refused += batch["refused"]
+            items = batch["items"]
+            if not items:
+                continue
+            digests = [d for item in items for d in (item["pdf_to_sign"], item["xml_to_sign"])]
+            signed = remote.post("/sign", json={"signer_id": signer_id, "digests": digests})
+            signed.raise_for_status()
+            values = signed.json()["signatures"]
+            finished = signing.post(
+                f"/signing/batches/{batch['batch_id']}/signatures",
+                json={
+                    "signatures": [
+                        {
+                            "item_id": item["item_id"],
+                            "pdf_signature": values[2 * i],
+                            "xml_signature": values[2 * i + 1],
+                        }
+                        for i, item in enumerate(items)
+                    ]
+                },
+            )
+            finished.raise_for_status()
+            outcome = finished.json()
+            result.signed += len(outcome["signed"])
+            result.refused += outcome["refused"]
+    return result

@@ -1,0 +1,99 @@
+"""A year record arrives for signing: fields added, the XML package started, an older version stopped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from lxml import etree
+
+from contracts.audit import AuditRecordedV1
+from contracts.envelope import Envelope
+from contracts.transcript import TranscriptAssembledV1
+from services.signing.app.unit_of_work import SERVICE, SigningUnitOfWork
+from services.signing.documents import pdf as pdf_doc
+from services.signing.documents import xml as xml_doc
+from services.signing.domain.model import Plan, Step
+
+CONSUMER_ASSEMBLED = "signing.register"
+TRANSCRIPT_NS = "{urn:hocba:transcript:1}"
+UowFactory = Callable[[], SigningUnitOfWork]
+
+
+class DocumentSource(Protocol):
+    def get(self, sha256: str) -> bytes: ...
+
+
+def _plan_from_xml(root: etree._Element) -> Plan:
+    steps = []
+    for node in root.iterfind(f"{TRANSCRIPT_NS}SignaturePlan/{TRANSCRIPT_NS}Step"):
+        steps.append(
+            Step(
+                int(node.get("order", "0")),
+                node.get("role"),  # type: ignore[arg-type]
+                node.get("field", ""),
+                node.findtext(f"{TRANSCRIPT_NS}SignerId", ""),
+                node.findtext(f"{TRANSCRIPT_NS}SignerName", ""),
+                tuple(c.text or "" for c in node.iterfind(f"{TRANSCRIPT_NS}Covers")),
+                node.findtext(f"{TRANSCRIPT_NS}OnBehalfOf"),
+            )
+        )
+    return Plan(tuple(steps))
+
+
+def register_record(
+    envelope: Envelope[TranscriptAssembledV1], new_uow: UowFactory, source: DocumentSource
+) -> None:
+    """Idempotent: the inbox and the record's primary key both stop a second registration."""
+    event = envelope.data
+    record_xml = source.get(event.xml_sha256)
+    unsigned_pdf = source.get(event.pdf_sha256)
+    root = etree.fromstring(record_xml)
+    plan = _plan_from_xml(root)
+    planned = [(s.order, s.role, s.field_name, s.signer_id) for s in plan.steps]
+    announced = [(s.order, s.role, s.field_name, s.signer_id) for s in event.signature_plan]
+    if planned != announced:
+        raise ValueError(f"the record's XML plan differs from the event's for {event.year_record_id}")
+    # Every field with its lock before anyone signs: a field added later breaks the certification signature.
+    prepared_pdf = pdf_doc.add_signature_fields(unsigned_pdf, plan)
+    package = xml_doc.wrap(record_xml)
+    with new_uow() as uow:
+        if not uow.first_delivery(CONSUMER_ASSEMBLED, envelope.id):
+            return
+        added = uow.signing.add_record(
+            {
+                "year_record_id": event.year_record_id,
+                "school_id": event.school_id,
+                "class_id": event.class_id,
+                "student_id": event.student_id,
+                "transcript_id": event.transcript_id,
+                "school_year": event.school_year,
+                "grade": int(root.findtext(f"{TRANSCRIPT_NS}Class/{TRANSCRIPT_NS}Grade", "0")),
+                "version": event.version,
+                "supersedes": event.supersedes,
+                "lookup_code": root.findtext(f"{TRANSCRIPT_NS}Identity/{TRANSCRIPT_NS}LookupCode", ""),
+                "status": "collecting",
+                "next_order": 1,
+                "pdf": prepared_pdf,
+                "xml_package": package,
+                "record_xml_sha256": event.xml_sha256,
+            },
+            plan,
+        )
+        if added and event.supersedes and uow.signing.cancel(event.supersedes):
+            uow.emit(
+                AuditRecordedV1(
+                    service=SERVICE,
+                    school_id=event.school_id,
+                    actor_id="signing",
+                    actor_role="system",
+                    action="signing.cancel",
+                    entity_type="year_record",
+                    entity_id=event.supersedes,
+                    changes={"superseded_by": event.year_record_id},
+                    reason="Phiên bản mới sau điều chỉnh",
+                    occurred_at=envelope.time,
+                ),
+                subject=event.supersedes,
+            )
+        uow.commit()

@@ -1,0 +1,54 @@
+"""Read side: what waits for whom, readiness before the cutoff, the documents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.signing.app.handlers import UowFactory
+from services.signing.domain.errors import UnknownRecord
+from services.signing.domain.readiness import cutoff_for, readiness
+
+
+def waiting_for(new_uow: UowFactory, signer_id: str, class_id: str | None) -> list[dict[str, Any]]:
+    with new_uow() as uow:
+        return [
+            {**row, "order": row.pop("step_order")} for row in uow.signing.waiting_for(signer_id, class_id)
+        ]
+
+
+def school_readiness(new_uow: UowFactory, school_id: str, cutoff_month_day: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    with new_uow() as uow:
+        progress = uow.signing.school_progress(school_id)
+        signers = uow.signing.signers_of(school_id)
+        years = uow.signing.school_years(school_id)
+        report = readiness(
+            progress,
+            uow.signing.unsigned_steps(school_id),
+            signers,
+            uow.signing.certificates_of([s["signer_id"] for s in signers]),
+            uow.signing.signed_since(school_id, now - timedelta(hours=1)),
+            cutoff_for(years[-1] if years else f"{now.year - 1}-{now.year}", cutoff_month_day),
+            now,
+        )
+    return {"school_id": school_id, **report}
+
+
+def record_document(new_uow: UowFactory, year_record_id: str, kind: str) -> tuple[bytes, str, str]:
+    """The record as signed so far (sealed once sealed): content, media type, school."""
+    with new_uow() as uow:
+        record = uow.signing.record(year_record_id)
+        if record is None:
+            raise UnknownRecord(f"Không tìm thấy học bạ {year_record_id}.")
+        if kind == "pdf":
+            return bytes(record["pdf"]), "application/pdf", record["school_id"]
+        return bytes(record["xml_package"]), "application/xml", record["school_id"]
+
+
+def document(new_uow: UowFactory, sha256: str) -> tuple[bytes, str]:
+    with new_uow() as uow:
+        found = uow.documents.get(sha256)
+    if found is None:
+        raise UnknownRecord(f"Không có tài liệu {sha256}.")
+    return found

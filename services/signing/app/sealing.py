@@ -1,0 +1,106 @@
+"""Records whose persons have all signed get the school's seal, then ``transcript.sealed.v1`` goes out."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Protocol
+
+import structlog
+
+from contracts.audit import AuditRecordedV1
+from contracts.signing import TranscriptSealedV1
+from services.signing.app.handlers import UowFactory
+from services.signing.app.unit_of_work import SERVICE
+from services.signing.domain.errors import SealUnavailable
+from services.signing.domain.model import Step
+
+log = structlog.get_logger(__name__)
+
+
+class SealApplier(Protocol):
+    def seal(self, school_id: str, step: Step, pdf: bytes, package: bytes) -> tuple[bytes, bytes]: ...
+
+
+def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> int:
+    """Seal up to ``limit`` records; replicas share the queue (SKIP LOCKED). Returns how many were sealed.
+
+    A school without a seal key, or an HSM that does not answer, leaves the record waiting for the next round.
+    """
+    sealed = 0
+    for _ in range(limit):
+        with new_uow() as uow:
+            record = uow.signing.next_to_seal()
+            if record is None:
+                break
+            plan = uow.signing.plan(record["year_record_id"])
+            try:
+                pdf, package = sealer.seal(
+                    record["school_id"], plan.seal, bytes(record["pdf"]), bytes(record["xml_package"])
+                )
+            except SealUnavailable as error:
+                log.warning(
+                    "seal.unavailable", year_record_id=record["year_record_id"], detail=error.detail_vi
+                )
+                uow.signing.postpone_seal(record["year_record_id"])
+                uow.commit()
+                continue
+            now = datetime.now(UTC)
+            pdf_id = uow.documents.put(pdf, "application/pdf")
+            xml_id = uow.documents.put(package, "application/xml")
+            uow.signing.update_record(
+                record["year_record_id"],
+                pdf=pdf,
+                xml_package=package,
+                status="sealed",
+                next_order=len(plan.steps) + 1,
+                pdf_sha256=pdf_id,
+                xml_sha256=xml_id,
+                sealed_at=now,
+            )
+            uow.signing.mark_signed(
+                record["year_record_id"],
+                plan.seal.order,
+                hashlib.sha256(record["school_id"].encode()).hexdigest(),
+                now,
+            )
+            uow.emit(
+                TranscriptSealedV1(
+                    school_id=record["school_id"],
+                    class_id=record["class_id"],
+                    student_id=record["student_id"],
+                    transcript_id=record["transcript_id"],
+                    year_record_id=record["year_record_id"],
+                    school_year=record["school_year"],
+                    grade=record["grade"],
+                    version=record["version"],
+                    supersedes=record["supersedes"],
+                    lookup_code=record["lookup_code"],
+                    pdf_document_id=pdf_id,
+                    pdf_sha256=pdf_id,
+                    xml_document_id=xml_id,
+                    xml_sha256=xml_id,
+                    signatures=len(plan.steps),
+                    sealed_at=now,
+                ),
+                subject=record["year_record_id"],
+            )
+            uow.emit(
+                AuditRecordedV1(
+                    service=SERVICE,
+                    school_id=record["school_id"],
+                    actor_id=f"seal:{record['school_id']}",
+                    actor_role="system",
+                    action="record.seal",
+                    entity_type="year_record",
+                    entity_id=record["year_record_id"],
+                    before_hash=hashlib.sha256(bytes(record["pdf"])).hexdigest(),
+                    after_hash=pdf_id,
+                    changes={"xml_sha256": xml_id, "signatures": str(len(plan.steps))},
+                    occurred_at=now,
+                ),
+                subject=record["year_record_id"],
+            )
+            uow.commit()
+            sealed += 1
+    return sealed

@@ -1,0 +1,34 @@
+"""The signing service's long-lived collaborators, built once per process on first use."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from services.runtime.settings import get_settings
+from services.signing.app.certificates import CertificateCheck, certificate_check
+from services.signing.clients import HttpxTimeStamper, RevocationInfo, TranscriptDocuments, load_certificates
+from services.signing.hsm import SealKeys
+from services.signing.sealer import Sealer
+
+
+class SigningRuntime:
+    @cached_property
+    def roots(self) -> list:  # type: ignore[type-arg]
+        return load_certificates(get_settings().trust_roots)
+
+    @cached_property
+    def documents(self) -> TranscriptDocuments:
+        return TranscriptDocuments(get_settings())
+
+    @cached_property
+    def timestamper(self) -> HttpxTimeStamper:
+        return HttpxTimeStamper(get_settings().tsa_url)
+
+    @cached_property
+    def certificate_check(self) -> CertificateCheck:
+        return certificate_check(self.roots)
+
+    @cached_property
+    def sealer(self) -> Sealer:
+        chain = tuple(load_certificates(get_settings().ca_chain))
+        return Sealer(SealKeys(get_settings(), chain), self.timestamper, RevocationInfo(), self.roots, chain)

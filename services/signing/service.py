@@ -1,0 +1,128 @@
+"""Signing entrypoints: register assembled records, deferred signing for people, the seal timer, readiness."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from functools import cached_property
+
+from nameko.timer import timer
+from werkzeug.wrappers import Request, Response
+
+from contracts.envelope import Envelope
+from contracts.transcript import TranscriptAssembledV1
+from services.runtime.auth import Auth, Role
+from services.runtime.db import Database
+from services.runtime.handlers import reliable_handler
+from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
+from services.runtime.logging import correlation
+from services.runtime.settings import get_settings
+from services.signing.api import FinishBatchIn, PrepareBatchIn
+from services.signing.app import deferred, handlers, queries
+from services.signing.app.sealing import seal_waiting
+from services.signing.app.unit_of_work import SERVICE, SigningUnitOfWork
+from services.signing.domain.errors import SigningError
+from services.signing.runtime import SigningRuntime
+
+SIGNERS = (Role.TEACHER, Role.HOMEROOM, Role.PRINCIPAL)
+STAFF = (Role.PRINCIPAL, Role.STAFF, Role.HOMEROOM, Role.INSPECTOR)
+_runtime = SigningRuntime()
+
+
+class SigningService(HealthEndpoints):
+    name = SERVICE
+
+    db = Database(SERVICE)
+    principal = Auth()
+
+    @cached_property
+    def runtime(self) -> SigningRuntime:
+        return _runtime
+
+    def _new_uow(self, correlation_id: str | None = None):  # noqa: ANN202
+        return lambda: SigningUnitOfWork(self.db, correlation_id=correlation_id)
+
+    @reliable_handler("transcript", TranscriptAssembledV1)
+    def on_assembled(self, envelope: Envelope[TranscriptAssembledV1]) -> None:
+        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
+            handlers.register_record(envelope, self._new_uow(envelope.correlationid), self.runtime.documents)
+
+    @timer(interval=1)
+    def seal(self) -> None:
+        seal_waiting(self._new_uow(), self.runtime.sealer)
+
+    def _caller(self) -> deferred.Caller:
+        caller = self.principal()
+        caller.require_role(*SIGNERS)
+        return deferred.Caller(caller.user_id, caller.school_id)
+
+    @api("GET", "/signing/pending", expected_exceptions=(SigningError,))
+    def pending(self, request: Request) -> Response:
+        """My steps whose turn it is (never a step still waiting for someone before me)."""
+        caller = self._caller()
+        return json_response(
+            queries.waiting_for(self._new_uow(), caller.user_id, request.args.get("class_id"))
+        )
+
+    @api("POST", "/signing/batches", expected_exceptions=(SigningError,))
+    def prepare(self, request: Request) -> Response:
+        caller = self._caller()
+        body = parse_body(request, PrepareBatchIn)
+        result = deferred.prepare_batch(
+            caller,
+            self._new_uow(request_correlation_id(request)),
+            self.runtime.certificate_check,
+            records=[(r.year_record_id, r.order) for r in body.records] if body.records is not None else None,
+            class_id=body.class_id,
+            certificate=body.certificate_der(),
+            chain=body.chain_der(),
+        )
+        return json_response(result, status=201)
+
+    @api("POST", "/signing/batches/<string:batch_id>/signatures", expected_exceptions=(SigningError,))
+    def finish(self, request: Request, batch_id: str) -> Response:
+        caller = self._caller()
+        body = parse_body(request, FinishBatchIn)
+        try:
+            batch = uuid.UUID(batch_id)
+        except ValueError:
+            batch = uuid.UUID(int=0)
+        result = deferred.finish_batch(
+            caller,
+            batch,
+            {
+                s.item_id: (base64.b64decode(s.pdf_signature), base64.b64decode(s.xml_signature))
+                for s in body.signatures
+            },
+            self._new_uow(request_correlation_id(request)),
+            self.runtime.timestamper,
+        )
+        return json_response(result)
+
+    @api("GET", "/schools/<string:school_id>/signing/status", expected_exceptions=(SigningError,))
+    def status(self, request: Request, school_id: str) -> Response:
+        caller = self.principal()
+        caller.require_role(*STAFF)
+        caller.require_school(school_id)
+        return json_response(
+            queries.school_readiness(self._new_uow(), school_id, get_settings().signing_cutoff)
+        )
+
+    @api("GET", "/records/<string:record_id>/<any(pdf, xml):kind>", expected_exceptions=(SigningError,))
+    def record_document(self, request: Request, record_id: str, kind: str) -> Response:
+        caller = self.principal()
+        caller.require_role(*STAFF, *SIGNERS)
+        content, media_type, school_id = queries.record_document(self._new_uow(), record_id, kind)
+        caller.require_school(school_id)
+        return Response(
+            content,
+            mimetype=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{record_id}.{kind}"'},
+        )
+
+    @api("GET", "/documents/<string:sha256>", expected_exceptions=(SigningError,))
+    def document(self, request: Request, sha256: str) -> Response:
+        """Sealed documents for other services (sync reports them to the province)."""
+        self.principal().require_role(Role.SERVICE, Role.OPERATOR)
+        content, media_type = queries.document(self._new_uow(), sha256)
+        return Response(content, mimetype=media_type)

@@ -1,0 +1,278 @@
+"""Signing storage: records and steps, deferred signatures between their two halves, signers' certificates."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from services.runtime.documents import PostgresDocuments
+from services.signing.domain.model import Plan, Step
+from services.signing.store.tables import certificates, documents, pending, records, steps
+
+
+class SigningDocuments(PostgresDocuments):
+    def __init__(self, session: Session) -> None:
+        super().__init__(session, documents)
+
+
+def _step(row: Any) -> Step:
+    return Step(
+        row.step_order,
+        row.role,
+        row.field_name,
+        row.signer_id,
+        row.signer_name,
+        tuple(row.covers),
+        row.on_behalf_of,
+    )
+
+
+class SigningRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # records -------------------------------------------------------------------------------------------------
+    def add_record(self, values: dict[str, Any], plan: Plan) -> bool:
+        """False when the record is already there (a redelivered event met the primary key)."""
+        inserted = self.session.execute(
+            pg_insert(records).values(**values).on_conflict_do_nothing().returning(records.c.year_record_id)
+        ).first()
+        if inserted is None:
+            return False
+        self.session.execute(
+            steps.insert(),
+            [
+                {
+                    "year_record_id": values["year_record_id"],
+                    "step_order": s.order,
+                    "role": s.role,
+                    "field_name": s.field_name,
+                    "signer_id": s.signer_id,
+                    "signer_name": s.signer_name,
+                    "covers": list(s.covers),
+                    "on_behalf_of": s.on_behalf_of,
+                }
+                for s in plan.steps
+            ],
+        )
+        return True
+
+    def record(self, year_record_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+        query = select(records).where(records.c.year_record_id == year_record_id)
+        if lock:
+            # Two signers (or a signer and an amendment) racing on one record take turns.
+            query = query.with_for_update()
+        row = self.session.execute(query).mappings().first()
+        return dict(row) if row else None
+
+    def plan(self, year_record_id: str) -> Plan:
+        rows = self.session.execute(
+            select(steps).where(steps.c.year_record_id == year_record_id).order_by(steps.c.step_order)
+        ).all()
+        return Plan(tuple(_step(r) for r in rows))
+
+    def update_record(self, year_record_id: str, **values: Any) -> None:
+        self.session.execute(
+            update(records)
+            .where(records.c.year_record_id == year_record_id)
+            .values(updated_at=func.now(), **values)
+        )
+
+    def mark_signed(self, year_record_id: str, order: int, certificate_sha256: str, at: datetime) -> None:
+        self.session.execute(
+            update(steps)
+            .where(and_(steps.c.year_record_id == year_record_id, steps.c.step_order == order))
+            .values(signed_at=at, certificate_sha256=certificate_sha256)
+        )
+
+    def cancel(self, year_record_id: str) -> bool:
+        """Stop collecting signatures on a superseded version; a sealed one stays sealed."""
+        done = self.session.execute(
+            update(records)
+            .where(and_(records.c.year_record_id == year_record_id, records.c.status == "collecting"))
+            .values(status="cancelled", updated_at=func.now())
+            .returning(records.c.year_record_id)
+        ).first()
+        self.session.execute(delete(pending).where(pending.c.year_record_id == year_record_id))
+        return done is not None
+
+    def next_to_seal(self) -> dict[str, Any] | None:
+        """A record waiting for its seal, locked for this transaction; replicas skip each other's."""
+        row = (
+            self.session.execute(
+                select(records)
+                .where(records.c.status == "sealing", records.c.updated_at <= func.now())
+                .order_by(records.c.updated_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            .mappings()
+            .first()
+        )
+        return dict(row) if row else None
+
+    def postpone_seal(self, year_record_id: str, seconds: int = 30) -> None:
+        """Try again later (no HSM key yet, HSM down) without blocking the records behind it."""
+        self.session.execute(
+            update(records)
+            .where(records.c.year_record_id == year_record_id)
+            .values(updated_at=func.now() + text(f"interval '{int(seconds)} seconds'"))
+        )
+
+    # whose turn -----------------------------------------------------------------------------------------------
+    def waiting_for(self, signer_id: str, class_id: str | None = None) -> list[dict[str, Any]]:
+        """Steps of this signer whose turn it is, on records still collecting signatures."""
+        query = (
+            select(
+                records.c.year_record_id,
+                records.c.school_id,
+                records.c.class_id,
+                records.c.student_id,
+                records.c.school_year,
+                records.c.version,
+                steps.c.step_order,
+                steps.c.role,
+                steps.c.field_name,
+                steps.c.signer_name,
+                steps.c.on_behalf_of,
+            )
+            .join(
+                steps,
+                and_(
+                    steps.c.year_record_id == records.c.year_record_id,
+                    steps.c.step_order == records.c.next_order,
+                ),
+            )
+            .where(records.c.status == "collecting", steps.c.signer_id == signer_id)
+            .order_by(records.c.class_id, records.c.student_id)
+        )
+        if class_id:
+            query = query.where(records.c.class_id == class_id)
+        return [dict(r) for r in self.session.execute(query).mappings()]
+
+    def school_progress(self, school_id: str) -> list[dict[str, Any]]:
+        """Per record: its class, status, and the step waiting (signer, role) — the readiness report's input."""
+        query = (
+            select(
+                records.c.year_record_id,
+                records.c.class_id,
+                records.c.status,
+                records.c.next_order,
+                records.c.sealed_at,
+                steps.c.signer_id,
+                steps.c.signer_name,
+                steps.c.role,
+            )
+            .outerjoin(
+                steps,
+                and_(
+                    steps.c.year_record_id == records.c.year_record_id,
+                    steps.c.step_order == records.c.next_order,
+                ),
+            )
+            .where(records.c.school_id == school_id, records.c.status != "cancelled")
+        )
+        return [dict(r) for r in self.session.execute(query).mappings()]
+
+    def signed_since(self, school_id: str, since: datetime) -> int:
+        return int(
+            self.session.execute(
+                select(func.count())
+                .select_from(steps.join(records, records.c.year_record_id == steps.c.year_record_id))
+                .where(records.c.school_id == school_id, steps.c.signed_at >= since)
+            ).scalar_one()
+        )
+
+    def unsigned_steps(self, school_id: str) -> int:
+        return int(
+            self.session.execute(
+                select(func.count())
+                .select_from(steps.join(records, records.c.year_record_id == steps.c.year_record_id))
+                .where(
+                    records.c.school_id == school_id,
+                    records.c.status.in_(("collecting", "sealing")),
+                    steps.c.signed_at.is_(None),
+                )
+            ).scalar_one()
+        )
+
+    def school_years(self, school_id: str) -> list[str]:
+        rows = self.session.execute(
+            select(records.c.school_year).where(records.c.school_id == school_id).distinct()
+        ).scalars()
+        return sorted(rows)
+
+    def signers_of(self, school_id: str) -> list[dict[str, Any]]:
+        query = (
+            select(steps.c.signer_id, steps.c.signer_name, steps.c.role)
+            .join(records, records.c.year_record_id == steps.c.year_record_id)
+            .where(
+                records.c.school_id == school_id,
+                records.c.status == "collecting",
+                steps.c.signed_at.is_(None),
+            )
+            .distinct()
+        )
+        return [dict(r) for r in self.session.execute(query).mappings()]
+
+    # deferred signatures --------------------------------------------------------------------------------------
+    def put_pending(self, values: dict[str, Any]) -> None:
+        # One half-done signature per step: preparing again replaces the earlier one.
+        self.session.execute(
+            delete(pending).where(
+                pending.c.year_record_id == values["year_record_id"],
+                pending.c.step_order == values["step_order"],
+            )
+        )
+        self.session.execute(pending.insert().values(**values))
+
+    def pending_of_batch(self, batch_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = self.session.execute(select(pending).where(pending.c.batch_id == batch_id)).mappings()
+        return [dict(r) for r in rows]
+
+    def drop_pending(self, item_id: uuid.UUID) -> None:
+        self.session.execute(delete(pending).where(pending.c.id == item_id))
+
+    # certificates ---------------------------------------------------------------------------------------------
+    def register_certificate(
+        self,
+        signer_id: str,
+        school_id: str | None,
+        der: bytes,
+        chain: list[bytes],
+        subject: str,
+        not_after: datetime,
+    ) -> None:
+        values = {
+            "school_id": school_id,
+            "certificate": der,
+            "chain": [base64.b64encode(c).decode() for c in chain],
+            "subject": subject,
+            "not_after": not_after,
+            "registered_at": func.now(),
+        }
+        self.session.execute(
+            pg_insert(certificates)
+            .values(signer_id=signer_id, **values)
+            .on_conflict_do_update(index_elements=[certificates.c.signer_id], set_=values)
+        )
+
+    def certificate_of(self, signer_id: str) -> tuple[bytes, list[bytes], datetime] | None:
+        row = self.session.execute(select(certificates).where(certificates.c.signer_id == signer_id)).first()
+        if row is None:
+            return None
+        return bytes(row.certificate), [base64.b64decode(c) for c in row.chain], row.not_after
+
+    def certificates_of(self, signer_ids: list[str]) -> dict[str, datetime]:
+        rows = self.session.execute(
+            select(certificates.c.signer_id, certificates.c.not_after).where(
+                certificates.c.signer_id.in_(signer_ids)
+            )
+        )
+        return {r.signer_id: r.not_after for r in rows}

@@ -1,0 +1,315 @@
+"""Signing end to end through real services: the year lock's records are signed by every teacher, the homeroom
+teacher and the principal through the remote signing service, in order, then sealed by the HSM, and announced."""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+import uuid
+
+import httpx
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+from pyhanko_certvalidator import ValidationContext
+from sqlalchemy import select
+
+import sandbox.pki as pki
+from cli.sign import sign_as
+from sandbox.sample_school import SUBJECTS, build, homeroom_for, marks_for
+from services.gradebook.service import GradebookService
+from services.gradebook.store.tables import outbox as gradebook_outbox
+from services.runtime.auth import Role, mint_token
+from services.runtime.broker import subscriptions_of
+from services.runtime.db import make_engine
+from services.runtime.relay import ConfirmingPublisher, OutboxRelay
+from services.runtime.settings import get_settings
+from services.signing import service as signing_service
+from services.signing.clients import TranscriptDocuments
+from services.signing.documents import xml as xml_doc
+from services.signing.hsm import SealKeys
+from services.signing.service import SigningService
+from services.signing.store.tables import outbox as signing_outbox
+from services.signing.store.tables import records as signing_records
+from services.transcript.service import TranscriptService
+from services.transcript.store.tables import outbox as transcript_outbox
+from tests.gradebook.integration.support import Client, load_school
+from tests.helpers import purge, running, wait_for
+
+pytestmark = pytest.mark.integration
+STUDENTS = 3
+
+
+def _relay(name, url, table, amqp_uri, stop):
+    engine = make_engine(url)
+    relay = OutboxRelay(name, engine, table, ConfirmingPublisher(amqp_uri))
+    thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"poll_seconds": 0.05}, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture(scope="module")
+def stack(amqp_uri, service_databases, animator, remote_signer):
+    for cls in (TranscriptService, SigningService):
+        for s in subscriptions_of(cls):
+            purge(amqp_uri, s.queue)
+            purge(amqp_uri, s.dead_letter_queue)
+    stop = threading.Event()
+    with (
+        running(GradebookService, amqp_uri) as gradebook,
+        running(TranscriptService, amqp_uri) as transcript,
+    ):
+        # The signing service fetches unsigned documents from this test's transcript service.
+        signing_service._runtime.documents = TranscriptDocuments(
+            get_settings().model_copy(update={"transcript_url": transcript.http_url})
+        )
+        threads = [
+            _relay("gradebook", service_databases["gradebook"], gradebook_outbox, amqp_uri, stop),
+            _relay("transcript", service_databases["transcript"], transcript_outbox, amqp_uri, stop),
+            _relay("signing", service_databases["signing"], signing_outbox, amqp_uri, stop),
+        ]
+        try:
+            yield {
+                "gradebook": gradebook.http_url,
+                "transcript": transcript.http_url,
+                "amqp_uri": amqp_uri,
+                "signing_db": make_engine(service_databases["signing"]),
+            }
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(10)
+
+
+def _lock_a_class(gradebook: str, students: int) -> tuple[str, str]:
+    sample = build(f"thcs-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=students)
+    client = Client(gradebook, sample.school_id)
+    load_school(client, sample)
+    class_id = sample.classes[0]["class_id"]
+    for term in ("hk1", "hk2"):
+        for code, _ in SUBJECTS:
+            with client.as_(sample.teacher_of(class_id, code), "teacher") as t:
+                t.put(
+                    f"/classes/{class_id}/subjects/{code}/terms/{term}/marks",
+                    json={"entries": marks_for(sample, class_id, code, term)},
+                ).raise_for_status()
+        with client.as_(sample.homeroom_of(class_id), "teacher", "homeroom") as h:
+            h.put(
+                f"/classes/{class_id}/terms/{term}/homeroom",
+                json={"entries": homeroom_for(sample, class_id, term)},
+            ).raise_for_status()
+    with client.as_("hieu-truong", "principal") as p:
+        for term in ("hk1", "hk2"):
+            p.post(f"/classes/{class_id}/terms/{term}/lock").raise_for_status()
+    return sample.school_id, class_id
+
+
+def _records(engine, school_id):
+    with engine.connect() as conn:
+        return [
+            dict(r)
+            for r in conn.execute(
+                select(signing_records).where(signing_records.c.school_id == school_id)
+            ).mappings()
+        ]
+
+
+def _token(user: str, school_id: str, *roles: str) -> str:
+    return mint_token(
+        get_settings(), user_id=user, roles=roles or ("teacher", "homeroom"), school_id=school_id
+    )
+
+
+def _status(url: str, school_id: str) -> dict:
+    response = httpx.get(
+        f"{url}/schools/{school_id}/signing/status",
+        headers={"Authorization": f"Bearer {_token('vt', school_id, 'staff')}"},
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def test_a_class_is_signed_in_plan_order_then_sealed_and_announced(stack, amqp_uri, remote_signer):
+    school_id, class_id = _lock_a_class(stack["gradebook"], STUDENTS)
+    SealKeys(get_settings(), (pki.issuing_ca(),)).provision(
+        school_id,
+        lambda pub: pki.issue(
+            pub,
+            common_name="Trường THCS Nguyễn Du",
+            unit="Con dấu",
+            organisation="Trường THCS Nguyễn Du",
+            subject_id=school_id,
+        ),
+    )
+    with running(SigningService, amqp_uri) as signing:
+        url = signing.http_url
+        wait_for(
+            lambda: len(_records(stack["signing_db"], school_id)) == STUDENTS,
+            timeout=90,
+            what="records registered",
+        )
+        status = _status(url, school_id)
+        (klass,) = status["classes"]
+        assert klass["records"] == STUDENTS and klass["collecting"] == STUDENTS
+        first = klass["waiting_for"][0]
+        assert first["records"] == STUDENTS and first["role"] == "subject_teacher"
+        assert {s["signer_id"] for s in status["signers_without_certificate"]} >= {first["signer_id"]}
+
+        # Not their turn yet: the principal sees nothing pending and is refused when asking by name.
+        record = _records(stack["signing_db"], school_id)[0]
+        plan_len = len(xml_doc.parse(bytes(record["xml_package"])).findall(".//{urn:hocba:transcript:1}Step"))
+        principal_order = plan_len - 1
+        principal = httpx.get(
+            f"{url}/signing/pending",
+            headers={"Authorization": f"Bearer {_token('hieu-truong', school_id, 'principal')}"},
+        )
+        assert principal.status_code == 200 and principal.json() == []
+
+        # Round by round, each signer signs what waits for them; the seal follows by itself.
+        signers_seen = []
+        for _ in range(plan_len * 2):
+            waiting = [w for c in _status(url, school_id)["classes"] for w in c["waiting_for"]]
+            if not waiting:
+                break
+            for w in waiting:
+                signers_seen.append(w["signer_id"])
+                result = sign_as(
+                    url,
+                    remote_signer,
+                    _token(w["signer_id"], school_id, "teacher", "homeroom", "principal"),
+                    w["signer_id"],
+                )
+                assert result.refused == [] and result.signed == w["records"]
+        records = wait_for(
+            lambda: (
+                (r := _records(stack["signing_db"], school_id))
+                and all(x["status"] == "sealed" for x in r)
+                and r
+            ),
+            timeout=120,
+            what="every record sealed",
+        )
+        assert len(signers_seen) == plan_len - 1
+
+        # transcript.sealed.v1 per record, with the sealed documents' hashes.
+        with stack["signing_db"].connect() as conn:
+            sealed = [
+                r.body["data"]
+                for r in conn.execute(
+                    select(signing_outbox.c.body).where(
+                        signing_outbox.c.ce_type == "vn.hocba.transcript.sealed.v1"
+                    )
+                )
+                if r.body["data"]["school_id"] == school_id
+            ]
+        assert sorted(s["year_record_id"] for s in sealed) == sorted(r["year_record_id"] for r in records)
+        event = sealed[0]
+        service_token = mint_token(get_settings(), user_id="sync", roles=[Role.SERVICE])
+        pdf = httpx.get(
+            f"{url}/documents/{event['pdf_sha256']}", headers={"Authorization": f"Bearer {service_token}"}
+        )
+        assert pdf.status_code == 200
+        package = httpx.get(
+            f"{url}/documents/{event['xml_sha256']}", headers={"Authorization": f"Bearer {service_token}"}
+        )
+        assert package.status_code == 200
+        without_token = httpx.get(f"{url}/documents/{event['pdf_sha256']}")
+        assert without_token.status_code == 401
+
+        # Every signature on the sealed PDF is intact, valid, trusted, and only timestamps follow the seal.
+        reader = PdfFileReader(io.BytesIO(pdf.content), strict=False)
+        embedded = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
+        vc = ValidationContext(trust_roots=[pki.root()], allow_fetching=False, crls=pki.crls())
+        persons = [s for s in embedded if s.sig_object_type != "/DocTimeStamp"]
+        assert len(persons) == plan_len
+        for sig in persons:
+            st = validate_pdf_signature(sig, vc)
+            assert st.bottom_line, (sig.field_name, st.pretty_print_details())
+        assert persons[-1].field_name == "dau_truong"
+        assert (
+            validate_pdf_timestamp(embedded[-1], vc).valid and embedded[-1].sig_object_type == "/DocTimeStamp"
+        )
+        # The XML package carries one signature per step, over the same record the PDF embeds.
+        root = xml_doc.parse(package.content)
+        assert [h.get("order") for h in xml_doc.signatures(root)] == [str(i) for i in range(1, plan_len + 1)]
+        assert principal_order == plan_len - 1
+
+
+def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_halves(
+    stack, amqp_uri, remote_signer
+):
+    school_id, class_id = _lock_a_class(stack["gradebook"], 1)
+    with running(SigningService, amqp_uri) as signing:
+        wait_for(
+            lambda: len(_records(stack["signing_db"], school_id)) == 1, timeout=90, what="record registered"
+        )
+        (first,) = [w for c in _status(signing.http_url, school_id)["classes"] for w in c["waiting_for"]]
+        record_id = _records(stack["signing_db"], school_id)[0]["year_record_id"]
+        teacher = first["signer_id"]
+        credentials = httpx.post(
+            f"{remote_signer}/enrol", json={"signer_id": teacher, "name": first["signer_name"]}
+        ).json()
+
+        def batch(user: str, order: int, creds: dict) -> httpx.Response:
+            return httpx.post(
+                f"{signing.http_url}/signing/batches",
+                json={"records": [{"year_record_id": record_id, "order": order}], **creds},
+                headers={"Authorization": f"Bearer {_token(user, school_id)}"},
+                timeout=30,
+            )
+
+        # Step 2 before step 1: refused, and says why.
+        early = batch("someone-else", 2, credentials).json()
+        assert early["items"] == [] and early["refused"][0]["error"] in ("not-your-turn", "wrong-signer")
+        # Another person asking for the teacher's step: refused even with the teacher's certificate.
+        intruder = batch("gv-khac", 1, credentials).json()
+        assert intruder["refused"][0]["error"] in ("wrong-signer", "certificate-refused")
+        # A certificate from an untrusted CA: refused before anything is prepared.
+        rogue = pki.identity("person", arch="rogue")
+        refused = batch(teacher, 1, {"certificate": rogue.certificate_pem.decode()})
+        assert refused.status_code == 422 and refused.json()["type"].endswith("certificate-refused")
+
+        prepared = batch(teacher, 1, credentials)
+        assert prepared.status_code == 201
+        (item,) = prepared.json()["items"]
+
+    # The service restarts between the two halves: the prepared state is in the database.
+    with running(SigningService, amqp_uri) as signing:
+        digests = [item["pdf_to_sign"], item["xml_to_sign"]]
+        values = httpx.post(f"{remote_signer}/sign", json={"signer_id": teacher, "digests": digests}).json()[
+            "signatures"
+        ]
+        finish_url = f"{signing.http_url}/signing/batches/{prepared.json()['batch_id']}/signatures"
+        auth = {"Authorization": f"Bearer {_token(teacher, school_id)}"}
+        wrong = httpx.post(
+            finish_url,
+            json={
+                "signatures": [
+                    {"item_id": item["item_id"], "pdf_signature": values[1], "xml_signature": values[0]}
+                ]
+            },
+            headers=auth,
+            timeout=30,
+        ).json()
+        assert wrong["signed"] == [] and wrong["refused"][0]["error"] == "signature-mismatch"
+        assert _records(stack["signing_db"], school_id)[0]["next_order"] == 1
+        done = httpx.post(
+            finish_url,
+            json={
+                "signatures": [
+                    {"item_id": item["item_id"], "pdf_signature": values[0], "xml_signature": values[1]}
+                ]
+            },
+            headers=auth,
+            timeout=30,
+        ).json()
+        assert done["refused"] == [] and done["signed"][0]["order"] == 1
+        after = _records(stack["signing_db"], school_id)[0]
+        assert after["next_order"] == 2
+        reader = PdfFileReader(io.BytesIO(bytes(after["pdf"])), strict=False)
+        (sig,) = reader.embedded_signatures
+        vc = ValidationContext(trust_roots=[pki.root()], allow_fetching=False)
+        status = validate_pdf_signature(sig, vc)
+        assert status.intact and status.valid and sig.field_name == "gv_01"
+        assert base64.b64decode(values[0])  # the value the device produced is what the PDF carries
