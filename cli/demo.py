@@ -16,7 +16,10 @@ from kombu import Connection, Exchange, Queue
 from rich.console import Console
 from rich.progress import track
 
+from cli.demo_signing import sign_and_seal, verify_all
 from cli.registry import SERVICES
+
+SCHOOL_NAME = "Trường THCS Nguyễn Du"
 
 
 def _wait(predicate: Callable[[], Any], seconds: float, what: str) -> Any:
@@ -46,8 +49,8 @@ def run_demo(
     settings = get_settings()
     console.rule("Học bạ số — demo")
     console.print(
-        "What exists so far: gradebook → transcript (XML + PDF per student) and audit, over outbox → relay → RabbitMQ,\n"
-        "and public events for vendors. Signing and sync are not built yet: the year records wait for signatures."
+        "gradebook → transcript (XML + PDF per student) → signing (every teacher, the principal, the school seal)\n"
+        "and audit, over outbox → relay → RabbitMQ, with public events for vendors. Sync is not built yet."
     )
 
     def token(user: str, roles: list[str], school_id: str | None) -> str:
@@ -71,7 +74,7 @@ def run_demo(
         console.print(f"services ready: gradebook {gradebook}, audit {audit}")
 
         school = build(f"demo-thcs-{uuid.uuid4().hex[:6]}", classes=2, students_per_class=45)
-        load_via_api(gradebook, school, token)
+        load_via_api(gradebook, school, token, name=SCHOOL_NAME)
         console.print(
             f"1. the clerk imported {len(school.teachers)} teachers, {len(school.classes)} classes, "
             f"{len(school.students)} students and {len(school.assignments)} assignments (CSV)"
@@ -163,34 +166,33 @@ def run_demo(
         records = _wait(assembled, 180, "every student's year record")
         out = Path("demo-out") / school.school_id
         out.mkdir(parents=True, exist_ok=True)
-        names = {s["student_id"]: s for s in school.students}
-        for record in records:
-            stem = f"{names[record['student_id']]['class_id']}-{record['student_id']}-{record['school_year']}"
-            for kind in ("xml", "pdf"):
-                content = httpx.get(
-                    f"{transcript}/records/{record['id']}/{kind}", headers=staff, timeout=30
-                ).content
-                (out / f"{stem}.{kind}").write_bytes(content)
         example = records[0]
         console.print(
             f"7. transcript assembled {len(records)} year records (XML + PDF/A-3, signature plan of "
-            f"{len(example['signature_plan'])} steps each) → {out}/"
+            f"{len(example['signature_plan'])} steps each)"
         )
         console.print(
             f"   e.g. lookup code {example['lookup_code']}, QR → {settings.lookup_base_url}/{example['lookup_code']}"
         )
+        sealed = sign_and_seal(school.school_id, SCHOOL_NAME, len(records), token, console, out, _wait)
+        verdicts = verify_all(sealed)
+        passed = sum(1 for v in verdicts if v["passed"])
+        console.print(f"11. sealed PDF + signed XML of {len(sealed)} students → {out}/; hocba verify:")
+        for verdict in verdicts[:3]:
+            console.print(f"    {verdict['file']}: {verdict['indication']} — {verdict['summary']}")
+        console.print(f"    … {passed}/{len(verdicts)} TOTAL_PASSED")
         seen: dict[str, int] = {}
         with Connection(settings.amqp_uri) as conn:
             while (message := conn.default_channel.basic_get(vendor.name, no_ack=True)) is not None:
                 seen[message.headers["ce-type"]] = seen.get(message.headers["ce-type"], 0) + 1
-        console.print(f"8. vendors received on {settings.public_exchange}: {seen or 'nothing yet'}")
+        console.print(f"12. vendors received on {settings.public_exchange}: {seen or 'nothing yet'}")
         verified = subprocess.run(
             [sys.executable, "-m", "cli.main", "audit", "verify", "--school", school.school_id],
             capture_output=True,
             text=True,
         )
         console.print(
-            f"9. hocba audit verify --school {school.school_id}: "
+            f"13. hocba audit verify --school {school.school_id}: "
             f"{'intact' if verified.returncode == 0 else 'BROKEN'} (exit {verified.returncode})"
         )
         console.print(

@@ -25,7 +25,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import audit, dlq, rules
+from cli import audit, dlq, rules, signing
 from cli.registry import SERVICES, entry
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
@@ -44,6 +44,8 @@ app.add_typer(contracts_app, name="contracts")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(rules.app, name="rules")
 app.add_typer(audit.app, name="audit")
+app.add_typer(signing.app, name="signing")
+app.command("sign")(signing.sign_command)
 deploy_app = typer.Typer(help="Deployment manifests.", no_args_is_help=True)
 app.add_typer(deploy_app, name="deploy")
 
@@ -205,6 +207,14 @@ def relay(
     run_relay(service, metrics_port)
 
 
+def _answers(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(0.3)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def spawn_stack(names: list[str], log_dir: Path | None = None) -> list[subprocess.Popen[bytes]]:
     """One process per service and one relay per service, as in production (separate pods).
 
@@ -221,6 +231,19 @@ def spawn_stack(names: list[str], log_dir: Path | None = None) -> list[subproces
             procs.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "cli.main", *args], start_new_session=True, stdout=out, stderr=out
+                )
+            )
+    if "signing" in names:
+        # Development stand-ins for what a province provides: the test PKI's TSA/CRLs, a remote signing service.
+        for module, port in (("sandbox.pki.animator", 9797), ("sandbox.remote_signer", 9898)):
+            if _answers(port):
+                continue  # one per machine: another stack (or a test run) already serves it
+            out = None
+            if log_dir is not None:
+                out = (log_dir / f"{module}.log").open("ab")
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", module], start_new_session=True, stdout=out, stderr=out
                 )
             )
     return procs
@@ -310,6 +333,20 @@ def bench_audit(
     from cli.bench_audit import run
 
     result = run(events, schools, console)
+    if as_json:
+        typer.echo(json.dumps(result))
+
+
+@bench_app.command("signing")
+def bench_signing(
+    students: Annotated[int, typer.Option(help="Students in the class")] = 45,
+    steps: Annotated[int, typer.Option(help="Teachers' steps to sign per record")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
+) -> None:
+    """Signatures/s of the signing service for a class batch, against a bare pyHanko loop with a cached key."""
+    from cli.bench_signing import run
+
+    result = run(students, steps, console)
     if as_json:
         typer.echo(json.dumps(result))
 

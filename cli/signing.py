@@ -1,0 +1,120 @@
+"""`hocba signing status|provision-seal` and `hocba sign --as`: signing readiness, the school seal, signing for people."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.registry import SERVICES
+
+app = typer.Typer(help="Signatures and the school seal.", no_args_is_help=True)
+console = Console()
+
+
+def _signing_url() -> str:
+    return f"http://127.0.0.1:{SERVICES['signing'].port}"
+
+
+def _token(user: str, roles: list[str], school: str | None) -> str:
+    from services.runtime.auth import mint_token
+    from services.runtime.settings import get_settings
+
+    return mint_token(get_settings(), user_id=user, roles=roles, school_id=school)
+
+
+@app.command("status")
+def status(
+    school: Annotated[str, typer.Option(help="School id")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report")] = False,
+    url: Annotated[str | None, typer.Option(help="Signing service base URL")] = None,
+) -> None:
+    """Per class: which steps wait for whom, missing or expiring certificates, the projected finish."""
+    response = httpx.get(
+        f"{url or _signing_url()}/schools/{school}/signing/status",
+        headers={"Authorization": f"Bearer {_token('hocba-cli', ['principal'], school)}"},
+        timeout=30,
+    )
+    if response.status_code != 200:
+        console.print(f"[red]signing service answered {response.status_code}: {response.text[:300]}[/red]")
+        raise typer.Exit(1)
+    report = response.json()
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    table = Table(
+        title=f"signing readiness — {school} (cutoff {report['cutoff']}, {report['days_to_cutoff']} days)"
+    )
+    for column in ("class", "records", "sealed", "collecting", "waiting for"):
+        table.add_column(column)
+    for klass in report["classes"]:
+        waiting = ", ".join(
+            f"{w['signer_name']} ({w['role_title']}): {w['records']}" for w in klass["waiting_for"]
+        )
+        table.add_row(
+            klass["class_id"],
+            str(klass["records"]),
+            str(klass.get("sealed", 0)),
+            str(klass.get("collecting", 0)),
+            waiting,
+        )
+    console.print(table)
+    console.print(
+        f"unsigned steps: {report['unsigned_steps']}; last hour: {report['signatures_last_hour']} signatures; "
+        f"projected finish: {report['projected_finish'] or 'unknown (no signatures in the last hour)'}"
+    )
+    for person in report["signers_without_certificate"]:
+        console.print(
+            f"[yellow]no registered certificate:[/yellow] {person['signer_name']} ({person['signer_id']})"
+        )
+    for person in report["certificates_expiring_before_cutoff"]:
+        console.print(
+            f"[red]certificate expires before the cutoff:[/red] {person['signer_name']} ({person['not_after']})"
+        )
+
+
+@app.command("provision-seal")
+def provision_seal(
+    school: Annotated[str, typer.Option(help="School id")],
+    name: Annotated[str, typer.Option(help="The school's name, as on its organisation certificate")],
+) -> None:
+    """Generate the school's seal key inside the HSM and store the (sandbox CA's) certificate beside it."""
+    import sandbox.pki as pki
+    from services.runtime.settings import get_settings
+    from services.signing.hsm import SealKeys
+
+    keys = SealKeys(get_settings(), (pki.issuing_ca(),))
+    certificate = keys.provision(
+        school,
+        lambda public: pki.issue(
+            public, common_name=name, unit="Con dấu", organisation=name, subject_id=school
+        ),
+    )
+    console.print(
+        f"seal of {school}: {certificate.subject.human_friendly}, valid to {certificate.not_valid_after:%Y-%m-%d}"
+    )
+
+
+def sign_command(
+    signer: Annotated[str, typer.Option("--as", help="Signer id (teacher, homeroom teacher or principal)")],
+    school: Annotated[str, typer.Option(help="School id")],
+    class_id: Annotated[str | None, typer.Option("--class", help="Only this class")] = None,
+    remote: Annotated[str, typer.Option(help="Simulated remote signing service")] = "http://127.0.0.1:9898",
+    url: Annotated[str | None, typer.Option(help="Signing service base URL")] = None,
+) -> None:
+    """Sign everything waiting for SIGNER through the sandbox's remote signing service."""
+    from cli.sign import sign_as
+
+    token = _token(signer, ["teacher", "homeroom", "principal"], school)
+    result = sign_as(url or _signing_url(), remote, token, signer, class_id=class_id)
+    console.print(f"{signer}: signed {result.signed}")
+    for refusal in result.refused:
+        console.print(
+            f"[yellow]refused[/yellow] {refusal['year_record_id']} step {refusal['order']}: {refusal['detail']}"
+        )
+    if result.refused:
+        raise typer.Exit(1)
