@@ -167,55 +167,56 @@ def run(students: int, steps: int, console: Console) -> dict[str, Any]:
     count = len(fielded) * len(signers)
 
     chain = [base64.b64encode(pki.issuing_ca().dump()).decode()]
-    with _signing_service() as url, httpx.Client(base_url=url, timeout=300) as http:
-        with console.status("the signing service: prepare a class batch, sign the digests, send them back"):
-            started = time.monotonic()
-            for step in signers:
-                auth = {
-                    "Authorization": "Bearer "
-                    + mint_token(
-                        settings, user_id=step.signer_id, roles=["teacher", "homeroom"], school_id=school
-                    )
-                }
-                batch = http.post(
-                    "/signing/batches",
-                    headers=auth,
-                    json={
-                        "class_id": f"{school}-8a1",
-                        "certificate": base64.b64encode(certs[step.signer_id].dump()).decode(),
-                        "chain": chain,
-                    },
+    with (
+        _signing_service() as url,
+        httpx.Client(base_url=url, timeout=300) as http,
+        console.status("the signing service: prepare a class batch, sign the digests, send them back"),
+    ):
+        started = time.monotonic()
+        for step in signers:
+            auth = {
+                "Authorization": "Bearer "
+                + mint_token(
+                    settings, user_id=step.signer_id, roles=["teacher", "homeroom"], school_id=school
                 )
-                batch.raise_for_status()
-                body = batch.json()
-                key = keys[step.signer_id]
+            }
+            batch = http.post(
+                "/signing/batches",
+                headers=auth,
+                json={
+                    "class_id": f"{school}-8a1",
+                    "certificate": base64.b64encode(certs[step.signer_id].dump()).decode(),
+                    "chain": chain,
+                },
+            )
+            batch.raise_for_status()
+            body = batch.json()
+            key = keys[step.signer_id]
 
-                def sign(b64: str, key: Any = key) -> str:
-                    value = key.sign(
-                        base64.b64decode(b64), padding.PKCS1v15(), utils.Prehashed(hashes.SHA256())
-                    )
-                    return base64.b64encode(value).decode()
+            def sign(b64: str, key: Any = key) -> str:
+                value = key.sign(base64.b64decode(b64), padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
+                return base64.b64encode(value).decode()
 
-                done = http.post(
-                    f"/signing/batches/{body['batch_id']}/signatures",
-                    headers=auth,
-                    json={
-                        "signatures": [
-                            {
-                                "item_id": i["item_id"],
-                                "pdf_signature": sign(i["pdf_to_sign"]),
-                                "xml_signature": sign(i["xml_to_sign"]),
-                            }
-                            for i in body["items"]
-                        ]
-                    },
+            done = http.post(
+                f"/signing/batches/{body['batch_id']}/signatures",
+                headers=auth,
+                json={
+                    "signatures": [
+                        {
+                            "item_id": i["item_id"],
+                            "pdf_signature": sign(i["pdf_to_sign"]),
+                            "xml_signature": sign(i["xml_to_sign"]),
+                        }
+                        for i in body["items"]
+                    ]
+                },
+            )
+            done.raise_for_status()
+            if len(done.json()["signed"]) != students:
+                raise RuntimeError(
+                    f"the service signed {len(done.json()['signed'])} of {students}: {done.text[:300]}"
                 )
-                done.raise_for_status()
-                if len(done.json()["signed"]) != students:
-                    raise RuntimeError(
-                        f"the service signed {len(done.json()['signed'])} of {students}: {done.text[:300]}"
-                    )
-            service_s = time.monotonic() - started
+        service_s = time.monotonic() - started
     engine.dispose()
     result = {
         "students": students,

@@ -40,7 +40,7 @@ def sign_and_seal(
         ),
     )
     console.print(
-        f"8. the school's seal key was generated inside the HSM (SoftHSM2 token), certificate from the test CA"
+        "8. the school's seal key was generated inside the HSM (SoftHSM2 token), certificate from the test CA"
     )
 
     def status() -> dict[str, Any]:
@@ -105,3 +105,25 @@ def _collect(signing: str, school_id: str, staff: dict[str, str], out: Path) -> 
             paths[kind].write_bytes(content)
         written.append({"year_record_id": row.year_record_id, **paths})
     return written
+
+
+def verify_all(sealed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What `hocba verify FILE.pdf --xml FILE.xml` says of each sealed record."""
+    from services.signing.verifier import verify
+
+    verdicts = []
+    for item in sealed:
+        report = verify(item["pdf"].read_bytes(), item["xml"].read_bytes())
+        verdicts.append(
+            {
+                "file": item["pdf"].name,
+                "passed": report.passed,
+                "indication": report.indication,
+                "summary": (
+                    f"{len(report.signatures)} signatures in plan order, seal last, XML = PDF"
+                    if report.passed
+                    else "; ".join(report.reasons)[:200]
+                ),
+            }
+        )
+    return verdicts
