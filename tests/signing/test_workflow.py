@@ -82,8 +82,10 @@ def stack(amqp_uri, service_databases, animator, remote_signer):
                 t.join(10)
 
 
-def _lock_a_class(gradebook: str, students: int) -> tuple[str, str]:
+def _lock_a_class(gradebook: str, students: int, sample_out: list | None = None) -> tuple[str, str]:
     sample = build(f"thcs-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=students)
+    if sample_out is not None:
+        sample_out.append(sample)
     client = Client(gradebook, sample.school_id)
     load_school(client, sample)
     class_id = sample.classes[0]["class_id"]
@@ -239,7 +241,8 @@ def test_a_class_is_signed_in_plan_order_then_sealed_and_announced(stack, amqp_u
 def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_halves(
     stack, amqp_uri, remote_signer
 ):
-    school_id, class_id = _lock_a_class(stack["gradebook"], 1)
+    samples: list = []
+    school_id, class_id = _lock_a_class(stack["gradebook"], 1, samples)
     with running(SigningService, amqp_uri) as signing:
         wait_for(
             lambda: len(_records(stack["signing_db"], school_id)) == 1, timeout=90, what="record registered"
@@ -313,3 +316,51 @@ def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_h
         status = validate_pdf_signature(sig, vc)
         assert status.intact and status.valid and sig.field_name == "gv_01"
         assert base64.b64decode(values[0])  # the value the device produced is what the PDF carries
+
+        # An approved amendment supersedes the record: version 1 stops collecting, version 2 starts at step 1.
+        sample = samples[0]
+        client = Client(stack["gradebook"], school_id)
+        student = sample.students_of(class_id)[0]["student_id"]
+        with client.as_(sample.teacher_of(class_id, "toan"), "teacher") as t:
+            proposed = t.post(
+                f"/classes/{class_id}/terms/hk2/amendments",
+                json={
+                    "student_id": student,
+                    "subject_code": "toan",
+                    "after": {"regular": [10, 10, 10, 10], "midterm": 10, "final": 10},
+                    "reason": "Nhập nhầm cột điểm",
+                },
+            )
+            proposed.raise_for_status()
+        with client.as_("hieu-truong", "principal") as p:
+            p.post(
+                f"/amendments/{proposed.json()['amendment_id']}/decision", json={"approve": True}
+            ).raise_for_status()
+        both = wait_for(
+            lambda: (r := _records(stack["signing_db"], school_id)) and len(r) == 2 and r,
+            timeout=90,
+            what="version 2 registered",
+        )
+        old = next(r for r in both if r["version"] == 1)
+        new = next(r for r in both if r["version"] == 2)
+        assert old["status"] == "cancelled" and new["status"] == "collecting" and new["next_order"] == 1
+        assert new["supersedes"] == old["year_record_id"]
+        next_signer, next_name = plan_signer(old, 2)
+        creds = httpx.post(
+            f"{remote_signer}/enrol", json={"signer_id": next_signer, "name": next_name}
+        ).json()
+        late = httpx.post(
+            f"{signing.http_url}/signing/batches",
+            json={"records": [{"year_record_id": old["year_record_id"], "order": 2}], **creds},
+            headers={"Authorization": f"Bearer {_token(next_signer, school_id)}"},
+            timeout=30,
+        ).json()
+        assert late["items"] == [] and late["refused"][0]["error"] == "superseded-version"
+
+
+def plan_signer(record: dict, order: int) -> tuple[str, str]:
+    root = xml_doc.parse(bytes(record["xml_package"]))
+    step = root.find(f".//{{urn:hocba:transcript:1}}Step[@order='{order}']")
+    return step.findtext("{urn:hocba:transcript:1}SignerId"), step.findtext(
+        "{urn:hocba:transcript:1}SignerName"
+    )
