@@ -40,6 +40,9 @@ class TranscriptSealedV1(EventModel):
     lookup_code: str = Field(pattern=r"^[0-9a-f]{32}$", description="Lookup code printed on the record")
     pdf_document_id: str = Field(description="Id of the sealed PDF (its sha256)")
     pdf_sha256: str = Field(description="sha256 of the sealed PDF/A-3")
+    record_xml_sha256: str = Field(
+        description="sha256 of the year record XML exactly as the PDF embeds it (what the province ingests)"
+    )
     xml_document_id: str = Field(description="Id of the signed XML package (its sha256)")
     xml_sha256: str = Field(description="sha256 of the signed XML package")
     signatures: int = Field(ge=1, description="Signatures on the record, the seal included")

@@ -12,6 +12,7 @@ from contracts.audit import AuditRecordedV1
 from contracts.signing import TranscriptSealedV1
 from services.signing.app.handlers import UowFactory
 from services.signing.app.unit_of_work import SERVICE
+from services.signing.documents import xml as xml_doc
 from services.signing.domain.errors import SealUnavailable
 from services.signing.domain.model import Step
 
@@ -48,6 +49,7 @@ def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> i
             now = datetime.now(UTC)
             pdf_id = uow.documents.put(pdf, "application/pdf")
             xml_id = uow.documents.put(package, "application/xml")
+            record_xml_id = uow.documents.put(xml_doc.record_of(xml_doc.parse(package)), "application/xml")
             uow.signing.update_record(
                 record["year_record_id"],
                 pdf=pdf,
@@ -78,6 +80,7 @@ def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> i
                     lookup_code=record["lookup_code"],
                     pdf_document_id=pdf_id,
                     pdf_sha256=pdf_id,
+                    record_xml_sha256=record_xml_id,
                     xml_document_id=xml_id,
                     xml_sha256=xml_id,
                     signatures=len(plan.steps),
