@@ -29,6 +29,7 @@ SERVICES: dict[str, ServiceEntry] = {
         ServiceEntry("gradebook", "services.gradebook.service:GradebookService", 8001),
         ServiceEntry("transcript", "services.transcript.service:TranscriptService", 8002),
         ServiceEntry("signing", "services.signing.service:SigningService", 8003),
+        ServiceEntry("sync", "services.sync.service:SyncService", 8004),
         ServiceEntry("audit", "services.audit.service:AuditService", 8005),
     )
 }

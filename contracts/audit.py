@@ -14,7 +14,7 @@ class AuditRecordedV1(EventModel):
     """Someone changed something. Values that may be personal data travel as hashes or masked, never in clear."""
 
     EVENT_NAME: ClassVar[str] = "audit.recorded"
-    EMITTED_BY: ClassVar[tuple[str, ...]] = ("gradebook", "transcript", "signing", "ops")
+    EMITTED_BY: ClassVar[tuple[str, ...]] = ("gradebook", "transcript", "signing", "sync", "ops")
 
     service: str = Field(description="Service where the mutation happened, e.g. gradebook")
     school_id: str | None = Field(None, description="Tenant the mutation belongs to")

@@ -6,6 +6,7 @@ from contracts.audit import AuditRecordedV1
 from contracts.envelope import EventModel
 from contracts.gradebook import AmendmentAppliedV1, TermLockedV1
 from contracts.signing import TranscriptSealedV1
+from contracts.sync import SyncRecordChangedV1
 from contracts.transcript import TranscriptAssembledV1
 
 EVENT_MODELS: tuple[type[EventModel], ...] = (
@@ -13,6 +14,7 @@ EVENT_MODELS: tuple[type[EventModel], ...] = (
     AmendmentAppliedV1,
     TranscriptAssembledV1,
     TranscriptSealedV1,
+    SyncRecordChangedV1,
     AuditRecordedV1,
 )
 

@@ -84,7 +84,7 @@ def service_databases() -> dict[str, str]:
     from services.runtime.migrations import upgrade
 
     urls = {}
-    for service in ("gradebook", "transcript", "signing", "audit"):
+    for service in ("gradebook", "transcript", "signing", "sync", "audit"):
         url = _DB.format(service)
         _recreate_database(url)
         upgrade(service, url)

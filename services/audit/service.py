@@ -35,6 +35,10 @@ class AuditService(HealthEndpoints):
     def on_signing_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
         self._record(envelope)
 
+    @reliable_handler("sync", AuditRecordedV1)
+    def on_sync_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
+        self._record(envelope)
+
     @reliable_handler("ops", AuditRecordedV1)
     def on_ops_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
         self._record(envelope)

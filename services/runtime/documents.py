@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Protocol
+from datetime import timedelta
+from typing import Any, Protocol
 
+import httpx
 from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 
 def documents_table(metadata: MetaData) -> Table:
@@ -48,3 +51,46 @@ class PostgresDocuments:
             select(self.table.c.content, self.table.c.media_type).where(self.table.c.sha256 == sha256)
         ).first()
         return (bytes(row.content), row.media_type) if row else None
+
+
+class DocumentUnavailable(Exception):
+    """The other service did not give us the document (down, or not found): retried, then the caller decides."""
+
+
+class DocumentCorrupted(Exception):
+    """The bytes we got do not have the sha256 we asked for."""
+
+
+class RemoteDocuments:
+    """Another of our services' documents by content address (``GET /documents/{sha256}``, service token)."""
+
+    def __init__(self, base_url: str, settings: Any, caller: str) -> None:
+        self._settings = settings
+        self._caller = caller
+        self._client = httpx.Client(base_url=base_url, timeout=10.0)
+
+    def _token(self) -> str:
+        from services.runtime.auth import Role, mint_token
+
+        return mint_token(
+            self._settings, user_id=self._caller, roles=[Role.SERVICE], ttl=timedelta(minutes=5)
+        )
+
+    @retry(
+        retry=retry_if_exception_type(DocumentUnavailable),
+        stop=stop_after_attempt(5),
+        wait=wait_random_exponential(multiplier=0.2, max=5),
+        reraise=True,
+    )
+    def get(self, sha256: str) -> bytes:
+        try:
+            response = self._client.get(
+                f"/documents/{sha256}", headers={"Authorization": f"Bearer {self._token()}"}
+            )
+        except httpx.HTTPError as exc:
+            raise DocumentUnavailable(f"document service unreachable: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise DocumentUnavailable(f"document service answered {response.status_code} for {sha256}")
+        if hashlib.sha256(response.content).hexdigest() != sha256:
+            raise DocumentCorrupted(f"document {sha256} does not match its sha256")
+        return response.content

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     pkcs11_token: str = "hocba-seal"
     pkcs11_pin: SecretStr | None = None
     softhsm_conf: str | None = Field(None, description="SOFTHSM2_CONF for the dev token (var/softhsm)")
+    signing_url: str = Field("http://127.0.0.1:8003", description="Signing service, for sealed documents")
+    gateway_url: str = Field("http://127.0.0.1:8100", description="The province's receiving gateway")
+    gateway_timeout_seconds: float = 10.0
+    sync_reconcile_seconds: float = 60.0
+    sync_cutoffs: dict[str, str] = Field(
+        default_factory=lambda: {"regular": "06-30", "supplementary": "08-15"},
+        description="MM-DD of the province's reporting cutoffs",
+    )
     signing_cutoff: str = Field("06-30", description="MM-DD of the reporting cutoff, for signing readiness")
 
     def db_url(self, service: str) -> str:

@@ -6,10 +6,9 @@ a real asyncio loop or threads.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -19,46 +18,13 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError, set_tsp_headers
 from pyhanko_certvalidator import ValidationContext
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from services.runtime.auth import Role, mint_token
+from services.runtime.documents import RemoteDocuments
 from services.runtime.settings import Settings
 
 
-class DocumentUnavailable(Exception):
-    """Transcript did not give us the document (down, or not found): the event is retried, then dead-lettered."""
-
-
-class DocumentCorrupted(Exception):
-    """The bytes we got do not have the sha256 the event promised."""
-
-
-class TranscriptDocuments:
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._client = httpx.Client(base_url=settings.transcript_url, timeout=10.0)
-
-    def _token(self) -> str:
-        return mint_token(self._settings, user_id="signing", roles=[Role.SERVICE], ttl=timedelta(minutes=5))
-
-    @retry(
-        retry=retry_if_exception_type(DocumentUnavailable),
-        stop=stop_after_attempt(5),
-        wait=wait_random_exponential(multiplier=0.2, max=5),
-        reraise=True,
-    )
-    def get(self, sha256: str) -> bytes:
-        try:
-            response = self._client.get(
-                f"/documents/{sha256}", headers={"Authorization": f"Bearer {self._token()}"}
-            )
-        except httpx.HTTPError as exc:
-            raise DocumentUnavailable(f"transcript unreachable: {type(exc).__name__}") from exc
-        if response.status_code != 200:
-            raise DocumentUnavailable(f"transcript answered {response.status_code} for document {sha256}")
-        if hashlib.sha256(response.content).hexdigest() != sha256:
-            raise DocumentCorrupted(f"document {sha256} does not match its sha256")
-        return response.content
+def transcript_documents(settings: Settings) -> RemoteDocuments:
+    return RemoteDocuments(settings.transcript_url, settings, caller="signing")
 
 
 class HttpxTimeStamper(TimeStamper):

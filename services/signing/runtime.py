@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from services.runtime.documents import RemoteDocuments
 from services.runtime.settings import get_settings
 from services.signing.app.certificates import CertificateCheck, certificate_check
-from services.signing.clients import HttpxTimeStamper, RevocationInfo, TranscriptDocuments, load_certificates
+from services.signing.clients import HttpxTimeStamper, RevocationInfo, load_certificates, transcript_documents
 from services.signing.hsm import SealKeys
 from services.signing.sealer import Sealer
 
@@ -17,8 +18,8 @@ class SigningRuntime:
         return load_certificates(get_settings().trust_roots)
 
     @cached_property
-    def documents(self) -> TranscriptDocuments:
-        return TranscriptDocuments(get_settings())
+    def documents(self) -> RemoteDocuments:
+        return transcript_documents(get_settings())
 
     @cached_property
     def timestamper(self) -> HttpxTimeStamper:

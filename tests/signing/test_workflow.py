@@ -26,7 +26,7 @@ from services.runtime.db import make_engine
 from services.runtime.relay import ConfirmingPublisher, OutboxRelay
 from services.runtime.settings import get_settings
 from services.signing import service as signing_service
-from services.signing.clients import TranscriptDocuments
+from services.signing.clients import transcript_documents
 from services.signing.documents import xml as xml_doc
 from services.signing.hsm import SealKeys
 from services.signing.service import SigningService
@@ -61,7 +61,7 @@ def stack(amqp_uri, service_databases, animator, remote_signer):
         running(TranscriptService, amqp_uri) as transcript,
     ):
         # The signing service fetches unsigned documents from this test's transcript service.
-        signing_service._runtime.documents = TranscriptDocuments(
+        signing_service._runtime.documents = transcript_documents(
             get_settings().model_copy(update={"transcript_url": transcript.http_url})
         )
         threads = [

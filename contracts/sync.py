@@ -1,0 +1,43 @@
+"""Events the sync service emits as year records travel to the province's transcript database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+from contracts.envelope import ContractModel, EventModel
+
+
+class SyncRecordPublic(ContractModel):
+    school_id: str = Field(description="Opaque school id")
+    year_record_id: str = Field(description="Opaque year record id")
+    version: int = Field(description="Version of the year record")
+    status: str = Field(description="accepted | rejected | withdrawn")
+
+
+class SyncRecordChangedV1(EventModel):
+    """The province gateway accepted, rejected or withdrew a year record version (or it became effective)."""
+
+    EVENT_NAME: ClassVar[str] = "sync.record.changed"
+    EMITTED_BY: ClassVar[tuple[str, ...]] = ("sync",)
+    PUBLIC_MODEL: ClassVar[type[BaseModel] | None] = SyncRecordPublic
+
+    school_id: str = Field(description="Opaque school id")
+    class_id: str = Field(description="Opaque class id")
+    transcript_id: str = Field(description="The học bạ")
+    year_record_id: str = Field(description="The year record")
+    version: int = Field(ge=1, description="Version of the year record")
+    status: Literal["accepted", "rejected", "withdrawn", "replaced", "effective"] = Field(
+        description="What happened at the gateway"
+    )
+    gateway_record_id: str | None = Field(None, description="The gateway's id of the record, when it holds one")
+    reason: str | None = Field(None, description="Machine-readable reason of a rejection (the gateway's code)")
+    cutoff: date = Field(description="Until this day the school may withdraw or replace; after it the record is effective")
+    occurred_at: datetime = Field(description="When sync learnt it")
+
+    def public_view(self) -> BaseModel:
+        return SyncRecordPublic(
+            school_id=self.school_id, year_record_id=self.year_record_id, version=self.version, status=self.status
+        )

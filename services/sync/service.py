@@ -1,0 +1,123 @@
+"""Sync entrypoints: sealed records in, the submission worker and reconciliation timers, the principal's view."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from nameko.timer import timer
+from werkzeug.wrappers import Request, Response
+
+from contracts.envelope import Envelope
+from contracts.signing import TranscriptSealedV1
+from services.runtime.auth import Auth, Role
+from services.runtime.db import Database
+from services.runtime.documents import RemoteDocuments
+from services.runtime.handlers import reliable_handler
+from services.runtime.http import HealthEndpoints, api, json_response, parse_body
+from services.runtime.logging import correlation
+from services.runtime.personal_data import PersonalIdVault
+from services.runtime.settings import get_settings
+from services.sync.api import CredentialsIn, WithdrawIn
+from services.sync.app import handlers, operations
+from services.sync.app.unit_of_work import SERVICE, SyncUnitOfWork
+from services.sync.domain.rules import CutoffPassed
+from services.sync.gateway import GatewayClient
+
+STAFF = (Role.PRINCIPAL, Role.STAFF, Role.HOMEROOM, Role.INSPECTOR)
+
+
+def token_of(uow: SyncUnitOfWork, school_id: str) -> str | None:
+    sealed = uow.submissions.credentials_of(school_id)
+    return PersonalIdVault.from_settings().decrypt(sealed) if sealed else None
+
+
+class SyncRuntime:
+    """Per process: one gateway client and one breaker (this replica's view of the gateway)."""
+
+    def __init__(self) -> None:
+        self._submitter: handlers.Submitter | None = None
+
+    @cached_property
+    def gateway(self) -> GatewayClient:
+        settings = get_settings()
+        return GatewayClient(settings.gateway_url, settings.gateway_timeout_seconds)
+
+    @cached_property
+    def documents(self) -> RemoteDocuments:
+        return RemoteDocuments(get_settings().signing_url, get_settings(), caller="sync")
+
+    def submitter(self, new_uow: Any) -> handlers.Submitter:
+        if self._submitter is None:
+            self._submitter = handlers.Submitter(
+                new_uow, self.gateway, self.documents, token_of, cutoffs=get_settings().sync_cutoffs
+            )
+        return self._submitter
+
+
+runtime = SyncRuntime()
+
+
+class SyncService(HealthEndpoints):
+    name = SERVICE
+
+    db = Database(SERVICE)
+    principal = Auth()
+
+    def _new_uow(self, correlation_id: str | None = None):  # noqa: ANN202
+        return lambda: SyncUnitOfWork(self.db, correlation_id=correlation_id)
+
+    @reliable_handler("signing", TranscriptSealedV1)
+    def on_sealed(self, envelope: Envelope[TranscriptSealedV1]) -> None:
+        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
+            handlers.register_sealed(envelope, self._new_uow(envelope.correlationid))
+
+    @timer(interval=1)
+    def submit(self) -> None:
+        runtime.submitter(self._new_uow()).run_once()
+
+    @timer(interval=get_settings().sync_reconcile_seconds)
+    def reconcile(self) -> None:
+        operations.reconcile(self._new_uow(), runtime.gateway, token_of, get_settings().sync_cutoffs)
+
+    @api("PUT", "/schools/<string:school_id>/sync/credentials")
+    def credentials(self, request: Request, school_id: str) -> Response:
+        self.principal().require_role(Role.OPERATOR)
+        body = parse_body(request, CredentialsIn)
+        with self._new_uow()() as uow:
+            uow.submissions.set_credentials(school_id, PersonalIdVault.from_settings().encrypt(body.token))
+            uow.commit()
+        return json_response({"school_id": school_id, "stored": True})
+
+    @api("GET", "/schools/<string:school_id>/sync/status")
+    def status(self, request: Request, school_id: str) -> Response:
+        caller = self.principal()
+        caller.require_role(*STAFF)
+        caller.require_school(school_id)
+        today = datetime.now(UTC).date()
+        return json_response(
+            operations.school_status(self._new_uow(), school_id, today, get_settings().sync_cutoffs)
+        )
+
+    @api(
+        "POST",
+        "/schools/<string:school_id>/sync/records/<string:year_record_id>/withdraw",
+        expected_exceptions=(operations.SyncRefused, CutoffPassed),
+    )
+    def withdraw(self, request: Request, school_id: str, year_record_id: str) -> Response:
+        caller = self.principal()
+        caller.require_role(Role.PRINCIPAL)
+        caller.require_school(school_id)
+        body = parse_body(request, WithdrawIn)
+        result = operations.withdraw(
+            self._new_uow(),
+            runtime.gateway,
+            token_of,
+            school_id,
+            year_record_id,
+            body.reason,
+            datetime.now(UTC).date(),
+            get_settings().sync_cutoffs,
+        )
+        return json_response(result)
