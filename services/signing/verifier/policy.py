@@ -55,6 +55,10 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _join(items: list[object]) -> str:
+    return ", ".join(str(i) for i in items)
+
+
 def _holder(signer: Signer | None) -> str:
     return (signer.common_name if signer else None) or "không rõ"
 
@@ -88,7 +92,7 @@ def _integrity(pdf: PdfFacts, plan: Plan, tally: _Tally) -> None:
     by_field = {s.field_name: s for s in plan.steps}
     problems: list[tuple[str, str]] = []
     untrusted: list[tuple[str, str]] = []
-    changed: list[tuple[str, str]] = []
+    changed_after: dict[str, list[object]] = defaultdict(list)  # one sentence per kind of change, not per signature
     for i, sig in enumerate(pdf.signatures):
         step = by_field.get(sig.field)
         name = who(step) if step else f"ô {sig.field}"
@@ -110,20 +114,21 @@ def _integrity(pdf: PdfFacts, plan: Plan, tally: _Tally) -> None:
             untrusted.append(
                 (
                     indic,
-                    f"Chứng thư số của chữ ký ở {name} ({_holder(sig.signer)}, do {sig.signer.issuer or 'không rõ'} "
-                    f"cấp) không thuộc tổ chức chứng thực tin cậy ({indic}).",
+                    f"Chứng thư số của chữ ký ở {name} do «{sig.signer.issuer or 'không rõ'}» cấp, "
+                    f"không phải tổ chức chứng thực tin cậy ({indic}).",
                 )
             )
             tally.pdf[i].append(indic)
         if not sig.docmdp_ok or sig.modification_level not in AFTER_PERSON:
-            changed.append(
-                (
-                    SIG_CONSTRAINTS_FAILURE,
-                    f"Sau chữ ký ở {name}, tài liệu bị thay đổi theo cách không được phép "
-                    f"(mức thay đổi {sig.modification_level}).",
-                )
-            )
+            changed_after[sig.modification_level].append(step.order if step else sig.field)
             tally.pdf[i].append(SIG_CONSTRAINTS_FAILURE)
+    changed = [
+        (
+            SIG_CONSTRAINTS_FAILURE,
+            f"Sau chữ ký ở bước {_join(where)}, tài liệu bị thay đổi theo cách không được phép (mức thay đổi {level}).",
+        )
+        for level, where in changed_after.items()
+    ]
     for ts in pdf.timestamps:
         if not (ts.intact and ts.valid):
             problems.append((HASH_FAILURE, f"Dấu thời gian của tài liệu (phiên bản {ts.revision}) không hợp lệ."))
@@ -176,9 +181,10 @@ def _workflow(record: RecordFacts, pdf: PdfFacts, tally: _Tally, complete: bool)
     tally.add("only_planned_signatures", "Không có chữ ký ngoài kế hoạch", extra, "Mọi chữ ký đều thuộc kế hoạch.")
 
     disorder: list[tuple[str, str]] = []
-    for (_, _, before), (j, _, after) in zip(planned, planned[1:], strict=False):
+    for (i, _, before), (j, _, after) in zip(planned, planned[1:], strict=False):
         if after.order < before.order:
             disorder.append((SIG_CONSTRAINTS_FAILURE, f"{_cap(who(before))} được ký trước {who(after)}."))
+            tally.pdf[i].append(SIG_CONSTRAINTS_FAILURE)
             tally.pdf[j].append(SIG_CONSTRAINTS_FAILURE)
     tally.add("order", "Ký đúng thứ tự", disorder, "Các bước được ký đúng thứ tự của kế hoạch.")
 
@@ -276,11 +282,15 @@ def _xml_consistency(record: RecordFacts, pdf: PdfFacts, tally: _Tally) -> None:
     if pdf.other_embedded_xml:
         problems.append((FORMAT_FAILURE, "PDF chứa nhiều tệp hocba.xml khác nhau."))
     by_field = {s.field_name: s for s in record.plan.steps}
-    for sig in pdf.signatures:
-        if pdf.signed_xml.get(sig.revision) != pdf.embedded_xml:
-            step = by_field.get(sig.field)
-            name = who(step) if step else f"ô {sig.field}"
-            problems.append((SIG_CONSTRAINTS_FAILURE, f"Tệp hocba.xml đính kèm khác tệp {name} đã ký."))
+    differs = [
+        by_field[sig.field].order if sig.field in by_field else sig.field
+        for sig in pdf.signatures
+        if pdf.signed_xml.get(sig.revision) != pdf.embedded_xml
+    ]
+    if differs:
+        problems.append(
+            (SIG_CONSTRAINTS_FAILURE, f"Tệp hocba.xml đính kèm khác tệp đã được ký ở bước {_join(differs)}.")
+        )
     tally.add(
         "xml_embedded_signed",
         "Tệp XML đính kèm là tệp đã được ký",
