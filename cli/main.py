@@ -25,7 +25,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import audit, dlq, rules
+from cli import audit, dlq, rules, verify
 from cli.registry import SERVICES, entry
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
@@ -44,6 +44,7 @@ app.add_typer(contracts_app, name="contracts")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(rules.app, name="rules")
 app.add_typer(audit.app, name="audit")
+app.add_typer(verify.app, name="verify")
 deploy_app = typer.Typer(help="Deployment manifests.", no_args_is_help=True)
 app.add_typer(deploy_app, name="deploy")
 

@@ -207,6 +207,13 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def _when(iso: str | None) -> str:
+    """Readable in the page (the JSON keeps ISO 8601): 2026-06-01 09:30:12 UTC."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
 def _yes(flag: bool) -> str:
     return '<span class="ok">có</span>' if flag else '<span class="bad">không</span>'
 
@@ -220,7 +227,7 @@ def html_body(report: Report) -> str:
     )
     sigs = "".join(
         f"<tr><td>{_e(s.order)}</td><td>{_e(ROLE_TITLES.get(s.role or '', s.field))}</td><td>{_e(s.signer)}</td>"
-        f"<td>{_e(s.time)}</td><td>{_e(s.level)}</td><td>{_yes(s.intact and s.valid)}</td><td>{_yes(s.trusted)}</td>"
+        f"<td>{_e(_when(s.time))}</td><td>{_e(s.level)}</td><td>{_yes(s.intact and s.valid)}</td><td>{_yes(s.trusted)}</td>"
         f"<td>{_e(s.modification_level)}</td><td>{_e(VERDICT_WORDS.get(s.indication))} {_e(s.sub_indication)}</td></tr>"
         for s in report.signatures
     )
@@ -228,7 +235,7 @@ def html_body(report: Report) -> str:
     if report.xml_signatures is not None:
         xml_rows = "".join(
             f"<tr><td>{_e(s.order)}</td><td>{_e(ROLE_TITLES.get(s.role or '', s.role))}</td><td>{_e(s.signer)}</td>"
-            f"<td>{_e(s.time)}</td><td>{_yes(s.verified and s.references_ok)}</td><td>{_yes(s.trusted)}</td>"
+            f"<td>{_e(_when(s.time))}</td><td>{_yes(s.verified and s.references_ok)}</td><td>{_yes(s.trusted)}</td>"
             f"<td>{_e(VERDICT_WORDS.get(s.indication))} {_e(s.sub_indication)}</td></tr>"
             for s in report.xml_signatures
         )
