@@ -10,7 +10,6 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -18,7 +17,7 @@ from typer.core import TyperGroup
 class _FileOrCommand(TyperGroup):
     """`hocba verify FILE.pdf` and `hocba verify serve` side by side: anything not a subcommand is a file to check."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's vendored click.Context
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["check", *args]
         return super().parse_args(ctx, args)
@@ -55,11 +54,15 @@ def check(
     file: Annotated[Path, typer.Argument(help="The học bạ PDF")],
     xml: Annotated[Path | None, typer.Option("--xml", help="The standalone signed XML package")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
-    html: Annotated[Path | None, typer.Option("--html", help="Write the report in Vietnamese as HTML here")] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write the report in Vietnamese as HTML here")
+    ] = None,
     trust: Annotated[
         list[Path] | None, typer.Option("--trust", help="Extra trusted root certificates (PEM), repeatable")
     ] = None,
-    online: Annotated[bool, typer.Option("--online", help="Fetch CRLs/OCSP (default: only the document's)")] = False,
+    online: Annotated[
+        bool, typer.Option("--online", help="Fetch CRLs/OCSP (default: only the document's)")
+    ] = False,
     partial: Annotated[
         bool, typer.Option("--partial", help="Accept a document still being signed (steps so far, no seal)")
     ] = False,

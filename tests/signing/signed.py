@@ -61,12 +61,16 @@ def _device_sign(ident: Identity, digest: bytes) -> bytes:
     return ident.key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
 
 
-def sign_person(pdf: bytes, step: Step, ident: Identity | None = None, *, certify: bool | None = None) -> bytes:
+def sign_person(
+    pdf: bytes, step: Step, ident: Identity | None = None, *, certify: bool | None = None
+) -> bytes:
     ident = ident or identity_for(step)
     prepared = pdf_doc.prepare(
         pdf, step, ident.certificate, ident.chain, certify=step.order == 1 if certify is None else certify
     )
-    return pdf_doc.finish(prepared, _device_sign(ident, prepared.to_sign), ident.certificate, ident.chain, timestamper())
+    return pdf_doc.finish(
+        prepared, _device_sign(ident, prepared.to_sign), ident.certificate, ident.chain, timestamper()
+    )
 
 
 def seal(pdf: bytes, plan: Plan) -> bytes:

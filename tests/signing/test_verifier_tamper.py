@@ -61,7 +61,9 @@ def painted_grade() -> bytes:
     resources = generic.DictionaryObject(
         {generic.NameObject("/Font"): generic.DictionaryObject({generic.NameObject("/FX"): font})}
     )
-    stream = generic.StreamObject(stream_data=b"q 1 1 1 rg 300 640 40 12 re f 0 g BT /FX 9 Tf 305 642 Td (10,0) Tj ET Q")
+    stream = generic.StreamObject(
+        stream_data=b"q 1 1 1 rg 300 640 40 12 re f 0 g BT /FX 9 Tf 305 642 Td (10,0) Tj ET Q"
+    )
     writer.add_stream_to_page(0, writer.add_object(stream), resources=resources)
     return _write(writer)
 
@@ -97,7 +99,11 @@ def wrong_person() -> bytes:
     signed = signed_record()
     plan = signed.plan
     pdf = pdf_doc.sign_directly(
-        signed.stages[0], plan.step(1), CachedKeySigner(pki.identity("teacher-b")), timestamper(), certify=True
+        signed.stages[0],
+        plan.step(1),
+        CachedKeySigner(pki.identity("teacher-b")),
+        timestamper(),
+        certify=True,
     )
     return sign_steps(pdf, plan, range(2, 6))
 
@@ -228,15 +234,18 @@ def test_the_seal_stripped_by_truncation_is_caught_by_completeness_alone() -> No
     report = check(cut)
     assert failed(report) == {"plan_complete", "seal_last"}
     assert all(s.intact and s.valid and s.trusted for s in report.signatures)
-    assert "Thiếu chữ ký của bước 5 (Dấu của nhà trường, Trường THCS Thử Nghiệm)." in detail(report, "plan_complete")
+    assert "Thiếu chữ ký của bước 5 (Dấu của nhà trường, Trường THCS Thử Nghiệm)." in detail(
+        report, "plan_complete"
+    )
 
 
 def test_a_teachers_field_signed_by_another_person_is_refused() -> None:
     report = check(wrong_person())
     assert failed(report) == {"signers"}
     assert report.sub_indication == "SIG_CONSTRAINTS_FAILURE"
-    assert "Chữ ký của bước 1 không phải của Nguyễn Văn An (chứng thư số cấp cho Trần Thị Bình)." == detail(
-        report, "signers"
+    assert (
+        detail(report, "signers")
+        == "Chữ ký của bước 1 không phải của Nguyễn Văn An (chứng thư số cấp cho Trần Thị Bình)."
     )
     assert report.signatures[0].indication == "TOTAL_FAILED"
     assert [s.indication for s in report.signatures[1:]] == ["TOTAL_PASSED"] * 4
@@ -253,7 +262,10 @@ def test_steps_signed_out_of_order_are_refused() -> None:
 def test_an_attachment_swapped_after_signing_is_caught() -> None:
     report = check(swapped_attachment())
     assert {"xml_embedded_signed", "modifications_allowed", "nothing_after_seal"} <= failed(report)
-    assert detail(report, "xml_embedded_signed") == "Tệp hocba.xml đính kèm khác tệp đã được ký ở bước 1, 2, 3, 4, 5."
+    assert (
+        detail(report, "xml_embedded_signed")
+        == "Tệp hocba.xml đính kèm khác tệp đã được ký ở bước 1, 2, 3, 4, 5."
+    )
 
 
 def test_a_pdf_rendered_from_another_xml_fails_against_the_signed_package() -> None:

@@ -54,7 +54,11 @@ def server() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def uploads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("uploads")
-    files = {"good.pdf": signed_record().pdf, "good.xml": signed_record().package, "painted.pdf": painted_grade()}
+    files = {
+        "good.pdf": signed_record().pdf,
+        "good.xml": signed_record().package,
+        "painted.pdf": painted_grade(),
+    }
     for name, data in files.items():
         (folder / name).write_bytes(data)
     return {name: folder / name for name in files}

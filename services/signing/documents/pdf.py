@@ -62,7 +62,8 @@ def add_signature_fields(pdf: bytes, plan: Plan) -> bytes:
             )
         else:
             spec = fields.SigFieldSpec(
-                step.field_name, field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, list(locks))
+                step.field_name,
+                field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, list(locks)),
             )
         fields.append_signature_field(writer, spec)
     out = io.BytesIO()
@@ -154,7 +155,7 @@ async def _prepare(
         use_pades=True,
     )
     return PreparedPdf(
-        pdf=output.getvalue(),
+        pdf=output.getvalue(),  # type: ignore[attr-defined]  # pyHanko types it IO; it is the BytesIO it wrote
         document_digest=digest.document_digest,
         region=(digest.reserved_region_start, digest.reserved_region_end),
         signed_attributes=attributes.dump(),
@@ -210,7 +211,9 @@ def sign_directly(
     pdf: bytes, step: Step, signer: Signer, timestamper: TimeStamper | None, *, certify: bool
 ) -> bytes:
     """One-shot signature with a key we hold: the bench's baseline and the tests' out-of-turn signers."""
-    out = signers.PdfSigner(_metadata(step, certify=certify), signer=signer, timestamper=timestamper).sign_pdf(
+    out = signers.PdfSigner(
+        _metadata(step, certify=certify), signer=signer, timestamper=timestamper
+    ).sign_pdf(
         IncrementalPdfFileWriter(io.BytesIO(pdf)), existing_fields_only=True, bytes_reserved=BYTES_RESERVED
     )
     return bytes(out.getvalue())
@@ -224,7 +227,9 @@ def seal(pdf: bytes, step: Step, signer: Signer, timestamper: TimeStamper, vc: V
             _metadata(step, certify=False, seal=True, vc=vc), signer=signer, timestamper=timestamper
         )
         out = await pdf_signer.async_sign_pdf(
-            IncrementalPdfFileWriter(io.BytesIO(pdf)), existing_fields_only=True, bytes_reserved=SEAL_BYTES_RESERVED
+            IncrementalPdfFileWriter(io.BytesIO(pdf)),
+            existing_fields_only=True,
+            bytes_reserved=SEAL_BYTES_RESERVED,
         )
         return bytes(out.getvalue())
 

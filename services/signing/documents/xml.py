@@ -72,7 +72,9 @@ class _CapturingKey:
 
     def __init__(self, public: Any) -> None:
         self._public = public
-        self.key_size = public.curve.key_size if isinstance(public, ec.EllipticCurvePublicKey) else public.key_size
+        self.key_size = (
+            public.curve.key_size if isinstance(public, ec.EllipticCurvePublicKey) else public.key_size
+        )
         self.signed_info: bytes | None = None
 
     def public_key(self) -> Any:  # signxml writes the KeyValue from it

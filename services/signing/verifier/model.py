@@ -66,7 +66,9 @@ class Signer:
 
     common_name: str | None
     organisation: str | None
-    serial_number: str | None  # the subject's serialNumber: Vietnamese certificates carry the holder's id here
+    serial_number: (
+        str | None
+    )  # the subject's serialNumber: Vietnamese certificates carry the holder's id here
     issuer: str | None = None
 
 
@@ -85,7 +87,9 @@ class PdfSignature:
     valid: bool
     trusted: bool
     revoked: bool
-    trust_problem: str | None  # pyHanko's AdES sub-indication when not trusted (e.g. NO_CERTIFICATE_CHAIN_FOUND)
+    trust_problem: (
+        str | None
+    )  # pyHanko's AdES sub-indication when not trusted (e.g. NO_CERTIFICATE_CHAIN_FOUND)
     trust_problem_is_failure: bool
     modification_level: str  # NONE / LTA_UPDATES / FORM_FILLING / ANNOTATIONS / OTHER
     docmdp_ok: bool
@@ -173,7 +177,9 @@ class Verdict:
         return Verdict(INDETERMINATE if worst in INDETERMINATE_REASONS else TOTAL_FAILED, worst)
 
 
-INDETERMINATE_REASONS = frozenset({NO_CERTIFICATE_CHAIN_FOUND, "TRY_LATER", "NO_POE", "EXPIRED", "NOT_YET_VALID"})
+INDETERMINATE_REASONS = frozenset(
+    {NO_CERTIFICATE_CHAIN_FOUND, "TRY_LATER", "NO_POE", "EXPIRED", "NOT_YET_VALID"}
+)
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,11 @@ def _roles(status: Any) -> tuple[str, ...]:
 def validation_context(reader: PdfFileReader, roots: Sequence[asn1_x509.Certificate], online: bool):  # type: ignore[no-untyped-def]
     # soft-fail: a certificate without reachable revocation data is not failed for that alone (offline, and
     # before the seal embeds the CRLs); one the CRL lists as revoked still is.
-    kwargs: dict[str, Any] = {"trust_roots": list(roots), "allow_fetching": online, "revocation_mode": "soft-fail"}
+    kwargs: dict[str, Any] = {
+        "trust_roots": list(roots),
+        "allow_fetching": online,
+        "revocation_mode": "soft-fail",
+    }
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except NoDSSFoundError:
@@ -109,7 +113,9 @@ async def _signature(
     field = sig.field_name or ""
     try:
         st = await async_validate_pdf_signature(sig, vc)
-    except Exception as error:  # a malformed CMS or dictionary: report it, do not crash the whole verification
+    except (
+        Exception
+    ) as error:  # a malformed CMS or dictionary: report it, do not crash the whole verification
         return PdfSignature(
             field, sig.signed_revision, Signer(None, None, None), (), None, False, "B-B",
             False, False, False, False, None, False, "OTHER", False, False, error=str(error) or type(error).__name__,
@@ -129,7 +135,7 @@ async def _signature(
         valid=st.valid,
         trusted=st.trusted,
         revoked=st.revoked,
-        trust_problem=indic.name if indic is not None else None,
+        trust_problem=getattr(indic, "name", None),  # an enum member (AdESFailure / AdESIndeterminate)
         trust_problem_is_failure=isinstance(indic, AdESFailure),
         modification_level=st.modification_level.name if st.modification_level is not None else "OTHER",
         docmdp_ok=bool(st.docmdp_ok),
@@ -180,7 +186,9 @@ async def read_pdf(pdf_reader: PdfFileReader, pdf: bytes, vc: ValidationContext,
     stamps = [s for s in ordered if s.sig_object_type == "/DocTimeStamp"]
     stamp_revisions = [s.signed_revision for s in stamps]
     signatures = [
-        await _signature(s, vc, revinfo, stamp_revisions) for s in ordered if s.sig_object_type != "/DocTimeStamp"
+        await _signature(s, vc, revinfo, stamp_revisions)
+        for s in ordered
+        if s.sig_object_type != "/DocTimeStamp"
     ]
     timestamps = [await _timestamp(s, vc) for s in stamps]
     signed_xml: dict[int, bytes | None] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 
 from services.signing.domain.model import ROLE_TITLES, Plan, Step
 from services.signing.verifier.model import (
@@ -22,7 +23,6 @@ from services.signing.verifier.model import (
     Check,
     Judged,
     PdfFacts,
-    PdfSignature,
     RecordFacts,
     Signer,
     Verdict,
@@ -55,7 +55,7 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _join(items: list[object]) -> str:
+def _join(items: Sequence[object]) -> str:
     return ", ".join(str(i) for i in items)
 
 
@@ -92,7 +92,9 @@ def _integrity(pdf: PdfFacts, plan: Plan, tally: _Tally) -> None:
     by_field = {s.field_name: s for s in plan.steps}
     problems: list[tuple[str, str]] = []
     untrusted: list[tuple[str, str]] = []
-    changed_after: dict[str, list[object]] = defaultdict(list)  # one sentence per kind of change, not per signature
+    changed_after: dict[str, list[object]] = defaultdict(
+        list
+    )  # one sentence per kind of change, not per signature
     for i, sig in enumerate(pdf.signatures):
         step = by_field.get(sig.field)
         name = who(step) if step else f"ô {sig.field}"
@@ -131,14 +133,22 @@ def _integrity(pdf: PdfFacts, plan: Plan, tally: _Tally) -> None:
     ]
     for ts in pdf.timestamps:
         if not (ts.intact and ts.valid):
-            problems.append((HASH_FAILURE, f"Dấu thời gian của tài liệu (phiên bản {ts.revision}) không hợp lệ."))
+            problems.append(
+                (HASH_FAILURE, f"Dấu thời gian của tài liệu (phiên bản {ts.revision}) không hợp lệ.")
+            )
         elif not ts.trusted:
             untrusted.append(
-                (NO_CERTIFICATE_CHAIN_FOUND, f"Dấu thời gian (phiên bản {ts.revision}) không do TSA tin cậy cấp.")
+                (
+                    NO_CERTIFICATE_CHAIN_FOUND,
+                    f"Dấu thời gian (phiên bản {ts.revision}) không do TSA tin cậy cấp.",
+                )
             )
         elif ts.modification_level not in AFTER_SEAL:
             changed.append(
-                (SIG_CONSTRAINTS_FAILURE, f"Sau dấu thời gian (phiên bản {ts.revision}) tài liệu bị thay đổi.")
+                (
+                    SIG_CONSTRAINTS_FAILURE,
+                    f"Sau dấu thời gian (phiên bản {ts.revision}) tài liệu bị thay đổi.",
+                )
             )
     if not pdf.signatures:
         problems.append((FORMAT_FAILURE, "Tài liệu không có chữ ký số nào."))
@@ -148,7 +158,12 @@ def _integrity(pdf: PdfFacts, plan: Plan, tally: _Tally) -> None:
         problems,
         f"Cả {len(pdf.signatures)} chữ ký và {len(pdf.timestamps)} dấu thời gian còn nguyên vẹn.",
     )
-    tally.add("certificates_trusted", "Chứng thư số do tổ chức tin cậy cấp", untrusted, "Mọi chứng thư số đều tin cậy.")
+    tally.add(
+        "certificates_trusted",
+        "Chứng thư số do tổ chức tin cậy cấp",
+        untrusted,
+        "Mọi chứng thư số đều tin cậy.",
+    )
     tally.add(
         "modifications_allowed",
         "Không có thay đổi trái phép sau khi ký",
@@ -165,20 +180,31 @@ def _workflow(record: RecordFacts, pdf: PdfFacts, tally: _Tally, complete: bool)
 
     # completeness: every step (or, for a document still being signed, every step up to the last one signed)
     needed = plan.steps if complete else plan.steps[: max(signed_orders, default=0)]
-    missing = [(SIG_CONSTRAINTS_FAILURE, f"Thiếu chữ ký của {who(s)}.") for s in needed if s.order not in signed_orders]
+    missing = [
+        (SIG_CONSTRAINTS_FAILURE, f"Thiếu chữ ký của {who(s)}.")
+        for s in needed
+        if s.order not in signed_orders
+    ]
     tally.add("plan_complete", "Đủ chữ ký theo kế hoạch", missing, f"Đủ {len(needed)} chữ ký theo kế hoạch.")
 
     extra: list[tuple[str, str]] = []
     seen: set[str] = set()
     for i, sig in enumerate(pdf.signatures):
         if sig.field not in by_field:
-            extra.append((SIG_CONSTRAINTS_FAILURE, f"Có chữ ký ở ô {sig.field} ({_holder(sig.signer)}) ngoài kế hoạch ký."))
+            extra.append(
+                (
+                    SIG_CONSTRAINTS_FAILURE,
+                    f"Có chữ ký ở ô {sig.field} ({_holder(sig.signer)}) ngoài kế hoạch ký.",
+                )
+            )
             tally.pdf[i].append(SIG_CONSTRAINTS_FAILURE)
         elif sig.field in seen:
             extra.append((SIG_CONSTRAINTS_FAILURE, f"Ô {sig.field} được ký nhiều lần."))
             tally.pdf[i].append(SIG_CONSTRAINTS_FAILURE)
         seen.add(sig.field)
-    tally.add("only_planned_signatures", "Không có chữ ký ngoài kế hoạch", extra, "Mọi chữ ký đều thuộc kế hoạch.")
+    tally.add(
+        "only_planned_signatures", "Không có chữ ký ngoài kế hoạch", extra, "Mọi chữ ký đều thuộc kế hoạch."
+    )
 
     disorder: list[tuple[str, str]] = []
     for (i, _, before), (j, _, after) in zip(planned, planned[1:], strict=False):
@@ -224,10 +250,14 @@ def _seal(record: RecordFacts, pdf: PdfFacts, tally: _Tally, complete: bool) -> 
         return
     seal = pdf.signatures[seal_at]
     later = [(i, s) for i, s in enumerate(pdf.signatures) if s.revision > seal.revision]
-    not_last = [(SIG_CONSTRAINTS_FAILURE, f"Sau dấu của nhà trường còn chữ ký ở ô {s.field}.") for _, s in later]
+    not_last = [
+        (SIG_CONSTRAINTS_FAILURE, f"Sau dấu của nhà trường còn chữ ký ở ô {s.field}.") for _, s in later
+    ]
     for i, _ in later:
         tally.pdf[i].append(SIG_CONSTRAINTS_FAILURE)
-    tally.add("seal_last", "Dấu của nhà trường đóng sau cùng", not_last, "Dấu của nhà trường là chữ ký cuối cùng.")
+    tally.add(
+        "seal_last", "Dấu của nhà trường đóng sau cùng", not_last, "Dấu của nhà trường là chữ ký cuối cùng."
+    )
     after: list[tuple[str, str]] = []
     if seal.modification_level not in AFTER_SEAL or not seal.docmdp_ok:
         after.append(
@@ -298,7 +328,12 @@ def _xml_consistency(record: RecordFacts, pdf: PdfFacts, tally: _Tally) -> None:
         "Tệp hocba.xml đính kèm đúng là tệp mọi người đã ký.",
     )
     page = [(SIG_CONSTRAINTS_FAILURE, p) for p in page_disagreements(record, pdf.page_text)]
-    tally.add("xml_matches_page", "Nội dung XML khớp với trang in", page, "Họ tên, lớp, năm học và điểm các môn khớp.")
+    tally.add(
+        "xml_matches_page",
+        "Nội dung XML khớp với trang in",
+        page,
+        "Họ tên, lớp, năm học và điểm các môn khớp.",
+    )
 
 
 def _xml_package(record: RecordFacts, pdf: PdfFacts, xml: XmlFacts, tally: _Tally, complete: bool) -> None:
@@ -315,7 +350,9 @@ def _xml_package(record: RecordFacts, pdf: PdfFacts, xml: XmlFacts, tally: _Tall
     for i, sig in enumerate(xml.signatures):
         found: list[tuple[str, str]] = []
         if not sig.verified:
-            found.append((sig.error_indication or FORMAT_FAILURE, f"Chữ ký XML thứ {sig.position} sai: {sig.error}."))
+            found.append(
+                (sig.error_indication or FORMAT_FAILURE, f"Chữ ký XML thứ {sig.position} sai: {sig.error}.")
+            )
         if not sig.references_ok:
             found.append(
                 (FORMAT_FAILURE, f"Chữ ký XML thứ {sig.position} không phủ học bạ và mọi chữ ký trước nó.")
@@ -333,10 +370,15 @@ def _xml_package(record: RecordFacts, pdf: PdfFacts, xml: XmlFacts, tally: _Tall
         tally.xml[i].extend(SIG_CONSTRAINTS_FAILURE for _ in problems)
     needed = plan.steps if complete else plan.steps[: len(xml.signatures)]
     mismatch.extend(
-        (SIG_CONSTRAINTS_FAILURE, f"Gói XML thiếu chữ ký của {who(s)}.") for s in needed[len(xml.signatures) :]
+        (SIG_CONSTRAINTS_FAILURE, f"Gói XML thiếu chữ ký của {who(s)}.")
+        for s in needed[len(xml.signatures) :]
     )
-    tally.add("xml_signatures_valid", "Chữ ký XML hợp lệ", invalid, f"Cả {len(xml.signatures)} chữ ký XML hợp lệ.")
-    tally.add("xml_plan", "Chữ ký XML đúng kế hoạch", mismatch, "Chữ ký XML đúng người, đúng vai trò, đúng thứ tự.")
+    tally.add(
+        "xml_signatures_valid", "Chữ ký XML hợp lệ", invalid, f"Cả {len(xml.signatures)} chữ ký XML hợp lệ."
+    )
+    tally.add(
+        "xml_plan", "Chữ ký XML đúng kế hoạch", mismatch, "Chữ ký XML đúng người, đúng vai trò, đúng thứ tự."
+    )
 
 
 def _xml_step_problems(step: Step | None, sig: XmlSignature, school_name: str) -> list[str]:
@@ -344,18 +386,24 @@ def _xml_step_problems(step: Step | None, sig: XmlSignature, school_name: str) -
         return [f"Chữ ký XML thứ {sig.position} nằm ngoài kế hoạch ký."]
     problems = []
     if (sig.order, sig.role, sig.field) != (str(step.order), step.role, step.field_name):
-        problems.append(f"Chữ ký XML thứ {sig.position} ghi bước {sig.order}, vai trò {sig.role}, ô {sig.field}.")
+        problems.append(
+            f"Chữ ký XML thứ {sig.position} ghi bước {sig.order}, vai trò {sig.role}, ô {sig.field}."
+        )
     if sig.signer is not None and not signer_matches(step, sig.signer, school_name):
         problems.append(
             f"Chữ ký XML của bước {step.order} không phải của {step.signer_name} "
             f"(chứng thư số cấp cho {_holder(sig.signer)})."
         )
     if sig.verified and sig.claimed_roles != (step.claimed_role,):
-        problems.append(f"Chữ ký XML của bước {step.order} khai sai vai trò ({', '.join(sig.claimed_roles)}).")
+        problems.append(
+            f"Chữ ký XML của bước {step.order} khai sai vai trò ({', '.join(sig.claimed_roles)})."
+        )
     return problems
 
 
-def judge(record: RecordFacts, pdf: PdfFacts, xml: XmlFacts | None = None, *, complete: bool = True) -> Judged:
+def judge(
+    record: RecordFacts, pdf: PdfFacts, xml: XmlFacts | None = None, *, complete: bool = True
+) -> Judged:
     """All checks; ``complete=False`` accepts a document still being signed (a prefix of the plan, no seal yet)."""
     tally = _Tally(len(pdf.signatures), len(xml.signatures) if xml else 0)
     _integrity(pdf, record.plan, tally)

@@ -45,7 +45,9 @@ def parse_plan(root: etree._Element) -> Plan:
     for node in root.iterfind("h:SignaturePlan/h:Step", _NS):
         order, role, field = node.get("order", ""), node.get("role", ""), node.get("field", "")
         if not order.isdigit() or role not in ROLES or not field:
-            raise Unreadable(f"signature plan step is malformed: order={order!r} role={role!r} field={field!r}")
+            raise Unreadable(
+                f"signature plan step is malformed: order={order!r} role={role!r} field={field!r}"
+            )
         steps.append(
             Step(
                 int(order),

@@ -108,13 +108,18 @@ class Report:
                 "school": self.school,
             },
             "signatures": [asdict(s) for s in self.signatures],
-            "timestamps": [
-                {**asdict(t), "time": _iso(t.time)} for t in self.timestamps
-            ],
-            "xml_signatures": None if self.xml_signatures is None else [asdict(s) for s in self.xml_signatures],
+            "timestamps": [{**asdict(t), "time": _iso(t.time)} for t in self.timestamps],
+            "xml_signatures": None
+            if self.xml_signatures is None
+            else [asdict(s) for s in self.xml_signatures],
             "checks": [
-                {"name": c.name, "title": c.title, "passed": c.passed, "detail": c.detail,
-                 "sub_indication": c.sub_indication}
+                {
+                    "name": c.name,
+                    "title": c.title,
+                    "passed": c.passed,
+                    "detail": c.detail,
+                    "sub_indication": c.sub_indication,
+                }
                 for c in self.checks
             ],  # fmt: skip
         }
@@ -222,7 +227,7 @@ def html_body(report: Report) -> str:
     """The report as an HTML fragment (the web page puts its form above it)."""
     rows = "".join(
         f"<tr><td>{'✔' if c.passed else '✘'}</td><td>{_e(c.title)}</td>"
-        f"<td class=\"{'ok' if c.passed else 'bad'}\">{_e(c.detail)}</td></tr>"
+        f'<td class="{"ok" if c.passed else "bad"}">{_e(c.detail)}</td></tr>'
         for c in report.checks
     )
     sigs = "".join(
@@ -248,7 +253,7 @@ def html_body(report: Report) -> str:
         f"<p>Học bạ của <b>{_e(report.student)}</b>, lớp {_e(report.class_name)}, năm học {_e(report.school_year)}, "
         f"{_e(report.school)}.</p>"
         f"<p>Kết luận theo ETSI: <code>{_e(report.indication)}</code> {_e(report.sub_indication or '')}</p>"
-        f"<h2>Các bước kiểm tra</h2><table id=\"checks\">{rows}</table>"
+        f'<h2>Các bước kiểm tra</h2><table id="checks">{rows}</table>'
         "<h2>Chữ ký trên PDF</h2><table><tr><th>Bước</th><th>Vai trò</th><th>Người ký</th><th>Thời điểm</th>"
         "<th>Mức</th><th>Nguyên vẹn</th><th>Tin cậy</th><th>Thay đổi sau ký</th><th>Kết luận</th></tr>"
         f"{sigs}</table>{xml}"

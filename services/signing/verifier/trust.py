@@ -43,5 +43,7 @@ def configured_roots(extra: Iterable[str | Path] = ()) -> list[asn1_x509.Certifi
         base = []
     paths = [*base, *extra]
     if not paths:
-        raise NoTrustRoots("no trust roots: set HOCBA_TRUST_ROOTS to a PEM file of the trusted root certificates")
+        raise NoTrustRoots(
+            "no trust roots: set HOCBA_TRUST_ROOTS to a PEM file of the trusted root certificates"
+        )
     return load_roots(paths)

@@ -80,7 +80,8 @@ class VerifierApp:
             body = f'{{"type": "about:blank", "status": {status}, "detail": {_json_str(detail)}}}'
             return Response(body, status=status, mimetype="application/problem+json")
         return self._page(
-            "Không kiểm tra được", FORM + f'<hr><div class="verdict TOTAL_FAILED" id="verdict">{html.escape(detail)}</div>',
+            "Không kiểm tra được",
+            FORM + f'<hr><div class="verdict TOTAL_FAILED" id="verdict">{html.escape(detail)}</div>',
             status,
         )
 

@@ -66,9 +66,9 @@ async def _trust(
 ) -> tuple[bool, bool, str | None]:
     """(trusted, revoked, problem) the way pyHanko judges a PDF signer's certificate."""
     try:
-        await CertificateValidator(leaf, intermediate_certs=chain, validation_context=vc).async_validate_usage(
-            {"digital_signature"}
-        )
+        await CertificateValidator(
+            leaf, intermediate_certs=chain, validation_context=vc
+        ).async_validate_usage({"digital_signature"})
         return True, False, None
     except RevokedError:
         return False, True, "REVOKED"
@@ -97,7 +97,18 @@ async def _one(
     attrs = (holder.get("order"), holder.get("role"), holder.get("field"))
     if signature is None:
         return XmlSignature(
-            position, *attrs, None, (), None, False, "no ds:Signature", FORMAT_FAILURE, False, False, False, None
+            position,
+            *attrs,
+            None,
+            (),
+            None,
+            False,
+            "no ds:Signature",
+            FORMAT_FAILURE,
+            False,
+            False,
+            False,
+            None,
         )
     data_refs, n_refs = _data_references(signature)
     references_ok = data_refs == [f"#{xml_doc.RECORD_ID}", *(f"#{i}" for i in earlier)]
@@ -106,7 +117,8 @@ async def _one(
     except Exception:
         certs = []
     leaf, chain = (certs[0], certs[1:]) if certs else (None, [])
-    verified, error, indication, roles, time = False, None, None, (), None
+    verified, error, indication, time = False, None, None, None
+    roles: tuple[str, ...] = ()
     if leaf is None:
         error, indication = "no signing certificate", FORMAT_FAILURE
     else:
