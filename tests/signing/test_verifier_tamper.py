@@ -184,8 +184,9 @@ def test_the_untouched_document_passes_every_check() -> None:
 def test_the_document_is_verified_in_well_under_a_second() -> None:
     signed = signed_record()
     check(signed.pdf, signed.package)  # warm imports and caches
-    report = check(signed.pdf, signed.package)
-    assert report.duration_ms < 800, report.duration_ms
+    # best of three: the figure is the verifier's cost, not a busy CI neighbour's (median here ~240 ms)
+    best = min(check(signed.pdf, signed.package).duration_ms for _ in range(3))
+    assert best < 600, best
 
 
 def test_a_document_still_being_signed_passes_only_when_asked_for_a_partial_check() -> None:

@@ -7,8 +7,6 @@ report; the check names are stable identifiers for machines.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -29,6 +27,7 @@ from services.signing.verifier.model import (
     XmlFacts,
     XmlSignature,
 )
+from services.signing.verifier.page import page_disagreements
 
 # What may follow a person's signature (the next people fill their fields), and what may follow the seal.
 AFTER_PERSON = frozenset({"NONE", "FORM_FILLING", "LTA_UPDATES"})
@@ -274,37 +273,6 @@ def _seal(record: RecordFacts, pdf: PdfFacts, tally: _Tally, complete: bool) -> 
         after,
         "Sau dấu chỉ có dấu thời gian tài liệu và dữ liệu xác thực (PAdES-LTA).",
     )
-
-
-def _normal(text: str) -> str:
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
-
-
-def page_disagreements(record: RecordFacts, text: str) -> list[str]:
-    """What the XML says that the printed page does not show (empty when they agree)."""
-    lines = [_normal(line) for line in text.splitlines()]
-    whole = " ".join(lines)
-    problems = [
-        f"Trang in không có {label} «{value}» như trong XML."
-        for label, value in (
-            ("họ tên học sinh", record.student_name),
-            ("lớp", record.class_name),
-            ("năm học", record.school_year),
-        )
-        if value and _normal(value) not in whole
-    ]
-    for subject in record.subjects:
-        name = _normal(subject.name)
-        rows = [line[len(name) :].split() for line in lines if line.startswith(name + " ")]
-        if not any(_in_order(list(subject.values), row) for row in rows):
-            shown = " ".join(subject.values) or "(trống)"
-            problems.append(f"Trang in không khớp XML ở môn {subject.name} (XML: {shown}).")
-    return problems
-
-
-def _in_order(wanted: list[str], row: list[str]) -> bool:
-    it = iter(row)
-    return all(any(token == value for token in it) for value in wanted)
 
 
 def _xml_consistency(record: RecordFacts, pdf: PdfFacts, tally: _Tally) -> None:
