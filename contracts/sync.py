@@ -32,12 +32,21 @@ class SyncRecordChangedV1(EventModel):
     status: Literal["accepted", "rejected", "withdrawn", "replaced", "effective"] = Field(
         description="What happened at the gateway"
     )
-    gateway_record_id: str | None = Field(None, description="The gateway's id of the record, when it holds one")
-    reason: str | None = Field(None, description="Machine-readable reason of a rejection (the gateway's code)")
-    cutoff: date = Field(description="Until this day the school may withdraw or replace; after it the record is effective")
+    gateway_record_id: str | None = Field(
+        None, description="The gateway's id of the record, when it holds one"
+    )
+    reason: str | None = Field(
+        None, description="Machine-readable reason of a rejection (the gateway's code)"
+    )
+    cutoff: date = Field(
+        description="Until this day the school may withdraw or replace; after it the record is effective"
+    )
     occurred_at: datetime = Field(description="When sync learnt it")
 
     def public_view(self) -> BaseModel:
         return SyncRecordPublic(
-            school_id=self.school_id, year_record_id=self.year_record_id, version=self.version, status=self.status
+            school_id=self.school_id,
+            year_record_id=self.year_record_id,
+            version=self.version,
+            status=self.status,
         )

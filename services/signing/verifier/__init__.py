@@ -1,0 +1,79 @@
+"""Verify a signed học bạ: pyHanko's validation of every signature plus our policy (plan, order, roles, seal last,
+nothing but timestamps after it, embedded XML = signed XML = printed page, and the standalone XAdES package).
+
+    report = verify(pdf_bytes, xml_bytes, trust_roots=roots)
+    report.passed, report.indication, report.sub_indication, report.reasons, report.to_json()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+
+from asn1crypto import x509 as asn1_x509
+
+from services.signing.verifier import pdf_checks, policy, report, xml_checks
+from services.signing.verifier.model import Unreadable
+from services.signing.verifier.record import parse_record
+from services.signing.verifier.report import Report
+from services.signing.verifier.trust import configured_roots
+
+__all__ = ["Report", "Unreadable", "async_verify", "configured_roots", "verify"]
+
+
+def _version() -> str:
+    try:
+        hocba = metadata.version("hocba")
+    except metadata.PackageNotFoundError:
+        hocba = "dev"
+    return f"{hocba} (pyHanko {metadata.version('pyHanko')})"
+
+
+async def async_verify(
+    pdf: bytes,
+    xml: bytes | None = None,
+    *,
+    trust_roots: Sequence[asn1_x509.Certificate] | None = None,
+    online: bool = False,
+    complete: bool = True,
+) -> Report:
+    """For callers inside an event loop (pyHanko's sync wrappers call ``asyncio.run`` and fail there)."""
+    started = time.perf_counter()
+    moment = datetime.now(UTC)
+    roots = configured_roots() if trust_roots is None else list(trust_roots)
+    reader = pdf_checks.open_pdf(pdf)
+    vc, revinfo = pdf_checks.validation_context(reader, roots, online)
+    facts = await pdf_checks.read_pdf(reader, pdf, vc, revinfo)
+    record = parse_record(facts.embedded_xml)
+    package = await xml_checks.read_package(xml, vc) if xml is not None else None
+    judged = policy.judge(record, facts, package, complete=complete)
+    return report.build(
+        record,
+        facts,
+        package,
+        judged,
+        validation_time=moment,
+        duration_ms=(time.perf_counter() - started) * 1000,
+        version=_version(),
+    )
+
+
+def verify(
+    pdf: bytes,
+    xml: bytes | None = None,
+    *,
+    trust_roots: Sequence[asn1_x509.Certificate] | None = None,
+    online: bool = False,
+    complete: bool = True,
+) -> Report:
+    """Verify ``pdf`` (and the standalone signed ``xml`` package, if given).
+
+    ``trust_roots`` default to the configured ones (HOCBA_TRUST_ROOTS, the sandbox roots in development).
+    ``online`` lets certvalidator fetch CRLs/OCSP; by default only what the document's DSS carries is used.
+    ``complete=False`` accepts a document still being signed (the steps so far, in order; no seal yet).
+    Raises :class:`Unreadable` when the input cannot be examined at all.
+    """
+    return asyncio.run(async_verify(pdf, xml, trust_roots=trust_roots, online=online, complete=complete))

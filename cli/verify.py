@@ -1,0 +1,118 @@
+"""`hocba verify FILE.pdf`: check a signed học bạ; `hocba verify serve`: the verification web page.
+
+Exit 0 only when the document passes every check, 1 with the reasons when it does not, 2 when the input cannot be
+read at all. The reasons come from the report (Vietnamese); this command's own words are English.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+
+class _FileOrCommand(TyperGroup):
+    """`hocba verify FILE.pdf` and `hocba verify serve` side by side: anything not a subcommand is a file to check."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's vendored click.Context
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_FileOrCommand, help="Verify a signed học bạ (PDF, and its signed XML package).", no_args_is_help=True
+)
+
+
+@app.callback()
+def verify() -> None:
+    """Verify a signed học bạ: `hocba verify FILE.pdf [--xml FILE.xml]`, or `hocba verify serve`."""
+
+
+def _quiet() -> None:
+    # pyHanko logs every rejected modification with a traceback; the report already says it, once and in words.
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _roots(trust: list[Path] | None) -> list[Any]:
+    from services.signing.verifier.trust import NoTrustRoots, configured_roots
+
+    try:
+        return configured_roots(trust or ())
+    except (NoTrustRoots, OSError, ValueError) as error:
+        typer.echo(f"error: trust roots: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="The học bạ PDF")],
+    xml: Annotated[Path | None, typer.Option("--xml", help="The standalone signed XML package")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write the report in Vietnamese as HTML here")
+    ] = None,
+    trust: Annotated[
+        list[Path] | None, typer.Option("--trust", help="Extra trusted root certificates (PEM), repeatable")
+    ] = None,
+    online: Annotated[
+        bool, typer.Option("--online", help="Fetch CRLs/OCSP (default: only the document's)")
+    ] = False,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Accept a document still being signed (steps so far, no seal)")
+    ] = False,
+) -> None:
+    """Check FILE (exit 0 valid, 1 not valid, 2 unreadable)."""
+    from services.signing.verifier import Unreadable
+    from services.signing.verifier import verify as run_verify
+    from services.signing.verifier.report import to_html
+
+    _quiet()
+    try:
+        pdf = file.read_bytes()
+        package = xml.read_bytes() if xml is not None else None
+    except OSError as error:
+        typer.echo(f"error: cannot read {error.filename}: {error.strerror}", err=True)
+        raise typer.Exit(2) from None
+    roots = _roots(trust)
+    try:
+        report = run_verify(pdf, package, trust_roots=roots, online=online, complete=not partial)
+    except Unreadable as error:
+        typer.echo(f"error: {file}: {error}", err=True)
+        raise typer.Exit(2) from None
+    if html is not None:
+        html.write_text(to_html(report), encoding="utf-8")
+    if as_json:
+        typer.echo(report.to_json())
+    else:
+        verdict = "valid" if report.passed else "NOT valid"
+        suffix = f" ({report.sub_indication})" if report.sub_indication else ""
+        typer.echo(
+            f"{file}: {verdict}: {report.indication}{suffix}; {len(report.signatures)} signatures, "
+            f"{len(report.timestamps)} document timestamps, checked in {report.duration_ms:.0f} ms"
+        )
+        for c in report.checks:
+            typer.echo(f"  {'ok  ' if c.passed else 'FAIL'} {c.name}: {c.detail}")
+    raise typer.Exit(0 if report.passed else 1)
+
+
+@app.command("serve")
+def serve(
+    port: Annotated[int, typer.Option(help="HTTP port")] = 8090,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    trust: Annotated[list[Path] | None, typer.Option("--trust", help="Extra trusted roots (PEM)")] = None,
+    online: Annotated[bool, typer.Option("--online", help="Fetch CRLs/OCSP")] = False,
+) -> None:
+    """Serve the verification page (upload a PDF, read the verdict in Vietnamese)."""
+    from werkzeug.serving import run_simple
+
+    from services.signing.verifier.web import VerifierApp
+
+    _quiet()
+    typer.echo(f"verification page on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    run_simple(host, port, VerifierApp(_roots(trust), online=online), threaded=True)

@@ -1,0 +1,82 @@
+"""Read the embedded year record (``urn:hocba:transcript:1``): its signature plan and what the page must print.
+
+Parsed here with lxml rather than through the transcript service's code: the verifier also runs at the province
+gateway, and services talk only through contracts (the XSD is the contract).
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from services.signing.domain.model import Plan, Step
+from services.signing.verifier.model import RecordFacts, SubjectLine, Unreadable
+
+NS = "urn:hocba:transcript:1"
+_NS = {"h": NS}
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+ROLES = ("subject_teacher", "homeroom_teacher", "principal", "school_seal")
+
+
+def _text(node: etree._Element | None, path: str) -> str:
+    if node is None:
+        return ""
+    found = node.find(path, _NS)
+    return (found.text or "").strip() if found is not None else ""
+
+
+def shown(value: str) -> str:
+    """How the page prints a mark: a decimal comma (the renderer's rule)."""
+    return value.replace(".", ",") if value and value[0].isdigit() else value
+
+
+def _subject(subject: etree._Element) -> SubjectLine:
+    terms = {t.get("term"): t for t in subject.iterfind("h:Term", _NS)}
+    values: list[str] = []
+    for term in ("hk1", "hk2"):
+        node = terms.get(term)
+        values.append(_text(node, "h:Average") or _text(node, "h:Result") or _text(node, "h:Level"))
+    values.append(_text(terms.get("hk2"), "h:Test"))
+    values.append(_text(subject, "h:Year"))
+    return SubjectLine(_text(subject, "h:Name"), tuple(shown(v) for v in values if v))
+
+
+def parse_plan(root: etree._Element) -> Plan:
+    steps = []
+    for node in root.iterfind("h:SignaturePlan/h:Step", _NS):
+        order, role, field = node.get("order", ""), node.get("role", ""), node.get("field", "")
+        if not order.isdigit() or role not in ROLES or not field:
+            raise Unreadable(
+                f"signature plan step is malformed: order={order!r} role={role!r} field={field!r}"
+            )
+        steps.append(
+            Step(
+                int(order),
+                role,  # type: ignore[arg-type]
+                field,
+                _text(node, "h:SignerId"),
+                _text(node, "h:SignerName"),
+                tuple((c.text or "") for c in node.iterfind("h:Covers", _NS)),
+                _text(node, "h:OnBehalfOf") or None,
+            )
+        )
+    try:
+        return Plan(tuple(sorted(steps, key=lambda s: s.order)))
+    except ValueError as error:
+        raise Unreadable(f"signature plan is invalid: {error}") from None
+
+
+def parse_record(xml: bytes) -> RecordFacts:
+    try:
+        root = etree.fromstring(xml, _PARSER)
+    except etree.XMLSyntaxError as error:
+        raise Unreadable(f"embedded XML is not well-formed: {error}") from None
+    if root.tag != f"{{{NS}}}YearRecord":
+        raise Unreadable(f"embedded XML is not a year record ({root.tag})")
+    return RecordFacts(
+        plan=parse_plan(root),
+        school_name=_text(root, "h:School/h:Name"),
+        student_name=_text(root, "h:Student/h:FullName"),
+        class_name=_text(root, "h:Class/h:Name"),
+        school_year=_text(root, "h:Class/h:SchoolYear"),
+        subjects=tuple(_subject(s) for s in root.iterfind("h:Subjects/h:Subject", _NS)),
+    )

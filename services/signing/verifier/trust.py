@@ -1,0 +1,49 @@
+"""Trust anchors: from configuration (``HOCBA_TRUST_ROOTS``, a PEM file), the sandbox roots in development."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+
+# The repository's test PKI; only a development checkout has it (the wheel ships no sandbox data).
+SANDBOX_ROOTS = Path(__file__).resolve().parents[3] / "sandbox" / "pki" / "roots.pem"
+
+
+class NoTrustRoots(Exception):
+    """Neither HOCBA_TRUST_ROOTS nor the sandbox roots are available: refusing to guess (no OS trust store)."""
+
+
+def parse_roots(data: bytes) -> list[asn1_x509.Certificate]:
+    """Certificates from PEM (any number of blocks) or a single DER certificate."""
+    if pem.detect(data):
+        return [asn1_x509.Certificate.load(der) for kind, _, der in pem.unarmor(data, multiple=True)
+                if kind == "CERTIFICATE"]  # fmt: skip
+    return [asn1_x509.Certificate.load(data)]
+
+
+def load_roots(paths: Iterable[str | Path]) -> list[asn1_x509.Certificate]:
+    roots: list[asn1_x509.Certificate] = []
+    for path in paths:
+        roots.extend(parse_roots(Path(path).read_bytes()))
+    return roots
+
+
+def configured_roots(extra: Iterable[str | Path] = ()) -> list[asn1_x509.Certificate]:
+    """``HOCBA_TRUST_ROOTS`` (or the sandbox roots when unset and present) plus ``extra`` files."""
+    configured = os.environ.get("HOCBA_TRUST_ROOTS")
+    if configured:
+        base = [configured]
+    elif SANDBOX_ROOTS.is_file():
+        base = [str(SANDBOX_ROOTS)]
+    else:
+        base = []
+    paths = [*base, *extra]
+    if not paths:
+        raise NoTrustRoots(
+            "no trust roots: set HOCBA_TRUST_ROOTS to a PEM file of the trusted root certificates"
+        )
+    return load_roots(paths)

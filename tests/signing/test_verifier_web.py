@@ -1,0 +1,90 @@
+"""The verification page in a real browser (Debian's chromium driven by Playwright): a good and a tampered upload."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.signing.browser import CHROMIUM
+from tests.signing.signed import signed_record
+from tests.signing.test_verifier_tamper import painted_grade
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """`hocba verify serve` as its own process, the way an operator runs it."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "verify", "serve", "--port", str(port)],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("uploads")
+    files = {
+        "good.pdf": signed_record().pdf,
+        "good.xml": signed_record().package,
+        "painted.pdf": painted_grade(),
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return {name: folder / name for name in files}
+
+
+def _verdict_in_browser(url: str, pdf: Path, xml: Path | None = None) -> tuple[str, str]:
+    args = [sys.executable, "-m", "tests.signing.browser", url, str(pdf), *([str(xml)] if xml else [])]
+    shown = json.loads(subprocess.run(args, check=True, capture_output=True, timeout=120).stdout)
+    assert shown["title"] == "Kiểm tra học bạ số"
+    return shown["verdict"], shown["checks"]
+
+
+def test_the_page_says_valid_for_a_good_document(server: str, uploads: dict[str, Path]) -> None:
+    verdict, checks = _verdict_in_browser(server, uploads["good.pdf"], uploads["good.xml"])
+    assert verdict == "Hợp lệ"
+    assert "Chữ ký XML hợp lệ" in checks
+
+
+def test_the_page_says_invalid_for_a_tampered_document(server: str, uploads: dict[str, Path]) -> None:
+    verdict, checks = _verdict_in_browser(server, uploads["painted.pdf"])
+    assert verdict == "Không hợp lệ"
+    assert "Sau khi đóng dấu, tài liệu bị thay đổi" in checks
+
+
+def test_the_json_endpoint_answers_machines(server: str, uploads: dict[str, Path]) -> None:
+    good = httpx.post(server + "api/verify", files={"pdf": uploads["good.pdf"].read_bytes()}, timeout=30)
+    assert good.status_code == 200 and good.json()["indication"] == "TOTAL_PASSED"
+    junk = httpx.post(server + "api/verify", files={"pdf": ("x.pdf", b"junk")}, timeout=30)
+    assert junk.status_code == 422 and junk.headers["content-type"] == "application/problem+json"
