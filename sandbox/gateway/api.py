@@ -208,7 +208,7 @@ def submit(ctx: Context, request: Request) -> Response:
         row = _new_row(conn, identity, school_id, assessment, pdf, xml, key, ctx.clock.now())
         repo.insert_record(conn, row)
         log.info("gateway.accepted", record_id=row["id"], year_record_id=identity.year_record_id)
-        return 201, represent(ctx, row, school_id, today)
+        return 201, represent(ctx, repo.record(conn, row["id"]) or row, school_id, today)
 
     return _idempotent(ctx, request, school_id, "submit", fingerprint, work)
 
@@ -291,7 +291,7 @@ def replace(ctx: Context, request: Request, record_id: str) -> Response:
         )  # fmt: skip
         repo.insert_record(conn, row)
         log.info("gateway.replaced", record_id=row["id"], replaces=old["id"])
-        return 201, represent(ctx, row, school_id, today)
+        return 201, represent(ctx, repo.record(conn, row["id"]) or row, school_id, today)
 
     return _idempotent(ctx, request, school_id, "replace", fingerprint, work)
 

@@ -130,7 +130,7 @@ class GatewayApp:
         except HTTPException as error:
             return problem(error.code or 500, "http_error", error.name, "Yêu cầu không hợp lệ.")
         except Exception as error:  # noqa: BLE001 - no stack trace reaches a client
-            log.error("gateway.unhandled", error=type(error).__name__, path=request.path)
+            log.error("gateway.unhandled", error=type(error).__name__, path=request.path, exc_info=True)
             return problem(500, "internal", "Internal Server Error", "Lỗi hệ thống, vui lòng thử lại sau.")
 
 
