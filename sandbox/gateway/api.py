@@ -136,10 +136,11 @@ def _log(ctx: Context, school_id: str, operation: str, outcome: str, **values: A
 
 
 def _idempotent(
-    ctx: Context, request: Request, school_id: str, operation: str, fingerprint: str, work: Any
+    ctx: Context, request: Request, school_id: str, operation: str, fingerprint: str, work: Any, xml: bytes
 ) -> Response:
     """Run ``work(conn, key)`` once per key: replay the kept response for the same body, refuse another body."""
     key = _key(request)
+    year_record_id, version = documents.peek(xml)
     try:
         with ctx.engine.begin() as conn:
             held = repo.claim_key(conn, school_id, key, operation, fingerprint, ctx.clock.now())
@@ -162,10 +163,26 @@ def _idempotent(
         failure: errors.GatewayError = errors.DuplicateRecord(
             "Phiên bản này của bản ghi năm học đã được tiếp nhận."
         )
-        _log(ctx, school_id, operation, "rejected", reason=failure.reason)
+        _log(
+            ctx,
+            school_id,
+            operation,
+            "rejected",
+            reason=failure.reason,
+            year_record_id=year_record_id,
+            version=version,
+        )
         raise failure from None
     except errors.GatewayError as failure:
-        _log(ctx, school_id, operation, "rejected", reason=failure.reason)
+        _log(
+            ctx,
+            school_id,
+            operation,
+            "rejected",
+            reason=failure.reason,
+            year_record_id=year_record_id,
+            version=version,
+        )
         raise
     _log(
         ctx,
@@ -210,7 +227,7 @@ def submit(ctx: Context, request: Request) -> Response:
         log.info("gateway.accepted", record_id=row["id"], year_record_id=identity.year_record_id)
         return 201, represent(ctx, repo.record(conn, row["id"]) or row, school_id, today)
 
-    return _idempotent(ctx, request, school_id, "submit", fingerprint, work)
+    return _idempotent(ctx, request, school_id, "submit", fingerprint, work, xml)
 
 
 def _new_row(
@@ -293,7 +310,7 @@ def replace(ctx: Context, request: Request, record_id: str) -> Response:
         log.info("gateway.replaced", record_id=row["id"], replaces=old["id"])
         return 201, represent(ctx, repo.record(conn, row["id"]) or row, school_id, today)
 
-    return _idempotent(ctx, request, school_id, "replace", fingerprint, work)
+    return _idempotent(ctx, request, school_id, "replace", fingerprint, work, xml)
 
 
 def withdraw(ctx: Context, request: Request, record_id: str) -> Response:

@@ -73,6 +73,16 @@ def read_identity(xml: bytes) -> Identity:
     )
 
 
+def peek(xml: bytes) -> tuple[str | None, int | None]:
+    """Year record id and version without validation: lets a rejection be counted against its year record."""
+    try:
+        root = _parse(xml)
+        version = root.findtext("h:Identity/h:Version", namespaces=NS)
+        return root.findtext("h:Identity/h:YearRecordId", namespaces=NS), int(version) if version else None
+    except (etree.XMLSyntaxError, ValueError):
+        return None, None
+
+
 def embedded_xml(pdf: bytes) -> bytes:
     """The bytes of the PDF's embedded ``hocba.xml``; a PDF without it cannot match any XML."""
     from pypdf import PdfReader

@@ -42,7 +42,9 @@ def gateway(gateway_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 @pytest.fixture(scope="session")
-def strict_gateway(gateway: GatewayProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+def strict_gateway(
+    gateway: GatewayProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
     """A second gateway on the same database: a verifier that refuses everything and an earlier regular cutoff."""
     server = GatewayProcess(
         gateway.db_url,

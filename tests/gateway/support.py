@@ -57,7 +57,16 @@ class GatewayProcess:
         }
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.gateway", "serve", "--port", str(self.port), "--verifier", self.verifier],
+            [
+                sys.executable,
+                "-m",
+                "sandbox.gateway",
+                "serve",
+                "--port",
+                str(self.port),
+                "--verifier",
+                self.verifier,
+            ],
             cwd=ROOT,
             env=env,
             stdout=self._log,
@@ -132,7 +141,13 @@ def year_record(**changes: Any) -> YearRecord:
             "7.7",
         ),
         SubjectLine(
-            "gdtc", "Giáo dục thể chất", "gv1", "Nguyễn Thị Hằng", TermMarks(result="Đ"), TermMarks(result="Đ"), "Đ"
+            "gdtc",
+            "Giáo dục thể chất",
+            "gv1",
+            "Nguyễn Thị Hằng",
+            TermMarks(result="Đ"),
+            TermMarks(result="Đ"),
+            "Đ",
         ),
     )
     school_id = changes.get("school_id", "s1")
@@ -156,14 +171,18 @@ def year_record(**changes: Any) -> YearRecord:
         subjects=subjects,
         periods=(PeriodResult("hk1", "Khá", "Tốt", 2), PeriodResult("year", "Khá", "Tốt", 3)),
         promotion="Được lên lớp",
-        signature_plan=plan_signatures(subjects, ("gv3", "Lê Thu Hà"), ("ht", "Đỗ Văn Hiệu"), (school_id, "THCS")),
+        signature_plan=plan_signatures(
+            subjects, ("gv3", "Lê Thu Hà"), ("ht", "Đỗ Văn Hiệu"), (school_id, "THCS")
+        ),
         lookup_url="https://tracuu.example.vn/hocba/x",
     )
     return replace(record, **changes)
 
 
 def primary_record(grade: int = 3, **changes: Any) -> YearRecord:
-    return year_record(school_level="primary", grade=grade, class_name=f"{grade}A", circular="tt27", **changes)
+    return year_record(
+        school_level="primary", grade=grade, class_name=f"{grade}A", circular="tt27", **changes
+    )
 
 
 @dataclass(frozen=True)
@@ -190,13 +209,17 @@ def next_version(previous: Docs, **changes: Any) -> Docs:
     return docs(replace(previous.record, version=previous.record.version + 1, **changes))
 
 
-def submit(client: httpx.Client, d: Docs, assessment: str = "regular", key: str | None = None) -> httpx.Response:
+def submit(
+    client: httpx.Client, d: Docs, assessment: str = "regular", key: str | None = None
+) -> httpx.Response:
     return client.post(
         "/api/v1/records", json=d.body(assessment), headers={"Idempotency-Key": key or uuid.uuid4().hex}
     )
 
 
-def replace_record(client: httpx.Client, record_id: str, d: Docs, reason: str, key: str | None = None) -> httpx.Response:
+def replace_record(
+    client: httpx.Client, record_id: str, d: Docs, reason: str, key: str | None = None
+) -> httpx.Response:
     return client.post(
         f"/api/v1/records/{record_id}/replace",
         json=d.body(reason=reason),

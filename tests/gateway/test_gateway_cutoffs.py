@@ -70,10 +70,16 @@ def test_a_record_can_be_replaced_before_the_cutoff(gateway):
         first = submit(school, d).json()
         set_day(gateway, "2026-06-03")
         second = replace_record(school, first["id"], v2, "Sửa họ tên")
-        listed = school.get("/api/v1/records", params={"year_record_id": d.record.year_record_id}).json()["items"]
+        listed = school.get("/api/v1/records", params={"year_record_id": d.record.year_record_id}).json()[
+            "items"
+        ]
         replace_old_again = replace_record(school, first["id"], next_version(v2), "again")
     assert second.status_code == 201, second.text
-    assert (second.json()["version"], second.json()["replaces_id"], second.json()["status"]) == (2, first["id"], "current")
+    assert (second.json()["version"], second.json()["replaces_id"], second.json()["status"]) == (
+        2,
+        first["id"],
+        "current",
+    )
     assert [(r["version"], r["status"]) for r in listed] == [(1, "replaced"), (2, "current")]
     assert listed[0]["replaced_at"].startswith("2026-06-03")
     assert replace_old_again.json()["reason"] == "not_current"
@@ -121,7 +127,9 @@ def test_after_the_cutoff_the_current_version_is_effective_and_never_changes(gat
         resubmitted = submit(school, next_version(d))
         set_day(gateway, "2027-03-01")
         later = replace_record(school, record_id, next_version(d), "Rất muộn")
-        listed = school.get("/api/v1/records", params={"year_record_id": d.record.year_record_id}).json()["items"]
+        listed = school.get("/api/v1/records", params={"year_record_id": d.record.year_record_id}).json()[
+            "items"
+        ]
         pdf = school.get(f"/api/v1/records/{record_id}/pdf")
         xml = school.get(f"/api/v1/records/{record_id}/xml")
     for refused in (withdraw, replaced, later):

@@ -35,7 +35,15 @@ def test_the_listing_pages_through_a_schools_records_of_one_school_year(gateway)
     items = [i for p in pages for i in p]
     assert [i["idempotency_key"] for i in items] == keys
     for item in items:
-        assert set(item) >= {"id", "year_record_id", "version", "status", "pdf_sha256", "xml_sha256", "accepted_at"}
+        assert set(item) >= {
+            "id",
+            "year_record_id",
+            "version",
+            "status",
+            "pdf_sha256",
+            "xml_sha256",
+            "accepted_at",
+        }
         assert item["school_year"] == "2025-2026" and item["access"] == "owner"
     assert bad.status_code == 422 and bad.json()["reason"] == "body_invalid"
 
@@ -44,7 +52,10 @@ def test_downloads_return_the_sealed_bytes(gateway):
     d = docs(year_record())
     with gateway.client("s1") as school:
         record_id = submit(school, d).json()["id"]
-        pdf, xml = school.get(f"/api/v1/records/{record_id}/pdf"), school.get(f"/api/v1/records/{record_id}/xml")
+        pdf, xml = (
+            school.get(f"/api/v1/records/{record_id}/pdf"),
+            school.get(f"/api/v1/records/{record_id}/xml"),
+        )
     assert pdf.headers["content-type"] == "application/pdf" and sha256(pdf.content) == sha256(d.pdf)
     assert xml.content == d.xml and xml.headers["etag"] == f'"{sha256(d.xml)}"'
 
@@ -53,7 +64,9 @@ def test_a_school_sees_and_changes_only_its_own_records(gateway):
     d = docs(year_record(school_id="iso-a"))
     with gateway.client("iso-a") as a, gateway.client("iso-b") as b:
         record_id = submit(a, d).json()["id"]
-        seen_by_b = b.get("/api/v1/records", params={"year_record_id": d.record.year_record_id}).json()["items"]
+        seen_by_b = b.get("/api/v1/records", params={"year_record_id": d.record.year_record_id}).json()[
+            "items"
+        ]
         download = b.get(f"/api/v1/records/{record_id}/pdf")
         withdraw = b.post(f"/api/v1/records/{record_id}/withdraw", json={"reason": "x"})
         replaced = replace_record(b, record_id, next_version(d, school_id="iso-b"), "x")
@@ -74,16 +87,28 @@ def test_a_transfer_lets_the_receiving_school_read_the_students_sealed_records(g
     with gateway.client(a_id) as a, gateway.client(b_id) as b:
         first = submit(a, year1).json()
         v2 = replace_record(a, first["id"], next_version(year1), "Sửa điểm").json()
-        before = b.get("/api/v1/records", params={"transcript_id": year1.record.transcript_id}).json()["items"]
-        transfer = a.post("/api/v1/transfers", json={"transcript_id": year1.record.transcript_id, "to_school": b_id})
-        repeat = a.post("/api/v1/transfers", json={"transcript_id": year1.record.transcript_id, "to_school": b_id})
-        received = b.get("/api/v1/records", params={"transcript_id": year1.record.transcript_id}).json()["items"]
+        before = b.get("/api/v1/records", params={"transcript_id": year1.record.transcript_id}).json()[
+            "items"
+        ]
+        transfer = a.post(
+            "/api/v1/transfers", json={"transcript_id": year1.record.transcript_id, "to_school": b_id}
+        )
+        repeat = a.post(
+            "/api/v1/transfers", json={"transcript_id": year1.record.transcript_id, "to_school": b_id}
+        )
+        received = b.get("/api/v1/records", params={"transcript_id": year1.record.transcript_id}).json()[
+            "items"
+        ]
         pdf = b.get(f"/api/v1/records/{v2['id']}/pdf")
         xml = b.get(f"/api/v1/records/{first['id']}/xml")
         b_withdraw = b.post(f"/api/v1/records/{v2['id']}/withdraw", json={"reason": "x"})
-        a_still = a.get("/api/v1/records", params={"transcript_id": year1.record.transcript_id}).json()["items"]
+        a_still = a.get("/api/v1/records", params={"transcript_id": year1.record.transcript_id}).json()[
+            "items"
+        ]
         stranger = b.post("/api/v1/transfers", json={"transcript_id": "hb-nobody", "to_school": a_id})
-        to_self = a.post("/api/v1/transfers", json={"transcript_id": year1.record.transcript_id, "to_school": a_id})
+        to_self = a.post(
+            "/api/v1/transfers", json={"transcript_id": year1.record.transcript_id, "to_school": a_id}
+        )
     assert before == []
     assert transfer.status_code == repeat.status_code == 201 and repeat.json()["id"] == transfer.json()["id"]
     assert transfer.json()["from_school"] == a_id and transfer.json()["to_school"] == b_id
@@ -104,12 +129,20 @@ def test_the_receiving_school_reports_the_next_year_itself(gateway):
     tag = uuid.uuid4().hex[:6]
     a_id, b_id = f"nx-a-{tag}", f"nx-b-{tag}"
     year1 = docs(year_record(school_id=a_id))
-    year2 = docs(year_record(school_id=b_id, transcript_id=year1.record.transcript_id, school_year="2026-2027", grade=9))
+    year2 = docs(
+        year_record(
+            school_id=b_id, transcript_id=year1.record.transcript_id, school_year="2026-2027", grade=9
+        )
+    )
     with gateway.client(a_id) as a, gateway.client(b_id) as b:
         submit(a, year1).raise_for_status()
         a.post("/api/v1/transfers", json={"transcript_id": year1.record.transcript_id, "to_school": b_id})
         assert submit(b, year2).status_code == 201
-        seen_by_b = b.get("/api/v1/records", params={"transcript_id": year1.record.transcript_id}).json()["items"]
-        seen_by_a = a.get("/api/v1/records", params={"transcript_id": year1.record.transcript_id}).json()["items"]
+        seen_by_b = b.get("/api/v1/records", params={"transcript_id": year1.record.transcript_id}).json()[
+            "items"
+        ]
+        seen_by_a = a.get("/api/v1/records", params={"transcript_id": year1.record.transcript_id}).json()[
+            "items"
+        ]
     assert [r["access"] for r in seen_by_b] == ["transfer", "owner"]
     assert [r["school_year"] for r in seen_by_a] == ["2025-2026"]  # A keeps its history, not B's new year

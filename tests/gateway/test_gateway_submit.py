@@ -12,7 +12,16 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from tests.gateway.support import ROOT, SECRET, docs, next_version, primary_record, sha256, submit, year_record
+from tests.gateway.support import (
+    ROOT,
+    SECRET,
+    docs,
+    next_version,
+    primary_record,
+    sha256,
+    submit,
+    year_record,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +42,12 @@ def test_an_accepted_record_is_filed_under_the_identity_read_from_its_xml(gatewa
     assert body["year_record_id"] == d.record.year_record_id
     assert body["transcript_id"] == d.record.transcript_id
     assert body["lookup_code"] == d.record.lookup_code
-    assert (body["version"], body["status"], body["school_year"], body["grade"]) == (1, "current", "2025-2026", 8)
+    assert (body["version"], body["status"], body["school_year"], body["grade"]) == (
+        1,
+        "current",
+        "2025-2026",
+        8,
+    )
     assert body["pdf_sha256"] == sha256(d.pdf) and body["xml_sha256"] == sha256(d.xml)
     assert body["idempotency_key"] == "k-accept-" + d.record.year_record_id
     assert body["cutoff"] == "2026-06-30"
@@ -63,7 +77,9 @@ def test_the_same_key_with_another_body_is_refused_with_422(gateway):
         assert submit(school, d, key="reused-key").status_code == 201
         refused = submit(school, other, key="reused-key")
         # Same documents, other assessment: still another body.
-        also = school.post("/api/v1/records", json=d.body("supplementary"), headers={"Idempotency-Key": "reused-key"})
+        also = school.post(
+            "/api/v1/records", json=d.body("supplementary"), headers={"Idempotency-Key": "reused-key"}
+        )
         listed = school.get("/api/v1/records", params={"year_record_id": other.record.year_record_id}).json()
     assert refused.status_code == also.status_code == 422
     assert refused.headers["content-type"] == "application/problem+json"
@@ -193,7 +209,9 @@ def test_requests_without_a_valid_school_token_are_unauthorized(gateway):
     forged = gateway.token("s1")[:-2] + "00"
     with gateway.client() as anonymous:
         for headers in ({}, {"Authorization": f"Bearer {forged}"}, {"Authorization": "Bearer gw1.czE.abc"}):
-            response = anonymous.post("/api/v1/records", json=d.body(), headers={"Idempotency-Key": "k", **headers})
+            response = anonymous.post(
+                "/api/v1/records", json=d.body(), headers={"Idempotency-Key": "k", **headers}
+            )
             assert (response.status_code, problem_of(response)["reason"]) == (401, "unauthorized")
         assert anonymous.get("/api/v1/records").status_code == 401
 
@@ -207,7 +225,9 @@ def test_the_token_command_mints_what_the_gateway_accepts(gateway):
         text=True,
         check=True,
     )
-    with httpx.Client(base_url=gateway.url, headers={"Authorization": f"Bearer {out.stdout.strip()}"}) as school:
+    with httpx.Client(
+        base_url=gateway.url, headers={"Authorization": f"Bearer {out.stdout.strip()}"}
+    ) as school:
         assert school.get("/api/v1/records").status_code == 200
 
 
