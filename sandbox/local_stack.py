@@ -105,6 +105,19 @@ def ensure_fonts() -> None:
     apt_install("fonts-noto-core")
 
 
+def ensure_chromium() -> None:
+    """The lookup portal's browser tests drive Debian's chromium through Playwright (`playwright install`
+    downloads its own browser build, which this project's machines cannot fetch)."""
+    if shutil.which("chromium") or Path("/usr/bin/chromium").is_file():
+        return
+    if os.geteuid() != 0:
+        say(
+            "chromium is missing and this is not root: the portal's browser tests will fail until it is installed"
+        )
+        return
+    apt_install("chromium")
+
+
 def main() -> int:
     from services.runtime.settings import SERVICES, get_settings
 
@@ -119,7 +132,8 @@ def main() -> int:
             seen.add(key)
             ensure_postgres(*key)
     ensure_fonts()
-    say("RabbitMQ and PostgreSQL answer; fonts present")
+    ensure_chromium()
+    say("RabbitMQ and PostgreSQL answer; fonts and chromium present")
     return 0
 
 

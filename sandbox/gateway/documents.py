@@ -103,6 +103,11 @@ def check_embedded_xml(pdf: bytes, xml: bytes) -> None:
         raise errors.XmlMismatch(f"Tệp {EMBEDDED_NAME} đính kèm trong PDF khác với XML đã gửi.")
 
 
+def _decimal_comma(value: str) -> str:
+    """Marks as printed on the form (7,8, not 7.8), so a reader compares like with like."""
+    return value.replace(".", ",") if value[:1].isdigit() else value
+
+
 def content(xml: bytes) -> dict[str, Any]:
     """What the public page shows, read from the XML. The personal ID and MOET code are left out on purpose
     (Law 91/2025: the page is public to anyone holding the code; a reader checks marks, not identity numbers)."""
@@ -119,7 +124,7 @@ def content(xml: bytes) -> dict[str, Any]:
             node = _terms.get(term)
             parts = [text(node, f"h:{f}") for f in ("Average", "Level", "Result")]
             test = text(node, "h:Test")
-            shown = next((p for p in parts if p), "")
+            shown = _decimal_comma(next((p for p in parts if p), ""))
             return f"{shown} (KTĐK: {test})" if test else shown
 
         subjects.append(
@@ -128,7 +133,7 @@ def content(xml: bytes) -> dict[str, Any]:
                 "teacher": text(subject, "h:Teacher"),
                 "hk1": mark("hk1"),
                 "hk2": mark("hk2"),
-                "year": text(subject, "h:Year"),
+                "year": _decimal_comma(text(subject, "h:Year")),
             }
         )
     periods = [
