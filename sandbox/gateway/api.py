@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Request, Response
 
 from sandbox.gateway import auth, documents
+from sandbox.gateway.clock import vn
 from sandbox.gateway.context import Context
 from sandbox.gateway.domain import errors, rules
 from sandbox.gateway.store import repository as repo
@@ -103,9 +104,9 @@ def represent(ctx: Context, row: dict[str, Any], school_id: str, today: date) ->
         "xml_sha256": row["xml_sha256"],
         "idempotency_key": row["idempotency_key"] if row["school_id"] == school_id else None,
         "replaces_id": row["replaces_id"],
-        "accepted_at": row["accepted_at"].isoformat(),
-        "replaced_at": row["replaced_at"].isoformat() if row["replaced_at"] else None,
-        "withdrawn_at": row["withdrawn_at"].isoformat() if row["withdrawn_at"] else None,
+        "accepted_at": vn(row["accepted_at"]).isoformat(),
+        "replaced_at": vn(row["replaced_at"]).isoformat() if row["replaced_at"] else None,
+        "withdrawn_at": vn(row["withdrawn_at"]).isoformat() if row["withdrawn_at"] else None,
         "cutoff": cutoff.isoformat(),
         "access": "owner" if row["school_id"] == school_id else "transfer",
     }
@@ -208,6 +209,7 @@ def submit(ctx: Context, request: Request) -> Response:
         assessment = rules.check_assessment(body.assessment, identity.grade)
         today = ctx.clock.today()
         rules.check_before_cutoff(today, ctx.cutoffs.of(identity.school_year, assessment), "nộp bản ghi")
+        repo.lock_year_record(conn, identity.year_record_id)
         latest = repo.latest_version(conn, identity.year_record_id, lock=True)
         if latest is not None:
             if latest["school_id"] != school_id:
@@ -288,6 +290,9 @@ def replace(ctx: Context, request: Request, record_id: str) -> Response:
     )
 
     def work(conn: Connection, key: str) -> tuple[int, dict[str, Any]]:
+        peeked, _ = documents.peek(xml)
+        if peeked:  # same lock as a submission of this year record, so the two never interleave
+            repo.lock_year_record(conn, peeked)
         old = _owned(conn, school_id, record_id)
         today = ctx.clock.today()
         rules.check_before_cutoff(
@@ -353,4 +358,4 @@ def transfer(ctx: Context, request: Request) -> Response:
             },
         )
     log.info("gateway.transferred", transfer_id=row["id"])
-    return json_response({**row, "created_at": row["created_at"].isoformat()}, 201)
+    return json_response({**row, "created_at": vn(row["created_at"]).isoformat()}, 201)

@@ -25,6 +25,7 @@ from sandbox.gateway.verifiers import Verifier, embedded_xml_only
 from services.runtime.logging import get_logger
 
 log = get_logger(__name__)
+MAX_BODY = 50 * 1024 * 1024
 PROBLEM_BASE = "https://congtiepnhan.hocba.example.vn/problems/"
 
 ROUTES = Map(
@@ -90,6 +91,8 @@ class GatewayApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        # Reading the body enforces this (413): a year record's PDF is well under it, a runaway upload is not.
+        request.max_content_length = MAX_BODY
         decision = self.ctx.faults.decide(request.path, request.method)
         if decision.latency_s:
             time.sleep(decision.latency_s)

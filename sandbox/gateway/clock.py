@@ -47,3 +47,12 @@ class Clock:
 
 def start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, VN)
+
+
+def vn(moment: datetime) -> datetime:
+    """A stored timestamp as the province reads it (the database hands them back in its own zone, UTC)."""
+    return moment.astimezone(VN)
+
+
+def vn_day(moment: datetime) -> date:
+    return vn(moment).date()

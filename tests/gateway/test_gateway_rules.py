@@ -115,3 +115,16 @@ def test_faults_never_touch_the_admin_endpoints():
     faults.configure(FaultConfig(error_rate=1, outage_seconds=0))
     assert faults.decide("/_admin/faults", "POST") == type(faults.decide("/_admin/x", "GET"))()
     assert faults.decide("/api/v1/records", "GET").outage
+
+
+def test_stored_timestamps_are_read_as_vietnamese_calendar_days():
+    from datetime import UTC, datetime
+
+    from sandbox.gateway.clock import Clock, vn_day
+
+    # 01:00 in Hà Nội on 3 June is still 2 June in UTC, the zone the database answers in.
+    assert vn_day(datetime(2026, 6, 2, 18, 0, tzinfo=UTC)) == date(2026, 6, 3)
+    clock = Clock(date(2026, 6, 30))
+    assert clock.today() == date(2026, 6, 30)
+    clock.set(date(2026, 6, 30), offset_days=1)
+    assert clock.today() == date(2026, 7, 1)

@@ -266,3 +266,28 @@ def test_racing_retries_under_one_key_accept_once_and_replay_the_rest(gateway):
     assert len({b["id"] for b in bodies}) == 1
     counts = stats_of(gateway, d.record.year_record_id)
     assert (counts["accepted"], counts["replayed"]) == (1, 4)
+
+
+def test_two_versions_of_a_new_year_record_sent_at_once_never_both_become_current(gateway):
+    v1 = docs(year_record())
+    v2 = next_version(v1)
+    outcomes: dict[int, httpx.Response] = {}
+
+    def send(d) -> None:
+        with gateway.client("s1") as school:
+            outcomes[d.record.version] = submit(school, d)
+
+    threads = [threading.Thread(target=send, args=(d,)) for d in (v1, v2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    accepted = [v for v, r in outcomes.items() if r.status_code == 201]
+    assert len(accepted) == 1
+    refused = outcomes[3 - accepted[0]].json()["reason"]
+    assert refused in ("duplicate_record", "replace_required")
+    with gateway.client("s1") as school:
+        items = school.get("/api/v1/records", params={"year_record_id": v1.record.year_record_id}).json()[
+            "items"
+        ]
+    assert [r["status"] for r in items] == ["current"]

@@ -9,6 +9,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from sandbox.gateway import documents
+from sandbox.gateway.clock import vn_day
 from sandbox.gateway.context import Context
 from sandbox.gateway.domain import rules
 from sandbox.gateway.portal import pages
@@ -61,7 +62,7 @@ def _year_view(ctx: Context, conn: Any, versions: list[dict[str, Any]]) -> dict[
                     v["version"],
                     replaced["version"] if replaced else None,
                     "accepted",
-                    v["accepted_at"].date(),
+                    vn_day(v["accepted_at"]),
                     v["replace_reason"],
                 ),
                 "replaced" if v["status"] == "replaced" else "",
@@ -71,7 +72,7 @@ def _year_view(ctx: Context, conn: Any, versions: list[dict[str, Any]]) -> dict[
             history.append(
                 (
                     rules.history_line(
-                        v["version"], None, "withdrawn", v["withdrawn_at"].date(), v["withdraw_reason"]
+                        v["version"], None, "withdrawn", vn_day(v["withdrawn_at"]), v["withdraw_reason"]
                     ),
                     "withdrawn",
                 )
@@ -86,7 +87,7 @@ def _year_view(ctx: Context, conn: Any, versions: list[dict[str, Any]]) -> dict[
         "status_note": note,
         "content": content,
         "history": history,
-        "withdrawn_on": rules.vn_date(latest["withdrawn_at"].date()) if latest["withdrawn_at"] else "",
+        "withdrawn_on": rules.vn_date(vn_day(latest["withdrawn_at"])) if latest["withdrawn_at"] else "",
     }
 
 
@@ -159,14 +160,14 @@ def check(ctx: Context, request: Request) -> Response:
                 f"Tệp này là bản đã đăng ký hiện hành (phiên bản {match['version']}, {year}).",
             )
         elif match["status"] == "withdrawn":
-            day = rules.vn_date(match["withdrawn_at"].date())
+            day = rules.vn_date(vn_day(match["withdrawn_at"]))
             kind, message = (
                 "withdrawn",
                 f"Tệp này là phiên bản {match['version']} ({year}) đã bị thu hồi ngày {day}; không có giá trị.",
             )
         else:
             latest = newest.get(match["year_record_id"]) or match
-            day = rules.vn_date(match["replaced_at"].date()) if match["replaced_at"] else ""
+            day = rules.vn_date(vn_day(match["replaced_at"])) if match["replaced_at"] else ""
             kind, message = (
                 "replaced",
                 f"Tệp này là phiên bản cũ {match['version']} ({year}), đã được thay thế ngày {day}; "

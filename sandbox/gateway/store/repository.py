@@ -84,6 +84,12 @@ def latest_version(conn: Connection, year_record_id: str, *, lock: bool = False)
     return None if row is None else dict(row._mapping)
 
 
+def lock_year_record(conn: Connection, year_record_id: str) -> None:
+    """Serialise changes to one year record for this transaction: two different versions sent at once must not
+    both become current (the unique index only stops two copies of the same version)."""
+    conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(year_record_id, 0))))
+
+
 def record(conn: Connection, record_id: str, *, lock: bool = False) -> Row | None:
     query = select(records).where(records.c.id == record_id)
     row = conn.execute(query.with_for_update() if lock else query).first()
