@@ -145,35 +145,40 @@ def _idempotent(
     try:
         with ctx.engine.begin() as conn:
             held = repo.claim_key(conn, school_id, key, operation, fingerprint, ctx.clock.now())
-            if held is not None:
-                if held["operation"] != operation or held["request_sha256"] != fingerprint:
-                    raise errors.IdempotencyKeyReused(
-                        "Idempotency-Key này đã được dùng cho một yêu cầu khác; hãy dùng khóa mới.",
-                        operation=held["operation"],
-                    )
-                status, body = held["status_code"], held["response"]
-                replayed = True
-            else:
+            if held is None:
                 status, body = work(conn, key)
                 repo.keep_response(conn, school_id, key, status, body)
-                replayed = False
+                # In the record's own transaction: the count that proves exactly-once can never miss one.
+                repo.log_outcome(
+                    conn,
+                    school_id=school_id,
+                    operation=operation,
+                    outcome="accepted",
+                    year_record_id=body["year_record_id"],
+                    version=body["version"],
+                    at=ctx.clock.now(),
+                )
+                return json_response(body, status)
+            if held["operation"] != operation or held["request_sha256"] != fingerprint:
+                raise errors.IdempotencyKeyReused(
+                    "Idempotency-Key này đã được dùng cho một yêu cầu khác; hãy dùng khóa mới.",
+                    operation=held["operation"],
+                )
     except IntegrityError as error:
         # Two different keys racing for one (year record, version): the database's unique index decides.
         if "uq_records_year_record_version" not in str(error.orig):
             raise
-        failure: errors.GatewayError = errors.DuplicateRecord(
-            "Phiên bản này của bản ghi năm học đã được tiếp nhận."
-        )
+        duplicate = errors.DuplicateRecord("Phiên bản này của bản ghi năm học đã được tiếp nhận.")
         _log(
             ctx,
             school_id,
             operation,
             "rejected",
-            reason=failure.reason,
+            reason=duplicate.reason,
             year_record_id=year_record_id,
             version=version,
         )
-        raise failure from None
+        raise duplicate from None
     except errors.GatewayError as failure:
         _log(
             ctx,
@@ -185,16 +190,11 @@ def _idempotent(
             version=version,
         )
         raise
+    body = held["response"]
     _log(
-        ctx,
-        school_id,
-        operation,
-        "replayed" if replayed else "accepted",
-        year_record_id=body.get("year_record_id"),
-        version=body.get("version"),
+        ctx, school_id, operation, "replayed", year_record_id=body["year_record_id"], version=body["version"]
     )
-    headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return json_response(body, status, **headers)
+    return json_response(body, held["status_code"], **{"Idempotent-Replayed": "true"})
 
 
 def submit(ctx: Context, request: Request) -> Response:
