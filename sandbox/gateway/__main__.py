@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     from services.runtime.logging import configure_logging, get_logger
 
     configure_logging("gateway", level=settings.log_level)
+    # Werkzeug sets its access log to INFO unless told otherwise; follow the gateway's level.
+    logging.getLogger("werkzeug").setLevel(settings.log_level.upper())
     app = create_app(load(args.verifier), settings)
     # Threaded, not eventlet: a hanging request (accept-then-timeout) must not stall the others.
     server = make_server(args.host, args.port, app, threaded=True)

@@ -97,8 +97,7 @@ class GatewayApp:
         if decision.latency_s:
             time.sleep(decision.latency_s)
         if decision.drop or (decision.outage and self.ctx.faults.config.outage_mode == "drop"):
-            drop_connection(environ)
-            return []
+            return drop_connection(environ, start_response)
         if decision.outage:
             response = problem(
                 503, "gateway_unavailable", "Gateway outage", "Cổng tiếp nhận đang tạm ngừng hoạt động."
@@ -115,8 +114,7 @@ class GatewayApp:
                 self.ctx.faults.count("accept_timeout")
                 if self.ctx.faults.config.accept_timeout_mode == "hang":
                     time.sleep(self.ctx.faults.config.hang_seconds)
-                drop_connection(environ)
-                return []
+                return drop_connection(environ, start_response)
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:

@@ -131,10 +131,15 @@ class Faults:
         }
 
 
-def drop_connection(environ: dict[str, Any]) -> None:
-    """Close the client's socket without a byte of response (what a crashed proxy or a reset looks like)."""
+def drop_connection(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Close the client's socket without a byte of response (what a crashed proxy or a reset looks like).
+
+    The status is still handed to the server, so that its write fails on the closed socket — which Werkzeug
+    treats as a client that went away (quietly) — and its access log shows 599 for the dropped request.
+    """
     sock = environ.get("werkzeug.socket")
-    if sock is None:  # not under Werkzeug's server (a test client): nothing to drop
-        return
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
+    if sock is not None:  # None under a test client: nothing to drop
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    start_response("599 Connection Dropped By Fault Injection", [("Content-Length", "0")])
+    return []
