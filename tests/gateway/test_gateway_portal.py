@@ -53,6 +53,8 @@ def test_the_home_page_refuses_an_invalid_code_and_finds_a_valid_one_as_printed(
         submit(school, d).raise_for_status()
     page.goto(gateway.url + "/")
     assert page.locator("html").get_attribute("lang") == "vi"
+    assert page.get_by_role("link", name="Bỏ qua đến nội dung chính").count() == 1
+    assert page.get_by_role("main").count() == 1
     page.get_by_label("Mã số tra cứu").fill("12345-không-phải-mã")
     page.get_by_role("button", name="Tra cứu").click()
     alert = page.get_by_role("alert")
@@ -171,3 +173,15 @@ def test_no_page_carries_the_personal_id_even_when_the_xml_does(gateway):
         submit(school, d).raise_for_status()
     page_html = httpx.get(f"{gateway.url}/hocba/{d.record.lookup_code}").text
     assert PERSONAL_ID not in page_html and "PersonalId" not in page_html
+
+
+def test_checking_a_withdrawn_pdf_says_it_has_no_value(gateway):
+    d = docs(year_record())
+    with gateway.client("s1") as school:
+        record_id = submit(school, d).json()["id"]
+        school.post(f"/api/v1/records/{record_id}/withdraw", json={"reason": "Sai lớp"}).raise_for_status()
+    answer = httpx.post(f"{gateway.url}/kiem-tra", files={"tep": ("hocba.pdf", d.pdf, "application/pdf")})
+    empty = httpx.post(f"{gateway.url}/kiem-tra", data={"ma": ""})
+    assert answer.status_code == 200 and 'data-result="withdrawn"' in answer.text
+    assert "đã bị thu hồi ngày 20/05/2026; không có giá trị" in answer.text
+    assert empty.status_code == 400
