@@ -31,6 +31,14 @@ def sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+def _die_with_parent() -> None:
+    """A test run killed from outside (timeout, Ctrl-C twice) must not leave gateways listening behind it."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 @dataclass
 class GatewayProcess:
     """``python -m sandbox.gateway serve`` in its own process (no eventlet there), on a free port."""
@@ -71,6 +79,7 @@ class GatewayProcess:
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
 
         def healthy() -> bool:
