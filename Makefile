@@ -40,7 +40,7 @@ lint: deps
 	$(VENV)/bin/ruff check $(CODE) tests
 	$(VENV)/bin/ruff format --check $(CODE) tests
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy services contracts cli
+	$(VENV)/bin/mypy services contracts cli sandbox
 
 test: setup lint
 	@mkdir -p var

@@ -1,0 +1,1 @@
+"""The gateway's rules, pure Python: cutoffs, record states, who may see or change what."""

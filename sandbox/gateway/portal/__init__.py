@@ -1,0 +1,1 @@
+"""The public lookup portal (Cổng tra cứu học bạ): server-rendered Vietnamese pages, no script."""

@@ -1,0 +1,192 @@
+"""HTML of the portal's pages: plain markup, escaped values, landmarks and labels for screen readers."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+CSS = """
+:root { --ink: #1b1f24; --muted: #4a5563; --line: #c9d1dc; --brand: #0b4f8a; --ok: #17603a; --warn: #8a4b00;
+        --bad: #9b1c1c; --bg: #f6f8fb; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 "Noto Sans", system-ui, sans-serif; color: var(--ink); background: var(--bg); }
+a { color: var(--brand); }
+.skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: 1rem; background: #fff; padding: .5rem; }
+header, main, footer { max-width: 60rem; margin: 0 auto; padding: 1rem 1.25rem; }
+header { border-bottom: 3px solid var(--brand); }
+header p { margin: 0; color: var(--muted); }
+h1 { font-size: 1.6rem; margin: .25rem 0; } h2 { font-size: 1.25rem; margin-top: 2rem; }
+section.card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.25rem;
+               margin: 1rem 0; }
+label { display: block; font-weight: 600; margin-bottom: .25rem; }
+input[type=text] { width: 100%; max-width: 32rem; font: inherit; font-family: monospace; padding: .5rem;
+                   border: 1px solid var(--muted); border-radius: 4px; }
+input:focus, button:focus, a:focus { outline: 3px solid #f2b632; outline-offset: 2px; }
+button { font: inherit; padding: .5rem 1rem; background: var(--brand); color: #fff; border: 0; border-radius: 4px;
+         cursor: pointer; margin-top: .5rem; }
+.hint { color: var(--muted); font-size: .9rem; }
+.message { padding: .75rem 1rem; border-left: 5px solid; background: #fff; margin: 1rem 0; }
+.message.ok { border-color: var(--ok); } .message.warn { border-color: var(--warn); }
+.message.bad { border-color: var(--bad); }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0; background: #fff; }
+caption { text-align: left; font-weight: 600; padding: .25rem 0; }
+th, td { border: 1px solid var(--line); padding: .35rem .5rem; text-align: left; vertical-align: top; }
+th { background: #e6ecf5; } td.mark { text-align: center; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; } dt { font-weight: 600; }
+.badge { display: inline-block; padding: .1rem .5rem; border-radius: 999px; font-size: .85rem; color: #fff; }
+.badge.effective { background: var(--ok); } .badge.current { background: var(--brand); }
+.badge.withdrawn { background: var(--bad); } .badge.replaced { background: var(--muted); }
+ol.history li.withdrawn { color: var(--bad); }
+"""
+
+STATUS_WORDS = {
+    "effective": "Đã có hiệu lực",
+    "current": "Đã tiếp nhận, chưa hết hạn thay đổi",
+    "withdrawn": "Đã bị thu hồi",
+    "replaced": "Đã được thay thế",
+}
+PERIOD_WORDS = {"hk1": "Học kỳ I", "hk2": "Học kỳ II", "year": "Cả năm"}
+
+
+def e(value: Any) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def page(title: str, body: str, status: int = 200) -> tuple[str, int]:
+    html = f"""<!doctype html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)} – Cổng tra cứu học bạ</title>
+<link rel="stylesheet" href="/static/portal.css">
+</head>
+<body>
+<a class="skip" href="#noi-dung">Bỏ qua đến nội dung chính</a>
+<header><p>Sở Giáo dục và Đào tạo</p><h1><a href="/">Cổng tra cứu học bạ</a></h1></header>
+<main id="noi-dung">
+{body}
+</main>
+<footer class="hint">Trang này không hiển thị số định danh cá nhân và ngày sinh của học sinh
+(Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15).</footer>
+</body>
+</html>"""
+    return html, status
+
+
+def lookup_form(value: str = "", error: str | None = None) -> str:
+    described = ' aria-describedby="loi-ma" aria-invalid="true"' if error else ' aria-describedby="goi-y-ma"'
+    message = f'<p id="loi-ma" class="message bad" role="alert">{e(error)}</p>' if error else ""
+    return f"""<section class="card" aria-labelledby="tieu-de-tra-cuu">
+<h2 id="tieu-de-tra-cuu">Tra cứu học bạ số</h2>
+{message}
+<form method="get" action="/tra-cuu">
+<label for="ma">Mã số tra cứu (in ở cuối mỗi trang học bạ)</label>
+<input type="text" id="ma" name="ma" value="{e(value)}" maxlength="64" autocomplete="off" spellcheck="false"
+ required{described}>
+<p id="goi-y-ma" class="hint">Gồm 32 ký tự, chữ số 0–9 và chữ cái a–f.</p>
+<button type="submit">Tra cứu</button>
+</form>
+</section>"""
+
+
+def check_form(code: str = "") -> str:
+    return f"""<section class="card" aria-labelledby="tieu-de-kiem-tra">
+<h2 id="tieu-de-kiem-tra">Kiểm tra tệp PDF học bạ</h2>
+<form method="post" action="/kiem-tra" enctype="multipart/form-data">
+<input type="hidden" name="ma" value="{e(code)}">
+<label for="tep">Chọn tệp PDF cần kiểm tra</label>
+<input type="file" id="tep" name="tep" accept="application/pdf,.pdf" required>
+<p class="hint">Cổng so sánh mã băm SHA-256 của tệp với các bản đã được nhà trường báo cáo.</p>
+<button type="submit">Kiểm tra tệp</button>
+</form>
+</section>"""
+
+
+def year_section(view: dict[str, Any]) -> str:
+    """One school year of the học bạ: status, content read from its XML, the PDF link and the history."""
+    latest = view["latest"]
+    status = view["status"]
+    heading = f"Năm học {e(latest['school_year'])} – lớp {e(view['content']['class_name'] if view['content'] else latest['grade'])}"
+    parts = [
+        f'<section class="card year" aria-labelledby="nam-{e(latest["id"])}">',
+        f'<h2 id="nam-{e(latest["id"])}">{heading}</h2>',
+        f'<p><span class="badge {e(status)}">{e(STATUS_WORDS[status])}</span> '
+        f"Phiên bản {e(latest['version'])}. {e(view['status_note'])}</p>",
+    ]
+    if status == "withdrawn":
+        parts.append(
+            '<p class="message bad" role="note">Bản ghi năm học này đã bị nhà trường thu hồi'
+            f" ngày {e(view['withdrawn_on'])}"
+            + (f", lý do: {e(latest['withdraw_reason'])}" if latest["withdraw_reason"] else "")
+            + ". Bản đã thu hồi không có giá trị.</p>"
+        )
+    else:
+        parts.append(content_html(view["content"]))
+        parts.append(
+            f'<p><a href="/hocba/{e(latest["lookup_code"])}/{e(latest["id"])}.pdf" download>'
+            f"Tải bản PDF đã ký số (phiên bản {e(latest['version'])})</a></p>"
+        )
+    parts.append('<h3>Lịch sử phiên bản</h3><ol class="history">')
+    for line, css in view["history"]:
+        parts.append(f'<li class="{e(css)}">{e(line)}</li>')
+    parts.append("</ol></section>")
+    return "\n".join(parts)
+
+
+def content_html(content: dict[str, Any]) -> str:
+    rows = "".join(
+        f'<tr><th scope="row">{e(s["name"])}</th><td class="mark">{e(s["hk1"])}</td>'
+        f'<td class="mark">{e(s["hk2"])}</td><td class="mark">{e(s["year"])}</td><td>{e(s["teacher"])}</td></tr>'
+        for s in content["subjects"]
+    )
+    periods = "".join(
+        f"<li>{e(PERIOD_WORDS.get(p['period'], p['period']))}: "
+        + "; ".join(
+            f"{label} {e(value)}"
+            for label, value in (
+                ("học tập", p["learning"]),
+                ("rèn luyện", p["conduct"]),
+                ("nghỉ (buổi)", p["absences"]),
+            )
+            if value
+        )
+        + "</li>"
+        for p in content["periods"]
+    )
+    extras = "".join(
+        f"<dt>{label}</dt><dd>{e(value)}</dd>"
+        for label, value in (
+            ("Đánh giá cuối năm", content["year_result"]),
+            ("Lên lớp", content["promotion"]),
+            ("Khen thưởng", content["award"]),
+            ("Phẩm chất", ", ".join(f"{n}: {v}" for n, v in content["qualities"])),
+            ("Năng lực", ", ".join(f"{n}: {v}" for n, v in content["competencies"])),
+        )
+        if value
+    )
+    return f"""<dl>
+<dt>Trường</dt><dd>{e(content["school_name"])}</dd>
+<dt>Tỉnh/thành phố</dt><dd>{e(content["province"])}</dd>
+<dt>Năm học</dt><dd>{e(content["school_year"])}</dd>
+<dt>Lớp</dt><dd>{e(content["class_name"])} (khối {e(content["grade"])})</dd>
+<dt>Họ và tên học sinh</dt><dd class="student-name">{e(content["full_name"])}</dd>
+</dl>
+<table>
+<caption>Kết quả các môn học</caption>
+<thead><tr><th scope="col">Môn học</th><th scope="col">Học kỳ I</th><th scope="col">Học kỳ II</th>
+<th scope="col">Cả năm</th><th scope="col">Giáo viên</th></tr></thead>
+<tbody>{rows}</tbody>
+</table>
+<h3>Kết quả rèn luyện và học tập</h3>
+<ul>{periods}</ul>
+<dl>{extras}</dl>"""
+
+
+def check_result(kind: str, message: str, link: str | None) -> str:
+    css = {"current": "ok", "replaced": "warn", "withdrawn": "bad", "unknown": "bad"}[kind]
+    more = f' <a href="{e(link)}">Xem trang tra cứu của học bạ này</a>.' if link else ""
+    return (
+        f'<section class="card" aria-labelledby="ket-qua"><h2 id="ket-qua">Kết quả kiểm tra tệp</h2>'
+        f'<p class="message {css}" role="status" data-result="{e(kind)}">{e(message)}{more}</p></section>'
+    )

@@ -1,0 +1,44 @@
+"""The gateway's settings: its own database, token secret, admin token, cutoff days and fault seed."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    """Read from the environment. Secrets have dev defaults on purpose: this is a sandbox, never production."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True, populate_by_name=True)
+
+    db_url: str = Field(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/hocba_gateway",
+        validation_alias="HOCBA_DB_URL_GATEWAY",
+        description="The gateway's own database (created if missing)",
+    )
+    secret: SecretStr = Field(
+        SecretStr("gateway-dev-secret-not-for-production"),
+        validation_alias="GATEWAY_SECRET",
+        description="HMAC key for the per-school bearer tokens",
+    )
+    admin_token: SecretStr = Field(
+        SecretStr("gateway-admin-dev"),
+        validation_alias="GATEWAY_ADMIN_TOKEN",
+        description="Bearer token for /_admin/ (clock, faults, stats)",
+    )
+    # Month-day of the end year of a school year "YYYY-YYYY"; the last day on which changes are accepted.
+    cutoff_regular: str = Field("06-30", validation_alias="GATEWAY_CUTOFF_REGULAR", pattern=r"^\d{2}-\d{2}$")
+    cutoff_supplementary: str = Field(
+        "08-15", validation_alias="GATEWAY_CUTOFF_SUPPLEMENTARY", pattern=r"^\d{2}-\d{2}$"
+    )
+    fault_seed: int = Field(20260630, validation_alias="GATEWAY_FAULT_SEED")
+    # Fixed "today" at start-up (ISO date), for demos; tests set it through /_admin/clock instead.
+    today: str | None = Field(None, validation_alias="GATEWAY_TODAY")
+    log_level: str = Field("INFO", validation_alias="GATEWAY_LOG_LEVEL")
+
+
+@lru_cache(maxsize=1)
+def get_gateway_settings() -> GatewaySettings:
+    return GatewaySettings()

@@ -1,0 +1,236 @@
+"""Test support for the gateway: a real server process, school clients and real year-record documents."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from services.transcript.documents import pdf_form, xml_package
+from services.transcript.domain.model import PeriodResult, SubjectLine, TermMarks, YearRecord
+from services.transcript.domain.plan import plan_signatures
+from tests.helpers import free_port, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "test-gateway-secret"
+ADMIN = "test-gateway-admin"
+# Printed on nobody's page: the tests assert it never reaches the portal.
+PERSONAL_ID = "001204567890"
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _die_with_parent() -> None:
+    """A test run killed from outside (timeout, Ctrl-C twice) must not leave gateways listening behind it."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+@dataclass
+class GatewayProcess:
+    """``python -m sandbox.gateway serve`` in its own process (no eventlet there), on a free port."""
+
+    db_url: str
+    verifier: str = "sandbox.gateway.verifiers:embedded_xml_only"
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, log_path: Path) -> GatewayProcess:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "HOCBA_DB_URL_GATEWAY": self.db_url,
+            "GATEWAY_SECRET": SECRET,
+            "GATEWAY_ADMIN_TOKEN": ADMIN,
+            "GATEWAY_LOG_LEVEL": "WARNING",
+            **self.env,
+        }
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sandbox.gateway",
+                "serve",
+                "--port",
+                str(self.port),
+                "--verifier",
+                self.verifier,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+
+        def healthy() -> bool:
+            assert self.process is not None and self.process.poll() is None, log_path.read_text()
+            try:
+                return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, timeout=30, what="the gateway to answer /healthz")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self._log.close()
+
+    def token(self, school_id: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "-m", "sandbox.gateway", "token", "--school", school_id],
+            cwd=ROOT,
+            env={**os.environ, "GATEWAY_SECRET": SECRET},
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip()
+
+    def client(self, school_id: str | None = None, **kwargs: Any) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {_token(school_id)}"} if school_id else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=kwargs.pop("timeout", 15), **kwargs)
+
+    def admin(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=15)
+
+
+@cache
+def _token(school_id: str) -> str:
+    # Same HMAC as the CLI (one test checks the CLI itself); computing it here saves a process per school.
+    from sandbox.gateway.auth import mint
+
+    return mint(SECRET.encode(), school_id)
+
+
+def year_record(**changes: Any) -> YearRecord:
+    """A lower-secondary year record (grade 8, TT22) with a personal ID in the XML, as schools send it."""
+    subjects = (
+        SubjectLine(
+            "toan",
+            "Toán",
+            "gv1",
+            "Nguyễn Thị Hằng",
+            TermMarks(("8", "7.5", "9", "6"), "7", "8.5", "7.8"),
+            TermMarks(("9", "8", "8", "7"), "8", "9", "8.3"),
+            "8.1",
+        ),
+        SubjectLine(
+            "ngu_van",
+            "Ngữ văn",
+            "gv2",
+            "Trần Quốc Việt",
+            TermMarks(("6", "7", "8", "7.5"), "6.5", "7", "6.9"),
+            TermMarks(("8", "8", "9", "7"), "7.5", "8.5", "8.1"),
+            "7.7",
+        ),
+        SubjectLine(
+            "gdtc",
+            "Giáo dục thể chất",
+            "gv1",
+            "Nguyễn Thị Hằng",
+            TermMarks(result="Đ"),
+            TermMarks(result="Đ"),
+            "Đ",
+        ),
+    )
+    school_id = changes.get("school_id", "s1")
+    record = YearRecord(
+        lookup_code=uuid.uuid4().hex,
+        transcript_id=f"hb-{uuid.uuid4().hex[:8]}",
+        year_record_id=f"yr-{uuid.uuid4().hex[:8]}",
+        version=1,
+        school_id=school_id,
+        school_name="Trường THCS Nguyễn Du",
+        school_level="lower_secondary",
+        school_province="Hà Nội",
+        student_id=f"st-{uuid.uuid4().hex[:6]}",
+        moet_code="0123456789",
+        personal_id=PERSONAL_ID,
+        full_name="Phạm Thị Ngọc Ánh",
+        school_year="2025-2026",
+        class_name="8A1",
+        grade=8,
+        circular="tt22",
+        subjects=subjects,
+        periods=(PeriodResult("hk1", "Khá", "Tốt", 2), PeriodResult("year", "Khá", "Tốt", 3)),
+        promotion="Được lên lớp",
+        signature_plan=plan_signatures(
+            subjects, ("gv3", "Lê Thu Hà"), ("ht", "Đỗ Văn Hiệu"), (school_id, "THCS")
+        ),
+        lookup_url="https://tracuu.example.vn/hocba/x",
+    )
+    return replace(record, **changes)
+
+
+def primary_record(grade: int = 3, **changes: Any) -> YearRecord:
+    return year_record(
+        school_level="primary", grade=grade, class_name=f"{grade}A", circular="tt27", **changes
+    )
+
+
+@dataclass(frozen=True)
+class Docs:
+    record: YearRecord
+    xml: bytes
+    pdf: bytes
+
+    def body(self, assessment: str = "regular", **extra: Any) -> dict[str, Any]:
+        return {
+            "assessment": assessment,
+            "pdf": base64.b64encode(self.pdf).decode(),
+            "xml": base64.b64encode(self.xml).decode(),
+            **extra,
+        }
+
+
+def docs(record: YearRecord) -> Docs:
+    xml = xml_package.build(record)
+    return Docs(record, xml, pdf_form.render(xml))
+
+
+def next_version(previous: Docs, **changes: Any) -> Docs:
+    return docs(replace(previous.record, version=previous.record.version + 1, **changes))
+
+
+def submit(
+    client: httpx.Client, d: Docs, assessment: str = "regular", key: str | None = None
+) -> httpx.Response:
+    return client.post(
+        "/api/v1/records", json=d.body(assessment), headers={"Idempotency-Key": key or uuid.uuid4().hex}
+    )
+
+
+def replace_record(
+    client: httpx.Client, record_id: str, d: Docs, reason: str, key: str | None = None
+) -> httpx.Response:
+    return client.post(
+        f"/api/v1/records/{record_id}/replace",
+        json=d.body(reason=reason),
+        headers={"Idempotency-Key": key or uuid.uuid4().hex},
+    )

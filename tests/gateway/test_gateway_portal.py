@@ -1,0 +1,187 @@
+"""The public lookup portal in a real browser (Debian's chromium via Playwright): lookup, history, upload check."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.gateway.support import PERSONAL_ID, docs, next_version, replace_record, sha256, submit, year_record
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} missing: `make setup` installs Debian's chromium (playwright install cannot)"
+        )
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    yield chromium
+    chromium.close()
+    # No playwright.stop(): in this eventlet-patched test process it waits forever on its driver's pipe;
+    # the driver exits by itself when that pipe closes with the interpreter.
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="vi-VN")
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
+
+
+def set_day(gateway, day: str) -> None:
+    with gateway.admin() as admin:
+        admin.post("/_admin/clock", json={"today": day}).raise_for_status()
+
+
+def test_the_home_page_refuses_an_invalid_code_and_finds_a_valid_one_as_printed(gateway, page):
+    d = docs(year_record())
+    with gateway.client("s1") as school:
+        submit(school, d).raise_for_status()
+    page.goto(gateway.url + "/")
+    assert page.locator("html").get_attribute("lang") == "vi"
+    assert page.get_by_role("link", name="Bỏ qua đến nội dung chính").count() == 1
+    assert page.get_by_role("main").count() == 1
+    page.get_by_label("Mã số tra cứu").fill("12345-không-phải-mã")
+    page.get_by_role("button", name="Tra cứu").click()
+    alert = page.get_by_role("alert")
+    assert "Mã tra cứu không hợp lệ" in alert.inner_text() and "32 ký tự" in alert.inner_text()
+    assert page.get_by_label("Mã số tra cứu").get_attribute("aria-invalid") == "true"
+    # As a reader copies it from paper: groups of four, capitals.
+    code = d.record.lookup_code
+    page.get_by_label("Mã số tra cứu").fill(" ".join(code[i : i + 4] for i in range(0, 32, 4)).upper())
+    page.get_by_role("button", name="Tra cứu").click()
+    # Locators wait in the driver; page.wait_for_url waits in Python's event loop, which eventlet stalls here.
+    assert page.locator(".student-name").inner_text() == "Phạm Thị Ngọc Ánh"
+    assert page.url == f"{gateway.url}/hocba/{code}"
+
+
+def test_the_record_page_shows_the_current_content_history_and_download_without_personal_data(gateway, page):
+    d = docs(year_record())
+    v2 = next_version(d, year_result=None, promotion="Được lên lớp (sau điều chỉnh)")
+    with gateway.client("s1") as school:
+        first = submit(school, d).json()
+        set_day(gateway, "2026-06-03")
+        second = replace_record(school, first["id"], v2, "Sửa kết quả lên lớp").json()
+    page.goto(f"{gateway.url}/hocba/{d.record.lookup_code}")
+    text = page.locator("main").inner_text()
+    for expected in (
+        "Trường THCS Nguyễn Du",
+        "2025-2026",
+        "8A1",
+        "Phạm Thị Ngọc Ánh",
+        "Được lên lớp (sau điều chỉnh)",
+    ):
+        assert expected in text
+    row = page.get_by_role("row", name="Toán")
+    assert [c.inner_text() for c in row.locator("td").all()] == ["7,8", "8,3", "8,1", "Nguyễn Thị Hằng"]
+    assert "Đã tiếp nhận, chưa hết hạn thay đổi" in text and "30/06/2026" in text
+    history = page.locator("ol.history li").all_inner_texts()
+    assert history == [
+        "Phiên bản 1 được tiếp nhận ngày 20/05/2026",
+        "Phiên bản 2 thay thế phiên bản 1 ngày 03/06/2026, lý do: Sửa kết quả lên lớp",
+    ]
+    html = page.content()
+    assert PERSONAL_ID not in html and "0123456789" not in html and "Ngày sinh" not in html
+    link = page.get_by_role("link", name="Tải bản PDF đã ký số (phiên bản 2)")
+    downloaded = httpx.get(gateway.url + link.get_attribute("href"))
+    assert sha256(downloaded.content) == second["pdf_sha256"]
+
+
+def test_after_the_cutoff_the_page_says_the_record_is_effective(gateway, page):
+    d = docs(year_record())
+    with gateway.client("s1") as school:
+        submit(school, d).raise_for_status()
+    set_day(gateway, "2026-07-02")
+    page.goto(f"{gateway.url}/hocba/{d.record.lookup_code}")
+    assert page.locator(".badge").inner_text() == "Đã có hiệu lực"
+    assert "Hết hạn thay đổi ngày 30/06/2026" in page.locator("main").inner_text()
+
+
+def test_a_withdrawn_record_page_says_it_was_withdrawn_and_offers_no_content(gateway, page):
+    d = docs(year_record())
+    with gateway.client("s1") as school:
+        record_id = submit(school, d).json()["id"]
+        school.post(
+            f"/api/v1/records/{record_id}/withdraw", json={"reason": "Nhầm học sinh"}
+        ).raise_for_status()
+    page.goto(f"{gateway.url}/hocba/{d.record.lookup_code}")
+    text = page.locator("main").inner_text()
+    assert "Đã bị thu hồi" in text
+    assert "đã bị nhà trường thu hồi ngày 20/05/2026, lý do: Nhầm học sinh" in text
+    assert page.locator("ol.history li.withdrawn").inner_text() == (
+        "Phiên bản 1 đã bị thu hồi ngày 20/05/2026, lý do: Nhầm học sinh"
+    )
+    assert page.get_by_role("link", name="Tải bản PDF").count() == 0
+    assert page.locator("table").count() == 0 and "Phạm Thị Ngọc Ánh" not in text
+    assert httpx.get(f"{gateway.url}/hocba/{d.record.lookup_code}/{record_id}.pdf").status_code == 404
+
+
+def test_uploading_a_pdf_tells_current_replaced_or_not_registered(gateway, page, tmp_path):
+    d = docs(year_record())
+    v2 = next_version(d)
+    stranger = docs(year_record())
+    with gateway.client("s1") as school:
+        first = submit(school, d).json()
+        replace_record(school, first["id"], v2, "Sửa điểm").raise_for_status()
+    results = {}
+    for name, content in (("current", v2.pdf), ("old", d.pdf), ("stranger", stranger.pdf)):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(content)
+        page.goto(f"{gateway.url}/hocba/{d.record.lookup_code}")
+        page.get_by_label("Chọn tệp PDF cần kiểm tra").set_input_files(str(path))
+        page.get_by_role("button", name="Kiểm tra tệp").click()
+        status = page.get_by_role("status")
+        results[name] = (status.get_attribute("data-result"), status.inner_text())
+    assert (
+        results["current"][0] == "current"
+        and "bản đã đăng ký hiện hành (phiên bản 2" in results["current"][1]
+    )
+    assert results["old"][0] == "replaced" and "phiên bản cũ 1" in results["old"][1]
+    assert "phiên bản mới nhất là phiên bản 2" in results["old"][1]
+    assert (
+        results["stranger"][0] == "unknown" and "không phải là bản học bạ đã được" in results["stranger"][1]
+    )
+
+
+def test_unknown_and_malformed_codes_get_vietnamese_pages_not_errors(gateway):
+    unknown = httpx.get(f"{gateway.url}/hocba/{uuid.uuid4().hex}")
+    malformed = httpx.get(f"{gateway.url}/hocba/xyz")
+    empty = httpx.get(f"{gateway.url}/tra-cuu", params={"ma": ""})
+    assert unknown.status_code == 404 and "Không tìm thấy học bạ nào với mã tra cứu này." in unknown.text
+    assert malformed.status_code == 400 and "Mã tra cứu không hợp lệ" in malformed.text
+    assert empty.status_code == 400 and unknown.headers["content-type"].startswith("text/html")
+
+
+def test_no_page_carries_the_personal_id_even_when_the_xml_does(gateway):
+    d = docs(year_record())
+    assert PERSONAL_ID.encode() in d.xml  # the school's package has it; the public page must not
+    with gateway.client("s1") as school:
+        submit(school, d).raise_for_status()
+    page_html = httpx.get(f"{gateway.url}/hocba/{d.record.lookup_code}").text
+    assert PERSONAL_ID not in page_html and "PersonalId" not in page_html
+
+
+def test_checking_a_withdrawn_pdf_says_it_has_no_value(gateway):
+    d = docs(year_record())
+    with gateway.client("s1") as school:
+        record_id = submit(school, d).json()["id"]
+        school.post(f"/api/v1/records/{record_id}/withdraw", json={"reason": "Sai lớp"}).raise_for_status()
+    answer = httpx.post(f"{gateway.url}/kiem-tra", files={"tep": ("hocba.pdf", d.pdf, "application/pdf")})
+    empty = httpx.post(f"{gateway.url}/kiem-tra", data={"ma": ""})
+    assert answer.status_code == 200 and 'data-result="withdrawn"' in answer.text
+    assert "đã bị thu hồi ngày 20/05/2026; không có giá trị" in answer.text
+    assert empty.status_code == 400
