@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
 
+from services.signing.documents.aio import run
 from services.signing.domain.errors import CertificateRefused
 
 CertificateCheck = Callable[
@@ -44,7 +44,7 @@ def certificate_check(roots: list[asn1_x509.Certificate]) -> CertificateCheck:
             cert, intermediate_certs=list(intermediates), validation_context=context
         )
         try:
-            asyncio.run(validator.async_validate_usage({"digital_signature"}))
+            run(validator.async_validate_usage({"digital_signature"}))
         except (PathBuildingError, PathValidationError, ValidationError) as exc:
             raise CertificateRefused(
                 "Chứng thư số không được chấp nhận: không chứng minh được chuỗi tin cậy tới tổ chức cung cấp dịch vụ"

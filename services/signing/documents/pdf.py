@@ -8,12 +8,10 @@ signing service): :func:`prepare` returns the 32-byte digest the device signs pl
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
-from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
@@ -32,6 +30,7 @@ from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from services.signing.documents.aio import run
 from services.signing.domain.errors import SignatureMismatch
 from services.signing.domain.model import Plan, Step
 
@@ -42,11 +41,6 @@ DIGEST = "sha256"
 BYTES_RESERVED = 16384
 SEAL_BYTES_RESERVED = 32768
 LOCATION = "Việt Nam"
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    """pyHanko is async-first; our services are synchronous (eventlet), and no loop is running here."""
-    return asyncio.run(coro)
 
 
 def add_signature_fields(pdf: bytes, plan: Plan) -> bytes:

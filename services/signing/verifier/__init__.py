@@ -7,7 +7,6 @@ nothing but timestamps after it, embedded XML = signed XML = printed page, and t
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from importlib import metadata
 
 from asn1crypto import x509 as asn1_x509
 
+from services.signing.documents.aio import run
 from services.signing.verifier import pdf_checks, policy, report, xml_checks
 from services.signing.verifier.model import Unreadable
 from services.signing.verifier.record import parse_record
@@ -76,4 +76,4 @@ def verify(
     ``complete=False`` accepts a document still being signed (the steps so far, in order; no seal yet).
     Raises :class:`Unreadable` when the input cannot be examined at all.
     """
-    return asyncio.run(async_verify(pdf, xml, trust_roots=trust_roots, online=online, complete=complete))
+    return run(async_verify(pdf, xml, trust_roots=trust_roots, online=online, complete=complete))
