@@ -224,6 +224,12 @@ def submit(ctx: Context, request: Request) -> Response:
                     "Bản ghi năm học đã có phiên bản hiện hành; hãy gửi báo cáo thay thế.",
                     record_id=latest["id"],
                 )
+        held = repo.current_of_year(conn, identity.transcript_id, identity.school_year)
+        if held is not None and held["year_record_id"] != identity.year_record_id:
+            raise errors.ReplaceRequired(
+                "Học sinh đã có bản ghi hiện hành cho năm học này; hãy gửi báo cáo thay thế.",
+                record_id=held["id"],
+            )
         row = _new_row(conn, identity, school_id, assessment, pdf, xml, key, ctx.clock.now())
         repo.insert_record(conn, row)
         log.info("gateway.accepted", record_id=row["id"], year_record_id=identity.year_record_id)
@@ -302,9 +308,13 @@ def replace(ctx: Context, request: Request, record_id: str) -> Response:
         if body.assessment is not None and body.assessment != old["assessment"]:
             raise errors.AssessmentMismatch("Bản thay thế phải cùng đợt đánh giá với bản ghi được thay thế.")
         identity = _checked_documents(ctx, school_id, pdf, xml)
-        rules.check_new_version(
-            old["version"], identity.version, identity.year_record_id == old["year_record_id"]
+        # Platforms may give each version its own year record id (ours do): the province files a year record
+        # under the student's học bạ and the school year.
+        same_year = (identity.transcript_id, identity.school_year) == (
+            old["transcript_id"],
+            old["school_year"],
         )
+        rules.check_new_version(old["version"], identity.version, same_year)
         now = ctx.clock.now()
         repo.set_record(conn, old["id"], status="replaced", replaced_at=now)
         row = _new_row(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
@@ -38,6 +39,8 @@ class SyncRuntime:
 
     def __init__(self) -> None:
         self._submitter: handlers.Submitter | None = None
+        # The reporting day: the calendar's in production; tests and rehearsals move it.
+        self.today: Callable[[], date] = lambda: datetime.now(UTC).date()
 
     @cached_property
     def gateway(self) -> GatewayClient:
@@ -51,7 +54,12 @@ class SyncRuntime:
     def submitter(self, new_uow: Any) -> handlers.Submitter:
         if self._submitter is None:
             self._submitter = handlers.Submitter(
-                new_uow, self.gateway, self.documents, token_of, cutoffs=get_settings().sync_cutoffs
+                new_uow,
+                self.gateway,
+                self.documents,
+                token_of,
+                cutoffs=get_settings().sync_cutoffs,
+                today=lambda: self.today(),
             )
         return self._submitter
 
@@ -95,9 +103,12 @@ class SyncService(HealthEndpoints):
         caller = self.principal()
         caller.require_role(*STAFF)
         caller.require_school(school_id)
-        today = datetime.now(UTC).date()
+        report = operations.school_status(
+            self._new_uow(), school_id, runtime.today(), get_settings().sync_cutoffs
+        )
+        breaker = runtime.submitter(self._new_uow()).breaker
         return json_response(
-            operations.school_status(self._new_uow(), school_id, today, get_settings().sync_cutoffs)
+            {**report, "gateway": {"breaker": breaker.state, "consecutive_failures": breaker.failures}}
         )
 
     @api(
@@ -117,7 +128,7 @@ class SyncService(HealthEndpoints):
             school_id,
             year_record_id,
             body.reason,
-            datetime.now(UTC).date(),
+            runtime.today(),
             get_settings().sync_cutoffs,
         )
         return json_response(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -30,7 +31,10 @@ def browser() -> Iterator[Any]:
     yield chromium
     chromium.close()
     # No playwright.stop(): in this eventlet-patched test process it waits forever on its driver's pipe;
-    # the driver exits by itself when that pipe closes with the interpreter.
+    # the driver exits by itself when that pipe closes with the interpreter. Its event loop stays registered as
+    # this thread's running loop, though, and every later asyncio.run (pyHanko, in the signing tests) would fail:
+    # unregister it.
+    asyncio.events._set_running_loop(None)
 
 
 @pytest.fixture

@@ -76,9 +76,11 @@ def public_status(stored: str, today: date, cutoff: date) -> str:
 
 
 def check_new_version(current_version: int, new_version: int, same_year_record: bool) -> None:
-    """A replacement carries the same year record id and a higher version than the one it replaces."""
+    """A replacement is the same student's same school year, with a higher version than the one it replaces."""
     if not same_year_record:
-        raise errors.IdentityMismatch("Bản thay thế phải là cùng một bản ghi năm học (YearRecordId khác).")
+        raise errors.IdentityMismatch(
+            "Bản thay thế phải là bản ghi của cùng học sinh (cùng mã học bạ) và cùng năm học."
+        )
     if new_version <= current_version:
         raise errors.IdentityMismatch(
             f"Bản thay thế phải có phiên bản lớn hơn {current_version} (nhận được {new_version})."

@@ -84,6 +84,17 @@ def latest_version(conn: Connection, year_record_id: str, *, lock: bool = False)
     return None if row is None else dict(row._mapping)
 
 
+def current_of_year(conn: Connection, transcript_id: str, school_year: str) -> Row | None:
+    """The student's current record for a school year, whatever id its versions carry."""
+    query = select(records).where(
+        records.c.transcript_id == transcript_id,
+        records.c.school_year == school_year,
+        records.c.status == "current",
+    )
+    row = conn.execute(query.limit(1)).first()
+    return None if row is None else dict(row._mapping)
+
+
 def lock_year_record(conn: Connection, year_record_id: str) -> None:
     """Serialise changes to one year record for this transaction: two different versions sent at once must not
     both become current (the unique index only stops two copies of the same version)."""

@@ -77,3 +77,16 @@ def verify(
     Raises :class:`Unreadable` when the input cannot be examined at all.
     """
     return run(async_verify(pdf, xml, trust_roots=trust_roots, online=online, complete=complete))
+
+
+def check(pdf: bytes, xml: bytes | None = None) -> tuple[bool, list[str]]:
+    """The verifier as a plain predicate (the province gateway plugs it in with ``--verifier``).
+
+    ``xml`` is the year record as submitted; whether it equals the PDF's embedded XML is the embedded-XML check
+    of the report itself, so only the PDF is passed on.
+    """
+    try:
+        report = verify(pdf)
+    except Unreadable as error:
+        return False, [f"unreadable: {error}"]
+    return report.passed, [f"{report.sub_indication or report.indication}: {r}" for r in report.reasons]

@@ -1,0 +1,327 @@
+"""Sync against the reference gateway (a real process, the project's verifier inside): sealed records reported
+exactly once through errors, drops and timeouts; an outage opens the breaker and drains after; withdraw and
+replace before the cutoff, refused after it."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+from kombu import Connection, Exchange, Producer
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from contracts.envelope import Envelope
+from contracts.signing import TranscriptSealedV1
+from services.runtime.auth import mint_token
+from services.runtime.broker import subscriptions_of
+from services.runtime.db import make_engine
+from services.runtime.documents import RemoteDocuments
+from services.runtime.settings import get_settings
+from services.signing.documents import pdf as pdf_doc
+from services.signing.service import SigningService
+from services.signing.store.repository import SigningDocuments
+from services.sync import service as sync_service
+from services.sync.app.handlers import Submitter
+from services.sync.domain.breaker import CircuitBreaker
+from services.sync.domain.rules import Backoff
+from services.sync.gateway import GatewayClient
+from services.sync.service import SyncService, token_of
+from services.sync.store.tables import submissions
+from tests.gateway.support import GatewayProcess, _token
+from tests.helpers import purge, queue_depth, running, wait_for
+from tests.signing.records import SCHOOL, documents, year_record
+from tests.signing.signed import sign_steps
+
+pytestmark = pytest.mark.integration
+SCHOOL_YEAR = "2026-2027"  # cutoff 30/06/2027
+BEFORE_CUTOFF = date(2027, 5, 20)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    from tests.gateway.conftest import GATEWAY_DB
+
+    server = GatewayProcess(GATEWAY_DB + "_sync", verifier="services.signing.verifier:check").start(
+        tmp_path_factory.mktemp("gateway") / "gateway.log"
+    )
+    yield server
+    server.stop()
+
+
+def _sealed(n: int) -> list[tuple[TranscriptSealedV1, bytes, bytes]]:
+    """Year records signed by every step and sealed, as the signing service would announce them."""
+    out = []
+    for _ in range(n):
+        yr = f"yr-{uuid.uuid4().hex[:12]}"
+        record = year_record(
+            year_record_id=yr,
+            transcript_id=f"hb-{yr}",
+            student_id=f"st-{yr}",
+            school_year=SCHOOL_YEAR,
+            lookup_code=uuid.uuid4().hex,
+        )
+        xml, pdf, plan = documents(record)
+        sealed = sign_steps(pdf_doc.add_signature_fields(pdf, plan), plan, [s.order for s in plan.steps])
+        event = TranscriptSealedV1(
+            school_id=SCHOOL[0],
+            class_id="8a1",
+            student_id=record.student_id,
+            transcript_id=record.transcript_id,
+            year_record_id=yr,
+            school_year=SCHOOL_YEAR,
+            grade=8,
+            version=record.version,
+            supersedes=record.supersedes,
+            lookup_code=record.lookup_code,
+            pdf_document_id="x",
+            pdf_sha256=hashlib.sha256(sealed).hexdigest(),
+            record_xml_sha256=hashlib.sha256(xml).hexdigest(),
+            xml_document_id="x",
+            xml_sha256="0" * 64,
+            signatures=len(plan.steps),
+            sealed_at=datetime.now(UTC),
+        )
+        out.append((event, sealed, xml))
+    return out
+
+
+@pytest.fixture(scope="module")
+def stack(amqp_uri, service_databases, gateway):
+    for s in subscriptions_of(SyncService):
+        purge(amqp_uri, s.queue)
+        purge(amqp_uri, s.dead_letter_queue)
+    signing_db = make_engine(service_databases["signing"])
+    with running(SigningService, amqp_uri) as signing, running(SyncService, amqp_uri) as sync:
+        runtime = sync_service.runtime
+        runtime.gateway = GatewayClient(gateway.url, timeout=2.0)
+        runtime.documents = RemoteDocuments(signing.http_url, get_settings(), caller="sync")
+        runtime.today = lambda: BEFORE_CUTOFF
+        runtime._submitter = Submitter(
+            lambda: sync_service.SyncUnitOfWork(sessionmaker(make_engine(service_databases["sync"]))),
+            runtime.gateway,
+            runtime.documents,
+            token_of,
+            breaker=CircuitBreaker(failures_to_open=4, cool_down=2.0),
+            backoff=Backoff(base=0.2, cap=2.0),
+            today=lambda: runtime.today(),
+        )
+        operator = mint_token(get_settings(), user_id="ops", roles=["operator"])
+        httpx.put(
+            f"{sync.http_url}/schools/{SCHOOL[0]}/sync/credentials",
+            json={"token": _token(SCHOOL[0])},
+            headers={"Authorization": f"Bearer {operator}"},
+        ).raise_for_status()
+        yield {
+            "gateway": gateway,
+            "sync": sync.http_url,
+            "sync_db": make_engine(service_databases["sync"]),
+            "signing_docs": sessionmaker(signing_db),
+        }
+
+
+def _publish(stack, amqp_uri, sealed) -> None:
+    with stack["signing_docs"]() as session, session.begin():
+        docs = SigningDocuments(session)
+        for _, pdf, xml in sealed:
+            docs.put(pdf, "application/pdf")
+            docs.put(xml, "application/xml")
+    with Connection(amqp_uri) as conn:
+        producer = Producer(conn.default_channel)
+        for event, _, _ in sealed:
+            producer.publish(
+                Envelope.wrap(event, source_service="signing").wire(),
+                exchange=Exchange("signing.events", type="topic", durable=True),
+                routing_key=TranscriptSealedV1.routing_key(),
+            )
+
+
+def _rows(stack, ids):
+    with stack["sync_db"].connect() as conn:
+        return {
+            r.year_record_id: dict(r._mapping)
+            for r in conn.execute(select(submissions).where(submissions.c.year_record_id.in_(ids)))
+        }
+
+
+def _faults(gateway, **settings):
+    with gateway.admin() as admin:
+        admin.post("/_admin/faults", json=settings).raise_for_status()
+
+
+def _stats(gateway) -> dict:
+    with gateway.admin() as admin:
+        return admin.get("/_admin/stats").json()
+
+
+def _staff(school: str = SCHOOL[0], role: str = "principal") -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {mint_token(get_settings(), user_id='ht', roles=[role], school_id=school)}"
+    }
+
+
+def test_through_errors_drops_and_timeouts_every_record_is_accepted_exactly_once(stack, amqp_uri):
+    gateway = stack["gateway"]
+    with gateway.admin() as admin:
+        admin.post("/_admin/clock", json={"today": BEFORE_CUTOFF.isoformat()}).raise_for_status()
+    sealed = _sealed(12)
+    ids = [e.year_record_id for e, _, _ in sealed]
+    _faults(
+        gateway,
+        error_rate=0.3,
+        drop_rate=0.1,
+        accept_timeout_rate=0.15,
+        accept_timeout_mode="hang",
+        hang_seconds=3,
+        seed=11,
+    )
+    try:
+        _publish(stack, amqp_uri, sealed)
+        rows = wait_for(
+            lambda: (
+                (r := _rows(stack, ids))
+                and len(r) == 12
+                and all(x["status"] == "accepted" for x in r.values())
+                and r
+            ),
+            timeout=180,
+            what="all 12 accepted",
+        )
+    finally:
+        _faults(gateway)
+    stats = _stats(gateway)
+    per_record = {k: v for k, v in stats["year_records"].items() if k in ids}
+    assert sorted(per_record) == sorted(ids)
+    assert all(v["accepted"] == 1 for v in per_record.values()), per_record
+    assert sum(r["attempts"] for r in rows.values()) > 12  # the faults really bit
+    assert all(r["gateway_record_id"] for r in rows.values())
+    sync_queue = next(s for s in subscriptions_of(SyncService) if s.event_model is TranscriptSealedV1)
+    assert queue_depth(amqp_uri, sync_queue.dead_letter_queue) == 0
+    status = httpx.get(f"{stack['sync']}/schools/{SCHOOL[0]}/sync/status", headers=_staff()).json()
+    assert status["accepted"] >= 12 and status["pending"] == 0 and status["classes"][0]["days_to_cutoff"] > 0
+
+
+def test_an_outage_opens_the_breaker_nothing_is_dead_lettered_and_everything_drains(stack, amqp_uri):
+    gateway = stack["gateway"]
+    sealed = _sealed(4)
+    ids = [e.year_record_id for e, _, _ in sealed]
+    before = _stats(gateway)
+    _faults(gateway, outage_seconds=0, outage_mode="error")
+    try:
+        _publish(stack, amqp_uri, sealed)
+        wait_for(
+            lambda: (
+                httpx.get(f"{stack['sync']}/schools/{SCHOOL[0]}/sync/status", headers=_staff()).json()[
+                    "gateway"
+                ]["breaker"]
+                in ("open", "half_open")
+            ),
+            timeout=60,
+            what="the breaker to open",
+        )
+        time.sleep(6)  # the outage goes on: only probes reach the gateway now
+        during = _stats(gateway)
+        tries = sum(during["faults_injected"].values()) - sum(before["faults_injected"].values())
+        rows = _rows(stack, ids)
+        assert all(r["status"] == "pending" for r in rows.values())
+    finally:
+        _faults(gateway)
+    wait_for(
+        lambda: (r := _rows(stack, ids)) and all(x["status"] == "accepted" for x in r.values()),
+        timeout=120,
+        what="everything drained after the outage",
+    )
+    sync_queue = next(s for s in subscriptions_of(SyncService) if s.event_model is TranscriptSealedV1)
+    assert queue_depth(amqp_uri, sync_queue.dead_letter_queue) == 0
+    assert tries < 40  # 4 records over ~6 s of outage would be far more without the breaker
+
+
+def test_withdraw_and_replace_before_the_cutoff_refused_after_it(stack, amqp_uri):
+    gateway = stack["gateway"]
+    (first, second) = _sealed(2)
+    _publish(stack, amqp_uri, [first, second])
+    ids = [first[0].year_record_id, second[0].year_record_id]
+    wait_for(
+        lambda: (
+            (r := _rows(stack, ids)) and len(r) == 2 and all(x["status"] == "accepted" for x in r.values())
+        ),
+        timeout=90,
+        what="both accepted",
+    )
+
+    withdrawn = httpx.post(
+        f"{stack['sync']}/schools/{SCHOOL[0]}/sync/records/{ids[0]}/withdraw",
+        json={"reason": "Báo cáo nhầm học sinh"},
+        headers=_staff(),
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert _rows(stack, [ids[0]])[ids[0]]["status"] == "withdrawn"
+
+    # An amended version of the second record: sync replaces it at the gateway.
+    event, _, _ = second
+    record = year_record(
+        year_record_id=f"{event.year_record_id}-v2",
+        transcript_id=event.transcript_id,
+        student_id=event.student_id,
+        school_year=SCHOOL_YEAR,
+        lookup_code=event.lookup_code,
+        version=2,
+        supersedes=event.year_record_id,
+    )
+    xml, pdf, plan = documents(record)
+    sealed_v2 = sign_steps(pdf_doc.add_signature_fields(pdf, plan), plan, [s.order for s in plan.steps])
+    v2 = event.model_copy(
+        update={
+            "year_record_id": record.year_record_id,
+            "version": 2,
+            "supersedes": event.year_record_id,
+            "pdf_sha256": hashlib.sha256(sealed_v2).hexdigest(),
+            "record_xml_sha256": hashlib.sha256(xml).hexdigest(),
+        }
+    )
+    _publish(stack, amqp_uri, [(v2, sealed_v2, xml)])
+    rows = wait_for(
+        lambda: (
+            (r := _rows(stack, [record.year_record_id, event.year_record_id]))
+            and r.get(record.year_record_id, {}).get("status") == "accepted"
+            and r
+        ),
+        timeout=90,
+        what="version 2 accepted as a replacement",
+    )
+    assert rows[event.year_record_id]["status"] == "replaced"
+    with gateway.client(SCHOOL[0]) as school:
+        listed = {
+            (i["year_record_id"], i["version"]): i for i in school.get("/api/v1/records").json()["items"]
+        }
+    assert listed[(record.year_record_id, 2)]["status"] == "current"
+
+    # After the cutoff: withdrawing is refused locally, in Vietnamese, and the gateway's record stays as it was.
+    sync_service.runtime.today = lambda: date(2027, 7, 2)
+    with gateway.admin() as admin:
+        admin.post("/_admin/clock", json={"today": "2027-07-02"}).raise_for_status()
+    try:
+        late = httpx.post(
+            f"{stack['sync']}/schools/{SCHOOL[0]}/sync/records/{record.year_record_id}/withdraw",
+            json={"reason": "Thử sau hạn"},
+            headers=_staff(),
+        )
+        assert late.status_code == 409
+        assert "30/06/2027" in late.json()["detail"] and "quá hạn" in late.json()["detail"]
+        with gateway.client(SCHOOL[0]) as school:
+            after = {
+                (i["year_record_id"], i["version"]): i for i in school.get("/api/v1/records").json()["items"]
+            }
+        assert after[(record.year_record_id, 2)]["status"] == "effective"
+        assert (
+            after[(record.year_record_id, 2)]["pdf_sha256"]
+            == listed[(record.year_record_id, 2)]["pdf_sha256"]
+        )
+    finally:
+        sync_service.runtime.today = lambda: BEFORE_CUTOFF
+        with gateway.admin() as admin:
+            admin.post("/_admin/clock", json={"today": BEFORE_CUTOFF.isoformat()}).raise_for_status()
