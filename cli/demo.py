@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import track
 
 from cli.demo_signing import sign_and_seal, verify_all
+from cli.demo_sync import report
 from cli.registry import SERVICES
 
 SCHOOL_NAME = "Trường THCS Nguyễn Du"
@@ -50,7 +51,8 @@ def run_demo(
     console.rule("Học bạ số — demo")
     console.print(
         "gradebook → transcript (XML + PDF per student) → signing (every teacher, the principal, the school seal)\n"
-        "and audit, over outbox → relay → RabbitMQ, with public events for vendors. Sync is not built yet."
+        "→ sync (the province gateway and its lookup portal) and audit, over outbox → relay → RabbitMQ, with public\n"
+        "events for vendors. The clock is set to 20/06/2026, before the 2025-2026 reporting cutoff."
     )
 
     def token(user: str, roles: list[str], school_id: str | None) -> str:
@@ -181,18 +183,19 @@ def run_demo(
         for verdict in verdicts[:3]:
             console.print(f"    {verdict['file']}: {verdict['indication']} — {verdict['summary']}")
         console.print(f"    … {passed}/{len(verdicts)} TOTAL_PASSED")
+        report(school.school_id, len(records), token, console, _wait)
         seen: dict[str, int] = {}
         with Connection(settings.amqp_uri) as conn:
             while (message := conn.default_channel.basic_get(vendor.name, no_ack=True)) is not None:
                 seen[message.headers["ce-type"]] = seen.get(message.headers["ce-type"], 0) + 1
-        console.print(f"12. vendors received on {settings.public_exchange}: {seen or 'nothing yet'}")
+        console.print(f"15. vendors received on {settings.public_exchange}: {seen or 'nothing yet'}")
         verified = subprocess.run(
             [sys.executable, "-m", "cli.main", "audit", "verify", "--school", school.school_id],
             capture_output=True,
             text=True,
         )
         console.print(
-            f"13. hocba audit verify --school {school.school_id}: "
+            f"16. hocba audit verify --school {school.school_id}: "
             f"{'intact' if verified.returncode == 0 else 'BROKEN'} (exit {verified.returncode})"
         )
         console.print(

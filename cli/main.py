@@ -25,7 +25,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import audit, dlq, rules, signing, verify
+from cli import audit, dlq, rules, signing, sync, verify
 from cli.registry import SERVICES, entry
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
@@ -45,6 +45,7 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(rules.app, name="rules")
 app.add_typer(audit.app, name="audit")
 app.add_typer(signing.app, name="signing")
+app.add_typer(sync.app, name="sync")
 app.command("sign")(signing.sign_command)
 app.add_typer(verify.app, name="verify")
 deploy_app = typer.Typer(help="Deployment manifests.", no_args_is_help=True)
@@ -216,7 +217,9 @@ def _answers(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def spawn_stack(names: list[str], log_dir: Path | None = None) -> list[subprocess.Popen[bytes]]:
+def spawn_stack(
+    names: list[str], log_dir: Path | None = None, env: dict[str, str] | None = None
+) -> list[subprocess.Popen[bytes]]:
     """One process per service and one relay per service, as in production (separate pods).
 
     Without ``log_dir`` their JSON logs go to this terminal; with it, to ``<log_dir>/<process>.log``.
@@ -231,7 +234,11 @@ def spawn_stack(names: list[str], log_dir: Path | None = None) -> list[subproces
                 out = (log_dir / f"{'-'.join(args)}.log").open("ab")
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "cli.main", *args], start_new_session=True, stdout=out, stderr=out
+                    [sys.executable, "-m", "cli.main", *args],
+                    start_new_session=True,
+                    stdout=out,
+                    stderr=out,
+                    env={**os.environ, **(env or {})},
                 )
             )
     if "signing" in names:
@@ -294,6 +301,11 @@ def demo() -> None:
 
     log_dir = Path("var/demo-logs")
     console.print(f"service and relay logs: {log_dir}/")
+    from cli.demo_sync import DEMO_ENV
+    from services.runtime.settings import get_settings
+
+    os.environ.update(DEMO_ENV)  # this process prints lookup URLs too; the services inherit it
+    get_settings.cache_clear()
     raise typer.Exit(run_demo(partial(spawn_stack, log_dir=log_dir), stop_stack, console))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Literal
 
@@ -60,7 +61,10 @@ class Settings(BaseSettings):
     pkcs11_pin: SecretStr | None = None
     softhsm_conf: str | None = Field(None, description="SOFTHSM2_CONF for the dev token (var/softhsm)")
     signing_url: str = Field("http://127.0.0.1:8003", description="Signing service, for sealed documents")
-    gateway_url: str = Field("http://127.0.0.1:8100", description="The province's receiving gateway")
+    gateway_url: str = Field("http://127.0.0.1:8700", description="The province's receiving gateway")
+    reporting_day: date | None = Field(
+        None, description="Act as if today were this day (rehearsals, the demo); unset in production"
+    )
     gateway_timeout_seconds: float = 10.0
     sync_reconcile_seconds: float = 60.0
     sync_cutoffs: dict[str, str] = Field(

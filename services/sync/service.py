@@ -40,7 +40,7 @@ class SyncRuntime:
     def __init__(self) -> None:
         self._submitter: handlers.Submitter | None = None
         # The reporting day: the calendar's in production; tests and rehearsals move it.
-        self.today: Callable[[], date] = lambda: datetime.now(UTC).date()
+        self.today: Callable[[], date] = lambda: get_settings().reporting_day or datetime.now(UTC).date()
 
     @cached_property
     def gateway(self) -> GatewayClient:
@@ -88,6 +88,7 @@ class SyncService(HealthEndpoints):
     @timer(interval=get_settings().sync_reconcile_seconds)
     def reconcile(self) -> None:
         operations.reconcile(self._new_uow(), runtime.gateway, token_of, get_settings().sync_cutoffs)
+        operations.mark_effective(self._new_uow(), runtime.today(), get_settings().sync_cutoffs)
 
     @api("PUT", "/schools/<string:school_id>/sync/credentials")
     def credentials(self, request: Request, school_id: str) -> Response:

@@ -6,6 +6,8 @@ from werkzeug.wrappers import Request, Response
 
 from contracts.envelope import Envelope
 from contracts.gradebook import AmendmentAppliedV1, TermLockedV1
+from contracts.signing import TranscriptSealedV1
+from contracts.sync import SyncRecordChangedV1
 from services.runtime.auth import Auth, Role
 from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
@@ -15,8 +17,10 @@ from services.runtime.settings import get_settings
 from services.transcript.api import DigitisedRecordIn
 from services.transcript.app import handlers, queries
 from services.transcript.app.digitise import digitise_record
+from services.transcript.app.progress import record_progress
 from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
 from services.transcript.domain.errors import TranscriptError
+from services.transcript.domain.model import Status
 
 STAFF = (Role.PRINCIPAL, Role.STAFF, Role.HOMEROOM, Role.INSPECTOR)
 
@@ -42,6 +46,23 @@ class TranscriptService(HealthEndpoints):
         with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
             handlers.apply_amendment(
                 envelope, self._new_uow(envelope.correlationid), get_settings().lookup_base_url
+            )
+
+    @reliable_handler("signing", TranscriptSealedV1)
+    def on_sealed(self, envelope: Envelope[TranscriptSealedV1]) -> None:
+        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
+            record_progress(
+                envelope, self._new_uow(envelope.correlationid), envelope.data.year_record_id, Status.SEALED
+            )
+
+    @reliable_handler("sync", SyncRecordChangedV1)
+    def on_reported(self, envelope: Envelope[SyncRecordChangedV1]) -> None:
+        status = {"accepted": Status.REPORTED, "effective": Status.EFFECTIVE}.get(envelope.data.status)
+        if status is None:
+            return  # rejections and withdrawals are the sync service's (and the principal's) business
+        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
+            record_progress(
+                envelope, self._new_uow(envelope.correlationid), envelope.data.year_record_id, status
             )
 
     @api("GET", "/schools/<string:school_id>/records", expected_exceptions=(TranscriptError,))

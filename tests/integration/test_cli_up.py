@@ -29,7 +29,7 @@ def ready(port: int) -> bool:
 
 def test_up_runs_every_service_and_ctrl_c_stops_them_all(service_databases):
     env = {**os.environ, "HOCBA_PORT_OFFSET": str(OFFSET)}
-    answered_before = {port: _answers(port) for port in (9797, 9898)}
+    answered_before = {port: _answers(port) for port in (9797, 9898, 8700)}
     up = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "up"],
         cwd=ROOT,
@@ -44,7 +44,7 @@ def test_up_runs_every_service_and_ctrl_c_stops_them_all(service_databases):
         children = subprocess.run(["pgrep", "-P", str(up.pid)], capture_output=True, text=True).stdout.split()
         # One service and one relay process each, plus the sandbox's TSA/CRL server and remote signer unless
         # another stack on this machine already serves them.
-        sandbox = sum(1 for port in (9797, 9898) if not answered_before[port])
+        sandbox = sum(1 for port in (9797, 9898, 8700) if not answered_before[port])
         assert len(children) == 2 * len(SERVICES) + sandbox
         up.send_signal(signal.SIGINT)
         assert up.wait(40) == 0

@@ -26,11 +26,13 @@ from services.signing.documents import pdf as pdf_doc
 from services.signing.service import SigningService
 from services.signing.store.repository import SigningDocuments
 from services.sync import service as sync_service
+from services.sync.app import operations
 from services.sync.app.handlers import Submitter
 from services.sync.domain.breaker import CircuitBreaker
 from services.sync.domain.rules import Backoff
 from services.sync.gateway import GatewayClient
 from services.sync.service import SyncService, token_of
+from services.sync.store.tables import outbox as sync_outbox
 from services.sync.store.tables import submissions
 from tests.gateway.support import GatewayProcess, _token
 from tests.helpers import purge, queue_depth, running, wait_for
@@ -321,6 +323,21 @@ def test_withdraw_and_replace_before_the_cutoff_refused_after_it(stack, amqp_uri
             after[(record.year_record_id, 2)]["pdf_sha256"]
             == listed[(record.year_record_id, 2)]["pdf_sha256"]
         )
+        # Sync announces, once, that the record is effective (transcript marks it so).
+        new_uow = lambda: sync_service.SyncUnitOfWork(sessionmaker(stack["sync_db"]))  # noqa: E731
+        assert operations.mark_effective(new_uow, date(2027, 7, 2)) >= 1
+        assert operations.mark_effective(new_uow, date(2027, 7, 2)) == 0
+        with stack["sync_db"].connect() as conn:
+            announced = [
+                r.body["data"]["year_record_id"]
+                for r in conn.execute(
+                    select(sync_outbox.c.body).where(
+                        sync_outbox.c.ce_type == "vn.hocba.sync.record.changed.v1"
+                    )
+                )
+                if r.body["data"]["status"] == "effective"
+            ]
+        assert record.year_record_id in announced
     finally:
         sync_service.runtime.today = lambda: BEFORE_CUTOFF
         with gateway.admin() as admin:

@@ -206,3 +206,92 @@ def test_a_malformed_snapshot_is_dead_lettered_with_the_reason(stack, amqp_uri):
     assert message.headers[HEADER_EXCEPTION].endswith("MalformedSnapshot")
     assert "vat_li" in message.headers[HEADER_MESSAGE]
     assert json.loads(message.body)["data"]["class_id"] == "c-bad"
+
+
+def test_a_record_moves_forward_to_sealed_reported_and_effective_whatever_order_the_news_arrives_in(
+    stack, amqp_uri
+):
+    from datetime import date
+
+    from contracts.signing import TranscriptSealedV1
+    from contracts.sync import SyncRecordChangedV1
+
+    _, _, engine = stack
+    school_id = wait_for(
+        lambda: next(
+            (
+                r["school_id"]
+                for r in _any_records(engine)
+                if r["status"] == "assembled" and r["version"] == 1
+            ),
+            None,
+        ),
+        what="an assembled record",
+    )
+    record = next(r for r in records_of(engine, school_id) if r["status"] == "assembled")
+
+    def changed(status: str) -> SyncRecordChangedV1:
+        return SyncRecordChangedV1(
+            school_id=school_id,
+            class_id="c",
+            transcript_id=record["transcript_id"],
+            year_record_id=record["id"],
+            version=1,
+            status=status,
+            cutoff=date(2026, 6, 30),
+            occurred_at=datetime.now(UTC),
+        )
+
+    sealed = TranscriptSealedV1(
+        school_id=school_id,
+        class_id="c",
+        student_id=record["student_id"],
+        transcript_id=record["transcript_id"],
+        year_record_id=record["id"],
+        school_year=record["school_year"],
+        grade=8,
+        version=1,
+        lookup_code=record["lookup_code"],
+        pdf_document_id="a" * 64,
+        pdf_sha256="a" * 64,
+        record_xml_sha256="b" * 64,
+        xml_document_id="c" * 64,
+        xml_sha256="c" * 64,
+        signatures=5,
+        sealed_at=datetime.now(UTC),
+    )
+    with Connection(amqp_uri) as conn:
+        producer = Producer(conn.default_channel)
+        # The province's acceptance overtakes the seal's announcement: the record must not fall back to "sealed".
+        producer.publish(
+            Envelope.wrap(changed("accepted"), source_service="sync").wire(),
+            exchange=Exchange("sync.events", type="topic", durable=True),
+            routing_key=SyncRecordChangedV1.routing_key(),
+        )
+
+        def status_of() -> str:
+            return next(r["status"] for r in records_of(engine, school_id) if r["id"] == record["id"])
+
+        wait_for(lambda: status_of() == "reported", what="reported")
+        producer.publish(
+            Envelope.wrap(sealed, source_service="signing").wire(),
+            exchange=Exchange("signing.events", type="topic", durable=True),
+            routing_key=TranscriptSealedV1.routing_key(),
+        )
+        queue = next(
+            s.queue for s in subscriptions_of(TranscriptService) if s.event_model is TranscriptSealedV1
+        )
+        wait_for(lambda: queue_depth(amqp_uri, queue) == 0, what="the seal's news consumed")
+        threading.Event().wait(0.5)
+        assert status_of() == "reported"
+        producer.publish(
+            Envelope.wrap(changed("effective"), source_service="sync").wire(),
+            exchange=Exchange("sync.events", type="topic", durable=True),
+            routing_key=SyncRecordChangedV1.routing_key(),
+        )
+        wait_for(lambda: status_of() == "effective", what="effective")
+
+
+def _any_records(engine):
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(year_records)).mappings()]

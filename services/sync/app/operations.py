@@ -101,6 +101,20 @@ def reconcile(
     return dict(repaired)
 
 
+def mark_effective(new_uow: UowFactory, today: date, cutoffs: dict[str, str] | None = None) -> int:
+    """Past its cutoff an accepted record is effective and can no longer change: say so once (transcript listens)."""
+    with new_uow() as uow:
+        announced = 0
+        for row in uow.submissions.accepted_not_effective():
+            cutoff = cutoff_for(row["school_year"], row["assessment"], cutoffs)
+            if today > cutoff:
+                uow.submissions.update(row["year_record_id"], effective_at=datetime.now(UTC))
+                _announce(uow, row, "effective", cutoff)
+                announced += 1
+        uow.commit()
+    return announced
+
+
 def school_status(
     new_uow: UowFactory, school_id: str, today: date, cutoffs: dict[str, str] | None = None
 ) -> dict[str, Any]:

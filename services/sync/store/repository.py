@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
@@ -61,11 +60,11 @@ class SyncRepository:
     def schools_with_submissions(self) -> list[str]:
         return list(self.session.execute(select(submissions.c.school_id).distinct()).scalars())
 
-    def accepted_before(self, day: datetime) -> list[dict[str, Any]]:
+    def accepted_not_effective(self) -> list[dict[str, Any]]:
         rows = self.session.execute(
-            select(submissions).where(
-                and_(submissions.c.status == "accepted", submissions.c.accepted_at < day)
-            )
+            select(submissions)
+            .where(and_(submissions.c.status == "accepted", submissions.c.effective_at.is_(None)))
+            .with_for_update(skip_locked=True)
         ).mappings()
         return [dict(r) for r in rows]
 

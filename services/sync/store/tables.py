@@ -44,6 +44,9 @@ submissions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("accepted_at", DateTime(timezone=True), nullable=True),
     Column("withdrawn_at", DateTime(timezone=True), nullable=True),
+    Column(
+        "effective_at", DateTime(timezone=True), nullable=True, comment="Announced effective (cutoff passed)"
+    ),
     Index("ix_submissions_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
 )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:23:51.470009
+Create Date: 2026-11-23 13:47:01.458693
 """
 from alembic import op
 import sqlalchemy as sa
@@ -72,6 +72,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('effective_at', sa.DateTime(timezone=True), nullable=True, comment='Announced effective (cutoff passed)'),
     sa.PrimaryKeyConstraint('year_record_id', name=op.f('pk_submissions')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_submissions_idempotency_key'))
     )
