@@ -28,7 +28,7 @@ def report(
     wait: Callable[..., Any],
 ) -> dict[str, Any]:
     from sandbox.gateway.auth import mint
-    from sandbox.gateway.settings import get_settings as gateway_settings
+    from sandbox.gateway.settings import get_gateway_settings as gateway_settings
 
     sync = f"http://127.0.0.1:{SERVICES['sync'].port}"
     wait(lambda: httpx.get(f"{GATEWAY}/healthz", timeout=2).status_code == 200, 60, "the reference gateway")
