@@ -241,19 +241,30 @@ def spawn_stack(
                     env={**os.environ, **(env or {})},
                 )
             )
+    # Development stand-ins for what a province provides: the test PKI's TSA/CRLs, a remote signing service, the
+    # receiving gateway with its lookup portal (checking signatures with our verifier).
+    stand_ins: list[tuple[list[str], int]] = []
     if "signing" in names:
-        # Development stand-ins for what a province provides: the test PKI's TSA/CRLs, a remote signing service.
-        for module, port in (("sandbox.pki.animator", 9797), ("sandbox.remote_signer", 9898)):
-            if _answers(port):
-                continue  # one per machine: another stack (or a test run) already serves it
-            out = None
-            if log_dir is not None:
-                out = (log_dir / f"{module}.log").open("ab")
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", module], start_new_session=True, stdout=out, stderr=out
-                )
+        stand_ins += [(["sandbox.pki.animator"], 9797), (["sandbox.remote_signer"], 9898)]
+    if "sync" in names:
+        stand_ins.append(
+            (["sandbox.gateway", "serve", "--verifier", "services.signing.verifier:check"], 8700)
+        )
+    for args, port in stand_ins:
+        if _answers(port):
+            continue  # one per machine: another stack (or a test run) already serves it
+        out = None
+        if log_dir is not None:
+            out = (log_dir / f"{args[0]}.log").open("ab")
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", *args],
+                start_new_session=True,
+                stdout=out,
+                stderr=out,
+                env={**os.environ, **(env or {})},
             )
+        )
     return procs
 
 

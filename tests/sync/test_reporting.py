@@ -46,8 +46,9 @@ BEFORE_CUTOFF = date(2027, 5, 20)
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    from tests.gateway.conftest import GATEWAY_DB
+    from tests.gateway.conftest import GATEWAY_DB, _recreate
 
+    _recreate(GATEWAY_DB + "_sync")
     server = GatewayProcess(GATEWAY_DB + "_sync", verifier="services.signing.verifier:check").start(
         tmp_path_factory.mktemp("gateway") / "gateway.log"
     )
@@ -298,7 +299,10 @@ def test_withdraw_and_replace_before_the_cutoff_refused_after_it(stack, amqp_uri
     assert rows[event.year_record_id]["status"] == "replaced"
     with gateway.client(SCHOOL[0]) as school:
         listed = {
-            (i["year_record_id"], i["version"]): i for i in school.get("/api/v1/records").json()["items"]
+            (i["year_record_id"], i["version"]): i
+            for i in school.get("/api/v1/records", params={"transcript_id": event.transcript_id}).json()[
+                "items"
+            ]
         }
     assert listed[(record.year_record_id, 2)]["status"] == "current"
 
@@ -316,7 +320,10 @@ def test_withdraw_and_replace_before_the_cutoff_refused_after_it(stack, amqp_uri
         assert "30/06/2027" in late.json()["detail"] and "quá hạn" in late.json()["detail"]
         with gateway.client(SCHOOL[0]) as school:
             after = {
-                (i["year_record_id"], i["version"]): i for i in school.get("/api/v1/records").json()["items"]
+                (i["year_record_id"], i["version"]): i
+                for i in school.get("/api/v1/records", params={"transcript_id": event.transcript_id}).json()[
+                    "items"
+                ]
             }
         assert after[(record.year_record_id, 2)]["status"] == "effective"
         assert (
