@@ -36,6 +36,7 @@ class SignatureEntry:
     role: str | None
     signer: str | None
     signer_id: str | None
+    on_behalf_of: str | None  # a digitised year: the principal signs for a teacher who has left
     time: str | None
     level: str
     intact: bool
@@ -147,6 +148,7 @@ def build(
             role=steps[sig.field].role if sig.field in steps else None,
             signer=sig.signer.common_name,
             signer_id=sig.signer.serial_number,
+            on_behalf_of=steps[sig.field].on_behalf_of if sig.field in steps else None,
             time=_iso(sig.time),
             level=sig.level,
             intact=sig.intact,
@@ -231,7 +233,8 @@ def html_body(report: Report) -> str:
         for c in report.checks
     )
     sigs = "".join(
-        f"<tr><td>{_e(s.order)}</td><td>{_e(ROLE_TITLES.get(s.role or '', s.field))}</td><td>{_e(s.signer)}</td>"
+        f"<tr><td>{_e(s.order)}</td><td>{_e(ROLE_TITLES.get(s.role or '', s.field))}</td><td>{_e(s.signer)}"
+        f"{_e(f' (ký thay {s.on_behalf_of})' if s.on_behalf_of else '')}</td>"
         f"<td>{_e(_when(s.time))}</td><td>{_e(s.level)}</td><td>{_yes(s.intact and s.valid)}</td><td>{_yes(s.trusted)}</td>"
         f"<td>{_e(s.modification_level)}</td><td>{_e(VERDICT_WORDS.get(s.indication))} {_e(s.sub_indication)}</td></tr>"
         for s in report.signatures
