@@ -1,0 +1,52 @@
+"""Signing readiness before the cutoff (pure): who holds each class up, certificates, the projected finish."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from services.signing.domain.readiness import cutoff_for, readiness
+
+NOW = datetime(2026, 6, 20, 9, 0, tzinfo=UTC)
+
+
+def row(class_id, status, signer="gv1", name="Nguyễn Văn An", role="subject_teacher"):
+    return {"class_id": class_id, "status": status, "signer_id": signer, "signer_name": name, "role": role}
+
+
+def test_per_class_waiting_signers_certificates_and_the_projected_finish():
+    progress = [
+        row("8a1", "collecting"),
+        row("8a1", "collecting"),
+        row("8a1", "sealed"),
+        row("8a2", "collecting", "ht", "Lê Văn Cường", "principal"),
+    ]
+    signers = [
+        {"signer_id": "gv1", "signer_name": "Nguyễn Văn An", "role": "subject_teacher"},
+        {"signer_id": "ht", "signer_name": "Lê Văn Cường", "role": "principal"},
+        {"signer_id": "gv9", "signer_name": "Trần Thị Bình", "role": "homeroom_teacher"},
+        {"signer_id": "s1", "signer_name": "Trường", "role": "school_seal"},
+    ]
+    certificates = {"gv1": NOW + timedelta(days=400), "ht": datetime(2026, 6, 25, tzinfo=UTC)}
+    report = readiness(progress, 30, signers, certificates, 12, date(2026, 6, 30), NOW)
+    first, second = report["classes"]
+    assert (first["records"], first["sealed"], first["collecting"]) == (3, 1, 2)
+    assert first["waiting_for"] == [
+        {
+            "signer_id": "gv1",
+            "signer_name": "Nguyễn Văn An",
+            "role": "subject_teacher",
+            "role_title": "Giáo viên bộ môn",
+            "records": 2,
+        }
+    ]
+    assert second["waiting_for"][0]["role_title"] == "Hiệu trưởng"
+    assert [p["signer_id"] for p in report["signers_without_certificate"]] == ["gv9"]  # the seal is the HSM's
+    assert [p["signer_id"] for p in report["certificates_expiring_before_cutoff"]] == ["ht"]
+    assert report["projected_finish"] == (NOW + timedelta(hours=2.5)).isoformat()
+    assert report["finishes_before_cutoff"] and report["days_to_cutoff"] == 10
+
+
+def test_no_signatures_in_the_last_hour_means_no_projection_and_done_means_now():
+    assert readiness([], 5, [], {}, 0, date(2026, 6, 30), NOW)["projected_finish"] is None
+    assert readiness([], 0, [], {}, 0, date(2026, 6, 30), NOW)["projected_finish"] == NOW.isoformat()
+    assert cutoff_for("2025-2026") == date(2026, 6, 30) and cutoff_for("2025-2026", "07-15") == date(
+        2026, 7, 15
+    )
