@@ -17,3 +17,8 @@ class CredentialsIn(Strict):
 
 class WithdrawIn(Strict):
     reason: str = Field(min_length=3, max_length=1000, description="Why the school withdraws the record")
+
+
+class TransferIn(Strict):
+    transcript_id: str = Field(min_length=1, max_length=64, description="The student's học bạ")
+    to_school: str = Field(min_length=1, max_length=64, description="The receiving school's id")

@@ -59,6 +59,20 @@ class GatewayClient:
     def withdraw(self, token: str, record_id: str, reason: str) -> Answer:
         return self._call("POST", f"/api/v1/records/{record_id}/withdraw", token, json={"reason": reason})
 
+    def transfer(self, token: str, transcript_id: str, to_school: str) -> Answer:
+        return self._call(
+            "POST", "/api/v1/transfers", token, json={"transcript_id": transcript_id, "to_school": to_school}
+        )
+
+    def download(self, token: str, record_id: str, kind: str) -> tuple[int | None, bytes]:
+        try:
+            response = self._http.get(
+                f"/api/v1/records/{record_id}/{kind}", headers={"Authorization": f"Bearer {token}"}
+            )
+        except httpx.HTTPError:
+            return None, b""
+        return response.status_code, response.content
+
     def listing(self, token: str, school_year: str | None = None) -> list[dict[str, Any]] | None:
         """Every record the gateway holds for the school (all pages), or None if it could not be read."""
         items: list[dict[str, Any]] = []

@@ -20,7 +20,7 @@ from services.runtime.http import HealthEndpoints, api, json_response, parse_bod
 from services.runtime.logging import correlation
 from services.runtime.personal_data import PersonalIdVault
 from services.runtime.settings import get_settings
-from services.sync.api import CredentialsIn, WithdrawIn
+from services.sync.api import CredentialsIn, TransferIn, WithdrawIn
 from services.sync.app import handlers, operations
 from services.sync.app.unit_of_work import SERVICE, SyncUnitOfWork
 from services.sync.domain.rules import CutoffPassed
@@ -133,3 +133,42 @@ class SyncService(HealthEndpoints):
             get_settings().sync_cutoffs,
         )
         return json_response(result)
+
+    @api("POST", "/schools/<string:school_id>/sync/transfers", expected_exceptions=(operations.SyncRefused,))
+    def transfer(self, request: Request, school_id: str) -> Response:
+        caller = self.principal()
+        caller.require_role(Role.PRINCIPAL, Role.STAFF)
+        caller.require_school(school_id)
+        body = parse_body(request, TransferIn)
+        result = operations.transfer(
+            self._new_uow(), runtime.gateway, token_of, school_id, body.transcript_id, body.to_school
+        )
+        return json_response(result, status=201)
+
+    @api("GET", "/schools/<string:school_id>/sync/incoming", expected_exceptions=(operations.SyncRefused,))
+    def incoming(self, request: Request, school_id: str) -> Response:
+        caller = self.principal()
+        caller.require_role(*STAFF)
+        caller.require_school(school_id)
+        return json_response(operations.incoming(self._new_uow(), runtime.gateway, token_of, school_id))
+
+    @api(
+        "GET",
+        "/schools/<string:school_id>/sync/incoming/<string:record_id>/<any(pdf, xml):kind>",
+        expected_exceptions=(operations.SyncRefused,),
+    )
+    def incoming_document(self, request: Request, school_id: str, record_id: str, kind: str) -> Response:
+        """An earlier school's sealed record, fetched from the province for the school that now keeps the học bạ."""
+        caller = self.principal()
+        caller.require_role(*STAFF)
+        caller.require_school(school_id)
+        with self._new_uow()() as uow:
+            token = token_of(uow, school_id)
+        if token is None:
+            raise operations.SyncRefused("Trường chưa được cấu hình tài khoản cổng tiếp nhận của Sở.", 503)
+        status, content = runtime.gateway.download(token, record_id, kind)
+        if status != 200:
+            raise operations.SyncRefused(
+                "Không tải được bản ghi từ cổng tiếp nhận của Sở.", 404 if status == 404 else 502
+            )
+        return Response(content, mimetype="application/pdf" if kind == "pdf" else "application/xml")

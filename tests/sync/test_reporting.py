@@ -349,3 +349,49 @@ def test_withdraw_and_replace_before_the_cutoff_refused_after_it(stack, amqp_uri
         sync_service.runtime.today = lambda: BEFORE_CUTOFF
         with gateway.admin() as admin:
             admin.post("/_admin/clock", json={"today": BEFORE_CUTOFF.isoformat()}).raise_for_status()
+
+
+def test_a_transfer_lets_the_receiving_school_read_the_earlier_sealed_records(stack, amqp_uri):
+    receiving = "s-truong-nhan"
+    operator = mint_token(get_settings(), user_id="ops", roles=["operator"])
+    httpx.put(
+        f"{stack['sync']}/schools/{receiving}/sync/credentials",
+        json={"token": _token(receiving)},
+        headers={"Authorization": f"Bearer {operator}"},
+    ).raise_for_status()
+    ((event, pdf, _),) = sealed = _sealed(1)
+    _publish(stack, amqp_uri, sealed)
+    wait_for(
+        lambda: (
+            _rows(stack, [event.year_record_id]).get(event.year_record_id, {}).get("status") == "accepted"
+        ),
+        timeout=90,
+        what="accepted",
+    )
+    unknown = httpx.post(
+        f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfers",
+        json={"transcript_id": "hb-khong-co", "to_school": receiving},
+        headers=_staff(),
+    )
+    assert unknown.status_code == 404 and "chưa có bản ghi" in unknown.json()["detail"]
+    before = httpx.get(f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff(receiving)).json()
+    assert event.transcript_id not in {i["transcript_id"] for i in before}
+
+    moved = httpx.post(
+        f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfers",
+        json={"transcript_id": event.transcript_id, "to_school": receiving},
+        headers=_staff(),
+    )
+    assert moved.status_code == 201, moved.text
+    incoming = httpx.get(
+        f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff(receiving)
+    ).json()
+    (item,) = [i for i in incoming if i["transcript_id"] == event.transcript_id]
+    assert item["school_id"] == SCHOOL[0] and item["lookup_code"] == event.lookup_code
+    document = httpx.get(
+        f"{stack['sync']}/schools/{receiving}/sync/incoming/{item['id']}/pdf", headers=_staff(receiving)
+    )
+    assert document.status_code == 200 and hashlib.sha256(document.content).hexdigest() == event.pdf_sha256
+    # Another school still cannot read it.
+    other = httpx.get(f"{stack['sync']}/schools/s-khac/sync/incoming", headers=_staff(receiving))
+    assert other.status_code == 403
