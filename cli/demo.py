@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import track
 
 from cli.demo_signing import sign_and_seal, verify_all
-from cli.demo_sync import report
+from cli.demo_sync import connect, report
 from cli.registry import SERVICES
 
 SCHOOL_NAME = "Trường THCS Nguyễn Du"
@@ -77,6 +77,7 @@ def run_demo(
 
         school = build(f"demo-thcs-{uuid.uuid4().hex[:6]}", classes=2, students_per_class=45)
         load_via_api(gradebook, school, token, name=SCHOOL_NAME)
+        connect(school.school_id, token, _wait)
         console.print(
             f"1. the clerk imported {len(school.teachers)} teachers, {len(school.classes)} classes, "
             f"{len(school.students)} students and {len(school.assignments)} assignments (CSV)"

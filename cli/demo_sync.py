@@ -20,18 +20,16 @@ DEMO_ENV = {
 }
 
 
-def report(
-    school_id: str,
-    expected: int,
-    token: Callable[[str, list[str], str | None], str],
-    console: Console,
-    wait: Callable[..., Any],
-) -> dict[str, Any]:
+def connect(
+    school_id: str, token: Callable[[str, list[str], str | None], str], wait: Callable[..., Any]
+) -> str:
+    """The school's account at the province gateway, stored in sync before anything is sealed."""
     from sandbox.gateway.auth import mint
     from sandbox.gateway.settings import get_gateway_settings as gateway_settings
 
     sync = f"http://127.0.0.1:{SERVICES['sync'].port}"
     wait(lambda: httpx.get(f"{GATEWAY}/healthz", timeout=2).status_code == 200, 60, "the reference gateway")
+    wait(lambda: httpx.get(f"{sync}/readyz", timeout=2).status_code == 200, 60, "the sync service")
     school_token = mint(gateway_settings().secret.get_secret_value().encode(), school_id)
     httpx.put(
         f"{sync}/schools/{school_id}/sync/credentials",
@@ -39,6 +37,18 @@ def report(
         headers={"Authorization": f"Bearer {token('ops', ['operator'], None)}"},
         timeout=30,
     ).raise_for_status()
+    return school_token
+
+
+def report(
+    school_id: str,
+    expected: int,
+    token: Callable[[str, list[str], str | None], str],
+    console: Console,
+    wait: Callable[..., Any],
+) -> dict[str, Any]:
+    sync = f"http://127.0.0.1:{SERVICES['sync'].port}"
+    school_token = connect(school_id, token, wait)
     principal = {"Authorization": f"Bearer {token('hieu-truong', ['principal'], school_id)}"}
 
     def status() -> dict[str, Any]:

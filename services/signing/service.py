@@ -61,7 +61,9 @@ class SigningService(HealthEndpoints):
         """My steps whose turn it is (never a step still waiting for someone before me)."""
         caller = self._caller()
         return json_response(
-            queries.waiting_for(self._new_uow(), caller.user_id, request.args.get("class_id"))
+            queries.waiting_for(
+                self._new_uow(), caller.user_id, caller.school_id, request.args.get("class_id")
+            )
         )
 
     @api("POST", "/signing/batches", expected_exceptions=(SigningError,))

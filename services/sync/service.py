@@ -96,8 +96,9 @@ class SyncService(HealthEndpoints):
         body = parse_body(request, CredentialsIn)
         with self._new_uow()() as uow:
             uow.submissions.set_credentials(school_id, PersonalIdVault.from_settings().encrypt(body.token))
+            waiting = uow.submissions.retry_now(school_id)
             uow.commit()
-        return json_response({"school_id": school_id, "stored": True})
+        return json_response({"school_id": school_id, "stored": True, "pending_retried_now": waiting})
 
     @api("GET", "/schools/<string:school_id>/sync/status")
     def status(self, request: Request, school_id: str) -> Response:

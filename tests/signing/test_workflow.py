@@ -273,6 +273,17 @@ def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_h
         refused = batch(teacher, 1, {"certificate": rogue.certificate_pem.decode()})
         assert refused.status_code == 422 and refused.json()["type"].endswith("certificate-refused")
 
+        # The same person id at another school is another person: nothing of this school waits for them.
+        elsewhere = {"Authorization": f"Bearer {_token(teacher, 'thcs-khac')}"}
+        assert httpx.get(f"{signing.http_url}/signing/pending", headers=elsewhere).json() == []
+        foreign = httpx.post(
+            f"{signing.http_url}/signing/batches",
+            json={"records": [{"year_record_id": record_id, "order": 1}], **credentials},
+            headers=elsewhere,
+            timeout=30,
+        ).json()
+        assert foreign["items"] == [] and foreign["refused"][0]["error"] == "no-pending-signature"
+
         prepared = batch(teacher, 1, credentials)
         assert prepared.status_code == 201
         (item,) = prepared.json()["items"]

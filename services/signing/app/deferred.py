@@ -73,7 +73,7 @@ def prepare_batch(
         if records is None:
             records = [
                 (w["year_record_id"], w["step_order"])
-                for w in uow.signing.waiting_for(caller.user_id, class_id)
+                for w in uow.signing.waiting_for(caller.user_id, caller.school_id, class_id)
             ]
         uow.commit()
     batch_id = uuid.uuid4()
@@ -99,7 +99,7 @@ def _prepare_one(
     chain: tuple[asn1_x509.Certificate, ...],
 ) -> dict[str, Any]:
     with new_uow() as uow:
-        record = _record(uow, year_record_id)
+        record = _record(uow, year_record_id, caller)
         plan = uow.signing.plan(year_record_id)
         if not 1 <= order <= len(plan.person_steps):
             raise NoPendingSignature(f"Học bạ {year_record_id} không có bước ký {order} dành cho cá nhân.")
@@ -142,9 +142,10 @@ def _prepare_one(
     }
 
 
-def _record(uow: Any, year_record_id: str) -> dict[str, Any]:
+def _record(uow: Any, year_record_id: str, caller: Caller) -> dict[str, Any]:
     record = uow.signing.record(year_record_id, lock=True)
-    if record is None:
+    # Another school's record reads as unknown: person ids are per school, and tenancy is the school.
+    if record is None or record["school_id"] != caller.school_id:
         raise NoPendingSignature(f"Không tìm thấy học bạ {year_record_id} trong danh sách chờ ký.")
     return record
 
@@ -189,7 +190,7 @@ def _finish_one(
 ) -> dict[str, Any]:
     year_record_id, order = item["year_record_id"], item["step_order"]
     with new_uow() as uow:
-        record = _record(uow, year_record_id)
+        record = _record(uow, year_record_id, caller)
         plan = uow.signing.plan(year_record_id)
         step = plan.step(order)
         check_turn(

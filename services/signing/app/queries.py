@@ -10,10 +10,13 @@ from services.signing.domain.errors import UnknownRecord
 from services.signing.domain.readiness import cutoff_for, readiness
 
 
-def waiting_for(new_uow: UowFactory, signer_id: str, class_id: str | None) -> list[dict[str, Any]]:
+def waiting_for(
+    new_uow: UowFactory, signer_id: str, school_id: str | None, class_id: str | None
+) -> list[dict[str, Any]]:
     with new_uow() as uow:
         return [
-            {**row, "order": row.pop("step_order")} for row in uow.signing.waiting_for(signer_id, class_id)
+            {**row, "order": row.pop("step_order")}
+            for row in uow.signing.waiting_for(signer_id, school_id, class_id)
         ]
 
 

@@ -126,8 +126,13 @@ class SigningRepository:
         )
 
     # whose turn -----------------------------------------------------------------------------------------------
-    def waiting_for(self, signer_id: str, class_id: str | None = None) -> list[dict[str, Any]]:
-        """Steps of this signer whose turn it is, on records still collecting signatures."""
+    def waiting_for(
+        self, signer_id: str, school_id: str | None, class_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Steps of this signer whose turn it is, on the school's records still collecting signatures.
+
+        Person ids are the school's own: the same id at another school is another person.
+        """
         query = (
             select(
                 records.c.year_record_id,
@@ -149,7 +154,11 @@ class SigningRepository:
                     steps.c.step_order == records.c.next_order,
                 ),
             )
-            .where(records.c.status == "collecting", steps.c.signer_id == signer_id)
+            .where(
+                records.c.status == "collecting",
+                steps.c.signer_id == signer_id,
+                records.c.school_id == school_id,
+            )
             .order_by(records.c.class_id, records.c.student_id)
         )
         if class_id:

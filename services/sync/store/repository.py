@@ -68,6 +68,15 @@ class SyncRepository:
         ).mappings()
         return [dict(r) for r in rows]
 
+    def retry_now(self, school_id: str) -> int:
+        """Everything of the school still waiting goes at the next round (its credentials were just fixed)."""
+        done = self.session.execute(
+            update(submissions)
+            .where(submissions.c.school_id == school_id, submissions.c.status == "pending")
+            .values(next_attempt_at=func.now())
+        )
+        return int(getattr(done, "rowcount", 0) or 0)
+
     # credentials -----------------------------------------------------------------------------------------------
     def set_credentials(self, school_id: str, token_enc: bytes) -> None:
         self.session.execute(
