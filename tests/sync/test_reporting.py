@@ -4,6 +4,7 @@ replace before the cutoff, refused after it."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 import uuid
@@ -395,3 +396,48 @@ def test_a_transfer_lets_the_receiving_school_read_the_earlier_sealed_records(st
     # Another school still cannot read it.
     other = httpx.get(f"{stack['sync']}/schools/s-khac/sync/incoming", headers=_staff(receiving))
     assert other.status_code == 403
+
+
+def test_reconciliation_repairs_a_record_the_gateway_holds_but_we_think_pending(stack, amqp_uri):
+    """What an answer lost after the commit leaves behind, when no retry comes to replay it."""
+    gateway = stack["gateway"]
+    ((event, pdf, xml),) = _sealed(1)
+    with stack["sync_db"].begin() as conn:
+        conn.execute(
+            submissions.insert().values(
+                year_record_id=event.year_record_id,
+                school_id=SCHOOL[0],
+                class_id="8a1",
+                student_id=event.student_id,
+                transcript_id=event.transcript_id,
+                school_year=SCHOOL_YEAR,
+                grade=8,
+                version=1,
+                assessment="regular",
+                lookup_code=event.lookup_code,
+                pdf_sha256=event.pdf_sha256,
+                xml_sha256=event.record_xml_sha256,
+                status="pending",
+                operation="submit",
+                idempotency_key=f"hocba:{event.year_record_id}:v1:submit",
+                attempts=3,
+                next_attempt_at=datetime(2099, 1, 1, tzinfo=UTC),  # the worker will not get to it
+            )
+        )
+    with gateway.client(SCHOOL[0]) as school:
+        direct = school.post(
+            "/api/v1/records",
+            json={
+                "pdf": base64.b64encode(pdf).decode(),
+                "xml": base64.b64encode(xml).decode(),
+                "assessment": "regular",
+            },
+            headers={"Idempotency-Key": f"hocba:{event.year_record_id}:v1:submit"},
+        )
+    assert direct.status_code == 201, direct.text
+    new_uow = lambda: sync_service.SyncUnitOfWork(sessionmaker(stack["sync_db"]))  # noqa: E731
+    repaired = operations.reconcile(new_uow, sync_service.runtime.gateway, token_of)
+    assert repaired.get("mark_accepted", 0) >= 1
+    row = _rows(stack, [event.year_record_id])[event.year_record_id]
+    assert row["status"] == "accepted" and row["gateway_record_id"] == direct.json()["id"]
+    assert operations.reconcile(new_uow, sync_service.runtime.gateway, token_of).get("mark_accepted", 0) == 0
