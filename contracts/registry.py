@@ -6,7 +6,7 @@ from contracts.audit import AuditRecordedV1
 from contracts.envelope import EventModel
 from contracts.gradebook import AmendmentAppliedV1, TermLockedV1
 from contracts.signing import TranscriptSealedV1
-from contracts.sync import SyncRecordChangedV1
+from contracts.sync import SyncRecordChangedV1, TranscriptTransferredV1
 from contracts.transcript import TranscriptAssembledV1
 
 EVENT_MODELS: tuple[type[EventModel], ...] = (
@@ -15,6 +15,7 @@ EVENT_MODELS: tuple[type[EventModel], ...] = (
     TranscriptAssembledV1,
     TranscriptSealedV1,
     SyncRecordChangedV1,
+    TranscriptTransferredV1,
     AuditRecordedV1,
 )
 

@@ -50,3 +50,19 @@ class SyncRecordChangedV1(EventModel):
             version=self.version,
             status=self.status,
         )
+
+
+class TranscriptTransferredV1(EventModel):
+    """A school handed a student's học bạ over to another school at the province (chuyển quản lý học bạ).
+
+    Platform-internal (no public view): the receiving school's transcript service links its next year record to
+    the last sealed record of the earlier school.
+    """
+
+    EVENT_NAME: ClassVar[str] = "sync.transcript.transferred"
+    EMITTED_BY: ClassVar[tuple[str, ...]] = ("sync",)
+
+    transcript_id: str = Field(description="The học bạ at the sending school")
+    from_school: str = Field(description="Sending school")
+    to_school: str = Field(description="Receiving school")
+    transferred_at: datetime = Field(description="When the province recorded the transfer")

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Request, Response
 from contracts.envelope import Envelope
 from contracts.gradebook import AmendmentAppliedV1, TermLockedV1
 from contracts.signing import TranscriptSealedV1
-from contracts.sync import SyncRecordChangedV1
+from contracts.sync import SyncRecordChangedV1, TranscriptTransferredV1
 from services.runtime.auth import Auth, Role
 from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
@@ -17,6 +17,7 @@ from services.runtime.settings import get_settings
 from services.transcript.api import DigitisedRecordIn
 from services.transcript.app import handlers, queries
 from services.transcript.app.digitise import digitise_record
+from services.transcript.app.handover import receive_handover
 from services.transcript.app.progress import record_progress
 from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
 from services.transcript.domain.errors import TranscriptError
@@ -64,6 +65,11 @@ class TranscriptService(HealthEndpoints):
             record_progress(
                 envelope, self._new_uow(envelope.correlationid), envelope.data.year_record_id, status
             )
+
+    @reliable_handler("sync", TranscriptTransferredV1)
+    def on_transferred(self, envelope: Envelope[TranscriptTransferredV1]) -> None:
+        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
+            receive_handover(envelope, self._new_uow(envelope.correlationid))
 
     @api("GET", "/schools/<string:school_id>/records", expected_exceptions=(TranscriptError,))
     def records(self, request: Request, school_id: str) -> Response:

@@ -82,8 +82,11 @@ def stack(amqp_uri, service_databases, animator, remote_signer):
                 t.join(10)
 
 
-def _lock_a_class(gradebook: str, students: int, sample_out: list | None = None) -> tuple[str, str]:
-    sample = build(f"thcs-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=students)
+def _lock_a_class(
+    gradebook: str, students: int, sample_out: list | None = None, sample=None
+) -> tuple[str, str]:
+    """Load a one-class sample school (or ``sample``), enter the whole year through the API, lock both terms."""
+    sample = sample or build(f"thcs-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=students)
     if sample_out is not None:
         sample_out.append(sample)
     client = Client(gradebook, sample.school_id)

@@ -295,3 +295,67 @@ def test_a_record_moves_forward_to_sealed_reported_and_effective_whatever_order_
 def _any_records(engine):
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(select(year_records)).mappings()]
+
+
+def test_a_transferred_student_s_next_record_links_to_the_earlier_school_s_last_record(stack, amqp_uri):
+    from dataclasses import replace as with_changes
+
+    from contracts.sync import TranscriptTransferredV1
+    from tests.signing.test_workflow import _lock_a_class
+
+    gradebook, _, engine = stack
+    samples: list = []
+    sending, _ = _lock_a_class(gradebook, 2, samples)
+    earlier = wait_for(
+        lambda: (r := records_of(engine, sending)) and len(r) == 2 and r, timeout=60, what="records"
+    )
+    mover = earlier[0]
+    receiving_id = f"thcs-nhan-{uuid.uuid4().hex[:6]}"  # sample ids end in a fresh suffix: classes differ too
+    moet = next(s["moet_code"] for s in samples[0].students if s["student_id"] == mover["student_id"])
+    with Connection(amqp_uri) as conn:
+        Producer(conn.default_channel).publish(
+            Envelope.wrap(
+                TranscriptTransferredV1(
+                    transcript_id=mover["transcript_id"],
+                    from_school=sending,
+                    to_school=receiving_id,
+                    transferred_at=datetime.now(UTC),
+                ),
+                source_service="sync",
+            ).wire(),
+            exchange=Exchange("sync.events", type="topic", durable=True),
+            routing_key=TranscriptTransferredV1.routing_key(),
+        )
+    queue = next(
+        s.queue for s in subscriptions_of(TranscriptService) if s.event_model is TranscriptTransferredV1
+    )
+    wait_for(lambda: queue_depth(amqp_uri, queue) == 0, what="the handover consumed")
+
+    # The next school year at the receiving school: the same student (same MOET code) under that school's own id.
+    receiving = build(receiving_id, classes=1, students_per_class=2)
+    receiving = with_changes(receiving, year="2026-2027")
+    receiving.students[0]["moet_code"] = moet
+    _lock_a_class(gradebook, 2, sample=receiving)
+    later = wait_for(
+        lambda: (r := records_of(engine, receiving.school_id)) and len(r) == 2 and r,
+        timeout=60,
+        what="new records",
+    )
+    linked = next(r for r in later if r["student_id"] == receiving.students[0]["student_id"])
+    other = next(r for r in later if r["student_id"] != receiving.students[0]["student_id"])
+    root = xml_package.validate(_xml(engine, linked["xml_sha256"]))
+    ns = f"{{{xml_package.NS}}}"
+    assert root.findtext(f"{ns}Identity/{ns}PreviousRecordSha256") == mover["xml_sha256"]
+    assert (
+        xml_package.validate(_xml(engine, other["xml_sha256"])).find(f"{ns}Identity/{ns}PreviousRecordSha256")
+        is None
+    )
+
+
+def _xml(engine, sha256: str) -> bytes:
+    from services.transcript.store.tables import documents
+
+    with engine.connect() as conn:
+        return bytes(
+            conn.execute(select(documents.c.content).where(documents.c.sha256 == sha256)).scalar_one()
+        )

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from contracts.audit import AuditRecordedV1
+from contracts.sync import TranscriptTransferredV1
 from services.sync.app.handlers import UowFactory, _announce, mark_accepted
 from services.sync.domain.reconcile import differences
 from services.sync.domain.rules import CutoffPassed, check_before_cutoff, cutoff_for
@@ -131,6 +132,15 @@ def transfer(
                 entity_id=transcript_id,
                 changes={"to_school": to_school},
                 occurred_at=datetime.now(UTC),
+            ),
+            subject=transcript_id,
+        )
+        uow.emit(
+            TranscriptTransferredV1(
+                transcript_id=transcript_id,
+                from_school=school_id,
+                to_school=to_school,
+                transferred_at=datetime.now(UTC),
             ),
             subject=transcript_id,
         )

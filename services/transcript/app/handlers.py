@@ -240,7 +240,8 @@ def _assemble_student(
         award=student.year.get("award"),
         signature_plan=plan,
         supersedes=None if latest is None else latest["id"],
-        previous_record_sha256=uow.transcripts.previous_year_xml(transcript["id"], header.school_year),
+        previous_record_sha256=uow.transcripts.previous_year_xml(transcript["id"], header.school_year)
+        or uow.transcripts.handed_over(school_id, student.moet_code, header.school_year),
         personal_id=PersonalIdVault.from_settings().decrypt(bytes(stored_id)) if stored_id else None,
         lookup_url=f"{lookup_base_url.rstrip('/')}/{transcript['lookup_code']}",
     )

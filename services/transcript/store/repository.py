@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.runtime.documents import PostgresDocuments as RuntimeDocuments
-from services.transcript.store.tables import documents, transcripts, year_records
+from services.transcript.store.tables import documents, handovers, transcripts, year_records
 
 
 class PostgresDocuments(RuntimeDocuments):
@@ -83,6 +83,49 @@ class TranscriptRepository:
             .limit(1)
         ).first()
         return row.xml_sha256 if row else None
+
+    def last_record(self, transcript_id: str) -> dict[str, Any] | None:
+        row = (
+            self.session.execute(
+                select(year_records.c.xml_sha256, year_records.c.school_year)
+                .where(
+                    year_records.c.transcript_id == transcript_id,
+                    year_records.c.status.notin_(("superseded",)),
+                )
+                .order_by(year_records.c.school_year.desc(), year_records.c.version.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        return dict(row) if row else None
+
+    def transcript(self, transcript_id: str) -> dict[str, Any] | None:
+        row = (
+            self.session.execute(select(transcripts).where(transcripts.c.id == transcript_id))
+            .mappings()
+            .first()
+        )
+        return dict(row) if row else None
+
+    def add_handover(self, values: dict[str, Any]) -> None:
+        self.session.execute(pg_insert(handovers).values(**values).on_conflict_do_nothing())
+
+    def handed_over(self, school_id: str, moet_code: str | None, school_year: str) -> str | None:
+        """The earlier school's last sealed record of a student transferred here (matched by MOET code)."""
+        if not moet_code:
+            return None
+        row = self.session.execute(
+            select(handovers.c.previous_record_sha256)
+            .where(
+                handovers.c.to_school == school_id,
+                handovers.c.moet_code == moet_code,
+                handovers.c.school_year < school_year,
+            )
+            .order_by(handovers.c.school_year.desc())
+            .limit(1)
+        ).first()
+        return row.previous_record_sha256 if row else None
 
     def add_record(self, values: dict[str, Any]) -> None:
         self.session.execute(pg_insert(year_records).values(**values))

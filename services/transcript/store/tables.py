@@ -61,3 +61,20 @@ year_records = Table(
 )
 
 documents = documents_table(metadata)
+
+handovers = Table(
+    "handovers",
+    metadata,
+    Column("transcript_id", String(40), primary_key=True, comment="The học bạ at the sending school"),
+    Column("to_school", String(64), primary_key=True),
+    Column(
+        "moet_code",
+        String(64),
+        nullable=True,
+        index=True,
+        comment="How the receiving school finds the student",
+    ),
+    Column("school_year", String(9), nullable=False, comment="Year of the last sealed record handed over"),
+    Column("previous_record_sha256", String(64), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
