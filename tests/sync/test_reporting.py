@@ -384,6 +384,18 @@ def test_a_transfer_lets_the_receiving_school_read_the_earlier_sealed_records(st
         headers=_staff(),
     )
     assert moved.status_code == 201, moved.text
+    with stack["sync_db"].connect() as conn:
+        handed = [
+            r.body["data"]
+            for r in conn.execute(
+                select(sync_outbox.c.body).where(
+                    sync_outbox.c.ce_type == "vn.hocba.sync.transcript.transferred.v1"
+                )
+            )
+        ]
+    assert {"transcript_id": event.transcript_id, "to_school": receiving} in [
+        {"transcript_id": h["transcript_id"], "to_school": h["to_school"]} for h in handed
+    ]  # the receiving school's transcript service links its next record to this one
     incoming = httpx.get(
         f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff(receiving)
     ).json()
