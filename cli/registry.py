@@ -40,3 +40,16 @@ def entry(name: str) -> ServiceEntry:
         return SERVICES[name]
     except KeyError:
         raise SystemExit(f"unknown service {name!r}; available: {', '.join(SERVICES)}") from None
+
+
+def local_url(name: str) -> str:
+    """Where ``hocba up`` serves a service's HTTP on this machine."""
+    return f"http://127.0.0.1:{entry(name).port}"
+
+
+def dev_token(user: str, roles: list[str], school: str | None) -> str:
+    """A development bearer token, signed with the local secret (what `hocba token` prints)."""
+    from services.runtime.auth import mint_token
+    from services.runtime.settings import get_settings
+
+    return mint_token(get_settings(), user_id=user, roles=roles, school_id=school)

@@ -10,21 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.registry import SERVICES
+from cli.registry import dev_token, local_url
 
 app = typer.Typer(help="Signatures and the school seal.", no_args_is_help=True)
 console = Console()
-
-
-def _signing_url() -> str:
-    return f"http://127.0.0.1:{SERVICES['signing'].port}"
-
-
-def _token(user: str, roles: list[str], school: str | None) -> str:
-    from services.runtime.auth import mint_token
-    from services.runtime.settings import get_settings
-
-    return mint_token(get_settings(), user_id=user, roles=roles, school_id=school)
 
 
 @app.command("status")
@@ -35,8 +24,8 @@ def status(
 ) -> None:
     """Per class: which steps wait for whom, missing or expiring certificates, the projected finish."""
     response = httpx.get(
-        f"{url or _signing_url()}/schools/{school}/signing/status",
-        headers={"Authorization": f"Bearer {_token('hocba-cli', ['principal'], school)}"},
+        f"{url or local_url('signing')}/schools/{school}/signing/status",
+        headers={"Authorization": f"Bearer {dev_token('hocba-cli', ['principal'], school)}"},
         timeout=30,
     )
     if response.status_code != 200:
@@ -109,8 +98,8 @@ def sign_command(
     """Sign everything waiting for SIGNER through the sandbox's remote signing service."""
     from cli.sign import sign_as
 
-    token = _token(signer, ["teacher", "homeroom", "principal"], school)
-    result = sign_as(url or _signing_url(), remote, token, signer, class_id=class_id)
+    token = dev_token(signer, ["teacher", "homeroom", "principal"], school)
+    result = sign_as(url or local_url("signing"), remote, token, signer, class_id=class_id)
     console.print(f"{signer}: signed {result.signed}")
     for refusal in result.refused:
         console.print(

@@ -10,21 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.registry import SERVICES
+from cli.registry import dev_token, local_url
 
 app = typer.Typer(help="Reporting to the province's transcript database.", no_args_is_help=True)
 console = Console()
-
-
-def _url() -> str:
-    return f"http://127.0.0.1:{SERVICES['sync'].port}"
-
-
-def _token(user: str, roles: list[str], school: str | None) -> str:
-    from services.runtime.auth import mint_token
-    from services.runtime.settings import get_settings
-
-    return mint_token(get_settings(), user_id=user, roles=roles, school_id=school)
 
 
 @app.command("status")
@@ -35,8 +24,8 @@ def status(
 ) -> None:
     """Per class: accepted / pending / rejected (with reasons) / withdrawn, and the days left to the cutoff."""
     response = httpx.get(
-        f"{url or _url()}/schools/{school}/sync/status",
-        headers={"Authorization": f"Bearer {_token('hocba-cli', ['principal'], school)}"},
+        f"{url or local_url('sync')}/schools/{school}/sync/status",
+        headers={"Authorization": f"Bearer {dev_token('hocba-cli', ['principal'], school)}"},
         timeout=30,
     )
     if response.status_code != 200:
@@ -74,9 +63,9 @@ def connect(
 ) -> None:
     """Store the school's gateway credentials (encrypted at rest) so sync can report for it."""
     response = httpx.put(
-        f"{url or _url()}/schools/{school}/sync/credentials",
+        f"{url or local_url('sync')}/schools/{school}/sync/credentials",
         json={"token": token},
-        headers={"Authorization": f"Bearer {_token('hocba-cli', ['operator'], None)}"},
+        headers={"Authorization": f"Bearer {dev_token('hocba-cli', ['operator'], None)}"},
         timeout=30,
     )
     if response.status_code != 200:
