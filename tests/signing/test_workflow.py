@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import threading
 import uuid
 
@@ -160,6 +161,12 @@ def test_a_class_is_signed_in_plan_order_then_sealed_and_announced(stack, amqp_u
         first = klass["waiting_for"][0]
         assert first["records"] == STUDENTS and first["role"] == "subject_teacher"
         assert {s["signer_id"] for s in status["signers_without_certificate"]} >= {first["signer_id"]}
+        from typer.testing import CliRunner
+
+        from cli.main import app
+
+        shown = CliRunner().invoke(app, ["signing", "status", "--school", school_id, "--json", "--url", url])
+        assert shown.exit_code == 0 and json.loads(shown.output)["classes"][0]["records"] == STUDENTS
 
         # Not their turn yet: the principal sees nothing pending and is refused when asking by name.
         record = _records(stack["signing_db"], school_id)[0]

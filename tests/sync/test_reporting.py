@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 import uuid
 from datetime import UTC, date, datetime
@@ -207,6 +208,19 @@ def test_through_errors_drops_and_timeouts_every_record_is_accepted_exactly_once
     assert queue_depth(amqp_uri, sync_queue.dead_letter_queue) == 0
     status = httpx.get(f"{stack['sync']}/schools/{SCHOOL[0]}/sync/status", headers=_staff()).json()
     assert status["accepted"] >= 12 and status["pending"] == 0 and status["classes"][0]["days_to_cutoff"] > 0
+    # The principal's view from the command line: the same report, with the totals at the top.
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    shown = CliRunner().invoke(
+        app, ["sync", "status", "--school", SCHOOL[0], "--json", "--url", stack["sync"]]
+    )
+    assert shown.exit_code == 0, shown.output
+    totals = json.loads(shown.output)
+    assert {k: totals[k] for k in ("accepted", "pending", "rejected", "withdrawn")} == {
+        k: status[k] for k in ("accepted", "pending", "rejected", "withdrawn")
+    }
 
 
 def test_an_outage_opens_the_breaker_nothing_is_dead_lettered_and_everything_drains(stack, amqp_uri):
