@@ -18,6 +18,11 @@ POOLER = "hocba-pg-pooler-rw"
 IMAGE = "ghcr.io/hocba/hocba"
 HTTP_PORT = 8000
 METRICS_PORT = 9100
+PKI_DIR = "/etc/hocba/pki"
+# Who fetches documents from whom over HTTP (service token), and who talks to the outside world: the TSA and CRL
+# servers (signing), the province's gateway (sync).
+CALLS: dict[str, tuple[str, ...]] = {"signing": ("transcript",), "sync": ("signing",)}
+OUTSIDE = frozenset({"signing", "sync"})
 
 
 def _meta(name: str, component: str, **labels: str) -> dict[str, Any]:
@@ -74,6 +79,24 @@ def _env(service: str) -> list[dict[str, Any]]:
             "name": "HOCBA_DATA_KEY",
             "valueFrom": {"secretKeyRef": {"name": "hocba-secrets", "key": "data-key"}},
         },
+        *(
+            {"name": f"HOCBA_{callee.upper()}_URL", "value": f"http://{callee}:{HTTP_PORT}"}
+            for callee in CALLS.get(service, ())
+        ),
+        *(_signing_env() if service == "signing" else []),
+    ]
+
+
+def _signing_env() -> list[dict[str, Any]]:
+    """The seal's HSM (module and token from the hocba-pkcs11 ConfigMap, the PIN from a secret) and the trust
+    anchors, mounted from the hocba-trust ConfigMap."""
+    return [
+        {
+            "name": "HOCBA_PKCS11_PIN",
+            "valueFrom": {"secretKeyRef": {"name": "hocba-pkcs11-pin", "key": "pin"}},
+        },
+        {"name": "HOCBA_TRUST_ROOTS", "value": f"{PKI_DIR}/roots.pem"},
+        {"name": "HOCBA_CA_CHAIN", "value": f"{PKI_DIR}/chain.pem"},
     ]
 
 
@@ -91,7 +114,10 @@ def _container(
         "imagePullPolicy": "IfNotPresent",
         "args": args,
         "ports": ports,
-        "envFrom": [{"configMapRef": {"name": "hocba-config"}}],
+        "envFrom": [
+            {"configMapRef": {"name": "hocba-config"}},
+            *([{"configMapRef": {"name": "hocba-pkcs11"}}] if service == "signing" else []),
+        ],
         "env": _env(service),
         **probes,
         "resources": resources,
@@ -101,7 +127,10 @@ def _container(
             "runAsNonRoot": True,
             "capabilities": {"drop": ["ALL"]},
         },
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            *([{"name": "pki", "mountPath": PKI_DIR, "readOnly": True}] if service == "signing" else []),
+        ],
     }
 
 
@@ -119,7 +148,14 @@ def _pod(labels: dict[str, str], container: dict[str, Any], grace: int) -> dict[
             # nameko loses in-flight acks on SIGTERM (the inbox absorbs the redelivery); let handlers finish first.
             "terminationGracePeriodSeconds": grace,
             "containers": [container],
-            "volumes": [{"name": "tmp", "emptyDir": {}}],
+            "volumes": [
+                {"name": "tmp", "emptyDir": {}},
+                *(
+                    [{"name": "pki", "configMap": {"name": "hocba-trust"}}]
+                    if any(m["name"] == "pki" for m in container["volumeMounts"])
+                    else []
+                ),
+            ],
         },
     }
 
@@ -236,6 +272,35 @@ def service_objects(name: str, port: int, queues: list[str]) -> list[dict[str, A
             "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
         },
     ]
+    service_egress = [
+        *egress,
+        *(
+            {
+                "to": [
+                    {
+                        "podSelector": {
+                            "matchLabels": {
+                                "app.kubernetes.io/name": callee,
+                                "app.kubernetes.io/part-of": PART_OF,
+                            }
+                        }
+                    }
+                ],
+                "ports": [{"protocol": "TCP", "port": HTTP_PORT}],
+            }
+            for callee in CALLS.get(name, ())
+        ),
+        *(
+            [
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                    "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 80}],
+                }
+            ]
+            if name in OUTSIDE
+            else []
+        ),
+    ]
     objects.append(
         {
             "apiVersion": "networking.k8s.io/v1",
@@ -245,7 +310,7 @@ def service_objects(name: str, port: int, queues: list[str]) -> list[dict[str, A
                 "podSelector": {"matchLabels": labels},
                 "policyTypes": ["Ingress", "Egress"],
                 "ingress": [{"ports": [{"protocol": "TCP", "port": HTTP_PORT}]}],
-                "egress": egress,
+                "egress": service_egress,
             },
         }
     )
