@@ -21,13 +21,16 @@ def verify(school: Annotated[str | None, typer.Option(help="Only this school's c
     """Exit 0 when every chain is intact; exit 1 naming the first broken sequence number and why."""
     from sqlalchemy.orm import sessionmaker
 
+    from services.audit.app.checkpoints import verify_checkpoints
     from services.audit.domain.chain import verify as verify_chain
     from services.audit.store.repository import AuditLog
     from services.runtime.db import make_engine
     from services.runtime.settings import get_settings
+    from services.runtime.timestamps import load_certificates
 
     engine = make_engine(get_settings().db_url("audit"), pool_size=1)
-    table = Table(title="audit chains")
+    roots = load_certificates(get_settings().trust_roots)
+    table = Table(title="audit chains (and their timestamped checkpoints)")
     for column in ("chain", "entries", "result"):
         table.add_column(column, overflow="fold")
     broken = 0
@@ -35,7 +38,9 @@ def verify(school: Annotated[str | None, typer.Option(help="Only this school's c
         log = AuditLog(session)
         chains = log.chains(school)
         for chain, last_seq, last_hash in chains:
-            problem = verify_chain(log.chained(chain), head_seq=last_seq, head_hash=last_hash)
+            problem = verify_chain(
+                log.chained(chain), head_seq=last_seq, head_hash=last_hash
+            ) or verify_checkpoints(log, chain, roots)
             if problem is None:
                 table.add_row(chain, str(last_seq), "[green]intact[/green]")
             else:
@@ -48,3 +53,19 @@ def verify(school: Annotated[str | None, typer.Option(help="Only this school's c
         raise typer.Exit(1)
     if broken:
         raise typer.Exit(1)
+
+
+@app.command("checkpoint")
+def checkpoint(school: Annotated[str | None, typer.Option(help="Only this school's chain")] = None) -> None:
+    """Timestamp every chain head that moved since its last checkpoint now (the service does it on a timer)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from services.audit.app.checkpoints import take_checkpoints
+    from services.runtime.db import make_engine
+    from services.runtime.settings import get_settings
+    from services.runtime.timestamps import HttpxTimeStamper
+
+    engine = make_engine(get_settings().db_url("audit"), pool_size=1)
+    taken = take_checkpoints(sessionmaker(engine), HttpxTimeStamper(get_settings().tsa_url), school)
+    engine.dispose()
+    Console().print(f"{taken} checkpoint(s) taken")

@@ -190,13 +190,19 @@ def run_demo(
             while (message := conn.default_channel.basic_get(vendor.name, no_ack=True)) is not None:
                 seen[message.headers["ce-type"]] = seen.get(message.headers["ce-type"], 0) + 1
         console.print(f"15. vendors received on {settings.public_exchange}: {seen or 'nothing yet'}")
+        # The chain head timestamped by the TSA now (the audit service does it every few minutes), then verified.
+        subprocess.run(
+            [sys.executable, "-m", "cli.main", "audit", "checkpoint", "--school", school.school_id],
+            capture_output=True,
+            check=False,
+        )
         verified = subprocess.run(
             [sys.executable, "-m", "cli.main", "audit", "verify", "--school", school.school_id],
             capture_output=True,
             text=True,
         )
         console.print(
-            f"16. hocba audit verify --school {school.school_id}: "
+            f"16. audit checkpoint (RFC 3161) + hocba audit verify --school {school.school_id}: "
             f"{'intact' if verified.returncode == 0 else 'BROKEN'} (exit {verified.returncode})"
         )
         console.print(

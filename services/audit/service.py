@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
 from contracts.audit import AuditRecordedV1
 from contracts.envelope import Envelope
 from services.audit.app import handlers
+from services.audit.app.checkpoints import take_checkpoints
 from services.audit.app.handlers import LogQuery
 from services.audit.app.unit_of_work import SERVICE, AuditUnitOfWork
 from services.runtime.auth import Auth, Role
@@ -14,6 +18,13 @@ from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_query
 from services.runtime.logging import correlation
+from services.runtime.settings import get_settings
+from services.runtime.timestamps import HttpxTimeStamper
+
+
+@cache
+def _timestamper() -> HttpxTimeStamper:
+    return HttpxTimeStamper(get_settings().tsa_url)
 
 
 class AuditService(HealthEndpoints):
@@ -42,6 +53,10 @@ class AuditService(HealthEndpoints):
     @reliable_handler("ops", AuditRecordedV1)
     def on_ops_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
         self._record(envelope)
+
+    @timer(interval=get_settings().audit_checkpoint_seconds)
+    def checkpoint(self) -> None:
+        take_checkpoints(self.db, _timestamper())
 
     def _record(self, envelope: Envelope[AuditRecordedV1]) -> None:
         with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):

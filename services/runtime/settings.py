@@ -71,6 +71,9 @@ class Settings(BaseSettings):
         default_factory=lambda: {"regular": "06-30", "supplementary": "08-15"},
         description="MM-DD of the province's reporting cutoffs",
     )
+    audit_checkpoint_seconds: float = Field(
+        300.0, description="How often each moved chain head is timestamped"
+    )
     signing_cutoff: str = Field("06-30", description="MM-DD of the reporting cutoff, for signing readiness")
 
     def db_url(self, service: str) -> str:

@@ -9,47 +9,21 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 from asn1crypto import crl as asn1_crl
-from asn1crypto import pem, tsp
 from asn1crypto import x509 as asn1_x509
-from pyhanko.sign.timestamps.api import TimeStamper
-from pyhanko.sign.timestamps.common_utils import TimestampRequestError, set_tsp_headers
 from pyhanko_certvalidator import ValidationContext
 
 from services.runtime.documents import RemoteDocuments
 from services.runtime.settings import Settings
+from services.runtime.timestamps import HttpxTimeStamper, load_certificates
+
+__all__ = ["HttpxTimeStamper", "RevocationInfo", "load_certificates", "transcript_documents"]
 
 
 def transcript_documents(settings: Settings) -> RemoteDocuments:
     return RemoteDocuments(settings.transcript_url, settings, caller="signing")
-
-
-class HttpxTimeStamper(TimeStamper):
-    """RFC 3161 over httpx; one instance per process (pyHanko reuses its dummy response for size estimates)."""
-
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
-        super().__init__()
-        self.url = url
-        self._client = httpx.Client(timeout=timeout)
-
-    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
-        try:
-            response = self._client.post(self.url, content=req.dump(), headers=set_tsp_headers({}))
-        except httpx.HTTPError as exc:
-            raise TimestampRequestError(f"timestamp server unreachable: {type(exc).__name__}") from exc
-        if response.headers.get("Content-Type") != "application/timestamp-reply":
-            raise TimestampRequestError(f"timestamp server answered {response.status_code}")
-        return tsp.TimeStampResp.load(response.content)
-
-
-def load_certificates(path: str | Path) -> list[asn1_x509.Certificate]:
-    data = Path(path).read_bytes()
-    if not pem.detect(data):
-        return [asn1_x509.Certificate.load(data)]
-    return [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
 
 
 class RevocationInfo:

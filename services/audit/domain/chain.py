@@ -72,3 +72,26 @@ def verify(
     if head_hash is not None and expected_seq > 1 and head_hash != prev:
         return Break(expected_seq - 1, "the last entry is not the one the chain head sealed")
     return None
+
+
+def checkpoint_digest(chain: str, seq: int, entry_hash_: str) -> bytes:
+    """What a checkpoint's timestamp covers: this chain had this entry at this position."""
+    return hashlib.sha256(f"hocba-audit-checkpoint:{chain}:{seq}:{entry_hash_}".encode()).digest()
+
+
+def check_checkpoint(
+    chain: str,
+    seq: int,
+    checkpoint_hash: str,
+    stored_hash: str | None,
+    token_ok: bool,
+    token_reason: str | None,
+) -> Break | None:
+    """A checkpoint fails when the log no longer has the entry it vouched for, or its token proves nothing."""
+    if stored_hash is None:
+        return Break(seq, f"checkpoint at {seq} vouches for an entry the log no longer has (deleted)")
+    if stored_hash != checkpoint_hash:
+        return Break(seq, f"entry {seq} differs from what the checkpoint timestamped (the log was rewritten)")
+    if not token_ok:
+        return Break(seq, f"checkpoint at {seq} is forged: {token_reason}")
+    return None

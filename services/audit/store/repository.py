@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.audit.domain.chain import GENESIS, ChainedEntry, chain_key, entry_hash
 from services.audit.domain.entry import AuditEntry
-from services.audit.store.tables import audit_entries, chain_heads
+from services.audit.store.tables import audit_entries, chain_heads, checkpoints
 
 CONTENT_COLUMNS = (
     "event_id",
@@ -79,6 +79,35 @@ class AuditLog:
         for row in rows:
             entry = AuditEntry(**{c: row[c] for c in CONTENT_COLUMNS})
             yield ChainedEntry(row["chain_seq"], entry.content(), row["prev_hash"], row["entry_hash"])
+
+    def entry_hash_at(self, chain: str, seq: int) -> str | None:
+        return self.session.execute(
+            select(audit_entries.c.entry_hash).where(
+                audit_entries.c.chain == chain, audit_entries.c.chain_seq == seq
+            )
+        ).scalar_one_or_none()
+
+    def last_checkpoint(self, chain: str) -> int:
+        return int(
+            self.session.execute(
+                select(func.coalesce(func.max(checkpoints.c.chain_seq), 0)).where(
+                    checkpoints.c.chain == chain
+                )
+            ).scalar_one()
+        )
+
+    def add_checkpoint(self, chain: str, seq: int, entry_hash: str, token: bytes, stamped_at: Any) -> None:
+        self.session.execute(
+            pg_insert(checkpoints)
+            .values(chain=chain, chain_seq=seq, entry_hash=entry_hash, token=token, stamped_at=stamped_at)
+            .on_conflict_do_nothing()
+        )
+
+    def checkpoints_of(self, chain: str) -> list[dict[str, Any]]:
+        rows = self.session.execute(
+            select(checkpoints).where(checkpoints.c.chain == chain).order_by(checkpoints.c.chain_seq)
+        ).mappings()
+        return [dict(r) for r in rows]
 
     def count_for_school(self, school_id: str) -> int:
         return int(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, String, Table, Text, UniqueConstraint, func
+from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, String, Table, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from services.runtime.db import new_metadata
@@ -41,4 +41,21 @@ chain_heads = Table(
     Column("chain", String(64), primary_key=True),
     Column("last_seq", BigInteger, nullable=False),
     Column("last_hash", String(64), nullable=False),
+)
+
+# A chain head timestamped by a TSA: whoever rewrites the log later, even consistently, cannot match these.
+checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("chain", String(64), primary_key=True),
+    Column("chain_seq", BigInteger, primary_key=True, comment="The entry the checkpoint vouches for"),
+    Column("entry_hash", String(64), nullable=False),
+    Column(
+        "token",
+        LargeBinary,
+        nullable=False,
+        comment="RFC 3161 timestamp token (DER) over the checkpoint digest",
+    ),
+    Column("stamped_at", DateTime(timezone=True), nullable=True, comment="The time in the token"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -1,0 +1,57 @@
+"""Checkpoints: the head of each school's chain, timestamped by a TSA, so the log up to there provably existed then.
+
+A chain can be recomputed by whoever owns the database; a timestamp token cannot be. `hocba audit verify` checks
+that every checkpoint still matches the log and that its token is genuine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.timestamps.api import TimeStamper
+
+from services.audit.domain.chain import Break, check_checkpoint, checkpoint_digest
+from services.audit.store.repository import AuditLog
+from services.runtime.timestamps import check_timestamp, timestamp
+
+log = structlog.get_logger(__name__)
+
+
+def take_checkpoints(
+    new_session: Callable[[], Any], timestamper: TimeStamper, school_id: str | None = None
+) -> int:
+    """Timestamp every chain head that moved since its last checkpoint; returns how many were taken."""
+    taken = 0
+    with new_session() as session:
+        audit_log = AuditLog(session)
+        for chain, last_seq, last_hash in audit_log.chains(school_id):
+            if last_seq <= audit_log.last_checkpoint(chain):
+                continue
+            try:
+                token = timestamp(timestamper, checkpoint_digest(chain, last_seq, last_hash))
+            except Exception as error:  # noqa: BLE001 - the TSA may be down: the next round tries again
+                log.warning("audit.checkpoint_failed", chain=chain, error=type(error).__name__)
+                continue
+            audit_log.add_checkpoint(chain, last_seq, last_hash, token, None)
+            taken += 1
+        session.commit()
+    return taken
+
+
+def verify_checkpoints(
+    audit_log: AuditLog, chain: str, roots: Sequence[asn1_x509.Certificate]
+) -> Break | None:
+    for point in audit_log.checkpoints_of(chain):
+        seq = point["chain_seq"]
+        proof = check_timestamp(
+            bytes(point["token"]), checkpoint_digest(chain, seq, point["entry_hash"]), roots
+        )
+        problem = check_checkpoint(
+            chain, seq, point["entry_hash"], audit_log.entry_hash_at(chain, seq), proof.valid, proof.reason
+        )
+        if problem is not None:
+            return problem
+    return None

@@ -1,0 +1,96 @@
+"""RFC 3161 timestamps: a TSA client over httpx (green under eventlet), and proof that a token covers a digest.
+
+The signing service timestamps signatures with it; the audit service timestamps the head of each school's chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from asn1crypto import cms, pem, tsp
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError, set_tsp_headers
+from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
+from pyhanko_certvalidator import ValidationContext
+
+T = TypeVar("T")
+_turn = threading.Lock()  # green under eventlet: see run()
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a pyHanko coroutine from synchronous code, one at a time per process.
+
+    asyncio keeps "the running loop" per OS thread and all green threads share one: two greenlets each inside
+    ``asyncio.run``, one yielding on a green socket, would make the other fail. The lock makes them take turns.
+    """
+    with _turn:
+        return asyncio.run(coro)
+
+
+class HttpxTimeStamper(TimeStamper):
+    """RFC 3161 over httpx; one instance per process (pyHanko reuses its dummy response for size estimates)."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        super().__init__()
+        self.url = url
+        self._client = httpx.Client(timeout=timeout)
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        try:
+            response = self._client.post(self.url, content=req.dump(), headers=set_tsp_headers({}))
+        except httpx.HTTPError as exc:
+            raise TimestampRequestError(f"timestamp server unreachable: {type(exc).__name__}") from exc
+        if response.headers.get("Content-Type") != "application/timestamp-reply":
+            raise TimestampRequestError(f"timestamp server answered {response.status_code}")
+        return tsp.TimeStampResp.load(response.content)
+
+
+def timestamp(timestamper: TimeStamper, digest: bytes) -> bytes:
+    """A timestamp token (DER ContentInfo) over a sha256 digest."""
+    return bytes(run(timestamper.async_timestamp(digest, "sha256")).dump())
+
+
+@dataclass(frozen=True)
+class TimestampCheck:
+    valid: bool
+    time: datetime | None
+    reason: str | None = None
+
+
+def check_timestamp(token: bytes, digest: bytes, roots: Sequence[asn1_x509.Certificate]) -> TimestampCheck:
+    """Does ``token`` prove that ``digest`` existed at its time, signed by a TSA under ``roots``?"""
+    try:
+        signed_data = cms.ContentInfo.load(token)["content"]
+        status = run(
+            validate_tst_signed_data(
+                signed_data,
+                ValidationContext(trust_roots=list(roots), allow_fetching=False),
+                lambda _: digest,
+            )
+        )
+    except Exception as exc:  # noqa: BLE001 - any parse or crypto failure means: not a proof
+        return TimestampCheck(False, None, f"unreadable timestamp token ({type(exc).__name__})")
+    if not status.get("intact"):
+        return TimestampCheck(False, status.get("timestamp"), "the token does not cover this digest")
+    trusted = status.get("trust_problem_indic") is None and status.get("validation_path") is not None
+    if not status.get("valid") or not trusted:
+        return TimestampCheck(
+            False, status.get("timestamp"), "the token's signature is not valid or not trusted"
+        )
+    return TimestampCheck(True, status.get("timestamp"))
+
+
+def load_certificates(path: str | Path) -> list[asn1_x509.Certificate]:
+    """Certificates from a PEM bundle or a single DER file (trust roots, CA chains)."""
+    data = Path(path).read_bytes()
+    if not pem.detect(data):
+        return [asn1_x509.Certificate.load(data)]
+    return [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]

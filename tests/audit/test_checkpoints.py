@@ -1,0 +1,71 @@
+"""Checkpoints: a timestamped chain head catches what the chain alone cannot, a log its owner rewrote consistently."""
+
+from pyhanko.sign.timestamps import DummyTimeStamper
+from sqlalchemy import select, text
+from sqlalchemy.orm import sessionmaker
+
+import sandbox.pki as pki
+from services.audit.app.checkpoints import take_checkpoints
+from services.audit.domain.chain import chain_key, checkpoint_digest, entry_hash
+from services.audit.store.repository import AuditLog
+from services.audit.store.tables import checkpoints
+from services.runtime.timestamps import check_timestamp, timestamp
+from tests.audit.test_chain import as_owner, run_verify
+from tests.audit.test_chain import school_log as school_log  # the fixture
+
+TSA = DummyTimeStamper(pki.certificate("tsa"), pki.tsa_key_info())
+
+
+def _checkpoint(engine, school) -> int:
+    return take_checkpoints(sessionmaker(engine), TSA, school)
+
+
+def test_a_checkpoint_is_a_genuine_timestamp_of_the_head_and_is_taken_once_per_move(school_log):
+    engine, school = school_log
+    assert _checkpoint(engine, school) == 1
+    assert _checkpoint(engine, school) == 0  # the head has not moved
+    with engine.connect() as conn:
+        (point,) = conn.execute(
+            select(checkpoints).where(checkpoints.c.chain == chain_key(school))
+        ).mappings()
+    digest = checkpoint_digest(point["chain"], point["chain_seq"], point["entry_hash"])
+    assert point["chain_seq"] == 6 and check_timestamp(bytes(point["token"]), digest, [pki.root()]).valid
+    assert not check_timestamp(bytes(point["token"]), b"\0" * 32, [pki.root()]).valid
+    assert not check_timestamp(bytes(point["token"]), digest, [pki.certificate("root", "rogue")]).valid
+    assert run_verify(school).exit_code == 0
+
+
+def test_a_consistently_rewritten_log_passes_the_chain_but_not_its_checkpoint(school_log):
+    engine, school = school_log
+    _checkpoint(engine, school)
+    chain = chain_key(school)
+    # The owner edits entry 3 and recomputes every hash after it, and the head: the chain itself is whole again.
+    as_owner(
+        engine, f"update audit_entries set actor_id = 'ke-gian' where chain = '{chain}' and chain_seq = 3"
+    )
+    with sessionmaker(engine)() as session:
+        entries = list(AuditLog(session).chained(chain))
+    prev, fixes = entries[1].entry_hash, []
+    for entry in entries[2:]:
+        new = entry_hash(entry.content, entry.seq, prev)
+        fixes.append(
+            f"update audit_entries set prev_hash = '{prev}', entry_hash = '{new}' "
+            f"where chain = '{chain}' and chain_seq = {entry.seq}"
+        )
+        prev = new
+    as_owner(engine, *fixes)
+    with engine.begin() as conn:
+        conn.execute(text(f"update audit_chain_heads set last_hash = '{prev}' where chain = '{chain}'"))
+    result = run_verify(school)
+    assert result.exit_code == 1 and "rewritten" in result.output and "6" in result.output
+
+
+def test_a_forged_checkpoint_is_named(school_log):
+    engine, school = school_log
+    _checkpoint(engine, school)
+    chain = chain_key(school)
+    forged = timestamp(TSA, b"\1" * 32)  # a genuine token, over something else
+    with engine.begin() as conn:
+        conn.execute(checkpoints.update().where(checkpoints.c.chain == chain).values(token=forged))
+    result = run_verify(school)
+    assert result.exit_code == 1 and "forged" in result.output
