@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,8 +18,16 @@ def audit() -> None:
 
 
 @app.command("verify")
-def verify(school: Annotated[str | None, typer.Option(help="Only this school's chain")] = None) -> None:
+def verify(
+    school: Annotated[str | None, typer.Option(help="Only this school's chain")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Check an exported JSON Lines file, offline")
+    ] = None,
+) -> None:
     """Exit 0 when every chain is intact; exit 1 naming the first broken sequence number and why."""
+    if file is not None:
+        _verify_file(file)
+        return
     from sqlalchemy.orm import sessionmaker
 
     from services.audit.app.checkpoints import verify_checkpoints
@@ -69,3 +78,48 @@ def checkpoint(school: Annotated[str | None, typer.Option(help="Only this school
     taken = take_checkpoints(sessionmaker(engine), HttpxTimeStamper(get_settings().tsa_url), school)
     engine.dispose()
     Console().print(f"{taken} checkpoint(s) taken")
+
+
+def _verify_file(file: Path) -> None:
+    from services.audit.app.export import verify_file
+    from services.runtime.settings import get_settings
+    from services.runtime.timestamps import load_certificates
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        typer.echo(f"cannot read {file}: {error}", err=True)
+        raise typer.Exit(2) from None
+    problem = verify_file(text, load_certificates(get_settings().trust_roots))
+    if problem is not None:
+        Console().print(f"[red]{file}: broken at {problem.seq}: {problem.reason}[/red]")
+        raise typer.Exit(1)
+    Console().print(f"[green]{file}: intact, sealed by a genuine timestamp[/green]")
+
+
+@app.command("export")
+def export(
+    school: Annotated[str, typer.Option(help="School id")],
+    out: Annotated[Path, typer.Option(help="Where to write the JSON Lines file")],
+    year: Annotated[
+        str | None, typer.Option(help="Only the entries recorded in this school year, e.g. 2025-2026")
+    ] = None,
+) -> None:
+    """The school's audit log as sealed JSON Lines (checked offline by `hocba audit verify --file`)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from services.audit.app.export import export as export_log
+    from services.runtime.db import make_engine
+    from services.runtime.settings import get_settings
+    from services.runtime.timestamps import HttpxTimeStamper
+
+    engine = make_engine(get_settings().db_url("audit"), pool_size=1)
+    try:
+        text = export_log(sessionmaker(engine), HttpxTimeStamper(get_settings().tsa_url), school, year)
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    out.write_text(text, encoding="utf-8")
+    Console().print(f"{out}: {text.count(chr(10)) - 1} entries and a seal")

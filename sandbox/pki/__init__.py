@@ -83,8 +83,12 @@ def identity(label: str, arch: str = "hocba") -> Identity:
     return Identity(private_key(label, arch), certificate(label, arch), chain)
 
 
+def key_info(label: str, arch: str = "hocba") -> asn1_keys.PrivateKeyInfo:
+    return _arch(arch).key_set.get_private_key(KeyLabel(label))
+
+
 def tsa_key_info() -> asn1_keys.PrivateKeyInfo:
-    return _arch().key_set.get_private_key(KeyLabel("tsa"))
+    return key_info("tsa")
 
 
 def crls() -> list:  # type: ignore[type-arg]

@@ -68,13 +68,27 @@ class AuditLog:
             stmt = stmt.where(chain_heads.c.chain == chain_key(school_id))
         return [tuple(r) for r in self.session.execute(stmt)]  # type: ignore[misc]
 
-    def chained(self, chain: str) -> Iterator[ChainedEntry]:
-        """The stored entries of one chain in stored order, streamed (a school's year can be millions)."""
+    def chained(
+        self, chain: str, recorded_between: tuple[datetime, datetime] | None = None
+    ) -> Iterator[ChainedEntry]:
+        """The stored entries of one chain in stored order, streamed (a school's year can be millions).
+
+        ``recorded_between`` keeps the contiguous run of entries recorded in that time range.
+        """
+        query = select(audit_entries).where(audit_entries.c.chain == chain)
+        if recorded_between is not None:
+            first, last = self.session.execute(
+                select(func.min(audit_entries.c.chain_seq), func.max(audit_entries.c.chain_seq)).where(
+                    audit_entries.c.chain == chain,
+                    audit_entries.c.recorded_at >= recorded_between[0],
+                    audit_entries.c.recorded_at < recorded_between[1],
+                )
+            ).one()
+            if first is None:
+                return
+            query = query.where(audit_entries.c.chain_seq.between(first, last))
         rows = self.session.execute(
-            select(audit_entries)
-            .where(audit_entries.c.chain == chain)
-            .order_by(audit_entries.c.chain_seq)
-            .execution_options(yield_per=2000)
+            query.order_by(audit_entries.c.chain_seq).execution_options(yield_per=2000)
         ).mappings()
         for row in rows:
             entry = AuditEntry(**{c: row[c] for c in CONTENT_COLUMNS})
