@@ -70,9 +70,9 @@ def run(students: int, steps: int, console: Console) -> dict[str, Any]:
     from services.runtime.auth import mint_token
     from services.runtime.db import make_engine
     from services.runtime.settings import get_settings
+    from services.runtime.timestamps import HttpxTimeStamper
     from services.signing.app.handlers import register_record
     from services.signing.app.unit_of_work import SigningUnitOfWork
-    from services.signing.clients import HttpxTimeStamper
     from services.signing.documents import pdf as pdf_doc
     from services.signing.domain.model import Plan, Step
     from services.transcript.documents import pdf_form, xml_package

@@ -17,9 +17,6 @@ from pyhanko_certvalidator import ValidationContext
 
 from services.runtime.documents import RemoteDocuments
 from services.runtime.settings import Settings
-from services.runtime.timestamps import HttpxTimeStamper, load_certificates
-
-__all__ = ["HttpxTimeStamper", "RevocationInfo", "load_certificates", "transcript_documents"]
 
 
 def transcript_documents(settings: Settings) -> RemoteDocuments:

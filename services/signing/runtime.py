@@ -6,8 +6,9 @@ from functools import cached_property
 
 from services.runtime.documents import RemoteDocuments
 from services.runtime.settings import get_settings
+from services.runtime.timestamps import HttpxTimeStamper, load_certificates
 from services.signing.app.certificates import CertificateCheck, certificate_check
-from services.signing.clients import HttpxTimeStamper, RevocationInfo, load_certificates, transcript_documents
+from services.signing.clients import RevocationInfo, transcript_documents
 from services.signing.hsm import SealKeys
 from services.signing.sealer import Sealer
 

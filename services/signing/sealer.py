@@ -21,20 +21,18 @@ class Sealer:
         revocation: RevocationInfo,
         roots: list[asn1_x509.Certificate],
         chain: tuple[asn1_x509.Certificate, ...],
-        tsa_chain: list[asn1_x509.Certificate] = (),  # type: ignore[assignment]
     ) -> None:
         self.keys = keys
         self.timestamper = timestamper
         self.revocation = revocation
         self.roots = roots
         self.chain = chain
-        self.tsa_chain = list(tsa_chain)
 
     def seal(self, school_id: str, step: Step, pdf: bytes, package: bytes) -> tuple[bytes, bytes]:
         certificate = self.keys.certificate(school_id)
         if certificate is None:
             raise SealUnavailable(f"Trường {school_id} chưa có khóa con dấu trong HSM.")
-        context = self.revocation.validation_context(self.roots, [certificate, *self.chain, *self.tsa_chain])
+        context = self.revocation.validation_context(self.roots, [certificate, *self.chain])
         sealed_pdf = pdf_doc.seal(pdf, step, self.keys.signer(school_id), self.timestamper, context)
         prepared = xml_doc.prepare(package, step, certificate, self.chain)
         sealed_xml = xml_doc.finish(prepared, self.keys.sign_digest(school_id, prepared.to_sign), certificate)

@@ -8,7 +8,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
 
-from services.signing.documents.aio import run
+from services.runtime.timestamps import run
 from services.signing.domain.errors import CertificateRefused
 
 CertificateCheck = Callable[

@@ -30,7 +30,7 @@ from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from services.signing.documents.aio import run
+from services.runtime.timestamps import run
 from services.signing.domain.errors import SignatureMismatch
 from services.signing.domain.model import Plan, Step
 

@@ -14,7 +14,7 @@ from importlib import metadata
 
 from asn1crypto import x509 as asn1_x509
 
-from services.signing.documents.aio import run
+from services.runtime.timestamps import run
 from services.signing.verifier import pdf_checks, policy, report, xml_checks
 from services.signing.verifier.model import Unreadable
 from services.signing.verifier.record import parse_record

@@ -21,7 +21,14 @@ from contracts.signing import TranscriptSealedV1
 from contracts.sync import SyncRecordChangedV1
 from services.sync.app.unit_of_work import SERVICE, SyncUnitOfWork
 from services.sync.domain.breaker import CircuitBreaker
-from services.sync.domain.rules import Backoff, assessment_of, check_before_cutoff, classify, cutoff_for
+from services.sync.domain.rules import (
+    Backoff,
+    CutoffPassed,
+    assessment_of,
+    check_before_cutoff,
+    classify,
+    cutoff_for,
+)
 from services.sync.gateway import Answer
 
 log = structlog.get_logger(__name__)
@@ -121,8 +128,8 @@ class Submitter:
         cutoff = cutoff_for(row["school_year"], row["assessment"], self.cutoffs)
         try:
             check_before_cutoff(self.today(), cutoff, "báo cáo học bạ")
-        except Exception as refused:  # noqa: BLE001 - CutoffPassed: final, said plainly, gateway not called
-            self._rejected(uow, row, "cutoff_passed", getattr(refused, "detail_vi", str(refused)), cutoff)
+        except CutoffPassed as refused:  # final, said plainly, and the gateway is not called
+            self._rejected(uow, row, "cutoff_passed", refused.detail_vi, cutoff)
             return 1
         token = self.token_of(uow, row["school_id"])
         if token is None:
@@ -156,7 +163,7 @@ class Submitter:
             )
             return 1
         gateway_id = answer.body.get("id") or answer.body.get("record_id")
-        self._accepted(uow, row, gateway_id, cutoff)
+        mark_accepted(uow, row, gateway_id, cutoff, attempts=row["attempts"] + 1)
         return 1
 
     def _retry_later(self, uow: SyncUnitOfWork, row: dict[str, Any], error: str) -> None:
@@ -171,11 +178,6 @@ class Submitter:
         log.info(
             "sync.retry", year_record_id=row["year_record_id"], attempts=attempts, in_seconds=round(delay, 1)
         )
-
-    def _accepted(
-        self, uow: SyncUnitOfWork, row: dict[str, Any], gateway_id: str | None, cutoff: date
-    ) -> None:
-        mark_accepted(uow, row, gateway_id, cutoff, attempts=row["attempts"] + 1)
 
     def _rejected(
         self, uow: SyncUnitOfWork, row: dict[str, Any], reason: str, detail: str | None, cutoff: date

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from contracts.audit import AuditRecordedV1
 from contracts.sync import TranscriptTransferredV1
 from services.sync.app.handlers import UowFactory, _announce, mark_accepted
+from services.sync.app.unit_of_work import SERVICE
 from services.sync.domain.reconcile import differences
 from services.sync.domain.rules import CutoffPassed, check_before_cutoff, cutoff_for
 from services.sync.gateway import Answer
@@ -123,7 +124,7 @@ def transfer(
             )
         uow.emit(
             AuditRecordedV1(
-                service="sync",
+                service=SERVICE,
                 school_id=school_id,
                 actor_id="sync",
                 actor_role="system",
