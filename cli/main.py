@@ -26,7 +26,7 @@ import typer
 from rich.console import Console
 
 from cli import audit, dlq, rules, signing, sync, verify
-from cli.registry import SERVICES, entry
+from cli.registry import ANIMATOR_PORT, SERVICES, entry, gateway_url, stand_in_port
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
 broker_app = typer.Typer(help="RabbitMQ topology.", no_args_is_help=True)
@@ -225,6 +225,7 @@ def spawn_stack(
     Without ``log_dir`` their JSON logs go to this terminal; with it, to ``<log_dir>/<process>.log``.
     """
     procs = []
+    env = {"HOCBA_GATEWAY_URL": gateway_url(), **(env or {})}
     for name in names:
         entry(name)
         for args in (["run", name], ["relay", name]):
@@ -238,17 +239,32 @@ def spawn_stack(
                     start_new_session=True,
                     stdout=out,
                     stderr=out,
-                    env={**os.environ, **(env or {})},
+                    env={**os.environ, **env},
                 )
             )
     # Development stand-ins for what a province provides: the test PKI's TSA/CRLs, a remote signing service, the
     # receiving gateway with its lookup portal (checking signatures with our verifier).
     stand_ins: list[tuple[list[str], int]] = []
     if "signing" in names:
-        stand_ins += [(["sandbox.pki.animator"], 9797), (["sandbox.remote_signer"], 9898)]
+        signer = stand_in_port(9898)
+        stand_ins += [
+            (["sandbox.pki.animator"], ANIMATOR_PORT),
+            (["sandbox.remote_signer", "--port", str(signer)], signer),
+        ]
     if "sync" in names:
+        gateway = stand_in_port(8700)
         stand_ins.append(
-            (["sandbox.gateway", "serve", "--verifier", "services.signing.verifier:check"], 8700)
+            (
+                [
+                    "sandbox.gateway",
+                    "serve",
+                    "--port",
+                    str(gateway),
+                    "--verifier",
+                    "services.signing.verifier:check",
+                ],
+                gateway,
+            )
         )
     for args, port in stand_ins:
         if _answers(port):
@@ -262,7 +278,7 @@ def spawn_stack(
                 start_new_session=True,
                 stdout=out,
                 stderr=out,
-                env={**os.environ, **(env or {})},
+                env={**os.environ, **env},
             )
         )
     return procs

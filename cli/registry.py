@@ -35,6 +35,23 @@ SERVICES: dict[str, ServiceEntry] = {
 }
 
 
+# What a province provides, simulated on this machine. The TSA/CRL Animator is shared by every local stack; the
+# remote signer and the gateway follow HOCBA_PORT_OFFSET like the services.
+ANIMATOR_PORT = 9797
+
+
+def stand_in_port(base: int) -> int:
+    return base + int(os.environ.get("HOCBA_PORT_OFFSET", "0"))
+
+
+def gateway_url() -> str:
+    return f"http://127.0.0.1:{stand_in_port(8700)}"
+
+
+def remote_signer_url() -> str:
+    return f"http://127.0.0.1:{stand_in_port(9898)}"
+
+
 def entry(name: str) -> ServiceEntry:
     try:
         return SERVICES[name]

@@ -1,4 +1,5 @@
-"""A deterministic sample lower-secondary school: teachers, classes, students, assignments and a year of marks."""
+"""Deterministic sample schools, primary (Circular 27/2020) or lower secondary (Circular 22/2021): teachers, classes,
+students, assignments and a year of marks. Generated Vietnamese names; no real person."""
 
 from __future__ import annotations
 
@@ -75,6 +76,37 @@ SUBJECTS: list[tuple[str, int | None]] = [
 ]
 SCORED = {"ngu_van", "toan", "ngoai_ngu_1", "gdcd", "lich_su_dia_li", "khtn", "cong_nghe", "tin_hoc"}
 
+# Grade 5, CT GDPT 2018: every subject is assessed by level (T / H / C); six have a periodic test each term.
+PRIMARY_SUBJECTS: list[tuple[str, int | None]] = [
+    ("tieng_viet", 245),
+    ("toan", 175),
+    ("ngoai_ngu_1", 140),
+    ("lich_su_dia_li", 70),
+    ("khoa_hoc", 70),
+    ("tin_hoc_cong_nghe", 70),
+    ("dao_duc", 35),
+    ("am_nhac", 35),
+    ("mi_thuat", 35),
+    ("gdtc", 70),
+    ("hdtn", 105),
+]
+PRIMARY_TESTED = {"tieng_viet", "toan", "ngoai_ngu_1", "lich_su_dia_li", "khoa_hoc", "tin_hoc_cong_nghe"}
+# In a primary school the homeroom teacher teaches the core subjects; specialists teach the rest.
+PRIMARY_HOMEROOM_TAUGHT = {"tieng_viet", "toan", "lich_su_dia_li", "khoa_hoc", "dao_duc", "hdtn"}
+QUALITIES = ("yeu_nuoc", "nhan_ai", "cham_chi", "trung_thuc", "trach_nhiem")
+COMPETENCIES = (
+    "tu_chu_tu_hoc",
+    "giao_tiep_hop_tac",
+    "giai_quyet_van_de",
+    "ngon_ngu",
+    "tinh_toan",
+    "khoa_hoc",
+    "cong_nghe",
+    "tin_hoc",
+    "tham_mi",
+    "the_chat",
+)
+
 
 def regular_count(periods: int) -> int:
     return 2 if periods <= 35 else 3 if periods <= 70 else 4
@@ -83,11 +115,24 @@ def regular_count(periods: int) -> int:
 @dataclass
 class SampleSchool:
     school_id: str
+    grade: int = 8
     year: str = "2025-2026"
     teachers: list[dict[str, Any]] = field(default_factory=list)
     classes: list[dict[str, Any]] = field(default_factory=list)
     students: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def primary(self) -> bool:
+        return self.grade <= 5
+
+    @property
+    def level(self) -> str:
+        return "primary" if self.primary else "lower_secondary"
+
+    @property
+    def subjects(self) -> list[tuple[str, int | None]]:
+        return PRIMARY_SUBJECTS if self.primary else SUBJECTS
 
     def students_of(self, class_id: str) -> list[dict[str, Any]]:
         return [s for s in self.students if s["class_id"] == class_id]
@@ -112,10 +157,10 @@ def build(
     school_id: str, *, classes: int = 2, students_per_class: int = 45, grade: int = 8, seed: int | None = None
 ) -> SampleSchool:
     rng = random.Random(school_id if seed is None else seed)
-    school = SampleSchool(school_id)
+    school = SampleSchool(school_id, grade=grade)
     prefix = school_id[-6:]
     teacher_ids = []
-    for i in range(max(14, len(SUBJECTS) + classes)):
+    for i in range(max(14, len(school.subjects) + classes)):
         tid = f"{prefix}-gv{i + 1:03d}"
         teacher_ids.append(tid)
         school.teachers.append({"teacher_id": tid, "full_name": person_name(rng, rng.random() < 0.7)})
@@ -129,12 +174,17 @@ def build(
                 "homeroom_teacher_id": teacher_ids[c],
             }
         )
-        for s, (code, periods) in enumerate(SUBJECTS):
+        for s, (code, periods) in enumerate(school.subjects):
+            if school.primary:
+                specialist = teacher_ids[classes + s % (len(teacher_ids) - classes)]
+                teacher = teacher_ids[c] if code in PRIMARY_HOMEROOM_TAUGHT else specialist
+            else:
+                teacher = teacher_ids[(c + s) % len(teacher_ids)]
             school.assignments.append(
                 {
                     "class_id": class_id,
                     "subject_code": code,
-                    "teacher_id": teacher_ids[(c + s) % len(teacher_ids)],
+                    "teacher_id": teacher,
                     "periods_per_year": periods,
                 }
             )
@@ -162,13 +212,21 @@ def build(
 def marks_for(
     school: SampleSchool, class_id: str, subject_code: str, term: str, seed: int = 0
 ) -> list[dict[str, Any]]:
-    """A teacher's full entry for the class: plausible scores around each student's own level."""
-    periods = dict(SUBJECTS)[subject_code] or 35
+    """A teacher's full entry for the class: plausible marks around each student's own level."""
+    periods = dict(school.subjects)[subject_code] or 35
     entries = []
     for s in school.students_of(class_id):
         rng = random.Random(f"{s['student_id']}:{subject_code}:{term}:{seed}")
         level = random.Random(s["student_id"]).uniform(5.5, 9.5)
-        if subject_code in SCORED:
+        if school.primary:
+            entry: dict[str, Any] = {
+                "student_id": s["student_id"],
+                "level": "T" if level + rng.gauss(0, 0.5) >= 8 else "H",
+            }
+            if subject_code in PRIMARY_TESTED:
+                entry["test"] = int(min(10, max(5, round(rng.gauss(level, 1.0)))))
+            entries.append(entry)
+        elif subject_code in SCORED:
 
             def mark() -> str:
                 return str(round(min(10.0, max(0.0, rng.gauss(level, 1.0))) * 2) / 2)  # noqa: B023
@@ -192,6 +250,17 @@ def homeroom_for(school: SampleSchool, class_id: str, term: str) -> list[dict[st
     entries = []
     for s in school.students_of(class_id):
         rng = random.Random(f"{s['student_id']}:{term}:homeroom")
+        if school.primary:
+            entries.append(
+                {
+                    "student_id": s["student_id"],
+                    "qualities": {k: rng.choice(["T", "T", "Đ"]) for k in QUALITIES},
+                    "competencies": {k: rng.choice(["T", "T", "Đ"]) for k in COMPETENCIES},
+                    "absences": rng.randint(0, 4),
+                    "homeroom_comment": "Ngoan, lễ phép, tích cực tham gia các hoạt động của lớp.",
+                }
+            )
+            continue
         entries.append(
             {
                 "student_id": s["student_id"],
@@ -232,7 +301,7 @@ def load_via_api(
             headers=auth("sys-op", ["operator"], None),
             json={
                 "name": name,
-                "level": "lower_secondary",
+                "level": school.level,
                 "province": "Hà Nội",
                 "current_year": school.year,
             },

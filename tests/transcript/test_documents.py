@@ -177,3 +177,17 @@ def test_the_personal_id_is_in_the_package_and_on_the_page():
     assert "Số định danh cá nhân: 001311123456" in text
     with pytest.raises(xml_package.InvalidPackage):
         xml_package.build(replace(secondary(), personal_id="12345"))
+
+
+@pytest.mark.parametrize("record", [secondary(), primary()], ids=["tt22", "tt27"])
+def test_the_verifier_finds_every_xml_value_on_the_printed_form(record):
+    """The verifier compares the page with the XML; both forms must satisfy it (the primary one has no year
+    column), and a page that shows another level must not."""
+    from services.signing.verifier.page import page_disagreements
+    from services.signing.verifier.record import parse_record
+
+    xml = xml_package.build(record)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf_form.render(xml))).pages)
+    assert page_disagreements(parse_record(xml), text) == []
+    year_differs = replace(record, subjects=(replace(record.subjects[0], year="C"), *record.subjects[1:]))
+    assert page_disagreements(parse_record(xml_package.build(year_differs)), text) != []

@@ -1,0 +1,213 @@
+"""Sample schools driven through the whole pipeline over the services' HTTP APIs, as their users would.
+
+The clerk imports the school, the teachers enter a year of marks, the principal locks both terms, every signer
+signs through the simulated remote signing service, and the stages that follow (assembly, seal, report) run by
+themselves. The demo, `hocba bench peak` and the chaos test all drive schools this way; each step is safe to
+repeat, so a second demo run reuses what the first one finished.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from cli.registry import SERVICES, gateway_url, local_url, remote_signer_url
+from cli.sign import sign_as
+from sandbox.sample_school import SampleSchool, homeroom_for, load_via_api, marks_for
+
+Token = Callable[[str, list[str], str | None], str]
+
+PRINCIPAL = "hieu-truong"
+
+
+@dataclass(frozen=True)
+class DemoSchool:
+    school: SampleSchool
+    name: str
+
+    @property
+    def school_id(self) -> str:
+        return self.school.school_id
+
+
+@dataclass(frozen=True)
+class StageCounts:
+    """How far a school's year records have come, stage by stage."""
+
+    students: int
+    assembled: int
+    sealed: int
+    accepted: int
+    rejected: int
+
+    @property
+    def done(self) -> bool:
+        return self.accepted + self.rejected >= self.students
+
+
+class Pipeline:
+    def __init__(self, token: Token, timeout: float = 60.0) -> None:
+        self.token = token
+        self.timeout = timeout
+        self.url = {name: local_url(name) for name in SERVICES}
+
+    def auth(self, school_id: str | None, user: str, *roles: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user, list(roles), school_id)}"}
+
+    def ready(self) -> bool:
+        """Every service answers /readyz and the gateway /healthz."""
+        try:
+            return all(
+                httpx.get(f"{url}/readyz", timeout=2).status_code == 200 for url in self.url.values()
+            ) and (httpx.get(f"{gateway_url()}/healthz", timeout=2).status_code == 200)
+        except httpx.HTTPError:
+            return False
+
+    # -- the school's year in the gradebook ---------------------------------------------------------------------
+
+    def year_locked(self, demo: DemoSchool) -> bool:
+        """Whether an earlier run already locked the school's year (then nothing may be entered again)."""
+        first = demo.school.classes[0]["class_id"]
+        response = httpx.get(
+            f"{self.url['gradebook']}/classes/{first}/sheet",
+            params={"term": "hk2"},
+            headers=self.auth(demo.school_id, PRINCIPAL, "principal"),
+            timeout=self.timeout,
+        )
+        return response.status_code == 200 and bool(response.json()["locked"])
+
+    def load(self, demo: DemoSchool) -> None:
+        load_via_api(self.url["gradebook"], demo.school, self.token, name=demo.name)
+
+    def marks_requests(self, demo: DemoSchool) -> list[tuple[str, str, str]]:
+        """(class, term, subject) for every class sheet a teacher fills in, then ("", term, "homeroom")."""
+        school = demo.school
+        return [
+            (c["class_id"], term, code)
+            for term in ("hk1", "hk2")
+            for c in school.classes
+            for code in [s for s, _ in school.subjects] + ["homeroom"]
+        ]
+
+    def enter(self, demo: DemoSchool, class_id: str, term: str, code: str) -> None:
+        school = demo.school
+        if code == "homeroom":
+            path = f"/classes/{class_id}/terms/{term}/homeroom"
+            headers = self.auth(school.school_id, school.homeroom_of(class_id), "teacher", "homeroom")
+            entries = homeroom_for(school, class_id, term)
+        else:
+            path = f"/classes/{class_id}/subjects/{code}/terms/{term}/marks"
+            headers = self.auth(school.school_id, school.teacher_of(class_id, code), "teacher")
+            entries = marks_for(school, class_id, code, term)
+        response = httpx.put(
+            f"{self.url['gradebook']}{path}", headers=headers, json={"entries": entries}, timeout=self.timeout
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(f"{path}: HTTP {response.status_code} {response.text[:300]}")
+
+    def enter_year(self, demo: DemoSchool, advance: Callable[[], None] = lambda: None) -> None:
+        for class_id, term, code in self.marks_requests(demo):
+            self.enter(demo, class_id, term, code)
+            advance()
+
+    def lock_year(self, demo: DemoSchool) -> dict[str, list[str]]:
+        locked = {}
+        for term in ("hk1", "hk2"):
+            response = httpx.post(
+                f"{self.url['gradebook']}/schools/{demo.school_id}/terms/{term}/lock",
+                headers=self.auth(demo.school_id, PRINCIPAL, "principal"),
+                timeout=self.timeout,
+            )
+            response.raise_for_status()
+            locked[term] = response.json()["locked"]
+        return locked
+
+    # -- the province account, the seal and the signatures ----------------------------------------------------
+
+    def connect_gateway(self, demo: DemoSchool) -> str:
+        """The school's account at the province gateway, stored in sync (the token is what the province issues)."""
+        from sandbox.gateway.auth import mint
+        from sandbox.gateway.settings import get_gateway_settings
+
+        school_token = mint(get_gateway_settings().secret.get_secret_value().encode(), demo.school_id)
+        httpx.put(
+            f"{self.url['sync']}/schools/{demo.school_id}/sync/credentials",
+            json={"token": school_token},
+            headers=self.auth(None, "ops", "operator"),
+            timeout=self.timeout,
+        ).raise_for_status()
+        return school_token
+
+    def provision_seal(self, demo: DemoSchool) -> None:
+        """The school's seal key, generated inside the HSM once; the certificate comes from the test CA."""
+        import sandbox.pki as pki
+        from services.runtime.settings import get_settings
+        from services.signing.hsm import SealKeys
+
+        SealKeys(get_settings(), (pki.issuing_ca(),)).provision(
+            demo.school_id,
+            lambda public: pki.issue(
+                public,
+                common_name=demo.name,
+                unit="Con dấu",
+                organisation=demo.name,
+                subject_id=demo.school_id,
+            ),
+        )
+
+    def signing_status(self, demo: DemoSchool) -> dict[str, Any]:
+        response = httpx.get(
+            f"{self.url['signing']}/schools/{demo.school_id}/signing/status",
+            headers=self.auth(demo.school_id, "van-thu", "staff"),
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def sign_waiting(
+        self, demo: DemoSchool, signed: Callable[[dict[str, Any], int], None] = lambda step, n: None
+    ) -> int:
+        """One round: every signer the school is waiting for signs all their pending steps. Returns signatures."""
+        waiting = {w["signer_id"]: w for c in self.signing_status(demo)["classes"] for w in c["waiting_for"]}
+        total = 0
+        for signer_id, step in waiting.items():
+            result = sign_as(
+                self.url["signing"],
+                remote_signer_url(),
+                self.token(signer_id, ["teacher", "homeroom", "principal"], demo.school_id),
+                signer_id,
+                organisation=demo.name,
+            )
+            total += result.signed
+            signed(step, result.signed)
+        return total
+
+    # -- where each record is -------------------------------------------------------------------------------------
+
+    def sync_status(self, demo: DemoSchool) -> dict[str, Any]:
+        response = httpx.get(
+            f"{self.url['sync']}/schools/{demo.school_id}/sync/status",
+            headers=self.auth(demo.school_id, PRINCIPAL, "principal"),
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def counts(self, demo: DemoSchool) -> StageCounts:
+        records = httpx.get(
+            f"{self.url['transcript']}/schools/{demo.school_id}/records",
+            headers=self.auth(demo.school_id, "van-thu", "staff"),
+            timeout=self.timeout,
+        )
+        records.raise_for_status()
+        sync = self.sync_status(demo)
+        return StageCounts(
+            students=len(demo.school.students),
+            assembled=len(records.json()["records"]),
+            sealed=sum(c.get("sealed", 0) for c in self.signing_status(demo)["classes"]),
+            accepted=int(sync["accepted"]),
+            rejected=int(sync["rejected"]),
+        )
