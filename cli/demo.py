@@ -1,4 +1,9 @@
-"""`hocba demo`: run what exists of the pipeline on local defaults and show each hop."""
+"""`hocba demo`: a primary and a lower-secondary school through the whole pipeline, on local defaults.
+
+Each step is what a user does over the services' HTTP APIs (cli/pipeline.py); everything after the principal's lock
+runs by itself. A second run reuses what the first finished: a locked year is not entered again, sealed records are
+not signed again, accepted records are not sent again; it collects, verifies and reports the same files.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,41 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 from kombu import Connection, Exchange, Queue
 from rich.console import Console
-from rich.progress import track
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from cli.demo_signing import sign_and_seal, verify_all
-from cli.demo_sync import connect, report
-from cli.registry import SERVICES
+from cli.demo_files import collect, verify_all
+from cli.pipeline import DemoSchool, Pipeline, StageCounts
+from cli.registry import SERVICES, dev_token, gateway_url
 
-SCHOOL_NAME = "Trường THCS Nguyễn Du"
+# The demo rehearses the end of school year 2025-2026 before its reporting cutoff (30 June 2026).
+REHEARSAL_DAY = "2026-06-20"
+
+
+def demo_env() -> dict[str, str]:
+    return {
+        "HOCBA_REPORTING_DAY": REHEARSAL_DAY,
+        "GATEWAY_TODAY": REHEARSAL_DAY,
+        "HOCBA_LOOKUP_BASE_URL": f"{gateway_url()}/hocba",
+    }
+
+
+# (school id, name, grade, classes, students per class): fixed ids, so that a second run finds the first one's work.
+SCHOOLS = (
+    ("demo-th-kimdong", "Trường Tiểu học Kim Đồng", 5, 2, 20),
+    ("demo-thcs-nguyendu", "Trường THCS Nguyễn Du", 8, 2, 25),
+)
+STAGES = (
+    ("assembled", "assembled (XML + PDF/A-3)"),
+    ("signed", "signed by every teacher + principal"),
+    ("sealed", "sealed by the school (HSM)"),
+    ("accepted", "accepted by the province"),
+)
 
 
 def _wait(predicate: Callable[[], Any], seconds: float, what: str) -> Any:
@@ -32,19 +58,25 @@ def _wait(predicate: Callable[[], Any], seconds: float, what: str) -> Any:
                 return value
         except (httpx.HTTPError, OSError):
             pass
-        time.sleep(0.3)
-    raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.5)
+    raise TimeoutError(f"timed out after {seconds:.0f}s waiting for {what}")
 
 
-def _ready(url: str) -> bool:
-    return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+def _schools() -> list[DemoSchool]:
+    from sandbox.sample_school import build
+
+    return [
+        DemoSchool(build(school_id, classes=classes, students_per_class=size, grade=grade), name)
+        for school_id, name, grade, classes, size in SCHOOLS
+    ]
 
 
 def run_demo(
-    spawn: Callable[[list[str]], list[Any]], stop: Callable[[list[Any]], None], console: Console
+    spawn: Callable[[list[str]], list[Any]],
+    stop: Callable[[list[Any]], None],
+    console: Console,
+    out: Path,
 ) -> int:
-    from sandbox.sample_school import SUBJECTS, build, homeroom_for, load_via_api, marks_for
-    from services.runtime.auth import mint_token
     from services.runtime.settings import get_settings
 
     settings = get_settings()
@@ -52,12 +84,8 @@ def run_demo(
     console.print(
         "gradebook → transcript (XML + PDF per student) → signing (every teacher, the principal, the school seal)\n"
         "→ sync (the province gateway and its lookup portal) and audit, over outbox → relay → RabbitMQ, with public\n"
-        "events for vendors. The clock is set to 20/06/2026, before the 2025-2026 reporting cutoff."
+        f"events for vendors. The clock is set to {REHEARSAL_DAY}, before the 2025-2026 reporting cutoff."
     )
-
-    def token(user: str, roles: list[str], school_id: str | None) -> str:
-        return mint_token(settings, user_id=user, roles=roles, school_id=school_id)
-
     # A vendor's view: a queue on the public exchange, bound before anything is published.
     vendor = Queue(
         f"demo-vendor-{uuid.uuid4().hex[:6]}",
@@ -69,148 +97,187 @@ def run_demo(
         vendor.declare(channel=conn.default_channel)
     procs = spawn(list(SERVICES))
     try:
-        gradebook = f"http://127.0.0.1:{SERVICES['gradebook'].port}"
-        audit = f"http://127.0.0.1:{SERVICES['audit'].port}"
-        for url in (gradebook, audit):
-            _wait(partial(_ready, url), 60, f"{url}/readyz")
-        console.print(f"services ready: gradebook {gradebook}, audit {audit}")
-
-        school = build(f"demo-thcs-{uuid.uuid4().hex[:6]}", classes=2, students_per_class=45)
-        load_via_api(gradebook, school, token, name=SCHOOL_NAME)
-        connect(school.school_id, token, _wait)
+        pipeline = Pipeline(dev_token)
+        _wait(pipeline.ready, 120, "every service and the reference gateway")
+        console.print("services ready: " + ", ".join(f"{n} {u}" for n, u in pipeline.url.items()))
+        schools = _schools()
+        for demo in schools:
+            _school_year(pipeline, demo, console)
+        _explain(pipeline, schools[-1], console)
+        for demo in schools:
+            pipeline.provision_seal(demo)
+            pipeline.connect_gateway(demo)
         console.print(
-            f"1. the clerk imported {len(school.teachers)} teachers, {len(school.classes)} classes, "
-            f"{len(school.students)} students and {len(school.assignments)} assignments (CSV)"
+            "5. each school's seal key was generated inside the HSM (SoftHSM2), certificate from the test CA; "
+            "sync holds each school's account at the province gateway"
         )
-
-        def auth(user: str, *roles: str) -> dict[str, str]:
-            return {"Authorization": f"Bearer {token(user, list(roles), school.school_id)}"}
-
-        with httpx.Client(base_url=gradebook, timeout=60) as http:
-            jobs = [
-                (c["class_id"], term, code)
-                for term in ("hk1", "hk2")
-                for c in school.classes
-                for code, _ in SUBJECTS
-            ]
-            for class_id, term, code in track(
-                jobs, description="2. teachers enter the year's marks", console=console
-            ):
-                http.put(
-                    f"/classes/{class_id}/subjects/{code}/terms/{term}/marks",
-                    headers=auth(school.teacher_of(class_id, code), "teacher"),
-                    json={"entries": marks_for(school, class_id, code, term)},
-                ).raise_for_status()
-            for class_id in (c["class_id"] for c in school.classes):
-                for term in ("hk1", "hk2"):
-                    http.put(
-                        f"/classes/{class_id}/terms/{term}/homeroom",
-                        headers=auth(school.homeroom_of(class_id), "teacher", "homeroom"),
-                        json={"entries": homeroom_for(school, class_id, term)},
-                    ).raise_for_status()
-            console.print("3. homeroom teachers entered conduct, absences and comments for both terms")
-            first_class = school.classes[0]["class_id"]
-            pupil = school.students_of(first_class)[0]
-            checked = http.get(
-                f"/classes/{first_class}/students/{pupil['student_id']}/results",
-                headers=auth(school.homeroom_of(first_class), "teacher", "homeroom"),
-            ).json()
-            year = checked["year"]
-            console.print(
-                f"   the homeroom teacher checks {pupil['full_name']}: học tập {year.get('learning_result')}, "
-                f"rèn luyện {year.get('conduct')} → {year.get('promotion')}"
-            )
-            console.print(f"   why: {checked['explanations']['learning_result.year']}")
-            principal = auth("hieu-truong", "principal")
-            for term in ("hk1", "hk2"):
-                locked = http.post(f"/schools/{school.school_id}/terms/{term}/lock", headers=principal)
-                locked.raise_for_status()
-                console.print(
-                    f"4. the principal locked {term} for the whole school: {locked.json()['locked']}"
-                )
-            first = school.classes[0]["class_id"]
-            student = school.students_of(first)[0]
-            refused = http.put(
-                f"/classes/{first}/subjects/toan/terms/hk2/marks",
-                headers=auth(school.teacher_of(first, "toan"), "teacher"),
-                json={"entries": [{"student_id": student["student_id"], "final": 10}]},
-            )
-            console.print(
-                f"5. a late change is refused: HTTP {refused.status_code} — {refused.json()['detail']}"
-            )
-            sheet = http.get(f"/classes/{first}/sheet", headers=principal, params={"term": "hk2"}).json()
-
-        def audit_total() -> int:
-            return int(
-                httpx.get(
-                    f"{audit}/schools/{school.school_id}/audit",
-                    headers=auth("hieu-truong", "principal"),
-                    params={"limit": 1},
-                    timeout=10,
-                ).json()["total"]
-            )
-
-        # Every score, homeroom record, import and lock: the audit consumer catches up through the relay.
-        expected = 2 * len(school.students) * (len(SUBJECTS) + 1) + 4 + 2 * len(school.classes)
-        total = _wait(lambda: (n := audit_total()) >= expected and n, 120, f"{expected} audit entries")
+        started = time.monotonic()
+        signatures = _follow(pipeline, schools, console)
         console.print(
-            f"6. the audit log holds {total} entries for the school: every score, record, import and lock"
+            f"6. {signatures} personal signatures (PAdES B-T + XAdES) through the remote signing service; everything "
+            f"sealed and reported in {time.monotonic() - started:.0f} s"
         )
-        transcript = f"http://127.0.0.1:{SERVICES['transcript'].port}"
-        staff = auth("van-thu", "staff")
-
-        def assembled() -> list[dict[str, Any]]:
-            rows = httpx.get(
-                f"{transcript}/schools/{school.school_id}/records", headers=staff, timeout=10
-            ).json()
-            records = rows["records"]
-            return records if len(records) >= len(school.students) else []
-
-        records = _wait(assembled, 180, "every student's year record")
-        out = Path("demo-out") / school.school_id
-        out.mkdir(parents=True, exist_ok=True)
-        example = records[0]
-        console.print(
-            f"7. transcript assembled {len(records)} year records (XML + PDF/A-3, signature plan of "
-            f"{len(example['signature_plan'])} steps each)"
-        )
-        console.print(
-            f"   e.g. lookup code {example['lookup_code']}, QR → {settings.lookup_base_url}/{example['lookup_code']}"
-        )
-        sealed = sign_and_seal(school.school_id, SCHOOL_NAME, len(records), token, console, out, _wait)
-        verdicts = verify_all(sealed)
-        passed = sum(1 for v in verdicts if v["passed"])
-        console.print(f"11. sealed PDF + signed XML of {len(sealed)} students → {out}/; hocba verify:")
-        for verdict in verdicts[:3]:
-            console.print(f"    {verdict['file']}: {verdict['indication']} — {verdict['summary']}")
-        console.print(f"    … {passed}/{len(verdicts)} TOTAL_PASSED")
-        report(school.school_id, len(records), token, console, _wait)
+        failed = _files(pipeline, schools, out, console)
+        _lookups(pipeline, schools, console)
         seen: dict[str, int] = {}
         with Connection(settings.amqp_uri) as conn:
             while (message := conn.default_channel.basic_get(vendor.name, no_ack=True)) is not None:
                 seen[message.headers["ce-type"]] = seen.get(message.headers["ce-type"], 0) + 1
-        console.print(f"15. vendors received on {settings.public_exchange}: {seen or 'nothing yet'}")
-        # The chain head timestamped by the TSA now (the audit service does it every few minutes), then verified.
-        subprocess.run(
-            [sys.executable, "-m", "cli.main", "audit", "checkpoint", "--school", school.school_id],
-            capture_output=True,
-            check=False,
-        )
-        verified = subprocess.run(
-            [sys.executable, "-m", "cli.main", "audit", "verify", "--school", school.school_id],
-            capture_output=True,
-            text=True,
-        )
         console.print(
-            f"16. audit checkpoint (RFC 3161) + hocba audit verify --school {school.school_id}: "
+            f"9. vendors received on {settings.public_exchange}: "
+            f"{seen or 'nothing new (an earlier run published it all)'}"
+        )
+        failed += _audit(schools, console)
+        audit = pipeline.url["audit"]
+        console.print(
+            f"Look further: {pipeline.url['gradebook']}/openapi.json, {audit}/metrics, "
+            f"{audit}/schools/{schools[0].school_id}/audit "
+            f"(token: `hocba token --role principal --school {schools[0].school_id}`)"
+        )
+        console.rule("demo finished" if not failed else "demo finished with failures")
+        return 1 if failed else 0
+    finally:
+        console.print("stopping the services, relays and stand-ins this demo started…")
+        stop(procs)
+
+
+def _school_year(pipeline: Pipeline, demo: DemoSchool, console: Console) -> None:
+    school = demo.school
+    title = f"{demo.name} ({school.level.replace('_', ' ')}, grade {school.grade})"
+    if pipeline.year_locked(demo):
+        console.print(f"1–3. {title}: the year is already locked (an earlier run); nothing is entered again")
+        return
+    pipeline.load(demo)
+    console.print(
+        f"1. {title}: the clerk imported {len(school.teachers)} teachers, {len(school.classes)} classes, "
+        f"{len(school.students)} students and {len(school.assignments)} assignments (CSV)"
+    )
+    requests = pipeline.marks_requests(demo)
+    with Progress(
+        TextColumn("   {task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        task = progress.add_task("2. teachers enter both terms (marks, then homeroom)", total=len(requests))
+        for class_id, term, code in requests:
+            pipeline.enter(demo, class_id, term, code)
+            progress.advance(task)
+    locked = pipeline.lock_year(demo)
+    console.print(f"3. the principal locked hk1 and hk2 for the whole school: {locked['hk2']}")
+
+
+def _explain(pipeline: Pipeline, demo: DemoSchool, console: Console) -> None:
+    """Why a student got their result, and that the locked year refuses a late change."""
+    school = demo.school
+    first = school.classes[0]["class_id"]
+    pupil = school.students_of(first)[0]
+    homeroom = pipeline.auth(school.school_id, school.homeroom_of(first), "teacher", "homeroom")
+    checked = httpx.get(
+        f"{pipeline.url['gradebook']}/classes/{first}/students/{pupil['student_id']}/results",
+        headers=homeroom,
+        timeout=30,
+    ).json()
+    year = checked["year"]
+    console.print(
+        f"4. the homeroom teacher checks {pupil['full_name']}: học tập {year.get('learning_result')}, "
+        f"rèn luyện {year.get('conduct')} → {year.get('promotion')}"
+    )
+    console.print(f"   why: {checked['explanations'].get('learning_result.year')}")
+    refused = httpx.put(
+        f"{pipeline.url['gradebook']}/classes/{first}/subjects/toan/terms/hk2/marks",
+        headers=pipeline.auth(school.school_id, school.teacher_of(first, "toan"), "teacher"),
+        json={"entries": [{"student_id": pupil["student_id"], "final": 10}]},
+        timeout=30,
+    )
+    console.print(f"   a late change is refused: HTTP {refused.status_code} — {refused.json()['detail']}")
+
+
+def _follow(pipeline: Pipeline, schools: list[DemoSchool], console: Console) -> int:
+    """Every waiting signer signs, round after round, while the display follows each stage until all is accepted."""
+    signatures = 0
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        tasks: dict[tuple[str, str], TaskID] = {
+            (demo.school_id, stage): progress.add_task(
+                f"{demo.school_id:<20} {label}", total=len(demo.school.students)
+            )
+            for demo in schools
+            for stage, label in STAGES
+        }
+
+        def show() -> bool:
+            done = True
+            for demo in schools:
+                counts: StageCounts = pipeline.counts(demo)
+                for stage, _ in STAGES:
+                    progress.update(tasks[demo.school_id, stage], completed=getattr(counts, stage))
+                done = done and counts.done
+            return done
+
+        deadline = time.monotonic() + 1800
+        while not show():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the pipeline did not finish within 30 minutes; see var/demo-logs/")
+            for demo in schools:
+                signatures += pipeline.sign_waiting(demo)
+            time.sleep(1)
+    return signatures
+
+
+def _files(pipeline: Pipeline, schools: list[DemoSchool], out: Path, console: Console) -> int:
+    failed = 0
+    for demo in schools:
+        written = collect(pipeline, demo, out)
+        verdicts = verify_all(written)
+        passed = sum(1 for v in verdicts if v["passed"])
+        failed += len(verdicts) - passed + (len(demo.school.students) - len(written))
+        console.print(
+            f"7. {demo.name}: {len(written)} sealed PDFs + signed XML packages in {out / demo.school_id}/ — "
+            f"hocba verify: {passed}/{len(verdicts)} TOTAL_PASSED"
+        )
+        for verdict in verdicts[:2] + [v for v in verdicts if not v["passed"]][:5]:
+            console.print(f"   {verdict['file']}: {verdict['indication']} — {verdict['summary']}")
+    return failed
+
+
+def _lookups(pipeline: Pipeline, schools: list[DemoSchool], console: Console) -> None:
+    for demo in schools:
+        status = pipeline.sync_status(demo)
+        first = status["classes"][0]
+        console.print(
+            f"8. {demo.name}: {status['accepted']} accepted, {status['rejected']} rejected, {status['pending']} "
+            f"pending at the province; {first['days_to_cutoff']} days to the cutoff ({first['cutoff']}) — "
+            f"`hocba sync status --school {demo.school_id}`"
+        )
+        school_token = pipeline.connect_gateway(demo)
+        items = httpx.get(
+            f"{gateway_url()}/api/v1/records",
+            params={"limit": 2},
+            headers={"Authorization": f"Bearer {school_token}"},
+            timeout=30,
+        ).json()["items"]
+        for item in items:
+            console.print(
+                f"   lookup (no login, the printed QR code): {gateway_url()}/hocba/{item['lookup_code']}"
+            )
+
+
+def _audit(schools: list[DemoSchool], console: Console) -> int:
+    """Each school's chain head timestamped by the TSA now (the audit service also does it on a timer), then the
+    whole chain and its checkpoints verified."""
+    failed = 0
+    for demo in schools:
+        command = [sys.executable, "-m", "cli.main", "audit"]
+        subprocess.run([*command, "checkpoint", "--school", demo.school_id], capture_output=True, check=False)
+        verified = subprocess.run(
+            [*command, "verify", "--school", demo.school_id], capture_output=True, text=True, check=False
+        )
+        failed += verified.returncode != 0
+        console.print(
+            f"10. audit checkpoint (RFC 3161) + hocba audit verify --school {demo.school_id}: "
             f"{'intact' if verified.returncode == 0 else 'BROKEN'} (exit {verified.returncode})"
         )
-        console.print(
-            f"Class {sheet['class']['name']} sheet hash {sheet['content_hash'][:16]}…; look further: "
-            f"{gradebook}/openapi.json, {gradebook}/metrics, {audit}/schools/{school.school_id}/audit "
-            f"(token: `hocba token --role principal --school {school.school_id}`)"
-        )
-        console.rule("demo finished")
-        return 0
-    finally:
-        stop(procs)
+    return failed

@@ -322,18 +322,20 @@ def up(
 
 
 @app.command()
-def demo() -> None:
-    """Run what exists of the pipeline end to end on local defaults and say where to look."""
-    from cli.demo import run_demo
+def demo(
+    out: Annotated[Path, typer.Option(help="Where every sealed PDF and XML package is written")] = Path(
+        "demo-out"
+    ),
+) -> None:
+    """A primary and a lower-secondary school through the whole pipeline, on local defaults; safe to run again."""
+    from cli.demo import demo_env, run_demo
+    from services.runtime.settings import get_settings
 
     log_dir = Path("var/demo-logs")
     console.print(f"service and relay logs: {log_dir}/")
-    from cli.demo_sync import DEMO_ENV
-    from services.runtime.settings import get_settings
-
-    os.environ.update(DEMO_ENV)  # this process prints lookup URLs too; the services inherit it
+    os.environ.update(demo_env())  # this process prints lookup URLs too; the services inherit it
     get_settings.cache_clear()
-    raise typer.Exit(run_demo(partial(spawn_stack, log_dir=log_dir), stop_stack, console))
+    raise typer.Exit(run_demo(partial(spawn_stack, log_dir=log_dir), stop_stack, console, out))
 
 
 @bench_app.command("backbone")

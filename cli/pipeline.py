@@ -39,6 +39,7 @@ class StageCounts:
 
     students: int
     assembled: int
+    signed: int  # every person has signed (waiting for the seal, or sealed)
     sealed: int
     accepted: int
     rejected: int
@@ -204,10 +205,13 @@ class Pipeline:
         )
         records.raise_for_status()
         sync = self.sync_status(demo)
+        classes = self.signing_status(demo)["classes"]
+        sealed = sum(c.get("sealed", 0) for c in classes)
         return StageCounts(
             students=len(demo.school.students),
             assembled=len(records.json()["records"]),
-            sealed=sum(c.get("sealed", 0) for c in self.signing_status(demo)["classes"]),
+            signed=sealed + sum(c.get("sealing", 0) for c in classes),
+            sealed=sealed,
             accepted=int(sync["accepted"]),
             rejected=int(sync["rejected"]),
         )
