@@ -312,13 +312,19 @@ def export_command(
     ] = None,
 ) -> None:
     """Write a school year's data (every service's rows, sealed PDFs and XML, the signed audit log) to one archive."""
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
     from services.runtime.settings import get_settings
     from services.runtime.timestamps import HttpxTimeStamper
 
     target = out or Path(fmt.default_name(school, year))
-    manifest = write_archive(
-        target, school, year, urls=_urls(), timestamper=HttpxTimeStamper(get_settings().tsa_url)
-    )
+    try:
+        manifest = write_archive(
+            target, school, year, urls=_urls(), timestamper=HttpxTimeStamper(get_settings().tsa_url)
+        )
+    except TimestampRequestError as error:
+        typer.echo(f"the timestamp authority did not answer ({error}); nothing written", err=True)
+        raise typer.Exit(1) from None
     rows = sum(n for tables in manifest["rows"].values() for n in tables.values())
     if rows == 0:
         target.unlink()

@@ -484,3 +484,25 @@ def test_every_table_is_archived_but_the_runtime_ones_and_the_gateway_secrets():
     for service, store in archive._stores().items():
         archived = {table.name for table, _ in store.TABLES}
         assert archived == set(metadata[service].tables) - left_out, service
+
+
+def test_an_audit_chain_already_here_is_extended_only_when_it_is_the_same(
+    exported, restored, restore_databases
+):
+    from services.audit.store import archive as audit_archive
+
+    school, _, _, _ = exported
+    assert restored.exit_code == 0, restored.output
+    rows = _rows(restore_databases, school)["audit"]
+    engine = make_engine(restore_databases["audit"], pool_size=1)
+    with sessionmaker(engine)() as session:
+        earlier = {"audit_entries": rows["audit_entries"][:3], "audit_checkpoints": []}
+        assert audit_archive.conflicts(session, earlier) == []  # an earlier year's archive: already here
+        assert audit_archive.restore(session, earlier)["audit_entries"] == 0
+        forged = [dict(e) for e in rows["audit_entries"]]
+        forged[1]["entry_hash"] = "f" * 64
+        assert audit_archive.conflicts(session, {"audit_entries": forged}) == [
+            f"audit chain {school} here differs from the archive from entry 2"
+        ]
+        session.rollback()
+    engine.dispose()

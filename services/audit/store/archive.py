@@ -91,7 +91,7 @@ def restore(session: Session, rows: dict[str, Rows]) -> dict[str, int]:
     new = [e for e in entries if e["chain_seq"] not in stored]
     added = insert_rows(session, audit_entries, new)
     follow_sequence(session, audit_entries, "seq")
-    last = entries[-1]
+    last = max(entries, key=lambda e: e["chain_seq"])
     if new:
         head: dict[str, Any] = {"last_seq": last["chain_seq"], "last_hash": last["entry_hash"]}
         session.execute(
