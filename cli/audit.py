@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,33 +28,23 @@ def verify(
     if file is not None:
         _verify_file(file)
         return
-    from sqlalchemy.orm import sessionmaker
-
-    from services.audit.app.checkpoints import verify_checkpoints
-    from services.audit.domain.chain import verify as verify_chain
-    from services.audit.store.repository import AuditLog
     from services.runtime.db import make_engine
     from services.runtime.settings import get_settings
     from services.runtime.timestamps import load_certificates
 
     engine = make_engine(get_settings().db_url("audit"), pool_size=1)
-    roots = load_certificates(get_settings().trust_roots)
+    results = chain_results(engine, load_certificates(get_settings().trust_roots), school)
     table = Table(title="audit chains (and their timestamped checkpoints)")
     for column in ("chain", "entries", "result"):
         table.add_column(column, overflow="fold")
     broken = 0
-    with sessionmaker(engine)() as session:
-        log = AuditLog(session)
-        chains = log.chains(school)
-        for chain, last_seq, last_hash in chains:
-            problem = verify_chain(
-                log.chained(chain), head_seq=last_seq, head_hash=last_hash
-            ) or verify_checkpoints(log, chain, roots)
-            if problem is None:
-                table.add_row(chain, str(last_seq), "[green]intact[/green]")
-            else:
-                broken += 1
-                table.add_row(chain, str(last_seq), f"[red]broken at {problem.seq}: {problem.reason}[/red]")
+    chains = [chain for chain, _, _ in results]
+    for chain, last_seq, problem in results:
+        if problem is None:
+            table.add_row(chain, str(last_seq), "[green]intact[/green]")
+        else:
+            broken += 1
+            table.add_row(chain, str(last_seq), f"[red]broken at {problem.seq}: {problem.reason}[/red]")
     engine.dispose()
     Console().print(table)
     if school is not None and not chains:
@@ -62,6 +52,25 @@ def verify(
         raise typer.Exit(1)
     if broken:
         raise typer.Exit(1)
+
+
+def chain_results(engine: Any, roots: list[Any], school: str | None = None) -> list[tuple[str, int, Any]]:
+    """(chain, entries, first break or None) for every chain, or one school's: the links and the checkpoints."""
+    from sqlalchemy.orm import sessionmaker
+
+    from services.audit.app.checkpoints import verify_checkpoints
+    from services.audit.domain.chain import verify as verify_chain
+    from services.audit.store.repository import AuditLog
+
+    results = []
+    with sessionmaker(engine)() as session:
+        log = AuditLog(session)
+        for chain, last_seq, last_hash in log.chains(school):
+            problem = verify_chain(
+                log.chained(chain), head_seq=last_seq, head_hash=last_hash
+            ) or verify_checkpoints(log, chain, roots)
+            results.append((chain, last_seq, problem))
+    return results
 
 
 @app.command("checkpoint")

@@ -25,7 +25,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import audit, dlq, rules, signing, sync, verify
+from cli import archive, audit, dlq, rules, signing, sync, verify
 from cli.registry import ANIMATOR_PORT, SERVICES, entry, gateway_url, stand_in_port
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
@@ -47,6 +47,8 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(signing.app, name="signing")
 app.add_typer(sync.app, name="sync")
 app.command("sign")(signing.sign_command)
+app.command("export")(archive.export_command)
+app.command("import")(archive.import_command)
 app.add_typer(verify.app, name="verify")
 deploy_app = typer.Typer(help="Deployment manifests.", no_args_is_help=True)
 app.add_typer(deploy_app, name="deploy")

@@ -4,30 +4,39 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from services.audit.domain.chain import Break, chain_key
-from services.audit.domain.export import Seal, body_digest, entry_line, parse, verify_entries
+from services.audit.domain.export import (
+    Seal,
+    body_digest,
+    entry_line,
+    parse,
+    school_year_bounds,
+    verify_entries,
+)
 from services.audit.store.repository import AuditLog
 from services.runtime.timestamps import check_timestamp, timestamp
 
 
-def school_year_bounds(school_year: str) -> tuple[datetime, datetime]:
-    """A school year runs from 1 August to 31 July (the supplementary assessment closes in August)."""
-    start = int(school_year.split("-")[0])
-    return datetime(start, 8, 1, tzinfo=UTC), datetime(start + 1, 8, 1, tzinfo=UTC)
-
-
 def export(
-    new_session: Callable[[], Any], timestamper: TimeStamper, school_id: str, school_year: str | None = None
+    new_session: Callable[[], Any],
+    timestamper: TimeStamper,
+    school_id: str,
+    school_year: str | None = None,
+    *,
+    from_start: bool = False,
 ) -> str:
-    """The school's chain (or the contiguous part recorded in ``school_year``) as JSON Lines plus a seal line."""
+    """The school's chain (or the contiguous part recorded in ``school_year``) as JSON Lines plus a seal line.
+
+    ``from_start`` keeps the chain's first entry as the start of a year's part (the chain up to the end of that
+    year): what the year-end archive carries, so a restored chain verifies from its first link.
+    """
     chain = chain_key(school_id)
-    bounds = school_year_bounds(school_year) if school_year else None
+    bounds = school_year_bounds(school_year, from_start=from_start) if school_year else None
     with new_session() as session:
         entries = list(AuditLog(session).chained(chain, recorded_between=bounds))
     if not entries:
