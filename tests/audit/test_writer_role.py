@@ -55,7 +55,9 @@ def test_the_service_connects_as_the_writer_role(audit_service):
         assert conn.execute(text("select current_user")).scalar() == get_settings().audit_db_role
 
 
-def test_the_service_appends_through_the_broker_but_may_not_update_delete_or_truncate(audit_service, amqp_uri):
+def test_the_service_appends_through_the_broker_but_may_not_update_delete_or_truncate(
+    audit_service, amqp_uri
+):
     _, engine = audit_service
     school = f"grants-{uuid.uuid4().hex[:8]}"
     exchange = Exchange("gradebook.events", type="topic", durable=True)
