@@ -10,7 +10,7 @@ from werkzeug.wrappers import Request, Response
 from contracts.audit import AuditRecordedV1
 from contracts.envelope import Envelope
 from services.audit.app import handlers
-from services.audit.app.checkpoints import take_checkpoints
+from services.audit.app.checkpoints import take_checkpoints, take_due_checkpoints
 from services.audit.app.handlers import LogQuery
 from services.audit.app.unit_of_work import SERVICE, AuditUnitOfWork
 from services.runtime.auth import Auth, Role
@@ -57,6 +57,11 @@ class AuditService(HealthEndpoints):
     @timer(interval=get_settings().audit_checkpoint_seconds)
     def checkpoint(self) -> None:
         take_checkpoints(self.db, _timestamper())
+
+    @timer(interval=get_settings().audit_lock_checkpoint_seconds)
+    def checkpoint_locks(self) -> None:
+        """A term lock recorded since a chain's last checkpoint gets one within seconds (the TSA may be down)."""
+        take_due_checkpoints(self.db, _timestamper())
 
     def _record(self, envelope: Envelope[AuditRecordedV1]) -> None:
         with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):

@@ -94,6 +94,25 @@ class AuditLog:
             entry = AuditEntry(**{c: row[c] for c in CONTENT_COLUMNS})
             yield ChainedEntry(row["chain_seq"], entry.content(), row["prev_hash"], row["entry_hash"])
 
+    def chains_due(self, action: str) -> list[str]:
+        """Chains with an ``action`` entry after their last checkpoint (a term lock not yet timestamped).
+
+        Only entries after the last checkpoint are looked at, and the periodic checkpoint keeps those few.
+        """
+        t = audit_entries
+        last = (
+            select(func.coalesce(func.max(checkpoints.c.chain_seq), 0))
+            .where(checkpoints.c.chain == chain_heads.c.chain)
+            .scalar_subquery()
+        )
+        pending = select(t.c.chain_seq).where(t.c.chain == chain_heads.c.chain, t.c.chain_seq > last)
+        stmt = (
+            select(chain_heads.c.chain)
+            .where(chain_heads.c.last_seq > last, pending.where(t.c.action == action).exists())
+            .order_by(chain_heads.c.chain)
+        )
+        return list(self.session.execute(stmt).scalars())
+
     def entry_hash_at(self, chain: str, seq: int) -> str | None:
         return self.session.execute(
             select(audit_entries.c.entry_hash).where(
