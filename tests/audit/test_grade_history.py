@@ -117,3 +117,15 @@ def test_a_marks_history_from_entry_through_the_lock_to_the_approved_amendment(s
         assert t.get(path).status_code == 403
     with log.as_(PRINCIPAL, "principal", school="another-school") as other:
         assert other.get(path).status_code == 403
+
+
+def test_served_openapi_matches_the_committed_document(stack):
+    import json
+    from pathlib import Path
+
+    import httpx
+
+    committed = Path(__file__).resolve().parents[2] / "contracts" / "openapi" / "audit.json"
+    served = httpx.get(f"{stack[1]}/openapi.json").json()
+    assert served == json.loads(committed.read_text()), "run `hocba contracts openapi` and commit the result"
+    assert "/schools/{school_id}/audit/grades/{class_id}/{subject}/{term}/{student_id}" in served["paths"]
