@@ -87,15 +87,17 @@ def contracts_openapi(
     out_dir: Annotated[Path, typer.Option(help="Where to write")] = Path("contracts/openapi"),
 ) -> None:
     """Write each HTTP service's OpenAPI 3.1 document (generated from its request models and routes)."""
+    from services.audit import api as audit_api
     from services.gradebook import api as gradebook_api
     from services.runtime.openapi import openapi_document
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    doc = openapi_document("Học bạ số — gradebook", "1.0.0", gradebook_api.ROUTES)
-    (out_dir / "gradebook.json").write_text(
-        json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    )
-    console.print(f"wrote {out_dir / 'gradebook.json'}")
+    for name, routes in (("gradebook", gradebook_api.ROUTES), ("audit", audit_api.ROUTES)):
+        doc = openapi_document(f"Học bạ số — {name}", "1.0.0", routes)
+        (out_dir / f"{name}.json").write_text(
+            json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        )
+        console.print(f"wrote {out_dir / f'{name}.json'}")
 
 
 @deploy_app.command("manifests")

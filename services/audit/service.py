@@ -9,8 +9,9 @@ from werkzeug.wrappers import Request, Response
 
 from contracts.audit import AuditRecordedV1
 from contracts.envelope import Envelope
+from services.audit import api as routes
 from services.audit.app import handlers
-from services.audit.app.checkpoints import take_checkpoints
+from services.audit.app.checkpoints import take_checkpoints, take_due_checkpoints
 from services.audit.app.handlers import LogQuery
 from services.audit.app.unit_of_work import SERVICE, AuditUnitOfWork
 from services.runtime.auth import Auth, Role
@@ -18,6 +19,7 @@ from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_query
 from services.runtime.logging import correlation
+from services.runtime.openapi import openapi_document, werkzeug_path
 from services.runtime.settings import get_settings
 from services.runtime.timestamps import HttpxTimeStamper
 
@@ -58,15 +60,36 @@ class AuditService(HealthEndpoints):
     def checkpoint(self) -> None:
         take_checkpoints(self.db, _timestamper())
 
+    @timer(interval=get_settings().audit_lock_checkpoint_seconds)
+    def checkpoint_locks(self) -> None:
+        """A term lock recorded since a chain's last checkpoint gets one within seconds (the TSA may be down)."""
+        take_due_checkpoints(self.db, _timestamper())
+
     def _record(self, envelope: Envelope[AuditRecordedV1]) -> None:
         with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
             handlers.record(envelope, AuditUnitOfWork(self.db, correlation_id=envelope.correlationid))
 
-    @api("GET", "/schools/<string:school_id>/audit")
-    def school_log(self, request: Request, school_id: str) -> Response:
-        """A school's log in chain order; filters: student, actor, entity, action, since, until; page with after."""
+    def _require_reader(self, school_id: str) -> None:
         caller = self.principal()
         caller.require_role(Role.PRINCIPAL, Role.INSPECTOR, Role.OPERATOR)
         caller.require_school(school_id)
+
+    @api("GET", "/openapi.json")
+    def openapi(self, request: Request) -> Response:
+        return json_response(openapi_document("Học bạ số — audit", "1.0.0", routes.ROUTES))
+
+    @api("GET", werkzeug_path(routes.LOG.path))
+    def school_log(self, request: Request, school_id: str) -> Response:
+        """A school's log in chain order; filters: student, actor, entity, action, since, until; page with after."""
+        self._require_reader(school_id)
         query = parse_query(request, LogQuery)
         return json_response(handlers.query_log(school_id, query, AuditUnitOfWork(self.db)))
+
+    @api("GET", werkzeug_path(routes.GRADE_HISTORY.path))
+    def grade_history(
+        self, request: Request, school_id: str, class_id: str, subject: str, term: str, student_id: str
+    ) -> Response:
+        """One grade value's history: each value recorded, the lock, each amendment and who approved it."""
+        self._require_reader(school_id)
+        uow = AuditUnitOfWork(self.db)
+        return json_response(handlers.grade_history(school_id, class_id, subject, term, student_id, uow))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, MetaData, create_engine, text
+from psycopg import sql
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,12 +29,15 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str, *, pool_size: int = 10, application_name: str = "hocba") -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 10, application_name: str = "hocba", role: str | None = None
+) -> Engine:
+    """An engine for ``url``; with ``role``, every new connection first drops to that role's privileges."""
     url_obj = make_url(url)
     if url_obj.drivername in ("postgresql", "postgres"):
         # Operators paste CloudNativePG's `postgresql://` URIs; SQLAlchemy would pick psycopg2.
         url_obj = url_obj.set(drivername="postgresql+psycopg")
-    return create_engine(
+    engine = create_engine(
         url_obj,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -41,6 +46,25 @@ def make_engine(url: str, *, pool_size: int = 10, application_name: str = "hocba
         hide_parameters=True,
         connect_args={"application_name": application_name},
     )
+    if role:
+        event.listen(engine, "connect", _set_role(role))
+    return engine
+
+
+def _set_role(role: str) -> Callable[[Any, Any], None]:
+    statement = sql.SQL("SET ROLE {}").format(sql.Identifier(role))
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Outside a transaction: a SET inside one would be undone by the pool's rollback-on-return.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(statement)
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+    return on_connect
 
 
 def ensure_database(url: str) -> bool:
@@ -71,7 +95,10 @@ def transaction(session_factory: Callable[[], Session]) -> Iterator[Session]:
 
 
 class Database(DependencyProvider):
-    """Gives each worker a session factory bound to this service's database (HOCBA_DB_URL_<SERVICE>)."""
+    """Gives each worker a session factory bound to this service's database (HOCBA_DB_URL_<SERVICE>).
+
+    The audit service's connections switch to HOCBA_AUDIT_DB_ROLE, which may append to its log but not change it.
+    """
 
     def __init__(self, service: str, settings: Settings | None = None) -> None:
         self.service = service
@@ -86,7 +113,12 @@ class Database(DependencyProvider):
             )
         settings = self._settings or get_settings()
         url = self.container.config.get("DB_URL") or settings.db_url(self.service)
-        self.engine = make_engine(url, pool_size=settings.db_pool_size, application_name=self.service)
+        self.engine = make_engine(
+            url,
+            pool_size=settings.db_pool_size,
+            application_name=self.service,
+            role=settings.db_role(self.service),
+        )
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
     def stop(self) -> None:

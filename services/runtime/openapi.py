@@ -30,6 +30,8 @@ class Route:
     summary: str
     body: type[BaseModel] | None
     roles: tuple[str, ...]
+    description: str = ""
+    query: type[BaseModel] | None = None
 
 
 def openapi_document(title: str, version: str, routes: list[Route]) -> dict[str, Any]:
@@ -42,12 +44,13 @@ def openapi_document(title: str, version: str, routes: list[Route]) -> dict[str,
     for route in routes:
         operation: dict[str, Any] = {
             "summary": route.summary,
-            "description": f"Roles: {', '.join(route.roles)}.",
+            "description": " ".join(filter(None, [route.description, f"Roles: {', '.join(route.roles)}."])),
             "security": [{"bearer": []}],
             "parameters": [
                 {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                 for p in re.findall(r"{(\w+)}", route.path)
-            ],
+            ]
+            + query_parameters(route.query),
             "responses": {
                 "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
                 "default": {
@@ -73,6 +76,23 @@ def openapi_document(title: str, version: str, routes: list[Route]) -> dict[str,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
+
+
+def query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
+    if model is None:
+        return []
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, prop in schema["properties"].items():
+        prop = dict(prop)
+        description = prop.pop("description", None)
+        prop.pop("title", None)
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": prop}
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
 
 
 def werkzeug_path(path: str) -> str:

@@ -74,12 +74,24 @@ class Settings(BaseSettings):
     audit_checkpoint_seconds: float = Field(
         300.0, description="How often each moved chain head is timestamped"
     )
+    audit_lock_checkpoint_seconds: float = Field(
+        5.0, description="How soon a chain head is timestamped after a term lock was recorded"
+    )
+    audit_db_role: str = Field(
+        "hocba_audit_writer",
+        pattern=r"^[a-z_][a-z0-9_]*$",
+        description="Role the audit service acts as (SET ROLE): it may append to the log, never change it",
+    )
     signing_cutoff: str = Field("06-30", description="MM-DD of the reporting cutoff, for signing readiness")
 
     def db_url(self, service: str) -> str:
         if service not in SERVICES:
             raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
         return str(getattr(self, f"db_url_{service}"))
+
+    def db_role(self, service: str) -> str | None:
+        """The role a service's connections switch to after logging in (only audit has one)."""
+        return self.audit_db_role if service == "audit" else None
 
     def nameko_config(self, service: str, **extra: object) -> dict[str, object]:
         """The dict nameko containers take, built from these settings."""

@@ -19,6 +19,9 @@ from services.runtime.timestamps import check_timestamp, timestamp
 
 log = structlog.get_logger(__name__)
 
+# The gradebook's action when a class's term is locked: the values it froze are timestamped promptly.
+TERM_LOCK = "term.lock"
+
 
 def take_checkpoints(
     new_session: Callable[[], Any], timestamper: TimeStamper, school_id: str | None = None
@@ -39,6 +42,17 @@ def take_checkpoints(
             taken += 1
         session.commit()
     return taken
+
+
+def take_due_checkpoints(new_session: Callable[[], Any], timestamper: TimeStamper) -> int:
+    """Checkpoint each chain with a term lock recorded after its last checkpoint; returns how many were taken.
+
+    Runs on a short timer, never inside the consumer: recording the lock does not wait for the TSA, and a TSA
+    outage leaves the lock due, so a later round takes it.
+    """
+    with new_session() as session:
+        due = AuditLog(session).chains_due(TERM_LOCK)
+    return sum(take_checkpoints(new_session, timestamper, chain) for chain in due)
 
 
 def verify_checkpoints(

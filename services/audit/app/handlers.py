@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.audit import AuditRecordedV1
 from contracts.envelope import Envelope
 from services.audit.app.unit_of_work import AuditUnitOfWork
+from services.audit.domain import history
 from services.audit.domain.entry import AuditEntry
 from services.runtime.personal_data import PersonalIdVault, is_personal_key, scrub_text
 
@@ -94,4 +95,20 @@ def query_log(school_id: str, query: LogQuery, uow: AuditUnitOfWork) -> dict[str
         "total": total,
         "entries": entries,
         "next_after": entries[-1]["chain_seq"] if len(entries) == query.limit else None,
+    }
+
+
+def grade_history(
+    school_id: str, class_id: str, subject: str, term: str, student_id: str, uow: AuditUnitOfWork
+) -> dict[str, Any]:
+    """The full history of one grade value: every value recorded, the lock, each amendment and who approved it."""
+    value_id = history.value_id(class_id, subject, term, student_id)
+    with uow:
+        entries = uow.log.value_history(school_id, value_id, class_id, term)
+    steps = [history.step(e) for e in history.in_order(entries)]
+    return {
+        "school_id": school_id,
+        "value_id": value_id,
+        "steps": steps,
+        "amendments": history.amendments(steps),
     }

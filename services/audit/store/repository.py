@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -94,6 +94,25 @@ class AuditLog:
             entry = AuditEntry(**{c: row[c] for c in CONTENT_COLUMNS})
             yield ChainedEntry(row["chain_seq"], entry.content(), row["prev_hash"], row["entry_hash"])
 
+    def chains_due(self, action: str) -> list[str]:
+        """Chains with an ``action`` entry after their last checkpoint (a term lock not yet timestamped).
+
+        Only entries after the last checkpoint are looked at, and the periodic checkpoint keeps those few.
+        """
+        t = audit_entries
+        last = (
+            select(func.coalesce(func.max(checkpoints.c.chain_seq), 0))
+            .where(checkpoints.c.chain == chain_heads.c.chain)
+            .scalar_subquery()
+        )
+        pending = select(t.c.chain_seq).where(t.c.chain == chain_heads.c.chain, t.c.chain_seq > last)
+        stmt = (
+            select(chain_heads.c.chain)
+            .where(chain_heads.c.last_seq > last, pending.where(t.c.action == action).exists())
+            .order_by(chain_heads.c.chain)
+        )
+        return list(self.session.execute(stmt).scalars())
+
     def entry_hash_at(self, chain: str, seq: int) -> str | None:
         return self.session.execute(
             select(audit_entries.c.entry_hash).where(
@@ -160,3 +179,26 @@ class AuditLog:
             stmt = stmt.where(t.c.occurred_at < until)
         rows = self.session.execute(stmt.order_by(t.c.chain_seq).limit(limit)).mappings()
         return [dict(r) for r in rows]
+
+    def value_history(self, school_id: str, value_id: str, class_id: str, term: str) -> list[dict[str, Any]]:
+        """Entries of one grade value, its amendments and its class's locks of that term, in chain order."""
+        t = audit_entries
+        chain = t.c.chain == chain_key(school_id)
+        lock = and_(
+            t.c.entity_type == "class_term",
+            t.c.entity_id.startswith(f"class/{class_id}/", autoescape=True),
+            t.c.entity_id.endswith(f"/{term}", autoescape=True),
+        )
+        value = or_(
+            t.c.entity_id == value_id, t.c.entity_id.startswith(f"{value_id}/amendment/", autoescape=True)
+        )
+        rows = [dict(r) for r in self.session.execute(select(t).where(chain, or_(value, lock))).mappings()]
+        # Amendments recorded before their events carried the value's id: found through the value's own entries.
+        ids = {r["record"].get("amendment_id") for r in rows} - {None}
+        if ids:
+            seen = {r["seq"] for r in rows}
+            legacy = select(t).where(
+                chain, t.c.action.startswith("amendment."), t.c.record["amendment_id"].astext.in_(ids)
+            )
+            rows += [dict(r) for r in self.session.execute(legacy).mappings() if r["seq"] not in seen]
+        return sorted(rows, key=lambda r: r["chain_seq"])

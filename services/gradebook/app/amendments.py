@@ -71,12 +71,13 @@ def propose_amendment(cmd: ProposeAmendment, uow: GradebookUnitOfWork) -> dict[s
                 "proposed_at": now,
             }
         )
+        # Under the value's own entity id, so the audit log can show the request in the value's history.
         uow.emit(
             audit_event(
                 cmd.actor,
                 "amendment.propose",
                 "amendment",
-                amendment_id,
+                f"{entity_of(info, cmd.student_id, cmd.subject_code, cmd.term)}/amendment/{amendment_id}",
                 school_id=info.school_id,
                 before=before,
                 after=after,
@@ -144,7 +145,7 @@ def decide_amendment(cmd: DecideAmendment, uow: GradebookUnitOfWork) -> dict[str
                 cmd.actor,
                 f"amendment.{'approve' if cmd.approve else 'reject'}",
                 "amendment",
-                record["id"],
+                f"{entity}/amendment/{record['id']}",
                 school_id=info.school_id,
                 reason=cmd.note,
                 amendment_id=record["id"],

@@ -1,0 +1,108 @@
+"""A term lock is timestamped within seconds, not at the next periodic checkpoint; a TSA outage delays it only."""
+
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from kombu import Connection, Exchange, Producer
+from sqlalchemy import func, select
+
+import services.audit.service as audit_service
+from contracts.audit import AuditRecordedV1
+from contracts.envelope import Envelope
+from services.audit.service import AuditService
+from services.audit.store.tables import audit_entries, checkpoints
+from services.runtime.db import make_engine
+from services.runtime.settings import get_settings
+from services.runtime.timestamps import HttpxTimeStamper
+from tests.helpers import free_port, running, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def _publish(amqp_uri: str, event: AuditRecordedV1) -> None:
+    exchange = Exchange("gradebook.events", type="topic", durable=True)
+    with Connection(amqp_uri) as conn:
+        Producer(conn.default_channel).publish(
+            Envelope.wrap(event, source_service="gradebook").wire(),
+            exchange=exchange,
+            routing_key=event.routing_key(),
+            declare=[exchange],
+        )
+
+
+def _event(school: str, action: str, entity_id: str) -> AuditRecordedV1:
+    return AuditRecordedV1(
+        service="gradebook",
+        school_id=school,
+        actor_id="hieu-truong",
+        actor_role="principal",
+        action=action,
+        entity_type="class_term" if action == "term.lock" else "marks",
+        entity_id=entity_id,
+        occurred_at=datetime.now(UTC),
+    )
+
+
+class SwitchableTsa:
+    """The service's TSA, unreachable until switched back on."""
+
+    def __init__(self, url: str) -> None:
+        self.up = HttpxTimeStamper(url)
+        self.down = HttpxTimeStamper(f"http://127.0.0.1:{free_port()}/tsa", timeout=1)
+        self.reachable = True
+
+    def __call__(self) -> HttpxTimeStamper:
+        return self.up if self.reachable else self.down
+
+
+@pytest.fixture
+def tsa(animator, monkeypatch):
+    switch = SwitchableTsa(animator)
+    monkeypatch.setattr(audit_service, "_timestamper", switch)
+    return switch
+
+
+def test_a_term_lock_is_checkpointed_within_seconds_and_after_a_tsa_outage(amqp_uri, service_databases, tsa):
+    assert get_settings().audit_checkpoint_seconds >= 300  # so only the lock can explain a prompt checkpoint
+    school = f"lock-{uuid.uuid4().hex[:8]}"
+    engine = make_engine(service_databases["audit"])
+
+    def seq_of(action: str) -> int | None:
+        with engine.connect() as conn:
+            return conn.execute(
+                select(func.max(audit_entries.c.chain_seq)).where(
+                    audit_entries.c.chain == school, audit_entries.c.action == action
+                )
+            ).scalar()
+
+    def checkpointed() -> int:
+        with engine.connect() as conn:
+            return conn.execute(
+                select(func.coalesce(func.max(checkpoints.c.chain_seq), 0)).where(
+                    checkpoints.c.chain == school
+                )
+            ).scalar_one()
+
+    try:
+        with running(AuditService, amqp_uri):
+            _publish(amqp_uri, _event(school, "marks.record", "class/c1/student/s1/toan/hk1"))
+            wait_for(lambda: seq_of("marks.record"), what="the mark's entry")
+            time.sleep(get_settings().audit_lock_checkpoint_seconds + 1)
+            assert checkpointed() == 0  # a mark alone waits for the periodic checkpoint
+
+            _publish(amqp_uri, _event(school, "term.lock", "class/c1/2025-2026/hk1"))
+            lock_seq = wait_for(lambda: seq_of("term.lock"), what="the lock's entry")
+            wait_for(lambda: checkpointed() >= lock_seq, timeout=15, what="a checkpoint covering the lock")
+
+            tsa.reachable = False
+            _publish(amqp_uri, _event(school, "term.lock", "class/c2/2025-2026/hk1"))
+            second = wait_for(lambda: (s := seq_of("term.lock")) and s > lock_seq and s, what="the 2nd lock")
+            time.sleep(get_settings().audit_lock_checkpoint_seconds * 2 + 1)
+            assert checkpointed() < second  # recorded all the same; the checkpoint waits for the TSA
+
+            tsa.reachable = True
+            wait_for(lambda: checkpointed() >= second, timeout=15, what="the checkpoint once the TSA is back")
+    finally:
+        engine.dispose()
