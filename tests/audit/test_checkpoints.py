@@ -1,11 +1,17 @@
 """Checkpoints: a timestamped chain head catches what the chain alone cannot, a log its owner rewrote consistently."""
 
+from datetime import UTC, datetime
+
 from pyhanko.sign.timestamps import DummyTimeStamper
 from sqlalchemy import select, text
 from sqlalchemy.orm import sessionmaker
 
 import sandbox.pki as pki
-from services.audit.app.checkpoints import take_checkpoints
+from contracts.audit import AuditRecordedV1
+from contracts.envelope import Envelope
+from services.audit.app import handlers
+from services.audit.app.checkpoints import take_checkpoints, take_due_checkpoints
+from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.audit.domain.chain import chain_key, checkpoint_digest, entry_hash
 from services.audit.store.repository import AuditLog
 from services.audit.store.tables import checkpoints
@@ -69,3 +75,30 @@ def test_a_forged_checkpoint_is_named(school_log):
         conn.execute(checkpoints.update().where(checkpoints.c.chain == chain).values(token=forged))
     result = run_verify(school)
     assert result.exit_code == 1 and "forged" in result.output
+
+
+def test_a_lock_is_due_by_its_own_chains_checkpoint_not_another_schools(school_log):
+    """Another school checkpointed further along (6) must not hide this school's lock at 2."""
+    engine, busy = school_log
+    assert _checkpoint(engine, busy) == 1  # at 6
+    small = f"{busy}-small"
+    for action in ("marks.record", "term.lock"):
+        event = AuditRecordedV1(
+            service="gradebook",
+            school_id=small,
+            actor_id="hieu-truong",
+            actor_role="principal",
+            action=action,
+            entity_type="class_term",
+            entity_id="class/c1/2025-2026/hk1",
+            occurred_at=datetime.now(UTC),
+        )
+        handlers.record(
+            Envelope.wrap(event, source_service="gradebook"), AuditUnitOfWork(sessionmaker(engine))
+        )
+    with sessionmaker(engine)() as session:
+        assert chain_key(small) in AuditLog(session).chains_due("term.lock")
+        assert chain_key(busy) not in AuditLog(session).chains_due("term.lock")
+    take_due_checkpoints(sessionmaker(engine), TSA)
+    with sessionmaker(engine)() as session:
+        assert AuditLog(session).last_checkpoint(chain_key(small)) == 2

@@ -103,6 +103,7 @@ class AuditLog:
         last = (
             select(func.coalesce(func.max(checkpoints.c.chain_seq), 0))
             .where(checkpoints.c.chain == chain_heads.c.chain)
+            .correlate(chain_heads)  # also inside the EXISTS below: the head's own chain, never all chains'
             .scalar_subquery()
         )
         pending = select(t.c.chain_seq).where(t.c.chain == chain_heads.c.chain, t.c.chain_seq > last)
