@@ -409,9 +409,9 @@ def bench_peak(
     students: Annotated[
         int,
         typer.Option(
-            help="Students through the whole pipeline. The default takes about 3-4 minutes on 2 cores with one "
-            "worker; time grows linearly (about 15 PDF signatures per grade-8 record at some 5-6/s per core), so "
-            "a few thousand take hours here"
+            help="Students through the whole pipeline. The default takes some 5 minutes on a 2-core machine "
+            "(20 students: 112 s from the first lock to the last acceptance, then ~50 s of baseline); time grows "
+            "about linearly (15 PDF signatures per grade-8 record, in order), so a few thousand take hours here"
         ),
     ] = 40,
     schools: Annotated[
