@@ -24,7 +24,7 @@ class DocumentSource(Protocol):
     def get(self, sha256: str) -> bytes: ...
 
 
-def _plan_from_xml(root: etree._Element) -> Plan:
+def plan_from_xml(root: etree._Element) -> Plan:
     steps = []
     for node in root.iterfind(f"{TRANSCRIPT_NS}SignaturePlan/{TRANSCRIPT_NS}Step"):
         steps.append(
@@ -49,7 +49,7 @@ def register_record(
     record_xml = source.get(event.xml_sha256)
     unsigned_pdf = source.get(event.pdf_sha256)
     root = etree.fromstring(record_xml)
-    plan = _plan_from_xml(root)
+    plan = plan_from_xml(root)
     planned = [(s.order, s.role, s.field_name, s.signer_id) for s in plan.steps]
     announced = [(s.order, s.role, s.field_name, s.signer_id) for s in event.signature_plan]
     if planned != announced:
