@@ -108,7 +108,7 @@ def run_demo(
             pipeline.provision_seal(demo)
             pipeline.connect_gateway(demo)
         console.print(
-            "5. each school's seal key was generated inside the HSM (SoftHSM2), certificate from the test CA; "
+            "5. each school's seal key is in the HSM (SoftHSM2; generated there once, certificate from the test CA); "
             "sync holds each school's account at the province gateway"
         )
         started = time.monotonic()
@@ -116,6 +116,8 @@ def run_demo(
         console.print(
             f"6. {signatures} personal signatures (PAdES B-T + XAdES) through the remote signing service; everything "
             f"sealed and reported in {time.monotonic() - started:.0f} s"
+            if signatures
+            else "6. nothing left to sign, seal or report: an earlier run finished it"
         )
         failed = _files(pipeline, schools, out, console)
         _lookups(pipeline, schools, console)

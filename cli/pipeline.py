@@ -20,8 +20,6 @@ from sandbox.sample_school import SampleSchool, homeroom_for, load_via_api, mark
 
 Token = Callable[[str, list[str], str | None], str]
 
-PRINCIPAL = "hieu-truong"
-
 
 @dataclass(frozen=True)
 class DemoSchool:
@@ -75,7 +73,7 @@ class Pipeline:
         response = httpx.get(
             f"{self.url['gradebook']}/classes/{first}/sheet",
             params={"term": "hk2"},
-            headers=self.auth(demo.school_id, PRINCIPAL, "principal"),
+            headers=self.auth(demo.school_id, demo.school.principal_id, "principal"),
             timeout=self.timeout,
         )
         return response.status_code == 200 and bool(response.json()["locked"])
@@ -119,7 +117,7 @@ class Pipeline:
         for term in ("hk1", "hk2"):
             response = httpx.post(
                 f"{self.url['gradebook']}/schools/{demo.school_id}/terms/{term}/lock",
-                headers=self.auth(demo.school_id, PRINCIPAL, "principal"),
+                headers=self.auth(demo.school_id, demo.school.principal_id, "principal"),
                 timeout=self.timeout,
             )
             response.raise_for_status()
@@ -191,7 +189,7 @@ class Pipeline:
     def sync_status(self, demo: DemoSchool) -> dict[str, Any]:
         response = httpx.get(
             f"{self.url['sync']}/schools/{demo.school_id}/sync/status",
-            headers=self.auth(demo.school_id, PRINCIPAL, "principal"),
+            headers=self.auth(demo.school_id, demo.school.principal_id, "principal"),
             timeout=self.timeout,
         )
         response.raise_for_status()

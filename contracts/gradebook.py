@@ -108,6 +108,10 @@ class TermLockedV1(EventModel):
     term: Term = Field(description="hk1 or hk2 (hk2 also closes the year)")
     circular: Circular = Field(description="tt27 for primary, tt22 for secondary")
     locked_by: str = Field(description="Opaque id of the principal who locked")
+    locked_by_name: str | None = Field(
+        None,
+        description="The principal's name as printed on the form, when they are on the school's staff list",
+    )
     locked_at: datetime = Field(description="When the term was locked")
     snapshot: ClassSnapshot = Field(description="Everything locked, as the transcript must print it")
 

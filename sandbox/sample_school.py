@@ -134,6 +134,11 @@ class SampleSchool:
     def subjects(self) -> list[tuple[str, int | None]]:
         return PRIMARY_SUBJECTS if self.primary else SUBJECTS
 
+    @property
+    def principal_id(self) -> str:
+        """The principal is on the staff list too, so the form prints their name (ids are unique across schools)."""
+        return f"{self.school_id[-6:]}-ht"
+
     def students_of(self, class_id: str) -> list[dict[str, Any]]:
         return [s for s in self.students if s["class_id"] == class_id]
 
@@ -206,6 +211,10 @@ def build(
                     "personal_id": pid,
                 }
             )
+    # Drawn last, so the rest of the school stays what it was before the principal joined the list.
+    school.teachers.append(
+        {"teacher_id": school.principal_id, "full_name": person_name(rng, rng.random() < 0.5)}
+    )
     return school
 
 

@@ -80,7 +80,7 @@ def test_the_year_lock_assembles_one_record_per_student_once_then_a_new_version_
                 f"/classes/{class_id}/terms/{term}/homeroom",
                 json={"entries": homeroom_for(sample, class_id, term)},
             ).raise_for_status()
-    with client.as_("hieu-truong", "principal") as p:
+    with client.as_(sample.principal_id, "principal") as p:  # on the staff list: the form prints the name
         p.post(f"/classes/{class_id}/terms/hk1/lock").raise_for_status()
         p.post(f"/classes/{class_id}/terms/hk2/lock").raise_for_status()
     records = wait_for(
@@ -96,9 +96,15 @@ def test_the_year_lock_assembles_one_record_per_student_once_then_a_new_version_
     staff = client.headers("van-thu", "staff")
     listed = httpx.get(f"{transcript}/schools/{sample.school_id}/records", headers=staff).json()["records"]
     assert len(listed) == 5 and listed[0]["signature_plan"][-1]["role"] == "school_seal"
+    principal = listed[0]["signature_plan"][-2]
+    assert principal["role"] == "principal" and principal["signer_id"] == sample.principal_id
     xml = httpx.get(f"{transcript}/records/{records[0]['id']}/xml", headers=staff)
     assert xml.status_code == 200
     root = xml_package.validate(xml.content)
+    ns = {"h": xml_package.NS}
+    assert root.findtext("h:SignaturePlan/h:Step[@role='principal']/h:SignerName", namespaces=ns) == next(
+        t["full_name"] for t in sample.teachers if t["teacher_id"] == sample.principal_id
+    )
     assert (
         root.findtext(f"{{{xml_package.NS}}}Identity/{{{xml_package.NS}}}LookupCode")
         == records[0]["lookup_code"]

@@ -150,7 +150,16 @@ def test_the_schema_refuses_a_bad_record():
         ),
         (
             primary(),
-            ["Đặng Văn Hưởng", "HỌC BẠ TIỂU HỌC", "Tiếng Việt", "Đạo đức", "Hoàn thành", "Vũ Thị Lan"],
+            [
+                "Đặng Văn Hưởng",
+                "HỌC BẠ TIỂU HỌC",
+                "Tiếng Việt",
+                "Đạo đức",
+                "Hoàn thành",
+                "Vũ Thị Lan",
+                "Chăm chỉ: Tốt",
+                "Tự chủ và tự học: Đạt",
+            ],
         ),
     ],
 )

@@ -202,7 +202,9 @@ def lock_term(cmd: LockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
         )
         uow.term_locks.add(lock)
         snapshot = build_snapshot(uow, info)
-        event = term_locked_event(info, cmd.term, lock, snapshot)
+        event = term_locked_event(
+            info, cmd.term, lock, snapshot, uow.gradebook.teacher_name(info.school_id, cmd.actor.user_id)
+        )
         subject_uri = f"class/{info.id}/{info.school_year}/{cmd.term}"
         uow.emit(event, subject=subject_uri)
         uow.emit(

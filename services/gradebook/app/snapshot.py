@@ -101,7 +101,9 @@ def _term_record(record: dict[str, Any] | None, learning_result: str | None) -> 
     return StudentTermRecord(**(record or {}), learning_result=learning_result)
 
 
-def term_locked_event(info: ClassInfo, term: str, lock: TermLock, snapshot: ClassSnapshot) -> TermLockedV1:
+def term_locked_event(
+    info: ClassInfo, term: str, lock: TermLock, snapshot: ClassSnapshot, locked_by_name: str | None
+) -> TermLockedV1:
     return TermLockedV1(
         school_id=info.school_id,
         school_name=info.school_name,
@@ -113,6 +115,7 @@ def term_locked_event(info: ClassInfo, term: str, lock: TermLock, snapshot: Clas
         term=term,  # type: ignore[arg-type]
         circular=circular_of_grade(info.grade),
         locked_by=lock.locked_by,
+        locked_by_name=locked_by_name,
         locked_at=lock.locked_at,
         snapshot=snapshot,
     )

@@ -106,6 +106,11 @@ class GradebookRepository:
             ),
         }
 
+    def teacher_name(self, school_id: str, teacher_id: str) -> str | None:
+        return self.session.execute(
+            select(teachers.c.full_name).where(teachers.c.id == teacher_id, teachers.c.school_id == school_id)
+        ).scalar_one_or_none()
+
     def personal_id_owners(self, school_id: str, hashes: list[str]) -> dict[str, str]:
         """Keyed hash → student id, for the hashes already used in the school."""
         rows = self.session.execute(

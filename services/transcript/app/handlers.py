@@ -90,6 +90,7 @@ class ClassHeader:
     school_year: str
     locked_by: str
     locked_at: datetime
+    locked_by_name: str | None = None  # absent from headers stored before it existed
 
     @classmethod
     def of(cls, event: TermLockedV1) -> ClassHeader:
@@ -103,6 +104,7 @@ class ClassHeader:
             event.school_year,
             event.locked_by,
             event.locked_at,
+            event.locked_by_name,
         )
 
     def stored(self) -> dict[str, Any]:
@@ -194,7 +196,12 @@ def _assemble_student(
             snapshot.homeroom_teacher_name or snapshot.homeroom_teacher_id,
         )
     school_name = header.school_name
-    plan = plan_signatures(lines, homeroom, (header.locked_by, header.locked_by), (school_id, school_name))
+    plan = plan_signatures(
+        lines,
+        homeroom,
+        (header.locked_by, header.locked_by_name or header.locked_by),
+        (school_id, school_name),
+    )
     level = level_of_grade(header.grade)
     source = {
         "student": student.model_dump(mode="json"),

@@ -26,6 +26,25 @@ ROLE_TITLES = {
     "school_seal": "Dấu của nhà trường",
 }
 PERIOD_TITLES = {"hk1": "Học kỳ I", "hk2": "Học kỳ II", "year": "Cả năm"}
+# TT27 (primary): the five qualities and the core competencies, each Tốt / Đạt / Cần cố gắng.
+TRAIT_TITLES = {
+    "yeu_nuoc": "Yêu nước",
+    "nhan_ai": "Nhân ái",
+    "cham_chi": "Chăm chỉ",
+    "trung_thuc": "Trung thực",
+    "trach_nhiem": "Trách nhiệm",
+    "tu_chu_tu_hoc": "Tự chủ và tự học",
+    "giao_tiep_hop_tac": "Giao tiếp và hợp tác",
+    "giai_quyet_van_de": "Giải quyết vấn đề và sáng tạo",
+    "ngon_ngu": "Ngôn ngữ",
+    "tinh_toan": "Tính toán",
+    "khoa_hoc": "Khoa học",
+    "cong_nghe": "Công nghệ",
+    "tin_hoc": "Tin học",
+    "tham_mi": "Thẩm mĩ",
+    "the_chat": "Thể chất",
+}
+TRAIT_LEVELS = {"T": "Tốt", "Đ": "Đạt", "C": "Cần cố gắng"}
 
 
 class FontMissing(RuntimeError):
@@ -183,14 +202,22 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
             )
             if value
         ]
-        pdf.cell(
-            0,
-            5.5,
-            f"{PERIOD_TITLES.get(period.get('period'), '')}: " + "; ".join(parts),
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        if parts:
+            pdf.cell(
+                0,
+                5.5,
+                f"{PERIOD_TITLES.get(period.get('period'), '')}: " + "; ".join(parts),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
     results = root.find("h:Results", ns)
+    for title, tag in (("Phẩm chất chủ yếu", "h:Quality"), ("Năng lực cốt lõi", "h:Competency")):
+        traits = [
+            f"{TRAIT_TITLES.get(t.get('name', ''), t.get('name'))}: {TRAIT_LEVELS.get(t.text or '', t.text)}"
+            for t in (results.iterfind(tag, ns) if results is not None else ())
+        ]
+        if traits:
+            pdf.multi_cell(0, 5.5, f"{title}: " + "; ".join(traits), new_x="LMARGIN", new_y="NEXT")
     for label, path in (
         ("Đánh giá cuối năm", "h:YearResult"),
         ("Lên lớp", "h:Promotion"),
