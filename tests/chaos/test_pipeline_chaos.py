@@ -91,11 +91,16 @@ def _clear_settings() -> None:
     get_gateway_settings.cache_clear()
 
 
+# The machine's PostgreSQL is shared with other stacks and benchmarks: when all its connections are taken, a check
+# waits for one instead of failing the run (that is this machine's load, not the pipeline's fault).
+BUSY = "too many clients"
+
+
 def _transient(error: BaseException) -> bool:
     """A service being killed or restarting: connection refused or cut, or a 5xx from the one behind it."""
     if isinstance(error, httpx.HTTPStatusError):
         return error.response.status_code >= 500
-    return isinstance(error, httpx.TransportError)
+    return isinstance(error, httpx.TransportError) or BUSY in str(error)
 
 
 def patiently(call: Callable[[], T], what: str, timeout: float = 120) -> T:
@@ -280,7 +285,7 @@ def test_the_pipeline_survives_kills_a_broker_restart_and_a_gateway_outage_exact
         )
         wait_for(
             lambda: (
-                not any(_unpublished().values())
+                not any(patiently(_unpublished, "outboxes").values())
                 and all(queue_depth(chaos_env["HOCBA_AMQP_URI"], q) == 0 for q, _ in _consumer_queues())
             ),
             timeout=60,
@@ -331,8 +336,8 @@ def test_the_pipeline_survives_kills_a_broker_restart_and_a_gateway_outage_exact
         assert dead == {}
 
         # The audit log holds every audit event each service committed for the school, each exactly once.
-        sent = _audit_events_sent(demo.school_id)
-        log = _audit_log(demo.school_id)
+        sent = patiently(lambda: _audit_events_sent(demo.school_id), "audit events sent")
+        log = patiently(lambda: _audit_log(demo.school_id), "audit log")
         by_service: dict[str, list[str]] = {}
         for entry in log:
             by_service.setdefault(entry["service"], []).append(str(entry["event_id"]))
@@ -341,11 +346,22 @@ def test_the_pipeline_survives_kills_a_broker_restart_and_a_gateway_outage_exact
         actions = Counter(e["action"] for e in log)
         print(f"[chaos] audit: {len(log)} entries {dict(actions)}", flush=True)
         _assert_each_fact_once(log, demo)
-        verified = subprocess.run(
-            [sys.executable, "-m", "cli.main", "audit", "verify", "--school", demo.school_id],
-            capture_output=True,
-            text=True,
+        verified = wait_for(
+            lambda: (
+                (
+                    v := subprocess.run(
+                        [sys.executable, "-m", "cli.main", "audit", "verify", "--school", demo.school_id],
+                        capture_output=True,
+                        text=True,
+                        timeout=120,
+                    )
+                )
+                and BUSY not in v.stdout + v.stderr
+                and v
+            ),
             timeout=120,
+            interval=2,
+            what="hocba audit verify to get a database connection",
         )
         assert verified.returncode == 0, verified.stdout + verified.stderr
         print(f"[chaos] passed in {time.monotonic() - started:.0f}s (seed {seed})", flush=True)
