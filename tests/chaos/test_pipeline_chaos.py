@@ -245,7 +245,7 @@ def test_the_pipeline_survives_kills_a_broker_restart_and_a_gateway_outage_exact
     monkey: Monkey | None = None
     try:
         pipeline = Pipeline(dev_token, timeout=30)
-        wait_for(pipeline.ready, timeout=90, interval=0.5, what="every service and the gateway to be ready")
+        wait_for(pipeline.ready, timeout=180, interval=0.5, what="every service and the gateway to be ready")
         demo = DemoSchool(
             build(f"chaos-{seed:08x}", classes=1, students_per_class=STUDENTS, grade=5),
             "Trường Tiểu học Hỗn Loạn",
