@@ -26,7 +26,7 @@ import typer
 from rich.console import Console
 
 from cli import archive, audit, dlq, rules, signing, sync, verify
-from cli.registry import ANIMATOR_PORT, SERVICES, entry, gateway_url, stand_in_port
+from cli.registry import ANIMATOR_PORT, SERVICES, entry, gateway_url, local_url, stand_in_port
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
 broker_app = typer.Typer(help="RabbitMQ topology.", no_args_is_help=True)
@@ -224,6 +224,34 @@ def _answers(port: int) -> bool:
 REPLICA_PORT_STEP = 10  # replica k of a service serves HTTP on its port + k * 10 (8001, 8011, 8021…)
 
 
+def stack_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every process of a local stack runs with: where the others answer, on this stack's ports."""
+    return {
+        **os.environ,
+        "HOCBA_GATEWAY_URL": gateway_url(),
+        # Signing fetches unsigned documents from transcript, sync sealed ones from signing: with a port offset
+        # they must reach this stack's, not whatever answers on the default ports.
+        "HOCBA_TRANSCRIPT_URL": local_url("transcript"),
+        "HOCBA_SIGNING_URL": local_url("signing"),
+        **(env or {}),
+    }
+
+
+def launch(args: list[str], log: Path | None, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``python -m <args>`` in its own session (Ctrl-C reaches only `hocba up`), output appended to ``log``."""
+    out = None
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        out = log.open("ab")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", *args], start_new_session=True, stdout=out, stderr=out, env=env
+        )
+    finally:
+        if out is not None:
+            out.close()  # the child holds its own copy
+
+
 def spawn_stack(
     names: list[str], log_dir: Path | None = None, env: dict[str, str] | None = None, replicas: int = 1
 ) -> list[subprocess.Popen[bytes]]:
@@ -234,31 +262,20 @@ def spawn_stack(
     ``<log_dir>/<process>.log``.
     """
     procs = []
-    env = {"HOCBA_GATEWAY_URL": gateway_url(), **(env or {})}
+    full_env = stack_env(env)
     for name in names:
         port = entry(name).port
-        commands = [
-            (k, args)
-            for k in range(replicas)
+        for k in range(replicas):
             for args in (
                 ["run", name, *(["--port", str(port + k * REPLICA_PORT_STEP)] if k else [])],
                 ["relay", name],
-            )
-        ]
-        for k, args in commands:
-            out = None
-            if log_dir is not None:
-                log_dir.mkdir(parents=True, exist_ok=True)
-                out = (log_dir / f"{'-'.join(args[:2])}{f'-{k}' if k else ''}.log").open("ab")
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "cli.main", *args],
-                    start_new_session=True,
-                    stdout=out,
-                    stderr=out,
-                    env={**os.environ, **env},
+            ):
+                log = (
+                    log_dir / f"{'-'.join(args[:2])}{f'-{k}' if k else ''}.log"
+                    if log_dir is not None
+                    else None
                 )
-            )
+                procs.append(launch(["cli.main", *args], log, full_env))
     # Development stand-ins for what a province provides: the test PKI's TSA/CRLs, a remote signing service, the
     # receiving gateway with its lookup portal (checking signatures with our verifier).
     stand_ins: list[tuple[list[str], int]] = []
@@ -286,18 +303,8 @@ def spawn_stack(
     for args, port in stand_ins:
         if _answers(port):
             continue  # one per machine: another stack (or a test run) already serves it
-        out = None
-        if log_dir is not None:
-            out = (log_dir / f"{args[0]}.log").open("ab")
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", *args],
-                start_new_session=True,
-                stdout=out,
-                stderr=out,
-                env={**os.environ, **env},
-            )
-        )
+        log = log_dir / f"{args[0]}.log" if log_dir is not None else None
+        procs.append(launch(args, log, full_env))
     return procs
 
 

@@ -105,7 +105,12 @@ class Pipeline:
             f"{self.url['gradebook']}{path}", headers=headers, json={"entries": entries}, timeout=self.timeout
         )
         if response.status_code >= 400:
-            raise RuntimeError(f"{path}: HTTP {response.status_code} {response.text[:300]}")
+            # The status stays readable to callers that retry a service's restart (5xx) but not a refusal.
+            raise httpx.HTTPStatusError(
+                f"{path}: HTTP {response.status_code} {response.text[:300]}",
+                request=response.request,
+                response=response,
+            )
 
     def enter_year(self, demo: DemoSchool, advance: Callable[[], None] = lambda: None) -> None:
         for class_id, term, code in self.marks_requests(demo):
