@@ -8,6 +8,7 @@ import io
 import json
 import threading
 import uuid
+from unittest.mock import patch
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
 from services.runtime.relay import ConfirmingPublisher, OutboxRelay
 from services.runtime.settings import get_settings
+from services.runtime.timestamps import HttpxTimeStamper
 from services.signing import service as signing_service
 from services.signing.clients import transcript_documents
 from services.signing.documents import xml as xml_doc
@@ -36,7 +38,7 @@ from services.signing.store.tables import records as signing_records
 from services.transcript.service import TranscriptService
 from services.transcript.store.tables import outbox as transcript_outbox
 from tests.gradebook.integration.support import Client, load_school
-from tests.helpers import purge, running, wait_for
+from tests.helpers import free_port, purge, running, wait_for
 
 pytestmark = pytest.mark.integration
 STUDENTS = 3
@@ -318,16 +320,19 @@ def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_h
         ).json()
         assert wrong["signed"] == [] and wrong["refused"][0]["error"] == "signature-mismatch"
         assert _records(stack["signing_db"], school_id)[0]["next_order"] == 1
-        done = httpx.post(
-            finish_url,
-            json={
-                "signatures": [
-                    {"item_id": item["item_id"], "pdf_signature": values[0], "xml_signature": values[1]}
-                ]
-            },
-            headers=auth,
-            timeout=30,
-        ).json()
+        right = {
+            "signatures": [
+                {"item_id": item["item_id"], "pdf_signature": values[0], "xml_signature": values[1]}
+            ]
+        }
+        # The timestamp authority does not answer: 503, nothing changes, and the same values go through later.
+        unreachable = HttpxTimeStamper(f"http://127.0.0.1:{free_port()}/tsa", timeout=1)
+        with patch.dict(signing_service._runtime.__dict__, {"timestamper": unreachable}):
+            busy = httpx.post(finish_url, json=right, headers=auth, timeout=30)
+        assert busy.status_code == 503 and busy.json()["type"].endswith("timestamp-unavailable")
+        assert "dấu thời gian" in busy.json()["detail"]
+        assert _records(stack["signing_db"], school_id)[0]["next_order"] == 1
+        done = httpx.post(finish_url, json=right, headers=auth, timeout=30).json()
         assert done["refused"] == [] and done["signed"][0]["order"] == 1
         after = _records(stack["signing_db"], school_id)[0]
         assert after["next_order"] == 2

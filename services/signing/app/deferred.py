@@ -15,6 +15,7 @@ from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
 from contracts.audit import AuditRecordedV1
 from services.signing.app.certificates import CertificateCheck, holder_of
@@ -22,7 +23,12 @@ from services.signing.app.handlers import UowFactory
 from services.signing.app.unit_of_work import SERVICE
 from services.signing.documents import pdf as pdf_doc
 from services.signing.documents import xml as xml_doc
-from services.signing.domain.errors import CertificateRefused, NoPendingSignature, SigningError
+from services.signing.domain.errors import (
+    CertificateRefused,
+    NoPendingSignature,
+    SigningError,
+    TimestampUnavailable,
+)
 from services.signing.domain.model import ROLE_TITLES
 from services.signing.domain.workflow import check_certificate_holder, check_turn
 
@@ -177,6 +183,9 @@ def finish_batch(
             signed.append(_finish_one(caller, item, pdf_value, xml_value, new_uow, timestamper))
         except SigningError as error:
             refused.append(_refusal(item["year_record_id"], item["step_order"], error))
+    if not signed and refused and all(r["error"] == TimestampUnavailable.slug for r in refused):
+        # Nothing could be finished: a 503 tells the signing client to send the same values again later.
+        raise TimestampUnavailable(refused[0]["detail"])
     return {"batch_id": str(batch_id), "signed": signed, "refused": refused}
 
 
@@ -213,7 +222,12 @@ def _finish_one(
         # Check both values before touching either document: a wrong one leaves the record as it was.
         pdf_doc.check_signature_value(cert, prepared_pdf.to_sign, pdf_value)
         pdf_doc.check_signature_value(cert, prepared_xml.to_sign, xml_value)
-        new_pdf = pdf_doc.finish(prepared_pdf, pdf_value, cert, chain, tsa)
+        try:
+            new_pdf = pdf_doc.finish(prepared_pdf, pdf_value, cert, chain, tsa)
+        except TimestampRequestError as error:
+            raise TimestampUnavailable(
+                "Máy chủ cấp dấu thời gian chưa phản hồi; chữ ký vẫn được giữ, vui lòng gửi lại sau ít phút."
+            ) from error
         new_xml = xml_doc.finish(prepared_xml, xml_value, cert)
         now = datetime.now(UTC)
         next_order = order + 1

@@ -58,6 +58,13 @@ class NoPendingSignature(SigningError):
     slug = "no-pending-signature"
 
 
+class TimestampUnavailable(SigningError):
+    """The timestamp authority did not answer: transient; the prepared signature is kept and can be sent again."""
+
+    http_status = 503
+    slug = "timestamp-unavailable"
+
+
 class SealUnavailable(SigningError):
     """The HSM (or its key for this school) cannot be reached: transient, the seal is retried."""
 
