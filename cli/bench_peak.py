@@ -31,7 +31,7 @@ CLASS_SIZE = 45
 
 def bench_env(offset: int) -> dict[str, str]:
     """The private stack's environment: ports, databases, vhost, and the clock set before the reporting cutoff."""
-    from cli.demo_sync import REHEARSAL_DAY
+    from cli.demo import REHEARSAL_DAY
     from cli.registry import SERVICES
     from services.runtime.settings import get_settings
 

@@ -27,16 +27,10 @@ def export(
     timestamper: TimeStamper,
     school_id: str,
     school_year: str | None = None,
-    *,
-    from_start: bool = False,
 ) -> str:
-    """The school's chain (or the contiguous part recorded in ``school_year``) as JSON Lines plus a seal line.
-
-    ``from_start`` keeps the chain's first entry as the start of a year's part (the chain up to the end of that
-    year): what the year-end archive carries, so a restored chain verifies from its first link.
-    """
+    """The school's chain (or the contiguous part recorded in ``school_year``) as JSON Lines plus a seal line."""
     chain = chain_key(school_id)
-    bounds = school_year_bounds(school_year, from_start=from_start) if school_year else None
+    bounds = school_year_bounds(school_year) if school_year else None
     with new_session() as session:
         entries = list(AuditLog(session).chained(chain, recorded_between=bounds))
     if not entries:

@@ -15,17 +15,12 @@ from datetime import UTC, datetime
 from services.audit.domain.chain import Break, ChainedEntry, entry_hash
 
 FORMAT = "hocba-audit-export/1"
-_BEFORE_ANY_ENTRY = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def school_year_bounds(school_year: str, *, from_start: bool = False) -> tuple[datetime, datetime]:
-    """A school year runs from 1 August to 31 July (the supplementary assessment closes in August).
-
-    ``from_start`` widens the range back to before the platform existed: the chain up to the end of the year.
-    """
+def school_year_bounds(school_year: str) -> tuple[datetime, datetime]:
+    """A school year runs from 1 August to 31 July (the supplementary assessment closes in August)."""
     start = int(school_year.split("-")[0])
-    first = _BEFORE_ANY_ENTRY if from_start else datetime(start, 8, 1, tzinfo=UTC)
-    return first, datetime(start + 1, 8, 1, tzinfo=UTC)
+    return datetime(start, 8, 1, tzinfo=UTC), datetime(start + 1, 8, 1, tzinfo=UTC)
 
 
 def entry_line(entry: ChainedEntry) -> str:

@@ -1,7 +1,7 @@
-"""A school's audit chain up to the end of a school year for the year-end archive, and appending it back.
+"""A school's audit chain for the year-end archive, and appending it back.
 
-The chain is one per school across years, so a year's archive carries it from its first entry (a restored chain
-verifies from its first link) with the checkpoints that vouch for it. Restoring the next year's archive over an
+The chain is one per school across years, so a year's archive carries all of it up to the export, from its first
+entry (a restored chain verifies from its first link), with the checkpoints that vouch for it. Restoring the next year's archive over an
 earlier one appends only the entries past the chain's head, after checking the shared part is the same.
 """
 
@@ -14,7 +14,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.audit.domain.chain import chain_key
-from services.audit.domain.export import school_year_bounds
 from services.audit.store.tables import audit_entries, chain_heads, checkpoints
 from services.runtime.archive import Rows, fetch, follow_sequence, insert_rows
 
@@ -23,13 +22,8 @@ TABLES: tuple[tuple[Table, bool], ...] = ((audit_entries, False), (checkpoints, 
 
 def rows_for(session: Session, school_id: str, school_year: str) -> dict[str, Rows]:
     chain = chain_key(school_id)
-    first, end = school_year_bounds(school_year, from_start=True)
     last = session.execute(
-        select(func.max(audit_entries.c.chain_seq)).where(
-            audit_entries.c.chain == chain,
-            audit_entries.c.recorded_at >= first,
-            audit_entries.c.recorded_at < end,
-        )
+        select(func.max(audit_entries.c.chain_seq)).where(audit_entries.c.chain == chain)
     ).scalar_one()
     if last is None:
         return {"audit_entries": [], "audit_checkpoints": []}
