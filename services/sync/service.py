@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
@@ -17,7 +18,7 @@ from services.runtime.db import Database
 from services.runtime.documents import RemoteDocuments
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body
-from services.runtime.logging import correlation
+from services.runtime.logging import correlation, get_logger
 from services.runtime.personal_data import PersonalIdVault
 from services.runtime.settings import get_settings
 from services.sync.api import CredentialsIn, TransferIn, WithdrawIn
@@ -26,12 +27,24 @@ from services.sync.app.unit_of_work import SERVICE, SyncUnitOfWork
 from services.sync.domain.rules import CutoffPassed
 from services.sync.gateway import GatewayClient
 
+log = get_logger(__name__)
 STAFF = (Role.PRINCIPAL, Role.STAFF, Role.HOMEROOM, Role.INSPECTOR)
 
 
 def token_of(uow: SyncUnitOfWork, school_id: str) -> str | None:
+    """The school's gateway token, or None while it has none that this deployment's data key can read.
+
+    Unreadable credentials (stored under another key, or damaged) stop that school only: its records wait, the
+    log says which school, and `hocba sync connect` fixes it; every other school keeps reporting.
+    """
     sealed = uow.submissions.credentials_of(school_id)
-    return PersonalIdVault.from_settings().decrypt(sealed) if sealed else None
+    if not sealed:
+        return None
+    try:
+        return PersonalIdVault.from_settings().decrypt(sealed)
+    except (InvalidTag, ValueError):
+        log.error("sync.credentials_unreadable", school_id=school_id)
+        return None
 
 
 class SyncRuntime:

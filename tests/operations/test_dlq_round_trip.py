@@ -19,6 +19,9 @@ from tests.helpers import purge, queue_depth, running, wait_for
 pytestmark = pytest.mark.integration
 
 
+BUG = "ck_audit_entries_short_role"
+
+
 def test_poison_is_dead_lettered_then_replayed_after_the_fix_and_recorded_once(
     amqp_uri, service_databases, unique
 ):
@@ -29,8 +32,13 @@ def test_poison_is_dead_lettered_then_replayed_after_the_fix_and_recorded_once(
     assert runner.invoke(app, ["broker", "setup"]).exit_code == 0
     purge(amqp_uri, queue)
     purge(amqp_uri, dlq)
-    with engine.begin() as conn:  # the "bug": a column too narrow for a role name that is valid on the wire
-        conn.execute(text("alter table audit_entries alter column actor_role type varchar(8)"))
+    # The "bug": a rule too strict for a role name that is valid on the wire (NOT VALID: earlier rows stay).
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                f"alter table audit_entries add constraint {BUG} check (char_length(actor_role) <= 8) not valid"
+            )
+        )
     event = AuditRecordedV1(
         service="gradebook",
         school_id=f"dlq-{unique}",
@@ -67,14 +75,14 @@ def test_poison_is_dead_lettered_then_replayed_after_the_fix_and_recorded_once(
 
             listing = runner.invoke(app, ["dlq", "list"])
             assert listing.exit_code == 0, listing.stdout
-            assert "DataError ×1" in listing.stdout.replace("\n", ""), listing.stdout
+            assert "IntegrityError ×1" in listing.stdout.replace("\n", ""), listing.stdout
             shown = runner.invoke(app, ["dlq", "show", dlq])
             assert shown.exit_code == 0 and body["id"] in shown.stdout
             dry = runner.invoke(app, ["dlq", "replay", dlq, "--all", "--dry-run"])
             assert "would replay 1" in dry.stdout and queue_depth(amqp_uri, dlq) == 1
 
             with engine.begin() as conn:  # the fix, deployed
-                conn.execute(text("alter table audit_entries alter column actor_role type varchar(32)"))
+                conn.execute(text(f"alter table audit_entries drop constraint {BUG}"))
             replayed = runner.invoke(
                 app, ["dlq", "replay", dlq, "--id", body["id"], "--actor", "ops-on-call"]
             )
@@ -100,7 +108,7 @@ def test_poison_is_dead_lettered_then_replayed_after_the_fix_and_recorded_once(
         assert recorded() == 1
     finally:
         with engine.begin() as conn:
-            conn.execute(text("alter table audit_entries alter column actor_role type varchar(32)"))
+            conn.execute(text(f"alter table audit_entries drop constraint if exists {BUG}"))
         engine.dispose()
 
 
