@@ -44,9 +44,6 @@ def bench_env(offset: int) -> dict[str, str]:
         "HOCBA_DB_URL_GATEWAY": db.format("gateway"),
         "HOCBA_REPORTING_DAY": REHEARSAL_DAY,
         "GATEWAY_TODAY": REHEARSAL_DAY,
-        # signing fetches documents from transcript, sync from signing: replica 0 of the moved stack
-        "HOCBA_TRANSCRIPT_URL": f"http://127.0.0.1:{SERVICES['transcript'].base_port + offset}",
-        "HOCBA_SIGNING_URL": f"http://127.0.0.1:{SERVICES['signing'].base_port + offset}",
         "HOCBA_LOOKUP_BASE_URL": f"http://127.0.0.1:{8700 + offset}/hocba",
         "HOCBA_LOG_LEVEL": "WARNING",
         "GATEWAY_LOG_LEVEL": "WARNING",
@@ -55,48 +52,12 @@ def bench_env(offset: int) -> dict[str, str]:
     return env
 
 
-def _recreate_vhost(management_url: str, amqp_uri: str) -> None:
-    import subprocess
-
-    from services.runtime.broker import vhost_of
-
-    vhost = vhost_of(amqp_uri)
-    try:
-        with httpx.Client(base_url=f"{management_url}/api", timeout=10) as api:
-            api.delete(f"/vhosts/{vhost}")
-            api.put(f"/vhosts/{vhost}").raise_for_status()
-            api.put(
-                f"/permissions/{vhost}/guest", json={"configure": ".*", "write": ".*", "read": ".*"}
-            ).raise_for_status()
-        return
-    except httpx.HTTPError:
-        pass
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-        check=True,
-        capture_output=True,
-    )
-
-
-def _recreate_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'drop database if exists "{target.database}" with (force)'))
-        conn.execute(text(f'create database "{target.database}"'))
-    admin.dispose()
-
-
 def prepare(env: dict[str, str]) -> None:
     """Fresh databases (migrated), a fresh vhost with the topology and policies; this process follows ``env``."""
     from cli.registry import SERVICES
     from sandbox.gateway.settings import get_gateway_settings
-    from services.runtime.broker import setup_broker
+    from services.runtime.broker import recreate_vhost, setup_broker, vhost_of
+    from services.runtime.db import recreate_database
     from services.runtime.migrations import upgrade
     from services.runtime.settings import get_settings
 
@@ -104,11 +65,11 @@ def prepare(env: dict[str, str]) -> None:
     get_settings.cache_clear()
     get_gateway_settings.cache_clear()
     settings = get_settings()
-    _recreate_vhost(settings.rabbit_management_url, settings.amqp_uri)
+    recreate_vhost(settings.rabbit_management_url, vhost_of(settings.amqp_uri))
     for name in SERVICES:
-        _recreate_database(settings.db_url(name))
+        recreate_database(settings.db_url(name))
         upgrade(name, settings.db_url(name))
-    _recreate_database(env["HOCBA_DB_URL_GATEWAY"])
+    recreate_database(env["HOCBA_DB_URL_GATEWAY"])
     setup_broker(settings, [e.load() for e in SERVICES.values()], SERVICES)
 
 

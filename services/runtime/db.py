@@ -83,6 +83,23 @@ def ensure_database(url: str) -> bool:
         admin.dispose()
 
 
+def drop_database(url: str) -> None:
+    """Drop the database named in ``url`` if it exists, closing its connections (test runs, benchmarks)."""
+    url_obj = make_url(url).set(drivername="postgresql+psycopg")
+    admin = create_engine(url_obj.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'drop database if exists "{url_obj.database}" with (force)'))
+    finally:
+        admin.dispose()
+
+
+def recreate_database(url: str) -> None:
+    """An empty database under ``url``, whatever was there before."""
+    drop_database(url)
+    ensure_database(url)
+
+
 @contextmanager
 def transaction(session_factory: Callable[[], Session]) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any exception."""

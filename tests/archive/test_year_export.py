@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pyhanko.sign.timestamps import DummyTimeStamper
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
@@ -23,7 +23,7 @@ from services.audit.app import handlers as audit_handlers
 from services.audit.app.checkpoints import take_checkpoints
 from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.gradebook.store import tables as gb
-from services.runtime.db import make_engine
+from services.runtime.db import drop_database, make_engine
 from services.runtime.migrations import upgrade
 from services.signing.store import tables as sg
 from services.sync.store import tables as sy
@@ -344,11 +344,8 @@ def restore_databases(service_databases) -> dict[str, str]:
     urls = {}
     for service, url in service_databases.items():
         target = make_url(url).set(database=make_url(url).database + "_restore")
-        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as db:
-            db.execute(text(f'drop database if exists "{target.database}" with (force)'))
-        admin.dispose()
         urls[service] = target.render_as_string(hide_password=False)
+        drop_database(urls[service])
         upgrade(service, urls[service])
     return urls
 

@@ -32,7 +32,7 @@ from services.audit.store.tables import audit_entries
 from services.runtime.broker import setup_broker, subscriptions_of
 from services.runtime.settings import get_settings
 from tests.chaos.monkey import Monkey, Stack, schedule
-from tests.conftest import _CHECKOUT, TEST_VHOST, _recreate_database, _recreate_vhost
+from tests.conftest import _CHECKOUT, TEST_VHOST
 from tests.helpers import queue_depth, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(900)]
@@ -54,10 +54,11 @@ T = TypeVar("T")
 @pytest.fixture
 def chaos_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """A vhost and databases of its own (the broker restart and leftovers of other tests stay apart)."""
+    from services.runtime.broker import recreate_vhost
+    from services.runtime.db import drop_database, recreate_database
     from services.runtime.migrations import upgrade
-    from tests.gateway.conftest import _recreate as drop_database
 
-    _recreate_vhost(VHOST)
+    recreate_vhost("http://guest:guest@127.0.0.1:15672", VHOST)
     env = {
         "HOCBA_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{VHOST}",
         "HOCBA_PORT_OFFSET": str(OFFSET),
@@ -75,7 +76,7 @@ def chaos_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.chdir(ROOT)  # `python -m cli.main` in the children imports this checkout
     _clear_settings()
     for name in SERVICES:
-        _recreate_database(DB.format(name))
+        recreate_database(DB.format(name))
         upgrade(name, DB.format(name))
     drop_database(DB.format("gateway"))  # the gateway creates it on start
     setup_broker(get_settings(), [e.load() for e in SERVICES.values()], SERVICES)

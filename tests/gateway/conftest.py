@@ -17,20 +17,11 @@ GATEWAY_DB = f"postgresql+psycopg://postgres@127.0.0.1:5432/hocba_test_{_CHECKOU
 SCHOOL_DAY = "2026-05-20"
 
 
-def _recreate(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'drop database if exists "{target.database}" with (force)'))
-    admin.dispose()  # the gateway creates it again on start: that path is tested too
-
-
 @pytest.fixture(scope="session")
 def gateway_db() -> str:
-    _recreate(GATEWAY_DB)
+    from services.runtime.db import drop_database
+
+    drop_database(GATEWAY_DB)  # the gateway creates it again on start: that path is tested too
     return GATEWAY_DB
 
 
