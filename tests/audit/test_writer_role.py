@@ -19,10 +19,9 @@ from services.audit.app.checkpoints import take_checkpoints
 from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.audit.service import AuditService
 from services.audit.store.tables import audit_entries
-from services.runtime.db import Database
+from services.runtime.db import Database, drop_database, recreate_database
 from services.runtime.migrations import upgrade
 from services.runtime.settings import get_settings
-from tests.conftest import _recreate_database
 from tests.helpers import running, wait_for
 
 pytestmark = pytest.mark.integration
@@ -101,12 +100,6 @@ def test_the_service_appends_through_the_broker_but_may_not_update_delete_or_tru
 
 def test_migrating_another_database_reuses_the_existing_role(service_databases):
     url = service_databases["audit"].rsplit("_", 1)[0] + f"_audit2_{uuid.uuid4().hex[:6]}"
-    _recreate_database(url)
+    recreate_database(url)
     upgrade("audit", url)  # the role exists (the session's databases made it): granted again, not re-created
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'drop database "{make_url(url).database}" with (force)'))
-    admin.dispose()
+    drop_database(url)
