@@ -48,9 +48,10 @@ BEFORE_CUTOFF = date(2027, 5, 20)
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    from tests.gateway.conftest import GATEWAY_DB, _recreate
+    from services.runtime.db import drop_database
+    from tests.gateway.conftest import GATEWAY_DB
 
-    _recreate(GATEWAY_DB + "_sync")
+    drop_database(GATEWAY_DB + "_sync")  # the gateway creates it on start
     server = GatewayProcess(GATEWAY_DB + "_sync", verifier="services.signing.verifier:check").start(
         tmp_path_factory.mktemp("gateway") / "gateway.log"
     )
