@@ -71,3 +71,34 @@ def documents(record: YearRecord | None = None) -> tuple[bytes, bytes, Plan]:
         )
     )
     return xml, pdf_form.render(xml), plan
+
+
+def primary_year_record(**changes: object) -> YearRecord:
+    """A TT27 (primary) year record signed by the same people: levels and tests, qualities and competencies."""
+    subjects = (
+        SubjectLine(
+            "tieng_viet",
+            "Tiếng Việt",
+            TEACHER_A[0],
+            TEACHER_A[1],
+            TermMarks(level="T", test=9),
+            TermMarks(level="T", test=10),
+            "T",
+        ),
+        SubjectLine(
+            "dao_duc", "Đạo đức", TEACHER_B[0], TEACHER_B[1], TermMarks(level="H"), TermMarks(level="T"), "T"
+        ),
+    )
+    record = replace(
+        year_record(),
+        school_level="primary",
+        grade=4,
+        circular="tt27",
+        class_name="4B",
+        subjects=subjects,
+        qualities=(("cham_chi", "T"),),
+        competencies=(("tu_chu_tu_hoc", "Đ"),),
+        year_result="Hoàn thành",
+        signature_plan=plan_signatures(subjects, TEACHER_B, PRINCIPAL, SCHOOL),
+    )
+    return replace(record, **changes)  # type: ignore[arg-type]

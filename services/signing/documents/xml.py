@@ -12,8 +12,10 @@ the sha256 of its canonical ``SignedInfo`` (what the device signs), :func:`finis
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
@@ -34,6 +36,23 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 RECORD_ID = "record"
 EXC_C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
 _PARSER = etree.XMLParser(remove_blank_text=False, resolve_entities=False, no_network=True)
+
+
+# The package's own schema: imports the record schema and the vendored XML-DSig and XAdES 1.3.2 schemas.
+XSD = Path(__file__).resolve().parents[3] / "contracts" / "transcript" / "hocba-signed-1.xsd"
+
+
+@functools.cache
+def _schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(XSD), etree.XMLParser(no_network=True, resolve_entities=False)))
+
+
+def schema_errors(package: etree._Element) -> list[str]:
+    """What the package schema refuses (empty when the whole package, signatures included, is valid)."""
+    schema = _schema()
+    if schema.validate(package):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
 
 
 def _q(tag: str) -> str:
@@ -64,6 +83,36 @@ def record_of(package: etree._Element) -> bytes:
 def signatures(package: etree._Element) -> list[etree._Element]:
     """The ``Signature`` holders in document order (each wraps one ``ds:Signature``)."""
     return list(package.iterfind(f"{_q('Signatures')}/{_q('Signature')}"))
+
+
+class _XAdESSigner(XAdESSigner):
+    """signxml's XAdES signer, with the canonicalisation of the ``SignedProperties`` and ``KeyInfo`` references
+    stated as a ``ds:Transform``.
+
+    signxml 5.2 digests those two references with the signer's c14n algorithm (here exclusive C14N) but writes no
+    ``ds:Transforms``; XML-DSig §4.4.3.2 then makes every other validator canonicalise them with inclusive C14N 1.0,
+    so xmlsec1, EU DSS, Java and .NET reject the digest. Stating the transform makes the octets unambiguous.
+    """
+
+    def _add_reference_to_signed_info(self, sig_root: Any, node_to_reference: Any, **attrs: Any) -> None:
+        signed_info = self._find(sig_root, "SignedInfo")
+        reference = etree.SubElement(signed_info, f"{{{DS}}}Reference", nsmap=self.namespaces)
+        reference.set("URI", f"#{node_to_reference.get('Id')}")
+        for name, value in attrs.items():
+            reference.set(name, value)
+        transforms = etree.SubElement(reference, f"{{{DS}}}Transforms", nsmap=self.namespaces)
+        etree.SubElement(
+            transforms, f"{{{DS}}}Transform", nsmap=self.namespaces, Algorithm=self.c14n_alg.value
+        )
+        etree.SubElement(
+            reference, f"{{{DS}}}DigestMethod", nsmap=self.namespaces, Algorithm=self.digest_alg.value
+        )
+        digest = self._get_digest(
+            self._c14n(node_to_reference, algorithm=self.c14n_alg), algorithm=self.digest_alg
+        )
+        etree.SubElement(reference, f"{{{DS}}}DigestValue", nsmap=self.namespaces).text = base64.b64encode(
+            digest
+        ).decode("ascii")
 
 
 class _CapturingKey:
@@ -114,7 +163,7 @@ def prepare(
     is_ec = isinstance(public, ec.EllipticCurvePublicKey)
     key = _CapturingKey(public)
     algorithm = SignatureMethod.ECDSA_SHA256 if is_ec else SignatureMethod.RSA_SHA256
-    signer = XAdESSigner(
+    signer = _XAdESSigner(
         method=methods.detached,
         signature_algorithm=algorithm,
         digest_algorithm="sha256",

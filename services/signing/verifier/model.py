@@ -144,6 +144,7 @@ class XmlSignature:
 class XmlFacts:
     record: bytes | None  # the record as the PDF would embed it (c14n2), None if the package has none
     signatures: tuple[XmlSignature, ...]
+    schema_errors: tuple[str, ...] = ()  # what contracts/transcript/hocba-signed-1.xsd refuses, if anything
 
 
 @dataclass(frozen=True)

@@ -312,6 +312,15 @@ def _xml_package(record: RecordFacts, pdf: PdfFacts, xml: XmlFacts, tally: _Tall
         [] if same else [(SIG_CONSTRAINTS_FAILURE, "Học bạ trong gói XML khác tệp hocba.xml trong PDF.")],
         "Học bạ trong gói XML trùng khớp từng byte với tệp trong PDF.",
     )
+    tally.add(
+        "xml_package_schema",
+        "Gói XML đúng lược đồ (XSD)",
+        [
+            (FORMAT_FAILURE, f"Gói XML không đúng lược đồ hocba-signed-1.xsd: {e}")
+            for e in xml.schema_errors[:3]
+        ],
+        "Gói XML đúng lược đồ hocba-signed-1.xsd (học bạ, XML-DSig, XAdES).",
+    )
     plan = record.plan
     invalid: list[tuple[str, str]] = []
     mismatch: list[tuple[str, str]] = []
