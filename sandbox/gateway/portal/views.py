@@ -125,6 +125,7 @@ def record(ctx: Context, request: Request, code: str) -> Response:
 def _download_page(row: dict[str, Any], error: str, status: int) -> Response:
     body = f"<p>Học bạ năm học {pages.e(row['school_year'])}, phiên bản {pages.e(row['version'])}.</p>"
     body += pages.download_form(row, error or None)
+    body += f'<p><a href="/hocba/{pages.e(row["lookup_code"])}">Quay lại trang học bạ</a></p>'
     return _html(pages.page("Tải bản PDF đã ký số", body, status))
 
 
