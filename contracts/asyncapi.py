@@ -48,6 +48,17 @@ def _key(text: str) -> str:
     return text.replace(".", "_")
 
 
+def public_description(model: type[BaseModel]) -> str:
+    """Exactly what the public body holds, field by field, and what it never holds."""
+    lines = [f"- `{name}`: {field.description}" for name, field in model.model_fields.items()]
+    return (
+        "The body holds exactly these fields (CloudEvents attributes travel as `ce-*` headers):\n"
+        + "\n".join(lines)
+        + "\n\nNever a lookup code, personal identification number, name or birth date: nothing here opens a "
+        "child's record. Correlate on the opaque ids."
+    )
+
+
 def asyncapi_document(version: str = "1.0.0") -> dict[str, Any]:
     models: list[type[BaseModel]] = []
     for model in EVENT_MODELS:
@@ -84,6 +95,7 @@ def asyncapi_document(version: str = "1.0.0") -> dict[str, Any]:
                 "name": public,
                 "title": model.ce_type(),
                 "summary": "For vendors: opaque ids only, CloudEvents binary mode",
+                "description": public_description(model.PUBLIC_MODEL),
                 "contentType": "application/json",
                 "headers": CE_HEADERS,
                 "payload": refs[(model.PUBLIC_MODEL, "serialization")],

@@ -11,11 +11,19 @@ from contracts.envelope import ContractModel, EventModel
 
 
 class TranscriptSealedPublic(ContractModel):
+    """For vendors: which year record was sealed, by opaque ids only.
+
+    Never the lookup code: with it anyone opens the child's record on the portal. Correlate on the ids.
+    """
+
     school_id: str = Field(description="Opaque school id")
+    class_id: str = Field(description="Opaque class id")
+    transcript_id: str = Field(description="Opaque id of the học bạ (one per student per school level)")
     year_record_id: str = Field(description="Opaque year record id")
-    school_year: str = Field(description="School year")
-    version: int = Field(description="Version of the year record")
-    lookup_code: str = Field(description="32-character code printed on the record; anyone may look it up")
+    school_year: str = Field(description="School year, e.g. 2025-2026")
+    grade: int = Field(description="Grade 1–12")
+    version: int = Field(description="Version of the year record (a new version supersedes the previous)")
+    sealed_at: datetime = Field(description="When the school's seal closed the record")
 
 
 class TranscriptSealedV1(EventModel):
@@ -37,7 +45,10 @@ class TranscriptSealedV1(EventModel):
     grade: int = Field(ge=1, le=12, description="Grade of the year (cutoff rules depend on it)")
     version: int = Field(ge=1, description="Version of the year record")
     supersedes: str | None = Field(None, description="Year record id this version replaces")
-    lookup_code: str = Field(pattern=r"^[0-9a-f]{32}$", description="Lookup code printed on the record")
+    lookup_code: str = Field(
+        pattern=r"^[0-9a-f]{32}$",
+        description="Lookup code printed on the record (internal only: it opens the record on the portal)",
+    )
     pdf_document_id: str = Field(description="Id of the sealed PDF (its sha256)")
     pdf_sha256: str = Field(description="sha256 of the sealed PDF/A-3")
     record_xml_sha256: str = Field(
@@ -51,8 +62,11 @@ class TranscriptSealedV1(EventModel):
     def public_view(self) -> BaseModel:
         return TranscriptSealedPublic(
             school_id=self.school_id,
+            class_id=self.class_id,
+            transcript_id=self.transcript_id,
             year_record_id=self.year_record_id,
             school_year=self.school_year,
+            grade=self.grade,
             version=self.version,
-            lookup_code=self.lookup_code,
+            sealed_at=self.sealed_at,
         )

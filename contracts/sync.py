@@ -11,10 +11,18 @@ from contracts.envelope import ContractModel, EventModel
 
 
 class SyncRecordPublic(ContractModel):
+    """For vendors: what the province gateway did with a year record version; opaque ids only."""
+
     school_id: str = Field(description="Opaque school id")
+    class_id: str = Field(description="Opaque class id")
+    transcript_id: str = Field(description="Opaque id of the học bạ (one per student per school level)")
     year_record_id: str = Field(description="Opaque year record id")
     version: int = Field(description="Version of the year record")
-    status: str = Field(description="accepted | rejected | withdrawn")
+    status: Literal["accepted", "rejected", "withdrawn", "replaced", "effective"] = Field(
+        description="accepted, rejected, withdrawn, replaced (a newer version took its place) or effective "
+        "(the cutoff passed: it can no longer change)"
+    )
+    occurred_at: datetime = Field(description="When the platform learnt it")
 
 
 class SyncRecordChangedV1(EventModel):
@@ -46,9 +54,12 @@ class SyncRecordChangedV1(EventModel):
     def public_view(self) -> BaseModel:
         return SyncRecordPublic(
             school_id=self.school_id,
+            class_id=self.class_id,
+            transcript_id=self.transcript_id,
             year_record_id=self.year_record_id,
             version=self.version,
             status=self.status,
+            occurred_at=self.occurred_at,
         )
 
 

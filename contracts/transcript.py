@@ -21,10 +21,16 @@ class SignatureStepV1(ContractModel):
 
 
 class TranscriptAssembledPublic(ContractModel):
+    """For vendors: a year record now waits for its signatures; opaque ids only."""
+
     school_id: str = Field(description="Opaque school id")
+    class_id: str = Field(description="Opaque class id")
+    transcript_id: str = Field(description="Opaque id of the học bạ (one per student per school level)")
     year_record_id: str = Field(description="Opaque year record id")
-    school_year: str = Field(description="School year")
+    school_year: str = Field(description="School year, e.g. 2025-2026")
     version: int = Field(description="Version of the year record (a new version supersedes the previous)")
+    supersedes: str | None = Field(None, description="Opaque id of the year record this version replaces")
+    signatures: int = Field(description="Signatures planned, the school's seal included")
 
 
 class TranscriptAssembledV1(EventModel):
@@ -54,7 +60,11 @@ class TranscriptAssembledV1(EventModel):
     def public_view(self) -> BaseModel:
         return TranscriptAssembledPublic(
             school_id=self.school_id,
+            class_id=self.class_id,
+            transcript_id=self.transcript_id,
             year_record_id=self.year_record_id,
             school_year=self.school_year,
             version=self.version,
+            supersedes=self.supersedes,
+            signatures=len(self.signature_plan),
         )

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Request, Response
 
-from sandbox.gateway import auth, documents
+from sandbox.gateway import auth, documents, verifiers
 from sandbox.gateway.clock import vn
 from sandbox.gateway.context import Context
 from sandbox.gateway.domain import errors, rules
@@ -112,20 +112,26 @@ def represent(ctx: Context, row: dict[str, Any], school_id: str, today: date) ->
     }
 
 
-def _checked_documents(ctx: Context, school_id: str, pdf: bytes, xml: bytes) -> documents.Identity:
-    """XSD, school, embedded XML, then signatures: cheapest first, the verifier (slowest) last."""
+def _checked_documents(
+    ctx: Context, conn: Connection, school_id: str, pdf: bytes, xml: bytes
+) -> documents.Identity:
+    """XSD, school, embedded XML, then signatures: cheapest first, the verifier (slowest) last. What the verifier
+    found is kept with the record's transaction, for the portal's verdict."""
     identity = documents.read_identity(xml)
     if identity.school_id != school_id:
         raise errors.WrongSchool(
             f"Bản ghi thuộc trường “{identity.school_id}”, không phải trường gửi (“{school_id}”)."
         )
     documents.check_embedded_xml(pdf, xml)
-    ok, reasons = ctx.verify_pdf(pdf, xml)
-    if not ok:
+    verification = verifiers.run(ctx.verify_pdf, pdf, xml)
+    if not verification.ok:
         raise errors.SignatureInvalid(
-            "Chữ ký số trên tệp PDF không hợp lệ hoặc chưa đủ: " + "; ".join(reasons[:5]) + ".",
-            reasons=reasons,
+            "Chữ ký số trên tệp PDF không hợp lệ hoặc chưa đủ: " + "; ".join(verification.reasons[:5]) + ".",
+            reasons=verification.reasons,
         )
+    repo.put_verification(
+        conn, repo.sha256(pdf), True, verification.detailed, verification.signatures, ctx.clock.now()
+    )
     return identity
 
 
@@ -205,7 +211,7 @@ def submit(ctx: Context, request: Request) -> Response:
     fingerprint = _fingerprint("submit", repo.sha256(pdf), repo.sha256(xml), body.assessment)
 
     def work(conn: Connection, key: str) -> tuple[int, dict[str, Any]]:
-        identity = _checked_documents(ctx, school_id, pdf, xml)
+        identity = _checked_documents(ctx, conn, school_id, pdf, xml)
         assessment = rules.check_assessment(body.assessment, identity.grade)
         today = ctx.clock.today()
         rules.check_before_cutoff(today, ctx.cutoffs.of(identity.school_year, assessment), "nộp bản ghi")
@@ -307,7 +313,7 @@ def replace(ctx: Context, request: Request, record_id: str) -> Response:
         _require_current(old)
         if body.assessment is not None and body.assessment != old["assessment"]:
             raise errors.AssessmentMismatch("Bản thay thế phải cùng đợt đánh giá với bản ghi được thay thế.")
-        identity = _checked_documents(ctx, school_id, pdf, xml)
+        identity = _checked_documents(ctx, conn, school_id, pdf, xml)
         # Platforms may give each version its own year record id (ours do): the province files a year record
         # under the student's học bạ and the school year.
         same_year = (identity.transcript_id, identity.school_year) == (

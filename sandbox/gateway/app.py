@@ -19,6 +19,7 @@ from sandbox.gateway.domain import errors
 from sandbox.gateway.domain.rules import Cutoffs
 from sandbox.gateway.faults import Faults, drop_connection
 from sandbox.gateway.portal import views as portal
+from sandbox.gateway.portal.limits import FailureLimit
 from sandbox.gateway.settings import GatewaySettings, get_gateway_settings
 from sandbox.gateway.store.tables import ensure_database
 from sandbox.gateway.verifiers import Verifier, embedded_xml_only
@@ -43,7 +44,7 @@ ROUTES = Map(
         Rule("/", endpoint="portal_home", methods=["GET"]),
         Rule("/tra-cuu", endpoint="portal_lookup", methods=["GET"]),
         Rule("/hocba/<code>", endpoint="portal_record", methods=["GET"]),
-        Rule("/hocba/<code>/<record_id>.pdf", endpoint="portal_pdf", methods=["GET"]),
+        Rule("/hocba/<code>/<record_id>.pdf", endpoint="portal_pdf", methods=["GET", "POST"]),
         Rule("/kiem-tra", endpoint="portal_check", methods=["POST"]),
         Rule("/static/portal.css", endpoint="portal_css", methods=["GET"]),
     ]
@@ -148,5 +149,8 @@ def create_app(
         faults=Faults(settings.fault_seed),
         verify_pdf=verify_pdf,
         cutoffs=Cutoffs.parse(settings.cutoff_regular, settings.cutoff_supplementary),
+        birth_date_failures=FailureLimit(
+            settings.portal_birth_date_failures, settings.portal_birth_date_window_s
+        ),
     )
     return GatewayApp(ctx)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
-from sandbox.gateway.domain import errors
+from sandbox.gateway.domain import disclosure, errors
 
 NS = {"h": "urn:hocba:transcript:1"}
 # The published contract, read from the repository like any other party to it would (no import of our services).
@@ -108,9 +109,19 @@ def _decimal_comma(value: str) -> str:
     return value.replace(".", ",") if value[:1].isdigit() else value
 
 
+def birth_date(xml: bytes) -> date | None:
+    """The student's date of birth as the record states it (None when the record has none)."""
+    text = _parse(xml).findtext("h:Student/h:BirthDate", namespaces=NS)
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def content(xml: bytes) -> dict[str, Any]:
-    """What the public page shows, read from the XML. The personal ID and MOET code are left out on purpose
-    (Law 91/2025: the page is public to anyone holding the code; a reader checks marks, not identity numbers)."""
+    """What the public page shows, read from the XML: what the paper shows, but the personal ID and the birth
+    date masked and the MOET code left out (Law 91/2025: the page is public to anyone holding the code; a reader
+    checks marks, not identity numbers)."""
     root = _parse(xml)
 
     def text(node: etree._Element | None, path: str) -> str:
@@ -153,10 +164,18 @@ def content(xml: bytes) -> dict[str, Any]:
         "class_name": text(root, "h:Class/h:Name"),
         "grade": text(root, "h:Class/h:Grade"),
         "full_name": text(root, "h:Student/h:FullName"),
+        "personal_id_masked": disclosure.mask_personal_id(text(root, "h:Student/h:PersonalId")),
+        "birth_date_masked": disclosure.mask_birth_date(birth_date(xml)),
         "subjects": subjects,
         "periods": periods,
-        "qualities": [(q.get("name"), q.text or "") for q in root.iterfind("h:Results/h:Quality", NS)],
-        "competencies": [(c.get("name"), c.text or "") for c in root.iterfind("h:Results/h:Competency", NS)],
+        "qualities": [
+            disclosure.trait(disclosure.QUALITY_NAMES, q.get("name") or "", q.text or "")
+            for q in root.iterfind("h:Results/h:Quality", NS)
+        ],
+        "competencies": [
+            disclosure.trait(disclosure.COMPETENCY_NAMES, c.get("name") or "", c.text or "")
+            for c in root.iterfind("h:Results/h:Competency", NS)
+        ],
         "year_result": text(results, "h:YearResult"),
         "promotion": text(results, "h:Promotion"),
         "award": text(results, "h:Award"),

@@ -36,6 +36,10 @@ class GatewaySettings(BaseSettings):
     fault_seed: int = Field(20260630, validation_alias="GATEWAY_FAULT_SEED")
     # Fixed "today" at start-up (ISO date), for demos; tests set it through /_admin/clock instead.
     today: str | None = Field(None, validation_alias="GATEWAY_TODAY")
+    # The portal releases a signed PDF only with the student's birth date; this many wrong ones per client address
+    # within the window, and the client waits (429, Retry-After).
+    portal_birth_date_failures: int = Field(5, validation_alias="GATEWAY_PORTAL_BIRTH_DATE_FAILURES", ge=1)
+    portal_birth_date_window_s: int = Field(600, validation_alias="GATEWAY_PORTAL_BIRTH_DATE_WINDOW_S", ge=1)
     log_level: str = Field("INFO", validation_alias="GATEWAY_LOG_LEVEL")
 
 

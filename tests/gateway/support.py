@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ SECRET = "test-gateway-secret"
 ADMIN = "test-gateway-admin"
 # Printed on nobody's page: the tests assert it never reaches the portal.
 PERSONAL_ID = "001204567890"
+BIRTH_DATE = date(2012, 9, 5)
 
 
 def sha256(content: bytes) -> str:
@@ -172,6 +174,7 @@ def year_record(**changes: Any) -> YearRecord:
         student_id=f"st-{uuid.uuid4().hex[:6]}",
         moet_code="0123456789",
         personal_id=PERSONAL_ID,
+        birth_date=BIRTH_DATE,
         full_name="Phạm Thị Ngọc Ánh",
         school_year="2025-2026",
         class_name="8A1",

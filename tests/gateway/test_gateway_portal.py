@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.gateway.support import PERSONAL_ID, docs, next_version, replace_record, sha256, submit, year_record
+from tests.gateway.support import (
+    BIRTH_DATE,
+    PERSONAL_ID,
+    docs,
+    next_version,
+    primary_record,
+    replace_record,
+    sha256,
+    submit,
+    year_record,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -99,10 +110,13 @@ def test_the_record_page_shows_the_current_content_history_and_download_without_
         "Phiên bản 2 thay thế phiên bản 1 ngày 03/06/2026, lý do: Sửa kết quả lên lớp",
     ]
     html = page.content()
-    assert PERSONAL_ID not in html and "0123456789" not in html and "Ngày sinh" not in html
-    link = page.get_by_role("link", name="Tải bản PDF đã ký số (phiên bản 2)")
-    downloaded = httpx.get(gateway.url + link.get_attribute("href"))
-    assert sha256(downloaded.content) == second["pdf_sha256"]
+    assert PERSONAL_ID not in html and "0123456789" not in html and "05/09/2012" not in html
+    assert page.locator(".personal-id").inner_text().startswith("*********890")
+    assert page.locator(".birth-date").inner_text().startswith("**/**/2012")
+    page.get_by_label("Ngày sinh của học sinh").fill("05/09/2012")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Tải bản PDF đã ký số (phiên bản 2)").click()
+    assert sha256(Path(download.value.path()).read_bytes()) == second["pdf_sha256"]
 
 
 def test_after_the_cutoff_the_page_says_the_record_is_effective(gateway, page):
@@ -129,9 +143,10 @@ def test_a_withdrawn_record_page_says_it_was_withdrawn_and_offers_no_content(gat
     assert page.locator("ol.history li.withdrawn").inner_text() == (
         "Phiên bản 1 đã bị thu hồi ngày 20/05/2026, lý do: Nhầm học sinh"
     )
-    assert page.get_by_role("link", name="Tải bản PDF").count() == 0
+    assert page.get_by_role("button", name="Tải bản PDF").count() == 0
     assert page.locator("table").count() == 0 and "Phạm Thị Ngọc Ánh" not in text
-    assert httpx.get(f"{gateway.url}/hocba/{d.record.lookup_code}/{record_id}.pdf").status_code == 404
+    pdf_url = f"{gateway.url}/hocba/{d.record.lookup_code}/{record_id}.pdf"
+    assert httpx.post(pdf_url, data={"ngay_sinh": "05/09/2012"}).status_code == 404
 
 
 def test_uploading_a_pdf_tells_current_replaced_or_not_registered(gateway, page, tmp_path):
@@ -189,3 +204,132 @@ def test_checking_a_withdrawn_pdf_says_it_has_no_value(gateway):
     assert answer.status_code == 200 and 'data-result="withdrawn"' in answer.text
     assert "đã bị thu hồi ngày 20/05/2026; không có giá trị" in answer.text
     assert empty.status_code == 400
+
+
+def _pdf_url(gateway, d, record_id: str) -> str:
+    return f"{gateway.url}/hocba/{d.record.lookup_code}/{record_id}.pdf"
+
+
+def test_the_signed_pdf_is_refused_without_or_with_a_wrong_birth_date_and_served_with_the_right_one(gateway):
+    d = docs(year_record())
+    with gateway.client("s1") as school:
+        record_id = submit(school, d).json()["id"]
+    url = _pdf_url(gateway, d, record_id)
+    form = httpx.get(url)
+    assert form.status_code == 200 and "application/pdf" not in form.headers["content-type"]
+    assert 'name="ngay_sinh"' in form.text and b"%PDF" not in form.content
+    missing = httpx.post(url, data={})
+    wrong = httpx.post(url, data={"ngay_sinh": "06/09/2012"})
+    iso = httpx.post(url, data={"ngay_sinh": BIRTH_DATE.isoformat()})
+    typed = httpx.post(url, data={"ngay_sinh": "5/9/2012"})
+    assert missing.status_code == 400 and "Ngày sinh chưa đúng dạng ngày/tháng/năm" in missing.text
+    assert wrong.status_code == 403 and "Ngày sinh không khớp với học bạ." in wrong.text
+    assert "Bạn còn 4 lần thử." in wrong.text and b"%PDF" not in wrong.content
+    for served in (iso, typed):
+        assert served.status_code == 200 and served.headers["content-type"] == "application/pdf"
+        assert sha256(served.content) == sha256(d.pdf) and served.headers["cache-control"] == "no-store"
+
+
+def test_five_wrong_birth_dates_from_one_client_make_it_wait_and_leave_other_clients_alone(gateway):
+    d = docs(year_record())
+    with gateway.client("s1") as school:
+        record_id = submit(school, d).json()["id"]
+    url = _pdf_url(gateway, d, record_id)
+    # Loopback has the whole 127/8: each address is another client to the gateway's socket.
+    guesser = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.9"), timeout=15)
+    other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.10"), timeout=15)
+    with guesser, other:
+        answers = [
+            guesser.post(url, data={"ngay_sinh": f"{day:02d}/01/2012"}).status_code for day in range(1, 6)
+        ]
+        assert answers == [403] * 5
+        blocked = guesser.post(url, data={"ngay_sinh": "05/09/2012"})  # even the right one, now
+        spoofed = guesser.post(url, data={"ngay_sinh": "05/09/2012"}, headers={"X-Forwarded-For": "10.1.2.3"})
+        served = other.post(url, data={"ngay_sinh": "05/09/2012"})
+    assert blocked.status_code == 429 and 0 < int(blocked.headers["retry-after"]) <= 600
+    assert "Vui lòng thử lại sau khoảng" in blocked.text and b"%PDF" not in blocked.content
+    assert spoofed.status_code == 429
+    assert served.status_code == 200 and sha256(served.content) == sha256(d.pdf)
+
+
+def test_a_record_without_a_birth_date_never_releases_its_pdf(gateway):
+    d = docs(year_record(birth_date=None))
+    with gateway.client("s1") as school:
+        record_id = submit(school, d).json()["id"]
+    refused = httpx.post(_pdf_url(gateway, d, record_id), data={"ngay_sinh": "05/09/2012"})
+    assert refused.status_code == 403 and "không ghi ngày sinh" in refused.text
+
+
+def test_qualities_and_competencies_are_shown_in_vietnamese_not_as_codes(gateway):
+    d = docs(
+        primary_record(
+            qualities=(("cham_chi", "T"), ("trung_thuc", "Đ")), competencies=(("tu_chu_tu_hoc", "C"),)
+        )
+    )
+    with gateway.client("s1") as school:
+        submit(school, d).raise_for_status()
+    text = httpx.get(f"{gateway.url}/hocba/{d.record.lookup_code}").text
+    assert "Chăm chỉ: Tốt, Trung thực: Đạt" in text and "Tự chủ và tự học: Cần cố gắng" in text
+    assert "cham_chi" not in text and "tu_chu_tu_hoc" not in text
+
+
+SIGN = """
+import sys
+from pathlib import Path
+from tests.signing.signed import signed_record
+out, signed = Path(sys.argv[1]), signed_record()
+(out / "signed.pdf").write_bytes(signed.pdf)
+(out / "signed.xml").write_bytes(signed.xml)
+(out / "steps").write_text(str(len(signed.plan.steps)))
+"""
+
+
+def test_the_page_shows_the_verdict_of_the_gateways_own_verification_of_each_signature(gateway, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.gateway.support import ROOT, GatewayProcess
+
+    # Signed in a process of its own: Playwright's event loop in this one stops pyHanko's asyncio.run.
+    subprocess.run(
+        [sys.executable, "-c", SIGN, str(tmp_path)], cwd=ROOT, check=True, capture_output=True, timeout=120
+    )
+    pdf, xml = (tmp_path / "signed.pdf").read_bytes(), (tmp_path / "signed.xml").read_bytes()
+    steps = int((tmp_path / "steps").read_text())
+    verifying = GatewayProcess(
+        gateway.db_url, verifier="services.signing.verifier:check", env={"GATEWAY_TODAY": "2026-05-20"}
+    ).start(tmp_path / "verifying.log")
+    try:
+        with verifying.client("s-thu-nghiem") as school:
+            accepted = school.post(
+                "/api/v1/records",
+                json={
+                    "assessment": "regular",
+                    "pdf": base64.b64encode(pdf).decode(),
+                    "xml": base64.b64encode(xml).decode(),
+                },
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+        assert accepted.status_code == 201, accepted.text
+        code = accepted.json()["lookup_code"]
+        html = httpx.get(f"{verifying.url}/hocba/{code}").text
+    finally:
+        verifying.stop()
+    assert 'data-verdict="passed"' in html and f"cả {steps} chữ ký số hợp lệ" in html
+    for who, role in (
+        ("Nguyễn Văn An", "Giáo viên bộ môn"),
+        ("Trần Thị Bình", "Giáo viên chủ nhiệm"),
+        ("Lê Văn Cường", "Hiệu trưởng"),
+        ("Dấu của nhà trường", "Dấu của nhà trường"),
+    ):
+        assert who in html and role in html
+    assert html.count("Nguyên vẹn, hợp lệ") == steps
+    assert " ngày " in html.split('class="signatures"')[1]  # each row says when
+
+
+def test_a_verifier_that_reports_no_signatures_is_said_so_not_shown_as_a_verdict(gateway):
+    d = docs(year_record())
+    with gateway.client("s1") as school:
+        submit(school, d).raise_for_status()
+    html = httpx.get(f"{gateway.url}/hocba/{d.record.lookup_code}").text
+    assert 'data-verdict="undetailed"' in html and 'data-verdict="passed"' not in html

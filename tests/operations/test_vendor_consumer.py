@@ -1,13 +1,21 @@
-"""The vendor example from docs/vendors.md receives a real CloudEvent that the relay published."""
+"""What a vendor receives on hocba.public: the docs' example consumer works, and a whole school year leaks nothing."""
 
+import json
 import threading
-from datetime import UTC, datetime
+import unicodedata
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime
 
+import httpx
 import pytest
+from kombu import Connection, Exchange, Queue
 from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
 from cli.main import app
+from cli.pipeline import DemoSchool
+from cli.registry import SERVICES
 from contracts.gradebook import ClassSnapshot, TermLockedV1
 from docs.vendor_consumer import subscribe
 from services.gradebook.store.tables import outbox
@@ -75,3 +83,123 @@ def test_vendor_example_consumer_receives_a_cloudevent_from_the_platform(amqp_ur
     assert attributes["id"] == str(envelope.id) and attributes["type"] == "vn.hocba.gradebook.term.locked.v1"
     assert attributes["specversion"] == "1.0" and attributes["source"] == "/hocba/gradebook"
     assert data["class_id"] == f"c-{unique}" and "snapshot" not in data
+
+
+def _raw(body: bytes | str) -> bytes:
+    """The body's bytes as the broker delivered them (kombu hands a UTF-8 body over already decoded)."""
+    return body if isinstance(body, bytes) else body.encode()
+
+
+def _needles(demo: DemoSchool, lookup_codes: list[str]) -> dict[str, bytes]:
+    """Every form in which a student's key or identity could be written: names in UTF-8 (composed and decomposed,
+    and JSON-escaped), personal IDs, birth dates ISO and as printed (dd/mm/yyyy, d/m/yyyy), lookup codes as printed
+    and as a UUID."""
+    found: dict[str, bytes] = {}
+    for s in demo.school.students:
+        name = s["full_name"]
+        born = date.fromisoformat(s["birth_date"])
+        for form in (
+            name.encode(),
+            unicodedata.normalize("NFD", name).encode(),
+            json.dumps(name).strip('"').encode(),
+            s["personal_id"].encode(),
+            born.isoformat().encode(),
+            born.strftime("%d/%m/%Y").encode(),
+            f"{born.day}/{born.month}/{born.year}".encode(),
+            born.strftime("%Y%m%d").encode(),
+        ):
+            found[f"{s['student_id']}: {form!r}"] = form
+    for code in lookup_codes:
+        for form in (code, code.upper(), str(uuid.UUID(code))):
+            found[f"lookup code {form}"] = form.encode()
+    return found
+
+
+@pytest.mark.timeout(600)
+def test_a_whole_school_year_puts_no_lookup_code_personal_id_name_or_birth_date_on_hocba_public(
+    monkeypatch, tmp_path, unique
+):
+    from cli.main import spawn_stack, stop_stack
+    from cli.pipeline import DemoSchool, Pipeline
+    from cli.registry import dev_token
+    from sandbox.sample_school import build
+    from tests.stack import isolated_stack_env, run_school_year, unpublished
+
+    students = 2
+    with isolated_stack_env(monkeypatch, "public", port_offset=2600) as env:
+        amqp_uri = env["HOCBA_AMQP_URI"]
+        # A queue of its own, bound to everything before the first event exists.
+        with Connection(amqp_uri) as conn:
+            bound = Queue(
+                f"vendor-leakcheck{unique}-events",
+                Exchange("hocba.public", type="topic", durable=True, passive=True),
+                routing_key="#",
+                durable=True,
+            )(conn.default_channel)
+            bound.declare()
+            # The control: the internal sealed event does carry the lookup codes, so the search below can find them.
+            internal = Queue(
+                f"leakcheck{unique}-internal-sealed",
+                Exchange("signing.events", type="topic", durable=True, passive=True),
+                routing_key="transcript.sealed.v1",
+                durable=True,
+            )(conn.default_channel)
+            internal.declare()
+        procs = spawn_stack(list(SERVICES), log_dir=tmp_path / "logs")
+        try:
+            pipeline = Pipeline(dev_token, timeout=30)
+            wait_for(
+                pipeline.ready, timeout=180, interval=0.5, what="every service and the gateway to be ready"
+            )
+            demo = DemoSchool(
+                build(f"kin-{unique}", classes=1, students_per_class=students, grade=5),
+                "Trường Tiểu học Kín Đáo",
+            )
+            run_school_year(pipeline, demo)
+            wait_for(lambda: unpublished(env) == 0, timeout=60, interval=1, what="every outbox relayed")
+            records = httpx.get(
+                f"{pipeline.url['transcript']}/schools/{demo.school_id}/records",
+                headers=pipeline.auth(demo.school_id, "van-thu", "staff"),
+                timeout=30,
+            ).json()["records"]
+        finally:
+            stop_stack(procs)
+        lookup_codes = sorted({r["lookup_code"] for r in records})
+        assert len(lookup_codes) == students
+        messages, controls = [], []
+        with Connection(amqp_uri) as conn:
+            queue = bound(conn.default_channel)
+            while (message := queue.get(no_ack=True, accept=["json"])) is not None:
+                messages.append(message)
+            queue.delete()
+            control = internal(conn.default_channel)
+            while (message := control.get(no_ack=True, accept=["json"])) is not None:
+                controls.append(_raw(message.body))
+            control.delete()
+    types = Counter(m.headers["ce-type"] for m in messages)
+    assert types == {
+        "vn.hocba.gradebook.term.locked.v1": 2,  # one class, two terms
+        "vn.hocba.transcript.assembled.v1": students,
+        "vn.hocba.transcript.sealed.v1": students,
+        "vn.hocba.sync.record.changed.v1": students,  # accepted (effective comes after the cutoff)
+    }, types
+    needles = _needles(demo, lookup_codes)
+    # The raw bytes as the broker delivered them: body, headers and the other AMQP properties.
+    leaks = sorted(
+        {
+            label
+            for m in messages
+            for raw in (
+                _raw(m.body),
+                json.dumps(m.headers, ensure_ascii=False).encode(),
+                repr(m.properties).encode(),
+            )
+            for label, needle in needles.items()
+            if needle in raw
+        }
+    )
+    assert leaks == []
+    assert all(any(code.encode() in body for body in controls) for code in lookup_codes), "the control failed"
+    # Correlation still works: every sealed record is named by its opaque ids.
+    sealed = [json.loads(m.body) for m in messages if m.headers["ce-type"] == "vn.hocba.transcript.sealed.v1"]
+    assert {s["year_record_id"] for s in sealed} == {r["id"] for r in records}

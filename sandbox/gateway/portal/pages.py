@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 from typing import Any
+
+from sandbox.gateway.clock import VN
+from sandbox.gateway.domain.disclosure import ROLE_WORDS
 
 CSS = """
 :root { --ink: #1b1f24; --muted: #4a5563; --line: #c9d1dc; --brand: #0b4f8a; --ok: #17603a; --warn: #8a4b00;
@@ -37,6 +41,10 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; } 
 .badge.effective { background: var(--ok); } .badge.current { background: var(--brand); }
 .badge.withdrawn { background: var(--bad); } .badge.replaced { background: var(--muted); }
 ol.history li.withdrawn { color: var(--bad); }
+td.state.ok { color: var(--ok); font-weight: 600; } td.state.warn { color: var(--warn); }
+td.state.bad { color: var(--bad); font-weight: 600; }
+form.download { border-top: 1px solid var(--line); margin-top: 1rem; padding-top: .5rem; }
+form.download input[type=text] { max-width: 12rem; }
 """
 
 STATUS_WORDS = {
@@ -67,7 +75,8 @@ def page(title: str, body: str, status: int = 200) -> tuple[str, int]:
 <main id="noi-dung">
 {body}
 </main>
-<footer class="hint">Trang này không hiển thị số định danh cá nhân và ngày sinh của học sinh
+<footer class="hint">Trang này chỉ hiển thị số định danh cá nhân và ngày sinh của học sinh ở dạng đã ẩn;
+bản PDF đã ký số chỉ được cung cấp cho người nhập đúng ngày sinh
 (Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15).</footer>
 </body>
 </html>"""
@@ -123,10 +132,8 @@ def year_section(view: dict[str, Any]) -> str:
         )
     else:
         parts.append(content_html(view["content"]))
-        parts.append(
-            f'<p><a href="/hocba/{e(latest["lookup_code"])}/{e(latest["id"])}.pdf" download>'
-            f"Tải bản PDF đã ký số (phiên bản {e(latest['version'])})</a></p>"
-        )
+        parts.append(signatures_html(view["verification"]))
+        parts.append(download_form(latest))
     parts.append('<h3>Lịch sử phiên bản</h3><ol class="history">')
     for line, css in view["history"]:
         parts.append(f'<li class="{e(css)}">{e(line)}</li>')
@@ -165,12 +172,21 @@ def content_html(content: dict[str, Any]) -> str:
         )
         if value
     )
+    masked = "".join(
+        f'<dt>{label}</dt><dd class="{css}">{e(value)} <span class="hint">(đã ẩn)</span></dd>'
+        for label, css, value in (
+            ("Ngày sinh", "birth-date", content["birth_date_masked"]),
+            ("Số định danh cá nhân", "personal-id", content["personal_id_masked"]),
+        )
+        if value
+    )
     return f"""<dl>
 <dt>Trường</dt><dd>{e(content["school_name"])}</dd>
 <dt>Tỉnh/thành phố</dt><dd>{e(content["province"])}</dd>
 <dt>Năm học</dt><dd>{e(content["school_year"])}</dd>
 <dt>Lớp</dt><dd>{e(content["class_name"])} (khối {e(content["grade"])})</dd>
 <dt>Họ và tên học sinh</dt><dd class="student-name">{e(content["full_name"])}</dd>
+{masked}
 </dl>
 <table>
 <caption>Kết quả các môn học</caption>
@@ -181,6 +197,83 @@ def content_html(content: dict[str, Any]) -> str:
 <h3>Kết quả rèn luyện và học tập</h3>
 <ul>{periods}</ul>
 <dl>{extras}</dl>"""
+
+
+def _signature_state(s: dict[str, Any]) -> tuple[str, str]:
+    if not s.get("intact"):
+        return "bad", "Đã bị thay đổi sau khi ký"
+    if not s.get("valid"):
+        return "bad", "Chữ ký không hợp lệ"
+    if not s.get("trusted"):
+        return "warn", "Nguyên vẹn; chưa xác minh được chứng thư số"
+    return "ok", "Nguyên vẹn, hợp lệ"
+
+
+def _signed_at(value: Any) -> str:
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return moment.astimezone(VN).strftime("%H:%M ngày %d/%m/%Y") if moment.tzinfo else str(value)
+
+
+def signatures_html(verification: dict[str, Any] | None) -> str:
+    """The gateway's own verdict on the signed PDF, recorded when it accepted it: who signed, as what, when."""
+    head = '<h3 id="chu-ky">Chữ ký số</h3>'
+    if verification is None:
+        return head + '<p class="message warn">Chưa có kết quả kiểm tra chữ ký số cho phiên bản này.</p>'
+    day = verification["verified_at"].astimezone(VN).strftime("%d/%m/%Y")
+    if not verification["detailed"]:
+        return head + (
+            f'<p class="message warn" data-verdict="undetailed">Cổng đã tiếp nhận bản này ngày {e(day)}; '
+            "bộ kiểm tra của cổng không báo cáo chi tiết từng chữ ký.</p>"
+        )
+    signatures = sorted(verification["signatures"], key=lambda s: s.get("order") or 0)
+    all_ok = verification["passed"] and all(_signature_state(s)[0] == "ok" for s in signatures)
+    verdict = (
+        f'<p class="message ok" role="status" data-verdict="passed">Cổng đã kiểm tra khi tiếp nhận ngày {e(day)}: '
+        f"cả {len(signatures)} chữ ký số hợp lệ, tệp còn nguyên vẹn kể từ khi ký.</p>"
+        if all_ok
+        else f'<p class="message bad" role="status" data-verdict="failed">Kết quả kiểm tra ngày {e(day)}: '
+        "có chữ ký không hợp lệ hoặc tệp đã bị thay đổi.</p>"
+    )
+    rows = []
+    for s in signatures:
+        css, state = _signature_state(s)
+        role = ROLE_WORDS.get(s.get("role") or "", s.get("role") or "")
+        if s.get("on_behalf_of"):
+            role += f" (ký thay {s['on_behalf_of']})"
+        rows.append(
+            f'<tr><td class="mark">{e(s.get("order"))}</td><td>{e(role)}</td><td>{e(s.get("signer"))}</td>'
+            f'<td>{e(_signed_at(s.get("time")))}</td><td class="state {css}">{e(state)}</td></tr>'
+        )
+    return (
+        head
+        + verdict
+        + '<table class="signatures"><caption>Các chữ ký trên bản PDF, theo thứ tự ký</caption>'
+        '<thead><tr><th scope="col">Thứ tự</th><th scope="col">Vai trò</th><th scope="col">Người ký</th>'
+        '<th scope="col">Thời điểm ký</th><th scope="col">Tình trạng</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def download_form(latest: dict[str, Any], error: str | None = None) -> str:
+    """The signed PDF is a second step: whoever holds the paper knows the student's birth date."""
+    rid = e(latest["id"])
+    described = f' aria-describedby="loi-ngay-sinh-{rid}" aria-invalid="true"' if error else ""
+    message = f'<p id="loi-ngay-sinh-{rid}" class="message bad" role="alert">{e(error)}</p>' if error else ""
+    return f"""<form method="post" action="/hocba/{e(latest["lookup_code"])}/{rid}.pdf" class="download">
+<h3>Tải bản PDF đã ký số</h3>
+{message}
+<label for="ngay-sinh-{rid}">Ngày sinh của học sinh (ngày/tháng/năm)</label>
+<input type="text" id="ngay-sinh-{rid}" name="ngay_sinh" inputmode="numeric" placeholder="dd/mm/yyyy"
+ maxlength="10" autocomplete="off" required{described}>
+<p class="hint">Bản PDF có số định danh cá nhân và ngày sinh của học sinh, nên chỉ được cung cấp cho người
+biết ngày sinh in trên học bạ. Nhập sai quá 5 lần trong 10 phút thì phải chờ trước khi thử lại.</p>
+<button type="submit">Tải bản PDF đã ký số (phiên bản {e(latest["version"])})</button>
+</form>"""
 
 
 def check_result(kind: str, message: str, link: str | None) -> str:

@@ -11,10 +11,17 @@ from werkzeug.wrappers import Request, Response
 from sandbox.gateway import documents
 from sandbox.gateway.clock import vn_day
 from sandbox.gateway.context import Context
-from sandbox.gateway.domain import rules
+from sandbox.gateway.domain import disclosure, rules
 from sandbox.gateway.portal import pages
 from sandbox.gateway.store import repository as repo
+from services.runtime.logging import get_logger
 
+log = get_logger(__name__)
+
+NO_BIRTH_DATE = (
+    "Học bạ này không ghi ngày sinh nên cổng không thể xác nhận người tải; vui lòng liên hệ nhà trường để nhận "
+    "bản PDF."
+)
 INVALID_CODE = "Mã tra cứu không hợp lệ: mã gồm đúng 32 ký tự, là chữ số 0–9 hoặc chữ cái a–f."
 # Uploads larger than a year record could ever be are refused before reading them into memory.
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -86,6 +93,7 @@ def _year_view(ctx: Context, conn: Any, versions: list[dict[str, Any]]) -> dict[
         "status": status,
         "status_note": note,
         "content": content,
+        "verification": repo.verification(conn, latest["pdf_sha256"]),
         "history": history,
         "withdrawn_on": rules.vn_date(vn_day(latest["withdrawn_at"])) if latest["withdrawn_at"] else "",
     }
@@ -114,20 +122,58 @@ def record(ctx: Context, request: Request, code: str) -> Response:
     return _html(pages.page("Học bạ số", body))
 
 
+def _download_page(row: dict[str, Any], error: str, status: int) -> Response:
+    body = f"<p>Học bạ năm học {pages.e(row['school_year'])}, phiên bản {pages.e(row['version'])}.</p>"
+    body += pages.download_form(row, error or None)
+    body += f'<p><a href="/hocba/{pages.e(row["lookup_code"])}">Quay lại trang học bạ</a></p>'
+    return _html(pages.page("Tải bản PDF đã ký số", body, status))
+
+
 def pdf(ctx: Context, request: Request, code: str, record_id: str) -> Response:
-    """Only the current version is offered: a replaced or withdrawn PDF must not circulate from the portal."""
+    """The signed PDF prints the personal ID and the birth date: it is served only to whoever also gives the
+    birth date (the holder of the paper has it), and wrong guesses are limited per client.
+
+    Only the current version is offered: a replaced or withdrawn PDF must not circulate from the portal.
+    """
+    # The socket's address, never X-Forwarded-For: a header the client writes would let it pick its own bucket.
+    client = request.remote_addr or "unknown"
+    if request.method == "POST" and (wait := ctx.birth_date_failures.retry_after(client)) is not None:
+        minutes = max(1, -(-wait // 60))
+        body = (
+            '<p class="message bad" role="alert">Bạn đã nhập sai ngày sinh quá nhiều lần. '
+            f"Vui lòng thử lại sau khoảng {minutes} phút.</p>"
+        )
+        response = _html(pages.page("Tạm khóa tải bản PDF", body, 429))
+        response.headers["Retry-After"] = str(wait)
+        return response
     with ctx.engine.connect() as conn:
         row = repo.record(conn, record_id)
         if row is None or row["lookup_code"] != code or row["status"] != "current":
             return _html(
                 pages.page("Không tìm thấy", "<p>Không có bản PDF hiện hành với địa chỉ này.</p>", 404)
             )
+        if request.method == "GET":
+            return _download_page(row, "", 200)
+        recorded = documents.birth_date(repo.document(conn, row["xml_sha256"]) or b"")
+        if recorded is None:
+            return _download_page(row, NO_BIRTH_DATE, 403)
+        given = disclosure.parse_birth_date(request.form.get("ngay_sinh", ""))
+        if given is None:
+            return _download_page(row, "Ngày sinh chưa đúng dạng ngày/tháng/năm, ví dụ 05/09/2014.", 400)
+        if not disclosure.birth_date_matches(given, recorded):
+            left = ctx.birth_date_failures.fail(client)
+            log.info("portal.birth_date_refused", record_id=record_id, attempts_left=left)
+            more = (
+                f" Bạn còn {left} lần thử." if left else " Bạn đã hết lượt thử, vui lòng thử lại sau 10 phút."
+            )
+            return _download_page(row, "Ngày sinh không khớp với học bạ." + more, 403)
         content = repo.document(conn, row["pdf_sha256"]) or b""
     return Response(
         content,
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="hocba-{row["school_year"]}-v{row["version"]}.pdf"'
+            "Content-Disposition": f'attachment; filename="hocba-{row["school_year"]}-v{row["version"]}.pdf"',
+            "Cache-Control": "no-store",
         },
     )
 

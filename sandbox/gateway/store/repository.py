@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from sandbox.gateway.store.tables import documents, idempotency_keys, records, submission_log, transfers
+from sandbox.gateway.store.tables import (
+    documents,
+    idempotency_keys,
+    records,
+    submission_log,
+    transfers,
+    verifications,
+)
 
 Row = dict[str, Any]
 
@@ -31,6 +38,23 @@ def put_document(conn: Connection, content: bytes, media_type: str) -> str:
 def document(conn: Connection, digest: str) -> bytes | None:
     content = conn.execute(select(documents.c.content).where(documents.c.sha256 == digest)).scalar()
     return None if content is None else bytes(content)
+
+
+def put_verification(
+    conn: Connection, pdf_sha256: str, passed: bool, detailed: bool, signatures: list[Row], at: datetime
+) -> None:
+    conn.execute(
+        insert(verifications)
+        .values(
+            pdf_sha256=pdf_sha256, passed=passed, detailed=detailed, signatures=signatures, verified_at=at
+        )
+        .on_conflict_do_nothing(index_elements=["pdf_sha256"])
+    )
+
+
+def verification(conn: Connection, pdf_sha256: str) -> Row | None:
+    row = conn.execute(select(verifications).where(verifications.c.pdf_sha256 == pdf_sha256)).first()
+    return None if row is None else dict(row._mapping)
 
 
 def claim_key(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Identity,
@@ -63,6 +64,19 @@ records = Table(
     Index("ix_records_lookup_code", "lookup_code"),
     Index("ix_records_transcript", "transcript_id"),
     Index("ix_records_pdf", "pdf_sha256"),
+)
+
+# What the gateway's verifier found when it accepted a PDF, per signature (who, role, when, intact): the portal's
+# verdict. Keyed by the PDF's sha256: the bytes cannot change, so neither can what they prove. A table of its own,
+# so that create_all adds it to a gateway database made before it existed.
+verifications = Table(
+    "verifications",
+    metadata,
+    Column("pdf_sha256", String(64), primary_key=True),
+    Column("passed", Boolean, nullable=False),
+    Column("detailed", Boolean, nullable=False),
+    Column("signatures", JSONB, nullable=False),
+    Column("verified_at", DateTime(timezone=True), nullable=False),
 )
 
 # A key is spent only by a success: its response is kept and replayed for the same body.

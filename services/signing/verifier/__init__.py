@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
+from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 
@@ -79,8 +80,9 @@ def verify(
     return run(async_verify(pdf, xml, trust_roots=trust_roots, online=online, complete=complete))
 
 
-def check(pdf: bytes, xml: bytes | None = None) -> tuple[bool, list[str]]:
-    """The verifier as a plain predicate (the province gateway plugs it in with ``--verifier``).
+def check(pdf: bytes, xml: bytes | None = None) -> tuple[bool, list[str], list[dict[str, Any]]]:
+    """The verifier as the province gateway plugs it in with ``--verifier``: the verdict, its reasons, and per
+    signature what a public page may show (who, in which role, when, intact; no certificate serial number).
 
     ``xml`` is the year record as submitted; whether it equals the PDF's embedded XML is the embedded-XML check
     of the report itself, so only the PDF is passed on.
@@ -88,5 +90,23 @@ def check(pdf: bytes, xml: bytes | None = None) -> tuple[bool, list[str]]:
     try:
         report = verify(pdf)
     except Unreadable as error:
-        return False, [f"unreadable: {error}"]
-    return report.passed, [f"{report.sub_indication or report.indication}: {r}" for r in report.reasons]
+        return False, [f"unreadable: {error}"], []
+    signatures = [
+        {
+            "order": s.order,
+            "role": s.role,
+            "signer": s.signer,
+            "on_behalf_of": s.on_behalf_of,
+            "time": s.time,
+            "intact": s.intact,
+            "valid": s.valid,
+            "trusted": s.trusted,
+            "indication": s.indication,
+        }
+        for s in report.signatures
+    ]
+    return (
+        report.passed,
+        [f"{report.sub_indication or report.indication}: {r}" for r in report.reasons],
+        signatures,
+    )

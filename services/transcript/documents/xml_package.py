@@ -73,6 +73,7 @@ def build(record: YearRecord) -> bytes:
     _opt(student, "MoetCode", record.moet_code)
     _opt(student, "PersonalId", record.personal_id)
     _el(student, "FullName", record.full_name)
+    _opt(student, "BirthDate", record.birth_date.isoformat() if record.birth_date else None)
     klass = _el(root, "Class")
     _el(klass, "SchoolYear", record.school_year)
     _el(klass, "Name", record.class_name)

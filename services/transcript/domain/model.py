@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
@@ -141,4 +142,7 @@ class YearRecord:
     previous_record_sha256: str | None = None
     lookup_url: str = ""
     personal_id: str | None = None  # the 12-digit number: in the package and on the page, never in logs
+    birth_date: date | None = (
+        None  # printed on the page; the portal's second factor for the PDF, never in logs
+    )
     digitised_from: str | None = None  # the paper source, for a record entered from a scanned học bạ
