@@ -343,9 +343,9 @@ def import_command(
     from cli.audit import chain_results
     from services.runtime.db import make_engine
     from services.runtime.settings import get_settings
-    from services.runtime.timestamps import load_certificates
+    from services.runtime.trust import trust_roots
 
-    roots, urls = load_certificates(get_settings().trust_roots), _urls()
+    roots, urls = trust_roots(get_settings()), _urls()
     try:
         result = import_archive(file, urls=urls, roots=roots)
     except ArchiveRefused as refused:

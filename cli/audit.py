@@ -30,10 +30,10 @@ def verify(
         return
     from services.runtime.db import make_engine
     from services.runtime.settings import get_settings
-    from services.runtime.timestamps import load_certificates
+    from services.runtime.trust import trust_roots
 
     engine = make_engine(get_settings().db_url("audit"), pool_size=1)
-    results = chain_results(engine, load_certificates(get_settings().trust_roots), school)
+    results = chain_results(engine, trust_roots(get_settings()), school)
     table = Table(title="audit chains (and their timestamped checkpoints)")
     for column in ("chain", "entries", "result"):
         table.add_column(column, overflow="fold")
@@ -92,14 +92,14 @@ def checkpoint(school: Annotated[str | None, typer.Option(help="Only this school
 def _verify_file(file: Path) -> None:
     from services.audit.app.export import verify_file
     from services.runtime.settings import get_settings
-    from services.runtime.timestamps import load_certificates
+    from services.runtime.trust import trust_roots
 
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         typer.echo(f"cannot read {file}: {error}", err=True)
         raise typer.Exit(2) from None
-    problem = verify_file(text, load_certificates(get_settings().trust_roots))
+    problem = verify_file(text, trust_roots(get_settings()))
     if problem is not None:
         Console().print(f"[red]{file}: broken at {problem.seq}: {problem.reason}[/red]")
         raise typer.Exit(1)

@@ -25,9 +25,9 @@ def run(classes: int, reads: int, console: Console) -> dict[str, Any]:
     from sqlalchemy import Table as SqlTable
     from sqlalchemy.dialects.postgresql import JSONB
 
+    from sandbox.issuer import mint_token
     from sandbox.sample_school import SUBJECTS, build, load_via_api, marks_for
     from services.gradebook.service import GradebookService
-    from services.runtime.auth import mint_token
     from services.runtime.db import ensure_database, make_engine
     from services.runtime.logging import configure_logging
     from services.runtime.migrations import upgrade

@@ -88,7 +88,8 @@ def bare_pyhanko(documents: list[tuple[bytes, Plan]], steps: Callable[[Plan], Se
 
     import sandbox.pki as pki
     from services.runtime.settings import get_settings
-    from services.runtime.timestamps import HttpxTimeStamper, load_certificates
+    from services.runtime.timestamps import HttpxTimeStamper
+    from services.runtime.trust import ca_chain, trust_roots
     from services.signing.clients import RevocationInfo
     from services.signing.documents import pdf as pdf_doc
 
@@ -107,8 +108,8 @@ def bare_pyhanko(documents: list[tuple[bytes, Plan]], steps: Callable[[Plan], Se
                     subject_id=step.signer_id,
                 )
     tsa = HttpxTimeStamper(settings.tsa_url)
-    roots = load_certificates(settings.trust_roots)
-    chain = load_certificates(settings.ca_chain)
+    roots = trust_roots(settings)
+    chain = ca_chain(settings)
     revocation = RevocationInfo()
     registry = SimpleCertificateStore.from_certs([pki.issuing_ca()])
 
@@ -142,7 +143,7 @@ def run(students: int, steps: int, console: Console) -> dict[str, Any]:
     from cli.bench_transcript import sample_records
     from contracts.envelope import Envelope
     from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
-    from services.runtime.auth import mint_token
+    from sandbox.issuer import mint_token
     from services.runtime.db import make_engine
     from services.runtime.settings import get_settings
     from services.signing.app.handlers import register_record

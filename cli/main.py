@@ -26,7 +26,7 @@ import typer
 from rich.console import Console
 
 from cli import archive, audit, dlq, rules, signing, sync, verify
-from cli.registry import ANIMATOR_PORT, SERVICES, entry, gateway_url, local_url, stand_in_port
+from cli.registry import ANIMATOR_PORT, SERVICES, entry, gateway_url, issuer_url, local_url, stand_in_port
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
 broker_app = typer.Typer(help="RabbitMQ topology.", no_args_is_help=True)
@@ -169,10 +169,11 @@ def token(
     homeroom: Annotated[list[str] | None, typer.Option(help="class id (homeroom teachers)")] = None,
     hours: Annotated[float, typer.Option(help="Validity")] = 8.0,
 ) -> None:
-    """Mint a development JWT (HS256 with HOCBA_JWT_SECRET)."""
+    """Mint a development token, signed by the sandbox issuer (var/issuer; services verify it with its JWKS)."""
     from datetime import timedelta
 
-    from services.runtime.auth import Role, mint_token
+    from sandbox.issuer import mint_token
+    from services.runtime.auth import Role
     from services.runtime.settings import get_settings
 
     try:
@@ -233,6 +234,8 @@ def stack_env(env: dict[str, str] | None = None) -> dict[str, str]:
         # they must reach this stack's, not whatever answers on the default ports.
         "HOCBA_TRANSCRIPT_URL": local_url("transcript"),
         "HOCBA_SIGNING_URL": local_url("signing"),
+        # Services get their service-to-service tokens from this stack's development issuer.
+        "HOCBA_OAUTH_TOKEN_URL": f"{issuer_url()}/token",
         **(env or {}),
     }
 
@@ -279,6 +282,9 @@ def spawn_stack(
     # Development stand-ins for what a province provides: the test PKI's TSA/CRLs, a remote signing service, the
     # receiving gateway with its lookup portal (checking signatures with our verifier).
     stand_ins: list[tuple[list[str], int]] = []
+    if {"signing", "sync"} & set(names):
+        issuer = stand_in_port(8710)
+        stand_ins.append((["sandbox.issuer", "--port", str(issuer)], issuer))
     if "signing" in names:
         signer = stand_in_port(9898)
         stand_ins += [

@@ -45,7 +45,7 @@ def _k8s_name(text: str) -> str:
     return f"{slug[:54].rstrip('-')}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
-def _env(service: str) -> list[dict[str, Any]]:
+def _env(service: str, relay: bool = False) -> list[dict[str, Any]]:
     upper = service.upper()
     return [
         {"name": "DB_USER", "valueFrom": {"secretKeyRef": {"name": f"{PG}-{service}", "key": "username"}}},
@@ -72,10 +72,6 @@ def _env(service: str) -> list[dict[str, Any]]:
         },
         {"name": "HOCBA_AMQP_URI", "value": f"amqp://$(AMQP_USER):$(AMQP_PASSWORD)@{RABBIT}:5672/"},
         {
-            "name": "HOCBA_JWT_SECRET",
-            "valueFrom": {"secretKeyRef": {"name": "hocba-secrets", "key": "jwt-secret"}},
-        },
-        {
             "name": "HOCBA_DATA_KEY",
             "valueFrom": {"secretKeyRef": {"name": "hocba-secrets", "key": "data-key"}},
         },
@@ -84,6 +80,19 @@ def _env(service: str) -> list[dict[str, Any]]:
             for callee in CALLS.get(service, ())
         ),
         *(_signing_env() if service == "signing" else []),
+        *(_oauth_client_env(service) if service in CALLS and not relay else []),
+    ]
+
+
+def _oauth_client_env(service: str) -> list[dict[str, Any]]:
+    """A service that calls another gets its own OAuth2 client at the identity provider (client credentials):
+    a secret the provider can revoke, never a key that signs tokens."""
+    return [
+        {"name": "HOCBA_OAUTH_CLIENT_ID", "value": service},
+        {
+            "name": "HOCBA_OAUTH_CLIENT_SECRET",
+            "valueFrom": {"secretKeyRef": {"name": f"hocba-oauth-{service}", "key": "client-secret"}},
+        },
     ]
 
 
@@ -107,6 +116,7 @@ def _container(
     ports: list[dict[str, Any]],
     probes: dict[str, Any],
     resources: dict[str, Any],
+    relay: bool = False,
 ) -> dict[str, Any]:
     return {
         "name": name,
@@ -116,9 +126,12 @@ def _container(
         "ports": ports,
         "envFrom": [
             {"configMapRef": {"name": "hocba-config"}},
+            # Where tokens are verified (the identity provider's JWKS, issuer, audiences): services only, a relay
+            # serves no request and gets no token settings at all.
+            *([] if relay else [{"configMapRef": {"name": "hocba-auth"}}]),
             *([{"configMapRef": {"name": "hocba-pkcs11"}}] if service == "signing" else []),
         ],
-        "env": _env(service),
+        "env": _env(service, relay),
         **probes,
         "resources": resources,
         "securityContext": {
@@ -151,7 +164,10 @@ def _pod(labels: dict[str, str], container: dict[str, Any], grace: int) -> dict[
             "volumes": [
                 {"name": "tmp", "emptyDir": {}},
                 *(
-                    [{"name": "pki", "configMap": {"name": "hocba-trust"}}]
+                    # Provided per deployment, never by the base: the test PKI in overlays/dev, the province's
+                    # roots in production (docs/operators.md). Optional, so that without it the service starts
+                    # and exits saying HOCBA_TRUST_ROOTS is missing instead of hanging in ContainerCreating.
+                    [{"name": "pki", "configMap": {"name": "hocba-trust", "optional": True}}]
                     if any(m["name"] == "pki" for m in container["volumeMounts"])
                     else []
                 ),
@@ -208,6 +224,7 @@ def service_objects(name: str, port: int, queues: list[str]) -> list[dict[str, A
         [{"name": "metrics", "containerPort": METRICS_PORT}],
         relay_probe,
         {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+        relay=True,
     )
     objects.append(
         {
@@ -298,7 +315,10 @@ def service_objects(name: str, port: int, queues: list[str]) -> list[dict[str, A
                 }
             ]
             if name in OUTSIDE
-            else []
+            else [
+                # The identity provider's JWKS over HTTPS (its address is the province's; narrow it in an overlay).
+                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+            ]
         ),
     ]
     objects.append(

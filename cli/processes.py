@@ -6,6 +6,26 @@ import threading
 
 from cli.registry import entry
 
+# Services that check signatures or timestamps against trust anchors (and embed the seal's CA chain).
+CHECKS_SIGNATURES = frozenset({"signing"})
+
+
+def check_configuration(name: str) -> None:
+    """Refuse to start, with the reason, a service that could not check tokens or signatures (no silent
+    fallback to a test PKI or to accepting whatever arrives)."""
+    from services.runtime.auth import AuthNotConfigured, require_auth_configured
+    from services.runtime.settings import get_settings
+    from services.runtime.trust import TrustAnchorsMissing, ca_chain, trust_roots
+
+    settings = get_settings()
+    try:
+        require_auth_configured(settings)
+        if name in CHECKS_SIGNATURES:
+            trust_roots(settings)
+            ca_chain(settings)
+    except (AuthNotConfigured, TrustAnchorsMissing) as problem:
+        raise SystemExit(f"hocba {name}: refusing to start: {problem}") from None
+
 
 def run_service(name: str, port: int | None = None) -> None:
     """Run one service in the foreground until SIGTERM/SIGINT (nameko's own runner handles both)."""
@@ -17,9 +37,10 @@ def run_service(name: str, port: int | None = None) -> None:
     from services.runtime.logging import configure_logging
     from services.runtime.settings import get_settings
 
+    service = entry(name)
+    check_configuration(name)
     settings = get_settings()
     configure_logging(name, level=settings.log_level, json=settings.log_json)
-    service = entry(name)
     config = settings.nameko_config(name, WEB_SERVER_ADDRESS=f"0.0.0.0:{port or service.port}")
     run([service.load()], config)
 

@@ -48,6 +48,11 @@ def gateway_url() -> str:
     return f"http://127.0.0.1:{stand_in_port(8700)}"
 
 
+def issuer_url() -> str:
+    """The development token issuer (sandbox/issuer.py): JWKS and the client-credentials token endpoint."""
+    return f"http://127.0.0.1:{stand_in_port(8710)}"
+
+
 def remote_signer_url() -> str:
     return f"http://127.0.0.1:{stand_in_port(9898)}"
 
@@ -65,8 +70,8 @@ def local_url(name: str) -> str:
 
 
 def dev_token(user: str, roles: list[str], school: str | None) -> str:
-    """A development bearer token, signed with the local secret (what `hocba token` prints)."""
-    from services.runtime.auth import mint_token
+    """A development bearer token, signed by the sandbox issuer (what `hocba token` prints)."""
+    from sandbox.issuer import mint_token
     from services.runtime.settings import get_settings
 
     return mint_token(get_settings(), user_id=user, roles=roles, school_id=school)

@@ -1,4 +1,5 @@
-"""Write a local .env with random development secrets, once each (secrets have no defaults in code)."""
+"""Write a local .env with random development secrets, once each (secrets have no defaults in code), and the
+development token issuer's key pair (var/issuer, never committed)."""
 
 import base64
 import secrets
@@ -8,7 +9,11 @@ from pathlib import Path
 path = Path(sys.argv[1] if len(sys.argv) > 1 else ".env")
 lines = path.read_text().splitlines() if path.exists() else []
 wanted = {
-    "HOCBA_JWT_SECRET": lambda: secrets.token_urlsafe(32),
+    # Tokens: the sandbox issuer signs (its private key stays in var/issuer), services verify with its JWKS.
+    "HOCBA_DEV_ISSUER_KEY": lambda: str(Path("var/issuer/key.pem").resolve()),
+    "HOCBA_JWKS_FILE": lambda: str(Path("var/issuer/jwks.json").resolve()),
+    "HOCBA_OAUTH_TOKEN_URL": lambda: "http://127.0.0.1:8710/token",
+    "HOCBA_OAUTH_CLIENT_SECRET": lambda: secrets.token_urlsafe(32),
     "HOCBA_DATA_KEY": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
     # The dev SoftHSM token's user PIN and where its configuration lives (sandbox/hsm.py creates both).
     "HOCBA_PKCS11_PIN": lambda: f"{secrets.randbelow(10**8):08d}",
@@ -19,3 +24,11 @@ if added:
     lines += [f"{name}={wanted[name]()}" for name in added]
     path.write_text("\n".join(lines) + "\n")
     print(f"[setup] wrote development secrets ({', '.join(added)}) to {path}")
+
+sys.path.insert(
+    0, str(Path(__file__).resolve().parents[1])
+)  # run as a script: make the repository importable
+from sandbox.issuer import IssuerSettings, ensure_keys  # noqa: E402
+
+issuer = IssuerSettings(_env_file=path)  # type: ignore[call-arg]
+ensure_keys(issuer.dev_issuer_key, issuer.jwks_path)

@@ -6,10 +6,19 @@ green.patch()  # before anything imports psycopg or nameko's consumers
 
 import hashlib
 import os
+import socket
+import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
 
 # Per checkout, so that two clones (CI and a developer) running the suite at once never share a vhost or database.
 _CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
@@ -18,12 +27,31 @@ _DB = "postgresql+psycopg://postgres@127.0.0.1:5432/hocba_test_" + _CHECKOUT + "
 
 # Before any module reads settings (they are cached per process; subprocesses inherit these too).
 os.environ["HOCBA_ENV"] = "test"
-os.environ["HOCBA_JWT_SECRET"] = "test-secret-not-for-production-0123456789"
+# Tokens: this run's own development issuer (sandbox/issuer.py); services verify against its JWKS file and get
+# their service tokens from its token endpoint, served for the session by the `token_issuer` fixture.
+_ISSUER = Path(tempfile.gettempdir()) / f"hocba-test-issuer-{_CHECKOUT}"
+_ISSUER_PORT = _free_port()
+os.environ["HOCBA_DEV_ISSUER_KEY"] = str(_ISSUER / "key.pem")
+os.environ["HOCBA_JWKS_FILE"] = str(_ISSUER / "jwks.json")
+os.environ.pop("HOCBA_JWKS_URL", None)
+os.environ["HOCBA_OAUTH_TOKEN_URL"] = f"http://127.0.0.1:{_ISSUER_PORT}/token"
+os.environ["HOCBA_OAUTH_CLIENT_SECRET"] = "test-client-secret-not-for-production"
 os.environ["HOCBA_DATA_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 test bytes
 os.environ["HOCBA_AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{TEST_VHOST}"
 os.environ["HOCBA_LOG_JSON"] = "true"
 for _service in ("gradebook", "transcript", "signing", "sync", "audit"):
     os.environ[f"HOCBA_DB_URL_{_service.upper()}"] = _DB.format(_service)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def token_issuer():
+    """The development issuer's token endpoint (client credentials), for services calling each other."""
+    from sandbox.issuer import serve_in_thread
+    from services.runtime.settings import Settings
+
+    server, url = serve_in_thread(Settings(), _ISSUER_PORT)
+    yield url
+    server.shutdown()
 
 
 @pytest.fixture(scope="session")

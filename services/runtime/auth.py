@@ -1,17 +1,27 @@
-"""JWT bearer authentication, roles and school scoping, as a nameko dependency."""
+"""JWT bearer authentication (asymmetric, verified against the issuer's JWKS), roles, school scoping, service calls."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import threading
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 from nameko.extensions import DependencyProvider
 
 from services.runtime.settings import Settings, get_settings
+
+# Pinned: the header's "alg" chooses nothing (no HS256 with the public key as secret, no "none").
+ALGORITHMS = ["ES256", "EdDSA"]
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud"]
+# Scope of service-to-service document fetches (GET /documents/{sha256} on transcript and signing).
+DOCUMENTS_READ = "documents:read"
 
 
 class Role(StrEnum):
@@ -21,7 +31,6 @@ class Role(StrEnum):
     STAFF = "staff"
     INSPECTOR = "inspector"
     OPERATOR = "operator"
-    SERVICE = "service"  # another of our services calling with its own token (documents between services)
 
 
 class AuthError(Exception):
@@ -45,6 +54,10 @@ class Forbidden(AuthError):
     status = 403
     title = "Forbidden"
     detail_vi = "Bạn không có quyền thực hiện thao tác này."
+
+
+class AuthNotConfigured(RuntimeError):
+    """Neither HOCBA_JWKS_URL nor HOCBA_JWKS_FILE is set: a service cannot check any token."""
 
 
 @dataclass(frozen=True)
@@ -75,49 +88,83 @@ class Principal:
             raise Forbidden("Dữ liệu này thuộc trường khác.")
 
 
-def mint_token(
-    settings: Settings,
-    *,
-    user_id: str,
-    roles: Iterable[str],
-    school_id: str | None = None,
-    assignments: Iterable[str] = (),
-    homeroom_classes: Iterable[str] = (),
-    name: str | None = None,
-    ttl: timedelta = timedelta(hours=8),
-) -> str:
-    secret = _secret(settings)
-    now = datetime.now(UTC)
-    claims: dict[str, Any] = {
-        "sub": user_id,
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "iat": now,
-        "exp": now + ttl,
-        "roles": sorted({Role(r).value for r in roles}),
-        "school_id": school_id,
-        "assignments": sorted(assignments),
-        "homeroom_classes": sorted(homeroom_classes),
-    }
-    if name:
-        claims["name"] = name
-    return jwt.encode(claims, secret, algorithm="HS256")
+@dataclass(frozen=True)
+class ServiceCaller:
+    """Another of our services, by its OAuth2 client id, with the scopes its token grants."""
+
+    client_id: str
+    scopes: frozenset[str]
 
 
-def verify_token(settings: Settings, token: str) -> Principal:
+def require_auth_configured(settings: Settings) -> None:
+    """Start-up check: a service that cannot verify tokens must not start (and accept nothing)."""
+    if not (settings.jwks_url or settings.jwks_file):
+        raise AuthNotConfigured(
+            "no token issuer configured: set HOCBA_JWKS_URL to the identity provider's JWKS "
+            "(or HOCBA_JWKS_FILE to a JWKS file), and HOCBA_JWT_ISSUER to its issuer"
+        )
+
+
+class _JwksFile:
+    """A JWKS file, re-read when it changes (a rotated key is picked up without a restart)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self._seen: tuple[float, jwt.PyJWKSet] | None = None
+
+    def key_for(self, token: str) -> Any:
+        mtime = self.path.stat().st_mtime
+        if self._seen is None or self._seen[0] != mtime:
+            self._seen = (mtime, jwt.PyJWKSet.from_json(self.path.read_text()))
+        keys = self._seen[1]
+        kid = jwt.get_unverified_header(token).get("kid")
+        if kid is None:
+            raise jwt.InvalidTokenError("token has no kid")
+        return keys[kid].key  # KeyError when the issuer has no such key
+
+
+@lru_cache(maxsize=8)
+def _key_source(jwks_url: str | None, jwks_file: str | None) -> Any:
+    if jwks_url:
+        # Keys cached for 5 minutes; an unknown kid refetches once (key rotation at the identity provider).
+        return jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=10)
+    assert jwks_file is not None
+    return _JwksFile(jwks_file)
+
+
+def _signing_key(settings: Settings, token: str) -> Any:
+    require_auth_configured(settings)
+    source = _key_source(settings.jwks_url, settings.jwks_file)
+    if isinstance(source, jwt.PyJWKClient):
+        return source.get_signing_key_from_jwt(token).key
+    return source.key_for(token)
+
+
+def _claims(settings: Settings, token: str, audience: str) -> dict[str, Any]:
     try:
-        claims = jwt.decode(
-            token,
-            _secret(settings),
-            algorithms=["HS256"],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "sub", "iss", "aud"]},
+        return dict(
+            jwt.decode(
+                token,
+                _signing_key(settings, token),
+                # Only asymmetric ones, whatever the configuration says (never HS256, never "none").
+                algorithms=[a for a in settings.jwt_algorithms if a in ALGORITHMS],
+                audience=audience,
+                issuer=settings.jwt_issuer,
+                options={"require": REQUIRED_CLAIMS},
+                leeway=30,
+            )
         )
     except jwt.ExpiredSignatureError:
         raise NotAuthenticated("Phiên đăng nhập đã hết hạn, hãy đăng nhập lại.") from None
-    except jwt.PyJWTError:
+    except jwt.InvalidAudienceError:
+        raise NotAuthenticated("Mã xác thực không dành cho dịch vụ này.") from None
+    except (jwt.PyJWTError, KeyError, ValueError, OSError):
         raise NotAuthenticated() from None
+
+
+def verify_token(settings: Settings, token: str) -> Principal:
+    """A user's token: our issuer's key, a pinned algorithm, the users' audience (a service token is refused)."""
+    claims = _claims(settings, token, settings.jwt_audience)
     try:
         roles = frozenset(Role(r) for r in claims.get("roles", []))
     except ValueError:
@@ -132,22 +179,30 @@ def verify_token(settings: Settings, token: str) -> Principal:
     )
 
 
-def principal_from_header(settings: Settings, authorization: str | None) -> Principal:
+def verify_service_token(settings: Settings, token: str, scope: str) -> ServiceCaller:
+    """A service's token: the services' audience (a user's token is refused) and ``scope`` granted."""
+    claims = _claims(settings, token, settings.service_audience)
+    scopes = frozenset(str(claims.get("scope", "")).split())
+    if scope not in scopes:
+        raise Forbidden(f"Mã xác thực của dịch vụ thiếu quyền: {scope}.")
+    return ServiceCaller(client_id=str(claims.get("client_id") or claims["sub"]), scopes=scopes)
+
+
+def _bearer(authorization: str | None) -> str:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise NotAuthenticated()
-    return verify_token(settings, authorization.split(" ", 1)[1].strip())
+    return authorization.split(" ", 1)[1].strip()
 
 
-def _secret(settings: Settings) -> str:
-    if settings.jwt_secret is None:
-        raise RuntimeError(
-            "HOCBA_JWT_SECRET is not set (run `make setup`, which writes one into .env for local use)"
-        )
-    return settings.jwt_secret.get_secret_value()
+def principal_from_header(settings: Settings, authorization: str | None) -> Principal:
+    return verify_token(settings, _bearer(authorization))
 
 
 class Auth(DependencyProvider):
-    """Injects a callable returning the verified :class:`Principal` of the current HTTP request."""
+    """Injects a callable returning the verified :class:`Principal` of the current HTTP request (users only)."""
+
+    def setup(self) -> None:
+        require_auth_configured(get_settings())
 
     def get_dependency(self, worker_ctx: Any) -> Any:
         settings = get_settings()
@@ -158,3 +213,69 @@ class Auth(DependencyProvider):
             return principal_from_header(settings, header)
 
         return current
+
+
+class ServiceAuth(DependencyProvider):
+    """Injects ``require(scope)``: the verified :class:`ServiceCaller` of a service-to-service request."""
+
+    def setup(self) -> None:
+        require_auth_configured(get_settings())
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        settings = get_settings()
+        request = worker_ctx.args[0] if worker_ctx.args else None
+
+        def require(scope: str) -> ServiceCaller:
+            header = request.headers.get("Authorization") if request is not None else None
+            return verify_service_token(settings, _bearer(header), scope)
+
+        return require
+
+
+class ServiceTokens:
+    """This service's own access tokens, from the identity provider's token endpoint (OAuth 2.0 client
+    credentials, RFC 6749 §4.4), cached until shortly before they expire. The service holds a client secret
+    that the provider can revoke, never a key that signs tokens."""
+
+    def __init__(self, settings: Settings, client_id: str, scope: str) -> None:
+        if not settings.oauth_token_url or settings.oauth_client_secret is None:
+            raise AuthNotConfigured(
+                "service-to-service calls need HOCBA_OAUTH_TOKEN_URL and HOCBA_OAUTH_CLIENT_SECRET "
+                "(this service's client at the identity provider)"
+            )
+        self._url = settings.oauth_token_url
+        self._client_id = settings.oauth_client_id or client_id
+        self._secret = settings.oauth_client_secret.get_secret_value()
+        self._scope = scope
+        self._lock = threading.Lock()
+        self._token: tuple[str, float] | None = None
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() > self._token[1]:
+                self._token = self._fetch()
+            return self._token[0]
+
+    def _fetch(self) -> tuple[str, float]:
+        response = httpx.post(
+            self._url,
+            data={"grant_type": "client_credentials", "scope": self._scope},
+            auth=(self._client_id, self._secret),  # client_secret_basic (RFC 6749 §2.3.1)
+            timeout=10.0,
+        )
+        if response.status_code != 200:
+            raise httpx.HTTPStatusError(
+                f"token endpoint answered {response.status_code}: {_oauth_error(response)}",
+                request=response.request,
+                response=response,
+            )
+        body = response.json()
+        lifetime = float(body.get("expires_in", 300))
+        return str(body["access_token"]), time.monotonic() + max(lifetime - 30.0, lifetime / 2)
+
+
+def _oauth_error(response: httpx.Response) -> str:
+    try:
+        return str(json.loads(response.text).get("error", "?"))
+    except ValueError:
+        return "?"

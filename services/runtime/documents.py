@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -62,19 +61,20 @@ class DocumentCorrupted(Exception):
 
 
 class RemoteDocuments:
-    """Another of our services' documents by content address (``GET /documents/{sha256}``, service token)."""
+    """Another of our services' documents by content address (``GET /documents/{sha256}``), with a service token
+    (scope ``documents:read``) this service obtains from the identity provider as OAuth2 client ``caller``."""
 
     def __init__(self, base_url: str, settings: Any, caller: str) -> None:
-        self._settings = settings
-        self._caller = caller
+        from services.runtime.auth import DOCUMENTS_READ, ServiceTokens
+
+        self._tokens = ServiceTokens(settings, caller, DOCUMENTS_READ)
         self._client = httpx.Client(base_url=base_url, timeout=10.0)
 
     def _token(self) -> str:
-        from services.runtime.auth import Role, mint_token
-
-        return mint_token(
-            self._settings, user_id=self._caller, roles=[Role.SERVICE], ttl=timedelta(minutes=5)
-        )
+        try:
+            return self._tokens.token()
+        except httpx.HTTPError as exc:
+            raise DocumentUnavailable(f"no service token: {exc}") from exc
 
     @retry(
         retry=retry_if_exception_type(DocumentUnavailable),

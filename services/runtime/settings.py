@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("gradebook", "transcript", "signing", "sync", "audit")
+
+# The repository's test PKI: only a development checkout has it, and only dev and test use it unasked.
+_SANDBOX_PKI = Path(__file__).resolve().parents[2] / "sandbox" / "pki"
+TEST_PKI = {"trust_roots": str(_SANDBOX_PKI / "roots.pem"), "ca_chain": str(_SANDBOX_PKI / "chain.pem")}
 
 _LOCAL_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/hocba_{}"
 
@@ -30,12 +35,22 @@ class Settings(BaseSettings):
     db_url_sync: str = _LOCAL_DB.format("sync")
     db_url_audit: str = _LOCAL_DB.format("audit")
     db_pool_size: int = 10
-    # No default: `make setup` writes a random one into .env for local use.
-    jwt_secret: SecretStr | None = None
     # AES-256 key (base64) for personal IDs at rest; no default either.
     data_key: SecretStr | None = None
-    jwt_issuer: str = "hocba"
-    jwt_audience: str = "hocba"
+    # Bearer tokens: verified against the identity provider's public keys (no service holds a key that signs).
+    # No defaults: `make setup` points them at the sandbox's development issuer (sandbox/issuer.py).
+    jwks_url: str | None = Field(None, description="The identity provider's JWKS (production)")
+    jwks_file: str | None = Field(None, description="A JWKS file instead of a URL (development, tests)")
+    jwt_algorithms: list[str] = Field(
+        default_factory=lambda: ["ES256"], description="Accepted signature algorithms (pinned)"
+    )
+    jwt_issuer: str = Field("hocba-dev", description="The identity provider's issuer (`iss`)")
+    jwt_audience: str = Field("hocba", description="Audience of users' tokens")
+    service_audience: str = Field("hocba-service", description="Audience of service-to-service tokens")
+    # Service-to-service calls: this service's OAuth2 client (client-credentials grant at oauth_token_url).
+    oauth_token_url: str | None = None
+    oauth_client_id: str | None = Field(None, description="Defaults to the calling service's name")
+    oauth_client_secret: SecretStr | None = None
     public_exchange: str = "hocba.public"
     lookup_base_url: str = Field(
         "https://tracuu.hocba.vn/hocba", description="The province's public lookup portal"
@@ -53,8 +68,13 @@ class Settings(BaseSettings):
     transcript_url: str = Field(
         "http://127.0.0.1:8002", description="Transcript service, for unsigned documents"
     )
-    trust_roots: str = Field("sandbox/pki/roots.pem", description="PEM bundle of trusted root certificates")
-    ca_chain: str = Field("sandbox/pki/chain.pem", description="Intermediate CA certificates of the seal")
+    # Trust anchors are configuration: the sandbox's test PKI is the default only in dev and test.
+    trust_roots: str | None = Field(
+        None, validate_default=True, description="PEM bundle of trusted root certificates"
+    )
+    ca_chain: str | None = Field(
+        None, validate_default=True, description="Intermediate CA certificates of the seal"
+    )
     tsa_url: str = Field("http://127.0.0.1:9797/hocba/tsa/tsa", description="RFC 3161 timestamp authority")
     pkcs11_module: str = "/usr/lib/softhsm/libsofthsm2.so"
     pkcs11_token: str = "hocba-seal"
@@ -83,6 +103,13 @@ class Settings(BaseSettings):
         description="Role the audit service acts as (SET ROLE): it may append to the log, never change it",
     )
     signing_cutoff: str = Field("06-30", description="MM-DD of the reporting cutoff, for signing readiness")
+
+    @field_validator("trust_roots", "ca_chain")
+    @classmethod
+    def _test_pki_only_in_development(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value or info.data.get("env") not in ("dev", "test"):
+            return value or None
+        return TEST_PKI[str(info.field_name)]
 
     def db_url(self, service: str) -> str:
         if service not in SERVICES:

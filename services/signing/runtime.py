@@ -6,7 +6,8 @@ from functools import cached_property
 
 from services.runtime.documents import RemoteDocuments
 from services.runtime.settings import get_settings
-from services.runtime.timestamps import HttpxTimeStamper, load_certificates
+from services.runtime.timestamps import HttpxTimeStamper
+from services.runtime.trust import ca_chain, trust_roots
 from services.signing.app.certificates import CertificateCheck, certificate_check
 from services.signing.clients import RevocationInfo, transcript_documents
 from services.signing.hsm import SealKeys
@@ -16,7 +17,7 @@ from services.signing.sealer import Sealer
 class SigningRuntime:
     @cached_property
     def roots(self) -> list:  # type: ignore[type-arg]
-        return load_certificates(get_settings().trust_roots)
+        return trust_roots(get_settings())
 
     @cached_property
     def documents(self) -> RemoteDocuments:
@@ -32,5 +33,5 @@ class SigningRuntime:
 
     @cached_property
     def sealer(self) -> Sealer:
-        chain = tuple(load_certificates(get_settings().ca_chain))
+        chain = tuple(ca_chain(get_settings()))
         return Sealer(SealKeys(get_settings(), chain), self.timestamper, RevocationInfo(), self.roots, chain)

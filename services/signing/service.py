@@ -11,7 +11,7 @@ from werkzeug.wrappers import Request, Response
 
 from contracts.envelope import Envelope
 from contracts.transcript import TranscriptAssembledV1
-from services.runtime.auth import Auth, Role
+from services.runtime.auth import DOCUMENTS_READ, Auth, Role, ServiceAuth
 from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
@@ -34,6 +34,7 @@ class SigningService(HealthEndpoints):
 
     db = Database(SERVICE)
     principal = Auth()
+    service_caller = ServiceAuth()  # other services' tokens (their own audience), never users'
 
     @cached_property
     def runtime(self) -> SigningRuntime:
@@ -124,7 +125,7 @@ class SigningService(HealthEndpoints):
 
     @api("GET", "/documents/<string:sha256>", expected_exceptions=(SigningError,))
     def document(self, request: Request, sha256: str) -> Response:
-        """Sealed documents for other services (sync reports them to the province)."""
-        self.principal().require_role(Role.SERVICE, Role.OPERATOR)
+        """Sealed documents for other services (sync reports them to the province; service token only)."""
+        self.service_caller(DOCUMENTS_READ)
         content, media_type = queries.document(self._new_uow(), sha256)
         return Response(content, mimetype=media_type)

@@ -8,7 +8,7 @@ from contracts.envelope import Envelope
 from contracts.gradebook import AmendmentAppliedV1, TermLockedV1
 from contracts.signing import TranscriptSealedV1
 from contracts.sync import SyncRecordChangedV1, TranscriptTransferredV1
-from services.runtime.auth import Auth, Role
+from services.runtime.auth import DOCUMENTS_READ, Auth, Role, ServiceAuth
 from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
@@ -31,6 +31,7 @@ class TranscriptService(HealthEndpoints):
 
     db = Database(SERVICE)
     principal = Auth()
+    service_caller = ServiceAuth()  # other services' tokens (their own audience), never users'
 
     def _new_uow(self, correlation_id: str | None = None):  # noqa: ANN202
         return lambda: TranscriptUnitOfWork(self.db, correlation_id=correlation_id)
@@ -107,6 +108,6 @@ class TranscriptService(HealthEndpoints):
     @api("GET", "/documents/<string:sha256>", expected_exceptions=(TranscriptError,))
     def stored_document(self, request: Request, sha256: str) -> Response:
         """Unsigned documents by content address, for the signing service (service token only)."""
-        self.principal().require_role(Role.SERVICE, Role.OPERATOR)
+        self.service_caller(DOCUMENTS_READ)
         content, media_type = queries.stored_document(TranscriptUnitOfWork(self.db), sha256)
         return Response(content, mimetype=media_type)

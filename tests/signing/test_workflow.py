@@ -19,10 +19,10 @@ from sqlalchemy import select
 
 import sandbox.pki as pki
 from cli.sign import sign_as
+from sandbox.issuer import mint_service_token, mint_token
 from sandbox.sample_school import SUBJECTS, build, homeroom_for, marks_for
 from services.gradebook.service import GradebookService
 from services.gradebook.store.tables import outbox as gradebook_outbox
-from services.runtime.auth import Role, mint_token
 from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
 from services.runtime.relay import ConfirmingPublisher, OutboxRelay
@@ -219,7 +219,7 @@ def test_a_class_is_signed_in_plan_order_then_sealed_and_announced(stack, amqp_u
             ]
         assert sorted(s["year_record_id"] for s in sealed) == sorted(r["year_record_id"] for r in records)
         event = sealed[0]
-        service_token = mint_token(get_settings(), user_id="sync", roles=[Role.SERVICE])
+        service_token = mint_service_token(get_settings(), "sync", ["documents:read"])
         pdf = httpx.get(
             f"{url}/documents/{event['pdf_sha256']}", headers={"Authorization": f"Bearer {service_token}"}
         )
@@ -230,6 +230,12 @@ def test_a_class_is_signed_in_plan_order_then_sealed_and_announced(stack, amqp_u
         assert package.status_code == 200
         without_token = httpx.get(f"{url}/documents/{event['pdf_sha256']}")
         assert without_token.status_code == 401
+        # A user's token (even an operator's) is for user endpoints, not for service-to-service ones.
+        operator = mint_token(get_settings(), user_id="ops", roles=["operator"])
+        as_user = httpx.get(
+            f"{url}/documents/{event['pdf_sha256']}", headers={"Authorization": f"Bearer {operator}"}
+        )
+        assert as_user.status_code == 401
 
         # Every signature on the sealed PDF is intact, valid, trusted, and only timestamps follow the seal.
         reader = PdfFileReader(io.BytesIO(pdf.content), strict=False)

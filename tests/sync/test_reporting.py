@@ -19,7 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from contracts.envelope import Envelope
 from contracts.signing import TranscriptSealedV1
-from services.runtime.auth import mint_token
+from sandbox.issuer import mint_token
 from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
 from services.runtime.documents import RemoteDocuments

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from services.runtime.auth import mint_token
+from sandbox.issuer import mint_token
 from services.runtime.settings import get_settings
 from services.transcript.documents import xml_package
 from services.transcript.service import TranscriptService

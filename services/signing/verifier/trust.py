@@ -1,4 +1,4 @@
-"""Trust anchors: from configuration (``HOCBA_TRUST_ROOTS``, a PEM file), the sandbox roots in development."""
+"""Trust anchors: from configuration (``HOCBA_TRUST_ROOTS``, a PEM file), the sandbox roots only in dev and test."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
-# The repository's test PKI; only a development checkout has it (the wheel ships no sandbox data).
-SANDBOX_ROOTS = Path(__file__).resolve().parents[3] / "sandbox" / "pki" / "roots.pem"
+from services.runtime.settings import TEST_PKI, get_settings
+
+# The repository's test PKI (the default in dev and test only); the wheel ships no sandbox data.
+SANDBOX_ROOTS = Path(TEST_PKI["trust_roots"])
 
 
 class NoTrustRoots(Exception):
@@ -33,12 +35,13 @@ def load_roots(paths: Iterable[str | Path]) -> list[asn1_x509.Certificate]:
 
 
 def configured_roots(extra: Iterable[str | Path] = ()) -> list[asn1_x509.Certificate]:
-    """``HOCBA_TRUST_ROOTS`` (or the sandbox roots when unset and present) plus ``extra`` files."""
+    """``HOCBA_TRUST_ROOTS`` (or, in dev and test, the sandbox roots when present) plus ``extra`` files."""
     configured = os.environ.get("HOCBA_TRUST_ROOTS")
+    default = get_settings().trust_roots  # the sandbox roots in dev and test, nothing in production
     if configured:
         base = [configured]
-    elif SANDBOX_ROOTS.is_file():
-        base = [str(SANDBOX_ROOTS)]
+    elif default and Path(default).is_file():
+        base = [default]
     else:
         base = []
     paths = [*base, *extra]

@@ -2,8 +2,8 @@
 
 import httpx
 
+from sandbox.issuer import mint_token
 from sandbox.sample_school import load_via_api
-from services.runtime.auth import mint_token
 from services.runtime.settings import get_settings
 
 
