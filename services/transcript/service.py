@@ -10,7 +10,7 @@ from contracts.envelope import Envelope
 from contracts.gradebook import AmendmentAppliedV1, TermLockedV1
 from contracts.signing import TranscriptSealedV1
 from contracts.sync import SyncRecordChangedV1, TranscriptTransferredV1
-from services.runtime.auth import Auth, Forbidden, Role
+from services.runtime.auth import Auth, Forbidden, Principal, Role
 from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
@@ -29,6 +29,12 @@ STAFF = (Role.PRINCIPAL, Role.STAFF, Role.HOMEROOM, Role.INSPECTOR)
 # Who sees every record of the school; teachers (subject or homeroom) see only their classes' records.
 STAFF_WIDE = (Role.PRINCIPAL, Role.STAFF, Role.INSPECTOR)
 READERS = (*STAFF_WIDE, Role.TEACHER, Role.HOMEROOM)
+
+
+def _own_school(caller: Principal, school_id: str) -> None:
+    """Another school's id answers like an unknown one (404, no existence leak); operators are platform-wide."""
+    if Role.OPERATOR not in caller.roles and caller.school_id != school_id:
+        raise RecordNotFound("Không tìm thấy trường này.")
 
 
 class TranscriptService(HealthEndpoints):
@@ -80,7 +86,7 @@ class TranscriptService(HealthEndpoints):
     def records(self, request: Request, school_id: str) -> Response:
         caller = self.principal()
         caller.require_role(*STAFF)
-        caller.require_school(school_id)
+        _own_school(caller, school_id)
         uow = TranscriptUnitOfWork(self.db, correlation_id=request_correlation_id(request))
         return json_response(
             queries.records(uow, school_id, request.args.get("student"), request.args.get("code"))
@@ -91,7 +97,7 @@ class TranscriptService(HealthEndpoints):
         """The clerk enters an earlier year from a scanned paper học bạ."""
         caller = self.principal()
         caller.require_role(Role.STAFF, Role.PRINCIPAL)
-        caller.require_school(school_id)
+        _own_school(caller, school_id)
         body = parse_body(request, DigitisedRecordIn)
         uow = TranscriptUnitOfWork(self.db, correlation_id=request_correlation_id(request))
         result = digitise_record(school_id, caller.user_id, body, uow, get_settings().lookup_base_url)

@@ -120,6 +120,7 @@ def test_the_year_lock_assembles_one_record_per_student_once_then_a_new_version_
     unknown = httpx.get(f"{transcript}/records/khong-co/pdf", headers=other)
     assert foreign.status_code == unknown.status_code == 404  # another school's record looks unknown
     assert foreign.json() == unknown.json()
+    assert httpx.get(f"{transcript}/schools/{sample.school_id}/records", headers=other).status_code == 404
     # A teacher downloads the records of the classes they teach or lead, not another class's.
     own_teacher = client.headers(sample.teacher_of(class_id, "toan"), "teacher")
     assert httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=own_teacher).status_code == 200
