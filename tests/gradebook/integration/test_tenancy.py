@@ -260,3 +260,39 @@ def test_the_upsert_never_moves_a_row_even_past_the_check(two_schools):
     with w["db"].connect() as conn:
         owner = conn.execute(text("SELECT school_id FROM classes WHERE id = :id"), {"id": cb}).scalar_one()
     assert owner == w["b"].school_id
+
+
+def test_an_import_racing_past_the_check_is_refused_row_by_row_and_writes_nothing(two_schools, monkeypatch):
+    """Another school's id that appears between the check and the write: the upsert skips it, all rolls back."""
+    from sqlalchemy.orm import sessionmaker
+
+    from services.gradebook.app import master_data
+    from services.gradebook.app.unit_of_work import GradebookUnitOfWork
+    from services.gradebook.domain.commands import ImportMasterData
+    from services.gradebook.domain.errors import ImportRejected
+    from services.gradebook.domain.permissions import Actor
+
+    w = two_schools
+    cb = w["b"].classes[0]["class_id"]
+    real, calls = master_data._refuse_foreign_ids, []
+
+    def check_that_loses_the_race(*args):
+        calls.append(args)
+        if len(calls) > 1:  # the first check runs "before" B's row existed; the re-check sees it
+            real(*args)
+
+    monkeypatch.setattr(master_data, "_refuse_foreign_ids", check_that_loses_the_race)
+    before = snapshot(w["db"])
+    rows = [
+        {"class_id": "lop-dua-hop-le", "name": "8A8", "grade": 8},
+        {"class_id": cb, "name": "8A9", "grade": 8},
+    ]
+    actor = Actor("hieu-truong", frozenset({"principal"}), w["a"].school_id)
+    with pytest.raises(ImportRejected) as refused:
+        master_data.import_master_data(
+            ImportMasterData(actor, w["a"].school_id, "classes", rows),
+            GradebookUnitOfWork(sessionmaker(w["db"], expire_on_commit=False)),
+        )
+    assert len(calls) == 2
+    assert [(e["row"], e["column"]) for e in refused.value.rejected] == [(3, "class_id")]
+    assert snapshot(w["db"]) == before
