@@ -23,6 +23,7 @@ from services.runtime.http import api as http
 from services.runtime.openapi import openapi_document, werkzeug_path
 
 ROUTES = {(r.method, r.path): werkzeug_path(r.path) for r in api.ROUTES}
+ROLES = {(r.method, r.path): tuple(r.roles) for r in api.ROUTES}
 
 
 def route(method: str, path: str) -> Any:
@@ -55,6 +56,8 @@ class GradebookService(HealthEndpoints):
     @route("PUT", "/schools/{school_id}")
     def put_school(self, request: Request, school_id: str) -> Response:
         actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_school(actor, school_id, ROLES[("PUT", "/schools/{school_id}")])
         body = parse_body(request, api.SchoolIn)
         return json_response(
             master_data.declare_school(actor, school_id, body.model_dump(), self._uow(request))
@@ -63,6 +66,8 @@ class GradebookService(HealthEndpoints):
     @route("POST", "/schools/{school_id}/imports/{kind}")
     def import_rows(self, request: Request, school_id: str, kind: str) -> Response:
         actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_school(actor, school_id, ROLES[("POST", "/schools/{school_id}/imports/{kind}")])
         if kind not in KINDS:
             raise Problem(
                 404, "unknown-import", "Unknown import kind", f"Loại dữ liệu phải là: {', '.join(KINDS)}."
@@ -80,6 +85,13 @@ class GradebookService(HealthEndpoints):
     @route("PUT", "/classes/{class_id}/subjects/{subject_code}/terms/{term}/marks")
     def put_marks(self, request: Request, class_id: str, subject_code: str, term: str) -> Response:
         actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor,
+            class_id,
+            ROLES[("PUT", "/classes/{class_id}/subjects/{subject_code}/terms/{term}/marks")],
+            self._uow(request),
+        )
         body = parse_body(request, api.MarksIn)
         entries = [json.loads(e.model_dump_json(exclude_unset=True)) for e in body.entries]
         cmd = commands.RecordMarks(actor, class_id, subject_code, _term(term), entries)
@@ -88,6 +100,10 @@ class GradebookService(HealthEndpoints):
     @route("PUT", "/classes/{class_id}/terms/{term}/homeroom")
     def put_homeroom(self, request: Request, class_id: str, term: str) -> Response:
         actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor, class_id, ROLES[("PUT", "/classes/{class_id}/terms/{term}/homeroom")], self._uow(request)
+        )
         body = parse_body(request, api.HomeroomIn)
         entries = [e.model_dump(exclude_unset=True) for e in body.entries]
         cmd = commands.RecordHomeroom(actor, class_id, _term(term), entries)
@@ -96,22 +112,43 @@ class GradebookService(HealthEndpoints):
     @route("GET", "/classes/{class_id}/sheet")
     def sheet(self, request: Request, class_id: str) -> Response:
         actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor, class_id, ROLES[("GET", "/classes/{class_id}/sheet")], self._uow(request), read=True
+        )
         term = _term(request.args.get("term", "hk1"))
         return json_response(handlers.class_sheet(actor, class_id, term, self._uow(request)))
 
     @route("GET", "/classes/{class_id}/students/{student_id}/results")
     def student_results(self, request: Request, class_id: str, student_id: str) -> Response:
         actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor,
+            class_id,
+            ROLES[("GET", "/classes/{class_id}/students/{student_id}/results")],
+            self._uow(request),
+            read=True,
+        )
         return json_response(handlers.student_results(actor, class_id, student_id, self._uow(request)))
 
     @route("POST", "/classes/{class_id}/terms/{term}/lock")
     def lock(self, request: Request, class_id: str, term: str) -> Response:
-        cmd = commands.LockTerm(self._actor(), class_id, _term(term))
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor, class_id, ROLES[("POST", "/classes/{class_id}/terms/{term}/lock")], self._uow(request)
+        )
+        cmd = commands.LockTerm(actor, class_id, _term(term))
         return json_response(handlers.lock_term(cmd, self._uow(request)), status=201)
 
     @route("POST", "/classes/{class_id}/terms/{term}/unlock")
     def unlock(self, request: Request, class_id: str, term: str) -> Response:
         actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor, class_id, ROLES[("POST", "/classes/{class_id}/terms/{term}/unlock")], self._uow(request)
+        )
         body = parse_body(request, api.ReasonIn)
         cmd = commands.UnlockTerm(actor, class_id, _term(term), body.reason)
         return json_response(handlers.unlock_term(cmd, self._uow(request)))
@@ -119,11 +156,15 @@ class GradebookService(HealthEndpoints):
     @route("POST", "/schools/{school_id}/terms/{term}/lock")
     def lock_school(self, request: Request, school_id: str, term: str) -> Response:
         actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_school(actor, school_id, ROLES[("POST", "/schools/{school_id}/terms/{term}/lock")])
         return json_response(handlers.lock_school(actor, school_id, _term(term), lambda: self._uow(request)))
 
     @route("POST", "/schools/{school_id}/terms/{term}/unlock")
     def unlock_school(self, request: Request, school_id: str, term: str) -> Response:
         actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_school(actor, school_id, ROLES[("POST", "/schools/{school_id}/terms/{term}/unlock")])
         body = parse_body(request, api.ReasonIn)
         return json_response(
             handlers.unlock_school(actor, school_id, _term(term), body.reason, lambda: self._uow(request))
@@ -132,6 +173,13 @@ class GradebookService(HealthEndpoints):
     @route("POST", "/classes/{class_id}/terms/{term}/amendments")
     def propose(self, request: Request, class_id: str, term: str) -> Response:
         actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor,
+            class_id,
+            ROLES[("POST", "/classes/{class_id}/terms/{term}/amendments")],
+            self._uow(request),
+        )
         body = parse_body(request, api.AmendmentIn)
         cmd = commands.ProposeAmendment(
             actor,
@@ -147,6 +195,10 @@ class GradebookService(HealthEndpoints):
     @route("POST", "/amendments/{amendment_id}/decision")
     def decide(self, request: Request, amendment_id: str) -> Response:
         actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_amendment(
+            actor, amendment_id, ROLES[("POST", "/amendments/{amendment_id}/decision")], self._uow(request)
+        )
         body = parse_body(request, api.DecisionIn)
         cmd = commands.DecideAmendment(actor, amendment_id, body.approve, body.note)
         return json_response(amendments.decide_amendment(cmd, self._uow(request)))
@@ -154,6 +206,8 @@ class GradebookService(HealthEndpoints):
     @route("GET", "/schools/{school_id}/amendments")
     def amendments(self, request: Request, school_id: str) -> Response:
         actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_school(actor, school_id, ROLES[("GET", "/schools/{school_id}/amendments")])
         return json_response(
             amendments.list_amendments(actor, school_id, request.args.get("status"), self._uow(request))
         )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from werkzeug.wrappers import Request, Response
 
 from contracts.envelope import Envelope
 from contracts.gradebook import AmendmentAppliedV1, TermLockedV1
 from contracts.signing import TranscriptSealedV1
 from contracts.sync import SyncRecordChangedV1, TranscriptTransferredV1
-from services.runtime.auth import DOCUMENTS_READ, Auth, Role, ServiceAuth
+from services.runtime.auth import DOCUMENTS_READ, Auth, Forbidden, Principal, Role, ServiceAuth
 from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
@@ -20,10 +22,19 @@ from services.transcript.app.digitise import digitise_record
 from services.transcript.app.handover import receive_handover
 from services.transcript.app.progress import record_progress
 from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
-from services.transcript.domain.errors import TranscriptError
+from services.transcript.domain.errors import RecordNotFound, TranscriptError
 from services.transcript.domain.model import Status
 
 STAFF = (Role.PRINCIPAL, Role.STAFF, Role.HOMEROOM, Role.INSPECTOR)
+# Who sees every record of the school; teachers (subject or homeroom) see only their classes' records.
+STAFF_WIDE = (Role.PRINCIPAL, Role.STAFF, Role.INSPECTOR)
+READERS = (*STAFF_WIDE, Role.TEACHER, Role.HOMEROOM)
+
+
+def _own_school(caller: Principal, school_id: str) -> None:
+    """Another school's id answers like an unknown one (404, no existence leak); operators are platform-wide."""
+    if Role.OPERATOR not in caller.roles and caller.school_id != school_id:
+        raise RecordNotFound("Không tìm thấy trường này.")
 
 
 class TranscriptService(HealthEndpoints):
@@ -76,7 +87,7 @@ class TranscriptService(HealthEndpoints):
     def records(self, request: Request, school_id: str) -> Response:
         caller = self.principal()
         caller.require_role(*STAFF)
-        caller.require_school(school_id)
+        _own_school(caller, school_id)
         uow = TranscriptUnitOfWork(self.db, correlation_id=request_correlation_id(request))
         return json_response(
             queries.records(uow, school_id, request.args.get("student"), request.args.get("code"))
@@ -87,7 +98,7 @@ class TranscriptService(HealthEndpoints):
         """The clerk enters an earlier year from a scanned paper học bạ."""
         caller = self.principal()
         caller.require_role(Role.STAFF, Role.PRINCIPAL)
-        caller.require_school(school_id)
+        _own_school(caller, school_id)
         body = parse_body(request, DigitisedRecordIn)
         uow = TranscriptUnitOfWork(self.db, correlation_id=request_correlation_id(request))
         result = digitise_record(school_id, caller.user_id, body, uow, get_settings().lookup_base_url)
@@ -96,9 +107,19 @@ class TranscriptService(HealthEndpoints):
     @api("GET", "/records/<string:record_id>/<any(pdf, xml):kind>", expected_exceptions=(TranscriptError,))
     def document(self, request: Request, record_id: str, kind: str) -> Response:
         caller = self.principal()
-        caller.require_role(*STAFF)
-        content, media_type, school_id = queries.document(TranscriptUnitOfWork(self.db), record_id, kind)
-        caller.require_school(school_id)
+        caller.require_role(*READERS)
+
+        def permit(record: dict[str, Any]) -> None:
+            # Another school's record answers exactly like an unknown one: no existence leak.
+            if Role.OPERATOR not in caller.roles and caller.school_id != record["school_id"]:
+                raise RecordNotFound(queries.RECORD_NOT_FOUND)
+            if caller.has_role(Role.OPERATOR, *STAFF_WIDE):
+                return
+            # A teacher reads only the classes they taught or led that year (the year's lock names them).
+            if caller.user_id not in (record["header"] or {}).get("teacher_ids", ()):
+                raise Forbidden("Giáo viên chỉ được tải học bạ của lớp mình dạy hoặc chủ nhiệm.")
+
+        content, media_type = queries.document(TranscriptUnitOfWork(self.db), record_id, kind, permit)
         return Response(
             content,
             mimetype=media_type,

@@ -43,8 +43,8 @@ def test_up_runs_every_service_and_ctrl_c_stops_them_all(service_databases):
             wait_for(lambda p=port: ready(p), timeout=60, interval=0.3, what=f"service on port {port}")
         children = subprocess.run(["pgrep", "-P", str(up.pid)], capture_output=True, text=True).stdout.split()
         # One service and one relay process each, plus the sandbox's TSA/CRL server and remote signer unless
-        # another stack on this machine already serves them.
-        sandbox = sum(1 for port in (9797, 9898, 8700) if not answered_before[port])
+        # another stack on this machine already serves them, and this stack's development token issuer.
+        sandbox = sum(1 for port in (9797, 9898, 8700) if not answered_before[port]) + 1
         assert len(children) == 2 * len(SERVICES) + sandbox
         up.send_signal(signal.SIGINT)
         assert up.wait(40) == 0

@@ -116,7 +116,19 @@ def test_the_year_lock_assembles_one_record_per_student_once_then_a_new_version_
     pdf = httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=staff)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     other = client.headers("vt-khac", "staff", school="thcs-khac")
-    assert httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=other).status_code == 403
+    foreign = httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=other)
+    unknown = httpx.get(f"{transcript}/records/khong-co/pdf", headers=other)
+    assert foreign.status_code == unknown.status_code == 404  # another school's record looks unknown
+    assert foreign.json() == unknown.json()
+    assert httpx.get(f"{transcript}/schools/{sample.school_id}/records", headers=other).status_code == 404
+    # A teacher downloads the records of the classes they teach or lead, not another class's.
+    own_teacher = client.headers(sample.teacher_of(class_id, "toan"), "teacher")
+    assert httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=own_teacher).status_code == 200
+    own_homeroom = client.headers(sample.homeroom_of(class_id), "teacher", "homeroom")
+    assert httpx.get(f"{transcript}/records/{records[0]['id']}/xml", headers=own_homeroom).status_code == 200
+    for stranger in (("gv-lop-khac", "teacher"), ("gvcn-lop-khac", "teacher", "homeroom")):
+        refused = httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=client.headers(*stranger))
+        assert refused.status_code == 403, (stranger, refused.text)
 
     # The same lock event again (a redelivery), and the same content under a new event id (a replay): nothing new.
     gradebook_db = make_engine(service_databases["gradebook"])

@@ -8,7 +8,7 @@ from typing import Any
 
 from contracts.gradebook import AmendmentAppliedV1
 from services.gradebook.app.audit import audit_event
-from services.gradebook.app.handlers import class_or_404, entity_of, require, target_of
+from services.gradebook.app.handlers import AMENDMENT_NOT_FOUND, class_or_404, entity_of, require, target_of
 from services.gradebook.app.snapshot import build_snapshot
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.commands import DecideAmendment, ProposeAmendment
@@ -93,7 +93,7 @@ def decide_amendment(cmd: DecideAmendment, uow: GradebookUnitOfWork) -> dict[str
     with uow:
         record = uow.gradebook.amendment_for_update(cmd.amendment_id)
         if record is None:
-            raise NotFound("Không tìm thấy biên bản điều chỉnh.")
+            raise NotFound(AMENDMENT_NOT_FOUND)
         info = class_or_404(uow, record["class_id"], guard="update")
         require(decide(cmd.actor, Action.DECIDE_AMENDMENT, target_of(uow, cmd.actor, info)))
         if record["status"] != "pending":

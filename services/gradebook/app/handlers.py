@@ -32,10 +32,52 @@ def require(decision: Decision) -> None:
         raise NotPermitted(decision.reason_vi)
 
 
+SCHOOL_NOT_FOUND = "Không tìm thấy trường này."
+CLASS_NOT_FOUND = "Không tìm thấy lớp này."
+AMENDMENT_NOT_FOUND = "Không tìm thấy biên bản điều chỉnh."
+ROLE_REFUSED = "Vai trò của bạn không được thực hiện thao tác này."
+
+
+def _role_gate(actor: Actor, roles: tuple[str, ...]) -> None:
+    if not actor.roles & set(roles):
+        raise NotPermitted(ROLE_REFUSED)
+
+
+def admit_school(actor: Actor, school_id: str, roles: tuple[str, ...]) -> None:
+    """Before the body is read: another school's id is answered like an unknown one (404), then the role (403)."""
+    operator = "operator" in roles and "operator" in actor.roles
+    if not operator and actor.school_id != school_id:
+        raise NotFound(SCHOOL_NOT_FOUND)
+    _role_gate(actor, roles)
+
+
+def admit_class(
+    actor: Actor, class_id: str, roles: tuple[str, ...], uow: GradebookUnitOfWork, *, read: bool = False
+) -> None:
+    """Before the body is read: an unknown class and another school's class get the same 404, then the role."""
+    operator_reads = read and "operator" in actor.roles
+    with uow:
+        info = uow.gradebook.class_info(class_id)
+    if info is None or (info.school_id != actor.school_id and not operator_reads):
+        raise NotFound(CLASS_NOT_FOUND)
+    if not operator_reads:
+        _role_gate(actor, roles)
+
+
+def admit_amendment(
+    actor: Actor, amendment_id: str, roles: tuple[str, ...], uow: GradebookUnitOfWork
+) -> None:
+    with uow:
+        school_id = uow.gradebook.amendment_school(amendment_id)
+    if school_id is None or school_id != actor.school_id:
+        raise NotFound(AMENDMENT_NOT_FOUND)
+    _role_gate(actor, roles)
+
+
 def class_or_404(uow: GradebookUnitOfWork, class_id: str, guard: str | None = None) -> ClassInfo:
     info = uow.gradebook.class_info(class_id, guard=guard)
     if info is None:
-        raise NotFound("Không tìm thấy lớp này.")
+        raise NotFound(CLASS_NOT_FOUND)
     return info
 
 
@@ -258,7 +300,7 @@ def _current_classes(new_uow: Any, school_id: str) -> list[str]:
     with new_uow() as uow:
         school = uow.gradebook.school(school_id)
         if school is None:
-            raise NotFound("Trường chưa được khai báo.")
+            raise NotFound(SCHOOL_NOT_FOUND)
         return list(uow.gradebook.school_classes(school_id, school["current_year"]))
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from services.gradebook.app.audit import audit_event
-from services.gradebook.app.handlers import require
+from services.gradebook.app.handlers import SCHOOL_NOT_FOUND, require
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain import roster
 from services.gradebook.domain.commands import ImportMasterData
 from services.gradebook.domain.errors import ImportRejected, NotFound, NotPermitted
 from services.gradebook.domain.permissions import Action, Actor, Target, decide
+from services.gradebook.store.repository import ForeignRowsSkipped
 from services.runtime.personal_data import PersonalIdVault
 
 
@@ -20,8 +21,9 @@ def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[
     with uow:
         school = uow.gradebook.school(cmd.school_id)
         if school is None:
-            raise NotFound("Trường chưa được khai báo.")
+            raise NotFound(SCHOOL_NOT_FOUND)
         year = school["current_year"]
+        _refuse_foreign_ids(uow, cmd.school_id, cmd.kind, cmd.rows)
         report = roster.check_rows(
             cmd.kind,
             cmd.rows,
@@ -34,15 +36,23 @@ def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[
                 [{"row": e.row, "column": e.column, "reason": e.reason_vi} for e in report.rejected],
             )
         rows = report.accepted
-        if cmd.kind == "teachers":
-            uow.gradebook.add_teachers(cmd.school_id, rows)
-        elif cmd.kind == "classes":
-            uow.gradebook.add_classes(cmd.school_id, year, rows)
-        elif cmd.kind == "students":
-            _protect_personal_ids(uow, cmd.school_id, rows)
-            uow.gradebook.add_students(cmd.school_id, rows)
-        else:
-            uow.gradebook.add_assignments(rows)
+        try:
+            if cmd.kind == "teachers":
+                uow.gradebook.add_teachers(cmd.school_id, rows)
+            elif cmd.kind == "classes":
+                uow.gradebook.add_classes(cmd.school_id, year, rows)
+            elif cmd.kind == "students":
+                _protect_personal_ids(uow, cmd.school_id, rows)
+                uow.gradebook.add_students(cmd.school_id, rows)
+            else:
+                uow.gradebook.add_assignments(rows)
+        except ForeignRowsSkipped:
+            # Another school imported one of these ids between our check and the write: check again to name it.
+            uow.rollback()
+            _refuse_foreign_ids(uow, cmd.school_id, cmd.kind, cmd.rows)
+            raise ImportRejected(
+                "Không nhập dòng nào: một số mã vừa được trường khác sử dụng. Gửi lại tệp.", []
+            ) from None
         uow.emit(
             audit_event(
                 cmd.actor,
@@ -55,6 +65,48 @@ def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[
         )
         uow.commit()
     return {"kind": cmd.kind, "imported": len(rows)}
+
+
+# Per import kind: the columns holding ids of rows that belong to a school, with the table and the Vietnamese label.
+_OWNED_COLUMNS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "teachers": (("teacher_id", "teachers", "mã giáo viên"),),
+    "classes": (
+        ("class_id", "classes", "mã lớp"),
+        ("homeroom_teacher_id", "teachers", "mã giáo viên chủ nhiệm"),
+    ),
+    "students": (("student_id", "students", "mã học sinh"), ("class_id", "classes", "mã lớp")),
+    "assignments": (("class_id", "classes", "mã lớp"), ("teacher_id", "teachers", "mã giáo viên")),
+}
+
+
+def _refuse_foreign_ids(
+    uow: GradebookUnitOfWork, school_id: str, kind: str, rows: list[dict[str, Any]]
+) -> None:
+    """Refuse the whole file, row by row, if it names an id another school owns (one query per table)."""
+    columns = _OWNED_COLUMNS.get(kind, ())
+    wanted: dict[str, set[str]] = {}
+    for raw in rows:
+        for column, table, _ in columns:
+            value = str(raw.get(column) or "").strip()
+            if value:
+                wanted.setdefault(table, set()).add(value)
+    foreign = {table: uow.gradebook.foreign_ids(table, school_id, ids) for table, ids in wanted.items()}
+    rejected: list[dict[str, object]] = []
+    for number, raw in enumerate(rows, start=2):
+        for column, table, label in columns:
+            value = str(raw.get(column) or "").strip()
+            if value and value in foreign.get(table, set()):
+                rejected.append(
+                    {
+                        "row": number,
+                        "column": column,
+                        "reason": f"Dòng {number}: {label} {value} đã thuộc trường khác.",
+                    }
+                )
+    if rejected:
+        raise ImportRejected(
+            f"Không nhập dòng nào: {len(rejected)} mã trong tệp đã thuộc trường khác.", rejected
+        )
 
 
 def _protect_personal_ids(uow: GradebookUnitOfWork, school_id: str, rows: list[dict[str, Any]]) -> None:

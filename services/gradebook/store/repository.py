@@ -25,6 +25,10 @@ from services.gradebook.store.tables import (
 )
 
 
+class ForeignRowsSkipped(Exception):
+    """An upsert met rows of another school (a race with the import's check); the transaction must roll back."""
+
+
 @dataclass(frozen=True)
 class ClassInfo:
     id: str
@@ -197,16 +201,39 @@ class GradebookRepository:
             ],
         )
 
+    def foreign_ids(self, kind: str, school_id: str, ids: set[str]) -> set[str]:
+        """Of ``ids``, those already owned by another school (``kind``: teachers, classes or students)."""
+        table = {"teachers": teachers, "classes": classes, "students": students}[kind]
+        if not ids:
+            return set()
+        return set(
+            self.session.execute(
+                select(table.c.id).where(table.c.id.in_(sorted(ids)), table.c.school_id != school_id)
+            ).scalars()
+        )
+
     def _upsert(self, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
         stmt = pg_insert(table).values(rows)
         columns = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-        self.session.execute(
-            stmt.on_conflict_do_update(index_elements=keys, set_=columns)
-            if columns
-            else stmt.on_conflict_do_nothing()
-        )
+        if not columns:
+            self.session.execute(stmt.on_conflict_do_nothing())
+            return
+        if "school_id" not in table.c:
+            self.session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=columns))
+            return
+        # A row owned by another school is never updated, so no import (not even one racing the caller's
+        # foreign-id check) can move it; a skipped row fails the whole import, which the caller rolls back.
+        written = self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=keys, set_=columns, where=table.c.school_id == stmt.excluded.school_id
+            ).returning(*(table.c[k] for k in keys))
+        ).all()
+        if len(written) != len(rows):
+            raise ForeignRowsSkipped(
+                f"{len(rows) - len(written)} of {len(rows)} {table.name} rows belong to another school"
+            )
 
     # -- classes ----------------------------------------------------------------------------------------------
     def class_info(self, class_id: str, *, guard: str | None = None) -> ClassInfo | None:
@@ -396,6 +423,11 @@ class GradebookRepository:
     # -- amendments -------------------------------------------------------------------------------------------
     def add_amendment(self, values: dict[str, Any]) -> None:
         self.session.execute(insert(amendments).values(**values))
+
+    def amendment_school(self, amendment_id: str) -> str | None:
+        return self.session.execute(
+            select(amendments.c.school_id).where(amendments.c.id == amendment_id)
+        ).scalar_one_or_none()
 
     def amendment_for_update(self, amendment_id: str) -> dict[str, Any] | None:
         row = (

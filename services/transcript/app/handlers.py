@@ -91,6 +91,9 @@ class ClassHeader:
     locked_by: str
     locked_at: datetime
     locked_by_name: str | None = None  # absent from headers stored before it existed
+    # Who taught or led the class that year (subject teachers and the homeroom teacher): the teachers who may
+    # download its records. Absent from older headers, where only the school's leadership and staff may.
+    teacher_ids: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, event: TermLockedV1) -> ClassHeader:
@@ -105,6 +108,7 @@ class ClassHeader:
             event.locked_by,
             event.locked_at,
             event.locked_by_name,
+            _teachers_of(event),
         )
 
     def stored(self) -> dict[str, Any]:
@@ -112,7 +116,20 @@ class ClassHeader:
 
     @classmethod
     def from_stored(cls, values: dict[str, Any]) -> ClassHeader:
-        return cls(**{**values, "locked_at": datetime.fromisoformat(values["locked_at"])})
+        return cls(
+            **{
+                **values,
+                "locked_at": datetime.fromisoformat(values["locked_at"]),
+                "teacher_ids": tuple(values.get("teacher_ids") or ()),
+            }
+        )
+
+
+def _teachers_of(event: TermLockedV1) -> tuple[str, ...]:
+    ids = {s.teacher_id for s in event.snapshot.subjects}
+    if event.snapshot.homeroom_teacher_id:
+        ids.add(event.snapshot.homeroom_teacher_id)
+    return tuple(sorted(ids))
 
 
 def _header_from_amendment(uow: TranscriptUnitOfWork, event: AmendmentAppliedV1) -> ClassHeader | None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from services.transcript.app.unit_of_work import TranscriptUnitOfWork
 from services.transcript.domain.errors import RecordNotFound
+
+RECORD_NOT_FOUND = "Không tìm thấy bản ghi học bạ."
 
 SHOWN = (
     "id",
@@ -34,15 +37,19 @@ def records(
     return {"records": [{k: r[k] for k in SHOWN} for r in rows]}
 
 
-def document(uow: TranscriptUnitOfWork, record_id: str, kind: str) -> tuple[bytes, str, str]:
+def document(
+    uow: TranscriptUnitOfWork, record_id: str, kind: str, permit: Callable[[dict[str, Any]], None]
+) -> tuple[bytes, str]:
+    """``permit`` sees the record (school, class header) before any document is read, and raises to refuse."""
     with uow:
         record = uow.transcripts.record(record_id)
         if record is None:
-            raise RecordNotFound("Không tìm thấy bản ghi học bạ.")
+            raise RecordNotFound(RECORD_NOT_FOUND)
+        permit(record)
         stored = uow.documents.get(record["pdf_sha256" if kind == "pdf" else "xml_sha256"])
     if stored is None:
         raise RecordNotFound("Không tìm thấy tệp của bản ghi học bạ.")
-    return stored[0], stored[1], record["school_id"]
+    return stored[0], stored[1]
 
 
 def stored_document(uow: TranscriptUnitOfWork, sha256: str) -> tuple[bytes, str]:

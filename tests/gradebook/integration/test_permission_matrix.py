@@ -1,4 +1,4 @@
-"""Every role × every mutation, including another school's principal: allowed is never 403, refused always is."""
+"""Every role × every mutation: allowed is never 403, a refused role always is, another school always gets 404."""
 
 import pytest
 
@@ -150,6 +150,9 @@ def test_permission_matrix(world):
             if name in ALLOWED[action]:
                 assert response.status_code != 403, (action, name, response.text)
                 assert response.status_code < 500, (action, name, response.text)
+            elif school is not None:  # another school's ids answer like unknown ones: no existence leak
+                assert response.status_code == 404, (action, name, response.status_code, response.text)
+                assert response.json()["type"].endswith("/not-found"), (action, name)
             else:
                 assert response.status_code == 403, (action, name, response.status_code, response.text)
                 problem = response.json()
