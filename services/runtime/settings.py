@@ -83,6 +83,21 @@ class Settings(BaseSettings):
         description="Role the audit service acts as (SET ROLE): it may append to the log, never change it",
     )
     signing_cutoff: str = Field("06-30", description="MM-DD of the reporting cutoff, for signing readiness")
+    # The year-end archive (`hocba export` / `hocba import`). No defaults: sandbox/dev_env.py writes dev keys into
+    # .env; in production the custodian issues the recipient/identity pair and the platform its signing key.
+    archive_recipient: str | None = Field(
+        None, description="age X25519 public key (age1…) of the archive's custodian: export encrypts to it"
+    )
+    archive_identity: SecretStr | None = Field(
+        None, description="age X25519 secret key (AGE-SECRET-KEY-1…) that import decrypts with"
+    )
+    archive_signing_key: SecretStr | None = Field(
+        None, description="base64 Ed25519 private key (32 bytes) that export signs the manifest with"
+    )
+    archive_verify_key: str | None = Field(
+        None,
+        description="base64 Ed25519 public key (32 bytes) that import checks the manifest's signature with",
+    )
 
     def db_url(self, service: str) -> str:
         if service not in SERVICES:
