@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     http_port: int = 8000
+    http_max_body_bytes: int = Field(
+        1 << 20, description="Largest request body an endpoint reads (413 above it, checked before parsing)"
+    )
+    http_max_upload_bytes: int = Field(
+        10 << 20,
+        description="Largest body of an endpoint that takes files (the gradebook's CSV/XLSX imports)",
+    )
+    import_max_rows: int = Field(
+        5000, description="Most rows one gradebook import may hold (a school's roster)"
+    )
     max_workers: int = 10
     relay_batch_size: int = 200
     relay_poll_seconds: float = 0.2
