@@ -2,8 +2,9 @@
 
 Export reads each service's rows for the school year (``services/<service>/store/archive.py``), the sealed
 documents and the audit chain (as the signed export of ``hocba audit export``), and writes a tar with a manifest
-of hashes, itself timestamped. Import checks all of that before it writes anything, refuses a deployment that
-already holds the year, restores each service in one transaction and verifies the restored audit chain.
+of hashes, signed with the platform's archive key and timestamped, encrypted to the custodian's public key into a
+file only its owner reads. Import decrypts it, checks all of that before it writes anything, refuses a deployment
+that already holds the year, restores each service in one transaction and verifies the restored audit chain.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ import hashlib
 import io
 import json
 import tarfile
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from cli import archive_crypto as crypto
 from cli import archive_format as fmt
 
 console = Console(stderr=True)
@@ -58,9 +61,15 @@ def _urls() -> dict[str, str]:
 
 
 def write_archive(
-    out: Path, school_id: str, school_year: str, *, urls: Mapping[str, str], timestamper: Any
+    out: Path,
+    school_id: str,
+    school_year: str,
+    *,
+    urls: Mapping[str, str],
+    timestamper: Any,
+    keys: crypto.ExportKeys,
 ) -> dict[str, Any]:
-    """Write the archive; returns its manifest."""
+    """Write the encrypted archive (mode 0600); returns its manifest."""
     from sqlalchemy.orm import sessionmaker
 
     from services.audit.app.export import export as export_log
@@ -106,12 +115,19 @@ def write_archive(
     counts = {service: {t: len(r) for t, r in tables.items()} for service, tables in rows.items()}
     created_at = datetime.now(UTC)
     manifest = fmt.build_manifest(school_id, school_year, created_at, files, counts, documents, audit_file)
-    token = timestamp(timestamper, hashlib.sha256(manifest).digest())
-    with tarfile.open(out, "w") as tar:
-        for name, content in [(fmt.MANIFEST, manifest), (fmt.MANIFEST_TOKEN, token), *files.items()]:
-            info = tarfile.TarInfo(name)
-            info.size, info.mtime, info.mode = len(content), int(created_at.timestamp()), 0o644
-            tar.addfile(info, io.BytesIO(content))
+    signature = crypto.sign(keys.signing_key, manifest)
+    # The token covers the signature (as a CMS signature timestamp does): it dates the signed manifest.
+    token = timestamp(timestamper, hashlib.sha256(signature).digest())
+    members = [(fmt.MANIFEST, manifest), (fmt.MANIFEST_SIGNATURE, signature), (fmt.MANIFEST_TOKEN, token)]
+    # The plain tar lives only in an unlinked temporary file: nothing readable is ever left on disk.
+    with tempfile.TemporaryFile() as plain:
+        with tarfile.open(fileobj=plain, mode="w") as tar:
+            for name, content in [*members, *files.items()]:
+                info = tarfile.TarInfo(name)
+                info.size, info.mtime, info.mode = len(content), int(created_at.timestamp()), 0o600
+                tar.addfile(info, io.BytesIO(content))
+        plain.seek(0)
+        crypto.encrypt_to(out, plain, keys.recipient)
     return fmt.parse_manifest(manifest)
 
 
@@ -149,6 +165,11 @@ class Opened:
     path: Path
     manifest: dict[str, Any]
     tar: tarfile.TarFile
+    plain: IO[bytes]
+
+    def close(self) -> None:
+        self.tar.close()
+        self.plain.close()
 
     def read(self, name: str) -> bytes:
         handle = self.tar.extractfile(name)
@@ -162,29 +183,47 @@ class Opened:
         raise ArchiveRefused(f"{self.path}: a row refers to content {digest} that the archive does not hold")
 
 
-def open_archive(path: Path, roots: list[Any]) -> Opened:
-    """Open and check the archive; ArchiveRefused names the first file that is not what the manifest says."""
+def open_archive(path: Path, roots: list[Any], keys: crypto.ImportKeys) -> Opened:
+    """Decrypt and check the archive; ArchiveRefused names the first thing that is not what it should be."""
     from services.runtime.timestamps import check_timestamp
 
+    plain = tempfile.TemporaryFile()  # noqa: SIM115 - Opened owns it; import_archive closes it
     try:
-        tar = tarfile.open(path, "r:")  # noqa: SIM115 - Opened owns it; import_archive closes it
+        crypto.decrypt_from(path, plain, keys.identity)
+        plain.seek(0)
+        tar = tarfile.open(fileobj=plain, mode="r:")  # noqa: SIM115 - as above
         members = {m.name: m for m in tar.getmembers()}
-    except (OSError, tarfile.TarError) as error:
+    except OSError as error:
+        plain.close()
         raise ArchiveRefused(f"{path}: not a readable archive ({error})") from None
+    except ValueError as error:  # age: another recipient's archive, or a byte altered anywhere in the file
+        plain.close()
+        raise ArchiveRefused(
+            f"{path}: cannot be decrypted with this deployment's archive identity: altered, corrupted "
+            f"or encrypted to someone else ({error})"
+        ) from None
+    except tarfile.TarError as error:
+        plain.close()
+        raise ArchiveRefused(f"{path}: not a readable archive ({error})") from None
+    opened = Opened(path, {}, tar, plain)
     try:
         irregular = sorted(name for name, m in members.items() if not m.isfile())
         if irregular:
             raise ArchiveRefused(f"{path}: {irregular[0]} is not a regular file")
-        opened = Opened(path, {}, tar)
-        if fmt.MANIFEST not in members or fmt.MANIFEST_TOKEN not in members:
-            raise ArchiveRefused(f"{path}: no {fmt.MANIFEST} with its timestamp: not a year archive")
-        manifest_bytes = opened.read(fmt.MANIFEST)
-        proof = check_timestamp(
-            opened.read(fmt.MANIFEST_TOKEN), hashlib.sha256(manifest_bytes).digest(), roots
-        )
+        if not {fmt.MANIFEST, fmt.MANIFEST_SIGNATURE, fmt.MANIFEST_TOKEN} <= set(members):
+            raise ArchiveRefused(
+                f"{path}: no {fmt.MANIFEST} with its signature and timestamp: not a year archive"
+            )
+        manifest_bytes, signature = opened.read(fmt.MANIFEST), opened.read(fmt.MANIFEST_SIGNATURE)
+        if not crypto.signature_valid(keys.verify_key, manifest_bytes, signature):
+            raise ArchiveRefused(
+                f"{path}: {fmt.MANIFEST} does not carry the platform's signature (edited, or signed with "
+                "another key)"
+            )
+        proof = check_timestamp(opened.read(fmt.MANIFEST_TOKEN), hashlib.sha256(signature).digest(), roots)
         if not proof.valid:
             raise ArchiveRefused(
-                f"{path}: {fmt.MANIFEST} is not the one its timestamp covers ({proof.reason})"
+                f"{path}: {fmt.MANIFEST_SIGNATURE} is not the one its timestamp covers ({proof.reason})"
             )
         try:
             opened.manifest = fmt.parse_manifest(manifest_bytes)
@@ -192,7 +231,7 @@ def open_archive(path: Path, roots: list[Any]) -> Opened:
             raise ArchiveRefused(f"{path}: {fmt.MANIFEST}: {error}") from None
         found = {}
         for name in members:
-            if name in (fmt.MANIFEST, fmt.MANIFEST_TOKEN):
+            if name in (fmt.MANIFEST, fmt.MANIFEST_SIGNATURE, fmt.MANIFEST_TOKEN):
                 continue
             found[name] = _digest(tar, name)
         problems = fmt.check_files(opened.manifest, found)
@@ -201,7 +240,7 @@ def open_archive(path: Path, roots: list[Any]) -> Opened:
                 f"{path}: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
             )
     except ArchiveRefused:
-        tar.close()
+        opened.close()
         raise
     return opened
 
@@ -250,20 +289,22 @@ def _check_audit(opened: Opened, rows: list[dict[str, Any]], roots: list[Any]) -
         raise ArchiveRefused(f"{opened.path}: the audit rows are not the entries of the signed {name}")
 
 
-def import_archive(path: Path, *, urls: Mapping[str, str], roots: list[Any]) -> dict[str, Any]:
+def import_archive(
+    path: Path, *, urls: Mapping[str, str], roots: list[Any], keys: crypto.ImportKeys
+) -> dict[str, Any]:
     """Check, then restore the archive; returns the manifest and the restored row counts (``restored``)."""
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.orm import Session, sessionmaker
 
     from services.runtime.db import make_engine
 
-    opened = open_archive(path, roots)
+    opened = open_archive(path, roots, keys)
     try:
         manifest = opened.manifest
         rows = _rows(opened)
         _check_audit(opened, rows["audit"]["audit_entries"], roots)
     finally:
-        opened.tar.close()
+        opened.close()
     school, year = manifest["school_id"], manifest["school_year"]
     stores = _stores()
     engines = {s: make_engine(urls[s], pool_size=1, application_name="hocba-import") for s in SERVICES}
@@ -304,23 +345,34 @@ def import_archive(path: Path, *, urls: Mapping[str, str], roots: list[Any]) -> 
 # --- commands -------------------------------------------------------------------------------------------------
 
 
+def _secret(value: Any) -> str | None:
+    return None if value is None else str(value.get_secret_value())
+
+
 def export_command(
     school: Annotated[str, typer.Option(help="School id")],
     year: Annotated[str, typer.Option(help="School year, e.g. 2025-2026")],
     out: Annotated[
-        Path | None, typer.Option(help="Archive file (default ./hocba-<school>-<year>.tar)")
+        Path | None, typer.Option(help="Archive file (default ./hocba-<school>-<year>.tar.age)")
     ] = None,
 ) -> None:
-    """Write a school year's data (every service's rows, sealed PDFs and XML, the signed audit log) to one archive."""
+    """Write a school year's data (every service's rows, sealed PDFs and XML, the signed audit log) to one archive,
+    encrypted to HOCBA_ARCHIVE_RECIPIENT and signed with HOCBA_ARCHIVE_SIGNING_KEY."""
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
     from services.runtime.settings import get_settings
     from services.runtime.timestamps import HttpxTimeStamper
 
-    target = out or Path(fmt.default_name(school, year))
+    settings = get_settings()
+    try:
+        keys = crypto.export_keys(settings.archive_recipient, _secret(settings.archive_signing_key))
+    except crypto.KeyProblem as problem:
+        typer.echo(f"{problem}; nothing written", err=True)
+        raise typer.Exit(1) from None
+    target = out or Path(fmt.default_name(school, year).removesuffix(".tar") + crypto.SUFFIX)
     try:
         manifest = write_archive(
-            target, school, year, urls=_urls(), timestamper=HttpxTimeStamper(get_settings().tsa_url)
+            target, school, year, urls=_urls(), timestamper=HttpxTimeStamper(settings.tsa_url), keys=keys
         )
     except TimestampRequestError as error:
         typer.echo(f"the timestamp authority did not answer ({error}); nothing written", err=True)
@@ -339,16 +391,19 @@ def export_command(
 def import_command(
     file: Annotated[Path, typer.Argument(help="An archive written by hocba export")],
 ) -> None:
-    """Restore an archive into this deployment: checked first, refused if the school year is already here."""
+    """Restore an archive into this deployment: decrypted with HOCBA_ARCHIVE_IDENTITY, its manifest's signature
+    checked against HOCBA_ARCHIVE_VERIFY_KEY and every hash checked first; refused if the school year is here."""
     from cli.audit import chain_results
     from services.runtime.db import make_engine
     from services.runtime.settings import get_settings
     from services.runtime.trust import trust_roots
 
-    roots, urls = trust_roots(get_settings()), _urls()
+    settings = get_settings()
+    roots, urls = trust_roots(settings), _urls()
     try:
-        result = import_archive(file, urls=urls, roots=roots)
-    except ArchiveRefused as refused:
+        keys = crypto.import_keys(_secret(settings.archive_identity), settings.archive_verify_key)
+        result = import_archive(file, urls=urls, roots=roots, keys=keys)
+    except (ArchiveRefused, crypto.KeyProblem) as refused:
         typer.echo(str(refused), err=True)
         raise typer.Exit(1) from None
     rows = sum(n for tables in result["restored"].values() for n in tables.values())

@@ -1,8 +1,10 @@
 """The year-end archive's format, without I/O: file names, rows as JSON Lines, the manifest and its check.
 
-An archive is a tar of ``manifest.json`` (+ ``manifest.tsr``, an RFC 3161 token over its sha256), one JSON Lines
+An archive is a tar of ``manifest.json`` (+ ``manifest.sig``, the platform's Ed25519 signature over it, and
+``manifest.tsr``, an RFC 3161 token over the signature's sha256), one JSON Lines
 file per table under ``tables/<service>/``, the sealed documents under ``documents/``, large binary values once
 each under ``blobs/<sha256>`` (unless a document already holds them) and the sealed audit export under ``audit/``.
+The tar is stored encrypted (``cli/archive_crypto.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import JSON, Date, DateTime, LargeBinary, Table, Uuid
 
 FORMAT = "hocba-year-archive/1"
 MANIFEST = "manifest.json"
+MANIFEST_SIGNATURE = "manifest.sig"
 MANIFEST_TOKEN = "manifest.tsr"
 INLINE_BYTES = 2048  # smaller binary values (encrypted ids, certificates) stay in the row as base64
 

@@ -2,9 +2,12 @@
 development token issuer's key pair (var/issuer, never committed)."""
 
 import base64
+import functools
 import secrets
 import sys
 from pathlib import Path
+
+from cli.archive_crypto import generate as generate_archive_keys
 
 path = Path(sys.argv[1] if len(sys.argv) > 1 else ".env")
 lines = path.read_text().splitlines() if path.exists() else []
@@ -19,6 +22,12 @@ wanted = {
     "HOCBA_PKCS11_PIN": lambda: f"{secrets.randbelow(10**8):08d}",
     "HOCBA_SOFTHSM_CONF": lambda: str(Path("var/softhsm/softhsm2.conf").resolve()),
 }
+# The year-end archive's keys come in pairs, so they are written together: an age pair standing in for the
+# custodian's and an Ed25519 pair standing in for the platform's (production: docs/operators.md).
+archive_keys = generate_archive_keys()
+if any(not any(line.startswith(f"{name}=") for line in lines) for name in archive_keys):
+    lines = [line for line in lines if line.split("=", 1)[0] not in archive_keys]
+    wanted.update({name: functools.partial(str, value) for name, value in archive_keys.items()})
 added = [name for name in wanted if not any(line.startswith(f"{name}=") for line in lines)]
 if added:
     lines += [f"{name}={wanted[name]()}" for name in added]

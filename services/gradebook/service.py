@@ -10,7 +10,7 @@ from werkzeug.wrappers import Request, Response
 from services.gradebook import api
 from services.gradebook.app import amendments, handlers, master_data
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
-from services.gradebook.app.uploads import rows_from_upload
+from services.gradebook.app.uploads import check_row_count, rows_from_upload
 from services.gradebook.domain import commands
 from services.gradebook.domain.errors import GradebookError
 from services.gradebook.domain.permissions import Actor
@@ -21,13 +21,14 @@ from services.runtime.db import Database
 from services.runtime.http import HealthEndpoints, Problem, json_response, parse_body, request_correlation_id
 from services.runtime.http import api as http
 from services.runtime.openapi import openapi_document, werkzeug_path
+from services.runtime.settings import get_settings
 
 ROUTES = {(r.method, r.path): werkzeug_path(r.path) for r in api.ROUTES}
 ROLES = {(r.method, r.path): tuple(r.roles) for r in api.ROUTES}
 
 
-def route(method: str, path: str) -> Any:
-    return http(method, ROUTES[(method, path)], expected_exceptions=(GradebookError,))
+def route(method: str, path: str, **kwargs: Any) -> Any:
+    return http(method, ROUTES[(method, path)], expected_exceptions=(GradebookError,), **kwargs)
 
 
 def _term(term: str) -> Term:
@@ -63,7 +64,7 @@ class GradebookService(HealthEndpoints):
             master_data.declare_school(actor, school_id, body.model_dump(), self._uow(request))
         )
 
-    @route("POST", "/schools/{school_id}/imports/{kind}")
+    @route("POST", "/schools/{school_id}/imports/{kind}", body_limit="upload")
     def import_rows(self, request: Request, school_id: str, kind: str) -> Response:
         actor = self._actor()
         # Tenancy and role before the body is read: another school's id answers like an unknown one.
@@ -73,10 +74,12 @@ class GradebookService(HealthEndpoints):
                 404, "unknown-import", "Unknown import kind", f"Loại dữ liệu phải là: {', '.join(KINDS)}."
             )
         content_type = request.headers.get("Content-Type", "application/json")
+        max_rows = get_settings().import_max_rows
         if content_type.startswith("application/json"):
             rows = parse_body(request, api.ImportRowsIn).rows
+            check_row_count(rows, max_rows)
         else:
-            rows = rows_from_upload(content_type, request.get_data())
+            rows = rows_from_upload(content_type, request.get_data(), max_rows=max_rows)
         result = master_data.import_master_data(
             commands.ImportMasterData(actor, school_id, kind, rows), self._uow(request)
         )

@@ -1,11 +1,12 @@
-"""HTTP helpers: pydantic request validation, RFC 9457 problem+json errors, health, readiness and metrics."""
+"""HTTP helpers: pydantic request validation, RFC 9457 problem+json errors, body limits, health, readiness, metrics."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import uuid
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from kombu import Connection
 from nameko.timer import timer
@@ -146,15 +147,75 @@ def problem_for(exc: BaseException) -> Problem:
     return Problem(500, "internal", "Internal Server Error", "Lỗi hệ thống, vui lòng thử lại sau.")
 
 
+BodyLimit = Literal["default", "upload"] | int
+
+
+def body_limit_bytes(limit: BodyLimit) -> int:
+    """A route's largest accepted body: the settings' default, their upload limit, or its own number."""
+    settings = get_settings()
+    if limit == "default":
+        return settings.http_max_body_bytes
+    if limit == "upload":
+        return settings.http_max_upload_bytes
+    return limit
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(
+        413,
+        "content-too-large",
+        "Content Too Large",
+        f"Dữ liệu gửi lên quá lớn: tối đa {limit:,} byte cho yêu cầu này.".replace(",", "."),
+        max_bytes=limit,
+    )
+
+
+def read_body_within(request: Request, limit: int) -> None:
+    """Refuse a body over ``limit`` before anything parses it: from Content-Length without reading a byte, and
+    while reading a chunked body (which has none). The accepted body is left for ``get_data`` as usual."""
+    length = request.content_length
+    if length is not None:
+        if length > limit:
+            raise _too_large(limit)
+        return  # werkzeug reads no further than Content-Length
+    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return  # no body (werkzeug reads none without a length)
+    # eventlet decodes the chunks but does not set wsgi.input_terminated, so werkzeug would read an empty body:
+    # read it here, at most one byte past the limit, and hand werkzeug the bytes with their length.
+    stream, chunks, size = request.environ["wsgi.input"], [], 0
+    while size <= limit and (chunk := stream.read(min(65536, limit + 1 - size))):
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise _too_large(limit)
+    body = b"".join(chunks)
+    # A finite stream now: werkzeug reads it whole once told the server terminated it (its length is ignored
+    # while the Transfer-Encoding header still says chunked).
+    request.environ["wsgi.input"], request.environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    request.environ["wsgi.input_terminated"] = True
+    request.__dict__.pop("stream", None)  # a cached_property; not read yet, but never stale
+
+
 class ApiHandler(HttpRequestHandler):
-    """nameko's @http, but every error becomes problem+json and no stack trace reaches the client."""
+    """nameko's @http, but every error becomes problem+json, no stack trace reaches the client and no body over
+    the route's limit is read."""
+
+    def __init__(self, method: str, url: str, *, body_limit: BodyLimit = "default", **kwargs: Any) -> None:
+        self.body_limit = body_limit
+        super().__init__(method, url, **kwargs)
 
     def handle_request(self, request: Request) -> Response:
         # Every log line of this request, and every event it causes, carries the caller's correlation id.
         correlation_id = request.headers.get("X-Correlation-Id") or str(uuid.uuid4())
         request.environ["hocba.correlation_id"] = correlation_id
         with correlation(correlation_id=correlation_id):
-            response = super().handle_request(request)
+            try:
+                read_body_within(request, body_limit_bytes(self.body_limit))
+            except Problem as problem:
+                log.warning("http.body_too_large", url=self.url, limit=problem.extensions["max_bytes"])
+                response = problem.response()
+            else:
+                response = super().handle_request(request)
         response.headers["X-Correlation-Id"] = correlation_id
         metrics.HTTP_REQUESTS.labels(self.container.service_name, self.url, str(response.status_code)).inc()
         return response
@@ -167,11 +228,21 @@ class ApiHandler(HttpRequestHandler):
 
 
 def api(
-    method: str, url: str, *, expected_exceptions: tuple[type[BaseException], ...] = (), **kwargs: Any
+    method: str,
+    url: str,
+    *,
+    expected_exceptions: tuple[type[BaseException], ...] = (),
+    body_limit: BodyLimit = "default",
+    **kwargs: Any,
 ) -> Any:
-    """@api("GET", "/path"): refusals (4xx) are expected outcomes, logged as warnings rather than errors."""
+    """@api("GET", "/path"): refusals (4xx) are expected outcomes, logged as warnings rather than errors.
+    ``body_limit="upload"`` (or a number of bytes) for routes that take files."""
     return ApiHandler.decorator(
-        method, url, expected_exceptions=(Problem, AuthError, ValidationError, *expected_exceptions), **kwargs
+        method,
+        url,
+        expected_exceptions=(Problem, AuthError, ValidationError, *expected_exceptions),
+        body_limit=body_limit,
+        **kwargs,
     )
 
 

@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     http_port: int = 8000
+    http_max_body_bytes: int = Field(
+        1 << 20, description="Largest request body an endpoint reads (413 above it, checked before parsing)"
+    )
+    http_max_upload_bytes: int = Field(
+        10 << 20,
+        description="Largest body of an endpoint that takes files (the gradebook's CSV/XLSX imports)",
+    )
+    import_max_rows: int = Field(
+        5000, description="Most rows one gradebook import may hold (a school's roster)"
+    )
     max_workers: int = 10
     relay_batch_size: int = 200
     relay_poll_seconds: float = 0.2
@@ -103,6 +113,21 @@ class Settings(BaseSettings):
         description="Role the audit service acts as (SET ROLE): it may append to the log, never change it",
     )
     signing_cutoff: str = Field("06-30", description="MM-DD of the reporting cutoff, for signing readiness")
+    # The year-end archive (`hocba export` / `hocba import`). No defaults: sandbox/dev_env.py writes dev keys into
+    # .env; in production the custodian issues the recipient/identity pair and the platform its signing key.
+    archive_recipient: str | None = Field(
+        None, description="age X25519 public key (age1…) of the archive's custodian: export encrypts to it"
+    )
+    archive_identity: SecretStr | None = Field(
+        None, description="age X25519 secret key (AGE-SECRET-KEY-1…) that import decrypts with"
+    )
+    archive_signing_key: SecretStr | None = Field(
+        None, description="base64 Ed25519 private key (32 bytes) that export signs the manifest with"
+    )
+    archive_verify_key: str | None = Field(
+        None,
+        description="base64 Ed25519 public key (32 bytes) that import checks the manifest's signature with",
+    )
 
     @field_validator("trust_roots", "ca_chain")
     @classmethod

@@ -1,13 +1,19 @@
 """A school year exported with `hocba export` and restored with `hocba import` into fresh databases is the same year:
-every table's rows, the sealed documents byte for byte, an audit chain that verifies; tampered or repeated imports are
-refused without writing."""
+every table's rows, the sealed documents byte for byte, an audit chain that verifies. The file is encrypted to the
+custodian (mode 0600) and its manifest signed by the platform; tampered, re-signed, re-timestamped or repeated imports
+are refused without writing."""
 
 import hashlib
+import io
+import json
+import stat
 import tarfile
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import pyrage
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyhanko.sign.timestamps import DummyTimeStamper
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
@@ -16,6 +22,8 @@ from typer.testing import CliRunner
 
 import sandbox.pki as pki
 from cli import archive
+from cli import archive_crypto as crypto
+from cli import archive_format as fmt
 from cli.main import app
 from contracts.audit import AuditRecordedV1
 from contracts.envelope import Envelope
@@ -25,6 +33,8 @@ from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.gradebook.store import tables as gb
 from services.runtime.db import drop_database, make_engine
 from services.runtime.migrations import upgrade
+from services.runtime.settings import get_settings
+from services.runtime.timestamps import load_certificates, timestamp
 from services.signing.store import tables as sg
 from services.sync.store import tables as sy
 from services.transcript.store import tables as tr
@@ -351,12 +361,54 @@ def restore_databases(service_databases) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def exported(service_databases, tmp_path_factory):
+def archive_keys():
+    """This module's own archive keys, in the environment the CLI's settings read (not the developer's .env)."""
+    keys = crypto.generate()
+    patch = pytest.MonkeyPatch()
+    for name, value in keys.items():
+        patch.setenv(name, value)
+    get_settings.cache_clear()
+    yield keys
+    patch.undo()
+    get_settings.cache_clear()
+
+
+def _export_keys(keys: dict[str, str]) -> crypto.ExportKeys:
+    return crypto.export_keys(keys["HOCBA_ARCHIVE_RECIPIENT"], keys["HOCBA_ARCHIVE_SIGNING_KEY"])
+
+
+@pytest.fixture(scope="module")
+def exported(service_databases, tmp_path_factory, archive_keys):
     school = f"arch-{uuid.uuid4().hex[:8]}"
     facts = _fill(service_databases, school)
-    path = tmp_path_factory.mktemp("archive") / "year.tar"
-    manifest = archive.write_archive(path, school, YEAR, urls=service_databases, timestamper=TSA)
+    path = tmp_path_factory.mktemp("archive") / "year.tar.age"
+    manifest = archive.write_archive(
+        path, school, YEAR, urls=service_databases, timestamper=TSA, keys=_export_keys(archive_keys)
+    )
     return school, path, manifest, facts
+
+
+def _plain(path, keys: dict[str, str]) -> bytes:
+    """The tar inside an archive, decrypted as only the custodian can."""
+    return pyrage.decrypt(
+        path.read_bytes(), [pyrage.x25519.Identity.from_str(keys["HOCBA_ARCHIVE_IDENTITY"])]
+    )
+
+
+def _members(plain: bytes) -> dict[str, bytes]:
+    with tarfile.open(fileobj=io.BytesIO(plain)) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
+
+
+def _repack(members: dict[str, bytes], recipient: str, out) -> None:
+    """What anyone holding the (public) recipient key can do: write any tar and encrypt it for the custodian."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    out.write_bytes(pyrage.encrypt(buffer.getvalue(), [pyrage.x25519.Recipient.from_str(recipient)]))
 
 
 @pytest.fixture(scope="module")
@@ -370,7 +422,7 @@ def restored(exported, restore_databases):
 
 
 def test_a_restored_year_has_the_same_rows_documents_and_a_verified_audit_chain(
-    exported, restored, service_databases, restore_databases, tmp_path
+    exported, restored, service_databases, restore_databases, tmp_path, archive_keys
 ):
     school, path, manifest, facts = exported
     assert restored.exit_code == 0, restored.output
@@ -390,7 +442,7 @@ def test_a_restored_year_has_the_same_rows_documents_and_a_verified_audit_chain(
         assert db.execute(select(gb.amendments.c.before.is_(None))).scalar_one() is True
     engine.dispose()
 
-    with tarfile.open(path) as tar:
+    with tarfile.open(fileobj=io.BytesIO(_plain(path, archive_keys))) as tar:
         names = tar.getnames()
         pdf = tar.extractfile(f"documents/{facts['student']}-{YEAR}.pdf").read()
         package = tar.extractfile(f"documents/{facts['student']}-{YEAR}.signed.xml").read()
@@ -437,12 +489,47 @@ def test_importing_a_year_the_deployment_already_holds_is_refused_and_writes_not
         assert _counts(urls) == before
 
 
-def _flip(path, member: str, out) -> None:
-    with tarfile.open(path) as tar:
-        offset = tar.getmember(member).offset_data
+def _import(path) -> object:
+    result = CliRunner().invoke(app, ["import", str(path)])
+    assert result.exit_code == 1, result.output
+    return result
+
+
+def test_the_archive_file_is_encrypted_and_readable_by_its_owner_only(exported, archive_keys, tmp_path):
+    school, path, _, facts = exported
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    content = path.read_bytes()
+    assert content.startswith(b"age-encryption.org/v1\n")
+    assert not tarfile.is_tarfile(path)
+    assert school.encode() not in content and facts["pdf"][:200] not in content
+    # Also over a file that existed, world-readable, before: O_CREAT alone would keep its mode.
+    existing = tmp_path / "existing.tar.age"
+    existing.write_bytes(b"old")
+    existing.chmod(0o644)
+    crypto.encrypt_to(existing, io.BytesIO(b"plain"), _export_keys(archive_keys).recipient)
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o600 and existing.read_bytes() != b"old"
+
+
+@pytest.mark.parametrize("where", ["header", "first chunk", "middle", "last byte"])
+def test_a_flipped_byte_anywhere_in_the_encrypted_file_is_refused(exported, tmp_path, where):
+    _, path, _, _ = exported
     data = bytearray(path.read_bytes())
-    data[offset + 10] ^= 0x01
-    out.write_bytes(bytes(data))
+    header_end = (
+        data.index(b"\n---") + 80
+    )  # past the header's MAC line and the 16-byte nonce: the first chunk
+    offset = {"header": 30, "first chunk": header_end, "middle": len(data) // 2, "last byte": len(data) - 1}
+    data[offset[where]] ^= 0x01
+    tampered = tmp_path / "tampered.tar.age"
+    tampered.write_bytes(bytes(data))
+    assert "cannot be decrypted with this deployment's archive identity" in _import(tampered).output
+
+
+def test_an_archive_encrypted_to_another_custodian_is_refused(exported, archive_keys, tmp_path):
+    _, path, _, _ = exported
+    other = pyrage.x25519.Identity.generate().to_public()
+    elsewhere = tmp_path / "elsewhere.tar.age"
+    elsewhere.write_bytes(pyrage.encrypt(_plain(path, archive_keys), [other]))
+    assert "cannot be decrypted" in _import(elsewhere).output
 
 
 @pytest.mark.parametrize(
@@ -450,17 +537,72 @@ def _flip(path, member: str, out) -> None:
     [
         ("tables/gradebook/marks.jsonl", "tables/gradebook/marks.jsonl does not match"),
         ("DOCUMENT", "does not match its sha256"),
-        ("manifest.json", "manifest.json is not the one its timestamp covers"),
+        ("manifest.json", "manifest.json does not carry the platform's signature"),
     ],
 )
-def test_an_archive_with_a_flipped_byte_is_refused_naming_the_file(exported, tmp_path, member, named):
+def test_a_file_altered_inside_and_re_encrypted_is_refused_naming_it(
+    exported, archive_keys, tmp_path, member, named
+):
     school, path, manifest, facts = exported
     member = manifest["documents"][0]["pdf"] if member == "DOCUMENT" else member
-    tampered = tmp_path / "tampered.tar"
-    _flip(path, member, tampered)
-    result = CliRunner().invoke(app, ["import", str(tampered)])
-    assert result.exit_code == 1
+    members = _members(_plain(path, archive_keys))
+    altered = bytearray(members[member])
+    altered[10] ^= 0x01
+    members[member] = bytes(altered)
+    tampered = tmp_path / "tampered.tar.age"
+    _repack(members, archive_keys["HOCBA_ARCHIVE_RECIPIENT"], tampered)
+    result = _import(tampered)
     assert named in result.output and (member in result.output)
+
+
+@pytest.mark.parametrize("signature", ["the platform's, kept", "another key's"])
+def test_an_edited_manifest_with_a_fresh_timestamp_is_refused(
+    exported, archive_keys, service_databases, tmp_path, signature
+):
+    """The edit a timestamp alone let through: change a table, fix its hash in the manifest, timestamp anew."""
+    _, path, _, _ = exported
+    members = _members(_plain(path, archive_keys))
+    marks = fmt.table_file("gradebook", "marks")
+    members[marks] = members[marks].replace(b'"8.5"', b'"9.5"')
+    assert members[marks] != _members(_plain(path, archive_keys))[marks]
+    manifest = json.loads(members[fmt.MANIFEST])
+    manifest["files"][marks] = {"sha256": _sha(members[marks]), "size": len(members[marks])}
+    members[fmt.MANIFEST] = (
+        json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    ).encode()
+    if signature == "another key's":
+        members[fmt.MANIFEST_SIGNATURE] = Ed25519PrivateKey.generate().sign(members[fmt.MANIFEST])
+    # A genuine token from the timestamp authority, which anyone can obtain, over what is now in the archive.
+    members[fmt.MANIFEST_TOKEN] = timestamp(TSA, hashlib.sha256(members[fmt.MANIFEST_SIGNATURE]).digest())
+    tampered = tmp_path / "edited.tar.age"
+    _repack(members, archive_keys["HOCBA_ARCHIVE_RECIPIENT"], tampered)
+    before = _counts(service_databases)
+    assert "manifest.json does not carry the platform's signature" in _import(tampered).output
+    assert _counts(service_databases) == before
+
+
+def test_the_untouched_archive_repacked_still_passes_the_checks(exported, archive_keys, tmp_path):
+    """The refusals above are for the edits, not for the repacking the tests do."""
+    _, path, manifest, _ = exported
+    repacked = tmp_path / "repacked.tar.age"
+    _repack(_members(_plain(path, archive_keys)), archive_keys["HOCBA_ARCHIVE_RECIPIENT"], repacked)
+    keys = crypto.import_keys(
+        archive_keys["HOCBA_ARCHIVE_IDENTITY"], archive_keys["HOCBA_ARCHIVE_VERIFY_KEY"]
+    )
+    opened = archive.open_archive(repacked, load_certificates(get_settings().trust_roots), keys)
+    opened.close()
+    assert opened.manifest == manifest
+
+
+def test_import_without_the_archive_keys_configured_is_refused(exported, monkeypatch):
+    _, path, _, _ = exported
+    monkeypatch.setenv("HOCBA_ARCHIVE_IDENTITY", "")  # empty, not unset: a developer's .env would fill it in
+    get_settings.cache_clear()
+    try:
+        assert "HOCBA_ARCHIVE_IDENTITY" in _import(path).output
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
 
 
 def test_every_table_is_archived_but_the_runtime_ones_and_the_gateway_secrets():
