@@ -30,7 +30,8 @@ os.environ["HOCBA_ENV"] = "test"
 # Tokens: this run's own development issuer (sandbox/issuer.py); services verify against its JWKS file and get
 # their service tokens from its token endpoint, served for the session by the `token_issuer` fixture.
 _ISSUER = Path(tempfile.gettempdir()) / f"hocba-test-issuer-{_CHECKOUT}"
-_ISSUER_PORT = _free_port()
+# Chosen once per run: some tests import this module as ``tests.conftest`` too, which runs it a second time.
+_ISSUER_PORT = int(os.environ.setdefault("HOCBA_TEST_ISSUER_PORT", str(_free_port())))
 os.environ["HOCBA_DEV_ISSUER_KEY"] = str(_ISSUER / "key.pem")
 os.environ["HOCBA_JWKS_FILE"] = str(_ISSUER / "jwks.json")
 os.environ.pop("HOCBA_JWKS_URL", None)
