@@ -101,6 +101,7 @@ SYSTEM_PACKAGES = {
     "softhsm2": "/usr/lib/softhsm/libsofthsm2.so",  # the school seal's key lives in a PKCS#11 token
     "chromium": "/usr/bin/chromium",  # browser tests (Playwright drives Debian's chromium)
     "poppler-utils": "/usr/bin/pdftoppm",  # PDFs looked at as PNGs
+    "qpdf": "/usr/bin/qpdf",  # `qpdf --check` on every form the tests render
 }
 
 

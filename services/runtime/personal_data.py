@@ -21,6 +21,7 @@ PERSONAL_KEYS = frozenset(
         "birthday",
         "birth_place",
         "place_of_birth",
+        "ethnicity",  # ethnic origin is sensitive personal data (Decree 13/2023 art. 2): printed, never logged
         "address",
         "home_address",
         "current_address",

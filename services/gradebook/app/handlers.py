@@ -161,8 +161,11 @@ def class_sheet(actor: Actor, class_id: str, term: str, uow: GradebookUnitOfWork
         "locked": lock is not None,
         "locked_at": lock.locked_at.isoformat() if lock else None,
         "subjects": [s.model_dump(mode="json") for s in snapshot.subjects],
-        # Teachers never need the personal ID, not even encrypted.
-        "students": [s.model_dump(mode="json", exclude={"personal_id_enc"}) for s in snapshot.students],
+        # Teachers never need the personal ID (not even encrypted), the birth date or the place of birth.
+        "students": [
+            s.model_dump(mode="json", exclude={"personal_id_enc", "birth_date", "birth_place"})
+            for s in snapshot.students
+        ],
         "content_hash": snapshot.content_hash,
     }
 

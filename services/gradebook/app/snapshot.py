@@ -65,6 +65,11 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
                 else None,
                 full_name=s["full_name"],
                 roll_number=s["roll_number"],
+                gender=s["gender"],
+                birth_date=s["birth_date"],
+                birth_place=s["birth_place"],
+                ethnicity=s["ethnicity"],
+                register_number=s["register_number"],
                 subjects=[
                     SubjectResult(
                         subject_code=code,

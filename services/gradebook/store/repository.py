@@ -163,6 +163,8 @@ class GradebookRepository:
                     "gender": r["gender"],
                     "birth_date": r["birth_date"],
                     "ethnicity": r.get("ethnicity"),
+                    "birth_place": r.get("birth_place"),
+                    "register_number": r.get("register_number"),
                     "personal_id_enc": r.get("personal_id_enc"),
                     "personal_id_hash": r.get("personal_id_hash"),
                 }
@@ -281,6 +283,11 @@ class GradebookRepository:
                 students.c.full_name,
                 enrolments.c.roll_number,
                 students.c.personal_id_enc,
+                students.c.gender,
+                students.c.birth_date,
+                students.c.birth_place,
+                students.c.ethnicity,
+                students.c.register_number,
             )
             .join(enrolments, enrolments.c.student_id == students.c.id)
             .where(enrolments.c.class_id == class_id)

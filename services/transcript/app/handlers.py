@@ -17,8 +17,10 @@ from contracts.gradebook import AmendmentAppliedV1, ClassSnapshot, StudentRecord
 from contracts.gradebook import TermMarks as TermMarksV1
 from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
 from services.runtime.personal_data import PersonalIdVault
+from services.runtime.settings import get_settings
 from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
 from services.transcript.documents import pdf_form, xml_package
+from services.transcript.domain.effective import effective_date
 from services.transcript.domain.errors import MalformedSnapshot
 from services.transcript.domain.model import (
     PeriodResult,
@@ -251,6 +253,18 @@ def _assemble_student(
         or uow.transcripts.handed_over(school_id, student.moet_code, header.school_year),
         personal_id=PersonalIdVault.from_settings().decrypt(bytes(stored_id)) if stored_id else None,
         lookup_url=f"{lookup_base_url.rstrip('/')}/{transcript['lookup_code']}",
+        gender=student.gender,
+        birth_date=student.birth_date,
+        birth_place=student.birth_place,
+        ethnicity=student.ethnicity,
+        register_number=student.register_number,
+        effective_date=effective_date(
+            header.school_year,
+            header.grade,
+            student.year.get("year_result"),
+            student.year.get("promotion"),
+            get_settings().sync_cutoffs,
+        ),
     )
     publish_record(uow, record, header, content_hash, latest, actor=("transcript-service", "system"))
     return True

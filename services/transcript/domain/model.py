@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
@@ -142,3 +143,10 @@ class YearRecord:
     lookup_url: str = ""
     personal_id: str | None = None  # the 12-digit number: in the package and on the page, never in logs
     digitised_from: str | None = None  # the paper source, for a record entered from a scanned học bạ
+    # The student's details the form prints (hocba-form.md); birth date and place are personal data: never logged.
+    gender: str | None = None
+    birth_date: date | None = None
+    birth_place: str | None = None
+    ethnicity: str | None = None
+    register_number: str | None = None
+    effective_date: date | None = None  # the cutoff of the record's reporting path (domain/effective.py)
