@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
@@ -60,12 +60,13 @@ class StudentRecord(ContractModel):
     )
     full_name: str = Field(description="Student's full name")
     roll_number: int | None = Field(None, description="Number in the class list")
-    # Printed on the học bạ (hocba-form.md). Optional so events from before they existed still parse. Internal
-    # event only: birth_date and birth_place are personal data and never reach a public projection or a log.
+    # Printed on the học bạ (hocba-form.md); optional, so events from before they existed still parse.
     gender: str | None = Field(None, description="Giới tính as printed: Nam or Nữ")
-    birth_date: date | None = Field(None, description="Date of birth (personal data: internal events only)")
-    birth_place: str | None = Field(None, description="Nơi sinh (personal data: internal events only)")
-    ethnicity: str | None = Field(None, description="Dân tộc, e.g. Kinh")
+    personal_details_enc: str | None = Field(
+        None,
+        description="JSON {birth_date (ISO), birth_place, ethnicity}, AES-GCM encrypted under the platform data key "
+        "(associated data 'personal_details', base64); never clear",
+    )
     register_number: str | None = Field(None, description="Số đăng bộ: the student's number in the register")
     subjects: list[SubjectResult] = Field(default_factory=list, description="One entry per subject")
     hk1: StudentTermRecord | None = Field(None, description="Term I record")

@@ -66,9 +66,9 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
                 full_name=s["full_name"],
                 roll_number=s["roll_number"],
                 gender=s["gender"],
-                birth_date=s["birth_date"],
-                birth_place=s["birth_place"],
-                ethnicity=s["ethnicity"],
+                personal_details_enc=base64.b64encode(s["personal_details_enc"]).decode()
+                if s["personal_details_enc"]
+                else None,
                 register_number=s["register_number"],
                 subjects=[
                     SubjectResult(

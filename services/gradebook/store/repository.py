@@ -163,7 +163,7 @@ class GradebookRepository:
                     "gender": r["gender"],
                     "birth_date": r["birth_date"],
                     "ethnicity": r.get("ethnicity"),
-                    "birth_place": r.get("birth_place"),
+                    "personal_details_enc": r.get("personal_details_enc"),
                     "register_number": r.get("register_number"),
                     "personal_id_enc": r.get("personal_id_enc"),
                     "personal_id_hash": r.get("personal_id_hash"),
@@ -284,9 +284,7 @@ class GradebookRepository:
                 enrolments.c.roll_number,
                 students.c.personal_id_enc,
                 students.c.gender,
-                students.c.birth_date,
-                students.c.birth_place,
-                students.c.ethnicity,
+                students.c.personal_details_enc,
                 students.c.register_number,
             )
             .join(enrolments, enrolments.c.student_id == students.c.id)

@@ -142,10 +142,12 @@ class YearRecord:
     previous_record_sha256: str | None = None
     lookup_url: str = ""
     personal_id: str | None = None  # the 12-digit number: in the package and on the page, never in logs
+    birth_date: date | None = (
+        None  # printed on the page; the portal's second factor for the PDF, never in logs
+    )
     digitised_from: str | None = None  # the paper source, for a record entered from a scanned học bạ
     # The student's details the form prints (hocba-form.md); birth date and place are personal data: never logged.
     gender: str | None = None
-    birth_date: date | None = None
     birth_place: str | None = None
     ethnicity: str | None = None
     register_number: str | None = None
