@@ -60,6 +60,14 @@ class StudentRecord(ContractModel):
     )
     full_name: str = Field(description="Student's full name")
     roll_number: int | None = Field(None, description="Number in the class list")
+    # Printed on the học bạ (hocba-form.md); optional, so events from before they existed still parse.
+    gender: str | None = Field(None, description="Giới tính as printed: Nam or Nữ")
+    personal_details_enc: str | None = Field(
+        None,
+        description="JSON {birth_date (ISO), birth_place, ethnicity}, AES-GCM encrypted under the platform data key "
+        "(associated data 'personal_details', base64); never clear",
+    )
+    register_number: str | None = Field(None, description="Số đăng bộ: the student's number in the register")
     subjects: list[SubjectResult] = Field(default_factory=list, description="One entry per subject")
     hk1: StudentTermRecord | None = Field(None, description="Term I record")
     hk2: StudentTermRecord | None = Field(None, description="Term II record")

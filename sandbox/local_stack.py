@@ -102,6 +102,7 @@ SYSTEM_PACKAGES = {
     "chromium": "/usr/bin/chromium",  # browser tests (Playwright drives Debian's chromium)
     "poppler-utils": "/usr/bin/pdftoppm",  # PDFs looked at as PNGs
     "xmlsec1": "/usr/bin/xmlsec1",  # an independent XAdES validator for the signed XML packages
+    "qpdf": "/usr/bin/qpdf",  # `qpdf --check` on every form the tests render
 }
 
 

@@ -93,6 +93,17 @@ PRIMARY_SUBJECTS: list[tuple[str, int | None]] = [
 PRIMARY_TESTED = {"tieng_viet", "toan", "ngoai_ngu_1", "lich_su_dia_li", "khoa_hoc", "tin_hoc_cong_nghe"}
 # In a primary school the homeroom teacher teaches the core subjects; specialists teach the rest.
 PRIMARY_HOMEROOM_TAUGHT = {"tieng_viet", "toan", "lich_su_dia_li", "khoa_hoc", "dao_duc", "hdtn"}
+# Places of birth as the form prints them (commune/district, province), drawn per student.
+BIRTH_PLACES = (
+    "Phường Cửa Nam, Hà Nội",
+    "Phường Ba Đình, Hà Nội",
+    "Xã Sóc Sơn, Hà Nội",
+    "Phường Hải Châu, Đà Nẵng",
+    "Xã Nghĩa Hưng, Ninh Bình",
+    "Phường Thủ Dầu Một, Thành phố Hồ Chí Minh",
+    "Xã Quỳnh Lưu, Nghệ An",
+    "Phường Hạ Long, Quảng Ninh",
+)
 QUALITIES = ("yeu_nuoc", "nhan_ai", "cham_chi", "trung_thuc", "trach_nhiem")
 COMPETENCIES = (
     "tu_chu_tu_hoc",
@@ -194,6 +205,8 @@ def build(
                 }
             )
         birth_year = 2025 - grade - 6
+        # Số đăng bộ: the register number given when the student entered the level (grade 1 or grade 6).
+        entered = int(school.year[:4]) - (grade - (1 if school.primary else 6 if grade <= 9 else 10))
         for n in range(students_per_class):
             female = rng.random() < 0.5
             birth = date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
@@ -209,6 +222,9 @@ def build(
                     "birth_date": birth.isoformat(),
                     "ethnicity": "Kinh",
                     "personal_id": pid,
+                    # Their own generators, so adding them left every other drawn value what it was.
+                    "birth_place": random.Random(f"{class_id}-{n}:birth_place").choice(BIRTH_PLACES),
+                    "register_number": f"{c * students_per_class + n + 1:03d}/{entered}",
                 }
             )
     # Drawn last, so the rest of the school stays what it was before the principal joined the list.

@@ -21,6 +21,7 @@ PERSONAL_KEYS = frozenset(
         "birthday",
         "birth_place",
         "place_of_birth",
+        "ethnicity",  # ethnic origin is sensitive personal data (Decree 13/2023 art. 2): printed, never logged
         "address",
         "home_address",
         "current_address",
@@ -33,6 +34,8 @@ PERSONAL_KEYS = frozenset(
 )
 
 REDACTED = "[redacted]"
+# Associated data of the sealed birth date, place of birth and ethnicity (gradebook → transcript, never clear).
+PERSONAL_DETAILS = b"personal_details"
 
 # A 12-digit run that is not part of a longer number: the shape of a personal identification number.
 _PERSONAL_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
@@ -95,14 +98,15 @@ class PersonalIdVault:
             raise RuntimeError("HOCBA_DATA_KEY is not set (run `make setup`, which writes one into .env)")
         return cls(base64.b64decode(secret.get_secret_value()))
 
-    def encrypt(self, personal_id: str) -> bytes:
+    def encrypt(self, personal_id: str, purpose: bytes = b"personal_id") -> bytes:
+        """``purpose`` is bound as associated data: a blob of one kind never decrypts as another."""
         import os
 
         nonce = os.urandom(12)
-        return nonce + self._aead.encrypt(nonce, personal_id.encode(), b"personal_id")
+        return nonce + self._aead.encrypt(nonce, personal_id.encode(), purpose)
 
-    def decrypt(self, blob: bytes) -> str:
-        return self._aead.decrypt(blob[:12], blob[12:], b"personal_id").decode()
+    def decrypt(self, blob: bytes, purpose: bytes = b"personal_id") -> str:
+        return self._aead.decrypt(blob[:12], blob[12:], purpose).decode()
 
     def keyed_hash(self, personal_id: str) -> str:
         import hashlib

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from services.signing.domain.model import Plan, Step
 from services.transcript.documents import pdf_form, xml_package
@@ -57,6 +58,12 @@ def year_record(**changes: object) -> YearRecord:
         promotion="lên lớp",
         signature_plan=plan_signatures(subjects, TEACHER_B, PRINCIPAL, SCHOOL),
         lookup_url="https://tracuu.example.vn/hocba/x",
+        gender="Nữ",
+        birth_date=date(2011, 7, 13),
+        birth_place="Phường Cửa Nam, Hà Nội",
+        ethnicity="Kinh",
+        register_number="017/2023",
+        effective_date=date(2026, 6, 30),
     )
     return replace(record, **changes)  # type: ignore[arg-type]
 

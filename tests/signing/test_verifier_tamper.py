@@ -7,6 +7,7 @@ import io
 import re
 from unittest import mock
 
+import pypdf
 import pytest
 from lxml import etree
 from pyhanko.pdf_utils import generic
@@ -65,6 +66,50 @@ def painted_grade() -> bytes:
         stream_data=b"q 1 1 1 rg 300 640 40 12 re f 0 g BT /FX 9 Tf 305 642 Td (10,0) Tj ET Q"
     )
     writer.add_stream_to_page(0, writer.add_object(stream), resources=resources)
+    return _write(writer)
+
+
+def repaint_line(pdf: bytes, starts_with: str, fake: str) -> bytes:
+    """An unsigned incremental update that removes the page's line starting ``starts_with`` and paints ``fake``
+    in its place: what a viewer shows and what a text extractor reads both say ``fake`` now."""
+    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
+    where: list[tuple[float, float]] = []
+
+    def seen(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if text.startswith(starts_with):
+            where.append((tm[4], tm[5]))
+
+    page.extract_text(visitor_text=seen)
+    (x, y), content = where[0], page.get_contents().get_data()
+    line = re.compile(rb"BT %.2f %.2f Td \(.*?\) Tj ET" % (x, y), re.DOTALL)
+    assert len(line.findall(content)) == 1
+    painted = b"q 1 1 1 rg %.2f %.2f 150 11 re f Q BT /FX 9 Tf %.2f %.2f Td (%s) Tj ET" % (
+        x,
+        y - 2,
+        x,
+        y,
+        fake.encode("latin-1"),
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    page_ref = writer.root["/Pages"]["/Kids"][0]
+    page_dict = page_ref.get_object()
+    page_dict[generic.NameObject("/Contents")] = writer.add_object(
+        generic.StreamObject(stream_data=line.sub(lambda _: painted, content))
+    )
+    # The page's resources are shared objects: the update gives the page its own copy, with Helvetica added.
+    resources = generic.DictionaryObject(dict(page_dict["/Resources"]))
+    fonts = generic.DictionaryObject(dict(resources["/Font"]))
+    resources[generic.NameObject("/Font")] = fonts
+    page_dict[generic.NameObject("/Resources")] = resources
+    fonts[generic.NameObject("/FX")] = generic.DictionaryObject(
+        {
+            generic.NameObject("/Type"): generic.NameObject("/Font"),
+            generic.NameObject("/Subtype"): generic.NameObject("/Type1"),
+            generic.NameObject("/BaseFont"): generic.NameObject("/Helvetica"),
+            generic.NameObject("/Encoding"): generic.NameObject("/WinAnsiEncoding"),
+        }
+    )
+    writer.update_container(page_dict)
     return _write(writer)
 
 
@@ -220,6 +265,34 @@ def test_an_unsigned_update_painting_a_grade_is_an_unallowed_modification() -> N
     assert detail(report, "modifications_allowed").startswith(
         "Sau chữ ký ở bước 1, 2, 3, 4, 5, tài liệu bị thay đổi theo cách không được phép (mức thay đổi OTHER)."
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "fake", "missing"),
+    [
+        ("Ngày sinh:", "Ngay sinh: 01/01/2010", "«Ngày sinh: 13/07/2011»"),
+        ("Ngày hiệu lực:", "Ngay hieu luc: 15/08/2026", "«Ngày hiệu lực: 30/06/2026»"),
+    ],
+    ids=["birth_date", "effective_date"],
+)
+def test_a_students_detail_painted_over_in_an_unsigned_update_fails_the_page_check(
+    line: str, fake: str, missing: str
+) -> None:
+    forged = repaint_line(signed_record().pdf, line, fake)
+    assert fake.split(": ")[1] in pypdf.PdfReader(io.BytesIO(forged)).pages[0].extract_text()
+    report = check(forged)
+    assert {"xml_matches_page", "modifications_allowed", "nothing_after_seal"} <= failed(report)
+    assert f"Trang in không có {missing} như trong XML." in detail(report, "xml_matches_page")
+
+
+def test_a_register_number_painted_over_fails_the_page_check() -> None:
+    """The register number shares its line with the birth date and ethnicity: the whole line is repainted."""
+    forged = repaint_line(
+        signed_record().pdf, "Ngày sinh:", "Ngay sinh: 13/07/2011 Dan toc: Kinh So dang bo: 999/2023"
+    )
+    report = check(forged)
+    assert "xml_matches_page" in failed(report)
+    assert "«Số đăng bộ: 017/2023»" in detail(report, "xml_matches_page")
 
 
 def test_a_signature_added_after_the_seal_is_refused() -> None:

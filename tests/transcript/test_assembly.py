@@ -24,6 +24,7 @@ from services.transcript.service import TranscriptService
 from services.transcript.store.tables import transcripts, year_records
 from tests.gradebook.integration.support import Client, load_school
 from tests.helpers import get_one, purge, queue_depth, running, wait_for
+from tests.transcript.test_documents import pdftotext
 
 pytestmark = pytest.mark.integration
 
@@ -113,8 +114,34 @@ def test_the_year_lock_assembles_one_record_per_student_once_then_a_new_version_
     assert (
         root.findtext(f"{{{xml_package.NS}}}Student/{{{xml_package.NS}}}PersonalId") == owner["personal_id"]
     )
+    # The student's details from the roster, unsealed for the form, and the effective date of the record's path.
+    details = {
+        tag: root.findtext(f"h:Student/h:{tag}", namespaces=ns)
+        for tag in ("Gender", "BirthDate", "BirthPlace", "Ethnicity", "RegisterNumber")
+    }
+    assert details == {
+        "Gender": owner["gender"],
+        "BirthDate": owner["birth_date"],
+        "BirthPlace": owner["birth_place"],
+        "Ethnicity": owner["ethnicity"],
+        "RegisterNumber": owner["register_number"],
+    }
+    summer = any(
+        o in (root.findtext("h:Results/h:Promotion", namespaces=ns) or "") for o in ("kiểm tra lại", "hè")
+    )
+    effective = root.findtext("h:Identity/h:EffectiveDate", namespaces=ns)
+    assert effective == ("2026-08-15" if summer else "2026-06-30")
     pdf = httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=staff)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text = pdftotext(pdf.content)
+    birth = "/".join(reversed(owner["birth_date"].split("-")))
+    for printed in (
+        f"Ngày sinh: {birth}",
+        f"Số đăng bộ: {owner['register_number']}",
+        f"Nơi sinh: {owner['birth_place']}",
+    ):
+        assert printed in text, printed
+    assert f"Ngày hiệu lực: {'/'.join(reversed(effective.split('-')))}" in text
     other = client.headers("vt-khac", "staff", school="thcs-khac")
     foreign = httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=other)
     unknown = httpx.get(f"{transcript}/records/khong-co/pdf", headers=other)

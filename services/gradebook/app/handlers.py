@@ -203,8 +203,11 @@ def class_sheet(actor: Actor, class_id: str, term: str, uow: GradebookUnitOfWork
         "locked": lock is not None,
         "locked_at": lock.locked_at.isoformat() if lock else None,
         "subjects": [s.model_dump(mode="json") for s in snapshot.subjects],
-        # Teachers never need the personal ID, not even encrypted.
-        "students": [s.model_dump(mode="json", exclude={"personal_id_enc"}) for s in snapshot.students],
+        # Teachers never need the personal ID, the birth date or place, not even encrypted.
+        "students": [
+            s.model_dump(mode="json", exclude={"personal_id_enc", "personal_details_enc"})
+            for s in snapshot.students
+        ],
         "content_hash": snapshot.content_hash,
     }
 

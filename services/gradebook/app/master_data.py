@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from services.gradebook.app.audit import audit_event
@@ -12,7 +13,7 @@ from services.gradebook.domain.commands import ImportMasterData
 from services.gradebook.domain.errors import ImportRejected, NotFound, NotPermitted
 from services.gradebook.domain.permissions import Action, Actor, Target, decide
 from services.gradebook.store.repository import ForeignRowsSkipped
-from services.runtime.personal_data import PersonalIdVault
+from services.runtime.personal_data import PERSONAL_DETAILS, PersonalIdVault
 
 
 def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[str, Any]:
@@ -110,9 +111,13 @@ def _refuse_foreign_ids(
 
 
 def _protect_personal_ids(uow: GradebookUnitOfWork, school_id: str, rows: list[dict[str, Any]]) -> None:
-    """Encrypt each personal ID and keep its keyed hash; one ID belongs to one student of the school."""
+    """Encrypt each personal ID (keeping its keyed hash) and the birth details; one ID, one student of the school."""
     vault = PersonalIdVault.from_settings()
     for r in rows:
+        # What the học bạ prints about the person travels to the transcript service sealed, like the ID.
+        details = {"birth_date": r["birth_date"].isoformat(), "birth_place": r.pop("birth_place", None)}
+        details["ethnicity"] = r.get("ethnicity")
+        r["personal_details_enc"] = vault.encrypt(json.dumps(details, ensure_ascii=False), PERSONAL_DETAILS)
         pid = r.pop("personal_id", None)
         r["personal_id_enc"] = vault.encrypt(pid) if pid else None
         r["personal_id_hash"] = vault.keyed_hash(pid) if pid else None

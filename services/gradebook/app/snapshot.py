@@ -65,6 +65,11 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
                 else None,
                 full_name=s["full_name"],
                 roll_number=s["roll_number"],
+                gender=s["gender"],
+                personal_details_enc=base64.b64encode(s["personal_details_enc"]).decode()
+                if s["personal_details_enc"]
+                else None,
+                register_number=s["register_number"],
                 subjects=[
                     SubjectResult(
                         subject_code=code,

@@ -26,6 +26,8 @@ COLUMNS: dict[str, tuple[tuple[str, bool], ...]] = {
         ("moet_code", False),
         ("ethnicity", False),
         ("personal_id", False),
+        ("birth_place", False),
+        ("register_number", False),
     ),
     "assignments": (
         ("class_id", True),

@@ -167,6 +167,8 @@ class GradebookRepository:
                     "gender": r["gender"],
                     "birth_date": r["birth_date"],
                     "ethnicity": r.get("ethnicity"),
+                    "personal_details_enc": r.get("personal_details_enc"),
+                    "register_number": r.get("register_number"),
                     "personal_id_enc": r.get("personal_id_enc"),
                     "personal_id_hash": r.get("personal_id_hash"),
                 }
@@ -308,6 +310,9 @@ class GradebookRepository:
                 students.c.full_name,
                 enrolments.c.roll_number,
                 students.c.personal_id_enc,
+                students.c.gender,
+                students.c.personal_details_enc,
+                students.c.register_number,
             )
             .join(enrolments, enrolments.c.student_id == students.c.id)
             .where(enrolments.c.class_id == class_id)

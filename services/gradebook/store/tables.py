@@ -78,6 +78,13 @@ students = Table(
     Column("gender", String(8), nullable=False),
     Column("birth_date", Date, nullable=False),
     Column("ethnicity", String(64), nullable=True),
+    Column(
+        "personal_details_enc",
+        LargeBinary,
+        nullable=True,
+        comment="Date and place of birth, ethnicity (JSON) for the học bạ, AES-GCM encrypted",
+    ),
+    Column("register_number", String(32), nullable=True, comment="Số đăng bộ in the school's register"),
     Column("personal_id_enc", LargeBinary, nullable=True, comment="12-digit personal ID, AES-GCM encrypted"),
     Column("personal_id_hash", String(64), nullable=True, comment="Keyed hash, for lookups"),
     Column(

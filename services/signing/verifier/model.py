@@ -58,6 +58,8 @@ class RecordFacts:
     class_name: str
     school_year: str
     subjects: tuple[SubjectLine, ...]
+    # The student's details, effective date and version as the page labels them: ("Ngày sinh", "13/07/2011"), …
+    details: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Does the printed page say what the embedded XML says? Pure: the record's facts against the page's text.
 
-The renderer prints one row per subject (name, then the term and year values with a decimal comma); a forged page
-that keeps valid signatures over a different XML would show up here.
+The renderer prints one row per subject (name, then the term and year values with a decimal comma) and the student's
+details as "label: value"; a forged page that keeps valid signatures over a different XML would show up here.
 """
 
 from __future__ import annotations
@@ -28,6 +28,12 @@ def page_disagreements(record: RecordFacts, text: str) -> list[str]:
             ("năm học", record.school_year),
         )
         if value and not _appears(_normal(value), whole)
+    ]
+    # Label and value together ("Ngày sinh: 13/07/2011"): the birth date must not be found in the effective date.
+    problems += [
+        f"Trang in không có «{label}: {value}» như trong XML."
+        for label, value in record.details
+        if not _appears(_normal(f"{label}: {value}"), whole)
     ]
     for subject in record.subjects:
         name = _normal(subject.name)

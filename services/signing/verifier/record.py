@@ -29,6 +29,31 @@ def shown(value: str) -> str:
     return value.replace(".", ",") if value and value[0].isdigit() else value
 
 
+def shown_date(value: str) -> str:
+    """How the page prints a date: 2011-07-13 → 13/07/2011 (the renderer's rule)."""
+    return "/".join(reversed(value.split("-"))) if value else ""
+
+
+# (label on the page, path in the record, how the page shows it): what the form prints about the student and the
+# record. Labels are the renderer's, so a record whose page lost or changed one of these values fails the check.
+DETAILS = (
+    ("Giới tính", "h:Student/h:Gender", str),
+    ("Ngày sinh", "h:Student/h:BirthDate", shown_date),
+    ("Nơi sinh", "h:Student/h:BirthPlace", str),
+    ("Dân tộc", "h:Student/h:Ethnicity", str),
+    ("Số đăng bộ", "h:Student/h:RegisterNumber", str),
+    ("Mã định danh (Bộ GD&ĐT)", "h:Student/h:MoetCode", str),
+    ("Số định danh cá nhân", "h:Student/h:PersonalId", str),
+    ("Ngày hiệu lực", "h:Identity/h:EffectiveDate", shown_date),
+    ("Phiên bản", "h:Identity/h:Version", str),
+    ("Thay thế bản", "h:Identity/h:Supersedes", str),
+)
+
+
+def _details(root: etree._Element) -> tuple[tuple[str, str], ...]:
+    return tuple((label, show(_text(root, path))) for label, path, show in DETAILS if _text(root, path))
+
+
 def _subject(subject: etree._Element) -> SubjectLine:
     terms = {t.get("term"): t for t in subject.iterfind("h:Term", _NS)}
     values: list[str] = []
@@ -83,4 +108,5 @@ def parse_record(xml: bytes) -> RecordFacts:
         class_name=_text(root, "h:Class/h:Name"),
         school_year=_text(root, "h:Class/h:SchoolYear"),
         subjects=tuple(_subject(s) for s in root.iterfind("h:Subjects/h:Subject", _NS)),
+        details=_details(root),
     )

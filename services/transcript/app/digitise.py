@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.runtime.personal_data import PersonalIdVault
+from services.runtime.settings import get_settings
 from services.transcript.api import DigitisedRecordIn, TermIn
 from services.transcript.app.handlers import ClassHeader, publish_record
 from services.transcript.app.unit_of_work import TranscriptUnitOfWork
+from services.transcript.domain.effective import effective_date
 from services.transcript.domain.errors import TranscriptError
 from services.transcript.domain.model import (
     PeriodResult,
@@ -114,6 +116,9 @@ def digitise_record(
             personal_id=body.student.personal_id,
             digitised_from=body.source,
             lookup_url=f"{lookup_base_url.rstrip('/')}/{transcript['lookup_code']}",
+            effective_date=effective_date(
+                body.school_year, body.grade, body.year_result, body.promotion, get_settings().sync_cutoffs
+            ),
         )
         header = ClassHeader(
             body.school_name,

@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, cast
 
 from contracts.audit import AuditRecordedV1
@@ -16,9 +16,11 @@ from contracts.envelope import Envelope
 from contracts.gradebook import AmendmentAppliedV1, ClassSnapshot, StudentRecord, TermLockedV1
 from contracts.gradebook import TermMarks as TermMarksV1
 from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
-from services.runtime.personal_data import PersonalIdVault
+from services.runtime.personal_data import PERSONAL_DETAILS, PersonalIdVault
+from services.runtime.settings import get_settings
 from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
 from services.transcript.documents import pdf_form, xml_package
+from services.transcript.domain.effective import effective_date
 from services.transcript.domain.errors import MalformedSnapshot
 from services.transcript.domain.model import (
     PeriodResult,
@@ -168,6 +170,14 @@ def _marks(marks: TermMarksV1 | None) -> TermMarks | None:
     )
 
 
+def _personal_details(student: StudentRecord) -> dict[str, Any]:
+    """Birth date and place and ethnicity, sealed by the gradebook for the form (absent before it sent them)."""
+    if not student.personal_details_enc:
+        return {}
+    sealed = base64.b64decode(student.personal_details_enc)
+    return cast(dict[str, Any], json.loads(PersonalIdVault.from_settings().decrypt(sealed, PERSONAL_DETAILS)))
+
+
 def _assemble_student(
     uow: TranscriptUnitOfWork,
     school_id: str,
@@ -237,6 +247,7 @@ def _assemble_student(
     if latest is not None and latest["content_hash"] == content_hash:
         return False
     version = 1 if latest is None else latest["version"] + 1
+    details = _personal_details(student)
     record_id = f"yr-{uuid.uuid4().hex[:16]}"
     hk2 = student.hk2
     record = YearRecord(
@@ -268,6 +279,18 @@ def _assemble_student(
         or uow.transcripts.handed_over(school_id, student.moet_code, header.school_year),
         personal_id=PersonalIdVault.from_settings().decrypt(bytes(stored_id)) if stored_id else None,
         lookup_url=f"{lookup_base_url.rstrip('/')}/{transcript['lookup_code']}",
+        gender=student.gender,
+        birth_date=date.fromisoformat(details["birth_date"]) if details.get("birth_date") else None,
+        birth_place=details.get("birth_place"),
+        ethnicity=details.get("ethnicity"),
+        register_number=student.register_number,
+        effective_date=effective_date(
+            header.school_year,
+            header.grade,
+            student.year.get("year_result"),
+            student.year.get("promotion"),
+            get_settings().sync_cutoffs,
+        ),
     )
     publish_record(uow, record, header, content_hash, latest, actor=("transcript-service", "system"))
     return True

@@ -71,13 +71,27 @@ def _show(value: str) -> str:
     return value.replace(".", ",") if value and value[0].isdigit() else value
 
 
-def _fit(pdf: FPDF, text: str, width: float) -> str:
+def _fit(pdf: FPDF, text: str, width: float, size: float = 9.0) -> str:
     """Long names ("Hoạt động trải nghiệm, hướng nghiệp") shrink to fit their cell rather than overflow it."""
-    size = 9.0
+    pdf.set_font_size(size)
     while size > 6 and pdf.get_string_width(text) > width:
         size -= 0.5
         pdf.set_font_size(size)
     return text
+
+
+def shown_date(iso: str) -> str:
+    """2011-07-13 → 13/07/2011, as Vietnamese forms print dates (the verifier applies the same rule)."""
+    return "/".join(reversed(iso.split("-"))) if iso else ""
+
+
+# The signature boxes: a grid of three per row, each big enough for a visible stamp of three short lines
+# (≥ 45 pt high, ≥ 150 pt wide), so a year with a dozen teachers still fits on one A4 page with its table.
+BOX_COLUMNS = 3
+BOX_GAP = 3.0  # mm between boxes in a row
+BOX_H = 16.0  # mm (45.4 pt)
+BOX_LABEL_H = 3.4  # mm: role and signer, printed above the box so the box itself stays free for the stamp
+FOOTER_H = 19.0  # mm kept free at the bottom of every page for the lookup code and the QR code
 
 
 class YearPage(FPDF):
@@ -90,17 +104,16 @@ class YearPage(FPDF):
         segno.make(self.lookup_url, error="m").save(
             qr, kind="png", scale=4, border=1, dark="black", light="white"
         )
-        self.image(qr, x=self.w - 32, y=self.h - 34, w=22, h=22)
-        self.set_y(-26)
-        self.set_font("Noto", "", 8)
-        self.cell(0, 4, f"Mã số tra cứu: {self.lookup_code}", new_x="LMARGIN", new_y="NEXT")
-        self.cell(0, 4, f"Tra cứu: {self.lookup_url}", new_x="LMARGIN", new_y="NEXT")
-        self.cell(0, 4, f"Trang {self.page_no()}/{{nb}}")
+        self.image(qr, x=self.w - self.r_margin - 17, y=self.h - 19, w=17, h=17)
+        self.set_y(-15)
+        self.set_font("Noto", "", 7.5)
+        self.cell(0, 3.4, f"Mã số tra cứu: {self.lookup_code}", new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 3.4, f"Tra cứu: {self.lookup_url}", new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 3.4, f"Trang {self.page_no()}/{{nb}}")
 
 
 def render(xml: bytes, *, created: datetime | None = None) -> bytes:
     root = etree.fromstring(xml)
-    ns = {"h": NS}
     pdf = YearPage(format="A4", enforce_compliance="PDF/A-3B")
     pdf.set_creation_date(created or datetime.now(UTC))
     # Two faces only: every embedded face costs a parse and a subset per document (most of the rendering time).
@@ -108,67 +121,118 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
         pdf.add_font("Noto", style, str(_font(style)))
     pdf.lookup_code = _text(root, "h:Identity/h:LookupCode")
     pdf.lookup_url = _text(root, "h:LookupUrl")
-    student, klass, school = (root.find(f"h:{n}", ns) for n in ("Student", "Class", "School"))
+    student, klass, school = (root.find(f"h:{n}", {"h": NS}) for n in ("Student", "Class", "School"))
     pdf.set_title(f"Học bạ {_text(student, 'h:FullName')} {_text(klass, 'h:SchoolYear')}")
     pdf.set_author(_text(school, "h:Name"))
-    pdf.set_auto_page_break(True, margin=36)
-    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(True, margin=FOOTER_H + 1)
+    pdf.set_margins(15, 12, 15)
     pdf.add_page()
+    _header(pdf, school, klass)
+    _student(pdf, root, student)
+    _subjects(pdf, root, _text(school, "h:Level") == "primary")
+    _results(pdf, root)
+    _signature_boxes(pdf, list(root.iterfind("h:SignaturePlan/h:Step", {"h": NS})))
+    pdf.embed_file(
+        bytes=xml,
+        basename="hocba.xml",
+        mime_type="application/xml",
+        desc="Học bạ số - gói XML",
+        associated_file_relationship="Data",
+    )
+    return bytes(pdf.output())
 
+
+def _line(pdf: FPDF, parts: list[tuple[str, float]], h: float = 5.0) -> None:
+    """One line of labelled values side by side; a width of 0 takes the rest of the line."""
+    for text, width in parts:
+        room = width or (pdf.w - pdf.r_margin - pdf.get_x())
+        pdf.cell(room, h, _fit(pdf, text, room - 1))
+    pdf.set_font_size(9)
+    pdf.ln(h)
+
+
+def _header(pdf: FPDF, school: etree._Element | None, klass: etree._Element | None) -> None:
+    half = (pdf.w - pdf.l_margin - pdf.r_margin) / 2
     pdf.set_font("Noto", "B", 9)
-    pdf.cell(95, 5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="C")
-    pdf.cell(0, 5, _text(school, "h:Name").upper(), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(half, 4.5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="C")
+    pdf.cell(0, 4.5, _text(school, "h:Name").upper(), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Noto", "", 9)
-    pdf.cell(95, 5, "Độc lập - Tự do - Hạnh phúc", align="C")
-    pdf.cell(0, 5, _text(school, "h:Province"), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font("Noto", "B", 16)
-    pdf.cell(
-        0,
-        9,
-        f"HỌC BẠ {LEVEL_TITLES.get(_text(school, 'h:Level'), '')}",
-        align="C",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    pdf.set_font("Noto", "", 10)
-    pdf.cell(
-        0,
-        6,
-        f"Năm học {_text(klass, 'h:SchoolYear')} - Lớp {_text(klass, 'h:Name')}",
-        align="C",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    pdf.cell(half, 4.5, "Độc lập - Tự do - Hạnh phúc", align="C")
+    pdf.cell(0, 4.5, _text(school, "h:Province"), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
+    pdf.set_font("Noto", "B", 14)
+    title = f"HỌC BẠ {LEVEL_TITLES.get(_text(school, 'h:Level'), '')}"
+    pdf.cell(0, 7, title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Noto", "", 10)
-    pdf.cell(0, 6, f"Họ và tên học sinh: {_text(student, 'h:FullName')}", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(
-        0, 6, f"Mã định danh (Bộ GD&ĐT): {_text(student, 'h:MoetCode') or '—'}", new_x="LMARGIN", new_y="NEXT"
+    year_class = f"Năm học {_text(klass, 'h:SchoolYear')} - Lớp {_text(klass, 'h:Name')}"
+    pdf.cell(0, 5, year_class, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1.5)
+
+
+def _student(pdf: FPDF, root: etree._Element, student: etree._Element | None) -> None:
+    """The student's details (hocba-form.md): one labelled value per cell, so each reads as "label: value"."""
+
+    def value(path: str) -> str:
+        return _text(student, path) or "—"
+
+    pdf.set_font("Noto", "B", 10)
+    pdf.cell(118, 5.5, _fit(pdf, f"Họ và tên học sinh: {_text(student, 'h:FullName')}", 117, 10))
+    pdf.set_font("Noto", "", 9)
+    _line(pdf, [(f"Giới tính: {value('h:Gender')}", 0)], 5.5)
+    birth = shown_date(_text(student, "h:BirthDate")) or "—"
+    _line(
+        pdf,
+        [
+            (f"Ngày sinh: {birth}", 50),
+            (f"Dân tộc: {value('h:Ethnicity')}", 68),
+            (f"Số đăng bộ: {value('h:RegisterNumber')}", 0),
+        ],
     )
-    if _text(student, "h:PersonalId"):
-        pdf.cell(
-            0, 6, f"Số định danh cá nhân: {_text(student, 'h:PersonalId')}", new_x="LMARGIN", new_y="NEXT"
-        )
+    _line(pdf, [(f"Nơi sinh: {value('h:BirthPlace')}", 0)])
+    _line(
+        pdf,
+        [
+            (f"Mã định danh (Bộ GD&ĐT): {value('h:MoetCode')}", 118),
+            (f"Số định danh cá nhân: {value('h:PersonalId')}", 0),
+        ],
+    )
+    effective = shown_date(_text(root, "h:Identity/h:EffectiveDate")) or "—"
+    replaces = _text(root, "h:Identity/h:Supersedes")
+    _line(
+        pdf,
+        [
+            (f"Ngày hiệu lực: {effective}", 50),
+            (f"Phiên bản: {_text(root, 'h:Identity/h:Version')}", 68 if replaces else 0),
+            *([(f"Thay thế bản: {replaces}", 0)] if replaces else []),
+        ],
+    )
     source = _text(root, "h:Identity/h:Digitised/h:Source")
     if source:
-        pdf.set_font("Noto", "", 9)
-        pdf.cell(0, 6, f"Số hóa từ học bạ giấy: {source}", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Noto", "", 10)
-    pdf.ln(2)
+        _line(pdf, [(f"Số hóa từ học bạ giấy: {source}", 0)])
+    pdf.ln(1.5)
 
-    primary = _text(school, "h:Level") == "primary"
+
+def _subjects(pdf: FPDF, root: etree._Element, primary: bool) -> None:
+    ns = {"h": NS}
     header = (
-        (("Môn học", 70), ("Cuối HK I", 22), ("Cuối năm", 22), ("KTĐK", 16), ("Giáo viên", 50))
+        (
+            ("Môn học và hoạt động giáo dục", 64),
+            ("Mức HK I", 20),
+            ("Mức cuối năm", 24),
+            ("KTĐK", 14),
+            ("Giáo viên", 58),
+        )
         if primary
-        else (("Môn học", 70), ("Học kỳ I", 20), ("Học kỳ II", 20), ("Cả năm", 20), ("Giáo viên bộ môn", 50))
+        else (("Môn học", 64), ("Học kỳ I", 19), ("Học kỳ II", 19), ("Cả năm", 19), ("Giáo viên bộ môn", 59))
     )
-    pdf.set_font("Noto", "B", 9)
+    row_h = 5.4
+    pdf.set_font("Noto", "B", 8.5)
     pdf.set_fill_color(230, 236, 245)
     for title, width in header:
-        pdf.cell(width, 7, title, border=1, align="C", fill=True)
+        pdf.cell(width, 6, title, border=1, align="C", fill=True)
     pdf.ln()
     pdf.set_font("Noto", "", 9)
+    comments = []
     for subject in root.iterfind("h:Subjects/h:Subject", ns):
         terms = {t.get("term"): t for t in subject.iterfind("h:Term", ns)}
         if primary:
@@ -182,15 +246,26 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
                 _show(_text(terms.get(t), "h:Average") or _text(terms.get(t), "h:Result"))
                 for t in ("hk1", "hk2")
             ) + (_show(_text(subject, "h:Year")),)
-        pdf.cell(header[0][1], 6.5, _fit(pdf, _text(subject, "h:Name"), header[0][1] - 2), border=1)
+        pdf.cell(header[0][1], row_h, _fit(pdf, _text(subject, "h:Name"), header[0][1] - 2), border=1)
         pdf.set_font_size(9)
-        for (_, width), value in zip(header[1:4], cells, strict=True):
-            pdf.cell(width, 6.5, value, border=1, align="C")
-        pdf.cell(header[4][1], 6.5, _text(subject, "h:Teacher"), border=1, new_x="LMARGIN", new_y="NEXT")
+        for (_, width), cell in zip(header[1:4], cells, strict=True):
+            pdf.cell(width, row_h, cell, border=1, align="C")
+        teacher = _fit(pdf, _text(subject, "h:Teacher"), header[4][1] - 2)
+        pdf.cell(header[4][1], row_h, teacher, border=1, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font_size(9)
+        said = [_text(terms.get(t), "h:Comment") for t in ("hk1", "hk2")]
+        if any(said):
+            comments.append(f"{_text(subject, 'h:Name')}: " + " ".join(c for c in said if c))
+    if comments:  # TT27: the subject teacher's comment on each subject, in full (one row would cut it short)
+        pdf.ln(1)
+        pdf.multi_cell(0, 4.5, "Nhận xét môn học: " + "; ".join(comments), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
 
-    pdf.ln(3)
+
+def _results(pdf: FPDF, root: etree._Element) -> None:
+    ns = {"h": NS}
     pdf.set_font("Noto", "B", 10)
-    pdf.cell(0, 6, "Kết quả", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5.5, "Kết quả", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Noto", "", 9)
     for period in root.iterfind("h:Results/h:Period", ns):
         parts = [
@@ -203,61 +278,76 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
             if value
         ]
         if parts:
-            pdf.cell(
-                0,
-                5.5,
-                f"{PERIOD_TITLES.get(period.get('period'), '')}: " + "; ".join(parts),
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
+            title = PERIOD_TITLES.get(period.get("period") or "", "")
+            pdf.cell(0, 4.6, f"{title}: " + "; ".join(parts), new_x="LMARGIN", new_y="NEXT")
     results = root.find("h:Results", ns)
-    for title, tag in (("Phẩm chất chủ yếu", "h:Quality"), ("Năng lực cốt lõi", "h:Competency")):
+    for title, tag in (("Phẩm chất chủ yếu", "h:Quality"), ("Năng lực", "h:Competency")):
         traits = [
             f"{TRAIT_TITLES.get(t.get('name', ''), t.get('name'))}: {TRAIT_LEVELS.get(t.text or '', t.text)}"
             for t in (results.iterfind(tag, ns) if results is not None else ())
         ]
         if traits:
-            pdf.multi_cell(0, 5.5, f"{title}: " + "; ".join(traits), new_x="LMARGIN", new_y="NEXT")
-    for label, path in (
-        ("Đánh giá cuối năm", "h:YearResult"),
-        ("Lên lớp", "h:Promotion"),
-        ("Khen thưởng", "h:Award"),
-    ):
-        if _text(results, path):
-            pdf.cell(0, 5.5, f"{label}: {_text(results, path)}", new_x="LMARGIN", new_y="NEXT")
+            _trait_grid(pdf, title, traits)
+    outcome = [
+        f"{label}: {_text(results, path)}"
+        for label, path in (
+            ("Đánh giá cuối năm", "h:YearResult"),
+            ("Lên lớp", "h:Promotion"),
+            ("Khen thưởng", "h:Award"),
+        )
+        if _text(results, path)
+    ]
+    if outcome:
+        pdf.multi_cell(0, 4.6, "; ".join(outcome), new_x="LMARGIN", new_y="NEXT")
     comment = _text(root, "h:Results/h:Period[@period='hk2']/h:HomeroomComment")
     if comment:
-        pdf.multi_cell(0, 5.5, f"Nhận xét của giáo viên chủ nhiệm: {comment}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.6, f"Nhận xét của giáo viên chủ nhiệm: {comment}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
 
-    pdf.ln(3)
+
+def _trait_grid(pdf: FPDF, title: str, traits: list[str]) -> None:
+    """TT27 qualities or competencies, three to a row, each "name: level" in its own bordered cell."""
+    pdf.set_font("Noto", "B", 9)
+    pdf.cell(0, 4.8, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Noto", "", 8.5)
+    width = (pdf.w - pdf.l_margin - pdf.r_margin) / 3
+    for i, trait in enumerate(traits):
+        last = i % 3 == 2 or i == len(traits) - 1
+        pdf.cell(
+            width,
+            5,
+            _fit(pdf, trait, width - 2, 8.5),
+            border=1,
+            new_x="LMARGIN" if last else "RIGHT",
+            new_y="NEXT" if last else "TOP",
+        )
+    pdf.set_font("Noto", "", 9)
+
+
+def signature_box_width(pdf: FPDF) -> float:
+    return (pdf.w - pdf.l_margin - pdf.r_margin - (BOX_COLUMNS - 1) * BOX_GAP) / BOX_COLUMNS
+
+
+def _signature_boxes(pdf: FPDF, steps: list[etree._Element]) -> None:
+    """One box per signature step, in plan order, in a grid; the role and signer above each box."""
     pdf.set_font("Noto", "B", 10)
-    pdf.cell(0, 6, "Chữ ký", new_x="LMARGIN", new_y="NEXT")
-    steps = list(root.iterfind("h:SignaturePlan/h:Step", ns))
-    box_w, box_h = 45, 22
+    pdf.cell(0, 5.5, "Chữ ký", new_x="LMARGIN", new_y="NEXT")
+    box_w, pitch = signature_box_width(pdf), BOX_LABEL_H + BOX_H + 1.5
+    y0 = pdf.get_y()
     for i, step in enumerate(steps):
-        if i % 4 == 0:
-            if pdf.get_y() + box_h > pdf.h - 36:
+        column = i % BOX_COLUMNS
+        if column == 0:
+            y0 = pdf.get_y()
+            if y0 + pitch > pdf.h - pdf.b_margin:
                 pdf.add_page()
-            x0, y0 = pdf.l_margin, pdf.get_y()
-        x = x0 + (i % 4) * box_w
-        pdf.rect(x, y0, box_w - 2, box_h)
-        pdf.set_xy(x + 1, y0 + 1)
-        pdf.set_font("Noto", "B", 7)
-        pdf.cell(box_w - 4, 4, ROLE_TITLES.get(step.get("role", ""), ""))
-        pdf.set_xy(x + 1, y0 + box_h - 6)
-        pdf.set_font("Noto", "", 7)
-        pdf.cell(box_w - 4, 4, _text(step, "h:SignerName"))
+                y0 = pdf.get_y()
+        x = pdf.l_margin + column * (box_w + BOX_GAP)
+        label = f"{ROLE_TITLES.get(step.get('role', ''), '')}: {_text(step, 'h:SignerName')}"
         if _text(step, "h:OnBehalfOf"):
-            pdf.set_xy(x + 1, y0 + box_h - 11)
-            pdf.set_font("Noto", "", 6)
-            pdf.cell(box_w - 4, 4, f"ký thay {_text(step, 'h:OnBehalfOf')}")
-        if i % 4 == 3 or i == len(steps) - 1:
-            pdf.set_y(y0 + box_h + 2)
-    pdf.embed_file(
-        bytes=xml,
-        basename="hocba.xml",
-        mime_type="application/xml",
-        desc="Học bạ số - gói XML",
-        associated_file_relationship="Data",
-    )
-    return bytes(pdf.output())
+            label += f" (ký thay {_text(step, 'h:OnBehalfOf')})"
+        pdf.set_xy(x, y0)
+        pdf.set_font("Noto", "", 7.5)
+        pdf.cell(box_w, BOX_LABEL_H, _fit(pdf, label, box_w - 1, 7.5))
+        pdf.rect(x, y0 + BOX_LABEL_H, box_w, BOX_H)
+        if column == BOX_COLUMNS - 1 or i == len(steps) - 1:
+            pdf.set_xy(pdf.l_margin, y0 + pitch)

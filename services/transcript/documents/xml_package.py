@@ -63,6 +63,7 @@ def build(record: YearRecord) -> bytes:
     _opt(identity, "PreviousRecordSha256", record.previous_record_sha256)
     if record.digitised_from is not None:
         _el(_el(identity, "Digitised"), "Source", record.digitised_from)
+    _opt(identity, "EffectiveDate", record.effective_date and record.effective_date.isoformat())
     school = _el(root, "School")
     _el(school, "Id", record.school_id)
     _el(school, "Name", record.school_name)
@@ -74,6 +75,10 @@ def build(record: YearRecord) -> bytes:
     _opt(student, "PersonalId", record.personal_id)
     _el(student, "FullName", record.full_name)
     _opt(student, "BirthDate", record.birth_date.isoformat() if record.birth_date else None)
+    _opt(student, "Gender", record.gender)
+    _opt(student, "BirthPlace", record.birth_place)
+    _opt(student, "Ethnicity", record.ethnicity)
+    _opt(student, "RegisterNumber", record.register_number)
     klass = _el(root, "Class")
     _el(klass, "SchoolYear", record.school_year)
     _el(klass, "Name", record.class_name)

@@ -146,3 +146,9 @@ class YearRecord:
         None  # printed on the page; the portal's second factor for the PDF, never in logs
     )
     digitised_from: str | None = None  # the paper source, for a record entered from a scanned học bạ
+    # The student's details the form prints (hocba-form.md); birth date and place are personal data: never logged.
+    gender: str | None = None
+    birth_place: str | None = None
+    ethnicity: str | None = None
+    register_number: str | None = None
+    effective_date: date | None = None  # the cutoff of the record's reporting path (domain/effective.py)

@@ -80,6 +80,11 @@ def test_bulk_entry_lock_and_the_consumed_snapshot_equals_the_sheet(school, amqp
     assert len(snapshot["students"]) == 45 and len(snapshot["subjects"]) == 12
     sealed = [s.pop("personal_id_enc") for s in snapshot["students"]]  # for the transcript only, encrypted
     assert all(sealed) and not any("personal_id_enc" in s for s in sheet["students"])
+    # The birth date and place and the ethnicity, for the form: sealed as well, and not on the teachers' sheet.
+    details = [s.pop("personal_details_enc") for s in snapshot["students"]]
+    assert all(details) and not any("personal_details_enc" in s for s in sheet["students"])
+    enrolled = {s["student_id"]: s["register_number"] for s in sample.students}
+    assert all(s["register_number"] == enrolled[s["student_id"]] for s in snapshot["students"])
     assert snapshot["students"] == sheet["students"]
     assert snapshot["subjects"] == sheet["subjects"]
     assert envelope.data.snapshot.content_hash == sheet["content_hash"] == locked.json()["content_hash"]
@@ -89,6 +94,8 @@ def test_bulk_entry_lock_and_the_consumed_snapshot_equals_the_sheet(school, amqp
     assert first["hk1"]["conduct"] in ("Tốt", "Khá", "Đạt")
     clear_ids = {s["personal_id"] for s in sample.students}
     assert not any(pid in json.dumps(envelope.wire()) for pid in clear_ids) and "birth" not in str(snapshot)
+    wire = json.dumps(envelope.wire(), ensure_ascii=False)
+    assert not any(s["birth_date"] in wire or s["birth_place"] in wire for s in sample.students)
 
 
 def test_writes_after_lock_are_refused_and_need_an_amendment(school):
