@@ -102,6 +102,8 @@ SYSTEM_PACKAGES = {
     "chromium": "/usr/bin/chromium",  # browser tests (Playwright drives Debian's chromium)
     "poppler-utils": "/usr/bin/pdftoppm",  # PDFs looked at as PNGs
     "xmlsec1": "/usr/bin/xmlsec1",  # an independent XAdES validator for the signed XML packages
+    "mupdf-tools": "/usr/bin/mutool",  # text extraction that renders signature appearances (visible signatures)
+    "qpdf": "/usr/bin/qpdf",  # structural check of every PDF we produce
 }
 
 

@@ -132,6 +132,8 @@ def apply_grants(
 def delete_users(management_url: str, users: Iterable[str]) -> None:
     parts = urlsplit(management_url)
     root = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
-    with httpx.Client(base_url=root, auth=(parts.username or "guest", parts.password or "guest"), timeout=10) as api:
+    with httpx.Client(
+        base_url=root, auth=(parts.username or "guest", parts.password or "guest"), timeout=10
+    ) as api:
         for user in users:
             api.delete(f"/users/{quote(user, safe='')}")

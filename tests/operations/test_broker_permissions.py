@@ -120,7 +120,9 @@ def test_the_relay_publishes_to_its_own_exchange_and_the_public_one(users):
         ]
     )
     publisher.close()
-    wait_for(lambda: queue_depth(ADMIN_URI, TERM_LOCKED) == before + 1, what="the event in transcript's queue")
+    wait_for(
+        lambda: queue_depth(ADMIN_URI, TERM_LOCKED) == before + 1, what="the event in transcript's queue"
+    )
 
 
 def test_consuming_another_services_queue_is_refused(users):
@@ -134,7 +136,9 @@ def test_consuming_another_services_queue_is_refused(users):
 
 def test_a_service_binds_only_the_events_it_subscribes_to(users):
     with Connection(users["transcript"]) as conn:  # its own subscription: allowed
-        conn.default_channel.queue_bind(TERM_LOCKED, "gradebook.events", routing_key="gradebook.term.locked.v1")
+        conn.default_channel.queue_bind(
+            TERM_LOCKED, "gradebook.events", routing_key="gradebook.term.locked.v1"
+        )
     with Connection(users["transcript"]) as conn, pytest.raises(AccessRefused) as error:
         conn.default_channel.queue_bind(TERM_LOCKED, "gradebook.events", routing_key="audit.recorded.v1")
     assert "audit.recorded.v1" in str(error.value), str(error.value)
@@ -164,7 +168,9 @@ def test_the_vendor_reads_only_its_own_queue_bound_to_the_public_exchange(users)
         own(conn.default_channel).declare()
     publisher.publish_batch([message("hocba.public", "vn.hocba.transcript.sealed.v1", b'{"a":1}')])
     publisher.close()
-    assert subscribe(users[f"vendor-{VENDOR}"], VENDOR, lambda attrs, data: received.append(data), limit=1) == 1
+    assert (
+        subscribe(users[f"vendor-{VENDOR}"], VENDOR, lambda attrs, data: received.append(data), limit=1) == 1
+    )
     for attempt in (
         lambda ch: ch.basic_get(TERM_LOCKED),
         lambda ch: ch.queue_bind(f"vendor-{VENDOR}-events", "gradebook.events", routing_key="#"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import segno
 from fpdf import FPDF
 from lxml import etree
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields
 
 from services.transcript.documents.xml_package import NS
 
@@ -44,6 +47,7 @@ TRAIT_TITLES = {
     "tham_mi": "Thẩm mĩ",
     "the_chat": "Thể chất",
 }
+MM = 72 / 25.4  # PDF points per millimetre
 TRAIT_LEVELS = {"T": "Tốt", "Đ": "Đạt", "C": "Cần cố gắng"}
 
 
@@ -234,6 +238,7 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
     pdf.cell(0, 6, "Chữ ký", new_x="LMARGIN", new_y="NEXT")
     steps = list(root.iterfind("h:SignaturePlan/h:Step", ns))
     box_w, box_h = 45, 22
+    areas: list[SignatureArea] = []
     for i, step in enumerate(steps):
         if i % 4 == 0:
             if pdf.get_y() + box_h > pdf.h - 36:
@@ -247,10 +252,16 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
         pdf.set_xy(x + 1, y0 + box_h - 6)
         pdf.set_font("Noto", "", 7)
         pdf.cell(box_w - 4, 4, _text(step, "h:SignerName"))
+        bottom = y0 + box_h - 6
         if _text(step, "h:OnBehalfOf"):
             pdf.set_xy(x + 1, y0 + box_h - 11)
             pdf.set_font("Noto", "", 6)
             pdf.cell(box_w - 4, 4, f"ký thay {_text(step, 'h:OnBehalfOf')}")
+            bottom = y0 + box_h - 11
+        # The signature shows between the printed role and name: the field's rect is that free part of the box.
+        areas.append(
+            SignatureArea(step.get("field", ""), pdf.page_no() - 1, x + 1, y0 + 5, box_w - 4, bottom)
+        )
         if i % 4 == 3 or i == len(steps) - 1:
             pdf.set_y(y0 + box_h + 2)
     pdf.embed_file(
@@ -260,4 +271,39 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
         desc="Học bạ số - gói XML",
         associated_file_relationship="Data",
     )
-    return bytes(pdf.output())
+    return _with_signature_fields(bytes(pdf.output()), areas, pdf.h)
+
+
+@dataclass(frozen=True)
+class SignatureArea:
+    """Where a step's signature shows, in the form's millimetres from the top left of its page."""
+
+    field: str
+    page: int
+    left: float
+    top: float
+    width: float
+    bottom: float
+
+
+def _with_signature_fields(document: bytes, areas: list[SignatureArea], page_height: float) -> bytes:
+    """Empty signature fields over the boxes, so each signature's appearance prints in its own box.
+
+    Signing adds each field's lock (and an invisible field for any step not drawn here) before the first signature.
+    """
+    writer = IncrementalPdfFileWriter(io.BytesIO(document))
+    for area in areas:
+        points = (
+            area.left * MM,
+            (page_height - area.bottom) * MM,
+            (area.left + area.width) * MM,
+            (page_height - area.top) * MM,
+        )
+        fields.append_signature_field(
+            writer,
+            # pyHanko annotates the box as ints but writes any number; the rect must sit exactly on the printed box
+            fields.SigFieldSpec(area.field, on_page=area.page, box=tuple(round(p, 2) for p in points)),  # type: ignore[arg-type]
+        )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
