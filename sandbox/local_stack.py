@@ -102,7 +102,8 @@ SYSTEM_PACKAGES = {
     "chromium": "/usr/bin/chromium",  # browser tests (Playwright drives Debian's chromium)
     "poppler-utils": "/usr/bin/pdftoppm",  # PDFs looked at as PNGs
     "xmlsec1": "/usr/bin/xmlsec1",  # an independent XAdES validator for the signed XML packages
-    "qpdf": "/usr/bin/qpdf",  # `qpdf --check` on every form the tests render
+    "mupdf-tools": "/usr/bin/mutool",  # text extraction that renders signature appearances (visible signatures)
+    "qpdf": "/usr/bin/qpdf",  # structural check of every PDF we produce
 }
 
 

@@ -12,6 +12,7 @@ from unittest.mock import patch
 
 import httpx
 import pytest
+from lxml import etree
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko_certvalidator import ValidationContext
@@ -29,6 +30,7 @@ from services.runtime.relay import ConfirmingPublisher, OutboxRelay
 from services.runtime.settings import get_settings
 from services.runtime.timestamps import HttpxTimeStamper
 from services.signing import service as signing_service
+from services.signing.app.handlers import plan_from_xml
 from services.signing.clients import transcript_documents
 from services.signing.documents import xml as xml_doc
 from services.signing.hsm import SealKeys
@@ -39,6 +41,7 @@ from services.transcript.service import TranscriptService
 from services.transcript.store.tables import outbox as transcript_outbox
 from tests.gradebook.integration.support import Client, load_school
 from tests.helpers import free_port, purge, running, wait_for
+from tests.signing.test_visible_signatures import check_visible_signatures
 
 pytestmark = pytest.mark.integration
 STUDENTS = 3
@@ -138,7 +141,7 @@ def _status(url: str, school_id: str) -> dict:
     return response.json()
 
 
-def test_a_class_is_signed_in_plan_order_then_sealed_and_announced(stack, amqp_uri, remote_signer):
+def test_a_class_is_signed_in_plan_order_then_sealed_and_announced(stack, amqp_uri, remote_signer, tmp_path):
     school_id, class_id = _lock_a_class(stack["gradebook"], STUDENTS)
     SealKeys(get_settings(), (pki.issuing_ca(),)).provision(
         school_id,
@@ -250,8 +253,11 @@ def test_a_class_is_signed_in_plan_order_then_sealed_and_announced(stack, amqp_u
         assert (
             validate_pdf_timestamp(embedded[-1], vc).valid and embedded[-1].sig_object_type == "/DocTimeStamp"
         )
-        # The XML package carries one signature per step, over the same record the PDF embeds.
+        # The printout shows each signature in its box (names, dates, the seal), and stays a clean PDF/A.
         root = xml_doc.parse(package.content)
+        plan = plan_from_xml(etree.fromstring(xml_doc.record_of(root)))
+        check_visible_signatures(pdf.content, plan, tmp_path)
+        # The XML package carries one signature per step, over the same record the PDF embeds.
         assert [h.get("order") for h in xml_doc.signatures(root)] == [str(i) for i in range(1, plan_len + 1)]
         assert principal_order == plan_len - 1
 

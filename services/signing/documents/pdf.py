@@ -8,10 +8,14 @@ signing service): :func:`prepare` returns the 32-byte digest the device signs pl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
@@ -19,7 +23,10 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from pyhanko.pdf_utils import layout
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.ades.api import CAdESSignedAttrSpec, SignerAttrSpec
 from pyhanko.sign.ades.cades_asn1 import CommitmentTypeIndication
@@ -27,12 +34,13 @@ from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_cms import ExternalSigner, PdfCMSSignedAttributes, Signer
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from services.runtime.timestamps import run
 from services.signing.domain.errors import SignatureMismatch
-from services.signing.domain.model import Plan, Step
+from services.signing.domain.model import ROLE_TITLES, Plan, Step
 
 T = TypeVar("T")
 DIGEST = "sha256"
@@ -41,11 +49,20 @@ DIGEST = "sha256"
 BYTES_RESERVED = 16384
 SEAL_BYTES_RESERVED = 32768
 LOCATION = "Việt Nam"
+# The printed form's own face (fonts-noto-core): full Vietnamese coverage, embedded as a subset (PDF/A).
+STAMP_FONT = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
+LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
+SEAL_RED = (0.75, 0.05, 0.1)
 
 
 def add_signature_fields(pdf: bytes, plan: Plan) -> bytes:
-    """One empty field per step, each with its lock, before anyone signs (adding one later breaks certification)."""
+    """One field per step, each with its lock, before anyone signs (adding one later breaks certification).
+
+    A field the form already drew (with its box, so the signature shows there) only gets its lock; any other step
+    gets an invisible field.
+    """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    drawn = {name: ref for name, _value, ref in fields.enumerate_sig_fields(writer, filled_status=None)}
     for step in plan.steps:
         locks = plan.field_locks(step)
         if locks is None:
@@ -59,7 +76,12 @@ def add_signature_fields(pdf: bytes, plan: Plan) -> bytes:
                 step.field_name,
                 field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, list(locks)),
             )
-        fields.append_signature_field(writer, spec)
+        if step.field_name in drawn:
+            field = drawn[step.field_name].get_object()
+            fields.apply_sig_field_spec_properties(writer, sig_field=field, sig_field_spec=spec)
+            writer.update_container(field)
+        else:
+            fields.append_signature_field(writer, spec)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -97,6 +119,52 @@ def _metadata(step: Step, *, certify: bool, seal: bool = False, vc: ValidationCo
         use_pades_lta=seal,
         validation_context=vc,
     )
+
+
+@functools.cache
+def _stamp_style(*, seal: bool) -> TextStampStyle:
+    """How a signature shows in its box: a person's name, role and time; the seal as a red bordered stamp.
+
+    No background: pyHanko draws one through a transparency graphics state, and the stamp must stay plain PDF/A.
+    """
+    font = GlyphAccumulatorFactory(str(STAMP_FONT))
+    # pyHanko's default text margin (10 pt) would shrink three lines to unreadable in a box a few lines high.
+    tight = layout.SimpleBoxLayoutRule(
+        x_align=layout.AxisAlignment.ALIGN_MIN,
+        y_align=layout.AxisAlignment.ALIGN_MID,
+        margins=layout.Margins.uniform(1),
+    )
+    if seal:
+        return TextStampStyle(
+            stamp_text="ĐÓNG DẤU: %(school)s\nNgày đóng dấu: %(when)s",
+            text_box_style=TextBoxStyle(
+                font=font, font_size=7, leading=9, text_color=SEAL_RED, box_layout_rule=tight
+            ),
+            inner_content_layout=layout.SimpleBoxLayoutRule(
+                x_align=layout.AxisAlignment.ALIGN_MID,
+                y_align=layout.AxisAlignment.ALIGN_MID,
+                margins=layout.Margins.uniform(3),
+            ),
+            border_width=2,
+            border_color=SEAL_RED,
+        )
+    return TextStampStyle(
+        stamp_text="Ký bởi: %(name)s\n%(role)s\nNgày ký: %(when)s",
+        # pyHanko annotates font_size as int but renders any size; 7.5 pt fits three lines in the box
+        text_box_style=TextBoxStyle(font=font, font_size=7.5, leading=9, box_layout_rule=tight),  # type: ignore[arg-type]
+        inner_content_layout=tight,
+        border_width=0,
+    )
+
+
+def _stamp_text(step: Step, certificate: asn1_x509.Certificate, when: datetime) -> dict[str, str]:
+    """The values the stamp prints; the time as a Vietnamese reader expects it (dd/mm/yyyy HH:mm, local time)."""
+    name = step.signer_name or str(certificate.subject.native.get("common_name", ""))
+    role = ROLE_TITLES.get(step.role, step.role)
+    if step.on_behalf_of:
+        role += f", ký thay {step.on_behalf_of}"
+    local = when.astimezone(LOCAL_TIME).strftime("%d/%m/%Y %H:%M")
+    return {"name": name, "role": role, "school": name, "when": local}
 
 
 def _registry(chain: tuple[asn1_x509.Certificate, ...]) -> SimpleCertificateStore:
@@ -138,14 +206,20 @@ async def _prepare(
     certify: bool,
 ) -> PreparedPdf:
     external = ExternalSigner(certificate, _registry(chain), signature_value=256)
-    pdf_signer = signers.PdfSigner(_metadata(step, certify=certify), signer=external)
+    pdf_signer = signers.PdfSigner(
+        _metadata(step, certify=certify), signer=external, stamp_style=_stamp_style(seal=False)
+    )
+    # The stamp is written in this revision, before the digest: the signature covers what the box shows.
+    now = datetime.now(UTC)
     digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
-        IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=BYTES_RESERVED
+        IncrementalPdfFileWriter(io.BytesIO(pdf)),
+        bytes_reserved=BYTES_RESERVED,
+        appearance_text_params=_stamp_text(step, certificate, now),
     )
     attributes = await external.signed_attrs(
         digest.document_digest,
         DIGEST,
-        attr_settings=PdfCMSSignedAttributes(cades_signed_attrs=_attributes(step)),
+        attr_settings=PdfCMSSignedAttributes(signing_time=now, cades_signed_attrs=_attributes(step)),
         use_pades=True,
     )
     output.seek(0)
@@ -207,9 +281,15 @@ def sign_directly(
 ) -> bytes:
     """One-shot signature with a key we hold: the bench's baseline and the tests' out-of-turn signers."""
     out = signers.PdfSigner(
-        _metadata(step, certify=certify), signer=signer, timestamper=timestamper
+        _metadata(step, certify=certify),
+        signer=signer,
+        timestamper=timestamper,
+        stamp_style=_stamp_style(seal=False),
     ).sign_pdf(
-        IncrementalPdfFileWriter(io.BytesIO(pdf)), existing_fields_only=True, bytes_reserved=BYTES_RESERVED
+        IncrementalPdfFileWriter(io.BytesIO(pdf)),
+        existing_fields_only=True,
+        bytes_reserved=BYTES_RESERVED,
+        appearance_text_params=_stamp_text(step, signer.signing_cert, datetime.now(UTC)),
     )
     return bytes(out.getvalue())
 
@@ -219,12 +299,16 @@ def seal(pdf: bytes, step: Step, signer: Signer, timestamper: TimeStamper, vc: V
 
     async def _seal() -> bytes:
         pdf_signer = signers.PdfSigner(
-            _metadata(step, certify=False, seal=True, vc=vc), signer=signer, timestamper=timestamper
+            _metadata(step, certify=False, seal=True, vc=vc),
+            signer=signer,
+            timestamper=timestamper,
+            stamp_style=_stamp_style(seal=True),
         )
         out = await pdf_signer.async_sign_pdf(
             IncrementalPdfFileWriter(io.BytesIO(pdf)),
             existing_fields_only=True,
             bytes_reserved=SEAL_BYTES_RESERVED,
+            appearance_text_params=_stamp_text(step, signer.signing_cert, datetime.now(UTC)),
         )
         return bytes(out.getvalue())
 

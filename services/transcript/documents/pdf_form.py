@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import segno
 from fpdf import FPDF
 from lxml import etree
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields
 
 from services.transcript.documents.xml_package import NS
 
@@ -44,6 +47,7 @@ TRAIT_TITLES = {
     "tham_mi": "Thẩm mĩ",
     "the_chat": "Thể chất",
 }
+MM = 72 / 25.4  # PDF points per millimetre
 TRAIT_LEVELS = {"T": "Tốt", "Đ": "Đạt", "C": "Cần cố gắng"}
 
 
@@ -131,7 +135,7 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
     _student(pdf, root, student)
     _subjects(pdf, root, _text(school, "h:Level") == "primary")
     _results(pdf, root)
-    _signature_boxes(pdf, list(root.iterfind("h:SignaturePlan/h:Step", {"h": NS})))
+    areas = _signature_boxes(pdf, list(root.iterfind("h:SignaturePlan/h:Step", {"h": NS})))
     pdf.embed_file(
         bytes=xml,
         basename="hocba.xml",
@@ -139,7 +143,7 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
         desc="Học bạ số - gói XML",
         associated_file_relationship="Data",
     )
-    return bytes(pdf.output())
+    return _with_signature_fields(bytes(pdf.output()), areas, pdf.h)
 
 
 def _line(pdf: FPDF, parts: list[tuple[str, float]], h: float = 5.0) -> None:
@@ -328,8 +332,12 @@ def signature_box_width(pdf: FPDF) -> float:
     return (pdf.w - pdf.l_margin - pdf.r_margin - (BOX_COLUMNS - 1) * BOX_GAP) / BOX_COLUMNS
 
 
-def _signature_boxes(pdf: FPDF, steps: list[etree._Element]) -> None:
-    """One box per signature step, in plan order, in a grid; the role and signer above each box."""
+def _signature_boxes(pdf: FPDF, steps: list[etree._Element]) -> list[SignatureArea]:
+    """One box per signature step, in plan order, in a grid; the role and signer above each box.
+
+    Returns where each box is, so that the step's signature field (and so its visible signature) sits inside it.
+    """
+    areas: list[SignatureArea] = []
     pdf.set_font("Noto", "B", 10)
     pdf.cell(0, 5.5, "Chữ ký", new_x="LMARGIN", new_y="NEXT")
     box_w, pitch = signature_box_width(pdf), BOX_LABEL_H + BOX_H + 1.5
@@ -349,5 +357,45 @@ def _signature_boxes(pdf: FPDF, steps: list[etree._Element]) -> None:
         pdf.set_font("Noto", "", 7.5)
         pdf.cell(box_w, BOX_LABEL_H, _fit(pdf, label, box_w - 1, 7.5))
         pdf.rect(x, y0 + BOX_LABEL_H, box_w, BOX_H)
+        top = y0 + BOX_LABEL_H + 0.5
+        areas.append(
+            SignatureArea(step.get("field", ""), pdf.page_no() - 1, x + 0.5, top, box_w - 1, top + BOX_H - 1)
+        )
         if column == BOX_COLUMNS - 1 or i == len(steps) - 1:
             pdf.set_xy(pdf.l_margin, y0 + pitch)
+    return areas
+
+
+@dataclass(frozen=True)
+class SignatureArea:
+    """Where a step's signature shows, in the form's millimetres from the top left of its page."""
+
+    field: str
+    page: int
+    left: float
+    top: float
+    width: float
+    bottom: float
+
+
+def _with_signature_fields(document: bytes, areas: list[SignatureArea], page_height: float) -> bytes:
+    """Empty signature fields over the boxes, so each signature's appearance prints in its own box.
+
+    Signing adds each field's lock (and an invisible field for any step not drawn here) before the first signature.
+    """
+    writer = IncrementalPdfFileWriter(io.BytesIO(document))
+    for area in areas:
+        points = (
+            area.left * MM,
+            (page_height - area.bottom) * MM,
+            (area.left + area.width) * MM,
+            (page_height - area.top) * MM,
+        )
+        fields.append_signature_field(
+            writer,
+            # pyHanko annotates the box as ints but writes any number; the rect must sit exactly on the printed box
+            fields.SigFieldSpec(area.field, on_page=area.page, box=tuple(round(p, 2) for p in points)),  # type: ignore[arg-type]
+        )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
