@@ -57,6 +57,8 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool = True, s
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # fontTools logs a dozen INFO lines per subset, and every visible signature subsets its font: noise, not events.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
 
