@@ -46,6 +46,11 @@ test: setup lint
 	@mkdir -p var
 	$(PY) -m pytest --junitxml=var/junit.xml $(PYTEST_ARGS)
 
+RUNS ?= 10
+chaos: setup  ## RUNS random seeds of the chaos test (make test runs the fixed ones); each seed is printed to replay
+	HOCBA_CHAOS_RUNS=$(RUNS) $(PY) -m pytest tests/chaos/test_pipeline_chaos.py -v -s $(PYTEST_ARGS) \
+		| grep --line-buffered -E '^\[chaos\]|PASSED|FAILED|ERROR|passed|failed'; exit $${PIPESTATUS[0]}
+
 unit: deps
 	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
 

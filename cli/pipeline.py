@@ -172,9 +172,13 @@ class Pipeline:
         return dict(response.json())
 
     def sign_waiting(
-        self, demo: DemoSchool, signed: Callable[[dict[str, Any], int], None] = lambda step, n: None
+        self,
+        demo: DemoSchool,
+        signed: Callable[[dict[str, Any], int], None] = lambda step, n: None,
+        hold: frozenset[str] = frozenset(),
     ) -> int:
-        """One round: every signer the school is waiting for signs all their pending steps. Returns signatures."""
+        """One round: every signer the school is waiting for signs all their pending steps but those of the year
+        records in ``hold``. Returns signatures."""
         waiting = {w["signer_id"]: w for c in self.signing_status(demo)["classes"] for w in c["waiting_for"]}
         total = 0
         for signer_id, step in waiting.items():
@@ -184,6 +188,7 @@ class Pipeline:
                 self.token(signer_id, ["teacher", "homeroom", "principal"], demo.school_id),
                 signer_id,
                 organisation=demo.name,
+                skip=hold,
             )
             total += result.signed
             signed(step, result.signed)
@@ -200,19 +205,23 @@ class Pipeline:
         response.raise_for_status()
         return dict(response.json())
 
-    def counts(self, demo: DemoSchool) -> StageCounts:
-        records = httpx.get(
+    def year_records(self, demo: DemoSchool) -> list[dict[str, Any]]:
+        response = httpx.get(
             f"{self.url['transcript']}/schools/{demo.school_id}/records",
             headers=self.auth(demo.school_id, "van-thu", "staff"),
             timeout=self.timeout,
         )
-        records.raise_for_status()
+        response.raise_for_status()
+        return list(response.json()["records"])
+
+    def counts(self, demo: DemoSchool) -> StageCounts:
+        assembled = len(self.year_records(demo))
         sync = self.sync_status(demo)
         classes = self.signing_status(demo)["classes"]
         sealed = sum(c.get("sealed", 0) for c in classes)
         return StageCounts(
             students=len(demo.school.students),
-            assembled=len(records.json()["records"]),
+            assembled=assembled,
             signed=sealed + sum(c.get("sealing", 0) for c in classes),
             sealed=sealed,
             accepted=int(sync["accepted"]),

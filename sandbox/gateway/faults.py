@@ -45,6 +45,14 @@ class FaultConfig(BaseModel):
         "error", description="error: 503 problem; drop: close socket"
     )
     seed: int | None = Field(None, description="Reseed the generator (reproducible sequences)")
+    fail_next: list[Literal["error", "drop", "accept_timeout"]] = Field(
+        [],
+        max_length=100,
+        description="The next submissions (POST to fail_next_path) fail this way, one each, in order; then the rates"
+        " apply again. Counted by the work that arrives, not by the clock: a test that sets it knows every fault will"
+        " meet a submission",
+    )
+    fail_next_path: str = Field("/api/v1/records", description="The path fail_next counts submissions on")
 
 
 @dataclass(frozen=True)
@@ -68,10 +76,12 @@ class Faults:
         self.config = FaultConfig()
         self._outage_until: float | None = None  # monotonic deadline; inf = until switched off
         self.injected: Counter[str] = Counter()
+        self._fail_next: list[str] = []
 
     def configure(self, config: FaultConfig) -> None:
         with self._lock:
             self.config = config
+            self._fail_next = list(config.fail_next)
             if config.seed is not None:
                 self._seed = config.seed
                 self._rng = random.Random(config.seed)
@@ -100,6 +110,19 @@ class Faults:
                 return Decision()
             # Always draw the same number of values, so one fault's rate never shifts another's sequence.
             jitter, error_draw, pick, drop_draw, timeout_draw = (self._rng.random() for _ in range(5))
+            planned = (
+                self._fail_next.pop(0)
+                if self._fail_next and method == "POST" and path == config.fail_next_path
+                else None
+            )
+        if planned == "drop":
+            self._count("drop")
+            return Decision(drop=True)
+        if planned == "error":
+            self._count("error")
+            return Decision(error_status=config.error_statuses[int(pick * len(config.error_statuses))])
+        if planned == "accept_timeout":
+            return Decision(accept_timeout=True)
         latency = (config.latency_ms + jitter * config.latency_jitter_ms) / 1000
         if latency:
             self._count("latency")
@@ -128,6 +151,7 @@ class Faults:
             "outage_active": left is not None,
             "outage_seconds_left": None if left in (None, float("inf")) else round(left or 0, 3),
             "injected": dict(self.injected),
+            "fail_next_left": len(self._fail_next),
         }
 
 

@@ -1,5 +1,14 @@
-"""The chaos monkey of the pipeline test: a seeded schedule of SIGKILLs, one broker restart and a gateway fault window,
-played from a background thread against a stack spawned by `cli.main.spawn_stack`."""
+"""The chaos monkey of the pipeline test: a seeded plan of SIGKILLs, one broker fault and a run of failed gateway
+submissions, each fired when the school's work reaches a progress point — never at a moment of the clock.
+
+Why progress points: a schedule timed by the clock met no work whenever a slow restart pushed it past the batch (a
+broker restart and a kill together covered the whole gateway fault window once in five runs). Here every fault
+fires while work is still ahead of it by construction: the driver holds one student's record back, unsigned, until
+every fault has fired and every process runs again, so that record's whole path — signatures, seal, the report and
+the province's answer, the audit — crosses every restarted process and the reconnected broker; the gateway fails
+the next N submissions it receives, whenever they come. The seed picks which point each fault fires at, how long
+a killed process stays down and which way each submission fails; any seed meets every fault.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +52,7 @@ class Stack:
         with self._lock:
             proc = self.procs[name]
         proc.send_signal(signal.SIGKILL)
-        self.killed[name] = proc.wait(10)
+        self.killed[name] = proc.wait(30)
 
     def restart(self, name: str) -> None:
         with self._lock:
@@ -60,93 +69,141 @@ class Stack:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
 
+# The progress points after the marks: the year locked, the first signature, the first seal, the first record the
+# province accepted. Each is reached while the held record is still unsigned.
+AFTER_MARKS = ("locked", "signed", "sealed", "accepted")
+# Processes whose work is the marks: their kills land between two teachers' sheets (or right after the lock, when
+# gradebook's relay still has the term.locked events to publish).
+MARKS_PROCESSES = ("run-gradebook", "relay-gradebook")
+SUBMISSION_FAULTS = ("error", "drop", "accept_timeout")
+
+
 @dataclass(frozen=True)
-class Event:
-    at: float  # seconds after the chaos starts
-    kind: str  # kill | broker | gateway
+class Fault:
+    point: str  # marks:<i> (after the i-th sheet) | locked | signed | sealed | accepted
+    kind: str  # kill | broker
     target: str = ""
+    down: float = 0.0  # seconds a killed process stays down
 
 
-def schedule(rng: random.Random, names: list[str], window: float) -> list[Event]:
-    """Every process in ``names`` killed once, the broker restarted once, at random moments of ``window``.
+@dataclass(frozen=True)
+class Plan:
+    faults: list[Fault]
+    submissions: list[str]  # how the gateway fails the next len(submissions) submissions, in order
 
-    The gateway's fault window is not timed: it opens when the first record is sealed, so it meets submissions.
+    def describe(self) -> str:
+        kills = ", ".join(f"{f.kind} {f.target} at {f.point}".replace("  ", " ") for f in self.faults)
+        return f"{kills}; the next {len(self.submissions)} submissions fail: {', '.join(self.submissions)}"
+
+
+def plan(rng: random.Random, names: list[str], sheets: int) -> Plan:
+    """Every process in ``names`` killed once, the broker faulted once, 2–4 submissions failed; the seed says where.
+
+    ``sheets`` is how many marks sheets the driver enters: a marks kill fires after sheet 1…sheets-1, so another
+    sheet always follows it. The broker fault comes after the first seal (a sealed record's events are in flight)
+    and, like every fault, before the held record is released, so the last submission crosses it.
     """
-    events = [Event(round(rng.uniform(1.0, window), 1), "kill", name) for name in names]
-    events.append(Event(round(rng.uniform(window * 0.2, window), 1), "broker"))
-    events.append(Event(0.0, "gateway"))
-    return sorted(events, key=lambda e: e.at)
+    marks_points = [f"marks:{i}" for i in range(1, sheets)] + ["locked"]
+    faults = [
+        Fault(
+            rng.choice(marks_points if name in MARKS_PROCESSES else AFTER_MARKS),
+            "kill",
+            name,
+            round(rng.uniform(0.5, 3.0), 1),
+        )
+        for name in names
+    ]
+    faults.append(Fault(rng.choice(("sealed", "accepted")), "broker"))
+    submissions = [rng.choice(SUBMISSION_FAULTS) for _ in range(rng.randint(2, 4))]
+    return Plan(faults, submissions)
 
 
 @dataclass
 class Monkey:
+    """Fires the plan's faults as the driver reports its progress; killed processes come back in the background."""
+
     stack: Stack
-    rng: random.Random
-    events: list[Event]
+    plan: Plan
     amqp_uri: str
     vhost: str
     gateway_admin: Callable[[], httpx.Client]
-    first_sealed: Callable[[], bool]
     broker_mode: str = "connections"  # connections: close every connection of the test vhost; app: stop_app
-    fault_seconds: float = 8.0
     log: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    done: threading.Event = field(default_factory=threading.Event)
-    stop: threading.Event = field(default_factory=threading.Event)
+    fired: list[Fault] = field(default_factory=list)
+    _started: float = field(default_factory=time.monotonic)
+    _restarts: list[threading.Thread] = field(default_factory=list)
 
-    def say(self, started: float, what: str) -> None:
-        line = f"[chaos +{time.monotonic() - started:5.1f}s] {what}"
+    def say(self, what: str) -> None:
+        line = f"[chaos +{time.monotonic() - self._started:5.1f}s] {what}"
         self.log.append(line)
         print(line, flush=True)
 
-    def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self._run, name="chaos-monkey", daemon=True)
-        thread.start()
-        return thread
+    def arm_gateway(self) -> None:
+        """The next submissions fail as planned, whenever they come (errors, dropped sockets, accepted unanswered)."""
+        with self.gateway_admin() as admin:
+            admin.post(
+                "/_admin/faults", json={"fail_next": self.plan.submissions, "accept_timeout_mode": "drop"}
+            ).raise_for_status()
+        self.say(f"gateway: the next {len(self.plan.submissions)} submissions fail: {self.plan.submissions}")
 
-    def _run(self) -> None:
-        started = time.monotonic()
-        threads = []
+    def submissions_left(self) -> int:
+        with self.gateway_admin() as admin:
+            return int(admin.get("/_admin/faults").json()["fail_next_left"])
+
+    def reached(self, point: str) -> None:
+        """The driver reached ``point``: fire what the plan put there (kills return at once, the broker fault once
+        the broker accepts connections again)."""
+        for fault in self.plan.faults:
+            if fault.point != point:
+                continue
+            if fault.kind == "kill":
+                self.stack.kill(fault.target)
+                self.say(f"{point}: SIGKILL {fault.target}; back in {fault.down}s")
+                restart = threading.Thread(target=self._restart, args=(fault,), daemon=True)
+                restart.start()
+                self._restarts.append(restart)
+            else:
+                self._fault_broker(point)
+            self.fired.append(fault)
+
+    def _restart(self, fault: Fault) -> None:
         try:
-            for event in self.events:
-                if event.kind == "gateway":
-                    # Its own thread: it waits for the first seal while the kills go on.
-                    t = threading.Thread(target=self._gateway_window, args=(started,), daemon=True)
-                    t.start()
-                    threads.append(t)
-                    continue
-                if self.stop.wait(max(0.0, started + event.at - time.monotonic())):
-                    return
-                if event.kind == "kill":
-                    self.stack.kill(event.target)
-                    down = round(self.rng.uniform(0.5, 3.0), 1)
-                    self.say(started, f"SIGKILL {event.target}; restarting it in {down}s")
-                    time.sleep(down)
-                    self.stack.restart(event.target)
-                elif event.kind == "broker":
-                    self._restart_broker(started)
-            for t in threads:
-                t.join()
+            time.sleep(fault.down)  # the fault itself: how long the process stays down
+            self.stack.restart(fault.target)
+            self.say(f"{fault.target} started again")
         except Exception:  # noqa: BLE001 - reported by the test, which fails on it
             self.errors.append(traceback.format_exc())
-        finally:
-            self.done.set()
 
-    def _restart_broker(self, started: float) -> None:
+    def finish(self, timeout: float) -> None:
+        """Every planned fault has fired and every killed process has been started again."""
+        deadline = time.monotonic() + timeout
+        for restart in self._restarts:
+            restart.join(max(0.1, deadline - time.monotonic()))
+        unfired = [f for f in self.plan.faults if f not in self.fired]
+        assert unfired == [], f"faults whose progress point was never reached: {unfired}"
+        assert not any(t.is_alive() for t in self._restarts), "a killed process was not started again"
+
+    def _fault_broker(self, point: str) -> None:
         if self.broker_mode == "app":
-            self.say(started, "rabbitmqctl stop_app (every connection of the node drops)")
-            subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True, timeout=60)
-            time.sleep(self.rng.uniform(1.0, 3.0))
-            subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True, timeout=120)
+            self.say(f"{point}: rabbitmqctl stop_app (every connection of the node drops)")
+            try:
+                subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True, timeout=60)
+                time.sleep(2.0)  # the fault itself: how long the node stays down
+            finally:
+                # Never leave the machine's broker stopped, whatever happened in between.
+                subprocess.run(
+                    ["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True, timeout=120
+                )
         else:
-            self.say(started, f"RabbitMQ closes every connection of vhost {self.vhost}")
+            self.say(f"{point}: RabbitMQ closes every connection of vhost {self.vhost}")
             subprocess.run(
                 ["rabbitmqctl", "-q", "close_all_connections", "--vhost", self.vhost, "chaos test"],
                 check=True,
                 capture_output=True,
                 timeout=60,
             )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with Connection(self.amqp_uri, connect_timeout=2) as conn:
@@ -156,39 +213,4 @@ class Monkey:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
-        self.say(started, "broker accepts connections again")
-
-    @staticmethod
-    def _asks(question: Callable[[], bool]) -> bool:
-        try:
-            return question()
-        except Exception:  # noqa: BLE001 - the database is shared and busy: ask again
-            return False
-
-    def _gateway_window(self, started: float) -> None:
-        try:
-            while not self._asks(self.first_sealed):
-                if self.stop.wait(0.5):
-                    return
-            seed = self.rng.randrange(1 << 30)
-            with self.gateway_admin() as admin:
-                # Errors, dropped sockets and accepted-but-unanswered submissions, then a hard outage.
-                flaky = {
-                    "error_rate": 0.4,
-                    "drop_rate": 0.2,
-                    "accept_timeout_rate": 0.3,
-                    "accept_timeout_mode": "drop",
-                    "seed": seed,
-                }
-                admin.post("/_admin/faults", json=flaky).raise_for_status()
-                self.say(started, f"gateway flaky for {self.fault_seconds / 2:.0f}s {flaky}")
-                time.sleep(self.fault_seconds / 2)
-                admin.post(
-                    "/_admin/faults", json={"outage_seconds": 0, "outage_mode": "error"}
-                ).raise_for_status()
-                self.say(started, f"gateway outage for {self.fault_seconds / 2:.0f}s")
-                time.sleep(self.fault_seconds / 2)
-                admin.post("/_admin/faults", json={}).raise_for_status()
-                self.say(started, "gateway faults off")
-        except Exception:  # noqa: BLE001 - reported by the test
-            self.errors.append(traceback.format_exc())
+        self.say("broker accepts connections again")

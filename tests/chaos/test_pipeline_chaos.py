@@ -1,14 +1,19 @@
 """Chaos: a school's year flows through the whole stack (one process per service and relay) while every process is
-SIGKILLed once and restarted, RabbitMQ restarts once and the gateway fails for a while. At the end every record is
-sealed and accepted exactly once, no dead-letter queue holds anything, and the audit chain verifies.
+SIGKILLed once and restarted, the broker drops every connection once and the gateway fails the next few submissions.
+At the end every record is sealed and accepted exactly once, no dead-letter queue holds anything, and the audit
+chain verifies.
 
-Small by default (one class of 6 pupils); `HOCBA_CHAOS_STUDENTS=40` for a bigger batch, `HOCBA_CHAOS_SEED` replays a
-schedule. The broker restart is `rabbitmqctl stop_app`/`start_app`, which every vhost on the node feels; on a broker
-shared with someone else's running stack, `HOCBA_CHAOS_BROKER=connections` only closes this test vhost's connections.
+The faults fire at progress points of the school's work, never at moments of the clock (see `monkey.py`): whatever
+the seed and however slow the machine, every fault meets work, and the test asserts that it did. `make test` runs
+the fixed seeds below; `make chaos RUNS=N` explores N random seeds and prints each (`HOCBA_CHAOS_SEEDS=<seed>`
+replays one). One class of 6 pupils by default; `HOCBA_CHAOS_STUDENTS=40` for a bigger batch. The broker fault
+closes this test vhost's connections; `HOCBA_CHAOS_BROKER=app` stops the whole node instead (every vhost on it feels
+that; the node is started again in a `finally`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import subprocess
@@ -24,14 +29,14 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from cli.main import spawn_stack, stop_stack
-from cli.pipeline import DemoSchool, Pipeline
+from cli.pipeline import DemoSchool, Pipeline, StageCounts
 from cli.registry import SERVICES, dev_token, gateway_url
 from contracts.audit import AuditRecordedV1
 from sandbox.sample_school import build
 from services.audit.store.tables import audit_entries
 from services.runtime.broker import setup_broker, subscriptions_of
 from services.runtime.settings import get_settings
-from tests.chaos.monkey import Monkey, Stack, schedule
+from tests.chaos.monkey import Monkey, Stack, plan
 from tests.conftest import _CHECKOUT, TEST_VHOST
 from tests.helpers import queue_depth, wait_for
 
@@ -40,9 +45,18 @@ pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(90
 ROOT = Path(__file__).resolve().parents[2]
 OFFSET = 2000 + int(_CHECKOUT, 16) % 500  # beside a developer's `hocba up` and the other tests' stacks
 STUDENTS = int(os.environ.get("HOCBA_CHAOS_STUDENTS", "6"))
-# Seconds in which the kills fall: about the time the batch takes from the first marks to the last report.
-WINDOW = float(os.environ.get("HOCBA_CHAOS_WINDOW", str(60 + 3 * STUDENTS)))
-DEADLINE = 240 + 12 * STUDENTS  # the whole flow, kills included; the test always ends by itself
+DEADLINE = (
+    300 + 15 * STUDENTS
+)  # the whole flow on a loaded 2-core machine, kills included; the test always ends
+
+
+def _seeds() -> list[int]:
+    """The fixed seed list `make test` runs (one that defeated the clock-timed schedule), or N random ones."""
+    if runs := int(os.environ.get("HOCBA_CHAOS_RUNS", "0")):
+        return [random.SystemRandom().randrange(1 << 32) for _ in range(runs)]
+    return [int(seed) for seed in os.environ.get("HOCBA_CHAOS_SEEDS", "4163279951").split(",")]
+
+
 VHOST = f"{TEST_VHOST}_chaos"
 DB = f"postgresql+psycopg://postgres@127.0.0.1:5432/hocba_test_{_CHECKOUT}_chaos_{{}}"
 REHEARSAL_DAY = "2026-06-20"  # before the 2025-2026 cutoff, as in the demo
@@ -92,29 +106,35 @@ def _clear_settings() -> None:
     get_gateway_settings.cache_clear()
 
 
-# The machine's PostgreSQL is shared with other stacks and benchmarks: when all its connections are taken, a check
-# waits for one instead of failing the run (that is this machine's load, not the pipeline's fault).
+# The machine's PostgreSQL is shared with other stacks and benchmarks: when all its connections are taken, one of
+# the test's own checks waits for one instead of failing the run (that is this machine's load, not the pipeline's).
 BUSY = "too many clients"
 
 
-def _transient(error: BaseException) -> bool:
-    """A service being killed or restarting: connection refused or cut, or a 5xx from the one behind it."""
+def _restarting(error: BaseException) -> bool:
+    """What a real client retries: a service that is being restarted refuses the connection, and a proxy in front
+    of one answers 502/503/504. Our own 500s, refusals and timeouts are failures."""
     if isinstance(error, httpx.HTTPStatusError):
-        return error.response.status_code >= 500
-    return isinstance(error, httpx.TransportError) or BUSY in str(error)
+        return error.response.status_code in (502, 503, 504)
+    return isinstance(error, httpx.ConnectError)
 
 
-def patiently(call: Callable[[], T], what: str, timeout: float = 120) -> T:
-    """``call()``, again while the service it needs is down; any other failure is a real one and raised."""
-    deadline = time.monotonic() + timeout
+def patiently(
+    call: Callable[[], T], what: str, deadline: float, retry: Callable[[BaseException], bool] = _restarting
+) -> T:
+    """``call()``, again while the service it needs restarts, until the test's deadline; anything else is raised."""
     while True:
         try:
             return call()
         except Exception as error:
-            if not _transient(error) or time.monotonic() > deadline:
+            if not retry(error) or time.monotonic() > deadline:
                 raise
             print(f"[driver] {what}: {type(error).__name__} {str(error)[:120]}; again", flush=True)
-            time.sleep(1)
+            time.sleep(0.5)
+
+
+def _busy(error: BaseException) -> bool:
+    return BUSY in str(error)
 
 
 def _engine(service: str):  # noqa: ANN202
@@ -222,26 +242,99 @@ def _assert_each_fact_once(log: list[dict[str, Any]], demo: DemoSchool) -> None:
     }
 
 
-def _drive(pipeline: Pipeline, demo: DemoSchool, deadline: float) -> None:
-    """What the school's people do, through every kill: enter the year, lock it, sign until all is sealed."""
-    for class_id, term, code in pipeline.marks_requests(demo):
-        patiently(lambda c=class_id, t=term, s=code: pipeline.enter(demo, c, t, s), f"marks {term} {code}")
-    patiently(lambda: pipeline.lock_year(demo), "lock the year")
-    while (sealed := patiently(lambda: pipeline.counts(demo), "counts").sealed) < STUDENTS:
-        assert time.monotonic() < deadline, f"only {sealed}/{STUDENTS} sealed before the deadline"
-        patiently(lambda: pipeline.sign_waiting(demo), "sign what waits")
-        time.sleep(1)
+class Driver:
+    """What the school's people do, through every fault: enter the year, lock it, sign until all is sealed.
+
+    It tells the monkey each progress point it reaches, and holds one record back, unsigned, until every fault has
+    fired, so that record's whole path crosses every restarted process (the proof that each fault met work).
+    """
+
+    def __init__(self, pipeline: Pipeline, demo: DemoSchool, monkey: Monkey, deadline: float) -> None:
+        self.pipeline, self.demo, self.monkey, self.deadline = pipeline, demo, monkey, deadline
+
+    def ask(self, call: Callable[[], T], what: str) -> T:
+        return patiently(call, what, self.deadline)
+
+    def counts(self) -> StageCounts:
+        return self.ask(lambda: self.pipeline.counts(self.demo), "counts")
+
+    def until(self, what: str, done: Callable[[], bool], act: Callable[[], Any] = lambda: None) -> None:
+        """``act()`` and look again (a second later) until ``done()``: a state, polled, within the deadline."""
+        while not done():
+            assert time.monotonic() < self.deadline, f"the deadline passed waiting for {what}"
+            act()
+            time.sleep(1)
+
+    def run(self) -> str:
+        """The whole year; returns the id of the record held back until after the chaos."""
+        pipeline, demo, monkey = self.pipeline, self.demo, self.monkey
+        monkey.arm_gateway()
+        sheets = pipeline.marks_requests(demo)
+        for i, (class_id, term, code) in enumerate(sheets, 1):
+            self.ask(lambda c=class_id, t=term, s=code: pipeline.enter(demo, c, t, s), f"marks {term} {code}")
+            if i < len(sheets):
+                monkey.reached(f"marks:{i}")
+        self.ask(lambda: pipeline.lock_year(demo), "lock the year")
+        monkey.reached("locked")
+
+        self.until("every year record assembled", lambda: self.counts().assembled == STUDENTS)
+        held = min(r["id"] for r in self.ask(lambda: pipeline.year_records(demo), "year records"))
+        hold = frozenset({held})
+        progress: dict[str, bool] = dict.fromkeys(("signed", "sealed", "accepted"), False)
+
+        def sign_the_others() -> None:
+            if (
+                self.ask(lambda: pipeline.sign_waiting(demo, hold=hold), "sign what waits")
+                and not progress["signed"]
+            ):
+                progress["signed"] = True
+                monkey.reached("signed")
+
+        def first(point: str, reached: Callable[[StageCounts], bool]) -> Callable[[], bool]:
+            def check() -> bool:
+                if not progress[point] and reached(self.counts()):
+                    progress[point] = True
+                    monkey.reached(point)
+                return progress[point]
+
+            return check
+
+        self.until("the first seal", first("sealed", lambda c: c.sealed >= 1), sign_the_others)
+        self.until("every other record sealed", lambda: self.counts().sealed == STUDENTS - 1, sign_the_others)
+        self.until("the province's first acceptance", first("accepted", lambda c: c.accepted >= 1))
+
+        monkey.finish(timeout=max(1.0, self.deadline - time.monotonic()))
+        wait_for(
+            pipeline.ready,
+            timeout=max(1.0, self.deadline - time.monotonic()),
+            interval=0.5,
+            what="every service ready again",
+        )
+        before = self.counts()
+        # Every fault fired while the held record was still unsigned: its signatures, seal, report and acceptance
+        # all come after the last of them.
+        assert before.sealed == STUDENTS - 1 and before.accepted < STUDENTS, before
+        monkey.say(f"every fault fired ({before}); the held record {held} is signed now")
+        self.until(
+            "the held record sealed",
+            lambda: self.counts().sealed == STUDENTS,
+            lambda: self.ask(lambda: pipeline.sign_waiting(demo), "sign the held record"),
+        )
+        return str(held)
 
 
-def test_the_pipeline_survives_kills_a_broker_restart_and_a_gateway_outage_exactly_once(chaos_env, tmp_path):
-    seed = int(os.environ.get("HOCBA_CHAOS_SEED", str(random.SystemRandom().randrange(1 << 32))))
+@pytest.mark.parametrize("seed", _seeds())
+def test_the_pipeline_survives_kills_a_broker_fault_and_failed_submissions_exactly_once(
+    chaos_env, tmp_path, seed
+):
     print(
-        f"\n[chaos] seed {seed} (HOCBA_CHAOS_SEED={seed} replays the schedule), {STUDENTS} students",
+        f"\n[chaos] seed {seed} (HOCBA_CHAOS_SEEDS={seed} make chaos replays it), {STUDENTS} students",
         flush=True,
     )
     rng = random.Random(seed)
     log_dir = tmp_path / "logs"
     started = time.monotonic()
+    deadline = started + DEADLINE
     stack = Stack(spawn_stack(list(SERVICES), log_dir=log_dir), log_dir)
     monkey: Monkey | None = None
     try:
@@ -256,44 +349,36 @@ def test_the_pipeline_survives_kills_a_broker_restart_and_a_gateway_outage_exact
         pipeline.load(demo)
 
         names = [n for n in stack.procs if n.startswith(("run-", "relay-"))]
-        events = schedule(rng, names, WINDOW)
-        print(
-            "[chaos] schedule: " + ", ".join(f"+{e.at}s {e.kind} {e.target}".strip() for e in events),
-            flush=True,
-        )
+        chaos = plan(rng, names, len(pipeline.marks_requests(demo)))
+        print(f"[chaos] plan: {chaos.describe()}", flush=True)
         monkey = Monkey(
             stack,
-            rng,
-            events,
+            chaos,
             amqp_uri=chaos_env["HOCBA_AMQP_URI"],
             vhost=VHOST,
             gateway_admin=_gateway_admin,
-            first_sealed=lambda: _sealed(demo.school_id) > 0,
-            broker_mode=os.environ.get("HOCBA_CHAOS_BROKER", "app"),
+            broker_mode=os.environ.get("HOCBA_CHAOS_BROKER", "connections"),
         )
-        monkey.start()
-        deadline = started + DEADLINE
-        _drive(pipeline, demo, deadline)
-        assert monkey.done.wait(max(1.0, deadline - time.monotonic())), "the chaos schedule did not finish"
+        driver = Driver(pipeline, demo, monkey, deadline)
+        held = driver.run()
         assert monkey.errors == [], "\n".join(monkey.errors)
 
         # Everything reported, nothing left anywhere in flight.
         counts = wait_for(
-            lambda: (c := patiently(lambda: pipeline.counts(demo), "counts")).done and c,
+            lambda: (c := driver.counts()).done and c,
             timeout=max(1.0, deadline - time.monotonic()),
             interval=1,
             what="every record accepted or rejected by the gateway",
         )
         wait_for(
             lambda: (
-                not any(patiently(_unpublished, "outboxes").values())
+                not any(patiently(_unpublished, "outboxes", deadline, _busy).values())
                 and all(queue_depth(chaos_env["HOCBA_AMQP_URI"], q) == 0 for q, _ in _consumer_queues())
             ),
-            timeout=60,
+            timeout=max(1.0, deadline - time.monotonic()),
             interval=1,
             what="every outbox published and every queue drained",
         )
-        time.sleep(2)  # the last deliveries' handlers commit
 
         # Every process was killed once by the monkey, and every one runs again.
         assert sorted(stack.killed) == sorted(names)
@@ -318,7 +403,10 @@ def test_the_pipeline_survives_kills_a_broker_restart_and_a_gateway_outage_exact
         assert all(r["accepted"] == 1 for r in per_record.values()), per_record
         assert all([v["version"] for v in r["versions"]] == [1] for r in per_record.values()), per_record
         assert stats["rejected_by_reason"] == {}, stats["rejected_by_reason"]
+        # Every planned submission failure met a submission (the plan waits for them, not for a clock).
+        assert monkey.submissions_left() == 0
         assert sum(stats["faults_injected"].values()) > 0, stats["faults_injected"]
+        assert per_record[held]["accepted"] == 1, per_record[held]
         print(
             f"[chaos] gateway: {stats['totals']}, faults injected {stats['faults_injected']}",
             flush=True,
@@ -336,14 +424,29 @@ def test_the_pipeline_survives_kills_a_broker_restart_and_a_gateway_outage_exact
                     print(f"[dlq] {dlq}: {letter.reason} {letter.detail[:300]}", flush=True)
         assert dead == {}
 
-        # The audit log holds every audit event each service committed for the school, each exactly once.
-        sent = patiently(lambda: _audit_events_sent(demo.school_id), "audit events sent")
-        log = patiently(lambda: _audit_log(demo.school_id), "audit log")
-        by_service: dict[str, list[str]] = {}
-        for entry in log:
-            by_service.setdefault(entry["service"], []).append(str(entry["event_id"]))
-        for service, ids in sent.items():
-            assert sorted(by_service.get(service, [])) == sorted(ids), service
+        # The audit log holds every audit event each service committed for the school, each exactly once (the last
+        # deliveries' handlers may still be committing: wait for the state, within the deadline).
+        def audited() -> tuple[dict[str, list[str]], dict[str, list[str]], list[dict[str, Any]]]:
+            sent = patiently(lambda: _audit_events_sent(demo.school_id), "audit events sent", deadline, _busy)
+            log = patiently(lambda: _audit_log(demo.school_id), "audit log", deadline, _busy)
+            by_service: dict[str, list[str]] = {}
+            for entry in log:
+                by_service.setdefault(entry["service"], []).append(str(entry["event_id"]))
+            return (
+                {service: sorted(ids) for service, ids in sent.items()},
+                {service: sorted(by_service.get(service, [])) for service in sent},
+                log,
+            )
+
+        with contextlib.suppress(AssertionError):  # timed out: the comparison below shows what is missing
+            wait_for(
+                lambda: (a := audited())[0] == a[1],
+                timeout=max(1.0, deadline - time.monotonic()),
+                interval=1,
+                what="every audit event in the audit log",
+            )
+        expected, recorded, log = audited()
+        assert recorded == expected
         actions = Counter(e["action"] for e in log)
         print(f"[chaos] audit: {len(log)} entries {dict(actions)}", flush=True)
         _assert_each_fact_once(log, demo)
@@ -373,7 +476,4 @@ def test_the_pipeline_survives_kills_a_broker_restart_and_a_gateway_outage_exact
             print(f"---- {name} (last lines) ----\n{stack.tail(name, 15)}")
         raise
     finally:
-        if monkey is not None:
-            monkey.stop.set()
-            monkey.done.wait(30)
         stop_stack(stack.all())

@@ -96,6 +96,39 @@ def test_accept_then_drop_stores_the_record_and_closes_the_connection(gateway):
     assert faults(gateway)["injected"]["accept_timeout"] >= 1
 
 
+def test_the_next_submissions_fail_as_planned_whenever_they_arrive_and_reads_never_use_them_up(gateway):
+    """Counted by work, not time: the chaos test arms these before any record exists and knows each will meet one."""
+    d = docs(year_record())
+    key = "planned-" + d.record.year_record_id
+    armed = faults(gateway, fail_next=["error", "drop", "accept_timeout"], accept_timeout_mode="drop")
+    before = armed["injected"]
+    with gateway.client("s1") as school:
+        assert school.get("/api/v1/records").status_code == 200  # a read: nothing planned is spent
+        assert faults_left(gateway) == 3
+        errored = submit(school, d, key=key)
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            submit(school, d, key=key)
+        assert listed(gateway, "s1", d.record.year_record_id) == []  # neither was stored
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            submit(school, d, key=key)  # stored, then the connection closed unanswered
+        replayed = submit(school, d, key=key)
+    assert errored.status_code in (500, 502, 503) and errored.json()["reason"] == "injected_error"
+    assert replayed.status_code == 201 and replayed.headers["Idempotent-Replayed"] == "true"
+    assert faults_left(gateway) == 0
+    after = faults(gateway)["injected"]
+    assert {k: after.get(k, 0) - before.get(k, 0) for k in ("error", "drop", "accept_timeout")} == {
+        "error": 1,
+        "drop": 1,
+        "accept_timeout": 1,
+    }
+    assert counts(gateway, d.record.year_record_id)["accepted"] == 1
+
+
+def faults_left(gateway) -> int:
+    with gateway.admin() as admin:
+        return int(admin.get("/_admin/faults").json()["fail_next_left"])
+
+
 def test_an_outage_window_fails_every_request_then_ends_by_itself(gateway):
     faults(gateway, outage_seconds=1.5)
     with gateway.client("s1") as school:
