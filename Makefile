@@ -44,7 +44,7 @@ lint: deps
 
 test: setup lint
 	@mkdir -p var
-	$(PY) -m pytest --junitxml=var/junit.xml $(PYTEST_ARGS)
+	$(PY) -m pytest --junitxml=var/junit.xml --durations=15 $(PYTEST_ARGS)
 
 RUNS ?= 10
 chaos: setup  ## RUNS random seeds of the chaos test (make test runs the fixed ones); each seed is printed to replay

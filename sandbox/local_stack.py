@@ -83,11 +83,23 @@ def ensure_rabbitmq(host: str, port: int) -> None:
             )
         if not shutil.which("rabbitmq-server"):
             apt_install("rabbitmq-server")
+        # A run killed in the middle of a `rabbitmqctl stop_app` (the chaos test's node fault) leaves the node up
+        # with its application stopped: starting the application is the whole recovery.
+        if run("rabbitmqctl", "-q", "ping", check=False).returncode == 0:
+            say("RabbitMQ's node runs with its application stopped: starting the application")
+            run("rabbitmqctl", "-q", "start_app", check=False)
+            if wait_until(host, port, 60):
+                ensure_management(host)
+                return
         say("starting RabbitMQ")
         run("rabbitmq-server", "-detached", check=False)
         if not wait_until(host, port, 90):
             raise SystemExit(f"[setup] RabbitMQ did not come up on {host}:{port}")
         run("rabbitmqctl", "await_startup", check=False)
+    ensure_management(host)
+
+
+def ensure_management(host: str) -> None:
     # The management API serves `hocba broker setup`, the DLQ tools and KEDA's HTTP scaler.
     if host in LOCAL and not answers(host, 15672) and shutil.which("rabbitmq-plugins"):
         say("enabling the RabbitMQ management plugin")

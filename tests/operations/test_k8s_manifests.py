@@ -12,6 +12,7 @@ from cli.manifests import render
 from cli.registry import SERVICES
 from services.runtime.broker import policies_for, subscriptions_of
 from services.runtime.settings import Settings
+from tests.helpers import needs_tools
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -37,7 +38,7 @@ def test_base_manifests_are_valid():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (kustomize) is not installed here")
+@needs_tools("kubectl", install="kubectl renders the kustomize overlays")
 @pytest.mark.parametrize("overlay", ["dev", "prod"])
 def test_every_overlay_renders_and_is_valid(overlay):
     rendered = subprocess.run(

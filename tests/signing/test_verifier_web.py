@@ -14,11 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers import needs_tools
 from tests.signing.browser import CHROMIUM
 from tests.signing.signed import signed_record
 from tests.signing.test_verifier_tamper import painted_grade
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+pytestmark = needs_tools(CHROMIUM, install="make setup installs Debian's chromium")
 
 
 def _free_port() -> int:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from PIL import Image
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -26,15 +24,14 @@ from cli.main import app
 from services.signing.documents import pdf as pdf_doc
 from services.signing.domain.model import Plan
 from services.transcript.domain.plan import plan_signatures
+from tests.helpers import needs_tools
 from tests.signing.records import PRINCIPAL, SCHOOL, TEACHER_A, TEACHER_B, documents, year_record
 from tests.signing.signed import sign_steps, signed_record
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 DPI = 100
 TOOLS = ("mutool", "pdftoppm", "pdfsig", "qpdf")
-pytestmark = pytest.mark.skipif(
-    any(shutil.which(t) is None for t in TOOLS), reason="needs mupdf-tools, poppler-utils, qpdf (make setup)"
-)
+pytestmark = needs_tools(*TOOLS, install="make setup installs mupdf-tools, poppler-utils, qpdf")
 
 
 def mupdf_text(pdf: bytes, tmp: Path) -> str:

@@ -23,14 +23,13 @@ import sandbox.pki as pki
 from services.signing.documents import xml as xml_doc
 from services.signing.verifier.model import HASH_FAILURE
 from services.signing.verifier.xml_checks import read_package
+from tests.helpers import needs_tools
 from tests.signing.records import documents, primary_year_record, year_record
 from tests.signing.signed import sign_package
 
 PKI = Path(pki.__file__).parent
 XMLSEC1 = shutil.which("xmlsec1")
-pytestmark = pytest.mark.skipif(
-    XMLSEC1 is None and not __import__("os").environ.get("CI"), reason="xmlsec1 (Debian) not installed"
-)
+pytestmark = needs_tools("xmlsec1", install="make setup installs Debian's xmlsec1")
 LEVELS = {"tt22": year_record, "tt27": primary_year_record}
 
 
@@ -44,6 +43,10 @@ def xmlsec1_verify(package: Path, node_id: str) -> subprocess.CompletedProcess[s
         [
             XMLSEC1,
             "--verify",
+            # Only the certificate may give the key, so the chain decides: without this flag xmlsec1 takes the key
+            # from <KeyValue> and accepts a signature made under a CA nobody trusts.
+            "--enabled-key-data",
+            "x509",
             "--node-id",
             node_id,
             "--trusted-pem",
@@ -140,3 +143,21 @@ def test_xmlsec1_refuses_an_edited_record(tmp_path):
     path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
     for node_id in signature_ids(package):
         assert xmlsec1_verify(path, node_id).returncode != 0
+
+
+def test_xmlsec1_refuses_a_signature_made_under_an_untrusted_ca(tmp_path):
+    """The control that shows xmlsec1 checks the chain, not only the maths: a teacher's certificate from the rogue
+    test CA (a sound signature, a well-formed chain to a root nobody trusts) fails certificate verification."""
+    from tests.signing.signed import _device_sign
+
+    xml, _, plan = documents()
+    package = xml_doc.wrap(xml)
+    rogue = pki.identity("person", arch="rogue")
+    prepared = xml_doc.prepare(package, plan.steps[0], rogue.certificate, rogue.chain)
+    package = xml_doc.finish(prepared, _device_sign(rogue, prepared.to_sign), rogue.certificate)
+    path = tmp_path / "rogue.signed.xml"
+    path.write_bytes(package)
+    (node_id,) = signature_ids(package)
+    result = xmlsec1_verify(path, node_id)
+    assert result.returncode != 0, result.stderr
+    assert "certificate verification failed" in result.stderr, result.stderr
