@@ -13,6 +13,7 @@ if len(sys.argv) > 1 and sys.argv[1] in ("run", "bench"):
 
     green.patch()
 
+import ctypes
 import json
 import os
 import signal
@@ -240,15 +241,31 @@ def stack_env(env: dict[str, str] | None = None) -> dict[str, str]:
     }
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel sends SIGTERM when the thread that started it ends (a killed test run
+    or `hocba up` leaves no service, relay or stand-in behind on the machine's ports)."""
+    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else (lambda *_: 0)
+
+
 def launch(args: list[str], log: Path | None, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``python -m <args>`` in its own session (Ctrl-C reaches only `hocba up`), output appended to ``log``."""
+    """``python -m <args>`` in its own session (Ctrl-C reaches only `hocba up`), output appended to ``log``; it
+    dies with the thread that launched it, so launch from a thread that lives as long as the process should."""
     out = None
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
         out = log.open("ab")
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", *args], start_new_session=True, stdout=out, stderr=out, env=env
+            [sys.executable, "-m", *args],
+            start_new_session=True,
+            stdout=out,
+            stderr=out,
+            env=env,
+            preexec_fn=_die_with_parent,  # one prebound libc call: no Python lock is taken in the child
         )
     finally:
         if out is not None:

@@ -1,0 +1,52 @@
+"""A process a stack launched dies with what launched it: a test run killed in the middle (or a `hocba up` killed
+with SIGKILL) leaves no service, relay or stand-in answering on the machine's ports for the next run to adopt."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+PARENT = """
+import sys, time
+from cli.main import launch
+child = launch(["http.server", "--bind", "127.0.0.1", "0"], None, {"PATH": "/usr/bin:/bin"})
+print(child.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead too (its parent, killed, cannot reap it until init adopts it).
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split(") ", 1)[1][0] != "Z"
+
+
+def test_a_launched_process_dies_when_its_launcher_is_killed():
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT], cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert _alive(child)
+        parent.send_signal(signal.SIGKILL)  # no finally, no atexit: only the kernel can clean up
+        parent.wait(30)
+        wait_for(
+            lambda: not _alive(child),
+            timeout=30,
+            interval=0.1,
+            what=f"process {child} to die with its parent",
+        )
+    finally:
+        if parent.poll() is None:
+            parent.kill()
