@@ -350,7 +350,10 @@ def up(
 ) -> None:
     """Run the services and their relays, one process each, until Ctrl-C (which stops them cleanly)."""
     names = services or list(SERVICES)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops the children too, like Ctrl-C
+    # SIGTERM stops the children too, like Ctrl-C; and SIGINT is handled even when `hocba up` was started in the
+    # background by a non-interactive shell, which starts it with SIGINT ignored (Python then leaves it ignored).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     procs = spawn_stack(names)
     console.print(
         f"running {', '.join(names)} (+ relays); "

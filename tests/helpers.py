@@ -27,7 +27,7 @@ def needs_tools(*tools: str, install: str) -> pytest.MarkDecorator:
 
 
 def wait_for(
-    predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05, what: str = "condition"
+    predicate: Callable[[], Any], timeout: float = 60.0, interval: float = 0.05, what: str = "condition"
 ) -> Any:
     deadline = time.monotonic() + timeout
     while True:

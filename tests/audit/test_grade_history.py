@@ -80,7 +80,7 @@ def test_a_marks_history_from_entry_through_the_lock_to_the_approved_amendment(s
             body = i.get(path).json()
         return body if {"amendment_approval", "amended_value"} <= {s["kind"] for s in body["steps"]} else None
 
-    body = wait_for(history, timeout=30, what="the amended value in the audit log")
+    body = wait_for(history, timeout=60, what="the amended value in the audit log")
     steps = body["steps"]
     assert [s["kind"] for s in steps] == [
         "value",

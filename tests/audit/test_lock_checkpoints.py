@@ -94,7 +94,7 @@ def test_a_term_lock_is_checkpointed_within_seconds_and_after_a_tsa_outage(amqp_
 
             _publish(amqp_uri, _event(school, "term.lock", "class/c1/2025-2026/hk1"))
             lock_seq = wait_for(lambda: seq_of("term.lock"), what="the lock's entry")
-            wait_for(lambda: checkpointed() >= lock_seq, timeout=15, what="a checkpoint covering the lock")
+            wait_for(lambda: checkpointed() >= lock_seq, timeout=60, what="a checkpoint covering the lock")
 
             tsa.reachable = False
             _publish(amqp_uri, _event(school, "term.lock", "class/c2/2025-2026/hk1"))
@@ -103,6 +103,6 @@ def test_a_term_lock_is_checkpointed_within_seconds_and_after_a_tsa_outage(amqp_
             assert checkpointed() < second  # recorded all the same; the checkpoint waits for the TSA
 
             tsa.reachable = True
-            wait_for(lambda: checkpointed() >= second, timeout=15, what="the checkpoint once the TSA is back")
+            wait_for(lambda: checkpointed() >= second, timeout=60, what="the checkpoint once the TSA is back")
     finally:
         engine.dispose()

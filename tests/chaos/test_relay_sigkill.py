@@ -83,7 +83,7 @@ def test_relay_killed_between_publish_and_mark_sent_loses_nothing_and_duplicates
         doomed = start_relay(HOCBA_RELAY_PAUSE_AFTER_PUBLISH="60")
         try:
             # Published and consumed, but the relay has not marked the rows sent yet: kill it right there.
-            wait_for(lambda: recorded() == N, timeout=30, what="the first delivery of every event")
+            wait_for(lambda: recorded() == N, timeout=90, what="the first delivery of every event")
             assert unpublished() == N
         finally:
             doomed.send_signal(signal.SIGKILL)
@@ -94,7 +94,7 @@ def test_relay_killed_between_publish_and_mark_sent_loses_nothing_and_duplicates
         relay = start_relay()
         try:
             wait_for(
-                lambda: unpublished() == 0, timeout=30, what="the restarted relay to mark every row sent"
+                lambda: unpublished() == 0, timeout=90, what="the restarted relay to mark every row sent"
             )
             wait_for(
                 lambda: handled._value.get() - before >= 2 * N, timeout=30, what="the redelivered duplicates"

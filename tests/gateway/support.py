@@ -91,7 +91,7 @@ class GatewayProcess:
             except httpx.HTTPError:
                 return False
 
-        wait_for(healthy, timeout=30, what="the gateway to answer /healthz")
+        wait_for(healthy, timeout=60, what="the gateway to answer /healthz")
         return self
 
     def stop(self) -> None:

@@ -1,7 +1,5 @@
 """psycopg 3 under eventlet: a slow query must not freeze the service's other green threads."""
 
-import time
-
 import eventlet
 import psycopg.waiting
 import pytest
@@ -13,20 +11,31 @@ from services.runtime.db import make_engine
 
 pytestmark = pytest.mark.integration
 
-SLEEP = 0.5
+SLEEP = 1.0
 
 
-def concurrent_sleeps(engine, n: int = 10) -> float:
-    with engine.connect() as conn:  # warm the pool so connecting is not what we time
+def ticks_during_a_slow_query(engine) -> int:
+    """How many times another green thread ran while one waited on ``pg_sleep``: counted, not timed, so a loaded
+    machine changes the number a little and a blocked hub makes it zero."""
+    with engine.connect() as conn:  # warm the pool so connecting is not what we measure
         conn.execute(text("select 1"))
+    ticks = 0
 
-    def one(_):
+    def ticker() -> None:
+        nonlocal ticks
+        while True:
+            eventlet.sleep(0.01)
+            ticks += 1
+
+    other = eventlet.spawn(ticker)
+    eventlet.sleep(0)  # the ticker has started
+    try:
         with engine.connect() as conn:
+            started = ticks
             conn.execute(text("select pg_sleep(:s)"), {"s": SLEEP})
-
-    started = time.monotonic()
-    list(eventlet.GreenPool(n).imap(one, range(n)))
-    return time.monotonic() - started
+            return ticks - started  # read before this green thread yields again
+    finally:
+        other.kill()
 
 
 @pytest.fixture
@@ -40,26 +49,25 @@ def test_psycopg_waits_through_the_hub_after_patching():
     assert green.psycopg_is_green()
 
 
-def test_ten_concurrent_slow_queries_finish_in_about_the_time_of_one(engine):
-    elapsed = concurrent_sleeps(engine)
-    # Blocked, they would take 10 × 0.5 s = 5 s; cooperative, about 0.5 s. Half the blocked time is the line.
-    assert elapsed < 10 * SLEEP / 2, (
-        f"10 concurrent pg_sleep({SLEEP}) took {elapsed:.2f}s: the hub was blocked"
-    )
+def test_other_green_threads_run_while_a_query_waits(engine):
+    # Cooperative: the ticker wakes every 10 ms through a one-second query (about 100 times on an idle machine);
+    # blocked in C, not once. A handful is the line.
+    assert ticks_during_a_slow_query(engine) >= 5
 
 
 def test_blocking_detector_stays_quiet_during_a_slow_query(engine):
-    debug.hub_blocking_detection(True, resolution=0.2)
+    # The detector's alarm is wall-clock time: its resolution leaves room for a loaded machine's scheduling, and
+    # the query outlasts it three times over.
+    debug.hub_blocking_detection(True, resolution=1.0)
     try:
         with engine.connect() as conn:
-            conn.execute(text("select pg_sleep(0.6)"))
+            conn.execute(text("select pg_sleep(3)"))
         eventlet.sleep(0)
     finally:
         debug.hub_blocking_detection(False)
 
 
 def test_the_check_fails_when_psycopg_waits_in_c(engine, monkeypatch):
-    """Negative control: with psycopg's default C wait, the same measurement shows the hub blocked."""
+    """Negative control: with psycopg's default C wait, the same count shows the hub blocked."""
     monkeypatch.setattr(psycopg.waiting, "wait", psycopg.waiting.wait_c)
-    elapsed = concurrent_sleeps(engine, n=4)
-    assert elapsed > 4 * SLEEP * 0.9
+    assert ticks_during_a_slow_query(engine) == 0

@@ -100,7 +100,7 @@ def test_broker_setup_declares_queues_before_consumers_and_policies_route_reject
         channel = conn.default_channel
         message = wait_for(lambda: channel.basic_get(QUEUE, no_ack=False), what="a message")
         channel.basic_reject(message.delivery_tag, requeue=False)
-    wait_for(lambda: queue_depth(amqp_uri, QUEUE + ".dlq") == 1, timeout=10, what="policy dead-lettering")
+    wait_for(lambda: queue_depth(amqp_uri, QUEUE + ".dlq") == 1, timeout=60, what="policy dead-lettering")
     dead = get_one(amqp_uri, QUEUE + ".dlq")
     assert dead.headers["x-death"][0]["queue"] == QUEUE
     assert dead.headers["x-death"][0]["reason"] == "rejected"

@@ -70,7 +70,7 @@ def test_bulk_entry_lock_and_the_consumed_snapshot_equals_the_sheet(school, amqp
                         return envelope
             return None
 
-        envelope = wait_for(locked_event, timeout=30, what="the term-locked event")
+        envelope = wait_for(locked_event, timeout=60, what="the term-locked event")
     finally:
         stop.set()
         relay_thread.join(10)
