@@ -55,17 +55,15 @@ class SigningService(HealthEndpoints):
     def _caller(self) -> deferred.Caller:
         caller = self.principal()
         caller.require_role(*SIGNERS)
-        return deferred.Caller(caller.user_id, caller.school_id)
+        return deferred.Caller(
+            caller.user_id, caller.school_id, frozenset(r.value for r in caller.roles if r in SIGNERS)
+        )
 
     @api("GET", "/signing/pending", expected_exceptions=(SigningError,))
     def pending(self, request: Request) -> Response:
         """My steps whose turn it is (never a step still waiting for someone before me)."""
         caller = self._caller()
-        return json_response(
-            queries.waiting_for(
-                self._new_uow(), caller.user_id, caller.school_id, request.args.get("class_id")
-            )
-        )
+        return json_response(queries.waiting_for(self._new_uow(), caller, request.args.get("class_id")))
 
     @api("POST", "/signing/batches", expected_exceptions=(SigningError,))
     def prepare(self, request: Request) -> Response:

@@ -402,3 +402,139 @@ def plan_signer(record: dict, order: int) -> tuple[str, str]:
     return step.findtext("{urn:hocba:transcript:1}SignerId"), step.findtext(
         "{urn:hocba:transcript:1}SignerName"
     )
+
+
+def _typed_in_year(student_id: str) -> dict:
+    """A paper year as the clerk types it: two teachers still at the school, one of them homeroom, the principal."""
+    from tests.transcript.test_digitised import year
+
+    body = year("2023-2024", 6, "Học bạ giấy, trang 7")
+    body["student"]["student_id"] = student_id
+    body["subjects"][0]["teacher"] = {"id": "gv-toan", "name": "Phan Văn Toán"}
+    body["subjects"][1]["teacher"] = {"id": "gv-van", "name": "Lê Thị Văn"}
+    body["homeroom"] = {"id": "gv-van", "name": "Lê Thị Văn"}
+    body["principal"] = {"id": "ht-so", "name": "Đinh Văn Hiệu"}
+    return body
+
+
+def test_a_digitised_year_s_principal_step_needs_the_school_s_principal_token_then_it_seals(
+    stack, amqp_uri, remote_signer
+):
+    """The clerk types every signer of a digitised year; only the token's role and school make a step the
+    principal's. A teacher's token under the id typed as principal, or another school's principal, is refused."""
+    school_id = f"thcs-so-{uuid.uuid4().hex[:6]}"
+    SealKeys(get_settings(), (pki.issuing_ca(),)).provision(
+        school_id,
+        lambda pub: pki.issue(
+            pub,
+            common_name="Trường THCS Chu Văn An",
+            unit="Con dấu",
+            organisation="Trường THCS Chu Văn An",
+            subject_id=school_id,
+        ),
+    )
+    token_roles = {"subject_teacher": ("teacher",), "homeroom_teacher": ("teacher", "homeroom")}
+
+    # Signing runs first: its queue must exist when the transcript's relay announces the record.
+    with running(SigningService, amqp_uri) as signing:
+        url = signing.http_url
+        typed = httpx.post(
+            f"{stack['transcript']}/schools/{school_id}/records/digitised",
+            json=_typed_in_year(f"hs-{uuid.uuid4().hex[:6]}"),
+            headers={"Authorization": f"Bearer {_token('van-thu', school_id, 'staff')}"},
+            timeout=60,
+        )
+        assert typed.status_code == 201, typed.text
+        plan = typed.json()["signature_plan"]
+        assert [s["role"] for s in plan] == [
+            "subject_teacher",
+            "subject_teacher",
+            "homeroom_teacher",
+            "principal",
+            "school_seal",
+        ]
+        record_id = typed.json()["year_record_id"]
+        assert plan[3]["signer_id"] == "ht-so"
+
+        def record() -> dict:
+            return next(
+                r for r in _records(stack["signing_db"], school_id) if r["year_record_id"] == record_id
+            )
+
+        wait_for(lambda: _records(stack["signing_db"], school_id), timeout=90, what="record registered")
+        # The teachers' steps, each with the teacher's own token.
+        for step in plan[:3]:
+            done = sign_as(
+                url,
+                remote_signer,
+                _token(step["signer_id"], school_id, *token_roles[step["role"]]),
+                step["signer_id"],
+            )
+            assert done.refused == [] and done.signed == 1, (step, done)
+        assert record()["next_order"] == 4
+
+        credentials = httpx.post(
+            f"{remote_signer}/enrol", json={"signer_id": "ht-so", "name": "Đinh Văn Hiệu"}
+        ).json()
+
+        def prepare(token: str) -> dict:
+            response = httpx.post(
+                f"{url}/signing/batches",
+                json={"records": [{"year_record_id": record_id, "order": 4}], **credentials},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+            assert response.status_code == 201, response.text
+            return response.json()
+
+        # A teacher's token under the id the clerk typed as the principal: nothing waits for it, and asking for the
+        # step by name is refused, saying which role the step needs.
+        teacher = _token("ht-so", school_id, "teacher", "homeroom")
+        assert (
+            httpx.get(f"{url}/signing/pending", headers={"Authorization": f"Bearer {teacher}"}).json() == []
+        )
+        assert sign_as(url, remote_signer, teacher, "ht-so").signed == 0
+        refused = prepare(teacher)
+        assert refused["items"] == [] and refused["refused"][0]["error"] == "wrong-signer"
+        assert "vai trò hiệu trưởng" in refused["refused"][0]["detail"]
+        # The principal of another school, under the same id, is another person: the record reads as unknown.
+        elsewhere = prepare(_token("ht-so", "thcs-khac", "principal"))
+        assert elsewhere["items"] == [] and elsewhere["refused"][0]["error"] == "no-pending-signature"
+
+        # The principal prepares; the values come back under a teacher's token for the same id: refused again at
+        # the finish, and the record stays as it was (no seal follows).
+        principal = _token("ht-so", school_id, "principal")
+        batch = prepare(principal)
+        (item,) = batch["items"]
+        values = httpx.post(
+            f"{remote_signer}/sign",
+            json={"signer_id": "ht-so", "digests": [item["pdf_to_sign"], item["xml_to_sign"]]},
+        ).json()["signatures"]
+        signatures = {
+            "signatures": [
+                {"item_id": item["item_id"], "pdf_signature": values[0], "xml_signature": values[1]}
+            ]
+        }
+        finish_url = f"{url}/signing/batches/{batch['batch_id']}/signatures"
+
+        def finish(token: str) -> dict:
+            response = httpx.post(
+                finish_url, json=signatures, headers={"Authorization": f"Bearer {token}"}, timeout=30
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        late = finish(teacher)
+        assert late["signed"] == [] and late["refused"][0]["error"] == "wrong-signer"
+        threading.Event().wait(2)  # the seal timer runs every second: nothing for it to seal
+        assert (record()["status"], record()["next_order"]) == ("collecting", 4)
+
+        # With the school's principal token the step is signed, and the seal follows.
+        signed = finish(principal)
+        assert signed["refused"] == [] and [s["order"] for s in signed["signed"]] == [4]
+        sealed = wait_for(
+            lambda: (r := record())["status"] == "sealed" and r, timeout=60, what="the record sealed"
+        )
+        reader = PdfFileReader(io.BytesIO(bytes(sealed["pdf"])), strict=False)
+        fields = [s.field_name for s in reader.embedded_signatures if s.sig_object_type != "/DocTimeStamp"]
+        assert fields[-2:] == ["hieu_truong", "dau_truong"]

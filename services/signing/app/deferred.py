@@ -30,13 +30,19 @@ from services.signing.domain.errors import (
     TimestampUnavailable,
 )
 from services.signing.domain.model import ROLE_TITLES
-from services.signing.domain.workflow import check_certificate_holder, check_turn
+from services.signing.domain.workflow import check_certificate_holder, check_turn, required_role
 
 
 @dataclass(frozen=True)
 class Caller:
+    """The person signing, from their token: each step needs the role it names, at the record's school."""
+
     user_id: str
     school_id: str | None
+    roles: frozenset[str]
+
+    def may_take(self, step_role: str, on_behalf_of: str | None) -> bool:
+        return required_role(step_role, on_behalf_of) in self.roles
 
 
 def _refusal(year_record_id: str, order: int | None, error: SigningError) -> dict[str, Any]:
@@ -80,6 +86,7 @@ def prepare_batch(
             records = [
                 (w["year_record_id"], w["step_order"])
                 for w in uow.signing.waiting_for(caller.user_id, caller.school_id, class_id)
+                if caller.may_take(w["role"], w["on_behalf_of"])
             ]
         uow.commit()
     batch_id = uuid.uuid4()
@@ -111,7 +118,11 @@ def _prepare_one(
             raise NoPendingSignature(f"Học bạ {year_record_id} không có bước ký {order} dành cho cá nhân.")
         step = plan.step(order)
         check_turn(
-            status=record["status"], next_order=record["next_order"], step=step, caller_id=caller.user_id
+            status=record["status"],
+            next_order=record["next_order"],
+            step=step,
+            caller_id=caller.user_id,
+            caller_roles=caller.roles,
         )
         check_certificate_holder(step, *holder_of(cert))
         pdf = pdf_doc.prepare(bytes(record["pdf"]), step, cert, chain, certify=order == 1)
@@ -203,7 +214,11 @@ def _finish_one(
         plan = uow.signing.plan(year_record_id)
         step = plan.step(order)
         check_turn(
-            status=record["status"], next_order=record["next_order"], step=step, caller_id=caller.user_id
+            status=record["status"],
+            next_order=record["next_order"],
+            step=step,
+            caller_id=caller.user_id,
+            caller_roles=caller.roles,
         )
         if not bytes(item["prepared_pdf"]).startswith(bytes(record["pdf"])):
             raise NoPendingSignature("Học bạ đã thay đổi kể từ khi chuẩn bị ký; hãy chuẩn bị lại.")

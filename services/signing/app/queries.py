@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.signing.app.deferred import Caller
 from services.signing.app.handlers import UowFactory
 from services.signing.domain.errors import UnknownRecord
 from services.signing.domain.readiness import cutoff_for, readiness
 
 
-def waiting_for(
-    new_uow: UowFactory, signer_id: str, school_id: str | None, class_id: str | None
-) -> list[dict[str, Any]]:
+def waiting_for(new_uow: UowFactory, caller: Caller, class_id: str | None) -> list[dict[str, Any]]:
+    """The caller's steps whose turn it is, among those their token's role lets them sign."""
     with new_uow() as uow:
         return [
             {**row, "order": row.pop("step_order")}
-            for row in uow.signing.waiting_for(signer_id, school_id, class_id)
+            for row in uow.signing.waiting_for(caller.user_id, caller.school_id, class_id)
+            if caller.may_take(row["role"], row["on_behalf_of"])
         ]
 
 

@@ -52,6 +52,14 @@ def _marks(term: TermIn | None) -> TermMarks | None:
 def digitise_record(
     school_id: str, actor_id: str, body: DigitisedRecordIn, uow: TranscriptUnitOfWork, lookup_base_url: str
 ) -> dict[str, Any]:
+    """One earlier year into the school's own học bạ of the student (created on first use).
+
+    The student id is the school's own: an id another school uses reaches only this school's học bạ, so the answer
+    is the one an unknown id gets (201 and this school's lookup code), never the other school's học bạ, and the
+    409 for a year already recorded speaks only of this school's (see ``TranscriptRepository.transcript_for``).
+    The people typed in are only the plan: signing lets each step be signed only by a token with the step's role
+    at this school (the principal's step by the school's principal).
+    """
     lines = tuple(
         sorted(
             (

@@ -16,7 +16,8 @@ def receive_handover(envelope: Envelope[TranscriptTransferredV1], new_uow: UowFa
     with new_uow() as uow:
         if not uow.first_delivery(CONSUMER, envelope.id):
             return
-        transcript = uow.transcripts.transcript(event.transcript_id)
+        # Only the sending school's own học bạ is handed over: an event naming another school's reads as unknown.
+        transcript = uow.transcripts.transcript(event.transcript_id, event.from_school)
         last = uow.transcripts.last_record(event.transcript_id) if transcript else None
         if transcript is not None and last is not None:
             uow.transcripts.add_handover(

@@ -16,7 +16,8 @@ def record_progress(envelope: Any, new_uow: UowFactory, year_record_id: str, sta
     with new_uow() as uow:
         if not uow.first_delivery(f"{CONSUMER}.{status.value}", envelope.id):
             return
-        record = uow.transcripts.record(year_record_id)
+        # The news is about one school's record: a record of another school than the event names is not moved.
+        record = uow.transcripts.record(year_record_id, envelope.data.school_id)
         if record is not None:
             current = Status(record["status"])
             if current in _RANK and _RANK[status] > _RANK[current]:

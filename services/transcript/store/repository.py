@@ -31,7 +31,18 @@ class TranscriptRepository:
         new_lookup_code: str,
         personal_id_enc: bytes | None = None,
     ) -> dict[str, Any]:
-        """The student's học bạ for the level, created once (concurrent creators meet on the unique key)."""
+        """The school's học bạ of the student for the level, created once (concurrent creators meet on the key).
+
+        Tenancy, decided here for every caller (the digitised-year route and the year's lock): a student id is the
+        school's own, as person ids are in signing (the same id at another school is another person), so the học bạ
+        is found by (school, student, level) and nothing else. A school naming an id that another school uses is
+        answered exactly as for an id nobody uses: it gets a new học bạ of its own (on the digitised route, 201 with
+        its own lookup code), and the other school's học bạ is neither returned nor touched. Refusing such an id
+        with gradebook's 404 for another school's ids would not do here: an unknown student id is accepted (201),
+        so a 404 would tell the caller that the id is taken. A conflict on the year (409) can now only come from
+        the caller's own học bạ. A học bạ changes school only by a transfer (``handovers``), which links the
+        receiving school's own học bạ to the sending school's last record.
+        """
         self.session.execute(
             pg_insert(transcripts)
             .values(
@@ -43,12 +54,14 @@ class TranscriptRepository:
                 moet_code=moet_code,
                 personal_id_enc=personal_id_enc,
             )
-            .on_conflict_do_nothing(index_elements=["student_id", "level"])
+            .on_conflict_do_nothing(index_elements=["school_id", "student_id", "level"])
         )
         row = (
             self.session.execute(
                 select(transcripts).where(
-                    transcripts.c.student_id == student_id, transcripts.c.level == level
+                    transcripts.c.school_id == school_id,
+                    transcripts.c.student_id == student_id,
+                    transcripts.c.level == level,
                 )
             )
             .mappings()
@@ -100,9 +113,14 @@ class TranscriptRepository:
         )
         return dict(row) if row else None
 
-    def transcript(self, transcript_id: str) -> dict[str, Any] | None:
+    def transcript(self, transcript_id: str, school_id: str) -> dict[str, Any] | None:
+        """The học bạ if ``school_id`` keeps it; another school's reads as unknown."""
         row = (
-            self.session.execute(select(transcripts).where(transcripts.c.id == transcript_id))
+            self.session.execute(
+                select(transcripts).where(
+                    transcripts.c.id == transcript_id, transcripts.c.school_id == school_id
+                )
+            )
             .mappings()
             .first()
         )
@@ -143,7 +161,7 @@ class TranscriptRepository:
         stmt = (
             select(year_records, transcripts.c.lookup_code, transcripts.c.student_id, transcripts.c.level)
             .join(transcripts, transcripts.c.id == year_records.c.transcript_id)
-            .where(year_records.c.school_id == school_id)
+            .where(year_records.c.school_id == school_id, transcripts.c.school_id == school_id)
             .order_by(year_records.c.school_year, year_records.c.version)
         )
         if student_id:
@@ -152,10 +170,13 @@ class TranscriptRepository:
             stmt = stmt.where(transcripts.c.lookup_code == lookup_code)
         return [dict(r) for r in self.session.execute(stmt).mappings()]
 
-    def record(self, record_id: str) -> dict[str, Any] | None:
-        row = (
-            self.session.execute(select(year_records).where(year_records.c.id == record_id))
-            .mappings()
-            .first()
-        )
+    def record(self, record_id: str, school_id: str | None = None) -> dict[str, Any] | None:
+        """A year record by id; with ``school_id``, only that school's (another school's reads as unknown).
+
+        Without it (the document route) the caller's ``permit`` decides, so that an operator can read any school's.
+        """
+        stmt = select(year_records).where(year_records.c.id == record_id)
+        if school_id is not None:
+            stmt = stmt.where(year_records.c.school_id == school_id)
+        row = self.session.execute(stmt).mappings().first()
         return dict(row) if row else None

@@ -26,15 +26,17 @@ transcripts = Table(
     "transcripts",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("school_id", String(64), nullable=False, index=True),
-    Column("student_id", String(64), nullable=False),
+    Column("school_id", String(64), nullable=False, index=True, comment="The school that keeps this học bạ"),
+    Column("student_id", String(64), nullable=False, comment="The school's own id of the student"),
     Column("level", String(20), nullable=False),
     Column("lookup_code", String(32), nullable=False, unique=True, comment="32 lowercase hex; never reused"),
     Column("moet_code", String(64), nullable=True),
     Column("personal_id_enc", LargeBinary, nullable=True, comment="Filled by the records import, encrypted"),
     Column("effective_date", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint("student_id", "level", name="uq_transcripts_student_level"),
+    # A student id means something only within its school: school A naming an id that school B uses is another
+    # student, never B's học bạ (see TranscriptRepository.transcript_for).
+    UniqueConstraint("school_id", "student_id", "level", name="uq_transcripts_school_student_level"),
 )
 
 year_records = Table(
