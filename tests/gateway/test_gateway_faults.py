@@ -32,16 +32,16 @@ def counts(gateway, year_record_id: str) -> dict:
 
 
 def test_added_latency_delays_api_requests_only(gateway):
-    faults(gateway, latency_ms=400, latency_jitter_ms=100)
+    before = faults(gateway, latency_ms=400, latency_jitter_ms=100)["injected"].get("latency", 0)
     with gateway.client("s1") as school:
         started = time.monotonic()
         assert school.get("/api/v1/records").status_code == 200
         slow = time.monotonic() - started
-        started = time.monotonic()
         assert school.get("/healthz").status_code == 200
-        fast = time.monotonic() - started
-    assert 0.4 <= slow < 2.0 and fast < 0.3
-    assert faults(gateway)["injected"]["latency"] >= 1
+    # A lower bound only (a loaded machine adds time, never removes it); which requests were delayed is the
+    # gateway's own count: the API request, not /healthz.
+    assert slow >= 0.4
+    assert faults(gateway)["injected"]["latency"] - before == 1
 
 
 def test_injected_5xx_happen_before_handling_so_nothing_is_stored_and_the_key_is_not_spent(gateway):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import time
 from unittest import mock
 
 import pypdf
@@ -226,12 +227,30 @@ def test_the_untouched_document_passes_every_check() -> None:
     assert report.signatures[-1].modification_level == "LTA_UPDATES"
 
 
-def test_the_document_is_verified_in_well_under_a_second() -> None:
+def _pyhanko_alone(pdf: bytes) -> float:
+    """Seconds pyHanko takes to validate the document's signatures by itself (trust root, CRLs, no fetching)."""
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    started = time.perf_counter()
+    vc = ValidationContext(trust_roots=[pki.root()], crls=pki.crls(), allow_fetching=False)
+    for signature in PdfFileReader(io.BytesIO(pdf)).embedded_signatures:
+        if signature.sig_object_type == "/Sig":  # the archive timestamp is not a signer's
+            validate_pdf_signature(signature, vc)
+    return time.perf_counter() - started
+
+
+def test_the_whole_verification_costs_no_more_than_twice_pyhanko_validating_the_signatures_alone() -> None:
+    """A ratio against a baseline measured in the same run, interleaved, best of three each: a busy CI neighbour
+    slows both alike (an absolute bound failed at 618 ms on a loaded machine; here the ratio is 0.6-1.0)."""
     signed = signed_record()
     check(signed.pdf, signed.package)  # warm imports and caches
-    # best of three: the figure is the verifier's cost, not a busy CI neighbour's (median here ~240 ms)
-    best = min(check(signed.pdf, signed.package).duration_ms for _ in range(3))
-    assert best < 600, best
+    _pyhanko_alone(signed.pdf)
+    ours, baseline = [], []
+    for _ in range(3):
+        ours.append(check(signed.pdf, signed.package).duration_ms / 1000)
+        baseline.append(_pyhanko_alone(signed.pdf))
+    assert min(ours) <= 2 * min(baseline), (ours, baseline)
 
 
 def test_a_document_still_being_signed_passes_only_when_asked_for_a_partial_check() -> None:
