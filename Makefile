@@ -46,6 +46,14 @@ test: setup lint
 	@mkdir -p var
 	$(PY) -m pytest --junitxml=var/junit.xml --durations=15 $(PYTEST_ARGS)
 
+# The suite in another order: shuffled by pytest-randomly (SEED=<n> replays one; the seed is printed) or reversed.
+ORDER_OPTS := -o addopts="-ra --strict-markers -p no:cacheprovider -p no:pytest_nameko"
+test-shuffled: setup
+	$(PY) -m pytest $(ORDER_OPTS) -p randomly $(if $(SEED),--randomly-seed=$(SEED)) $(PYTEST_ARGS)
+
+test-reversed: setup
+	HOCBA_TEST_ORDER=reversed $(PY) -m pytest $(PYTEST_ARGS)
+
 RUNS ?= 10
 chaos: setup  ## RUNS random seeds of the chaos test (make test runs the fixed ones); each seed is printed to replay
 	HOCBA_CHAOS_RUNS=$(RUNS) $(PY) -m pytest tests/chaos/test_pipeline_chaos.py -v -s $(PYTEST_ARGS) \

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 LOCAL = {"127.0.0.1", "localhost", "::1"}
 
@@ -129,6 +130,55 @@ def ensure_system_packages() -> None:
     apt_install(*missing)
 
 
+# A test run names its vhosts and databases hocba_test_<checkout>_<pytest's pid>_… (tests/conftest.py) and drops
+# them as it goes; a run killed in the middle cannot, so setup drops those whose run's process is gone.
+TEST_RUN_NAME = re.compile(r"^hocba_test_[0-9a-f]{6}_(\d+)_")
+
+
+# Before runs carried their pid, names were per checkout (hocba_test_<checkout>[_<label>]) and nothing dropped them:
+# those go when nothing is connected to them.
+LEGACY_TEST_NAME = re.compile(r"^hocba_test_[0-9a-f]{6}(_[a-z][a-z_]*)?$")
+
+
+def _of_a_dead_run(name: str) -> bool:
+    match = TEST_RUN_NAME.match(name)
+    return match is not None and not Path(f"/proc/{match[1]}").exists()
+
+
+def drop_dead_test_runs(db_url: str, management_url: str) -> None:
+    import httpx
+    import psycopg
+
+    admin = urlsplit(db_url.replace("+psycopg", ""))._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        names = [
+            row[0]
+            for row in conn.execute("select datname from pg_database where datname like 'hocba_test_%'")
+        ]
+        for name in filter(_of_a_dead_run, names):
+            say(f"dropping database {name} (its test run is gone)")
+            conn.execute(f'drop database if exists "{name}" with (force)')
+        for name in filter(LEGACY_TEST_NAME.match, names):
+            try:
+                conn.execute(f'drop database if exists "{name}"')  # refused while anything is connected
+                say(f"dropped database {name} (a test database from before runs were named)")
+            except psycopg.errors.ObjectInUse:
+                pass
+    parts = urlsplit(management_url)
+    api = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
+    try:
+        with httpx.Client(
+            base_url=api, auth=(parts.username or "guest", parts.password or "guest"), timeout=60
+        ) as c:
+            in_use = {x["vhost"] for x in c.get("/connections", params={"columns": "vhost"}).json()}
+            for vhost in (v["name"] for v in c.get("/vhosts", params={"columns": "name"}).json()):
+                if _of_a_dead_run(vhost) or (LEGACY_TEST_NAME.match(vhost) and vhost not in in_use):
+                    say(f"deleting vhost {vhost} (its test run is gone)")
+                    c.delete(f"/vhosts/{quote(vhost, safe='')}")
+    except httpx.HTTPError as error:
+        say(f"could not list the broker's vhosts ({error}); stale test vhosts stay")
+
+
 def main() -> int:
     from services.runtime.settings import SERVICES, get_settings
 
@@ -143,6 +193,8 @@ def main() -> int:
             seen.add(key)
             ensure_postgres(*key)
     ensure_system_packages()
+    if amqp.hostname in LOCAL:
+        drop_dead_test_runs(settings.db_url("gradebook"), settings.rabbit_management_url)
     say("RabbitMQ and PostgreSQL answer; system packages present")
     return 0
 

@@ -5,10 +5,12 @@ from services.runtime import green
 green.patch()  # before anything imports psycopg or nameko's consumers
 
 import hashlib
+import itertools
 import os
 import socket
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,34 +57,121 @@ def token_issuer():
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
-def broker_vhost() -> str:
+# Each test module owns its broker vhost and its databases, named after this run (the checkout and pytest's pid, so
+# `make setup` can drop what a killed run left: its pid is gone) and the module's place in the run; dropped at the
+# module's end. What an earlier module published, consumed or stored never reaches a later one, whatever the order.
+RUN = os.environ.setdefault("HOCBA_TEST_RUN", f"hocba_test_{_CHECKOUT}_{os.getpid()}")
+_MANAGEMENT = "http://guest:guest@127.0.0.1:15672"
+_SERVICES = ("gradebook", "transcript", "signing", "sync", "audit")
+_modules = itertools.count(1)
+
+
+def _clear_settings() -> None:
+    from services.runtime.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_this_run() -> Iterator[None]:
+    """At the end, whatever this run still holds: the stack tests' vhosts and databases (`<RUN>_chaos`, …)."""
+    yield
+    import psycopg
+
+    from tests.helpers import delete_vhost
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        names = [
+            row[0]
+            for row in admin.execute(
+                "select datname from pg_database where starts_with(datname, %s)", [f"{RUN}_"]
+            )
+        ]
+        for name in names:
+            admin.execute(f'drop database if exists "{name}" with (force)')
+    import httpx
+
+    vhosts = httpx.get("http://127.0.0.1:15672/api/vhosts", auth=("guest", "guest"), timeout=30).json()
+    for vhost in (v["name"] for v in vhosts if v["name"].startswith(f"{RUN}_")):
+        delete_vhost(_MANAGEMENT, vhost)
+
+
+@pytest.fixture(scope="module")
+def module_id() -> str:
+    """This module's place in the run: part of the names of its vhost and databases."""
+    return f"m{next(_modules)}"
+
+
+@pytest.fixture(scope="module")
+def broker_vhost(module_id: str) -> Iterator[str]:
+    """An empty vhost of the module's own; HOCBA_AMQP_URI points at it while the module runs (services it starts,
+    in-process or as subprocesses, connect there)."""
     from services.runtime.broker import recreate_vhost
+    from tests.helpers import delete_vhost
 
-    recreate_vhost("http://guest:guest@127.0.0.1:15672", TEST_VHOST)
-    return TEST_VHOST
+    vhost = f"{RUN}_{module_id}"
+    recreate_vhost(_MANAGEMENT, vhost)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HOCBA_AMQP_URI", f"amqp://guest:guest@127.0.0.1:5672/{vhost}")
+        _clear_settings()
+        yield vhost
+    _clear_settings()
+    delete_vhost(_MANAGEMENT, vhost)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def amqp_uri(broker_vhost: str) -> str:
-    return os.environ["HOCBA_AMQP_URI"]
+    return f"amqp://guest:guest@127.0.0.1:5672/{broker_vhost}"
 
 
 @pytest.fixture(scope="session")
-def service_databases() -> dict[str, str]:
-    """Fresh databases for the services that exist, migrated with their real Alembic history."""
-    from services.runtime.db import recreate_database
+def database_templates() -> Iterator[dict[str, str]]:
+    """Every service's database migrated once per run with its real Alembic history: the template modules copy."""
+    from services.runtime.db import drop_database, recreate_database
     from services.runtime.migrations import upgrade
 
-    urls = {}
-    for service in ("gradebook", "transcript", "signing", "sync", "audit"):
-        url = _DB.format(service)
+    urls = {
+        service: f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_template_{service}"
+        for service in _SERVICES
+    }
+    for service, url in urls.items():
         recreate_database(url)
         upgrade(service, url)
-        urls[service] = url
-    return urls
+    yield urls
+    for url in urls.values():
+        drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def service_databases(database_templates: dict[str, str], module_id: str) -> Iterator[dict[str, str]]:
+    """Fresh migrated databases of the module's own (copies of the run's templates: `CREATE DATABASE … TEMPLATE`);
+    HOCBA_DB_URL_<SERVICE> point at them while the module runs. Dropped at its end."""
+    from services.runtime.db import drop_database
+    from tests.helpers import copy_database
+
+    urls = {
+        service: f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_{module_id}_{service}"
+        for service in _SERVICES
+    }
+    for service, url in urls.items():
+        copy_database(database_templates[service], url)
+    with pytest.MonkeyPatch.context() as env:
+        for service, url in urls.items():
+            env.setenv(f"HOCBA_DB_URL_{service.upper()}", url)
+        _clear_settings()
+        yield urls
+    _clear_settings()
+    for url in urls.values():
+        drop_database(url)
 
 
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """HOCBA_TEST_ORDER=reversed runs the suite backwards (pytest-randomly, `-p randomly`, shuffles it): the proof
+    that no module depends on what another left behind."""
+    if os.environ.get("HOCBA_TEST_ORDER") == "reversed":
+        items.reverse()

@@ -82,3 +82,38 @@ def purge(amqp_uri: str, queue: str) -> None:
     # A missing queue is already empty (the broker closes the channel, so use a throwaway connection).
     with Connection(amqp_uri) as conn, contextlib.suppress(Exception):
         conn.default_channel.queue_purge(queue)
+
+
+def copy_database(template_url: str, url: str) -> None:
+    """A new database under ``url``, a copy of ``template_url``'s (which nobody may be connected to)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from services.runtime.db import drop_database
+
+    drop_database(url)
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(
+                text(f'create database "{target.database}" template "{make_url(template_url).database}"')
+            )
+    finally:
+        admin.dispose()
+
+
+def delete_vhost(management_url: str, vhost: str) -> None:
+    """Delete ``vhost`` with its queues and connections (a test's own, at its end)."""
+    from urllib.parse import quote, urlsplit
+
+    import httpx
+
+    parts = urlsplit(management_url)
+    root = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
+    with httpx.Client(
+        base_url=root, auth=(parts.username or "guest", parts.password or "guest"), timeout=60
+    ) as api:
+        response = api.delete(f"/vhosts/{quote(vhost, safe='')}")
+        if response.status_code not in (204, 404):
+            response.raise_for_status()

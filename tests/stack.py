@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from cli.pipeline import DemoSchool, Pipeline
 from cli.registry import SERVICES
-from tests.conftest import _CHECKOUT, TEST_VHOST
+from tests.conftest import _CHECKOUT, RUN
 
 ROOT = Path(__file__).resolve().parents[1]
 REHEARSAL_DAY = "2026-06-20"  # before the 2025-2026 cutoff, as in the demo
@@ -37,8 +37,8 @@ def isolated_stack_env(
     from services.runtime.migrations import upgrade
     from services.runtime.settings import get_settings
 
-    vhost = f"{TEST_VHOST}_{label}"
-    db = f"postgresql+psycopg://postgres@127.0.0.1:5432/hocba_test_{_CHECKOUT}_{label}_{{}}"
+    vhost = f"{RUN}_{label}"
+    db = f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_{label}_{{}}"
     recreate_vhost("http://guest:guest@127.0.0.1:15672", vhost)
     env = {
         "HOCBA_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",

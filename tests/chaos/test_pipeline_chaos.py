@@ -37,7 +37,7 @@ from services.audit.store.tables import audit_entries
 from services.runtime.broker import setup_broker, subscriptions_of
 from services.runtime.settings import get_settings
 from tests.chaos.monkey import Monkey, Stack, plan
-from tests.conftest import _CHECKOUT, TEST_VHOST
+from tests.conftest import _CHECKOUT, RUN
 from tests.helpers import queue_depth, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(900)]
@@ -57,8 +57,8 @@ def _seeds() -> list[int]:
     return [int(seed) for seed in os.environ.get("HOCBA_CHAOS_SEEDS", "4163279951").split(",")]
 
 
-VHOST = f"{TEST_VHOST}_chaos"
-DB = f"postgresql+psycopg://postgres@127.0.0.1:5432/hocba_test_{_CHECKOUT}_chaos_{{}}"
+VHOST = f"{RUN}_chaos"
+DB = f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_chaos_{{}}"
 REHEARSAL_DAY = "2026-06-20"  # before the 2025-2026 cutoff, as in the demo
 ADMIN = "chaos-gateway-admin"
 

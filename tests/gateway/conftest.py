@@ -1,18 +1,16 @@
-"""Gateway fixtures: a private database per checkout, the gateway as a real process, clock and faults reset."""
+"""Gateway fixtures: a private database per run, the gateway as a real process, clock and faults reset."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import RUN
 from tests.gateway.support import GatewayProcess
 
-# The same per-checkout naming as tests/conftest.py, so that two clones never share the gateway's database.
-_CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parents[1]).encode()).hexdigest()[:6]
-GATEWAY_DB = f"postgresql+psycopg://postgres@127.0.0.1:5432/hocba_test_{_CHECKOUT}_gateway"
+# Named after this run like every test database (tests/conftest.py): two runs never share it, the run drops it.
+GATEWAY_DB = f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_gateway"
 # A day well before the 2025-2026 cutoffs; each test that crosses one sets its own day.
 SCHOOL_DAY = "2026-05-20"
 

@@ -24,13 +24,13 @@ from services.runtime.broker_access import (
 from services.runtime.handlers import reliable_handler
 from services.runtime.relay import ConfirmingPublisher, OutgoingMessage
 from services.runtime.settings import Settings
-from tests.conftest import TEST_VHOST
+from tests.conftest import RUN, TEST_VHOST
 from tests.helpers import get_one, queue_depth, running, wait_for
 
 pytestmark = pytest.mark.integration
 
 MANAGEMENT = "http://guest:guest@127.0.0.1:15672"
-VHOST = f"{TEST_VHOST}_perms"
+VHOST = f"{RUN}_perms"
 ADMIN_URI = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 SETTINGS = Settings(amqp_uri=ADMIN_URI, rabbit_management_url=MANAGEMENT)
 SUBSCRIPTIONS = [s for e in SERVICES.values() for s in subscriptions_of(e.load())]
