@@ -24,8 +24,10 @@ def _free_port() -> int:
 
 # Per checkout, so that two clones (CI and a developer) running the suite at once never share a vhost or database.
 _CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
-TEST_VHOST = os.environ.get("HOCBA_TEST_VHOST", f"hocba_test_{_CHECKOUT}")
-_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/hocba_test_" + _CHECKOUT + "_{}"
+TEST_VHOST = os.environ.get("HOCBA_TEST_VHOST", f"hocba_test_{_CHECKOUT}")  # a prefix for broker user names
+# This run's name: the checkout and pytest's pid (set once per process tree: this module is imported a second time
+# as ``tests.conftest``), so `make setup` can tell a killed run's leftovers (its pid is gone) from a live run's.
+RUN = os.environ.setdefault("HOCBA_TEST_RUN", f"hocba_test_{_CHECKOUT}_{os.getpid()}")
 
 # Before any module reads settings (they are cached per process; subprocesses inherit these too).
 os.environ["HOCBA_ENV"] = "test"
@@ -40,10 +42,14 @@ os.environ.pop("HOCBA_JWKS_URL", None)
 os.environ["HOCBA_OAUTH_TOKEN_URL"] = f"http://127.0.0.1:{_ISSUER_PORT}/token"
 os.environ["HOCBA_OAUTH_CLIENT_SECRET"] = "test-client-secret-not-for-production"
 os.environ["HOCBA_DATA_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 test bytes
-os.environ["HOCBA_AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{TEST_VHOST}"
+# Until a module asks for `amqp_uri` / `service_databases`, the broker and the databases are ones that do not
+# exist: a test that talks to them without asking fails at once with a name that says why.
+os.environ["HOCBA_AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{RUN}_ask_for_amqp_uri"
 os.environ["HOCBA_LOG_JSON"] = "true"
 for _service in ("gradebook", "transcript", "signing", "sync", "audit"):
-    os.environ[f"HOCBA_DB_URL_{_service.upper()}"] = _DB.format(_service)
+    os.environ[f"HOCBA_DB_URL_{_service.upper()}"] = (
+        f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_ask_for_service_databases_{_service}"
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -60,7 +66,6 @@ def token_issuer():
 # Each test module owns its broker vhost and its databases, named after this run (the checkout and pytest's pid, so
 # `make setup` can drop what a killed run left: its pid is gone) and the module's place in the run; dropped at the
 # module's end. What an earlier module published, consumed or stored never reaches a later one, whatever the order.
-RUN = os.environ.setdefault("HOCBA_TEST_RUN", f"hocba_test_{_CHECKOUT}_{os.getpid()}")
 _MANAGEMENT = "http://guest:guest@127.0.0.1:15672"
 _SERVICES = ("gradebook", "transcript", "signing", "sync", "audit")
 _modules = itertools.count(1)

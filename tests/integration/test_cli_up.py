@@ -26,7 +26,7 @@ def ready(port: int) -> bool:
         return False
 
 
-def test_up_runs_every_service_and_ctrl_c_stops_them_all(service_databases):
+def test_up_runs_every_service_and_ctrl_c_stops_them_all(amqp_uri, service_databases):
     env = {**os.environ, "HOCBA_PORT_OFFSET": str(OFFSET)}
     up = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "up"],
