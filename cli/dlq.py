@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cli.registry import SERVICES
@@ -91,7 +92,7 @@ def _check_queue(queue: str) -> None:
     try:
         home_queue(queue, topology())
     except UnknownDeadLetterQueue as error:
-        err.print(f"[red]{error}[/red]; `hocba dlq list` shows the dead-letter queues")
+        err.print(f"[red]{escape(str(error))}[/red]; `hocba dlq list` shows the dead-letter queues")
         raise typer.Exit(2) from None
 
 
@@ -104,7 +105,7 @@ def list_queues() -> None:
     for column in ("queue", "messages", "oldest", "top reasons"):
         table.add_column(column, overflow="fold")
     for summary in summarise(_settings().amqp_uri, known_dead_letter_queues()):
-        reasons = ", ".join(f"{r} ×{n}" for r, n in summary.reasons.most_common(3)) or "—"
+        reasons = escape(", ".join(f"{r} ×{n}" for r, n in summary.reasons.most_common(3)) or "—")
         style = "bold red" if summary.count else "green"
         table.add_row(summary.queue, f"[{style}]{summary.count}[/{style}]", _age(summary.oldest), reasons)
     out.print(table)
@@ -120,15 +121,18 @@ def show(queue: str, limit: Annotated[int, typer.Option(help="Messages to show")
     if not letters:
         out.print(f"{queue}: empty")
     for letter in letters:
-        table = Table(title=f"{letter.message_id or 'no id'}", show_header=False)
+        # Headers and body are whatever the publisher wrote: shown as text, never as rich markup.
+        table = Table(title=escape(f"{letter.message_id or 'no id'}"), show_header=False)
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
-        table.add_row("failed queue", str(letter.failed_queue))
-        table.add_row("reason", letter.reason)
-        table.add_row("detail", letter.detail or "—")
+        table.add_row("failed queue", escape(str(letter.failed_queue)))
+        table.add_row("reason", escape(letter.reason))
+        table.add_row("detail", escape(letter.detail or "—"))
         table.add_row("failed", _age(letter.failed_at))
         table.add_row("replays", str(letter.replays))
-        table.add_row("payload", json.dumps(letter.masked_body(), ensure_ascii=False, indent=1)[:3000])
+        table.add_row(
+            "payload", escape(json.dumps(letter.masked_body(), ensure_ascii=False, indent=1)[:3000])
+        )
         out.print(table)
 
 
@@ -178,14 +182,15 @@ def replay(
         f"(failed ≥ {max_replays} times, use --force); left {len(result.misplaced)} naming another queue"
     )
     for label in result.refused:
-        out.print(f"  refused: {label}")
+        out.print(f"  refused: {escape(label)}")
     for label, named in result.misplaced:
+        claim = escape(repr(named))
         err.print(
-            f"[red]  left in {queue}: {label} says it failed in {named!r}, not {result.target!r} "
+            f"[red]  left in {queue}: {escape(label)} says it failed in {claim}, not {result.target!r} "
             "(planted or misrouted; look with `hocba dlq show`)[/red]"
         )
     if message_id is not None and not (result.replayed or result.refused or result.misplaced):
-        err.print(f"[red]no message with id {message_id} in {queue}[/red]")
+        err.print(f"[red]no message with id {escape(message_id)} in {queue}[/red]")
         raise typer.Exit(1)
     if result.misplaced:
         raise typer.Exit(1)
