@@ -58,7 +58,7 @@ def run(events: int, schools: int, console: Console) -> dict[str, Any]:
     factory = sessionmaker(engine)
 
     def append(envelope: Any) -> None:
-        handlers.record(envelope, AuditUnitOfWork(factory))
+        handlers.record(envelope, AuditUnitOfWork(factory), source="gradebook")
 
     with console.status(f"appending {events} audit events, {schools} schools, 10 at a time"):
         started = time.monotonic()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cli.registry import SERVICES
+
+if TYPE_CHECKING:
+    from services.runtime.broker import Subscription
 
 app = typer.Typer(
     help="Dead-letter queues: list, show, replay, purge (each replay and purge is audited).",
@@ -26,10 +30,50 @@ def _settings():  # noqa: ANN202 - imported lazily so `--help` stays fast
     return get_settings()
 
 
-def known_dead_letter_queues() -> list[str]:
+def topology() -> list[Subscription]:
+    """Every subscription queue of every service, read off the service classes: what `broker setup` declares."""
     from services.runtime.broker import subscriptions_of
 
-    return sorted(s.dead_letter_queue for e in SERVICES.values() for s in subscriptions_of(e.load()))
+    return [s for e in SERVICES.values() for s in subscriptions_of(e.load())]
+
+
+def known_dead_letter_queues() -> list[str]:
+    return sorted(s.dead_letter_queue for s in topology())
+
+
+# Typer reads the token from the environment too, so it stays out of shell history and `ps`.
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="HOCBA_TOKEN",
+        show_default=False,
+        help="Your operator bearer token from the identity provider (development: `hocba token --role operator "
+        "--user YOU`); its subject is recorded in the audit log",
+    ),
+]
+
+
+def _operator(token: str | None) -> str:
+    """The verified operator's user id, from their token; exit 2 without one, or with another role's."""
+    from services.runtime.auth import AuthError, AuthNotConfigured, Role, verify_token
+
+    if not token:
+        err.print(
+            "[red]replay and purge need an operator token[/red]: pass --token or set HOCBA_TOKEN "
+            "(development: `hocba token --role operator --user YOU`)"
+        )
+        raise typer.Exit(2)
+    try:
+        principal = verify_token(_settings(), token)
+        principal.require_role(Role.OPERATOR)
+    except AuthNotConfigured as error:
+        err.print(f"[red]cannot check the token: {error}[/red]")
+        raise typer.Exit(2) from None
+    except AuthError as error:
+        err.print(f"[red]token refused ({error.title}): {error.detail_vi}[/red]")
+        raise typer.Exit(2) from None
+    return principal.user_id
 
 
 def _age(moment: datetime | None) -> str:
@@ -43,9 +87,13 @@ def _age(moment: datetime | None) -> str:
 
 
 def _check_queue(queue: str) -> None:
-    if queue not in known_dead_letter_queues():
-        err.print(f"[red]unknown dead-letter queue {queue!r}[/red]; `hocba dlq list` shows them")
-        raise typer.Exit(2)
+    from services.runtime.dlq import UnknownDeadLetterQueue, home_queue
+
+    try:
+        home_queue(queue, topology())
+    except UnknownDeadLetterQueue as error:
+        err.print(f"[red]{escape(str(error))}[/red]; `hocba dlq list` shows the dead-letter queues")
+        raise typer.Exit(2) from None
 
 
 @app.command("list")
@@ -57,7 +105,7 @@ def list_queues() -> None:
     for column in ("queue", "messages", "oldest", "top reasons"):
         table.add_column(column, overflow="fold")
     for summary in summarise(_settings().amqp_uri, known_dead_letter_queues()):
-        reasons = ", ".join(f"{r} ×{n}" for r, n in summary.reasons.most_common(3)) or "—"
+        reasons = escape(", ".join(f"{r} ×{n}" for r, n in summary.reasons.most_common(3)) or "—")
         style = "bold red" if summary.count else "green"
         table.add_row(summary.queue, f"[{style}]{summary.count}[/{style}]", _age(summary.oldest), reasons)
     out.print(table)
@@ -73,15 +121,18 @@ def show(queue: str, limit: Annotated[int, typer.Option(help="Messages to show")
     if not letters:
         out.print(f"{queue}: empty")
     for letter in letters:
-        table = Table(title=f"{letter.message_id or 'no id'}", show_header=False)
+        # Headers and body are whatever the publisher wrote: shown as text, never as rich markup.
+        table = Table(title=escape(f"{letter.message_id or 'no id'}"), show_header=False)
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
-        table.add_row("failed queue", str(letter.failed_queue))
-        table.add_row("reason", letter.reason)
-        table.add_row("detail", letter.detail or "—")
+        table.add_row("failed queue", escape(str(letter.failed_queue)))
+        table.add_row("reason", escape(letter.reason))
+        table.add_row("detail", escape(letter.detail or "—"))
         table.add_row("failed", _age(letter.failed_at))
         table.add_row("replays", str(letter.replays))
-        table.add_row("payload", json.dumps(letter.masked_body(), ensure_ascii=False, indent=1)[:3000])
+        table.add_row(
+            "payload", escape(json.dumps(letter.masked_body(), ensure_ascii=False, indent=1)[:3000])
+        )
         out.print(table)
 
 
@@ -97,36 +148,51 @@ def replay(
         bool, typer.Option(help="Replay even messages that already failed after --max-replays")
     ] = False,
     max_replays: Annotated[int, typer.Option(help="Refuse messages replayed this often")] = 3,
-    actor: Annotated[str, typer.Option(help="Who is replaying (recorded in the audit log)")] = "operator",
+    token: TokenOption = None,
 ) -> None:
-    """Republish to the queue recorded in the message (not the exchange: other subscribers are done)."""
-    from services.runtime.dlq import broker_audit
+    """Republish to the queue this DLQ belongs to (QUEUE without `.dlq`; not the exchange: other subscribers are
+    done). A message whose headers name another queue stays in the DLQ and the exit status is 1."""
+    from services.runtime.dlq import QueueNotDeclared, broker_audit
     from services.runtime.dlq import replay as replay_letters
 
     _check_queue(queue)
     if (message_id is None) == (not replay_all):
         err.print("[red]say which: --id ID or --all[/red]")
         raise typer.Exit(2)
+    actor = _operator(token)
     uri = _settings().amqp_uri
-    result = replay_letters(
-        uri,
-        queue,
-        message_id=message_id,
-        dry_run=dry_run,
-        force=force,
-        max_replays=max_replays,
-        actor=actor,
-        audit=None if dry_run else broker_audit(uri),
-    )
+    try:
+        result = replay_letters(
+            uri,
+            queue,
+            topology=topology(),
+            message_id=message_id,
+            dry_run=dry_run,
+            force=force,
+            max_replays=max_replays,
+            actor=actor,
+            audit=None if dry_run else broker_audit(uri),
+        )
+    except QueueNotDeclared as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
     verb = "would replay" if dry_run else "replayed"
     out.print(
-        f"{verb} {len(result.replayed)}; refused {len(result.refused)} (failed ≥ {max_replays} times, "
-        f"use --force); no target {len(result.unknown_target)}"
+        f"{verb} {len(result.replayed)} to {result.target}; refused {len(result.refused)} "
+        f"(failed ≥ {max_replays} times, use --force); left {len(result.misplaced)} naming another queue"
     )
     for label in result.refused:
-        out.print(f"  refused: {label}")
-    if message_id is not None and not (result.replayed or result.refused or result.unknown_target):
-        err.print(f"[red]no message with id {message_id} in {queue}[/red]")
+        out.print(f"  refused: {escape(label)}")
+    for label, named in result.misplaced:
+        claim = escape(repr(named))
+        err.print(
+            f"[red]  left in {queue}: {escape(label)} says it failed in {claim}, not {result.target!r} "
+            "(planted or misrouted; look with `hocba dlq show`)[/red]"
+        )
+    if message_id is not None and not (result.replayed or result.refused or result.misplaced):
+        err.print(f"[red]no message with id {escape(message_id)} in {queue}[/red]")
+        raise typer.Exit(1)
+    if result.misplaced:
         raise typer.Exit(1)
 
 
@@ -136,7 +202,7 @@ def purge(
     older_than: Annotated[
         str, typer.Option(help="Delete messages that failed longer ago than this: 7d, 12h, 30m")
     ],
-    actor: Annotated[str, typer.Option(help="Who is purging (recorded in the audit log)")] = "operator",
+    token: TokenOption = None,
 ) -> None:
     """Delete old dead letters (after they were looked at), keeping newer ones."""
     from services.runtime.dlq import broker_audit, parse_age, purge_older_than
@@ -147,6 +213,7 @@ def purge(
     except ValueError as error:
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
+    actor = _operator(token)
     uri = _settings().amqp_uri
-    deleted = purge_older_than(uri, queue, age, actor=actor, audit=broker_audit(uri))
+    deleted = purge_older_than(uri, queue, age, topology=topology(), actor=actor, audit=broker_audit(uri))
     out.print(f"deleted {deleted} message(s) older than {older_than} from {queue}")

@@ -16,7 +16,7 @@ from services.audit.app.handlers import LogQuery
 from services.audit.app.unit_of_work import SERVICE, AuditUnitOfWork
 from services.runtime.auth import Auth, Role
 from services.runtime.db import Database
-from services.runtime.handlers import reliable_handler
+from services.runtime.handlers import EventSource, reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_query
 from services.runtime.logging import correlation
 from services.runtime.openapi import openapi_document, werkzeug_path
@@ -34,6 +34,8 @@ class AuditService(HealthEndpoints):
 
     db = Database(SERVICE)
     principal = Auth()
+    # The service whose exchange delivered the event being handled: entries are recorded under it, not the body's.
+    event_source = EventSource()
 
     # Every service that mutates data reports here; operators' tools (dead-letter replays, purges) as `ops`.
     @reliable_handler("gradebook", AuditRecordedV1)
@@ -67,7 +69,11 @@ class AuditService(HealthEndpoints):
 
     def _record(self, envelope: Envelope[AuditRecordedV1]) -> None:
         with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
-            handlers.record(envelope, AuditUnitOfWork(self.db, correlation_id=envelope.correlationid))
+            handlers.record(
+                envelope,
+                AuditUnitOfWork(self.db, correlation_id=envelope.correlationid),
+                source=self.event_source,
+            )
 
     def _require_reader(self, school_id: str) -> None:
         caller = self.principal()

@@ -1,10 +1,10 @@
-"""Dead-letter queues for support staff: list, show, replay to the queue that failed, purge — each audited."""
+"""Dead-letter queues for support staff: list, show, replay to the queue a DLQ belongs to, purge — each audited."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,6 +14,7 @@ from kombu import Connection, Exchange, Producer
 
 from contracts.audit import AuditRecordedV1
 from contracts.envelope import Envelope
+from services.runtime.broker import Subscription
 from services.runtime.handlers import HEADER_EXCEPTION, HEADER_FAILED_AT, HEADER_MESSAGE, HEADER_QUEUE
 from services.runtime.outbox import exchange_of
 from services.runtime.personal_data import scrub
@@ -22,6 +23,35 @@ HEADER_REPLAYS = "x-hocba-replay-count"
 OPS_SOURCE = (
     "ops"  # the exchange `ops.events` carries operators' audit events (the audit service consumes it)
 )
+
+
+class UnknownDeadLetterQueue(ValueError):
+    """A queue that is not ``<queue>.dlq`` of a subscription queue in the declared topology."""
+
+    def __init__(self, queue: str) -> None:
+        super().__init__(
+            f"{queue!r} is not the dead-letter queue of any subscription queue in the declared topology"
+        )
+        self.queue = queue
+
+
+class QueueNotDeclared(RuntimeError):
+    """The queue a dead-letter queue belongs to does not exist on the broker (a replay would be lost)."""
+
+    def __init__(self, queue: str) -> None:
+        super().__init__(f"queue {queue!r} is not declared on the broker; run `hocba broker setup` first")
+        self.queue = queue
+
+
+def home_queue(dead_letter_queue: str, topology: Iterable[Subscription]) -> str:
+    """The consumer queue ``dead_letter_queue`` belongs to: the subscription whose ``<queue>.dlq`` it is.
+
+    Only the DLQ's name and the declared topology decide; nothing a message carries does.
+    """
+    for subscription in topology:
+        if subscription.dead_letter_queue == dead_letter_queue:
+            return subscription.queue
+    raise UnknownDeadLetterQueue(dead_letter_queue)
 
 
 @dataclass(frozen=True)
@@ -115,32 +145,57 @@ def show(amqp_uri: str, queue: str, limit: int) -> list[DeadLetter]:
 
 @dataclass
 class ReplayResult:
+    target: str = ""  # the queue the DLQ belongs to: every replayed message went there
     replayed: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # failed too often: needs --force
-    unknown_target: list[str] = field(default_factory=list)
+    # Left in the DLQ: the message says it failed in another queue (label, the queue it names).
+    misplaced: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _require_declared(amqp_uri: str, queue: str) -> None:
+    # A publish to a missing queue is confirmed and dropped: the dead letter would be acked and lost.
+    with Connection(amqp_uri) as conn:
+        try:
+            conn.default_channel.queue_declare(queue=queue, passive=True)
+        except conn.channel_errors as error:
+            raise QueueNotDeclared(queue) from error
 
 
 def replay(
     amqp_uri: str,
     queue: str,
     *,
+    topology: Collection[Subscription],
     message_id: str | None = None,
     dry_run: bool = False,
     force: bool = False,
     max_replays: int = 3,
-    actor: str = "operator",
+    actor: str,
     audit: Callable[[AuditRecordedV1], None] | None = None,
 ) -> ReplayResult:
-    """Republish to the queue that failed (not its exchange: other subscribers already have the event)."""
-    result = ReplayResult()
+    """Republish the messages of dead-letter queue ``queue`` to the one queue it belongs to (not its exchange:
+    other subscribers already have the event).
+
+    The target comes from ``queue``'s name and ``topology`` (see :func:`home_queue`), never from a message: the
+    failed-queue header is written by whoever published the dead letter, and anyone who can publish to the
+    dead-letter exchange could otherwise aim a routine ``replay --all`` at any consumer queue. The header may
+    only stop a replay: a message naming another queue did not fail here (planted or misrouted), so it stays in
+    the DLQ, reported in ``misplaced``, for a person to look at rather than being fed to a consumer.
+
+    Raises :class:`UnknownDeadLetterQueue` for a queue outside the topology and :class:`QueueNotDeclared` when
+    the target does not exist on the broker.
+    """
+    target = home_queue(queue, topology)
+    _require_declared(amqp_uri, target)
+    result = ReplayResult(target=target)
     with browsing(amqp_uri, queue) as (channel, taken):
         producer = Producer(channel)
         for message, letter in taken:
             if message_id is not None and letter.message_id != message_id:
                 continue
             label = letter.message_id or f"tag {letter.delivery_tag}"
-            if not letter.failed_queue:
-                result.unknown_target.append(label)
+            if letter.failed_queue and letter.failed_queue != target:
+                result.misplaced.append((label, str(letter.failed_queue)))
                 continue
             if letter.replays >= max_replays and not force:
                 result.refused.append(label)
@@ -151,11 +206,7 @@ def replay(
             if audit is not None:
                 audit(
                     _audit_event(
-                        actor,
-                        "dlq.replay",
-                        queue,
-                        label,
-                        {"to": letter.failed_queue, "replay": str(letter.replays + 1)},
+                        actor, "dlq.replay", queue, label, {"to": target, "replay": str(letter.replays + 1)}
                     )
                 )
             headers = {
@@ -167,7 +218,7 @@ def replay(
             producer.publish(
                 message.body,
                 exchange="",
-                routing_key=letter.failed_queue,
+                routing_key=target,
                 headers=headers,
                 content_type=message.properties.get("content_type"),
                 content_encoding=message.properties.get("content_encoding"),
@@ -185,9 +236,13 @@ def purge_older_than(
     queue: str,
     age: timedelta,
     *,
-    actor: str = "operator",
+    topology: Collection[Subscription],
+    actor: str,
     audit: Callable[[AuditRecordedV1], None] | None = None,
 ) -> int:
+    """Delete the dead letters of ``queue`` that failed before ``age`` ago; only a DLQ of the topology (a live
+    consumer queue is never purged through here)."""
+    home_queue(queue, topology)
     cutoff = datetime.now(UTC) - age
     with browsing(amqp_uri, queue) as (channel, taken):
         doomed = [

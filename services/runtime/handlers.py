@@ -11,6 +11,7 @@ from typing import Any
 from kombu import Connection, Exchange, Queue
 from kombu.pools import producers
 from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 from pydantic import ValidationError
 
@@ -60,6 +61,17 @@ class MonitoredQueueConsumer(QueueConsumer):
             broker_links[self.container.service_name] = BrokerLink(connected=False)
 
 
+class WrongSource(Exception):
+    """A message that reached a subscription's queue through another exchange than its source's ``<source>.events``
+    (a binding someone added by hand): it is not an event of the source, whatever its body says. Permanent."""
+
+    def __init__(self, queue: str, exchange: str, expected: str) -> None:
+        super().__init__(f"{queue} takes events from {expected!r} only; this one came from {exchange!r}")
+        self.queue = queue
+        self.exchange = exchange
+        self.expected = expected
+
+
 def dead_letter_queue_name(queue: str) -> str:
     return f"{queue}.dlq"
 
@@ -98,6 +110,12 @@ class ReliableEventHandler(EventHandler):
             self._dlq.declare(channel=conn.default_channel)
 
     def handle_message(self, body: Any, message: Any) -> None:
+        # The source exchange, or the default one: that is how `hocba dlq replay` returns a dead letter to the
+        # queue its DLQ belongs to, and no service's broker user may publish there (no write on `amq.default`).
+        exchange = message.delivery_info.get("exchange", "")
+        if exchange not in (self.queue.exchange.name, ""):
+            self._dead_letter(message, WrongSource(self.queue.name, exchange, self.queue.exchange.name))
+            return
         try:
             envelope = parse_envelope(self.event_model, body)
         except ValidationError as error:
@@ -167,6 +185,16 @@ class ReliableEventHandler(EventHandler):
             self.queue_consumer.ack_message(message)
         metrics.EVENTS_DEAD_LETTERED.labels(self._service, queue).inc()
         log.warning("handler.dead_lettered", queue=queue, dlq=self._dlq.name, error=type(error).__name__)
+
+
+class EventSource(DependencyProvider):
+    """Injects the service that emitted the event being handled, as the broker established it: the source of the
+    reliable handler it came through, whose queue takes messages from ``<source>.events`` only (checked on each
+    delivery), or back from its own DLQ. Never what the body claims. None outside an event handler."""
+
+    def get_dependency(self, worker_ctx: Any) -> str | None:
+        entrypoint = worker_ctx.entrypoint
+        return entrypoint.source_service if isinstance(entrypoint, ReliableEventHandler) else None
 
 
 def reliable_handler(source_service: str, event_model: type[EventModel], **kwargs: Any) -> Any:

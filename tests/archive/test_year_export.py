@@ -316,7 +316,7 @@ def _fill(urls: dict[str, str], school: str) -> dict[str, object]:
             occurred_at=now + timedelta(seconds=n),
         )
         assert audit_handlers.record(
-            Envelope.wrap(event, source_service="gradebook"), AuditUnitOfWork(new_session)
+            Envelope.wrap(event, source_service="gradebook"), AuditUnitOfWork(new_session), source="gradebook"
         )
         if n == 2:
             assert take_checkpoints(new_session, TSA, school) == 1

@@ -39,7 +39,9 @@ def school_log(service_databases):
             occurred_at=start + timedelta(minutes=n),
         )
         assert handlers.record(
-            Envelope.wrap(event, source_service="gradebook"), AuditUnitOfWork(sessionmaker(engine))
+            Envelope.wrap(event, source_service="gradebook"),
+            AuditUnitOfWork(sessionmaker(engine)),
+            source="gradebook",
         )
     yield engine, school
     engine.dispose()
@@ -146,7 +148,9 @@ def test_personal_values_sent_by_mistake_are_stored_as_keyed_hashes(service_data
             occurred_at=datetime.now(UTC),
         )
         handlers.record(
-            Envelope.wrap(event, source_service="gradebook"), AuditUnitOfWork(sessionmaker(engine))
+            Envelope.wrap(event, source_service="gradebook"),
+            AuditUnitOfWork(sessionmaker(engine)),
+            source="gradebook",
         )
     with engine.connect() as conn:
         records = (

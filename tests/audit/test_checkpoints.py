@@ -94,7 +94,9 @@ def test_a_lock_is_due_by_its_own_chains_checkpoint_not_another_schools(school_l
             occurred_at=datetime.now(UTC),
         )
         handlers.record(
-            Envelope.wrap(event, source_service="gradebook"), AuditUnitOfWork(sessionmaker(engine))
+            Envelope.wrap(event, source_service="gradebook"),
+            AuditUnitOfWork(sessionmaker(engine)),
+            source="gradebook",
         )
     with sessionmaker(engine)() as session:
         assert chain_key(small) in AuditLog(session).chains_due("term.lock")

@@ -70,7 +70,9 @@ def test_the_service_appends_through_the_broker_but_may_not_update_delete_or_tru
         )
     # ...and the normal append path, called directly on the service's engine.
     assert handlers.record(
-        Envelope.wrap(_event(school, 1), source_service="gradebook"), AuditUnitOfWork(sessionmaker(engine))
+        Envelope.wrap(_event(school, 1), source_service="gradebook"),
+        AuditUnitOfWork(sessionmaker(engine)),
+        source="gradebook",
     )
 
     def recorded() -> int:

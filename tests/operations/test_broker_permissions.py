@@ -202,3 +202,20 @@ def test_a_nameko_service_runs_on_nothing_but_its_grant(users):
         dead = get_one(ADMIN_URI, dlq)
     publisher.close()
     assert dead.headers["x-hocba-exception"] == "builtins.ValueError"
+
+
+def test_no_service_publishes_through_the_default_exchange_straight_into_a_queue(users):
+    """Reliable handlers take a message from the default exchange as a DLQ replay into their own queue (an
+    operator's act): a service's user cannot use that path to slip its events into another source's queue."""
+    audit_queue = next(
+        s.queue for s in SUBSCRIPTIONS if s.service == "audit" and s.source_service == "gradebook"
+    )
+    for service in ("gradebook", "signing", "audit"):
+        with Connection(users[service]) as conn, pytest.raises(AccessRefused) as error:
+            channel = conn.channel()
+            channel.confirm_select()
+            channel.basic_publish(
+                amqp.Message(audit_envelope("via-default")), exchange="", routing_key=audit_queue
+            )
+            conn.drain_events(timeout=5)
+        assert refused(error, "Basic.publish", "exchange 'amq.default'"), str(error.value)

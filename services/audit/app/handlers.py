@@ -12,7 +12,10 @@ from contracts.envelope import Envelope
 from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.audit.domain import history
 from services.audit.domain.entry import AuditEntry
+from services.runtime.logging import get_logger
 from services.runtime.personal_data import PersonalIdVault, is_personal_key, scrub_text
+
+log = get_logger(__name__)
 
 CONSUMER = "audit.record"
 
@@ -36,8 +39,16 @@ def pseudonymise(value: Any, vault: PersonalIdVault) -> Any:
     return value
 
 
-def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork) -> bool:
-    """Append one audit event to the log, exactly once per event id; False for a duplicate delivery."""
+def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork, *, source: str) -> bool:
+    """Append one audit event to the log, exactly once per event id; False for a duplicate delivery.
+
+    ``source`` is the service the event came from as the broker established it (the exchange it was delivered
+    from), and the entry is recorded under it: a producer writes entries under its own name only. A body that
+    claims another ``service`` is still recorded, under its real source, with the claim kept as
+    ``claimed_service`` in the stored record, rather than refused to the DLQ: the audit log's job is to keep the
+    trail, and a producer's buggy or forged claim is part of that trail (dead-lettered, it would stay out of the
+    chain until someone replays it, and a replay would be refused again, forever).
+    """
     event = envelope.data
     with uow:
         if not uow.first_delivery(CONSUMER, envelope.id):
@@ -45,10 +56,14 @@ def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork) -> bool:
         record_data: dict[str, Any] = pseudonymise(
             event.model_dump(mode="json"), PersonalIdVault.from_settings()
         )
+        if event.service != source:
+            log.warning("audit.service_claim_mismatch", source=source, claimed=event.service)
+            record_data["service"] = source
+            record_data["claimed_service"] = event.service
         uow.log.append(
             AuditEntry(
                 event_id=envelope.id,
-                service=event.service,
+                service=source,
                 school_id=event.school_id,
                 actor_id=event.actor_id,
                 actor_role=event.actor_role,
