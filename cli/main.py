@@ -272,6 +272,29 @@ def launch(args: list[str], log: Path | None, env: dict[str, str]) -> subprocess
             out.close()  # the child holds its own copy
 
 
+def _stand_ins(names: list[str]) -> list[tuple[list[str], int]]:
+    """Development stand-ins for what a province provides, with the port each serves: the development token issuer,
+    the test PKI's TSA/CRLs, a remote signing service, the receiving gateway with its lookup portal (checking
+    signatures with our verifier)."""
+    stand_ins: list[tuple[list[str], int]] = []
+    if {"signing", "sync"} & set(names):
+        issuer = stand_in_port("issuer")
+        stand_ins.append((["sandbox.issuer", "--port", str(issuer)], issuer))
+    if "signing" in names:
+        signer = stand_in_port("remote_signer")
+        stand_ins += [
+            (["sandbox.pki.animator"], ANIMATOR_PORT),
+            (["sandbox.remote_signer", "--port", str(signer)], signer),
+        ]
+    if "sync" in names:
+        gateway = stand_in_port("gateway")
+        verifier = "services.signing.verifier:check"
+        stand_ins.append(
+            (["sandbox.gateway", "serve", "--port", str(gateway), "--verifier", verifier], gateway)
+        )
+    return stand_ins
+
+
 def spawn_stack(
     names: list[str], log_dir: Path | None = None, env: dict[str, str] | None = None, replicas: int = 1
 ) -> list[subprocess.Popen[bytes]]:
@@ -281,8 +304,18 @@ def spawn_stack(
     replica 0 keeps the usual port. Without ``log_dir`` their JSON logs go to this terminal; with it, to
     ``<log_dir>/<process>.log``.
     """
-    procs = []
     full_env = stack_env(env)
+    stand_ins = _stand_ins(names)
+    # The Animator is the test PKI's published address, one per machine: another stack may already serve it. Every
+    # other port is this stack's own; one already answering is another stack's, never to be adopted by this one.
+    taken = [port for args, port in stand_ins if port != ANIMATOR_PORT and _answers(port)]
+    taken += [entry(name).port for name in names if _answers(entry(name).port)]
+    if taken:
+        raise SystemExit(
+            f"ports {', '.join(map(str, taken))} already answer: another stack runs here "
+            "(stop it, or set HOCBA_PORT_OFFSET for this one)"
+        )
+    procs = []
     for name in names:
         port = entry(name).port
         for k in range(replicas):
@@ -296,36 +329,9 @@ def spawn_stack(
                     else None
                 )
                 procs.append(launch(["cli.main", *args], log, full_env))
-    # Development stand-ins for what a province provides: the test PKI's TSA/CRLs, a remote signing service, the
-    # receiving gateway with its lookup portal (checking signatures with our verifier).
-    stand_ins: list[tuple[list[str], int]] = []
-    if {"signing", "sync"} & set(names):
-        issuer = stand_in_port(8710)
-        stand_ins.append((["sandbox.issuer", "--port", str(issuer)], issuer))
-    if "signing" in names:
-        signer = stand_in_port(9898)
-        stand_ins += [
-            (["sandbox.pki.animator"], ANIMATOR_PORT),
-            (["sandbox.remote_signer", "--port", str(signer)], signer),
-        ]
-    if "sync" in names:
-        gateway = stand_in_port(8700)
-        stand_ins.append(
-            (
-                [
-                    "sandbox.gateway",
-                    "serve",
-                    "--port",
-                    str(gateway),
-                    "--verifier",
-                    "services.signing.verifier:check",
-                ],
-                gateway,
-            )
-        )
     for args, port in stand_ins:
-        if _answers(port):
-            continue  # one per machine: another stack (or a test run) already serves it
+        if port == ANIMATOR_PORT and _answers(port):
+            continue
         log = log_dir / f"{args[0]}.log" if log_dir is not None else None
         procs.append(launch(args, log, full_env))
     return procs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -15,8 +16,7 @@ class ServiceEntry:
 
     @property
     def port(self) -> int:
-        # An offset lets a second stack (tests, a colleague's) run beside the usual one.
-        return self.base_port + int(os.environ.get("HOCBA_PORT_OFFSET", "0"))
+        return port_of(self.name, self.base_port)
 
     def load(self) -> type:
         module, _, cls = self.target.partition(":")
@@ -35,26 +35,41 @@ SERVICES: dict[str, ServiceEntry] = {
 }
 
 
-# What a province provides, simulated on this machine. The TSA/CRL Animator is shared by every local stack; the
-# remote signer and the gateway follow HOCBA_PORT_OFFSET like the services.
+def port_of(name: str, base: int, env: Mapping[str, str] = os.environ) -> int:
+    """Where ``name`` (a service or a stand-in) serves HTTP on this machine: ``HOCBA_PORT_<NAME>`` when whoever
+    starts the stack chose the port (tests take theirs from the OS), else ``base`` + ``HOCBA_PORT_OFFSET`` (an
+    offset puts a second stack, a colleague's or a benchmark's, beside the usual one)."""
+    chosen = env.get(f"HOCBA_PORT_{name.upper()}")
+    return int(chosen) if chosen else base + int(env.get("HOCBA_PORT_OFFSET", "0"))
+
+
+# What a province provides, simulated on this machine: the gateway, the development token issuer and the remote
+# signer belong to one stack each. The TSA/CRL Animator is shared by every local stack: its port is the one the
+# test PKI's certificates name (as a real CA's CRL and TSA addresses are fixed in its certificates).
+STAND_INS = {"gateway": 8700, "issuer": 8710, "remote_signer": 9898}
 ANIMATOR_PORT = 9797
 
 
-def stand_in_port(base: int) -> int:
-    return base + int(os.environ.get("HOCBA_PORT_OFFSET", "0"))
+def stand_in_port(name: str, env: Mapping[str, str] = os.environ) -> int:
+    return port_of(name, STAND_INS[name], env)
+
+
+def stack_port_names() -> list[str]:
+    """Every port a stack of its own needs chosen (``HOCBA_PORT_<NAME>``): its services' and its stand-ins'."""
+    return [*SERVICES, *STAND_INS]
 
 
 def gateway_url() -> str:
-    return f"http://127.0.0.1:{stand_in_port(8700)}"
+    return f"http://127.0.0.1:{stand_in_port('gateway')}"
 
 
 def issuer_url() -> str:
     """The development token issuer (sandbox/issuer.py): JWKS and the client-credentials token endpoint."""
-    return f"http://127.0.0.1:{stand_in_port(8710)}"
+    return f"http://127.0.0.1:{stand_in_port('issuer')}"
 
 
 def remote_signer_url() -> str:
-    return f"http://127.0.0.1:{stand_in_port(9898)}"
+    return f"http://127.0.0.1:{stand_in_port('remote_signer')}"
 
 
 def entry(name: str) -> ServiceEntry:

@@ -8,7 +8,7 @@ import shutil
 import socket
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def own_ports() -> dict[str, str]:
+    """``HOCBA_PORT_<NAME>`` for every service and stand-in of a stack of its own, each port chosen by the OS (all
+    bound at once, so no two are the same) and passed to the stack, never a fixed number another run may hold."""
+    from cli.registry import stack_port_names
+
+    with ExitStack() as held:
+        sockets = {name: held.enter_context(socket.socket()) for name in stack_port_names()}
+        for s in sockets.values():
+            s.bind(("127.0.0.1", 0))
+        return {f"HOCBA_PORT_{name.upper()}": str(s.getsockname()[1]) for name, s in sockets.items()}
 
 
 @contextmanager

@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, text
 
 from cli.pipeline import DemoSchool, Pipeline
 from cli.registry import SERVICES
-from tests.conftest import _CHECKOUT, RUN
+from tests.conftest import RUN
+from tests.helpers import own_ports
 
 ROOT = Path(__file__).resolve().parents[1]
 REHEARSAL_DAY = "2026-06-20"  # before the 2025-2026 cutoff, as in the demo
@@ -27,11 +28,10 @@ def _clear_settings() -> None:
 
 
 @contextmanager
-def isolated_stack_env(
-    monkeypatch: pytest.MonkeyPatch, label: str, port_offset: int
-) -> Iterator[dict[str, str]]:
+def isolated_stack_env(monkeypatch: pytest.MonkeyPatch, label: str) -> Iterator[dict[str, str]]:
     """Environment (set in this process, inherited by ``spawn_stack``'s children) for a stack named ``label``:
-    fresh databases migrated, a fresh vhost with the platform's topology, the gateway's database dropped."""
+    fresh databases migrated, a fresh vhost with the platform's topology, the gateway's database dropped, ports
+    from the OS."""
     from services.runtime.broker import recreate_vhost, setup_broker
     from services.runtime.db import drop_database, recreate_database
     from services.runtime.migrations import upgrade
@@ -42,7 +42,7 @@ def isolated_stack_env(
     recreate_vhost("http://guest:guest@127.0.0.1:15672", vhost)
     env = {
         "HOCBA_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-        "HOCBA_PORT_OFFSET": str(port_offset + int(_CHECKOUT, 16) % 300),
+        **own_ports(),
         "HOCBA_REPORTING_DAY": REHEARSAL_DAY,
         "GATEWAY_TODAY": REHEARSAL_DAY,
         "GATEWAY_LOG_LEVEL": "WARNING",

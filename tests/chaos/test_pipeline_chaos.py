@@ -37,13 +37,12 @@ from services.audit.store.tables import audit_entries
 from services.runtime.broker import setup_broker, subscriptions_of
 from services.runtime.settings import get_settings
 from tests.chaos.monkey import Monkey, Stack, plan
-from tests.conftest import _CHECKOUT, RUN
-from tests.helpers import queue_depth, wait_for
+from tests.conftest import RUN
+from tests.helpers import own_ports, queue_depth, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
-OFFSET = 2000 + int(_CHECKOUT, 16) % 500  # beside a developer's `hocba up` and the other tests' stacks
 STUDENTS = int(os.environ.get("HOCBA_CHAOS_STUDENTS", "6"))
 DEADLINE = (
     300 + 15 * STUDENTS
@@ -75,7 +74,7 @@ def chaos_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     recreate_vhost("http://guest:guest@127.0.0.1:15672", VHOST)
     env = {
         "HOCBA_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{VHOST}",
-        "HOCBA_PORT_OFFSET": str(OFFSET),
+        **own_ports(),  # beside a developer's `hocba up` and the other tests' stacks
         "HOCBA_REPORTING_DAY": REHEARSAL_DAY,
         "GATEWAY_TODAY": REHEARSAL_DAY,
         "GATEWAY_ADMIN_TOKEN": ADMIN,

@@ -1,6 +1,7 @@
 """`hocba bench peak` at a tiny size: the whole pipeline on its own stack, the baseline in the same run, a projection."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,13 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import _CHECKOUT
+from tests.helpers import own_ports
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parents[2]
-OFFSET = (
-    2000 + int(_CHECKOUT, 16) % 500
-)  # its own ports, vhost and databases, beside `hocba up` and other tests
+OFFSET = 2000 + int(_CHECKOUT, 16) % 500  # names the bench's own vhost and databases
 
 
 def test_bench_peak_reports_stages_a_ratio_against_bare_signing_and_a_projection(tmp_path):
@@ -37,6 +37,7 @@ def test_bench_peak_reports_stages_a_ratio_against_bare_signing_and_a_projection
             "--json",
         ],
         cwd=ROOT,
+        env={**os.environ, **own_ports()},  # its ports from the OS; the offset names its vhost and databases
         capture_output=True,
         text=True,
         timeout=280,

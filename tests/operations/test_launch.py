@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import wait_for
+import pytest
+
+from cli.main import spawn_stack
+from cli.registry import SERVICES, STAND_INS
+from tests.helpers import own_ports, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PARENT = """
@@ -50,3 +55,20 @@ def test_a_launched_process_dies_when_its_launcher_is_killed():
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_a_stack_refuses_a_port_something_else_answers_on_instead_of_adopting_it(monkeypatch):
+    for name, port in own_ports().items():
+        monkeypatch.setenv(name, port)
+    with socket.socket() as squatter:  # another stack's gateway, say, on the port this one was given
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        monkeypatch.setenv("HOCBA_PORT_GATEWAY", str(squatter.getsockname()[1]))
+        with pytest.raises(SystemExit, match=f"ports {squatter.getsockname()[1]} already answer"):
+            spawn_stack(["sync"])
+
+
+def test_own_ports_are_distinct_and_name_every_service_and_stand_in():
+    ports = own_ports()
+    assert set(ports) == {f"HOCBA_PORT_{n.upper()}" for n in [*SERVICES, *STAND_INS]}
+    assert len(set(ports.values())) == len(ports)

@@ -126,7 +126,7 @@ def test_a_whole_school_year_puts_no_lookup_code_personal_id_name_or_birth_date_
     from tests.stack import isolated_stack_env, run_school_year, unpublished
 
     students = 2
-    with isolated_stack_env(monkeypatch, "public", port_offset=2600) as env:
+    with isolated_stack_env(monkeypatch, "public") as env:
         amqp_uri = env["HOCBA_AMQP_URI"]
         # A queue of its own, bound to everything before the first event exists.
         with Connection(amqp_uri) as conn:
