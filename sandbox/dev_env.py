@@ -3,15 +3,27 @@ development token issuer's key pair (var/issuer, never committed)."""
 
 import base64
 import functools
+import hashlib
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from cli.archive_crypto import generate as generate_archive_keys
 
 path = Path(sys.argv[1] if len(sys.argv) > 1 else ".env")
 lines = path.read_text().splitlines() if path.exists() else []
-wanted = {
+# This checkout's own development broker vhost and databases: another checkout on the machine (a colleague's branch
+# with a newer migration, a CI clone) migrating or reshaping its own never breaks this one's `make setup` or demo.
+# `make setup` (sandbox/local_stack.py) creates them marked with the checkout's path and drops those of checkouts gone.
+DEV = f"hocba_dev_{hashlib.sha256(str(path.resolve().parent).encode()).hexdigest()[:6]}"
+_DEV_DB = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DEV}_{{}}"
+wanted: dict[str, Callable[[], str]] = {
+    "HOCBA_AMQP_URI": lambda: f"amqp://guest:guest@127.0.0.1:5672/{DEV}",
+    **{
+        f"HOCBA_DB_URL_{name.upper()}": functools.partial(_DEV_DB.format, name)
+        for name in ("gradebook", "transcript", "signing", "sync", "audit", "gateway")
+    },
     # Tokens: the sandbox issuer signs (its private key stays in var/issuer), services verify with its JWKS.
     "HOCBA_DEV_ISSUER_KEY": lambda: str(Path("var/issuer/key.pem").resolve()),
     "HOCBA_JWKS_FILE": lambda: str(Path("var/issuer/jwks.json").resolve()),

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 LOCAL = {"127.0.0.1", "localhost", "::1"}
@@ -179,7 +180,63 @@ def drop_dead_test_runs(db_url: str, management_url: str) -> None:
         say(f"could not list the broker's vhosts ({error}); stale test vhosts stay")
 
 
+DEV_NAME = re.compile(
+    r"^hocba_dev_[0-9a-f]{6}$"
+)  # sandbox/dev_env.py: one vhost per checkout, and its databases
+
+
+def claim_dev_state(settings: Any, gateway_db_url: str) -> None:
+    """Create this checkout's development vhost and databases (what .env names), each marked with the checkout's
+    path; drop those whose checkout is gone (a CI clone, a removed worktree) unless something still uses them."""
+    import httpx
+    import psycopg
+    from psycopg import sql
+
+    from services.runtime.db import ensure_database
+    from services.runtime.settings import SERVICES
+
+    checkout = str(Path(__file__).resolve().parents[1])
+    urls = [settings.db_url(service) for service in SERVICES] + [gateway_db_url]
+    for url in urls:
+        ensure_database(url)
+    admin = urlsplit(urls[0].replace("+psycopg", ""))._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for url in urls:
+            name = urlsplit(url).path.lstrip("/")
+            if name.startswith("hocba_dev_"):
+                conn.execute(sql.SQL("comment on database {} is {}").format(sql.Identifier(name), checkout))
+        rows = conn.execute(
+            "select datname, shobj_description(oid, 'pg_database') from pg_database where datname like 'hocba_dev_%'"
+        ).fetchall()
+        for name, owner in rows:
+            if owner and not Path(owner).exists():
+                try:
+                    conn.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(name)))
+                    say(f"dropped database {name} (its checkout {owner} is gone)")
+                except psycopg.errors.ObjectInUse:
+                    pass
+    vhost = urlsplit(settings.amqp_uri).path.lstrip("/")
+    parts = urlsplit(settings.rabbit_management_url)
+    api = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
+    auth = (parts.username or "guest", parts.password or "guest")
+    with httpx.Client(base_url=api, auth=auth, timeout=60) as c:
+        if DEV_NAME.match(vhost):
+            c.put(f"/vhosts/{vhost}", json={"description": checkout}).raise_for_status()
+        in_use = {x["vhost"] for x in c.get("/connections", params={"columns": "vhost"}).json()}
+        for other in c.get("/vhosts", params={"columns": "name,description"}).json():
+            owner = other.get("description") or ""
+            if (
+                DEV_NAME.match(other["name"])
+                and owner
+                and not Path(owner).exists()
+                and other["name"] not in in_use
+            ):
+                c.delete(f"/vhosts/{other['name']}")
+                say(f"deleted vhost {other['name']} (its checkout {owner} is gone)")
+
+
 def main() -> int:
+    from sandbox.gateway.settings import get_gateway_settings
     from services.runtime.settings import SERVICES, get_settings
 
     settings = get_settings()
@@ -195,6 +252,7 @@ def main() -> int:
     ensure_system_packages()
     if amqp.hostname in LOCAL:
         drop_dead_test_runs(settings.db_url("gradebook"), settings.rabbit_management_url)
+        claim_dev_state(settings, get_gateway_settings().db_url)
     say("RabbitMQ and PostgreSQL answer; system packages present")
     return 0
 
