@@ -6,12 +6,16 @@ signing service for the data to be signed, have the provider sign every digest, 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 BATCH = 100
+# A 503 on finishing a batch means the timestamp authority did not answer: the signing service kept the prepared
+# signatures, and the client sends the same values again later (each value stays valid; nothing is signed twice).
+AGAIN_AFTER = (1.0, 2.0, 4.0, 8.0, 15.0)
 
 
 @dataclass
@@ -70,9 +74,10 @@ def sign_as(
             signed = remote.post("/sign", json={"signer_id": signer_id, "digests": digests})
             signed.raise_for_status()
             values = signed.json()["signatures"]
-            finished = signing.post(
+            finished = _send_signatures(
+                signing,
                 f"/signing/batches/{batch['batch_id']}/signatures",
-                json={
+                {
                     "signatures": [
                         {
                             "item_id": item["item_id"],
@@ -83,8 +88,19 @@ def sign_as(
                     ]
                 },
             )
-            finished.raise_for_status()
             outcome = finished.json()
             result.signed += len(outcome["signed"])
             result.refused += outcome["refused"]
     return result
+
+
+def _send_signatures(signing: httpx.Client, path: str, body: dict[str, Any]) -> httpx.Response:
+    """POST the signature values, again after a pause while the service answers 503 (its timestamp authority is
+    down for a moment); any other error, or a 503 that outlasts every pause, is raised."""
+    for pause in (*AGAIN_AFTER, None):
+        finished = signing.post(path, json=body)
+        if finished.status_code != 503 or pause is None:
+            break
+        time.sleep(pause)
+    finished.raise_for_status()
+    return finished
