@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -26,6 +27,7 @@ from services.signing.verifier import web as verifier_web
 from services.signing.verifier.limits import DEFAULT_BUDGET, BudgetedReader, MiB
 from services.signing.verifier.trust import configured_roots
 from services.signing.verifier.web import MAX_UPLOAD, VerifierApp
+from tests.helpers import wait_for
 from tests.signing.signed import signed_record
 from tests.signing.verifier_server import verifier_server
 
@@ -147,7 +149,33 @@ def test_a_verification_past_its_deadline_is_refused_in_vietnamese_and_the_worke
         assert served.workers() == worker
 
 
-def test_a_verification_out_of_memory_is_refused_and_retires_the_worker(
+# The budget all but off (8 GiB, 1 GiB a stream): only the worker's 400 MiB address space stands in the bomb's way.
+_NO_BUDGET = """
+from services.signing.verifier.limits import Budget, MiB
+from services.signing.verifier.server import ServeOptions, serve
+from services.signing.verifier.trust import configured_roots
+budget = Budget(total=8192 * MiB, per_stream=1024 * MiB)
+serve(configured_roots(), ServeOptions(port=0, workers=1, memory_mb=400, budget=budget))
+"""
+
+
+def test_a_worker_out_of_memory_refuses_in_vietnamese_and_is_replaced() -> None:
+    bomb, genuine = bomb_pdf(), signed_record().pdf
+    with verifier_server(command=[sys.executable, "-c", _NO_BUDGET]) as served:
+        worker = served.wait_for_workers(1)
+        with httpx.Client(base_url=served.url, timeout=60) as http:
+            refused = http.post("api/verify", files={"pdf": ("bomb.pdf", bomb, "application/pdf")})
+            assert refused.status_code == 413, refused.text
+            assert "cần quá nhiều bộ nhớ" in refused.json()["detail"]
+            fresh = wait_for(
+                lambda: (now := served.workers()) and now != worker and now, what="a fresh worker"
+            )
+            assert len(fresh) == 1
+            good = http.post("api/verify", files={"pdf": ("hocba.pdf", genuine, "application/pdf")})
+            assert good.status_code == 200 and good.json()["indication"] == "TOTAL_PASSED"
+
+
+def test_a_memory_error_anywhere_in_a_verification_retires_the_worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def exhausted(*args: object, **kwargs: object) -> None:
@@ -158,5 +186,5 @@ def test_a_verification_out_of_memory_is_refused_and_retires_the_worker(
     answer = _app(retire=lambda: retired.append(True)).post(
         "/api/verify", data={"pdf": (io.BytesIO(b"%PDF-1.7"), "a.pdf")}
     )
-    assert answer.status_code == 413 and "giải nén ra quá nhiều dữ liệu" in answer.json["detail"]
+    assert answer.status_code == 413 and "cần quá nhiều bộ nhớ" in answer.json["detail"]
     assert retired == [True]

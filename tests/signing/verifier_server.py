@@ -36,13 +36,16 @@ class Served:
 
 
 @contextmanager
-def verifier_server(*args: str) -> Iterator[Served]:
-    """The server on port 0; yields once it printed the address it bound (the master and its workers are up)."""
+def verifier_server(*args: str, command: list[str] | None = None) -> Iterator[Served]:
+    """The server on port 0; yields once it printed the address it bound (then the master forks its workers).
+
+    ``command`` runs something else that prints the same line (a test's own ServeOptions) instead of the CLI.
+    """
     with tempfile.TemporaryDirectory(prefix="verifier-") as folder:
         log = Path(folder) / "serve.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "cli.main", "verify", "serve", "--port", "0", *args],
+                command or [sys.executable, "-m", "cli.main", "verify", "serve", "--port", "0", *args],
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -72,7 +72,8 @@ def settings(options: ServeOptions) -> dict[str, Any]:
         # The bound address, so that port 0 is usable: the tests read this line.
         for listener in server.LISTENERS:
             print(
-                f"verification page on {listener}/ ({options.workers} workers, {options.memory_mb} MiB and "
+                f"verification page on {listener}/ ({options.workers} worker{'s' if options.workers != 1 else ''}, "
+                f"{options.memory_mb} MiB and "
                 f"{options.time_limit:g} s each; Ctrl-C stops)",
                 file=sys.stderr,
                 flush=True,

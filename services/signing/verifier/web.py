@@ -33,6 +33,10 @@ TOO_LARGE = (
     "Tệp tải lên giải nén ra quá nhiều dữ liệu (hơn {mb} MB), vượt quá giới hạn kiểm tra nên không được kiểm tra. "
     "Một học bạ số thật chỉ nặng vài trăm KB."
 )
+OUT_OF_MEMORY = (
+    "Tệp tải lên cần quá nhiều bộ nhớ để kiểm tra, vượt quá giới hạn nên không được kiểm tra. "
+    "Một học bạ số thật chỉ nặng vài trăm KB."
+)
 TOO_SLOW = (
     "Việc kiểm tra vượt quá thời gian cho phép ({seconds} giây) nên đã dừng lại; tệp này không được kiểm tra. "
     "Một học bạ số thật được kiểm tra trong vài giây."
@@ -109,9 +113,12 @@ class VerifierApp:
         except TimeLimit as error:
             # Vietnamese writes the decimal comma: 0,5 giây.
             return self._problem(api, TOO_SLOW.format(seconds=f"{error.seconds:g}".replace(".", ",")), 422)
-        except (TooLarge, MemoryError) as error:
-            if isinstance(error, OutOfMemory | MemoryError) and self.retire is not None:
+        except (OutOfMemory, MemoryError):
+            # The worker's address-space limit: what failed to allocate may have left it in any state.
+            if self.retire is not None:
                 self.retire()
+            return self._problem(api, OUT_OF_MEMORY, 413)
+        except TooLarge:
             return self._problem(api, TOO_LARGE.format(mb=self.budget.total // MiB), 413)
         except Unreadable as error:
             return self._problem(api, f"Không đọc được tệp đã tải lên ({error}).", 422)
