@@ -103,16 +103,28 @@ def check(
 
 @app.command("serve")
 def serve(
-    port: Annotated[int, typer.Option(help="HTTP port")] = 8090,
+    port: Annotated[int, typer.Option(help="HTTP port (0: one from the OS, printed when ready)")] = 8090,
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     trust: Annotated[list[Path] | None, typer.Option("--trust", help="Extra trusted roots (PEM)")] = None,
     online: Annotated[bool, typer.Option("--online", help="Fetch CRLs/OCSP")] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes (gunicorn)")] = 2,
+    memory_mb: Annotated[int, typer.Option(help="Address-space limit per worker, MiB")] = 512,
+    time_limit: Annotated[float, typer.Option(help="Seconds one verification may take")] = 20.0,
+    budget_mb: Annotated[int, typer.Option(help="Bytes one verification may decompress, MiB")] = 64,
 ) -> None:
-    """Serve the verification page (upload a PDF, read the verdict in Vietnamese)."""
-    from werkzeug.serving import run_simple
-
-    from services.signing.verifier.web import VerifierApp
+    """Serve the verification page (upload a PDF, read the verdict in Vietnamese) with a pool of bounded workers."""
+    from services.signing.verifier.limits import Budget, MiB
+    from services.signing.verifier.server import ServeOptions
+    from services.signing.verifier.server import serve as run_server
 
     _quiet()
-    typer.echo(f"verification page on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    run_simple(host, port, VerifierApp(_roots(trust), online=online), threaded=True)
+    options = ServeOptions(
+        host=host,
+        port=port,
+        workers=workers,
+        memory_mb=memory_mb,
+        time_limit=time_limit,
+        budget=Budget(total=budget_mb * MiB, per_stream=min(Budget().per_stream, budget_mb * MiB)),
+        online=online,
+    )
+    run_server(_roots(trust), options)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,38 +15,16 @@ from tests.helpers import needs_tools
 from tests.signing.browser import CHROMIUM
 from tests.signing.signed import signed_record
 from tests.signing.test_verifier_tamper import painted_grade
+from tests.signing.verifier_server import verifier_server
 
 pytestmark = needs_tools(CHROMIUM, install="make setup installs Debian's chromium")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    """`hocba verify serve` as its own process, the way an operator runs it."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "verify", "serve", "--port", str(port)],
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    """`hocba verify serve` as its own process (gunicorn), the way an operator runs it."""
+    with verifier_server() as served:
+        yield served.url
 
 
 @pytest.fixture(scope="module")

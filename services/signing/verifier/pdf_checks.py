@@ -21,6 +21,7 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
 
+from services.signing.verifier.limits import DEFAULT_BUDGET, Budget, BudgetedReader, over_budget, pypdf_caps
 from services.signing.verifier.model import DocumentTimestamp, PdfFacts, PdfSignature, Signer, Unreadable
 
 ATTACHMENT = "hocba.xml"
@@ -116,6 +117,8 @@ async def _signature(
     except (
         Exception
     ) as error:  # a malformed CMS or dictionary: report it, do not crash the whole verification
+        if refusal := over_budget(error, _budget(sig), "a signed revision"):
+            raise refusal from None
         return PdfSignature(
             field, sig.signed_revision, Signer(None, None, None), (), None, False, "B-B",
             False, False, False, False, None, False, "OTHER", False, False, error=str(error) or type(error).__name__,
@@ -146,39 +149,56 @@ async def _signature(
 async def _timestamp(sig: EmbeddedPdfSignature, vc: ValidationContext) -> DocumentTimestamp:
     try:
         st = await async_validate_pdf_timestamp(sig, vc)
-    except Exception:
+    except Exception as error:
+        if refusal := over_budget(error, _budget(sig), "a timestamped revision"):
+            raise refusal from None
         return DocumentTimestamp(sig.signed_revision, None, False, False, False, "OTHER")
     level = st.modification_level.name if st.modification_level is not None else "OTHER"
     return DocumentTimestamp(sig.signed_revision, st.timestamp, st.intact, st.valid, st.trusted, level)
 
 
-def page_text(pdf: bytes) -> str:
+def _budget(sig: EmbeddedPdfSignature) -> Budget:
+    reader = sig.reader
+    return reader.budget if isinstance(reader, BudgetedReader) else DEFAULT_BUDGET
+
+
+def page_text(pdf: bytes, budget: Budget = DEFAULT_BUDGET) -> str:
     """The text a reader sees, from the newest revision (pypdf reads what a viewer shows)."""
     try:
-        reader = pypdf.PdfReader(io.BytesIO(pdf), strict=False)
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
-    except Exception:  # unreadable content streams: the agreement check then fails and says so
+        with pypdf_caps(budget):
+            reader = pypdf.PdfReader(io.BytesIO(pdf), strict=False)
+            if len(reader.pages) > budget.pages:
+                return ""
+            return "\n".join(page.extract_text() or "" for page in reader.pages)
+    except Exception as error:  # unreadable content streams: the agreement check then fails and says so
+        if refusal := over_budget(error, budget, "the page text"):
+            raise refusal from None
         return ""
 
 
-def open_pdf(pdf: bytes) -> PdfFileReader:
+def open_pdf(pdf: bytes, budget: Budget = DEFAULT_BUDGET) -> BudgetedReader:
+    """A reader bounded by ``budget`` (decoded bytes for the whole verification, every revision included)."""
     if not pdf.lstrip()[:5] == b"%PDF-":
         raise Unreadable("not a PDF file")
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        reader = BudgetedReader(io.BytesIO(pdf), budget)
         _ = reader.root
         return reader
     except Exception as error:
+        if refusal := over_budget(error, budget, "the document structure"):
+            raise refusal from None
         raise Unreadable(f"cannot read the PDF: {error}") from None
 
 
-async def read_pdf(pdf_reader: PdfFileReader, pdf: bytes, vc: ValidationContext, revinfo: bool) -> PdfFacts:
+async def read_pdf(pdf_reader: BudgetedReader, pdf: bytes, vc: ValidationContext, revinfo: bool) -> PdfFacts:
     """``revinfo``: the DSS carries revocation data (the seal embedded it), which makes a signature B-LT."""
     reader = pdf_reader
     try:
         found = attachments(reader.root)
         embedded = reader.embedded_signatures
     except Exception as error:
+        if refusal := over_budget(error, reader.budget, f"the embedded {ATTACHMENT}"):
+            raise refusal from None
         raise Unreadable(f"cannot read the PDF structure: {error}") from None
     if not found:
         raise Unreadable(f"the PDF has no embedded {ATTACHMENT}")
@@ -195,7 +215,9 @@ async def read_pdf(pdf_reader: PdfFileReader, pdf: bytes, vc: ValidationContext,
     for sig in signatures:
         try:
             historical = attachments(reader.get_historical_root(sig.revision))
-        except Exception:
+        except Exception as error:
+            if refusal := over_budget(error, reader.budget, f"the {ATTACHMENT} of a signed revision"):
+                raise refusal from None
             historical = []
         signed_xml[sig.revision] = historical[0] if len(historical) == 1 else None
     return PdfFacts(
@@ -205,5 +227,5 @@ async def read_pdf(pdf_reader: PdfFileReader, pdf: bytes, vc: ValidationContext,
         embedded_xml=found[0],
         other_embedded_xml=tuple(found[1:]),
         signed_xml=signed_xml,
-        page_text=page_text(pdf),
+        page_text=page_text(pdf, reader.budget),
     )

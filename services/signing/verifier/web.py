@@ -7,7 +7,7 @@ JSON for machines (the province gateway). Nothing uploaded is stored.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
@@ -16,9 +16,31 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from werkzeug.wrappers import Request, Response
 
 from services.signing.verifier import Unreadable, verify
+from services.signing.verifier.limits import (
+    DEFAULT_BUDGET,
+    Budget,
+    MiB,
+    OutOfMemory,
+    TimeLimit,
+    TooLarge,
+    deadline,
+)
 from services.signing.verifier.report import html_body, page
 
 MAX_UPLOAD = 25 * 1024 * 1024  # a học bạ PDF is ~200 KB; anything near this is not one
+
+TOO_LARGE = (
+    "Tệp tải lên giải nén ra quá nhiều dữ liệu (hơn {mb} MB), vượt quá giới hạn kiểm tra nên không được kiểm tra. "
+    "Một học bạ số thật chỉ nặng vài trăm KB."
+)
+OUT_OF_MEMORY = (
+    "Tệp tải lên cần quá nhiều bộ nhớ để kiểm tra, vượt quá giới hạn nên không được kiểm tra. "
+    "Một học bạ số thật chỉ nặng vài trăm KB."
+)
+TOO_SLOW = (
+    "Việc kiểm tra vượt quá thời gian cho phép ({seconds} giây) nên đã dừng lại; tệp này không được kiểm tra. "
+    "Một học bạ số thật được kiểm tra trong vài giây."
+)
 
 FORM = """
 <h1>Kiểm tra học bạ số</h1>
@@ -39,11 +61,27 @@ def _read(upload: FileStorage | None) -> bytes | None:
 
 
 class VerifierApp:
-    """A WSGI application; ``trust_roots`` are fixed at start-up (from configuration), never taken from a request."""
+    """A WSGI application; ``trust_roots`` are fixed at start-up (from configuration), never taken from a request.
 
-    def __init__(self, trust_roots: Sequence[asn1_x509.Certificate], *, online: bool = False) -> None:
+    Each verification decodes at most ``budget`` and runs at most ``time_limit`` seconds (where the server runs it
+    in a main thread, as gunicorn's sync workers do); either refusal answers at once, in Vietnamese. ``retire`` is
+    called after a verification ran out of memory (the worker's RLIMIT_AS): the server replaces that worker.
+    """
+
+    def __init__(
+        self,
+        trust_roots: Sequence[asn1_x509.Certificate],
+        *,
+        online: bool = False,
+        budget: Budget = DEFAULT_BUDGET,
+        time_limit: float | None = None,
+        retire: Callable[[], None] | None = None,
+    ) -> None:
         self.trust_roots = list(trust_roots)
         self.online = online
+        self.budget = budget
+        self.time_limit = time_limit
+        self.retire = retire
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -68,7 +106,20 @@ class VerifierApp:
         if not pdf:
             return self._problem(api, "Chưa chọn tệp PDF.", 400)
         try:
-            report = verify(pdf, xml, trust_roots=self.trust_roots, online=self.online)
+            with deadline(self.time_limit):
+                report = verify(
+                    pdf, xml, trust_roots=self.trust_roots, online=self.online, budget=self.budget
+                )
+        except TimeLimit as error:
+            # Vietnamese writes the decimal comma: 0,5 giây.
+            return self._problem(api, TOO_SLOW.format(seconds=f"{error.seconds:g}".replace(".", ",")), 422)
+        except (OutOfMemory, MemoryError):
+            # The worker's address-space limit: what failed to allocate may have left it in any state.
+            if self.retire is not None:
+                self.retire()
+            return self._problem(api, OUT_OF_MEMORY, 413)
+        except TooLarge:
+            return self._problem(api, TOO_LARGE.format(mb=self.budget.total // MiB), 413)
         except Unreadable as error:
             return self._problem(api, f"Không đọc được tệp đã tải lên ({error}).", 422)
         if api:
