@@ -113,7 +113,11 @@ class Database(DependencyProvider):
         url = self.container.config.get("DB_URL") or settings.login_url(self.service)
         self.engine = make_engine(url, pool_size=settings.db_pool_size, application_name=self.service)
         if self._check is not None:
-            self._check(self.engine)
+            try:
+                self._check(self.engine)
+            except Exception:
+                self.engine.dispose()
+                raise
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
     def stop(self) -> None:
