@@ -14,6 +14,7 @@ from services.audit.app import handlers
 from services.audit.app.checkpoints import take_checkpoints, take_due_checkpoints
 from services.audit.app.handlers import LogQuery
 from services.audit.app.unit_of_work import SERVICE, AuditUnitOfWork
+from services.audit.store.login import refuse_a_login_that_may_change_the_log
 from services.runtime.auth import Auth, Role
 from services.runtime.db import Database
 from services.runtime.handlers import EventSource, reliable_handler
@@ -32,7 +33,7 @@ def _timestamper() -> HttpxTimeStamper:
 class AuditService(HealthEndpoints):
     name = SERVICE
 
-    db = Database(SERVICE)
+    db = Database(SERVICE, check=refuse_a_login_that_may_change_the_log)
     principal = Auth()
     # The service whose exchange delivered the event being handled: entries are recorded under it, not the body's.
     event_source = EventSource()

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from nameko.extensions import DependencyProvider
-from psycopg import sql
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,15 +27,13 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(
-    url: str, *, pool_size: int = 10, application_name: str = "hocba", role: str | None = None
-) -> Engine:
-    """An engine for ``url``; with ``role``, every new connection first drops to that role's privileges."""
+def make_engine(url: str, *, pool_size: int = 10, application_name: str = "hocba") -> Engine:
+    """An engine for ``url``, logged in as the URL's own user (no SET ROLE: privileges come from the login)."""
     url_obj = make_url(url)
     if url_obj.drivername in ("postgresql", "postgres"):
         # Operators paste CloudNativePG's `postgresql://` URIs; SQLAlchemy would pick psycopg2.
         url_obj = url_obj.set(drivername="postgresql+psycopg")
-    engine = create_engine(
+    return create_engine(
         url_obj,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -46,25 +42,6 @@ def make_engine(
         hide_parameters=True,
         connect_args={"application_name": application_name},
     )
-    if role:
-        event.listen(engine, "connect", _set_role(role))
-    return engine
-
-
-def _set_role(role: str) -> Callable[[Any, Any], None]:
-    statement = sql.SQL("SET ROLE {}").format(sql.Identifier(role))
-
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Outside a transaction: a SET inside one would be undone by the pool's rollback-on-return.
-        autocommit = dbapi_connection.autocommit
-        dbapi_connection.autocommit = True
-        try:
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute(statement)
-        finally:
-            dbapi_connection.autocommit = autocommit
-
-    return on_connect
 
 
 def ensure_database(url: str) -> bool:
@@ -112,14 +89,18 @@ def transaction(session_factory: Callable[[], Session]) -> Iterator[Session]:
 
 
 class Database(DependencyProvider):
-    """Gives each worker a session factory bound to this service's database (HOCBA_DB_URL_<SERVICE>).
+    """Gives each worker a session factory bound to this service's database, logged in as the service's own role
+    (``Settings.login_url``: the audit service as the writer, which may append to its log but not change it).
 
-    The audit service's connections switch to HOCBA_AUDIT_DB_ROLE, which may append to its log but not change it.
+    ``check`` runs once against the engine at start-up and raises to refuse starting (a login with too much power).
     """
 
-    def __init__(self, service: str, settings: Settings | None = None) -> None:
+    def __init__(
+        self, service: str, settings: Settings | None = None, check: Callable[[Engine], None] | None = None
+    ) -> None:
         self.service = service
         self._settings = settings
+        self._check = check
         self.engine: Engine | None = None
         self.session_factory: sessionmaker[Session] | None = None
 
@@ -129,13 +110,14 @@ class Database(DependencyProvider):
                 "psycopg would block the eventlet hub: call services.runtime.green.patch() before importing services"
             )
         settings = self._settings or get_settings()
-        url = self.container.config.get("DB_URL") or settings.db_url(self.service)
-        self.engine = make_engine(
-            url,
-            pool_size=settings.db_pool_size,
-            application_name=self.service,
-            role=settings.db_role(self.service),
-        )
+        url = self.container.config.get("DB_URL") or settings.login_url(self.service)
+        self.engine = make_engine(url, pool_size=settings.db_pool_size, application_name=self.service)
+        if self._check is not None:
+            try:
+                self._check(self.engine)
+            except Exception:
+                self.engine.dispose()
+                raise
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
     def stop(self) -> None:

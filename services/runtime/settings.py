@@ -6,6 +6,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -110,7 +111,14 @@ class Settings(BaseSettings):
     audit_db_role: str = Field(
         "hocba_audit_writer",
         pattern=r"^[a-z_][a-z0-9_]*$",
-        description="Role the audit service acts as (SET ROLE): it may append to the log, never change it",
+        description="The LOGIN role the audit service and its relay connect as: it may append to the log and read "
+        "it, never change it (its migrations create it if missing and grant to it; one per cluster and environment)",
+    )
+    db_url_audit_writer: str | None = Field(
+        None,
+        description="What the audit service and its relay log in with. Unset: in dev and test, HOCBA_DB_URL_AUDIT "
+        "as HOCBA_AUDIT_DB_ROLE (no password: local trust auth); in production, HOCBA_DB_URL_AUDIT itself (the "
+        "pods get the writer's credentials, the migration Job the owner's)",
     )
     signing_cutoff: str = Field("06-30", description="MM-DD of the reporting cutoff, for signing readiness")
     # The year-end archive (`hocba export` / `hocba import`). No defaults: sandbox/dev_env.py writes dev keys into
@@ -141,9 +149,21 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
         return str(getattr(self, f"db_url_{service}"))
 
-    def db_role(self, service: str) -> str | None:
-        """The role a service's connections switch to after logging in (only audit has one)."""
-        return self.audit_db_role if service == "audit" else None
+    def login_url(self, service: str) -> str:
+        """The URL a service's own processes (the service, its relay) log in with.
+
+        The audit log's owner is whoever migrates it (``db_url``); the audit processes log in as the writer role,
+        never the owner, and never by SET ROLE (a login that may reset it, and PgBouncer in transaction mode keeps
+        no session settings).
+        """
+        if service != "audit":
+            return self.db_url(service)
+        if self.db_url_audit_writer:
+            return self.db_url_audit_writer
+        if self.env == "prod":
+            return self.db_url_audit
+        parts = urlsplit(self.db_url_audit)
+        return urlunsplit(parts._replace(netloc=f"{self.audit_db_role}@{parts.netloc.rpartition('@')[2]}"))
 
     def nameko_config(self, service: str, **extra: object) -> dict[str, object]:
         """The dict nameko containers take, built from these settings."""

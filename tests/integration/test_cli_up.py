@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from cli.registry import SERVICES
+from services.runtime.settings import Settings
 from tests.helpers import own_ports, wait_for
 
 pytestmark = pytest.mark.integration
@@ -38,6 +40,14 @@ def test_up_runs_every_service_and_ctrl_c_stops_them_all(amqp_uri, service_datab
     try:
         for port in ports:
             wait_for(lambda p=port: ready(p), timeout=60, interval=0.3, what=f"service on port {port}")
+        # The audit service and its relay log in as the writer role, never as the log's owner.
+        audit_db = service_databases["audit"].rsplit("/", 1)[1]
+        wait_for(
+            lambda: _logins(audit_db) == {("audit", WRITER), ("audit-relay", WRITER)},
+            timeout=30,
+            interval=0.3,
+            what="the audit processes' logins",
+        )
         children = subprocess.run(["pgrep", "-P", str(up.pid)], capture_output=True, text=True).stdout.split()
         # One service and one relay process each and this stack's own stand-ins (development token issuer, remote
         # signer, gateway), told apart by their command lines; the test PKI's TSA/CRL server, at the one address its
@@ -66,3 +76,16 @@ def _module(pid: str) -> str:
     args = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
     module = args[args.index("-m") + 1]
     return " ".join(args[args.index("-m") + 1 : args.index("-m") + 4]) if module == "cli.main" else module
+
+
+WRITER = Settings().audit_db_role
+
+
+def _logins(database: str) -> set[tuple[str, str]]:
+    """(application, role) of every connection to ``database`` but this one."""
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres") as conn:
+        rows = conn.execute(
+            "select application_name, usename from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
+            [database],
+        )
+        return {(str(a), str(u)) for a, u in rows}

@@ -86,3 +86,50 @@ def test_queues_and_policies_in_the_manifests_are_the_ones_the_code_declares():
             assert pod["securityContext"]["runAsNonRoot"] is True
             assert all(c["securityContext"]["readOnlyRootFilesystem"] for c in pod["containers"])
             assert all("limits" in c["resources"] for c in pod["containers"])
+
+
+def _pod_specs(objects: list[dict]) -> dict[str, dict]:
+    """Name → pod spec of every Deployment, Job and CronJob."""
+    pods = {}
+    for o in objects:
+        if o["kind"] in ("Deployment", "Job"):
+            pods[o["metadata"]["name"]] = o["spec"]["template"]["spec"]
+        elif o["kind"] == "CronJob":
+            pods[o["metadata"]["name"]] = o["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return pods
+
+
+def _db_secret(container: dict) -> set[str]:
+    return {
+        e["valueFrom"]["secretKeyRef"]["name"]
+        for e in container["env"]
+        if e["name"] in ("DB_USER", "DB_PASSWORD")
+    }
+
+
+def test_the_audit_pods_log_in_as_the_writer_and_the_migration_job_as_the_owner():
+    objects = [
+        o
+        for f in (K8S / "base").glob("*.yaml")
+        if f.name != "kustomization.yaml"
+        for o in yaml.safe_load_all(f.read_text())
+        if o
+    ]
+    (cluster,) = [o for o in objects if o["kind"] == "Cluster"]
+    roles = {r["name"]: r for r in cluster["spec"]["managed"]["roles"]}
+    writer = roles[Settings().audit_db_role]
+    # A LOGIN role of its own, member of nothing and owner of nothing (the initdb owner owns the databases).
+    assert writer["login"] is True and not writer.get("inRoles")
+    assert not any(writer.get(power) for power in ("superuser", "createdb", "createrole", "bypassrls"))
+    assert cluster["spec"]["bootstrap"]["initdb"]["owner"] != writer["name"]
+    assert not [r for r in roles.values() if writer["name"] in r.get("inRoles", [])]
+    pods = _pod_specs(objects)
+    for name in ("audit", "audit-relay"):
+        for container in pods[name]["containers"]:
+            assert _db_secret(container) == {writer["passwordSecret"]["name"]}, name
+    # Migrations and prune (which deletes from the outbox and inbox) run as the owner: CloudNativePG's <cluster>-app.
+    owner_secret = f"{cluster['metadata']['name']}-app"
+    for name in ("hocba-migrate", "hocba-prune"):
+        (container,) = pods[name]["containers"]
+        assert _db_secret(container) == {owner_secret}, name
+        assert any(e["name"] == "HOCBA_DB_URL_AUDIT" for e in container["env"]), name
