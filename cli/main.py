@@ -249,7 +249,8 @@ def stack_env(env: dict[str, str] | None = None) -> dict[str, str]:
 def as_own_broker_user(args: list[str], env: dict[str, str]) -> dict[str, str]:
     """``env`` for the process ``hocba <args>``: a service (``run <name>``) or a relay (``relay <name>``) logs in to
     the broker as its own user, whose password derives from the development secret (`hocba broker setup` created
-    it with exactly its row of runtime/broker_access.py's table). Without that secret, ``env`` unchanged."""
+    it with exactly its row of runtime/broker_access.py's table), and declares no shared exchange. Without that
+    secret, ``env`` unchanged."""
     from services.runtime.broker_access import amqp_uri_as, relay_principal
     from services.runtime.settings import get_settings
 
@@ -259,7 +260,8 @@ def as_own_broker_user(args: list[str], env: dict[str, str]) -> dict[str, str]:
         return env
     principal = args[1] if args[0] == "run" else relay_principal(args[1])
     settings = settings.model_copy(update={"amqp_uri": env.get("HOCBA_AMQP_URI", settings.amqp_uri)})
-    return {**env, "HOCBA_AMQP_URI": amqp_uri_as(principal, settings)}
+    # Its user may not configure the shared exchanges: `hocba broker setup` declared them.
+    return {**env, "HOCBA_AMQP_URI": amqp_uri_as(principal, settings), "HOCBA_DECLARE_EXCHANGES": "false"}
 
 
 def _die_with_parent() -> None:

@@ -79,6 +79,8 @@ def _env(service: str, relay: bool = False) -> list[dict[str, Any]]:
             "value": f"postgresql+psycopg://$(DB_USER):$(DB_PASSWORD)@{POOLER}:5432/hocba_{service}",
         },
         {"name": "HOCBA_AMQP_URI", "value": f"amqp://$(AMQP_USER):$(AMQP_PASSWORD)@{RABBIT}:5672/"},
+        # The Topology Operator declares the exchanges; its user may not configure (nor delete) them.
+        {"name": "HOCBA_DECLARE_EXCHANGES", "value": "false"},
         {
             "name": "HOCBA_DATA_KEY",
             "valueFrom": {"secretKeyRef": {"name": "hocba-secrets", "key": "data-key"}},

@@ -63,7 +63,7 @@ def run_relay(name: str, metrics_port: int | None = None) -> None:
         name,
         make_engine(settings.db_url(name), pool_size=2, application_name=f"{name}-relay"),
         outbox_table(new_metadata()),
-        ConfirmingPublisher(settings.amqp_uri),
+        ConfirmingPublisher(settings.amqp_uri, declare_exchanges=settings.declare_exchanges),
         public_exchange=settings.public_exchange,
         batch_size=settings.relay_batch_size,
     )

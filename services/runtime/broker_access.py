@@ -64,9 +64,10 @@ def vendor_principal(vendor: str) -> str:
 def service_grant(service: str, subscriptions: Iterable[Subscription], settings: Settings) -> BrokerGrant:
     """What a service's pods need, derived from its reliable handlers; it publishes nothing but its dead letters.
 
-    - nameko declares each consumer queue and the source exchange it binds to, the handler its ``.dlq`` and the
-      service's own dead-letter exchange (configure); binding needs write on the queue and read on the exchange;
-      consuming needs read on the queue;
+    - nameko declares each consumer queue, the handler its ``.dlq`` and the service's own dead-letter exchange
+      (configure, which is also what deleting takes: so its own only); the source exchanges exist beforehand
+      (``declare_exchanges`` false); binding needs write on the queue and read on the exchange; consuming needs
+      read on the queue;
     - a failed message is republished, with the exception in headers, to the service's own dead-letter exchange
       (write): never to another service's, so it cannot plant a message in another service's DLQ. (When the broker
       dead-letters by policy it needs no permission of the client at all.)
@@ -86,7 +87,7 @@ def service_grant(service: str, subscriptions: Iterable[Subscription], settings:
     )
     return BrokerGrant(
         principal=service,
-        configure=any_of([*queues, *dead_letter_queues, *sources, *dlx]),
+        configure=any_of([*queues, *dead_letter_queues, *dlx]),
         write=any_of([*queues, *dead_letter_queues, *dlx]),
         read=any_of([*queues, *sources, *dlx]),
         topics=topics,
@@ -94,13 +95,14 @@ def service_grant(service: str, subscriptions: Iterable[Subscription], settings:
 
 
 def relay_grant(service: str, settings: Settings, events: Iterable[type[EventModel]]) -> BrokerGrant:
-    """A service's outbox relay: declares and publishes to its own ``<service>.events`` and ``hocba.public``, with
-    exactly the routing keys of the events the service emits (``EMITTED_BY``); reads nothing."""
+    """A service's outbox relay: publishes to its own ``<service>.events`` and ``hocba.public``, with exactly the
+    routing keys of the events the service emits (``EMITTED_BY``); configures nothing (configure would let it delete
+    hocba.public: the exchanges exist beforehand, ``declare_exchanges`` false); reads nothing."""
     emitted = [e for e in events if service in e.EMITTED_BY]
     exchanges = [exchange_of(service), settings.public_exchange]
     return BrokerGrant(
         principal=relay_principal(service),
-        configure=any_of(exchanges),
+        configure=NOTHING,
         write=any_of(exchanges),
         read=NOTHING,
         topics=(

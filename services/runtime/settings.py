@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     broker_user_prefix: str = Field(
         "", pattern=r"^[A-Za-z0-9_.-]*$", description="Prefix of the broker user names (a test run's own)"
     )
+    declare_exchanges: bool = Field(
+        True,
+        description="Declare the shared exchanges a process binds from or publishes to (a fresh dev or test vhost); "
+        "false where the topology is set up beforehand and each process has its own broker user: declaring needs "
+        "configure, which would let it delete the exchange too",
+    )
     broker_vendors: list[str] = Field(
         default_factory=lambda: ["example"], description="Vendors given a broker user of their own"
     )
@@ -167,6 +173,8 @@ class Settings(BaseSettings):
             "max_workers": self.max_workers,
             "WEB_SERVER_ADDRESS": f"0.0.0.0:{self.http_port}",
             "SERVICE_NAME": service,
+            # nameko declares a handler's source exchange unless told not to (see declare_exchanges).
+            "DECLARE_EVENT_EXCHANGES": self.declare_exchanges,
         }
         config.update(extra)
         return config

@@ -118,7 +118,7 @@ def test_gradebooks_users_cannot_publish_to_signings_exchange(users):
         assert error.code == 403, str(error)
         assert str(error).startswith("Basic.publish") and "access to exchange 'signing.events'" in str(error)
     # The relay's own path (declare, then publish with confirms) is refused just the same.
-    publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5)
+    publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5, declare_exchanges=False)
     with pytest.raises(AccessRefused):
         publisher.publish_batch([message("signing.events", "transcript.sealed.v1")])
     publisher.close()
@@ -160,7 +160,7 @@ def test_no_service_can_publish_into_another_services_dead_letter_queue(users):
 def test_the_broker_dead_letters_by_policy_without_any_write_permission_of_the_consumer(users):
     """Rejecting a message needs no permission on the dead-letter exchange: the broker itself routes it there by
     the queue's policy (the handler's fall-back when its own republish fails)."""
-    publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5)
+    publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5, declare_exchanges=False)
     publisher.publish_batch([message("gradebook.events", "gradebook.term.locked.v1", b'{"reject": 1}')])
     publisher.close()
     dlq = f"{TERM_LOCKED}.dlq"
@@ -173,7 +173,7 @@ def test_the_broker_dead_letters_by_policy_without_any_write_permission_of_the_c
 
 
 def test_the_relay_publishes_to_its_own_exchange_and_the_public_one(users):
-    publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5)
+    publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5, declare_exchanges=False)
     before = queue_depth(ADMIN_URI, TERM_LOCKED)
     publisher.publish_batch(
         [
@@ -214,6 +214,21 @@ def test_a_service_binds_only_the_events_it_subscribes_to(users):
     assert "audit.recorded.v1" in str(error.value), str(error.value)
 
 
+def test_no_service_or_relay_can_delete_a_shared_exchange(users):
+    """Declaring an exchange takes configure, and so does deleting it: nobody but the administrator has it on the
+    services' exchanges, hocba.public or another service's dead-letter exchange."""
+    for principal, exchange in (
+        ("transcript", "gradebook.events"),
+        ("gradebook-relay", "hocba.public"),
+        ("gradebook-relay", "gradebook.events"),
+        ("transcript", "hocba.dlx.audit"),
+        (f"vendor-{VENDOR}", "hocba.public"),
+    ):
+        with Connection(users[principal]) as conn, pytest.raises(AccessRefused) as error:
+            conn.default_channel.exchange_delete(exchange)
+        assert refused(error, "Exchange.delete", f"exchange '{exchange}'"), str(error.value)
+
+
 def test_a_service_cannot_declare_or_delete_what_is_not_its_own(users):
     with Connection(users["signing"]) as conn, pytest.raises(AccessRefused) as error:
         conn.default_channel.queue_delete(TERM_LOCKED)
@@ -225,7 +240,7 @@ def test_a_service_cannot_declare_or_delete_what_is_not_its_own(users):
 def test_the_vendor_reads_only_its_own_queue_bound_to_the_public_exchange(users):
     from docs.vendor_consumer import subscribe
 
-    publisher = ConfirmingPublisher(users["signing-relay"], confirm_timeout=5)
+    publisher = ConfirmingPublisher(users["signing-relay"], confirm_timeout=5, declare_exchanges=False)
     received: list[dict] = []
     # Declares and binds its own queue (first run), then receives what a relay published to hocba.public.
     with Connection(users[f"vendor-{VENDOR}"]) as conn:
@@ -259,9 +274,9 @@ def test_the_vendor_reads_only_its_own_queue_bound_to_the_public_exchange(users)
 def test_a_nameko_service_runs_on_nothing_but_its_grant(users):
     """Its queue and dead-letter declarations, consuming and dead-lettering all fit inside the table's row."""
     probe_calls.clear()
-    publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5)
+    publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5, declare_exchanges=False)
     dlq = PROBE[0].dead_letter_queue
-    with running(ProbeService, users["probe"]):
+    with running(ProbeService, users["probe"], DECLARE_EVENT_EXCHANGES=False):
         publisher.publish_batch(
             [
                 message("gradebook.events", AuditRecordedV1.routing_key(), audit_envelope("ok-1")),
