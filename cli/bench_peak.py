@@ -59,6 +59,7 @@ def prepare(env: dict[str, str]) -> None:
     from cli.registry import SERVICES
     from sandbox.gateway.settings import get_gateway_settings
     from services.runtime.broker import recreate_vhost, setup_broker, vhost_of
+    from services.runtime.broker_access import setup_users, table_for
     from services.runtime.db import recreate_database
     from services.runtime.migrations import upgrade
     from services.runtime.settings import get_settings
@@ -72,7 +73,11 @@ def prepare(env: dict[str, str]) -> None:
         recreate_database(settings.db_url(name))
         upgrade(name, settings.db_url(name))
     recreate_database(env["HOCBA_DB_URL_GATEWAY"])
-    setup_broker(settings, [e.load() for e in SERVICES.values()], SERVICES)
+    classes = [e.load() for e in SERVICES.values()]
+    setup_broker(settings, classes, SERVICES)
+    setup_users(
+        settings, table_for(classes, SERVICES, settings)
+    )  # spawn_stack logs each process in as its own
 
 
 @dataclass

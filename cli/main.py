@@ -59,14 +59,19 @@ console = Console(stderr=True)
 
 @broker_app.command("setup")
 def broker_setup() -> None:
-    """Declare exchanges, consumer queues and dead-letter queues, and apply the policies. Idempotent."""
+    """Declare exchanges, consumer queues and dead-letter queues, apply the policies, and create a user per service,
+    per relay and per vendor with exactly its row of the permission table. Idempotent."""
     from services.runtime.broker import setup_broker
+    from services.runtime.broker_access import setup_users, table_for
     from services.runtime.settings import get_settings
 
-    result = setup_broker(get_settings(), [e.load() for e in SERVICES.values()], SERVICES)
+    settings = get_settings()
+    classes = [e.load() for e in SERVICES.values()]
+    result = setup_broker(settings, classes, SERVICES)
+    users = setup_users(settings, table_for(classes, SERVICES, settings))
     console.print(
         f"broker ready: {result['exchanges']} exchanges, {result['queues']} queues, "
-        f"{result['policies']} policies (via {result['via']})"
+        f"{result['policies']} policies (via {result['via']}); {len(users)} users: {', '.join(users)}"
     )
 
 
@@ -241,6 +246,24 @@ def stack_env(env: dict[str, str] | None = None) -> dict[str, str]:
     }
 
 
+def as_own_broker_user(args: list[str], env: dict[str, str]) -> dict[str, str]:
+    """``env`` for the process ``hocba <args>``: a service (``run <name>``) or a relay (``relay <name>``) logs in to
+    the broker as its own user, whose password derives from the development secret (`hocba broker setup` created
+    it with exactly its row of runtime/broker_access.py's table), and declares no shared exchange. Without that
+    secret, ``env`` unchanged."""
+    from services.runtime.broker_access import amqp_uri_as, relay_principal
+    from services.runtime.settings import get_settings
+
+    args = [a for a in args if a != "cli.main"]
+    settings = get_settings()
+    if len(args) < 2 or args[0] not in ("run", "relay") or settings.broker_user_secret is None:
+        return env
+    principal = args[1] if args[0] == "run" else relay_principal(args[1])
+    settings = settings.model_copy(update={"amqp_uri": env.get("HOCBA_AMQP_URI", settings.amqp_uri)})
+    # Its user may not configure the shared exchanges: `hocba broker setup` declared them.
+    return {**env, "HOCBA_AMQP_URI": amqp_uri_as(principal, settings), "HOCBA_DECLARE_EXCHANGES": "false"}
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: the kernel sends SIGTERM when the thread that started it ends (a killed test run
     or `hocba up` leaves no service, relay or stand-in behind on the machine's ports)."""
@@ -328,7 +351,7 @@ def spawn_stack(
                     if log_dir is not None
                     else None
                 )
-                procs.append(launch(["cli.main", *args], log, full_env))
+                procs.append(launch(["cli.main", *args], log, as_own_broker_user(args, full_env)))
     for args, port in stand_ins:
         if port == ANIMATOR_PORT and _answers(port):
             continue

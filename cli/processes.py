@@ -68,7 +68,7 @@ def run_relay(name: str, metrics_port: int | None = None) -> None:
         name,
         engine,
         outbox_table(new_metadata()),
-        ConfirmingPublisher(settings.amqp_uri),
+        ConfirmingPublisher(settings.amqp_uri, declare_exchanges=settings.declare_exchanges),
         public_exchange=settings.public_exchange,
         batch_size=settings.relay_batch_size,
     )

@@ -30,6 +30,8 @@ wanted: dict[str, Callable[[], str]] = {
     "HOCBA_OAUTH_TOKEN_URL": lambda: "http://127.0.0.1:8710/token",
     "HOCBA_OAUTH_CLIENT_SECRET": lambda: secrets.token_urlsafe(32),
     "HOCBA_DATA_KEY": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+    # Each local broker user's password (a user per service, relay and vendor) is derived from it.
+    "HOCBA_BROKER_USER_SECRET": lambda: secrets.token_urlsafe(32),
     # The dev SoftHSM token's user PIN and where its configuration lives (sandbox/hsm.py creates both).
     "HOCBA_PKCS11_PIN": lambda: f"{secrets.randbelow(10**8):08d}",
     "HOCBA_SOFTHSM_CONF": lambda: str(Path("var/softhsm/softhsm2.conf").resolve()),

@@ -176,8 +176,12 @@ def drop_dead_test_runs(db_url: str, management_url: str) -> None:
                 if _of_a_dead_run(vhost) or (LEGACY_TEST_NAME.match(vhost) and vhost not in in_use):
                     say(f"deleting vhost {vhost} (its test run is gone)")
                     c.delete(f"/vhosts/{quote(vhost, safe='')}")
+            for user in (u["name"] for u in c.get("/users").json()):
+                if _of_a_dead_run(user):  # broker users a test run created (HOCBA_BROKER_USER_PREFIX)
+                    say(f"deleting broker user {user} (its test run is gone)")
+                    c.delete(f"/users/{quote(user, safe='')}")
     except httpx.HTTPError as error:
-        say(f"could not list the broker's vhosts ({error}); stale test vhosts stay")
+        say(f"could not list the broker's vhosts and users ({error}); stale test ones stay")
 
 
 DEV_NAME = re.compile(

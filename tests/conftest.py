@@ -46,6 +46,10 @@ os.environ["HOCBA_DATA_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  #
 # exist: a test that talks to them without asking fails at once with a name that says why.
 os.environ["HOCBA_AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{RUN}_ask_for_amqp_uri"
 os.environ["HOCBA_LOG_JSON"] = "true"
+# Stacks log each service and relay in as its own broker user: cluster-wide, so named for this run and deleted at
+# its end (`make setup` deletes those of a killed run), their passwords derived from this test secret.
+os.environ["HOCBA_BROKER_USER_PREFIX"] = f"{RUN}_"
+os.environ["HOCBA_BROKER_USER_SECRET"] = "test-broker-user-secret-not-for-production"
 for _service in ("gradebook", "transcript", "signing", "sync", "audit"):
     os.environ[f"HOCBA_DB_URL_{_service.upper()}"] = (
         f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_ask_for_service_databases_{_service}"
@@ -99,6 +103,10 @@ def _drop_this_run() -> Iterator[None]:
     vhosts = httpx.get("http://127.0.0.1:15672/api/vhosts", auth=("guest", "guest"), timeout=30).json()
     for vhost in (v["name"] for v in vhosts if v["name"].startswith(f"{RUN}_")):
         delete_vhost(_MANAGEMENT, vhost)
+    from services.runtime.broker_access import delete_users
+
+    users = httpx.get("http://127.0.0.1:15672/api/users", auth=("guest", "guest"), timeout=30).json()
+    delete_users(_MANAGEMENT, [u["name"] for u in users if u["name"].startswith(f"{RUN}_")])
 
 
 @pytest.fixture(scope="module")

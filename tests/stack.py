@@ -33,6 +33,7 @@ def isolated_stack_env(monkeypatch: pytest.MonkeyPatch, label: str) -> Iterator[
     fresh databases migrated, a fresh vhost with the platform's topology, the gateway's database dropped, ports
     from the OS."""
     from services.runtime.broker import recreate_vhost, setup_broker
+    from services.runtime.broker_access import setup_users, table_for
     from services.runtime.db import drop_database, recreate_database
     from services.runtime.migrations import upgrade
     from services.runtime.settings import get_settings
@@ -58,7 +59,11 @@ def isolated_stack_env(monkeypatch: pytest.MonkeyPatch, label: str) -> Iterator[
         recreate_database(db.format(name))
         upgrade(name, db.format(name))
     drop_database(db.format("gateway"))  # the gateway creates it on start
-    setup_broker(get_settings(), [e.load() for e in SERVICES.values()], SERVICES)
+    classes = [e.load() for e in SERVICES.values()]
+    setup_broker(get_settings(), classes, SERVICES)
+    # Each service and relay logs in as its own user (spawn_stack), with exactly its row of the table: users are
+    # cluster-wide, named for this run (HOCBA_BROKER_USER_PREFIX) and deleted at its end (tests/conftest.py).
+    setup_users(get_settings(), table_for(classes, SERVICES, get_settings()))
     try:
         yield env
     finally:

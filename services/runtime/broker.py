@@ -15,7 +15,7 @@ import httpx
 from kombu import Connection, Exchange, Queue
 
 from contracts.envelope import EventModel
-from services.runtime.handlers import ReliableEventHandler, dead_letter_queue_name
+from services.runtime.handlers import ReliableEventHandler, dead_letter_exchange_name, dead_letter_queue_name
 from services.runtime.logging import get_logger
 from services.runtime.outbox import exchange_of
 from services.runtime.settings import Settings
@@ -74,7 +74,7 @@ def policies_for(subscriptions: Iterable[Subscription], settings: Settings) -> l
             f"dlx.{s.queue}",
             f"^{re.escape(s.queue)}$",
             {
-                "dead-letter-exchange": settings.dead_letter_exchange,
+                "dead-letter-exchange": dead_letter_exchange_name(settings.dead_letter_exchange, s.service),
                 "dead-letter-routing-key": s.dead_letter_queue,
             },
             10,
@@ -96,7 +96,12 @@ def declare_topology(
 ) -> dict[str, int]:
     """Declare every exchange and queue (plain, durable) and their bindings. Idempotent."""
     subscriptions = list(subscriptions)
-    dlx = Exchange(settings.dead_letter_exchange, type="direct", durable=True)
+    dlx = {
+        s.service: Exchange(
+            dead_letter_exchange_name(settings.dead_letter_exchange, s.service), type="direct", durable=True
+        )
+        for s in subscriptions
+    }
     services = set(emitting_services) | {s.source_service for s in subscriptions}
     exchanges = {
         exchange_of(name): Exchange(exchange_of(name), type="topic", durable=True) for name in services
@@ -104,7 +109,7 @@ def declare_topology(
     with Connection(amqp_uri) as conn:
         channel = conn.default_channel
         for exchange in [
-            dlx,
+            *dlx.values(),
             Exchange(settings.public_exchange, type="topic", durable=True),
             *exchanges.values(),
         ]:
@@ -120,10 +125,10 @@ def declare_topology(
                 routing_key=s.event_model.routing_key(),
                 durable=True,
             ).declare(channel=channel)
-            Queue(s.dead_letter_queue, exchange=dlx, routing_key=s.dead_letter_queue, durable=True).declare(
-                channel=channel
-            )
-    return {"exchanges": len(exchanges) + 3, "queues": 2 * len(subscriptions) + 1}
+            Queue(
+                s.dead_letter_queue, exchange=dlx[s.service], routing_key=s.dead_letter_queue, durable=True
+            ).declare(channel=channel)
+    return {"exchanges": len(exchanges) + len(dlx) + 2, "queues": 2 * len(subscriptions) + 1}
 
 
 def vhost_of(amqp_uri: str) -> str:

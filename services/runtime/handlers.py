@@ -76,8 +76,16 @@ def dead_letter_queue_name(queue: str) -> str:
     return f"{queue}.dlq"
 
 
-def dead_letter_exchange() -> Exchange:
-    return Exchange(get_settings().dead_letter_exchange, type="direct", durable=True)
+def dead_letter_exchange_name(base: str, service: str) -> str:
+    """Each service dead-letters into an exchange of its own (``hocba.dlx.<service>``), so the broker user that
+    may publish there reaches no other service's DLQ."""
+    return f"{base}.{service}"
+
+
+def dead_letter_exchange(service: str) -> Exchange:
+    return Exchange(
+        dead_letter_exchange_name(get_settings().dead_letter_exchange, service), type="direct", durable=True
+    )
 
 
 class ReliableEventHandler(EventHandler):
@@ -101,7 +109,7 @@ class ReliableEventHandler(EventHandler):
         self._service = self.container.service_name
         self._dlq = Queue(
             dead_letter_queue_name(self.queue.name),
-            exchange=dead_letter_exchange(),
+            exchange=dead_letter_exchange(self._service),
             routing_key=dead_letter_queue_name(self.queue.name),
             durable=True,
         )

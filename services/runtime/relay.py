@@ -43,9 +43,13 @@ class ConfirmingPublisher:
     needs one wait for all of them, and a nack or timeout fails the whole batch (duplicates, never losses).
     """
 
-    def __init__(self, amqp_uri: str, *, confirm_timeout: float = 30.0) -> None:
+    def __init__(
+        self, amqp_uri: str, *, confirm_timeout: float = 30.0, declare_exchanges: bool = True
+    ) -> None:
         self.amqp_uri = amqp_uri
         self.confirm_timeout = confirm_timeout
+        # False under a relay's own broker user: it may publish to the exchanges, not configure (or delete) them.
+        self.declare_exchanges = declare_exchanges
         self._conn: kombu.Connection | None = None
         self._channel: Any = None
         self._declared: set[str] = set()
@@ -84,7 +88,7 @@ class ConfirmingPublisher:
 
     def declare_topic_exchange(self, name: str) -> None:
         channel = self._ensure_channel()
-        if name not in self._declared:
+        if self.declare_exchanges and name not in self._declared:
             # Same arguments as nameko's own declaration of `<service>.events`, so either may come first.
             channel.exchange_declare(name, "topic", durable=True, auto_delete=False)
             self._declared.add(name)

@@ -56,7 +56,28 @@ class Settings(BaseSettings):
     lookup_base_url: str = Field(
         "https://tracuu.hocba.vn/hocba", description="The province's public lookup portal"
     )
-    dead_letter_exchange: str = "hocba.dlx"
+    dead_letter_exchange: str = Field(
+        "hocba.dlx",
+        description="Prefix of the dead-letter exchanges: each service has its own, <this>.<service>",
+    )
+    # Broker users: one per service, per relay and per vendor (services/runtime/broker_access.py). Locally
+    # `hocba broker setup` creates them and `hocba up` logs each process in as its own; in Kubernetes the Topology
+    # Operator creates them and their passwords. No default: sandbox/dev_env.py writes a development one into .env.
+    broker_user_secret: SecretStr | None = Field(
+        None, description="Development and tests only: each broker user's password is derived from it"
+    )
+    broker_user_prefix: str = Field(
+        "", pattern=r"^[A-Za-z0-9_.-]*$", description="Prefix of the broker user names (a test run's own)"
+    )
+    declare_exchanges: bool = Field(
+        True,
+        description="Declare the shared exchanges a process binds from or publishes to (a fresh dev or test vhost); "
+        "false where the topology is set up beforehand and each process has its own broker user: declaring needs "
+        "configure, which would let it delete the exchange too",
+    )
+    broker_vendors: list[str] = Field(
+        default_factory=lambda: ["example"], description="Vendors given a broker user of their own"
+    )
     log_level: str = "INFO"
     log_json: bool = True
     http_port: int = 8000
@@ -172,6 +193,8 @@ class Settings(BaseSettings):
             "max_workers": self.max_workers,
             "WEB_SERVER_ADDRESS": f"0.0.0.0:{self.http_port}",
             "SERVICE_NAME": service,
+            # nameko declares a handler's source exchange unless told not to (see declare_exchanges).
+            "DECLARE_EVENT_EXCHANGES": self.declare_exchanges,
         }
         config.update(extra)
         return config

@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 from kombu import Connection
 
-from cli.main import launch, stack_env
+from cli.main import as_own_broker_user, launch, stack_env
 
 
 def process_name(proc: subprocess.Popen[bytes]) -> str:
@@ -58,7 +58,9 @@ class Stack:
         with self._lock:
             old = self.procs[name]
             args = [str(a) for a in old.args][2:]  # type: ignore[union-attr]
-            self.procs[name] = launch(args, self.log_dir / f"{name}.log", stack_env())
+            self.procs[name] = launch(
+                args, self.log_dir / f"{name}.log", as_own_broker_user(args, stack_env())
+            )
 
     def dead(self) -> list[str]:
         """Processes that exited although nobody killed them (after the chaos every one must be running)."""

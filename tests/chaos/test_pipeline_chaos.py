@@ -35,6 +35,7 @@ from contracts.audit import AuditRecordedV1
 from sandbox.sample_school import build
 from services.audit.store.tables import audit_entries
 from services.runtime.broker import setup_broker, subscriptions_of
+from services.runtime.broker_access import setup_users, table_for
 from services.runtime.settings import get_settings
 from tests.chaos.monkey import Monkey, Stack, plan
 from tests.conftest import RUN
@@ -92,7 +93,10 @@ def chaos_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         recreate_database(DB.format(name))
         upgrade(name, DB.format(name))
     drop_database(DB.format("gateway"))  # the gateway creates it on start
-    setup_broker(get_settings(), [e.load() for e in SERVICES.values()], SERVICES)
+    classes = [e.load() for e in SERVICES.values()]
+    setup_broker(get_settings(), classes, SERVICES)
+    # Each service and relay logs in as its own user (spawn_stack), with exactly its row of the table.
+    setup_users(get_settings(), table_for(classes, SERVICES, get_settings()))
     yield env
     monkeypatch.undo()
     _clear_settings()

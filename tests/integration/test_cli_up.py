@@ -11,7 +11,9 @@ import psycopg
 import pytest
 
 from cli.registry import SERVICES
+from services.runtime.broker import subscriptions_of
 from services.runtime.settings import Settings
+from tests.conftest import RUN
 from tests.helpers import own_ports, wait_for
 
 pytestmark = pytest.mark.integration
@@ -26,9 +28,18 @@ def ready(port: int) -> bool:
         return False
 
 
-def test_up_runs_every_service_and_ctrl_c_stops_them_all(amqp_uri, service_databases):
+def test_up_runs_every_service_and_ctrl_c_stops_them_all(amqp_uri, broker_vhost, service_databases):
     chosen = own_ports()  # from the OS: two runs at once never share one
     env = {**os.environ, **chosen}
+    # As `make setup` does before: the topology, and a broker user per service and relay (this run's, deleted at
+    # its end) that `hocba up` logs each process in as.
+    subprocess.run(
+        [sys.executable, "-m", "cli.main", "broker", "setup"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     up = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "up"],
         cwd=ROOT,
@@ -48,6 +59,16 @@ def test_up_runs_every_service_and_ctrl_c_stops_them_all(amqp_uri, service_datab
             interval=0.3,
             what="the audit processes' logins",
         )
+        # Every consumer is connected, each as its own user: none as the administrator the tests' URI names.
+        consumers = {f"{RUN}_{s.service}" for e in SERVICES.values() for s in subscriptions_of(e.load())}
+        wait_for(
+            lambda: consumers <= connected_users(broker_vhost),
+            timeout=60,
+            what=f"{sorted(consumers)} connected",
+        )
+        assert connected_users(broker_vhost) <= {f"{RUN}_{n}" for n in SERVICES} | {
+            f"{RUN}_{n}-relay" for n in SERVICES
+        }
         children = subprocess.run(["pgrep", "-P", str(up.pid)], capture_output=True, text=True).stdout.split()
         # One service and one relay process each and this stack's own stand-ins (development token issuer, remote
         # signer, gateway), told apart by their command lines; the test PKI's TSA/CRL server, at the one address its
@@ -69,6 +90,14 @@ def test_up_runs_every_service_and_ctrl_c_stops_them_all(amqp_uri, service_datab
             not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
         )
     assert not any(ready(port) for port in ports)
+
+
+def connected_users(vhost: str) -> set[str]:
+    """Who is logged in to ``vhost`` right now (the management API)."""
+    connections = httpx.get(
+        f"http://127.0.0.1:15672/api/vhosts/{vhost}/connections", auth=("guest", "guest"), timeout=10
+    ).json()
+    return {c["user"] for c in connections}
 
 
 def _module(pid: str) -> str:

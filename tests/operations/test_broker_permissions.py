@@ -13,18 +13,20 @@ from kombu import Connection, Exchange, Queue
 from cli.registry import SERVICES
 from contracts.audit import AuditRecordedV1
 from contracts.envelope import Envelope
-from services.runtime.broker import declare_topology, subscriptions_of
+from services.runtime.broker import apply_policies, declare_topology, policies_for, subscriptions_of
 from services.runtime.broker_access import (
+    NOTHING,
+    BrokerGrant,
+    any_of,
     apply_grants,
     delete_users,
     permission_table,
     service_grant,
-    vendor_grant,
 )
 from services.runtime.handlers import reliable_handler
 from services.runtime.relay import ConfirmingPublisher, OutgoingMessage
 from services.runtime.settings import Settings
-from tests.conftest import RUN, TEST_VHOST
+from tests.conftest import RUN
 from tests.helpers import get_one, queue_depth, running, wait_for
 
 pytestmark = pytest.mark.integration
@@ -35,6 +37,7 @@ ADMIN_URI = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 SETTINGS = Settings(amqp_uri=ADMIN_URI, rabbit_management_url=MANAGEMENT)
 SUBSCRIPTIONS = [s for e in SERVICES.values() for s in subscriptions_of(e.load())]
 TERM_LOCKED = "evt-gradebook-gradebook.term.locked.v1--transcript.on_term_locked"
+AUDIT_OF_GRADEBOOK = "evt-gradebook-audit.recorded.v1--audit.on_gradebook_audit"
 VENDOR = "acme"
 
 probe_calls: list[str] = []
@@ -57,15 +60,18 @@ PROBE = subscriptions_of(ProbeService)
 
 @pytest.fixture(scope="module")
 def users():
-    """Per-service users and one vendor on a private vhost, named for this checkout (users are cluster-wide)."""
+    """The table's users (every service, relay and one vendor) and the probe's, with exactly their rows, on a
+    private vhost; named for this run (users are cluster-wide) and deleted at the module's end."""
     from services.runtime.broker import recreate_vhost
 
     recreate_vhost(MANAGEMENT, VHOST)
     declare_topology(ADMIN_URI, [*SUBSCRIPTIONS, *PROBE], SERVICES, SETTINGS)
-    table = permission_table(SUBSCRIPTIONS, SERVICES, SETTINGS)
+    apply_policies(policies_for([*SUBSCRIPTIONS, *PROBE], SETTINGS), SETTINGS, VHOST)
+    table = permission_table(SUBSCRIPTIONS, SERVICES, SETTINGS, [VENDOR])
     table["probe"] = service_grant("probe", PROBE, SETTINGS)
-    table[f"vendor-{VENDOR}"] = vendor_grant(VENDOR, SETTINGS)
-    accounts = {name: (f"{TEST_VHOST}-{name}", secrets.token_urlsafe(16)) for name in table}
+    # Consumes one queue and nothing else: no write anywhere, so no dead-letter exchange either.
+    table["reader"] = BrokerGrant("reader", configure=NOTHING, write=NOTHING, read=any_of([TERM_LOCKED]))
+    accounts = {name: (f"{RUN}_{name}", secrets.token_urlsafe(16)) for name in table}
     apply_grants(MANAGEMENT, VHOST, {user: (table[name], pw) for name, (user, pw) in accounts.items()})
     yield {name: f"amqp://{user}:{pw}@127.0.0.1:5672/{VHOST}" for name, (user, pw) in accounts.items()}
     delete_users(MANAGEMENT, [user for user, _ in accounts.values()])
@@ -95,23 +101,79 @@ def refused(error: pytest.ExceptionInfo[AccessRefused], method: str, resource: s
     return error.value.code == 403 and text.startswith(method) and f"access to {resource}" in text
 
 
-def test_publishing_to_another_services_exchange_is_refused_by_the_broker(users):
-    with Connection(users["gradebook"]) as conn:
+def publish_refused(uri: str, exchange: str, routing_key: str) -> AccessRefused:
+    """Publish once with confirms as ``uri``'s user; the broker's refusal closes the channel."""
+    with Connection(uri) as conn, pytest.raises(AccessRefused) as error:
         channel = conn.channel()
         channel.confirm_select()
-        with pytest.raises(AccessRefused) as error:
-            channel.basic_publish(amqp.Message(b"{}"), exchange="transcript.events", routing_key="x.v1")
-            conn.drain_events(timeout=5)
-    assert refused(error, "Basic.publish", "exchange 'transcript.events'"), str(error.value)
+        channel.basic_publish(amqp.Message(b"{}"), exchange=exchange, routing_key=routing_key)
+        conn.drain_events(timeout=5)
+    return error.value
+
+
+def test_gradebooks_users_cannot_publish_to_signings_exchange(users):
+    """Issue 28's must-show: neither gradebook's service user nor its relay's may publish on signing.events."""
+    for principal in ("gradebook", "gradebook-relay"):
+        error = publish_refused(users[principal], "signing.events", "transcript.sealed.v1")
+        assert error.code == 403, str(error)
+        assert str(error).startswith("Basic.publish") and "access to exchange 'signing.events'" in str(error)
     # The relay's own path (declare, then publish with confirms) is refused just the same.
-    publisher = ConfirmingPublisher(users["gradebook"], confirm_timeout=5)
+    publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5, declare_exchanges=False)
     with pytest.raises(AccessRefused):
-        publisher.publish_batch([message("transcript.events", "transcript.sealed.v1")])
+        publisher.publish_batch([message("signing.events", "transcript.sealed.v1")])
     publisher.close()
 
 
+def test_a_service_user_publishes_nothing_but_its_own_dead_letters(users):
+    """Events go out through the relay: the service's own user may not publish them, even on its own exchange."""
+    error = publish_refused(users["transcript"], "transcript.events", "transcript.assembled.v1")
+    assert "access to exchange 'transcript.events'" in str(error), str(error)
+    error = publish_refused(users["transcript"], "hocba.public", "vn.hocba.transcript.assembled.v1")
+    assert "access to exchange 'hocba.public'" in str(error), str(error)
+
+
+def test_the_relay_publishes_only_the_events_its_service_emits(users):
+    """Topic permissions: on its own exchange and on hocba.public, exactly its events' routing keys."""
+    for exchange, key in (
+        ("gradebook.events", "transcript.sealed.v1"),
+        ("hocba.public", "vn.hocba.transcript.sealed.v1"),
+        ("gradebook.events", "gradebook.term.locked.v2"),
+    ):
+        error = publish_refused(users["gradebook-relay"], exchange, key)
+        assert error.code == 403 and f"access to topic '{key}' in exchange '{exchange}'" in str(error), str(
+            error
+        )
+
+
+def test_no_service_can_publish_into_another_services_dead_letter_queue(users):
+    """Each service dead-letters into its own exchange (hocba.dlx.<service>): transcript's user may not publish
+    into audit's, nor into the old shared hocba.dlx through which any service reached every DLQ."""
+    audit_dlq = f"{AUDIT_OF_GRADEBOOK}.dlq"
+    for exchange in ("hocba.dlx.audit", "hocba.dlx"):
+        error = publish_refused(users["transcript"], exchange, audit_dlq)
+        assert str(error).startswith("Basic.publish") and f"access to exchange '{exchange}'" in str(error), (
+            str(error)
+        )
+    assert queue_depth(ADMIN_URI, audit_dlq) == 0
+
+
+def test_the_broker_dead_letters_by_policy_without_any_write_permission_of_the_consumer(users):
+    """Rejecting a message needs no permission on the dead-letter exchange: the broker itself routes it there by
+    the queue's policy (the handler's fall-back when its own republish fails)."""
+    publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5, declare_exchanges=False)
+    publisher.publish_batch([message("gradebook.events", "gradebook.term.locked.v1", b'{"reject": 1}')])
+    publisher.close()
+    dlq = f"{TERM_LOCKED}.dlq"
+    before = queue_depth(ADMIN_URI, dlq)
+    with Connection(users["reader"]) as conn:
+        channel = conn.default_channel
+        got = wait_for(lambda: channel.basic_get(TERM_LOCKED, no_ack=False), what="the event")
+        channel.basic_reject(got.delivery_tag, requeue=False)
+    wait_for(lambda: queue_depth(ADMIN_URI, dlq) == before + 1, what="the broker's own dead-lettering")
+
+
 def test_the_relay_publishes_to_its_own_exchange_and_the_public_one(users):
-    publisher = ConfirmingPublisher(users["gradebook"], confirm_timeout=5)
+    publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5, declare_exchanges=False)
     before = queue_depth(ADMIN_URI, TERM_LOCKED)
     publisher.publish_batch(
         [
@@ -126,12 +188,20 @@ def test_the_relay_publishes_to_its_own_exchange_and_the_public_one(users):
 
 
 def test_consuming_another_services_queue_is_refused(users):
+    """Issue 28's must-show: gradebook's user may not read audit's queue (nor transcript's)."""
+    for queue in (AUDIT_OF_GRADEBOOK, TERM_LOCKED):
+        for principal in ("gradebook", "gradebook-relay"):
+            with Connection(users[principal]) as conn, pytest.raises(AccessRefused) as error:
+                conn.default_channel.basic_get(queue)
+            assert refused(error, "Basic.get", f"queue '{queue}'"), str(error.value)
     with Connection(users["gradebook"]) as conn, pytest.raises(AccessRefused) as error:
-        conn.default_channel.basic_get(TERM_LOCKED)
-    assert refused(error, "Basic.get", f"queue '{TERM_LOCKED}'"), str(error.value)
-    # Its rightful consumer may.
+        conn.default_channel.basic_consume(AUDIT_OF_GRADEBOOK, callback=lambda m: None)
+    assert refused(error, "Basic.consume", f"queue '{AUDIT_OF_GRADEBOOK}'"), str(error.value)
+    # Their rightful consumers may.
     with Connection(users["transcript"]) as conn:
         conn.default_channel.basic_get(TERM_LOCKED)
+    with Connection(users["audit"]) as conn:
+        conn.default_channel.basic_get(AUDIT_OF_GRADEBOOK)
 
 
 def test_a_service_binds_only_the_events_it_subscribes_to(users):
@@ -144,18 +214,33 @@ def test_a_service_binds_only_the_events_it_subscribes_to(users):
     assert "audit.recorded.v1" in str(error.value), str(error.value)
 
 
+def test_no_service_or_relay_can_delete_a_shared_exchange(users):
+    """Declaring an exchange takes configure, and so does deleting it: nobody but the administrator has it on the
+    services' exchanges, hocba.public or another service's dead-letter exchange."""
+    for principal, exchange in (
+        ("transcript", "gradebook.events"),
+        ("gradebook-relay", "hocba.public"),
+        ("gradebook-relay", "gradebook.events"),
+        ("transcript", "hocba.dlx.audit"),
+        (f"vendor-{VENDOR}", "hocba.public"),
+    ):
+        with Connection(users[principal]) as conn, pytest.raises(AccessRefused) as error:
+            conn.default_channel.exchange_delete(exchange)
+        assert refused(error, "Exchange.delete", f"exchange '{exchange}'"), str(error.value)
+
+
 def test_a_service_cannot_declare_or_delete_what_is_not_its_own(users):
-    with Connection(users["gradebook"]) as conn, pytest.raises(AccessRefused) as error:
+    with Connection(users["signing"]) as conn, pytest.raises(AccessRefused) as error:
         conn.default_channel.queue_delete(TERM_LOCKED)
     assert refused(error, "Queue.delete", f"queue '{TERM_LOCKED}'"), str(error.value)
-    with Connection(users["gradebook"]) as conn, pytest.raises(AccessRefused):
+    with Connection(users["signing"]) as conn, pytest.raises(AccessRefused):
         conn.default_channel.queue_declare("gradebook-spy", durable=True)
 
 
 def test_the_vendor_reads_only_its_own_queue_bound_to_the_public_exchange(users):
     from docs.vendor_consumer import subscribe
 
-    publisher = ConfirmingPublisher(users["transcript"], confirm_timeout=5)
+    publisher = ConfirmingPublisher(users["signing-relay"], confirm_timeout=5, declare_exchanges=False)
     received: list[dict] = []
     # Declares and binds its own queue (first run), then receives what a relay published to hocba.public.
     with Connection(users[f"vendor-{VENDOR}"]) as conn:
@@ -189,9 +274,9 @@ def test_the_vendor_reads_only_its_own_queue_bound_to_the_public_exchange(users)
 def test_a_nameko_service_runs_on_nothing_but_its_grant(users):
     """Its queue and dead-letter declarations, consuming and dead-lettering all fit inside the table's row."""
     probe_calls.clear()
-    publisher = ConfirmingPublisher(users["gradebook"], confirm_timeout=5)
+    publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5, declare_exchanges=False)
     dlq = PROBE[0].dead_letter_queue
-    with running(ProbeService, users["probe"]):
+    with running(ProbeService, users["probe"], DECLARE_EVENT_EXCHANGES=False):
         publisher.publish_batch(
             [
                 message("gradebook.events", AuditRecordedV1.routing_key(), audit_envelope("ok-1")),
@@ -210,7 +295,7 @@ def test_no_service_publishes_through_the_default_exchange_straight_into_a_queue
     audit_queue = next(
         s.queue for s in SUBSCRIPTIONS if s.service == "audit" and s.source_service == "gradebook"
     )
-    for service in ("gradebook", "signing", "audit"):
+    for service in ("gradebook", "gradebook-relay", "signing", "audit"):
         with Connection(users[service]) as conn, pytest.raises(AccessRefused) as error:
             channel = conn.channel()
             channel.confirm_select()

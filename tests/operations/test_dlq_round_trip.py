@@ -17,7 +17,7 @@ from services.audit.service import AuditService
 from services.audit.store.tables import audit_entries
 from services.runtime.broker import Subscription, subscriptions_of
 from services.runtime.db import make_engine
-from services.runtime.handlers import HEADER_FAILED_AT, HEADER_QUEUE
+from services.runtime.handlers import HEADER_FAILED_AT, HEADER_QUEUE, dead_letter_exchange_name
 from services.runtime.settings import get_settings
 from services.transcript.service import TranscriptService
 from tests.helpers import purge, queue_depth, running, wait_for
@@ -167,11 +167,15 @@ def _queue_of(service_cls: type, source: str, event: str) -> str:
 def _plant(
     amqp_uri: str, dlq: str, message_id: str, failed_queue: str | None, failed_at: datetime | None = None
 ) -> None:
-    """What any service's broker user can do: publish to the dead-letter exchange, routed to any DLQ."""
+    """What the DLQ's own service's broker user can do: publish to its dead-letter exchange, routed to its DLQ
+    (another service's user has no write on that exchange: tests/operations/test_broker_permissions.py)."""
     headers = {HEADER_QUEUE: failed_queue} if failed_queue else {}
     if failed_at is not None:
         headers[HEADER_FAILED_AT] = failed_at.isoformat()
-    exchange = Exchange(get_settings().dead_letter_exchange, type="direct", durable=True)
+    owner = dlq.rsplit("--", 1)[1].split(".", 1)[0]  # evt-<source>-<key>--<service>.<method>.dlq
+    exchange = Exchange(
+        dead_letter_exchange_name(get_settings().dead_letter_exchange, owner), type="direct", durable=True
+    )
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         Producer(conn.default_channel).publish(
             {"id": message_id},

@@ -133,3 +133,60 @@ def test_the_audit_pods_log_in_as_the_writer_and_the_migration_job_as_the_owner(
         (container,) = pods[name]["containers"]
         assert _db_secret(container) == {owner_secret}, name
         assert any(e["name"] == "HOCBA_DB_URL_AUDIT" for e in container["env"]), name
+
+
+def test_broker_users_in_the_manifests_are_exactly_the_permission_table():
+    """One User per principal of runtime/broker_access.py's table (each service, relay and vendor), its
+    Permission's three patterns and its TopicPermissions equal to the table's row; nothing else on the broker."""
+    from services.runtime.broker_access import table_for
+
+    objects = [o for o in yaml.safe_load_all((K8S / "base" / "rabbitmq-users.yaml").read_text()) if o]
+    settings = Settings()
+    table = table_for([e.load() for e in SERVICES.values()], SERVICES, settings)
+    everywhere = [
+        o
+        for f in (K8S / "base").glob("*.yaml")
+        if f.name != "kustomization.yaml"
+        for o in yaml.safe_load_all(f.read_text())
+        if o
+    ]
+    users = {o["metadata"]["name"] for o in everywhere if o["kind"] == "User"}
+    assert users == {f"{principal}-rabbitmq" for principal in table}
+    assert {f"{s}-relay" for s in SERVICES} | set(SERVICES) | {
+        f"vendor-{v}" for v in settings.broker_vendors
+    } == set(table)
+    permissions = {
+        o["spec"]["userReference"]["name"]: o["spec"]["permissions"]
+        for o in everywhere
+        if o["kind"] == "Permission"
+    }
+    assert permissions == {
+        f"{p}-rabbitmq": {"configure": g.configure, "write": g.write, "read": g.read}
+        for p, g in table.items()
+    }
+    topics = sorted(
+        (o["spec"]["userReference"]["name"], tuple(sorted(o["spec"]["permissions"].items())))
+        for o in everywhere
+        if o["kind"] == "TopicPermission"
+    )
+    assert topics == sorted(
+        (f"{p}-rabbitmq", tuple(sorted({"exchange": t.exchange, "write": t.write, "read": t.read}.items())))
+        for p, g in table.items()
+        for t in g.topics
+    )
+    assert all(o["spec"]["vhost"] == "/" for o in objects if o["kind"] in ("Permission", "TopicPermission"))
+
+
+def test_each_pod_logs_in_to_the_broker_as_its_own_user():
+    """The service's container reads its own user's credentials, the relay's container its relay user's."""
+    for service in SERVICES:
+        docs = [o for o in yaml.safe_load_all((K8S / "base" / f"{service}.yaml").read_text()) if o]
+        deployments = {o["metadata"]["name"]: o for o in docs if o["kind"] == "Deployment"}
+        for name in (service, f"{service}-relay"):
+            (container,) = deployments[name]["spec"]["template"]["spec"]["containers"]
+            refs = {
+                e["name"]: e["valueFrom"]["secretKeyRef"]["name"]
+                for e in container["env"]
+                if e["name"] in ("AMQP_USER", "AMQP_PASSWORD")
+            }
+            assert refs == dict.fromkeys(("AMQP_USER", "AMQP_PASSWORD"), f"{name}-rabbitmq-user-credentials")
