@@ -20,6 +20,8 @@ DEV = f"hocba_dev_{hashlib.sha256(str(path.resolve().parent).encode()).hexdigest
 _DEV_DB = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DEV}_{{}}"
 wanted: dict[str, Callable[[], str]] = {
     "HOCBA_AMQP_URI": lambda: f"amqp://guest:guest@127.0.0.1:5672/{DEV}",
+    # Broker users are machine-wide: this checkout's are its own, so another's `broker setup` never resets them.
+    "HOCBA_BROKER_USER_PREFIX": lambda: f"{DEV}_",
     **{
         f"HOCBA_DB_URL_{name.upper()}": functools.partial(_DEV_DB.format, name)
         for name in ("gradebook", "transcript", "signing", "sync", "audit", "gateway")

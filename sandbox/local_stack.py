@@ -237,6 +237,9 @@ def claim_dev_state(settings: Any, gateway_db_url: str) -> None:
             ):
                 c.delete(f"/vhosts/{other['name']}")
                 say(f"deleted vhost {other['name']} (its checkout {owner} is gone)")
+                for user in (u["name"] for u in c.get("/users").json()):
+                    if user.startswith(f"{other['name']}_"):  # its broker users (HOCBA_BROKER_USER_PREFIX)
+                        c.delete(f"/users/{quote(user, safe='')}")
 
 
 def main() -> int:

@@ -43,6 +43,7 @@ def _drop(prefix: str) -> None:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
     for name in _vhosts(prefix):
         API.delete(f"/vhosts/{name}")
+    API.delete(f"/users/{prefix}_gradebook")
 
 
 def test_each_checkout_gets_its_own_dev_state_and_a_gone_checkouts_is_dropped(tmp_path):
@@ -57,6 +58,7 @@ def test_each_checkout_gets_its_own_dev_state_and_a_gone_checkouts_is_dropped(tm
                 )
             )
         API.put(f"/vhosts/{gone}", json={"description": str(tmp_path / "removed-clone")}).raise_for_status()
+        API.put(f"/users/{gone}_gradebook", json={"password": "x", "tags": ""}).raise_for_status()
         settings = SimpleNamespace(
             db_url=lambda service: f"postgresql+psycopg://postgres@127.0.0.1:5432/{mine}_{service}",
             amqp_uri=f"amqp://guest:guest@127.0.0.1:5672/{mine}",
@@ -66,6 +68,7 @@ def test_each_checkout_gets_its_own_dev_state_and_a_gone_checkouts_is_dropped(tm
         claim_dev_state(settings, f"postgresql+psycopg://postgres@127.0.0.1:5432/{mine}_gateway")
 
         assert _databases(gone) == {} and _vhosts(gone) == {}
+        assert API.get(f"/users/{gone}_gradebook").status_code == 404
         names = {"gradebook", "transcript", "signing", "sync", "audit", "gateway"}
         assert _databases(mine) == {f"{mine}_{n}": str(ROOT) for n in names}
         assert _vhosts(mine) == {mine: str(ROOT)}
@@ -80,5 +83,6 @@ def test_dev_env_names_this_checkouts_own_vhost_and_databases(tmp_path):
     values = dict(line.split("=", 1) for line in env.read_text().splitlines())
     vhost = values["HOCBA_AMQP_URI"].rsplit("/", 1)[1]
     assert vhost.startswith("hocba_dev_") and vhost != "hocba_dev_"
+    assert values["HOCBA_BROKER_USER_PREFIX"] == f"{vhost}_"
     for name in ("GRADEBOOK", "TRANSCRIPT", "SIGNING", "SYNC", "AUDIT", "GATEWAY"):
         assert values[f"HOCBA_DB_URL_{name}"].endswith(f"/{vhost}_{name.lower()}")
