@@ -54,8 +54,15 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(locale="vi-VN")
     tab = context.new_page()
     tab.set_default_timeout(10_000)
+    # Chromium reports on the console whatever the portal's Content-Security-Policy blocked: nothing may be.
+    blocked: list[str] = []
+    tab.on(
+        "console",
+        lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     yield tab
     context.close()
+    assert blocked == []
 
 
 def set_day(gateway, day: str) -> None:

@@ -141,6 +141,7 @@ def _locked(refused: Refused) -> Response:
     body = (
         '<p class="message bad" role="alert">Cổng đã tạm dừng tải bản PDF này vì có quá nhiều lần thử không '
         f"thành công. Vui lòng thử lại sau {until:%H:%M} ngày {until:%d/%m/%Y} ({about}).</p>"
+        '<p><a href="/">Về trang tra cứu</a></p>'
     )
     response = _html(pages.page("Tạm dừng tải bản PDF", body, 429))
     response.headers["Retry-After"] = str(wait)

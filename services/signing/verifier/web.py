@@ -16,9 +16,20 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from werkzeug.wrappers import Request, Response
 
 from services.signing.verifier import Unreadable, verify
-from services.signing.verifier.report import html_body, page
+from services.signing.verifier.report import STYLE_CSP_SOURCE, html_body, page
 
 MAX_UPLOAD = 25 * 1024 * 1024  # a học bạ PDF is ~200 KB; anything near this is not one
+# On every answer: no script, no framing (clickjacking the upload form), the page's own inline style only, forms
+# post back here, no Referer to other sites, no content sniffing.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        f"default-src 'none'; style-src {STYLE_CSP_SOURCE}; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 FORM = """
 <h1>Kiểm tra học bạ số</h1>
@@ -54,6 +65,7 @@ class VerifierApp:
             response = self._page("Tệp quá lớn", "<p>Tệp tải lên quá lớn (tối đa 25 MB).</p>", 413)
         except HTTPException as error:
             response = error.get_response(environ)  # type: ignore[assignment]
+        response.headers.update(SECURITY_HEADERS)
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
