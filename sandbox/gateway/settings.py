@@ -40,7 +40,8 @@ class GatewaySettings(BaseSettings):
     # release it counts, kept in the gateway's database (shared by replicas, kept across restarts): this many per
     # client address (an IPv6 address by its /64) within the window, and this many per lookup code from anywhere
     # within its window; then 429 with Retry-After. The per-code limit is the one that holds against many
-    # addresses: a birth date the grade narrows to about two years leaves ~730 guesses, 10 a day makes that months.
+    # addresses: the grade still narrows a birth date to about two years, ~730 dates; at 10 a day a guesser needs
+    # about five weeks on average, ten at worst, while the holder of the paper needs one try.
     portal_birth_date_failures: int = Field(5, validation_alias="GATEWAY_PORTAL_BIRTH_DATE_FAILURES", ge=1)
     portal_birth_date_window_s: int = Field(600, validation_alias="GATEWAY_PORTAL_BIRTH_DATE_WINDOW_S", ge=1)
     portal_code_failures: int = Field(10, validation_alias="GATEWAY_PORTAL_CODE_FAILURES", ge=1)
