@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from werkzeug.serving import make_server
 
+    from sandbox.gateway.access_log import ScrubbingRequestHandler
     from sandbox.gateway.app import create_app
     from sandbox.gateway.verifiers import load
     from services.runtime.logging import configure_logging, get_logger
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(settings.log_level.upper())
     app = create_app(load(args.verifier), settings)
     # Threaded, not eventlet: a hanging request (accept-then-timeout) must not stall the others.
-    server = make_server(args.host, args.port, app, threaded=True)
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=ScrubbingRequestHandler)
     get_logger(__name__).info("gateway.listening", host=args.host, port=server.port, verifier=args.verifier)
     print(f"gateway listening on http://{args.host}:{server.port}", flush=True)
     try:

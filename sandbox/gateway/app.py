@@ -13,13 +13,14 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from sandbox.gateway import admin, api, queries
+from sandbox.gateway.access_log import scrub_codes
 from sandbox.gateway.clock import Clock
 from sandbox.gateway.context import Context
 from sandbox.gateway.domain import errors
 from sandbox.gateway.domain.rules import Cutoffs
 from sandbox.gateway.faults import Faults, drop_connection
 from sandbox.gateway.portal import views as portal
-from sandbox.gateway.portal.limits import FailureLimit
+from sandbox.gateway.portal.limits import AttemptLimits, parse_networks
 from sandbox.gateway.settings import GatewaySettings, get_gateway_settings
 from sandbox.gateway.store.tables import ensure_database
 from sandbox.gateway.verifiers import Verifier, embedded_xml_only
@@ -28,6 +29,18 @@ from services.runtime.logging import get_logger
 log = get_logger(__name__)
 MAX_BODY = 50 * 1024 * 1024
 PROBLEM_BASE = "https://congtiepnhan.hocba.example.vn/problems/"
+# On every answer: the portal's pages are server-rendered with one same-origin stylesheet and no script, so the
+# policy can forbid everything else; no site may frame them (clickjacking the birth-date form); a page's address
+# carries the lookup code, which must not leave in a Referer.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
 
 ROUTES = Map(
     [
@@ -116,6 +129,7 @@ class GatewayApp:
                 if self.ctx.faults.config.accept_timeout_mode == "hang":
                     time.sleep(self.ctx.faults.config.hang_seconds)
                 return drop_connection(environ, start_response)
+        response.headers.update(SECURITY_HEADERS)
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
@@ -123,7 +137,7 @@ class GatewayApp:
             endpoint, values = ROUTES.bind_to_environ(request.environ).match()
             return HANDLERS[endpoint](self.ctx, request, **values)
         except errors.GatewayError as error:
-            log.warning("gateway.refused", reason=error.reason, path=request.path)
+            log.warning("gateway.refused", reason=error.reason, path=scrub_codes(request.path))
             return problem(error.status, error.reason, error.title, error.detail_vi, **error.extensions)
         except NotFound:
             return problem(404, "not_found", "Not Found", "Không tìm thấy địa chỉ này.")
@@ -132,7 +146,9 @@ class GatewayApp:
         except HTTPException as error:
             return problem(error.code or 500, "http_error", error.name, "Yêu cầu không hợp lệ.")
         except Exception as error:  # noqa: BLE001 - no stack trace reaches a client
-            log.error("gateway.unhandled", error=type(error).__name__, path=request.path, exc_info=True)
+            log.error(
+                "gateway.unhandled", error=type(error).__name__, path=scrub_codes(request.path), exc_info=True
+            )
             return problem(500, "internal", "Internal Server Error", "Lỗi hệ thống, vui lòng thử lại sau.")
 
 
@@ -149,8 +165,13 @@ def create_app(
         faults=Faults(settings.fault_seed),
         verify_pdf=verify_pdf,
         cutoffs=Cutoffs.parse(settings.cutoff_regular, settings.cutoff_supplementary),
-        birth_date_failures=FailureLimit(
-            settings.portal_birth_date_failures, settings.portal_birth_date_window_s
+        attempts=AttemptLimits(
+            engine,
+            per_address=settings.portal_birth_date_failures,
+            address_window_s=settings.portal_birth_date_window_s,
+            per_code=settings.portal_code_failures,
+            code_window_s=settings.portal_code_window_s,
         ),
+        trusted_proxies=parse_networks(settings.trusted_proxies),
     )
     return GatewayApp(ctx)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
 from sandbox.gateway.clock import Clock
 from sandbox.gateway.domain.rules import Cutoffs
 from sandbox.gateway.faults import Faults
-from sandbox.gateway.portal.limits import FailureLimit
+from sandbox.gateway.portal.limits import AttemptLimits, Network
 from sandbox.gateway.settings import GatewaySettings
 from sandbox.gateway.verifiers import Verifier
 
@@ -22,8 +22,10 @@ class Context:
     faults: Faults
     verify_pdf: Verifier
     cutoffs: Cutoffs
-    # Wrong birth dates on the portal's PDF download, per client address.
-    birth_date_failures: FailureLimit = field(default_factory=lambda: FailureLimit(5, 600))
+    # Attempts at the portal's signed PDFs, per client address and per lookup code (in the database).
+    attempts: AttemptLimits
+    # Our own reverse proxies, whose X-Forwarded-For the portal believes.
+    trusted_proxies: tuple[Network, ...] = ()
 
     @property
     def secret(self) -> bytes:

@@ -119,9 +119,10 @@ def birth_date(xml: bytes) -> date | None:
 
 
 def content(xml: bytes) -> dict[str, Any]:
-    """What the public page shows, read from the XML: what the paper shows, but the personal ID and the birth
-    date masked and the MOET code left out (Law 91/2025: the page is public to anyone holding the code; a reader
-    checks marks, not identity numbers)."""
+    """What the public page shows, read from the XML: what the paper shows, but the personal ID masked and the
+    birth date and the MOET code left out (Law 91/2025: the page is public to anyone holding the code; a reader
+    checks marks, not identity numbers). No part of the birth date: it is the second factor for the signed PDF,
+    and a shown year would leave at most 366 guesses."""
     root = _parse(xml)
 
     def text(node: etree._Element | None, path: str) -> str:
@@ -165,7 +166,6 @@ def content(xml: bytes) -> dict[str, Any]:
         "grade": text(root, "h:Class/h:Grade"),
         "full_name": text(root, "h:Student/h:FullName"),
         "personal_id_masked": disclosure.mask_personal_id(text(root, "h:Student/h:PersonalId")),
-        "birth_date_masked": disclosure.mask_birth_date(birth_date(xml)),
         "subjects": subjects,
         "periods": periods,
         "qualities": [

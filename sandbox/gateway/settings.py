@@ -36,10 +36,18 @@ class GatewaySettings(BaseSettings):
     fault_seed: int = Field(20260630, validation_alias="GATEWAY_FAULT_SEED")
     # Fixed "today" at start-up (ISO date), for demos; tests set it through /_admin/clock instead.
     today: str | None = Field(None, validation_alias="GATEWAY_TODAY")
-    # The portal releases a signed PDF only with the student's birth date; this many wrong ones per client address
-    # within the window, and the client waits (429, Retry-After).
+    # The portal releases a signed PDF only with the student's full birth date. Every attempt that does not
+    # release it counts, kept in the gateway's database (shared by replicas, kept across restarts): this many per
+    # client address (an IPv6 address by its /64) within the window, and this many per lookup code from anywhere
+    # within its window; then 429 with Retry-After. The per-code limit is the one that holds against many
+    # addresses: the grade still narrows a birth date to about two years, ~730 dates; at 10 a day a guesser needs
+    # about five weeks on average, ten at worst, while the holder of the paper needs one try.
     portal_birth_date_failures: int = Field(5, validation_alias="GATEWAY_PORTAL_BIRTH_DATE_FAILURES", ge=1)
     portal_birth_date_window_s: int = Field(600, validation_alias="GATEWAY_PORTAL_BIRTH_DATE_WINDOW_S", ge=1)
+    portal_code_failures: int = Field(10, validation_alias="GATEWAY_PORTAL_CODE_FAILURES", ge=1)
+    portal_code_window_s: int = Field(86400, validation_alias="GATEWAY_PORTAL_CODE_WINDOW_S", ge=1)
+    # Comma-separated networks of our own reverse proxies: only from them is X-Forwarded-For believed.
+    trusted_proxies: str = Field("", validation_alias="GATEWAY_TRUSTED_PROXIES")
     log_level: str = Field("INFO", validation_alias="GATEWAY_LOG_LEVEL")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 import subprocess
 import sys
 import uuid
@@ -128,6 +129,16 @@ def _token(school_id: str) -> str:
     from sandbox.gateway.auth import mint
 
     return mint(SECRET.encode(), school_id)
+
+
+def visitor(**kwargs: Any) -> httpx.Client:
+    """A portal reader at an address of its own: loopback has the whole 127/8, and the portal counts attempts per
+    address in its database, so a test that shares 127.0.0.1 with the others would share their count."""
+    octets = secrets.token_bytes(3)
+    address = f"127.{octets[0] % 254 + 1}.{octets[1]}.{octets[2] % 254 + 1}"
+    return httpx.Client(
+        transport=httpx.HTTPTransport(local_address=address), timeout=kwargs.pop("timeout", 15), **kwargs
+    )
 
 
 def year_record(**changes: Any) -> YearRecord:

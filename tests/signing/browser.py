@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 
 
-def upload(url: str, pdf: str, xml: str | None = None) -> dict[str, str]:
+def upload(url: str, pdf: str, xml: str | None = None) -> dict[str, Any]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = browser.new_page()
+            # Chromium reports what the Content-Security-Policy blocked on the console.
+            blocked: list[str] = []
+            page.on(
+                "console",
+                lambda message: (
+                    blocked.append(message.text) if "Content Security Policy" in message.text else None
+                ),
+            )
             page.goto(url)
             title = page.locator("h1").inner_text()
             page.set_input_files("input[name=pdf]", pdf)
@@ -30,6 +39,11 @@ def upload(url: str, pdf: str, xml: str | None = None) -> dict[str, str]:
                 "title": title,
                 "verdict": page.locator("#verdict").inner_text(),
                 "checks": page.locator("#checks").inner_text(),
+                # The stylesheet applied: the verdict's box has its colour, not the default transparent.
+                "verdict_background": page.locator("#verdict").evaluate(
+                    "e => getComputedStyle(e).backgroundColor"
+                ),
+                "csp_blocked": blocked,
             }
         finally:
             browser.close()

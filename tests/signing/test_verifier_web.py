@@ -44,6 +44,8 @@ def _verdict_in_browser(url: str, pdf: Path, xml: Path | None = None) -> tuple[s
     args = [sys.executable, "-m", "tests.signing.browser", url, str(pdf), *([str(xml)] if xml else [])]
     shown = json.loads(subprocess.run(args, check=True, capture_output=True, timeout=120).stdout)
     assert shown["title"] == "Kiểm tra học bạ số"
+    # The page works under its own Content-Security-Policy: nothing blocked, its inline style applied.
+    assert shown["csp_blocked"] == [] and shown["verdict_background"] not in ("", "rgba(0, 0, 0, 0)")
     return shown["verdict"], shown["checks"]
 
 
@@ -64,3 +66,12 @@ def test_the_json_endpoint_answers_machines(server: str, uploads: dict[str, Path
     assert good.status_code == 200 and good.json()["indication"] == "TOTAL_PASSED"
     junk = httpx.post(server + "api/verify", files={"pdf": ("x.pdf", b"junk")}, timeout=30)
     assert junk.status_code == 422 and junk.headers["content-type"] == "application/problem+json"
+
+
+def test_every_answer_forbids_framing_sniffing_and_referrers(server: str) -> None:
+    for answer in (httpx.get(server, timeout=30), httpx.get(server + "nowhere", timeout=30)):
+        csp = answer.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["referrer-policy"] == "no-referrer"

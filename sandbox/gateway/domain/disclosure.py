@@ -48,11 +48,6 @@ def mask_personal_id(personal_id: str) -> str:
     return "" if not digits else "*" * max(0, len(digits) - 3) + digits[-3:]
 
 
-def mask_birth_date(born: date | None) -> str:
-    """Day and month hidden: they are the second factor that releases the PDF."""
-    return "" if born is None else f"**/**/{born.year}"
-
-
 def parse_birth_date(text: str) -> date | None:
     """``dd/mm/yyyy`` as a reader types it from the paper, or ``yyyy-mm-dd`` as a date field sends it."""
     match = _DATE_VN.match(text or "")

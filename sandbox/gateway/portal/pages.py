@@ -75,8 +75,8 @@ def page(title: str, body: str, status: int = 200) -> tuple[str, int]:
 <main id="noi-dung">
 {body}
 </main>
-<footer class="hint">Trang này chỉ hiển thị số định danh cá nhân và ngày sinh của học sinh ở dạng đã ẩn;
-bản PDF đã ký số chỉ được cung cấp cho người nhập đúng ngày sinh
+<footer class="hint">Trang này không hiển thị ngày sinh của học sinh và chỉ hiển thị số định danh cá nhân ở
+dạng đã ẩn; bản PDF đã ký số chỉ được cung cấp cho người nhập đúng ngày sinh
 (Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15).</footer>
 </body>
 </html>"""
@@ -172,13 +172,12 @@ def content_html(content: dict[str, Any]) -> str:
         )
         if value
     )
-    masked = "".join(
-        f'<dt>{label}</dt><dd class="{css}">{e(value)} <span class="hint">(đã ẩn)</span></dd>'
-        for label, css, value in (
-            ("Ngày sinh", "birth-date", content["birth_date_masked"]),
-            ("Số định danh cá nhân", "personal-id", content["personal_id_masked"]),
-        )
-        if value
+    # The birth date is never shown, not even its year: it is what releases the signed PDF.
+    masked = (
+        '<dt>Số định danh cá nhân</dt><dd class="personal-id">'
+        f'{e(content["personal_id_masked"])} <span class="hint">(đã ẩn)</span></dd>'
+        if content["personal_id_masked"]
+        else ""
     )
     return f"""<dl>
 <dt>Trường</dt><dd>{e(content["school_name"])}</dd>
@@ -271,7 +270,8 @@ def download_form(latest: dict[str, Any], error: str | None = None) -> str:
 <input type="text" id="ngay-sinh-{rid}" name="ngay_sinh" inputmode="numeric" placeholder="dd/mm/yyyy"
  maxlength="10" autocomplete="off" required{described}>
 <p class="hint">Bản PDF có số định danh cá nhân và ngày sinh của học sinh, nên chỉ được cung cấp cho người
-biết ngày sinh in trên học bạ. Nhập sai quá 5 lần trong 10 phút thì phải chờ trước khi thử lại.</p>
+biết đầy đủ ngày sinh in trên học bạ. Sau một số lần thử không thành công, cổng tạm dừng tải bản PDF này và cho
+biết khi nào có thể thử lại.</p>
 <button type="submit">Tải bản PDF đã ký số (phiên bản {e(latest["version"])})</button>
 </form>"""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -9,11 +10,13 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from sandbox.gateway import documents
-from sandbox.gateway.clock import vn_day
+from sandbox.gateway.clock import VN, vn_day
 from sandbox.gateway.context import Context
 from sandbox.gateway.domain import disclosure, rules
 from sandbox.gateway.portal import pages
+from sandbox.gateway.portal.limits import client_address
 from sandbox.gateway.store import repository as repo
+from sandbox.gateway.store.attempts import Refused, Reserved
 from services.runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -129,46 +132,80 @@ def _download_page(row: dict[str, Any], error: str, status: int) -> Response:
     return _html(pages.page("Tải bản PDF đã ký số", body, status))
 
 
-def pdf(ctx: Context, request: Request, code: str, record_id: str) -> Response:
-    """The signed PDF prints the personal ID and the birth date: it is served only to whoever also gives the
-    birth date (the holder of the paper has it), and wrong guesses are limited per client.
+def _locked(refused: Refused) -> Response:
+    """One answer for every lockout: it never says whether the code, the record or the birth date was wrong, nor
+    which limit was reached (an unknown code is locked out exactly like a known one)."""
+    until = refused.until.astimezone(VN)
+    wait = refused.retry_after_s
+    about = f"khoảng {-(-wait // 60)} phút nữa" if wait < 3600 else f"khoảng {-(-wait // 3600)} giờ nữa"
+    body = (
+        '<p class="message bad" role="alert">Cổng đã tạm dừng tải bản PDF này vì có quá nhiều lần thử không '
+        f"thành công. Vui lòng thử lại sau {until:%H:%M} ngày {until:%d/%m/%Y} ({about}).</p>"
+        '<p><a href="/">Về trang tra cứu</a></p>'
+    )
+    response = _html(pages.page("Tạm dừng tải bản PDF", body, 429))
+    response.headers["Retry-After"] = str(wait)
+    return response
 
-    Only the current version is offered: a replaced or withdrawn PDF must not circulate from the portal.
+
+def pdf(ctx: Context, request: Request, code: str, record_id: str) -> Response:
+    """The signed PDF prints the personal ID and the birth date: it is served only to whoever also gives the full
+    birth date (the holder of the paper has it), and attempts are limited per lookup code and per client.
+
+    Every POST is counted before anything is looked up, and forgiven only when it released the PDF or was no
+    guess (an unreadable date, a record without a birth date): an unknown code, a replaced record and a wrong
+    date all count alike, and the lockout answer is the same for all of them. Only the current version is
+    offered: a replaced or withdrawn PDF must not circulate from the portal.
     """
-    # The socket's address, never X-Forwarded-For: a header the client writes would let it pick its own bucket.
-    client = request.remote_addr or "unknown"
-    if request.method == "POST" and (wait := ctx.birth_date_failures.retry_after(client)) is not None:
-        minutes = max(1, -(-wait // 60))
-        body = (
-            '<p class="message bad" role="alert">Bạn đã nhập sai ngày sinh quá nhiều lần. '
-            f"Vui lòng thử lại sau khoảng {minutes} phút.</p>"
+    if request.method == "POST":
+        client = client_address(
+            request.remote_addr, request.headers.get("X-Forwarded-For"), ctx.trusted_proxies
         )
-        response = _html(pages.page("Tạm khóa tải bản PDF", body, 429))
-        response.headers["Retry-After"] = str(wait)
+        reserved = ctx.attempts.reserve(client, code)
+        if isinstance(reserved, Refused):
+            log.info("portal.pdf_locked", retry_after_s=reserved.retry_after_s)
+            return _locked(reserved)
+        response, counts = _release(ctx, request, code, record_id, reserved)
+        if not counts:
+            ctx.attempts.forgive(reserved.attempt)
         return response
     with ctx.engine.connect() as conn:
         row = repo.record(conn, record_id)
+    if row is None or row["lookup_code"] != code or row["status"] != "current":
+        return _not_found()
+    return _download_page(row, "", 200)
+
+
+def _not_found() -> Response:
+    return _html(pages.page("Không tìm thấy", "<p>Không có bản PDF hiện hành với địa chỉ này.</p>", 404))
+
+
+def _release(
+    ctx: Context, request: Request, code: str, record_id: str, reserved: Reserved
+) -> tuple[Response, bool]:
+    """The answer to one counted attempt, and whether it stays counted."""
+    with ctx.engine.connect() as conn:
+        row = repo.record(conn, record_id)
         if row is None or row["lookup_code"] != code or row["status"] != "current":
-            return _html(
-                pages.page("Không tìm thấy", "<p>Không có bản PDF hiện hành với địa chỉ này.</p>", 404)
-            )
-        if request.method == "GET":
-            return _download_page(row, "", 200)
+            return _not_found(), True
         recorded = documents.birth_date(repo.document(conn, row["xml_sha256"]) or b"")
         if recorded is None:
-            return _download_page(row, NO_BIRTH_DATE, 403)
+            return _download_page(row, NO_BIRTH_DATE, 403), False
         given = disclosure.parse_birth_date(request.form.get("ngay_sinh", ""))
         if given is None:
-            return _download_page(row, "Ngày sinh chưa đúng dạng ngày/tháng/năm, ví dụ 05/09/2014.", 400)
+            return _download_page(
+                row, "Ngày sinh chưa đúng dạng ngày/tháng/năm, ví dụ 05/09/2014.", 400
+            ), False
         if not disclosure.birth_date_matches(given, recorded):
-            left = ctx.birth_date_failures.fail(client)
-            log.info("portal.birth_date_refused", record_id=record_id, attempts_left=left)
-            more = (
-                f" Bạn còn {left} lần thử." if left else " Bạn đã hết lượt thử, vui lòng thử lại sau 10 phút."
-            )
-            return _download_page(row, "Ngày sinh không khớp với học bạ." + more, 403)
+            log.info("portal.birth_date_refused", record_id=record_id, attempts_left=reserved.left)
+            if reserved.left:
+                more = f" Bạn còn {reserved.left} lần thử."
+            else:
+                until = (reserved.full_until or datetime.now(VN)).astimezone(VN)
+                more = f" Bạn đã hết lượt thử; vui lòng thử lại sau {until:%H:%M} ngày {until:%d/%m/%Y}."
+            return _download_page(row, "Ngày sinh không khớp với học bạ." + more, 403), True
         content = repo.document(conn, row["pdf_sha256"]) or b""
-    return Response(
+    response = Response(
         content,
         mimetype="application/pdf",
         headers={
@@ -176,6 +213,7 @@ def pdf(ctx: Context, request: Request, code: str, record_id: str) -> Response:
             "Cache-Control": "no-store",
         },
     )
+    return response, False
 
 
 def check(ctx: Context, request: Request) -> Response:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -117,6 +118,22 @@ submission_log = Table(
     Column("reason", String(60)),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_submission_log_year_record", "year_record_id"),
+)
+
+# The portal's attempts at a signed PDF, one row per bucket an attempt counts against (the client's address or /64,
+# the lookup code's digest). In the database, not in a process: every replica sees the same count and a restart
+# forgets nothing. A row is deleted when its attempt succeeds or was no guess; expired rows are pruned as new ones
+# come in.
+portal_attempts = Table(
+    "portal_attempts",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("bucket", String(80), nullable=False),
+    Column("attempt", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_portal_attempts_bucket_at", "bucket", "at"),
+    Index("ix_portal_attempts_attempt", "attempt"),
+    Index("ix_portal_attempts_at", "at"),
 )
 
 

@@ -25,9 +25,20 @@ from services.signing.verifier.limits import (
     TooLarge,
     deadline,
 )
-from services.signing.verifier.report import html_body, page
+from services.signing.verifier.report import STYLE_CSP_SOURCE, html_body, page
 
 MAX_UPLOAD = 25 * 1024 * 1024  # a học bạ PDF is ~200 KB; anything near this is not one
+# On every answer: no script, no framing (clickjacking the upload form), the page's own inline style only, forms
+# post back here, no Referer to other sites, no content sniffing.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        f"default-src 'none'; style-src {STYLE_CSP_SOURCE}; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 TOO_LARGE = (
     "Tệp tải lên giải nén ra quá nhiều dữ liệu (hơn {mb} MB), vượt quá giới hạn kiểm tra nên không được kiểm tra. "
@@ -92,6 +103,7 @@ class VerifierApp:
             response = self._page("Tệp quá lớn", "<p>Tệp tải lên quá lớn (tối đa 25 MB).</p>", 413)
         except HTTPException as error:
             response = error.get_response(environ)  # type: ignore[assignment]
+        response.headers.update(SECURITY_HEADERS)
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
