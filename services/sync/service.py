@@ -29,6 +29,9 @@ from services.sync.gateway import GatewayClient
 
 log = get_logger(__name__)
 STAFF = (Role.PRINCIPAL, Role.STAFF, Role.HOMEROOM, Role.INSPECTOR)
+# Transferred-in students' records come from the province with no class here yet: the school's leadership and staff
+# read them, no teacher (sync knows no teacher's classes).
+STAFF_WIDE = (Role.PRINCIPAL, Role.STAFF, Role.INSPECTOR)
 
 
 def token_of(uow: SyncUnitOfWork, school_id: str) -> str | None:
@@ -116,8 +119,8 @@ class SyncService(HealthEndpoints):
     @api("GET", "/schools/<string:school_id>/sync/status")
     def status(self, request: Request, school_id: str) -> Response:
         caller = self.principal()
-        caller.require_role(*STAFF)
         caller.require_school(school_id)
+        caller.require_role(*STAFF)
         report = operations.school_status(
             self._new_uow(), school_id, runtime.today(), get_settings().sync_cutoffs
         )
@@ -133,8 +136,8 @@ class SyncService(HealthEndpoints):
     )
     def withdraw(self, request: Request, school_id: str, year_record_id: str) -> Response:
         caller = self.principal()
-        caller.require_role(Role.PRINCIPAL)
         caller.require_school(school_id)
+        caller.require_role(Role.PRINCIPAL)
         body = parse_body(request, WithdrawIn)
         result = operations.withdraw(
             self._new_uow(),
@@ -151,8 +154,8 @@ class SyncService(HealthEndpoints):
     @api("POST", "/schools/<string:school_id>/sync/transfers", expected_exceptions=(operations.SyncRefused,))
     def transfer(self, request: Request, school_id: str) -> Response:
         caller = self.principal()
-        caller.require_role(Role.PRINCIPAL, Role.STAFF)
         caller.require_school(school_id)
+        caller.require_role(Role.PRINCIPAL, Role.STAFF)
         body = parse_body(request, TransferIn)
         result = operations.transfer(
             self._new_uow(), runtime.gateway, token_of, school_id, body.transcript_id, body.to_school
@@ -162,8 +165,8 @@ class SyncService(HealthEndpoints):
     @api("GET", "/schools/<string:school_id>/sync/incoming", expected_exceptions=(operations.SyncRefused,))
     def incoming(self, request: Request, school_id: str) -> Response:
         caller = self.principal()
-        caller.require_role(*STAFF)
         caller.require_school(school_id)
+        caller.require_role(*STAFF_WIDE)
         return json_response(operations.incoming(self._new_uow(), runtime.gateway, token_of, school_id))
 
     @api(
@@ -174,8 +177,8 @@ class SyncService(HealthEndpoints):
     def incoming_document(self, request: Request, school_id: str, record_id: str, kind: str) -> Response:
         """An earlier school's sealed record, fetched from the province for the school that now keeps the học bạ."""
         caller = self.principal()
-        caller.require_role(*STAFF)
         caller.require_school(school_id)
+        caller.require_role(*STAFF_WIDE)
         with self._new_uow()() as uow:
             token = token_of(uow, school_id)
         if token is None:
