@@ -16,7 +16,9 @@ from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
 from services.runtime.logging import correlation
+from services.runtime.openapi import openapi_document
 from services.runtime.settings import get_settings
+from services.signing import api as routes
 from services.signing.api import FinishBatchIn, PrepareBatchIn
 from services.signing.app import deferred, handlers, queries
 from services.signing.app.sealing import seal_waiting
@@ -60,6 +62,10 @@ class SigningService(HealthEndpoints):
         return deferred.Caller(
             caller.user_id, caller.school_id, frozenset(r.value for r in caller.roles if r in SIGNERS)
         )
+
+    @api("GET", "/openapi.json")
+    def openapi(self, request: Request) -> Response:
+        return json_response(openapi_document("Học bạ số — signing", "1.0.0", routes.ROUTES))
 
     @api("GET", "/signing/pending", expected_exceptions=(SigningError,))
     def pending(self, request: Request) -> Response:

@@ -19,8 +19,10 @@ from services.runtime.documents import RemoteDocuments
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body
 from services.runtime.logging import correlation, get_logger
+from services.runtime.openapi import openapi_document
 from services.runtime.personal_data import PersonalIdVault
 from services.runtime.settings import get_settings
+from services.sync import api as routes
 from services.sync.api import CredentialsIn, TransferIn, WithdrawIn
 from services.sync.app import handlers, operations
 from services.sync.app.unit_of_work import SERVICE, SyncUnitOfWork
@@ -105,6 +107,10 @@ class SyncService(HealthEndpoints):
     def reconcile(self) -> None:
         operations.reconcile(self._new_uow(), runtime.gateway, token_of, get_settings().sync_cutoffs)
         operations.mark_effective(self._new_uow(), runtime.today(), get_settings().sync_cutoffs)
+
+    @api("GET", "/openapi.json")
+    def openapi(self, request: Request) -> Response:
+        return json_response(openapi_document("Học bạ số — sync", "1.0.0", routes.ROUTES))
 
     @api("PUT", "/schools/<string:school_id>/sync/credentials")
     def credentials(self, request: Request, school_id: str) -> Response:

@@ -15,7 +15,9 @@ from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
 from services.runtime.logging import correlation
+from services.runtime.openapi import openapi_document
 from services.runtime.settings import get_settings
+from services.transcript import api as routes
 from services.transcript.api import DigitisedRecordIn
 from services.transcript.app import handlers, queries
 from services.transcript.app.digitise import digitise_record
@@ -81,6 +83,10 @@ class TranscriptService(HealthEndpoints):
     def on_transferred(self, envelope: Envelope[TranscriptTransferredV1]) -> None:
         with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
             receive_handover(envelope, self._new_uow(envelope.correlationid))
+
+    @api("GET", "/openapi.json")
+    def openapi(self, request: Request) -> Response:
+        return json_response(openapi_document("Học bạ số — transcript", "1.0.0", routes.ROUTES))
 
     @api("GET", "/schools/<string:school_id>/records", expected_exceptions=(TranscriptError,))
     def records(self, request: Request, school_id: str) -> Response:

@@ -17,14 +17,9 @@ pytestmark = pytest.mark.integration
 PDF, XML = b"%PDF-1.7 chua ky xong", b"<GoiHocBa>chua ky xong</GoiHocBa>"
 
 
-@pytest.fixture(scope="module")
-def record(service_databases):
-    """One record of school A collecting signatures: a subject teacher, the homeroom teacher, the principal, the seal.
-
-    Written straight into signing's tables (the route reads only them); the test removes it again."""
-    school = f"thcs-{uuid.uuid4().hex[:6]}"
-    record_id = f"yr-{uuid.uuid4().hex[:16]}"
-    engine = make_engine(service_databases["signing"])
+def insert_collecting_record(engine, school: str, record_id: str) -> None:
+    """A record of ``school`` collecting signatures (a subject teacher, the homeroom teacher, the principal, the
+    seal), written straight into signing's tables: the read routes read only them."""
     plan = [
         ("subject_teacher", "gv_01", "gv-toan", "Hà Văn Toán"),
         ("homeroom_teacher", "gvcn", "gvcn-7a1", "Lê Thị Chủ Nhiệm"),
@@ -65,6 +60,15 @@ def record(service_databases):
                 for i, (role, field, signer, name) in enumerate(plan, start=1)
             ],
         )
+
+
+@pytest.fixture(scope="module")
+def record(service_databases):
+    """One record of school A collecting signatures; the test removes it again."""
+    school = f"thcs-{uuid.uuid4().hex[:6]}"
+    record_id = f"yr-{uuid.uuid4().hex[:16]}"
+    engine = make_engine(service_databases["signing"])
+    insert_collecting_record(engine, school, record_id)
     yield {"school": school, "id": record_id}
     with engine.begin() as conn:
         conn.execute(delete(steps).where(steps.c.year_record_id == record_id))
