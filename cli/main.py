@@ -96,9 +96,18 @@ def contracts_openapi(
     from services.audit import api as audit_api
     from services.gradebook import api as gradebook_api
     from services.runtime.openapi import openapi_document
+    from services.signing import api as signing_api
+    from services.sync import api as sync_api
+    from services.transcript import api as transcript_api
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, routes in (("gradebook", gradebook_api.ROUTES), ("audit", audit_api.ROUTES)):
+    for name, routes in (
+        ("gradebook", gradebook_api.ROUTES),
+        ("transcript", transcript_api.ROUTES),
+        ("signing", signing_api.ROUTES),
+        ("sync", sync_api.ROUTES),
+        ("audit", audit_api.ROUTES),
+    ):
         doc = openapi_document(f"Học bạ số — {name}", "1.0.0", routes)
         (out_dir / f"{name}.json").write_text(
             json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -42,18 +42,23 @@ os.environ.pop("HOCBA_JWKS_URL", None)
 os.environ["HOCBA_OAUTH_TOKEN_URL"] = f"http://127.0.0.1:{_ISSUER_PORT}/token"
 os.environ["HOCBA_OAUTH_CLIENT_SECRET"] = "test-client-secret-not-for-production"
 os.environ["HOCBA_DATA_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 test bytes
-# Until a module asks for `amqp_uri` / `service_databases`, the broker and the databases are ones that do not
-# exist: a test that talks to them without asking fails at once with a name that says why.
-os.environ["HOCBA_AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{RUN}_ask_for_amqp_uri"
 os.environ["HOCBA_LOG_JSON"] = "true"
 # Stacks log each service and relay in as its own broker user: cluster-wide, so named for this run and deleted at
 # its end (`make setup` deletes those of a killed run), their passwords derived from this test secret.
 os.environ["HOCBA_BROKER_USER_PREFIX"] = f"{RUN}_"
 os.environ["HOCBA_BROKER_USER_SECRET"] = "test-broker-user-secret-not-for-production"
-for _service in ("gradebook", "transcript", "signing", "sync", "audit"):
-    os.environ[f"HOCBA_DB_URL_{_service.upper()}"] = (
-        f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_ask_for_service_databases_{_service}"
-    )
+# Until a module asks for `amqp_uri` / `service_databases`, the broker and the databases are ones that do not
+# exist: a test that talks to them without asking fails at once with a name that says why. Once per run: a second
+# import (``from tests.conftest import RUN`` inside a fixture) must not undo the vhost and databases a module's
+# fixtures have already pointed these at (tests/sync/test_reporting.py's gateway fixture did, and its services
+# then connected to the "ask_for" databases).
+if os.environ.get("HOCBA_TEST_PLACEHOLDERS") != RUN:
+    os.environ["HOCBA_TEST_PLACEHOLDERS"] = RUN
+    os.environ["HOCBA_AMQP_URI"] = f"amqp://guest:guest@127.0.0.1:5672/{RUN}_ask_for_amqp_uri"
+    for _service in ("gradebook", "transcript", "signing", "sync", "audit"):
+        os.environ[f"HOCBA_DB_URL_{_service.upper()}"] = (
+            f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_ask_for_service_databases_{_service}"
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from services.audit.app.handlers import LogQuery
 from services.runtime.openapi import Route
 
-READERS = ("principal", "inspector", "operator")
+# Operators run the platform and read no school's entries (issue 28 item 7).
+READERS = ("principal", "inspector")
 
 LOG = Route(
     "GET",

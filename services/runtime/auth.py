@@ -56,6 +56,14 @@ class Forbidden(AuthError):
     detail_vi = "Bạn không có quyền thực hiện thao tác này."
 
 
+class NotFound(AuthError):
+    """Another school's data answers exactly like data nobody has: 404, never a 403 that confirms it exists."""
+
+    status = 404
+    title = "Not found"
+    detail_vi = "Không tìm thấy trường này."
+
+
 class AuthNotConfigured(RuntimeError):
     """Neither HOCBA_JWKS_URL nor HOCBA_JWKS_FILE is set: a service cannot check any token."""
 
@@ -81,11 +89,11 @@ class Principal:
             raise Forbidden(f"Thao tác này cần vai trò: {wanted}.")
 
     def require_school(self, school_id: str) -> None:
-        """Tenancy: every read and write is scoped to the caller's school (operators are platform-wide)."""
-        if Role.OPERATOR in self.roles:
-            return
-        if self.school_id != school_id:
-            raise Forbidden("Dữ liệu này thuộc trường khác.")
+        """Tenancy: every read and write is scoped to the caller's school. Another school answers like an unknown
+        one (404, the same body), and operators are no exception: they run the platform, they read no school's data.
+        """
+        if self.school_id is None or self.school_id != school_id:
+            raise NotFound()
 
 
 @dataclass(frozen=True)

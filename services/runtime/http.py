@@ -130,9 +130,8 @@ def problem_for(exc: BaseException) -> Problem:
     if isinstance(exc, Problem):
         return exc
     if isinstance(exc, AuthError):
-        return Problem(
-            exc.status, "unauthorized" if exc.status == 401 else "forbidden", exc.title, exc.detail_vi
-        )
+        slug = {401: "unauthorized", 404: "not-found"}.get(exc.status, "forbidden")
+        return Problem(exc.status, slug, exc.title, exc.detail_vi)
     if isinstance(exc, ValidationError):
         return validation_problem(exc)
     status = getattr(exc, "http_status", None)

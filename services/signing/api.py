@@ -7,6 +7,8 @@ import binascii
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.runtime.openapi import Route
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -62,3 +64,46 @@ class SignatureIn(Strict):
 
 class FinishBatchIn(Strict):
     signatures: list[SignatureIn] = Field(min_length=1, max_length=500)
+
+
+SIGNERS = ("teacher", "homeroom", "principal")
+# The routes for users (the OpenAPI document is generated from them). GET /documents/{sha256} is not among them:
+# it takes only another service's token (scope documents:read), never a user's.
+ROUTES = [
+    Route(
+        "GET",
+        "/signing/pending",
+        "My signature steps whose turn it is (?class_id=)",
+        None,
+        SIGNERS,
+    ),
+    Route(
+        "POST",
+        "/signing/batches",
+        "Prepare a batch of my steps: the hashes my signing device signs",
+        PrepareBatchIn,
+        SIGNERS,
+    ),
+    Route(
+        "POST",
+        "/signing/batches/{batch_id}/signatures",
+        "Send back the device's signatures for a prepared batch",
+        FinishBatchIn,
+        SIGNERS,
+    ),
+    Route(
+        "GET",
+        "/schools/{school_id}/signing/status",
+        "Per class: who holds signing up, certificates, the projected finish before the cutoff",
+        None,
+        ("principal", "staff", "homeroom", "inspector"),
+    ),
+    Route(
+        "GET",
+        "/records/{record_id}/{kind}",
+        "A year record as signed so far, sealed once sealed (`kind`: pdf or xml)",
+        None,
+        ("principal", "staff", "inspector", "teacher", "homeroom"),
+        description="A teacher (subject or homeroom) downloads only the records whose signature plan names them.",
+    ),
+]

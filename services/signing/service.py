@@ -11,21 +11,25 @@ from werkzeug.wrappers import Request, Response
 
 from contracts.envelope import Envelope
 from contracts.transcript import TranscriptAssembledV1
-from services.runtime.auth import DOCUMENTS_READ, Auth, Role, ServiceAuth
+from services.runtime.auth import DOCUMENTS_READ, Auth, Forbidden, Role, ServiceAuth
 from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
 from services.runtime.logging import correlation
+from services.runtime.openapi import openapi_document
 from services.runtime.settings import get_settings
+from services.signing import api as routes
 from services.signing.api import FinishBatchIn, PrepareBatchIn
 from services.signing.app import deferred, handlers, queries
 from services.signing.app.sealing import seal_waiting
 from services.signing.app.unit_of_work import SERVICE, SigningUnitOfWork
-from services.signing.domain.errors import SigningError
+from services.signing.domain.errors import SigningError, UnknownRecord
 from services.signing.runtime import SigningRuntime
 
 SIGNERS = (Role.TEACHER, Role.HOMEROOM, Role.PRINCIPAL)
 STAFF = (Role.PRINCIPAL, Role.STAFF, Role.HOMEROOM, Role.INSPECTOR)
+# Who reads every record of their school; a teacher (subject or homeroom) reads the records whose plan names them.
+STAFF_WIDE = (Role.PRINCIPAL, Role.STAFF, Role.INSPECTOR)
 _runtime = SigningRuntime()
 
 
@@ -58,6 +62,10 @@ class SigningService(HealthEndpoints):
         return deferred.Caller(
             caller.user_id, caller.school_id, frozenset(r.value for r in caller.roles if r in SIGNERS)
         )
+
+    @api("GET", "/openapi.json")
+    def openapi(self, request: Request) -> Response:
+        return json_response(openapi_document("Học bạ số — signing", "1.0.0", routes.ROUTES))
 
     @api("GET", "/signing/pending", expected_exceptions=(SigningError,))
     def pending(self, request: Request) -> Response:
@@ -103,8 +111,8 @@ class SigningService(HealthEndpoints):
     @api("GET", "/schools/<string:school_id>/signing/status", expected_exceptions=(SigningError,))
     def status(self, request: Request, school_id: str) -> Response:
         caller = self.principal()
-        caller.require_role(*STAFF)
         caller.require_school(school_id)
+        caller.require_role(*STAFF)
         return json_response(
             queries.school_readiness(self._new_uow(), school_id, get_settings().signing_cutoff)
         )
@@ -113,8 +121,15 @@ class SigningService(HealthEndpoints):
     def record_document(self, request: Request, record_id: str, kind: str) -> Response:
         caller = self.principal()
         caller.require_role(*STAFF, *SIGNERS)
-        content, media_type, school_id = queries.record_document(self._new_uow(), record_id, kind)
-        caller.require_school(school_id)
+
+        def permit(school_id: str, signer_ids: frozenset[str]) -> None:
+            # Another school's record (and any record for an operator) answers exactly like an unknown one.
+            if caller.school_id is None or caller.school_id != school_id:
+                raise UnknownRecord(queries.RECORD_NOT_FOUND)
+            if not caller.has_role(*STAFF_WIDE) and caller.user_id not in signer_ids:
+                raise Forbidden("Giáo viên chỉ được tải học bạ có bước ký của mình.")
+
+        content, media_type = queries.record_document(self._new_uow(), record_id, kind, permit)
         return Response(
             content,
             mimetype=media_type,

@@ -19,8 +19,10 @@ from services.runtime.documents import RemoteDocuments
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body
 from services.runtime.logging import correlation, get_logger
+from services.runtime.openapi import openapi_document
 from services.runtime.personal_data import PersonalIdVault
 from services.runtime.settings import get_settings
+from services.sync import api as routes
 from services.sync.api import CredentialsIn, TransferIn, WithdrawIn
 from services.sync.app import handlers, operations
 from services.sync.app.unit_of_work import SERVICE, SyncUnitOfWork
@@ -29,6 +31,9 @@ from services.sync.gateway import GatewayClient
 
 log = get_logger(__name__)
 STAFF = (Role.PRINCIPAL, Role.STAFF, Role.HOMEROOM, Role.INSPECTOR)
+# Transferred-in students' records come from the province with no class here yet: the school's leadership and staff
+# read them, no teacher (sync knows no teacher's classes).
+STAFF_WIDE = (Role.PRINCIPAL, Role.STAFF, Role.INSPECTOR)
 
 
 def token_of(uow: SyncUnitOfWork, school_id: str) -> str | None:
@@ -103,6 +108,10 @@ class SyncService(HealthEndpoints):
         operations.reconcile(self._new_uow(), runtime.gateway, token_of, get_settings().sync_cutoffs)
         operations.mark_effective(self._new_uow(), runtime.today(), get_settings().sync_cutoffs)
 
+    @api("GET", "/openapi.json")
+    def openapi(self, request: Request) -> Response:
+        return json_response(openapi_document("Học bạ số — sync", "1.0.0", routes.ROUTES))
+
     @api("PUT", "/schools/<string:school_id>/sync/credentials")
     def credentials(self, request: Request, school_id: str) -> Response:
         self.principal().require_role(Role.OPERATOR)
@@ -116,8 +125,8 @@ class SyncService(HealthEndpoints):
     @api("GET", "/schools/<string:school_id>/sync/status")
     def status(self, request: Request, school_id: str) -> Response:
         caller = self.principal()
-        caller.require_role(*STAFF)
         caller.require_school(school_id)
+        caller.require_role(*STAFF)
         report = operations.school_status(
             self._new_uow(), school_id, runtime.today(), get_settings().sync_cutoffs
         )
@@ -133,8 +142,8 @@ class SyncService(HealthEndpoints):
     )
     def withdraw(self, request: Request, school_id: str, year_record_id: str) -> Response:
         caller = self.principal()
-        caller.require_role(Role.PRINCIPAL)
         caller.require_school(school_id)
+        caller.require_role(Role.PRINCIPAL)
         body = parse_body(request, WithdrawIn)
         result = operations.withdraw(
             self._new_uow(),
@@ -151,8 +160,8 @@ class SyncService(HealthEndpoints):
     @api("POST", "/schools/<string:school_id>/sync/transfers", expected_exceptions=(operations.SyncRefused,))
     def transfer(self, request: Request, school_id: str) -> Response:
         caller = self.principal()
-        caller.require_role(Role.PRINCIPAL, Role.STAFF)
         caller.require_school(school_id)
+        caller.require_role(Role.PRINCIPAL, Role.STAFF)
         body = parse_body(request, TransferIn)
         result = operations.transfer(
             self._new_uow(), runtime.gateway, token_of, school_id, body.transcript_id, body.to_school
@@ -162,8 +171,8 @@ class SyncService(HealthEndpoints):
     @api("GET", "/schools/<string:school_id>/sync/incoming", expected_exceptions=(operations.SyncRefused,))
     def incoming(self, request: Request, school_id: str) -> Response:
         caller = self.principal()
-        caller.require_role(*STAFF)
         caller.require_school(school_id)
+        caller.require_role(*STAFF_WIDE)
         return json_response(operations.incoming(self._new_uow(), runtime.gateway, token_of, school_id))
 
     @api(
@@ -174,8 +183,8 @@ class SyncService(HealthEndpoints):
     def incoming_document(self, request: Request, school_id: str, record_id: str, kind: str) -> Response:
         """An earlier school's sealed record, fetched from the province for the school that now keeps the học bạ."""
         caller = self.principal()
-        caller.require_role(*STAFF)
         caller.require_school(school_id)
+        caller.require_role(*STAFF_WIDE)
         with self._new_uow()() as uow:
             token = token_of(uow, school_id)
         if token is None:

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.runtime.openapi import Route
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -73,3 +75,33 @@ class DigitisedRecordIn(Strict):
     award: str | None = None
     homeroom: DepartedPerson
     principal: Person
+
+
+# The routes for users (the OpenAPI document is generated from them). GET /documents/{sha256} is not among them:
+# it takes only another service's token (scope documents:read), never a user's.
+ROUTES = [
+    Route(
+        "GET",
+        "/schools/{school_id}/records",
+        "The school's year records with their status (?student=, ?code=)",
+        None,
+        ("principal", "staff", "inspector", "teacher", "homeroom"),
+        description="Principal, staff and inspector see every record of their school; a teacher (subject or "
+        "homeroom) sees the records of the classes whose year names them.",
+    ),
+    Route(
+        "POST",
+        "/schools/{school_id}/records/digitised",
+        "Enter an earlier year from a scanned paper học bạ",
+        DigitisedRecordIn,
+        ("staff", "principal"),
+    ),
+    Route(
+        "GET",
+        "/records/{record_id}/{kind}",
+        "A year record's unsigned document (`kind`: pdf or xml)",
+        None,
+        ("principal", "staff", "inspector", "teacher", "homeroom"),
+        description="A teacher downloads only the records of the classes whose year names them.",
+    ),
+]

@@ -15,7 +15,9 @@ from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
 from services.runtime.logging import correlation
+from services.runtime.openapi import openapi_document
 from services.runtime.settings import get_settings
+from services.transcript import api as routes
 from services.transcript.api import DigitisedRecordIn
 from services.transcript.app import handlers, queries
 from services.transcript.app.digitise import digitise_record
@@ -25,16 +27,15 @@ from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
 from services.transcript.domain.errors import RecordNotFound, TranscriptError
 from services.transcript.domain.model import Status
 
-STAFF = (Role.PRINCIPAL, Role.STAFF, Role.HOMEROOM, Role.INSPECTOR)
-# Who sees every record of the school; teachers (subject or homeroom) see only their classes' records.
+# Who sees every record of the school; teachers (subject or homeroom) see only their classes' records: those whose
+# year names them (the lock's teachers, or the teachers a digitised year's plan names), never by a request parameter.
 STAFF_WIDE = (Role.PRINCIPAL, Role.STAFF, Role.INSPECTOR)
 READERS = (*STAFF_WIDE, Role.TEACHER, Role.HOMEROOM)
 
 
-def _own_school(caller: Principal, school_id: str) -> None:
-    """Another school's id answers like an unknown one (404, no existence leak); operators are platform-wide."""
-    if Role.OPERATOR not in caller.roles and caller.school_id != school_id:
-        raise RecordNotFound("Không tìm thấy trường này.")
+def _teacher_scope(caller: Principal) -> str | None:
+    """None for the school's leadership and staff (every record); otherwise the teacher whose classes they see."""
+    return None if caller.has_role(*STAFF_WIDE) else caller.user_id
 
 
 class TranscriptService(HealthEndpoints):
@@ -83,22 +84,32 @@ class TranscriptService(HealthEndpoints):
         with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
             receive_handover(envelope, self._new_uow(envelope.correlationid))
 
+    @api("GET", "/openapi.json")
+    def openapi(self, request: Request) -> Response:
+        return json_response(openapi_document("Học bạ số — transcript", "1.0.0", routes.ROUTES))
+
     @api("GET", "/schools/<string:school_id>/records", expected_exceptions=(TranscriptError,))
     def records(self, request: Request, school_id: str) -> Response:
         caller = self.principal()
-        caller.require_role(*STAFF)
-        _own_school(caller, school_id)
+        caller.require_school(school_id)  # another school (and an operator) gets the 404 of an unknown one
+        caller.require_role(*READERS)
         uow = TranscriptUnitOfWork(self.db, correlation_id=request_correlation_id(request))
         return json_response(
-            queries.records(uow, school_id, request.args.get("student"), request.args.get("code"))
+            queries.records(
+                uow,
+                school_id,
+                request.args.get("student"),
+                request.args.get("code"),
+                taught_by=_teacher_scope(caller),
+            )
         )
 
     @api("POST", "/schools/<string:school_id>/records/digitised", expected_exceptions=(TranscriptError,))
     def digitised(self, request: Request, school_id: str) -> Response:
         """The clerk enters an earlier year from a scanned paper học bạ."""
         caller = self.principal()
+        caller.require_school(school_id)
         caller.require_role(Role.STAFF, Role.PRINCIPAL)
-        _own_school(caller, school_id)
         body = parse_body(request, DigitisedRecordIn)
         uow = TranscriptUnitOfWork(self.db, correlation_id=request_correlation_id(request))
         result = digitise_record(school_id, caller.user_id, body, uow, get_settings().lookup_base_url)
@@ -110,13 +121,11 @@ class TranscriptService(HealthEndpoints):
         caller.require_role(*READERS)
 
         def permit(record: dict[str, Any]) -> None:
-            # Another school's record answers exactly like an unknown one: no existence leak.
-            if Role.OPERATOR not in caller.roles and caller.school_id != record["school_id"]:
+            # Another school's record answers exactly like an unknown one (operators read no school's records).
+            if caller.school_id is None or caller.school_id != record["school_id"]:
                 raise RecordNotFound(queries.RECORD_NOT_FOUND)
-            if caller.has_role(Role.OPERATOR, *STAFF_WIDE):
-                return
-            # A teacher reads only the classes they taught or led that year (the year's lock names them).
-            if caller.user_id not in (record["header"] or {}).get("teacher_ids", ()):
+            teacher = _teacher_scope(caller)
+            if teacher is not None and not queries.taught_by(record, teacher):
                 raise Forbidden("Giáo viên chỉ được tải học bạ của lớp mình dạy hoặc chủ nhiệm.")
 
         content, media_type = queries.document(TranscriptUnitOfWork(self.db), record_id, kind, permit)

@@ -116,7 +116,11 @@ def test_a_marks_history_from_entry_through_the_lock_to_the_approved_amendment(s
     with log.as_(teacher, "teacher") as t:
         assert t.get(path).status_code == 403
     with log.as_(PRINCIPAL, "principal", school="another-school") as other:
-        assert other.get(path).status_code == 403
+        foreign = other.get(path)
+        unknown = other.get(path.replace(f"/schools/{sample.school_id}/", "/schools/truong-khong-co/", 1))
+    assert foreign.status_code == unknown.status_code == 404 and foreign.json() == unknown.json()
+    with log.as_("ops", "operator") as operator:  # even with the school in the token: no reading role
+        assert operator.get(path).status_code == 403
 
 
 def test_served_openapi_matches_the_committed_document(stack):

@@ -21,6 +21,7 @@ from services.runtime.auth import (
     DOCUMENTS_READ,
     Forbidden,
     NotAuthenticated,
+    NotFound,
     Role,
     ServiceTokens,
     principal_from_header,
@@ -56,10 +57,19 @@ def test_token_round_trip_carries_roles_school_and_assignments():
     assert who.user_id == "gv-1" and who.roles == {Role.TEACHER, Role.HOMEROOM}
     assert who.assignments == {"toan:8A1"} and who.homeroom_classes == {"8A1"}
     who.require_school("s1")
-    with pytest.raises(Forbidden, match="trường khác"):
+    with pytest.raises(NotFound, match="Không tìm thấy trường này"):
         who.require_school("s2")
     with pytest.raises(Forbidden, match="principal"):
         who.require_role(Role.PRINCIPAL)
+
+
+def test_an_operator_reads_no_school_s_data():
+    operator = principal_from_header(
+        get_settings(), f"Bearer {mint_token(get_settings(), user_id='ops', roles=['operator'])}"
+    )
+    for school in ("s1", "s2"):
+        with pytest.raises(NotFound, match="Không tìm thấy trường này"):
+            operator.require_school(school)
 
 
 def test_expired_and_missing_tokens_are_refused():

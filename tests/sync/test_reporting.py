@@ -164,7 +164,7 @@ def _stats(gateway) -> dict:
         return admin.get("/_admin/stats").json()
 
 
-def _staff(school: str = SCHOOL[0], role: str = "principal") -> dict[str, str]:
+def _staff(school: str | None = SCHOOL[0], role: str = "principal") -> dict[str, str]:
     return {
         "Authorization": f"Bearer {mint_token(get_settings(), user_id='ht', roles=[role], school_id=school)}"
     }
@@ -420,9 +420,25 @@ def test_a_transfer_lets_the_receiving_school_read_the_earlier_sealed_records(st
         f"{stack['sync']}/schools/{receiving}/sync/incoming/{item['id']}/pdf", headers=_staff(receiving)
     )
     assert document.status_code == 200 and hashlib.sha256(document.content).hexdigest() == event.pdf_sha256
-    # Another school still cannot read it.
-    other = httpx.get(f"{stack['sync']}/schools/s-khac/sync/incoming", headers=_staff(receiving))
-    assert other.status_code == 403
+    # Another school cannot read it, and is answered exactly as for a school that does not exist.
+    other = httpx.get(f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff("s-khac"))
+    unknown = httpx.get(f"{stack['sync']}/schools/truong-khong-co/sync/incoming", headers=_staff("s-khac"))
+    assert other.status_code == unknown.status_code == 404 and other.json() == unknown.json()
+    foreign_pdf = httpx.get(
+        f"{stack['sync']}/schools/{receiving}/sync/incoming/{item['id']}/pdf", headers=_staff("s-khac")
+    )
+    assert (foreign_pdf.status_code, foreign_pdf.json()) == (404, unknown.json())
+    # At the school itself, the transferred-in records are the leadership's and staff's: no teacher, no operator.
+    for role in ("homeroom", "teacher"):
+        refused = httpx.get(
+            f"{stack['sync']}/schools/{receiving}/sync/incoming/{item['id']}/pdf",
+            headers=_staff(receiving, role),
+        )
+        assert refused.status_code == 403, (role, refused.text)
+    operator = httpx.get(
+        f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff(None, "operator")
+    )
+    assert (operator.status_code, operator.json()) == (404, unknown.json())
 
 
 def test_reconciliation_repairs_a_record_the_gateway_holds_but_we_think_pending(stack, amqp_uri):

@@ -51,17 +51,14 @@ def admit_school(actor: Actor, school_id: str, roles: tuple[str, ...]) -> None:
     _role_gate(actor, roles)
 
 
-def admit_class(
-    actor: Actor, class_id: str, roles: tuple[str, ...], uow: GradebookUnitOfWork, *, read: bool = False
-) -> None:
-    """Before the body is read: an unknown class and another school's class get the same 404, then the role."""
-    operator_reads = read and "operator" in actor.roles
+def admit_class(actor: Actor, class_id: str, roles: tuple[str, ...], uow: GradebookUnitOfWork) -> None:
+    """Before the body is read: an unknown class and another school's class get the same 404 (an operator's too:
+    operators read no school's marks), then the role."""
     with uow:
         info = uow.gradebook.class_info(class_id)
-    if info is None or (info.school_id != actor.school_id and not operator_reads):
+    if info is None or actor.school_id is None or info.school_id != actor.school_id:
         raise NotFound(CLASS_NOT_FOUND)
-    if not operator_reads:
-        _role_gate(actor, roles)
+    _role_gate(actor, roles)
 
 
 def admit_amendment(

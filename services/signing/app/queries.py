@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,15 +40,25 @@ def school_readiness(new_uow: UowFactory, school_id: str, cutoff_month_day: str)
     return {"school_id": school_id, **report}
 
 
-def record_document(new_uow: UowFactory, year_record_id: str, kind: str) -> tuple[bytes, str, str]:
-    """The record as signed so far (sealed once sealed): content, media type, school."""
+RECORD_NOT_FOUND = "Không tìm thấy bản ghi học bạ."
+
+
+def record_document(
+    new_uow: UowFactory, year_record_id: str, kind: str, permit: Callable[[str, frozenset[str]], None]
+) -> tuple[bytes, str]:
+    """The record as signed so far (sealed once sealed): content and media type.
+
+    ``permit(school_id, signer_ids)`` sees the record's school and the people its plan names before any document
+    is read, and raises to refuse; it answers another school's record like an unknown one (same words, no id).
+    """
     with new_uow() as uow:
         record = uow.signing.record(year_record_id)
         if record is None:
-            raise UnknownRecord(f"Không tìm thấy học bạ {year_record_id}.")
+            raise UnknownRecord(RECORD_NOT_FOUND)
+        permit(record["school_id"], frozenset(s.signer_id for s in uow.signing.plan(year_record_id).steps))
         if kind == "pdf":
-            return bytes(record["pdf"]), "application/pdf", record["school_id"]
-        return bytes(record["xml_package"]), "application/xml", record["school_id"]
+            return bytes(record["pdf"]), "application/pdf"
+        return bytes(record["xml_package"]), "application/xml"
 
 
 def document(new_uow: UowFactory, sha256: str) -> tuple[bytes, str]:

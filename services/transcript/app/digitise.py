@@ -138,6 +138,8 @@ def digitise_record(
             body.school_year,
             body.principal.id,
             datetime.now(UTC),
+            # The teachers of that year still at the school see the record, as the lock's teachers see theirs.
+            teacher_ids=tuple(sorted(({line.teacher_id for line in lines} | {body.homeroom.id}) - departed)),
         )
         content_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
         publish_record(uow, record, header, content_hash, None, actor=(actor_id, "staff"))

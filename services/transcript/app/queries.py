@@ -30,11 +30,24 @@ SHOWN = (
 
 
 def records(
-    uow: TranscriptUnitOfWork, school_id: str, student_id: str | None, lookup_code: str | None
+    uow: TranscriptUnitOfWork,
+    school_id: str,
+    student_id: str | None,
+    lookup_code: str | None,
+    *,
+    taught_by: str | None = None,
 ) -> dict[str, Any]:
+    """The school's year records; with ``taught_by``, only those of the classes that teacher taught or led."""
     with uow:
-        rows = uow.transcripts.records(school_id, student_id=student_id, lookup_code=lookup_code)
+        rows = uow.transcripts.records(
+            school_id, student_id=student_id, lookup_code=lookup_code, teacher_id=taught_by
+        )
     return {"records": [{k: r[k] for k in SHOWN} for r in rows]}
+
+
+def taught_by(record: dict[str, Any], teacher_id: str) -> bool:
+    """The year's header names the teacher (the lock's subject and homeroom teachers, a digitised year's plan)."""
+    return teacher_id in (record["header"] or {}).get("teacher_ids", ())
 
 
 def document(

@@ -156,8 +156,14 @@ class TranscriptRepository:
         )
 
     def records(
-        self, school_id: str, *, student_id: str | None = None, lookup_code: str | None = None
+        self,
+        school_id: str,
+        *,
+        student_id: str | None = None,
+        lookup_code: str | None = None,
+        teacher_id: str | None = None,
     ) -> list[dict[str, Any]]:
+        """The school's year records; with ``teacher_id``, only those whose header names that teacher."""
         stmt = (
             select(year_records, transcripts.c.lookup_code, transcripts.c.student_id, transcripts.c.level)
             .join(transcripts, transcripts.c.id == year_records.c.transcript_id)
@@ -168,6 +174,8 @@ class TranscriptRepository:
             stmt = stmt.where(transcripts.c.student_id == student_id)
         if lookup_code:
             stmt = stmt.where(transcripts.c.lookup_code == lookup_code)
+        if teacher_id is not None:
+            stmt = stmt.where(year_records.c.header.contains({"teacher_ids": [teacher_id]}))
         return [dict(r) for r in self.session.execute(stmt).mappings()]
 
     def record(self, record_id: str, school_id: str | None = None) -> dict[str, Any] | None:

@@ -4,10 +4,13 @@ import json
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from sandbox.issuer import mint_token
 from sandbox.sample_school import build, marks_for
+from services.runtime.settings import get_settings
 from tests.gradebook.integration.support import Client, load_school
 
 pytestmark = pytest.mark.integration
@@ -296,3 +299,18 @@ def test_an_import_racing_past_the_check_is_refused_row_by_row_and_writes_nothin
     assert len(calls) == 2
     assert [(e["row"], e["column"]) for e in refused.value.rejected] == [(3, "class_id")]
     assert snapshot(w["db"]) == before
+
+
+@pytest.mark.parametrize(
+    "route", sorted(r for r in openapi_routes() if r[0] == "GET"), ids=lambda r: f"{r[0]} {r[1]}"
+)
+def test_an_operator_reads_no_school_s_marks(two_schools, route):
+    """Operators run the platform: a read of a school's data answers them as for an unknown id."""
+    w = two_schools
+    path, _ = b_requests(w)[route]
+    token = mint_token(get_settings(), user_id="ops", roles=["operator"], school_id=None)
+    with httpx.Client(base_url=w["client_a"].base, headers={"Authorization": f"Bearer {token}"}) as http:
+        response = http.get(path)
+        unknown = http.get(unknown_path(path, w))
+    assert response.status_code == unknown.status_code == 404, (route, response.text)
+    assert response.json() == unknown.json()
