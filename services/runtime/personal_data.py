@@ -34,8 +34,6 @@ PERSONAL_KEYS = frozenset(
 )
 
 REDACTED = "[redacted]"
-# Associated data of the sealed birth date, place of birth and ethnicity (gradebook → transcript, never clear).
-PERSONAL_DETAILS = b"personal_details"
 
 # A 12-digit run that is not part of a longer number: the shape of a personal identification number.
 _PERSONAL_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
@@ -74,42 +72,3 @@ def scrub(value: Any, _depth: int = 0) -> Any:
     if hasattr(value, "model_dump"):
         return scrub(value.model_dump(mode="json"), _depth + 1)
     return value
-
-
-class PersonalIdVault:
-    """Encrypts personal IDs at rest (AES-GCM) and gives a keyed hash for lookups and audit (never the value)."""
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) != 32:
-            raise ValueError("HOCBA_DATA_KEY must be 32 bytes (base64-encoded)")
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        self._aead = AESGCM(key)
-        self._key = key
-
-    @classmethod
-    def from_settings(cls) -> PersonalIdVault:
-        import base64
-
-        from services.runtime.settings import get_settings
-
-        secret = get_settings().data_key
-        if secret is None:
-            raise RuntimeError("HOCBA_DATA_KEY is not set (run `make setup`, which writes one into .env)")
-        return cls(base64.b64decode(secret.get_secret_value()))
-
-    def encrypt(self, personal_id: str, purpose: bytes = b"personal_id") -> bytes:
-        """``purpose`` is bound as associated data: a blob of one kind never decrypts as another."""
-        import os
-
-        nonce = os.urandom(12)
-        return nonce + self._aead.encrypt(nonce, personal_id.encode(), purpose)
-
-    def decrypt(self, blob: bytes, purpose: bytes = b"personal_id") -> str:
-        return self._aead.decrypt(blob[:12], blob[12:], purpose).decode()
-
-    def keyed_hash(self, personal_id: str) -> str:
-        import hashlib
-        import hmac
-
-        return hmac.new(self._key, personal_id.encode(), hashlib.sha256).hexdigest()

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     db_url_sync: str = _LOCAL_DB.format("sync")
     db_url_audit: str = _LOCAL_DB.format("audit")
     db_pool_size: int = 10
-    # AES-256 key (base64) for personal IDs at rest; no default either.
+    # 32 bytes (base64) from which each purpose's sub-key is derived (runtime/data_key.py); no default either.
     data_key: SecretStr | None = None
     # Bearer tokens: verified against the identity provider's public keys (no service holds a key that signs).
     # No defaults: `make setup` points them at the sandbox's development issuer (sandbox/issuer.py).

@@ -14,13 +14,13 @@ from werkzeug.wrappers import Request, Response
 from contracts.envelope import Envelope
 from contracts.signing import TranscriptSealedV1
 from services.runtime.auth import Auth, Role
+from services.runtime.data_key import DataVault, Sealed
 from services.runtime.db import Database
 from services.runtime.documents import RemoteDocuments
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body
 from services.runtime.logging import correlation, get_logger
 from services.runtime.openapi import openapi_document
-from services.runtime.personal_data import PersonalIdVault
 from services.runtime.settings import get_settings
 from services.sync import api as routes
 from services.sync.api import CredentialsIn, TransferIn, WithdrawIn
@@ -46,7 +46,7 @@ def token_of(uow: SyncUnitOfWork, school_id: str) -> str | None:
     if not sealed:
         return None
     try:
-        return PersonalIdVault.from_settings().decrypt(sealed)
+        return DataVault.from_settings().decrypt(sealed, Sealed.GATEWAY_CREDENTIALS)
     except (InvalidTag, ValueError):
         log.error("sync.credentials_unreadable", school_id=school_id)
         return None
@@ -117,7 +117,9 @@ class SyncService(HealthEndpoints):
         self.principal().require_role(Role.OPERATOR)
         body = parse_body(request, CredentialsIn)
         with self._new_uow()() as uow:
-            uow.submissions.set_credentials(school_id, PersonalIdVault.from_settings().encrypt(body.token))
+            uow.submissions.set_credentials(
+                school_id, DataVault.from_settings().encrypt(body.token, Sealed.GATEWAY_CREDENTIALS)
+            )
             waiting = uow.submissions.retry_now(school_id)
             uow.commit()
         return json_response({"school_id": school_id, "stored": True, "pending_retried_now": waiting})

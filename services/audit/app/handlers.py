@@ -12,21 +12,22 @@ from contracts.envelope import Envelope
 from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.audit.domain import history
 from services.audit.domain.entry import AuditEntry
+from services.runtime.data_key import DataVault, Hashed
 from services.runtime.logging import get_logger
-from services.runtime.personal_data import PersonalIdVault, is_personal_key, scrub_text
+from services.runtime.personal_data import is_personal_key, scrub_text
 
 log = get_logger(__name__)
 
 CONSUMER = "audit.record"
 
 
-def pseudonymise(value: Any, vault: PersonalIdVault) -> Any:
+def pseudonymise(value: Any, vault: DataVault) -> Any:
     """The log keeps a keyed hash of any personal value a service sent by mistake, never the value itself:
     the same person still links across entries (same hash), and the log stays free of the data (Law 91/2025)."""
     if isinstance(value, dict):
         return {
             k: (
-                f"hmac:{vault.keyed_hash(str(v))}"
+                f"hmac:{vault.keyed_hash(str(v), Hashed.AUDIT_PSEUDONYM)}"
                 if is_personal_key(k) and v is not None
                 else pseudonymise(v, vault)
             )
@@ -53,9 +54,7 @@ def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork, *, source:
     with uow:
         if not uow.first_delivery(CONSUMER, envelope.id):
             return False
-        record_data: dict[str, Any] = pseudonymise(
-            event.model_dump(mode="json"), PersonalIdVault.from_settings()
-        )
+        record_data: dict[str, Any] = pseudonymise(event.model_dump(mode="json"), DataVault.from_settings())
         if event.service != source:
             log.warning("audit.service_claim_mismatch", source=source, claimed=event.service)
             record_data["service"] = source

@@ -13,7 +13,7 @@ from services.gradebook.domain.commands import ImportMasterData
 from services.gradebook.domain.errors import ImportRejected, NotFound, NotPermitted
 from services.gradebook.domain.permissions import Action, Actor, Target, decide
 from services.gradebook.store.repository import ForeignRowsSkipped
-from services.runtime.personal_data import PERSONAL_DETAILS, PersonalIdVault
+from services.runtime.data_key import DataVault, Hashed, Sealed
 
 
 def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[str, Any]:
@@ -111,18 +111,34 @@ def _refuse_foreign_ids(
 
 
 def _protect_personal_ids(uow: GradebookUnitOfWork, school_id: str, rows: list[dict[str, Any]]) -> None:
-    """Encrypt each personal ID (keeping its keyed hash) and the birth details; one ID, one student of the school."""
-    vault = PersonalIdVault.from_settings()
+    """Encrypt each personal ID (keeping its keyed hash) and the birth details; one ID, one student of the school.
+
+    A student stored before the data key's sub-keys keeps its old (v0) hash until re-imported, so the check
+    matches both the current and the v0 hash of each ID (services/runtime/data_key.py); the row stores the current.
+    """
+    vault = DataVault.from_settings()
+    candidates: dict[str, str] = {}  # every hash an ID may be stored under → the current one
     for r in rows:
         # What the học bạ prints about the person travels to the transcript service sealed, like the ID.
         details = {"birth_date": r["birth_date"].isoformat(), "birth_place": r.pop("birth_place", None)}
         details["ethnicity"] = r.get("ethnicity")
-        r["personal_details_enc"] = vault.encrypt(json.dumps(details, ensure_ascii=False), PERSONAL_DETAILS)
+        r["personal_details_enc"] = vault.encrypt(
+            json.dumps(details, ensure_ascii=False), Sealed.PERSONAL_DETAILS
+        )
         pid = r.pop("personal_id", None)
-        r["personal_id_enc"] = vault.encrypt(pid) if pid else None
-        r["personal_id_hash"] = vault.keyed_hash(pid) if pid else None
-    hashes = [r["personal_id_hash"] for r in rows if r["personal_id_hash"]]
-    owners = uow.gradebook.personal_id_owners(school_id, hashes)
+        r["personal_id_enc"] = vault.encrypt(pid, Sealed.PERSONAL_ID) if pid else None
+        r["personal_id_hash"] = None
+        if pid:
+            current, legacy = vault.keyed_hashes(pid, Hashed.PERSONAL_ID_LOOKUP)
+            r["personal_id_hash"] = current
+            candidates[current] = candidates[legacy] = current
+    owners: dict[str, str] = {}
+    for stored, owner in uow.gradebook.personal_id_owners(school_id, list(candidates)).items():
+        owners.setdefault(candidates[stored], owner)
+        if owners[candidates[stored]] != owner:
+            owners[candidates[stored]] = (
+                ""  # two students already hold this ID (one per hash): nobody may take it
+            )
     seen: dict[str, int] = {}
     rejected = []
     for number, r in enumerate(rows, start=2):

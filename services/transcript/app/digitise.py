@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from services.runtime.personal_data import PersonalIdVault
+from services.runtime.data_key import DataVault, Sealed
 from services.runtime.settings import get_settings
 from services.transcript.api import DigitisedRecordIn, TermIn
 from services.transcript.app.handlers import ClassHeader, publish_record
@@ -83,7 +83,7 @@ def digitise_record(
         departed,
     )
     level = level_of_grade(body.grade)
-    vault = PersonalIdVault.from_settings()
+    vault = DataVault.from_settings()
     with uow:
         transcript = uow.transcripts.transcript_for(
             school_id,
@@ -91,7 +91,7 @@ def digitise_record(
             level,
             body.student.moet_code,
             new_lookup_code(),
-            vault.encrypt(body.student.personal_id) if body.student.personal_id else None,
+            vault.encrypt(body.student.personal_id, Sealed.PERSONAL_ID) if body.student.personal_id else None,
         )
         if uow.transcripts.latest_record(transcript["id"], body.school_year, lock=True) is not None:
             raise YearAlreadyRecorded(f"Năm học {body.school_year} của học sinh này đã có bản ghi học bạ.")

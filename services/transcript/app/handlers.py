@@ -16,7 +16,7 @@ from contracts.envelope import Envelope
 from contracts.gradebook import AmendmentAppliedV1, ClassSnapshot, StudentRecord, TermLockedV1
 from contracts.gradebook import TermMarks as TermMarksV1
 from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
-from services.runtime.personal_data import PERSONAL_DETAILS, PersonalIdVault
+from services.runtime.data_key import DataVault, Sealed
 from services.runtime.settings import get_settings
 from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
 from services.transcript.documents import pdf_form, xml_package
@@ -175,7 +175,9 @@ def _personal_details(student: StudentRecord) -> dict[str, Any]:
     if not student.personal_details_enc:
         return {}
     sealed = base64.b64decode(student.personal_details_enc)
-    return cast(dict[str, Any], json.loads(PersonalIdVault.from_settings().decrypt(sealed, PERSONAL_DETAILS)))
+    return cast(
+        dict[str, Any], json.loads(DataVault.from_settings().decrypt(sealed, Sealed.PERSONAL_DETAILS))
+    )
 
 
 def _assemble_student(
@@ -277,7 +279,9 @@ def _assemble_student(
         supersedes=None if latest is None else latest["id"],
         previous_record_sha256=uow.transcripts.previous_year_xml(transcript["id"], header.school_year)
         or uow.transcripts.handed_over(school_id, student.moet_code, header.school_year),
-        personal_id=PersonalIdVault.from_settings().decrypt(bytes(stored_id)) if stored_id else None,
+        personal_id=DataVault.from_settings().decrypt(bytes(stored_id), Sealed.PERSONAL_ID)
+        if stored_id
+        else None,
         lookup_url=f"{lookup_base_url.rstrip('/')}/{transcript['lookup_code']}",
         gender=student.gender,
         birth_date=date.fromisoformat(details["birth_date"]) if details.get("birth_date") else None,
