@@ -23,6 +23,11 @@ PKI_DIR = "/etc/hocba/pki"
 # servers (signing), the province's gateway (sync).
 CALLS: dict[str, tuple[str, ...]] = {"signing": ("transcript",), "sync": ("signing",)}
 OUTSIDE = frozenset({"signing", "sync"})
+# Whose service container gets the data key (services/runtime/data_key.py), each for what it does with it: gradebook
+# seals personal IDs and birth details and hashes IDs for lookups; transcript reads them to print the học bạ and
+# seals the IDs of digitised years; sync seals and reads the schools' gateway tokens; audit pseudonymises personal
+# values sent by mistake. Signing never touches personal data; no relay decrypts anything.
+DATA_KEY = frozenset({"gradebook", "transcript", "sync", "audit"})
 
 
 def _meta(name: str, component: str, **labels: str) -> dict[str, Any]:
@@ -81,15 +86,12 @@ def _env(service: str, relay: bool = False) -> list[dict[str, Any]]:
         {"name": "HOCBA_AMQP_URI", "value": f"amqp://$(AMQP_USER):$(AMQP_PASSWORD)@{RABBIT}:5672/"},
         # The Topology Operator declares the exchanges; its user may not configure (nor delete) them.
         {"name": "HOCBA_DECLARE_EXCHANGES", "value": "false"},
-        {
-            "name": "HOCBA_DATA_KEY",
-            "valueFrom": {"secretKeyRef": {"name": "hocba-secrets", "key": "data-key"}},
-        },
+        *(_data_key_env() if service in DATA_KEY and not relay else []),
         *(
             {"name": f"HOCBA_{callee.upper()}_URL", "value": f"http://{callee}:{HTTP_PORT}"}
             for callee in CALLS.get(service, ())
         ),
-        *(_signing_env() if service == "signing" else []),
+        *(_signing_env(relay) if service == "signing" else []),
         *(_oauth_client_env(service) if service in CALLS and not relay else []),
     ]
 
@@ -106,14 +108,30 @@ def _oauth_client_env(service: str) -> list[dict[str, Any]]:
     ]
 
 
-def _signing_env() -> list[dict[str, Any]]:
-    """The seal's HSM (module and token from the hocba-pkcs11 ConfigMap, the PIN from a secret) and the trust
-    anchors, mounted from the hocba-trust ConfigMap."""
+def _data_key_env() -> list[dict[str, Any]]:
     return [
         {
-            "name": "HOCBA_PKCS11_PIN",
-            "valueFrom": {"secretKeyRef": {"name": "hocba-pkcs11-pin", "key": "pin"}},
-        },
+            "name": "HOCBA_DATA_KEY",
+            "valueFrom": {"secretKeyRef": {"name": "hocba-secrets", "key": "data-key"}},
+        }
+    ]
+
+
+def _signing_env(relay: bool) -> list[dict[str, Any]]:
+    """The seal's HSM (module and token from the hocba-pkcs11 ConfigMap, the PIN from a secret) and the trust
+    anchors, mounted from the hocba-trust ConfigMap. The PIN opens every school's seal key: the service's container
+    only, never its relay's (which publishes the outbox and seals nothing)."""
+    return [
+        *(
+            []
+            if relay
+            else [
+                {
+                    "name": "HOCBA_PKCS11_PIN",
+                    "valueFrom": {"secretKeyRef": {"name": "hocba-pkcs11-pin", "key": "pin"}},
+                }
+            ]
+        ),
         {"name": "HOCBA_TRUST_ROOTS", "value": f"{PKI_DIR}/roots.pem"},
         {"name": "HOCBA_CA_CHAIN", "value": f"{PKI_DIR}/chain.pem"},
     ]
