@@ -21,9 +21,21 @@ class WithdrawIn(Strict):
     reason: str = Field(min_length=3, max_length=1000, description="Why the school withdraws the record")
 
 
-class TransferIn(Strict):
-    transcript_id: str = Field(min_length=1, max_length=64, description="The student's học bạ")
-    to_school: str = Field(min_length=1, max_length=64, description="The receiving school's id")
+class TransferRequestIn(Strict):
+    from_school: str = Field(
+        min_length=1, max_length=64, description="The sending school's id (the school the student leaves)"
+    )
+    lookup_code: str = Field(
+        min_length=32,
+        max_length=40,
+        description="The học bạ's lookup code (mã số tra cứu) as printed or in the QR code: 32 hex digits, "
+        "hyphens and capitals forgiven. It is what the family brings; the sending school's student ids are not "
+        "accepted.",
+    )
+
+
+class TransferDecisionIn(Strict):
+    reason: str = Field(min_length=3, max_length=1000, description="Why the sending school refuses")
 
 
 STAFF = ("principal", "staff", "homeroom", "inspector")
@@ -51,10 +63,33 @@ ROUTES = [
     ),
     Route(
         "POST",
-        "/schools/{school_id}/sync/transfers",
-        "Hand a student's học bạ over to the school they move to",
-        TransferIn,
+        "/schools/{school_id}/sync/transfer-requests",
+        "The receiving school asks the sending school for a student's học bạ (by its lookup code)",
+        TransferRequestIn,
         ("principal", "staff"),
+        "A code of another school's student answers exactly as a code nobody has (404). Asking again while a "
+        "request waits returns that request.",
+    ),
+    Route(
+        "GET",
+        "/schools/{school_id}/sync/transfer-requests",
+        "Transfer requests waiting for this school's decision (`to_decide`) and those it sent (`sent`)",
+        None,
+        ("principal", "staff"),
+    ),
+    Route(
+        "POST",
+        "/schools/{school_id}/sync/transfer-requests/{request_id}/approve",
+        "The sending school's principal approves: the học bạ is handed over to the receiving school",
+        None,
+        ("principal",),
+    ),
+    Route(
+        "POST",
+        "/schools/{school_id}/sync/transfer-requests/{request_id}/refuse",
+        "The sending school's principal refuses, with a reason; nothing is handed over",
+        TransferDecisionIn,
+        ("principal",),
     ),
     Route(
         "GET",

@@ -23,8 +23,8 @@ from services.runtime.logging import correlation, get_logger
 from services.runtime.openapi import openapi_document
 from services.runtime.settings import get_settings
 from services.sync import api as routes
-from services.sync.api import CredentialsIn, TransferIn, WithdrawIn
-from services.sync.app import handlers, operations
+from services.sync.api import CredentialsIn, TransferDecisionIn, TransferRequestIn, WithdrawIn
+from services.sync.app import handlers, operations, transfers
 from services.sync.app.unit_of_work import SERVICE, SyncUnitOfWork
 from services.sync.domain.rules import CutoffPassed
 from services.sync.gateway import GatewayClient
@@ -159,16 +159,64 @@ class SyncService(HealthEndpoints):
         )
         return json_response(result)
 
-    @api("POST", "/schools/<string:school_id>/sync/transfers", expected_exceptions=(operations.SyncRefused,))
-    def transfer(self, request: Request, school_id: str) -> Response:
+    def _school_actor(self, school_id: str, *roles: Role) -> transfers.Actor:
         caller = self.principal()
         caller.require_school(school_id)
-        caller.require_role(Role.PRINCIPAL, Role.STAFF)
-        body = parse_body(request, TransferIn)
-        result = operations.transfer(
-            self._new_uow(), runtime.gateway, token_of, school_id, body.transcript_id, body.to_school
+        caller.require_role(*roles)
+        acting = next(r for r in (Role.PRINCIPAL, Role.STAFF) if r in roles and caller.has_role(r))
+        return transfers.Actor(caller.user_id, acting.value)
+
+    @api(
+        "POST",
+        "/schools/<string:school_id>/sync/transfer-requests",
+        expected_exceptions=(operations.SyncRefused,),
+    )
+    def request_transfer(self, request: Request, school_id: str) -> Response:
+        """The receiving school (``school_id``) asks for the học bạ the family brought."""
+        actor = self._school_actor(school_id, Role.PRINCIPAL, Role.STAFF)
+        body = parse_body(request, TransferRequestIn)
+        result = transfers.request_transfer(
+            self._new_uow(), actor, school_id, body.from_school, body.lookup_code
         )
         return json_response(result, status=201)
+
+    @api("GET", "/schools/<string:school_id>/sync/transfer-requests")
+    def transfer_requests(self, request: Request, school_id: str) -> Response:
+        self._school_actor(school_id, Role.PRINCIPAL, Role.STAFF)
+        return json_response(transfers.transfer_requests(self._new_uow(), school_id))
+
+    @api(
+        "POST",
+        "/schools/<string:school_id>/sync/transfer-requests/<string:request_id>/approve",
+        expected_exceptions=(operations.SyncRefused,),
+    )
+    def approve_transfer(self, request: Request, school_id: str, request_id: str) -> Response:
+        """The sending school's (``school_id``) principal hands the học bạ over."""
+        actor = self._school_actor(school_id, Role.PRINCIPAL)
+        result = transfers.decide_transfer(
+            self._new_uow(), runtime.gateway, token_of, actor, school_id, request_id, approve=True
+        )
+        return json_response(result)
+
+    @api(
+        "POST",
+        "/schools/<string:school_id>/sync/transfer-requests/<string:request_id>/refuse",
+        expected_exceptions=(operations.SyncRefused,),
+    )
+    def refuse_transfer(self, request: Request, school_id: str, request_id: str) -> Response:
+        actor = self._school_actor(school_id, Role.PRINCIPAL)
+        body = parse_body(request, TransferDecisionIn)
+        result = transfers.decide_transfer(
+            self._new_uow(),
+            runtime.gateway,
+            token_of,
+            actor,
+            school_id,
+            request_id,
+            approve=False,
+            reason=body.reason,
+        )
+        return json_response(result)
 
     @api("GET", "/schools/<string:school_id>/sync/incoming", expected_exceptions=(operations.SyncRefused,))
     def incoming(self, request: Request, school_id: str) -> Response:

@@ -166,9 +166,21 @@ def b_requests(w) -> dict[tuple[str, str, str], tuple[str, object]]:
             f"/schools/{b}/sync/records/{record}/withdraw",
             {"reason": "Rút trái phép"},
         ),
-        ("sync", "POST", "/schools/{school_id}/sync/transfers"): (
-            f"/schools/{b}/sync/transfers",
-            {"transcript_id": "hb-1", "to_school": w["a"]},
+        ("sync", "POST", "/schools/{school_id}/sync/transfer-requests"): (
+            f"/schools/{b}/sync/transfer-requests",
+            {"from_school": w["a"], "lookup_code": "0" * 32},
+        ),
+        ("sync", "GET", "/schools/{school_id}/sync/transfer-requests"): (
+            f"/schools/{b}/sync/transfer-requests",
+            None,
+        ),
+        ("sync", "POST", "/schools/{school_id}/sync/transfer-requests/{request_id}/approve"): (
+            f"/schools/{b}/sync/transfer-requests/ct-1/approve",
+            None,
+        ),
+        ("sync", "POST", "/schools/{school_id}/sync/transfer-requests/{request_id}/refuse"): (
+            f"/schools/{b}/sync/transfer-requests/ct-1/refuse",
+            {"reason": "Từ chối trái phép"},
         ),
         ("sync", "GET", "/schools/{school_id}/sync/incoming"): (f"/schools/{b}/sync/incoming", None),
         ("sync", "GET", "/schools/{school_id}/sync/incoming/{record_id}/{kind}"): (

@@ -367,12 +367,15 @@ def test_withdraw_and_replace_before_the_cutoff_refused_after_it(stack, amqp_uri
             admin.post("/_admin/clock", json={"today": BEFORE_CUTOFF.isoformat()}).raise_for_status()
 
 
-def test_a_transfer_lets_the_receiving_school_read_the_earlier_sealed_records(stack, amqp_uri):
-    receiving = "s-truong-nhan"
+RECEIVING = "s-truong-nhan"
+
+
+def _accepted_record(stack, amqp_uri):
+    """One sealed record of SCHOOL[0] that the province accepted, and the receiving school able to read there."""
     operator = mint_token(get_settings(), user_id="ops", roles=["operator"])
     httpx.put(
-        f"{stack['sync']}/schools/{receiving}/sync/credentials",
-        json={"token": _token(receiving)},
+        f"{stack['sync']}/schools/{RECEIVING}/sync/credentials",
+        json={"token": _token(RECEIVING)},
         headers={"Authorization": f"Bearer {operator}"},
     ).raise_for_status()
     ((event, pdf, _),) = sealed = _sealed(1)
@@ -384,33 +387,131 @@ def test_a_transfer_lets_the_receiving_school_read_the_earlier_sealed_records(st
         timeout=90,
         what="accepted",
     )
-    unknown = httpx.post(
-        f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfers",
-        json={"transcript_id": "hb-khong-co", "to_school": receiving},
-        headers=_staff(),
-    )
-    assert unknown.status_code == 404 and "chưa có bản ghi" in unknown.json()["detail"]
-    before = httpx.get(f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff(receiving)).json()
-    assert event.transcript_id not in {i["transcript_id"] for i in before}
+    return event
 
-    moved = httpx.post(
-        f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfers",
-        json={"transcript_id": event.transcript_id, "to_school": receiving},
-        headers=_staff(),
+
+def _ask(stack, from_school: str, lookup_code: str, role: str = "staff") -> httpx.Response:
+    return httpx.post(
+        f"{stack['sync']}/schools/{RECEIVING}/sync/transfer-requests",
+        json={"from_school": from_school, "lookup_code": lookup_code},
+        headers=_staff(RECEIVING, role),
     )
-    assert moved.status_code == 201, moved.text
+
+
+def _outbox(stack, ce_type: str) -> list[dict]:
     with stack["sync_db"].connect() as conn:
-        handed = [
+        return [
             r.body["data"]
-            for r in conn.execute(
-                select(sync_outbox.c.body).where(
-                    sync_outbox.c.ce_type == "vn.hocba.sync.transcript.transferred.v1"
-                )
-            )
+            for r in conn.execute(select(sync_outbox.c.body).where(sync_outbox.c.ce_type == ce_type))
         ]
-    assert {"transcript_id": event.transcript_id, "to_school": receiving} in [
-        {"transcript_id": h["transcript_id"], "to_school": h["to_school"]} for h in handed
+
+
+def _audited(stack, request_id: str) -> set[tuple[str, str, str, str]]:
+    return {
+        (a["action"], a["school_id"], a["actor_id"], a["actor_role"])
+        for a in _outbox(stack, "vn.hocba.audit.recorded.v1")
+        if a["entity_type"] == "transfer_request" and a["entity_id"] == request_id
+    }
+
+
+def _handed_over(stack, transcript_id: str) -> bool:
+    return any(
+        h["transcript_id"] == transcript_id for h in _outbox(stack, "vn.hocba.sync.transcript.transferred.v1")
+    )
+
+
+def test_a_code_at_a_school_that_does_not_hold_it_answers_exactly_like_an_unknown_code(stack, amqp_uri):
+    event = _accepted_record(stack, amqp_uri)
+    unknown = _ask(stack, SCHOOL[0], uuid.uuid4().hex)
+    assert (
+        unknown.status_code == 404
+        and "Không tìm thấy học bạ có mã số tra cứu này" in unknown.json()["detail"]
+    )
+    for elsewhere in (
+        "s-khac",
+        "truong-khong-co",
+    ):  # the student's code, named at a school that is not theirs
+        wrong = _ask(stack, elsewhere, event.lookup_code)
+        assert (wrong.status_code, wrong.json()) == (404, unknown.json())
+    malformed = _ask(stack, SCHOOL[0], "z" * 32)
+    assert (malformed.status_code, malformed.json()) == (404, unknown.json())
+    own = httpx.post(
+        f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests",
+        json={"from_school": SCHOOL[0], "lookup_code": event.lookup_code},
+        headers=_staff(SCHOOL[0], "staff"),
+    )
+    assert own.status_code == 422 and "hai trường khác nhau" in own.json()["detail"]
+    # A teacher of the receiving school cannot ask.
+    assert _ask(stack, SCHOOL[0], event.lookup_code, role="homeroom").status_code == 403
+    listed = httpx.get(f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests", headers=_staff()).json()
+    assert not [r for r in listed["to_decide"] if r["to_school"] in ("s-khac", "truong-khong-co")]
+
+
+def test_a_transfer_is_handed_over_only_when_the_sending_principal_approves(stack, amqp_uri):
+    event = _accepted_record(stack, amqp_uri)
+    receiving = RECEIVING
+    # The family brings the paper học bạ: the clerk types the code as printed (a UUID, capitals or hyphens).
+    printed = str(uuid.UUID(event.lookup_code)).upper()
+    asked = _ask(stack, SCHOOL[0], printed)
+    assert asked.status_code == 201, asked.text
+    request = asked.json()
+    assert request["status"] == "pending" and request["from_school"] == SCHOOL[0]
+    assert "transcript_id" not in request  # the receiving school learns the học bạ's id only once handed over
+    again = _ask(stack, SCHOOL[0], event.lookup_code)
+    assert again.status_code == 201 and again.json()["id"] == request["id"]
+
+    # Nothing is handed over while the request waits.
+    assert not _handed_over(stack, event.transcript_id)
+    waiting = httpx.get(
+        f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff(receiving)
+    ).json()
+    assert event.transcript_id not in {i["transcript_id"] for i in waiting}
+    sent = httpx.get(
+        f"{stack['sync']}/schools/{receiving}/sync/transfer-requests", headers=_staff(receiving, "staff")
+    ).json()
+    assert [r["status"] for r in sent["sent"] if r["id"] == request["id"]] == ["pending"]
+    assert not [r for r in sent["to_decide"] if r["id"] == request["id"]]
+    # The sending principal sees it, with the student as the school knows them.
+    to_decide = httpx.get(
+        f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests", headers=_staff()
+    ).json()
+    (mine,) = [r for r in to_decide["to_decide"] if r["id"] == request["id"]]
+    assert (mine["student_id"], mine["transcript_id"], mine["to_school"]) == (
+        event.student_id,
+        event.transcript_id,
+        receiving,
+    )
+
+    # Only the sending school's principal decides.
+    approve = f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests/{request['id']}/approve"
+    assert httpx.post(approve, headers=_staff(SCHOOL[0], "staff")).status_code == 403
+    assert httpx.post(approve, headers=_staff(receiving)).status_code == 404
+    own_side = httpx.post(
+        f"{stack['sync']}/schools/{receiving}/sync/transfer-requests/{request['id']}/approve",
+        headers=_staff(receiving),
+    )
+    assert (
+        own_side.status_code == 404
+        and own_side.json()["detail"] == "Không tìm thấy yêu cầu chuyển trường này."
+    )
+    assert not _handed_over(stack, event.transcript_id)
+
+    approved = httpx.post(approve, headers=_staff())
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved" and approved.json()["transcript_id"] == event.transcript_id
+    twice = httpx.post(approve, headers=_staff())
+    assert twice.status_code == 409 and "đã được xử lý (đã đồng ý)" in twice.json()["detail"]
+    handed = _outbox(stack, "vn.hocba.sync.transcript.transferred.v1")
+    assert {"transcript_id": event.transcript_id, "from_school": SCHOOL[0], "to_school": receiving} in [
+        {k: h[k] for k in ("transcript_id", "from_school", "to_school")} for h in handed
     ]  # the receiving school's transcript service links its next record to this one
+    # Each step is in both schools' logs, with who took it.
+    assert _audited(stack, request["id"]) == {
+        ("transfer.request", SCHOOL[0], "ht", "staff"),
+        ("transfer.request", receiving, "ht", "staff"),
+        ("transfer.approve", SCHOOL[0], "ht", "principal"),
+        ("transfer.approve", receiving, "ht", "principal"),
+    }
     incoming = httpx.get(
         f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff(receiving)
     ).json()
@@ -439,6 +540,46 @@ def test_a_transfer_lets_the_receiving_school_read_the_earlier_sealed_records(st
         f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff(None, "operator")
     )
     assert (operator.status_code, operator.json()) == (404, unknown.json())
+
+
+def test_a_refused_transfer_hands_nothing_over(stack, amqp_uri):
+    event = _accepted_record(stack, amqp_uri)
+    request = _ask(stack, SCHOOL[0], event.lookup_code).json()
+    refuse = f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests/{request['id']}/refuse"
+    assert httpx.post(refuse, json={"reason": "x"}, headers=_staff()).status_code == 422
+    staff = httpx.post(refuse, json={"reason": "Nhân viên từ chối"}, headers=_staff(SCHOOL[0], "staff"))
+    assert staff.status_code == 403  # the principal decides
+    refused = httpx.post(refuse, json={"reason": "Học sinh chưa làm thủ tục chuyển đi"}, headers=_staff())
+    assert refused.status_code == 200, refused.text
+    assert (
+        refused.json()["status"] == "refused"
+        and refused.json()["reason"] == "Học sinh chưa làm thủ tục chuyển đi"
+        and refused.json()["decided_at"]
+    )
+    late = httpx.post(
+        f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests/{request['id']}/approve",
+        headers=_staff(),
+    )
+    assert late.status_code == 409 and "đã được xử lý (đã từ chối)" in late.json()["detail"]
+    assert not _handed_over(stack, event.transcript_id)
+    incoming = httpx.get(
+        f"{stack['sync']}/schools/{RECEIVING}/sync/incoming", headers=_staff(RECEIVING)
+    ).json()
+    assert event.transcript_id not in {i["transcript_id"] for i in incoming}
+    sent = httpx.get(
+        f"{stack['sync']}/schools/{RECEIVING}/sync/transfer-requests", headers=_staff(RECEIVING)
+    ).json()
+    (mine,) = [r for r in sent["sent"] if r["id"] == request["id"]]
+    assert mine["status"] == "refused" and "transcript_id" not in mine
+    assert {(a, s) for a, s, _, _ in _audited(stack, request["id"])} == {
+        ("transfer.request", SCHOOL[0]),
+        ("transfer.request", RECEIVING),
+        ("transfer.refuse", SCHOOL[0]),
+        ("transfer.refuse", RECEIVING),
+    }
+    # Refused, the receiving school may ask again: a new request, waiting again.
+    again = _ask(stack, SCHOOL[0], event.lookup_code)
+    assert again.status_code == 201 and again.json()["id"] != request["id"]
 
 
 def test_reconciliation_repairs_a_record_the_gateway_holds_but_we_think_pending(stack, amqp_uri):

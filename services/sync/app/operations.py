@@ -6,10 +6,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from contracts.audit import AuditRecordedV1
-from contracts.sync import TranscriptTransferredV1
 from services.sync.app.handlers import UowFactory, _announce, mark_accepted
-from services.sync.app.unit_of_work import SERVICE
 from services.sync.domain.reconcile import differences
 from services.sync.domain.rules import CutoffPassed, check_before_cutoff, cutoff_for
 from services.sync.gateway import Answer
@@ -102,51 +99,6 @@ def reconcile(
                 repaired[diff.repair] += 1
             uow.commit()
     return dict(repaired)
-
-
-def transfer(
-    new_uow: UowFactory, gateway: Any, token_of: Any, school_id: str, transcript_id: str, to_school: str
-) -> dict[str, Any]:
-    """Chuyển quản lý học bạ: the receiving school may then read this student's sealed records at the province."""
-    with new_uow() as uow:
-        rows = [r for r in uow.submissions.of_school(school_id) if r["transcript_id"] == transcript_id]
-        if not any(r["status"] in ("accepted", "replaced") for r in rows):
-            raise SyncRefused("Học bạ này chưa có bản ghi nào được Sở tiếp nhận nên chưa thể chuyển.", 404)
-        token = token_of(uow, school_id)
-        if token is None:
-            raise SyncRefused("Trường chưa được cấu hình tài khoản cổng tiếp nhận của Sở.", 503)
-        answer = gateway.transfer(token, transcript_id, to_school)
-        if answer.status not in (200, 201):
-            raise SyncRefused(
-                "Cổng tiếp nhận của Sở chưa chuyển được học bạ"
-                + (f": {answer.body.get('detail')}" if answer.body.get("detail") else "; hãy thử lại sau."),
-                502 if answer.status is None or answer.status >= 500 else 409,
-            )
-        uow.emit(
-            AuditRecordedV1(
-                service=SERVICE,
-                school_id=school_id,
-                actor_id="sync",
-                actor_role="system",
-                action="transcript.transfer",
-                entity_type="transcript",
-                entity_id=transcript_id,
-                changes={"to_school": to_school},
-                occurred_at=datetime.now(UTC),
-            ),
-            subject=transcript_id,
-        )
-        uow.emit(
-            TranscriptTransferredV1(
-                transcript_id=transcript_id,
-                from_school=school_id,
-                to_school=to_school,
-                transferred_at=datetime.now(UTC),
-            ),
-            subject=transcript_id,
-        )
-        uow.commit()
-    return {"transcript_id": transcript_id, "to_school": to_school, "transfer_id": answer.body.get("id")}
 
 
 def incoming(new_uow: UowFactory, gateway: Any, token_of: Any, school_id: str) -> list[dict[str, Any]]:

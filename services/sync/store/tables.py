@@ -1,4 +1,5 @@
-"""Sync tables: one submission per sealed year record version, and each school's gateway credentials."""
+"""Sync tables: one submission per sealed year record version, each school's gateway credentials, and transfer
+requests (chuyển trường) between schools."""
 
 from __future__ import annotations
 
@@ -58,4 +59,34 @@ credentials = Table(
         "token_enc", LargeBinary, nullable=False, comment="The school's gateway token, AES-GCM (data key)"
     ),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+transfer_requests = Table(
+    "transfer_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column(
+        "from_school",
+        String(64),
+        nullable=False,
+        index=True,
+        comment="The sending school: its principal decides",
+    ),
+    Column("to_school", String(64), nullable=False, index=True, comment="The receiving school, which asked"),
+    Column("transcript_id", String(64), nullable=False, comment="The học bạ at the sending school"),
+    Column("status", String(16), nullable=False, comment="pending | approved | refused"),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("reason", Text, nullable=True, comment="Why the sending principal refused"),
+    Column("gateway_transfer_id", String(64), nullable=True, comment="The province's id of the handover"),
+    # One open request per học bạ and receiving school: asking again returns the one that waits.
+    Index(
+        "uq_transfer_requests_pending",
+        "transcript_id",
+        "to_school",
+        unique=True,
+        postgresql_where=text("status = 'pending'"),
+    ),
 )
