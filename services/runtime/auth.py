@@ -150,7 +150,7 @@ def _signing_key(settings: Settings, token: str) -> Any:
 
 def _claims(settings: Settings, token: str, audience: str) -> dict[str, Any]:
     try:
-        return dict(
+        claims = dict(
             jwt.decode(
                 token,
                 _signing_key(settings, token),
@@ -168,6 +168,11 @@ def _claims(settings: Settings, token: str, audience: str) -> dict[str, Any]:
         raise NotAuthenticated("Mã xác thực không dành cho dịch vụ này.") from None
     except (jwt.PyJWTError, KeyError, ValueError, OSError):
         raise NotAuthenticated() from None
+    # PyJWT accepts a token when any of its audiences matches: one naming both the users' and the services'
+    # audience would pass at user and service endpoints alike. A token is for exactly one audience.
+    if claims["aud"] not in (audience, [audience]):
+        raise NotAuthenticated("Mã xác thực không dành cho dịch vụ này.")
+    return claims
 
 
 def verify_token(settings: Settings, token: str) -> Principal:
