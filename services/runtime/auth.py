@@ -211,6 +211,16 @@ def principal_from_header(settings: Settings, authorization: str | None) -> Prin
     return verify_token(settings, _bearer(authorization))
 
 
+def require_caller(settings: Settings, authorization: str | None) -> None:
+    """A token of ours for one of the two audiences, a user's or a service's (the route checks which it needs and
+    what the caller may do): what every request must show before the server reads its body."""
+    token = _bearer(authorization)
+    try:
+        _claims(settings, token, settings.jwt_audience)
+    except NotAuthenticated:
+        _claims(settings, token, settings.service_audience)
+
+
 class Auth(DependencyProvider):
     """Injects a callable returning the verified :class:`Principal` of the current HTTP request (users only)."""
 
