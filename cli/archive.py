@@ -2,9 +2,10 @@
 
 Export reads each service's rows for the school year (``services/<service>/store/archive.py``), the sealed
 documents and the audit chain (as the signed export of ``hocba audit export``), and writes a tar with a manifest
-of hashes, signed with the platform's archive key and timestamped, encrypted to the custodian's public key into a
-file only its owner reads. Import decrypts it, checks all of that before it writes anything, refuses a deployment
-that already holds the year, restores each service in one transaction and verifies the restored audit chain.
+of hashes, signed with the platform's archive key and timestamped, encrypted to the custodian's public key and the
+encrypted file signed again, into a file only its owner reads. Import checks the file's signature before it
+decrypts or untars anything, then checks the rest before it writes anything, refuses a deployment that already
+holds the year, restores each service in one transaction and verifies the restored audit chain.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def write_archive(
                 info.size, info.mtime, info.mode = len(content), int(created_at.timestamp()), 0o600
                 tar.addfile(info, io.BytesIO(content))
         plain.seek(0)
-        crypto.encrypt_to(out, plain, keys.recipient)
+        crypto.seal_to(out, plain, keys)
     return fmt.parse_manifest(manifest)
 
 
@@ -187,9 +188,20 @@ def open_archive(path: Path, roots: list[Any], keys: crypto.ImportKeys) -> Opene
     """Decrypt and check the archive; ArchiveRefused names the first thing that is not what it should be."""
     from services.runtime.timestamps import check_timestamp
 
+    # The file's signature first: nothing anyone could have encrypted to the custodian is decrypted, parsed or
+    # untarred unless the platform signed it.
+    try:
+        encrypted = crypto.verified_copy(path, keys.verify_key)
+    except OSError as error:
+        raise ArchiveRefused(f"{path}: not a readable archive ({error})") from None
+    except crypto.NotSigned as error:
+        raise ArchiveRefused(
+            f"{path}: {error}: refused before decrypting (the file does not carry the platform's signature)"
+        ) from None
     plain = tempfile.TemporaryFile()  # noqa: SIM115 - Opened owns it; import_archive closes it
     try:
-        crypto.decrypt_from(path, plain, keys.identity)
+        with encrypted:
+            crypto.decrypt_from(encrypted, plain, keys.identity)
         plain.seek(0)
         tar = tarfile.open(fileobj=plain, mode="r:")  # noqa: SIM115 - as above
         members = {m.name: m for m in tar.getmembers()}
@@ -391,8 +403,9 @@ def export_command(
 def import_command(
     file: Annotated[Path, typer.Argument(help="An archive written by hocba export")],
 ) -> None:
-    """Restore an archive into this deployment: decrypted with HOCBA_ARCHIVE_IDENTITY, its manifest's signature
-    checked against HOCBA_ARCHIVE_VERIFY_KEY and every hash checked first; refused if the school year is here."""
+    """Restore an archive into this deployment: the file's signature checked against HOCBA_ARCHIVE_VERIFY_KEY before
+    anything is decrypted, then decrypted with HOCBA_ARCHIVE_IDENTITY, its manifest's signature and every hash
+    checked; refused if the school year is here."""
     from cli.audit import chain_results
     from services.runtime.db import make_engine
     from services.runtime.settings import get_settings

@@ -5,12 +5,19 @@ The tar is encrypted with age (X25519 recipient, ChaCha20-Poly1305 in authentica
 recipient, which anyone may have: the manifest is therefore signed with ``HOCBA_ARCHIVE_SIGNING_KEY`` (Ed25519),
 which import checks against ``HOCBA_ARCHIVE_VERIFY_KEY``; the RFC 3161 token covers that signature, so it dates a
 signed manifest and a re-timestamped edit still lacks the platform's signature.
+
+The encrypted file itself is signed too, outside the encryption: ``MAGIC``, the Ed25519 signature over ``MAGIC`` and
+the SHA-256 of the age file, then the age file. Import checks that signature before it decrypts, parses or untars a
+single byte, so a file anyone encrypted to the custodian (a tar bomb, a hostile tar header) is refused unread.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -21,6 +28,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 SUFFIX = ".tar.age"
+MAGIC = b"hocba-archive/v1\n"
+SIGNATURE_SIZE = 64  # Ed25519
+
+
+class NotSigned(ValueError):
+    """The file does not start with the platform's signature over what follows."""
 
 
 class KeyProblem(Exception):
@@ -105,18 +118,51 @@ def signature_valid(key: Ed25519PublicKey, manifest: bytes, signature: bytes) ->
     return True
 
 
-def encrypt_to(out: Path, plain: IO[bytes], recipient: Any) -> None:
-    """Encrypt ``plain`` into ``out``, readable by its owner only (0600 from creation, also when it existed)."""
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
-    with os.fdopen(fd, "wb") as sink:
-        pyrage.encrypt_io(plain, sink, [recipient])
+def _signed_message(ciphertext_digest: bytes) -> bytes:
+    return MAGIC + ciphertext_digest
 
 
-def decrypt_from(path: Path, sink: IO[bytes], identity: Any) -> None:
-    """Decrypt ``path`` into ``sink``; ValueError if it is not for this identity or any byte was altered."""
+def seal_to(out: Path, plain: IO[bytes], keys: ExportKeys) -> None:
+    """Encrypt ``plain`` and sign the result into ``out``, readable by its owner only (0600 from creation, also
+    when it existed)."""
+    with tempfile.TemporaryFile() as encrypted:
+        pyrage.encrypt_io(plain, encrypted, [keys.recipient])
+        encrypted.seek(0)
+        digest = hashlib.file_digest(encrypted, "sha256").digest()
+        signature = keys.signing_key.sign(_signed_message(digest))
+        encrypted.seek(0)
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
+        with os.fdopen(fd, "wb") as sink:
+            sink.write(MAGIC + signature)
+            shutil.copyfileobj(encrypted, sink, 1 << 20)
+
+
+def verified_copy(path: Path, verify_key: Ed25519PublicKey) -> IO[bytes]:
+    """The age file inside ``path``, copied to an unlinked temporary file (what is decrypted is what was checked),
+    once its signature is the platform's; NotSigned before anything else is read from it."""
     with path.open("rb") as source:
-        try:
-            pyrage.decrypt_io(source, sink, [identity])
-        except Exception as error:  # pyrage.DecryptError, or OSError from its stream reader on a bad chunk
-            raise ValueError(str(error) or type(error).__name__) from None
+        head = source.read(len(MAGIC) + SIGNATURE_SIZE)
+        if len(head) < len(MAGIC) + SIGNATURE_SIZE or not head.startswith(MAGIC):
+            raise NotSigned("not a signed year archive")
+        copy = tempfile.TemporaryFile()  # noqa: SIM115 - the caller owns it
+        digest = hashlib.sha256()
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+            copy.write(chunk)
+    try:
+        verify_key.verify(head[len(MAGIC) :], _signed_message(digest.digest()))
+    except InvalidSignature:
+        copy.close()
+        raise NotSigned("its signature is not the platform's (altered, or signed with another key)") from None
+    copy.seek(0)
+    return copy
+
+
+def decrypt_from(source: IO[bytes], sink: IO[bytes], identity: Any) -> None:
+    """Decrypt the age file ``source`` into ``sink``; ValueError if it is not for this identity or a byte was
+    altered."""
+    try:
+        pyrage.decrypt_io(source, sink, [identity])
+    except Exception as error:  # pyrage.DecryptError, or OSError from its stream reader on a bad chunk
+        raise ValueError(str(error) or type(error).__name__) from None

@@ -319,11 +319,10 @@ def _stand_ins(names: list[str]) -> list[tuple[list[str], int]]:
             (["sandbox.remote_signer", "--port", str(signer)], signer),
         ]
     if "sync" in names:
-        gateway = stand_in_port("gateway")
+        gateway, admin = stand_in_port("gateway"), stand_in_port("gateway_admin")
         verifier = "services.signing.verifier:check"
-        stand_ins.append(
-            (["sandbox.gateway", "serve", "--port", str(gateway), "--verifier", verifier], gateway)
-        )
+        serve = ["sandbox.gateway", "serve", "--port", str(gateway), "--admin-port", str(admin)]
+        stand_ins.append(([*serve, "--verifier", verifier], gateway))
     return stand_ins
 
 
@@ -342,6 +341,8 @@ def spawn_stack(
     # other port is this stack's own; one already answering is another stack's, never to be adopted by this one.
     taken = [port for args, port in stand_ins if port != ANIMATOR_PORT and _answers(port)]
     taken += [entry(name).port for name in names if _answers(entry(name).port)]
+    if "sync" in names and _answers(stand_in_port("gateway_admin")):
+        taken.append(stand_in_port("gateway_admin"))
     if taken:
         raise SystemExit(
             f"ports {', '.join(map(str, taken))} already answer: another stack runs here "

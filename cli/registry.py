@@ -46,7 +46,7 @@ def port_of(name: str, base: int, env: Mapping[str, str] = os.environ) -> int:
 # What a province provides, simulated on this machine: the gateway, the development token issuer and the remote
 # signer belong to one stack each. The TSA/CRL Animator is shared by every local stack: its port is the one the
 # test PKI's certificates name (as a real CA's CRL and TSA addresses are fixed in its certificates).
-STAND_INS = {"gateway": 8700, "issuer": 8710, "remote_signer": 9898}
+STAND_INS = {"gateway": 8700, "gateway_admin": 8701, "issuer": 8710, "remote_signer": 9898}
 ANIMATOR_PORT = 9797
 
 
@@ -61,6 +61,11 @@ def stack_port_names() -> list[str]:
 
 def gateway_url() -> str:
     return f"http://127.0.0.1:{stand_in_port('gateway')}"
+
+
+def gateway_admin_url() -> str:
+    """The gateway's admin API (clock, faults, stats): a port of its own, never beside the public portal."""
+    return f"http://127.0.0.1:{stand_in_port('gateway_admin')}"
 
 
 def issuer_url() -> str:

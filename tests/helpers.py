@@ -61,6 +61,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct ports chosen by the OS (all bound at once, so no two are the same)."""
+    with ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(n)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+
+
 def own_ports() -> dict[str, str]:
     """``HOCBA_PORT_<NAME>`` for every service and stand-in of a stack of its own, each port chosen by the OS (all
     bound at once, so no two are the same) and passed to the stack, never a fixed number another run may hold."""

@@ -51,9 +51,6 @@ ROUTES = Map(
         Rule("/api/v1/records/<record_id>/replace", endpoint="replace", methods=["POST"]),
         Rule("/api/v1/records/<record_id>/<any(pdf, xml):kind>", endpoint="download", methods=["GET"]),
         Rule("/api/v1/transfers", endpoint="transfer", methods=["POST"]),
-        Rule("/_admin/clock", endpoint="admin_clock", methods=["GET", "POST"]),
-        Rule("/_admin/faults", endpoint="admin_faults", methods=["GET", "POST"]),
-        Rule("/_admin/stats", endpoint="admin_stats", methods=["GET"]),
         Rule("/", endpoint="portal_home", methods=["GET"]),
         Rule("/tra-cuu", endpoint="portal_lookup", methods=["GET"]),
         Rule("/hocba/<code>", endpoint="portal_record", methods=["GET"]),
@@ -73,15 +70,31 @@ HANDLERS: dict[str, Callable[..., Response]] = {
     "replace": api.replace,
     "download": queries.download,
     "transfer": api.transfer,
-    "admin_clock": admin.clock,
-    "admin_faults": admin.faults,
-    "admin_stats": admin.stats,
     "portal_home": portal.home,
     "portal_lookup": portal.lookup,
     "portal_record": portal.record,
     "portal_pdf": portal.pdf,
     "portal_check": portal.check,
     "portal_css": portal.css,
+}
+
+
+# The admin API moves the clock and injects faults: it listens on a port of its own (loopback by default), never
+# beside the public API and portal, and is never faulted.
+ADMIN_ROUTES = Map(
+    [
+        Rule("/healthz", endpoint="health", methods=["GET"]),
+        Rule("/_admin/clock", endpoint="admin_clock", methods=["GET", "POST"]),
+        Rule("/_admin/faults", endpoint="admin_faults", methods=["GET", "POST"]),
+        Rule("/_admin/stats", endpoint="admin_stats", methods=["GET"]),
+    ]
+)
+
+ADMIN_HANDLERS: dict[str, Callable[..., Response]] = {
+    "health": HANDLERS["health"],
+    "admin_clock": admin.clock,
+    "admin_faults": admin.faults,
+    "admin_stats": admin.stats,
 }
 
 
@@ -132,10 +145,13 @@ class GatewayApp:
         response.headers.update(SECURITY_HEADERS)
         return response(environ, start_response)
 
+    routes = ROUTES
+    handlers = HANDLERS
+
     def dispatch(self, request: Request) -> Response:
         try:
-            endpoint, values = ROUTES.bind_to_environ(request.environ).match()
-            return HANDLERS[endpoint](self.ctx, request, **values)
+            endpoint, values = self.routes.bind_to_environ(request.environ).match()
+            return self.handlers[endpoint](self.ctx, request, **values)
         except errors.GatewayError as error:
             log.warning("gateway.refused", reason=error.reason, path=scrub_codes(request.path))
             return problem(error.status, error.reason, error.title, error.detail_vi, **error.extensions)
@@ -150,6 +166,20 @@ class GatewayApp:
                 "gateway.unhandled", error=type(error).__name__, path=scrub_codes(request.path), exc_info=True
             )
             return problem(500, "internal", "Internal Server Error", "Lỗi hệ thống, vui lòng thử lại sau.")
+
+
+class AdminApp(GatewayApp):
+    """The admin API on its own port, sharing the public app's context (clock, faults, database); no faults."""
+
+    routes = ADMIN_ROUTES
+    handlers = ADMIN_HANDLERS
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        request.max_content_length = 1 << 20
+        response = self.dispatch(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response(environ, start_response)
 
 
 def create_app(

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The development values below are known to everyone who reads this file: a gateway anyone can reach must not run
+# with them (a school token could be minted by anyone, and the admin API moves the clock and injects faults).
+DEV_SECRET = "gateway-dev-secret-not-for-production"
+DEV_ADMIN_TOKEN = "gateway-admin-dev"
 
 
 class GatewaySettings(BaseSettings):
-    """Read from the environment. Secrets have dev defaults on purpose: this is a sandbox, never production."""
+    """Read from the environment. The secrets have development defaults for `hocba up` and the tests only: with
+    ``HOCBA_ENV=prod`` a missing or default secret refuses to start."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True, populate_by_name=True)
+
+    env: Literal["dev", "test", "prod"] = Field(
+        "dev",
+        validation_alias="HOCBA_ENV",
+        description="dev and test allow the development secrets; prod does not",
+    )
 
     db_url: str = Field(
         "postgresql+psycopg://postgres@127.0.0.1:5432/hocba_gateway",
@@ -19,12 +32,12 @@ class GatewaySettings(BaseSettings):
         description="The gateway's own database (created if missing)",
     )
     secret: SecretStr = Field(
-        SecretStr("gateway-dev-secret-not-for-production"),
+        SecretStr(DEV_SECRET),
         validation_alias="GATEWAY_SECRET",
         description="HMAC key for the per-school bearer tokens",
     )
     admin_token: SecretStr = Field(
-        SecretStr("gateway-admin-dev"),
+        SecretStr(DEV_ADMIN_TOKEN),
         validation_alias="GATEWAY_ADMIN_TOKEN",
         description="Bearer token for /_admin/ (clock, faults, stats)",
     )
@@ -49,6 +62,25 @@ class GatewaySettings(BaseSettings):
     # Comma-separated networks of our own reverse proxies: only from them is X-Forwarded-For believed.
     trusted_proxies: str = Field("", validation_alias="GATEWAY_TRUSTED_PROXIES")
     log_level: str = Field("INFO", validation_alias="GATEWAY_LOG_LEVEL")
+
+    @model_validator(mode="after")
+    def _no_development_secrets_outside_development(self) -> GatewaySettings:
+        if self.env in ("dev", "test"):
+            return self
+        weak = [
+            name
+            for name, value, default in (
+                ("GATEWAY_SECRET", self.secret, DEV_SECRET),
+                ("GATEWAY_ADMIN_TOKEN", self.admin_token, DEV_ADMIN_TOKEN),
+            )
+            if value.get_secret_value() in ("", default) or len(value.get_secret_value()) < 16
+        ]
+        if weak:
+            raise ValueError(
+                f"{' and '.join(weak)} missing, the development default or shorter than 16 characters; "
+                f"HOCBA_ENV={self.env} needs secrets of its own"
+            )
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -150,7 +150,7 @@ def _signing_key(settings: Settings, token: str) -> Any:
 
 def _claims(settings: Settings, token: str, audience: str) -> dict[str, Any]:
     try:
-        return dict(
+        claims = dict(
             jwt.decode(
                 token,
                 _signing_key(settings, token),
@@ -168,6 +168,11 @@ def _claims(settings: Settings, token: str, audience: str) -> dict[str, Any]:
         raise NotAuthenticated("Mã xác thực không dành cho dịch vụ này.") from None
     except (jwt.PyJWTError, KeyError, ValueError, OSError):
         raise NotAuthenticated() from None
+    # PyJWT accepts a token when any of its audiences matches: one naming both the users' and the services'
+    # audience would pass at user and service endpoints alike. A token is for exactly one audience.
+    if claims["aud"] not in (audience, [audience]):
+        raise NotAuthenticated("Mã xác thực không dành cho dịch vụ này.")
+    return claims
 
 
 def verify_token(settings: Settings, token: str) -> Principal:
@@ -204,6 +209,16 @@ def _bearer(authorization: str | None) -> str:
 
 def principal_from_header(settings: Settings, authorization: str | None) -> Principal:
     return verify_token(settings, _bearer(authorization))
+
+
+def require_caller(settings: Settings, authorization: str | None) -> None:
+    """A token of ours for one of the two audiences, a user's or a service's (the route checks which it needs and
+    what the caller may do): what every request must show before the server reads its body."""
+    token = _bearer(authorization)
+    try:
+        _claims(settings, token, settings.jwt_audience)
+    except NotAuthenticated:
+        _claims(settings, token, settings.service_audience)
 
 
 class Auth(DependencyProvider):

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
 from services.runtime import metrics
-from services.runtime.auth import AuthError
+from services.runtime.auth import AuthError, require_caller
 from services.runtime.handlers import broker_links
 from services.runtime.logging import correlation, get_logger
 from services.runtime.settings import get_settings
@@ -169,6 +169,21 @@ def _too_large(limit: int) -> Problem:
     )
 
 
+def _chunked(request: Request) -> bool:
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
+def refuse_before_reading(request: Request, limit: int) -> None:
+    """What is refused before a byte of the body is read: a declared length over ``limit`` (413), then a request
+    that carries a body without a valid bearer token (401; no route here reads a body from an anonymous caller, and
+    an anonymous chunked body would otherwise be buffered up to the limit first)."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise _too_large(limit)
+    if length or _chunked(request):
+        require_caller(get_settings(), request.headers.get("Authorization"))
+
+
 def read_body_within(request: Request, limit: int) -> None:
     """Refuse a body over ``limit`` before anything parses it: from Content-Length without reading a byte, and
     while reading a chunked body (which has none). The accepted body is left for ``get_data`` as usual."""
@@ -177,7 +192,7 @@ def read_body_within(request: Request, limit: int) -> None:
         if length > limit:
             raise _too_large(limit)
         return  # werkzeug reads no further than Content-Length
-    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+    if not _chunked(request):
         return  # no body (werkzeug reads none without a length)
     # eventlet decodes the chunks but does not set wsgi.input_terminated, so werkzeug would read an empty body:
     # read it here, at most one byte past the limit, and hand werkzeug the bytes with their length.
@@ -208,11 +223,16 @@ class ApiHandler(HttpRequestHandler):
         correlation_id = request.headers.get("X-Correlation-Id") or str(uuid.uuid4())
         request.environ["hocba.correlation_id"] = correlation_id
         with correlation(correlation_id=correlation_id):
+            limit = body_limit_bytes(self.body_limit)
             try:
-                read_body_within(request, body_limit_bytes(self.body_limit))
+                refuse_before_reading(request, limit)
+                read_body_within(request, limit)
             except Problem as problem:
                 log.warning("http.body_too_large", url=self.url, limit=problem.extensions["max_bytes"])
                 response = problem.response()
+            except AuthError as refused:
+                log.warning("http.body_refused_unauthenticated", url=self.url)
+                response = problem_for(refused).response()
             else:
                 response = super().handle_request(request)
         response.headers["X-Correlation-Id"] = correlation_id

@@ -3,6 +3,7 @@ every table's rows, the sealed documents byte for byte, an audit chain that veri
 custodian (mode 0600) and its manifest signed by the platform; tampered, re-signed, re-timestamped or repeated imports
 are refused without writing."""
 
+import base64
 import hashlib
 import io
 import json
@@ -388,11 +389,21 @@ def exported(service_databases, tmp_path_factory, archive_keys):
     return school, path, manifest, facts
 
 
+def _age(path) -> bytes:
+    """The age file inside an archive (after the platform's signature)."""
+    return path.read_bytes()[len(crypto.MAGIC) + crypto.SIGNATURE_SIZE :]
+
+
 def _plain(path, keys: dict[str, str]) -> bytes:
     """The tar inside an archive, decrypted as only the custodian can."""
-    return pyrage.decrypt(
-        path.read_bytes(), [pyrage.x25519.Identity.from_str(keys["HOCBA_ARCHIVE_IDENTITY"])]
-    )
+    return pyrage.decrypt(_age(path), [pyrage.x25519.Identity.from_str(keys["HOCBA_ARCHIVE_IDENTITY"])])
+
+
+def _sign(encrypted: bytes, signing_key: str, out) -> None:
+    """An age file signed as ``hocba export`` signs it (with the platform's key, or another one)."""
+    key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(signing_key))
+    signature = key.sign(crypto.MAGIC + hashlib.sha256(encrypted).digest())
+    out.write_bytes(crypto.MAGIC + signature + encrypted)
 
 
 def _members(plain: bytes) -> dict[str, bytes]:
@@ -400,15 +411,20 @@ def _members(plain: bytes) -> dict[str, bytes]:
         return {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
 
 
-def _repack(members: dict[str, bytes], recipient: str, out) -> None:
-    """What anyone holding the (public) recipient key can do: write any tar and encrypt it for the custodian."""
+def _repack(members: dict[str, bytes], keys: dict[str, str], out, signing_key: str | None = None) -> None:
+    """Write any tar and encrypt it for the custodian, which anyone holding the (public) recipient key can do; then
+    sign the file with ``signing_key``, by default the platform's: the checks inside the archive are tested as if
+    the file's signature had been got past (the tests without the platform's key are below)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, content in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(content)
             tar.addfile(info, io.BytesIO(content))
-    out.write_bytes(pyrage.encrypt(buffer.getvalue(), [pyrage.x25519.Recipient.from_str(recipient)]))
+    recipient = pyrage.x25519.Recipient.from_str(keys["HOCBA_ARCHIVE_RECIPIENT"])
+    _sign(
+        pyrage.encrypt(buffer.getvalue(), [recipient]), signing_key or keys["HOCBA_ARCHIVE_SIGNING_KEY"], out
+    )
 
 
 @pytest.fixture(scope="module")
@@ -499,37 +515,73 @@ def test_the_archive_file_is_encrypted_and_readable_by_its_owner_only(exported, 
     school, path, _, facts = exported
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     content = path.read_bytes()
-    assert content.startswith(b"age-encryption.org/v1\n")
+    assert content.startswith(crypto.MAGIC) and _age(path).startswith(b"age-encryption.org/v1\n")
     assert not tarfile.is_tarfile(path)
     assert school.encode() not in content and facts["pdf"][:200] not in content
     # Also over a file that existed, world-readable, before: O_CREAT alone would keep its mode.
     existing = tmp_path / "existing.tar.age"
     existing.write_bytes(b"old")
     existing.chmod(0o644)
-    crypto.encrypt_to(existing, io.BytesIO(b"plain"), _export_keys(archive_keys).recipient)
+    crypto.seal_to(existing, io.BytesIO(b"plain"), _export_keys(archive_keys))
     assert stat.S_IMODE(existing.stat().st_mode) == 0o600 and existing.read_bytes() != b"old"
 
 
-@pytest.mark.parametrize("where", ["header", "first chunk", "middle", "last byte"])
-def test_a_flipped_byte_anywhere_in_the_encrypted_file_is_refused(exported, tmp_path, where):
+@pytest.mark.parametrize("where", ["signature", "age header", "first chunk", "middle", "last byte"])
+def test_a_flipped_byte_anywhere_in_the_file_is_refused_before_decrypting(exported, tmp_path, where):
     _, path, _, _ = exported
     data = bytearray(path.read_bytes())
+    age = len(crypto.MAGIC) + crypto.SIGNATURE_SIZE
     header_end = (
         data.index(b"\n---") + 80
     )  # past the header's MAC line and the 16-byte nonce: the first chunk
-    offset = {"header": 30, "first chunk": header_end, "middle": len(data) // 2, "last byte": len(data) - 1}
+    offset = {"signature": len(crypto.MAGIC) + 5, "age header": age + 30, "first chunk": header_end}
+    offset |= {"middle": len(data) // 2, "last byte": len(data) - 1}
     data[offset[where]] ^= 0x01
     tampered = tmp_path / "tampered.tar.age"
     tampered.write_bytes(bytes(data))
-    assert "cannot be decrypted with this deployment's archive identity" in _import(tampered).output
+    assert "refused before decrypting" in _import(tampered).output
 
 
 def test_an_archive_encrypted_to_another_custodian_is_refused(exported, archive_keys, tmp_path):
     _, path, _, _ = exported
     other = pyrage.x25519.Identity.generate().to_public()
     elsewhere = tmp_path / "elsewhere.tar.age"
-    elsewhere.write_bytes(pyrage.encrypt(_plain(path, archive_keys), [other]))
+    _sign(
+        pyrage.encrypt(_plain(path, archive_keys), [other]),
+        archive_keys["HOCBA_ARCHIVE_SIGNING_KEY"],
+        elsewhere,
+    )
     assert "cannot be decrypted" in _import(elsewhere).output
+
+
+@pytest.mark.parametrize("signed", ["unsigned", "another key's signature", "the age file alone"])
+def test_a_file_not_signed_by_the_platform_is_neither_decrypted_nor_untarred(
+    exported, archive_keys, tmp_path, monkeypatch, signed
+):
+    """Anyone can encrypt a tar (a bomb, a hostile header) to the custodian: without the platform's signature on the
+    file, import reads nothing of it."""
+    _, path, _, _ = exported
+    encrypted = pyrage.encrypt(
+        _plain(path, archive_keys),
+        [pyrage.x25519.Recipient.from_str(archive_keys["HOCBA_ARCHIVE_RECIPIENT"])],
+    )
+    hostile = tmp_path / "hostile.tar.age"
+    if signed == "unsigned":
+        hostile.write_bytes(crypto.MAGIC + bytes(crypto.SIGNATURE_SIZE) + encrypted)
+    elif signed == "another key's signature":
+        other = base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode()
+        _sign(encrypted, other, hostile)
+    else:
+        hostile.write_bytes(encrypted)
+
+    def untouchable(*args, **kwargs):
+        raise AssertionError("read before the file's signature was checked")
+
+    monkeypatch.setattr(crypto, "decrypt_from", untouchable)
+    monkeypatch.setattr(pyrage, "decrypt_io", untouchable)
+    monkeypatch.setattr(tarfile, "open", untouchable)
+    output = _import(hostile).output
+    assert "refused before decrypting" in output and "AssertionError" not in output
 
 
 @pytest.mark.parametrize(
@@ -550,7 +602,7 @@ def test_a_file_altered_inside_and_re_encrypted_is_refused_naming_it(
     altered[10] ^= 0x01
     members[member] = bytes(altered)
     tampered = tmp_path / "tampered.tar.age"
-    _repack(members, archive_keys["HOCBA_ARCHIVE_RECIPIENT"], tampered)
+    _repack(members, archive_keys, tampered)
     result = _import(tampered)
     assert named in result.output and (member in result.output)
 
@@ -575,7 +627,7 @@ def test_an_edited_manifest_with_a_fresh_timestamp_is_refused(
     # A genuine token from the timestamp authority, which anyone can obtain, over what is now in the archive.
     members[fmt.MANIFEST_TOKEN] = timestamp(TSA, hashlib.sha256(members[fmt.MANIFEST_SIGNATURE]).digest())
     tampered = tmp_path / "edited.tar.age"
-    _repack(members, archive_keys["HOCBA_ARCHIVE_RECIPIENT"], tampered)
+    _repack(members, archive_keys, tampered)
     before = _counts(service_databases)
     assert "manifest.json does not carry the platform's signature" in _import(tampered).output
     assert _counts(service_databases) == before
@@ -585,7 +637,7 @@ def test_the_untouched_archive_repacked_still_passes_the_checks(exported, archiv
     """The refusals above are for the edits, not for the repacking the tests do."""
     _, path, manifest, _ = exported
     repacked = tmp_path / "repacked.tar.age"
-    _repack(_members(_plain(path, archive_keys)), archive_keys["HOCBA_ARCHIVE_RECIPIENT"], repacked)
+    _repack(_members(_plain(path, archive_keys)), archive_keys, repacked)
     keys = crypto.import_keys(
         archive_keys["HOCBA_ARCHIVE_IDENTITY"], archive_keys["HOCBA_ARCHIVE_VERIFY_KEY"]
     )

@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, select, text
 
 from cli.main import spawn_stack, stop_stack
 from cli.pipeline import DemoSchool, Pipeline, StageCounts
-from cli.registry import SERVICES, dev_token, gateway_url
+from cli.registry import SERVICES, dev_token, gateway_admin_url
 from contracts.audit import AuditRecordedV1
 from sandbox.sample_school import build
 from services.audit.store.tables import audit_entries
@@ -206,7 +206,9 @@ def _consumer_queues() -> list[tuple[str, str]]:
 
 
 def _gateway_admin() -> httpx.Client:
-    return httpx.Client(base_url=gateway_url(), headers={"Authorization": f"Bearer {ADMIN}"}, timeout=15)
+    return httpx.Client(
+        base_url=gateway_admin_url(), headers={"Authorization": f"Bearer {ADMIN}"}, timeout=15
+    )
 
 
 def _assert_each_fact_once(log: list[dict[str, Any]], demo: DemoSchool) -> None:

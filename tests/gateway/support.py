@@ -20,7 +20,7 @@ import httpx
 from services.transcript.documents import pdf_form, xml_package
 from services.transcript.domain.model import PeriodResult, SubjectLine, TermMarks, YearRecord
 from services.transcript.domain.plan import plan_signatures
-from tests.helpers import free_port, wait_for
+from tests.helpers import free_ports, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-gateway-secret"
@@ -50,14 +50,19 @@ class GatewayProcess:
     verifier: str = "sandbox.gateway.verifiers:embedded_xml_only"
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
+    admin_port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
+
     def start(self, log_path: Path) -> GatewayProcess:
-        self.port = free_port()
+        self.port, self.admin_port = free_ports(2)
         env = {
             **os.environ,
             "HOCBA_DB_URL_GATEWAY": self.db_url,
@@ -75,6 +80,8 @@ class GatewayProcess:
                 "serve",
                 "--port",
                 str(self.port),
+                "--admin-port",
+                str(self.admin_port),
                 "--verifier",
                 self.verifier,
             ],
@@ -117,10 +124,12 @@ class GatewayProcess:
 
     def client(self, school_id: str | None = None, **kwargs: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {_token(school_id)}"} if school_id else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=kwargs.pop("timeout", 15), **kwargs)
+        base_url = kwargs.pop("base_url", self.url)
+        return httpx.Client(base_url=base_url, headers=headers, timeout=kwargs.pop("timeout", 15), **kwargs)
 
     def admin(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=15)
+        """The admin API, on its own port."""
+        return httpx.Client(base_url=self.admin_url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=15)
 
 
 @cache

@@ -161,5 +161,5 @@ def test_the_clock_takes_a_fixed_day_or_an_offset_and_needs_the_admin_token(gate
         real = admin.post("/_admin/clock", json={}).json()
     assert fixed["today"] == "2026-07-01" and fixed["fixed_day"] == "2026-06-29"
     assert real["fixed_day"] is None
-    with gateway.client("s1") as school:
+    with gateway.client("s1", base_url=gateway.admin_url) as school:
         assert school.post("/_admin/clock", json={"today": "2030-01-01"}).status_code == 401

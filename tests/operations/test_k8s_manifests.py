@@ -269,3 +269,67 @@ def test_each_container_holds_exactly_the_secrets_the_table_names():
         f"{s}/{s}" for s in ("gradebook", "transcript", "sync", "audit")
     }
     assert {c for c, s in held.items() if s >= HSM_PIN} == {"signing/signing"}
+
+
+def _network_policies() -> dict[str, dict]:
+    return {
+        o["metadata"]["name"]: o["spec"]
+        for f in (K8S / "base").glob("*.yaml")
+        if f.name != "kustomization.yaml"
+        for o in yaml.safe_load_all(f.read_text())
+        if o and o["kind"] == "NetworkPolicy"
+    }
+
+
+def _peers(rules: list[dict]) -> set[str]:
+    """Each peer of some rules as one word: app:<name>, ns:<namespace>, cidr:<block>, or what it is otherwise."""
+    words = set()
+    for rule in rules:
+        assert rule.get("from", rule.get("to")), f"a rule open to every peer: {rule}"
+        for peer in rule.get("from", rule.get("to")):
+            if "ipBlock" in peer:
+                words.add(f"cidr:{peer['ipBlock']['cidr']}")
+            elif set(peer) == {"namespaceSelector"}:
+                words.add(f"ns:{peer['namespaceSelector']['matchLabels']['kubernetes.io/metadata.name']}")
+            elif (
+                set(peer) == {"podSelector"}
+                and "app.kubernetes.io/part-of" in peer["podSelector"]["matchLabels"]
+            ):
+                words.add(f"app:{peer['podSelector']['matchLabels']['app.kubernetes.io/name']}")
+            else:
+                words.add("platform")  # the broker, the database, DNS
+    return words
+
+
+def test_each_pod_is_reached_only_by_its_callers_and_reaches_only_what_it_needs():
+    policies = _network_policies()
+    callers = {"transcript": {"signing"}, "signing": {"sync"}}
+    calls = {"signing": {"transcript"}, "sync": {"signing"}}
+    for name in SERVICES:
+        service, relay = policies[name], policies[f"{name}-relay"]
+        assert set(service["policyTypes"]) == set(relay["policyTypes"]) == {"Ingress", "Egress"}
+        users_and_prometheus = {"ns:ingress-nginx", "ns:monitoring"}
+        assert _peers(service["ingress"]) == users_and_prometheus | {
+            f"app:{c}" for c in callers.get(name, ())
+        }
+        assert _peers(relay["ingress"]) == {"ns:monitoring"}
+        assert _peers(service["egress"]) == {"platform"} | {f"app:{c}" for c in calls.get(name, ())}
+        assert _peers(relay["egress"]) == {"platform"}
+    # Outside the cluster: one policy per destination, a single address each, for exactly the services needing it.
+    outside = {n: s for n, s in policies.items() if n.startswith("egress-")}
+    reach = {
+        n: (set(s["podSelector"]["matchExpressions"][0]["values"]), _peers(s["egress"]))
+        for n, s in outside.items()
+    }
+    assert {n: pods for n, (pods, _) in reach.items()} == {
+        "egress-identity-provider": set(SERVICES),
+        "egress-timestamp-authority": {"signing"},
+        "egress-province-gateway": {"sync"},
+    }
+    for name, (_, peers) in reach.items():
+        assert len(peers) == 1 and next(iter(peers)).endswith("/32"), (name, peers)
+    assert all(s["policyTypes"] == ["Egress"] and "ingress" not in s for s in outside.values())
+    anywhere = [
+        n for n, s in policies.items() for r in s.get("egress", []) if "cidr:0.0.0.0/0" in _peers([r])
+    ]
+    assert anywhere == []

@@ -25,6 +25,7 @@ from services.runtime.auth import (
     Role,
     ServiceTokens,
     principal_from_header,
+    require_caller,
     verify_service_token,
     verify_token,
 )
@@ -130,6 +131,31 @@ def test_service_tokens_are_refused_on_user_endpoints_and_user_tokens_on_service
         verify_service_token(settings, user, DOCUMENTS_READ)
     with pytest.raises(Forbidden, match="documents:write"):
         verify_service_token(settings, service, "documents:write")
+
+
+def test_a_token_for_both_audiences_is_refused_at_user_and_service_endpoints():
+    settings = get_settings()
+    both = [settings.jwt_audience, settings.service_audience]
+    for audiences in (both, list(reversed(both)), [settings.jwt_audience, "elsewhere"]):
+        token = sign(_claims(aud=audiences, scope=DOCUMENTS_READ, client_id="signing"))
+        with pytest.raises(NotAuthenticated, match="không dành cho dịch vụ này"):
+            verify_token(settings, token)
+        with pytest.raises(NotAuthenticated, match="không dành cho dịch vụ này"):
+            verify_service_token(settings, token, DOCUMENTS_READ)
+    # The control: one audience, as a string or a list of one, is accepted where it belongs.
+    assert verify_token(settings, sign(_claims(aud=[settings.jwt_audience]))).user_id == "u"
+    service = sign(_claims(aud=settings.service_audience, scope=DOCUMENTS_READ, client_id="signing"))
+    assert verify_service_token(settings, service, DOCUMENTS_READ).client_id == "signing"
+
+
+def test_before_a_body_is_read_either_audience_s_token_is_enough_and_nothing_else():
+    settings = get_settings()
+    require_caller(settings, f"Bearer {mint_token(settings, user_id='u', roles=['teacher'], school_id='s1')}")
+    require_caller(settings, f"Bearer {mint_service_token(settings, 'sync', [DOCUMENTS_READ])}")
+    both = sign(_claims(aud=[settings.jwt_audience, settings.service_audience]))
+    for authorization in (None, "Bearer x.y.z", f"Bearer {both}", f"Basic {both}"):
+        with pytest.raises(NotAuthenticated):
+            require_caller(settings, authorization)
 
 
 def test_services_get_their_tokens_from_the_issuers_token_endpoint(token_issuer):

@@ -2,8 +2,10 @@
 a larger one for uploads, rows per import, and an XLSX zip bomb refused before it is inflated."""
 
 import io
+import socket
 import time
 import zipfile
+from urllib.parse import urlsplit
 
 import pytest
 from openpyxl import Workbook
@@ -41,6 +43,34 @@ def test_a_body_over_the_limit_is_refused_from_its_length_before_authentication(
         headers={"Content-Type": "application/json"},
     )
     _assert_too_large(response, limit)  # not 401: the body was refused before anything else looked at it
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token"])
+def test_a_chunked_body_without_a_valid_token_is_refused_before_a_byte_of_it_is_read(
+    gradebook, authorization
+):
+    """The token is checked first: a body that never ends is answered 401 at once, not read until it ends."""
+    address = urlsplit(gradebook)
+    head = ["PUT /schools/x HTTP/1.1", f"Host: {address.netloc}", "Transfer-Encoding: chunked"]
+    head += [
+        "Content-Type: application/json",
+        *([f"Authorization: {authorization}"] if authorization else []),
+    ]
+    with socket.create_connection((address.hostname, address.port), timeout=5) as conn:
+        conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + b"10\r\n" + b"{" + b" " * 15 + b"\r\n")
+        try:
+            answer = conn.recv(65536)  # the rest of the body never comes
+        except TimeoutError:
+            pytest.fail("the server waited for the body before it checked the token")
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+    assert b"application/problem+json" in answer
+    # An endless-looking body over the limit is not read to the limit either: 401, not 413.
+    import httpx
+
+    response = httpx.put(
+        f"{gradebook}/schools/x", content=_chunks(get_settings().http_max_body_bytes + 65536)
+    )
+    assert response.status_code == 401, response.text
 
 
 def test_a_chunked_body_is_limited_while_it_is_read_and_one_within_it_still_parses(school):
