@@ -19,6 +19,17 @@ K8S = ROOT / "deploy" / "k8s"
 VALIDATE = [sys.executable, str(K8S / "validation" / "validate_k8s.py")]
 
 
+def _base_objects() -> list[dict]:
+    """Every object of the committed base, from all its files."""
+    return [
+        o
+        for f in (K8S / "base").glob("*.yaml")
+        if f.name != "kustomization.yaml"
+        for o in yaml.safe_load_all(f.read_text())
+        if o
+    ]
+
+
 def validate(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*VALIDATE, *args], input=stdin, capture_output=True, text=True, timeout=120)
 
@@ -58,13 +69,7 @@ def test_a_broken_manifest_fails_the_validator():
 
 
 def test_queues_and_policies_in_the_manifests_are_the_ones_the_code_declares():
-    objects = [
-        o
-        for f in (K8S / "base").glob("*.yaml")
-        if f.name != "kustomization.yaml"
-        for o in yaml.safe_load_all(f.read_text())
-        if o
-    ]
+    objects = _base_objects()
     queues = {o["spec"]["name"] for o in objects if o["kind"] == "Queue"}
     policies = {
         (o["spec"]["name"], o["spec"]["pattern"], tuple(sorted(o["spec"]["definition"].items())))
@@ -110,13 +115,7 @@ def _db_secret(container: dict) -> set[str]:
 
 
 def test_the_audit_pods_log_in_as_the_writer_and_the_migration_job_as_the_owner():
-    objects = [
-        o
-        for f in (K8S / "base").glob("*.yaml")
-        if f.name != "kustomization.yaml"
-        for o in yaml.safe_load_all(f.read_text())
-        if o
-    ]
+    objects = _base_objects()
     (cluster,) = [o for o in objects if o["kind"] == "Cluster"]
     roles = {r["name"]: r for r in cluster["spec"]["managed"]["roles"]}
     writer = roles[Settings().audit_db_role]
@@ -145,13 +144,7 @@ def test_broker_users_in_the_manifests_are_exactly_the_permission_table():
     objects = [o for o in yaml.safe_load_all((K8S / "base" / "rabbitmq-users.yaml").read_text()) if o]
     settings = Settings()
     table = table_for([e.load() for e in SERVICES.values()], SERVICES, settings)
-    everywhere = [
-        o
-        for f in (K8S / "base").glob("*.yaml")
-        if f.name != "kustomization.yaml"
-        for o in yaml.safe_load_all(f.read_text())
-        if o
-    ]
+    everywhere = _base_objects()
     users = {o["metadata"]["name"] for o in everywhere if o["kind"] == "User"}
     assert users == {f"{principal}-rabbitmq" for principal in table}
     assert {f"{s}-relay" for s in SERVICES} | set(SERVICES) | {
@@ -252,13 +245,7 @@ def _secrets_of(spec: dict, container: dict) -> set[tuple[str, str]]:
 
 
 def test_each_container_holds_exactly_the_secrets_the_table_names():
-    objects = [
-        o
-        for f in (K8S / "base").glob("*.yaml")
-        if f.name != "kustomization.yaml"
-        for o in yaml.safe_load_all(f.read_text())
-        if o
-    ]
+    objects = _base_objects()
     held = {}
     for name, spec in _pod_specs(objects).items():
         for container in [*spec.get("initContainers", []), *spec["containers"]]:
@@ -272,13 +259,7 @@ def test_each_container_holds_exactly_the_secrets_the_table_names():
 
 
 def _network_policies() -> dict[str, dict]:
-    return {
-        o["metadata"]["name"]: o["spec"]
-        for f in (K8S / "base").glob("*.yaml")
-        if f.name != "kustomization.yaml"
-        for o in yaml.safe_load_all(f.read_text())
-        if o and o["kind"] == "NetworkPolicy"
-    }
+    return {o["metadata"]["name"]: o["spec"] for o in _base_objects() if o["kind"] == "NetworkPolicy"}
 
 
 def _peers(rules: list[dict]) -> set[str]:
