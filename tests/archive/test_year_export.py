@@ -48,6 +48,7 @@ _today = datetime.now(UTC)
 # Audit entries are recorded now, so the archived year is the current one (it runs from 1 August).
 YEAR = f"{_today.year - (_today.month < 8)}-{_today.year - (_today.month < 8) + 1}"
 OTHER_YEAR = "2019-2020"
+SERVICES = ("gradebook", "transcript", "signing", "sync", "audit")  # every service keeps part of a year
 
 
 def _sha(content: bytes) -> str:
@@ -445,7 +446,10 @@ def test_a_restored_year_has_the_same_rows_documents_and_a_verified_audit_chain(
     assert f"audit chain {school}: 5 entries, intact" in restored.output
 
     original, copy = _rows(service_databases, school), _rows(restore_databases, school)
+    # The loop below checks every archived table of every service, not whatever the stores happen to return.
+    assert set(original) == set(copy) == set(SERVICES)
     for service, tables in original.items():
+        assert set(tables) == {table.name for table, _ in archive._stores()[service].TABLES}, service
         for table, rows in tables.items():
             assert rows, f"the test data has no {service}.{table} rows"
             assert copy[service][table] == rows, f"{service}.{table} differs after the restore"
@@ -675,6 +679,7 @@ def test_every_table_is_archived_but_the_runtime_ones_and_the_gateway_secrets():
         "sync": sync_md,
         "audit": audit_md,
     }
+    assert set(archive._stores()) == set(metadata)  # the loop covers all five services
     for service, store in archive._stores().items():
         archived = {table.name for table, _ in store.TABLES}
         assert archived == set(metadata[service].tables) - left_out, service

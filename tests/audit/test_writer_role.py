@@ -147,6 +147,33 @@ def test_migrating_as_the_writer_is_refused(service_databases):
 
 def test_migrating_another_database_reuses_the_existing_role(service_databases):
     url = service_databases["audit"].rsplit("_", 1)[0] + f"_audit2_{uuid.uuid4().hex[:6]}"
+    writer = get_settings().audit_db_role
+    role = text("select oid, rolcanlogin from pg_roles where rolname = :role")
     recreate_database(url)
-    upgrade("audit", url)  # the role exists (the session's databases made it): granted again, not re-created
-    drop_database(url)
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            before = conn.execute(role, {"role": writer}).one()  # the session's databases made it
+        upgrade("audit", url)
+        with engine.connect() as conn:
+            # The same role (not dropped and re-created), granted again in this database: append, never change.
+            assert conn.execute(role, {"role": writer}).one() == before
+            granted = {
+                f"{table}:{privilege}": conn.execute(
+                    text("select has_table_privilege(:role, :table, :privilege)"),
+                    {"role": writer, "table": table, "privilege": privilege},
+                ).scalar_one()
+                for table in ("audit_entries", "audit_checkpoints")
+                for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+            }
+            assert granted == {
+                f"{table}:{privilege}": privilege in ("SELECT", "INSERT")
+                for table in ("audit_entries", "audit_checkpoints")
+                for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+            }
+            assert conn.execute(
+                text("select has_database_privilege(:role, current_database(), 'CONNECT')"), {"role": writer}
+            ).scalar_one()
+    finally:
+        engine.dispose()
+        drop_database(url)

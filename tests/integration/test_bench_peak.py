@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from pytest import approx
 
+from cli.bench_peak_sampler import INTERVAL, STAGES
 from tests.conftest import _CHECKOUT
 from tests.helpers import own_ports
 
@@ -45,12 +47,57 @@ def test_bench_peak_reports_stages_a_ratio_against_bare_signing_and_a_projection
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["accepted"] == 2
-    for stage in ("marks", "assembled", "signed", "sealed", "accepted"):
-        assert result["stages"][stage]["records"] == 2
-        assert result["stages"][stage]["records_per_s"] > 0
-    assert result["end_to_end"]["records_per_s"] > 0
     assert result["signatures"] == 2 * 15  # 14 people and the seal per grade-8 record, on both sides
-    assert result["ratio"] > 0
+    assert_the_report_is_consistent(result)
     assert result["projection"]["cores_from_cpu"] >= 1
     assert {p["kind"] for p in result["processes"]} >= {"service", "relay", "postgres"}
     assert plot.stat().st_size > 10_000
+
+
+def assert_the_report_is_consistent(result: dict) -> None:
+    """Relations that hold however fast or slow the machine is: every record went through every stage, each rate
+    is the count over its window, the ratios are the reported rates divided, and the whole run is no faster than
+    its slowest stage. Tolerances are the report's own rounding (windows to 0.1 s, rates to 2 or 3 decimals)."""
+    stages, wall = result["stages"], result["wall_s"]
+    assert list(stages) == [name for name, _ in STAGES]
+    for name, stage in stages.items():
+        assert stage["records"] == result["students"] == 2, name
+        assert stage["window_s"] >= INTERVAL, name
+        assert stage["window_s"] == approx(max(INTERVAL, stage["last_s"] - stage["first_s"]), abs=0.16), name
+        assert stage["records_per_s"] == approx(stage["records"] / stage["window_s"], abs=0.0051), name
+    e2e = result["end_to_end"]["records_per_s"]
+    assert e2e > 0 and e2e == approx(
+        result["accepted"] / wall, abs=_rounded(result["accepted"] / wall, wall, 5e-4)
+    )
+    # End to end is no faster than its slowest stage after the lock: each lies inside the run (first lock to last
+    # accepted), except that its window may begin at the last sample before it started, an interval early.
+    slowest = min(stages[name]["records_per_s"] for name in ("assembled", "signed", "sealed", "accepted"))
+    assert e2e <= (slowest + 0.005) * (wall + 2 * INTERVAL) / wall, (e2e, stages, wall)
+    # The pipeline's signatures per second are counted from the first assembly to the last seal.
+    signing_window = stages["sealed"]["last_s"] - stages["assembled"]["first_s"]
+    pipeline = result["pipeline_signatures_per_s"]
+    assert pipeline == approx(
+        result["signatures"] / signing_window,
+        abs=_rounded(result["signatures"] / signing_window, signing_window, 0.005, 0.1),
+    )
+    baseline = result["baseline"]
+    assert baseline["signatures_per_s"] > 0 and baseline["seconds"] > 0
+    assert baseline["records_per_s"] == approx(
+        2 / baseline["seconds"], abs=_rounded(2 / baseline["seconds"], baseline["seconds"], 5e-4)
+    )
+    # The ratios are the reported rates divided (each rounded: the tolerance adds up their rounding errors).
+    assert result["ratio"] > 0
+    ratio = pipeline / baseline["signatures_per_s"]
+    assert result["ratio"] == approx(
+        ratio, abs=ratio * (0.005 / pipeline + 0.005 / baseline["signatures_per_s"]) + 0.006
+    )
+    ratio_e2e = e2e / baseline["records_per_s"]
+    assert result["ratio_end_to_end"] == approx(
+        ratio_e2e, abs=ratio_e2e * (5e-4 / e2e + 5e-4 / baseline["records_per_s"]) + 0.006
+    )
+
+
+def _rounded(rate: float, seconds: float, rate_step: float, seconds_error: float = 0.05) -> float:
+    """How far a rate can be from the count over the reported seconds: the seconds were rounded (off by up to
+    ``seconds_error``) and so was the rate (by up to ``rate_step``); a little more for floating point."""
+    return rate * seconds_error / (seconds - seconds_error) + rate_step + 1e-9

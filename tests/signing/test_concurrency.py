@@ -1,11 +1,15 @@
 """Two greenlets signing at once in one process (a teacher's batch while the seal timer runs) take turns."""
 
+import io
 import time
 
 import eventlet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, utils
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.timestamps import DummyTimeStamper
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
 
 import sandbox.pki as pki
 from services.signing.documents import pdf as pdf_doc
@@ -35,5 +39,15 @@ def test_concurrent_signatures_in_green_threads_do_not_trip_over_the_event_loop(
     started = time.monotonic()
     pool = eventlet.GreenPool()
     results = list(pool.imap(lambda _: sign_once(), range(4)))
-    assert all(r.startswith(b"%PDF") and len(r) > len(pdf) for r in results)
     assert time.monotonic() - started < 30
+    # Each of the four is a valid signature by the teacher over its own document, with its own timestamp: an
+    # interleaving that mixed up two signers' state would leave a signature that does not validate.
+    assert len(results) == 4
+    vc = ValidationContext(trust_roots=[pki.root()], crls=pki.crls(), allow_fetching=False)
+    for signed in results:
+        (signature,) = PdfFileReader(io.BytesIO(signed), strict=False).embedded_signatures
+        status = validate_pdf_signature(signature, vc)
+        assert status.bottom_line, status.pretty_print_details()
+        assert signature.field_name == step.field_name
+        assert status.signing_cert.dump() == ident.certificate.dump()
+        assert status.timestamp_validity is not None and status.timestamp_validity.valid

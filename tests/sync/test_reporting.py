@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import time
 import uuid
 from datetime import UTC, date, datetime
@@ -44,6 +45,8 @@ from tests.signing.signed import sign_steps
 pytestmark = pytest.mark.integration
 SCHOOL_YEAR = "2026-2027"  # cutoff 30/06/2027
 BEFORE_CUTOFF = date(2027, 5, 20)
+COOL_DOWN = 2.0  # the breaker's, in seconds
+WINDOW = 2 * COOL_DOWN  # how long an outage is watched after the breaker opens
 
 
 @pytest.fixture(scope="module")
@@ -107,15 +110,7 @@ def stack(amqp_uri, service_databases, gateway):
         runtime.gateway = GatewayClient(gateway.url, timeout=2.0)
         runtime.documents = RemoteDocuments(signing.http_url, get_settings(), caller="sync")
         runtime.today = lambda: BEFORE_CUTOFF
-        runtime._submitter = Submitter(
-            lambda: sync_service.SyncUnitOfWork(sessionmaker(make_engine(service_databases["sync"]))),
-            runtime.gateway,
-            runtime.documents,
-            token_of,
-            breaker=CircuitBreaker(failures_to_open=4, cool_down=2.0),
-            backoff=Backoff(base=0.2, cap=2.0),
-            today=lambda: runtime.today(),
-        )
+        runtime._submitter = _submitter(make_engine(service_databases["sync"]), _breaker())
         operator = mint_token(get_settings(), user_id="ops", roles=["operator"])
         httpx.put(
             f"{sync.http_url}/schools/{SCHOOL[0]}/sync/credentials",
@@ -128,6 +123,30 @@ def stack(amqp_uri, service_databases, gateway):
             "sync_db": make_engine(service_databases["sync"]),
             "signing_docs": sessionmaker(signing_db),
         }
+
+
+def _breaker() -> CircuitBreaker:
+    return CircuitBreaker(failures_to_open=4, cool_down=COOL_DOWN)
+
+
+class _NoBreaker(CircuitBreaker):
+    """The negative control: counts failures and reports "open" like the real breaker, but lets every try through."""
+
+    def allow(self, now: float) -> bool:
+        return True
+
+
+def _submitter(sync_db, breaker: CircuitBreaker) -> Submitter:
+    runtime = sync_service.runtime
+    return Submitter(
+        lambda: sync_service.SyncUnitOfWork(sessionmaker(sync_db)),
+        runtime.gateway,
+        runtime.documents,
+        token_of,
+        breaker=breaker,
+        backoff=Backoff(base=0.2, cap=2.0),
+        today=lambda: runtime.today(),
+    )
 
 
 def _publish(stack, amqp_uri, sealed) -> None:
@@ -224,39 +243,74 @@ def test_through_errors_drops_and_timeouts_every_record_is_accepted_exactly_once
     }
 
 
-def test_an_outage_opens_the_breaker_nothing_is_dead_lettered_and_everything_drains(stack, amqp_uri):
+def _allowed(elapsed: float) -> int:
+    """The most tries a breaker lets through in ``elapsed`` seconds of an outage once it is open: its probes are at
+    least a cool-down apart; one more for a try made before counting began but written to its row after."""
+    return math.floor(elapsed / COOL_DOWN) + 2
+
+
+def _attempts(stack, ids) -> int:
+    return sum(r["attempts"] for r in _rows(stack, ids).values())
+
+
+def _outage(stack, amqp_uri, breaker: CircuitBreaker) -> tuple[int, float]:
+    """Four records sealed during a gateway outage and sent by a submitter with ``breaker``. From the moment the
+    status shows the breaker open, the records' tries are counted until WINDOW has passed, or until they exceed
+    what a breaker allows (the control stops there, early). Then the outage ends and everything must drain.
+    Returns the tries counted and the seconds they were counted over."""
     gateway = stack["gateway"]
     sealed = _sealed(4)
     ids = [e.year_record_id for e, _, _ in sealed]
-    before = _stats(gateway)
-    _faults(gateway, outage_seconds=0, outage_mode="error")
+    runtime = sync_service.runtime
+    kept, runtime._submitter = runtime._submitter, _submitter(stack["sync_db"], breaker)
     try:
-        _publish(stack, amqp_uri, sealed)
+        _faults(gateway, outage_seconds=0, outage_mode="error")
+        try:
+            _publish(stack, amqp_uri, sealed)
+            wait_for(
+                lambda: (
+                    httpx.get(f"{stack['sync']}/schools/{SCHOOL[0]}/sync/status", headers=_staff()).json()[
+                        "gateway"
+                    ]["breaker"]
+                    in ("open", "half_open")
+                ),
+                timeout=60,
+                what="the breaker to open",
+            )
+            opened, before = time.monotonic(), _attempts(stack, ids)
+
+            def counted() -> tuple[int, float] | None:
+                elapsed, tries = time.monotonic() - opened, _attempts(stack, ids) - before
+                return (tries, elapsed) if tries > _allowed(elapsed) or elapsed >= WINDOW else None
+
+            tries, elapsed = wait_for(counted, timeout=WINDOW + 30, interval=0.1, what="the outage watched")
+            assert all(r["status"] == "pending" for r in _rows(stack, ids).values())
+        finally:
+            _faults(gateway)
         wait_for(
-            lambda: (
-                httpx.get(f"{stack['sync']}/schools/{SCHOOL[0]}/sync/status", headers=_staff()).json()[
-                    "gateway"
-                ]["breaker"]
-                in ("open", "half_open")
-            ),
-            timeout=60,
-            what="the breaker to open",
+            lambda: (r := _rows(stack, ids)) and all(x["status"] == "accepted" for x in r.values()),
+            timeout=120,
+            what="everything drained after the outage",
         )
-        time.sleep(6)  # the outage goes on: only probes reach the gateway now
-        during = _stats(gateway)
-        tries = sum(during["faults_injected"].values()) - sum(before["faults_injected"].values())
-        rows = _rows(stack, ids)
-        assert all(r["status"] == "pending" for r in rows.values())
     finally:
-        _faults(gateway)
-    wait_for(
-        lambda: (r := _rows(stack, ids)) and all(x["status"] == "accepted" for x in r.values()),
-        timeout=120,
-        what="everything drained after the outage",
-    )
+        runtime._submitter = kept
     sync_queue = next(s for s in subscriptions_of(SyncService) if s.event_model is TranscriptSealedV1)
     assert queue_depth(amqp_uri, sync_queue.dead_letter_queue) == 0
-    assert tries < 40  # 4 records over ~6 s of outage would be far more without the breaker
+    return tries, elapsed
+
+
+def test_an_outage_opens_the_breaker_nothing_is_dead_lettered_and_everything_drains(stack, amqp_uri):
+    tries, elapsed = _outage(stack, amqp_uri, _breaker())
+    assert elapsed >= WINDOW and tries <= _allowed(elapsed), (
+        tries,
+        elapsed,
+    )  # only probes reached the gateway
+
+
+def test_without_the_breaker_the_same_outage_exceeds_the_bound(stack, amqp_uri):
+    """Negative control for the test above: every retry let through breaks the same bound, and soon."""
+    tries, elapsed = _outage(stack, amqp_uri, _NoBreaker(failures_to_open=4, cool_down=COOL_DOWN))
+    assert tries > _allowed(elapsed), (tries, elapsed)
 
 
 def test_withdraw_and_replace_before_the_cutoff_refused_after_it(stack, amqp_uri):
