@@ -182,6 +182,12 @@ def token(
     school: Annotated[str | None, typer.Option(help="School id the user acts for")] = None,
     assignment: Annotated[list[str] | None, typer.Option(help="subject_code:class_id (teachers)")] = None,
     homeroom: Annotated[list[str] | None, typer.Option(help="class id (homeroom teachers)")] = None,
+    inspects: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="School id an inspector reads (repeatable; the inspected_schools claim, inspectors only)"
+        ),
+    ] = None,
     hours: Annotated[float, typer.Option(help="Validity")] = 8.0,
 ) -> None:
     """Mint a development token, signed by the sandbox issuer (var/issuer; services verify it with its JWKS)."""
@@ -204,6 +210,7 @@ def token(
             school_id=school,
             assignments=assignment or [],
             homeroom_classes=homeroom or [],
+            inspected_schools=inspects or [],
             ttl=timedelta(hours=hours),
         )
     )

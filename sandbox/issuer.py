@@ -112,10 +112,15 @@ def mint_token(
     school_id: str | None = None,
     assignments: Iterable[str] = (),
     homeroom_classes: Iterable[str] = (),
+    inspected_schools: Iterable[str] = (),
     name: str | None = None,
     ttl: timedelta = timedelta(hours=8),
 ) -> str:
-    """A user's token, as the identity provider would issue it (development and tests only)."""
+    """A user's token, as the identity provider would issue it (development and tests only).
+
+    ``inspected_schools`` becomes the ``inspected_schools`` claim (services.runtime.auth.INSPECTED_SCHOOLS): the
+    schools an inspector reads. It is minted for any role so tests can show only a pure inspector gains them.
+    """
     from services.runtime.auth import Role  # here: `make setup` imports this module without nameko
 
     now = datetime.now(UTC)
@@ -130,6 +135,8 @@ def mint_token(
         "assignments": sorted(assignments),
         "homeroom_classes": sorted(homeroom_classes),
     }
+    if inspected_schools:
+        claims["inspected_schools"] = sorted(inspected_schools)
     if name:
         claims["name"] = name
     return sign(claims)

@@ -45,7 +45,12 @@ class GradebookService(HealthEndpoints):
 
     def _actor(self) -> Actor:
         caller = self.principal()
-        return Actor(caller.user_id, frozenset(r.value for r in caller.roles), caller.school_id)
+        return Actor(
+            caller.user_id,
+            frozenset(r.value for r in caller.roles),
+            caller.school_id,
+            caller.inspected_schools,
+        )
 
     def _uow(self, request: Request) -> GradebookUnitOfWork:
         return GradebookUnitOfWork(self.db, correlation_id=request_correlation_id(request))

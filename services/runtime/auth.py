@@ -22,6 +22,10 @@ ALGORITHMS = ["ES256", "EdDSA"]
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud"]
 # Scope of service-to-service document fetches (GET /documents/{sha256} on transcript and signing).
 DOCUMENTS_READ = "documents:read"
+# Claim of a user's token: the school ids an inspector (thanh tra, Phòng/Sở GD&ĐT) inspects, a JSON list of strings,
+# e.g. {"roles": ["inspector"], "inspected_schools": ["sch-a", "sch-c"]}. Read-only and for the inspector role only:
+# see Principal.acts_for. Any other token's list is ignored.
+INSPECTED_SCHOOLS = "inspected_schools"
 
 
 class Role(StrEnum):
@@ -79,6 +83,21 @@ class Principal:
     assignments: frozenset[str] = field(default_factory=frozenset)
     homeroom_classes: frozenset[str] = field(default_factory=frozenset)
     name: str | None = None
+    # The INSPECTED_SCHOOLS claim: the schools an inspector reads besides their own (see acts_for).
+    inspected_schools: frozenset[str] = field(default_factory=frozenset)
+
+    def acts_for(self, school_id: str | None) -> bool:
+        """The token's own school; or, for a token whose only role is inspector, a school its claim lists.
+
+        Only a pure inspector token gains the listed schools: inspectors never write, so every write route's role
+        check refuses them there, whereas a principal's (or a principal-and-inspector's) token listing schools
+        would carry its writing roles into them. Operators list nothing they can use: they read no school's data.
+        """
+        if school_id is None:
+            return False
+        if self.school_id == school_id:
+            return True
+        return self.roles == {Role.INSPECTOR} and school_id in self.inspected_schools
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
@@ -89,10 +108,11 @@ class Principal:
             raise Forbidden(f"Thao tác này cần vai trò: {wanted}.")
 
     def require_school(self, school_id: str) -> None:
-        """Tenancy: every read and write is scoped to the caller's school. Another school answers like an unknown
-        one (404, the same body), and operators are no exception: they run the platform, they read no school's data.
+        """Tenancy: every read and write is scoped to the caller's school (an inspector's: to the schools they
+        inspect, see acts_for). Another school answers like an unknown one (404, the same body), and operators are
+        no exception: they run the platform, they read no school's data.
         """
-        if self.school_id is None or self.school_id != school_id:
+        if not self.acts_for(school_id):
             raise NotFound()
 
 
@@ -182,6 +202,9 @@ def verify_token(settings: Settings, token: str) -> Principal:
         roles = frozenset(Role(r) for r in claims.get("roles", []))
     except ValueError:
         raise NotAuthenticated("Mã xác thực chứa vai trò không hợp lệ.") from None
+    inspected = claims.get(INSPECTED_SCHOOLS, [])
+    if not isinstance(inspected, list) or not all(isinstance(s, str) and s for s in inspected):
+        raise NotAuthenticated("Mã xác thực có danh sách trường thanh tra không hợp lệ.")
     return Principal(
         user_id=str(claims["sub"]),
         roles=roles,
@@ -189,6 +212,7 @@ def verify_token(settings: Settings, token: str) -> Principal:
         assignments=frozenset(claims.get("assignments", [])),
         homeroom_classes=frozenset(claims.get("homeroom_classes", [])),
         name=claims.get("name"),
+        inspected_schools=frozenset(inspected),
     )
 
 

@@ -124,7 +124,7 @@ class SigningService(HealthEndpoints):
 
         def permit(school_id: str, signer_ids: frozenset[str]) -> None:
             # Another school's record (and any record for an operator) answers exactly like an unknown one.
-            if caller.school_id is None or caller.school_id != school_id:
+            if not caller.acts_for(school_id):
                 raise UnknownRecord(queries.RECORD_NOT_FOUND)
             if not caller.has_role(*STAFF_WIDE) and caller.user_id not in signer_ids:
                 raise Forbidden("Giáo viên chỉ được tải học bạ có bước ký của mình.")

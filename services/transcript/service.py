@@ -122,7 +122,7 @@ class TranscriptService(HealthEndpoints):
 
         def permit(record: dict[str, Any]) -> None:
             # Another school's record answers exactly like an unknown one (operators read no school's records).
-            if caller.school_id is None or caller.school_id != record["school_id"]:
+            if not caller.acts_for(record["school_id"]):
                 raise RecordNotFound(queries.RECORD_NOT_FOUND)
             teacher = _teacher_scope(caller)
             if teacher is not None and not queries.taught_by(record, teacher):

@@ -109,10 +109,11 @@ def stack(amqp_uri, service_databases, animator):
             engine.dispose()
 
 
-def token(school_id: str | None, user_id: str, *roles: str) -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {mint_token(get_settings(), user_id=user_id, roles=roles, school_id=school_id)}"
-    }
+def token(school_id: str | None, user_id: str, *roles: str, inspects: tuple[str, ...] = ()) -> dict[str, str]:
+    minted = mint_token(
+        get_settings(), user_id=user_id, roles=roles, school_id=school_id, inspected_schools=inspects
+    )
+    return {"Authorization": f"Bearer {minted}"}
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +131,13 @@ def two_schools(stack):
     assert made.status_code == 201, made.text
     record = made.json()["year_record_id"]
     insert_collecting_record(stack["db"]["signing"], b, record)
-    return {"a": a, "b": b, "record": record, "student": body["student"]["student_id"]}
+    return {
+        "a": a,
+        "b": b,
+        "c": f"thcs-c{uuid.uuid4().hex[:5]}",
+        "record": record,
+        "student": body["student"]["student_id"],
+    }
 
 
 def b_requests(w) -> dict[tuple[str, str, str], tuple[str, object]]:
@@ -240,23 +247,95 @@ def test_the_matrix_covers_every_route_of_the_four_services(two_schools):
     )
 
 
+# Who asks with B's ids: school A's user with every role; an inspector of A and C; and school A's user with every
+# role whose token lists B as inspected (only a pure inspector token gains listed schools: this one gains nothing).
+CALLERS = {
+    "school-a": lambda w: token(w["a"], "nguoi-a", *ALL_ROLES),
+    "inspector-of-a-and-c": lambda w: token(None, "thanh-tra", "inspector", inspects=(w["a"], w["c"])),
+    "school-a-listing-b": lambda w: token(w["a"], "nguoi-a", *ALL_ROLES, inspects=(w["b"],)),
+}
+
+
+@pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("route", all_routes(), ids=" ".join)
 def test_school_a_with_school_b_ids_is_answered_as_for_unknown_ids_and_nothing_changes(
-    stack, two_schools, route
+    stack, two_schools, route, caller
 ):
     w = two_schools
     service, method, _ = route
     path, body = b_requests(w)[route]
     base = stack["url"][service]
     before = snapshot(stack["db"])
-    with httpx.Client(base_url=base, headers=token(w["a"], "nguoi-a", *ALL_ROLES), timeout=30) as http:
+    with httpx.Client(base_url=base, headers=CALLERS[caller](w), timeout=30) as http:
         response = http.request(method, path, json=body)
         nobody = http.request(method, unknown(path, w), json=unknown(body, w))
-    assert response.status_code == NOT_404.get(route[1:], 404), (route, response.status_code, response.text)
+    expected = {NOT_404.get(route[1:], 404)}
+    if caller.startswith("inspector"):
+        expected.add(403)  # a route refusing the inspector role before any school is looked at (signing's)
+    assert response.status_code in expected, (route, response.status_code, response.text)
     assert canonical(response, w) == canonical(nobody, w), (
         "another school's id must answer like an unknown one"
     )
     assert snapshot(stack["db"]) == before
+
+
+# A school's own listings, one per service, and what an inspector of the school gets: 200, or, past the school
+# check, the route's own answer (transfer requests are the principal's and clerk's: 403; the incoming list asks the
+# province's gateway, for which these schools have no credentials: 503). Never the 404 of another school.
+SCHOOL_READS = {
+    ("transcript", "/schools/{s}/records"): 200,
+    ("signing", "/schools/{s}/signing/status"): 200,
+    ("sync", "/schools/{s}/sync/status"): 200,
+    ("sync", "/schools/{s}/sync/transfer-requests"): 403,
+    ("sync", "/schools/{s}/sync/incoming"): 503,
+    ("audit", "/schools/{s}/audit"): 200,
+}
+
+
+@pytest.fixture(scope="module")
+def school_c_record(stack, two_schools):
+    """A digitised year in school C, so the inspector of A and C has something of C's to read."""
+    c = two_schools["c"]
+    body = year("2024-2025", 7, "Học bạ giấy của trường C")
+    body["student"]["student_id"] = f"{c}-hs-1"
+    made = httpx.post(
+        f"{stack['url']['transcript']}/schools/{c}/records/digitised",
+        json=body,
+        headers=token(c, "van-thu-c", "staff"),
+        timeout=60,
+    )
+    assert made.status_code == 201, made.text
+    return made.json()["year_record_id"]
+
+
+@pytest.mark.parametrize(("service", "route"), SCHOOL_READS, ids=[" ".join(r) for r in SCHOOL_READS])
+def test_an_inspector_reads_exactly_the_schools_their_token_lists(
+    stack, two_schools, school_c_record, service, route
+):
+    w = two_schools
+    headers = token(None, "thanh-tra", "inspector", inspects=(w["a"], w["c"]))
+    with httpx.Client(base_url=stack["url"][service], headers=headers, timeout=30) as http:
+        reads = {school: http.get(route.format(s=school)) for school in (w["a"], w["c"])}
+        b = http.get(route.format(s=w["b"]))
+        nobody = http.get(route.format(s="truong-khong-co"))
+    for school, read in reads.items():
+        assert read.status_code == SCHOOL_READS[(service, route)], (school, read.status_code, read.text)
+    if service == "transcript":
+        assert school_c_record in reads[w["c"]].text  # C's record, read by C's inspector
+    assert b.status_code == 404, (b.status_code, b.text)
+    assert canonical(b, w) == canonical(nobody, w)
+
+
+@pytest.mark.parametrize(("service", "route"), SCHOOL_READS, ids=[" ".join(r) for r in SCHOOL_READS])
+def test_another_role_listing_schools_in_the_claim_reads_none_of_them(stack, two_schools, service, route):
+    w = two_schools
+    for roles in (("principal",), ("staff",), ("principal", "inspector"), ("operator",)):
+        headers = token(w["a"], "nguoi-a", *roles, inspects=(w["b"], w["c"]))
+        for school in (w["b"], w["c"]):
+            response = httpx.get(
+                f"{stack['url'][service]}{route.format(s=school)}", headers=headers, timeout=30
+            )
+            assert response.status_code == 404, (roles, school, response.status_code, response.text)
 
 
 @pytest.mark.parametrize("route", [r for r in all_routes() if r[1] == "GET"], ids=" ".join)

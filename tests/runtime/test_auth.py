@@ -73,6 +73,52 @@ def test_an_operator_reads_no_school_s_data():
             operator.require_school(school)
 
 
+def _principal(roles, school_id=None, inspected=()):
+    token = mint_token(
+        get_settings(), user_id="u", roles=roles, school_id=school_id, inspected_schools=inspected
+    )
+    return principal_from_header(get_settings(), f"Bearer {token}")
+
+
+def test_an_inspector_acts_for_exactly_the_schools_their_token_lists():
+    inspector = _principal(["inspector"], inspected=["sA", "sC"])
+    assert inspector.inspected_schools == {"sA", "sC"}
+    assert inspector.acts_for("sA") and inspector.acts_for("sC")
+    inspector.require_school("sA")
+    inspector.require_school("sC")
+    for school in ("sB", "", None):
+        assert not inspector.acts_for(school)
+    with pytest.raises(NotFound, match="Không tìm thấy trường này"):
+        inspector.require_school("sB")
+    # An inspector attached to a school of their own reads it too, and still only what is listed besides.
+    attached = _principal(["inspector"], school_id="sD", inspected=["sA"])
+    assert attached.acts_for("sD") and attached.acts_for("sA") and not attached.acts_for("sB")
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [["principal"], ["staff"], ["teacher", "homeroom"], ["operator"], ["principal", "inspector"]],
+)
+def test_another_role_listing_schools_gains_nothing(roles):
+    caller = _principal(roles, school_id="sA", inspected=["sB", "sC"])
+    assert caller.acts_for("sA")
+    for school in ("sB", "sC"):
+        assert not caller.acts_for(school)
+        with pytest.raises(NotFound):
+            caller.require_school(school)
+
+
+@pytest.mark.parametrize("listed", ["sA", ["sA", 7], [""], {"sA": True}])
+def test_a_malformed_inspected_schools_claim_is_refused(listed):
+    token = sign(_claims(roles=["inspector"], inspected_schools=listed))
+    with pytest.raises(NotAuthenticated, match="thanh tra"):
+        verify_token(get_settings(), token)
+
+
+def test_a_token_without_the_claim_lists_no_school():
+    assert _principal(["inspector"], school_id="sA").inspected_schools == frozenset()
+
+
 def test_expired_and_missing_tokens_are_refused():
     settings = get_settings()
     expired = mint_token(settings, user_id="u", roles=["principal"], ttl=timedelta(seconds=-60))
@@ -184,6 +230,9 @@ def test_hocba_token_mints_a_usable_token_and_rejects_unknown_roles():
     result = runner.invoke(app, ["token", "--role", "principal", "--school", "s9", "--user", "ht-9"])
     assert result.exit_code == 0, result.output
     assert verify_token(get_settings(), result.stdout.strip()).school_id == "s9"
+    listed = runner.invoke(app, ["token", "--role", "inspector", "--inspects", "sA", "--inspects", "sC"])
+    assert listed.exit_code == 0, listed.output
+    assert verify_token(get_settings(), listed.stdout.strip()).inspected_schools == {"sA", "sC"}
     assert runner.invoke(app, ["token", "--role", "janitor"]).exit_code == 2
     assert runner.invoke(app, ["token", "--role", "service"]).exit_code == 2
 

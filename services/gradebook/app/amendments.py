@@ -173,7 +173,7 @@ def decide_amendment(cmd: DecideAmendment, uow: GradebookUnitOfWork) -> dict[str
 def list_amendments(
     actor: Actor, school_id: str, status: str | None, uow: GradebookUnitOfWork
 ) -> dict[str, Any]:
-    if not ({"principal", "inspector"} & actor.roles and actor.school_id == school_id):
+    if not ({"principal", "inspector"} & actor.roles and actor.acts_for(school_id)):
         raise NotPermitted("Chỉ hiệu trưởng và thanh tra được xem biên bản điều chỉnh của trường.")
     with uow:
         return {"amendments": uow.gradebook.amendments_of(school_id, status)}

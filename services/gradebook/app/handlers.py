@@ -46,7 +46,7 @@ def _role_gate(actor: Actor, roles: tuple[str, ...]) -> None:
 def admit_school(actor: Actor, school_id: str, roles: tuple[str, ...]) -> None:
     """Before the body is read: another school's id is answered like an unknown one (404), then the role (403)."""
     operator = "operator" in roles and "operator" in actor.roles
-    if not operator and actor.school_id != school_id:
+    if not operator and not actor.acts_for(school_id):
         raise NotFound(SCHOOL_NOT_FOUND)
     _role_gate(actor, roles)
 
@@ -56,7 +56,7 @@ def admit_class(actor: Actor, class_id: str, roles: tuple[str, ...], uow: Gradeb
     operators read no school's marks), then the role."""
     with uow:
         info = uow.gradebook.class_info(class_id)
-    if info is None or actor.school_id is None or info.school_id != actor.school_id:
+    if info is None or not actor.acts_for(info.school_id):
         raise NotFound(CLASS_NOT_FOUND)
     _role_gate(actor, roles)
 
@@ -66,7 +66,7 @@ def admit_amendment(
 ) -> None:
     with uow:
         school_id = uow.gradebook.amendment_school(amendment_id)
-    if school_id is None or school_id != actor.school_id:
+    if school_id is None or not actor.acts_for(school_id):
         raise NotFound(AMENDMENT_NOT_FOUND)
     _role_gate(actor, roles)
 

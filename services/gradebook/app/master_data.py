@@ -161,7 +161,7 @@ def declare_school(
     actor: Actor, school_id: str, values: dict[str, Any], uow: GradebookUnitOfWork
 ) -> dict[str, Any]:
     """The platform operator (or the school's clerk) declares a school and the year open for entry."""
-    if not ("operator" in actor.roles or ("staff" in actor.roles and actor.school_id == school_id)):
+    if not ("operator" in actor.roles or ("staff" in actor.roles and actor.acts_for(school_id))):
         raise NotPermitted("Chỉ quản trị hệ thống hoặc văn thư của trường được khai báo trường.")
     with uow:
         before = uow.gradebook.school(school_id)

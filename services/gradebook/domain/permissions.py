@@ -22,6 +22,17 @@ class Actor:
     user_id: str
     roles: frozenset[str]
     school_id: str | None
+    # Schools an inspector reads besides their own (the token's inspected_schools claim).
+    inspected_schools: frozenset[str] = frozenset()
+
+    def acts_for(self, school_id: str | None) -> bool:
+        """Own school; or a listed school for a token whose only role is inspector (read-only: no write rule
+        allows the inspector role). The same rule as services.runtime.auth.Principal.acts_for."""
+        if school_id is None:
+            return False
+        if self.school_id == school_id:
+            return True
+        return self.roles == {"inspector"} and school_id in self.inspected_schools
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,7 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
 
     Operators run the platform and read no school's marks: with no school of their own, every class is another's.
     """
-    if actor.school_id is None or actor.school_id != target.school_id:
+    if not actor.acts_for(target.school_id):
         return _deny("Dữ liệu này thuộc trường khác.")
     roles = actor.roles
     match action:

@@ -314,3 +314,75 @@ def test_an_operator_reads_no_school_s_marks(two_schools, route):
         unknown = http.get(unknown_path(path, w))
     assert response.status_code == unknown.status_code == 404, (route, response.text)
     assert response.json() == unknown.json()
+
+
+def _token(user: str, *roles: str, school: str | None, inspects: tuple[str, ...]) -> dict[str, str]:
+    minted = mint_token(
+        get_settings(), user_id=user, roles=roles, school_id=school, inspected_schools=inspects
+    )
+    return {"Authorization": f"Bearer {minted}"}
+
+
+@pytest.fixture(scope="module")
+def school_c(gradebook, two_schools):
+    """A third school, small, for the inspector of A and C."""
+    c = build(f"thcs-c{uuid.uuid4().hex[:5]}", classes=1, students_per_class=2)
+    load_school(Client(gradebook, c.school_id), c)
+    return c
+
+
+def _inspector_of_a_and_c(gradebook, w, c) -> httpx.Client:
+    headers = _token("thanh-tra", "inspector", school=None, inspects=(w["a"].school_id, c.school_id))
+    return httpx.Client(base_url=gradebook, headers=headers, timeout=30)
+
+
+def test_an_inspector_reads_the_schools_their_token_lists(gradebook, two_schools, school_c):
+    w = two_schools
+    with _inspector_of_a_and_c(gradebook, w, school_c) as http:
+        for school in (w["a"], school_c):
+            sheet = http.get(f"/classes/{school.classes[0]['class_id']}/sheet?term=hk1")
+            assert sheet.status_code == 200, sheet.text
+            amendments = http.get(f"/schools/{school.school_id}/amendments")
+            assert amendments.status_code == 200, amendments.text
+
+
+@pytest.mark.parametrize("route", sorted(openapi_routes()), ids=lambda r: f"{r[0]} {r[1]}")
+def test_an_inspector_of_a_and_c_with_school_b_ids_gets_404_and_nothing_changes(
+    gradebook, two_schools, school_c, route
+):
+    w = two_schools
+    path, body = b_requests(w)[route]
+    before = snapshot(w["db"])
+    with _inspector_of_a_and_c(gradebook, w, school_c) as http:
+        response = http.request(route[0], path, json=body)
+        unknown = http.request(route[0], unknown_path(path, w), json=body)
+    assert response.status_code == 404, (route, response.status_code, response.text)
+    assert response.json() == unknown.json()
+    assert snapshot(w["db"]) == before
+
+
+@pytest.mark.parametrize(
+    "route", sorted(r for r in openapi_routes() if r[0] != "GET"), ids=lambda r: f"{r[0]} {r[1]}"
+)
+def test_an_inspector_never_writes_in_a_listed_school(gradebook, two_schools, school_c, route):
+    w = two_schools
+    # B's requests with A's ids; A has no amendment, so the decision names one nobody has (404 before any role).
+    as_a = {**w, "b": w["a"], "amendment_b": "khong-co"}
+    path, body = b_requests(as_a)[route]
+    before = snapshot(w["db"])
+    with _inspector_of_a_and_c(gradebook, w, school_c) as http:
+        response = http.request(route[0], path, json=body)
+    expected = 404 if route[1] == "/amendments/{amendment_id}/decision" else 403
+    assert response.status_code == expected, (route, response.status_code, response.text)
+    assert snapshot(w["db"]) == before
+
+
+@pytest.mark.parametrize("roles", [ALL_ROLES, ("principal", "inspector"), ("staff",), ("operator",)])
+def test_another_role_listing_schools_gains_nothing(gradebook, two_schools, roles):
+    w = two_schools
+    b = w["b"]
+    headers = _token("nguoi-a", *roles, school=w["a"].school_id, inspects=(b.school_id,))
+    with httpx.Client(base_url=gradebook, headers=headers, timeout=30) as http:
+        sheet = http.get(f"/classes/{b.classes[0]['class_id']}/sheet?term=hk2")
+        amendments = http.get(f"/schools/{b.school_id}/amendments")
+    assert (sheet.status_code, amendments.status_code) == (404, 404), (sheet.text, amendments.text)

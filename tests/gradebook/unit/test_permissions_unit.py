@@ -60,3 +60,21 @@ def test_entry_is_only_for_the_current_year():
     assert not decide(actor, Action.WRITE_MARKS, past).allowed
     assert not decide(actor, Action.WRITE_HOMEROOM, past).allowed
     assert decide(actor, Action.READ_CLASS, past).allowed
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_an_inspector_only_reads_the_schools_their_token_lists(action):
+    inspector = Actor("tt", frozenset({"inspector"}), None, frozenset({"sA", "sC"}))
+    for school in ("sA", "sC"):
+        decision = decide(inspector, action, Target(school, True, True))
+        assert decision.allowed is (action is Action.READ_CLASS)  # inspectors never write
+    assert not decide(inspector, action, Target("sB", True, True)).allowed
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "inspector"] + ["principal+inspector"])
+@pytest.mark.parametrize("action", list(Action))
+def test_another_role_listing_schools_gains_nothing(role, action):
+    roles = frozenset({"principal", "inspector"}) if role == "principal+inspector" else frozenset(ROLES[role])
+    actor = Actor("u", roles, "own", frozenset({SCHOOL}))
+    decision = decide(actor, action, Target(SCHOOL, True, True))
+    assert not decision.allowed and "trường khác" in decision.reason_vi
