@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOCBA := $(VENV)/bin/hocba
 CODE := services contracts cli sandbox docs
 
-.PHONY: setup deps secrets stack hsm migrate broker demo test lint unit integration bench up clean
+.PHONY: setup deps secrets stack hsm migrate broker demo test lint unit bench up clean
 
 setup: deps secrets stack hsm migrate broker  ## idempotent: venv, dependencies, RabbitMQ + PostgreSQL, databases, topology
 

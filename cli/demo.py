@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from kombu import Connection, Exchange, Queue
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from cli.demo_files import collect, verify_all
@@ -163,7 +164,10 @@ def _school_year(pipeline: Pipeline, demo: DemoSchool, console: Console) -> None
             pipeline.enter(demo, class_id, term, code)
             progress.advance(task)
     locked = pipeline.lock_year(demo)
-    console.print(f"3. the principal locked hk1 and hk2 for the whole school: {locked['hk2']}")
+    # Text from the services is escaped: rich would take a "[...]" in it for markup and drop it.
+    console.print(
+        f"3. the principal locked hk1 and hk2 for the whole school: {escape(', '.join(locked['hk2']))}"
+    )
 
 
 def _explain(pipeline: Pipeline, demo: DemoSchool, console: Console) -> None:
@@ -182,14 +186,16 @@ def _explain(pipeline: Pipeline, demo: DemoSchool, console: Console) -> None:
         f"4. the homeroom teacher checks {pupil['full_name']}: học tập {year.get('learning_result')}, "
         f"rèn luyện {year.get('conduct')} → {year.get('promotion')}"
     )
-    console.print(f"   why: {checked['explanations'].get('learning_result.year')}")
+    console.print(f"   why: {escape(str(checked['explanations'].get('learning_result.year')))}")
     refused = httpx.put(
         f"{pipeline.url['gradebook']}/classes/{first}/subjects/toan/terms/hk2/marks",
         headers=pipeline.auth(school.school_id, school.teacher_of(first, "toan"), "teacher"),
         json={"entries": [{"student_id": pupil["student_id"], "final": 10}]},
         timeout=30,
     )
-    console.print(f"   a late change is refused: HTTP {refused.status_code} — {refused.json()['detail']}")
+    console.print(
+        f"   a late change is refused: HTTP {refused.status_code} — {escape(str(refused.json()['detail']))}"
+    )
 
 
 def _follow(pipeline: Pipeline, schools: list[DemoSchool], console: Console) -> int:
@@ -241,7 +247,7 @@ def _files(pipeline: Pipeline, schools: list[DemoSchool], out: Path, console: Co
             f"hocba verify: {passed}/{len(verdicts)} TOTAL_PASSED"
         )
         for verdict in verdicts[:2] + [v for v in verdicts if not v["passed"]][:5]:
-            console.print(f"   {verdict['file']}: {verdict['indication']} — {verdict['summary']}")
+            console.print(escape(f"   {verdict['file']}: {verdict['indication']} — {verdict['summary']}"))
     return failed
 
 

@@ -112,10 +112,9 @@ class Pipeline:
                 response=response,
             )
 
-    def enter_year(self, demo: DemoSchool, advance: Callable[[], None] = lambda: None) -> None:
+    def enter_year(self, demo: DemoSchool) -> None:
         for class_id, term, code in self.marks_requests(demo):
             self.enter(demo, class_id, term, code)
-            advance()
 
     def lock_year(self, demo: DemoSchool) -> dict[str, list[str]]:
         locked = {}

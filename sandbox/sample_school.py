@@ -148,7 +148,7 @@ class SampleSchool:
     @property
     def principal_id(self) -> str:
         """The principal is on the staff list too, so the form prints their name (ids are unique across schools)."""
-        return f"{self.school_id[-6:]}-ht"
+        return f"{self.school_id}-ht"
 
     def students_of(self, class_id: str) -> list[dict[str, Any]]:
         return [s for s in self.students if s["class_id"] == class_id]
@@ -174,7 +174,8 @@ def build(
 ) -> SampleSchool:
     rng = random.Random(school_id if seed is None else seed)
     school = SampleSchool(school_id, grade=grade)
-    prefix = school_id[-6:]
+    # Every id starts with the whole school id, so ids stay unique across schools and read as their school.
+    prefix = school_id
     teacher_ids = []
     for i in range(max(14, len(school.subjects) + classes)):
         tid = f"{prefix}-gv{i + 1:03d}"

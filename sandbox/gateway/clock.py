@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 # The province's cutoffs are Vietnamese calendar days.
 VN = timezone(timedelta(hours=7), "ICT")
@@ -43,10 +43,6 @@ class Clock:
             "offset_days": offset.days,
             "timezone": "UTC+07:00",
         }
-
-
-def start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, VN)
 
 
 def vn(moment: datetime) -> datetime:

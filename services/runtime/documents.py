@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table, select
@@ -21,14 +21,6 @@ def documents_table(metadata: MetaData) -> Table:
         Column("size", BigInteger, nullable=False),
         Column("content", LargeBinary, nullable=False),
     )
-
-
-class DocumentStore(Protocol):
-    """Where PDFs and XML live, by sha256. Postgres here; an S3-compatible store can implement the same."""
-
-    def put(self, content: bytes, media_type: str) -> str: ...
-
-    def get(self, sha256: str) -> tuple[bytes, str] | None: ...
 
 
 class PostgresDocuments:

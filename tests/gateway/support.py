@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 
 from services.transcript.documents import pdf_form, xml_package
-from services.transcript.domain.model import PeriodResult, SubjectLine, TermMarks, YearRecord
-from services.transcript.domain.plan import plan_signatures
+from services.transcript.domain.model import YearRecord
+from tests import factories
 from tests.helpers import free_ports, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,64 +151,28 @@ def visitor(**kwargs: Any) -> httpx.Client:
 
 
 def year_record(**changes: Any) -> YearRecord:
-    """A lower-secondary year record (grade 8, TT22) with a personal ID in the XML, as schools send it."""
-    subjects = (
-        SubjectLine(
-            "toan",
-            "Toán",
-            "gv1",
-            "Nguyễn Thị Hằng",
-            TermMarks(("8", "7.5", "9", "6"), "7", "8.5", "7.8"),
-            TermMarks(("9", "8", "8", "7"), "8", "9", "8.3"),
-            "8.1",
-        ),
-        SubjectLine(
-            "ngu_van",
-            "Ngữ văn",
-            "gv2",
-            "Trần Quốc Việt",
-            TermMarks(("6", "7", "8", "7.5"), "6.5", "7", "6.9"),
-            TermMarks(("8", "8", "9", "7"), "7.5", "8.5", "8.1"),
-            "7.7",
-        ),
-        SubjectLine(
-            "gdtc",
-            "Giáo dục thể chất",
-            "gv1",
-            "Nguyễn Thị Hằng",
-            TermMarks(result="Đ"),
-            TermMarks(result="Đ"),
-            "Đ",
-        ),
-    )
+    """A lower-secondary year record (grade 8, TT22) with a personal ID in the XML, as schools send it: fresh ids
+    each time, and none of the student's details the form prints but the birth date."""
     school_id = changes.get("school_id", "s1")
-    record = YearRecord(
-        lookup_code=uuid.uuid4().hex,
-        transcript_id=f"hb-{uuid.uuid4().hex[:8]}",
-        year_record_id=f"yr-{uuid.uuid4().hex[:8]}",
-        version=1,
-        school_id=school_id,
-        school_name="Trường THCS Nguyễn Du",
-        school_level="lower_secondary",
-        school_province="Hà Nội",
-        student_id=f"st-{uuid.uuid4().hex[:6]}",
-        moet_code="0123456789",
-        personal_id=PERSONAL_ID,
-        birth_date=BIRTH_DATE,
-        full_name="Phạm Thị Ngọc Ánh",
-        school_year="2025-2026",
-        class_name="8A1",
-        grade=8,
-        circular="tt22",
-        subjects=subjects,
-        periods=(PeriodResult("hk1", "Khá", "Tốt", 2), PeriodResult("year", "Khá", "Tốt", 3)),
-        promotion="Được lên lớp",
-        signature_plan=plan_signatures(
-            subjects, ("gv3", "Lê Thu Hà"), ("ht", "Đỗ Văn Hiệu"), (school_id, "THCS")
-        ),
-        lookup_url="https://tracuu.example.vn/hocba/x",
+    return factories.year_record(
+        school=(school_id, "THCS"),
+        **{
+            "lookup_code": uuid.uuid4().hex,
+            "transcript_id": f"hb-{uuid.uuid4().hex[:8]}",
+            "year_record_id": f"yr-{uuid.uuid4().hex[:8]}",
+            "school_name": "Trường THCS Nguyễn Du",
+            "student_id": f"st-{uuid.uuid4().hex[:6]}",
+            "personal_id": PERSONAL_ID,
+            "birth_date": BIRTH_DATE,
+            "promotion": "Được lên lớp",
+            "gender": None,
+            "birth_place": None,
+            "ethnicity": None,
+            "register_number": None,
+            "effective_date": None,
+            **changes,
+        },
     )
-    return replace(record, **changes)
 
 
 def primary_record(grade: int = 3, **changes: Any) -> YearRecord:

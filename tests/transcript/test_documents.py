@@ -21,95 +21,21 @@ from services.transcript.domain.model import (
     TermMarks,
     YearRecord,
     form_position,
-    new_lookup_code,
 )
 from services.transcript.domain.plan import plan_signatures
+from tests.factories import primary_year_record, year_record
 
 
 def secondary() -> YearRecord:
-    subjects = (
-        SubjectLine(
-            "toan",
-            "Toán",
-            "gv1",
-            "Nguyễn Thị Hằng",
-            TermMarks(("8", "7.5", "9", "6"), "7", "8.5", "7.8"),
-            TermMarks(("9", "8", "8", "7"), "8", "9", "8.3"),
-            "8.1",
-        ),
-        SubjectLine(
-            "ngu_van",
-            "Ngữ văn",
-            "gv2",
-            "Trần Quốc Việt",
-            TermMarks(("6", "7", "8", "7.5"), "6.5", "7", "6.9"),
-            TermMarks(("8", "8", "9", "7"), "7.5", "8.5", "8.1"),
-            "7.7",
-        ),
-        SubjectLine(
-            "gdtc",
-            "Giáo dục thể chất",
-            "gv1",
-            "Nguyễn Thị Hằng",
-            TermMarks(result="Đ"),
-            TermMarks(result="Đ"),
-            "Đ",
-        ),
-    )
-    return YearRecord(
-        lookup_code=new_lookup_code(),
-        transcript_id="hb-1",
-        year_record_id="yr-1",
-        version=1,
-        school_id="s1",
-        school_name="Trường THCS Nguyễn Du",
-        school_level="lower_secondary",
-        school_province="Hà Nội",
-        student_id="st-1",
-        moet_code="0123456789",
-        full_name="Phạm Thị Ngọc Ánh",
-        school_year="2025-2026",
-        class_name="8A1",
-        grade=8,
-        circular="tt22",
-        subjects=subjects,
-        periods=(PeriodResult("hk1", "Khá", "Tốt", 2), PeriodResult("year", "Khá", "Tốt", 3)),
-        promotion="lên lớp",
-        signature_plan=plan_signatures(
-            subjects, ("gv3", "Lê Thu Hà"), ("ht", "Đỗ Văn Hiệu"), ("s1", "Trường THCS Nguyễn Du")
-        ),
-        lookup_url="https://tracuu.example.vn/hocba/x",
-        gender="Nữ",
-        birth_date=date(2011, 7, 13),
-        birth_place="Phường Thủ Dầu Một, Thành phố Hồ Chí Minh",
-        ethnicity="Kinh",
-        register_number="017/2023",
-        effective_date=date(2026, 6, 30),
-    )
+    return year_record()
 
 
 def primary() -> YearRecord:
-    subjects = (
-        SubjectLine(
-            "tieng_viet",
-            "Tiếng Việt",
-            "gv7",
-            "Hoàng Minh Đức",
-            TermMarks(level="T", test=9),
-            TermMarks(level="T", test=10),
-            "T",
-        ),
-        SubjectLine(
-            "dao_duc", "Đạo đức", "gv7", "Hoàng Minh Đức", TermMarks(level="H"), TermMarks(level="T"), "T"
-        ),
-    )
-    return replace(
-        secondary(),
-        school_level="primary",
-        school_name="Trường Tiểu học Kim Đồng",
-        grade=4,
-        circular="tt27",
-        class_name="4B",
+    # The seal is planned for another school id than the record's (s2 against s1), as this test has always built it.
+    return primary_year_record(
+        school=("s2", "Trường Tiểu học Kim Đồng"),
+        principal=("ht", "Vũ Thị Lan"),
+        school_id="s1",
         full_name="Đặng Văn Hưởng",
         gender="Nam",
         birth_date=date(2016, 4, 24),
@@ -117,13 +43,6 @@ def primary() -> YearRecord:
         ethnicity="Tày",
         register_number="042/2022",
         effective_date=date(2026, 8, 15),
-        subjects=subjects,
-        qualities=(("cham_chi", "T"),),
-        competencies=(("tu_chu_tu_hoc", "Đ"),),
-        year_result="Hoàn thành",
-        signature_plan=plan_signatures(
-            subjects, ("gv7", "Hoàng Minh Đức"), ("ht", "Vũ Thị Lan"), ("s2", "Trường Tiểu học Kim Đồng")
-        ),
     )
 
 

@@ -139,11 +139,6 @@ def set_record(conn: Connection, record_id: str, **values: Any) -> None:
     conn.execute(update(records).where(records.c.id == record_id).values(**values))
 
 
-def received_transcripts(conn: Connection, school_id: str) -> set[str]:
-    rows = conn.execute(select(transfers.c.transcript_id).where(transfers.c.to_school == school_id))
-    return {r[0] for r in rows}
-
-
 def _visible(school_id: str) -> Any:
     received = select(transfers.c.transcript_id).where(transfers.c.to_school == school_id)
     return or_(records.c.school_id == school_id, records.c.transcript_id.in_(received))

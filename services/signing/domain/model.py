@@ -38,13 +38,6 @@ class Step:
         return f"urn:hocba:step:{self.order}:{self.role}:{self.field_name}"
 
 
-def parse_claimed_role(value: str) -> tuple[int, str, str] | None:
-    parts = value.split(":")
-    if len(parts) != 6 or parts[:3] != ["urn", "hocba", "step"] or not parts[3].isdigit():
-        return None
-    return int(parts[3]), parts[4], parts[5]
-
-
 @dataclass(frozen=True)
 class Plan:
     steps: tuple[Step, ...]

@@ -1,0 +1,140 @@
+"""Year records for tests, built in one place: a lower-secondary (TT22) page and a primary (TT27) page.
+
+Each suite names its own people (the signing tests the test PKI's, the gateway tests a random student) and changes
+any field by keyword; what every suite shares — the marks, the periods, the student's details — is written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from services.transcript.domain.model import PeriodResult, SubjectLine, TermMarks, YearRecord, new_lookup_code
+from services.transcript.domain.plan import plan_signatures
+
+Person = tuple[str, str]  # (id, full name); a school is (id, name) too
+
+MATHS_TEACHER = ("gv1", "Nguyễn Thị Hằng")
+LITERATURE_TEACHER = ("gv2", "Trần Quốc Việt")
+HOMEROOM = ("gv3", "Lê Thu Hà")
+PRINCIPAL = ("ht", "Đỗ Văn Hiệu")
+SCHOOL = ("s1", "Trường THCS Nguyễn Du")
+PRIMARY_TEACHER = ("gv7", "Hoàng Minh Đức")
+
+
+def secondary_subjects(
+    first: Person = MATHS_TEACHER, second: Person = LITERATURE_TEACHER, *, physical_education: bool = True
+) -> tuple[SubjectLine, ...]:
+    """Toán and Ngữ văn (marks), and Giáo dục thể chất (pass/fail) taught by the first teacher."""
+    lines = (
+        SubjectLine(
+            "toan",
+            "Toán",
+            *first,
+            TermMarks(("8", "7.5", "9", "6"), "7", "8.5", "7.8"),
+            TermMarks(("9", "8", "8", "7"), "8", "9", "8.3"),
+            "8.1",
+        ),
+        SubjectLine(
+            "ngu_van",
+            "Ngữ văn",
+            *second,
+            TermMarks(("6", "7", "8", "7.5"), "6.5", "7", "6.9"),
+            TermMarks(("8", "8", "9", "7"), "7.5", "8.5", "8.1"),
+            "7.7",
+        ),
+    )
+    if not physical_education:
+        return lines
+    return (
+        *lines,
+        SubjectLine("gdtc", "Giáo dục thể chất", *first, TermMarks(result="Đ"), TermMarks(result="Đ"), "Đ"),
+    )
+
+
+def primary_subjects(
+    first: Person = PRIMARY_TEACHER, second: Person = PRIMARY_TEACHER
+) -> tuple[SubjectLine, ...]:
+    """Tiếng Việt (level and test) and Đạo đức (level only)."""
+    return (
+        SubjectLine(
+            "tieng_viet",
+            "Tiếng Việt",
+            *first,
+            TermMarks(level="T", test=9),
+            TermMarks(level="T", test=10),
+            "T",
+        ),
+        SubjectLine("dao_duc", "Đạo đức", *second, TermMarks(level="H"), TermMarks(level="T"), "T"),
+    )
+
+
+def year_record(
+    subjects: tuple[SubjectLine, ...] | None = None,
+    /,
+    *,
+    homeroom: Person = HOMEROOM,
+    principal: Person = PRINCIPAL,
+    school: Person = SCHOOL,
+    **changes: Any,
+) -> YearRecord:
+    """A grade 8 (TT22) year record at ``school``, signed by its subject teachers, ``homeroom`` and ``principal``,
+    then sealed by the school; ``changes`` replace any field (``subjects=`` among them replaces the lines but keeps
+    the signature plan drawn from the first argument's)."""
+    subjects = secondary_subjects() if subjects is None else subjects
+    record = YearRecord(
+        lookup_code=new_lookup_code(),
+        transcript_id="hb-1",
+        year_record_id="yr-1",
+        version=1,
+        school_id=school[0],
+        school_name=school[1],
+        school_level="lower_secondary",
+        school_province="Hà Nội",
+        student_id="st-1",
+        moet_code="0123456789",
+        full_name="Phạm Thị Ngọc Ánh",
+        school_year="2025-2026",
+        class_name="8A1",
+        grade=8,
+        circular="tt22",
+        subjects=subjects,
+        periods=(PeriodResult("hk1", "Khá", "Tốt", 2), PeriodResult("year", "Khá", "Tốt", 3)),
+        promotion="lên lớp",
+        signature_plan=plan_signatures(subjects, homeroom, principal, school),
+        lookup_url="https://tracuu.example.vn/hocba/x",
+        gender="Nữ",
+        birth_date=date(2011, 7, 13),
+        birth_place="Phường Thủ Dầu Một, Thành phố Hồ Chí Minh",
+        ethnicity="Kinh",
+        register_number="017/2023",
+        effective_date=date(2026, 6, 30),
+    )
+    return replace(record, **changes)
+
+
+def primary_year_record(
+    subjects: tuple[SubjectLine, ...] | None = None,
+    /,
+    *,
+    homeroom: Person = PRIMARY_TEACHER,
+    principal: Person = PRINCIPAL,
+    school: Person = SCHOOL,
+    **changes: Any,
+) -> YearRecord:
+    """The same student's page in grade 4 (TT27): levels and tests, qualities and competencies, a year result."""
+    subjects = primary_subjects() if subjects is None else subjects
+    record = replace(
+        year_record(homeroom=homeroom, principal=principal, school=school),
+        school_level="primary",
+        grade=4,
+        circular="tt27",
+        class_name="4B",
+        subjects=subjects,
+        qualities=(("cham_chi", "T"),),
+        competencies=(("tu_chu_tu_hoc", "Đ"),),
+        year_result="Hoàn thành",
+        signature_plan=plan_signatures(subjects, homeroom, principal, school),
+    )
+    return replace(record, **changes)
