@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kombu import Connection
+from kombu import Connection, Exchange, Producer
 from nameko.containers import ServiceContainer
+
+from contracts.envelope import Envelope
 
 
 def needs_tools(*tools: str, install: str) -> pytest.MarkDecorator:
@@ -96,6 +98,18 @@ def running(service_cls: type, amqp_uri: str, **config: Any) -> Iterator[Any]:
         yield container
     finally:
         container.stop()
+
+
+def publish_event(amqp_uri: str, event: Any, source_service: str) -> Any:
+    """Publish ``event`` as ``source_service`` does (its ``<source>.events`` exchange, the event's routing key), the
+    way the relay would; returns the envelope sent."""
+    envelope = Envelope.wrap(event, source_service=source_service)
+    exchange = Exchange(f"{source_service}.events", type="topic", durable=True)
+    with Connection(amqp_uri) as conn:
+        Producer(conn.default_channel).publish(
+            envelope.wire(), exchange=exchange, routing_key=event.routing_key(), declare=[exchange]
+        )
+    return envelope
 
 
 def purge(amqp_uri: str, queue: str) -> None:

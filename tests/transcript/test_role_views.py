@@ -1,19 +1,16 @@
 """Each role sees its own year records: teachers their classes, the school's leadership and staff the school."""
 
 import uuid
-from datetime import UTC, datetime
 
 import httpx
 import pytest
-from kombu import Connection, Exchange, Producer
 
-from contracts.envelope import Envelope
-from contracts.gradebook import ClassSnapshot, StudentRecord, SubjectResult, SubjectTeacher, TermLockedV1
 from sandbox.issuer import mint_token
 from services.runtime.broker import subscriptions_of
 from services.runtime.settings import get_settings
 from services.transcript.service import TranscriptService
-from tests.helpers import purge, running, wait_for
+from tests.factories import maths_class, term_locked
+from tests.helpers import publish_event, purge, running, wait_for
 from tests.transcript.test_digitised import year
 
 pytestmark = pytest.mark.integration
@@ -36,42 +33,22 @@ def as_(school_id: str | None, user_id: str, *roles: str) -> dict[str, str]:
 def lock(amqp_uri: str, school_id: str, class_name: str, homeroom: str, teacher: str, students: int) -> str:
     """Gradebook's year lock of one class (two students), as the event transcript consumes."""
     class_id = f"{school_id}-{class_name.lower()}"
-    event = TermLockedV1(
+    event = term_locked(
+        maths_class(
+            [f"{class_id}-hs-{i}" for i in range(students)],
+            (teacher, "Hà Văn Toán"),
+            content_hash=uuid.uuid4().hex * 2,
+            homeroom_teacher_id=homeroom,
+            homeroom_teacher_name="Lê Thị Chủ Nhiệm",
+        ),
         school_id=school_id,
         school_name="Trường THCS Ba Đình",
         class_id=class_id,
         class_name=class_name,
         grade=7,
-        school_year="2025-2026",
-        term="hk2",
-        circular="tt22",
         locked_by="ht-1",
-        locked_at=datetime.now(UTC),
-        snapshot=ClassSnapshot(
-            students=[
-                StudentRecord(
-                    student_id=f"{class_id}-hs-{i}",
-                    full_name="Ngô Thị Lan",
-                    subjects=[SubjectResult(subject_code="toan", year="8.0")],
-                )
-                for i in range(students)
-            ],
-            subjects=[
-                SubjectTeacher(
-                    subject_code="toan", subject_name="Toán", teacher_id=teacher, teacher_name="Hà Văn Toán"
-                )
-            ],
-            homeroom_teacher_id=homeroom,
-            homeroom_teacher_name="Lê Thị Chủ Nhiệm",
-            content_hash=uuid.uuid4().hex * 2,
-        ),
     )
-    with Connection(amqp_uri) as conn:
-        Producer(conn.default_channel).publish(
-            Envelope.wrap(event, source_service="gradebook").wire(),
-            exchange=Exchange("gradebook.events", type="topic", durable=True),
-            routing_key=event.routing_key(),
-        )
+    publish_event(amqp_uri, event, "gradebook")
     return class_id
 
 
