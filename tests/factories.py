@@ -182,3 +182,46 @@ def maths_class(
         content_hash=content_hash,
         **homeroom,
     )
+
+
+def digitised_year(
+    school_year: str, grade: int, source: str, student_id: str = "hs-giay-1"
+) -> dict[str, Any]:
+    """The clerk's entry of one earlier year from a scanned paper học bạ (the body of POST …/records/digitised):
+    Toán and Ngữ văn, one of whose teachers has left the school."""
+    return {
+        "source": source,
+        "student": {
+            "student_id": student_id,
+            "full_name": "Bùi Thị Thu Trang",
+            "moet_code": "7712345678",
+            "personal_id": "001312345678",
+        },
+        "school_name": "Trường THCS Chu Văn An",
+        "school_province": "Hà Nội",
+        "school_year": school_year,
+        "class_name": f"{grade}A",
+        "grade": grade,
+        "subjects": [
+            {
+                "code": "toan",
+                "name": "Toán",
+                "teacher": {"id": "gv-cu", "name": "Phan Văn Cũ", "left": True},
+                "hk1": {"average": "7.5"},
+                "hk2": {"average": "8.0"},
+                "year": "7.8",
+            },
+            {
+                "code": "ngu_van",
+                "name": "Ngữ văn",
+                "teacher": {"id": "gv-moi", "name": "Lê Thị Mới"},
+                "hk1": {"average": "6.5"},
+                "hk2": {"average": "7.0"},
+                "year": "6.8",
+            },
+        ],
+        "periods": {"year": {"learning_result": "Khá", "conduct": "Tốt", "absences": 2}},
+        "promotion": "lên lớp",
+        "homeroom": {"id": "gv-moi", "name": "Lê Thị Mới"},
+        "principal": {"id": "ht-1", "name": "Đinh Văn Hiệu"},
+    }

@@ -12,6 +12,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from kombu import Connection, Exchange, Producer
 from nameko.containers import ServiceContainer
@@ -112,6 +113,15 @@ def publish_event(amqp_uri: str, event: Any, source_service: str) -> Any:
     return envelope
 
 
+def digitise(transcript_url: str, school_id: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    """The clerk posts an earlier year from a scanned paper học bạ; the 201's body (year record, plan, code)."""
+    made = httpx.post(
+        f"{transcript_url}/schools/{school_id}/records/digitised", json=body, headers=headers, timeout=60
+    )
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
 def purge(amqp_uri: str, queue: str) -> None:
     """Empty ``queue`` if it exists: earlier tests' events must not count towards this one's."""
     # A missing queue is already empty (the broker closes the channel, so use a throwaway connection).
@@ -141,8 +151,6 @@ def copy_database(template_url: str, url: str) -> None:
 def delete_vhost(management_url: str, vhost: str) -> None:
     """Delete ``vhost`` with its queues and connections (a test's own, at its end)."""
     from urllib.parse import quote, urlsplit
-
-    import httpx
 
     parts = urlsplit(management_url)
     root = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"

@@ -9,9 +9,8 @@ from sandbox.issuer import mint_token
 from services.runtime.broker import subscriptions_of
 from services.runtime.settings import get_settings
 from services.transcript.service import TranscriptService
-from tests.factories import maths_class, term_locked
-from tests.helpers import publish_event, purge, running, wait_for
-from tests.transcript.test_digitised import year
+from tests.factories import digitised_year, maths_class, term_locked
+from tests.helpers import digitise, publish_event, purge, running, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -58,15 +57,12 @@ def school(transcript, amqp_uri):
     school_id = f"thcs-{uuid.uuid4().hex[:6]}"
     a1 = lock(amqp_uri, school_id, "7A1", "gvcn-7a1", "gv-toan-7a1", 2)
     a2 = lock(amqp_uri, school_id, "7A2", "gvcn-7a2", "gv-toan-7a2", 3)
-    body = year("2023-2024", 6, "Học bạ giấy, lưu trữ trường")
-    body["student"]["student_id"] = f"{school_id}-hs-giay"
-    digitised = httpx.post(
-        f"{transcript}/schools/{school_id}/records/digitised",
-        json=body,
-        headers=as_(school_id, "van-thu", "staff"),
-        timeout=60,
+    digitise(
+        transcript,
+        school_id,
+        digitised_year("2023-2024", 6, "Học bạ giấy, lưu trữ trường", f"{school_id}-hs-giay"),
+        as_(school_id, "van-thu", "staff"),
     )
-    assert digitised.status_code == 201, digitised.text
     clerk = as_(school_id, "van-thu", "staff")
     wait_for(
         lambda: len(listed(transcript, school_id, clerk)) == 6,

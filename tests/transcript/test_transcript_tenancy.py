@@ -13,9 +13,8 @@ from services.runtime.db import make_engine
 from services.runtime.settings import get_settings
 from services.transcript.service import TranscriptService
 from services.transcript.store.tables import transcripts, year_records
-from tests.factories import maths_class, term_locked
+from tests.factories import digitised_year, maths_class, term_locked
 from tests.helpers import publish_event, purge, running, wait_for
-from tests.transcript.test_digitised import year
 
 pytestmark = pytest.mark.integration
 
@@ -37,8 +36,7 @@ def clerk(school_id: str) -> dict[str, str]:
 
 
 def digitise(url: str, school_id: str, student_id: str, school_year: str, grade: int) -> httpx.Response:
-    body = year(school_year, grade, f"Học bạ giấy của {student_id}, {school_year}")
-    body["student"]["student_id"] = student_id
+    body = digitised_year(school_year, grade, f"Học bạ giấy của {student_id}, {school_year}", student_id)
     return httpx.post(
         f"{url}/schools/{school_id}/records/digitised", json=body, headers=clerk(school_id), timeout=60
     )
