@@ -150,13 +150,7 @@ def copy_database(template_url: str, url: str) -> None:
 
 def delete_vhost(management_url: str, vhost: str) -> None:
     """Delete ``vhost`` with its queues and connections (a test's own, at its end)."""
-    from urllib.parse import quote, urlsplit
+    from services.runtime import broker
 
-    parts = urlsplit(management_url)
-    root = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
-    with httpx.Client(
-        base_url=root, auth=(parts.username or "guest", parts.password or "guest"), timeout=60
-    ) as api:
-        response = api.delete(f"/vhosts/{quote(vhost, safe='')}")
-        if response.status_code not in (204, 404):
-            response.raise_for_status()
+    with broker.management_api(management_url, timeout=60) as api:
+        broker.delete_vhost(api, vhost)
