@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     max_workers: int = 10
     relay_batch_size: int = 200
     relay_poll_seconds: float = 0.2
+    relay_pause_after_publish: float = Field(
+        0, description="Fault injection for the chaos tests: seconds between publishing and marking sent"
+    )
     heartbeat_stale_seconds: float = 30.0
     broker_dead_seconds: float = 60.0
     # Signing. Dev defaults point at the sandbox (test PKI, its Animator on 127.0.0.1:9797, SoftHSM).
