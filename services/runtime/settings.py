@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     )
     gateway_timeout_seconds: float = 10.0
     sync_reconcile_seconds: float = 60.0
+    sync_submit_seconds: float = Field(1.0, description="How often the sync worker sends what is due")
+    signing_seal_seconds: float = Field(1.0, description="How often the signing service seals what is ready")
     sync_cutoffs: dict[str, str] = Field(
         default_factory=lambda: {"regular": "06-30", "supplementary": "08-15"},
         description="MM-DD of the province's reporting cutoffs",

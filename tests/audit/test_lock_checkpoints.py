@@ -1,6 +1,5 @@
 """A term lock is timestamped within seconds, not at the next periodic checkpoint; a TSA outage delays it only."""
 
-import time
 import uuid
 from datetime import UTC, datetime
 
@@ -13,6 +12,7 @@ from services.audit.service import AuditService
 from services.audit.store.tables import audit_entries, checkpoints
 from services.runtime.db import make_engine
 from services.runtime.settings import get_settings
+from services.runtime.timers import timer_runs
 from services.runtime.timestamps import HttpxTimeStamper
 from tests.helpers import free_port, publish_event, running, wait_for
 
@@ -72,13 +72,21 @@ def test_a_term_lock_is_checkpointed_within_seconds_and_after_a_tsa_outage(amqp_
                 )
             ).scalar_one()
 
+    def runs() -> float:
+        return timer_runs("audit", "checkpoint_locks")
+
+    def after_two_more_runs() -> None:
+        """Long enough for a due checkpoint to have been taken: two whole runs of the lock timer from now."""
+        start = runs()
+        wait_for(lambda: runs() >= start + 2, what="two runs of the lock checkpoint timer")
+
     try:
-        with running(AuditService, amqp_uri):
+        with running(AuditService, amqp_uri, TIMERS={"audit_lock_checkpoint_seconds": 0.3}):
             publish_event(
                 amqp_uri, _event(school, "marks.record", "class/c1/student/s1/toan/hk1"), "gradebook"
             )
             wait_for(lambda: seq_of("marks.record"), what="the mark's entry")
-            time.sleep(get_settings().audit_lock_checkpoint_seconds + 1)
+            after_two_more_runs()
             assert checkpointed() == 0  # a mark alone waits for the periodic checkpoint
 
             publish_event(amqp_uri, _event(school, "term.lock", "class/c1/2025-2026/hk1"), "gradebook")
@@ -88,7 +96,7 @@ def test_a_term_lock_is_checkpointed_within_seconds_and_after_a_tsa_outage(amqp_
             tsa.reachable = False
             publish_event(amqp_uri, _event(school, "term.lock", "class/c2/2025-2026/hk1"), "gradebook")
             second = wait_for(lambda: (s := seq_of("term.lock")) and s > lock_seq and s, what="the 2nd lock")
-            time.sleep(get_settings().audit_lock_checkpoint_seconds * 2 + 1)
+            after_two_more_runs()
             assert checkpointed() < second  # recorded all the same; the checkpoint waits for the TSA
 
             tsa.reachable = True
