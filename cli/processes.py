@@ -71,6 +71,7 @@ def run_relay(name: str, metrics_port: int | None = None) -> None:
         ConfirmingPublisher(settings.amqp_uri, declare_exchanges=settings.declare_exchanges),
         public_exchange=settings.public_exchange,
         batch_size=settings.relay_batch_size,
+        pause_after_publish=settings.relay_pause_after_publish,
     )
     stop = threading.Event()
     install_stop_signals(stop)

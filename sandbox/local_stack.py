@@ -150,6 +150,8 @@ def drop_dead_test_runs(db_url: str, management_url: str) -> None:
     import httpx
     import psycopg
 
+    from services.runtime.broker import delete_vhost, management_api
+
     admin = urlsplit(db_url.replace("+psycopg", ""))._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
         names = [
@@ -165,17 +167,13 @@ def drop_dead_test_runs(db_url: str, management_url: str) -> None:
                 say(f"dropped database {name} (a test database from before runs were named)")
             except psycopg.errors.ObjectInUse:
                 pass
-    parts = urlsplit(management_url)
-    api = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
     try:
-        with httpx.Client(
-            base_url=api, auth=(parts.username or "guest", parts.password or "guest"), timeout=60
-        ) as c:
+        with management_api(management_url, timeout=60) as c:
             in_use = {x["vhost"] for x in c.get("/connections", params={"columns": "vhost"}).json()}
             for vhost in (v["name"] for v in c.get("/vhosts", params={"columns": "name"}).json()):
                 if _of_a_dead_run(vhost) or (LEGACY_TEST_NAME.match(vhost) and vhost not in in_use):
                     say(f"deleting vhost {vhost} (its test run is gone)")
-                    c.delete(f"/vhosts/{quote(vhost, safe='')}")
+                    delete_vhost(c, vhost)
             for user in (u["name"] for u in c.get("/users").json()):
                 if _of_a_dead_run(user):  # broker users a test run created (HOCBA_BROKER_USER_PREFIX)
                     say(f"deleting broker user {user} (its test run is gone)")
@@ -192,10 +190,10 @@ DEV_NAME = re.compile(
 def claim_dev_state(settings: Any, gateway_db_url: str) -> None:
     """Create this checkout's development vhost and databases (what .env names), each marked with the checkout's
     path; drop those whose checkout is gone (a CI clone, a removed worktree) unless something still uses them."""
-    import httpx
     import psycopg
     from psycopg import sql
 
+    from services.runtime.broker import delete_vhost, management_api
     from services.runtime.db import ensure_database
     from services.runtime.settings import SERVICES
 
@@ -220,10 +218,7 @@ def claim_dev_state(settings: Any, gateway_db_url: str) -> None:
                 except psycopg.errors.ObjectInUse:
                     pass
     vhost = urlsplit(settings.amqp_uri).path.lstrip("/")
-    parts = urlsplit(settings.rabbit_management_url)
-    api = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
-    auth = (parts.username or "guest", parts.password or "guest")
-    with httpx.Client(base_url=api, auth=auth, timeout=60) as c:
+    with management_api(settings.rabbit_management_url, timeout=60) as c:
         if DEV_NAME.match(vhost):
             c.put(f"/vhosts/{vhost}", json={"description": checkout}).raise_for_status()
         in_use = {x["vhost"] for x in c.get("/connections", params={"columns": "vhost"}).json()}
@@ -235,7 +230,7 @@ def claim_dev_state(settings: Any, gateway_db_url: str) -> None:
                 and not Path(owner).exists()
                 and other["name"] not in in_use
             ):
-                c.delete(f"/vhosts/{other['name']}")
+                delete_vhost(c, other["name"])
                 say(f"deleted vhost {other['name']} (its checkout {owner} is gone)")
                 for user in (u["name"] for u in c.get("/users").json()):
                     if user.startswith(f"{other['name']}_"):  # its broker users (HOCBA_BROKER_USER_PREFIX)

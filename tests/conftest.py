@@ -92,8 +92,6 @@ def _drop_this_run() -> Iterator[None]:
     yield
     import psycopg
 
-    from tests.helpers import delete_vhost
-
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
         names = [
             row[0]
@@ -103,15 +101,14 @@ def _drop_this_run() -> Iterator[None]:
         ]
         for name in names:
             admin.execute(f'drop database if exists "{name}" with (force)')
-    import httpx
-
-    vhosts = httpx.get("http://127.0.0.1:15672/api/vhosts", auth=("guest", "guest"), timeout=30).json()
-    for vhost in (v["name"] for v in vhosts if v["name"].startswith(f"{RUN}_")):
-        delete_vhost(_MANAGEMENT, vhost)
+    from services.runtime.broker import delete_vhost, management_api
     from services.runtime.broker_access import delete_users
 
-    users = httpx.get("http://127.0.0.1:15672/api/users", auth=("guest", "guest"), timeout=30).json()
-    delete_users(_MANAGEMENT, [u["name"] for u in users if u["name"].startswith(f"{RUN}_")])
+    with management_api(_MANAGEMENT, timeout=60) as api:
+        for vhost in (v["name"] for v in api.get("/vhosts").json() if v["name"].startswith(f"{RUN}_")):
+            delete_vhost(api, vhost)
+        users = [u["name"] for u in api.get("/users").json() if u["name"].startswith(f"{RUN}_")]
+    delete_users(_MANAGEMENT, users)
 
 
 @pytest.fixture(scope="module")

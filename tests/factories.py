@@ -1,4 +1,5 @@
-"""Year records for tests, built in one place: a lower-secondary (TT22) page and a primary (TT27) page.
+"""Test data built in one place: year records (a lower-secondary TT22 page and a primary TT27 page) and the
+gradebook's term lock as its consumers receive it.
 
 Each suite names its own people (the signing tests the test PKI's, the gateway tests a random student) and changes
 any field by keyword; what every suite shares — the marks, the periods, the student's details — is written once.
@@ -7,9 +8,10 @@ any field by keyword; what every suite shares — the marks, the periods, the st
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+from contracts.gradebook import ClassSnapshot, StudentRecord, SubjectResult, SubjectTeacher, TermLockedV1
 from services.transcript.domain.model import PeriodResult, SubjectLine, TermMarks, YearRecord, new_lookup_code
 from services.transcript.domain.plan import plan_signatures
 
@@ -138,3 +140,88 @@ def primary_year_record(
         signature_plan=plan_signatures(subjects, homeroom, principal, school),
     )
     return replace(record, **changes)
+
+
+def term_locked(snapshot: ClassSnapshot | None = None, **changes: Any) -> TermLockedV1:
+    """The principal's lock of term II of class 9A at school s1, as gradebook publishes it; no students unless given
+    ``snapshot``; any field changed by keyword."""
+    fields: dict[str, Any] = {
+        "school_id": "s1",
+        "class_id": "c1",
+        "class_name": "9A",
+        "grade": 9,
+        "school_year": "2025-2026",
+        "term": "hk2",
+        "circular": "tt22",
+        "locked_by": "p1",
+        "locked_at": datetime.now(UTC),
+        "snapshot": snapshot or ClassSnapshot(students=[], subjects=[], content_hash="0" * 64),
+    }
+    return TermLockedV1(**(fields | changes))
+
+
+def maths_class(
+    student_ids: list[str], teacher: Person, *, content_hash: str = "0" * 64, **homeroom: str
+) -> ClassSnapshot:
+    """A class that studies Toán only (8.0 for the year) with ``teacher``; ``homeroom`` gives the
+    ``homeroom_teacher_id`` / ``homeroom_teacher_name`` when the test needs one."""
+    return ClassSnapshot(
+        students=[
+            StudentRecord(
+                student_id=student_id,
+                full_name="Ngô Thị Lan",
+                subjects=[SubjectResult(subject_code="toan", year="8.0")],
+            )
+            for student_id in student_ids
+        ],
+        subjects=[
+            SubjectTeacher(
+                subject_code="toan", subject_name="Toán", teacher_id=teacher[0], teacher_name=teacher[1]
+            )
+        ],
+        content_hash=content_hash,
+        **homeroom,
+    )
+
+
+def digitised_year(
+    school_year: str, grade: int, source: str, student_id: str = "hs-giay-1"
+) -> dict[str, Any]:
+    """The clerk's entry of one earlier year from a scanned paper học bạ (the body of POST …/records/digitised):
+    Toán and Ngữ văn, one of whose teachers has left the school."""
+    return {
+        "source": source,
+        "student": {
+            "student_id": student_id,
+            "full_name": "Bùi Thị Thu Trang",
+            "moet_code": "7712345678",
+            "personal_id": "001312345678",
+        },
+        "school_name": "Trường THCS Chu Văn An",
+        "school_province": "Hà Nội",
+        "school_year": school_year,
+        "class_name": f"{grade}A",
+        "grade": grade,
+        "subjects": [
+            {
+                "code": "toan",
+                "name": "Toán",
+                "teacher": {"id": "gv-cu", "name": "Phan Văn Cũ", "left": True},
+                "hk1": {"average": "7.5"},
+                "hk2": {"average": "8.0"},
+                "year": "7.8",
+            },
+            {
+                "code": "ngu_van",
+                "name": "Ngữ văn",
+                "teacher": {"id": "gv-moi", "name": "Lê Thị Mới"},
+                "hk1": {"average": "6.5"},
+                "hk2": {"average": "7.0"},
+                "year": "6.8",
+            },
+        ],
+        "periods": {"year": {"learning_result": "Khá", "conduct": "Tốt", "absences": 2}},
+        "promotion": "lên lớp",
+        "homeroom": {"id": "gv-moi", "name": "Lê Thị Mới"},
+        "principal": {"id": "ht-1", "name": "Đinh Văn Hiệu"},
+    }

@@ -12,9 +12,12 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from kombu import Connection
+from kombu import Connection, Exchange, Producer
 from nameko.containers import ServiceContainer
+
+from contracts.envelope import Envelope
 
 
 def needs_tools(*tools: str, install: str) -> pytest.MarkDecorator:
@@ -98,6 +101,27 @@ def running(service_cls: type, amqp_uri: str, **config: Any) -> Iterator[Any]:
         container.stop()
 
 
+def publish_event(amqp_uri: str, event: Any, source_service: str) -> Any:
+    """Publish ``event`` as ``source_service`` does (its ``<source>.events`` exchange, the event's routing key), the
+    way the relay would; returns the envelope sent."""
+    envelope = Envelope.wrap(event, source_service=source_service)
+    exchange = Exchange(f"{source_service}.events", type="topic", durable=True)
+    with Connection(amqp_uri) as conn:
+        Producer(conn.default_channel).publish(
+            envelope.wire(), exchange=exchange, routing_key=event.routing_key(), declare=[exchange]
+        )
+    return envelope
+
+
+def digitise(transcript_url: str, school_id: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    """The clerk posts an earlier year from a scanned paper học bạ; the 201's body (year record, plan, code)."""
+    made = httpx.post(
+        f"{transcript_url}/schools/{school_id}/records/digitised", json=body, headers=headers, timeout=60
+    )
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
 def purge(amqp_uri: str, queue: str) -> None:
     """Empty ``queue`` if it exists: earlier tests' events must not count towards this one's."""
     # A missing queue is already empty (the broker closes the channel, so use a throwaway connection).
@@ -126,15 +150,7 @@ def copy_database(template_url: str, url: str) -> None:
 
 def delete_vhost(management_url: str, vhost: str) -> None:
     """Delete ``vhost`` with its queues and connections (a test's own, at its end)."""
-    from urllib.parse import quote, urlsplit
+    from services.runtime import broker
 
-    import httpx
-
-    parts = urlsplit(management_url)
-    root = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
-    with httpx.Client(
-        base_url=root, auth=(parts.username or "guest", parts.password or "guest"), timeout=60
-    ) as api:
-        response = api.delete(f"/vhosts/{quote(vhost, safe='')}")
-        if response.status_code not in (204, 404):
-            response.raise_for_status()
+    with broker.management_api(management_url, timeout=60) as api:
+        broker.delete_vhost(api, vhost)

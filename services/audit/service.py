@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
 from contracts.audit import AuditRecordedV1
@@ -22,6 +21,7 @@ from services.runtime.http import HealthEndpoints, api, json_response, parse_que
 from services.runtime.logging import correlation
 from services.runtime.openapi import openapi_document, werkzeug_path
 from services.runtime.settings import get_settings
+from services.runtime.timers import every
 from services.runtime.timestamps import HttpxTimeStamper
 
 
@@ -59,11 +59,11 @@ class AuditService(HealthEndpoints):
     def on_ops_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
         self._record(envelope)
 
-    @timer(interval=get_settings().audit_checkpoint_seconds)
+    @every("audit_checkpoint_seconds")
     def checkpoint(self) -> None:
         take_checkpoints(self.db, _timestamper())
 
-    @timer(interval=get_settings().audit_lock_checkpoint_seconds)
+    @every("audit_lock_checkpoint_seconds")
     def checkpoint_locks(self) -> None:
         """A term lock recorded since a chain's last checkpoint gets one within seconds (the TSA may be down)."""
         take_due_checkpoints(self.db, _timestamper())

@@ -5,7 +5,7 @@ Each service's ``store/archive.py`` says which rows belong to a school year; the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Select, Table, func, insert, null, select, text
@@ -42,6 +42,20 @@ def insert_rows(
             session.execute(insert(table).values(values))
         count += 1
     return count
+
+
+def restorer(tables: Sequence[tuple[Table, bool]]) -> Callable[[Session, dict[str, Rows]], dict[str, int]]:
+    """The ``restore`` of a store whose year is plain rows: ``tables`` in foreign-key order, each with True when its
+    rows are shared by school years (master data, content-addressed documents) and so kept when already there.
+    The caller owns the transaction."""
+
+    def restore(session: Session, rows: dict[str, Rows]) -> dict[str, int]:
+        return {
+            table.name: insert_rows(session, table, rows.get(table.name, []), if_absent=shared)
+            for table, shared in tables
+        }
+
+    return restore
 
 
 def follow_sequence(session: Session, table: Table, column: str) -> None:

@@ -171,16 +171,31 @@ def apply_policies(policies: Iterable[PolicySpec], settings: Settings, vhost: st
     return "rabbitmqctl"
 
 
+def management_api(management_url: str, *, timeout: float = 10) -> httpx.Client:
+    """A client of RabbitMQ's management API (``…/api``) as the URL's user (guest when it names none)."""
+    parts = urlsplit(management_url)
+    return httpx.Client(
+        base_url=f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api",
+        auth=(parts.username or "guest", parts.password or "guest"),
+        timeout=timeout,
+    )
+
+
+def delete_vhost(api: httpx.Client, vhost: str) -> None:
+    """Delete ``vhost`` with its queues and connections; one already gone is fine."""
+    response = api.delete(f"/vhosts/{quote(vhost, safe='')}")
+    if response.status_code not in (204, 404):
+        response.raise_for_status()
+
+
 def recreate_vhost(management_url: str, vhost: str) -> None:
     """An empty ``vhost`` the management URL's user may use fully (test runs, benchmarks); rabbitmqctl when the
     management API does not answer."""
-    parts = urlsplit(management_url)
-    user = parts.username or "guest"
-    root = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
+    user = urlsplit(management_url).username or "guest"
     name = quote(vhost, safe="")
     try:
-        with httpx.Client(base_url=root, auth=(user, parts.password or "guest"), timeout=10) as api:
-            api.delete(f"/vhosts/{name}")
+        with management_api(management_url) as api:
+            delete_vhost(api, vhost)
             api.put(f"/vhosts/{name}").raise_for_status()
             api.put(
                 f"/permissions/{name}/{quote(user, safe='')}",
@@ -200,13 +215,10 @@ def recreate_vhost(management_url: str, vhost: str) -> None:
 
 
 def _apply_via_management(policies: list[PolicySpec], base_url: str, vhost: str) -> None:
-    parts = urlsplit(base_url)
-    auth = (parts.username or "guest", parts.password or "guest")
-    root = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}"
-    with httpx.Client(base_url=root, auth=auth, timeout=5) as client:
+    with management_api(base_url, timeout=5) as client:
         for p in policies:
             response = client.put(
-                f"/api/policies/{quote(vhost, safe='')}/{quote(p.name, safe='')}",
+                f"/policies/{quote(vhost, safe='')}/{quote(p.name, safe='')}",
                 json={
                     "pattern": p.pattern,
                     "definition": p.definition,

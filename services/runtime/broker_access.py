@@ -10,10 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import httpx
-
 from contracts.envelope import EventModel
-from services.runtime.broker import Subscription
+from services.runtime.broker import Subscription, management_api
 from services.runtime.handlers import dead_letter_exchange_name
 from services.runtime.outbox import exchange_of
 from services.runtime.settings import Settings
@@ -205,11 +203,8 @@ def apply_grants(
     management_url: str, vhost: str, users: Mapping[str, tuple[BrokerGrant, str]], *, tags: str = ""
 ) -> None:
     """Create or update each user (name → grant, password) and set exactly its grant on ``vhost``."""
-    parts = urlsplit(management_url)
-    root = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
-    auth = (parts.username or "guest", parts.password or "guest")
     v = quote(vhost, safe="")
-    with httpx.Client(base_url=root, auth=auth, timeout=10) as api:
+    with management_api(management_url) as api:
         for user, (grant, password) in users.items():
             u = quote(user, safe="")
             api.put(f"/users/{u}", json={"password": password, "tags": tags}).raise_for_status()
@@ -227,10 +222,6 @@ def apply_grants(
 
 
 def delete_users(management_url: str, users: Iterable[str]) -> None:
-    parts = urlsplit(management_url)
-    root = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api"
-    with httpx.Client(
-        base_url=root, auth=(parts.username or "guest", parts.password or "guest"), timeout=10
-    ) as api:
+    with management_api(management_url) as api:
         for user in users:
             api.delete(f"/users/{quote(user, safe='')}")

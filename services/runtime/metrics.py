@@ -15,6 +15,7 @@ EVENTS_DEAD_LETTERED = Counter(
     "hocba_events_dead_lettered_total", "Messages moved to a dead-letter queue", ["service", "queue"]
 )
 HANDLER_SECONDS = Histogram("hocba_handler_seconds", "Event handler duration", ["service", "queue"])
+TIMER_RUNS = Counter("hocba_timer_runs_total", "Finished runs of a periodic task", ["service", "timer"])
 HTTP_REQUESTS = Counter("hocba_http_requests_total", "HTTP requests", ["service", "endpoint", "status"])
 OUTBOX_PUBLISHED = Counter("hocba_outbox_published_total", "Outbox rows published and confirmed", ["service"])
 OUTBOX_PENDING = Gauge("hocba_outbox_pending", "Unpublished outbox rows", ["service"])

@@ -19,7 +19,10 @@ def alembic_config(service: str, url: str | None = None) -> Config:
     config.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(SERVICES_DIR / service / "migrations" / "versions"))
-    config.attributes["url"] = url or get_settings().db_url(service)
+    settings = get_settings()
+    config.attributes["url"] = url or settings.db_url(service)
+    # What a migration needs from configuration is given to it here: migrations never read settings themselves.
+    config.attributes["writer_role"] = settings.audit_db_role
     return config
 
 

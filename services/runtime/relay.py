@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import threading
 import time
@@ -179,6 +178,7 @@ class OutboxRelay:
         *,
         public_exchange: str = "hocba.public",
         batch_size: int = 200,
+        pause_after_publish: float = 0,
     ) -> None:
         self.service = service
         self.engine = engine
@@ -187,7 +187,7 @@ class OutboxRelay:
         self.public_exchange = public_exchange
         self.batch_size = batch_size
         # Fault injection for the chaos test: sleep between publish and mark-sent so it can SIGKILL us there.
-        self._pause_after_publish = float(os.environ.get("HOCBA_RELAY_PAUSE_AFTER_PUBLISH", "0") or 0)
+        self._pause_after_publish = pause_after_publish
 
     def relay_once(self) -> int:
         """Publish one batch; returns how many rows were sent (0 when the outbox is empty)."""

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     max_workers: int = 10
     relay_batch_size: int = 200
     relay_poll_seconds: float = 0.2
+    relay_pause_after_publish: float = Field(
+        0, description="Fault injection for the chaos tests: seconds between publishing and marking sent"
+    )
     heartbeat_stale_seconds: float = 30.0
     broker_dead_seconds: float = 60.0
     # Signing. Dev defaults point at the sandbox (test PKI, its Animator on 127.0.0.1:9797, SoftHSM).
@@ -119,6 +122,8 @@ class Settings(BaseSettings):
     )
     gateway_timeout_seconds: float = 10.0
     sync_reconcile_seconds: float = 60.0
+    sync_submit_seconds: float = Field(1.0, description="How often the sync worker sends what is due")
+    signing_seal_seconds: float = Field(1.0, description="How often the signing service seals what is ready")
     sync_cutoffs: dict[str, str] = Field(
         default_factory=lambda: {"regular": "06-30", "supplementary": "08-15"},
         description="MM-DD of the province's reporting cutoffs",

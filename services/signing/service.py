@@ -6,7 +6,6 @@ import base64
 import uuid
 from functools import cached_property
 
-from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
 from contracts.envelope import Envelope
@@ -18,6 +17,7 @@ from services.runtime.http import HealthEndpoints, api, json_response, parse_bod
 from services.runtime.logging import correlation
 from services.runtime.openapi import openapi_document
 from services.runtime.settings import get_settings
+from services.runtime.timers import every
 from services.signing import api as routes
 from services.signing.api import FinishBatchIn, PrepareBatchIn
 from services.signing.app import deferred, handlers, queries
@@ -52,7 +52,7 @@ class SigningService(HealthEndpoints):
         with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
             handlers.register_record(envelope, self._new_uow(envelope.correlationid), self.runtime.documents)
 
-    @timer(interval=1)
+    @every("signing_seal_seconds")
     def seal(self) -> None:
         seal_waiting(self._new_uow(), self.runtime.sealer)
 

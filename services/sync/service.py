@@ -8,7 +8,6 @@ from functools import cached_property
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
 from contracts.envelope import Envelope
@@ -22,6 +21,7 @@ from services.runtime.http import HealthEndpoints, api, json_response, parse_bod
 from services.runtime.logging import correlation, get_logger
 from services.runtime.openapi import openapi_document
 from services.runtime.settings import get_settings
+from services.runtime.timers import every
 from services.sync import api as routes
 from services.sync.api import CredentialsIn, TransferDecisionIn, TransferRequestIn, WithdrawIn
 from services.sync.app import handlers, operations, transfers
@@ -99,11 +99,11 @@ class SyncService(HealthEndpoints):
         with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
             handlers.register_sealed(envelope, self._new_uow(envelope.correlationid))
 
-    @timer(interval=1)
+    @every("sync_submit_seconds")
     def submit(self) -> None:
         runtime.submitter(self._new_uow()).run_once()
 
-    @timer(interval=get_settings().sync_reconcile_seconds)
+    @every("sync_reconcile_seconds")
     def reconcile(self) -> None:
         operations.reconcile(self._new_uow(), runtime.gateway, token_of, get_settings().sync_cutoffs)
         operations.mark_effective(self._new_uow(), runtime.today(), get_settings().sync_cutoffs)

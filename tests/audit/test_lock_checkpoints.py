@@ -1,35 +1,22 @@
 """A term lock is timestamped within seconds, not at the next periodic checkpoint; a TSA outage delays it only."""
 
-import time
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-from kombu import Connection, Exchange, Producer
 from sqlalchemy import func, select
 
 import services.audit.service as audit_service
 from contracts.audit import AuditRecordedV1
-from contracts.envelope import Envelope
 from services.audit.service import AuditService
 from services.audit.store.tables import audit_entries, checkpoints
 from services.runtime.db import make_engine
 from services.runtime.settings import get_settings
+from services.runtime.timers import timer_runs
 from services.runtime.timestamps import HttpxTimeStamper
-from tests.helpers import free_port, running, wait_for
+from tests.helpers import free_port, publish_event, running, wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def _publish(amqp_uri: str, event: AuditRecordedV1) -> None:
-    exchange = Exchange("gradebook.events", type="topic", durable=True)
-    with Connection(amqp_uri) as conn:
-        Producer(conn.default_channel).publish(
-            Envelope.wrap(event, source_service="gradebook").wire(),
-            exchange=exchange,
-            routing_key=event.routing_key(),
-            declare=[exchange],
-        )
 
 
 def _event(school: str, action: str, entity_id: str) -> AuditRecordedV1:
@@ -85,21 +72,31 @@ def test_a_term_lock_is_checkpointed_within_seconds_and_after_a_tsa_outage(amqp_
                 )
             ).scalar_one()
 
+    def runs() -> float:
+        return timer_runs("audit", "checkpoint_locks")
+
+    def after_two_more_runs() -> None:
+        """Long enough for a due checkpoint to have been taken: two whole runs of the lock timer from now."""
+        start = runs()
+        wait_for(lambda: runs() >= start + 2, what="two runs of the lock checkpoint timer")
+
     try:
-        with running(AuditService, amqp_uri):
-            _publish(amqp_uri, _event(school, "marks.record", "class/c1/student/s1/toan/hk1"))
+        with running(AuditService, amqp_uri, TIMERS={"audit_lock_checkpoint_seconds": 0.3}):
+            publish_event(
+                amqp_uri, _event(school, "marks.record", "class/c1/student/s1/toan/hk1"), "gradebook"
+            )
             wait_for(lambda: seq_of("marks.record"), what="the mark's entry")
-            time.sleep(get_settings().audit_lock_checkpoint_seconds + 1)
+            after_two_more_runs()
             assert checkpointed() == 0  # a mark alone waits for the periodic checkpoint
 
-            _publish(amqp_uri, _event(school, "term.lock", "class/c1/2025-2026/hk1"))
+            publish_event(amqp_uri, _event(school, "term.lock", "class/c1/2025-2026/hk1"), "gradebook")
             lock_seq = wait_for(lambda: seq_of("term.lock"), what="the lock's entry")
             wait_for(lambda: checkpointed() >= lock_seq, timeout=60, what="a checkpoint covering the lock")
 
             tsa.reachable = False
-            _publish(amqp_uri, _event(school, "term.lock", "class/c2/2025-2026/hk1"))
+            publish_event(amqp_uri, _event(school, "term.lock", "class/c2/2025-2026/hk1"), "gradebook")
             second = wait_for(lambda: (s := seq_of("term.lock")) and s > lock_seq and s, what="the 2nd lock")
-            time.sleep(get_settings().audit_lock_checkpoint_seconds * 2 + 1)
+            after_two_more_runs()
             assert checkpointed() < second  # recorded all the same; the checkpoint waits for the TSA
 
             tsa.reachable = True

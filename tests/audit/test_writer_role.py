@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from kombu import Connection, Exchange, Producer
 from pyhanko.sign.timestamps import DummyTimeStamper
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -23,7 +22,7 @@ from services.audit.store.tables import audit_entries
 from services.runtime.db import Database, drop_database, make_engine, recreate_database
 from services.runtime.migrations import upgrade
 from services.runtime.settings import get_settings
-from tests.helpers import running, wait_for
+from tests.helpers import publish_event, running, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -67,15 +66,7 @@ def test_the_service_appends_through_the_broker_but_may_not_drop_truncate_delete
 ):
     _, engine = audit_service
     school = f"grants-{uuid.uuid4().hex[:8]}"
-    exchange = Exchange("gradebook.events", type="topic", durable=True)
-    with Connection(amqp_uri) as conn:
-        event = _event(school)
-        Producer(conn.default_channel).publish(
-            Envelope.wrap(event, source_service="gradebook").wire(),
-            exchange=exchange,
-            routing_key=event.routing_key(),
-            declare=[exchange],
-        )
+    publish_event(amqp_uri, _event(school), "gradebook")
     # ...and the normal append path, called directly on the service's engine.
     assert handlers.record(
         Envelope.wrap(_event(school, 1), source_service="gradebook"),

@@ -10,24 +10,20 @@ from pydantic import ValidationError
 from contracts import EVENT_MODELS, Envelope, model_for_type, parse_envelope
 from contracts.audit import AuditRecordedV1
 from contracts.gradebook import ClassSnapshot, StudentRecord, TermLockedV1
+from tests import factories
 
 
 def term_locked() -> TermLockedV1:
-    return TermLockedV1(
-        school_id="s1",
-        class_id="c1",
-        class_name="8A1",
-        grade=8,
-        school_year="2025-2026",
-        term="hk2",
-        circular="tt22",
-        locked_by="principal-1",
-        locked_at=datetime(2026, 5, 20, 8, 30, tzinfo=UTC),
-        snapshot=ClassSnapshot(
+    return factories.term_locked(
+        ClassSnapshot(
             students=[StudentRecord(student_id="st-1", full_name="Nguyễn Văn An")],
             subjects=[],
             content_hash="ab" * 32,
         ),
+        class_name="8A1",
+        grade=8,
+        locked_by="principal-1",
+        locked_at=datetime(2026, 5, 20, 8, 30, tzinfo=UTC),
     )
 
 

@@ -21,10 +21,10 @@ from services.runtime.settings import get_settings
 from services.signing.service import SigningService
 from services.sync.service import SyncService
 from services.transcript.service import TranscriptService
-from tests.helpers import running
+from tests.factories import digitised_year
+from tests.helpers import digitise, running
 from tests.signing.conftest import animator as animator  # the fixture: signing's and audit's TSA
 from tests.signing.test_record_access import insert_collecting_record
-from tests.transcript.test_digitised import year
 
 pytestmark = pytest.mark.integration
 
@@ -120,23 +120,20 @@ def token(school_id: str | None, user_id: str, *roles: str, inspects: tuple[str,
 def two_schools(stack):
     """School B with a digitised year (transcript) that is collecting signatures (signing)."""
     a, b = f"thcs-a{uuid.uuid4().hex[:5]}", f"thcs-b{uuid.uuid4().hex[:5]}"
-    body = year("2024-2025", 7, "Học bạ giấy của trường B")
-    body["student"]["student_id"] = f"{b}-hs-1"
-    made = httpx.post(
-        f"{stack['url']['transcript']}/schools/{b}/records/digitised",
-        json=body,
-        headers=token(b, "van-thu-b", "staff"),
-        timeout=60,
+    made = digitise(
+        stack["url"]["transcript"],
+        b,
+        digitised_year("2024-2025", 7, "Học bạ giấy của trường B", f"{b}-hs-1"),
+        token(b, "van-thu-b", "staff"),
     )
-    assert made.status_code == 201, made.text
-    record = made.json()["year_record_id"]
+    record = made["year_record_id"]
     insert_collecting_record(stack["db"]["signing"], b, record)
     return {
         "a": a,
         "b": b,
         "c": f"thcs-c{uuid.uuid4().hex[:5]}",
         "record": record,
-        "student": body["student"]["student_id"],
+        "student": f"{b}-hs-1",
     }
 
 
@@ -148,8 +145,8 @@ def b_requests(w) -> dict[tuple[str, str, str], tuple[str, object]]:
         ("transcript", "POST", "/schools/{school_id}/records/digitised"): (
             f"/schools/{b}/records/digitised",
             {
-                **year("2025-2026", 8, "Chiếm học bạ"),
-                "student": {**year("", 8, "")["student"], "student_id": student},
+                **digitised_year("2025-2026", 8, "Chiếm học bạ"),
+                "student": {**digitised_year("", 8, "")["student"], "student_id": student},
             },
         ),
         ("transcript", "GET", "/records/{record_id}/{kind}"): (f"/records/{record}/pdf", None),
@@ -296,16 +293,13 @@ SCHOOL_READS = {
 def school_c_record(stack, two_schools):
     """A digitised year in school C, so the inspector of A and C has something of C's to read."""
     c = two_schools["c"]
-    body = year("2024-2025", 7, "Học bạ giấy của trường C")
-    body["student"]["student_id"] = f"{c}-hs-1"
-    made = httpx.post(
-        f"{stack['url']['transcript']}/schools/{c}/records/digitised",
-        json=body,
-        headers=token(c, "van-thu-c", "staff"),
-        timeout=60,
+    made = digitise(
+        stack["url"]["transcript"],
+        c,
+        digitised_year("2024-2025", 7, "Học bạ giấy của trường C", f"{c}-hs-1"),
+        token(c, "van-thu-c", "staff"),
     )
-    assert made.status_code == 201, made.text
-    return made.json()["year_record_id"]
+    return made["year_record_id"]
 
 
 @pytest.mark.parametrize(("service", "route"), SCHOOL_READS, ids=[" ".join(r) for r in SCHOOL_READS])

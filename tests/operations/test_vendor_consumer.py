@@ -5,7 +5,7 @@ import threading
 import unicodedata
 import uuid
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date
 
 import httpx
 import pytest
@@ -16,12 +16,12 @@ from typer.testing import CliRunner
 from cli.main import app
 from cli.pipeline import DemoSchool
 from cli.registry import SERVICES
-from contracts.gradebook import ClassSnapshot, TermLockedV1
 from docs.vendor_consumer import subscribe
 from services.gradebook.store.tables import outbox
 from services.runtime.db import make_engine, transaction
 from services.runtime.outbox import Outbox
 from services.runtime.relay import ConfirmingPublisher, OutboxRelay
+from tests.factories import term_locked
 from tests.helpers import queue_depth, wait_for
 
 pytestmark = pytest.mark.integration
@@ -60,18 +60,7 @@ def test_vendor_example_consumer_receives_a_cloudevent_from_the_platform(amqp_ur
     thread.start()
     ready.wait()
     wait_for(lambda: _exists(amqp_uri, f"vendor-acme{unique}-events"), what="the vendor's queue")
-    event = TermLockedV1(
-        school_id="s-vendor",
-        class_id=f"c-{unique}",
-        class_name="6A",
-        grade=6,
-        school_year="2025-2026",
-        term="hk1",
-        circular="tt22",
-        locked_by="p",
-        locked_at=datetime.now(UTC),
-        snapshot=ClassSnapshot(students=[], subjects=[], content_hash="f" * 64),
-    )
+    event = term_locked(school_id="s-vendor", class_id=f"c-{unique}", class_name="6A", grade=6, term="hk1")
     with transaction(sessionmaker(engine)) as session:
         envelope = Outbox("gradebook", outbox).add(session, event, subject=f"class/c-{unique}")
     while relay.relay_once():

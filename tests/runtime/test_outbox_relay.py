@@ -15,6 +15,7 @@ from services.gradebook.store.tables import outbox as outbox_table
 from services.runtime.db import make_engine, transaction
 from services.runtime.outbox import Outbox
 from services.runtime.relay import ConfirmingPublisher, OutboxRelay
+from tests.factories import term_locked
 
 pytestmark = pytest.mark.integration
 
@@ -126,8 +127,6 @@ def test_several_relay_replicas_share_the_outbox_without_duplicates(engine, amqp
 
 
 def test_public_projection_goes_to_the_public_exchange_as_binary_cloudevent(engine, amqp_uri, unique):
-    from contracts.gradebook import ClassSnapshot, TermLockedV1
-
     public = Queue(
         f"vendor-{unique}",
         Exchange("hocba.public", type="topic", durable=True),
@@ -137,18 +136,7 @@ def test_public_projection_goes_to_the_public_exchange_as_binary_cloudevent(engi
     )
     with Connection(amqp_uri) as conn:
         public.declare(channel=conn.default_channel)
-    event = TermLockedV1(
-        school_id="s1",
-        class_id="c1",
-        class_name="9A",
-        grade=9,
-        school_year="2025-2026",
-        term="hk2",
-        circular="tt22",
-        locked_by="p1",
-        locked_at=datetime.now(UTC),
-        snapshot=ClassSnapshot(students=[], subjects=[], content_hash="0" * 64),
-    )
+    event = term_locked(class_name="9A", locked_by="p1")
     with transaction(sessionmaker(engine)) as session:
         envelope = Outbox("gradebook", outbox_table).add(session, event, subject="class/c1")
     make_relay(engine, amqp_uri).relay_once()

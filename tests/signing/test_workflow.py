@@ -39,6 +39,7 @@ from services.signing.store.tables import outbox as signing_outbox
 from services.signing.store.tables import records as signing_records
 from services.transcript.service import TranscriptService
 from services.transcript.store.tables import outbox as transcript_outbox
+from tests.factories import digitised_year
 from tests.gradebook.integration.support import Client, load_school
 from tests.helpers import free_port, purge, running, wait_for
 from tests.signing.test_visible_signatures import check_visible_signatures
@@ -406,10 +407,7 @@ def plan_signer(record: dict, order: int) -> tuple[str, str]:
 
 def _typed_in_year(student_id: str) -> dict:
     """A paper year as the clerk types it: two teachers still at the school, one of them homeroom, the principal."""
-    from tests.transcript.test_digitised import year
-
-    body = year("2023-2024", 6, "Học bạ giấy, trang 7")
-    body["student"]["student_id"] = student_id
+    body = digitised_year("2023-2024", 6, "Học bạ giấy, trang 7", student_id)
     body["subjects"][0]["teacher"] = {"id": "gv-toan", "name": "Phan Văn Toán"}
     body["subjects"][1]["teacher"] = {"id": "gv-van", "name": "Lê Thị Văn"}
     body["homeroom"] = {"id": "gv-van", "name": "Lê Thị Văn"}

@@ -22,8 +22,9 @@ from services.runtime.relay import ConfirmingPublisher, OutboxRelay
 from services.transcript.documents import xml_package
 from services.transcript.service import TranscriptService
 from services.transcript.store.tables import transcripts, year_records
+from tests.factories import term_locked
 from tests.gradebook.integration.support import Client, load_school
-from tests.helpers import get_one, purge, queue_depth, running, wait_for
+from tests.helpers import get_one, publish_event, purge, queue_depth, running, wait_for
 from tests.transcript.test_documents import pdftotext
 
 pytestmark = pytest.mark.integration
@@ -224,25 +225,11 @@ def test_a_malformed_snapshot_is_dead_lettered_with_the_reason(stack, amqp_uri):
         ],
         content_hash="0" * 64,
     )
-    event = TermLockedV1(
-        school_id="s-bad",
-        class_id="c-bad",
-        class_name="9A",
-        grade=9,
-        school_year="2025-2026",
-        term="hk2",
-        circular="tt22",
-        locked_by="ht",
-        locked_at=datetime.now(UTC),
-        snapshot=snapshot,
+    publish_event(
+        amqp_uri,
+        term_locked(snapshot, school_id="s-bad", class_id="c-bad", locked_by="ht"),
+        "gradebook",
     )
-    exchange = Exchange("gradebook.events", type="topic", durable=True)
-    with Connection(amqp_uri) as conn:
-        Producer(conn.default_channel).publish(
-            Envelope.wrap(event, source_service="gradebook").wire(),
-            exchange=exchange,
-            routing_key=event.routing_key(),
-        )
     dlq = next(
         s.dead_letter_queue for s in subscriptions_of(TranscriptService) if s.event_model is TermLockedV1
     )
@@ -357,20 +344,16 @@ def test_a_transferred_student_s_next_record_links_to_the_earlier_school_s_last_
     mover = earlier[0]
     receiving_id = f"thcs-nhan-{uuid.uuid4().hex[:6]}"  # sample ids end in a fresh suffix: classes differ too
     moet = next(s["moet_code"] for s in samples[0].students if s["student_id"] == mover["student_id"])
-    with Connection(amqp_uri) as conn:
-        Producer(conn.default_channel).publish(
-            Envelope.wrap(
-                TranscriptTransferredV1(
-                    transcript_id=mover["transcript_id"],
-                    from_school=sending,
-                    to_school=receiving_id,
-                    transferred_at=datetime.now(UTC),
-                ),
-                source_service="sync",
-            ).wire(),
-            exchange=Exchange("sync.events", type="topic", durable=True),
-            routing_key=TranscriptTransferredV1.routing_key(),
-        )
+    publish_event(
+        amqp_uri,
+        TranscriptTransferredV1(
+            transcript_id=mover["transcript_id"],
+            from_school=sending,
+            to_school=receiving_id,
+            transferred_at=datetime.now(UTC),
+        ),
+        "sync",
+    )
     queue = next(
         s.queue for s in subscriptions_of(TranscriptService) if s.event_model is TranscriptTransferredV1
     )

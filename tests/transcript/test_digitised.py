@@ -11,49 +11,11 @@ from sandbox.issuer import mint_token
 from services.runtime.settings import get_settings
 from services.transcript.documents import xml_package
 from services.transcript.service import TranscriptService
+from tests.factories import digitised_year
 from tests.helpers import running
 
 pytestmark = pytest.mark.integration
 NS = f"{{{xml_package.NS}}}"
-
-
-def year(school_year: str, grade: int, source: str) -> dict:
-    return {
-        "source": source,
-        "student": {
-            "student_id": "hs-giay-1",
-            "full_name": "Bùi Thị Thu Trang",
-            "moet_code": "7712345678",
-            "personal_id": "001312345678",
-        },
-        "school_name": "Trường THCS Chu Văn An",
-        "school_province": "Hà Nội",
-        "school_year": school_year,
-        "class_name": f"{grade}A",
-        "grade": grade,
-        "subjects": [
-            {
-                "code": "toan",
-                "name": "Toán",
-                "teacher": {"id": "gv-cu", "name": "Phan Văn Cũ", "left": True},
-                "hk1": {"average": "7.5"},
-                "hk2": {"average": "8.0"},
-                "year": "7.8",
-            },
-            {
-                "code": "ngu_van",
-                "name": "Ngữ văn",
-                "teacher": {"id": "gv-moi", "name": "Lê Thị Mới"},
-                "hk1": {"average": "6.5"},
-                "hk2": {"average": "7.0"},
-                "year": "6.8",
-            },
-        ],
-        "periods": {"year": {"learning_result": "Khá", "conduct": "Tốt", "absences": 2}},
-        "promotion": "lên lớp",
-        "homeroom": {"id": "gv-moi", "name": "Lê Thị Mới"},
-        "principal": {"id": "ht-1", "name": "Đinh Văn Hiệu"},
-    }
 
 
 def test_a_digitised_year_is_signed_for_departed_teachers_and_links_to_the_next(amqp_uri, service_databases):
@@ -66,7 +28,8 @@ def test_a_digitised_year_is_signed_for_departed_teachers_and_links_to_the_next(
         httpx.Client(base_url=container.http_url, headers=clerk) as http,
     ):
         first = http.post(
-            f"/schools/{school}/records/digitised", json=year("2023-2024", 6, "Học bạ giấy, trang 3")
+            f"/schools/{school}/records/digitised",
+            json=digitised_year("2023-2024", 6, "Học bạ giấy, trang 3"),
         )
         assert first.status_code == 201, first.text
         plan = first.json()["signature_plan"]
@@ -79,10 +42,13 @@ def test_a_digitised_year_is_signed_for_departed_teachers_and_links_to_the_next(
             "on_behalf_of": "Phan Văn Cũ",
         }
         assert [s["role"] for s in plan[2:]] == ["homeroom_teacher", "principal", "school_seal"]
-        again = http.post(f"/schools/{school}/records/digitised", json=year("2023-2024", 6, "trang 3 lần 2"))
+        again = http.post(
+            f"/schools/{school}/records/digitised", json=digitised_year("2023-2024", 6, "trang 3 lần 2")
+        )
         assert again.status_code == 409 and "đã có" in again.json()["detail"]
         second = http.post(
-            f"/schools/{school}/records/digitised", json=year("2024-2025", 7, "Học bạ giấy, trang 4")
+            f"/schools/{school}/records/digitised",
+            json=digitised_year("2024-2025", 7, "Học bạ giấy, trang 4"),
         )
         assert second.status_code == 201 and second.json()["lookup_code"] == first.json()["lookup_code"]
 
@@ -100,7 +66,7 @@ def test_a_digitised_year_is_signed_for_departed_teachers_and_links_to_the_next(
         assert "Số hóa từ học bạ giấy: Học bạ giấy, trang 4" in text and "ký thay Phan Văn Cũ" in text
 
         bad = http.post(
-            f"/schools/{school}/records/digitised", json={**year("2022-2023", 6, "x"), "grade": 13}
+            f"/schools/{school}/records/digitised", json={**digitised_year("2022-2023", 6, "x"), "grade": 13}
         )
         assert bad.status_code == 422
         other = {
@@ -108,7 +74,9 @@ def test_a_digitised_year_is_signed_for_departed_teachers_and_links_to_the_next(
         }
         assert (
             http.post(
-                f"/schools/{school}/records/digitised", json=year("2021-2022", 6, "p. 1"), headers=other
+                f"/schools/{school}/records/digitised",
+                json=digitised_year("2021-2022", 6, "p. 1"),
+                headers=other,
             ).status_code
             == 404  # another school's id answers like an unknown one
         )

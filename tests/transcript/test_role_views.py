@@ -1,20 +1,16 @@
 """Each role sees its own year records: teachers their classes, the school's leadership and staff the school."""
 
 import uuid
-from datetime import UTC, datetime
 
 import httpx
 import pytest
-from kombu import Connection, Exchange, Producer
 
-from contracts.envelope import Envelope
-from contracts.gradebook import ClassSnapshot, StudentRecord, SubjectResult, SubjectTeacher, TermLockedV1
 from sandbox.issuer import mint_token
 from services.runtime.broker import subscriptions_of
 from services.runtime.settings import get_settings
 from services.transcript.service import TranscriptService
-from tests.helpers import purge, running, wait_for
-from tests.transcript.test_digitised import year
+from tests.factories import digitised_year, maths_class, term_locked
+from tests.helpers import digitise, publish_event, purge, running, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -36,42 +32,22 @@ def as_(school_id: str | None, user_id: str, *roles: str) -> dict[str, str]:
 def lock(amqp_uri: str, school_id: str, class_name: str, homeroom: str, teacher: str, students: int) -> str:
     """Gradebook's year lock of one class (two students), as the event transcript consumes."""
     class_id = f"{school_id}-{class_name.lower()}"
-    event = TermLockedV1(
+    event = term_locked(
+        maths_class(
+            [f"{class_id}-hs-{i}" for i in range(students)],
+            (teacher, "Hà Văn Toán"),
+            content_hash=uuid.uuid4().hex * 2,
+            homeroom_teacher_id=homeroom,
+            homeroom_teacher_name="Lê Thị Chủ Nhiệm",
+        ),
         school_id=school_id,
         school_name="Trường THCS Ba Đình",
         class_id=class_id,
         class_name=class_name,
         grade=7,
-        school_year="2025-2026",
-        term="hk2",
-        circular="tt22",
         locked_by="ht-1",
-        locked_at=datetime.now(UTC),
-        snapshot=ClassSnapshot(
-            students=[
-                StudentRecord(
-                    student_id=f"{class_id}-hs-{i}",
-                    full_name="Ngô Thị Lan",
-                    subjects=[SubjectResult(subject_code="toan", year="8.0")],
-                )
-                for i in range(students)
-            ],
-            subjects=[
-                SubjectTeacher(
-                    subject_code="toan", subject_name="Toán", teacher_id=teacher, teacher_name="Hà Văn Toán"
-                )
-            ],
-            homeroom_teacher_id=homeroom,
-            homeroom_teacher_name="Lê Thị Chủ Nhiệm",
-            content_hash=uuid.uuid4().hex * 2,
-        ),
     )
-    with Connection(amqp_uri) as conn:
-        Producer(conn.default_channel).publish(
-            Envelope.wrap(event, source_service="gradebook").wire(),
-            exchange=Exchange("gradebook.events", type="topic", durable=True),
-            routing_key=event.routing_key(),
-        )
+    publish_event(amqp_uri, event, "gradebook")
     return class_id
 
 
@@ -81,15 +57,12 @@ def school(transcript, amqp_uri):
     school_id = f"thcs-{uuid.uuid4().hex[:6]}"
     a1 = lock(amqp_uri, school_id, "7A1", "gvcn-7a1", "gv-toan-7a1", 2)
     a2 = lock(amqp_uri, school_id, "7A2", "gvcn-7a2", "gv-toan-7a2", 3)
-    body = year("2023-2024", 6, "Học bạ giấy, lưu trữ trường")
-    body["student"]["student_id"] = f"{school_id}-hs-giay"
-    digitised = httpx.post(
-        f"{transcript}/schools/{school_id}/records/digitised",
-        json=body,
-        headers=as_(school_id, "van-thu", "staff"),
-        timeout=60,
+    digitise(
+        transcript,
+        school_id,
+        digitised_year("2023-2024", 6, "Học bạ giấy, lưu trữ trường", f"{school_id}-hs-giay"),
+        as_(school_id, "van-thu", "staff"),
     )
-    assert digitised.status_code == 201, digitised.text
     clerk = as_(school_id, "van-thu", "staff")
     wait_for(
         lambda: len(listed(transcript, school_id, clerk)) == 6,

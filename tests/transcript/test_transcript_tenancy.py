@@ -2,23 +2,19 @@
 
 import json
 import uuid
-from datetime import UTC, datetime
 
 import httpx
 import pytest
-from kombu import Connection, Exchange, Producer
 from sqlalchemy import select
 
-from contracts.envelope import Envelope
-from contracts.gradebook import ClassSnapshot, StudentRecord, SubjectResult, SubjectTeacher, TermLockedV1
 from sandbox.issuer import mint_token
 from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
 from services.runtime.settings import get_settings
 from services.transcript.service import TranscriptService
 from services.transcript.store.tables import transcripts, year_records
-from tests.helpers import purge, running, wait_for
-from tests.transcript.test_digitised import year
+from tests.factories import digitised_year, maths_class, term_locked
+from tests.helpers import publish_event, purge, running, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -40,8 +36,7 @@ def clerk(school_id: str) -> dict[str, str]:
 
 
 def digitise(url: str, school_id: str, student_id: str, school_year: str, grade: int) -> httpx.Response:
-    body = year(school_year, grade, f"Học bạ giấy của {student_id}, {school_year}")
-    body["student"]["student_id"] = student_id
+    body = digitised_year(school_year, grade, f"Học bạ giấy của {student_id}, {school_year}", student_id)
     return httpx.post(
         f"{url}/schools/{school_id}/records/digitised", json=body, headers=clerk(school_id), timeout=60
     )
@@ -138,39 +133,17 @@ def test_the_year_s_lock_at_another_school_with_the_same_student_id_builds_that_
     assert first.status_code == 201, first.text
     b_before = holdings(engine, b)
 
-    event = TermLockedV1(
+    event = term_locked(
+        maths_class([student], ("gv-a", "Hà Văn A")),
         school_id=a,
         school_name="Trường THCS Ba Đình",
         class_id=f"{a}-7a1",
         class_name="7A1",
         grade=7,
         school_year="2024-2025",
-        term="hk2",
-        circular="tt22",
         locked_by="ht-a",
-        locked_at=datetime.now(UTC),
-        snapshot=ClassSnapshot(
-            students=[
-                StudentRecord(
-                    student_id=student,
-                    full_name="Ngô Thị Lan",
-                    subjects=[SubjectResult(subject_code="toan", year="8.0")],
-                )
-            ],
-            subjects=[
-                SubjectTeacher(
-                    subject_code="toan", subject_name="Toán", teacher_id="gv-a", teacher_name="Hà Văn A"
-                )
-            ],
-            content_hash="0" * 64,
-        ),
     )
-    with Connection(amqp_uri) as conn:
-        Producer(conn.default_channel).publish(
-            Envelope.wrap(event, source_service="gradebook").wire(),
-            exchange=Exchange("gradebook.events", type="topic", durable=True),
-            routing_key=event.routing_key(),
-        )
+    publish_event(amqp_uri, event, "gradebook")
     built = wait_for(lambda: holdings(engine, a)["year_records"], timeout=60, what="school A's year record")
     (record,) = [json.loads(r) for r in built]
     (own,) = [json.loads(t) for t in holdings(engine, a)["transcripts"]]

@@ -22,7 +22,7 @@ from services.gradebook.store.tables import (
     teachers,
     term_locks,
 )
-from services.runtime.archive import Rows, any_row, fetch, insert_rows, values_of
+from services.runtime.archive import Rows, any_row, fetch, restorer, values_of
 
 # In foreign-key order; True for master data shared by school years.
 TABLES: tuple[tuple[Table, bool], ...] = (
@@ -91,9 +91,4 @@ def held(session: Session, school_id: str, school_year: str) -> list[str]:
     return found
 
 
-def restore(session: Session, rows: dict[str, Rows]) -> dict[str, int]:
-    """Insert the archived rows in foreign-key order; the caller owns the transaction."""
-    return {
-        table.name: insert_rows(session, table, rows.get(table.name, []), if_absent=shared)
-        for table, shared in TABLES
-    }
+restore = restorer(TABLES)

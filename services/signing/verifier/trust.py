@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -36,14 +35,11 @@ def load_roots(paths: Iterable[str | Path]) -> list[asn1_x509.Certificate]:
 
 def configured_roots(extra: Iterable[str | Path] = ()) -> list[asn1_x509.Certificate]:
     """``HOCBA_TRUST_ROOTS`` (or, in dev and test, the sandbox roots when present) plus ``extra`` files."""
-    configured = os.environ.get("HOCBA_TRUST_ROOTS")
-    default = get_settings().trust_roots  # the sandbox roots in dev and test, nothing in production
-    if configured:
-        base = [configured]
-    elif default and Path(default).is_file():
-        base = [default]
-    else:
-        base = []
+    configured = (
+        get_settings().trust_roots
+    )  # in dev and test the sandbox roots when none is set; none in production
+    sandbox_missing = configured == TEST_PKI["trust_roots"] and not Path(configured).is_file()
+    base = [configured] if configured and not sandbox_missing else []
     paths = [*base, *extra]
     if not paths:
         raise NoTrustRoots(

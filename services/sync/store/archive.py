@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from services.runtime.archive import Rows, any_row, fetch, insert_rows
+from services.runtime.archive import Rows, any_row, fetch, restorer
 from services.sync.store.tables import submissions
 
 TABLES: tuple[tuple[Table, bool], ...] = ((submissions, False),)
@@ -25,5 +25,4 @@ def held(session: Session, school_id: str, school_year: str) -> list[str]:
     return ["submissions"] if any_row(session, submissions, *where) else []
 
 
-def restore(session: Session, rows: dict[str, Rows]) -> dict[str, int]:
-    return {"submissions": insert_rows(session, submissions, rows.get("submissions", []))}
+restore = restorer(TABLES)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from services.runtime.archive import Rows, any_row, fetch, insert_rows, values_of
+from services.runtime.archive import Rows, any_row, fetch, restorer, values_of
 from services.transcript.store.tables import documents, handovers, transcripts, year_records
 
 # In foreign-key order; True for rows shared by school years.
@@ -51,8 +51,4 @@ def held(session: Session, school_id: str, school_year: str) -> list[str]:
     return ["year_records"] if any_row(session, year_records, *where) else []
 
 
-def restore(session: Session, rows: dict[str, Rows]) -> dict[str, int]:
-    return {
-        table.name: insert_rows(session, table, rows.get(table.name, []), if_absent=shared)
-        for table, shared in TABLES
-    }
+restore = restorer(TABLES)

@@ -6,9 +6,7 @@ the same one), and a downgrade revokes this database's grants but leaves the rol
 Revision ID: 0004
 Revises: 0003
 """
-from alembic import op
-
-from services.runtime.settings import get_settings
+from alembic import context, op
 
 revision = "0004"
 down_revision = "0003"
@@ -19,7 +17,7 @@ LOG_TABLES = ("audit_entries", "audit_checkpoints")
 
 
 def _role() -> str:
-    return get_settings().audit_db_role  # validated as a plain lower-case identifier
+    return str(context.config.attributes["writer_role"])  # Settings.audit_db_role: a plain lower-case identifier
 
 
 def upgrade() -> None:

@@ -10,9 +10,7 @@ audit database there; grants live in each database, so `CREATE DATABASE … TEMP
 Revision ID: 0005
 Revises: 0004
 """
-from alembic import op
-
-from services.runtime.settings import get_settings
+from alembic import context, op
 
 revision = "0005"
 down_revision = "0004"
@@ -21,7 +19,7 @@ depends_on = None
 
 
 def _role() -> str:
-    return get_settings().audit_db_role  # validated as a plain lower-case identifier
+    return str(context.config.attributes["writer_role"])  # Settings.audit_db_role: a plain lower-case identifier
 
 
 def upgrade() -> None:
