@@ -424,7 +424,7 @@ def demo(
     ),
 ) -> None:
     """A primary and a lower-secondary school through the whole pipeline, on local defaults; safe to run again."""
-    from cli.demo import demo_env, run_demo
+    from cli.demo.run import demo_env, run_demo
     from services.runtime.settings import get_settings
 
     log_dir = Path("var/demo-logs")
@@ -440,7 +440,7 @@ def bench_backbone(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
 ) -> None:
     """Events/s through outbox → relay → broker → inbox consumer, against raw kombu with confirms."""
-    from cli.bench_backbone import run
+    from cli.bench.backbone import run
 
     result = run(events, console)
     if as_json:
@@ -454,7 +454,7 @@ def bench_gradebook(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
 ) -> None:
     """Score writes/s and class-sheet read latency, against a bare SQLAlchemy insert loop."""
-    from cli.bench_gradebook import run
+    from cli.bench.gradebook import run
 
     result = run(classes, reads, console)
     if as_json:
@@ -468,7 +468,7 @@ def bench_audit(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
 ) -> None:
     """Audit events/s appended to the hash-chained log against a bare INSERT loop."""
-    from cli.bench_audit import run
+    from cli.bench.audit import run
 
     result = run(events, schools, console)
     if as_json:
@@ -482,7 +482,7 @@ def bench_signing(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
 ) -> None:
     """Signatures/s of the signing service for a class batch, against a bare pyHanko loop with a cached key."""
-    from cli.bench_signing import run
+    from cli.bench.signing import run
 
     result = run(students, steps, console)
     if as_json:
@@ -512,7 +512,7 @@ def bench_peak(
     bench's own stack (own databases, vhost and ports); backlogs, CPU and RSS per process; the same signatures
     by a bare pyHanko loop with cached keys in the same run; and the cores Hà Nội's 2.19 million records in 8 h
     would need at the measured rate."""
-    from cli.bench_peak import run
+    from cli.bench.peak import run
 
     if grade not in (5, 8):
         console.print("[red]--grade is 5 (primary) or 8 (lower secondary)[/red]")
@@ -528,7 +528,7 @@ def bench_transcript(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
 ) -> None:
     """Year records per second (XML + PDF/A-3) for a class, and the ratio of PDF to XML time."""
-    from cli.bench_transcript import run
+    from cli.bench.transcript import run
 
     result = run(students, console)
     if as_json:

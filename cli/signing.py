@@ -96,7 +96,7 @@ def sign_command(
     url: Annotated[str | None, typer.Option(help="Signing service base URL")] = None,
 ) -> None:
     """Sign everything waiting for SIGNER through the sandbox's remote signing service."""
-    from cli.sign import sign_as
+    from cli.signer_client import sign_as
 
     token = dev_token(signer, ["teacher", "homeroom", "principal"], school)
     result = sign_as(url or local_url("signing"), remote, token, signer, class_id=class_id)

@@ -28,8 +28,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select, text
 
+from cli.demo.pipeline import DemoSchool, Pipeline, StageCounts
 from cli.main import spawn_stack, stop_stack
-from cli.pipeline import DemoSchool, Pipeline, StageCounts
 from cli.registry import SERVICES, dev_token, gateway_admin_url
 from contracts.audit import AuditRecordedV1
 from sandbox.sample_school import build

@@ -140,7 +140,7 @@ def run(students: int, steps: int, console: Console) -> dict[str, Any]:
     from cryptography.hazmat.primitives.asymmetric import padding, utils
 
     import sandbox.pki as pki
-    from cli.bench_transcript import sample_records
+    from cli.bench.transcript import sample_records
     from contracts.envelope import Envelope
     from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
     from sandbox.issuer import mint_token

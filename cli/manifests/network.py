@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli import manifests as m
+from cli.manifests import workloads as m
 from cli.registry import SERVICES
 
 # From outside the namespace, by the namespace's name (the kubernetes.io/metadata.name label Kubernetes sets

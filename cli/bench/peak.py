@@ -22,7 +22,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from cli.bench_peak_sampler import STAGES, Sampler, stage_rates
+from cli.bench.peak_sampler import STAGES, Sampler, stage_rates
 
 HANOI_RECORDS = 2_190_000  # Hà Nội's year records in one reporting season
 WINDOW_HOURS = 8.0
@@ -31,7 +31,7 @@ CLASS_SIZE = 45
 
 def bench_env(offset: int) -> dict[str, str]:
     """The private stack's environment: ports, databases, vhost, and the clock set before the reporting cutoff."""
-    from cli.demo import REHEARSAL_DAY
+    from cli.demo.run import REHEARSAL_DAY
     from cli.registry import SERVICES, stand_in_port
     from services.runtime.settings import get_settings
 
@@ -110,8 +110,8 @@ def drive(schools: list[Any], workers: int, sampler: Sampler, console: Console, 
     """Load, enter and lock every school at once, then let every waiting signer sign until all are reported."""
     import eventlet
 
+    from cli.demo.pipeline import Pipeline
     from cli.main import REPLICA_PORT_STEP, _answers
-    from cli.pipeline import Pipeline
     from cli.registry import dev_token, remote_signer_url
 
     replicas = []
@@ -158,7 +158,7 @@ def drive(schools: list[Any], workers: int, sampler: Sampler, console: Console, 
     turn = 0
 
     def sign(demo: Any, pipeline: Any, signer_id: str) -> int:
-        from cli.sign import sign_as
+        from cli.signer_client import sign_as
 
         result = sign_as(
             pipeline.url["signing"],
@@ -244,9 +244,9 @@ def run(
 
     # pyHanko warns about every seal's embedded validation data and DocMDP; the services log it, not the bench.
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
-    from cli.bench_signing import bare_pyhanko
+    from cli.bench.signing import bare_pyhanko
+    from cli.demo.pipeline import DemoSchool
     from cli.main import spawn_stack, stop_stack
-    from cli.pipeline import DemoSchool
     from sandbox.sample_school import build
 
     env = bench_env(offset)
@@ -282,7 +282,7 @@ def run(
     report = summarise(result, baseline, sampler, workers, grade, len(demos))
     print_report(report, console)
     if plot is not None:
-        from cli.bench_peak_plot import draw
+        from cli.bench.peak_plot import draw
 
         draw(sampler.samples, result.first_lock, plot, title=_title(report))
         console.print(f"plot: {plot}")

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from cli.registry import SERVICES, gateway_url, local_url, remote_signer_url
-from cli.sign import sign_as
+from cli.signer_client import sign_as
 from sandbox.sample_school import SampleSchool, homeroom_for, load_via_api, marks_for
 
 Token = Callable[[str, list[str], str | None], str]

@@ -19,7 +19,7 @@ IMAGE = "ghcr.io/hocba/hocba"
 HTTP_PORT = 8000
 METRICS_PORT = 9100
 PKI_DIR = "/etc/hocba/pki"
-# Who fetches documents from whom over HTTP (service token); what reaches whom is in cli/network_policies.py.
+# Who fetches documents from whom over HTTP (service token); what reaches whom is in cli/manifests/network.py.
 CALLS: dict[str, tuple[str, ...]] = {"signing": ("transcript",), "sync": ("signing",)}
 # Whose service container gets the data key (services/runtime/data_key.py), each for what it does with it: gradebook
 # seals personal IDs and birth details and hashes IDs for lookups; transcript reads them to print the học bạ and
@@ -298,7 +298,7 @@ def service_objects(name: str, port: int, queues: list[str]) -> list[dict[str, A
                 "spec": {"maxUnavailable": 1, "selector": {"matchLabels": svc_labels}},
             }
         )
-    from cli.network_policies import service_policies
+    from cli.manifests.network import service_policies
 
     objects += service_policies(name, labels, relay_labels)
     if queues:
@@ -481,7 +481,7 @@ def render(base: Path) -> list[Path]:
     for entry in SERVICES.values():
         queues = [s.queue for s in subscriptions_of(entry.load())]
         files[f"{entry.name}.yaml"] = service_objects(entry.name, entry.port, queues)
-    from cli.network_policies import egress_policies
+    from cli.manifests.network import egress_policies
 
     files["network.yaml"] = egress_policies()
     files["rabbitmq-topology.yaml"] = topology_objects()
