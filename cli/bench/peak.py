@@ -111,8 +111,9 @@ def drive(schools: list[Any], workers: int, sampler: Sampler, console: Console, 
     import eventlet
 
     from cli.demo.pipeline import Pipeline
-    from cli.main import REPLICA_PORT_STEP, _answers
     from cli.registry import dev_token, remote_signer_url
+    from cli.stack import REPLICA_PORT_STEP
+    from sandbox.ports import answers
 
     replicas = []
     for k in range(workers):
@@ -125,7 +126,7 @@ def drive(schools: list[Any], workers: int, sampler: Sampler, console: Console, 
     driver = replicas[0]
     for pipeline in replicas:
         _wait(pipeline.ready, 120, "the services and the gateway")
-    _wait(lambda: _answers(int(remote_signer_url().rsplit(":", 1)[1])), 60, "the remote signer")
+    _wait(lambda: answers(int(remote_signer_url().rsplit(":", 1)[1])), 60, "the remote signer")
     run = Run(students=sum(len(s.school.students) for s in schools))
 
     def prepare_school(demo: Any) -> None:
@@ -246,7 +247,7 @@ def run(
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
     from cli.bench.signing import bare_pyhanko
     from cli.demo.pipeline import DemoSchool
-    from cli.main import spawn_stack, stop_stack
+    from cli.stack import spawn_stack, stop_stack
     from sandbox.sample_school import build
 
     env = bench_env(offset)
@@ -295,10 +296,10 @@ def _ensure_animator(procs: list[Any], log_dir: Path) -> None:
     import subprocess
     import sys
 
-    from cli.main import _answers
     from cli.registry import ANIMATOR_PORT
+    from sandbox.ports import answers
 
-    if _answers(ANIMATOR_PORT):
+    if answers(ANIMATOR_PORT):
         return
     out = (log_dir / "sandbox.pki.animator.log").open("ab")
     procs.append(
@@ -306,7 +307,7 @@ def _ensure_animator(procs: list[Any], log_dir: Path) -> None:
             [sys.executable, "-m", "sandbox.pki.animator"], start_new_session=True, stdout=out, stderr=out
         )
     )
-    _wait(lambda: _answers(ANIMATOR_PORT), 60, "the TSA/CRL server")
+    _wait(lambda: answers(ANIMATOR_PORT), 60, "the TSA/CRL server")
 
 
 def _services() -> list[str]:

@@ -8,7 +8,6 @@ the PDFs in a loop with a cached key and nothing else.
 from __future__ import annotations
 
 import base64
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from rich.console import Console
 from rich.table import Table
+
+from sandbox.ports import free_port
 
 if TYPE_CHECKING:
     from services.signing.domain.model import Plan, Step
@@ -48,9 +49,7 @@ def _signing_service() -> Iterator[str]:
     from services.runtime.settings import get_settings
     from services.signing.service import SigningService
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     container = ServiceContainer(
         SigningService, get_settings().nameko_config("signing", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
     )

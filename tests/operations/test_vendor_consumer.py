@@ -120,8 +120,8 @@ def test_a_whole_school_year_puts_no_lookup_code_personal_id_name_or_birth_date_
     monkeypatch, tmp_path, unique
 ):
     from cli.demo.pipeline import DemoSchool, Pipeline
-    from cli.main import spawn_stack, stop_stack
     from cli.registry import dev_token
+    from cli.stack import spawn_stack, stop_stack
     from sandbox.sample_school import build
     from tests.stack import isolated_stack_env, run_school_year, unpublished
 
