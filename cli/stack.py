@@ -1,5 +1,8 @@
-"""A local stack under supervision: every service and its relay as a process of its own, with the sandbox's
-stand-ins, started on this stack's ports and stopped together (`hocba up`, the demo, the benchmarks, the tests)."""
+"""A local stack under supervision: services, relays and stand-ins started together and stopped together.
+
+Every service and its relay run as a process of their own, as in production, beside the sandbox's stand-ins, all on
+this stack's ports; `hocba up`, the demo, the benchmarks and the tests start stacks this way.
+"""
 
 from __future__ import annotations
 

@@ -1,61 +1,30 @@
-"""Kubernetes base manifests generated from the code's own topology, so queues and policies never drift."""
+"""Each service's workloads: its Deployment and its relay's, their Services, ServiceMonitors and disruption
+budgets, its autoscaler and its database."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-from pathlib import Path
 from typing import Any
 
-import yaml
+from cli.manifests.names import (
+    CALLS,
+    HTTP_PORT,
+    IMAGE,
+    METRICS_PORT,
+    PG,
+    PKI_DIR,
+    POOLER,
+    RABBIT,
+    app_labels,
+    broker_credentials,
+    meta,
+)
 
-from cli.registry import SERVICES
-
-PART_OF = "hocba"
-RABBIT = "hocba-rabbitmq"
-PG = "hocba-pg"
-POOLER = "hocba-pg-pooler-rw"
-IMAGE = "ghcr.io/hocba/hocba"
-HTTP_PORT = 8000
-METRICS_PORT = 9100
-PKI_DIR = "/etc/hocba/pki"
-# Who fetches documents from whom over HTTP (service token); what reaches whom is in cli/manifests/network.py.
-CALLS: dict[str, tuple[str, ...]] = {"signing": ("transcript",), "sync": ("signing",)}
 # Whose service container gets the data key (services/runtime/data_key.py), each for what it does with it: gradebook
 # seals personal IDs and birth details and hashes IDs for lookups; transcript reads them to print the học bạ and
 # seals the IDs of digitised years; sync seals and reads the schools' gateway tokens; audit pseudonymises personal
 # values sent by mistake. Signing never touches personal data; no relay decrypts anything.
 DATA_KEY = frozenset({"gradebook", "transcript", "sync", "audit"})
-
-
-def _meta(name: str, component: str, **labels: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "labels": {
-            "app.kubernetes.io/name": name,
-            "app.kubernetes.io/part-of": PART_OF,
-            "app.kubernetes.io/component": component,
-            **labels,
-        },
-    }
-
-
-def _k8s_name(text: str) -> str:
-    """A valid object name; long ones keep a hash of the full text so that two never collide."""
-    slug = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
-    if len(slug) <= 63:
-        return slug
-    return f"{slug[:54].rstrip('-')}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
-
-
-def broker_user(principal: str) -> str:
-    """The Topology Operator's User object of a principal of the broker table."""
-    return f"{principal}-rabbitmq"
-
-
-def broker_credentials(principal: str) -> str:
-    """The Secret the Topology Operator writes that user's generated name and password into."""
-    return f"{broker_user(principal)}-user-credentials"
 
 
 def _env(service: str, relay: bool = False) -> list[dict[str, Any]]:
@@ -202,10 +171,8 @@ def _pod(labels: dict[str, str], container: dict[str, Any], grace: int) -> dict[
     }
 
 
-def service_objects(name: str, port: int, queues: list[str]) -> list[dict[str, Any]]:
-    relay = f"{name}-relay"
-    objects: list[dict[str, Any]] = []
-    http_probe = {
+def _http_probes() -> dict[str, Any]:
+    return {
         "startupProbe": {
             "httpGet": {"path": "/healthz", "port": "http"},
             "periodSeconds": 2,
@@ -218,89 +185,89 @@ def service_objects(name: str, port: int, queues: list[str]) -> list[dict[str, A
         },
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 5},
     }
-    resources = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
-    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": PART_OF}
+
+
+def _deployment(name: str, component: str, container: dict[str, Any], grace: int) -> dict[str, Any]:
+    labels = app_labels(name)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta(name, component),
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": _pod(labels, container, grace),
+        },
+    }
+
+
+def service_deployment(name: str) -> dict[str, Any]:
+    """The service's pods: `hocba run <name>` on the HTTP port, probed on /healthz and /readyz."""
     container = _container(
         name,
         ["run", name, "--port", str(HTTP_PORT)],
         name,
         [{"name": "http", "containerPort": HTTP_PORT}],
-        http_probe,
-        resources,
+        _http_probes(),
+        {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
     )
     container["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", "5"]}}}
-    objects.append(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": _meta(name, "service"),
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": labels},
-                "template": _pod(labels, container, 60),
-            },
-        }
-    )
-    relay_labels = {"app.kubernetes.io/name": relay, "app.kubernetes.io/part-of": PART_OF}
-    relay_probe = {"livenessProbe": {"tcpSocket": {"port": "metrics"}, "periodSeconds": 10}}
-    relay_container = _container(
+    return _deployment(name, "service", container, 60)
+
+
+def relay_deployment(name: str) -> dict[str, Any]:
+    """The service's outbox relay: `hocba relay <name>`, its own pods, metrics only."""
+    container = _container(
         "relay",
         ["relay", name, "--metrics-port", str(METRICS_PORT)],
         name,
         [{"name": "metrics", "containerPort": METRICS_PORT}],
-        relay_probe,
+        {"livenessProbe": {"tcpSocket": {"port": "metrics"}, "periodSeconds": 10}},
         {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
         relay=True,
     )
-    objects.append(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": _meta(relay, "outbox-relay"),
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": relay_labels},
-                "template": _pod(relay_labels, relay_container, 30),
-            },
-        }
-    )
-    for svc_name, svc_labels, port_name, number in (
-        (name, labels, "http", HTTP_PORT),
-        (relay, relay_labels, "metrics", METRICS_PORT),
+    return _deployment(f"{name}-relay", "outbox-relay", container, 30)
+
+
+def endpoints(name: str) -> list[dict[str, Any]]:
+    """For the service and for its relay: a Service, a ServiceMonitor and a PodDisruptionBudget."""
+    objects: list[dict[str, Any]] = []
+    for workload, port_name, number in (
+        (name, "http", HTTP_PORT),
+        (f"{name}-relay", "metrics", METRICS_PORT),
     ):
-        objects.append(
+        labels = app_labels(workload)
+        objects += [
             {
                 "apiVersion": "v1",
                 "kind": "Service",
-                "metadata": _meta(svc_name, "service"),
+                "metadata": meta(workload, "service"),
                 "spec": {
-                    "selector": svc_labels,
+                    "selector": labels,
                     "ports": [{"name": port_name, "port": number, "targetPort": port_name}],
                 },
-            }
-        )
-        objects.append(
+            },
             {
                 "apiVersion": "monitoring.coreos.com/v1",
                 "kind": "ServiceMonitor",
-                "metadata": _meta(svc_name, "monitoring"),
+                "metadata": meta(workload, "monitoring"),
                 "spec": {
-                    "selector": {"matchLabels": {"app.kubernetes.io/name": svc_name}},
+                    "selector": {"matchLabels": {"app.kubernetes.io/name": workload}},
                     "endpoints": [{"port": port_name, "path": "/metrics", "interval": "30s"}],
                 },
-            }
-        )
-        objects.append(
+            },
             {
                 "apiVersion": "policy/v1",
                 "kind": "PodDisruptionBudget",
-                "metadata": _meta(svc_name, "availability"),
-                "spec": {"maxUnavailable": 1, "selector": {"matchLabels": svc_labels}},
-            }
-        )
-    from cli.manifests.network import service_policies
+                "metadata": meta(workload, "availability"),
+                "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels}},
+            },
+        ]
+    return objects
 
-    objects += service_policies(name, labels, relay_labels)
+
+def autoscaler(name: str, queues: list[str]) -> dict[str, Any]:
+    """KEDA scales a consumer on the length of its queues, a service that serves HTTP only on CPU."""
     if queues:
         trigger = {
             "type": "rabbitmq",
@@ -315,191 +282,28 @@ def service_objects(name: str, port: int, queues: list[str]) -> list[dict[str, A
                 "vhostName": "/",
             },
         }
-    else:  # serves HTTP only: scale on CPU
+    else:
         trigger = {"type": "cpu", "metricType": "Utilization", "metadata": {"value": "70"}}
-    objects.append(
-        {
-            "apiVersion": "keda.sh/v1alpha1",
-            "kind": "ScaledObject",
-            "metadata": _meta(name, "autoscaling"),
-            "spec": {
-                "scaleTargetRef": {"name": name},
-                "minReplicaCount": 1,
-                "maxReplicaCount": 10,
-                "pollingInterval": 15,
-                "cooldownPeriod": 120,
-                "triggers": [trigger],
-            },
-        }
-    )
-    objects.append(
-        {
-            "apiVersion": "postgresql.cnpg.io/v1",
-            "kind": "Database",
-            "metadata": _meta(f"hocba-{name}", "database"),
-            "spec": {"name": f"hocba_{name}", "owner": name, "cluster": {"name": PG}},
-        }
-    )
-    return objects
-
-
-def topology_objects() -> list[dict[str, Any]]:
-    from services.runtime.broker import UNROUTED, policies_for, subscriptions_of
-    from services.runtime.handlers import dead_letter_exchange_name
-    from services.runtime.settings import Settings
-
-    settings = Settings()
-    subscriptions = [s for e in SERVICES.values() for s in subscriptions_of(e.load())]
-    ref = {"rabbitmqClusterReference": {"name": RABBIT}}
-    objects: list[dict[str, Any]] = []
-    exchanges = {f"{s}.events": "topic" for s in {*SERVICES, *(x.source_service for x in subscriptions)}}
-    exchanges.update({settings.public_exchange: "topic", UNROUTED: "fanout"})
-    exchanges.update(
-        {dead_letter_exchange_name(settings.dead_letter_exchange, s.service): "direct" for s in subscriptions}
-    )
-    for exchange, kind in sorted(exchanges.items()):
-        objects.append(
-            {
-                "apiVersion": "rabbitmq.com/v1beta1",
-                "kind": "Exchange",
-                "metadata": _meta(_k8s_name(exchange), "broker"),
-                "spec": {"name": exchange, "type": kind, "durable": True, "autoDelete": False, **ref},
-            }
-        )
-    # Classic durable queues with no arguments: exactly what nameko redeclares at start-up.
-    for queue in sorted(
-        [UNROUTED, *(s.queue for s in subscriptions), *(s.dead_letter_queue for s in subscriptions)]
-    ):
-        objects.append(
-            {
-                "apiVersion": "rabbitmq.com/v1beta1",
-                "kind": "Queue",
-                "metadata": _meta(_k8s_name(queue), "broker"),
-                "spec": {"name": queue, "durable": True, "autoDelete": False, **ref},
-            }
-        )
-    bindings = [(f"{s.source_service}.events", s.queue, s.event_model.routing_key()) for s in subscriptions]
-    bindings += [
-        (
-            dead_letter_exchange_name(settings.dead_letter_exchange, s.service),
-            s.dead_letter_queue,
-            s.dead_letter_queue,
-        )
-        for s in subscriptions
-    ]
-    bindings.append((UNROUTED, UNROUTED, ""))
-    for source, destination, key in sorted(bindings):
-        objects.append(
-            {
-                "apiVersion": "rabbitmq.com/v1beta1",
-                "kind": "Binding",
-                "metadata": _meta(_k8s_name(f"bind-{destination}"), "broker"),
-                "spec": {
-                    "source": source,
-                    "destination": destination,
-                    "destinationType": "queue",
-                    "routingKey": key,
-                    **ref,
-                },
-            }
-        )
-    for policy in policies_for(subscriptions, settings):
-        objects.append(
-            {
-                "apiVersion": "rabbitmq.com/v1beta1",
-                "kind": "Policy",
-                "metadata": _meta(_k8s_name(policy.name), "broker"),
-                "spec": {
-                    "name": policy.name,
-                    "pattern": policy.pattern,
-                    "applyTo": policy.apply_to,
-                    "priority": policy.priority,
-                    "definition": policy.definition,
-                    **ref,
-                },
-            }
-        )
-    return objects
-
-
-def broker_user_objects() -> list[dict[str, Any]]:
-    """A User, a Permission and its TopicPermissions per principal of the one table in runtime/broker_access.py
-    (each service, each relay, each vendor): exactly the patterns `hocba broker setup` applies locally."""
-    from services.runtime.broker_access import table_for
-    from services.runtime.settings import Settings
-
-    settings = Settings()
-    table = table_for([e.load() for e in SERVICES.values()], SERVICES, settings)
-    ref = {"rabbitmqClusterReference": {"name": RABBIT}}
-    objects: list[dict[str, Any]] = []
-    for principal, grant in table.items():
-        user = broker_user(principal)
-        objects.append(
-            {
-                "apiVersion": "rabbitmq.com/v1beta1",
-                "kind": "User",
-                "metadata": _meta(user, "broker"),
-                "spec": ref,
-            }
-        )
-        objects.append(
-            {
-                "apiVersion": "rabbitmq.com/v1beta1",
-                "kind": "Permission",
-                "metadata": _meta(user, "broker"),
-                "spec": {
-                    "vhost": "/",
-                    "userReference": {"name": user},
-                    "permissions": {"configure": grant.configure, "write": grant.write, "read": grant.read},
-                    **ref,
-                },
-            }
-        )
-        for topic in grant.topics:
-            objects.append(
-                {
-                    "apiVersion": "rabbitmq.com/v1beta1",
-                    "kind": "TopicPermission",
-                    "metadata": _meta(_k8s_name(f"{user}-topic-{topic.exchange}"), "broker"),
-                    "spec": {
-                        "vhost": "/",
-                        "userReference": {"name": user},
-                        "permissions": {"exchange": topic.exchange, "write": topic.write, "read": topic.read},
-                        **ref,
-                    },
-                }
-            )
-    return objects
-
-
-def render(base: Path) -> list[Path]:
-    """Write base/*.yaml and base/kustomization.yaml; returns the files written."""
-    from services.runtime.broker import subscriptions_of
-
-    base.mkdir(parents=True, exist_ok=True)
-    files: dict[str, list[dict[str, Any]]] = {}
-    for entry in SERVICES.values():
-        queues = [s.queue for s in subscriptions_of(entry.load())]
-        files[f"{entry.name}.yaml"] = service_objects(entry.name, entry.port, queues)
-    from cli.manifests.network import egress_policies
-
-    files["network.yaml"] = egress_policies()
-    files["rabbitmq-topology.yaml"] = topology_objects()
-    files["rabbitmq-users.yaml"] = broker_user_objects()
-    header = "# Generated by `hocba deploy manifests` from the code's topology — do not edit by hand.\n"
-    written = []
-    for name, objects in files.items():
-        path = base / name
-        path.write_text(header + yaml.safe_dump_all(objects, sort_keys=False, allow_unicode=True, width=120))
-        written.append(path)
-    static = sorted(
-        p.name for p in base.glob("*.yaml") if p.name not in files and p.name != "kustomization.yaml"
-    )
-    kustomization = {
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "labels": [{"pairs": {"app.kubernetes.io/part-of": PART_OF}}],
-        "resources": sorted([*files, *static]),
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": meta(name, "autoscaling"),
+        "spec": {
+            "scaleTargetRef": {"name": name},
+            "minReplicaCount": 1,
+            "maxReplicaCount": 10,
+            "pollingInterval": 15,
+            "cooldownPeriod": 120,
+            "triggers": [trigger],
+        },
     }
-    (base / "kustomization.yaml").write_text(header + yaml.safe_dump(kustomization, sort_keys=False))
-    return written
+
+
+def database(name: str) -> dict[str, Any]:
+    """The service's own database in the CloudNativePG cluster, owned by the service's login."""
+    return {
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Database",
+        "metadata": meta(f"hocba-{name}", "database"),
+        "spec": {"name": f"hocba_{name}", "owner": name, "cluster": {"name": PG}},
+    }
