@@ -31,7 +31,7 @@ CLASS_SIZE = 45
 
 def bench_env(offset: int) -> dict[str, str]:
     """The private stack's environment: ports, databases, vhost, and the clock set before the reporting cutoff."""
-    from cli.demo.run import REHEARSAL_DAY
+    from cli.demo.pipeline import REHEARSAL_DAY
     from cli.registry import SERVICES, stand_in_port
     from services.runtime.settings import get_settings
 

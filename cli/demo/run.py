@@ -22,11 +22,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from cli.demo.files import collect, verify_all
-from cli.demo.pipeline import DemoSchool, Pipeline, StageCounts
+from cli.demo.pipeline import REHEARSAL_DAY, DemoSchool, Pipeline, StageCounts
 from cli.registry import SERVICES, dev_token, gateway_url
-
-# The demo rehearses the end of school year 2025-2026 before its reporting cutoff (30 June 2026).
-REHEARSAL_DAY = "2026-06-20"
 
 
 def demo_env() -> dict[str, str]:
