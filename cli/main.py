@@ -1,4 +1,4 @@
-"""The `hocba` command."""
+"""The `hocba` command: every command group wired into one app, and the commands too small for a module."""
 
 from __future__ import annotations
 
