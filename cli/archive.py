@@ -27,6 +27,7 @@ from rich.console import Console
 
 from cli import archive_crypto as crypto
 from cli import archive_format as fmt
+from cli.options import School
 
 console = Console(stderr=True)
 SERVICES = ("gradebook", "transcript", "signing", "sync", "audit")
@@ -362,7 +363,7 @@ def _secret(value: Any) -> str | None:
 
 
 def export_command(
-    school: Annotated[str, typer.Option(help="School id")],
+    school: School,
     year: Annotated[str, typer.Option(help="School year, e.g. 2025-2026")],
     out: Annotated[
         Path | None, typer.Option(help="Archive file (default ./hocba-<school>-<year>.tar.age)")

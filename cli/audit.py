@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.options import School
+
 app = typer.Typer(help="The audit log.", no_args_is_help=True)
 
 
@@ -108,7 +110,7 @@ def _verify_file(file: Path) -> None:
 
 @app.command("export")
 def export(
-    school: Annotated[str, typer.Option(help="School id")],
+    school: School,
     out: Annotated[Path, typer.Option(help="Where to write the JSON Lines file")],
     year: Annotated[
         str | None, typer.Option(help="Only the entries recorded in this school year, e.g. 2025-2026")

@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated
+from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.options import School
 from cli.registry import dev_token, local_url
+from cli.service_call import school_status
+from cli.signer_client import sign_as
 
 app = typer.Typer(help="Signatures and the school seal.", no_args_is_help=True)
 console = Console()
 
 
-@app.command("status")
-def status(
-    school: Annotated[str, typer.Option(help="School id")],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report")] = False,
-    url: Annotated[str | None, typer.Option(help="Signing service base URL")] = None,
-) -> None:
-    """Per class: which steps wait for whom, missing or expiring certificates, the projected finish."""
-    response = httpx.get(
-        f"{url or local_url('signing')}/schools/{school}/signing/status",
-        headers={"Authorization": f"Bearer {dev_token('hocba-cli', ['principal'], school)}"},
-        timeout=30,
-    )
-    if response.status_code != 200:
-        console.print(f"[red]signing service answered {response.status_code}: {response.text[:300]}[/red]")
-        raise typer.Exit(1)
-    report = response.json()
-    if as_json:
-        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
-        return
+def _show_readiness(school: str, report: dict[str, Any]) -> None:
+    """The school's signing readiness: which steps wait for whom, certificates missing or expiring."""
     table = Table(
         title=f"signing readiness — {school} (cutoff {report['cutoff']}, {report['days_to_cutoff']} days)"
     )
@@ -66,9 +50,18 @@ def status(
         )
 
 
+app.command("status")(
+    school_status(
+        "signing",
+        _show_readiness,
+        "Per class: which steps wait for whom, missing or expiring certificates, the projected finish.",
+    )
+)
+
+
 @app.command("provision-seal")
 def provision_seal(
-    school: Annotated[str, typer.Option(help="School id")],
+    school: School,
     name: Annotated[str, typer.Option(help="The school's name, as on its organisation certificate")],
 ) -> None:
     """Generate the school's seal key inside the HSM and store the (sandbox CA's) certificate beside it."""
@@ -90,14 +83,12 @@ def provision_seal(
 
 def sign_command(
     signer: Annotated[str, typer.Option("--as", help="Signer id (teacher, homeroom teacher or principal)")],
-    school: Annotated[str, typer.Option(help="School id")],
+    school: School,
     class_id: Annotated[str | None, typer.Option("--class", help="Only this class")] = None,
     remote: Annotated[str, typer.Option(help="Simulated remote signing service")] = "http://127.0.0.1:9898",
     url: Annotated[str | None, typer.Option(help="Signing service base URL")] = None,
 ) -> None:
     """Sign everything waiting for SIGNER through the sandbox's remote signing service."""
-    from cli.sign import sign_as
-
     token = dev_token(signer, ["teacher", "homeroom", "principal"], school)
     result = sign_as(url or local_url("signing"), remote, token, signer, class_id=class_id)
     console.print(f"{signer}: signed {result.signed}")

@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated
+from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.registry import dev_token, local_url
+from cli.options import School
+from cli.service_call import call, school_status
 
 app = typer.Typer(help="Reporting to the province's transcript database.", no_args_is_help=True)
 console = Console()
 
 
-@app.command("status")
-def status(
-    school: Annotated[str, typer.Option(help="School id")],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report")] = False,
-    url: Annotated[str | None, typer.Option(help="Sync service base URL")] = None,
-) -> None:
-    """Per class: accepted / pending / rejected (with reasons) / withdrawn, and the days left to the cutoff."""
-    response = httpx.get(
-        f"{url or local_url('sync')}/schools/{school}/sync/status",
-        headers={"Authorization": f"Bearer {dev_token('hocba-cli', ['principal'], school)}"},
-        timeout=30,
-    )
-    if response.status_code != 200:
-        console.print(f"[red]sync service answered {response.status_code}: {response.text[:300]}[/red]")
-        raise typer.Exit(1)
-    report = response.json()
-    if as_json:
-        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
-        return
+def _show_reporting(school: str, report: dict[str, Any]) -> None:
+    """What the province holds for the school, per class, and each rejection with its reason."""
     table = Table(title=f"reporting to the province — {school}")
     for column in ("class", "accepted", "pending", "rejected", "withdrawn", "cutoff", "days left"):
         table.add_column(column)
@@ -53,22 +35,31 @@ def status(
             console.print(f"[red]rejected[/red] {r['student_id']} ({r['reason']}): {r['detail']}")
 
 
+app.command("status")(
+    school_status(
+        "sync",
+        _show_reporting,
+        "Per class: accepted / pending / rejected (with reasons) / withdrawn, and the days left to the cutoff.",
+    )
+)
+
+
 @app.command("connect")
 def connect(
-    school: Annotated[str, typer.Option(help="School id")],
+    school: School,
     token: Annotated[
         str, typer.Option(help="The school's token at the province gateway", envvar="GATEWAY_TOKEN")
     ],
     url: Annotated[str | None, typer.Option(help="Sync service base URL")] = None,
 ) -> None:
     """Store the school's gateway credentials (encrypted at rest) so sync can report for it."""
-    response = httpx.put(
-        f"{url or local_url('sync')}/schools/{school}/sync/credentials",
-        json={"token": token},
-        headers={"Authorization": f"Bearer {dev_token('hocba-cli', ['operator'], None)}"},
-        timeout=30,
+    call(
+        "sync",
+        "PUT",
+        f"/schools/{school}/sync/credentials",
+        url=url,
+        roles=["operator"],
+        school=None,
+        body={"token": token},
     )
-    if response.status_code != 200:
-        console.print(f"[red]sync service answered {response.status_code}: {response.text[:300]}[/red]")
-        raise typer.Exit(1)
     console.print(f"gateway credentials stored for {school}")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
+
+from sandbox.ports import answers
 
 LOCAL = {"127.0.0.1", "localhost", "::1"}
 
@@ -20,18 +21,10 @@ def say(message: str) -> None:
     print(f"[setup] {message}", flush=True)
 
 
-def answers(host: str, port: int, timeout: float = 1.0) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def wait_until(host: str, port: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if answers(host, port):
+        if answers(port, host):
             return True
         time.sleep(0.5)
     return False
@@ -53,7 +46,7 @@ def apt_install(*packages: str) -> None:
 
 
 def ensure_postgres(host: str, port: int) -> None:
-    if answers(host, port):
+    if answers(port, host):
         return
     if host not in LOCAL:
         raise SystemExit(
@@ -78,7 +71,7 @@ def ensure_postgres(host: str, port: int) -> None:
 
 
 def ensure_rabbitmq(host: str, port: int) -> None:
-    if not answers(host, port):
+    if not answers(port, host):
         if host not in LOCAL:
             raise SystemExit(
                 f"[setup] RabbitMQ at {host}:{port} does not answer (not local, so not starting it)"
@@ -103,7 +96,7 @@ def ensure_rabbitmq(host: str, port: int) -> None:
 
 def ensure_management(host: str) -> None:
     # The management API serves `hocba broker setup`, the DLQ tools and KEDA's HTTP scaler.
-    if host in LOCAL and not answers(host, 15672) and shutil.which("rabbitmq-plugins"):
+    if host in LOCAL and not answers(15672, host) and shutil.which("rabbitmq-plugins"):
         say("enabling the RabbitMQ management plugin")
         if run("rabbitmq-plugins", "enable", "rabbitmq_management", check=False).returncode == 0:
             wait_until(host, 15672, 30)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from cli.pipeline import DemoSchool, Pipeline
+from cli.demo.pipeline import DemoSchool, Pipeline
 from cli.registry import SERVICES
 from tests.conftest import RUN
 from tests.helpers import own_ports

@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 from kombu import Connection
 
-from cli.main import as_own_broker_user, launch, stack_env
+from cli.stack import as_own_broker_user, launch, stack_env
 
 
 def process_name(proc: subprocess.Popen[bytes]) -> str:

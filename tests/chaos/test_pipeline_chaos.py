@@ -28,9 +28,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from cli.main import spawn_stack, stop_stack
-from cli.pipeline import DemoSchool, Pipeline, StageCounts
+from cli.demo.pipeline import DemoSchool, Pipeline, StageCounts
 from cli.registry import SERVICES, dev_token, gateway_admin_url
+from cli.stack import spawn_stack, stop_stack
 from contracts.audit import AuditRecordedV1
 from sandbox.sample_school import build
 from services.audit.store.tables import audit_entries

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytest import approx
 
-from cli.bench_peak_sampler import INTERVAL, STAGES
+from cli.bench.peak_sampler import INTERVAL, STAGES
 from tests.conftest import _CHECKOUT
 from tests.helpers import own_ports
 

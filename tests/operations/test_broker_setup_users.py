@@ -8,8 +8,9 @@ import pytest
 from kombu import Connection
 from typer.testing import CliRunner
 
-from cli.main import app, as_own_broker_user
+from cli.main import app
 from cli.registry import SERVICES
+from cli.stack import as_own_broker_user
 from services.runtime.broker_access import table_for, user_name
 from services.runtime.settings import get_settings
 from tests.conftest import RUN

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import spawn_stack
 from cli.registry import SERVICES, STAND_INS
+from cli.stack import spawn_stack
 from tests.helpers import own_ports, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PARENT = """
 import sys, time
-from cli.main import launch
+from cli.stack import launch
 child = launch(["http.server", "--bind", "127.0.0.1", "0"], None, {"PATH": "/usr/bin:/bin"})
 print(child.pid, flush=True)
 time.sleep(600)

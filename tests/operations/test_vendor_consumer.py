@@ -13,8 +13,8 @@ from kombu import Connection, Exchange, Queue
 from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
+from cli.demo.pipeline import DemoSchool
 from cli.main import app
-from cli.pipeline import DemoSchool
 from cli.registry import SERVICES
 from docs.vendor_consumer import subscribe
 from services.gradebook.store.tables import outbox
@@ -108,9 +108,9 @@ def _needles(demo: DemoSchool, lookup_codes: list[str]) -> dict[str, bytes]:
 def test_a_whole_school_year_puts_no_lookup_code_personal_id_name_or_birth_date_on_hocba_public(
     monkeypatch, tmp_path, unique
 ):
-    from cli.main import spawn_stack, stop_stack
-    from cli.pipeline import DemoSchool, Pipeline
+    from cli.demo.pipeline import DemoSchool, Pipeline
     from cli.registry import dev_token
+    from cli.stack import spawn_stack, stop_stack
     from sandbox.sample_school import build
     from tests.stack import isolated_stack_env, run_school_year, unpublished
 

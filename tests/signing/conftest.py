@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,19 +10,14 @@ from pathlib import Path
 import pytest
 
 import sandbox.pki as pki
+from sandbox.ports import answers
 from sandbox.remote_signer import serve_in_thread
-
-
-def _answers(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.3)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture(scope="session")
 def animator():
     """The TSA and CRL server the certificates point at; reused if one already runs (`hocba up`)."""
-    if _answers(pki.ANIMATOR_PORT):
+    if answers(pki.ANIMATOR_PORT):
         yield pki.TSA_URL
         return
     process = subprocess.Popen(
@@ -32,7 +26,7 @@ def animator():
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
-    while not _answers(pki.ANIMATOR_PORT):
+    while not answers(pki.ANIMATOR_PORT):
         if time.monotonic() > deadline or process.poll() is not None:
             process.kill()
             raise RuntimeError("the test PKI's Animator did not start")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-import cli.sign
-from cli.sign import _send_signatures
+import cli.signer_client
+from cli.signer_client import _send_signatures
 
 
 def _client(answers: list[int], seen: list[bytes]) -> httpx.Client:
@@ -20,7 +20,7 @@ def _client(answers: list[int], seen: list[bytes]) -> httpx.Client:
 
 @pytest.fixture(autouse=True)
 def _no_pauses(monkeypatch):
-    monkeypatch.setattr(cli.sign, "AGAIN_AFTER", (0.0,) * len(cli.sign.AGAIN_AFTER))
+    monkeypatch.setattr(cli.signer_client, "AGAIN_AFTER", (0.0,) * len(cli.signer_client.AGAIN_AFTER))
 
 
 def test_the_same_values_go_again_after_a_503_until_they_are_taken():
@@ -36,7 +36,7 @@ def test_a_503_that_outlasts_every_pause_is_raised():
     seen: list[bytes] = []
     with _client([503] * 10, seen) as signing, pytest.raises(httpx.HTTPStatusError, match="503"):
         _send_signatures(signing, "/p", {})
-    assert len(seen) == len(cli.sign.AGAIN_AFTER) + 1
+    assert len(seen) == len(cli.signer_client.AGAIN_AFTER) + 1
 
 
 @pytest.mark.parametrize("status", [400, 409, 422, 500])

@@ -19,7 +19,7 @@ from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
 import sandbox.pki as pki
-from cli.sign import sign_as
+from cli.signer_client import sign_as
 from sandbox.issuer import mint_service_token, mint_token
 from sandbox.sample_school import SUBJECTS, build, homeroom_for, marks_for
 from services.gradebook.service import GradebookService

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from cli.pipeline import DemoSchool, Pipeline
+from cli.demo.pipeline import DemoSchool, Pipeline
 
 SEALED = ("sealed", "reported", "effective")  # the transcript service's record status once the seal is on
 

@@ -22,7 +22,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from cli.bench_peak_sampler import STAGES, Sampler, stage_rates
+from cli.bench.peak_sampler import STAGES, Sampler, stage_rates
 
 HANOI_RECORDS = 2_190_000  # Hà Nội's year records in one reporting season
 WINDOW_HOURS = 8.0
@@ -31,7 +31,7 @@ CLASS_SIZE = 45
 
 def bench_env(offset: int) -> dict[str, str]:
     """The private stack's environment: ports, databases, vhost, and the clock set before the reporting cutoff."""
-    from cli.demo import REHEARSAL_DAY
+    from cli.demo.pipeline import REHEARSAL_DAY
     from cli.registry import SERVICES, stand_in_port
     from services.runtime.settings import get_settings
 
@@ -110,9 +110,10 @@ def drive(schools: list[Any], workers: int, sampler: Sampler, console: Console, 
     """Load, enter and lock every school at once, then let every waiting signer sign until all are reported."""
     import eventlet
 
-    from cli.main import REPLICA_PORT_STEP, _answers
-    from cli.pipeline import Pipeline
+    from cli.demo.pipeline import Pipeline
     from cli.registry import dev_token, remote_signer_url
+    from cli.stack import REPLICA_PORT_STEP
+    from sandbox.ports import answers
 
     replicas = []
     for k in range(workers):
@@ -125,7 +126,7 @@ def drive(schools: list[Any], workers: int, sampler: Sampler, console: Console, 
     driver = replicas[0]
     for pipeline in replicas:
         _wait(pipeline.ready, 120, "the services and the gateway")
-    _wait(lambda: _answers(int(remote_signer_url().rsplit(":", 1)[1])), 60, "the remote signer")
+    _wait(lambda: answers(int(remote_signer_url().rsplit(":", 1)[1])), 60, "the remote signer")
     run = Run(students=sum(len(s.school.students) for s in schools))
 
     def prepare_school(demo: Any) -> None:
@@ -158,7 +159,7 @@ def drive(schools: list[Any], workers: int, sampler: Sampler, console: Console, 
     turn = 0
 
     def sign(demo: Any, pipeline: Any, signer_id: str) -> int:
-        from cli.sign import sign_as
+        from cli.signer_client import sign_as
 
         result = sign_as(
             pipeline.url["signing"],
@@ -244,9 +245,9 @@ def run(
 
     # pyHanko warns about every seal's embedded validation data and DocMDP; the services log it, not the bench.
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
-    from cli.bench_signing import bare_pyhanko
-    from cli.main import spawn_stack, stop_stack
-    from cli.pipeline import DemoSchool
+    from cli.bench.signing import bare_pyhanko
+    from cli.demo.pipeline import DemoSchool
+    from cli.stack import spawn_stack, stop_stack
     from sandbox.sample_school import build
 
     env = bench_env(offset)
@@ -282,7 +283,7 @@ def run(
     report = summarise(result, baseline, sampler, workers, grade, len(demos))
     print_report(report, console)
     if plot is not None:
-        from cli.bench_peak_plot import draw
+        from cli.bench.peak_plot import draw
 
         draw(sampler.samples, result.first_lock, plot, title=_title(report))
         console.print(f"plot: {plot}")
@@ -295,10 +296,10 @@ def _ensure_animator(procs: list[Any], log_dir: Path) -> None:
     import subprocess
     import sys
 
-    from cli.main import _answers
     from cli.registry import ANIMATOR_PORT
+    from sandbox.ports import answers
 
-    if _answers(ANIMATOR_PORT):
+    if answers(ANIMATOR_PORT):
         return
     out = (log_dir / "sandbox.pki.animator.log").open("ab")
     procs.append(
@@ -306,7 +307,7 @@ def _ensure_animator(procs: list[Any], log_dir: Path) -> None:
             [sys.executable, "-m", "sandbox.pki.animator"], start_new_session=True, stdout=out, stderr=out
         )
     )
-    _wait(lambda: _answers(ANIMATOR_PORT), 60, "the TSA/CRL server")
+    _wait(lambda: answers(ANIMATOR_PORT), 60, "the TSA/CRL server")
 
 
 def _services() -> list[str]:

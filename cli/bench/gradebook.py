@@ -4,7 +4,6 @@ SQLAlchemy insert loop measured in the same run."""
 from __future__ import annotations
 
 import random
-import socket
 import statistics
 import time
 import uuid
@@ -12,6 +11,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from sandbox.ports import free_port
 
 
 def run(classes: int, reads: int, console: Console) -> dict[str, Any]:
@@ -46,9 +47,7 @@ def run(classes: int, reads: int, console: Console) -> dict[str, Any]:
         return mint_token(settings, user_id=user, roles=roles, school_id=school_id)
 
     school = build(f"bench-{uuid.uuid4().hex[:6]}", classes=classes, students_per_class=45)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     container = ServiceContainer(
         GradebookService,
         {**settings.nameko_config("gradebook"), "DB_URL": url, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli import manifests as m
+from cli.manifests import names as m
 from cli.registry import SERVICES
 
 # From outside the namespace, by the namespace's name (the kubernetes.io/metadata.name label Kubernetes sets
@@ -31,11 +31,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
 
 
 def _app(name: str) -> dict[str, Any]:
-    return {
-        "podSelector": {
-            "matchLabels": {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": m.PART_OF}
-        }
-    }
+    return {"podSelector": {"matchLabels": m.app_labels(name)}}
 
 
 def _namespace(name: str) -> dict[str, Any]:
@@ -68,12 +64,12 @@ def _platform_egress() -> list[dict[str, Any]]:
     ]
 
 
-def service_policies(name: str, labels: dict[str, str], relay_labels: dict[str, str]) -> list[dict[str, Any]]:
+def service_policies(name: str) -> list[dict[str, Any]]:
     """A service's pods: HTTP from users (the ingress controller), Prometheus and the services that call it; out to
     the platform and the services it calls. Its relay: metrics from Prometheus; out to the platform only. What
     they reach outside the cluster is in ``egress_policies``."""
     service = {
-        "podSelector": {"matchLabels": labels},
+        "podSelector": {"matchLabels": m.app_labels(name)},
         "policyTypes": ["Ingress", "Egress"],
         "ingress": [
             {
@@ -88,7 +84,7 @@ def service_policies(name: str, labels: dict[str, str], relay_labels: dict[str, 
         ],
     }
     relay = {
-        "podSelector": {"matchLabels": relay_labels},
+        "podSelector": {"matchLabels": m.app_labels(f"{name}-relay")},
         "policyTypes": ["Ingress", "Egress"],
         "ingress": [{"from": [_namespace(MONITORING_NAMESPACE)], "ports": _tcp(m.METRICS_PORT)}],
         "egress": _platform_egress(),
@@ -97,7 +93,7 @@ def service_policies(name: str, labels: dict[str, str], relay_labels: dict[str, 
         {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
-            "metadata": m._meta(n, "network"),
+            "metadata": m.meta(n, "network"),
             "spec": s,
         }
         for n, s in ((name, service), (f"{name}-relay", relay))
@@ -111,7 +107,7 @@ def egress_policies() -> list[dict[str, Any]]:
         {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
-            "metadata": m._meta(f"egress-{destination}", "network"),
+            "metadata": m.meta(f"egress-{destination}", "network"),
             "spec": {
                 "podSelector": {
                     "matchLabels": {"app.kubernetes.io/part-of": m.PART_OF},

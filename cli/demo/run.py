@@ -1,6 +1,6 @@
 """`hocba demo`: a primary and a lower-secondary school through the whole pipeline, on local defaults.
 
-Each step is what a user does over the services' HTTP APIs (cli/pipeline.py); everything after the principal's lock
+Each step is what a user does over the services' HTTP APIs (cli/demo/pipeline.py); everything after the principal's lock
 runs by itself. A second run reuses what the first finished: a locked year is not entered again, sealed records are
 not signed again, accepted records are not sent again; it collects, verifies and reports the same files.
 """
@@ -21,12 +21,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from cli.demo_files import collect, verify_all
-from cli.pipeline import DemoSchool, Pipeline, StageCounts
+from cli.demo.files import collect, verify_all
+from cli.demo.pipeline import REHEARSAL_DAY, DemoSchool, Pipeline, StageCounts
 from cli.registry import SERVICES, dev_token, gateway_url
-
-# The demo rehearses the end of school year 2025-2026 before its reporting cutoff (30 June 2026).
-REHEARSAL_DAY = "2026-06-20"
 
 
 def demo_env() -> dict[str, str]:

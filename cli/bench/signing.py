@@ -8,7 +8,6 @@ the PDFs in a loop with a cached key and nothing else.
 from __future__ import annotations
 
 import base64
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from rich.console import Console
 from rich.table import Table
+
+from sandbox.ports import free_port
 
 if TYPE_CHECKING:
     from services.signing.domain.model import Plan, Step
@@ -48,9 +49,7 @@ def _signing_service() -> Iterator[str]:
     from services.runtime.settings import get_settings
     from services.signing.service import SigningService
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     container = ServiceContainer(
         SigningService, get_settings().nameko_config("signing", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
     )
@@ -140,7 +139,7 @@ def run(students: int, steps: int, console: Console) -> dict[str, Any]:
     from cryptography.hazmat.primitives.asymmetric import padding, utils
 
     import sandbox.pki as pki
-    from cli.bench_transcript import sample_records
+    from cli.bench.transcript import sample_records
     from contracts.envelope import Envelope
     from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
     from sandbox.issuer import mint_token

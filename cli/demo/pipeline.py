@@ -15,10 +15,14 @@ from typing import Any
 import httpx
 
 from cli.registry import SERVICES, gateway_url, local_url, remote_signer_url
-from cli.sign import sign_as
+from cli.signer_client import sign_as
 from sandbox.sample_school import SampleSchool, homeroom_for, load_via_api, marks_for
 
 Token = Callable[[str, list[str], str | None], str]
+
+# The sample schools rehearse the end of school year 2025-2026 before its reporting cutoff (30 June 2026): the demo
+# and `hocba bench peak` set the services' and the gateway's clocks to this day.
+REHEARSAL_DAY = "2026-06-20"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli.bench_peak_sampler import STAGES, Sample
+from cli.bench.peak_sampler import STAGES, Sample
 
 SMOOTH_S = 5.0  # throughput over a sliding window, or one-second samples make a comb
 

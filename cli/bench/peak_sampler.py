@@ -98,7 +98,7 @@ class Sampler:
         from kombu import Connection
         from sqlalchemy import text
 
-        from cli.pipeline import Pipeline
+        from cli.demo.pipeline import Pipeline
         from cli.registry import SERVICES, dev_token
         from services.runtime.broker import subscriptions_of
         from services.runtime.db import make_engine

@@ -1,7 +1,8 @@
-"""`hocba sign --as <signer>`: a signer's whole turn through the simulated remote signing service.
+"""A signer's signing client: their whole turn through the simulated remote signing service.
 
 What a teacher's signing client does: list my pending steps, get a certificate from my signing provider, ask the
-signing service for the data to be signed, have the provider sign every digest, send the values back.
+signing service for the data to be signed, have the provider sign every digest, send the values back. `hocba sign
+--as` (cli/signing.py), the demo, the benchmarks and the tests sign this way.
 """
 
 from __future__ import annotations
