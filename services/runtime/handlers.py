@@ -1,4 +1,4 @@
-"""The reliable event handler: a failed handler's message goes to `<queue>.dlq` with the reason, never dropped."""
+"""The reliable event handler: each event consumed once (`consume`), a failed one's message to `<queue>.dlq`."""
 
 from __future__ import annotations
 
@@ -241,7 +241,9 @@ def reliable_handler(
     claiming (nothing happened, so there is nothing to happen only once).
 
     The method is wrapped here, not in the entry point: nameko calls the service method itself, and only the
-    wrapper runs on the service instance, where the injected database behind ``unit_of_work`` lives.
+    wrapper runs on the service instance, where the injected database behind ``unit_of_work`` lives. Nor in a
+    dependency provider: its worker hooks could open and commit a transaction around the method, but could not
+    skip the method for a redelivery.
     """
 
     def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
