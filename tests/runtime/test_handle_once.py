@@ -90,3 +90,20 @@ def test_a_handler_that_raises_leaves_no_claim_and_the_exception_reaches_the_ent
     assert handle_once(
         delivered, "probe.record", lambda **ids: RecordingUnitOfWork(claims, steps, None), print
     )
+
+
+def test_a_service_that_consumes_without_a_unit_of_work_refuses_to_start():
+    from nameko.containers import ServiceContainer
+
+    from services.runtime.handlers import reliable_handler
+
+    class Forgetful:
+        name = "forgetful"
+
+        @reliable_handler("emitter", AuditRecordedV1, consumer="forgetful.record")
+        def on_event(self, envelope, uow):
+            raise AssertionError("never reached")
+
+    container = ServiceContainer(Forgetful, {"AMQP_URI": "memory://"})
+    with pytest.raises(TypeError, match="defines no unit_of_work"):
+        container.start()
