@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from rich.console import Console
@@ -25,6 +26,7 @@ def run(events: int, schools: int, console: Console) -> dict[str, Any]:
     from contracts.envelope import Envelope
     from services.audit.app import handlers
     from services.audit.app.unit_of_work import AuditUnitOfWork
+    from services.runtime.consume import handle_once
     from services.runtime.db import ensure_database, make_engine
     from services.runtime.logging import configure_logging
     from services.runtime.migrations import upgrade
@@ -58,7 +60,12 @@ def run(events: int, schools: int, console: Console) -> dict[str, Any]:
     factory = sessionmaker(engine)
 
     def append(envelope: Any) -> None:
-        handlers.record(envelope, AuditUnitOfWork(factory), source="gradebook")
+        handle_once(
+            envelope,
+            handlers.CONSUMER,
+            partial(AuditUnitOfWork, factory),
+            partial(handlers.record, source="gradebook"),
+        )
 
     with console.status(f"appending {events} audit events, {schools} schools, 10 at a time"):
         started = time.monotonic()

@@ -31,6 +31,7 @@ def run(n: int, console: Console) -> dict[str, Any]:
     from services.runtime.relay import ConfirmingPublisher, OutboxRelay
     from services.runtime.settings import get_settings
     from services.runtime.tables import runtime_tables
+    from services.runtime.uow import SqlUnitOfWork
 
     settings = get_settings()
     configure_logging("bench", level="WARNING", json=False)
@@ -48,11 +49,12 @@ def run(n: int, console: Console) -> dict[str, Any]:
     class BenchSink:
         name = "hocbabenchsink"
 
-        @reliable_handler(BENCH_SOURCE, AuditRecordedV1)
-        def on_event(self, envelope: Any) -> None:
-            with transaction(factory) as session:
-                if inbox.claim(session, self.name, envelope.id):
-                    handled["n"] += 1
+        def unit_of_work(self, *, correlation_id: str | None = None) -> SqlUnitOfWork:
+            return SqlUnitOfWork(factory, Outbox(self.name, outbox_t), inbox, correlation_id=correlation_id)
+
+        @reliable_handler(BENCH_SOURCE, AuditRecordedV1, consumer=name)
+        def on_event(self, envelope: Any, uow: SqlUnitOfWork) -> None:
+            handled["n"] += 1  # the runtime claims (a redelivery never gets here) and commits after
             if handled["n"] >= n and not handled["done"].ready():
                 handled["done"].send()
 

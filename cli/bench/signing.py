@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -143,9 +144,10 @@ def run(students: int, steps: int, console: Console) -> dict[str, Any]:
     from contracts.envelope import Envelope
     from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
     from sandbox.issuer import mint_token
+    from services.runtime.consume import handle_once
     from services.runtime.db import make_engine
     from services.runtime.settings import get_settings
-    from services.signing.app.handlers import register_record
+    from services.signing.app.handlers import CONSUMER_ASSEMBLED, register_record
     from services.signing.app.unit_of_work import SigningUnitOfWork
     from services.signing.documents import pdf as pdf_doc
     from services.signing.domain.model import Plan, Step
@@ -200,8 +202,11 @@ def run(students: int, steps: int, console: Console) -> dict[str, Any]:
                     for s in record.signature_plan
                 ],
             )
-            register_record(
-                Envelope.wrap(event, source_service="transcript"), lambda: SigningUnitOfWork(sessions), memory
+            handle_once(
+                Envelope.wrap(event, source_service="transcript"),
+                CONSUMER_ASSEMBLED,
+                partial(SigningUnitOfWork, sessions),
+                partial(register_record, source=memory),
             )
     plan = fielded[0][1]
     signers = plan.person_steps[:steps]

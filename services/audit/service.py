@@ -18,7 +18,6 @@ from services.runtime.auth import Auth, Role
 from services.runtime.db import Database
 from services.runtime.handlers import EventSource, reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_query
-from services.runtime.logging import correlation
 from services.runtime.openapi import openapi_document, werkzeug_path
 from services.runtime.settings import get_settings
 from services.runtime.timers import every
@@ -38,26 +37,29 @@ class AuditService(HealthEndpoints):
     # The service whose exchange delivered the event being handled: entries are recorded under it, not the body's.
     event_source = EventSource()
 
+    def unit_of_work(self, *, correlation_id: str | None = None) -> AuditUnitOfWork:
+        return AuditUnitOfWork(self.db, correlation_id=correlation_id)
+
     # Every service that mutates data reports here; operators' tools (dead-letter replays, purges) as `ops`.
-    @reliable_handler("gradebook", AuditRecordedV1)
-    def on_gradebook_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
-        self._record(envelope)
+    @reliable_handler("gradebook", AuditRecordedV1, consumer=handlers.CONSUMER)
+    def on_gradebook_audit(self, envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork) -> None:
+        handlers.record(envelope, uow, source=self.event_source)
 
-    @reliable_handler("transcript", AuditRecordedV1)
-    def on_transcript_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
-        self._record(envelope)
+    @reliable_handler("transcript", AuditRecordedV1, consumer=handlers.CONSUMER)
+    def on_transcript_audit(self, envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork) -> None:
+        handlers.record(envelope, uow, source=self.event_source)
 
-    @reliable_handler("signing", AuditRecordedV1)
-    def on_signing_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
-        self._record(envelope)
+    @reliable_handler("signing", AuditRecordedV1, consumer=handlers.CONSUMER)
+    def on_signing_audit(self, envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork) -> None:
+        handlers.record(envelope, uow, source=self.event_source)
 
-    @reliable_handler("sync", AuditRecordedV1)
-    def on_sync_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
-        self._record(envelope)
+    @reliable_handler("sync", AuditRecordedV1, consumer=handlers.CONSUMER)
+    def on_sync_audit(self, envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork) -> None:
+        handlers.record(envelope, uow, source=self.event_source)
 
-    @reliable_handler("ops", AuditRecordedV1)
-    def on_ops_audit(self, envelope: Envelope[AuditRecordedV1]) -> None:
-        self._record(envelope)
+    @reliable_handler("ops", AuditRecordedV1, consumer=handlers.CONSUMER)
+    def on_ops_audit(self, envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork) -> None:
+        handlers.record(envelope, uow, source=self.event_source)
 
     @every("audit_checkpoint_seconds")
     def checkpoint(self) -> None:
@@ -67,14 +69,6 @@ class AuditService(HealthEndpoints):
     def checkpoint_locks(self) -> None:
         """A term lock recorded since a chain's last checkpoint gets one within seconds (the TSA may be down)."""
         take_due_checkpoints(self.db, _timestamper())
-
-    def _record(self, envelope: Envelope[AuditRecordedV1]) -> None:
-        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
-            handlers.record(
-                envelope,
-                AuditUnitOfWork(self.db, correlation_id=envelope.correlationid),
-                source=self.event_source,
-            )
 
     def _require_reader(self, school_id: str) -> None:
         caller = self.principal()

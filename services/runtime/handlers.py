@@ -1,9 +1,11 @@
-"""The reliable event handler: a failed handler's message goes to `<queue>.dlq` with the reason, never dropped."""
+"""The reliable event handler: each event consumed once (`consume`), a failed one's message to `<queue>.dlq`."""
 
 from __future__ import annotations
 
+import functools
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,8 +17,9 @@ from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 from pydantic import ValidationError
 
-from contracts.envelope import EventModel, parse_envelope
+from contracts.envelope import Envelope, EventModel, parse_envelope
 from services.runtime import metrics
+from services.runtime.consume import handle_once
 from services.runtime.logging import correlation, get_logger
 from services.runtime.personal_data import scrub_text
 from services.runtime.settings import get_settings
@@ -95,18 +98,30 @@ class ReliableEventHandler(EventHandler):
     exchange for ``<queue>.dlq`` (publisher confirms, mandatory), and acked only once that is confirmed. If that
     publish fails, the message is rejected without requeue, so the queue's dead-letter policy still routes it.
     Bodies that do not parse as the declared contract are dead-lettered without running the handler.
+
+    This is the transport only: services consume through :func:`reliable_handler`, which adds the inbox claim and
+    the unit of work (``consumes=True``). Used bare, ``ReliableEventHandler.decorator(source, model)`` hands the
+    method the envelope alone, for probes that keep no state (the broker's own tests).
     """
 
     queue_consumer = MonitoredQueueConsumer()
 
-    def __init__(self, source_service: str, event_model: type[EventModel], **kwargs: Any) -> None:
+    def __init__(
+        self, source_service: str, event_model: type[EventModel], *, consumes: bool = False, **kwargs: Any
+    ) -> None:
         self.event_model = event_model
+        self.consumes = consumes
         kwargs.setdefault("requeue_on_error", False)
         super().__init__(source_service, event_model.routing_key(), **kwargs)
 
     def setup(self) -> None:
         super().setup()
         self._service = self.container.service_name
+        if self.consumes and not callable(getattr(self.container.service_cls, "unit_of_work", None)):
+            # At start-up, not on the first event: `reliable_handler` opens the service's unit of work.
+            raise TypeError(
+                f"{self._service} consumes events but defines no unit_of_work(correlation_id=...)"
+            )
         self._dlq = Queue(
             dead_letter_queue_name(self.queue.name),
             exchange=dead_letter_exchange(self._service),
@@ -205,9 +220,43 @@ class EventSource(DependencyProvider):
         return entrypoint.source_service if isinstance(entrypoint, ReliableEventHandler) else None
 
 
-def reliable_handler(source_service: str, event_model: type[EventModel], **kwargs: Any) -> Any:
-    """Decorate a service method to handle ``event_model`` events emitted by ``source_service``.
+Consumer = str | Callable[[Any], str | None]
+"""The inbox name an entry point claims events under; or a function of the event giving it, None to ignore it."""
 
-    The method receives the parsed :class:`~contracts.envelope.Envelope`.
+
+def reliable_handler(
+    source_service: str, event_model: type[EventModel], *, consumer: Consumer, **kwargs: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a service method to consume ``event_model`` events emitted by ``source_service``, exactly once.
+
+    The runtime binds the event's ids to the log, opens the service's unit of work (``unit_of_work(correlation_id=…)``,
+    a method every consuming service defines), claims the event in the inbox under ``consumer``, calls the method
+    with the parsed :class:`~contracts.envelope.Envelope` (its ``data`` the event; id and time for the handlers
+    that record them) and the open unit of work, and commits: the method holds only the service's logic. A
+    redelivery skips it; if it raises, the claim rolls back with its writes and the message is dead-lettered.
+
+    ``consumer`` is stored with each claim, so it must keep its exact spelling. It may be a function of the event
+    where one entry point counts as several consumers (transcript's progress: one per status reported), and that
+    function returns None for events the entry point ignores: those are acked without opening a transaction or
+    claiming (nothing happened, so there is nothing to happen only once).
+
+    The method is wrapped here, not in the entry point: nameko calls the service method itself, and only the
+    wrapper runs on the service instance, where the injected database behind ``unit_of_work`` lives. Nor in a
+    dependency provider: its worker hooks could open and commit a transaction around the method, but could not
+    skip the method for a redelivery.
     """
-    return ReliableEventHandler.decorator(source_service, event_model, **kwargs)
+
+    def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def consume(service: Any, envelope: Envelope[Any]) -> None:
+            name = consumer if isinstance(consumer, str) else consumer(envelope.data)
+            if name is None:
+                return
+            handle_once(envelope, name, service.unit_of_work, functools.partial(method, service))
+
+        entrypoint: Callable[[Callable[..., Any]], Callable[..., Any]] = ReliableEventHandler.decorator(
+            source_service, event_model, consumes=True, **kwargs
+        )
+        return entrypoint(consume)
+
+    return decorate

@@ -14,7 +14,6 @@ from services.runtime.auth import DOCUMENTS_READ, Auth, Forbidden, Role, Service
 from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
-from services.runtime.logging import correlation
 from services.runtime.openapi import openapi_document
 from services.runtime.settings import get_settings
 from services.runtime.timers import every
@@ -44,13 +43,15 @@ class SigningService(HealthEndpoints):
     def runtime(self) -> SigningRuntime:
         return _runtime
 
-    def _new_uow(self, correlation_id: str | None = None):  # noqa: ANN202
-        return lambda: SigningUnitOfWork(self.db, correlation_id=correlation_id)
+    def unit_of_work(self, *, correlation_id: str | None = None) -> SigningUnitOfWork:
+        return SigningUnitOfWork(self.db, correlation_id=correlation_id)
 
-    @reliable_handler("transcript", TranscriptAssembledV1)
-    def on_assembled(self, envelope: Envelope[TranscriptAssembledV1]) -> None:
-        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
-            handlers.register_record(envelope, self._new_uow(envelope.correlationid), self.runtime.documents)
+    def _new_uow(self, correlation_id: str | None = None):  # noqa: ANN202
+        return lambda: self.unit_of_work(correlation_id=correlation_id)
+
+    @reliable_handler("transcript", TranscriptAssembledV1, consumer=handlers.CONSUMER_ASSEMBLED)
+    def on_assembled(self, envelope: Envelope[TranscriptAssembledV1], uow: SigningUnitOfWork) -> None:
+        handlers.register_record(envelope, uow, self.runtime.documents)
 
     @every("signing_seal_seconds")
     def seal(self) -> None:

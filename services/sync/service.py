@@ -18,7 +18,7 @@ from services.runtime.db import Database
 from services.runtime.documents import RemoteDocuments
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body
-from services.runtime.logging import correlation, get_logger
+from services.runtime.logging import get_logger
 from services.runtime.openapi import openapi_document
 from services.runtime.settings import get_settings
 from services.runtime.timers import every
@@ -91,13 +91,15 @@ class SyncService(HealthEndpoints):
     db = Database(SERVICE)
     principal = Auth()
 
-    def _new_uow(self, correlation_id: str | None = None):  # noqa: ANN202
-        return lambda: SyncUnitOfWork(self.db, correlation_id=correlation_id)
+    def unit_of_work(self, *, correlation_id: str | None = None) -> SyncUnitOfWork:
+        return SyncUnitOfWork(self.db, correlation_id=correlation_id)
 
-    @reliable_handler("signing", TranscriptSealedV1)
-    def on_sealed(self, envelope: Envelope[TranscriptSealedV1]) -> None:
-        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
-            handlers.register_sealed(envelope, self._new_uow(envelope.correlationid))
+    def _new_uow(self, correlation_id: str | None = None):  # noqa: ANN202
+        return lambda: self.unit_of_work(correlation_id=correlation_id)
+
+    @reliable_handler("signing", TranscriptSealedV1, consumer=handlers.CONSUMER_SEALED)
+    def on_sealed(self, envelope: Envelope[TranscriptSealedV1], uow: SyncUnitOfWork) -> None:
+        handlers.register_sealed(envelope.data, uow)
 
     @every("sync_submit_seconds")
     def submit(self) -> None:

@@ -14,15 +14,12 @@ from services.runtime.auth import DOCUMENTS_READ, Auth, Forbidden, Principal, Ro
 from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
-from services.runtime.logging import correlation
 from services.runtime.openapi import openapi_document
 from services.runtime.settings import get_settings
 from services.transcript import api as routes
 from services.transcript.api import DigitisedRecordIn
-from services.transcript.app import handlers, queries
+from services.transcript.app import handlers, handover, progress, queries
 from services.transcript.app.digitise import digitise_record
-from services.transcript.app.handover import receive_handover
-from services.transcript.app.progress import record_progress
 from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
 from services.transcript.domain.errors import RecordNotFound, TranscriptError
 from services.transcript.domain.model import Status
@@ -45,44 +42,28 @@ class TranscriptService(HealthEndpoints):
     principal = Auth()
     service_caller = ServiceAuth()  # other services' tokens (their own audience), never users'
 
-    def _new_uow(self, correlation_id: str | None = None):  # noqa: ANN202
-        return lambda: TranscriptUnitOfWork(self.db, correlation_id=correlation_id)
+    def unit_of_work(self, *, correlation_id: str | None = None) -> TranscriptUnitOfWork:
+        return TranscriptUnitOfWork(self.db, correlation_id=correlation_id)
 
-    @reliable_handler("gradebook", TermLockedV1)
-    def on_term_locked(self, envelope: Envelope[TermLockedV1]) -> None:
-        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
-            handlers.assemble_class(
-                envelope, self._new_uow(envelope.correlationid), get_settings().lookup_base_url
-            )
+    @reliable_handler("gradebook", TermLockedV1, consumer=handlers.CONSUMER_LOCKED)
+    def on_term_locked(self, envelope: Envelope[TermLockedV1], uow: TranscriptUnitOfWork) -> None:
+        handlers.assemble_class(envelope.data, uow, get_settings().lookup_base_url)
 
-    @reliable_handler("gradebook", AmendmentAppliedV1)
-    def on_amendment_applied(self, envelope: Envelope[AmendmentAppliedV1]) -> None:
-        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
-            handlers.apply_amendment(
-                envelope, self._new_uow(envelope.correlationid), get_settings().lookup_base_url
-            )
+    @reliable_handler("gradebook", AmendmentAppliedV1, consumer=handlers.CONSUMER_AMENDED)
+    def on_amendment_applied(self, envelope: Envelope[AmendmentAppliedV1], uow: TranscriptUnitOfWork) -> None:
+        handlers.apply_amendment(envelope.data, uow, get_settings().lookup_base_url)
 
-    @reliable_handler("signing", TranscriptSealedV1)
-    def on_sealed(self, envelope: Envelope[TranscriptSealedV1]) -> None:
-        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
-            record_progress(
-                envelope, self._new_uow(envelope.correlationid), envelope.data.year_record_id, Status.SEALED
-            )
+    @reliable_handler("signing", TranscriptSealedV1, consumer=progress.consumer_for(Status.SEALED))
+    def on_sealed(self, envelope: Envelope[TranscriptSealedV1], uow: TranscriptUnitOfWork) -> None:
+        progress.record_progress(envelope.data, uow, Status.SEALED)
 
-    @reliable_handler("sync", SyncRecordChangedV1)
-    def on_reported(self, envelope: Envelope[SyncRecordChangedV1]) -> None:
-        status = {"accepted": Status.REPORTED, "effective": Status.EFFECTIVE}.get(envelope.data.status)
-        if status is None:
-            return  # rejections and withdrawals are the sync service's (and the principal's) business
-        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
-            record_progress(
-                envelope, self._new_uow(envelope.correlationid), envelope.data.year_record_id, status
-            )
+    @reliable_handler("sync", SyncRecordChangedV1, consumer=progress.reported_consumer)
+    def on_reported(self, envelope: Envelope[SyncRecordChangedV1], uow: TranscriptUnitOfWork) -> None:
+        progress.record_report(envelope.data, uow)
 
-    @reliable_handler("sync", TranscriptTransferredV1)
-    def on_transferred(self, envelope: Envelope[TranscriptTransferredV1]) -> None:
-        with correlation(event_id=str(envelope.id), correlation_id=envelope.correlationid):
-            receive_handover(envelope, self._new_uow(envelope.correlationid))
+    @reliable_handler("sync", TranscriptTransferredV1, consumer=handover.CONSUMER)
+    def on_transferred(self, envelope: Envelope[TranscriptTransferredV1], uow: TranscriptUnitOfWork) -> None:
+        handover.receive_handover(envelope.data, uow)
 
     @api("GET", "/openapi.json")
     def openapi(self, request: Request) -> Response:

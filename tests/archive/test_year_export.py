@@ -11,6 +11,7 @@ import stat
 import tarfile
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 import pyrage
 import pytest
@@ -32,6 +33,7 @@ from services.audit.app import handlers as audit_handlers
 from services.audit.app.checkpoints import take_checkpoints
 from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.gradebook.store import tables as gb
+from services.runtime.consume import handle_once
 from services.runtime.db import drop_database, make_engine
 from services.runtime.migrations import upgrade
 from services.runtime.settings import get_settings
@@ -317,8 +319,11 @@ def _fill(urls: dict[str, str], school: str) -> dict[str, object]:
             changes={"final": f"{n} → {n + 1}"},
             occurred_at=now + timedelta(seconds=n),
         )
-        assert audit_handlers.record(
-            Envelope.wrap(event, source_service="gradebook"), AuditUnitOfWork(new_session), source="gradebook"
+        assert handle_once(
+            Envelope.wrap(event, source_service="gradebook"),
+            audit_handlers.CONSUMER,
+            partial(AuditUnitOfWork, new_session),
+            partial(audit_handlers.record, source="gradebook"),
         )
         if n == 2:
             assert take_checkpoints(new_session, TSA, school) == 1

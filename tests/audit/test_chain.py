@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import text
@@ -15,6 +16,7 @@ from contracts.envelope import Envelope
 from services.audit.app import handlers
 from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.audit.domain.chain import GENESIS, ChainedEntry, entry_hash, verify
+from services.runtime.consume import handle_once
 from services.runtime.db import make_engine
 
 pytestmark = pytest.mark.integration
@@ -38,10 +40,11 @@ def school_log(service_databases):
             changes={"final": f"{n} → {n + 1}"},
             occurred_at=start + timedelta(minutes=n),
         )
-        assert handlers.record(
+        assert handle_once(
             Envelope.wrap(event, source_service="gradebook"),
-            AuditUnitOfWork(sessionmaker(engine)),
-            source="gradebook",
+            handlers.CONSUMER,
+            partial(AuditUnitOfWork, sessionmaker(engine)),
+            partial(handlers.record, source="gradebook"),
         )
     yield engine, school
     engine.dispose()
@@ -147,10 +150,11 @@ def test_personal_values_sent_by_mistake_are_stored_as_keyed_hashes(service_data
             changes={"personal_id": "001312345678", "note": "CCCD 001312345678 cập nhật"},
             occurred_at=datetime.now(UTC),
         )
-        handlers.record(
+        handle_once(
             Envelope.wrap(event, source_service="gradebook"),
-            AuditUnitOfWork(sessionmaker(engine)),
-            source="gradebook",
+            handlers.CONSUMER,
+            partial(AuditUnitOfWork, sessionmaker(engine)),
+            partial(handlers.record, source="gradebook"),
         )
     with engine.connect() as conn:
         records = (

@@ -1,6 +1,7 @@
 """Checkpoints: a timestamped chain head catches what the chain alone cannot, a log its owner rewrote consistently."""
 
 from datetime import UTC, datetime
+from functools import partial
 
 from pyhanko.sign.timestamps import DummyTimeStamper
 from sqlalchemy import select, text
@@ -15,6 +16,7 @@ from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.audit.domain.chain import chain_key, checkpoint_digest, entry_hash
 from services.audit.store.repository import AuditLog
 from services.audit.store.tables import checkpoints
+from services.runtime.consume import handle_once
 from services.runtime.timestamps import check_timestamp, timestamp
 from tests.audit.test_chain import as_owner, run_verify
 from tests.audit.test_chain import school_log as school_log  # the fixture
@@ -93,10 +95,11 @@ def test_a_lock_is_due_by_its_own_chains_checkpoint_not_another_schools(school_l
             entity_id="class/c1/2025-2026/hk1",
             occurred_at=datetime.now(UTC),
         )
-        handlers.record(
+        handle_once(
             Envelope.wrap(event, source_service="gradebook"),
-            AuditUnitOfWork(sessionmaker(engine)),
-            source="gradebook",
+            handlers.CONSUMER,
+            partial(AuditUnitOfWork, sessionmaker(engine)),
+            partial(handlers.record, source="gradebook"),
         )
     with sessionmaker(engine)() as session:
         assert chain_key(small) in AuditLog(session).chains_due("term.lock")

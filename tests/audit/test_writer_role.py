@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 
 import psycopg
 import pytest
@@ -19,6 +20,7 @@ from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.audit.service import AuditService
 from services.audit.store.login import LoginMayChangeTheLog, refuse_a_login_that_may_change_the_log
 from services.audit.store.tables import audit_entries
+from services.runtime.consume import handle_once
 from services.runtime.db import Database, drop_database, make_engine, recreate_database
 from services.runtime.migrations import upgrade
 from services.runtime.settings import get_settings
@@ -68,10 +70,11 @@ def test_the_service_appends_through_the_broker_but_may_not_drop_truncate_delete
     school = f"grants-{uuid.uuid4().hex[:8]}"
     publish_event(amqp_uri, _event(school), "gradebook")
     # ...and the normal append path, called directly on the service's engine.
-    assert handlers.record(
+    assert handle_once(
         Envelope.wrap(_event(school, 1), source_service="gradebook"),
-        AuditUnitOfWork(sessionmaker(engine)),
-        source="gradebook",
+        handlers.CONSUMER,
+        partial(AuditUnitOfWork, sessionmaker(engine)),
+        partial(handlers.record, source="gradebook"),
     )
 
     def recorded() -> int:

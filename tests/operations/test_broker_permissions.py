@@ -23,7 +23,7 @@ from services.runtime.broker_access import (
     permission_table,
     service_grant,
 )
-from services.runtime.handlers import reliable_handler
+from services.runtime.handlers import ReliableEventHandler
 from services.runtime.relay import ConfirmingPublisher, OutgoingMessage
 from services.runtime.settings import Settings
 from tests.conftest import RUN
@@ -48,7 +48,7 @@ class ProbeService:
 
     name = "probe"
 
-    @reliable_handler("gradebook", AuditRecordedV1)
+    @ReliableEventHandler.decorator("gradebook", AuditRecordedV1)
     def on_audit(self, envelope):
         probe_calls.append(envelope.data.entity_id)
         if envelope.data.entity_id.startswith("fail"):

@@ -10,7 +10,7 @@ from kombu import Connection, Exchange, Producer
 from contracts.audit import AuditRecordedV1
 from contracts.envelope import Envelope
 from services.runtime.broker import Subscription, setup_broker, subscriptions_of
-from services.runtime.handlers import HEADER_EXCEPTION, HEADER_MESSAGE, HEADER_QUEUE, reliable_handler
+from services.runtime.handlers import HEADER_EXCEPTION, HEADER_MESSAGE, HEADER_QUEUE, ReliableEventHandler
 from services.runtime.settings import get_settings
 from tests.helpers import get_one, queue_depth, running, wait_for
 
@@ -22,7 +22,7 @@ calls: list[str] = []
 class FailingService:
     name = "failing"
 
-    @reliable_handler("emitter", AuditRecordedV1)
+    @ReliableEventHandler.decorator("emitter", AuditRecordedV1)
     def on_audit(self, envelope):
         calls.append(envelope.data.entity_id)
         raise ValueError(f"cannot handle {envelope.data.entity_id}; personal_id=001312012345")

@@ -21,7 +21,7 @@ from services.runtime.handlers import HEADER_EXCEPTION, HEADER_MESSAGE
 from services.runtime.relay import ConfirmingPublisher, OutboxRelay
 from services.transcript.documents import xml_package
 from services.transcript.service import TranscriptService
-from services.transcript.store.tables import transcripts, year_records
+from services.transcript.store.tables import inbox, transcripts, year_records
 from tests.factories import term_locked
 from tests.gradebook.integration.support import Client, load_school
 from tests.helpers import get_one, publish_event, purge, queue_depth, running, wait_for
@@ -316,12 +316,24 @@ def test_a_record_moves_forward_to_sealed_reported_and_effective_whatever_order_
         wait_for(lambda: queue_depth(amqp_uri, queue) == 0, what="the seal's news consumed")
         threading.Event().wait(0.5)
         assert status_of() == "reported"
-        producer.publish(
-            Envelope.wrap(changed("effective"), source_service="sync").wire(),
-            exchange=Exchange("sync.events", type="topic", durable=True),
-            routing_key=SyncRecordChangedV1.routing_key(),
-        )
+        for status in ("rejected", "effective"):  # a rejection is the sync service's business: ignored here
+            producer.publish(
+                Envelope.wrap(changed(status), source_service="sync").wire(),
+                exchange=Exchange("sync.events", type="topic", durable=True),
+                routing_key=SyncRecordChangedV1.routing_key(),
+            )
         wait_for(lambda: status_of() == "effective", what="effective")
+    # One inbox consumer per status, under the names stored since the first release (renaming one would take its
+    # events a second time); the ignored rejection left unclaimed.
+    with engine.connect() as conn:
+        consumers = conn.execute(
+            select(inbox.c.consumer).where(inbox.c.consumer.like("transcript.progress%"))
+        )
+        assert sorted(consumers.scalars()) == [
+            "transcript.progress.effective",
+            "transcript.progress.reported",
+            "transcript.progress.sealed",
+        ]
 
 
 def _any_records(engine):

@@ -40,8 +40,8 @@ def pseudonymise(value: Any, vault: DataVault) -> Any:
     return value
 
 
-def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork, *, source: str) -> bool:
-    """Append one audit event to the log, exactly once per event id; False for a duplicate delivery.
+def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork, *, source: str) -> None:
+    """Append one audit event to the log (exactly once per event id: the runtime claims it as ``CONSUMER``).
 
     ``source`` is the service the event came from as the broker established it (the exchange it was delivered
     from), and the entry is recorded under it: a producer writes entries under its own name only. A body that
@@ -51,31 +51,26 @@ def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork, *, source:
     chain until someone replays it, and a replay would be refused again, forever).
     """
     event = envelope.data
-    with uow:
-        if not uow.first_delivery(CONSUMER, envelope.id):
-            return False
-        record_data: dict[str, Any] = pseudonymise(event.model_dump(mode="json"), DataVault.from_settings())
-        if event.service != source:
-            log.warning("audit.service_claim_mismatch", source=source, claimed=event.service)
-            record_data["service"] = source
-            record_data["claimed_service"] = event.service
-        uow.log.append(
-            AuditEntry(
-                event_id=envelope.id,
-                service=source,
-                school_id=event.school_id,
-                actor_id=event.actor_id,
-                actor_role=event.actor_role,
-                action=event.action,
-                entity_type=event.entity_type,
-                entity_id=event.entity_id,
-                record=record_data,
-                reason=event.reason,
-                occurred_at=event.occurred_at,
-            )
+    record_data: dict[str, Any] = pseudonymise(event.model_dump(mode="json"), DataVault.from_settings())
+    if event.service != source:
+        log.warning("audit.service_claim_mismatch", source=source, claimed=event.service)
+        record_data["service"] = source
+        record_data["claimed_service"] = event.service
+    uow.log.append(
+        AuditEntry(
+            event_id=envelope.id,
+            service=source,
+            school_id=event.school_id,
+            actor_id=event.actor_id,
+            actor_role=event.actor_role,
+            action=event.action,
+            entity_type=event.entity_type,
+            entity_id=event.entity_id,
+            record=record_data,
+            reason=event.reason,
+            occurred_at=event.occurred_at,
         )
-        uow.commit()
-    return True
+    )
 
 
 class LogQuery(BaseModel):

@@ -42,9 +42,14 @@ def plan_from_xml(root: etree._Element) -> Plan:
 
 
 def register_record(
-    envelope: Envelope[TranscriptAssembledV1], new_uow: UowFactory, source: DocumentSource
+    envelope: Envelope[TranscriptAssembledV1], uow: SigningUnitOfWork, source: DocumentSource
 ) -> None:
-    """Idempotent: the inbox and the record's primary key both stop a second registration."""
+    """The record's primary key stops a second registration, as the inbox claim does a redelivered event.
+
+    Runs inside the runtime's transaction (`services.runtime.consume`), so the documents are fetched and prepared
+    after the claim, with the transaction open: a redelivery no longer downloads and rebuilds them only to find
+    the record registered, and a concurrent duplicate waits on the claim instead of preparing the same documents.
+    """
     event = envelope.data
     record_xml = source.get(event.xml_sha256)
     unsigned_pdf = source.get(event.pdf_sha256)
@@ -57,43 +62,39 @@ def register_record(
     # Every field with its lock before anyone signs: a field added later breaks the certification signature.
     prepared_pdf = pdf_doc.add_signature_fields(unsigned_pdf, plan)
     package = xml_doc.wrap(record_xml)
-    with new_uow() as uow:
-        if not uow.first_delivery(CONSUMER_ASSEMBLED, envelope.id):
-            return
-        added = uow.signing.add_record(
-            {
-                "year_record_id": event.year_record_id,
-                "school_id": event.school_id,
-                "class_id": event.class_id,
-                "student_id": event.student_id,
-                "transcript_id": event.transcript_id,
-                "school_year": event.school_year,
-                "grade": int(root.findtext(f"{TRANSCRIPT_NS}Class/{TRANSCRIPT_NS}Grade", "0")),
-                "version": event.version,
-                "supersedes": event.supersedes,
-                "lookup_code": root.findtext(f"{TRANSCRIPT_NS}Identity/{TRANSCRIPT_NS}LookupCode", ""),
-                "status": "collecting",
-                "next_order": 1,
-                "pdf": prepared_pdf,
-                "xml_package": package,
-                "record_xml_sha256": event.xml_sha256,
-            },
-            plan,
+    added = uow.signing.add_record(
+        {
+            "year_record_id": event.year_record_id,
+            "school_id": event.school_id,
+            "class_id": event.class_id,
+            "student_id": event.student_id,
+            "transcript_id": event.transcript_id,
+            "school_year": event.school_year,
+            "grade": int(root.findtext(f"{TRANSCRIPT_NS}Class/{TRANSCRIPT_NS}Grade", "0")),
+            "version": event.version,
+            "supersedes": event.supersedes,
+            "lookup_code": root.findtext(f"{TRANSCRIPT_NS}Identity/{TRANSCRIPT_NS}LookupCode", ""),
+            "status": "collecting",
+            "next_order": 1,
+            "pdf": prepared_pdf,
+            "xml_package": package,
+            "record_xml_sha256": event.xml_sha256,
+        },
+        plan,
+    )
+    if added and event.supersedes and uow.signing.cancel(event.supersedes):
+        uow.emit(
+            AuditRecordedV1(
+                service=SERVICE,
+                school_id=event.school_id,
+                actor_id="signing",
+                actor_role="system",
+                action="signing.cancel",
+                entity_type="year_record",
+                entity_id=event.supersedes,
+                changes={"superseded_by": event.year_record_id},
+                reason="Phiên bản mới sau điều chỉnh",
+                occurred_at=envelope.time,
+            ),
+            subject=event.supersedes,
         )
-        if added and event.supersedes and uow.signing.cancel(event.supersedes):
-            uow.emit(
-                AuditRecordedV1(
-                    service=SERVICE,
-                    school_id=event.school_id,
-                    actor_id="signing",
-                    actor_role="system",
-                    action="signing.cancel",
-                    entity_type="year_record",
-                    entity_id=event.supersedes,
-                    changes={"superseded_by": event.year_record_id},
-                    reason="Phiên bản mới sau điều chỉnh",
-                    occurred_at=envelope.time,
-                ),
-                subject=event.supersedes,
-            )
-        uow.commit()

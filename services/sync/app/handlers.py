@@ -16,7 +16,6 @@ from typing import Any, Protocol
 import structlog
 
 from contracts.audit import AuditRecordedV1
-from contracts.envelope import Envelope
 from contracts.signing import TranscriptSealedV1
 from contracts.sync import SyncRecordChangedV1
 from services.sync.app.unit_of_work import SERVICE, SyncUnitOfWork
@@ -48,43 +47,38 @@ class Gateway(Protocol):
     ) -> Answer: ...
 
 
-def register_sealed(envelope: Envelope[TranscriptSealedV1], new_uow: UowFactory) -> None:
-    event = envelope.data
-    with new_uow() as uow:
-        if not uow.first_delivery(CONSUMER_SEALED, envelope.id):
-            return
-        operation, replaces = "submit", None
-        previous = uow.submissions.get(event.supersedes, lock=True) if event.supersedes else None
-        if previous is not None:
-            if previous["status"] == "pending" and previous["gateway_record_id"] is None:
-                # Never reached the province: send the new version instead of the old one.
-                uow.submissions.update(previous["year_record_id"], status="superseded")
-                operation, replaces = previous["operation"], previous["replaces_gateway_id"]
-            elif previous["status"] in ("accepted", "pending"):
-                operation, replaces = "replace", previous["gateway_record_id"]
-        uow.submissions.add(
-            {
-                "year_record_id": event.year_record_id,
-                "school_id": event.school_id,
-                "class_id": event.class_id,
-                "student_id": event.student_id,
-                "transcript_id": event.transcript_id,
-                "school_year": event.school_year,
-                "grade": event.grade,
-                "version": event.version,
-                "supersedes": event.supersedes,
-                "assessment": assessment_of(event.grade, supplementary=False),
-                "lookup_code": event.lookup_code,
-                "pdf_sha256": event.pdf_sha256,
-                "xml_sha256": event.record_xml_sha256,
-                "status": "pending",
-                "operation": operation,
-                "replaces_gateway_id": replaces,
-                # One key per (record, version, operation), reused by every retry: the gateway deduplicates on it.
-                "idempotency_key": f"hocba:{event.year_record_id}:v{event.version}:{operation}",
-            }
-        )
-        uow.commit()
+def register_sealed(event: TranscriptSealedV1, uow: SyncUnitOfWork) -> None:
+    operation, replaces = "submit", None
+    previous = uow.submissions.get(event.supersedes, lock=True) if event.supersedes else None
+    if previous is not None:
+        if previous["status"] == "pending" and previous["gateway_record_id"] is None:
+            # Never reached the province: send the new version instead of the old one.
+            uow.submissions.update(previous["year_record_id"], status="superseded")
+            operation, replaces = previous["operation"], previous["replaces_gateway_id"]
+        elif previous["status"] in ("accepted", "pending"):
+            operation, replaces = "replace", previous["gateway_record_id"]
+    uow.submissions.add(
+        {
+            "year_record_id": event.year_record_id,
+            "school_id": event.school_id,
+            "class_id": event.class_id,
+            "student_id": event.student_id,
+            "transcript_id": event.transcript_id,
+            "school_year": event.school_year,
+            "grade": event.grade,
+            "version": event.version,
+            "supersedes": event.supersedes,
+            "assessment": assessment_of(event.grade, supplementary=False),
+            "lookup_code": event.lookup_code,
+            "pdf_sha256": event.pdf_sha256,
+            "xml_sha256": event.record_xml_sha256,
+            "status": "pending",
+            "operation": operation,
+            "replaces_gateway_id": replaces,
+            # One key per (record, version, operation), reused by every retry: the gateway deduplicates on it.
+            "idempotency_key": f"hocba:{event.year_record_id}:v{event.version}:{operation}",
+        }
+    )
 
 
 class Submitter:

@@ -6,13 +6,11 @@ import base64
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Literal, cast
 
 from contracts.audit import AuditRecordedV1
-from contracts.envelope import Envelope
 from contracts.gradebook import AmendmentAppliedV1, ClassSnapshot, StudentRecord, TermLockedV1
 from contracts.gradebook import TermMarks as TermMarksV1
 from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
@@ -37,46 +35,32 @@ from services.transcript.domain.plan import plan_signatures
 Period = Literal["hk1", "hk2", "year"]
 CONSUMER_LOCKED = "transcript.assemble"
 CONSUMER_AMENDED = "transcript.amend"
-UowFactory = Callable[[], TranscriptUnitOfWork]
 
 
-def assemble_class(envelope: Envelope[TermLockedV1], new_uow: UowFactory, lookup_base_url: str) -> int:
+def assemble_class(event: TermLockedV1, uow: TranscriptUnitOfWork, lookup_base_url: str) -> int:
     """On the year's lock (term II): every student's year record, in one transaction per class (all or none)."""
-    event = envelope.data
-    with new_uow() as uow:
-        if not uow.first_delivery(CONSUMER_LOCKED, envelope.id):
-            return 0
-        if event.term != "hk2":  # a term I lock freezes data; the year record waits for the year
-            uow.commit()
-            return 0
-        header = ClassHeader.of(event)
-        built = [
-            _assemble_student(uow, event.school_id, header, event.snapshot, s, lookup_base_url)
-            for s in _students(event.snapshot)
-        ]
-        uow.commit()
+    if event.term != "hk2":  # a term I lock freezes data; the year record waits for the year
+        return 0
+    header = ClassHeader.of(event)
+    built = [
+        _assemble_student(uow, event.school_id, header, event.snapshot, s, lookup_base_url)
+        for s in _students(event.snapshot)
+    ]
     return sum(built)
 
 
-def apply_amendment(envelope: Envelope[AmendmentAppliedV1], new_uow: UowFactory, lookup_base_url: str) -> int:
+def apply_amendment(event: AmendmentAppliedV1, uow: TranscriptUnitOfWork, lookup_base_url: str) -> int:
     """An approved amendment after the lock: the student's record gets a new version (if term II changed)."""
-    event = envelope.data
-    with new_uow() as uow:
-        if not uow.first_delivery(CONSUMER_AMENDED, envelope.id):
-            return 0
-        student = next((s for s in event.snapshot.students if s.student_id == event.student_id), None)
-        if student is None:
-            raise MalformedSnapshot(
-                "Biên bản điều chỉnh không chứa học sinh được điều chỉnh.",
-                log=f"student {event.student_id} missing from the amended snapshot",
-            )
-        header = _header_from_amendment(uow, event)
-        if header is None:  # the year was never assembled (term I amendment, or no year lock yet)
-            uow.commit()
-            return 0
-        built = _assemble_student(uow, event.school_id, header, event.snapshot, student, lookup_base_url)
-        uow.commit()
-    return int(built)
+    student = next((s for s in event.snapshot.students if s.student_id == event.student_id), None)
+    if student is None:
+        raise MalformedSnapshot(
+            "Biên bản điều chỉnh không chứa học sinh được điều chỉnh.",
+            log=f"student {event.student_id} missing from the amended snapshot",
+        )
+    header = _header_from_amendment(uow, event)
+    if header is None:  # the year was never assembled (term I amendment, or no year lock yet)
+        return 0
+    return int(_assemble_student(uow, event.school_id, header, event.snapshot, student, lookup_base_url))
 
 
 @dataclass(frozen=True)

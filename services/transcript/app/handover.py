@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-from contracts.envelope import Envelope
 from contracts.sync import TranscriptTransferredV1
-from services.transcript.app.handlers import UowFactory
+from services.transcript.app.unit_of_work import TranscriptUnitOfWork
 
 CONSUMER = "transcript.handover"
 
 
-def receive_handover(envelope: Envelope[TranscriptTransferredV1], new_uow: UowFactory) -> None:
+def receive_handover(event: TranscriptTransferredV1, uow: TranscriptUnitOfWork) -> None:
     """Only the platform that assembled the sending school's records knows the student's MOET code and last
     record; a transfer to or from a school elsewhere simply finds nothing here."""
-    event = envelope.data
-    with new_uow() as uow:
-        if not uow.first_delivery(CONSUMER, envelope.id):
-            return
-        # Only the sending school's own học bạ is handed over: an event naming another school's reads as unknown.
-        transcript = uow.transcripts.transcript(event.transcript_id, event.from_school)
-        last = uow.transcripts.last_record(event.transcript_id) if transcript else None
-        if transcript is not None and last is not None:
-            uow.transcripts.add_handover(
-                {
-                    "transcript_id": event.transcript_id,
-                    "to_school": event.to_school,
-                    "moet_code": transcript["moet_code"],
-                    "school_year": last["school_year"],
-                    "previous_record_sha256": last["xml_sha256"],
-                }
-            )
-        uow.commit()
+    # Only the sending school's own học bạ is handed over: an event naming another school's reads as unknown.
+    transcript = uow.transcripts.transcript(event.transcript_id, event.from_school)
+    last = uow.transcripts.last_record(event.transcript_id) if transcript else None
+    if transcript is not None and last is not None:
+        uow.transcripts.add_handover(
+            {
+                "transcript_id": event.transcript_id,
+                "to_school": event.to_school,
+                "moet_code": transcript["moet_code"],
+                "school_year": last["school_year"],
+                "previous_record_sha256": last["xml_sha256"],
+            }
+        )
