@@ -15,12 +15,13 @@ from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
 from services.runtime.openapi import openapi_document
-from services.runtime.settings import get_settings
+from services.runtime.wiring import Wiring
 from services.transcript import api as routes
 from services.transcript.api import DigitisedRecordIn
 from services.transcript.app import handlers, handover, progress, queries
 from services.transcript.app.digitise import digitise_record
 from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
+from services.transcript.bootstrap import bootstrap
 from services.transcript.domain.errors import RecordNotFound, TranscriptError
 from services.transcript.domain.model import Status
 
@@ -41,17 +42,18 @@ class TranscriptService(HealthEndpoints):
     db = Database(SERVICE)
     principal = Auth()
     service_caller = ServiceAuth()  # other services' tokens (their own audience), never users'
+    wiring = Wiring(bootstrap)
 
     def unit_of_work(self, *, correlation_id: str | None = None) -> TranscriptUnitOfWork:
         return TranscriptUnitOfWork(self.db, correlation_id=correlation_id)
 
     @reliable_handler("gradebook", TermLockedV1, consumer=handlers.CONSUMER_LOCKED)
     def on_term_locked(self, envelope: Envelope[TermLockedV1], uow: TranscriptUnitOfWork) -> None:
-        handlers.assemble_class(envelope.data, uow, get_settings().lookup_base_url)
+        handlers.assemble_class(envelope.data, uow, self.wiring.assembly)
 
     @reliable_handler("gradebook", AmendmentAppliedV1, consumer=handlers.CONSUMER_AMENDED)
     def on_amendment_applied(self, envelope: Envelope[AmendmentAppliedV1], uow: TranscriptUnitOfWork) -> None:
-        handlers.apply_amendment(envelope.data, uow, get_settings().lookup_base_url)
+        handlers.apply_amendment(envelope.data, uow, self.wiring.assembly)
 
     @reliable_handler("signing", TranscriptSealedV1, consumer=progress.consumer_for(Status.SEALED))
     def on_sealed(self, envelope: Envelope[TranscriptSealedV1], uow: TranscriptUnitOfWork) -> None:
@@ -74,7 +76,7 @@ class TranscriptService(HealthEndpoints):
         caller = self.principal()
         caller.require_school(school_id)  # another school (and an operator) gets the 404 of an unknown one
         caller.require_role(*READERS)
-        uow = TranscriptUnitOfWork(self.db, correlation_id=request_correlation_id(request))
+        uow = self.unit_of_work(correlation_id=request_correlation_id(request))
         return json_response(
             queries.records(
                 uow,
@@ -92,8 +94,8 @@ class TranscriptService(HealthEndpoints):
         caller.require_school(school_id)
         caller.require_role(Role.STAFF, Role.PRINCIPAL)
         body = parse_body(request, DigitisedRecordIn)
-        uow = TranscriptUnitOfWork(self.db, correlation_id=request_correlation_id(request))
-        result = digitise_record(school_id, caller.user_id, body, uow, get_settings().lookup_base_url)
+        uow = self.unit_of_work(correlation_id=request_correlation_id(request))
+        result = digitise_record(school_id, caller.user_id, body, uow, self.wiring.assembly)
         return json_response(result, status=201)
 
     @api("GET", "/records/<string:record_id>/<any(pdf, xml):kind>", expected_exceptions=(TranscriptError,))
@@ -109,7 +111,7 @@ class TranscriptService(HealthEndpoints):
             if teacher is not None and not queries.taught_by(record, teacher):
                 raise Forbidden("Giáo viên chỉ được tải học bạ của lớp mình dạy hoặc chủ nhiệm.")
 
-        content, media_type = queries.document(TranscriptUnitOfWork(self.db), record_id, kind, permit)
+        content, media_type = queries.document(self.unit_of_work(), record_id, kind, permit)
         return Response(
             content,
             mimetype=media_type,
@@ -120,5 +122,5 @@ class TranscriptService(HealthEndpoints):
     def stored_document(self, request: Request, sha256: str) -> Response:
         """Unsigned documents by content address, for the signing service (service token only)."""
         self.service_caller(DOCUMENTS_READ)
-        content, media_type = queries.stored_document(TranscriptUnitOfWork(self.db), sha256)
+        content, media_type = queries.stored_document(self.unit_of_work(), sha256)
         return Response(content, mimetype=media_type)

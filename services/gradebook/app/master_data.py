@@ -16,8 +16,9 @@ from services.gradebook.store.repository import ForeignRowsSkipped
 from services.runtime.data_key import DataVault, Hashed, Sealed
 
 
-def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[str, Any]:
-    """All rows or none: any rejected row rejects the file, with the report of every problem."""
+def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork, vault: DataVault) -> dict[str, Any]:
+    """All rows or none: any rejected row rejects the file, with the report of every problem (``vault`` seals
+    students' personal data)."""
     require(decide(cmd.actor, Action.IMPORT_MASTER_DATA, Target(cmd.school_id)))
     with uow:
         school = uow.gradebook.school(cmd.school_id)
@@ -43,7 +44,7 @@ def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[
             elif cmd.kind == "classes":
                 uow.gradebook.add_classes(cmd.school_id, year, rows)
             elif cmd.kind == "students":
-                _protect_personal_ids(uow, cmd.school_id, rows)
+                _protect_personal_ids(uow, cmd.school_id, rows, vault)
                 uow.gradebook.add_students(cmd.school_id, rows)
             else:
                 uow.gradebook.add_assignments(rows)
@@ -110,13 +111,14 @@ def _refuse_foreign_ids(
         )
 
 
-def _protect_personal_ids(uow: GradebookUnitOfWork, school_id: str, rows: list[dict[str, Any]]) -> None:
+def _protect_personal_ids(
+    uow: GradebookUnitOfWork, school_id: str, rows: list[dict[str, Any]], vault: DataVault
+) -> None:
     """Encrypt each personal ID (keeping its keyed hash) and the birth details; one ID, one student of the school.
 
     A student stored before the data key's sub-keys keeps its old (v0) hash until re-imported, so the check
     matches both the current and the v0 hash of each ID (services/runtime/data_key.py); the row stores the current.
     """
-    vault = DataVault.from_settings()
     candidates: dict[str, str] = {}  # every hash an ID may be stored under → the current one
     for r in rows:
         # What the học bạ prints about the person travels to the transcript service sealed, like the ID.
