@@ -18,4 +18,6 @@ class AuditAdapters:
 
 
 def bootstrap(settings: Settings) -> AuditAdapters:
-    return AuditAdapters(timestamper=HttpxTimeStamper(settings.tsa_url), vault=DataVault.from_settings(settings))
+    return AuditAdapters(
+        timestamper=HttpxTimeStamper(settings.tsa_url), vault=DataVault.from_settings(settings)
+    )

@@ -15,4 +15,6 @@ class GradebookAdapters:
 
 
 def bootstrap(settings: Settings) -> GradebookAdapters:
-    return GradebookAdapters(vault=DataVault.from_settings(settings), import_max_rows=settings.import_max_rows)
+    return GradebookAdapters(
+        vault=DataVault.from_settings(settings), import_max_rows=settings.import_max_rows
+    )

@@ -10,8 +10,8 @@ from werkzeug.wrappers import Request, Response
 from services.gradebook import api
 from services.gradebook.app import amendments, handlers, master_data
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
-from services.gradebook.bootstrap import bootstrap
 from services.gradebook.app.uploads import check_row_count, rows_from_upload
+from services.gradebook.bootstrap import bootstrap
 from services.gradebook.domain import commands
 from services.gradebook.domain.errors import GradebookError
 from services.gradebook.domain.permissions import Actor

@@ -10,7 +10,16 @@ from contracts.envelope import Envelope
 from contracts.gradebook import AmendmentAppliedV1, TermLockedV1
 from contracts.signing import TranscriptSealedV1
 from contracts.sync import SyncRecordChangedV1, TranscriptTransferredV1
-from services.runtime.auth import DOCUMENTS_READ, Auth, Forbidden, Principal, Role, ServiceAuth
+from services.runtime.auth import (
+    DOCUMENTS_READ,
+    RECORD_READERS,
+    SCHOOL_WIDE,
+    Auth,
+    Forbidden,
+    Principal,
+    Role,
+    ServiceAuth,
+)
 from services.runtime.db import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
@@ -25,15 +34,14 @@ from services.transcript.bootstrap import bootstrap
 from services.transcript.domain.errors import RecordNotFound, TranscriptError
 from services.transcript.domain.model import Status
 
-# Who sees every record of the school; teachers (subject or homeroom) see only their classes' records: those whose
-# year names them (the lock's teachers, or the teachers a digitised year's plan names), never by a request parameter.
-STAFF_WIDE = (Role.PRINCIPAL, Role.STAFF, Role.INSPECTOR)
-READERS = (*STAFF_WIDE, Role.TEACHER, Role.HOMEROOM)
+# SCHOOL_WIDE sees every record of the school; teachers (subject or homeroom) see only their classes' records: those
+# whose year names them (the lock's teachers, or the teachers a digitised year's plan names), never by a request
+# parameter.
 
 
 def _teacher_scope(caller: Principal) -> str | None:
     """None for the school's leadership and staff (every record); otherwise the teacher whose classes they see."""
-    return None if caller.has_role(*STAFF_WIDE) else caller.user_id
+    return None if caller.has_role(*SCHOOL_WIDE) else caller.user_id
 
 
 class TranscriptService(HealthEndpoints):
@@ -75,7 +83,7 @@ class TranscriptService(HealthEndpoints):
     def records(self, request: Request, school_id: str) -> Response:
         caller = self.principal()
         caller.require_school(school_id)  # another school (and an operator) gets the 404 of an unknown one
-        caller.require_role(*READERS)
+        caller.require_role(*RECORD_READERS)
         uow = self.unit_of_work(correlation_id=request_correlation_id(request))
         return json_response(
             queries.records(
@@ -101,7 +109,7 @@ class TranscriptService(HealthEndpoints):
     @api("GET", "/records/<string:record_id>/<any(pdf, xml):kind>", expected_exceptions=(TranscriptError,))
     def document(self, request: Request, record_id: str, kind: str) -> Response:
         caller = self.principal()
-        caller.require_role(*READERS)
+        caller.require_role(*RECORD_READERS)
 
         def permit(record: dict[str, Any]) -> None:
             # Another school's record answers exactly like an unknown one (operators read no school's records).

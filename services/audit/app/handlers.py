@@ -40,7 +40,9 @@ def pseudonymise(value: Any, vault: DataVault) -> Any:
     return value
 
 
-def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork, *, source: str, vault: DataVault) -> None:
+def record(
+    envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork, *, source: str, vault: DataVault
+) -> None:
     """Append one audit event to the log (exactly once per event id: the runtime claims it as ``CONSUMER``).
 
     ``source`` is the service the event came from as the broker established it (the exchange it was delivered

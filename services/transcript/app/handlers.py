@@ -170,9 +170,7 @@ def _personal_details(student: StudentRecord, vault: DataVault) -> dict[str, Any
     if not student.personal_details_enc:
         return {}
     sealed = base64.b64decode(student.personal_details_enc)
-    return cast(
-        dict[str, Any], json.loads(vault.decrypt(sealed, Sealed.PERSONAL_DETAILS))
-    )
+    return cast(dict[str, Any], json.loads(vault.decrypt(sealed, Sealed.PERSONAL_DETAILS)))
 
 
 def _assemble_student(
@@ -274,9 +272,7 @@ def _assemble_student(
         supersedes=None if latest is None else latest["id"],
         previous_record_sha256=uow.transcripts.previous_year_xml(transcript["id"], header.school_year)
         or uow.transcripts.handed_over(school_id, student.moet_code, header.school_year),
-        personal_id=assembly.vault.decrypt(bytes(stored_id), Sealed.PERSONAL_ID)
-        if stored_id
-        else None,
+        personal_id=assembly.vault.decrypt(bytes(stored_id), Sealed.PERSONAL_ID) if stored_id else None,
         lookup_url=assembly.lookup_url(transcript["lookup_code"]),
         gender=student.gender,
         birth_date=date.fromisoformat(details["birth_date"]) if details.get("birth_date") else None,
