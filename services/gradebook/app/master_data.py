@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from services.gradebook.app.audit import audit_event
@@ -10,9 +11,9 @@ from services.gradebook.app.handlers import SCHOOL_NOT_FOUND, require
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain import roster
 from services.gradebook.domain.commands import ImportMasterData
-from services.gradebook.domain.errors import ImportRejected, NotFound, NotPermitted
+from services.gradebook.domain.errors import ForeignRowsSkipped, ImportRejected, NotFound
+from services.gradebook.domain.model import School
 from services.gradebook.domain.permissions import Action, Actor, Target, decide
-from services.gradebook.store.repository import ForeignRowsSkipped
 from services.runtime.data_key import DataVault, Hashed, Sealed
 
 
@@ -20,16 +21,16 @@ def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[
     """All rows or none: any rejected row rejects the file, with the report of every problem."""
     require(decide(cmd.actor, Action.IMPORT_MASTER_DATA, Target(cmd.school_id)))
     with uow:
-        school = uow.gradebook.school(cmd.school_id)
+        school = uow.master_data.school(cmd.school_id)
         if school is None:
             raise NotFound(SCHOOL_NOT_FOUND)
-        year = school["current_year"]
+        year = school.current_year
         _refuse_foreign_ids(uow, cmd.school_id, cmd.kind, cmd.rows)
         report = roster.check_rows(
             cmd.kind,
             cmd.rows,
-            known=uow.gradebook.known_ids(cmd.school_id, year),
-            class_grades=uow.gradebook.class_grades(cmd.school_id),
+            known=uow.master_data.known_ids(cmd.school_id, year),
+            class_grades=uow.master_data.class_grades(cmd.school_id),
         )
         if not report.ok:
             raise ImportRejected(
@@ -39,14 +40,14 @@ def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[
         rows = report.accepted
         try:
             if cmd.kind == "teachers":
-                uow.gradebook.add_teachers(cmd.school_id, rows)
+                uow.master_data.add_teachers(cmd.school_id, rows)
             elif cmd.kind == "classes":
-                uow.gradebook.add_classes(cmd.school_id, year, rows)
+                uow.master_data.add_classes(cmd.school_id, year, rows)
             elif cmd.kind == "students":
                 _protect_personal_ids(uow, cmd.school_id, rows)
-                uow.gradebook.add_students(cmd.school_id, rows)
+                uow.master_data.add_students(cmd.school_id, rows)
             else:
-                uow.gradebook.add_assignments(rows)
+                uow.master_data.add_assignments(rows)
         except ForeignRowsSkipped:
             # Another school imported one of these ids between our check and the write: check again to name it.
             uow.rollback()
@@ -91,7 +92,7 @@ def _refuse_foreign_ids(
             value = str(raw.get(column) or "").strip()
             if value:
                 wanted.setdefault(table, set()).add(value)
-    foreign = {table: uow.gradebook.foreign_ids(table, school_id, ids) for table, ids in wanted.items()}
+    foreign = {table: uow.master_data.foreign_ids(table, school_id, ids) for table, ids in wanted.items()}
     rejected: list[dict[str, object]] = []
     for number, raw in enumerate(rows, start=2):
         for column, table, label in columns:
@@ -133,7 +134,7 @@ def _protect_personal_ids(uow: GradebookUnitOfWork, school_id: str, rows: list[d
             r["personal_id_hash"] = current
             candidates[current] = candidates[legacy] = current
     owners: dict[str, str] = {}
-    for stored, owner in uow.gradebook.personal_id_owners(school_id, list(candidates)).items():
+    for stored, owner in uow.master_data.personal_id_owners(school_id, list(candidates)).items():
         owners.setdefault(candidates[stored], owner)
         if owners[candidates[stored]] != owner:
             owners[candidates[stored]] = (
@@ -161,12 +162,11 @@ def declare_school(
     actor: Actor, school_id: str, values: dict[str, Any], uow: GradebookUnitOfWork
 ) -> dict[str, Any]:
     """The platform operator (or the school's clerk) declares a school and the year open for entry."""
-    if not ("operator" in actor.roles or ("staff" in actor.roles and actor.acts_for(school_id))):
-        raise NotPermitted("Chỉ quản trị hệ thống hoặc văn thư của trường được khai báo trường.")
+    require(decide(actor, Action.DECLARE_SCHOOL, Target(school_id)))
     with uow:
-        before = uow.gradebook.school(school_id)
-        after = {"id": school_id, **values}
-        uow.gradebook.upsert_school(after)
+        before = uow.master_data.school(school_id)
+        after = School(id=school_id, **values)
+        uow.master_data.upsert_school(after)
         if before != after:
             uow.emit(
                 audit_event(
@@ -175,9 +175,9 @@ def declare_school(
                     "school",
                     f"school/{school_id}",
                     school_id=school_id,
-                    before=before,
-                    after=after,
+                    before=None if before is None else asdict(before),
+                    after=asdict(after),
                 )
             )
         uow.commit()
-    return after
+    return asdict(after)
