@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -155,7 +155,7 @@ class MasterDataRepository:
             ).scalars()
         )
 
-    def _upsert(self, table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
+    def _upsert(self, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
         stmt = pg_insert(table).values(rows)
