@@ -12,7 +12,7 @@ from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain import roster
 from services.gradebook.domain.commands import ImportMasterData
 from services.gradebook.domain.errors import ForeignRowsSkipped, ImportRejected, NotFound
-from services.gradebook.domain.model import School
+from services.gradebook.domain.model import Assignment, School, SchoolClass, Student, Teacher
 from services.gradebook.domain.permissions import Action, Actor, Target, decide
 from services.runtime.data_key import DataVault, Hashed, Sealed
 
@@ -40,14 +40,29 @@ def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[
         rows = report.accepted
         try:
             if cmd.kind == "teachers":
-                uow.master_data.add_teachers(cmd.school_id, rows)
+                uow.master_data.add_teachers(
+                    cmd.school_id, [Teacher(r["teacher_id"], r["full_name"]) for r in rows]
+                )
             elif cmd.kind == "classes":
-                uow.master_data.add_classes(cmd.school_id, year, rows)
+                uow.master_data.add_classes(
+                    cmd.school_id,
+                    year,
+                    [
+                        SchoolClass(r["class_id"], r["name"], r["grade"], r.get("homeroom_teacher_id"))
+                        for r in rows
+                    ],
+                )
             elif cmd.kind == "students":
-                _protect_personal_ids(uow, cmd.school_id, rows)
-                uow.master_data.add_students(cmd.school_id, rows)
+                uow.master_data.add_students(cmd.school_id, _sealed_students(uow, cmd.school_id, rows))
             else:
-                uow.master_data.add_assignments(rows)
+                uow.master_data.add_assignments(
+                    [
+                        Assignment(
+                            r["class_id"], r["subject_code"], r["teacher_id"], r.get("periods_per_year")
+                        )
+                        for r in rows
+                    ]
+                )
         except ForeignRowsSkipped:
             # Another school imported one of these ids between our check and the write: check again to name it.
             uow.rollback()
@@ -111,28 +126,44 @@ def _refuse_foreign_ids(
         )
 
 
-def _protect_personal_ids(uow: GradebookUnitOfWork, school_id: str, rows: list[dict[str, Any]]) -> None:
-    """Encrypt each personal ID (keeping its keyed hash) and the birth details; one ID, one student of the school.
+def _sealed_students(uow: GradebookUnitOfWork, school_id: str, rows: list[dict[str, Any]]) -> list[Student]:
+    """The students to write, each personal ID encrypted (keeping its keyed hash) and the birth details too; one ID,
+    one student of the school.
 
     A student stored before the data key's sub-keys keeps its old (v0) hash until re-imported, so the check
     matches both the current and the v0 hash of each ID (services/runtime/data_key.py); the row stores the current.
     """
     vault = DataVault.from_settings()
     candidates: dict[str, str] = {}  # every hash an ID may be stored under → the current one
+    sealed: list[Student] = []
     for r in rows:
         # What the học bạ prints about the person travels to the transcript service sealed, like the ID.
-        details = {"birth_date": r["birth_date"].isoformat(), "birth_place": r.pop("birth_place", None)}
+        details = {"birth_date": r["birth_date"].isoformat(), "birth_place": r.get("birth_place")}
         details["ethnicity"] = r.get("ethnicity")
-        r["personal_details_enc"] = vault.encrypt(
-            json.dumps(details, ensure_ascii=False), Sealed.PERSONAL_DETAILS
-        )
-        pid = r.pop("personal_id", None)
-        r["personal_id_enc"] = vault.encrypt(pid, Sealed.PERSONAL_ID) if pid else None
-        r["personal_id_hash"] = None
+        pid = r.get("personal_id")
+        personal_id_hash = None
         if pid:
             current, legacy = vault.keyed_hashes(pid, Hashed.PERSONAL_ID_LOOKUP)
-            r["personal_id_hash"] = current
+            personal_id_hash = current
             candidates[current] = candidates[legacy] = current
+        sealed.append(
+            Student(
+                id=r["student_id"],
+                class_id=r["class_id"],
+                full_name=r["full_name"],
+                gender=r["gender"],
+                birth_date=r["birth_date"],
+                roll_number=r.get("roll_number"),
+                moet_code=r.get("moet_code"),
+                ethnicity=r.get("ethnicity"),
+                register_number=r.get("register_number"),
+                personal_details_enc=vault.encrypt(
+                    json.dumps(details, ensure_ascii=False), Sealed.PERSONAL_DETAILS
+                ),
+                personal_id_enc=vault.encrypt(pid, Sealed.PERSONAL_ID) if pid else None,
+                personal_id_hash=personal_id_hash,
+            )
+        )
     owners: dict[str, str] = {}
     for stored, owner in uow.master_data.personal_id_owners(school_id, list(candidates)).items():
         owners.setdefault(candidates[stored], owner)
@@ -142,9 +173,9 @@ def _protect_personal_ids(uow: GradebookUnitOfWork, school_id: str, rows: list[d
             )
     seen: dict[str, int] = {}
     rejected = []
-    for number, r in enumerate(rows, start=2):
-        h = r["personal_id_hash"]
-        if h and ((h in owners and owners[h] != r["student_id"]) or h in seen):
+    for number, student in enumerate(sealed, start=2):
+        h = student.personal_id_hash
+        if h and ((h in owners and owners[h] != student.id) or h in seen):
             rejected.append(
                 {
                     "row": number,
@@ -156,6 +187,7 @@ def _protect_personal_ids(uow: GradebookUnitOfWork, school_id: str, rows: list[d
             seen[h] = number
     if rejected:
         raise ImportRejected(f"Không nhập dòng nào: {len(rejected)} lỗi trong tệp.", rejected)
+    return sealed
 
 
 def declare_school(

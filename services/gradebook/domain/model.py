@@ -8,7 +8,7 @@ their shape is checked where they are written (domain/marks.py), and they travel
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 # One cell of the class sheet (domain/marks.py MarkEntry.as_dict) or a homeroom record, as stored.
@@ -25,6 +25,42 @@ class School:
     province: str | None
     district: str | None
     current_year: str
+
+
+@dataclass(frozen=True, slots=True)
+class Teacher:
+    """A teacher of a school, as imported. The id equals the teacher's JWT subject."""
+
+    id: str
+    full_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolClass:
+    """A class as imported into the school year open for entry."""
+
+    id: str
+    name: str
+    grade: int
+    homeroom_teacher_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Student:
+    """A student as imported, with the class it is enrolled in; personal data already sealed (app/master_data.py)."""
+
+    id: str
+    class_id: str
+    full_name: str
+    gender: str
+    birth_date: date
+    roll_number: int | None = None
+    moet_code: str | None = None
+    ethnicity: str | None = None
+    register_number: str | None = None
+    personal_details_enc: bytes | None = None
+    personal_id_enc: bytes | None = None
+    personal_id_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

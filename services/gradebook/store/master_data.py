@@ -1,7 +1,7 @@
 """A school's master data: the school itself and the imported teachers, classes, students and assignments.
 
-Import rows arrive as the column → value records domain/roster.py accepted; a row owned by another school is
-never written (``ForeignRowsSkipped``).
+The app turns the records domain/roster.py accepted into Teacher, SchoolClass, Student and Assignment rows; a row
+owned by another school is never written (``ForeignRowsSkipped``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.gradebook.domain.errors import ForeignRowsSkipped
-from services.gradebook.domain.model import School
+from services.gradebook.domain.model import Assignment, School, SchoolClass, Student, Teacher
 from services.gradebook.store.tables import assignments, classes, enrolments, schools, students, teachers
 
 
@@ -71,76 +71,70 @@ class MasterDataRepository:
         )
         return {r.id: r.grade for r in rows}
 
-    def add_teachers(self, school_id: str, rows: list[dict[str, Any]]) -> None:
+    def add_teachers(self, school_id: str, rows: list[Teacher]) -> None:
         self._upsert(
             teachers,
             ["id"],
-            [{"id": r["teacher_id"], "school_id": school_id, "full_name": r["full_name"]} for r in rows],
+            [{"id": t.id, "school_id": school_id, "full_name": t.full_name} for t in rows],
         )
 
-    def add_classes(self, school_id: str, school_year: str, rows: list[dict[str, Any]]) -> None:
+    def add_classes(self, school_id: str, school_year: str, rows: list[SchoolClass]) -> None:
         self._upsert(
             classes,
             ["id"],
             [
                 {
-                    "id": r["class_id"],
+                    "id": c.id,
                     "school_id": school_id,
                     "school_year": school_year,
-                    "name": r["name"],
-                    "grade": r["grade"],
-                    "homeroom_teacher_id": r.get("homeroom_teacher_id"),
+                    "name": c.name,
+                    "grade": c.grade,
+                    "homeroom_teacher_id": c.homeroom_teacher_id,
                 }
-                for r in rows
+                for c in rows
             ],
         )
 
-    def add_students(self, school_id: str, rows: list[dict[str, Any]]) -> None:
+    def add_students(self, school_id: str, rows: list[Student]) -> None:
+        """The students and their enrolments (in ``Student.class_id``, with the roll number)."""
         self._upsert(
             students,
             ["id"],
             [
                 {
-                    "id": r["student_id"],
+                    "id": s.id,
                     "school_id": school_id,
-                    "moet_code": r.get("moet_code"),
-                    "full_name": r["full_name"],
-                    "gender": r["gender"],
-                    "birth_date": r["birth_date"],
-                    "ethnicity": r.get("ethnicity"),
-                    "personal_details_enc": r.get("personal_details_enc"),
-                    "register_number": r.get("register_number"),
-                    "personal_id_enc": r.get("personal_id_enc"),
-                    "personal_id_hash": r.get("personal_id_hash"),
+                    "moet_code": s.moet_code,
+                    "full_name": s.full_name,
+                    "gender": s.gender,
+                    "birth_date": s.birth_date,
+                    "ethnicity": s.ethnicity,
+                    "personal_details_enc": s.personal_details_enc,
+                    "register_number": s.register_number,
+                    "personal_id_enc": s.personal_id_enc,
+                    "personal_id_hash": s.personal_id_hash,
                 }
-                for r in rows
+                for s in rows
             ],
         )
         self._upsert(
             enrolments,
             ["class_id", "student_id"],
-            [
-                {
-                    "class_id": r["class_id"],
-                    "student_id": r["student_id"],
-                    "roll_number": r.get("roll_number"),
-                }
-                for r in rows
-            ],
+            [{"class_id": s.class_id, "student_id": s.id, "roll_number": s.roll_number} for s in rows],
         )
 
-    def add_assignments(self, rows: list[dict[str, Any]]) -> None:
+    def add_assignments(self, rows: list[Assignment]) -> None:
         self._upsert(
             assignments,
             ["class_id", "subject_code"],
             [
                 {
-                    "class_id": r["class_id"],
-                    "subject_code": r["subject_code"],
-                    "teacher_id": r["teacher_id"],
-                    "periods_per_year": r.get("periods_per_year"),
+                    "class_id": a.class_id,
+                    "subject_code": a.subject_code,
+                    "teacher_id": a.teacher_id,
+                    "periods_per_year": a.periods_per_year,
                 }
-                for r in rows
+                for a in rows
             ],
         )
 

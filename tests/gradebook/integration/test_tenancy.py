@@ -251,6 +251,7 @@ def test_the_upsert_never_moves_a_row_even_past_the_check(two_schools):
     from sqlalchemy.orm import Session
 
     from services.gradebook.domain.errors import ForeignRowsSkipped
+    from services.gradebook.domain.model import SchoolClass
     from services.gradebook.store.master_data import MasterDataRepository
 
     w = two_schools
@@ -258,7 +259,7 @@ def test_the_upsert_never_moves_a_row_even_past_the_check(two_schools):
     with Session(w["db"]) as session:
         with pytest.raises(ForeignRowsSkipped):
             MasterDataRepository(session).add_classes(
-                w["a"].school_id, "2025-2026", [{"class_id": cb, "name": "8A1", "grade": 8}]
+                w["a"].school_id, "2025-2026", [SchoolClass(cb, "8A1", 8)]
             )
         session.rollback()
     with w["db"].connect() as conn:
