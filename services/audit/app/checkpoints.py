@@ -21,7 +21,7 @@ from services.runtime.timestamps import check_timestamp, timestamp
 log = structlog.get_logger(__name__)
 
 # The gradebook's action when a class's term is locked: the values it froze are timestamped promptly.
-TERM_LOCK = AuditAction.TERM_LOCK
+TERM_LOCK = AuditAction.TERM_LOCK.value  # a plain str for the query: no driver guesses at an enum
 
 
 def take_checkpoints(
