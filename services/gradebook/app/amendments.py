@@ -7,8 +7,9 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.audit import AuditAction, amendment_entity_id
 from contracts.gradebook import AmendmentAppliedV1
-from services.gradebook.app.audit import audit_event
+from services.gradebook.app.audit import audit_change
 from services.gradebook.app.handlers import AMENDMENT_NOT_FOUND, class_or_404, entity_of, require, target_of
 from services.gradebook.app.snapshot import build_snapshot
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
@@ -68,18 +69,16 @@ def propose_amendment(cmd: ProposeAmendment, uow: GradebookUnitOfWork) -> dict[s
             )
         )
         # Under the value's own entity id, so the audit log can show the request in the value's history.
-        uow.emit(
-            audit_event(
-                cmd.actor,
-                "amendment.propose",
-                "amendment",
-                f"{entity_of(info, cmd.student_id, cmd.subject_code, cmd.term)}/amendment/{amendment_id}",
-                school_id=info.school_id,
-                before=before,
-                after=after,
-                reason=cmd.reason.strip(),
-                amendment_id=amendment_id,
-            )
+        audit_change(
+            uow,
+            cmd.actor,
+            AuditAction.AMENDMENT_PROPOSE,
+            amendment_entity_id(entity_of(info, cmd.student_id, cmd.subject_code, cmd.term), amendment_id),
+            school_id=info.school_id,
+            before=before,
+            after=after,
+            reason=cmd.reason.strip(),
+            amendment_id=amendment_id,
         )
         uow.commit()
     return {"amendment_id": amendment_id, "status": "pending", "before": before, "after": after}
@@ -136,31 +135,27 @@ def decide_amendment(cmd: DecideAmendment, uow: GradebookUnitOfWork) -> dict[str
                 ),
                 subject=f"class/{info.id}/{info.school_year}/{record.term}",
             )
-        uow.emit(
-            audit_event(
-                cmd.actor,
-                f"amendment.{'approve' if cmd.approve else 'reject'}",
-                "amendment",
-                f"{entity}/amendment/{record.id}",
-                school_id=info.school_id,
-                reason=cmd.note,
-                amendment_id=record.id,
-                changes={"status": f"pending → {status}"},
-            )
+        audit_change(
+            uow,
+            cmd.actor,
+            AuditAction.AMENDMENT_APPROVE if cmd.approve else AuditAction.AMENDMENT_REJECT,
+            amendment_entity_id(entity, record.id),
+            school_id=info.school_id,
+            reason=cmd.note,
+            amendment_id=record.id,
+            changes={"status": f"pending → {status}"},
         )
         if cmd.approve:
-            uow.emit(
-                audit_event(
-                    cmd.actor,
-                    "marks.amend" if record.subject_code else "homeroom.amend",
-                    "marks" if record.subject_code else "student_term",
-                    entity,
-                    school_id=info.school_id,
-                    before=record.before,
-                    after=record.after,
-                    reason=record.reason,
-                    amendment_id=record.id,
-                )
+            audit_change(
+                uow,
+                cmd.actor,
+                AuditAction.MARKS_AMEND if record.subject_code else AuditAction.HOMEROOM_AMEND,
+                entity,
+                school_id=info.school_id,
+                before=record.before,
+                after=record.after,
+                reason=record.reason,
+                amendment_id=record.id,
             )
         uow.commit()
     return {"amendment_id": cmd.amendment_id, "status": status}

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from services.gradebook.app.audit import audit_event
+from contracts.audit import AuditAction, class_term_id, value_id
+from services.gradebook.app.audit import audit_change
 from services.gradebook.app.snapshot import build_snapshot, student_computation, term_locked_event
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.commands import (
@@ -94,7 +95,8 @@ def _refuse_if_locked(uow: GradebookUnitOfWork, info: ClassInfo, term: str) -> N
 
 
 def entity_of(info: ClassInfo, student_id: str, subject_code: str | None, term: str) -> str:
-    return f"class/{info.id}/student/{student_id}/{subject_code or 'homeroom'}/{term}"
+    """The audit id of one grade value of ``info``'s class (the homeroom record when ``subject_code`` is None)."""
+    return value_id(class_id=info.id, student_id=student_id, subject=subject_code, term=term)
 
 
 # -- the class sheet ---------------------------------------------------------------------------------------------
@@ -125,16 +127,14 @@ def record_marks(cmd: RecordMarks, uow: GradebookUnitOfWork) -> dict[str, int]:
         changed = {sid: entry for sid, entry in entries.items() if before.get(sid) != entry}
         uow.sheet.save_marks(info.id, cmd.subject_code, cmd.term, changed, cmd.actor.user_id, now)
         for student_id, entry in changed.items():
-            uow.emit(
-                audit_event(
-                    cmd.actor,
-                    "marks.record",
-                    "marks",
-                    entity_of(info, student_id, cmd.subject_code, cmd.term),
-                    school_id=info.school_id,
-                    before=before.get(student_id),
-                    after=entry,
-                )
+            audit_change(
+                uow,
+                cmd.actor,
+                AuditAction.MARKS_RECORD,
+                entity_of(info, student_id, cmd.subject_code, cmd.term),
+                school_id=info.school_id,
+                before=before.get(student_id),
+                after=entry,
             )
         uow.commit()
     return {"saved": len(changed), "unchanged": len(entries) - len(changed)}
@@ -161,16 +161,14 @@ def record_homeroom(cmd: RecordHomeroom, uow: GradebookUnitOfWork) -> dict[str, 
             if merged == before.get(student_id):
                 continue
             uow.sheet.save_homeroom(info.id, student_id, cmd.term, merged, cmd.actor.user_id, now)
-            uow.emit(
-                audit_event(
-                    cmd.actor,
-                    "homeroom.record",
-                    "student_term",
-                    entity_of(info, student_id, None, cmd.term),
-                    school_id=info.school_id,
-                    before=before.get(student_id),
-                    after=merged,
-                )
+            audit_change(
+                uow,
+                cmd.actor,
+                AuditAction.HOMEROOM_RECORD,
+                entity_of(info, student_id, None, cmd.term),
+                school_id=info.school_id,
+                before=before.get(student_id),
+                after=merged,
             )
             saved += 1
         uow.commit()
@@ -236,18 +234,16 @@ def lock_term(cmd: LockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
         event = term_locked_event(
             info, cmd.term, lock, snapshot, uow.master_data.teacher_name(info.school_id, cmd.actor.user_id)
         )
-        subject_uri = f"class/{info.id}/{info.school_year}/{cmd.term}"
+        subject_uri = class_term_id(class_id=info.id, school_year=info.school_year, term=cmd.term)
         uow.emit(event, subject=subject_uri)
-        uow.emit(
-            audit_event(
-                cmd.actor,
-                "term.lock",
-                "class_term",
-                subject_uri,
-                school_id=info.school_id,
-                after={"content_hash": snapshot.content_hash},
-                changes={"locked": "không → có"},
-            ),
+        audit_change(
+            uow,
+            cmd.actor,
+            AuditAction.TERM_LOCK,
+            subject_uri,
+            school_id=info.school_id,
+            after={"content_hash": snapshot.content_hash},
+            changes={"locked": "không → có"},
             subject=subject_uri,
         )
         uow.commit()
@@ -268,17 +264,15 @@ def unlock_term(cmd: UnlockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
         if existing is None:
             raise TermNotLocked(info.id, cmd.term)
         uow.term_locks.remove(existing)
-        subject_uri = f"class/{info.id}/{info.school_year}/{cmd.term}"
-        uow.emit(
-            audit_event(
-                cmd.actor,
-                "term.unlock",
-                "class_term",
-                subject_uri,
-                school_id=info.school_id,
-                reason=cmd.reason,
-                changes={"locked": "có → không"},
-            ),
+        subject_uri = class_term_id(class_id=info.id, school_year=info.school_year, term=cmd.term)
+        audit_change(
+            uow,
+            cmd.actor,
+            AuditAction.TERM_UNLOCK,
+            subject_uri,
+            school_id=info.school_id,
+            reason=cmd.reason,
+            changes={"locked": "có → không"},
             subject=subject_uri,
         )
         uow.commit()

@@ -6,7 +6,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from services.gradebook.app.audit import audit_event
+from contracts.audit import AuditAction, school_entity_id
+from services.gradebook.app.audit import audit_change
 from services.gradebook.app.handlers import SCHOOL_NOT_FOUND, require
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain import roster
@@ -70,15 +71,13 @@ def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[
             raise ImportRejected(
                 "Không nhập dòng nào: một số mã vừa được trường khác sử dụng. Gửi lại tệp.", []
             ) from None
-        uow.emit(
-            audit_event(
-                cmd.actor,
-                f"master.import.{cmd.kind}",
-                cmd.kind,
-                f"school/{cmd.school_id}",
-                school_id=cmd.school_id,
-                changes={"rows": str(len(rows))},
-            )
+        audit_change(
+            uow,
+            cmd.actor,
+            AuditAction(f"master.import.{cmd.kind}"),  # one action per kind in roster.KINDS
+            school_entity_id(cmd.school_id),
+            school_id=cmd.school_id,
+            changes={"rows": str(len(rows))},
         )
         uow.commit()
     return {"kind": cmd.kind, "imported": len(rows)}
@@ -200,16 +199,14 @@ def declare_school(
         after = School(id=school_id, **values)
         uow.master_data.upsert_school(after)
         if before != after:
-            uow.emit(
-                audit_event(
-                    actor,
-                    "school.declare",
-                    "school",
-                    f"school/{school_id}",
-                    school_id=school_id,
-                    before=None if before is None else asdict(before),
-                    after=asdict(after),
-                )
+            audit_change(
+                uow,
+                actor,
+                AuditAction.SCHOOL_DECLARE,
+                school_entity_id(school_id),
+                school_id=school_id,
+                before=None if before is None else asdict(before),
+                after=asdict(after),
             )
         uow.commit()
     return asdict(after)
