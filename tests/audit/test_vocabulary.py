@@ -4,7 +4,7 @@ import ast
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.gradebook.store.repository import ClassInfo
+from services.gradebook.domain.model import ClassInfo
 
 from contracts.audit import (
     AuditAction,
