@@ -4,8 +4,6 @@ import ast
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.gradebook.domain.model import ClassInfo
-
 from contracts.audit import (
     AuditAction,
     AuditRecordedV1,
@@ -21,6 +19,7 @@ from contracts.audit import (
 from services.audit.domain import history
 from services.gradebook.app.handlers import entity_of
 from services.gradebook.domain import roster
+from services.gradebook.domain.model import ClassInfo
 from services.runtime.inbox import Inbox
 from services.runtime.outbox import Outbox
 from services.runtime.uow import SqlUnitOfWork
