@@ -1,13 +1,44 @@
-"""The audit event every service emits for every mutation."""
+"""The audit event every service emits for every mutation, and the vocabulary its actions and entity ids use."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from pydantic import Field
 
+from contracts.audit_vocabulary import (
+    HOMEROOM,
+    AuditAction,
+    EntityType,
+    actions_on,
+    amendment_entity_id,
+    amendment_prefix,
+    class_term_id,
+    class_term_pattern,
+    dead_letter_id,
+    school_entity_id,
+    value_id,
+    year_record_version_id,
+)
 from contracts.envelope import EventModel
+
+__all__ = [
+    "HOMEROOM",
+    "AuditAction",
+    "AuditRecordedV1",
+    "EntityType",
+    "actions_on",
+    "amendment_entity_id",
+    "amendment_prefix",
+    "class_term_id",
+    "class_term_pattern",
+    "dead_letter_id",
+    "school_entity_id",
+    "value_id",
+    "year_record_version_id",
+]
 
 
 class AuditRecordedV1(EventModel):
@@ -22,9 +53,17 @@ class AuditRecordedV1(EventModel):
     actor_role: str = Field(
         description="Role the actor acted in: teacher, homeroom, principal, staff, operator, system"
     )
-    action: str = Field(description="What was done, e.g. term.lock, score.record, amendment.approve")
-    entity_type: str = Field(description="Kind of thing changed, e.g. class_term, score")
-    entity_id: str = Field(description="Opaque id of the thing changed")
+    # ``action`` and ``entity_type`` stay plain strings on the wire, not enums: the audit log must keep the trail of
+    # a producer newer than itself (an action it does not know yet) rather than refuse it to the dead-letter queue.
+    # Producers build the event with ``of``, which takes an ``AuditAction`` and derives the entity type.
+    action: str = Field(
+        description="What was done, e.g. term.lock, marks.record, amendment.approve "
+        "(every name: AuditAction in contracts/audit_vocabulary.py)"
+    )
+    entity_type: str = Field(description="Kind of thing changed, e.g. class_term, marks")
+    entity_id: str = Field(
+        description="Id of the thing changed, e.g. class/<class>/student/<student>/<subject>/<term> for a grade value"
+    )
     before_hash: str | None = Field(
         None, description="sha256 of the canonical value before (None when created)"
     )
@@ -38,3 +77,37 @@ class AuditRecordedV1(EventModel):
     reason: str | None = Field(None, description="Why, as the actor stated it (required for amendments)")
     amendment_id: str | None = Field(None, description="Amendment record (biên bản) this change executes")
     occurred_at: datetime = Field(description="When the mutation was committed")
+
+    @classmethod
+    def of(
+        cls,
+        action: AuditAction,
+        *,
+        service: str,
+        entity: str,
+        actor: str,
+        role: str,
+        school_id: str | None,
+        before_hash: str | None = None,
+        after_hash: str | None = None,
+        changes: Mapping[str, str] | None = None,
+        reason: str | None = None,
+        amendment_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> AuditRecordedV1:
+        """The event for ``action`` on ``entity`` by ``actor`` acting as ``role``; ``occurred_at`` defaults to now."""
+        return cls(
+            service=service,
+            school_id=school_id,
+            actor_id=actor,
+            actor_role=role,
+            action=action.value,
+            entity_type=action.entity_type.value,
+            entity_id=entity,
+            before_hash=before_hash,
+            after_hash=after_hash,
+            changes=dict(changes or {}),
+            reason=reason,
+            amendment_id=amendment_id,
+            occurred_at=occurred_at if occurred_at is not None else datetime.now(UTC),
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -22,7 +21,7 @@ def run(events: int, schools: int, console: Console) -> dict[str, Any]:
     from sqlalchemy.dialects.postgresql import JSONB
     from sqlalchemy.orm import sessionmaker
 
-    from contracts.audit import AuditRecordedV1
+    from contracts.audit import AuditAction, AuditRecordedV1, value_id
     from contracts.envelope import Envelope
     from services.audit.app import handlers
     from services.audit.app.unit_of_work import AuditUnitOfWork
@@ -43,16 +42,14 @@ def run(events: int, schools: int, console: Console) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:6]
     envelopes = [
         Envelope.wrap(
-            AuditRecordedV1(
+            AuditRecordedV1.of(
+                AuditAction.MARKS_RECORD,
                 service="gradebook",
                 school_id=f"bench-{run_id}-{n % schools}",
-                actor_id="gv",
-                actor_role="teacher",
-                action="marks.record",
-                entity_type="marks",
-                entity_id=f"class/c/student/s{n}/toan/hk1",
+                actor="gv",
+                role="teacher",
+                entity=value_id(class_id="c", student_id=f"s{n}", subject="toan", term="hk1"),
                 changes={"final": "7 → 8"},
-                occurred_at=datetime.now(UTC),
             ),
             source_service="gradebook",
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 from kombu import Connection, Exchange, Producer
 
-from contracts.audit import AuditRecordedV1
+from contracts.audit import AuditAction, AuditRecordedV1, dead_letter_id
 from contracts.envelope import Envelope
 from services.runtime.broker import Subscription
 from services.runtime.handlers import HEADER_EXCEPTION, HEADER_FAILED_AT, HEADER_MESSAGE, HEADER_QUEUE
@@ -206,7 +206,11 @@ def replay(
             if audit is not None:
                 audit(
                     _audit_event(
-                        actor, "dlq.replay", queue, label, {"to": target, "replay": str(letter.replays + 1)}
+                        actor,
+                        AuditAction.DLQ_REPLAY,
+                        queue,
+                        label,
+                        {"to": target, "replay": str(letter.replays + 1)},
                     )
                 )
             headers = {
@@ -251,7 +255,11 @@ def purge_older_than(
         if doomed and audit is not None:
             audit(
                 _audit_event(
-                    actor, "dlq.purge", queue, queue, {"deleted": str(len(doomed)), "older_than": str(age)}
+                    actor,
+                    AuditAction.DLQ_PURGE,
+                    queue,
+                    queue,
+                    {"deleted": str(len(doomed)), "older_than": str(age)},
                 )
             )
         for _, letter in doomed:
@@ -260,17 +268,16 @@ def purge_older_than(
 
 
 def _audit_event(
-    actor: str, action: str, queue: str, entity: str, changes: dict[str, str]
+    actor: str, action: AuditAction, queue: str, entity: str, changes: dict[str, str]
 ) -> AuditRecordedV1:
-    return AuditRecordedV1(
+    return AuditRecordedV1.of(
+        action,
         service=OPS_SOURCE,
-        actor_id=actor,
-        actor_role="operator",
-        action=action,
-        entity_type="dead_letter",
-        entity_id=f"{queue}/{entity}",
+        entity=dead_letter_id(queue, entity),
+        actor=actor,
+        role="operator",
+        school_id=None,
         changes=changes,
-        occurred_at=datetime.now(UTC),
     )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy.orm import Session
 
+from contracts.audit import AuditAction, AuditRecordedV1
 from contracts.envelope import Envelope, EventModel
 from services.runtime.inbox import Inbox
 from services.runtime.outbox import Outbox
@@ -57,6 +59,44 @@ class SqlUnitOfWork:
     def emit(self, event: EventModel, *, subject: str | None = None) -> None:
         """Queue an event; it reaches the outbox only with ``commit``."""
         self._pending.append((event, subject))
+
+    def audit(
+        self,
+        action: AuditAction,
+        *,
+        entity: str,
+        actor: str,
+        role: str,
+        school_id: str | None,
+        before_hash: str | None = None,
+        after_hash: str | None = None,
+        changes: Mapping[str, str] | None = None,
+        reason: str | None = None,
+        amendment_id: str | None = None,
+        occurred_at: datetime | None = None,
+        subject: str | None = None,
+    ) -> AuditRecordedV1:
+        """Queue the audit event of ``action`` on ``entity``, recorded under this unit of work's service.
+
+        ``actor`` and ``role`` are the event's ``actor_id`` and ``actor_role``; the entity type follows from the
+        action; ``occurred_at`` defaults to now. Like :meth:`emit`, the event reaches the outbox only with commit.
+        """
+        event = AuditRecordedV1.of(
+            action,
+            service=self.outbox.service,
+            entity=entity,
+            actor=actor,
+            role=role,
+            school_id=school_id,
+            before_hash=before_hash,
+            after_hash=after_hash,
+            changes=changes,
+            reason=reason,
+            amendment_id=amendment_id,
+            occurred_at=occurred_at,
+        )
+        self.emit(event, subject=subject)
+        return event
 
     def first_delivery(self, consumer: str, event_id: uuid.UUID | str) -> bool:
         """Claim an incoming event for ``consumer``; False means it was already handled (skip the side effect)."""

@@ -13,6 +13,7 @@ import structlog
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps.api import TimeStamper
 
+from contracts.audit import AuditAction
 from services.audit.domain.chain import Break, check_checkpoint, checkpoint_digest
 from services.audit.store.repository import AuditLog
 from services.runtime.timestamps import check_timestamp, timestamp
@@ -20,7 +21,7 @@ from services.runtime.timestamps import check_timestamp, timestamp
 log = structlog.get_logger(__name__)
 
 # The gradebook's action when a class's term is locked: the values it froze are timestamped promptly.
-TERM_LOCK = "term.lock"
+TERM_LOCK = AuditAction.TERM_LOCK.value  # a plain str for the query: no driver guesses at an enum
 
 
 def take_checkpoints(

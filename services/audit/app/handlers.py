@@ -113,7 +113,7 @@ def grade_history(
     school_id: str, class_id: str, subject: str, term: str, student_id: str, uow: AuditUnitOfWork
 ) -> dict[str, Any]:
     """The full history of one grade value: every value recorded, the lock, each amendment and who approved it."""
-    value_id = history.value_id(class_id, subject, term, student_id)
+    value_id = history.value_id(class_id=class_id, student_id=student_id, subject=subject, term=term)
     with uow:
         entries = uow.log.value_history(school_id, value_id, class_id, term)
     steps = [history.step(e) for e in history.in_order(entries)]

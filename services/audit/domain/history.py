@@ -1,7 +1,10 @@
 """The history of one grade value, read from the log: each value recorded, the lock that froze it, each amendment.
 
-The gradebook names a value ``class/<class>/student/<student>/<subject or homeroom>/<term>``, a class's term
-``class/<class>/<school year>/<term>``, and an amendment request ``<value's id>/amendment/<amendment id>``.
+The names are the audit vocabulary the gradebook writes with (``contracts.audit_vocabulary``): a value is
+``class/<class>/student/<student>/<subject or homeroom>/<term>`` (:func:`value_id`), a class's term
+``class/<class>/<school year>/<term>``, an amendment request ``<value's id>/amendment/<amendment id>``. This domain
+module imports that one pure module of ``contracts`` (stdlib only, by an explicit import-linter exception) so the
+history reads exactly the names producers write; see that module's docstring for why.
 """
 
 from __future__ import annotations
@@ -9,23 +12,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-KINDS = {
-    "marks.record": "value",
-    "homeroom.record": "value",
-    "term.lock": "lock",
-    "term.unlock": "unlock",
-    "amendment.propose": "amendment_request",
-    "amendment.approve": "amendment_approval",
-    "amendment.reject": "amendment_rejection",
-    "marks.amend": "amended_value",
-    "homeroom.amend": "amended_value",
+from contracts.audit_vocabulary import AuditAction, EntityType, actions_on, value_id
+
+__all__ = ["APPROVALS", "GRADE_ENTITY_TYPES", "KINDS", "amendments", "in_order", "step", "value_id"]
+
+# What a grade value's history shows for each action on the value, its amendments and its class's term.
+KINDS: dict[AuditAction, str] = {
+    AuditAction.MARKS_RECORD: "value",
+    AuditAction.HOMEROOM_RECORD: "value",
+    AuditAction.TERM_LOCK: "lock",
+    AuditAction.TERM_UNLOCK: "unlock",
+    AuditAction.AMENDMENT_PROPOSE: "amendment_request",
+    AuditAction.AMENDMENT_APPROVE: "amendment_approval",
+    AuditAction.AMENDMENT_REJECT: "amendment_rejection",
+    AuditAction.MARKS_AMEND: "amended_value",
+    AuditAction.HOMEROOM_AMEND: "amended_value",
 }
+# The entities whose entries make up a grade value's history: every action on them needs a kind above.
+GRADE_ENTITY_TYPES = frozenset(
+    {EntityType.MARKS, EntityType.STUDENT_TERM, EntityType.CLASS_TERM, EntityType.AMENDMENT}
+)
 # Who approved is who acted on these: the principal who decided.
-APPROVALS = frozenset({"amendment.approve", "marks.amend", "homeroom.amend"})
-
-
-def value_id(class_id: str, subject: str, term: str, student_id: str) -> str:
-    return f"class/{class_id}/student/{student_id}/{subject}/{term}"
+APPROVALS = frozenset({AuditAction.AMENDMENT_APPROVE, AuditAction.MARKS_AMEND, AuditAction.HOMEROOM_AMEND})
+_AMENDMENT_STEPS = actions_on(EntityType.AMENDMENT)
 
 
 def in_order(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -59,17 +68,17 @@ def amendments(steps: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One line per amendment: who asked and why, and who decided (the approving principal) and what."""
     found: dict[str, dict[str, Any]] = {}
     for s in steps:
-        if s["amendment_id"] is None or not s["action"].startswith("amendment."):
+        if s["amendment_id"] is None or s["action"] not in _AMENDMENT_STEPS:
             continue
         line = found.setdefault(
             s["amendment_id"],
             {"amendment_id": s["amendment_id"], "status": "pending", "requested_by": None, "reason": None},
         )
-        if s["action"] == "amendment.propose":
+        if s["action"] == AuditAction.AMENDMENT_PROPOSE:
             line.update(requested_by=s["actor_id"], reason=s["reason"], requested_at=s["occurred_at"])
         else:
             line.update(
-                status="approved" if s["action"] == "amendment.approve" else "rejected",
+                status="approved" if s["action"] == AuditAction.AMENDMENT_APPROVE else "rejected",
                 decided_by=s["actor_id"],
                 decision_note=s["reason"],
                 decided_at=s["occurred_at"],

@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from contracts.audit import EntityType, actions_on, amendment_prefix, class_term_pattern
 from services.audit.domain.chain import GENESIS, ChainedEntry, chain_key, entry_hash
 from services.audit.domain.entry import AuditEntry
 from services.audit.store.tables import audit_entries, chain_heads, checkpoints
@@ -185,13 +186,14 @@ class AuditLog:
         """Entries of one grade value, its amendments and its class's locks of that term, in chain order."""
         t = audit_entries
         chain = t.c.chain == chain_key(school_id)
+        term_prefix, term_suffix = class_term_pattern(class_id=class_id, term=term)
         lock = and_(
-            t.c.entity_type == "class_term",
-            t.c.entity_id.startswith(f"class/{class_id}/", autoescape=True),
-            t.c.entity_id.endswith(f"/{term}", autoescape=True),
+            t.c.entity_type == EntityType.CLASS_TERM.value,
+            t.c.entity_id.startswith(term_prefix, autoescape=True),
+            t.c.entity_id.endswith(term_suffix, autoescape=True),
         )
         value = or_(
-            t.c.entity_id == value_id, t.c.entity_id.startswith(f"{value_id}/amendment/", autoescape=True)
+            t.c.entity_id == value_id, t.c.entity_id.startswith(amendment_prefix(value_id), autoescape=True)
         )
         rows = [dict(r) for r in self.session.execute(select(t).where(chain, or_(value, lock))).mappings()]
         # Amendments recorded before their events carried the value's id: found through the value's own entries.
@@ -199,7 +201,9 @@ class AuditLog:
         if ids:
             seen = {r["seq"] for r in rows}
             legacy = select(t).where(
-                chain, t.c.action.startswith("amendment."), t.c.record["amendment_id"].astext.in_(ids)
+                chain,
+                t.c.action.in_(sorted(a.value for a in actions_on(EntityType.AMENDMENT))),
+                t.c.record["amendment_id"].astext.in_(ids),
             )
             rows += [dict(r) for r in self.session.execute(legacy).mappings() if r["seq"] not in seen]
         return sorted(rows, key=lambda r: r["chain_seq"])

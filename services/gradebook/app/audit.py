@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from contracts.audit import AuditRecordedV1
-from services.gradebook.app.unit_of_work import SERVICE
+from contracts.audit import AuditAction
 from services.gradebook.domain.permissions import Actor
 from services.gradebook.domain.term_lock import content_hash
+from services.runtime.uow import SqlUnitOfWork
 
 ROLE_ORDER = ("principal", "homeroom", "teacher", "staff", "operator", "inspector")
 
@@ -38,11 +37,11 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def audit_event(
+def audit_change(
+    uow: SqlUnitOfWork,
     actor: Actor,
-    action: str,
-    entity_type: str,
-    entity_id: str,
+    action: AuditAction,
+    entity: str,
     *,
     school_id: str,
     before: Any = None,
@@ -50,15 +49,15 @@ def audit_event(
     reason: str | None = None,
     amendment_id: str | None = None,
     changes: dict[str, str] | None = None,
-) -> AuditRecordedV1:
-    return AuditRecordedV1(
-        service=SERVICE,
+    subject: str | None = None,
+) -> None:
+    """Queue the audit event of a gradebook change: the values as content hashes, the fields as a masked summary."""
+    uow.audit(
+        action,
+        entity=entity,
+        actor=actor.user_id,
+        role=acting_role(actor),
         school_id=school_id,
-        actor_id=actor.user_id,
-        actor_role=acting_role(actor),
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
         before_hash=None if before is None else content_hash(before),
         after_hash=None if after is None else content_hash(after),
         changes=changes
@@ -66,5 +65,5 @@ def audit_event(
         else (summarise(before, after) if isinstance(before or after, dict) else {}),
         reason=reason,
         amendment_id=amendment_id,
-        occurred_at=datetime.now(UTC),
+        subject=subject,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from services.gradebook.app.audit import audit_event
+from contracts.audit import AuditAction, class_term_id, value_id
+from services.gradebook.app.audit import audit_change
 from services.gradebook.app.snapshot import build_snapshot, student_computation, term_locked_event
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.commands import (
@@ -15,64 +17,50 @@ from services.gradebook.domain.commands import (
     UnlockTerm,
 )
 from services.gradebook.domain.curriculum import subject
-from services.gradebook.domain.errors import (
-    NotFound,
-    NotPermitted,
-    TermIsLocked,
-)
+from services.gradebook.domain.errors import NotFound, NotPermitted, TermIsLocked
 from services.gradebook.domain.marks import MarkInvalid, validate_entry, validate_homeroom
-from services.gradebook.domain.permissions import Action, Actor, Decision, Target, decide
-from services.gradebook.domain.term_lock import TermAlreadyLocked, TermLock, TermNotLocked, term_label
+from services.gradebook.domain.model import ClassInfo, Document
+from services.gradebook.domain.permissions import Action, Actor, Decision, Target, admit, decide
+from services.gradebook.domain.term_lock import Term, TermAlreadyLocked, TermLock, TermNotLocked, term_label
 from services.gradebook.domain.term_lock import lock_term as lock_term_rule
-from services.gradebook.store.repository import ClassInfo
-
-
-def require(decision: Decision) -> None:
-    if not decision.allowed:
-        raise NotPermitted(decision.reason_vi)
-
+from services.gradebook.store.classes import Guard
 
 SCHOOL_NOT_FOUND = "Không tìm thấy trường này."
 CLASS_NOT_FOUND = "Không tìm thấy lớp này."
 AMENDMENT_NOT_FOUND = "Không tìm thấy biên bản điều chỉnh."
-ROLE_REFUSED = "Vai trò của bạn không được thực hiện thao tác này."
 
 
-def _role_gate(actor: Actor, roles: tuple[str, ...]) -> None:
-    if not actor.roles & set(roles):
-        raise NotPermitted(ROLE_REFUSED)
+def require(decision: Decision, *, not_found: str = CLASS_NOT_FOUND) -> None:
+    """Enforce a decision of domain/permissions.py: hidden answers 404 (``not_found``), refused 403."""
+    if decision.hidden:
+        raise NotFound(not_found)
+    if not decision.allowed:
+        raise NotPermitted(decision.reason_vi)
 
 
 def admit_school(actor: Actor, school_id: str, roles: tuple[str, ...]) -> None:
     """Before the body is read: another school's id is answered like an unknown one (404), then the role (403)."""
-    operator = "operator" in roles and "operator" in actor.roles
-    if not operator and not actor.acts_for(school_id):
-        raise NotFound(SCHOOL_NOT_FOUND)
-    _role_gate(actor, roles)
+    require(admit(actor, school_id, roles), not_found=SCHOOL_NOT_FOUND)
 
 
 def admit_class(actor: Actor, class_id: str, roles: tuple[str, ...], uow: GradebookUnitOfWork) -> None:
     """Before the body is read: an unknown class and another school's class get the same 404 (an operator's too:
     operators read no school's marks), then the role."""
     with uow:
-        info = uow.gradebook.class_info(class_id)
-    if info is None or not actor.acts_for(info.school_id):
-        raise NotFound(CLASS_NOT_FOUND)
-    _role_gate(actor, roles)
+        info = uow.classes.info(class_id)
+    require(admit(actor, info.school_id if info else None, roles), not_found=CLASS_NOT_FOUND)
 
 
 def admit_amendment(
     actor: Actor, amendment_id: str, roles: tuple[str, ...], uow: GradebookUnitOfWork
 ) -> None:
     with uow:
-        school_id = uow.gradebook.amendment_school(amendment_id)
-    if school_id is None or not actor.acts_for(school_id):
-        raise NotFound(AMENDMENT_NOT_FOUND)
-    _role_gate(actor, roles)
+        school_id = uow.amendments.school_of(amendment_id)
+    require(admit(actor, school_id, roles), not_found=AMENDMENT_NOT_FOUND)
 
 
-def class_or_404(uow: GradebookUnitOfWork, class_id: str, guard: str | None = None) -> ClassInfo:
-    info = uow.gradebook.class_info(class_id, guard=guard)
+def class_or_404(uow: GradebookUnitOfWork, class_id: str, guard: Guard | None = None) -> ClassInfo:
+    info = uow.classes.info(class_id, guard=guard)
     if info is None:
         raise NotFound(CLASS_NOT_FOUND)
     return info
@@ -81,17 +69,19 @@ def class_or_404(uow: GradebookUnitOfWork, class_id: str, guard: str | None = No
 def target_of(
     uow: GradebookUnitOfWork, actor: Actor, info: ClassInfo, subject_code: str | None = None
 ) -> Target:
+    """What a decision needs to know about ``info`` (and the subject, if the action concerns one)."""
     assigned = False
     if subject_code is not None:
-        assignment = uow.gradebook.assignment(info.id, subject_code)
-        assigned = assignment is not None and assignment["teacher_id"] == actor.user_id
+        assignment = uow.classes.assignment(info.id, subject_code)
+        assigned = assignment is not None and assignment.teacher_id == actor.user_id
     else:
-        assigned = any(a["teacher_id"] == actor.user_id for a in uow.gradebook.class_assignments(info.id))
+        assigned = any(a.teacher_id == actor.user_id for a in uow.classes.assignments(info.id))
     return Target(
         info.school_id,
         assigned=assigned,
         homeroom=info.homeroom_teacher_id == actor.user_id,
         current_year=info.current_year,
+        of_subject=subject_code is not None,
     )
 
 
@@ -105,7 +95,8 @@ def _refuse_if_locked(uow: GradebookUnitOfWork, info: ClassInfo, term: str) -> N
 
 
 def entity_of(info: ClassInfo, student_id: str, subject_code: str | None, term: str) -> str:
-    return f"class/{info.id}/student/{student_id}/{subject_code or 'homeroom'}/{term}"
+    """The audit id of one grade value of ``info``'s class (the homeroom record when ``subject_code`` is None)."""
+    return value_id(class_id=info.id, student_id=student_id, subject=subject_code, term=term)
 
 
 # -- the class sheet ---------------------------------------------------------------------------------------------
@@ -118,34 +109,32 @@ def record_marks(cmd: RecordMarks, uow: GradebookUnitOfWork) -> dict[str, int]:
         info = class_or_404(uow, cmd.class_id, guard="share")
         require(decide(cmd.actor, Action.WRITE_MARKS, target_of(uow, cmd.actor, info, cmd.subject_code)))
         _refuse_if_locked(uow, info, cmd.term)
-        assignment = uow.gradebook.assignment(info.id, cmd.subject_code)
+        assignment = uow.classes.assignment(info.id, cmd.subject_code)
         assert assignment is not None  # the permission check needs it
         subj = subject(cmd.subject_code, info.grade)
-        enrolled = {s["id"] for s in uow.gradebook.roster(info.id)}
-        entries: dict[str, dict[str, Any]] = {}
+        enrolled = {s.id for s in uow.classes.roster(info.id)}
+        entries: dict[str, Document] = {}
         for i, raw in enumerate(cmd.entries):
             raw = dict(raw)
             student_id = raw.pop("student_id", None)
             if student_id not in enrolled:
                 raise MarkInvalid(f"entries[{i}].student_id", "Học sinh không thuộc lớp này.")
             entries[student_id] = validate_entry(
-                subj, assignment["periods_per_year"], raw, f"entries[{i}]"
+                subj, assignment.periods_per_year, raw, f"entries[{i}]"
             ).as_dict()
-        before = uow.gradebook.marks_of(info.id, cmd.subject_code, cmd.term, list(entries))
+        before = uow.sheet.marks_of(info.id, cmd.subject_code, cmd.term, list(entries))
         now = datetime.now(UTC)
         changed = {sid: entry for sid, entry in entries.items() if before.get(sid) != entry}
-        uow.gradebook.save_marks(info.id, cmd.subject_code, cmd.term, changed, cmd.actor.user_id, now)
+        uow.sheet.save_marks(info.id, cmd.subject_code, cmd.term, changed, cmd.actor.user_id, now)
         for student_id, entry in changed.items():
-            uow.emit(
-                audit_event(
-                    cmd.actor,
-                    "marks.record",
-                    "marks",
-                    entity_of(info, student_id, cmd.subject_code, cmd.term),
-                    school_id=info.school_id,
-                    before=before.get(student_id),
-                    after=entry,
-                )
+            audit_change(
+                uow,
+                cmd.actor,
+                AuditAction.MARKS_RECORD,
+                entity_of(info, student_id, cmd.subject_code, cmd.term),
+                school_id=info.school_id,
+                before=before.get(student_id),
+                after=entry,
             )
         uow.commit()
     return {"saved": len(changed), "unchanged": len(entries) - len(changed)}
@@ -156,32 +145,30 @@ def record_homeroom(cmd: RecordHomeroom, uow: GradebookUnitOfWork) -> dict[str, 
         info = class_or_404(uow, cmd.class_id, guard="share")
         require(decide(cmd.actor, Action.WRITE_HOMEROOM, target_of(uow, cmd.actor, info)))
         _refuse_if_locked(uow, info, cmd.term)
-        enrolled = {s["id"] for s in uow.gradebook.roster(info.id)}
-        records: dict[str, dict[str, Any]] = {}
+        enrolled = {s.id for s in uow.classes.roster(info.id)}
+        records: dict[str, Document] = {}
         for i, raw in enumerate(cmd.entries):
             raw = dict(raw)
             student_id = raw.pop("student_id", None)
             if student_id not in enrolled:
                 raise MarkInvalid(f"entries[{i}].student_id", "Học sinh không thuộc lớp này.")
             records[student_id] = validate_homeroom(info.grade, raw, f"entries[{i}]")
-        before = uow.gradebook.student_terms_of(info.id, cmd.term, list(records))
+        before = uow.sheet.homeroom_of(info.id, cmd.term, list(records))
         now = datetime.now(UTC)
         saved = 0
         for student_id, new in records.items():
             merged = {**(before.get(student_id) or {}), **new}
             if merged == before.get(student_id):
                 continue
-            uow.gradebook.save_student_term(info.id, student_id, cmd.term, merged, cmd.actor.user_id, now)
-            uow.emit(
-                audit_event(
-                    cmd.actor,
-                    "homeroom.record",
-                    "student_term",
-                    entity_of(info, student_id, None, cmd.term),
-                    school_id=info.school_id,
-                    before=before.get(student_id),
-                    after=merged,
-                )
+            uow.sheet.save_homeroom(info.id, student_id, cmd.term, merged, cmd.actor.user_id, now)
+            audit_change(
+                uow,
+                cmd.actor,
+                AuditAction.HOMEROOM_RECORD,
+                entity_of(info, student_id, None, cmd.term),
+                school_id=info.school_id,
+                before=before.get(student_id),
+                after=merged,
             )
             saved += 1
         uow.commit()
@@ -214,13 +201,13 @@ def student_results(actor: Actor, class_id: str, student_id: str, uow: Gradebook
     with uow:
         info = class_or_404(uow, class_id)
         require(decide(actor, Action.READ_CLASS, target_of(uow, actor, info)))
-        student = next((s for s in uow.gradebook.roster(info.id) if s["id"] == student_id), None)
+        student = next((s for s in uow.classes.roster(info.id) if s.id == student_id), None)
         if student is None:
             raise NotFound("Học sinh không thuộc lớp này.")
         results = student_computation(uow, info, student_id)
     return {
         "student_id": student_id,
-        "full_name": student["full_name"],
+        "full_name": student.full_name,
         "averages": {f"{code}.{period}": value for (code, period), value in results.averages.items()},
         "learning_result": results.learning,
         "year": results.year,
@@ -245,20 +232,18 @@ def lock_term(cmd: LockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
         uow.term_locks.add(lock)
         snapshot = build_snapshot(uow, info)
         event = term_locked_event(
-            info, cmd.term, lock, snapshot, uow.gradebook.teacher_name(info.school_id, cmd.actor.user_id)
+            info, cmd.term, lock, snapshot, uow.master_data.teacher_name(info.school_id, cmd.actor.user_id)
         )
-        subject_uri = f"class/{info.id}/{info.school_year}/{cmd.term}"
+        subject_uri = class_term_id(class_id=info.id, school_year=info.school_year, term=cmd.term)
         uow.emit(event, subject=subject_uri)
-        uow.emit(
-            audit_event(
-                cmd.actor,
-                "term.lock",
-                "class_term",
-                subject_uri,
-                school_id=info.school_id,
-                after={"content_hash": snapshot.content_hash},
-                changes={"locked": "không → có"},
-            ),
+        audit_change(
+            uow,
+            cmd.actor,
+            AuditAction.TERM_LOCK,
+            subject_uri,
+            school_id=info.school_id,
+            after={"content_hash": snapshot.content_hash},
+            changes={"locked": "không → có"},
             subject=subject_uri,
         )
         uow.commit()
@@ -279,50 +264,52 @@ def unlock_term(cmd: UnlockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
         if existing is None:
             raise TermNotLocked(info.id, cmd.term)
         uow.term_locks.remove(existing)
-        subject_uri = f"class/{info.id}/{info.school_year}/{cmd.term}"
-        uow.emit(
-            audit_event(
-                cmd.actor,
-                "term.unlock",
-                "class_term",
-                subject_uri,
-                school_id=info.school_id,
-                reason=cmd.reason,
-                changes={"locked": "có → không"},
-            ),
+        subject_uri = class_term_id(class_id=info.id, school_year=info.school_year, term=cmd.term)
+        audit_change(
+            uow,
+            cmd.actor,
+            AuditAction.TERM_UNLOCK,
+            subject_uri,
+            school_id=info.school_id,
+            reason=cmd.reason,
+            changes={"locked": "có → không"},
             subject=subject_uri,
         )
         uow.commit()
     return {"class_id": info.id, "term": cmd.term, "locked": False}
 
 
-def _current_classes(new_uow: Any, school_id: str) -> list[str]:
+def _current_classes(new_uow: Callable[[], GradebookUnitOfWork], school_id: str) -> list[str]:
     with new_uow() as uow:
-        school = uow.gradebook.school(school_id)
+        school = uow.master_data.school(school_id)
         if school is None:
             raise NotFound(SCHOOL_NOT_FOUND)
-        return list(uow.gradebook.school_classes(school_id, school["current_year"]))
+        return uow.classes.of_school(school_id, school.current_year)
 
 
-def lock_school(actor: Actor, school_id: str, term: str, new_uow: Any) -> dict[str, Any]:
+def lock_school(
+    actor: Actor, school_id: str, term: Term, new_uow: Callable[[], GradebookUnitOfWork]
+) -> dict[str, Any]:
     """Lock every class of the school's current year; one transaction per class, already-locked ones skipped."""
     require(decide(actor, Action.LOCK_TERM, Target(school_id)))
     locked, skipped = [], []
     for class_id in _current_classes(new_uow, school_id):
         try:
-            locked.append(lock_term(LockTerm(actor, class_id, term), new_uow())["class_id"])  # type: ignore[arg-type]
+            locked.append(lock_term(LockTerm(actor, class_id, term), new_uow())["class_id"])
         except TermAlreadyLocked:
             skipped.append(class_id)
     return {"term": term, "locked": locked, "already_locked": skipped}
 
 
-def unlock_school(actor: Actor, school_id: str, term: str, reason: str, new_uow: Any) -> dict[str, Any]:
+def unlock_school(
+    actor: Actor, school_id: str, term: Term, reason: str, new_uow: Callable[[], GradebookUnitOfWork]
+) -> dict[str, Any]:
     """Unlock every locked class of the school's current year, each in its own transaction, each audited."""
     require(decide(actor, Action.UNLOCK_TERM, Target(school_id)))
     unlocked, not_locked = [], []
     for class_id in _current_classes(new_uow, school_id):
         try:
-            unlock_term(UnlockTerm(actor, class_id, term, reason), new_uow())  # type: ignore[arg-type]
+            unlock_term(UnlockTerm(actor, class_id, term, reason), new_uow())
             unlocked.append(class_id)
         except TermNotLocked:
             not_locked.append(class_id)

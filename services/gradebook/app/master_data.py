@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
-from services.gradebook.app.audit import audit_event
+from contracts.audit import AuditAction, school_entity_id
+from services.gradebook.app.audit import audit_change
 from services.gradebook.app.handlers import SCHOOL_NOT_FOUND, require
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain import roster
 from services.gradebook.domain.commands import ImportMasterData
-from services.gradebook.domain.errors import ImportRejected, NotFound, NotPermitted
+from services.gradebook.domain.errors import ForeignRowsSkipped, ImportRejected, NotFound
+from services.gradebook.domain.model import Assignment, School, SchoolClass, Student, Teacher
 from services.gradebook.domain.permissions import Action, Actor, Target, decide
-from services.gradebook.store.repository import ForeignRowsSkipped
 from services.runtime.data_key import DataVault, Hashed, Sealed
 
 
@@ -21,16 +23,16 @@ def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork, vault: D
     students' personal data)."""
     require(decide(cmd.actor, Action.IMPORT_MASTER_DATA, Target(cmd.school_id)))
     with uow:
-        school = uow.gradebook.school(cmd.school_id)
+        school = uow.master_data.school(cmd.school_id)
         if school is None:
             raise NotFound(SCHOOL_NOT_FOUND)
-        year = school["current_year"]
+        year = school.current_year
         _refuse_foreign_ids(uow, cmd.school_id, cmd.kind, cmd.rows)
         report = roster.check_rows(
             cmd.kind,
             cmd.rows,
-            known=uow.gradebook.known_ids(cmd.school_id, year),
-            class_grades=uow.gradebook.class_grades(cmd.school_id),
+            known=uow.master_data.known_ids(cmd.school_id, year),
+            class_grades=uow.master_data.class_grades(cmd.school_id),
         )
         if not report.ok:
             raise ImportRejected(
@@ -40,14 +42,29 @@ def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork, vault: D
         rows = report.accepted
         try:
             if cmd.kind == "teachers":
-                uow.gradebook.add_teachers(cmd.school_id, rows)
+                uow.master_data.add_teachers(
+                    cmd.school_id, [Teacher(r["teacher_id"], r["full_name"]) for r in rows]
+                )
             elif cmd.kind == "classes":
-                uow.gradebook.add_classes(cmd.school_id, year, rows)
+                uow.master_data.add_classes(
+                    cmd.school_id,
+                    year,
+                    [
+                        SchoolClass(r["class_id"], r["name"], r["grade"], r.get("homeroom_teacher_id"))
+                        for r in rows
+                    ],
+                )
             elif cmd.kind == "students":
-                _protect_personal_ids(uow, cmd.school_id, rows, vault)
-                uow.gradebook.add_students(cmd.school_id, rows)
+                uow.master_data.add_students(cmd.school_id, _sealed_students(uow, cmd.school_id, rows, vault))
             else:
-                uow.gradebook.add_assignments(rows)
+                uow.master_data.add_assignments(
+                    [
+                        Assignment(
+                            r["class_id"], r["subject_code"], r["teacher_id"], r.get("periods_per_year")
+                        )
+                        for r in rows
+                    ]
+                )
         except ForeignRowsSkipped:
             # Another school imported one of these ids between our check and the write: check again to name it.
             uow.rollback()
@@ -55,15 +72,13 @@ def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork, vault: D
             raise ImportRejected(
                 "Không nhập dòng nào: một số mã vừa được trường khác sử dụng. Gửi lại tệp.", []
             ) from None
-        uow.emit(
-            audit_event(
-                cmd.actor,
-                f"master.import.{cmd.kind}",
-                cmd.kind,
-                f"school/{cmd.school_id}",
-                school_id=cmd.school_id,
-                changes={"rows": str(len(rows))},
-            )
+        audit_change(
+            uow,
+            cmd.actor,
+            AuditAction(f"master.import.{cmd.kind}"),  # one action per kind in roster.KINDS
+            school_entity_id(cmd.school_id),
+            school_id=cmd.school_id,
+            changes={"rows": str(len(rows))},
         )
         uow.commit()
     return {"kind": cmd.kind, "imported": len(rows)}
@@ -92,7 +107,7 @@ def _refuse_foreign_ids(
             value = str(raw.get(column) or "").strip()
             if value:
                 wanted.setdefault(table, set()).add(value)
-    foreign = {table: uow.gradebook.foreign_ids(table, school_id, ids) for table, ids in wanted.items()}
+    foreign = {table: uow.master_data.foreign_ids(table, school_id, ids) for table, ids in wanted.items()}
     rejected: list[dict[str, object]] = []
     for number, raw in enumerate(rows, start=2):
         for column, table, label in columns:
@@ -111,31 +126,47 @@ def _refuse_foreign_ids(
         )
 
 
-def _protect_personal_ids(
+def _sealed_students(
     uow: GradebookUnitOfWork, school_id: str, rows: list[dict[str, Any]], vault: DataVault
-) -> None:
-    """Encrypt each personal ID (keeping its keyed hash) and the birth details; one ID, one student of the school.
+) -> list[Student]:
+    """The students to write, each personal ID encrypted (keeping its keyed hash) and the birth details too; one ID,
+    one student of the school.
 
     A student stored before the data key's sub-keys keeps its old (v0) hash until re-imported, so the check
     matches both the current and the v0 hash of each ID (services/runtime/data_key.py); the row stores the current.
     """
     candidates: dict[str, str] = {}  # every hash an ID may be stored under → the current one
+    sealed: list[Student] = []
     for r in rows:
         # What the học bạ prints about the person travels to the transcript service sealed, like the ID.
-        details = {"birth_date": r["birth_date"].isoformat(), "birth_place": r.pop("birth_place", None)}
+        details = {"birth_date": r["birth_date"].isoformat(), "birth_place": r.get("birth_place")}
         details["ethnicity"] = r.get("ethnicity")
-        r["personal_details_enc"] = vault.encrypt(
-            json.dumps(details, ensure_ascii=False), Sealed.PERSONAL_DETAILS
-        )
-        pid = r.pop("personal_id", None)
-        r["personal_id_enc"] = vault.encrypt(pid, Sealed.PERSONAL_ID) if pid else None
-        r["personal_id_hash"] = None
+        pid = r.get("personal_id")
+        personal_id_hash = None
         if pid:
             current, legacy = vault.keyed_hashes(pid, Hashed.PERSONAL_ID_LOOKUP)
-            r["personal_id_hash"] = current
+            personal_id_hash = current
             candidates[current] = candidates[legacy] = current
+        sealed.append(
+            Student(
+                id=r["student_id"],
+                class_id=r["class_id"],
+                full_name=r["full_name"],
+                gender=r["gender"],
+                birth_date=r["birth_date"],
+                roll_number=r.get("roll_number"),
+                moet_code=r.get("moet_code"),
+                ethnicity=r.get("ethnicity"),
+                register_number=r.get("register_number"),
+                personal_details_enc=vault.encrypt(
+                    json.dumps(details, ensure_ascii=False), Sealed.PERSONAL_DETAILS
+                ),
+                personal_id_enc=vault.encrypt(pid, Sealed.PERSONAL_ID) if pid else None,
+                personal_id_hash=personal_id_hash,
+            )
+        )
     owners: dict[str, str] = {}
-    for stored, owner in uow.gradebook.personal_id_owners(school_id, list(candidates)).items():
+    for stored, owner in uow.master_data.personal_id_owners(school_id, list(candidates)).items():
         owners.setdefault(candidates[stored], owner)
         if owners[candidates[stored]] != owner:
             owners[candidates[stored]] = (
@@ -143,9 +174,9 @@ def _protect_personal_ids(
             )
     seen: dict[str, int] = {}
     rejected = []
-    for number, r in enumerate(rows, start=2):
-        h = r["personal_id_hash"]
-        if h and ((h in owners and owners[h] != r["student_id"]) or h in seen):
+    for number, student in enumerate(sealed, start=2):
+        h = student.personal_id_hash
+        if h and ((h in owners and owners[h] != student.id) or h in seen):
             rejected.append(
                 {
                     "row": number,
@@ -157,29 +188,27 @@ def _protect_personal_ids(
             seen[h] = number
     if rejected:
         raise ImportRejected(f"Không nhập dòng nào: {len(rejected)} lỗi trong tệp.", rejected)
+    return sealed
 
 
 def declare_school(
     actor: Actor, school_id: str, values: dict[str, Any], uow: GradebookUnitOfWork
 ) -> dict[str, Any]:
     """The platform operator (or the school's clerk) declares a school and the year open for entry."""
-    if not ("operator" in actor.roles or ("staff" in actor.roles and actor.acts_for(school_id))):
-        raise NotPermitted("Chỉ quản trị hệ thống hoặc văn thư của trường được khai báo trường.")
+    require(decide(actor, Action.DECLARE_SCHOOL, Target(school_id)))
     with uow:
-        before = uow.gradebook.school(school_id)
-        after = {"id": school_id, **values}
-        uow.gradebook.upsert_school(after)
+        before = uow.master_data.school(school_id)
+        after = School(id=school_id, **values)
+        uow.master_data.upsert_school(after)
         if before != after:
-            uow.emit(
-                audit_event(
-                    actor,
-                    "school.declare",
-                    "school",
-                    f"school/{school_id}",
-                    school_id=school_id,
-                    before=before,
-                    after=after,
-                )
+            audit_change(
+                uow,
+                actor,
+                AuditAction.SCHOOL_DECLARE,
+                school_entity_id(school_id),
+                school_id=school_id,
+                before=None if before is None else asdict(before),
+                after=asdict(after),
             )
         uow.commit()
-    return after
+    return asdict(after)

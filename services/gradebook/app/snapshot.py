@@ -17,70 +17,75 @@ from contracts.gradebook import (
 )
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.curriculum import circular_of_grade, subject
+from services.gradebook.domain.model import Assignment, ClassInfo, Document
 from services.gradebook.domain.results import StudentResults, compute_results
 from services.gradebook.domain.term_lock import TermLock, content_hash
-from services.gradebook.store.repository import ClassInfo
+
+# student → subject → term → entry
+ClassMarks = defaultdict[str, defaultdict[str, dict[str, Document]]]
+# student → term → homeroom record
+ClassHomeroom = defaultdict[str, dict[str, Document]]
 
 
-def _class_inputs(uow: GradebookUnitOfWork, info: ClassInfo) -> tuple[list[dict[str, Any]], Any, Any]:
+def _class_inputs(
+    uow: GradebookUnitOfWork, info: ClassInfo
+) -> tuple[list[Assignment], ClassMarks, ClassHomeroom]:
     """Assignments, marks (student → subject → term → entry) and homeroom records (student → term → record)."""
-    repo = uow.gradebook
-    marks: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
-    for row in repo.class_marks(info.id):
-        marks[row["student_id"]][row["subject_code"]][row["term"]] = row["entry"]
-    terms: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for row in repo.class_student_terms(info.id):
-        terms[row["student_id"]][row["term"]] = row["record"]
-    return repo.class_assignments(info.id), marks, terms
+    marks: ClassMarks = defaultdict(lambda: defaultdict(dict))
+    for mark in uow.sheet.class_marks(info.id):
+        marks[mark.student_id][mark.subject_code][mark.term] = mark.entry
+    terms: ClassHomeroom = defaultdict(dict)
+    for record in uow.sheet.class_homeroom(info.id):
+        terms[record.student_id][record.term] = record.record
+    return uow.classes.assignments(info.id), marks, terms
 
 
 def student_computation(uow: GradebookUnitOfWork, info: ClassInfo, student_id: str) -> StudentResults:
     assignments, marks, terms = _class_inputs(uow, info)
-    periods = {a["subject_code"]: a["periods_per_year"] for a in assignments}
+    periods = {a.subject_code: a.periods_per_year for a in assignments}
     return compute_results(info.grade, periods, marks[student_id], terms[student_id])
 
 
+def _b64(sealed: bytes | None) -> str | None:
+    return base64.b64encode(sealed).decode() if sealed else None
+
+
 def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
-    repo = uow.gradebook
     assignments, marks, terms = _class_inputs(uow, info)
     subjects = [
         SubjectTeacher(
-            subject_code=a["subject_code"],
-            subject_name=subject(a["subject_code"], info.grade).name,
-            teacher_id=a["teacher_id"],
-            teacher_name=a["teacher_name"],
+            subject_code=a.subject_code,
+            subject_name=subject(a.subject_code, info.grade).name,
+            teacher_id=a.teacher_id,
+            teacher_name=a.teacher_name,
         )
         for a in assignments
     ]
-    periods = {a["subject_code"]: a["periods_per_year"] for a in assignments}
+    periods = {a.subject_code: a.periods_per_year for a in assignments}
     students = []
-    for s in repo.roster(info.id):
-        results = compute_results(info.grade, periods, marks[s["id"]], terms[s["id"]])
+    for s in uow.classes.roster(info.id):
+        results = compute_results(info.grade, periods, marks[s.id], terms[s.id])
         students.append(
             StudentRecord(
-                student_id=s["id"],
-                moet_code=s["moet_code"],
-                personal_id_enc=base64.b64encode(s["personal_id_enc"]).decode()
-                if s["personal_id_enc"]
-                else None,
-                full_name=s["full_name"],
-                roll_number=s["roll_number"],
-                gender=s["gender"],
-                personal_details_enc=base64.b64encode(s["personal_details_enc"]).decode()
-                if s["personal_details_enc"]
-                else None,
-                register_number=s["register_number"],
+                student_id=s.id,
+                moet_code=s.moet_code,
+                personal_id_enc=_b64(s.personal_id_enc),
+                full_name=s.full_name,
+                roll_number=s.roll_number,
+                gender=s.gender,
+                personal_details_enc=_b64(s.personal_details_enc),
+                register_number=s.register_number,
                 subjects=[
                     SubjectResult(
                         subject_code=code,
-                        hk1=_term_marks(marks[s["id"]][code].get("hk1"), results.average(code, "hk1")),
-                        hk2=_term_marks(marks[s["id"]][code].get("hk2"), results.average(code, "hk2")),
+                        hk1=_term_marks(marks[s.id][code].get("hk1"), results.average(code, "hk1")),
+                        hk2=_term_marks(marks[s.id][code].get("hk2"), results.average(code, "hk2")),
                         year=results.average(code, "year"),
                     )
                     for code in periods
                 ],
-                hk1=_term_record(terms[s["id"]].get("hk1"), results.learning_result("hk1")),
-                hk2=_term_record(terms[s["id"]].get("hk2"), results.learning_result("hk2")),
+                hk1=_term_record(terms[s.id].get("hk1"), results.learning_result("hk1")),
+                hk2=_term_record(terms[s.id].get("hk2"), results.learning_result("hk2")),
                 year=results.year,
             )
         )

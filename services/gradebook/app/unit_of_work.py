@@ -6,8 +6,12 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from services.gradebook.store.repository import GradebookRepository, TermLockRepository
+from services.gradebook.store.amendments import AmendmentRepository
+from services.gradebook.store.classes import ClassRepository
+from services.gradebook.store.master_data import MasterDataRepository
+from services.gradebook.store.sheet import SheetRepository
 from services.gradebook.store.tables import inbox, outbox
+from services.gradebook.store.term_locks import TermLockRepository
 from services.runtime.inbox import Inbox
 from services.runtime.outbox import Outbox
 from services.runtime.uow import SqlUnitOfWork
@@ -16,8 +20,13 @@ SERVICE = "gradebook"
 
 
 class GradebookUnitOfWork(SqlUnitOfWork):
+    """One repository per aggregate, all on the transaction's session."""
+
+    master_data: MasterDataRepository  # the school, its teachers, classes, students and assignments (imports)
+    classes: ClassRepository  # a class with its school, roster and assignments, as the rules read it
+    sheet: SheetRepository  # marks and homeroom records
     term_locks: TermLockRepository
-    gradebook: GradebookRepository
+    amendments: AmendmentRepository
 
     def __init__(self, session_factory: Callable[[], Session], *, correlation_id: str | None = None) -> None:
         super().__init__(
@@ -25,5 +34,8 @@ class GradebookUnitOfWork(SqlUnitOfWork):
         )
 
     def _open(self, session: Session) -> None:
+        self.master_data = MasterDataRepository(session)
+        self.classes = ClassRepository(session)
+        self.sheet = SheetRepository(session)
         self.term_locks = TermLockRepository(session)
-        self.gradebook = GradebookRepository(session)
+        self.amendments = AmendmentRepository(session)

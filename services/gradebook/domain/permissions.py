@@ -1,7 +1,14 @@
-"""Who may do what in a school's gradebook: pure decisions with the reason shown to the user."""
+"""Who may do what in a school's gradebook: pure decisions with the reason shown to the user.
+
+The gradebook's one authorisation idiom: every check is a function here returning a ``Decision`` — ``admit``
+(the route's gate, before a request's body is read) and ``decide`` (the action on what the app looked up) — and
+the app enforces it with ``app.handlers.require``. No role test is written inline anywhere else in the service
+(the runtime's ``Principal.require_role`` is for services without rules of their own).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -15,6 +22,8 @@ class Action(StrEnum):
     PROPOSE_AMENDMENT = "amendment.propose"
     DECIDE_AMENDMENT = "amendment.decide"
     IMPORT_MASTER_DATA = "master.import"
+    DECLARE_SCHOOL = "school.declare"
+    READ_AMENDMENTS = "amendment.read"
 
 
 @dataclass(frozen=True)
@@ -46,26 +55,48 @@ class Target:
     homeroom: bool = False
     # The class belongs to the school year currently open for entry.
     current_year: bool = True
+    # The action concerns one subject's marks (not the homeroom record).
+    of_subject: bool = False
 
 
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
     reason_vi: str = ""
+    # Refused as if the thing did not exist (404): another school's is answered like an unknown one.
+    hidden: bool = False
 
 
 ALLOW = Decision(True)
+HIDDEN = Decision(False, hidden=True)
+ROLE_REFUSED = "Vai trò của bạn không được thực hiện thao tác này."
 
 
 def _deny(reason_vi: str) -> Decision:
     return Decision(False, reason_vi)
 
 
+def admit(actor: Actor, school_id: str | None, route_roles: Collection[str]) -> Decision:
+    """The gate before a request's body is read: an unknown thing (``school_id`` None) and another school's are
+    hidden alike, then the route's roles. An operator enters another school only by a route open to operators."""
+    if school_id is None:
+        return HIDDEN
+    operator = "operator" in route_roles and "operator" in actor.roles
+    if not operator and not actor.acts_for(school_id):
+        return HIDDEN
+    if not actor.roles & set(route_roles):
+        return _deny(ROLE_REFUSED)
+    return ALLOW
+
+
 def decide(actor: Actor, action: Action, target: Target) -> Decision:
     """Tenancy first (the school), then the role, then the relationship to the class and subject.
 
     Operators run the platform and read no school's marks: with no school of their own, every class is another's.
+    The one exception is declaring a school, which the operator does for any school.
     """
+    if action is Action.DECLARE_SCHOOL and "operator" in actor.roles:
+        return ALLOW
     if not actor.acts_for(target.school_id):
         return _deny("Dữ liệu này thuộc trường khác.")
     roles = actor.roles
@@ -91,9 +122,23 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
                 return _deny("Chỉ hiệu trưởng được khóa, mở khóa học kỳ và phê duyệt điều chỉnh.")
             return ALLOW
         case Action.PROPOSE_AMENDMENT:
-            if ("teacher" in roles and target.assigned) or ("homeroom" in roles and target.homeroom):
+            if not (("teacher" in roles and target.assigned) or ("homeroom" in roles and target.homeroom)):
+                return _deny(
+                    "Chỉ giáo viên dạy môn hoặc giáo viên chủ nhiệm của lớp được đề nghị điều chỉnh."
+                )
+            if target.of_subject and not target.assigned:
+                return _deny("Chỉ giáo viên dạy môn này ở lớp này được đề nghị điều chỉnh điểm môn.")
+            if not target.of_subject and not target.homeroom:
+                return _deny("Chỉ giáo viên chủ nhiệm được đề nghị điều chỉnh nhận xét, rèn luyện.")
+            return ALLOW
+        case Action.DECLARE_SCHOOL:
+            if "staff" in roles:
                 return ALLOW
-            return _deny("Chỉ giáo viên dạy môn hoặc giáo viên chủ nhiệm của lớp được đề nghị điều chỉnh.")
+            return _deny("Chỉ quản trị hệ thống hoặc văn thư của trường được khai báo trường.")
+        case Action.READ_AMENDMENTS:
+            if roles & {"principal", "inspector"}:
+                return ALLOW
+            return _deny("Chỉ hiệu trưởng và thanh tra được xem biên bản điều chỉnh của trường.")
         case Action.IMPORT_MASTER_DATA:
             if roles & {"staff", "principal"}:
                 return ALLOW

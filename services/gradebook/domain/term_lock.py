@@ -51,7 +51,7 @@ def term_label(term: str) -> str:
     return {"hk1": "I", "hk2": "II"}.get(term, term)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TermLock:
     school_id: str
     class_id: str

@@ -17,10 +17,9 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
-from contracts.audit import AuditRecordedV1
+from contracts.audit import AuditAction
 from services.signing.app.certificates import CertificateCheck, holder_of
 from services.signing.app.handlers import UowFactory
-from services.signing.app.unit_of_work import SERVICE
 from services.signing.documents import pdf as pdf_doc
 from services.signing.documents import xml as xml_doc
 from services.signing.domain.errors import (
@@ -255,24 +254,20 @@ def _finish_one(
         )
         uow.signing.mark_signed(year_record_id, order, hashlib.sha256(cert.dump()).hexdigest(), now)
         uow.signing.drop_pending(item["id"])
-        uow.emit(
-            AuditRecordedV1(
-                service=SERVICE,
-                school_id=record["school_id"],
-                actor_id=caller.user_id,
-                actor_role=step.role,
-                action="signature.apply",
-                entity_type="year_record",
-                entity_id=year_record_id,
-                before_hash=hashlib.sha256(bytes(record["pdf"])).hexdigest(),
-                after_hash=hashlib.sha256(new_pdf).hexdigest(),
-                changes={
-                    "step": f"{order}/{len(plan.steps)} {step.field_name}",
-                    "role": ROLE_TITLES[step.role],
-                    **({"on_behalf_of": step.on_behalf_of} if step.on_behalf_of else {}),
-                },
-                occurred_at=now,
-            ),
+        uow.audit(
+            AuditAction.SIGNATURE_APPLY,
+            entity=year_record_id,
+            actor=caller.user_id,
+            role=step.role,
+            school_id=record["school_id"],
+            before_hash=hashlib.sha256(bytes(record["pdf"])).hexdigest(),
+            after_hash=hashlib.sha256(new_pdf).hexdigest(),
+            changes={
+                "step": f"{order}/{len(plan.steps)} {step.field_name}",
+                "role": ROLE_TITLES[step.role],
+                **({"on_behalf_of": step.on_behalf_of} if step.on_behalf_of else {}),
+            },
+            occurred_at=now,
             subject=year_record_id,
         )
         uow.commit()

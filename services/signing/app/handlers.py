@@ -7,10 +7,10 @@ from typing import Protocol
 
 from lxml import etree
 
-from contracts.audit import AuditRecordedV1
+from contracts.audit import AuditAction
 from contracts.envelope import Envelope
 from contracts.transcript import TranscriptAssembledV1
-from services.signing.app.unit_of_work import SERVICE, SigningUnitOfWork
+from services.signing.app.unit_of_work import SigningUnitOfWork
 from services.signing.documents import pdf as pdf_doc
 from services.signing.documents import xml as xml_doc
 from services.signing.domain.model import Plan, Step
@@ -83,18 +83,14 @@ def register_record(
         plan,
     )
     if added and event.supersedes and uow.signing.cancel(event.supersedes):
-        uow.emit(
-            AuditRecordedV1(
-                service=SERVICE,
-                school_id=event.school_id,
-                actor_id="signing",
-                actor_role="system",
-                action="signing.cancel",
-                entity_type="year_record",
-                entity_id=event.supersedes,
-                changes={"superseded_by": event.year_record_id},
-                reason="Phiên bản mới sau điều chỉnh",
-                occurred_at=envelope.time,
-            ),
+        uow.audit(
+            AuditAction.SIGNING_CANCEL,
+            entity=event.supersedes,
+            actor="signing",
+            role="system",
+            school_id=event.school_id,
+            changes={"superseded_by": event.year_record_id},
+            reason="Phiên bản mới sau điều chỉnh",
+            occurred_at=envelope.time,
             subject=event.supersedes,
         )

@@ -8,10 +8,9 @@ from typing import Protocol
 
 import structlog
 
-from contracts.audit import AuditRecordedV1
+from contracts.audit import AuditAction
 from contracts.signing import TranscriptSealedV1
 from services.signing.app.handlers import UowFactory
-from services.signing.app.unit_of_work import SERVICE
 from services.signing.documents import xml as xml_doc
 from services.signing.domain.errors import SealUnavailable
 from services.signing.domain.model import Step
@@ -88,20 +87,16 @@ def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> i
                 ),
                 subject=record["year_record_id"],
             )
-            uow.emit(
-                AuditRecordedV1(
-                    service=SERVICE,
-                    school_id=record["school_id"],
-                    actor_id=f"seal:{record['school_id']}",
-                    actor_role="system",
-                    action="record.seal",
-                    entity_type="year_record",
-                    entity_id=record["year_record_id"],
-                    before_hash=hashlib.sha256(bytes(record["pdf"])).hexdigest(),
-                    after_hash=pdf_id,
-                    changes={"xml_sha256": xml_id, "signatures": str(len(plan.steps))},
-                    occurred_at=now,
-                ),
+            uow.audit(
+                AuditAction.RECORD_SEAL,
+                entity=record["year_record_id"],
+                actor=f"seal:{record['school_id']}",
+                role="system",
+                school_id=record["school_id"],
+                before_hash=hashlib.sha256(bytes(record["pdf"])).hexdigest(),
+                after_hash=pdf_id,
+                changes={"xml_sha256": xml_id, "signatures": str(len(plan.steps))},
+                occurred_at=now,
                 subject=record["year_record_id"],
             )
             uow.commit()

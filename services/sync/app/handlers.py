@@ -15,10 +15,10 @@ from typing import Any, Protocol
 
 import structlog
 
-from contracts.audit import AuditRecordedV1
+from contracts.audit import AuditAction
 from contracts.signing import TranscriptSealedV1
 from contracts.sync import SyncRecordChangedV1
-from services.sync.app.unit_of_work import SERVICE, SyncUnitOfWork
+from services.sync.app.unit_of_work import SyncUnitOfWork
 from services.sync.domain.breaker import CircuitBreaker
 from services.sync.domain.rules import (
     Backoff,
@@ -227,17 +227,13 @@ def _announce(
         ),
         subject=row["year_record_id"],
     )
-    uow.emit(
-        AuditRecordedV1(
-            service=SERVICE,
-            school_id=row["school_id"],
-            actor_id="sync",
-            actor_role="system",
-            action=f"province.{status}",
-            entity_type="year_record",
-            entity_id=row["year_record_id"],
-            changes={"version": str(row["version"]), **({"reason": reason} if reason else {})},
-            occurred_at=now,
-        ),
+    uow.audit(
+        AuditAction(f"province.{status}"),  # accepted, rejected, withdrawn or effective
+        entity=row["year_record_id"],
+        actor="sync",
+        role="system",
+        school_id=row["school_id"],
+        changes={"version": str(row["version"]), **({"reason": reason} if reason else {})},
+        occurred_at=now,
         subject=row["year_record_id"],
     )

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.audit import AuditRecordedV1
+from contracts.audit import AuditAction
 from contracts.sync import TranscriptTransferredV1
 from services.sync.app.handlers import UowFactory
 from services.sync.app.operations import SyncRefused
-from services.sync.app.unit_of_work import SERVICE, SyncUnitOfWork
+from services.sync.app.unit_of_work import SyncUnitOfWork
 from services.sync.domain.transfers import (
     NOT_FOUND_VI,
     REQUEST_NOT_FOUND_VI,
@@ -53,7 +53,7 @@ def request_transfer(
             }
         )
         if created:  # asking again returns the request that waits, and is no new step
-            _audit_both(uow, request, actor, "transfer.request")
+            _audit_both(uow, request, actor, AuditAction.TRANSFER_REQUEST)
         uow.commit()
     return _as_sent(request)
 
@@ -90,7 +90,13 @@ def decide_transfer(
             changes["reason"] = reason
         uow.submissions.decide_transfer_request(request_id, **changes)
         request = {**request, **changes}
-        _audit_both(uow, request, actor, "transfer.approve" if approve else "transfer.refuse", reason=reason)
+        _audit_both(
+            uow,
+            request,
+            actor,
+            AuditAction.TRANSFER_APPROVE if approve else AuditAction.TRANSFER_REFUSE,
+            reason=reason,
+        )
         uow.commit()
     return _as_sent(request) | {"transcript_id": request["transcript_id"]}
 
@@ -156,18 +162,14 @@ def _hand_over(
             502 if answer.status is None or answer.status >= 500 else 409,
         )
     now = datetime.now(UTC)
-    uow.emit(
-        AuditRecordedV1(
-            service=SERVICE,
-            school_id=school_id,
-            actor_id="sync",
-            actor_role="system",
-            action="transcript.transfer",
-            entity_type="transcript",
-            entity_id=transcript_id,
-            changes={"to_school": to_school},
-            occurred_at=now,
-        ),
+    uow.audit(
+        AuditAction.TRANSCRIPT_TRANSFER,
+        entity=transcript_id,
+        actor="sync",
+        role="system",
+        school_id=school_id,
+        changes={"to_school": to_school},
+        occurred_at=now,
         subject=transcript_id,
     )
     uow.emit(
@@ -181,26 +183,27 @@ def _hand_over(
 
 
 def _audit_both(
-    uow: SyncUnitOfWork, request: dict[str, Any], actor: Actor, action: str, *, reason: str | None = None
+    uow: SyncUnitOfWork,
+    request: dict[str, Any],
+    actor: Actor,
+    action: AuditAction,
+    *,
+    reason: str | None = None,
 ) -> None:
     """The same step in each school's log; the học bạ's id only in the sending school's until it is handed over."""
     now = datetime.now(UTC)
     for school_id in (request["from_school"], request["to_school"]):
         changes = {"from_school": request["from_school"], "to_school": request["to_school"]}
-        if school_id == request["from_school"] or action == "transfer.approve":
+        if school_id == request["from_school"] or action is AuditAction.TRANSFER_APPROVE:
             changes["transcript_id"] = request["transcript_id"]
-        uow.emit(
-            AuditRecordedV1(
-                service=SERVICE,
-                school_id=school_id,
-                actor_id=actor.user_id,
-                actor_role=actor.role,
-                action=action,
-                entity_type="transfer_request",
-                entity_id=request["id"],
-                changes=changes,
-                reason=reason,
-                occurred_at=now,
-            ),
+        uow.audit(
+            action,
+            entity=request["id"],
+            actor=actor.user_id,
+            role=actor.role,
+            school_id=school_id,
+            changes=changes,
+            reason=reason,
+            occurred_at=now,
             subject=request["id"],
         )

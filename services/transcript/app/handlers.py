@@ -10,12 +10,12 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Literal, cast
 
-from contracts.audit import AuditRecordedV1
+from contracts.audit import AuditAction, year_record_version_id
 from contracts.gradebook import AmendmentAppliedV1, ClassSnapshot, StudentRecord, TermLockedV1
 from contracts.gradebook import TermMarks as TermMarksV1
 from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
 from services.runtime.data_key import DataVault, Sealed
-from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
+from services.transcript.app.unit_of_work import TranscriptUnitOfWork
 from services.transcript.documents import pdf_form, xml_package
 from services.transcript.domain.effective import effective_date
 from services.transcript.domain.errors import MalformedSnapshot
@@ -354,25 +354,21 @@ def publish_record(
         ),
         subject=subject,
     )
-    uow.emit(
-        AuditRecordedV1(
-            service=SERVICE,
-            school_id=school_id,
-            actor_id=actor[0],
-            actor_role=actor[1],
-            action=(
-                "year_record.digitise"
-                if record.digitised_from is not None
-                else "year_record.assemble"
-                if version == 1
-                else "year_record.reassemble"
-            ),
-            entity_type="year_record",
-            entity_id=f"{subject}/v{version}",
-            after_hash=xml_sha,
-            before_hash=None if latest is None else latest["xml_sha256"],
-            changes={"version": str(version)},
-            occurred_at=header.locked_at,
+    uow.audit(
+        AuditAction.YEAR_RECORD_DIGITISE
+        if record.digitised_from is not None
+        else AuditAction.YEAR_RECORD_ASSEMBLE
+        if version == 1
+        else AuditAction.YEAR_RECORD_REASSEMBLE,
+        entity=year_record_version_id(
+            transcript_id=record.transcript_id, school_year=header.school_year, version=version
         ),
+        actor=actor[0],
+        role=actor[1],
+        school_id=school_id,
+        after_hash=xml_sha,
+        before_hash=None if latest is None else latest["xml_sha256"],
+        changes={"version": str(version)},
+        occurred_at=header.locked_at,
         subject=subject,
     )

@@ -251,14 +251,16 @@ def test_the_upsert_never_moves_a_row_even_past_the_check(two_schools):
     """A race past the foreign-id check (simulated by calling the repository directly) still moves nothing."""
     from sqlalchemy.orm import Session
 
-    from services.gradebook.store.repository import ForeignRowsSkipped, GradebookRepository
+    from services.gradebook.domain.errors import ForeignRowsSkipped
+    from services.gradebook.domain.model import SchoolClass
+    from services.gradebook.store.master_data import MasterDataRepository
 
     w = two_schools
     cb = w["b"].classes[0]["class_id"]
     with Session(w["db"]) as session:
         with pytest.raises(ForeignRowsSkipped):
-            GradebookRepository(session).add_classes(
-                w["a"].school_id, "2025-2026", [{"class_id": cb, "name": "8A1", "grade": 8}]
+            MasterDataRepository(session).add_classes(
+                w["a"].school_id, "2025-2026", [SchoolClass(cb, "8A1", 8)]
             )
         session.rollback()
     with w["db"].connect() as conn:

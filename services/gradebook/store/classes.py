@@ -1,0 +1,101 @@
+"""A class as the gradebook's rules see it: the class row with its school, roster and subject assignments."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.gradebook.domain.model import Assignment, ClassInfo, EnrolledStudent
+from services.gradebook.store.tables import assignments, classes, enrolments, schools, students, teachers
+
+# "share" for writers, "update" for lock/unlock: they serialise on the class row.
+Guard = Literal["share", "update"]
+
+
+class ClassRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def info(self, class_id: str, *, guard: Guard | None = None) -> ClassInfo | None:
+        """The class with its school's name and open year and its homeroom teacher's name; ``guard`` locks the
+        class row (see ``Guard``)."""
+        stmt = (
+            select(
+                classes,
+                schools.c.current_year,
+                schools.c.name.label("school_name"),
+                schools.c.province,
+                teachers.c.full_name.label("homeroom_name"),
+            )
+            .join(schools, schools.c.id == classes.c.school_id)
+            .outerjoin(teachers, teachers.c.id == classes.c.homeroom_teacher_id)
+            .where(classes.c.id == class_id)
+        )
+        if guard == "share":
+            stmt = stmt.with_for_update(read=True, of=classes)
+        elif guard == "update":
+            stmt = stmt.with_for_update(of=classes)
+        row = self.session.execute(stmt).first()
+        if row is None:
+            return None
+        return ClassInfo(
+            id=row.id,
+            school_id=row.school_id,
+            school_year=row.school_year,
+            name=row.name,
+            grade=row.grade,
+            homeroom_teacher_id=row.homeroom_teacher_id,
+            current_year=row.school_year == row.current_year,
+            homeroom_teacher_name=row.homeroom_name,
+            school_name=row.school_name,
+            school_province=row.province,
+        )
+
+    def of_school(self, school_id: str, school_year: str) -> list[str]:
+        """Ids of the school's classes of ``school_year``, by name."""
+        return list(
+            self.session.execute(
+                select(classes.c.id)
+                .where(classes.c.school_id == school_id, classes.c.school_year == school_year)
+                .order_by(classes.c.name)
+            ).scalars()
+        )
+
+    def assignment(self, class_id: str, subject_code: str) -> Assignment | None:
+        row = self.session.execute(
+            select(assignments, teachers.c.full_name.label("teacher_name"))
+            .join(teachers, teachers.c.id == assignments.c.teacher_id)
+            .where(assignments.c.class_id == class_id, assignments.c.subject_code == subject_code)
+        ).first()
+        return Assignment(**row._mapping) if row else None
+
+    def assignments(self, class_id: str) -> list[Assignment]:
+        """The class's subjects with their teachers, by subject code."""
+        rows = self.session.execute(
+            select(assignments, teachers.c.full_name.label("teacher_name"))
+            .join(teachers, teachers.c.id == assignments.c.teacher_id)
+            .where(assignments.c.class_id == class_id)
+            .order_by(assignments.c.subject_code)
+        )
+        return [Assignment(**r._mapping) for r in rows]
+
+    def roster(self, class_id: str) -> list[EnrolledStudent]:
+        """The enrolled students by roll number (unnumbered last), then name."""
+        rows = self.session.execute(
+            select(
+                students.c.id,
+                students.c.moet_code,
+                students.c.full_name,
+                enrolments.c.roll_number,
+                students.c.personal_id_enc,
+                students.c.gender,
+                students.c.personal_details_enc,
+                students.c.register_number,
+            )
+            .join(enrolments, enrolments.c.student_id == students.c.id)
+            .where(enrolments.c.class_id == class_id)
+            .order_by(enrolments.c.roll_number.nulls_last(), students.c.full_name)
+        )
+        return [EnrolledStudent(**r._mapping) for r in rows]
