@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import socket
@@ -18,6 +19,7 @@ from kombu import Connection, Exchange, Producer
 from nameko.containers import ServiceContainer
 
 from contracts.envelope import Envelope
+from services.runtime.wiring import Wiring
 
 
 def needs_tools(*tools: str, install: str) -> pytest.MarkDecorator:
@@ -99,6 +101,25 @@ def running(service_cls: type, amqp_uri: str, **config: Any) -> Iterator[Any]:
         yield container
     finally:
         container.stop()
+
+
+def _wiring(container: Any) -> Wiring[Any]:
+    (provider,) = (d for d in container.dependencies if isinstance(d, Wiring))
+    return provider
+
+
+def wiring_of(container: Any) -> Any:
+    """The adapters a running container's ``Wiring`` built (``services/runtime/wiring.py``)."""
+    return _wiring(container).adapters
+
+
+def rewire(container: Any, **adapters: Any) -> dict[str, Any]:
+    """Replace fields of a running container's wiring (later workers get them); returns the ones replaced, so a
+    test can put them back. At start-up, pass ``ADAPTERS={…}`` to ``running`` instead."""
+    provider = _wiring(container)
+    kept = {name: getattr(provider.adapters, name) for name in adapters}
+    provider.adapters = dataclasses.replace(provider.adapters, **adapters)
+    return kept
 
 
 def publish_event(amqp_uri: str, event: Any, source_service: str) -> Any:

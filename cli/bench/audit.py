@@ -26,6 +26,7 @@ def run(events: int, schools: int, console: Console) -> dict[str, Any]:
     from services.audit.app import handlers
     from services.audit.app.unit_of_work import AuditUnitOfWork
     from services.runtime.consume import handle_once
+    from services.runtime.data_key import DataVault
     from services.runtime.db import ensure_database, make_engine
     from services.runtime.logging import configure_logging
     from services.runtime.migrations import upgrade
@@ -61,7 +62,7 @@ def run(events: int, schools: int, console: Console) -> dict[str, Any]:
             envelope,
             handlers.CONSUMER,
             partial(AuditUnitOfWork, factory),
-            partial(handlers.record, source="gradebook"),
+            partial(handlers.record, source="gradebook", vault=DataVault.from_settings()),
         )
 
     with console.status(f"appending {events} audit events, {schools} schools, 10 at a time"):

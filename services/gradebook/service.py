@@ -11,6 +11,7 @@ from services.gradebook import api
 from services.gradebook.app import amendments, handlers, master_data
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
 from services.gradebook.app.uploads import check_row_count, rows_from_upload
+from services.gradebook.bootstrap import bootstrap
 from services.gradebook.domain import commands
 from services.gradebook.domain.errors import GradebookError
 from services.gradebook.domain.permissions import Actor
@@ -21,7 +22,7 @@ from services.runtime.db import Database
 from services.runtime.http import HealthEndpoints, Problem, json_response, parse_body, request_correlation_id
 from services.runtime.http import api as http
 from services.runtime.openapi import openapi_document, werkzeug_path
-from services.runtime.settings import get_settings
+from services.runtime.wiring import Wiring
 
 ROUTES = {(r.method, r.path): werkzeug_path(r.path) for r in api.ROUTES}
 ROLES = {(r.method, r.path): tuple(r.roles) for r in api.ROUTES}
@@ -42,6 +43,7 @@ class GradebookService(HealthEndpoints):
 
     db = Database(SERVICE)
     principal = Auth()
+    wiring = Wiring(bootstrap)
 
     def _actor(self) -> Actor:
         caller = self.principal()
@@ -52,8 +54,12 @@ class GradebookService(HealthEndpoints):
             caller.inspected_schools,
         )
 
+    def unit_of_work(self, *, correlation_id: str | None = None) -> GradebookUnitOfWork:
+        return GradebookUnitOfWork(self.db, correlation_id=correlation_id)
+
     def _uow(self, request: Request) -> GradebookUnitOfWork:
-        return GradebookUnitOfWork(self.db, correlation_id=request_correlation_id(request))
+        """The request's unit of work (its correlation id carried on to what it emits)."""
+        return self.unit_of_work(correlation_id=request_correlation_id(request))
 
     @http("GET", "/openapi.json")
     def openapi(self, request: Request) -> Response:
@@ -79,14 +85,14 @@ class GradebookService(HealthEndpoints):
                 404, "unknown-import", "Unknown import kind", f"Loại dữ liệu phải là: {', '.join(KINDS)}."
             )
         content_type = request.headers.get("Content-Type", "application/json")
-        max_rows = get_settings().import_max_rows
+        max_rows = self.wiring.import_max_rows
         if content_type.startswith("application/json"):
             rows = parse_body(request, api.ImportRowsIn).rows
             check_row_count(rows, max_rows)
         else:
             rows = rows_from_upload(content_type, request.get_data(), max_rows=max_rows)
         result = master_data.import_master_data(
-            commands.ImportMasterData(actor, school_id, kind, rows), self._uow(request)
+            commands.ImportMasterData(actor, school_id, kind, rows), self._uow(request), self.wiring.vault
         )
         return json_response(result, status=201)
 

@@ -37,6 +37,17 @@ class Role(StrEnum):
     OPERATOR = "operator"
 
 
+# Role groups, named once for every service: its route tables and its checks (``caller.require_role(*SIGNERS)``).
+SIGNERS = (Role.TEACHER, Role.HOMEROOM, Role.PRINCIPAL)  # who may sign a step of a học bạ
+SCHOOL_STAFF = (Role.PRINCIPAL, Role.STAFF, Role.HOMEROOM, Role.INSPECTOR)  # a school's progress and status
+SCHOOL_WIDE = (
+    Role.PRINCIPAL,
+    Role.STAFF,
+    Role.INSPECTOR,
+)  # every record of the school, whoever teaches the class
+RECORD_READERS = (*SCHOOL_WIDE, Role.TEACHER, Role.HOMEROOM)  # teachers: only their classes' records
+
+
 class AuthError(Exception):
     """Base of authentication and authorisation failures; carries the HTTP status and a Vietnamese detail."""
 

@@ -36,11 +36,15 @@ import hashlib
 import hmac
 import os
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+if TYPE_CHECKING:
+    from services.runtime.settings import Settings
 
 HEADER_V1 = b"hb\x01:"
 _NONCE = 12
@@ -91,10 +95,11 @@ class DataVault:
         self._legacy_key = data_key
 
     @classmethod
-    def from_settings(cls) -> DataVault:
+    def from_settings(cls, settings: Settings | None = None) -> DataVault:
+        """The vault of ``settings``' data key (the process's settings if none: for the CLI and tests)."""
         from services.runtime.settings import get_settings
 
-        secret = get_settings().data_key
+        secret = (settings or get_settings()).data_key
         if secret is None:
             raise RuntimeError("HOCBA_DATA_KEY is not set (run `make setup`, which writes one into .env)")
         return cls(base64.b64decode(secret.get_secret_value()))

@@ -13,7 +13,7 @@ from typing import Any
 from nameko.timer import Timer
 
 from services.runtime import metrics
-from services.runtime.settings import get_settings
+from services.runtime.wiring import container_settings
 
 # The container config key whose mapping (setting name → seconds) overrides Settings for that container.
 CONFIG_KEY = "TIMERS"
@@ -27,7 +27,8 @@ class SettingsTimer(Timer):
     def setup(self) -> None:
         super().setup()
         overrides = self.container.config.get(CONFIG_KEY, {})
-        self.interval = float(overrides.get(self.setting, getattr(get_settings(), self.setting)))
+        settings = container_settings(self.container.config)  # with the container's SETTINGS overrides
+        self.interval = float(overrides.get(self.setting, getattr(settings, self.setting)))
 
     def handle_result(self, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
         # Counted once the run is over (failed or not), before the next one may start.

@@ -7,6 +7,7 @@ import binascii
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.runtime.auth import RECORD_READERS, SCHOOL_STAFF, SIGNERS
 from services.runtime.openapi import Route
 
 
@@ -66,7 +67,6 @@ class FinishBatchIn(Strict):
     signatures: list[SignatureIn] = Field(min_length=1, max_length=500)
 
 
-SIGNERS = ("teacher", "homeroom", "principal")
 # The routes for users (the OpenAPI document is generated from them). GET /documents/{sha256} is not among them:
 # it takes only another service's token (scope documents:read), never a user's.
 ROUTES = [
@@ -96,14 +96,14 @@ ROUTES = [
         "/schools/{school_id}/signing/status",
         "Per class: who holds signing up, certificates, the projected finish before the cutoff",
         None,
-        ("principal", "staff", "homeroom", "inspector"),
+        SCHOOL_STAFF,
     ),
     Route(
         "GET",
         "/records/{record_id}/{kind}",
         "A year record as signed so far, sealed once sealed (`kind`: pdf or xml)",
         None,
-        ("principal", "staff", "inspector", "teacher", "homeroom"),
+        RECORD_READERS,
         description="A teacher (subject or homeroom) downloads only the records whose signature plan names them.",
     ),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.runtime.auth import SCHOOL_STAFF
 from services.runtime.openapi import Route
 
 
@@ -38,7 +39,6 @@ class TransferDecisionIn(Strict):
     reason: str = Field(min_length=3, max_length=1000, description="Why the sending school refuses")
 
 
-STAFF = ("principal", "staff", "homeroom", "inspector")
 ROUTES = [
     Route(
         "PUT",
@@ -52,7 +52,7 @@ ROUTES = [
         "/schools/{school_id}/sync/status",
         "Per class: accepted, pending, rejected (with reasons) and withdrawn records; days to the cutoff",
         None,
-        STAFF,
+        SCHOOL_STAFF,
     ),
     Route(
         "POST",

@@ -34,6 +34,7 @@ from services.audit.app.checkpoints import take_checkpoints
 from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.gradebook.store import tables as gb
 from services.runtime.consume import handle_once
+from services.runtime.data_key import DataVault
 from services.runtime.db import drop_database, make_engine
 from services.runtime.migrations import upgrade
 from services.runtime.settings import get_settings
@@ -323,7 +324,7 @@ def _fill(urls: dict[str, str], school: str) -> dict[str, object]:
             Envelope.wrap(event, source_service="gradebook"),
             audit_handlers.CONSUMER,
             partial(AuditUnitOfWork, new_session),
-            partial(audit_handlers.record, source="gradebook"),
+            partial(audit_handlers.record, source="gradebook", vault=DataVault.from_settings()),
         )
         if n == 2:
             assert take_checkpoints(new_session, TSA, school) == 1

@@ -17,6 +17,7 @@ from services.audit.app import handlers
 from services.audit.app.unit_of_work import AuditUnitOfWork
 from services.audit.domain.chain import GENESIS, ChainedEntry, entry_hash, verify
 from services.runtime.consume import handle_once
+from services.runtime.data_key import DataVault
 from services.runtime.db import make_engine
 
 pytestmark = pytest.mark.integration
@@ -44,7 +45,7 @@ def school_log(service_databases):
             Envelope.wrap(event, source_service="gradebook"),
             handlers.CONSUMER,
             partial(AuditUnitOfWork, sessionmaker(engine)),
-            partial(handlers.record, source="gradebook"),
+            partial(handlers.record, source="gradebook", vault=DataVault.from_settings()),
         )
     yield engine, school
     engine.dispose()
@@ -154,7 +155,7 @@ def test_personal_values_sent_by_mistake_are_stored_as_keyed_hashes(service_data
             Envelope.wrap(event, source_service="gradebook"),
             handlers.CONSUMER,
             partial(AuditUnitOfWork, sessionmaker(engine)),
-            partial(handlers.record, source="gradebook"),
+            partial(handlers.record, source="gradebook", vault=DataVault.from_settings()),
         )
     with engine.connect() as conn:
         records = (

@@ -17,6 +17,7 @@ from services.audit.domain.chain import chain_key, checkpoint_digest, entry_hash
 from services.audit.store.repository import AuditLog
 from services.audit.store.tables import checkpoints
 from services.runtime.consume import handle_once
+from services.runtime.data_key import DataVault
 from services.runtime.timestamps import check_timestamp, timestamp
 from tests.audit.test_chain import as_owner, run_verify
 from tests.audit.test_chain import school_log as school_log  # the fixture
@@ -99,7 +100,7 @@ def test_a_lock_is_due_by_its_own_chains_checkpoint_not_another_schools(school_l
             Envelope.wrap(event, source_service="gradebook"),
             handlers.CONSUMER,
             partial(AuditUnitOfWork, sessionmaker(engine)),
-            partial(handlers.record, source="gradebook"),
+            partial(handlers.record, source="gradebook", vault=DataVault.from_settings()),
         )
     with sessionmaker(engine)() as session:
         assert chain_key(small) in AuditLog(session).chains_due("term.lock")

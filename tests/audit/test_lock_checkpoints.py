@@ -4,9 +4,10 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from asn1crypto import tsp
+from pyhanko.sign.timestamps.api import TimeStamper
 from sqlalchemy import func, select
 
-import services.audit.service as audit_service
 from contracts.audit import AuditRecordedV1
 from services.audit.service import AuditService
 from services.audit.store.tables import audit_entries, checkpoints
@@ -32,23 +33,23 @@ def _event(school: str, action: str, entity_id: str) -> AuditRecordedV1:
     )
 
 
-class SwitchableTsa:
-    """The service's TSA, unreachable until switched back on."""
+class SwitchableTsa(TimeStamper):
+    """The service's TSA (given to its container as its adapter), unreachable while switched off."""
 
     def __init__(self, url: str) -> None:
+        super().__init__()
         self.up = HttpxTimeStamper(url)
         self.down = HttpxTimeStamper(f"http://127.0.0.1:{free_port()}/tsa", timeout=1)
         self.reachable = True
 
-    def __call__(self) -> HttpxTimeStamper:
-        return self.up if self.reachable else self.down
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        tsa = self.up if self.reachable else self.down
+        return await tsa.async_request_tsa_response(req)
 
 
 @pytest.fixture
-def tsa(animator, monkeypatch):
-    switch = SwitchableTsa(animator)
-    monkeypatch.setattr(audit_service, "_timestamper", switch)
-    return switch
+def tsa(animator):
+    return SwitchableTsa(animator)
 
 
 def test_a_term_lock_is_checkpointed_within_seconds_and_after_a_tsa_outage(amqp_uri, service_databases, tsa):
@@ -81,7 +82,12 @@ def test_a_term_lock_is_checkpointed_within_seconds_and_after_a_tsa_outage(amqp_
         wait_for(lambda: runs() >= start + 2, what="two runs of the lock checkpoint timer")
 
     try:
-        with running(AuditService, amqp_uri, TIMERS={"audit_lock_checkpoint_seconds": 0.3}):
+        with running(
+            AuditService,
+            amqp_uri,
+            TIMERS={"audit_lock_checkpoint_seconds": 0.3},
+            ADAPTERS={"timestamper": tsa},
+        ):
             publish_event(
                 amqp_uri, _event(school, "marks.record", "class/c1/student/s1/toan/hk1"), "gradebook"
             )

@@ -21,6 +21,7 @@ from services.audit.service import AuditService
 from services.audit.store.login import LoginMayChangeTheLog, refuse_a_login_that_may_change_the_log
 from services.audit.store.tables import audit_entries
 from services.runtime.consume import handle_once
+from services.runtime.data_key import DataVault
 from services.runtime.db import Database, drop_database, make_engine, recreate_database
 from services.runtime.migrations import upgrade
 from services.runtime.settings import get_settings
@@ -74,7 +75,7 @@ def test_the_service_appends_through_the_broker_but_may_not_drop_truncate_delete
         Envelope.wrap(_event(school, 1), source_service="gradebook"),
         handlers.CONSUMER,
         partial(AuditUnitOfWork, sessionmaker(engine)),
-        partial(handlers.record, source="gradebook"),
+        partial(handlers.record, source="gradebook", vault=DataVault.from_settings()),
     )
 
     def recorded() -> int:

@@ -8,7 +8,6 @@ import io
 import json
 import threading
 import uuid
-from unittest.mock import patch
 
 import httpx
 import pytest
@@ -29,9 +28,7 @@ from services.runtime.db import make_engine
 from services.runtime.relay import ConfirmingPublisher, OutboxRelay
 from services.runtime.settings import get_settings
 from services.runtime.timestamps import HttpxTimeStamper
-from services.signing import service as signing_service
 from services.signing.app.handlers import plan_from_xml
-from services.signing.clients import transcript_documents
 from services.signing.documents import xml as xml_doc
 from services.signing.hsm import SealKeys
 from services.signing.service import SigningService
@@ -41,7 +38,7 @@ from services.transcript.service import TranscriptService
 from services.transcript.store.tables import outbox as transcript_outbox
 from tests.factories import digitised_year
 from tests.gradebook.integration.support import Client, load_school
-from tests.helpers import free_port, purge, running, wait_for
+from tests.helpers import free_port, purge, rewire, running, wait_for
 from tests.signing.test_visible_signatures import check_visible_signatures
 
 pytestmark = pytest.mark.integration
@@ -67,10 +64,6 @@ def stack(amqp_uri, service_databases, animator, remote_signer):
         running(GradebookService, amqp_uri) as gradebook,
         running(TranscriptService, amqp_uri) as transcript,
     ):
-        # The signing service fetches unsigned documents from this test's transcript service.
-        signing_service._runtime.documents = transcript_documents(
-            get_settings().model_copy(update={"transcript_url": transcript.http_url})
-        )
         threads = [
             _relay("gradebook", service_databases["gradebook"], gradebook_outbox, amqp_uri, stop),
             _relay("transcript", service_databases["transcript"], transcript_outbox, amqp_uri, stop),
@@ -117,6 +110,11 @@ def _lock_a_class(
     return sample.school_id, class_id
 
 
+def _from_this_transcript(stack) -> dict:
+    """The signing service's config: it fetches unsigned documents from this test's transcript service."""
+    return {"SETTINGS": {"transcript_url": stack["transcript"]}}
+
+
 def _records(engine, school_id):
     with engine.connect() as conn:
         return [
@@ -154,7 +152,7 @@ def test_a_class_is_signed_in_plan_order_then_sealed_and_announced(stack, amqp_u
             subject_id=school_id,
         ),
     )
-    with running(SigningService, amqp_uri) as signing:
+    with running(SigningService, amqp_uri, **_from_this_transcript(stack)) as signing:
         url = signing.http_url
         wait_for(
             lambda: len(_records(stack["signing_db"], school_id)) == STUDENTS,
@@ -268,7 +266,7 @@ def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_h
 ):
     samples: list = []
     school_id, class_id = _lock_a_class(stack["gradebook"], 1, samples)
-    with running(SigningService, amqp_uri) as signing:
+    with running(SigningService, amqp_uri, **_from_this_transcript(stack)) as signing:
         wait_for(
             lambda: len(_records(stack["signing_db"], school_id)) == 1, timeout=90, what="record registered"
         )
@@ -314,7 +312,7 @@ def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_h
         (item,) = prepared.json()["items"]
 
     # The service restarts between the two halves: the prepared state is in the database.
-    with running(SigningService, amqp_uri) as signing:
+    with running(SigningService, amqp_uri, **_from_this_transcript(stack)) as signing:
         digests = [item["pdf_to_sign"], item["xml_to_sign"]]
         values = httpx.post(f"{remote_signer}/sign", json={"signer_id": teacher, "digests": digests}).json()[
             "signatures"
@@ -340,8 +338,11 @@ def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_h
         }
         # The timestamp authority does not answer: 503, nothing changes, and the same values go through later.
         unreachable = HttpxTimeStamper(f"http://127.0.0.1:{free_port()}/tsa", timeout=1)
-        with patch.dict(signing_service._runtime.__dict__, {"timestamper": unreachable}):
+        kept = rewire(signing, timestamper=unreachable)
+        try:
             busy = httpx.post(finish_url, json=right, headers=auth, timeout=30)
+        finally:
+            rewire(signing, **kept)
         assert busy.status_code == 503 and busy.json()["type"].endswith("timestamp-unavailable")
         assert "dấu thời gian" in busy.json()["detail"]
         assert _records(stack["signing_db"], school_id)[0]["next_order"] == 1
@@ -434,7 +435,7 @@ def test_a_digitised_year_s_principal_step_needs_the_school_s_principal_token_th
     token_roles = {"subject_teacher": ("teacher",), "homeroom_teacher": ("teacher", "homeroom")}
 
     # Signing runs first: its queue must exist when the transcript's relay announces the record.
-    with running(SigningService, amqp_uri) as signing:
+    with running(SigningService, amqp_uri, **_from_this_transcript(stack)) as signing:
         url = signing.http_url
         typed = httpx.post(
             f"{stack['transcript']}/schools/{school_id}/records/digitised",

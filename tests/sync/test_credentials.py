@@ -6,8 +6,13 @@ from sqlalchemy.orm import sessionmaker
 
 from services.runtime.data_key import DataVault, Sealed
 from services.runtime.db import make_engine
+from services.sync.app.credentials import GatewayCredentials
 from services.sync.app.unit_of_work import SyncUnitOfWork
-from services.sync.service import token_of
+
+
+def token_of(uow: SyncUnitOfWork, school_id: str) -> str | None:
+    """As the service reads it (its bootstrap builds the credentials from the deployment's data key)."""
+    return GatewayCredentials(DataVault.from_settings()).token_of(uow, school_id)
 
 
 def test_unreadable_credentials_read_as_none_and_readable_ones_as_the_token(service_databases):

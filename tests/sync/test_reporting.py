@@ -23,22 +23,19 @@ from contracts.signing import TranscriptSealedV1
 from sandbox.issuer import mint_token
 from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
-from services.runtime.documents import RemoteDocuments
 from services.runtime.settings import get_settings
 from services.signing.documents import pdf as pdf_doc
 from services.signing.service import SigningService
 from services.signing.store.repository import SigningDocuments
-from services.sync import service as sync_service
 from services.sync.app import operations
-from services.sync.app.handlers import Submitter
+from services.sync.app.unit_of_work import SyncUnitOfWork
 from services.sync.domain.breaker import CircuitBreaker
 from services.sync.domain.rules import Backoff
-from services.sync.gateway import GatewayClient
-from services.sync.service import SyncService, token_of
+from services.sync.service import SyncService
 from services.sync.store.tables import outbox as sync_outbox
 from services.sync.store.tables import submissions
 from tests.gateway.support import GatewayProcess, _token
-from tests.helpers import purge, queue_depth, running, wait_for
+from tests.helpers import purge, queue_depth, rewire, running, wait_for, wiring_of
 from tests.signing.records import SCHOOL, documents, year_record
 from tests.signing.signed import sign_steps
 
@@ -47,6 +44,7 @@ SCHOOL_YEAR = "2026-2027"  # cutoff 30/06/2027
 BEFORE_CUTOFF = date(2027, 5, 20)
 COOL_DOWN = 2.0  # the breaker's, in seconds
 WINDOW = 2 * COOL_DOWN  # how long an outage is watched after the breaker opens
+BACKOFF = Backoff(base=0.2, cap=2.0)
 
 
 @pytest.fixture(scope="module")
@@ -105,12 +103,19 @@ def stack(amqp_uri, service_databases, gateway):
         purge(amqp_uri, s.queue)
         purge(amqp_uri, s.dead_letter_queue)
     signing_db = make_engine(service_databases["signing"])
-    with running(SigningService, amqp_uri) as signing, running(SyncService, amqp_uri) as sync:
-        runtime = sync_service.runtime
-        runtime.gateway = GatewayClient(gateway.url, timeout=2.0)
-        runtime.documents = RemoteDocuments(signing.http_url, get_settings(), caller="sync")
-        runtime.today = lambda: BEFORE_CUTOFF
-        runtime._submitter = _submitter(make_engine(service_databases["sync"]), _breaker())
+    with (
+        running(SigningService, amqp_uri) as signing,
+        running(
+            SyncService,
+            amqp_uri,
+            SETTINGS={
+                "gateway_url": gateway.url,
+                "gateway_timeout_seconds": 2.0,
+                "signing_url": signing.http_url,
+            },
+            ADAPTERS={"today": lambda: BEFORE_CUTOFF, "breaker": _breaker(), "backoff": BACKOFF},
+        ) as sync,
+    ):
         operator = mint_token(get_settings(), user_id="ops", roles=["operator"])
         httpx.put(
             f"{sync.http_url}/schools/{SCHOOL[0]}/sync/credentials",
@@ -120,6 +125,7 @@ def stack(amqp_uri, service_databases, gateway):
         yield {
             "gateway": gateway,
             "sync": sync.http_url,
+            "container": sync,
             "sync_db": make_engine(service_databases["sync"]),
             "signing_docs": sessionmaker(signing_db),
         }
@@ -134,19 +140,6 @@ class _NoBreaker(CircuitBreaker):
 
     def allow(self, now: float) -> bool:
         return True
-
-
-def _submitter(sync_db, breaker: CircuitBreaker) -> Submitter:
-    runtime = sync_service.runtime
-    return Submitter(
-        lambda: sync_service.SyncUnitOfWork(sessionmaker(sync_db)),
-        runtime.gateway,
-        runtime.documents,
-        token_of,
-        breaker=breaker,
-        backoff=Backoff(base=0.2, cap=2.0),
-        today=lambda: runtime.today(),
-    )
 
 
 def _publish(stack, amqp_uri, sealed) -> None:
@@ -261,8 +254,7 @@ def _outage(stack, amqp_uri, breaker: CircuitBreaker) -> tuple[int, float]:
     gateway = stack["gateway"]
     sealed = _sealed(4)
     ids = [e.year_record_id for e, _, _ in sealed]
-    runtime = sync_service.runtime
-    kept, runtime._submitter = runtime._submitter, _submitter(stack["sync_db"], breaker)
+    kept = rewire(stack["container"], breaker=breaker)
     try:
         _faults(gateway, outage_seconds=0, outage_mode="error")
         try:
@@ -293,7 +285,7 @@ def _outage(stack, amqp_uri, breaker: CircuitBreaker) -> tuple[int, float]:
             what="everything drained after the outage",
         )
     finally:
-        runtime._submitter = kept
+        rewire(stack["container"], **kept)
     sync_queue = next(s for s in subscriptions_of(SyncService) if s.event_model is TranscriptSealedV1)
     assert queue_depth(amqp_uri, sync_queue.dead_letter_queue) == 0
     return tries, elapsed
@@ -377,7 +369,7 @@ def test_withdraw_and_replace_before_the_cutoff_refused_after_it(stack, amqp_uri
     assert listed[(record.year_record_id, 2)]["status"] == "current"
 
     # After the cutoff: withdrawing is refused locally, in Vietnamese, and the gateway's record stays as it was.
-    sync_service.runtime.today = lambda: date(2027, 7, 2)
+    rewire(stack["container"], today=lambda: date(2027, 7, 2))
     with gateway.admin() as admin:
         admin.post("/_admin/clock", json={"today": "2027-07-02"}).raise_for_status()
     try:
@@ -401,7 +393,7 @@ def test_withdraw_and_replace_before_the_cutoff_refused_after_it(stack, amqp_uri
             == listed[(record.year_record_id, 2)]["pdf_sha256"]
         )
         # Sync announces, once, that the record is effective (transcript marks it so).
-        new_uow = lambda: sync_service.SyncUnitOfWork(sessionmaker(stack["sync_db"]))  # noqa: E731
+        new_uow = lambda: SyncUnitOfWork(sessionmaker(stack["sync_db"]))  # noqa: E731
         assert operations.mark_effective(new_uow, date(2027, 7, 2)) >= 1
         assert operations.mark_effective(new_uow, date(2027, 7, 2)) == 0
         with stack["sync_db"].connect() as conn:
@@ -416,7 +408,7 @@ def test_withdraw_and_replace_before_the_cutoff_refused_after_it(stack, amqp_uri
             ]
         assert record.year_record_id in announced
     finally:
-        sync_service.runtime.today = lambda: BEFORE_CUTOFF
+        rewire(stack["container"], today=lambda: BEFORE_CUTOFF)
         with gateway.admin() as admin:
             admin.post("/_admin/clock", json={"today": BEFORE_CUTOFF.isoformat()}).raise_for_status()
 
@@ -673,9 +665,13 @@ def test_reconciliation_repairs_a_record_the_gateway_holds_but_we_think_pending(
             headers={"Idempotency-Key": f"hocba:{event.year_record_id}:v1:submit"},
         )
     assert direct.status_code == 201, direct.text
-    new_uow = lambda: sync_service.SyncUnitOfWork(sessionmaker(stack["sync_db"]))  # noqa: E731
-    repaired = operations.reconcile(new_uow, sync_service.runtime.gateway, token_of)
+    new_uow = lambda: SyncUnitOfWork(sessionmaker(stack["sync_db"]))  # noqa: E731
+    wiring = wiring_of(stack["container"])
+    repaired = operations.reconcile(new_uow, wiring.gateway, wiring.credentials.token_of)
     assert repaired.get("mark_accepted", 0) >= 1
     row = _rows(stack, [event.year_record_id])[event.year_record_id]
     assert row["status"] == "accepted" and row["gateway_record_id"] == direct.json()["id"]
-    assert operations.reconcile(new_uow, sync_service.runtime.gateway, token_of).get("mark_accepted", 0) == 0
+    assert (
+        operations.reconcile(new_uow, wiring.gateway, wiring.credentials.token_of).get("mark_accepted", 0)
+        == 0
+    )

@@ -40,7 +40,9 @@ def pseudonymise(value: Any, vault: DataVault) -> Any:
     return value
 
 
-def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork, *, source: str) -> None:
+def record(
+    envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork, *, source: str, vault: DataVault
+) -> None:
     """Append one audit event to the log (exactly once per event id: the runtime claims it as ``CONSUMER``).
 
     ``source`` is the service the event came from as the broker established it (the exchange it was delivered
@@ -48,10 +50,10 @@ def record(envelope: Envelope[AuditRecordedV1], uow: AuditUnitOfWork, *, source:
     claims another ``service`` is still recorded, under its real source, with the claim kept as
     ``claimed_service`` in the stored record, rather than refused to the DLQ: the audit log's job is to keep the
     trail, and a producer's buggy or forged claim is part of that trail (dead-lettered, it would stay out of the
-    chain until someone replays it, and a replay would be refused again, forever).
+    chain until someone replays it, and a replay would be refused again, forever). ``vault`` keys the pseudonyms.
     """
     event = envelope.data
-    record_data: dict[str, Any] = pseudonymise(event.model_dump(mode="json"), DataVault.from_settings())
+    record_data: dict[str, Any] = pseudonymise(event.model_dump(mode="json"), vault)
     if event.service != source:
         log.warning("audit.service_claim_mismatch", source=source, claimed=event.service)
         record_data["service"] = source

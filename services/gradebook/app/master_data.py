@@ -18,8 +18,9 @@ from services.gradebook.domain.permissions import Action, Actor, Target, decide
 from services.runtime.data_key import DataVault, Hashed, Sealed
 
 
-def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[str, Any]:
-    """All rows or none: any rejected row rejects the file, with the report of every problem."""
+def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork, vault: DataVault) -> dict[str, Any]:
+    """All rows or none: any rejected row rejects the file, with the report of every problem (``vault`` seals
+    students' personal data)."""
     require(decide(cmd.actor, Action.IMPORT_MASTER_DATA, Target(cmd.school_id)))
     with uow:
         school = uow.master_data.school(cmd.school_id)
@@ -54,7 +55,7 @@ def import_master_data(cmd: ImportMasterData, uow: GradebookUnitOfWork) -> dict[
                     ],
                 )
             elif cmd.kind == "students":
-                uow.master_data.add_students(cmd.school_id, _sealed_students(uow, cmd.school_id, rows))
+                uow.master_data.add_students(cmd.school_id, _sealed_students(uow, cmd.school_id, rows, vault))
             else:
                 uow.master_data.add_assignments(
                     [
@@ -125,14 +126,15 @@ def _refuse_foreign_ids(
         )
 
 
-def _sealed_students(uow: GradebookUnitOfWork, school_id: str, rows: list[dict[str, Any]]) -> list[Student]:
+def _sealed_students(
+    uow: GradebookUnitOfWork, school_id: str, rows: list[dict[str, Any]], vault: DataVault
+) -> list[Student]:
     """The students to write, each personal ID encrypted (keeping its keyed hash) and the birth details too; one ID,
     one student of the school.
 
     A student stored before the data key's sub-keys keeps its old (v0) hash until re-imported, so the check
     matches both the current and the v0 hash of each ID (services/runtime/data_key.py); the row stores the current.
     """
-    vault = DataVault.from_settings()
     candidates: dict[str, str] = {}  # every hash an ID may be stored under → the current one
     sealed: list[Student] = []
     for r in rows:

@@ -7,10 +7,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from services.runtime.data_key import DataVault, Sealed
-from services.runtime.settings import get_settings
+from services.runtime.data_key import Sealed
 from services.transcript.api import DigitisedRecordIn, TermIn
-from services.transcript.app.handlers import ClassHeader, publish_record
+from services.transcript.app.handlers import Assembly, ClassHeader, publish_record
 from services.transcript.app.unit_of_work import TranscriptUnitOfWork
 from services.transcript.domain.effective import effective_date
 from services.transcript.domain.errors import TranscriptError
@@ -50,7 +49,7 @@ def _marks(term: TermIn | None) -> TermMarks | None:
 
 
 def digitise_record(
-    school_id: str, actor_id: str, body: DigitisedRecordIn, uow: TranscriptUnitOfWork, lookup_base_url: str
+    school_id: str, actor_id: str, body: DigitisedRecordIn, uow: TranscriptUnitOfWork, assembly: Assembly
 ) -> dict[str, Any]:
     """One earlier year into the school's own học bạ of the student (created on first use).
 
@@ -83,7 +82,7 @@ def digitise_record(
         departed,
     )
     level = level_of_grade(body.grade)
-    vault = DataVault.from_settings()
+    vault = assembly.vault
     with uow:
         transcript = uow.transcripts.transcript_for(
             school_id,
@@ -123,9 +122,9 @@ def digitise_record(
             previous_record_sha256=uow.transcripts.previous_year_xml(transcript["id"], body.school_year),
             personal_id=body.student.personal_id,
             digitised_from=body.source,
-            lookup_url=f"{lookup_base_url.rstrip('/')}/{transcript['lookup_code']}",
+            lookup_url=assembly.lookup_url(transcript["lookup_code"]),
             effective_date=effective_date(
-                body.school_year, body.grade, body.year_result, body.promotion, get_settings().sync_cutoffs
+                body.school_year, body.grade, body.year_result, body.promotion, assembly.cutoffs
             ),
         )
         header = ClassHeader(

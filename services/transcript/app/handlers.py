@@ -15,7 +15,6 @@ from contracts.gradebook import AmendmentAppliedV1, ClassSnapshot, StudentRecord
 from contracts.gradebook import TermMarks as TermMarksV1
 from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
 from services.runtime.data_key import DataVault, Sealed
-from services.runtime.settings import get_settings
 from services.transcript.app.unit_of_work import TranscriptUnitOfWork
 from services.transcript.documents import pdf_form, xml_package
 from services.transcript.domain.effective import effective_date
@@ -37,19 +36,31 @@ CONSUMER_LOCKED = "transcript.assemble"
 CONSUMER_AMENDED = "transcript.amend"
 
 
-def assemble_class(event: TermLockedV1, uow: TranscriptUnitOfWork, lookup_base_url: str) -> int:
+@dataclass(frozen=True)
+class Assembly:
+    """What building a year record takes besides its data (the service's bootstrap builds it from settings)."""
+
+    lookup_base_url: str  # the province's public lookup portal: each record's QR code points into it
+    vault: DataVault  # opens the personal data the gradebook sealed
+    cutoffs: dict[str, str]  # MM-DD of the reporting cutoffs, for a record's effective date
+
+    def lookup_url(self, lookup_code: str) -> str:
+        return f"{self.lookup_base_url.rstrip('/')}/{lookup_code}"
+
+
+def assemble_class(event: TermLockedV1, uow: TranscriptUnitOfWork, assembly: Assembly) -> int:
     """On the year's lock (term II): every student's year record, in one transaction per class (all or none)."""
     if event.term != "hk2":  # a term I lock freezes data; the year record waits for the year
         return 0
     header = ClassHeader.of(event)
     built = [
-        _assemble_student(uow, event.school_id, header, event.snapshot, s, lookup_base_url)
+        _assemble_student(uow, event.school_id, header, event.snapshot, s, assembly)
         for s in _students(event.snapshot)
     ]
     return sum(built)
 
 
-def apply_amendment(event: AmendmentAppliedV1, uow: TranscriptUnitOfWork, lookup_base_url: str) -> int:
+def apply_amendment(event: AmendmentAppliedV1, uow: TranscriptUnitOfWork, assembly: Assembly) -> int:
     """An approved amendment after the lock: the student's record gets a new version (if term II changed)."""
     student = next((s for s in event.snapshot.students if s.student_id == event.student_id), None)
     if student is None:
@@ -60,7 +71,7 @@ def apply_amendment(event: AmendmentAppliedV1, uow: TranscriptUnitOfWork, lookup
     header = _header_from_amendment(uow, event)
     if header is None:  # the year was never assembled (term I amendment, or no year lock yet)
         return 0
-    return int(_assemble_student(uow, event.school_id, header, event.snapshot, student, lookup_base_url))
+    return int(_assemble_student(uow, event.school_id, header, event.snapshot, student, assembly))
 
 
 @dataclass(frozen=True)
@@ -154,14 +165,12 @@ def _marks(marks: TermMarksV1 | None) -> TermMarks | None:
     )
 
 
-def _personal_details(student: StudentRecord) -> dict[str, Any]:
+def _personal_details(student: StudentRecord, vault: DataVault) -> dict[str, Any]:
     """Birth date and place and ethnicity, sealed by the gradebook for the form (absent before it sent them)."""
     if not student.personal_details_enc:
         return {}
     sealed = base64.b64decode(student.personal_details_enc)
-    return cast(
-        dict[str, Any], json.loads(DataVault.from_settings().decrypt(sealed, Sealed.PERSONAL_DETAILS))
-    )
+    return cast(dict[str, Any], json.loads(vault.decrypt(sealed, Sealed.PERSONAL_DETAILS)))
 
 
 def _assemble_student(
@@ -170,7 +179,7 @@ def _assemble_student(
     header: ClassHeader,
     snapshot: ClassSnapshot,
     student: StudentRecord,
-    lookup_base_url: str,
+    assembly: Assembly,
 ) -> bool:
     """Build, store and announce one year record; False when an identical one exists (duplicate or replay)."""
     teachers = {s.subject_code: s for s in snapshot.subjects}
@@ -233,7 +242,7 @@ def _assemble_student(
     if latest is not None and latest["content_hash"] == content_hash:
         return False
     version = 1 if latest is None else latest["version"] + 1
-    details = _personal_details(student)
+    details = _personal_details(student, assembly.vault)
     record_id = f"yr-{uuid.uuid4().hex[:16]}"
     hk2 = student.hk2
     record = YearRecord(
@@ -263,10 +272,8 @@ def _assemble_student(
         supersedes=None if latest is None else latest["id"],
         previous_record_sha256=uow.transcripts.previous_year_xml(transcript["id"], header.school_year)
         or uow.transcripts.handed_over(school_id, student.moet_code, header.school_year),
-        personal_id=DataVault.from_settings().decrypt(bytes(stored_id), Sealed.PERSONAL_ID)
-        if stored_id
-        else None,
-        lookup_url=f"{lookup_base_url.rstrip('/')}/{transcript['lookup_code']}",
+        personal_id=assembly.vault.decrypt(bytes(stored_id), Sealed.PERSONAL_ID) if stored_id else None,
+        lookup_url=assembly.lookup_url(transcript["lookup_code"]),
         gender=student.gender,
         birth_date=date.fromisoformat(details["birth_date"]) if details.get("birth_date") else None,
         birth_place=details.get("birth_place"),
@@ -277,7 +284,7 @@ def _assemble_student(
             header.grade,
             student.year.get("year_result"),
             student.year.get("promotion"),
-            get_settings().sync_cutoffs,
+            assembly.cutoffs,
         ),
     )
     publish_record(uow, record, header, content_hash, latest, actor=("transcript-service", "system"))

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, text
 
 from sandbox.issuer import mint_token
 from sandbox.sample_school import build, marks_for
+from services.runtime.data_key import DataVault
 from services.runtime.settings import get_settings
 from tests.gradebook.integration.support import Client, load_school
 
@@ -297,6 +298,7 @@ def test_an_import_racing_past_the_check_is_refused_row_by_row_and_writes_nothin
         master_data.import_master_data(
             ImportMasterData(actor, w["a"].school_id, "classes", rows),
             GradebookUnitOfWork(sessionmaker(w["db"], expire_on_commit=False)),
+            DataVault.from_settings(),
         )
     assert len(calls) == 2
     assert [(e["row"], e["column"]) for e in refused.value.rejected] == [(3, "class_id")]
