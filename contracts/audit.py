@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import ClassVar, NotRequired, TypedDict, Unpack
 
 from pydantic import Field
 
@@ -26,6 +26,7 @@ from contracts.envelope import EventModel
 
 __all__ = [
     "HOMEROOM",
+    "AuditFacts",
     "AuditAction",
     "AuditRecordedV1",
     "EntityType",
@@ -39,6 +40,21 @@ __all__ = [
     "value_id",
     "year_record_version_id",
 ]
+
+
+class AuditFacts(TypedDict):
+    """What a producer says of one change (the keywords of :meth:`AuditRecordedV1.of` and ``uow.audit``)."""
+
+    entity: str
+    actor: str
+    role: str
+    school_id: str | None
+    before_hash: NotRequired[str | None]
+    after_hash: NotRequired[str | None]
+    changes: NotRequired[Mapping[str, str] | None]
+    reason: NotRequired[str | None]
+    amendment_id: NotRequired[str | None]
+    occurred_at: NotRequired[datetime | None]
 
 
 class AuditRecordedV1(EventModel):
@@ -79,35 +95,21 @@ class AuditRecordedV1(EventModel):
     occurred_at: datetime = Field(description="When the mutation was committed")
 
     @classmethod
-    def of(
-        cls,
-        action: AuditAction,
-        *,
-        service: str,
-        entity: str,
-        actor: str,
-        role: str,
-        school_id: str | None,
-        before_hash: str | None = None,
-        after_hash: str | None = None,
-        changes: Mapping[str, str] | None = None,
-        reason: str | None = None,
-        amendment_id: str | None = None,
-        occurred_at: datetime | None = None,
-    ) -> AuditRecordedV1:
+    def of(cls, action: AuditAction, *, service: str, **facts: Unpack[AuditFacts]) -> AuditRecordedV1:
         """The event for ``action`` on ``entity`` by ``actor`` acting as ``role``; ``occurred_at`` defaults to now."""
+        occurred_at = facts.get("occurred_at")
         return cls(
             service=service,
-            school_id=school_id,
-            actor_id=actor,
-            actor_role=role,
+            school_id=facts["school_id"],
+            actor_id=facts["actor"],
+            actor_role=facts["role"],
             action=action.value,
             entity_type=action.entity_type.value,
-            entity_id=entity,
-            before_hash=before_hash,
-            after_hash=after_hash,
-            changes=dict(changes or {}),
-            reason=reason,
-            amendment_id=amendment_id,
+            entity_id=facts["entity"],
+            before_hash=facts.get("before_hash"),
+            after_hash=facts.get("after_hash"),
+            changes=dict(facts.get("changes") or {}),
+            reason=facts.get("reason"),
+            amendment_id=facts.get("amendment_id"),
             occurred_at=occurred_at if occurred_at is not None else datetime.now(UTC),
         )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Self, Unpack
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from contracts.audit import AuditAction, AuditRecordedV1
+from contracts.audit import AuditAction, AuditFacts, AuditRecordedV1
 from contracts.envelope import Envelope, EventModel
 from services.runtime.inbox import Inbox
 from services.runtime.outbox import Outbox
@@ -61,40 +61,14 @@ class SqlUnitOfWork:
         self._pending.append((event, subject))
 
     def audit(
-        self,
-        action: AuditAction,
-        *,
-        entity: str,
-        actor: str,
-        role: str,
-        school_id: str | None,
-        before_hash: str | None = None,
-        after_hash: str | None = None,
-        changes: Mapping[str, str] | None = None,
-        reason: str | None = None,
-        amendment_id: str | None = None,
-        occurred_at: datetime | None = None,
-        subject: str | None = None,
+        self, action: AuditAction, *, subject: str | None = None, **facts: Unpack[AuditFacts]
     ) -> AuditRecordedV1:
         """Queue the audit event of ``action`` on ``entity``, recorded under this unit of work's service.
 
         ``actor`` and ``role`` are the event's ``actor_id`` and ``actor_role``; the entity type follows from the
         action; ``occurred_at`` defaults to now. Like :meth:`emit`, the event reaches the outbox only with commit.
         """
-        event = AuditRecordedV1.of(
-            action,
-            service=self.outbox.service,
-            entity=entity,
-            actor=actor,
-            role=role,
-            school_id=school_id,
-            before_hash=before_hash,
-            after_hash=after_hash,
-            changes=changes,
-            reason=reason,
-            amendment_id=amendment_id,
-            occurred_at=occurred_at,
-        )
+        event = AuditRecordedV1.of(action, service=self.outbox.service, **facts)
         self.emit(event, subject=subject)
         return event
 
@@ -110,3 +84,20 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         self._pending = []
         self.session.rollback()
+
+
+class ServiceUnitOfWork(SqlUnitOfWork):
+    """A service's unit of work: it names its service and its outbox and inbox tables once, as class attributes,
+    and is made from the session factory alone (``GradebookUnitOfWork(db, correlation_id=…)``)."""
+
+    service: ClassVar[str]
+    outbox_table: ClassVar[Table]
+    inbox_table: ClassVar[Table]
+
+    def __init__(self, session_factory: Callable[[], Session], *, correlation_id: str | None = None) -> None:
+        super().__init__(
+            session_factory,
+            Outbox(self.service, self.outbox_table),
+            Inbox(self.inbox_table),
+            correlation_id=correlation_id,
+        )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy.orm import Session
 
 from services.gradebook.store.amendments import AmendmentRepository
@@ -12,14 +10,12 @@ from services.gradebook.store.master_data import MasterDataRepository
 from services.gradebook.store.sheet import SheetRepository
 from services.gradebook.store.tables import inbox, outbox
 from services.gradebook.store.term_locks import TermLockRepository
-from services.runtime.inbox import Inbox
-from services.runtime.outbox import Outbox
-from services.runtime.uow import SqlUnitOfWork
+from services.runtime.uow import ServiceUnitOfWork
 
 SERVICE = "gradebook"
 
 
-class GradebookUnitOfWork(SqlUnitOfWork):
+class GradebookUnitOfWork(ServiceUnitOfWork):
     """One repository per aggregate, all on the transaction's session."""
 
     master_data: MasterDataRepository  # the school, its teachers, classes, students and assignments (imports)
@@ -28,10 +24,8 @@ class GradebookUnitOfWork(SqlUnitOfWork):
     term_locks: TermLockRepository
     amendments: AmendmentRepository
 
-    def __init__(self, session_factory: Callable[[], Session], *, correlation_id: str | None = None) -> None:
-        super().__init__(
-            session_factory, Outbox(SERVICE, outbox), Inbox(inbox), correlation_id=correlation_id
-        )
+    service = SERVICE
+    outbox_table, inbox_table = outbox, inbox
 
     def _open(self, session: Session) -> None:
         self.master_data = MasterDataRepository(session)
