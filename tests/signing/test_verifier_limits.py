@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import subprocess
 import sys
 import time
 import zlib
@@ -188,3 +189,26 @@ def test_a_memory_error_anywhere_in_a_verification_retires_the_worker(
     )
     assert answer.status_code == 413 and "cần quá nhiều bộ nhớ" in answer.json["detail"]
     assert retired == [True]
+
+
+_SWALLOWED_ALARM = """
+import time
+from services.signing.verifier.limits import TimeLimit, deadline
+try:
+    with deadline(0.01):
+        ends = time.monotonic() + 0.3
+        while time.monotonic() < ends:
+            try:
+                sum(range(1000))
+            except TimeLimit:  # what Python does to an exception raised in a __del__ or weakref callback
+                pass
+except TimeLimit:
+    raise SystemExit("refused")
+raise SystemExit("answered after its deadline")
+"""
+
+
+def test_a_verification_that_swallowed_its_alarm_is_still_refused_when_it_ends_late() -> None:
+    # In its own interpreter: the alarm is for the main thread, and pytest's (eventlet's) is not one.
+    ran = subprocess.run([sys.executable, "-c", _SWALLOWED_ALARM], capture_output=True, text=True, timeout=60)
+    assert ran.stderr.strip().endswith("refused"), ran.stderr
