@@ -42,9 +42,12 @@ lint: deps
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy services contracts cli sandbox
 
+# PROCESSES pytest processes at once, each taking whole test files as it goes (tests/parallel.py); PROCESSES=1 is
+# the plain serial run.
+PROCESSES ?= 3
 test: setup lint
 	@mkdir -p var
-	$(PY) -m pytest --junitxml=var/junit.xml --durations=15 $(PYTEST_ARGS)
+	$(PY) -m tests.parallel --processes $(PROCESSES) --junitxml=var/junit.xml --durations=15 $(PYTEST_ARGS)
 
 # The suite in another order: shuffled by pytest-randomly (SEED=<n> replays one; the seed is printed) or reversed.
 ORDER_OPTS := -o addopts="-ra --strict-markers -p no:cacheprovider -p no:pytest_nameko"
