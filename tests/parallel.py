@@ -124,9 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="hocba-parallel-"))
     claims = work / "claims"
     claims.touch()
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("HOCBA_TEST_")
-    }  # each process names its own
+    # Each process chooses its own run name, placeholders and issuer port (tests/conftest.py): none inherited.
+    own = {"HOCBA_TEST_RUN", "HOCBA_TEST_PLACEHOLDERS", "HOCBA_TEST_ISSUER_PORT"}
+    env = {k: v for k, v in os.environ.items() if k not in own}
     started = time.monotonic()
     animator = start_animator()
     procs: list[tuple[subprocess.Popen[bytes], Path, Path]] = []
@@ -172,10 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     # Exit 5 ("no tests collected") from a process that claimed nothing is not a failure; the whole run with none is.
     bad = [code for code in codes if code not in (0, 5)]
     passed = tests - failed - skipped
-    print(
-        f"parallel: {passed} passed, {failed} failed, {skipped} skipped in {time.monotonic() - started:.1f}s "
-        f"on {args.processes} processes"
-    )
+    print(f"parallel: {args.processes} processes, {time.monotonic() - started:.1f}s")
+    print(f"parallel: {passed} passed, {failed} failed, {skipped} skipped")  # the closing line, alone
     if bad:
         return max(bad)
     return 0 if tests else 5
