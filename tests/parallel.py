@@ -17,6 +17,7 @@ import argparse
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -175,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"parallel: {args.processes} processes, {time.monotonic() - started:.1f}s")
     print(f"parallel: {passed} passed, {failed} failed, {skipped} skipped")  # the closing line, alone
     if bad:
+        print(f"parallel: the processes' logs and reports stay in {work}")
         return max(bad)
+    shutil.rmtree(work, ignore_errors=True)
     return 0 if tests else 5
 
 
