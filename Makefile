@@ -42,9 +42,12 @@ lint: deps
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy services contracts cli sandbox
 
+# PROCESSES pytest processes at once, each taking whole test files as it goes (tests/parallel.py); PROCESSES=1 is
+# the plain serial run.
+PROCESSES ?= 3
 test: setup lint
 	@mkdir -p var
-	$(PY) -m pytest --junitxml=var/junit.xml --durations=15 $(PYTEST_ARGS)
+	$(PY) -m tests.parallel --processes $(PROCESSES) --junitxml=var/junit.xml --durations=15 $(PYTEST_ARGS)
 
 # The suite in another order: shuffled by pytest-randomly (SEED=<n> replays one; the seed is printed) or reversed.
 ORDER_OPTS := -o addopts="-ra --strict-markers -p no:cacheprovider -p no:pytest_nameko"
@@ -59,8 +62,8 @@ chaos: setup  ## RUNS random seeds of the chaos test (make test runs the fixed o
 	HOCBA_CHAOS_RUNS=$(RUNS) $(PY) -m pytest tests/chaos/test_pipeline_chaos.py -v -s $(PYTEST_ARGS) \
 		| grep --line-buffered -E '^\[chaos\]|PASSED|FAILED|ERROR|passed|failed'; exit $${PIPESTATUS[0]}
 
-unit: deps
-	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+unit: deps  ## tests/unit: pure rules and contracts, no RabbitMQ, PostgreSQL or outside process needed (≈ 15 s)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 bench: setup
 	$(HOCBA) bench backbone

@@ -27,13 +27,16 @@ _CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdig
 TEST_VHOST = os.environ.get("HOCBA_TEST_VHOST", f"hocba_test_{_CHECKOUT}")  # a prefix for broker user names
 # This run's name: the checkout and pytest's pid (set once per process tree: this module is imported a second time
 # as ``tests.conftest``), so `make setup` can tell a killed run's leftovers (its pid is gone) from a live run's.
+# `make test` runs the suite as several pytest processes at once (tests/parallel.py): each is a run of its own.
 RUN = os.environ.setdefault("HOCBA_TEST_RUN", f"hocba_test_{_CHECKOUT}_{os.getpid()}")
 
 # Before any module reads settings (they are cached per process; subprocesses inherit these too).
 os.environ["HOCBA_ENV"] = "test"
 # Tokens: this run's own development issuer (sandbox/issuer.py); services verify against its JWKS file and get
 # their service tokens from its token endpoint, served for the session by the `token_issuer` fixture.
-_ISSUER = Path(tempfile.gettempdir()) / f"hocba-test-issuer-{_CHECKOUT}"
+# One per parallel process (HOCBA_TEST_SHARD, set by tests/parallel.py): two generating the key file at once race.
+_SHARD = os.environ.get("HOCBA_TEST_SHARD", "")
+_ISSUER = Path(tempfile.gettempdir()) / f"hocba-test-issuer-{_CHECKOUT}{_SHARD and '-' + _SHARD}"
 # Chosen once per run: some tests import this module as ``tests.conftest`` too, which runs it a second time.
 _ISSUER_PORT = int(os.environ.setdefault("HOCBA_TEST_ISSUER_PORT", str(_free_port())))
 os.environ["HOCBA_DEV_ISSUER_KEY"] = str(_ISSUER / "key.pem")
@@ -88,8 +91,13 @@ def _clear_settings() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _drop_this_run() -> Iterator[None]:
-    """At the end, whatever this run still holds: the stack tests' vhosts and databases (`<RUN>_chaos`, …)."""
+    """At the end, whatever this run still holds: the stack tests' vhosts and databases (`<RUN>_chaos`, …).
+    Where neither PostgreSQL nor RabbitMQ runs (`make unit` on a bare machine) the run can hold nothing."""
     yield
+    from sandbox.ports import answers
+
+    if not (answers(5432) and answers(15672)):
+        return
     import psycopg
 
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:

@@ -7,6 +7,8 @@ import dataclasses
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -175,3 +177,29 @@ def delete_vhost(management_url: str, vhost: str) -> None:
 
     with broker.management_api(management_url, timeout=60) as api:
         broker.delete_vhost(api, vhost)
+
+
+def start_animator() -> subprocess.Popen[bytes] | None:
+    """The test PKI's TSA and CRL server, on the port its certificates name; None where one already answers (`hocba
+    up`, or tests/parallel.py for all its processes), which is then used as it is."""
+    import sandbox.pki as pki
+    from sandbox.ports import answers
+
+    if answers(pki.ANIMATOR_PORT):
+        return None
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.pki.animator"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 20
+    while not answers(pki.ANIMATOR_PORT):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError("the test PKI's Animator did not start")
+        time.sleep(0.1)
+    return process
+
+
+def stop_animator(process: subprocess.Popen[bytes] | None) -> None:
+    if process is not None:
+        process.terminate()
+        process.wait(10)

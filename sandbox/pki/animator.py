@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import sys
+from certomancer.integrations.animator import Animator, AnimatorArchStore
+from werkzeug.serving import run_simple
 
-from certomancer.cli import cli
-
-from sandbox.pki import ANIMATOR_PORT, CONFIG, HERE
+from sandbox.pki import ANIMATOR_PORT, _config
 
 
 def main() -> None:
-    sys.argv = [
-        "certomancer",
-        "--config",
-        str(CONFIG),
-        "--key-root",
-        str(HERE),
-        "animate",
-        "--port",
-        str(ANIMATOR_PORT),
-        "--no-web-ui",
-    ]
-    cli()
+    # Threaded, unlike `certomancer animate`: one Animator serves every stack and test process on the machine, and a
+    # single-threaded server queues their timestamp requests one behind another (past the signers' 10 s timeout
+    # when several stacks sign at once on a loaded machine).
+    app = Animator(AnimatorArchStore(_config().pki_archs), with_web_ui=False)
+    run_simple("127.0.0.1", ANIMATOR_PORT, app, threaded=True)
 
 
 if __name__ == "__main__":

@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 import sandbox.pki as pki
-from sandbox.ports import answers
 from sandbox.remote_signer import serve_in_thread
+from tests.helpers import start_animator, stop_animator
 
 
 @pytest.fixture(scope="session")
 def animator():
-    """The TSA and CRL server the certificates point at; reused if one already runs (`hocba up`)."""
-    if answers(pki.ANIMATOR_PORT):
-        yield pki.TSA_URL
-        return
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.pki.animator"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while not answers(pki.ANIMATOR_PORT):
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            raise RuntimeError("the test PKI's Animator did not start")
-        time.sleep(0.1)
+    """The TSA and CRL server the certificates point at; reused if one already runs (`hocba up`, tests/parallel.py)."""
+    process = start_animator()
     yield pki.TSA_URL
-    process.terminate()
-    process.wait(10)
+    stop_animator(process)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.rules import app
-from tests.gradebook.unit.contract_examples import TT22_CLI_EXAMPLE, TT27_CLI_EXAMPLE
+from tests.unit.gradebook.contract_examples import TT22_CLI_EXAMPLE, TT27_CLI_EXAMPLE
 
 ROOT = Path(__file__).resolve().parents[3]
 TT22, TT27 = TT22_CLI_EXAMPLE, TT27_CLI_EXAMPLE

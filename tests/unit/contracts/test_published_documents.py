@@ -12,7 +12,7 @@ from contracts.audit import AuditRecordedV1
 from contracts.envelope import Envelope
 from contracts.registry import EVENT_MODELS
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
+CONTRACTS = Path(__file__).resolve().parents[3] / "contracts"
 
 
 def schema(name: str) -> jsonschema.Draft7Validator:

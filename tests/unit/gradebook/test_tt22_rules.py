@@ -9,7 +9,7 @@ from services.gradebook.domain.curriculum import regular_assessments
 from services.gradebook.domain.errors import RuleInputError
 from services.gradebook.domain.evaluate import evaluate
 from services.gradebook.domain.rounding import dec, round1
-from tests.gradebook.unit.contract_examples import TT22_CLI_EXAMPLE
+from tests.unit.gradebook.contract_examples import TT22_CLI_EXAMPLE
 
 SCORED = {  # a grade 8 timetable: code → periods per year
     "ngu_van": 140,

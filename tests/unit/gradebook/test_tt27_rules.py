@@ -7,7 +7,7 @@ import pytest
 from services.gradebook.domain import tt27
 from services.gradebook.domain.errors import RuleInputError
 from services.gradebook.domain.evaluate import evaluate
-from tests.gradebook.unit.contract_examples import TT27_CLI_EXAMPLE
+from tests.unit.gradebook.contract_examples import TT27_CLI_EXAMPLE
 
 TESTED = ("tieng_viet", "toan", "ngoai_ngu_1", "lich_su_dia_li", "khoa_hoc", "tin_hoc_cong_nghe")
 OTHERS = ("dao_duc", "am_nhac", "mi_thuat", "gdtc", "hdtn")

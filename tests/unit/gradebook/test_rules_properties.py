@@ -70,7 +70,7 @@ def test_year_average_lies_between_the_term_averages(hk1, hk2):
     assert value == value.quantize(Decimal("0.1"))
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(scores, min_size=1, max_size=12), st.lists(st.sampled_from(["Đ", "CĐ"]), max_size=4), st.data()
 )
@@ -87,7 +87,7 @@ def test_raising_one_subject_never_lowers_the_learning_result(averages, comments
     assert tt22.rank(after) >= tt22.rank(before)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(scores, min_size=1, max_size=12), st.lists(st.sampled_from(["Đ", "CĐ"]), max_size=4))
 def test_the_adjustment_lifts_exactly_one_level_and_never_lowers(averages, comments):
     p = tt22.Period(
