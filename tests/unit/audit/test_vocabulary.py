@@ -24,7 +24,7 @@ from services.runtime.inbox import Inbox
 from services.runtime.outbox import Outbox
 from services.runtime.uow import SqlUnitOfWork
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 # The first entry of the audit hash's known-answer vectors (test_hash_format.py): how a grade value is named there.
 VECTOR = {"action": "marks.record", "entity_type": "marks", "entity_id": "class/8a1/student/hs-01/toan/hk1"}
