@@ -67,7 +67,7 @@ def provision_seal(
     """Generate the school's seal key inside the HSM and store the (sandbox CA's) certificate beside it."""
     import sandbox.pki as pki
     from services.runtime.settings import get_settings
-    from services.signing.hsm import SealKeys
+    from services.signing.adapters.hsm import SealKeys
 
     keys = SealKeys(get_settings(), (pki.issuing_ca(),))
     certificate = keys.provision(

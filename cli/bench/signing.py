@@ -90,7 +90,7 @@ def bare_pyhanko(documents: list[tuple[bytes, Plan]], steps: Callable[[Plan], Se
     from services.runtime.settings import get_settings
     from services.runtime.timestamps import HttpxTimeStamper
     from services.runtime.trust import ca_chain, trust_roots
-    from services.signing.clients import RevocationInfo
+    from services.signing.adapters.clients import RevocationInfo
     from services.signing.documents import pdf as pdf_doc
 
     settings = get_settings()

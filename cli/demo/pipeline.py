@@ -152,7 +152,7 @@ class Pipeline:
         """The school's seal key, generated inside the HSM once; the certificate comes from the test CA."""
         import sandbox.pki as pki
         from services.runtime.settings import get_settings
-        from services.signing.hsm import SealKeys
+        from services.signing.adapters.hsm import SealKeys
 
         SealKeys(get_settings(), (pki.issuing_ca(),)).provision(
             demo.school_id,

@@ -11,10 +11,10 @@ from services.runtime.documents import RemoteDocuments
 from services.runtime.settings import Settings
 from services.runtime.timestamps import HttpxTimeStamper
 from services.runtime.trust import ca_chain, trust_roots
+from services.signing.adapters.clients import RevocationInfo, transcript_documents
+from services.signing.adapters.hsm import SealKeys
+from services.signing.adapters.sealer import Sealer
 from services.signing.app.certificates import CertificateCheck, certificate_check
-from services.signing.clients import RevocationInfo, transcript_documents
-from services.signing.hsm import SealKeys
-from services.signing.sealer import Sealer
 
 
 @dataclass(frozen=True)

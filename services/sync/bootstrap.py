@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime
 from services.runtime.data_key import DataVault
 from services.runtime.documents import RemoteDocuments
 from services.runtime.settings import Settings
+from services.sync.adapters.gateway import GatewayClient
 from services.sync.app.credentials import GatewayCredentials
 from services.sync.domain.breaker import CircuitBreaker
 from services.sync.domain.rules import Backoff
-from services.sync.gateway import GatewayClient
 
 
 @dataclass(frozen=True)

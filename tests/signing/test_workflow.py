@@ -28,9 +28,9 @@ from services.runtime.db import make_engine
 from services.runtime.relay import ConfirmingPublisher, OutboxRelay
 from services.runtime.settings import get_settings
 from services.runtime.timestamps import HttpxTimeStamper
+from services.signing.adapters.hsm import SealKeys
 from services.signing.app.handlers import plan_from_xml
 from services.signing.documents import xml as xml_doc
-from services.signing.hsm import SealKeys
 from services.signing.service import SigningService
 from services.signing.store.tables import outbox as signing_outbox
 from services.signing.store.tables import records as signing_records

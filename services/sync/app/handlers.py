@@ -18,6 +18,7 @@ import structlog
 from contracts.audit import AuditAction
 from contracts.signing import TranscriptSealedV1
 from contracts.sync import SyncRecordChangedV1
+from services.sync.adapters.gateway import Answer
 from services.sync.app.unit_of_work import SyncUnitOfWork
 from services.sync.domain.breaker import CircuitBreaker
 from services.sync.domain.rules import (
@@ -28,7 +29,6 @@ from services.sync.domain.rules import (
     classify,
     cutoff_for,
 )
-from services.sync.gateway import Answer
 
 log = structlog.get_logger(__name__)
 CONSUMER_SEALED = "sync.register"

@@ -6,10 +6,10 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from services.sync.adapters.gateway import Answer
 from services.sync.app.handlers import UowFactory, _announce, mark_accepted
 from services.sync.domain.reconcile import differences
 from services.sync.domain.rules import CutoffPassed, check_before_cutoff, cutoff_for
-from services.sync.gateway import Answer
 
 
 class SyncRefused(Exception):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps.api import TimeStamper
 
-from services.signing.clients import RevocationInfo
+from services.signing.adapters.clients import RevocationInfo
+from services.signing.adapters.hsm import SealKeys
 from services.signing.documents import pdf as pdf_doc
 from services.signing.documents import xml as xml_doc
 from services.signing.domain.errors import SealUnavailable
 from services.signing.domain.model import Step
-from services.signing.hsm import SealKeys
 
 
 class Sealer:

@@ -1,0 +1,1 @@
+"""What the sync service reaches outside itself: the province gateway."""
