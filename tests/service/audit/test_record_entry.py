@@ -20,20 +20,15 @@ from services.audit.domain.chain import GENESIS, entry_hash, verify
 from services.audit.store.repository import AuditLog
 from services.runtime.consume import handle_once
 from services.runtime.data_key import DataVault
-from services.runtime.db import make_engine
 from services.runtime.timestamps import FakeTimestamper
-from tests.service.support import units_of_work
+from tests.service.support import database, units_of_work
 
 pytestmark = pytest.mark.integration  # the audit database only
 
 START = datetime(2026, 5, 20, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def engine(service_databases):
-    engine = make_engine(service_databases["audit"])
-    yield engine
-    engine.dispose()
+engine = database("audit")
 
 
 def marks_recorded(school: str, n: int, **changes: object) -> Envelope[AuditRecordedV1]:

@@ -16,11 +16,10 @@ from contracts.audit import AuditAction
 from contracts.envelope import Envelope
 from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
 from services.runtime.consume import handle_once
-from services.runtime.db import make_engine
 from services.runtime.documents import DocumentUnavailable, FakeDocuments
 from services.signing.app.handlers import CONSUMER_ASSEMBLED, register_record
 from services.signing.app.unit_of_work import SigningUnitOfWork
-from tests.service.support import published, units_of_work
+from tests.service.support import database, published, units_of_work
 from tests.signing.records import documents, year_record
 
 pytestmark = pytest.mark.integration  # the signing database only
@@ -29,11 +28,7 @@ RECORD = year_record()
 XML, PDF, PLAN = documents(RECORD)
 
 
-@pytest.fixture(scope="module")
-def engine(service_databases):
-    engine = make_engine(service_databases["signing"])
-    yield engine
-    engine.dispose()
+engine = database("signing")
 
 
 def assembled(source: FakeDocuments, **changes: object) -> Envelope[TranscriptAssembledV1]:

@@ -16,7 +16,6 @@ from contracts.envelope import Envelope
 from contracts.signing import TranscriptSealedV1
 from contracts.sync import SyncRecordChangedV1
 from services.runtime.consume import handle_once
-from services.runtime.db import make_engine
 from services.runtime.documents import FakeDocuments
 from services.sync.adapters.gateway import UNREACHABLE, Answer, Call, FakeGateway
 from services.sync.app.handlers import CONSUMER_SEALED, Submitter, register_sealed
@@ -24,18 +23,14 @@ from services.sync.app.unit_of_work import SyncUnitOfWork
 from services.sync.domain.breaker import CircuitBreaker
 from services.sync.domain.rules import Backoff
 from services.sync.store.tables import submissions
-from tests.service.support import published, units_of_work
+from tests.service.support import database, published, units_of_work
 
 pytestmark = pytest.mark.integration  # the sync database only
 
 PDF, XML = b"%PDF-1.7 sealed", b"<YearRecord/>"
 
 
-@pytest.fixture(scope="module")
-def engine(service_databases):
-    engine = make_engine(service_databases["sync"])
-    yield engine
-    engine.dispose()
+engine = database("sync")
 
 
 @pytest.fixture(autouse=True)

@@ -14,23 +14,18 @@ from contracts.envelope import Envelope
 from contracts.transcript import TranscriptAssembledV1
 from services.runtime.consume import handle_once
 from services.runtime.data_key import DataVault
-from services.runtime.db import make_engine
 from services.transcript.app.handlers import CONSUMER_LOCKED, Assembly, assemble_class
 from services.transcript.app.unit_of_work import TranscriptUnitOfWork
 from services.transcript.store.tables import year_records
 from tests.factories import MATHS_TEACHER, maths_class, term_locked
-from tests.service.support import published, units_of_work
+from tests.service.support import database, published, units_of_work
 
 pytestmark = pytest.mark.integration  # the transcript database only
 
 ASSEMBLY = Assembly("https://tracuu.example.vn/hocba", DataVault.from_settings(), {})
 
 
-@pytest.fixture(scope="module")
-def engine(service_databases):
-    engine = make_engine(service_databases["transcript"])
-    yield engine
-    engine.dispose()
+engine = database("transcript")
 
 
 def assemble(envelope, engine, opened) -> bool:
