@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 import httpx
 from asn1crypto import cms, pem, tsp
-from asn1crypto import x509 as asn1_x509
 from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError, set_tsp_headers
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
