@@ -86,3 +86,25 @@ class RemoteDocuments:
         if hashlib.sha256(response.content).hexdigest() != sha256:
             raise DocumentCorrupted(f"document {sha256} does not match its sha256")
         return response.content
+
+
+class FakeDocuments:
+    """Another service's documents in memory, for tests: :class:`RemoteDocuments`' ``get`` over a dict of sha256 to
+    bytes. A document it does not hold is unavailable, as it is when the other service answers 404."""
+
+    def __init__(self, *contents: bytes) -> None:
+        self.by_sha256: dict[str, bytes] = {}
+        self.asked: list[str] = []  # every sha256 asked for, in order
+        for content in contents:
+            self.put(content)
+
+    def put(self, content: bytes) -> str:
+        digest = hashlib.sha256(content).hexdigest()
+        self.by_sha256[digest] = content
+        return digest
+
+    def get(self, sha256: str) -> bytes:
+        self.asked.append(sha256)
+        if sha256 not in self.by_sha256:
+            raise DocumentUnavailable(f"document service answered 404 for {sha256}")
+        return self.by_sha256[sha256]

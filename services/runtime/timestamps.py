@@ -9,15 +9,17 @@ import asyncio
 import threading
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 from asn1crypto import cms, pem, tsp
+from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError, set_tsp_headers
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko_certvalidator import ValidationContext
 
@@ -51,6 +53,39 @@ class HttpxTimeStamper(TimeStamper):
         if response.headers.get("Content-Type") != "application/timestamp-reply":
             raise TimestampRequestError(f"timestamp server answered {response.status_code}")
         return tsp.TimeStampResp.load(response.content)
+
+
+class FakeTimestamper(DummyTimeStamper):
+    """The TSA in memory, for tests: pyHanko's own test TSA (it signs tokens with the TSA's key and certificate), at
+    a fixed time, with serial numbers counting from 1 and no nonce, so the same requests give the same tokens.
+
+    Its tokens are real RFC 3161 tokens: :func:`check_timestamp` accepts them under the TSA's roots, and pyHanko
+    embeds them in signatures. ``down = True`` refuses every request as :class:`HttpxTimeStamper` does when the TSA
+    is unreachable; ``requests`` counts the ones it answered (pyHanko asks one more, once, to size a signature).
+    """
+
+    def __init__(
+        self,
+        tsa_cert: asn1_x509.Certificate,
+        tsa_key: asn1_keys.PrivateKeyInfo,
+        at: datetime = datetime(2026, 5, 20, 8, 0, tzinfo=UTC),
+    ) -> None:
+        super().__init__(tsa_cert, tsa_key, fixed_dt=at, include_nonce=False)
+        self.down = False
+        self.requests = 0
+
+    def _build_tst_info(
+        self, message_imprint: tsp.MessageImprint, dt: datetime, req: tsp.TimeStampReq
+    ) -> tsp.TSTInfo:
+        self.requests += 1
+        info = super()._build_tst_info(message_imprint, dt, req)
+        info["serial_number"] = self.requests  # pyHanko's is random
+        return info
+
+    def request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        if self.down:
+            raise TimestampRequestError("timestamp server unreachable: ConnectError")
+        return super().request_tsa_response(req)
 
 
 def timestamp(timestamper: TimeStamper, digest: bytes) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable
 from types import TracebackType
@@ -101,3 +102,80 @@ class ServiceUnitOfWork(SqlUnitOfWork):
             Inbox(self.inbox_table),
             correlation_id=correlation_id,
         )
+
+
+class InMemoryUnitOfWork:
+    """:class:`SqlUnitOfWork`'s behaviour without a database, for tests of a handler whose repository use is small.
+
+    The repositories are in-memory stand-ins passed by keyword (``transcripts=…``), reached as attributes like a
+    service's. As with the database, nothing stays unless committed: the claims (``claims``, shared between units of
+    work, stands for the inbox table), the emitted events, and the repositories' state (copied on entry, put back on
+    exit without commit). ``published`` holds the envelopes committed, as the outbox would.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        claims: set[tuple[str, str]] | None = None,
+        correlation_id: str | None = None,
+        **repositories: Any,
+    ) -> None:
+        self.service = service
+        self.claims = set() if claims is None else claims
+        self.correlation_id = correlation_id
+        self.repositories = repositories
+        self.published: list[Envelope[Any]] = []
+        self._pending: list[tuple[EventModel, str | None]] = []
+        self._claimed: set[tuple[str, str]] = set()
+        self._saved: dict[str, dict[str, Any]] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["repositories"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __enter__(self) -> Self:
+        self._pending, self._claimed = [], set()
+        self._saved = {name: copy.deepcopy(vars(repo)) for name, repo in self.repositories.items()}
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.rollback()  # what was written since the last commit
+
+    def emit(self, event: EventModel, *, subject: str | None = None) -> None:
+        self._pending.append((event, subject))
+
+    def audit(
+        self, action: AuditAction, *, subject: str | None = None, **facts: Unpack[AuditFacts]
+    ) -> AuditRecordedV1:
+        event = AuditRecordedV1.of(action, service=self.service, **facts)
+        self.emit(event, subject=subject)
+        return event
+
+    def first_delivery(self, consumer: str, event_id: uuid.UUID | str) -> bool:
+        key = (consumer, str(event_id))
+        if key in self.claims or key in self._claimed:
+            return False
+        self._claimed.add(key)
+        return True
+
+    def commit(self) -> None:
+        self.published += [
+            Envelope.wrap(
+                event, source_service=self.service, subject=subject, correlation_id=self.correlation_id
+            )
+            for event, subject in self._pending
+        ]
+        self.claims |= self._claimed
+        self._pending, self._claimed = [], set()
+        self._saved = {name: copy.deepcopy(vars(repo)) for name, repo in self.repositories.items()}
+
+    def rollback(self) -> None:
+        for name, state in (self._saved or {}).items():
+            vars(self.repositories[name]).clear()
+            vars(self.repositories[name]).update(state)
+        self._pending, self._claimed = [], set()

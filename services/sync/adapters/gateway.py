@@ -92,3 +92,70 @@ class GatewayClient:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+# A gateway that answers nothing at all, as GatewayClient reports a timeout or a refused connection.
+UNREACHABLE = Answer(None, {}, "ConnectError: the gateway did not answer")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake gateway received: what was asked, with which key, for which record."""
+
+    operation: str  # submit, replace, withdraw, transfer
+    key: str | None  # the Idempotency-Key (submit and replace send one)
+    record_id: str | None = None  # the gateway's record replaced or withdrawn
+    assessment: str | None = None
+
+
+class FakeGateway:
+    """The province gateway in memory, for tests: the same methods as :class:`GatewayClient`, every call recorded.
+
+    ``script`` answers the next submits and replaces in order (``Answer(503, {})``, :data:`UNREACHABLE`…); once it
+    runs out, the fake accepts as the gateway does: a new record id per idempotency key, the same record again for a
+    key it has seen (so a retry after a lost answer lands once).
+    """
+
+    def __init__(self, *script: Answer) -> None:
+        self.script = list(script)
+        self.calls: list[Call] = []
+        self.records: dict[str, dict[str, Any]] = {}  # gateway record id -> what it holds
+        self._by_key: dict[str, str] = {}
+
+    def _answer(self, call: Call, pdf: bytes, xml: bytes) -> Answer:
+        self.calls.append(call)
+        if self.script:
+            return self.script.pop(0)
+        if call.key in self._by_key:
+            return Answer(200, {"id": self._by_key[call.key]})
+        record_id = f"gw-{len(self.records) + 1}"
+        if call.key is not None:
+            self._by_key[call.key] = record_id
+        self.records[record_id] = {"id": record_id, "status": "received", "pdf": pdf, "xml": xml}
+        if call.record_id in self.records:
+            self.records[call.record_id]["status"] = "replaced"
+        return Answer(201, {"id": record_id})
+
+    def submit(self, token: str, key: str, pdf: bytes, xml: bytes, assessment: str) -> Answer:
+        return self._answer(Call("submit", key, assessment=assessment), pdf, xml)
+
+    def replace(self, token: str, key: str, record_id: str, pdf: bytes, xml: bytes, reason: str) -> Answer:
+        return self._answer(Call("replace", key, record_id), pdf, xml)
+
+    def withdraw(self, token: str, record_id: str, reason: str) -> Answer:
+        self.calls.append(Call("withdraw", None, record_id))
+        if record_id not in self.records:
+            return Answer(404, {"reason": "not_found"})
+        self.records[record_id]["status"] = "withdrawn"
+        return Answer(200, {"id": record_id, "status": "withdrawn"})
+
+    def transfer(self, token: str, transcript_id: str, to_school: str) -> Answer:
+        self.calls.append(Call("transfer", None, transcript_id))
+        return Answer(202, {"transcript_id": transcript_id, "to_school": to_school})
+
+    def download(self, token: str, record_id: str, kind: str) -> tuple[int | None, bytes]:
+        record = self.records.get(record_id)
+        return (200, record[kind]) if record is not None and kind in ("pdf", "xml") else (404, b"")
+
+    def listing(self, token: str, school_year: str | None = None) -> list[dict[str, Any]] | None:
+        return [{"id": r["id"], "status": r["status"]} for r in self.records.values()]
