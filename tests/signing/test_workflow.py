@@ -20,7 +20,7 @@ from sqlalchemy import select
 import sandbox.pki as pki
 from cli.signer_client import sign_as
 from sandbox.issuer import mint_service_token, mint_token
-from sandbox.sample_school import SUBJECTS, build, homeroom_for, marks_for
+from sandbox.sample_school import build
 from services.gradebook.service import GradebookService
 from services.gradebook.store.tables import outbox as gradebook_outbox
 from services.runtime.broker import subscriptions_of
@@ -37,7 +37,7 @@ from services.signing.store.tables import records as signing_records
 from services.transcript.service import TranscriptService
 from services.transcript.store.tables import outbox as transcript_outbox
 from tests.factories import digitised_year
-from tests.gradebook.integration.support import Client, load_school
+from tests.gradebook.integration.support import Client, enter_year_and_lock, load_school
 from tests.helpers import free_port, purge, rewire, running, wait_for
 from tests.signing.test_visible_signatures import check_visible_signatures
 
@@ -92,21 +92,7 @@ def _lock_a_class(
     client = Client(gradebook, sample.school_id)
     load_school(client, sample)
     class_id = sample.classes[0]["class_id"]
-    for term in ("hk1", "hk2"):
-        for code, _ in SUBJECTS:
-            with client.as_(sample.teacher_of(class_id, code), "teacher") as t:
-                t.put(
-                    f"/classes/{class_id}/subjects/{code}/terms/{term}/marks",
-                    json={"entries": marks_for(sample, class_id, code, term)},
-                ).raise_for_status()
-        with client.as_(sample.homeroom_of(class_id), "teacher", "homeroom") as h:
-            h.put(
-                f"/classes/{class_id}/terms/{term}/homeroom",
-                json={"entries": homeroom_for(sample, class_id, term)},
-            ).raise_for_status()
-    with client.as_("hieu-truong", "principal") as p:
-        for term in ("hk1", "hk2"):
-            p.post(f"/classes/{class_id}/terms/{term}/lock").raise_for_status()
+    enter_year_and_lock(client, sample, class_id)
     return sample.school_id, class_id
 
 

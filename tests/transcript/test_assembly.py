@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from contracts.envelope import Envelope
 from contracts.gradebook import ClassSnapshot, StudentRecord, SubjectResult, SubjectTeacher, TermLockedV1
-from sandbox.sample_school import SUBJECTS, build, homeroom_for, marks_for
+from sandbox.sample_school import build
 from services.gradebook.service import GradebookService
 from services.gradebook.store.tables import outbox as gradebook_outbox
 from services.runtime.broker import subscriptions_of
@@ -23,7 +23,7 @@ from services.transcript.documents import xml_package
 from services.transcript.service import TranscriptService
 from services.transcript.store.tables import inbox, transcripts, year_records
 from tests.factories import term_locked
-from tests.gradebook.integration.support import Client, load_school
+from tests.gradebook.integration.support import Client, enter_year_and_lock, load_school
 from tests.helpers import get_one, publish_event, purge, queue_depth, running, wait_for
 from tests.transcript.test_documents import pdftotext
 
@@ -70,21 +70,9 @@ def test_the_year_lock_assembles_one_record_per_student_once_then_a_new_version_
     client = Client(gradebook, sample.school_id)
     load_school(client, sample)
     class_id = sample.classes[0]["class_id"]
-    for term in ("hk1", "hk2"):
-        for code, _ in SUBJECTS:
-            with client.as_(sample.teacher_of(class_id, code), "teacher") as t:
-                t.put(
-                    f"/classes/{class_id}/subjects/{code}/terms/{term}/marks",
-                    json={"entries": marks_for(sample, class_id, code, term)},
-                ).raise_for_status()
-        with client.as_(sample.homeroom_of(class_id), "teacher", "homeroom") as h:
-            h.put(
-                f"/classes/{class_id}/terms/{term}/homeroom",
-                json={"entries": homeroom_for(sample, class_id, term)},
-            ).raise_for_status()
-    with client.as_(sample.principal_id, "principal") as p:  # on the staff list: the form prints the name
-        p.post(f"/classes/{class_id}/terms/hk1/lock").raise_for_status()
-        p.post(f"/classes/{class_id}/terms/hk2/lock").raise_for_status()
+    enter_year_and_lock(
+        client, sample, class_id, sample.principal_id
+    )  # on the staff list: the form prints it
     records = wait_for(
         lambda: (r := records_of(engine, sample.school_id)) and len(r) == 5 and r,
         timeout=60,

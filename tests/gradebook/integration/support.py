@@ -3,7 +3,7 @@
 import httpx
 
 from sandbox.issuer import mint_token
-from sandbox.sample_school import load_via_api
+from sandbox.sample_school import SUBJECTS, homeroom_for, load_via_api, marks_for
 from services.runtime.settings import get_settings
 
 
@@ -29,3 +29,23 @@ def load_school(client: Client, school) -> None:
             get_settings(), user_id=user, roles=roles, school_id=school_id
         ),
     )
+
+
+def enter_year_and_lock(client: Client, school, class_id: str, principal: str = "hieu-truong") -> None:
+    """Every teacher enters the class's marks and the homeroom teacher the homeroom record for both terms, through
+    the API; then ``principal`` locks term I and term II."""
+    for term in ("hk1", "hk2"):
+        for code, _ in SUBJECTS:
+            with client.as_(school.teacher_of(class_id, code), "teacher") as t:
+                t.put(
+                    f"/classes/{class_id}/subjects/{code}/terms/{term}/marks",
+                    json={"entries": marks_for(school, class_id, code, term)},
+                ).raise_for_status()
+        with client.as_(school.homeroom_of(class_id), "teacher", "homeroom") as h:
+            h.put(
+                f"/classes/{class_id}/terms/{term}/homeroom",
+                json={"entries": homeroom_for(school, class_id, term)},
+            ).raise_for_status()
+    with client.as_(principal, "principal") as p:
+        for term in ("hk1", "hk2"):
+            p.post(f"/classes/{class_id}/terms/{term}/lock").raise_for_status()
