@@ -59,7 +59,7 @@ test-reversed: setup
 
 RUNS ?= 10
 chaos: setup  ## RUNS random seeds of the chaos test (make test runs the fixed ones); each seed is printed to replay
-	HOCBA_CHAOS_RUNS=$(RUNS) $(PY) -m pytest tests/chaos/test_pipeline_chaos.py -v -s $(PYTEST_ARGS) \
+	HOCBA_CHAOS_RUNS=$(RUNS) $(PY) -m pytest tests/e2e/test_pipeline_chaos.py -v -s $(PYTEST_ARGS) \
 		| grep --line-buffered -E '^\[chaos\]|PASSED|FAILED|ERROR|passed|failed'; exit $${PIPESTATUS[0]}
 
 unit: deps  ## tests/unit: pure rules and contracts, no RabbitMQ, PostgreSQL or outside process needed (≈ 15 s)

@@ -4,14 +4,16 @@ from services.runtime import green
 
 green.patch()  # before anything imports psycopg or nameko's consumers
 
+import functools
 import hashlib
 import itertools
 import os
 import socket
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,16 +91,40 @@ def _clear_settings() -> None:
     get_settings.cache_clear()
 
 
+def _together(calls: Iterable[Callable[[], Any]]) -> None:
+    """Every call at once (green threads: each mostly waits on PostgreSQL or RabbitMQ), the first error raised."""
+    import eventlet
+
+    pool = eventlet.GreenPool()
+    for thread in [pool.spawn(call) for call in calls]:
+        thread.wait()
+
+
+# What a module left to drop (its databases and vhost): dropped in the background while the next module runs, since
+# no other module uses those names; waited for at the end of the run, so that an error still fails it.
+_leftovers: list[Any] = []
+
+
+def _later(call: Callable[[], Any]) -> None:
+    import eventlet
+
+    _leftovers.append(eventlet.spawn(call))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _drop_this_run() -> Iterator[None]:
     """At the end, whatever this run still holds: the stack tests' vhosts and databases (`<RUN>_chaos`, …).
     Where neither PostgreSQL nor RabbitMQ runs (`make unit` on a bare machine) the run can hold nothing."""
     yield
+    while _leftovers:
+        _leftovers.pop().wait()
     from sandbox.ports import answers
 
     if not (answers(5432) and answers(15672)):
         return
     import psycopg
+
+    from services.runtime.db import drop_database
 
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
         names = [
@@ -107,16 +133,16 @@ def _drop_this_run() -> Iterator[None]:
                 "select datname from pg_database where starts_with(datname, %s)", [f"{RUN}_"]
             )
         ]
-        for name in names:
-            admin.execute(f'drop database if exists "{name}" with (force)')
+    server = "postgresql+psycopg://postgres@127.0.0.1:5432"
+    _together(functools.partial(drop_database, f"{server}/{name}") for name in names)
     from services.runtime.broker import delete_vhost, management_api
     from services.runtime.broker_access import delete_users
 
     with management_api(_MANAGEMENT, timeout=60) as api:
-        for vhost in (v["name"] for v in api.get("/vhosts").json() if v["name"].startswith(f"{RUN}_")):
-            delete_vhost(api, vhost)
+        vhosts = [v["name"] for v in api.get("/vhosts").json() if v["name"].startswith(f"{RUN}_")]
         users = [u["name"] for u in api.get("/users").json() if u["name"].startswith(f"{RUN}_")]
-    delete_users(_MANAGEMENT, users)
+        _together(functools.partial(delete_vhost, api, vhost) for vhost in vhosts)
+    _together(functools.partial(delete_users, _MANAGEMENT, [user]) for user in users)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +165,7 @@ def broker_vhost(module_id: str) -> Iterator[str]:
         _clear_settings()
         yield vhost
     _clear_settings()
-    delete_vhost(_MANAGEMENT, vhost)
+    _later(functools.partial(delete_vhost, _MANAGEMENT, vhost))
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +187,7 @@ def database_templates() -> Iterator[dict[str, str]]:
         recreate_database(url)
         upgrade(service, url)
     yield urls
-    for url in urls.values():
-        drop_database(url)
+    _together(functools.partial(drop_database, url) for url in urls.values())
 
 
 @pytest.fixture(scope="module")
@@ -176,8 +201,7 @@ def service_databases(database_templates: dict[str, str], module_id: str) -> Ite
         service: f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_{module_id}_{service}"
         for service in _SERVICES
     }
-    for service, url in urls.items():
-        copy_database(database_templates[service], url)
+    _together(functools.partial(copy_database, database_templates[s], url) for s, url in urls.items())
     with pytest.MonkeyPatch.context() as env:
         for service, url in urls.items():
             env.setenv(f"HOCBA_DB_URL_{service.upper()}", url)
@@ -185,7 +209,7 @@ def service_databases(database_templates: dict[str, str], module_id: str) -> Ite
         yield urls
     _clear_settings()
     for url in urls.values():
-        drop_database(url)
+        _later(functools.partial(drop_database, url))
 
 
 @pytest.fixture

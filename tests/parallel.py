@@ -17,6 +17,7 @@ import argparse
 import fcntl
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DURATIONS = Path(__file__).with_name("durations.json")
 _CLAIMS = "HOCBA_TEST_CLAIMS"  # the file through which the processes claim test files
+_COSTS = (
+    "HOCBA_TEST_COSTS"  # where each process appends what each of its files cost (seconds of wall and CPU)
+)
 _UNKNOWN_FILE_SECONDS = 5.0  # a file not yet in durations.json
 
 
@@ -46,6 +50,18 @@ def _claim(path: str) -> bool:
         claims.write(path + "\n")
         claims.flush()
         return True
+
+
+def _cpu_seconds() -> float:
+    """CPU used so far by this process and its children that have ended (a stack's services and relays, once
+    stopped; a subprocess run and waited for): what a test file costs the machine, PostgreSQL and RabbitMQ aside."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _record_cost(path: str, wall: float, cpu: float) -> None:
+    with open(os.environ[_COSTS], "a", encoding="utf-8") as costs:
+        costs.write(json.dumps({"file": path, "wall": round(wall, 1), "cpu": round(cpu, 1)}) + "\n")
 
 
 def _by_weight(items: list[pytest.Item]) -> list[list[pytest.Item]]:
@@ -77,6 +93,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     current = next_file()
     while current is not None:
         following: list[pytest.Item] | None = None
+        wall, cpu = time.monotonic(), _cpu_seconds()
         for i, item in enumerate(current):
             if i == len(current) - 1:
                 following = next_file()
@@ -86,6 +103,8 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
                 raise session.Failed(session.shouldfail)
             if session.shouldstop:
                 raise session.Interrupted(session.shouldstop)
+        # Its module fixtures were torn down with its last test (the next file shares none of them).
+        _record_cost(current[0].nodeid.split("::", 1)[0], time.monotonic() - wall, _cpu_seconds() - cpu)
         current = following
     return True
 
@@ -108,12 +127,30 @@ def _merge(reports: list[Path], target: Path) -> tuple[int, int, int, int]:
     return count("tests"), count("failures") + count("errors"), count("skipped"), len(suites)
 
 
+def _report_costs(costs: Path, update: bool) -> None:
+    """The files that cost most CPU; with ``update``, their wall seconds become tests/durations.json."""
+    if not costs.is_file():
+        return
+    rows = [json.loads(line) for line in costs.read_text().splitlines() if line]
+    print("parallel: the costliest files (wall s, CPU s):")
+    for row in sorted(rows, key=lambda r: -r["cpu"])[:15]:
+        print(f"  {row['wall']:7.1f} {row['cpu']:7.1f}  {row['file']}")
+    if update:
+        durations = {row["file"]: row["wall"] for row in sorted(rows, key=lambda r: -r["wall"])}
+        DURATIONS.write_text(json.dumps(durations, indent=1) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--processes", type=int, default=int(os.environ.get("HOCBA_TEST_PROCESSES", "3")))
     parser.add_argument("--junitxml", type=Path, default=None)
+    parser.add_argument(
+        "--update-durations",
+        action="store_true",
+        help="rewrite tests/durations.json with this run's seconds per file (a whole run's, not a selection's)",
+    )
     args, pytest_args = parser.parse_known_args(argv)
 
     import warnings
@@ -125,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="hocba-parallel-"))
     claims = work / "claims"
     claims.touch()
+    costs = work / "costs.jsonl"
     # Each process chooses its own run name, placeholders and issuer port (tests/conftest.py): none inherited.
     own = {"HOCBA_TEST_RUN", "HOCBA_TEST_PLACEHOLDERS", "HOCBA_TEST_ISSUER_PORT"}
     env = {k: v for k, v in os.environ.items() if k not in own}
@@ -149,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                         subprocess.Popen(
                             command,
                             cwd=ROOT,
-                            env={**env, _CLAIMS: str(claims), "HOCBA_TEST_SHARD": str(k)},
+                            env={**env, _CLAIMS: str(claims), _COSTS: str(costs), "HOCBA_TEST_SHARD": str(k)},
                             stdout=out,
                             stderr=subprocess.STDOUT,
                         ),
@@ -173,7 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     # Exit 5 ("no tests collected") from a process that claimed nothing is not a failure; the whole run with none is.
     bad = [code for code in codes if code not in (0, 5)]
     passed = tests - failed - skipped
-    print(f"parallel: {args.processes} processes, {time.monotonic() - started:.1f}s")
+    _report_costs(costs, update=args.update_durations and not bad)
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(
+        f"parallel: {args.processes} processes, {time.monotonic() - started:.1f}s, "
+        f"{used.ru_utime + used.ru_stime:.0f} CPU-seconds (the test processes and theirs)"
+    )
     print(f"parallel: {passed} passed, {failed} failed, {skipped} skipped")  # the closing line, alone
     if bad:
         print(f"parallel: the processes' logs and reports stay in {work}")

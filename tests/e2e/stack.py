@@ -15,7 +15,7 @@ from cli.registry import SERVICES
 from tests.conftest import RUN
 from tests.helpers import own_ports
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REHEARSAL_DAY = "2026-06-20"  # before the 2025-2026 cutoff, as in the demo
 
 

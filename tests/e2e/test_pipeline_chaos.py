@@ -37,8 +37,8 @@ from services.audit.store.tables import audit_entries
 from services.runtime.broker import setup_broker, subscriptions_of
 from services.runtime.broker_access import setup_users, table_for
 from services.runtime.settings import get_settings
-from tests.chaos.monkey import Monkey, Stack, plan
 from tests.conftest import RUN
+from tests.e2e.monkey import Monkey, Stack, plan
 from tests.helpers import own_ports, queue_depth, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(900)]

@@ -112,7 +112,7 @@ def test_a_whole_school_year_puts_no_lookup_code_personal_id_name_or_birth_date_
     from cli.registry import dev_token
     from cli.stack import spawn_stack, stop_stack
     from sandbox.sample_school import build
-    from tests.stack import isolated_stack_env, run_school_year, unpublished
+    from tests.e2e.stack import isolated_stack_env, run_school_year, unpublished
 
     students = 2
     with isolated_stack_env(monkeypatch, "public") as env:
