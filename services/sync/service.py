@@ -148,16 +148,7 @@ class SyncService(HealthEndpoints):
     def approve_transfer(self, request: Request, school_id: str, request_id: str) -> Response:
         """The sending school's (``school_id``) principal hands the học bạ over."""
         actor = self._school_actor(school_id, Role.PRINCIPAL)
-        result = transfers.decide_transfer(
-            self.unit_of_work,
-            self.wiring.gateway,
-            self.wiring.credentials.token_of,
-            actor,
-            school_id,
-            request_id,
-            approve=True,
-        )
-        return json_response(result)
+        return self._decide_transfer(actor, school_id, request_id, approve=True)
 
     @api(
         "POST",
@@ -167,6 +158,17 @@ class SyncService(HealthEndpoints):
     def refuse_transfer(self, request: Request, school_id: str, request_id: str) -> Response:
         actor = self._school_actor(school_id, Role.PRINCIPAL)
         body = parse_body(request, TransferDecisionIn)
+        return self._decide_transfer(actor, school_id, request_id, approve=False, reason=body.reason)
+
+    def _decide_transfer(
+        self,
+        actor: transfers.Actor,
+        school_id: str,
+        request_id: str,
+        *,
+        approve: bool,
+        reason: str | None = None,
+    ) -> Response:
         result = transfers.decide_transfer(
             self.unit_of_work,
             self.wiring.gateway,
@@ -174,8 +176,8 @@ class SyncService(HealthEndpoints):
             actor,
             school_id,
             request_id,
-            approve=False,
-            reason=body.reason,
+            approve=approve,
+            reason=reason,
         )
         return json_response(result)
 
