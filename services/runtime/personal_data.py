@@ -35,8 +35,10 @@ PERSONAL_KEYS = frozenset(
 
 REDACTED = "[redacted]"
 
-# A 12-digit run that is not part of a longer number: the shape of a personal identification number.
-_PERSONAL_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
+# A 12-digit run that is not part of a longer number: the shape of a personal identification number. Not the last
+# group of a UUID (``…-4a1b-664640686039``), which is all digits for about one UUID in 280: an event id in a log line
+# must stay whole, or the line cannot be followed to its event.
+_PERSONAL_ID = re.compile(r"(?<!\d)(?<![0-9A-Fa-f]{4}-)\d{12}(?!\d)")
 
 
 def is_personal_key(key: object) -> bool:
