@@ -8,38 +8,13 @@ from typing import ClassVar, NotRequired, TypedDict, Unpack
 
 from pydantic import Field
 
-from contracts.audit_vocabulary import (
-    HOMEROOM,
-    AuditAction,
-    EntityType,
-    actions_on,
-    amendment_entity_id,
-    amendment_prefix,
-    class_term_id,
-    class_term_pattern,
-    dead_letter_id,
-    school_entity_id,
-    value_id,
-    year_record_version_id,
-)
+# The vocabulary is the audit contract too: producers import it from here.
+from contracts import audit_vocabulary
+from contracts.audit_vocabulary import *  # noqa: F403
+from contracts.audit_vocabulary import AuditAction
 from contracts.envelope import EventModel
 
-__all__ = [
-    "HOMEROOM",
-    "AuditFacts",
-    "AuditAction",
-    "AuditRecordedV1",
-    "EntityType",
-    "actions_on",
-    "amendment_entity_id",
-    "amendment_prefix",
-    "class_term_id",
-    "class_term_pattern",
-    "dead_letter_id",
-    "school_entity_id",
-    "value_id",
-    "year_record_version_id",
-]
+__all__ = [*audit_vocabulary.__all__, "AuditFacts", "AuditRecordedV1"]
 
 
 class AuditFacts(TypedDict):

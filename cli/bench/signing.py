@@ -142,7 +142,7 @@ def run(students: int, steps: int, console: Console) -> dict[str, Any]:
     import sandbox.pki as pki
     from cli.bench.transcript import sample_records
     from contracts.envelope import Envelope
-    from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
+    from contracts.transcript import TranscriptAssembledV1
     from sandbox.issuer import mint_token
     from services.runtime.consume import handle_once
     from services.runtime.db import make_engine
@@ -151,6 +151,7 @@ def run(students: int, steps: int, console: Console) -> dict[str, Any]:
     from services.signing.app.unit_of_work import SigningUnitOfWork
     from services.signing.documents import pdf as pdf_doc
     from services.signing.domain.model import Plan, Step
+    from services.transcript.app.handlers import announced_plan
     from services.transcript.documents import pdf_form, xml_package
 
     settings = get_settings()
@@ -191,16 +192,7 @@ def run(students: int, steps: int, console: Console) -> dict[str, Any]:
                 version=1,
                 xml_sha256=memory.put(xml),
                 pdf_sha256=memory.put(pdf),
-                signature_plan=[
-                    SignatureStepV1(
-                        order=s.order,
-                        role=s.role,
-                        field_name=s.field_name,
-                        signer_id=s.signer_id,
-                        covers=list(s.covers),
-                    )
-                    for s in record.signature_plan
-                ],
+                signature_plan=announced_plan(record),
             )
             handle_once(
                 Envelope.wrap(event, source_service="transcript"),

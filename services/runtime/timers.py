@@ -2,8 +2,9 @@
 
 nameko's ``@timer(interval=…)`` fixes the interval as the class body runs, so ``@timer(interval=get_settings().x)``
 reads settings at import and a test can only wait the production interval out. ``@every("x")`` names the setting
-instead; the container's config may override it (``running(Service, amqp_uri, TIMERS={"x": 0.2})`` in a test),
-and each run is counted (``hocba_timer_runs_total``), so a test waits for runs to happen rather than for time to pass.
+instead, read with the container's ``SETTINGS`` overrides like every other (services/runtime/wiring.py; a test
+shortens it with ``running(Service, amqp_uri, SETTINGS={"x": 0.2})``), and each run is counted
+(``hocba_timer_runs_total``), so a test waits for runs to happen rather than for time to pass.
 """
 
 from __future__ import annotations
@@ -15,9 +16,6 @@ from nameko.timer import Timer
 from services.runtime import metrics
 from services.runtime.wiring import container_settings
 
-# The container config key whose mapping (setting name → seconds) overrides Settings for that container.
-CONFIG_KEY = "TIMERS"
-
 
 class SettingsTimer(Timer):
     def __init__(self, setting: str, **kwargs: Any) -> None:
@@ -26,9 +24,7 @@ class SettingsTimer(Timer):
 
     def setup(self) -> None:
         super().setup()
-        overrides = self.container.config.get(CONFIG_KEY, {})
-        settings = container_settings(self.container.config)  # with the container's SETTINGS overrides
-        self.interval = float(overrides.get(self.setting, getattr(settings, self.setting)))
+        self.interval = float(getattr(container_settings(self.container.config), self.setting))
 
     def handle_result(self, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
         # Counted once the run is over (failed or not), before the next one may start.

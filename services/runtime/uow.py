@@ -17,7 +17,33 @@ from services.runtime.inbox import Inbox
 from services.runtime.outbox import Outbox
 
 
-class SqlUnitOfWork:
+class EventsOfTheWork:
+    """What every unit of work does with the events of its work: queue them until commit, and build the audit event
+    of a change under the service that emits it."""
+
+    _pending: list[tuple[EventModel, str | None]]
+
+    def _emitted_by(self) -> str:
+        raise NotImplementedError
+
+    def emit(self, event: EventModel, *, subject: str | None = None) -> None:
+        """Queue an event; it reaches the outbox only with ``commit``."""
+        self._pending.append((event, subject))
+
+    def audit(
+        self, action: AuditAction, *, subject: str | None = None, **facts: Unpack[AuditFacts]
+    ) -> AuditRecordedV1:
+        """Queue the audit event of ``action`` on ``entity``, recorded under this unit of work's service.
+
+        ``actor`` and ``role`` are the event's ``actor_id`` and ``actor_role``; the entity type follows from the
+        action; ``occurred_at`` defaults to now. Like :meth:`emit`, the event reaches the outbox only with commit.
+        """
+        event = AuditRecordedV1.of(action, service=self._emitted_by(), **facts)
+        self.emit(event, subject=subject)
+        return event
+
+
+class SqlUnitOfWork(EventsOfTheWork):
     """Rolls back unless committed; on commit, the events emitted inside go to the outbox in the same transaction.
 
     Services subclass it to attach their repositories in ``_open``.
@@ -48,6 +74,9 @@ class SqlUnitOfWork:
     def _open(self, session: Session) -> None:
         """Hook for subclasses: build repositories on ``session``."""
 
+    def _emitted_by(self) -> str:
+        return self.outbox.service
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
@@ -56,22 +85,6 @@ class SqlUnitOfWork:
                 self.session.rollback()
         finally:
             self.session.close()
-
-    def emit(self, event: EventModel, *, subject: str | None = None) -> None:
-        """Queue an event; it reaches the outbox only with ``commit``."""
-        self._pending.append((event, subject))
-
-    def audit(
-        self, action: AuditAction, *, subject: str | None = None, **facts: Unpack[AuditFacts]
-    ) -> AuditRecordedV1:
-        """Queue the audit event of ``action`` on ``entity``, recorded under this unit of work's service.
-
-        ``actor`` and ``role`` are the event's ``actor_id`` and ``actor_role``; the entity type follows from the
-        action; ``occurred_at`` defaults to now. Like :meth:`emit`, the event reaches the outbox only with commit.
-        """
-        event = AuditRecordedV1.of(action, service=self.outbox.service, **facts)
-        self.emit(event, subject=subject)
-        return event
 
     def first_delivery(self, consumer: str, event_id: uuid.UUID | str) -> bool:
         """Claim an incoming event for ``consumer``; False means it was already handled (skip the side effect)."""
@@ -104,7 +117,7 @@ class ServiceUnitOfWork(SqlUnitOfWork):
         )
 
 
-class InMemoryUnitOfWork:
+class InMemoryUnitOfWork(EventsOfTheWork):
     """:class:`SqlUnitOfWork`'s behaviour without a database, for tests of a handler whose repository use is small.
 
     The repositories are in-memory stand-ins passed by keyword (``transcripts=…``), reached as attributes like a
@@ -146,15 +159,8 @@ class InMemoryUnitOfWork:
     ) -> None:
         self.rollback()  # what was written since the last commit
 
-    def emit(self, event: EventModel, *, subject: str | None = None) -> None:
-        self._pending.append((event, subject))
-
-    def audit(
-        self, action: AuditAction, *, subject: str | None = None, **facts: Unpack[AuditFacts]
-    ) -> AuditRecordedV1:
-        event = AuditRecordedV1.of(action, service=self.service, **facts)
-        self.emit(event, subject=subject)
-        return event
+    def _emitted_by(self) -> str:
+        return self.service
 
     def first_delivery(self, consumer: str, event_id: uuid.UUID | str) -> bool:
         key = (consumer, str(event_id))

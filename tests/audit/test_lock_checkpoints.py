@@ -85,7 +85,7 @@ def test_a_term_lock_is_checkpointed_within_seconds_and_after_a_tsa_outage(amqp_
         with running(
             AuditService,
             amqp_uri,
-            TIMERS={"audit_lock_checkpoint_seconds": 0.3},
+            SETTINGS={"audit_lock_checkpoint_seconds": 0.3},
             ADAPTERS={"timestamper": tsa},
         ):
             publish_event(

@@ -291,6 +291,21 @@ def _assemble_student(
     return True
 
 
+def announced_plan(record: YearRecord) -> list[SignatureStepV1]:
+    """The record's signature plan as ``TranscriptAssembledV1`` announces it to the signing service."""
+    return [
+        SignatureStepV1(
+            order=s.order,
+            role=s.role,
+            field_name=s.field_name,
+            signer_id=s.signer_id,
+            covers=list(s.covers),
+            on_behalf_of=s.on_behalf_of,
+        )
+        for s in record.signature_plan
+    ]
+
+
 def publish_record(
     uow: TranscriptUnitOfWork,
     record: YearRecord,
@@ -308,17 +323,7 @@ def publish_record(
     if latest is not None:
         sealed = latest["status"] in (Status.SEALED, Status.REPORTED, Status.EFFECTIVE)
         uow.transcripts.set_status(latest["id"], Status.REPLACED if sealed else Status.SUPERSEDED)
-    steps = [
-        SignatureStepV1(
-            order=s.order,
-            role=s.role,
-            field_name=s.field_name,
-            signer_id=s.signer_id,
-            covers=list(s.covers),
-            on_behalf_of=s.on_behalf_of,
-        )
-        for s in record.signature_plan
-    ]
+    steps = announced_plan(record)
     uow.transcripts.add_record(
         {
             "id": record_id,

@@ -14,11 +14,12 @@ from sqlalchemy.orm import sessionmaker
 
 from contracts.audit import AuditAction
 from contracts.envelope import Envelope
-from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
+from contracts.transcript import TranscriptAssembledV1
 from services.runtime.consume import handle_once
 from services.runtime.documents import DocumentUnavailable, FakeDocuments
 from services.signing.app.handlers import CONSUMER_ASSEMBLED, register_record
 from services.signing.app.unit_of_work import SigningUnitOfWork
+from services.transcript.app.handlers import announced_plan
 from tests.service.support import database, published, units_of_work
 from tests.signing.records import documents, year_record
 
@@ -44,16 +45,7 @@ def assembled(source: FakeDocuments, **changes: object) -> Envelope[TranscriptAs
             "version": 1,
             "xml_sha256": source.put(XML),
             "pdf_sha256": source.put(PDF),
-            "signature_plan": [
-                SignatureStepV1(
-                    order=s.order,
-                    role=s.role,
-                    field_name=s.field_name,
-                    signer_id=s.signer_id,
-                    covers=list(s.covers),
-                )
-                for s in RECORD.signature_plan
-            ],
+            "signature_plan": announced_plan(RECORD),
             **changes,
         }
     )
