@@ -26,7 +26,7 @@ from services.signing.domain.model import Plan
 from services.transcript.domain.plan import plan_signatures
 from tests.helpers import needs_tools
 from tests.signing.records import PRINCIPAL, SCHOOL, TEACHER_A, TEACHER_B, documents, year_record
-from tests.signing.signed import sign_steps, signed_record
+from tests.signing.signed import identity_for, sign_person, sign_steps, signed_record
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 DPI = 100
@@ -219,3 +219,12 @@ def test_a_signature_on_behalf_of_a_departed_teacher_says_so_in_the_box(tmp_path
     assert f"Ký bởi: {PRINCIPAL[1]}" in text and f"ký thay {TEACHER_A[1]}" in text, text
     page, rect = field_rects(first)[steps.step(1).field_name]
     assert ink(rendered_pages(first, tmp_path, "first")[page], rect) > 200
+
+
+def test_a_name_outside_the_stamp_s_latin_face_is_still_printed_in_full(tmp_path: Path) -> None:
+    """The stamp's face is cut to the Latin scripts for speed (stamp_face.py); a name beyond it must not lose a
+    letter: a foreign teacher's Cyrillic name is stamped in the full face and reads back whole."""
+    _xml, pdf, plan = documents()
+    step = replace(plan.step(1), signer_name="Алексей Смирнов")
+    signed = sign_person(pdf_doc.add_signature_fields(pdf, plan), step, identity_for(plan.step(1)))
+    assert "Ký bởi: Алексей Смирнов" in mupdf_text(signed, tmp_path)

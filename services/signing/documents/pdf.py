@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from services.runtime.timestamps import run
+from services.signing.documents.stamp_face import face_for
 from services.signing.domain.errors import SignatureMismatch
 from services.signing.domain.model import ROLE_TITLES, Plan, Step
 
@@ -49,8 +51,6 @@ DIGEST = "sha256"
 BYTES_RESERVED = 16384
 SEAL_BYTES_RESERVED = 32768
 LOCATION = "Việt Nam"
-# The printed form's own face (fonts-noto-core): full Vietnamese coverage, embedded as a subset (PDF/A).
-STAMP_FONT = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
 LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 SEAL_RED = (0.75, 0.05, 0.1)
 
@@ -121,13 +121,22 @@ def _metadata(step: Step, *, certify: bool, seal: bool = False, vc: ValidationCo
     )
 
 
+def _stamp(
+    step: Step, certificate: asn1_x509.Certificate, when: datetime, *, seal: bool
+) -> tuple[TextStampStyle, dict[str, str]]:
+    """The stamp's style and the values it prints (in NFC: one glyph per letter and tone), in a face that has every
+    letter of them."""
+    text = {k: unicodedata.normalize("NFC", v) for k, v in _stamp_text(step, certificate, when).items()}
+    return _stamp_style(seal=seal, face=face_for("".join(text.values()))), text
+
+
 @functools.cache
-def _stamp_style(*, seal: bool) -> TextStampStyle:
+def _stamp_style(*, seal: bool, face: Path) -> TextStampStyle:
     """How a signature shows in its box: a person's name, role and time; the seal as a red bordered stamp.
 
     No background: pyHanko draws one through a transparency graphics state, and the stamp must stay plain PDF/A.
     """
-    font = GlyphAccumulatorFactory(str(STAMP_FONT))
+    font = GlyphAccumulatorFactory(str(face))
     # pyHanko's default text margin (10 pt) would shrink three lines to unreadable in a box a few lines high.
     tight = layout.SimpleBoxLayoutRule(
         x_align=layout.AxisAlignment.ALIGN_MIN,
@@ -206,15 +215,12 @@ async def _prepare(
     certify: bool,
 ) -> PreparedPdf:
     external = ExternalSigner(certificate, _registry(chain), signature_value=256)
-    pdf_signer = signers.PdfSigner(
-        _metadata(step, certify=certify), signer=external, stamp_style=_stamp_style(seal=False)
-    )
-    # The stamp is written in this revision, before the digest: the signature covers what the box shows.
     now = datetime.now(UTC)
+    style, text = _stamp(step, certificate, now, seal=False)
+    pdf_signer = signers.PdfSigner(_metadata(step, certify=certify), signer=external, stamp_style=style)
+    # The stamp is written in this revision, before the digest: the signature covers what the box shows.
     digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
-        IncrementalPdfFileWriter(io.BytesIO(pdf)),
-        bytes_reserved=BYTES_RESERVED,
-        appearance_text_params=_stamp_text(step, certificate, now),
+        IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=BYTES_RESERVED, appearance_text_params=text
     )
     attributes = await external.signed_attrs(
         digest.document_digest,
@@ -280,16 +286,14 @@ def sign_directly(
     pdf: bytes, step: Step, signer: Signer, timestamper: TimeStamper | None, *, certify: bool
 ) -> bytes:
     """One-shot signature with a key we hold: the bench's baseline and the tests' out-of-turn signers."""
+    style, text = _stamp(step, signer.signing_cert, datetime.now(UTC), seal=False)
     out = signers.PdfSigner(
-        _metadata(step, certify=certify),
-        signer=signer,
-        timestamper=timestamper,
-        stamp_style=_stamp_style(seal=False),
+        _metadata(step, certify=certify), signer=signer, timestamper=timestamper, stamp_style=style
     ).sign_pdf(
         IncrementalPdfFileWriter(io.BytesIO(pdf)),
         existing_fields_only=True,
         bytes_reserved=BYTES_RESERVED,
-        appearance_text_params=_stamp_text(step, signer.signing_cert, datetime.now(UTC)),
+        appearance_text_params=text,
     )
     return bytes(out.getvalue())
 
@@ -298,17 +302,18 @@ def seal(pdf: bytes, step: Step, signer: Signer, timestamper: TimeStamper, vc: V
     """The school's seal: locks everything, embeds validation data, adds the first document timestamp (B-LTA)."""
 
     async def _seal() -> bytes:
+        style, text = _stamp(step, signer.signing_cert, datetime.now(UTC), seal=True)
         pdf_signer = signers.PdfSigner(
             _metadata(step, certify=False, seal=True, vc=vc),
             signer=signer,
             timestamper=timestamper,
-            stamp_style=_stamp_style(seal=True),
+            stamp_style=style,
         )
         out = await pdf_signer.async_sign_pdf(
             IncrementalPdfFileWriter(io.BytesIO(pdf)),
             existing_fields_only=True,
             bytes_reserved=SEAL_BYTES_RESERVED,
-            appearance_text_params=_stamp_text(step, signer.signing_cert, datetime.now(UTC)),
+            appearance_text_params=text,
         )
         return bytes(out.getvalue())
 
