@@ -228,27 +228,35 @@ def test_the_untouched_document_passes_every_check() -> None:
 
 
 def _pyhanko_alone(pdf: bytes) -> float:
-    """Seconds pyHanko takes to validate the document's signatures by itself (trust root, CRLs, no fetching)."""
+    """CPU seconds pyHanko takes to validate the document's signatures by itself (trust root, CRLs, no fetching)."""
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    started = time.perf_counter()
+    started = time.process_time()
     vc = ValidationContext(trust_roots=[pki.root()], crls=pki.crls(), allow_fetching=False)
     for signature in PdfFileReader(io.BytesIO(pdf)).embedded_signatures:
         if signature.sig_object_type == "/Sig":  # the archive timestamp is not a signer's
             validate_pdf_signature(signature, vc)
-    return time.perf_counter() - started
+    return time.process_time() - started
+
+
+def _ours(pdf: bytes, package: bytes) -> float:
+    """CPU seconds of the whole verification (PDF, XML signatures, embedded XML, plan)."""
+    started = time.process_time()
+    check(pdf, package)
+    return time.process_time() - started
 
 
 def test_the_whole_verification_costs_no_more_than_twice_pyhanko_validating_the_signatures_alone() -> None:
-    """A ratio against a baseline measured in the same run, interleaved, best of three each: a busy CI neighbour
-    slows both alike (an absolute bound failed at 618 ms on a loaded machine; here the ratio is 0.6-1.0)."""
+    """A ratio against a baseline measured in the same run, interleaved, best of three each, in CPU seconds of this
+    process: wall time counts the moments a busy neighbour holds the core (an absolute bound failed at 618 ms on a
+    loaded machine, and a wall-clock ratio reached 2.25 in the parallel suite; in CPU the ratio is 0.6-1.0)."""
     signed = signed_record()
     check(signed.pdf, signed.package)  # warm imports and caches
     _pyhanko_alone(signed.pdf)
     ours, baseline = [], []
     for _ in range(3):
-        ours.append(check(signed.pdf, signed.package).duration_ms / 1000)
+        ours.append(_ours(signed.pdf, signed.package))
         baseline.append(_pyhanko_alone(signed.pdf))
     assert min(ours) <= 2 * min(baseline), (ours, baseline)
 
