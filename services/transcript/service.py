@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from werkzeug.wrappers import Request, Response
 
 from contracts.envelope import Envelope
@@ -32,7 +30,7 @@ from services.transcript.app.digitise import digitise_record
 from services.transcript.app.unit_of_work import SERVICE, TranscriptUnitOfWork
 from services.transcript.bootstrap import bootstrap
 from services.transcript.domain.errors import RecordNotFound, TranscriptError
-from services.transcript.domain.model import Status
+from services.transcript.domain.model import Status, YearRecordVersion
 
 # SCHOOL_WIDE sees every record of the school; teachers (subject or homeroom) see only their classes' records: those
 # whose year names them (the lock's teachers, or the teachers a digitised year's plan names), never by a request
@@ -111,9 +109,9 @@ class TranscriptService(HealthEndpoints):
         caller = self.principal()
         caller.require_role(*RECORD_READERS)
 
-        def permit(record: dict[str, Any]) -> None:
+        def permit(record: YearRecordVersion) -> None:
             # Another school's record answers exactly like an unknown one (operators read no school's records).
-            if not caller.acts_for(record["school_id"]):
+            if not caller.acts_for(record.school_id):
                 raise RecordNotFound(queries.RECORD_NOT_FOUND)
             teacher = _teacher_scope(caller)
             if teacher is not None and not queries.taught_by(record, teacher):

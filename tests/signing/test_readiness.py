@@ -2,13 +2,15 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+from services.signing.domain.model import RecordProgress, Signer
 from services.signing.domain.readiness import cutoff_for, readiness
 
 NOW = datetime(2026, 6, 20, 9, 0, tzinfo=UTC)
 
 
 def row(class_id, status, signer="gv1", name="Nguyễn Văn An", role="subject_teacher"):
-    return {"class_id": class_id, "status": status, "signer_id": signer, "signer_name": name, "role": role}
+    waiting_for = Signer(signer, name, role) if status == "collecting" else None
+    return RecordProgress(f"yr-{class_id}-{status}", class_id, status, 1, None, waiting_for)
 
 
 def test_per_class_waiting_signers_certificates_and_the_projected_finish():
@@ -19,10 +21,10 @@ def test_per_class_waiting_signers_certificates_and_the_projected_finish():
         row("8a2", "collecting", "ht", "Lê Văn Cường", "principal"),
     ]
     signers = [
-        {"signer_id": "gv1", "signer_name": "Nguyễn Văn An", "role": "subject_teacher"},
-        {"signer_id": "ht", "signer_name": "Lê Văn Cường", "role": "principal"},
-        {"signer_id": "gv9", "signer_name": "Trần Thị Bình", "role": "homeroom_teacher"},
-        {"signer_id": "s1", "signer_name": "Trường", "role": "school_seal"},
+        Signer("gv1", "Nguyễn Văn An", "subject_teacher"),
+        Signer("ht", "Lê Văn Cường", "principal"),
+        Signer("gv9", "Trần Thị Bình", "homeroom_teacher"),
+        Signer("s1", "Trường", "school_seal"),
     ]
     certificates = {"gv1": NOW + timedelta(days=400), "ht": datetime(2026, 6, 25, tzinfo=UTC)}
     report = readiness(progress, 30, signers, certificates, 12, date(2026, 6, 30), NOW)

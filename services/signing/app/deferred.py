@@ -20,6 +20,7 @@ from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from contracts.audit import AuditAction
 from services.signing.app.certificates import CertificateCheck, holder_of
 from services.signing.app.handlers import UowFactory
+from services.signing.app.unit_of_work import SigningUnitOfWork
 from services.signing.documents import pdf as pdf_doc
 from services.signing.documents import xml as xml_doc
 from services.signing.domain.errors import (
@@ -28,7 +29,7 @@ from services.signing.domain.errors import (
     SigningError,
     TimestampUnavailable,
 )
-from services.signing.domain.model import ROLE_TITLES
+from services.signing.domain.model import ROLE_TITLES, PendingSignature, SigningRecord
 from services.signing.domain.workflow import check_certificate_holder, check_turn, required_role
 
 
@@ -49,7 +50,11 @@ def _refusal(year_record_id: str, order: int | None, error: SigningError) -> dic
 
 
 def _signer_certificate(
-    uow: Any, caller: Caller, certificate: bytes | None, chain: list[bytes], check: CertificateCheck
+    uow: SigningUnitOfWork,
+    caller: Caller,
+    certificate: bytes | None,
+    chain: list[bytes],
+    check: CertificateCheck,
 ) -> tuple[asn1_x509.Certificate, tuple[asn1_x509.Certificate, ...]]:
     """The certificate sent with the batch (checked, then registered for next time), else the registered one."""
     if certificate is None:
@@ -83,9 +88,9 @@ def prepare_batch(
         cert, intermediates = _signer_certificate(uow, caller, certificate, list(chain), check)
         if records is None:
             records = [
-                (w["year_record_id"], w["step_order"])
+                (w.year_record_id, w.step_order)
                 for w in uow.signing.waiting_for(caller.user_id, caller.school_id, class_id)
-                if caller.may_take(w["role"], w["on_behalf_of"])
+                if caller.may_take(w.role, w.on_behalf_of)
             ]
         uow.commit()
     batch_id = uuid.uuid4()
@@ -117,15 +122,15 @@ def _prepare_one(
             raise NoPendingSignature(f"Học bạ {year_record_id} không có bước ký {order} dành cho cá nhân.")
         step = plan.step(order)
         check_turn(
-            status=record["status"],
-            next_order=record["next_order"],
+            status=record.status,
+            next_order=record.next_order,
             step=step,
             caller_id=caller.user_id,
             caller_roles=caller.roles,
         )
         check_certificate_holder(step, *holder_of(cert))
-        pdf = pdf_doc.prepare(bytes(record["pdf"]), step, cert, chain, certify=order == 1)
-        xml = xml_doc.prepare(bytes(record["xml_package"]), step, cert, chain)
+        pdf = pdf_doc.prepare(record.pdf, step, cert, chain, certify=order == 1)
+        xml = xml_doc.prepare(record.xml_package, step, cert, chain)
         item_id = uuid.uuid4()
         uow.signing.put_pending(
             {
@@ -158,10 +163,10 @@ def _prepare_one(
     }
 
 
-def _record(uow: Any, year_record_id: str, caller: Caller) -> dict[str, Any]:
+def _record(uow: SigningUnitOfWork, year_record_id: str, caller: Caller) -> SigningRecord:
     record = uow.signing.record(year_record_id, lock=True)
     # Another school's record reads as unknown: person ids are per school, and tenancy is the school.
-    if record is None or record["school_id"] != caller.school_id:
+    if record is None or record.school_id != caller.school_id:
         raise NoPendingSignature(f"Không tìm thấy học bạ {year_record_id} trong danh sách chờ ký.")
     return record
 
@@ -175,12 +180,12 @@ def finish_batch(
 ) -> dict[str, Any]:
     """``signatures`` maps item id → (PDF signature value, XML signature value)."""
     with new_uow() as uow:
-        items = {str(p["id"]): p for p in uow.signing.pending_of_batch(batch_id)}
+        items = {str(p.id): p for p in uow.signing.pending_of_batch(batch_id)}
     signed: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
     for item_id, (pdf_value, xml_value) in signatures.items():
         item = items.get(item_id)
-        if item is None or item["signer_id"] != caller.user_id:
+        if item is None or item.signer_id != caller.user_id:
             refused.append(
                 _refusal(
                     "",
@@ -192,7 +197,7 @@ def finish_batch(
         try:
             signed.append(_finish_one(caller, item, pdf_value, xml_value, new_uow, timestamper))
         except SigningError as error:
-            refused.append(_refusal(item["year_record_id"], item["step_order"], error))
+            refused.append(_refusal(item.year_record_id, item.step_order, error))
     if not signed and refused and all(r["error"] == TimestampUnavailable.slug for r in refused):
         # Nothing could be finished: a 503 tells the signing client to send the same values again later.
         raise TimestampUnavailable(refused[0]["detail"])
@@ -201,38 +206,36 @@ def finish_batch(
 
 def _finish_one(
     caller: Caller,
-    item: dict[str, Any],
+    item: PendingSignature,
     pdf_value: bytes,
     xml_value: bytes,
     new_uow: UowFactory,
     tsa: TimeStamper,
 ) -> dict[str, Any]:
-    year_record_id, order = item["year_record_id"], item["step_order"]
+    year_record_id, order = item.year_record_id, item.step_order
     with new_uow() as uow:
         record = _record(uow, year_record_id, caller)
         plan = uow.signing.plan(year_record_id)
         step = plan.step(order)
         check_turn(
-            status=record["status"],
-            next_order=record["next_order"],
+            status=record.status,
+            next_order=record.next_order,
             step=step,
             caller_id=caller.user_id,
             caller_roles=caller.roles,
         )
-        if not bytes(item["prepared_pdf"]).startswith(bytes(record["pdf"])):
+        if not item.prepared_pdf.startswith(record.pdf):
             raise NoPendingSignature("Học bạ đã thay đổi kể từ khi chuẩn bị ký; hãy chuẩn bị lại.")
-        cert = asn1_x509.Certificate.load(bytes(item["certificate"]))
+        cert = asn1_x509.Certificate.load(item.certificate)
         registered = uow.signing.certificate_of(caller.user_id)
         chain = tuple(asn1_x509.Certificate.load(c) for c in (registered[1] if registered else []))
         prepared_pdf = pdf_doc.PreparedPdf(
-            bytes(item["prepared_pdf"]),
-            bytes(item["document_digest"]),
-            (item["region_start"], item["region_end"]),
-            bytes(item["signed_attributes"]),
+            item.prepared_pdf,
+            item.document_digest,
+            (item.region_start, item.region_end),
+            item.signed_attributes,
         )
-        prepared_xml = xml_doc.PreparedXml(
-            bytes(item["xml_package"]), item["xml_signature_id"], bytes(item["xml_signed_info"])
-        )
+        prepared_xml = xml_doc.PreparedXml(item.xml_package, item.xml_signature_id, item.xml_signed_info)
         # Check both values before touching either document: a wrong one leaves the record as it was.
         pdf_doc.check_signature_value(cert, prepared_pdf.to_sign, pdf_value)
         pdf_doc.check_signature_value(cert, prepared_xml.to_sign, xml_value)
@@ -253,14 +256,14 @@ def _finish_one(
             status="sealing" if plan.step(next_order).is_seal else "collecting",
         )
         uow.signing.mark_signed(year_record_id, order, hashlib.sha256(cert.dump()).hexdigest(), now)
-        uow.signing.drop_pending(item["id"])
+        uow.signing.drop_pending(item.id)
         uow.audit(
             AuditAction.SIGNATURE_APPLY,
             entity=year_record_id,
             actor=caller.user_id,
             role=step.role,
-            school_id=record["school_id"],
-            before_hash=hashlib.sha256(bytes(record["pdf"])).hexdigest(),
+            school_id=record.school_id,
+            before_hash=hashlib.sha256(record.pdf).hexdigest(),
             after_hash=hashlib.sha256(new_pdf).hexdigest(),
             changes={
                 "step": f"{order}/{len(plan.steps)} {step.field_name}",

@@ -13,6 +13,7 @@ from contracts.transcript import TranscriptAssembledV1
 from services.signing.app.unit_of_work import SigningUnitOfWork
 from services.signing.documents import pdf as pdf_doc
 from services.signing.documents import xml as xml_doc
+from services.signing.domain.errors import PlanMismatch
 from services.signing.domain.model import Plan, Step
 
 CONSUMER_ASSEMBLED = "signing.register"
@@ -58,7 +59,10 @@ def register_record(
     planned = [(s.order, s.role, s.field_name, s.signer_id) for s in plan.steps]
     announced = [(s.order, s.role, s.field_name, s.signer_id) for s in event.signature_plan]
     if planned != announced:
-        raise ValueError(f"the record's XML plan differs from the event's for {event.year_record_id}")
+        raise PlanMismatch(
+            "Kế hoạch ký của học bạ không khớp với thông báo của dịch vụ học bạ.",
+            log=f"the record's XML plan differs from the event's for {event.year_record_id}",
+        )
     # Every field with its lock before anyone signs: a field added later breaks the certification signature.
     prepared_pdf = pdf_doc.add_signature_fields(unsigned_pdf, plan)
     package = xml_doc.wrap(record_xml)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,12 +14,16 @@ from services.signing.domain.readiness import cutoff_for, readiness
 
 
 def waiting_for(new_uow: UowFactory, caller: Caller, class_id: str | None) -> list[dict[str, Any]]:
-    """The caller's steps whose turn it is, among those their token's role lets them sign."""
+    """The caller's steps whose turn it is, among those their token's role lets them sign.
+
+    Each item carries the step's number twice: ``step_order`` as stored and, last, ``order``, the name a batch's
+    ``records`` take (the signing client sends it back); both stay, so the body is the one clients know.
+    """
     with new_uow() as uow:
         return [
-            {**row, "order": row.pop("step_order")}
-            for row in uow.signing.waiting_for(caller.user_id, caller.school_id, class_id)
-            if caller.may_take(row["role"], row["on_behalf_of"])
+            {**asdict(step), "order": step.step_order}
+            for step in uow.signing.waiting_for(caller.user_id, caller.school_id, class_id)
+            if caller.may_take(step.role, step.on_behalf_of)
         ]
 
 
@@ -32,7 +37,7 @@ def school_readiness(new_uow: UowFactory, school_id: str, cutoff_month_day: str)
             progress,
             uow.signing.unsigned_steps(school_id),
             signers,
-            uow.signing.certificates_of([s["signer_id"] for s in signers]),
+            uow.signing.certificates_of([s.signer_id for s in signers]),
             uow.signing.signed_since(school_id, now - timedelta(hours=1)),
             cutoff_for(years[-1] if years else f"{now.year - 1}-{now.year}", cutoff_month_day),
             now,
@@ -55,10 +60,10 @@ def record_document(
         record = uow.signing.record(year_record_id)
         if record is None:
             raise UnknownRecord(RECORD_NOT_FOUND)
-        permit(record["school_id"], frozenset(s.signer_id for s in uow.signing.plan(year_record_id).steps))
+        permit(record.school_id, frozenset(s.signer_id for s in uow.signing.plan(year_record_id).steps))
         if kind == "pdf":
-            return bytes(record["pdf"]), "application/pdf"
-        return bytes(record["xml_package"]), "application/xml"
+            return record.pdf, "application/pdf"
+        return record.xml_package, "application/xml"
 
 
 def document(new_uow: UowFactory, sha256: str) -> tuple[bytes, str]:

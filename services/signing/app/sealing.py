@@ -33,16 +33,12 @@ def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> i
             record = uow.signing.next_to_seal()
             if record is None:
                 break
-            plan = uow.signing.plan(record["year_record_id"])
+            plan = uow.signing.plan(record.year_record_id)
             try:
-                pdf, package = sealer.seal(
-                    record["school_id"], plan.seal, bytes(record["pdf"]), bytes(record["xml_package"])
-                )
+                pdf, package = sealer.seal(record.school_id, plan.seal, record.pdf, record.xml_package)
             except SealUnavailable as error:
-                log.warning(
-                    "seal.unavailable", year_record_id=record["year_record_id"], detail=error.detail_vi
-                )
-                uow.signing.postpone_seal(record["year_record_id"])
+                log.warning("seal.unavailable", year_record_id=record.year_record_id, detail=error.detail_vi)
+                uow.signing.postpone_seal(record.year_record_id)
                 uow.commit()
                 continue
             now = datetime.now(UTC)
@@ -50,7 +46,7 @@ def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> i
             xml_id = uow.documents.put(package, "application/xml")
             record_xml_id = uow.documents.put(xml_doc.record_of(xml_doc.parse(package)), "application/xml")
             uow.signing.update_record(
-                record["year_record_id"],
+                record.year_record_id,
                 pdf=pdf,
                 xml_package=package,
                 status="sealed",
@@ -60,23 +56,23 @@ def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> i
                 sealed_at=now,
             )
             uow.signing.mark_signed(
-                record["year_record_id"],
+                record.year_record_id,
                 plan.seal.order,
-                hashlib.sha256(record["school_id"].encode()).hexdigest(),
+                hashlib.sha256(record.school_id.encode()).hexdigest(),
                 now,
             )
             uow.emit(
                 TranscriptSealedV1(
-                    school_id=record["school_id"],
-                    class_id=record["class_id"],
-                    student_id=record["student_id"],
-                    transcript_id=record["transcript_id"],
-                    year_record_id=record["year_record_id"],
-                    school_year=record["school_year"],
-                    grade=record["grade"],
-                    version=record["version"],
-                    supersedes=record["supersedes"],
-                    lookup_code=record["lookup_code"],
+                    school_id=record.school_id,
+                    class_id=record.class_id,
+                    student_id=record.student_id,
+                    transcript_id=record.transcript_id,
+                    year_record_id=record.year_record_id,
+                    school_year=record.school_year,
+                    grade=record.grade,
+                    version=record.version,
+                    supersedes=record.supersedes,
+                    lookup_code=record.lookup_code,
                     pdf_document_id=pdf_id,
                     pdf_sha256=pdf_id,
                     record_xml_sha256=record_xml_id,
@@ -85,19 +81,19 @@ def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> i
                     signatures=len(plan.steps),
                     sealed_at=now,
                 ),
-                subject=record["year_record_id"],
+                subject=record.year_record_id,
             )
             uow.audit(
                 AuditAction.RECORD_SEAL,
-                entity=record["year_record_id"],
-                actor=f"seal:{record['school_id']}",
+                entity=record.year_record_id,
+                actor=f"seal:{record.school_id}",
                 role="system",
-                school_id=record["school_id"],
-                before_hash=hashlib.sha256(bytes(record["pdf"])).hexdigest(),
+                school_id=record.school_id,
+                before_hash=hashlib.sha256(record.pdf).hexdigest(),
                 after_hash=pdf_id,
                 changes={"xml_sha256": xml_id, "signatures": str(len(plan.steps))},
                 occurred_at=now,
-                subject=record["year_record_id"],
+                subject=record.year_record_id,
             )
             uow.commit()
             sealed += 1

@@ -177,7 +177,8 @@ def _stamp_text(step: Step, certificate: asn1_x509.Certificate, when: datetime) 
 
 
 def _registry(chain: tuple[asn1_x509.Certificate, ...]) -> SimpleCertificateStore:
-    return SimpleCertificateStore.from_certs(list(chain))
+    store: SimpleCertificateStore = SimpleCertificateStore.from_certs(list(chain))
+    return store
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -69,7 +69,7 @@ def wrap(record_xml: bytes) -> bytes:
     content = etree.SubElement(root, _q("Content"), Id=RECORD_ID)
     content.append(etree.fromstring(record_xml, _PARSER))
     etree.SubElement(root, _q("Signatures"))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return cast(bytes, etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
 def record_of(package: etree._Element) -> bytes:
@@ -77,7 +77,7 @@ def record_of(package: etree._Element) -> bytes:
     content = package.find(_q("Content"))
     if content is None or len(content) != 1:
         raise SigningError("Gói XML không có nội dung học bạ.")
-    return etree.tostring(content[0], method="c14n2")
+    return cast(bytes, etree.tostring(content[0], method="c14n2"))
 
 
 def signatures(package: etree._Element) -> list[etree._Element]:
@@ -206,4 +206,4 @@ def finish(prepared: PreparedXml, signature: bytes, certificate: asn1_x509.Certi
     if value is None:
         raise SigningError("Không tìm thấy chữ ký đã chuẩn bị trong gói XML.")
     value.text = base64.b64encode(signature).decode("ascii")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return cast(bytes, etree.tostring(root, xml_declaration=True, encoding="UTF-8"))

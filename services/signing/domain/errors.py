@@ -1,17 +1,27 @@
-"""What the signing service refuses, and why, in words a teacher or principal understands."""
+"""What the signing service refuses, and why, in words a teacher or principal understands.
+
+Every signing error derives from ``SigningError``, so the service maps one base to problem+json at its edge.
+"""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class SigningError(Exception):
-    """Base: ``detail_vi`` is shown to the user; ``http_status`` and ``slug`` make the problem+json at the edge."""
+    """Base: ``detail_vi`` is shown to the user; ``http_status`` and ``slug`` make the problem+json at the edge.
+
+    ``transient`` marks each subclass: False (the default) is permanent — the same request or event gets the same
+    answer, so a consumer dead-letters it at once; True means a retry may succeed.
+    """
 
     http_status = 409
     slug = "signing-error"
     title = "Signing refused"
+    transient: ClassVar[bool] = False
 
-    def __init__(self, detail_vi: str) -> None:
-        super().__init__(detail_vi)
+    def __init__(self, detail_vi: str, *, log: str | None = None) -> None:
+        super().__init__(log or detail_vi)
         self.detail_vi = detail_vi
 
 
@@ -34,6 +44,16 @@ class SigningCancelled(SigningError):
 
 class AlreadySigned(SigningError):
     slug = "already-signed"
+
+
+class PlanMismatch(SigningError):
+    """An assembled record's announced signature plan is not the one its XML carries: refused, nothing registered.
+
+    Permanent: a redelivery carries the same plan and the same XML.
+    """
+
+    http_status = 422
+    slug = "plan-mismatch"
 
 
 class UnknownRecord(SigningError):
@@ -63,6 +83,7 @@ class TimestampUnavailable(SigningError):
 
     http_status = 503
     slug = "timestamp-unavailable"
+    transient = True
 
 
 class SealUnavailable(SigningError):
@@ -70,3 +91,4 @@ class SealUnavailable(SigningError):
 
     http_status = 503
     slug = "seal-unavailable"
+    transient = True

@@ -1,8 +1,16 @@
-"""A year record's signatures: the plan fixed at assembly, who signs which step, and in what order."""
+"""A year record's signatures: the plan fixed at assembly, who signs which step, and in what order; and the signing
+rows as the app layer reads them from the store (nothing here knows SQL).
+
+The rows are frozen and slotted: a row read in a transaction is a fact of that transaction, not something to edit in
+place. Columns the store keeps as text with a fixed vocabulary (a record's status, a step's role) are read as str:
+the store does not re-check what it wrote.
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 Role = Literal["subject_teacher", "homeroom_teacher", "principal", "school_seal"]
@@ -87,3 +95,102 @@ class Progress:
     @property
     def complete(self) -> bool:
         return self.next_step is None
+
+
+@dataclass(frozen=True, slots=True)
+class SigningRecord:
+    """A year record version being signed: the documents as signed so far, and whose turn it is.
+
+    ``status`` is collecting, sealing, sealed or cancelled; ``next_order`` is the step whose turn it is (the plan's
+    length + 1 once sealed). The sealed documents' content addresses are set with the seal.
+    """
+
+    year_record_id: str
+    school_id: str
+    class_id: str
+    student_id: str
+    transcript_id: str
+    school_year: str
+    grade: int
+    version: int
+    supersedes: str | None
+    lookup_code: str
+    status: str
+    next_order: int
+    pdf: bytes
+    xml_package: bytes
+    record_xml_sha256: str
+    pdf_sha256: str | None
+    xml_sha256: str | None
+    created_at: datetime
+    updated_at: datetime
+    sealed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingStep:
+    """A step whose turn it is, on a record still collecting signatures: what a signer's to-do list shows.
+
+    Field order is GET /signing/pending's (each item is these fields, then ``order`` again, see app/queries.py).
+    """
+
+    year_record_id: str
+    school_id: str
+    class_id: str
+    student_id: str
+    school_year: str
+    version: int
+    step_order: int
+    role: str
+    field_name: str
+    signer_name: str
+    on_behalf_of: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """Someone named by a step of a school's plans, in the role the step names."""
+
+    signer_id: str
+    signer_name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordProgress:
+    """A record's signing status and who its next step waits for: the readiness report's input.
+
+    ``waiting_for`` is None once every step is signed (the seal's step done, ``next_order`` past the plan).
+    """
+
+    year_record_id: str
+    class_id: str
+    status: str
+    next_order: int
+    sealed_at: datetime | None
+    waiting_for: Signer | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingSignature:
+    """A signature between its two requests: prepared (the data to be signed sent out), waiting for the value.
+
+    Everything needed to finish it without preparing again: the prepared PDF and the byte range its digest covers,
+    the CMS signed attributes, and the XML package with its SignedInfo.
+    """
+
+    id: uuid.UUID
+    batch_id: uuid.UUID
+    year_record_id: str
+    step_order: int
+    signer_id: str
+    certificate: bytes  # DER; the one the signed attributes name
+    prepared_pdf: bytes
+    document_digest: bytes
+    region_start: int
+    region_end: int
+    signed_attributes: bytes
+    xml_package: bytes
+    xml_signature_id: str
+    xml_signed_info: bytes
+    created_at: datetime

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from services.signing.domain.model import ROLE_TITLES
+from services.signing.domain.model import ROLE_TITLES, RecordProgress, Signer
 
 
 def cutoff_for(school_year: str, month_day: str = "06-30") -> date:
@@ -19,9 +19,9 @@ def cutoff_for(school_year: str, month_day: str = "06-30") -> date:
 
 
 def readiness(
-    progress: Iterable[Mapping[str, Any]],
+    progress: Iterable[RecordProgress],
     unsigned_steps: int,
-    signers: Iterable[Mapping[str, Any]],
+    signers: Iterable[Signer],
     certificates: Mapping[str, datetime],
     signed_last_hour: int,
     cutoff: date,
@@ -31,18 +31,19 @@ def readiness(
         lambda: {"records": 0, "sealed": 0, "sealing": 0, "collecting": 0, "waiting_for": {}}
     )
     for row in progress:
-        entry = classes[row["class_id"]]
+        entry = classes[row.class_id]
         entry["records"] += 1
-        entry[row["status"]] = entry.get(row["status"], 0) + 1
-        if row["status"] == "collecting":
-            key = row["signer_id"]
+        entry[row.status] = entry.get(row.status, 0) + 1
+        next_signer = row.waiting_for
+        # A collecting record always has a next step; only a sealed one is past its plan.
+        if row.status == "collecting" and next_signer is not None:
             waiting = entry["waiting_for"].setdefault(
-                key,
+                next_signer.signer_id,
                 {
-                    "signer_id": key,
-                    "signer_name": row["signer_name"],
-                    "role": row["role"],
-                    "role_title": ROLE_TITLES.get(row["role"], row["role"]),
+                    "signer_id": next_signer.signer_id,
+                    "signer_name": next_signer.signer_name,
+                    "role": next_signer.role,
+                    "role_title": ROLE_TITLES.get(next_signer.role, next_signer.role),
                     "records": 0,
                 },
             )
@@ -50,14 +51,10 @@ def readiness(
     deadline = datetime.combine(cutoff, datetime.max.time()).replace(tzinfo=now.tzinfo)
     no_certificate, expiring = [], []
     for signer in signers:
-        if signer["role"] == "school_seal":
+        if signer.role == "school_seal":
             continue
-        not_after = certificates.get(signer["signer_id"])
-        person = {
-            "signer_id": signer["signer_id"],
-            "signer_name": signer["signer_name"],
-            "role": signer["role"],
-        }
+        not_after = certificates.get(signer.signer_id)
+        person = {"signer_id": signer.signer_id, "signer_name": signer.signer_name, "role": signer.role}
         if not_after is None:
             no_certificate.append(person)
         elif not_after < deadline:

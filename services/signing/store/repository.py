@@ -7,12 +7,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, text, update
+from sqlalchemy import Row, and_, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.runtime.documents import PostgresDocuments
-from services.signing.domain.model import Plan, Step
+from services.signing.domain.model import (
+    PendingSignature,
+    Plan,
+    RecordProgress,
+    Signer,
+    SigningRecord,
+    Step,
+    WaitingStep,
+)
 from services.signing.store.tables import certificates, documents, pending, records, steps
 
 
@@ -21,7 +29,7 @@ class SigningDocuments(PostgresDocuments):
         super().__init__(session, documents)
 
 
-def _step(row: Any) -> Step:
+def _step(row: Row[Any]) -> Step:
     return Step(
         row.step_order,
         row.role,
@@ -63,13 +71,13 @@ class SigningRepository:
         )
         return True
 
-    def record(self, year_record_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+    def record(self, year_record_id: str, *, lock: bool = False) -> SigningRecord | None:
         query = select(records).where(records.c.year_record_id == year_record_id)
         if lock:
             # Two signers (or a signer and an amendment) racing on one record take turns.
             query = query.with_for_update()
-        row = self.session.execute(query).mappings().first()
-        return dict(row) if row else None
+        row = self.session.execute(query).first()
+        return SigningRecord(**row._mapping) if row else None
 
     def plan(self, year_record_id: str) -> Plan:
         rows = self.session.execute(
@@ -102,20 +110,16 @@ class SigningRepository:
         self.session.execute(delete(pending).where(pending.c.year_record_id == year_record_id))
         return done is not None
 
-    def next_to_seal(self) -> dict[str, Any] | None:
+    def next_to_seal(self) -> SigningRecord | None:
         """A record waiting for its seal, locked for this transaction; replicas skip each other's."""
-        row = (
-            self.session.execute(
-                select(records)
-                .where(records.c.status == "sealing", records.c.updated_at <= func.now())
-                .order_by(records.c.updated_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            .mappings()
-            .first()
-        )
-        return dict(row) if row else None
+        row = self.session.execute(
+            select(records)
+            .where(records.c.status == "sealing", records.c.updated_at <= func.now())
+            .order_by(records.c.updated_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        return SigningRecord(**row._mapping) if row else None
 
     def postpone_seal(self, year_record_id: str, seconds: int = 30) -> None:
         """Try again later (no HSM key yet, HSM down) without blocking the records behind it."""
@@ -128,7 +132,7 @@ class SigningRepository:
     # whose turn -----------------------------------------------------------------------------------------------
     def waiting_for(
         self, signer_id: str, school_id: str | None, class_id: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[WaitingStep]:
         """Steps of this signer whose turn it is, on the school's records still collecting signatures.
 
         Person ids are the school's own: the same id at another school is another person.
@@ -163,9 +167,9 @@ class SigningRepository:
         )
         if class_id:
             query = query.where(records.c.class_id == class_id)
-        return [dict(r) for r in self.session.execute(query).mappings()]
+        return [WaitingStep(**r._mapping) for r in self.session.execute(query)]
 
-    def school_progress(self, school_id: str) -> list[dict[str, Any]]:
+    def school_progress(self, school_id: str) -> list[RecordProgress]:
         """Per record: its class, status, and the step waiting (signer, role) — the readiness report's input."""
         query = (
             select(
@@ -187,7 +191,17 @@ class SigningRepository:
             )
             .where(records.c.school_id == school_id, records.c.status != "cancelled")
         )
-        return [dict(r) for r in self.session.execute(query).mappings()]
+        return [
+            RecordProgress(
+                r.year_record_id,
+                r.class_id,
+                r.status,
+                r.next_order,
+                r.sealed_at,
+                None if r.signer_id is None else Signer(r.signer_id, r.signer_name, r.role),
+            )
+            for r in self.session.execute(query)
+        ]
 
     def signed_since(self, school_id: str, since: datetime) -> int:
         return int(
@@ -217,7 +231,8 @@ class SigningRepository:
         ).scalars()
         return sorted(rows)
 
-    def signers_of(self, school_id: str) -> list[dict[str, Any]]:
+    def signers_of(self, school_id: str) -> list[Signer]:
+        """Who still has a step to sign on the school's records collecting signatures."""
         query = (
             select(steps.c.signer_id, steps.c.signer_name, steps.c.role)
             .join(records, records.c.year_record_id == steps.c.year_record_id)
@@ -228,7 +243,7 @@ class SigningRepository:
             )
             .distinct()
         )
-        return [dict(r) for r in self.session.execute(query).mappings()]
+        return [Signer(**r._mapping) for r in self.session.execute(query)]
 
     # deferred signatures --------------------------------------------------------------------------------------
     def put_pending(self, values: dict[str, Any]) -> None:
@@ -241,9 +256,9 @@ class SigningRepository:
         )
         self.session.execute(pending.insert().values(**values))
 
-    def pending_of_batch(self, batch_id: uuid.UUID) -> list[dict[str, Any]]:
-        rows = self.session.execute(select(pending).where(pending.c.batch_id == batch_id)).mappings()
-        return [dict(r) for r in rows]
+    def pending_of_batch(self, batch_id: uuid.UUID) -> list[PendingSignature]:
+        rows = self.session.execute(select(pending).where(pending.c.batch_id == batch_id))
+        return [PendingSignature(**r._mapping) for r in rows]
 
     def drop_pending(self, item_id: uuid.UUID) -> None:
         self.session.execute(delete(pending).where(pending.c.id == item_id))

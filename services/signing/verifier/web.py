@@ -68,7 +68,7 @@ Tệp không được lưu lại.</p>
 def _read(upload: FileStorage | None) -> bytes | None:
     if upload is None or not upload.filename:
         return None
-    return upload.read()
+    return upload.stream.read()
 
 
 class VerifierApp:

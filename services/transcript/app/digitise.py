@@ -92,11 +92,11 @@ def digitise_record(
             new_lookup_code(),
             vault.encrypt(body.student.personal_id, Sealed.PERSONAL_ID) if body.student.personal_id else None,
         )
-        if uow.transcripts.latest_record(transcript["id"], body.school_year, lock=True) is not None:
+        if uow.transcripts.latest_record(transcript.id, body.school_year, lock=True) is not None:
             raise YearAlreadyRecorded(f"Năm học {body.school_year} của học sinh này đã có bản ghi học bạ.")
         record = YearRecord(
-            lookup_code=transcript["lookup_code"],
-            transcript_id=transcript["id"],
+            lookup_code=transcript.lookup_code,
+            transcript_id=transcript.id,
             year_record_id=f"yr-{uuid.uuid4().hex[:16]}",
             version=1,
             school_id=school_id,
@@ -119,10 +119,10 @@ def digitise_record(
             promotion=body.promotion,
             award=body.award,
             signature_plan=plan,
-            previous_record_sha256=uow.transcripts.previous_year_xml(transcript["id"], body.school_year),
+            previous_record_sha256=uow.transcripts.previous_year_xml(transcript.id, body.school_year),
             personal_id=body.student.personal_id,
             digitised_from=body.source,
-            lookup_url=assembly.lookup_url(transcript["lookup_code"]),
+            lookup_url=assembly.lookup_url(transcript.lookup_code),
             effective_date=effective_date(
                 body.school_year, body.grade, body.year_result, body.promotion, assembly.cutoffs
             ),

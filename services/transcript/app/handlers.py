@@ -25,6 +25,7 @@ from services.transcript.domain.model import (
     SubjectLine,
     TermMarks,
     YearRecord,
+    YearRecordVersion,
     form_position,
     level_of_grade,
     new_lookup_code,
@@ -133,9 +134,9 @@ def _header_from_amendment(uow: TranscriptUnitOfWork, event: AmendmentAppliedV1)
     current = [
         r
         for r in uow.transcripts.records(event.school_id, student_id=event.student_id)
-        if r["school_year"] == event.school_year
+        if r.record.school_year == event.school_year
     ]
-    return ClassHeader.from_stored(current[-1]["header"]) if current else None
+    return ClassHeader.from_stored(current[-1].record.header) if current else None
 
 
 def _students(snapshot: ClassSnapshot) -> list[StudentRecord]:
@@ -237,17 +238,17 @@ def _assemble_student(
     transcript = uow.transcripts.transcript_for(
         school_id, student.student_id, level, student.moet_code, new_lookup_code(), sealed_id
     )
-    stored_id = transcript["personal_id_enc"]
-    latest = uow.transcripts.latest_record(transcript["id"], header.school_year, lock=True)
-    if latest is not None and latest["content_hash"] == content_hash:
+    stored_id = transcript.personal_id_enc
+    latest = uow.transcripts.latest_record(transcript.id, header.school_year, lock=True)
+    if latest is not None and latest.content_hash == content_hash:
         return False
-    version = 1 if latest is None else latest["version"] + 1
+    version = 1 if latest is None else latest.version + 1
     details = _personal_details(student, assembly.vault)
     record_id = f"yr-{uuid.uuid4().hex[:16]}"
     hk2 = student.hk2
     record = YearRecord(
-        lookup_code=transcript["lookup_code"],
-        transcript_id=transcript["id"],
+        lookup_code=transcript.lookup_code,
+        transcript_id=transcript.id,
         year_record_id=record_id,
         version=version,
         school_id=school_id,
@@ -269,11 +270,11 @@ def _assemble_student(
         promotion=student.year.get("promotion"),
         award=student.year.get("award"),
         signature_plan=plan,
-        supersedes=None if latest is None else latest["id"],
-        previous_record_sha256=uow.transcripts.previous_year_xml(transcript["id"], header.school_year)
+        supersedes=None if latest is None else latest.id,
+        previous_record_sha256=uow.transcripts.previous_year_xml(transcript.id, header.school_year)
         or uow.transcripts.handed_over(school_id, student.moet_code, header.school_year),
         personal_id=assembly.vault.decrypt(bytes(stored_id), Sealed.PERSONAL_ID) if stored_id else None,
-        lookup_url=assembly.lookup_url(transcript["lookup_code"]),
+        lookup_url=assembly.lookup_url(transcript.lookup_code),
         gender=student.gender,
         birth_date=date.fromisoformat(details["birth_date"]) if details.get("birth_date") else None,
         birth_place=details.get("birth_place"),
@@ -311,7 +312,7 @@ def publish_record(
     record: YearRecord,
     header: ClassHeader,
     content_hash: str,
-    latest: dict[str, Any] | None,
+    latest: YearRecordVersion | None,
     *,
     actor: tuple[str, str],
 ) -> None:
@@ -321,8 +322,8 @@ def publish_record(
     pdf = pdf_form.render(xml, created=header.locked_at)
     xml_sha, pdf_sha = uow.documents.put(xml, "application/xml"), uow.documents.put(pdf, "application/pdf")
     if latest is not None:
-        sealed = latest["status"] in (Status.SEALED, Status.REPORTED, Status.EFFECTIVE)
-        uow.transcripts.set_status(latest["id"], Status.REPLACED if sealed else Status.SUPERSEDED)
+        sealed = latest.status in (Status.SEALED, Status.REPORTED, Status.EFFECTIVE)
+        uow.transcripts.set_status(latest.id, Status.REPLACED if sealed else Status.SUPERSEDED)
     steps = announced_plan(record)
     uow.transcripts.add_record(
         {
@@ -372,7 +373,7 @@ def publish_record(
         role=actor[1],
         school_id=school_id,
         after_hash=xml_sha,
-        before_hash=None if latest is None else latest["xml_sha256"],
+        before_hash=None if latest is None else latest.xml_sha256,
         changes={"version": str(version)},
         occurred_at=header.locked_at,
         subject=subject,

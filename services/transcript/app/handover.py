@@ -19,8 +19,8 @@ def receive_handover(event: TranscriptTransferredV1, uow: TranscriptUnitOfWork) 
             {
                 "transcript_id": event.transcript_id,
                 "to_school": event.to_school,
-                "moet_code": transcript["moet_code"],
-                "school_year": last["school_year"],
-                "previous_record_sha256": last["xml_sha256"],
+                "moet_code": transcript.moet_code,
+                "school_year": last.school_year,
+                "previous_record_sha256": last.xml_sha256,
             }
         )

@@ -41,6 +41,6 @@ def record_progress(
     # The news is about one school's record: a record of another school than the event names is not moved.
     record = uow.transcripts.record(event.year_record_id, event.school_id)
     if record is not None:
-        current = Status(record["status"])
+        current = Status(record.status)
         if current in _RANK and _RANK[status] > _RANK[current]:
             uow.transcripts.set_status(event.year_record_id, status.value)

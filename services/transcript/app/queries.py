@@ -7,26 +7,32 @@ from typing import Any
 
 from services.transcript.app.unit_of_work import TranscriptUnitOfWork
 from services.transcript.domain.errors import RecordNotFound
+from services.transcript.domain.model import ListedRecord, YearRecordVersion
 
 RECORD_NOT_FOUND = "Không tìm thấy bản ghi học bạ."
 
-SHOWN = (
-    "id",
-    "transcript_id",
-    "lookup_code",
-    "student_id",
-    "level",
-    "class_id",
-    "school_year",
-    "version",
-    "status",
-    "supersedes",
-    "xml_sha256",
-    "pdf_sha256",
-    "created_at",
-    "status_at",
-    "signature_plan",
-)
+
+def shown(listed: ListedRecord) -> dict[str, Any]:
+    """A record as GET /schools/{id}/records lists it: these members in this order (the content hash and the class
+    header stay inside)."""
+    record = listed.record
+    return {
+        "id": record.id,
+        "transcript_id": record.transcript_id,
+        "lookup_code": listed.lookup_code,
+        "student_id": listed.student_id,
+        "level": listed.level,
+        "class_id": record.class_id,
+        "school_year": record.school_year,
+        "version": record.version,
+        "status": record.status,
+        "supersedes": record.supersedes,
+        "xml_sha256": record.xml_sha256,
+        "pdf_sha256": record.pdf_sha256,
+        "created_at": record.created_at,
+        "status_at": record.status_at,
+        "signature_plan": record.signature_plan,
+    }
 
 
 def records(
@@ -42,16 +48,16 @@ def records(
         rows = uow.transcripts.records(
             school_id, student_id=student_id, lookup_code=lookup_code, teacher_id=taught_by
         )
-    return {"records": [{k: r[k] for k in SHOWN} for r in rows]}
+    return {"records": [shown(r) for r in rows]}
 
 
-def taught_by(record: dict[str, Any], teacher_id: str) -> bool:
+def taught_by(record: YearRecordVersion, teacher_id: str) -> bool:
     """The year's header names the teacher (the lock's subject and homeroom teachers, a digitised year's plan)."""
-    return teacher_id in (record["header"] or {}).get("teacher_ids", ())
+    return teacher_id in (record.header or {}).get("teacher_ids", ())
 
 
 def document(
-    uow: TranscriptUnitOfWork, record_id: str, kind: str, permit: Callable[[dict[str, Any]], None]
+    uow: TranscriptUnitOfWork, record_id: str, kind: str, permit: Callable[[YearRecordVersion], None]
 ) -> tuple[bytes, str]:
     """``permit`` sees the record (school, class header) before any document is read, and raises to refuse."""
     with uow:
@@ -59,7 +65,7 @@ def document(
         if record is None:
             raise RecordNotFound(RECORD_NOT_FOUND)
         permit(record)
-        stored = uow.documents.get(record["pdf_sha256" if kind == "pdf" else "xml_sha256"])
+        stored = uow.documents.get(record.pdf_sha256 if kind == "pdf" else record.xml_sha256)
     if stored is None:
         raise RecordNotFound("Không tìm thấy tệp của bản ghi học bạ.")
     return stored[0], stored[1]

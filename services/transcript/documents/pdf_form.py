@@ -15,6 +15,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields
 
 from services.transcript.documents.xml_package import NS
+from services.transcript.domain.errors import InternalFault
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path(__file__).resolve().parent / "fonts")
 LEVEL_TITLES = {
@@ -51,8 +52,12 @@ MM = 72 / 25.4  # PDF points per millimetre
 TRAIT_LEVELS = {"T": "Tốt", "Đ": "Đạt", "C": "Cần cố gắng"}
 
 
-class FontMissing(RuntimeError):
-    """Vietnamese needs full diacritics coverage: install fonts-noto-core (make setup does)."""
+class FontMissing(InternalFault):
+    """Vietnamese needs full diacritics coverage: install fonts-noto-core (make setup does).
+
+    Permanent: the image lacks the font until it is rebuilt, so retrying the event on it fails the same way; the
+    dead-lettered event is replayed once the fonts are installed.
+    """
 
 
 @cache

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 from lxml import etree
 
+from services.transcript.domain.errors import InternalFault
 from services.transcript.domain.model import TermMarks, YearRecord
 
 NS = "urn:hocba:transcript:1"
 XSD = Path(__file__).resolve().parents[3] / "contracts" / "transcript" / "hocba-transcript-1.xsd"
 
 
-class InvalidPackage(Exception):
-    """The XML does not validate against the schema: a bug or bad data, never silently shipped."""
+class InvalidPackage(InternalFault):
+    """The XML does not validate against the schema: a bug or bad data, never silently shipped.
+
+    Permanent: the same record builds the same bytes. The service's fault at its HTTP edge, since the digitised
+    route's request model is where a clerk's input is refused (422) before any XML is built.
+    """
 
 
 @cache
@@ -117,7 +123,7 @@ def build(record: YearRecord) -> bytes:
         _opt(node, "OnBehalfOf", step.on_behalf_of)
     _el(root, "LookupUrl", record.lookup_url)
     validate(root)
-    return etree.tostring(root, method="c14n2")
+    return cast(bytes, etree.tostring(root, method="c14n2"))
 
 
 def validate(document: etree._Element | bytes) -> etree._Element:

@@ -1,12 +1,18 @@
-"""A học bạ and its year records, as the transcript service builds them (pure data, no I/O)."""
+"""A học bạ and its year records, as the transcript service builds them and as the store reads them (pure data).
+
+The stored rows (``Transcript``, ``YearRecordVersion``, ``ListedRecord``, ``LatestYear``) are frozen and slotted: a
+row read in a transaction is a fact of that transaction, not something to edit in place. JSON documents kept as
+JSONB (a version's signature plan and class header) stay plain lists and dicts: they are written from the
+contracts' models and ``ClassHeader.stored`` and read back through ``ClassHeader.from_stored``.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 Level = Literal["primary", "lower_secondary", "upper_secondary"]
 SignerRole = Literal["subject_teacher", "homeroom_teacher", "principal", "school_seal"]
@@ -152,3 +158,61 @@ class YearRecord:
     ethnicity: str | None = None
     register_number: str | None = None
     effective_date: date | None = None  # the cutoff of the record's reporting path (domain/effective.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """A học bạ as stored: one student's at one school and level, across its years (``lookup_code`` is public)."""
+
+    id: str
+    school_id: str
+    student_id: str
+    level: str
+    lookup_code: str
+    moet_code: str | None
+    personal_id_enc: bytes | None  # sealed (services/runtime/data_key.py); opened only to print it
+    effective_date: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class YearRecordVersion:
+    """One version of a year record as stored: its documents by content address, its status, who signs it.
+
+    A new version (after an amendment) supersedes the previous one; ``content_hash`` is of the source data, so a
+    replayed lock finds the version it already built.
+    """
+
+    id: str
+    transcript_id: str
+    school_id: str
+    class_id: str
+    school_year: str
+    version: int
+    status: str  # a Status value
+    content_hash: str
+    xml_sha256: str
+    pdf_sha256: str
+    supersedes: str | None
+    signature_plan: list[dict[str, Any]]  # SignatureStepV1 as JSON, as announced to signing
+    header: dict[str, Any]  # ClassHeader.stored(): the lock's school and class facts
+    created_at: datetime
+    status_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ListedRecord:
+    """A year record version as the school's list shows it: with its học bạ's student, lookup code and level."""
+
+    record: YearRecordVersion
+    lookup_code: str
+    student_id: str
+    level: str
+
+
+@dataclass(frozen=True, slots=True)
+class LatestYear:
+    """A học bạ's latest year still standing (not superseded): what a transfer hands to the next school's chain."""
+
+    school_year: str
+    xml_sha256: str

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.runtime.documents import PostgresDocuments as RuntimeDocuments
+from services.transcript.domain.model import LatestYear, ListedRecord, Transcript, YearRecordVersion
 from services.transcript.store.tables import documents, handovers, transcripts, year_records
 
 
@@ -30,7 +31,7 @@ class TranscriptRepository:
         moet_code: str | None,
         new_lookup_code: str,
         personal_id_enc: bytes | None = None,
-    ) -> dict[str, Any]:
+    ) -> Transcript:
         """The school's học bạ of the student for the level, created once (concurrent creators meet on the key).
 
         Tenancy, decided here for every caller (the digitised-year route and the year's lock): a student id is the
@@ -56,22 +57,19 @@ class TranscriptRepository:
             )
             .on_conflict_do_nothing(index_elements=["school_id", "student_id", "level"])
         )
-        row = (
-            self.session.execute(
-                select(transcripts).where(
-                    transcripts.c.school_id == school_id,
-                    transcripts.c.student_id == student_id,
-                    transcripts.c.level == level,
-                )
+        row = self.session.execute(
+            select(transcripts).where(
+                transcripts.c.school_id == school_id,
+                transcripts.c.student_id == student_id,
+                transcripts.c.level == level,
             )
-            .mappings()
-            .one()
-        )
-        return dict(row)
+        ).one()
+        return Transcript(**row._mapping)
 
     def latest_record(
         self, transcript_id: str, school_year: str, *, lock: bool = False
-    ) -> dict[str, Any] | None:
+    ) -> YearRecordVersion | None:
+        """The year's latest version; ``lock`` holds it until commit, so two builders of a new version take turns."""
         stmt = (
             select(year_records)
             .where(year_records.c.transcript_id == transcript_id, year_records.c.school_year == school_year)
@@ -80,8 +78,8 @@ class TranscriptRepository:
         )
         if lock:
             stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).mappings().first()
-        return dict(row) if row else None
+        row = self.session.execute(stmt).first()
+        return YearRecordVersion(**row._mapping) if row else None
 
     def previous_year_xml(self, transcript_id: str, school_year: str) -> str | None:
         """sha256 of the latest record of the year before: the link between a student's years."""
@@ -97,34 +95,24 @@ class TranscriptRepository:
         ).first()
         return row.xml_sha256 if row else None
 
-    def last_record(self, transcript_id: str) -> dict[str, Any] | None:
-        row = (
-            self.session.execute(
-                select(year_records.c.xml_sha256, year_records.c.school_year)
-                .where(
-                    year_records.c.transcript_id == transcript_id,
-                    year_records.c.status.notin_(("superseded",)),
-                )
-                .order_by(year_records.c.school_year.desc(), year_records.c.version.desc())
-                .limit(1)
+    def last_record(self, transcript_id: str) -> LatestYear | None:
+        row = self.session.execute(
+            select(year_records.c.school_year, year_records.c.xml_sha256)
+            .where(
+                year_records.c.transcript_id == transcript_id,
+                year_records.c.status.notin_(("superseded",)),
             )
-            .mappings()
-            .first()
-        )
-        return dict(row) if row else None
+            .order_by(year_records.c.school_year.desc(), year_records.c.version.desc())
+            .limit(1)
+        ).first()
+        return LatestYear(**row._mapping) if row else None
 
-    def transcript(self, transcript_id: str, school_id: str) -> dict[str, Any] | None:
+    def transcript(self, transcript_id: str, school_id: str) -> Transcript | None:
         """The học bạ if ``school_id`` keeps it; another school's reads as unknown."""
-        row = (
-            self.session.execute(
-                select(transcripts).where(
-                    transcripts.c.id == transcript_id, transcripts.c.school_id == school_id
-                )
-            )
-            .mappings()
-            .first()
-        )
-        return dict(row) if row else None
+        row = self.session.execute(
+            select(transcripts).where(transcripts.c.id == transcript_id, transcripts.c.school_id == school_id)
+        ).first()
+        return Transcript(**row._mapping) if row else None
 
     def add_handover(self, values: dict[str, Any]) -> None:
         self.session.execute(pg_insert(handovers).values(**values).on_conflict_do_nothing())
@@ -162,7 +150,7 @@ class TranscriptRepository:
         student_id: str | None = None,
         lookup_code: str | None = None,
         teacher_id: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[ListedRecord]:
         """The school's year records; with ``teacher_id``, only those whose header names that teacher."""
         stmt = (
             select(year_records, transcripts.c.lookup_code, transcripts.c.student_id, transcripts.c.level)
@@ -176,9 +164,17 @@ class TranscriptRepository:
             stmt = stmt.where(transcripts.c.lookup_code == lookup_code)
         if teacher_id is not None:
             stmt = stmt.where(year_records.c.header.contains({"teacher_ids": [teacher_id]}))
-        return [dict(r) for r in self.session.execute(stmt).mappings()]
+        return [
+            ListedRecord(
+                YearRecordVersion(**{c.name: r._mapping[c] for c in year_records.c}),
+                r.lookup_code,
+                r.student_id,
+                r.level,
+            )
+            for r in self.session.execute(stmt)
+        ]
 
-    def record(self, record_id: str, school_id: str | None = None) -> dict[str, Any] | None:
+    def record(self, record_id: str, school_id: str | None = None) -> YearRecordVersion | None:
         """A year record by id; with ``school_id``, only that school's (another school's reads as unknown).
 
         Without it (the document route) the caller's ``permit`` decides, so that an operator can read any school's.
@@ -186,5 +182,5 @@ class TranscriptRepository:
         stmt = select(year_records).where(year_records.c.id == record_id)
         if school_id is not None:
             stmt = stmt.where(year_records.c.school_id == school_id)
-        row = self.session.execute(stmt).mappings().first()
-        return dict(row) if row else None
+        row = self.session.execute(stmt).first()
+        return YearRecordVersion(**row._mapping) if row else None

@@ -19,6 +19,8 @@ from services.runtime.consume import handle_once
 from services.runtime.documents import DocumentUnavailable, FakeDocuments
 from services.signing.app.handlers import CONSUMER_ASSEMBLED, register_record
 from services.signing.app.unit_of_work import SigningUnitOfWork
+from services.signing.domain.errors import PlanMismatch
+from services.signing.domain.model import SigningRecord
 from services.transcript.app.handlers import announced_plan
 from tests.service.support import database, published, units_of_work
 from tests.signing.records import documents, year_record
@@ -62,7 +64,7 @@ def register(delivery, engine, opened, source: FakeDocuments) -> bool:
     )
 
 
-def stored(engine, year_record_id: str) -> dict | None:
+def stored(engine, year_record_id: str) -> SigningRecord | None:
     with SigningUnitOfWork(sessionmaker(engine)) as uow:
         return uow.signing.record(year_record_id)
 
@@ -80,16 +82,16 @@ def test_an_assembled_record_is_registered_with_its_plan_and_every_signature_fie
 
     record, plan = stored(engine, delivery.data.year_record_id), plan_of(engine, delivery.data.year_record_id)
     assert record is not None
-    assert (record["status"], record["next_order"], record["record_xml_sha256"]) == (
+    assert (record.status, record.next_order, record.record_xml_sha256) == (
         "collecting",
         1,
         delivery.data.xml_sha256,
     )
-    assert record["lookup_code"] == RECORD.lookup_code  # read from the record's XML
+    assert record.lookup_code == RECORD.lookup_code  # read from the record's XML
     assert [(s.order, s.role, s.signer_id) for s in plan.steps] == [
         (s.order, s.role, s.signer_id) for s in PLAN.steps
     ]
-    fields = PdfReader(io.BytesIO(bytes(record["pdf"]))).get_fields() or {}
+    fields = PdfReader(io.BytesIO(record.pdf)).get_fields() or {}
     assert sorted(s.field_name for s in PLAN.steps) == sorted(
         name for name, f in fields.items() if f.get("/FT") == "/Sig"
     )
@@ -115,8 +117,12 @@ def test_a_new_version_stops_the_signatures_on_the_one_it_supersedes(engine):
     assert register(first, engine, opened, source)
     assert register(second, engine, opened, source)
 
-    assert stored(engine, first.data.year_record_id)["status"] == "cancelled"
-    assert stored(engine, second.data.year_record_id)["status"] == "collecting"
+    cancelled, collecting = (
+        stored(engine, first.data.year_record_id),
+        stored(engine, second.data.year_record_id),
+    )
+    assert cancelled is not None and cancelled.status == "cancelled"
+    assert collecting is not None and collecting.status == "collecting"
     cancels = [e.data for e in published(opened) if e.data.action == AuditAction.SIGNING_CANCEL]
     assert [(c.entity_id, c.changes) for c in cancels] == [
         (first.data.year_record_id, {"superseded_by": second.data.year_record_id})
@@ -141,6 +147,6 @@ def test_a_plan_that_differs_from_the_records_xml_is_refused(engine):
     delivery = assembled(source)
     delivery.data.signature_plan.pop()
 
-    with pytest.raises(ValueError, match="plan differs"):
+    with pytest.raises(PlanMismatch, match="plan differs"):
         register(delivery, engine, opened, source)
     assert stored(engine, delivery.data.year_record_id) is None

@@ -6,6 +6,7 @@ The handler reads and sets one record's status, so it runs on the runtime's in-m
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,23 +18,44 @@ from contracts.sync import SyncRecordChangedV1
 from services.runtime.consume import handle_once
 from services.runtime.uow import InMemoryUnitOfWork
 from services.transcript.app import progress
-from services.transcript.domain.model import Status
+from services.transcript.domain.model import Status, YearRecordVersion
 
 SCHOOL = "s1"
+
+
+def version(record_id: str, status: Status) -> YearRecordVersion:
+    assembled_at = datetime(2026, 5, 15, 9, 0, tzinfo=UTC)
+    return YearRecordVersion(
+        id=record_id,
+        transcript_id="hb-1",
+        school_id=SCHOOL,
+        class_id="c1",
+        school_year="2025-2026",
+        version=1,
+        status=status.value,
+        content_hash="d" * 64,
+        xml_sha256="b" * 64,
+        pdf_sha256="a" * 64,
+        supersedes=None,
+        signature_plan=[],
+        header={},
+        created_at=assembled_at,
+        status_at=assembled_at,
+    )
 
 
 class Records:
     """The part of `TranscriptRepository` the handler uses, over a dict of year records."""
 
     def __init__(self, **statuses: Status) -> None:
-        self.rows = {rid: {"id": rid, "school_id": SCHOOL, "status": s.value} for rid, s in statuses.items()}
+        self.rows = {rid: version(rid, s) for rid, s in statuses.items()}
 
-    def record(self, record_id: str, school_id: str | None = None) -> dict[str, Any] | None:
+    def record(self, record_id: str, school_id: str | None = None) -> YearRecordVersion | None:
         row = self.rows.get(record_id)
-        return row if row is not None and school_id in (None, row["school_id"]) else None
+        return row if row is not None and school_id in (None, row.school_id) else None
 
     def set_status(self, record_id: str, status: str) -> None:
-        self.rows[record_id]["status"] = status
+        self.rows[record_id] = replace(self.rows[record_id], status=status)
 
 
 class Transcript:
@@ -61,7 +83,7 @@ class Transcript:
         )
 
     def status(self, record_id: str) -> str:
-        return self.records.rows[record_id]["status"]
+        return self.records.rows[record_id].status
 
 
 def sealed(record_id: str, school_id: str = SCHOOL) -> Envelope[TranscriptSealedV1]:
