@@ -266,8 +266,19 @@ def marks_for(
                 }
             )
         else:
+            # Each assessment Đ or CĐ; the term is Đạt only when every one is (TT22 art. 9 §1a), so a weaker student
+            # misses one about as often as the earlier typed results had them fail.
+            count = regular_count(periods) + 2
+            marks = ["Đ"] * count
+            if not (level > 5.8 or rng.random() < 0.8):
+                marks[rng.randrange(count)] = "CĐ"
             entries.append(
-                {"student_id": s["student_id"], "result": "Đ" if level > 5.8 or rng.random() < 0.8 else "CĐ"}
+                {
+                    "student_id": s["student_id"],
+                    "regular": marks[:-2],
+                    "midterm": marks[-2],
+                    "final": marks[-1],
+                }
             )
     return entries
 

@@ -60,6 +60,18 @@ class ReasonIn(Strict):
     reason: str = Field(min_length=5, max_length=2000, description="Lý do")
 
 
+class LockIn(Strict):
+    """Optional. Term II refuses while any year result is missing; the principal may lock anyway for the students
+    named here (a pupil who left mid-term, a long illness), with the reason: each is written to the audit log."""
+
+    incomplete_accepted: list[str] = Field(
+        default_factory=list, max_length=2000, description="Students locked despite missing results"
+    )
+    reason: str | None = Field(
+        None, min_length=5, max_length=2000, description="Lý do (bắt buộc khi chấp nhận thiếu)"
+    )
+
+
 class AmendmentIn(Strict):
     student_id: str
     subject_code: str | None = Field(None, description="Null to amend the homeroom record")
@@ -109,7 +121,7 @@ ROUTES = [
         None,
         ("homeroom", "teacher", "principal", "staff", "inspector"),
     ),
-    Route("POST", "/classes/{class_id}/terms/{term}/lock", "Lock a term for a class", None, ("principal",)),
+    Route("POST", "/classes/{class_id}/terms/{term}/lock", "Lock a term for a class", LockIn, ("principal",)),
     Route(
         "POST",
         "/classes/{class_id}/terms/{term}/unlock",

@@ -150,7 +150,10 @@ class GradebookService(HealthEndpoints):
         handlers.admit_class(
             actor, class_id, ROLES[("POST", "/classes/{class_id}/terms/{term}/lock")], self._uow(request)
         )
-        cmd = commands.LockTerm(actor, class_id, _term(term))
+        body = parse_body(request, api.LockIn)
+        cmd = commands.LockTerm(
+            actor, class_id, _term(term), frozenset(body.incomplete_accepted), body.reason
+        )
         return json_response(handlers.lock_term(cmd, self._uow(request)), status=201)
 
     @route("POST", "/classes/{class_id}/terms/{term}/unlock")

@@ -16,12 +16,21 @@ from services.gradebook.domain.commands import (
     RecordMarks,
     UnlockTerm,
 )
-from services.gradebook.domain.curriculum import subject
+from services.gradebook.domain.curriculum import circular_of_grade, subject
 from services.gradebook.domain.errors import NotFound, NotPermitted, TermIsLocked
 from services.gradebook.domain.marks import MarkInvalid, validate_entry, validate_homeroom
 from services.gradebook.domain.model import ClassInfo, Document
 from services.gradebook.domain.permissions import Action, Actor, Decision, Target, admit, decide
-from services.gradebook.domain.term_lock import Term, TermAlreadyLocked, TermLock, TermNotLocked, term_label
+from services.gradebook.domain.term_lock import (
+    LockReasonRequired,
+    Term,
+    TermAlreadyLocked,
+    TermLock,
+    TermNotLocked,
+    YearIncomplete,
+    term_label,
+    year_gaps,
+)
 from services.gradebook.domain.term_lock import lock_term as lock_term_rule
 from services.gradebook.store.classes import Guard
 
@@ -231,6 +240,23 @@ def lock_term(cmd: LockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
         )
         uow.term_locks.add(lock)
         snapshot = build_snapshot(uow, info)
+        if cmd.term == "hk2":
+            missing = year_gaps(
+                (
+                    (s.student_id, s.full_name, {r.subject_code: r.year for r in s.subjects}, s.year)
+                    for s in snapshot.students
+                ),
+                {t.subject_code: t.subject_name for t in snapshot.subjects},
+                primary=circular_of_grade(info.grade) == "tt27",
+            )
+            refused = [m for m in missing if m.student_id not in cmd.incomplete_accepted]
+            if refused:
+                raise YearIncomplete(info.id, refused)
+            accepted = [m for m in missing if m.student_id in cmd.incomplete_accepted]
+            if accepted and not cmd.reason:
+                raise LockReasonRequired()
+        else:
+            accepted = []
         event = term_locked_event(
             info, cmd.term, lock, snapshot, uow.master_data.teacher_name(info.school_id, cmd.actor.user_id)
         )
@@ -246,10 +272,25 @@ def lock_term(cmd: LockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
             changes={"locked": "không → có"},
             subject=subject_uri,
         )
+        for gap in accepted:  # each accepted gap is its own fact in the log: who accepted what, and why
+            audit_change(
+                uow,
+                cmd.actor,
+                AuditAction.TERM_LOCK,
+                value_id(class_id=info.id, student_id=gap.student_id, subject=None, term=cmd.term),
+                school_id=info.school_id,
+                after={"incomplete_accepted": gap.result},
+                changes={"khóa khi thiếu kết quả": gap.result},
+                reason=cmd.reason,
+                subject=subject_uri,
+            )
         uow.commit()
     return {
         "class_id": info.id,
         "term": cmd.term,
+        "incomplete_accepted": [
+            {"student_id": m.student_id, "student": m.student, "result": m.result} for m in accepted
+        ],
         "locked_at": lock.locked_at.isoformat(),
         "content_hash": snapshot.content_hash,
         "students": len(snapshot.students),
@@ -292,13 +333,15 @@ def lock_school(
 ) -> dict[str, Any]:
     """Lock every class of the school's current year; one transaction per class, already-locked ones skipped."""
     require(decide(actor, Action.LOCK_TERM, Target(school_id)))
-    locked, skipped = [], []
+    locked, skipped, incomplete = [], [], []
     for class_id in _current_classes(new_uow, school_id):
         try:
             locked.append(lock_term(LockTerm(actor, class_id, term), new_uow())["class_id"])
         except TermAlreadyLocked:
             skipped.append(class_id)
-    return {"term": term, "locked": locked, "already_locked": skipped}
+        except YearIncomplete as gaps:  # the other classes still lock; this one says what it lacks
+            incomplete.append({"class_id": class_id, "missing": gaps.problem_extensions()["missing"]})
+    return {"term": term, "locked": locked, "already_locked": skipped, "incomplete": incomplete}
 
 
 def unlock_school(

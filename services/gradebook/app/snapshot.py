@@ -78,8 +78,8 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
                 subjects=[
                     SubjectResult(
                         subject_code=code,
-                        hk1=_term_marks(marks[s.id][code].get("hk1"), results.average(code, "hk1")),
-                        hk2=_term_marks(marks[s.id][code].get("hk2"), results.average(code, "hk2")),
+                        hk1=_term_marks(marks[s.id][code].get("hk1"), results, code, "hk1"),
+                        hk2=_term_marks(marks[s.id][code].get("hk2"), results, code, "hk2"),
                         year=results.average(code, "year"),
                     )
                     for code in periods
@@ -99,10 +99,13 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
     )
 
 
-def _term_marks(entry: dict[str, Any] | None, average: str | None) -> TermMarks | None:
+def _term_marks(
+    entry: dict[str, Any] | None, results: StudentResults, code: str, term: str
+) -> TermMarks | None:
+    """What was entered, with what follows from it: the term average, and a comment subject's computed Đ/CĐ."""
     if entry is None:
         return None
-    return TermMarks(**entry, average=average)
+    return TermMarks(**entry, average=results.average(code, term), result=results.term_result(code, term))
 
 
 def _term_record(record: dict[str, Any] | None, learning_result: str | None) -> StudentTermRecord | None:

@@ -39,6 +39,8 @@ class LockTerm:
     actor: Actor
     class_id: str
     term: Term
+    incomplete_accepted: frozenset[str] = frozenset()  # students the principal locks despite missing results
+    reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -295,27 +295,32 @@ def _comment_term(data: dict[str, Any], where: str, name: str, periods: int | No
                 where, "give the term result (Đ/CĐ) or the regular, midterm and final assessments"
             )
         return Explained(given, f"{_pass_word(given)} (kết quả học kỳ do giáo viên ghi)")
-    regular = data.get("regular")
-    # TT22 art. 6: the same number of regular assessments as a scored subject of the same periods. Without the
-    # periods the count cannot be checked exactly, so any count the table allows (2–4) is accepted.
-    allowed = (regular_assessments(periods),) if periods is not None else (2, 3, 4)
-    if not isinstance(regular, list) or len(regular) not in allowed:
-        got = len(regular) if isinstance(regular, list) else "none"
-        need = (
-            f"{name} has {periods} periods a year, so {allowed[0]} regular assessments are required"
-            if periods is not None
-            else "2, 3 or 4 regular assessments are required"
+    # TT22 art. 6: the same number of regular assessments as a scored subject of the same periods, so the count
+    # needs the periods (rules-cli.md, "The whole year").
+    if periods is None:
+        raise RuleInputError(
+            f"{where.rsplit('.', 1)[0]}.periods_per_year",
+            f"{name} gives its assessments, so it needs its periods per year (a positive integer)",
         )
-        raise RuleInputError(f"{where}.regular", f"{need}, got {got}")
+    required = regular_assessments(periods)
+    regular = data.get("regular")
+    if not isinstance(regular, list) or len(regular) != required:
+        got = len(regular) if isinstance(regular, list) else "none"
+        raise RuleInputError(
+            f"{where}.regular",
+            f"{name} has {periods} periods a year, so {required} regular assessments are required, got {got}",
+        )
     marks = [_comment_mark(v, f"{where}.regular[{j}]") for j, v in enumerate(regular)]
+    ends = {}
     for key in ("midterm", "final"):
         if data.get(key) is None:
             raise RuleInputError(f"{where}.{key}", f"missing {key} assessment (Đ/CĐ)")
-        marks.append(_comment_mark(data[key], f"{where}.{key}"))
-    computed = tt22.comment_term_result(marks, marks[-1])
+        ends[key] = _comment_mark(data[key], f"{where}.{key}")
+    computed = tt22.comment_term_result(marks, ends["midterm"], ends["final"], required_regular=required)
     if given is not None and given != computed.value:
         raise RuleInputError(
-            f"{where}.result", f"says {given} but the term's assessments give {computed.value} (TT22 art. 9)"
+            f"{where}.result",
+            f"says {given} but the term's assessments give {computed.value} (TT22 art. 9 §1a)",
         )
     return computed
 

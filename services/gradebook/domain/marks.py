@@ -80,16 +80,7 @@ def validate_entry(
     allowed: set[str]
     if subject.assessment is Assessment.SCORE:
         allowed = {"regular", "midterm", "final", "comment"}
-        regular = raw.get("regular") or []
-        if not isinstance(regular, list):
-            raise MarkInvalid(f"{where}.regular", "Điểm đánh giá thường xuyên phải là một danh sách.")
-        limit = regular_assessments(periods_per_year or 0)
-        if len(regular) > limit:
-            raise MarkInvalid(
-                f"{where}.regular",
-                f"Môn {subject.name} ({periods_per_year} tiết/năm) có {limit} điểm đánh giá thường xuyên mỗi học kỳ, "
-                f"nhận được {len(regular)}.",
-            )
+        regular = _listed(raw.get("regular"), f"{where}.regular", subject, periods_per_year)
         entry = MarkEntry(
             regular=tuple(score(v, f"{where}.regular[{i}]") for i, v in enumerate(regular)),
             midterm=None if raw.get("midterm") is None else score(raw["midterm"], f"{where}.midterm"),
@@ -97,13 +88,22 @@ def validate_entry(
             comment=comment,
         )
     elif subject.assessment is Assessment.COMMENT:
-        allowed = {"result", "comment"}
-        result = raw.get("result")
-        if result is not None and result not in COMMENT_RESULTS:
+        # TT22 art. 9 §1a: the term result follows from the assessments (every one there and Đạt), so the teacher
+        # enters the assessments and the service computes the term; a typed term result is refused, not trusted.
+        if raw.get("result") is not None:
             raise MarkInvalid(
-                f"{where}.result", f"Môn đánh giá bằng nhận xét chỉ nhận Đ hoặc CĐ, nhận được “{result}”."
+                f"{where}.result",
+                f"Kết quả học kỳ môn {subject.name} được tính từ các lần đánh giá (Điều 9 khoản 1 điểm a "
+                "Thông tư 22): hãy nhập từng lần đánh giá thường xuyên, giữa kỳ và cuối kỳ (Đ hoặc CĐ).",
             )
-        entry = MarkEntry(result=result, comment=comment)
+        allowed = {"regular", "midterm", "final", "comment"}
+        regular = _listed(raw.get("regular"), f"{where}.regular", subject, periods_per_year)
+        entry = MarkEntry(
+            regular=tuple(_pass_or_fail(v, f"{where}.regular[{i}]") for i, v in enumerate(regular)),
+            midterm=None if raw.get("midterm") is None else _pass_or_fail(raw["midterm"], f"{where}.midterm"),
+            final=None if raw.get("final") is None else _pass_or_fail(raw["final"], f"{where}.final"),
+            comment=comment,
+        )
     else:
         allowed = {"level", "test", "comment"}
         level, test = raw.get("level"), raw.get("test")
@@ -120,6 +120,28 @@ def validate_entry(
             f"{where}.{unknown[0]}", f"Trường “{unknown[0]}” không dùng cho môn {subject.name}."
         )
     return entry
+
+
+def _listed(regular: Any, where: str, subject: Subject, periods_per_year: int | None) -> list[Any]:
+    """The regular assessments entered so far: a list, no longer than the subject's periods allow (art. 6)."""
+    unit = "điểm đánh giá" if subject.assessment is Assessment.SCORE else "lần đánh giá"
+    regular = regular or []
+    if not isinstance(regular, list):
+        raise MarkInvalid(where, f"Các {unit} thường xuyên phải là một danh sách.")
+    limit = regular_assessments(periods_per_year or 0)
+    if len(regular) > limit:
+        raise MarkInvalid(
+            where,
+            f"Môn {subject.name} ({periods_per_year} tiết/năm) có {limit} {unit} thường xuyên mỗi học kỳ, "
+            f"nhận được {len(regular)}.",
+        )
+    return regular
+
+
+def _pass_or_fail(value: Any, where: str) -> str:
+    if value not in COMMENT_RESULTS:
+        raise MarkInvalid(where, f"Môn đánh giá bằng nhận xét chỉ nhận Đ hoặc CĐ, nhận được “{value}”.")
+    return str(value)
 
 
 CONDUCT_LEVELS = tuple(reversed(tt22.LEVELS))

@@ -8,6 +8,7 @@ from typing import Any
 
 from services.gradebook.domain import tt22, tt27
 from services.gradebook.domain.curriculum import Assessment, circular_of_grade, regular_assessments, subject
+from services.gradebook.domain.explain import TERM_LABEL
 from services.gradebook.domain.rounding import dec
 
 TERMS = ("hk1", "hk2")
@@ -19,11 +20,16 @@ class StudentResults:
         default_factory=dict
     )  # (subject, hk1|hk2|year) → "7.8"/"Đ"/"T"
     learning: dict[str, str] = field(default_factory=dict)  # hk1|hk2|year → Tốt/Khá/… (TT22)
+    # (subject, hk1|hk2) → Đ/CĐ: a comment-only subject's term result, computed from its assessments (TT22)
+    term_results: dict[tuple[str, str], str] = field(default_factory=dict)
     year: dict[str, str | None] = field(default_factory=dict)  # conduct, learning_result, promotion, award…
     explanations: dict[str, str] = field(default_factory=dict)
 
     def average(self, subject_code: str, period: str) -> str | None:
         return self.averages.get((subject_code, period))
+
+    def term_result(self, subject_code: str, term: str) -> str | None:
+        return self.term_results.get((subject_code, term))
 
     def learning_result(self, period: str) -> str | None:
         return self.learning.get(period)
@@ -57,20 +63,25 @@ def _secondary(
             entry = marks.get(code, {}).get(term) or {}
             if kind is Assessment.SCORE:
                 regular = entry.get("regular") or []
-                if (
-                    len(regular) == regular_assessments(periods_per_year or 0)
-                    and entry.get("midterm") is not None
-                    and entry.get("final") is not None
-                ):
+                if _complete(entry, periods_per_year):
                     average = tt22.term_average(
                         [dec(r) for r in regular], dec(entry["midterm"]), dec(entry["final"])
                     )
                     scored[term][code] = average.value
                     out.averages[(code, term)] = str(average.value)
                     out.explanations[f"{code}.{term}"] = f"{names[code]}: {average.why}"
-            elif entry.get("result") in (tt22.PASS, tt22.FAIL):
-                commented[term][code] = entry["result"]
-                out.averages[(code, term)] = entry["result"]
+            elif _complete(entry, periods_per_year):
+                # TT22 art. 9 §1a, from the stored assessments once the term has every one of them.
+                result = tt22.comment_term_result(
+                    entry.get("regular") or [],
+                    entry["midterm"],
+                    entry["final"],
+                    required_regular=regular_assessments(periods_per_year or 0),
+                )
+                commented[term][code] = str(result.value)
+                out.averages[(code, term)] = str(result.value)
+                out.term_results[(code, term)] = str(result.value)
+                out.explanations[f"{code}.{term}"] = f"{names[code]}, {TERM_LABEL[term]}: {result.why}"
         if code in scored["hk1"] and code in scored["hk2"]:
             year = tt22.year_average(scored["hk1"][code], scored["hk2"][code])
             scored["year"][code] = year.value
@@ -87,8 +98,12 @@ def _secondary(
     conduct = {t: (terms.get(t) or {}).get("conduct") for t in TERMS}
     if "year" in out.learning:
         out.year["learning_result"] = out.learning["year"]
-    if all(conduct.values()) and "year" in out.learning:
+    if all(conduct.values()):
+        # The year's conduct needs only the two terms' (art. 8); promotion and awards need the learning result too.
         year_conduct = tt22.conduct_year(str(conduct["hk1"]), str(conduct["hk2"]))
+        out.year["conduct"] = str(year_conduct.value)
+        out.explanations["conduct.year"] = year_conduct.why
+    if all(conduct.values()) and "year" in out.learning:
         absences = sum(int((terms.get(t) or {}).get("absences") or 0) for t in TERMS)
         retest = [c for c, v in scored["year"].items() if v < 5] + [
             c for c, r in commented["year"].items() if r == tt22.FAIL
@@ -97,17 +112,23 @@ def _secondary(
         prize = tt22.award(str(year_conduct.value), out.learning["year"], list(scored["year"].values()))
         out.year.update(
             {
-                "conduct": str(year_conduct.value),
                 "promotion": promoted.value["outcome"],
                 "retest_subjects": ", ".join(promoted.value["retest_subjects"]) or None,
                 "award": prize.value,
                 "absences": str(absences),
             }
         )
-        out.explanations.update(
-            {"conduct.year": year_conduct.why, "promotion": promoted.why, "award": prize.why}
-        )
+        out.explanations.update({"promotion": promoted.why, "award": prize.why})
     return out
+
+
+def _complete(entry: dict[str, Any], periods_per_year: int | None) -> bool:
+    """A term's entry has every assessment the subject's periods call for (art. 6–7): what the term needs."""
+    return (
+        len(entry.get("regular") or []) == regular_assessments(periods_per_year or 0)
+        and entry.get("midterm") is not None
+        and entry.get("final") is not None
+    )
 
 
 def _primary(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -45,6 +46,74 @@ class TermNotLocked(TermLockError):
         super().__init__(
             f"Học kỳ {term_label(term)} của lớp này chưa bị khóa.", log=f"{class_id} {term} is not locked"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MissingResult:
+    """A year result term II cannot be locked without: whose, and which (in the words the principal reads)."""
+
+    student_id: str
+    student: str
+    result: str
+
+
+class YearIncomplete(TermLockError):
+    """Term II closes the year: a record sealed from it must hold every year result, so a gap refuses the lock and
+    names each student and result missing (in the response; the log carries only the count, no names)."""
+
+    slug = "year-incomplete"
+    title = "Year results missing"
+    SHOWN = 30  # in the sentence; every one in ``missing``
+
+    def __init__(self, class_id: str, missing: list[MissingResult]) -> None:
+        listed = "; ".join(f"{m.student}: {m.result}" for m in missing[: self.SHOWN])
+        more = f"; và {len(missing) - self.SHOWN} mục khác" if len(missing) > self.SHOWN else ""
+        super().__init__(
+            f"Chưa thể khóa học kỳ II: còn thiếu {len(missing)} kết quả cả năm — {listed}{more}. "
+            "Hãy nhập đủ rồi khóa lại.",
+            log=f"{class_id} hk2: {len(missing)} year results missing",
+        )
+        self.missing = missing
+
+    def problem_extensions(self) -> dict[str, object]:
+        return {
+            "missing": [
+                {"student_id": m.student_id, "student": m.student, "result": m.result} for m in self.missing
+            ]
+        }
+
+
+class LockReasonRequired(TermLockError):
+    http_status = 422
+    slug = "lock-reason-required"
+    title = "A reason is required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Khóa học kỳ khi còn thiếu kết quả cần ghi lý do (ví dụ: học sinh chuyển đi giữa kỳ).",
+            log="lock with accepted gaps but no reason",
+        )
+
+
+def year_gaps(
+    students: Iterable[tuple[str, str, Mapping[str, str | None], Mapping[str, str | None]]],
+    subject_names: Mapping[str, str],
+    *,
+    primary: bool,
+) -> list[MissingResult]:
+    """Every year result missing from a class, per student: each subject without a year result, then the year's
+    conduct (TT22 art. 8) or, for a primary pupil whose subjects are all there, the educational result (TT27 art. 9:
+    a quality, a competency or an end-of-year test is missing). ``students``: (id, name, subject → year result,
+    the year's results)."""
+    missing = []
+    for student_id, name, subjects, year in students:
+        gaps = [subject_names.get(code, code) for code, value in subjects.items() if value is None]
+        if primary and not gaps and not year.get("year_result"):
+            gaps.append("kết quả giáo dục cả năm (thiếu phẩm chất, năng lực hoặc điểm kiểm tra định kỳ)")
+        if not primary and not year.get("conduct"):
+            gaps.append("kết quả rèn luyện cả năm")
+        missing += [MissingResult(student_id, name, gap) for gap in gaps]
+    return missing
 
 
 def term_label(term: str) -> str:

@@ -51,17 +51,30 @@ def year_average(hk1: Decimal, hk2: Decimal) -> Explained:
     )
 
 
-def comment_term_result(assessments: Sequence[str], final: str) -> Explained:
-    """Art. 9: Đạt when the end-of-term assessment is Đ and at least 2/3 of all the term's assessments are Đ.
+def comment_term_result(
+    regular: Sequence[str], midterm: str | None, final: str | None, *, required_regular: int
+) -> Explained:
+    """Art. 9 §1a: a comment-only subject's term is Đạt when the term has every required assessment (the regular
+    ones its periods call for, art. 6, the mid-term and the end-of-term one) and every one of them is Đạt ("có đủ số
+    lần kiểm tra, đánh giá … và tất cả các lần được đánh giá mức Đạt"); otherwise Chưa đạt. The reason names each
+    assessment that is missing or Chưa đạt.
 
-    ``assessments`` is every assessment of the term, the end-of-term one included."""
-    passed = sum(1 for a in assessments if a == PASS)
-    ok = final == PASS and 3 * passed >= 2 * len(assessments)
-    why = (
-        f"{passed}/{len(assessments)} lần đánh giá Đạt, cuối kỳ {'Đạt' if final == PASS else 'Chưa đạt'} → "
-        f"{'Đạt' if ok else 'Chưa đạt'} (cần cuối kỳ Đạt và ít nhất 2/3 số lần Đạt, Điều 9)"
-    )
-    return Explained(PASS if ok else FAIL, why)
+    The "end-of-term Đạt and 2/3 of all assessments Đạt" rule an earlier version applied is Circular 58/2011 as
+    amended by 26/2020, not TT22 (docs and rules.md were corrected; the circular wins)."""
+    problems = [f"ĐGtx lần {i} Chưa đạt" for i, mark in enumerate(regular, 1) if mark != PASS]
+    if len(regular) < required_regular:
+        problems.append(f"thiếu {required_regular - len(regular)} lần ĐGtx (cần {required_regular})")
+    for label, mark in (("giữa kỳ", midterm), ("cuối kỳ", final)):
+        if mark is None:
+            problems.append(f"thiếu đánh giá {label}")
+        elif mark != PASS:
+            problems.append(f"đánh giá {label} Chưa đạt")
+    counted = len(regular) + 2
+    if problems:
+        return Explained(
+            FAIL, f"Chưa đạt: {'; '.join(problems)} (cần đủ và tất cả Đạt, Điều 9 khoản 1 điểm a)"
+        )
+    return Explained(PASS, f"Đạt: đủ {counted} lần đánh giá, tất cả Đạt (Điều 9 khoản 1 điểm a)")
 
 
 # -- learning result (kết quả học tập) ---------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Helpers for the gradebook integration tests: HTTP calls as a person of the school, loading a sample school."""
 
+from typing import Any
+
 import httpx
 
 from sandbox.issuer import mint_token
@@ -49,3 +51,15 @@ def enter_year_and_lock(client: Client, school, class_id: str, principal: str = 
     with client.as_(principal, "principal") as p:
         for term in ("hk1", "hk2"):
             p.post(f"/classes/{class_id}/terms/{term}/lock").raise_for_status()
+
+
+def lock_as_it_stands(principal: Any, school: Any, class_id: str, term: str = "hk2") -> Any:
+    """Lock a term whose results are partly entered, the principal accepting every student's gaps with a reason
+    (term II refuses gaps otherwise): for tests that need a locked term, not a complete year."""
+    return principal.post(
+        f"/classes/{class_id}/terms/{term}/lock",
+        json={
+            "incomplete_accepted": [s["student_id"] for s in school.students_of(class_id)],
+            "reason": "Kiểm thử: khóa khi chưa nhập đủ",
+        },
+    )

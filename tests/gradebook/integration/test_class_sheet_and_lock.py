@@ -167,6 +167,7 @@ def test_writes_after_lock_are_refused_and_need_an_amendment(school):
 
 def test_the_homeroom_teacher_sees_the_computed_year_with_its_reasons_equal_to_the_rules_cli(gradebook):
     from sandbox.sample_school import build
+    from services.gradebook.domain.curriculum import subject
     from services.gradebook.domain.evaluate import evaluate
     from tests.gradebook.integration.support import Client, load_school
 
@@ -188,7 +189,7 @@ def test_the_homeroom_teacher_sees_the_computed_year_with_its_reasons_equal_to_t
             t: next(e for e in marks_for(sample, class_id, code, t) if e["student_id"] == student)
             for t in ("hk1", "hk2")
         }
-        kind = "score" if "regular" in terms["hk1"] else "comment"
+        kind = subject(code, 8).assessment.value
         subjects.append(
             {
                 "code": code,
@@ -219,6 +220,27 @@ def test_the_homeroom_teacher_sees_the_computed_year_with_its_reasons_equal_to_t
     assert "Điều 9" in results["explanations"]["learning_result.year"]
     assert results["explanations"]["toan.year"].startswith("Toán: ĐTBmcn = (")
 
+    # A comment-only subject's term is computed from its assessments (TT22 art. 9 §1a): one mid-term CĐ among
+    # otherwise Đạt assessments makes the term Chưa đạt, and the reason names it.
+    with client.as_(sample.teacher_of(class_id, "gdtc"), "teacher") as t:
+        t.put(
+            f"/classes/{class_id}/subjects/gdtc/terms/hk1/marks",
+            json={
+                "entries": [
+                    {"student_id": student, "regular": ["Đ", "Đ", "Đ"], "midterm": "CĐ", "final": "Đ"}
+                ]
+            },
+        ).raise_for_status()
+        typed = t.put(
+            f"/classes/{class_id}/subjects/gdtc/terms/hk1/marks",
+            json={"entries": [{"student_id": student, "result": "Đ"}]},
+        )
+    assert typed.status_code == 422 and "được tính từ các lần đánh giá" in typed.text, typed.text
+    with client.as_(sample.homeroom_of(class_id), "teacher", "homeroom") as h:
+        after = h.get(f"/classes/{class_id}/students/{student}/results").json()
+    assert after["averages"]["gdtc.hk1"] == "CĐ"
+    assert "đánh giá giữa kỳ Chưa đạt" in after["explanations"]["gdtc.hk1"], after["explanations"]
+
 
 def test_the_principal_locks_and_unlocks_a_term_for_the_whole_school(gradebook):
     from sandbox.sample_school import build
@@ -243,3 +265,66 @@ def test_the_principal_locks_and_unlocks_a_term_for_the_whole_school(gradebook):
     with client.as_(sample.homeroom_of(classes[0]), "teacher", "homeroom") as h:
         refused = h.post(f"/schools/{sample.school_id}/terms/hk1/unlock", json={"reason": "Tôi muốn sửa"})
         assert refused.status_code == 403
+
+
+def test_term_two_refuses_a_class_with_a_missing_result_naming_the_student_and_subject(gradebook):
+    """Term II closes the year: a gap refuses the lock and says whose and which result; the principal may lock
+    anyway for named students, with a reason that reaches the audit log."""
+    from sandbox.sample_school import build
+    from tests.gradebook.integration.support import Client, load_school
+
+    sample = build(f"thcs-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=4)
+    client = Client(gradebook, sample.school_id)
+    load_school(client, sample)
+    class_id = sample.classes[0]["class_id"]
+    enter_term(sample, client, class_id, "hk1")
+    enter_term(sample, client, class_id, "hk2")
+    absent = sample.students_of(class_id)[2]
+    # Khoa học tự nhiên's term-II marks of one student never came in (the teacher entered the others).
+    with client.as_(sample.teacher_of(class_id, "khtn"), "teacher") as t:
+        partial = [
+            e for e in marks_for(sample, class_id, "khtn", "hk2") if e["student_id"] != absent["student_id"]
+        ]
+        t.put(
+            f"/classes/{class_id}/subjects/khtn/terms/hk2/marks", json={"entries": partial}
+        ).raise_for_status()
+        # …and a value already saved cannot be blanked: enter the gap by clearing that student's final.
+        cleared = next(
+            e for e in marks_for(sample, class_id, "khtn", "hk2") if e["student_id"] == absent["student_id"]
+        )
+        t.put(
+            f"/classes/{class_id}/subjects/khtn/terms/hk2/marks",
+            json={"entries": [{**cleared, "final": None}]},
+        ).raise_for_status()
+    with client.as_("hieu-truong", "principal") as p:
+        p.post(f"/classes/{class_id}/terms/hk1/lock").raise_for_status()
+        refused = p.post(f"/classes/{class_id}/terms/hk2/lock")
+        assert refused.status_code == 409, refused.text
+        problem = refused.json()
+        assert problem["missing"] == [
+            {
+                "student_id": absent["student_id"],
+                "student": absent["full_name"],
+                "result": "Khoa học tự nhiên",
+            }
+        ], problem
+        assert f"{absent['full_name']}: Khoa học tự nhiên" in problem["detail"]
+        # Accepting the gap needs the student named and a reason.
+        unnamed = p.post(
+            f"/classes/{class_id}/terms/hk2/lock",
+            json={"incomplete_accepted": [], "reason": "Học sinh ốm dài ngày"},
+        )
+        assert unnamed.status_code == 409, unnamed.text
+        reasonless = p.post(
+            f"/classes/{class_id}/terms/hk2/lock", json={"incomplete_accepted": [absent["student_id"]]}
+        )
+        assert reasonless.status_code == 422, reasonless.text
+        locked = p.post(
+            f"/classes/{class_id}/terms/hk2/lock",
+            json={
+                "incomplete_accepted": [absent["student_id"]],
+                "reason": "Học sinh ốm dài ngày, thi bù sau",
+            },
+        )
+    assert locked.status_code == 201, locked.text
+    assert locked.json()["incomplete_accepted"] == problem["missing"]

@@ -151,7 +151,9 @@ def test_a_requests_correlation_id_reaches_its_events(school, service_databases)
     with client.as_(sample.teacher_of(class_id, "gdtc"), "teacher") as t:
         response = t.put(
             f"/classes/{class_id}/subjects/gdtc/terms/hk2/marks",
-            json={"entries": [{"student_id": student, "result": "Đ"}]},
+            json={
+                "entries": [{"student_id": student, "regular": ["Đ", "Đ", "Đ"], "midterm": "Đ", "final": "Đ"}]
+            },
             headers={"X-Correlation-Id": "req-trace-42"},
         )
     assert response.status_code == 200 and response.headers["X-Correlation-Id"] == "req-trace-42"

@@ -3,6 +3,7 @@
 import pytest
 
 from sandbox.sample_school import marks_for
+from tests.gradebook.integration.support import lock_as_it_stands
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,7 @@ def world(school):
             == 200
         )
     with client.as_("hieu-truong", "principal") as p:
-        assert p.post(f"/classes/{class_b}/terms/hk2/lock").status_code == 201
+        assert lock_as_it_stands(p, sample, class_b).status_code == 201
     with client.as_(teacher_b, "teacher") as t:
         proposed = t.post(
             f"/classes/{class_b}/terms/hk2/amendments",

@@ -12,7 +12,7 @@ from sandbox.issuer import mint_token
 from sandbox.sample_school import build, marks_for
 from services.runtime.data_key import DataVault
 from services.runtime.settings import get_settings
-from tests.gradebook.integration.support import Client, load_school
+from tests.gradebook.integration.support import Client, load_school, lock_as_it_stands
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def two_schools(gradebook, service_databases):
         )
         assert entered.status_code == 200, entered.text
     with client_b.as_("hieu-truong", "principal") as p:
-        assert p.post(f"/classes/{class_b}/terms/hk2/lock").status_code == 201
+        assert lock_as_it_stands(p, b, class_b).status_code == 201
     with client_b.as_(teacher_b, "teacher") as t:
         proposed = t.post(
             f"/classes/{class_b}/terms/hk2/amendments",

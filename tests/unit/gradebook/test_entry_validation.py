@@ -37,9 +37,25 @@ def test_a_scored_subject_takes_regular_midterm_final_and_nothing_else():
 
 
 def test_comment_subjects_take_d_or_cd_and_primary_subjects_take_levels_and_tests():
-    assert validate_entry(subject("gdtc", 8), 70, {"result": "CĐ"}, "e").result == "CĐ"
-    with pytest.raises(MarkInvalid):
-        validate_entry(subject("gdtc", 8), 70, {"result": "Tốt"}, "e")
+    gdtc = subject("gdtc", 8)
+    entry = validate_entry(gdtc, 70, {"regular": ["Đ", "CĐ"], "midterm": "Đ", "final": "Đ"}, "e")
+    assert entry.as_dict() == {
+        "regular": ["Đ", "CĐ"],
+        "midterm": "Đ",
+        "final": "Đ",
+    }  # partial during the term
+    for bad, where in (
+        ({"regular": ["Đ", "Tốt"]}, "e.regular[1]"),
+        ({"final": "8"}, "e.final"),
+        ({"regular": ["Đ"] * 4}, "e.regular"),  # 70 periods → 3 a term
+    ):
+        with pytest.raises(MarkInvalid) as refused:
+            validate_entry(gdtc, 70, bad, "e")
+        assert refused.value.field == where, bad
+    # The term result is computed (TT22 art. 9 §1a), never typed: a typed one is refused and says what to enter.
+    with pytest.raises(MarkInvalid, match="được tính từ các lần đánh giá") as typed:
+        validate_entry(gdtc, 70, {"result": "Đ"}, "e")
+    assert typed.value.field == "e.result"
     tv = subject("tieng_viet", 4)
     assert validate_entry(tv, None, {"level": "T", "test": 9}, "e").test == 9
     for bad in ({"level": "A"}, {"test": 0}, {"test": 11}, {"test": 7.5}, {"test": True}):

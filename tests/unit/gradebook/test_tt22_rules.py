@@ -213,24 +213,44 @@ def test_each_period_is_adjusted_on_its_own():
 # -- comment-only subjects ---------------------------------------------------------------------------------------
 
 
-def test_comment_subject_term_result_from_its_assessments():
-    assert tt22.comment_term_result(["Đ", "Đ", "CĐ", "Đ", "Đ"], "Đ").value == "Đ"  # 4/5 ≥ 2/3
-    assert tt22.comment_term_result(["Đ", "CĐ", "CĐ", "Đ", "Đ"], "Đ").value == "CĐ"  # 3/5 < 2/3
-    assert tt22.comment_term_result(["Đ", "Đ", "Đ", "Đ", "CĐ"], "CĐ").value == "CĐ"  # end of term not Đ
-    assert tt22.comment_term_result(["Đ", "Đ", "CĐ", "Đ", "Đ", "Đ"], "Đ").value == "Đ"  # 5/6
-    assert tt22.comment_term_result(["CĐ", "Đ", "CĐ", "Đ", "Đ", "Đ"], "Đ").value == "Đ"  # 4/6 = 2/3 exactly
-    assert tt22.comment_term_result(["CĐ", "CĐ", "Đ", "Đ", "Đ"], "Đ").value == "CĐ"  # 3/5
+def test_comment_subject_term_is_dat_only_with_every_assessment_there_and_dat():
+    """TT22 art. 9 §1a: every required assessment present and every one Đạt. Cases that the older 2/3 rule (Circular
+    58/26) passed are Chưa đạt here, and the reason names the assessment."""
+    assert tt22.comment_term_result(["Đ", "Đ", "Đ"], "Đ", "Đ", required_regular=3).value == "Đ"
+    four_of_five = tt22.comment_term_result(["Đ", "CĐ", "Đ"], "Đ", "Đ", required_regular=3)
+    assert four_of_five.value == "CĐ"  # 4/5 Đ and the end of term Đ: Đạt under 58/26, not under TT22
+    assert "ĐGtx lần 2 Chưa đạt" in four_of_five.why and "Điều 9 khoản 1 điểm a" in four_of_five.why
+    mid = tt22.comment_term_result(["Đ", "Đ", "Đ", "Đ"], "CĐ", "Đ", required_regular=4)
+    assert mid.value == "CĐ" and "giữa kỳ Chưa đạt" in mid.why
+    end = tt22.comment_term_result(["Đ", "Đ"], "Đ", "CĐ", required_regular=2)
+    assert end.value == "CĐ" and "cuối kỳ Chưa đạt" in end.why
+    short = tt22.comment_term_result(["Đ", "Đ"], "Đ", "Đ", required_regular=3)
+    assert short.value == "CĐ" and "thiếu 1 lần ĐGtx" in short.why  # "có đủ số lần": a missing one fails
+    missing = tt22.comment_term_result(["Đ", "Đ", "Đ"], "Đ", None, required_regular=3)
+    assert missing.value == "CĐ" and "thiếu đánh giá cuối kỳ" in missing.why
 
 
 def test_comment_subject_given_as_assessments_and_its_year_is_term_two():
     payload = student()
     gdtc = payload["subjects"][8]
     gdtc["periods_per_year"] = 70  # → 3 regular assessments
-    gdtc["hk1"] = {"regular": ["Đ", "CĐ", "CĐ"], "midterm": "Đ", "final": "Đ"}  # 3/5 → CĐ
-    gdtc["hk2"] = {"regular": ["Đ", "CĐ", "Đ"], "midterm": "Đ", "final": "Đ", "result": "Đ"}  # 4/5 → Đ
+    gdtc["hk1"] = {"regular": ["Đ", "CĐ", "Đ"], "midterm": "Đ", "final": "Đ"}  # one CĐ → CĐ
+    gdtc["hk2"] = {"regular": ["Đ", "Đ", "Đ"], "midterm": "Đ", "final": "Đ", "result": "Đ"}  # all Đ → Đ
     out = evaluate(payload, explain=True)
     assert out["subjects"][8] == {"code": "gdtc", "hk1": "CĐ", "hk2": "Đ", "year": "Đ"}
-    assert out["explanations"]["gdtc.hk1"].startswith("Giáo dục thể chất, học kỳ I: 3/5 lần đánh giá Đạt")
+    assert out["explanations"]["gdtc.hk1"] == (
+        "Giáo dục thể chất, học kỳ I: Chưa đạt: ĐGtx lần 2 Chưa đạt "
+        "(cần đủ và tất cả Đạt, Điều 9 khoản 1 điểm a)"
+    )
+
+
+def test_comment_assessments_need_the_subject_s_periods():
+    payload = student()
+    payload["subjects"][8].pop("periods_per_year", None)
+    payload["subjects"][8]["hk1"] = {"regular": ["Đ", "Đ", "Đ"], "midterm": "Đ", "final": "Đ"}
+    with pytest.raises(RuleInputError) as error:
+        evaluate(payload)
+    assert error.value.field == "subjects[8].periods_per_year"
 
 
 @pytest.mark.parametrize(
@@ -240,7 +260,7 @@ def test_comment_subject_given_as_assessments_and_its_year_is_term_two():
         ({"regular": ["Đ", "Đ", "Đ"], "midterm": "Đ"}, "subjects[8].hk1.final"),
         ({"regular": ["Đ", "Đ", "Tốt"], "midterm": "Đ", "final": "Đ"}, "subjects[8].hk1.regular[2]"),
         (
-            {"regular": ["Đ", "CĐ", "CĐ"], "midterm": "Đ", "final": "Đ", "result": "Đ"},
+            {"regular": ["Đ", "CĐ", "Đ"], "midterm": "Đ", "final": "Đ", "result": "Đ"},
             "subjects[8].hk1.result",
         ),
         ({}, "subjects[8].hk1"),
