@@ -18,7 +18,7 @@ from services.sync.api import CredentialsIn, TransferDecisionIn, TransferRequest
 from services.sync.app import handlers, operations, transfers
 from services.sync.app.unit_of_work import SERVICE, SyncUnitOfWork
 from services.sync.bootstrap import bootstrap
-from services.sync.domain.rules import CutoffPassed
+from services.sync.domain.errors import GatewayUnavailable, NoGatewayCredentials, SyncError, SyncRefused
 
 # Transferred-in students' records come from the province with no class here yet: SCHOOL_WIDE reads them, no
 # teacher (sync knows no teacher's classes).
@@ -91,7 +91,7 @@ class SyncService(HealthEndpoints):
     @api(
         "POST",
         "/schools/<string:school_id>/sync/records/<string:year_record_id>/withdraw",
-        expected_exceptions=(operations.SyncRefused, CutoffPassed),
+        expected_exceptions=(SyncError,),
     )
     def withdraw(self, request: Request, school_id: str, year_record_id: str) -> Response:
         caller = self.principal()
@@ -120,7 +120,7 @@ class SyncService(HealthEndpoints):
     @api(
         "POST",
         "/schools/<string:school_id>/sync/transfer-requests",
-        expected_exceptions=(operations.SyncRefused,),
+        expected_exceptions=(SyncError,),
     )
     def request_transfer(self, request: Request, school_id: str) -> Response:
         """The receiving school (``school_id``) asks for the học bạ the family brought."""
@@ -143,7 +143,7 @@ class SyncService(HealthEndpoints):
     @api(
         "POST",
         "/schools/<string:school_id>/sync/transfer-requests/<string:request_id>/approve",
-        expected_exceptions=(operations.SyncRefused,),
+        expected_exceptions=(SyncError,),
     )
     def approve_transfer(self, request: Request, school_id: str, request_id: str) -> Response:
         """The sending school's (``school_id``) principal hands the học bạ over."""
@@ -153,7 +153,7 @@ class SyncService(HealthEndpoints):
     @api(
         "POST",
         "/schools/<string:school_id>/sync/transfer-requests/<string:request_id>/refuse",
-        expected_exceptions=(operations.SyncRefused,),
+        expected_exceptions=(SyncError,),
     )
     def refuse_transfer(self, request: Request, school_id: str, request_id: str) -> Response:
         actor = self._school_actor(school_id, Role.PRINCIPAL)
@@ -181,7 +181,7 @@ class SyncService(HealthEndpoints):
         )
         return json_response(result)
 
-    @api("GET", "/schools/<string:school_id>/sync/incoming", expected_exceptions=(operations.SyncRefused,))
+    @api("GET", "/schools/<string:school_id>/sync/incoming", expected_exceptions=(SyncError,))
     def incoming(self, request: Request, school_id: str) -> Response:
         caller = self.principal()
         caller.require_school(school_id)
@@ -195,7 +195,7 @@ class SyncService(HealthEndpoints):
     @api(
         "GET",
         "/schools/<string:school_id>/sync/incoming/<string:record_id>/<any(pdf, xml):kind>",
-        expected_exceptions=(operations.SyncRefused,),
+        expected_exceptions=(SyncError,),
     )
     def incoming_document(self, request: Request, school_id: str, record_id: str, kind: str) -> Response:
         """An earlier school's sealed record, fetched from the province for the school that now keeps the học bạ."""
@@ -205,10 +205,10 @@ class SyncService(HealthEndpoints):
         with self.unit_of_work() as uow:
             token = self.wiring.credentials.token_of(uow, school_id)
         if token is None:
-            raise operations.SyncRefused("Trường chưa được cấu hình tài khoản cổng tiếp nhận của Sở.", 503)
+            raise NoGatewayCredentials()
         status, content = self.wiring.gateway.download(token, record_id, kind)
+        if status == 404:
+            raise SyncRefused("Không tải được bản ghi từ cổng tiếp nhận của Sở.", 404)
         if status != 200:
-            raise operations.SyncRefused(
-                "Không tải được bản ghi từ cổng tiếp nhận của Sở.", 404 if status == 404 else 502
-            )
+            raise GatewayUnavailable("Không tải được bản ghi từ cổng tiếp nhận của Sở.")
         return Response(content, mimetype="application/pdf" if kind == "pdf" else "application/xml")

@@ -31,15 +31,15 @@ def take_checkpoints(
     taken = 0
     with new_session() as session:
         audit_log = AuditLog(session)
-        for chain, last_seq, last_hash in audit_log.chains(school_id):
-            if last_seq <= audit_log.last_checkpoint(chain):
+        for head in audit_log.chains(school_id):
+            if head.last_seq <= audit_log.last_checkpoint(head.chain):
                 continue
             try:
-                token = timestamp(timestamper, checkpoint_digest(chain, last_seq, last_hash))
+                token = timestamp(timestamper, checkpoint_digest(head.chain, head.last_seq, head.last_hash))
             except Exception as error:  # noqa: BLE001 - the TSA may be down: the next round tries again
-                log.warning("audit.checkpoint_failed", chain=chain, error=type(error).__name__)
+                log.warning("audit.checkpoint_failed", chain=head.chain, error=type(error).__name__)
                 continue
-            audit_log.add_checkpoint(chain, last_seq, last_hash, token, None)
+            audit_log.add_checkpoint(head.chain, head.last_seq, head.last_hash, token, None)
             taken += 1
         session.commit()
     return taken
@@ -60,12 +60,10 @@ def verify_checkpoints(
     audit_log: AuditLog, chain: str, roots: Sequence[asn1_x509.Certificate]
 ) -> Break | None:
     for point in audit_log.checkpoints_of(chain):
-        seq = point["chain_seq"]
-        proof = check_timestamp(
-            bytes(point["token"]), checkpoint_digest(chain, seq, point["entry_hash"]), roots
-        )
+        seq = point.chain_seq
+        proof = check_timestamp(point.token, checkpoint_digest(chain, seq, point.entry_hash), roots)
         problem = check_checkpoint(
-            chain, seq, point["entry_hash"], audit_log.entry_hash_at(chain, seq), proof.valid, proof.reason
+            chain, seq, point.entry_hash, audit_log.entry_hash_at(chain, seq), proof.valid, proof.reason
         )
         if problem is not None:
             return problem

@@ -10,6 +10,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from services.audit.domain.chain import Break, chain_key
+from services.audit.domain.errors import NothingToExport
 from services.audit.domain.export import (
     Seal,
     body_digest,
@@ -34,7 +35,7 @@ def export(
     with new_session() as session:
         entries = list(AuditLog(session).chained(chain, recorded_between=bounds))
     if not entries:
-        raise ValueError(f"no audit entries for {school_id}" + (f" in {school_year}" if school_year else ""))
+        raise NothingToExport(school_id, school_year)
     lines = [entry_line(e) for e in entries]
     digest = body_digest(lines)
     seal = Seal(

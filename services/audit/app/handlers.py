@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -104,8 +105,9 @@ def query_log(school_id: str, query: LogQuery, uow: AuditUnitOfWork) -> dict[str
         total = uow.log.count_for_school(school_id)
     return {
         "total": total,
-        "entries": entries,
-        "next_after": entries[-1]["chain_seq"] if len(entries) == query.limit else None,
+        # The stored columns in table order, as the log listed them before its rows were typed.
+        "entries": [asdict(entry) for entry in entries],
+        "next_after": entries[-1].chain_seq if len(entries) == query.limit else None,
     }
 
 

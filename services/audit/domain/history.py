@@ -13,8 +13,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from contracts.audit_vocabulary import AuditAction, EntityType, actions_on, value_id
+from services.audit.domain.model import RecordedEntry
 
-__all__ = ["APPROVALS", "GRADE_ENTITY_TYPES", "KINDS", "amendments", "in_order", "step", "value_id"]
+__all__ = [
+    "APPROVALS",
+    "GRADE_ENTITY_TYPES",
+    "KINDS",
+    "amendments",
+    "in_order",
+    "kind_of",
+    "step",
+    "value_id",
+]
 
 # What a grade value's history shows for each action on the value, its amendments and its class's term.
 KINDS: dict[AuditAction, str] = {
@@ -37,30 +47,39 @@ APPROVALS = frozenset({AuditAction.AMENDMENT_APPROVE, AuditAction.MARKS_AMEND, A
 _AMENDMENT_STEPS = actions_on(EntityType.AMENDMENT)
 
 
-def in_order(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def in_order(entries: Iterable[RecordedEntry]) -> list[RecordedEntry]:
     """In the order things happened. The chain keeps the order events arrived in, and consumers run side by side:
     two events committed a moment apart (a change and the next, an approval and the value it amends) may be
     chained the other way round. Their chain positions stay in each step, for `hocba audit verify`."""
-    return sorted(entries, key=lambda e: (e["occurred_at"], e["chain_seq"]))
+    return sorted(entries, key=lambda e: (e.occurred_at, e.chain_seq))
 
 
-def step(entry: dict[str, Any]) -> dict[str, Any]:
-    record = entry["record"]
+def kind_of(action: str) -> str:
+    """What a grade value's history shows for ``action``: ``other`` for an action not on grades, or unknown here."""
+    try:
+        return KINDS.get(AuditAction(action), "other")
+    except ValueError:  # a name this vocabulary does not have (an entry from a newer producer)
+        return "other"
+
+
+def step(entry: RecordedEntry) -> dict[str, Any]:
+    """One step of the history as GET …/audit/grades/… shows it (a JSON object, in this key order)."""
+    record = entry.record
     return {
-        "chain_seq": entry["chain_seq"],
-        "kind": KINDS.get(entry["action"], "other"),
-        "action": entry["action"],
-        "entity_id": entry["entity_id"],
-        "actor_id": entry["actor_id"],
-        "actor_role": entry["actor_role"],
-        "occurred_at": entry["occurred_at"],
-        "recorded_at": entry["recorded_at"],
+        "chain_seq": entry.chain_seq,
+        "kind": kind_of(entry.action),
+        "action": entry.action,
+        "entity_id": entry.entity_id,
+        "actor_id": entry.actor_id,
+        "actor_role": entry.actor_role,
+        "occurred_at": entry.occurred_at,
+        "recorded_at": entry.recorded_at,
         "changes": record.get("changes", {}),
         "before_hash": record.get("before_hash"),
         "after_hash": record.get("after_hash"),
-        "reason": entry["reason"],
+        "reason": entry.reason,
         "amendment_id": record.get("amendment_id"),
-        "approved_by": entry["actor_id"] if entry["action"] in APPROVALS else None,
+        "approved_by": entry.actor_id if entry.action in APPROVALS else None,
     }
 
 

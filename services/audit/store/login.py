@@ -20,7 +20,11 @@ where c.oid = any(cast(:tables as regclass[])) and d.datname = current_database(
 
 
 class LoginMayChangeTheLog(RuntimeError):
-    """The audit service or its relay was given credentials that could edit, empty or drop the log."""
+    """The audit service or its relay was given credentials that could edit, empty or drop the log.
+
+    A refusal to start, not an ``AuditError`` (domain/errors.py): no request is refused and nothing retries it;
+    the process stops until an operator gives it the writer role's credentials.
+    """
 
 
 def refuse_a_login_that_may_change_the_log(engine: Engine) -> None:

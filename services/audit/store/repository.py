@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from contracts.audit import EntityType, actions_on, amendment_prefix, class_term_pattern
 from services.audit.domain.chain import GENESIS, ChainedEntry, chain_key, entry_hash
 from services.audit.domain.entry import AuditEntry
+from services.audit.domain.model import ChainHead, Checkpoint, RecordedEntry
 from services.audit.store.tables import audit_entries, chain_heads, checkpoints
 
 CONTENT_COLUMNS = (
@@ -49,7 +49,7 @@ class AuditLog:
             .where(chain_heads.c.chain == chain)
             .with_for_update()
         ).one()
-        seq, prev = head.last_seq + 1, head.last_hash
+        seq, prev = int(head.last_seq) + 1, str(head.last_hash)
         sealed = entry_hash(entry.content(), seq, prev)
         self.session.execute(
             insert(audit_entries).values(
@@ -61,13 +61,13 @@ class AuditLog:
         )
         return seq
 
-    def chains(self, school_id: str | None = None) -> list[tuple[str, int, str]]:
+    def chains(self, school_id: str | None = None) -> list[ChainHead]:
         stmt = select(chain_heads.c.chain, chain_heads.c.last_seq, chain_heads.c.last_hash).order_by(
             chain_heads.c.chain
         )
         if school_id is not None:
             stmt = stmt.where(chain_heads.c.chain == chain_key(school_id))
-        return [tuple(r) for r in self.session.execute(stmt)]  # type: ignore[misc]
+        return [ChainHead(**r._mapping) for r in self.session.execute(stmt)]
 
     def chained(
         self, chain: str, recorded_between: tuple[datetime, datetime] | None = None
@@ -131,18 +131,20 @@ class AuditLog:
             ).scalar_one()
         )
 
-    def add_checkpoint(self, chain: str, seq: int, entry_hash: str, token: bytes, stamped_at: Any) -> None:
+    def add_checkpoint(
+        self, chain: str, seq: int, entry_hash: str, token: bytes, stamped_at: datetime | None
+    ) -> None:
         self.session.execute(
             pg_insert(checkpoints)
             .values(chain=chain, chain_seq=seq, entry_hash=entry_hash, token=token, stamped_at=stamped_at)
             .on_conflict_do_nothing()
         )
 
-    def checkpoints_of(self, chain: str) -> list[dict[str, Any]]:
+    def checkpoints_of(self, chain: str) -> list[Checkpoint]:
         rows = self.session.execute(
             select(checkpoints).where(checkpoints.c.chain == chain).order_by(checkpoints.c.chain_seq)
-        ).mappings()
-        return [dict(r) for r in rows]
+        )
+        return [Checkpoint(**r._mapping) for r in rows]  # psycopg 3 reads bytea as bytes
 
     def count_for_school(self, school_id: str) -> int:
         return int(
@@ -163,7 +165,7 @@ class AuditLog:
         until: datetime | None = None,
         after_seq: int = 0,
         limit: int = 100,
-    ) -> list[dict[str, Any]]:
+    ) -> list[RecordedEntry]:
         """One school's entries in chain order, filtered; page with ``after_seq`` (keyset, stable under appends)."""
         t = audit_entries
         stmt = select(t).where(t.c.chain == chain_key(school_id), t.c.chain_seq > after_seq)
@@ -179,10 +181,10 @@ class AuditLog:
             stmt = stmt.where(t.c.occurred_at >= since)
         if until:
             stmt = stmt.where(t.c.occurred_at < until)
-        rows = self.session.execute(stmt.order_by(t.c.chain_seq).limit(limit)).mappings()
-        return [dict(r) for r in rows]
+        rows = self.session.execute(stmt.order_by(t.c.chain_seq).limit(limit))
+        return [RecordedEntry(**r._mapping) for r in rows]
 
-    def value_history(self, school_id: str, value_id: str, class_id: str, term: str) -> list[dict[str, Any]]:
+    def value_history(self, school_id: str, value_id: str, class_id: str, term: str) -> list[RecordedEntry]:
         """Entries of one grade value, its amendments and its class's locks of that term, in chain order."""
         t = audit_entries
         chain = t.c.chain == chain_key(school_id)
@@ -195,15 +197,18 @@ class AuditLog:
         value = or_(
             t.c.entity_id == value_id, t.c.entity_id.startswith(amendment_prefix(value_id), autoescape=True)
         )
-        rows = [dict(r) for r in self.session.execute(select(t).where(chain, or_(value, lock))).mappings()]
+        rows = [
+            RecordedEntry(**r._mapping)
+            for r in self.session.execute(select(t).where(chain, or_(value, lock)))
+        ]
         # Amendments recorded before their events carried the value's id: found through the value's own entries.
-        ids = {r["record"].get("amendment_id") for r in rows} - {None}
+        ids = {r.record.get("amendment_id") for r in rows} - {None}
         if ids:
-            seen = {r["seq"] for r in rows}
+            seen = {r.seq for r in rows}
             legacy = select(t).where(
                 chain,
                 t.c.action.in_(sorted(a.value for a in actions_on(EntityType.AMENDMENT))),
                 t.c.record["amendment_id"].astext.in_(ids),
             )
-            rows += [dict(r) for r in self.session.execute(legacy).mappings() if r["seq"] not in seen]
-        return sorted(rows, key=lambda r: r["chain_seq"])
+            rows += [RecordedEntry(**r._mapping) for r in self.session.execute(legacy) if r.seq not in seen]
+        return sorted(rows, key=lambda r: r.chain_seq)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -21,18 +22,15 @@ from contracts.sync import SyncRecordChangedV1
 from services.sync.adapters.gateway import Answer
 from services.sync.app.unit_of_work import SyncUnitOfWork
 from services.sync.domain.breaker import CircuitBreaker
-from services.sync.domain.rules import (
-    Backoff,
-    CutoffPassed,
-    assessment_of,
-    check_before_cutoff,
-    classify,
-    cutoff_for,
-)
+from services.sync.domain.errors import CutoffPassed
+from services.sync.domain.model import NewSubmission, Submission
+from services.sync.domain.rules import Backoff, assessment_of, check_before_cutoff, classify, cutoff_for
 
 log = structlog.get_logger(__name__)
 CONSUMER_SEALED = "sync.register"
 UowFactory = Callable[[], SyncUnitOfWork]
+# A school's gateway token, read in the caller's unit of work (app/credentials.py GatewayCredentials.token_of).
+TokenOf = Callable[[SyncUnitOfWork, str], str | None]
 
 
 class Documents(Protocol):
@@ -51,33 +49,33 @@ def register_sealed(event: TranscriptSealedV1, uow: SyncUnitOfWork) -> None:
     operation, replaces = "submit", None
     previous = uow.submissions.get(event.supersedes, lock=True) if event.supersedes else None
     if previous is not None:
-        if previous["status"] == "pending" and previous["gateway_record_id"] is None:
+        if previous.status == "pending" and previous.gateway_record_id is None:
             # Never reached the province: send the new version instead of the old one.
-            uow.submissions.update(previous["year_record_id"], status="superseded")
-            operation, replaces = previous["operation"], previous["replaces_gateway_id"]
-        elif previous["status"] in ("accepted", "pending"):
-            operation, replaces = "replace", previous["gateway_record_id"]
+            uow.submissions.update(previous.year_record_id, status="superseded")
+            operation, replaces = previous.operation, previous.replaces_gateway_id
+        elif previous.status in ("accepted", "pending"):
+            operation, replaces = "replace", previous.gateway_record_id
     uow.submissions.add(
-        {
-            "year_record_id": event.year_record_id,
-            "school_id": event.school_id,
-            "class_id": event.class_id,
-            "student_id": event.student_id,
-            "transcript_id": event.transcript_id,
-            "school_year": event.school_year,
-            "grade": event.grade,
-            "version": event.version,
-            "supersedes": event.supersedes,
-            "assessment": assessment_of(event.grade, supplementary=False),
-            "lookup_code": event.lookup_code,
-            "pdf_sha256": event.pdf_sha256,
-            "xml_sha256": event.record_xml_sha256,
-            "status": "pending",
-            "operation": operation,
-            "replaces_gateway_id": replaces,
+        NewSubmission(
+            year_record_id=event.year_record_id,
+            school_id=event.school_id,
+            class_id=event.class_id,
+            student_id=event.student_id,
+            transcript_id=event.transcript_id,
+            school_year=event.school_year,
+            grade=event.grade,
+            version=event.version,
+            supersedes=event.supersedes,
+            assessment=assessment_of(event.grade, supplementary=False),
+            lookup_code=event.lookup_code,
+            pdf_sha256=event.pdf_sha256,
+            xml_sha256=event.record_xml_sha256,
+            status="pending",
+            operation=operation,
+            replaces_gateway_id=replaces,
             # One key per (record, version, operation), reused by every retry: the gateway deduplicates on it.
-            "idempotency_key": f"hocba:{event.year_record_id}:v{event.version}:{operation}",
-        }
+            idempotency_key=f"hocba:{event.year_record_id}:v{event.version}:{operation}",
+        )
     )
 
 
@@ -89,7 +87,7 @@ class Submitter:
         new_uow: UowFactory,
         gateway: Gateway,
         documents: Documents,
-        token_of: Callable[[Any, str], str | None],
+        token_of: TokenOf,
         *,
         breaker: CircuitBreaker | None = None,
         backoff: Backoff | None = None,
@@ -118,33 +116,33 @@ class Submitter:
                 uow.commit()
         return settled
 
-    def _send(self, uow: SyncUnitOfWork, row: dict[str, Any]) -> int:
-        cutoff = cutoff_for(row["school_year"], row["assessment"], self.cutoffs)
+    def _send(self, uow: SyncUnitOfWork, row: Submission) -> int:
+        cutoff = cutoff_for(row.school_year, row.assessment, self.cutoffs)
         try:
             check_before_cutoff(self.today(), cutoff, "báo cáo học bạ")
         except CutoffPassed as refused:  # final, said plainly, and the gateway is not called
             self._rejected(uow, row, "cutoff_passed", refused.detail_vi, cutoff)
             return 1
-        token = self.token_of(uow, row["school_id"])
+        token = self.token_of(uow, row.school_id)
         if token is None:
             self._retry_later(uow, row, "no gateway credentials for the school")
             return 0
         try:
-            pdf, xml = self.documents.get(row["pdf_sha256"]), self.documents.get(row["xml_sha256"])
+            pdf, xml = self.documents.get(row.pdf_sha256), self.documents.get(row.xml_sha256)
         except Exception as error:  # noqa: BLE001 - signing unreachable: try again later, the row waits
             self._retry_later(uow, row, f"documents unavailable: {type(error).__name__}")
             return 0
-        if row["operation"] == "replace" and row["replaces_gateway_id"]:
+        if row.operation == "replace" and row.replaces_gateway_id:
             answer = self.gateway.replace(
                 token,
-                row["idempotency_key"],
-                row["replaces_gateway_id"],
+                row.idempotency_key,
+                row.replaces_gateway_id,
                 pdf,
                 xml,
                 "Điều chỉnh theo biên bản",
             )
         else:
-            answer = self.gateway.submit(token, row["idempotency_key"], pdf, xml, row["assessment"])
+            answer = self.gateway.submit(token, row.idempotency_key, pdf, xml, row.assessment)
         outcome = classify(answer.status, answer.reason)
         if outcome == "transient":
             self.breaker.failed(self.clock())
@@ -157,29 +155,29 @@ class Submitter:
             )
             return 1
         gateway_id = answer.body.get("id") or answer.body.get("record_id")
-        mark_accepted(uow, row, gateway_id, cutoff, attempts=row["attempts"] + 1)
+        mark_accepted(uow, row, gateway_id, cutoff, attempts=row.attempts + 1)
         return 1
 
-    def _retry_later(self, uow: SyncUnitOfWork, row: dict[str, Any], error: str) -> None:
-        attempts = row["attempts"] + 1
+    def _retry_later(self, uow: SyncUnitOfWork, row: Submission, error: str) -> None:
+        attempts = row.attempts + 1
         delay = self.backoff.delay(attempts, self.rng)
         uow.submissions.update(
-            row["year_record_id"],
+            row.year_record_id,
             attempts=attempts,
             last_error=error[:500],
             next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
         )
         log.info(
-            "sync.retry", year_record_id=row["year_record_id"], attempts=attempts, in_seconds=round(delay, 1)
+            "sync.retry", year_record_id=row.year_record_id, attempts=attempts, in_seconds=round(delay, 1)
         )
 
     def _rejected(
-        self, uow: SyncUnitOfWork, row: dict[str, Any], reason: str, detail: str | None, cutoff: date
+        self, uow: SyncUnitOfWork, row: Submission, reason: str, detail: str | None, cutoff: date
     ) -> None:
         uow.submissions.update(
-            row["year_record_id"],
+            row.year_record_id,
             status="rejected",
-            attempts=row["attempts"] + 1,
+            attempts=row.attempts + 1,
             rejection_reason=reason,
             rejection_detail=(detail or "")[:1000],
         )
@@ -188,7 +186,7 @@ class Submitter:
 
 def mark_accepted(
     uow: SyncUnitOfWork,
-    row: dict[str, Any],
+    row: Submission,
     gateway_id: str | None,
     cutoff: date,
     attempts: int | None = None,
@@ -202,38 +200,38 @@ def mark_accepted(
     }
     if attempts is not None:
         values["attempts"] = attempts
-    uow.submissions.update(row["year_record_id"], **values)
-    if row["supersedes"]:
-        uow.submissions.update(row["supersedes"], status="replaced")
-    _announce(uow, {**row, "gateway_record_id": gateway_id}, "accepted", cutoff)
+    uow.submissions.update(row.year_record_id, **values)
+    if row.supersedes:
+        uow.submissions.update(row.supersedes, status="replaced")
+    _announce(uow, replace(row, gateway_record_id=gateway_id), "accepted", cutoff)
 
 
 def _announce(
-    uow: SyncUnitOfWork, row: dict[str, Any], status: str, cutoff: date, *, reason: str | None = None
+    uow: SyncUnitOfWork, row: Submission, status: str, cutoff: date, *, reason: str | None = None
 ) -> None:
     now = datetime.now(UTC)
     uow.emit(
         SyncRecordChangedV1(
-            school_id=row["school_id"],
-            class_id=row["class_id"],
-            transcript_id=row["transcript_id"],
-            year_record_id=row["year_record_id"],
-            version=row["version"],
+            school_id=row.school_id,
+            class_id=row.class_id,
+            transcript_id=row.transcript_id,
+            year_record_id=row.year_record_id,
+            version=row.version,
             status=status,  # type: ignore[arg-type]
-            gateway_record_id=row.get("gateway_record_id"),
+            gateway_record_id=row.gateway_record_id,
             reason=reason,
             cutoff=cutoff,
             occurred_at=now,
         ),
-        subject=row["year_record_id"],
+        subject=row.year_record_id,
     )
     uow.audit(
         AuditAction(f"province.{status}"),  # accepted, rejected, withdrawn or effective
-        entity=row["year_record_id"],
+        entity=row.year_record_id,
         actor="sync",
         role="system",
-        school_id=row["school_id"],
-        changes={"version": str(row["version"]), **({"reason": reason} if reason else {})},
+        school_id=row.school_id,
+        changes={"version": str(row.version), **({"reason": reason} if reason else {})},
         occurred_at=now,
-        subject=row["year_record_id"],
+        subject=row.year_record_id,
     )

@@ -7,19 +7,16 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from services.sync.adapters.gateway import Answer
-from services.sync.app.handlers import UowFactory, _announce, mark_accepted
+from services.sync.app.handlers import TokenOf, UowFactory, _announce, mark_accepted
+from services.sync.domain.errors import (
+    CutoffPassed,
+    GatewayUnavailable,
+    NoGatewayCredentials,
+    SyncRefused,
+    gateway_refusal,
+)
 from services.sync.domain.reconcile import differences
-from services.sync.domain.rules import CutoffPassed, check_before_cutoff, cutoff_for
-
-
-class SyncRefused(Exception):
-    http_status = 409
-    slug = "sync-refused"
-    title = "Request refused"
-
-    def __init__(self, detail_vi: str, status: int = 409) -> None:
-        super().__init__(detail_vi)
-        self.detail_vi, self.http_status = detail_vi, status
+from services.sync.domain.rules import check_before_cutoff, cutoff_for
 
 
 class WithdrawingGateway(Protocol):
@@ -31,7 +28,7 @@ class WithdrawingGateway(Protocol):
 def withdraw(
     new_uow: UowFactory,
     gateway: WithdrawingGateway,
-    token_of: Any,
+    token_of: TokenOf,
     school_id: str,
     year_record_id: str,
     reason: str,
@@ -41,23 +38,25 @@ def withdraw(
     """Thu hồi before the cutoff; refused locally with the date after it, and never sent then."""
     with new_uow() as uow:
         row = uow.submissions.get(year_record_id, lock=True)
-        if row is None or row["school_id"] != school_id:
+        if row is None or row.school_id != school_id:
             raise SyncRefused(
                 "Không tìm thấy bản ghi học bạ này trong các bản ghi đã báo cáo của trường.", 404
             )
-        cutoff = cutoff_for(row["school_year"], row["assessment"], cutoffs)
+        cutoff = cutoff_for(row.school_year, row.assessment, cutoffs)
         check_before_cutoff(today, cutoff, "thu hồi bản ghi")
-        if row["status"] != "accepted" or not row["gateway_record_id"]:
+        if row.status != "accepted" or not row.gateway_record_id:
             raise SyncRefused("Chỉ thu hồi được bản ghi đã được Sở tiếp nhận.")
         token = token_of(uow, school_id)
-        answer = gateway.withdraw(token, row["gateway_record_id"], reason)
+        if token is None:  # its credentials became unreadable since the record was accepted
+            raise NoGatewayCredentials()
+        answer = gateway.withdraw(token, row.gateway_record_id, reason)
         if answer.status != 200:
             if answer.reason == "cutoff_passed":
                 raise CutoffPassed(answer.body.get("detail") or "Đã quá hạn báo cáo.")
-            raise SyncRefused(
+            raise gateway_refusal(
                 "Cổng tiếp nhận của Sở chưa thu hồi được bản ghi"
                 + (f": {answer.body.get('detail')}" if answer.body.get("detail") else "; hãy thử lại sau."),
-                502 if answer.status is None or answer.status >= 500 else 409,
+                answer.status,
             )
         uow.submissions.update(year_record_id, status="withdrawn", withdrawn_at=datetime.now(UTC))
         _announce(uow, row, "withdrawn", cutoff, reason=None)
@@ -66,7 +65,7 @@ def withdraw(
 
 
 def reconcile(
-    new_uow: UowFactory, gateway: WithdrawingGateway, token_of: Any, cutoffs: dict[str, str] | None = None
+    new_uow: UowFactory, gateway: WithdrawingGateway, token_of: TokenOf, cutoffs: dict[str, str] | None = None
 ) -> dict[str, int]:
     """Compare each school's submissions with the gateway's listing and repair what differs."""
     repaired: dict[str, int] = defaultdict(int)
@@ -85,31 +84,33 @@ def reconcile(
                 row = uow.submissions.get(diff.year_record_id, lock=True)
                 if row is None:
                     continue
-                cutoff = cutoff_for(row["school_year"], row["assessment"], cutoffs)
+                cutoff = cutoff_for(row.school_year, row.assessment, cutoffs)
                 if diff.repair == "mark_accepted":
                     mark_accepted(uow, row, diff.gateway_record_id, cutoff)
                 elif diff.repair == "resubmit":
                     uow.submissions.update(
-                        row["year_record_id"], status="pending", next_attempt_at=datetime.now(UTC)
+                        row.year_record_id, status="pending", next_attempt_at=datetime.now(UTC)
                     )
                 elif diff.repair == "mark_withdrawn":
-                    uow.submissions.update(row["year_record_id"], status="withdrawn")
+                    uow.submissions.update(row.year_record_id, status="withdrawn")
                 elif diff.repair == "mark_replaced":
-                    uow.submissions.update(row["year_record_id"], status="replaced")
+                    uow.submissions.update(row.year_record_id, status="replaced")
                 repaired[diff.repair] += 1
             uow.commit()
     return dict(repaired)
 
 
-def incoming(new_uow: UowFactory, gateway: Any, token_of: Any, school_id: str) -> list[dict[str, Any]]:
+def incoming(
+    new_uow: UowFactory, gateway: WithdrawingGateway, token_of: TokenOf, school_id: str
+) -> list[dict[str, Any]]:
     """Sealed records of students transferred to this school, as the province holds them."""
     with new_uow() as uow:
         token = token_of(uow, school_id)
     if token is None:
-        raise SyncRefused("Trường chưa được cấu hình tài khoản cổng tiếp nhận của Sở.", 503)
+        raise NoGatewayCredentials()
     items = gateway.listing(token)
     if items is None:
-        raise SyncRefused("Cổng tiếp nhận của Sở không trả lời; hãy thử lại sau.", 502)
+        raise GatewayUnavailable("Cổng tiếp nhận của Sở không trả lời; hãy thử lại sau.")
     keep = ("id", "transcript_id", "year_record_id", "version", "school_id", "school_year", "grade", "lookup_code",
             "status", "pdf_sha256", "xml_sha256")  # fmt: skip
     return [{k: i.get(k) for k in keep} for i in items if i.get("access") == "transfer"]
@@ -120,9 +121,9 @@ def mark_effective(new_uow: UowFactory, today: date, cutoffs: dict[str, str] | N
     with new_uow() as uow:
         announced = 0
         for row in uow.submissions.accepted_not_effective():
-            cutoff = cutoff_for(row["school_year"], row["assessment"], cutoffs)
+            cutoff = cutoff_for(row.school_year, row.assessment, cutoffs)
             if today > cutoff:
-                uow.submissions.update(row["year_record_id"], effective_at=datetime.now(UTC))
+                uow.submissions.update(row.year_record_id, effective_at=datetime.now(UTC))
                 _announce(uow, row, "effective", cutoff)
                 announced += 1
         uow.commit()
@@ -134,30 +135,28 @@ def school_status(
 ) -> dict[str, Any]:
     """The principal's view: per class accepted / pending / rejected (with reasons) / withdrawn; days to cutoff."""
     with new_uow() as uow:
-        rows = [
-            r for r in uow.submissions.of_school(school_id) if r["status"] not in ("superseded", "replaced")
-        ]
+        rows = [r for r in uow.submissions.of_school(school_id) if r.status not in ("superseded", "replaced")]
     totals = {"accepted": 0, "pending": 0, "rejected": 0, "withdrawn": 0}
     classes: dict[str, dict[str, Any]] = {}
     for row in rows:
         entry = classes.setdefault(
-            row["class_id"],
-            {"class_id": row["class_id"], **dict.fromkeys(totals, 0), "rejections": [], "cutoffs": set()},
+            row.class_id,
+            {"class_id": row.class_id, **dict.fromkeys(totals, 0), "rejections": [], "cutoffs": set()},
         )
-        status = row["status"]
+        status = row.status
         if status in totals:
             entry[status] += 1
             totals[status] += 1
         if status == "rejected":
             entry["rejections"].append(
                 {
-                    "year_record_id": row["year_record_id"],
-                    "student_id": row["student_id"],
-                    "reason": row["rejection_reason"],
-                    "detail": row["rejection_detail"],
+                    "year_record_id": row.year_record_id,
+                    "student_id": row.student_id,
+                    "reason": row.rejection_reason,
+                    "detail": row.rejection_detail,
                 }
             )
-        entry["cutoffs"].add(cutoff_for(row["school_year"], row["assessment"], cutoffs))
+        entry["cutoffs"].add(cutoff_for(row.school_year, row.assessment, cutoffs))
     report = []
     for entry in sorted(classes.values(), key=lambda e: e["class_id"]):
         cutoff = min(entry.pop("cutoffs"))

@@ -8,15 +8,17 @@ school. Every step writes an audit entry for each of the two schools, through th
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from contracts.audit import AuditAction
 from contracts.sync import TranscriptTransferredV1
-from services.sync.app.handlers import UowFactory
-from services.sync.app.operations import SyncRefused
+from services.sync.adapters.gateway import Answer
+from services.sync.app.handlers import TokenOf, UowFactory
 from services.sync.app.unit_of_work import SyncUnitOfWork
+from services.sync.domain.errors import NoGatewayCredentials, SyncRefused, gateway_refusal
+from services.sync.domain.model import TransferRequest
 from services.sync.domain.transfers import (
     NOT_FOUND_VI,
     REQUEST_NOT_FOUND_VI,
@@ -32,6 +34,10 @@ class Actor:
     role: str  # the role the person acted in: principal or staff
 
 
+class TransferringGateway(Protocol):
+    def transfer(self, token: str, transcript_id: str, to_school: str) -> Answer: ...
+
+
 def request_transfer(
     new_uow: UowFactory, actor: Actor, to_school: str, from_school: str, lookup_code: str
 ) -> dict[str, Any]:
@@ -44,13 +50,11 @@ def request_transfer(
         if held is None:
             raise SyncRefused(NOT_FOUND_VI, 404)
         request, created = uow.submissions.add_transfer_request(
-            {
-                "id": f"ct-{uuid.uuid4().hex[:16]}",
-                "from_school": from_school,
-                "to_school": to_school,
-                "transcript_id": held["transcript_id"],
-                "requested_by": actor.user_id,
-            }
+            request_id=f"ct-{uuid.uuid4().hex[:16]}",
+            from_school=from_school,
+            to_school=to_school,
+            transcript_id=held.transcript_id,
+            requested_by=actor.user_id,
         )
         if created:  # asking again returns the request that waits, and is no new step
             _audit_both(uow, request, actor, AuditAction.TRANSFER_REQUEST)
@@ -60,8 +64,8 @@ def request_transfer(
 
 def decide_transfer(
     new_uow: UowFactory,
-    gateway: Any,
-    token_of: Any,
+    gateway: TransferringGateway,
+    token_of: TokenOf,
     actor: Actor,
     from_school: str,
     request_id: str,
@@ -74,22 +78,26 @@ def decide_transfer(
         request = uow.submissions.transfer_request(request_id, from_school, lock=True)
         if request is None:
             raise SyncRefused(REQUEST_NOT_FOUND_VI, 404)
-        refused = already_decided(request["status"])
+        refused = already_decided(request.status)
         if refused:
             raise SyncRefused(refused, 409)
-        changes: dict[str, Any] = {
-            "status": "approved" if approve else "refused",
-            "decided_by": actor.user_id,
-            "decided_at": datetime.now(UTC),
-        }
+        decided_at = datetime.now(UTC)
         if approve:
-            changes["gateway_transfer_id"] = _hand_over(
-                uow, gateway, token_of, from_school, request["transcript_id"], request["to_school"]
+            handed_over = _hand_over(
+                uow, gateway, token_of, from_school, request.transcript_id, request.to_school
+            )
+            request = replace(
+                request,
+                status="approved",
+                decided_by=actor.user_id,
+                decided_at=decided_at,
+                gateway_transfer_id=handed_over,
             )
         else:
-            changes["reason"] = reason
-        uow.submissions.decide_transfer_request(request_id, **changes)
-        request = {**request, **changes}
+            request = replace(
+                request, status="refused", decided_by=actor.user_id, decided_at=decided_at, reason=reason
+            )
+        uow.submissions.record_decision(request)
         _audit_both(
             uow,
             request,
@@ -98,7 +106,7 @@ def decide_transfer(
             reason=reason,
         )
         uow.commit()
-    return _as_sent(request) | {"transcript_id": request["transcript_id"]}
+    return _as_sent(request) | {"transcript_id": request.transcript_id}
 
 
 def transfer_requests(new_uow: UowFactory, school_id: str) -> dict[str, list[dict[str, Any]]]:
@@ -107,59 +115,64 @@ def transfer_requests(new_uow: UowFactory, school_id: str) -> dict[str, list[dic
         rows = uow.submissions.transfer_requests_of(school_id)
         to_decide = []
         for row in rows:
-            if row["from_school"] != school_id:
+            if row.from_school != school_id:
                 continue
-            latest = uow.submissions.latest_of_transcript(school_id, row["transcript_id"]) or {}
+            latest = uow.submissions.latest_of_transcript(school_id, row.transcript_id)
             to_decide.append(
                 {
                     **_as_sent(row),
-                    "transcript_id": row["transcript_id"],
-                    "student_id": latest.get("student_id"),
-                    "class_id": latest.get("class_id"),
-                    "school_year": latest.get("school_year"),
-                    "grade": latest.get("grade"),
+                    "transcript_id": row.transcript_id,
+                    "student_id": latest.student_id if latest else None,
+                    "class_id": latest.class_id if latest else None,
+                    "school_year": latest.school_year if latest else None,
+                    "grade": latest.grade if latest else None,
                 }
             )
-    sent = [_as_sent(r) for r in rows if r["to_school"] == school_id]
+    sent = [_as_sent(r) for r in rows if r.to_school == school_id]
     return {"to_decide": to_decide, "sent": sent}
 
 
-def _as_sent(row: dict[str, Any]) -> dict[str, Any]:
+def _as_sent(request: TransferRequest) -> dict[str, Any]:
     """A request as both schools may see it; the học bạ's id reaches the receiving school only once approved."""
     out = {
-        "id": row["id"],
-        "from_school": row["from_school"],
-        "to_school": row["to_school"],
-        "status": row["status"],
-        "requested_at": _iso(row.get("requested_at")),
-        "decided_at": _iso(row.get("decided_at")),
-        "reason": row.get("reason"),
+        "id": request.id,
+        "from_school": request.from_school,
+        "to_school": request.to_school,
+        "status": request.status,
+        "requested_at": _iso(request.requested_at),
+        "decided_at": _iso(request.decided_at),
+        "reason": request.reason,
     }
-    if row["status"] == "approved":
-        out["transcript_id"] = row["transcript_id"]
+    if request.status == "approved":
+        out["transcript_id"] = request.transcript_id
     return out
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if isinstance(value, datetime) else value
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _hand_over(
-    uow: SyncUnitOfWork, gateway: Any, token_of: Any, school_id: str, transcript_id: str, to_school: str
+    uow: SyncUnitOfWork,
+    gateway: TransferringGateway,
+    token_of: TokenOf,
+    school_id: str,
+    transcript_id: str,
+    to_school: str,
 ) -> str | None:
     """Chuyển quản lý học bạ at the province: the receiving school may then read the student's sealed records."""
-    rows = [r for r in uow.submissions.of_school(school_id) if r["transcript_id"] == transcript_id]
-    if not any(r["status"] in ("accepted", "replaced") for r in rows):
+    rows = [r for r in uow.submissions.of_school(school_id) if r.transcript_id == transcript_id]
+    if not any(r.status in ("accepted", "replaced") for r in rows):
         raise SyncRefused("Học bạ này chưa có bản ghi nào được Sở tiếp nhận nên chưa thể chuyển.", 404)
     token = token_of(uow, school_id)
     if token is None:
-        raise SyncRefused("Trường chưa được cấu hình tài khoản cổng tiếp nhận của Sở.", 503)
+        raise NoGatewayCredentials()
     answer = gateway.transfer(token, transcript_id, to_school)
     if answer.status not in (200, 201):
-        raise SyncRefused(
+        raise gateway_refusal(
             "Cổng tiếp nhận của Sở chưa chuyển được học bạ"
             + (f": {answer.body.get('detail')}" if answer.body.get("detail") else "; hãy thử lại sau."),
-            502 if answer.status is None or answer.status >= 500 else 409,
+            answer.status,
         )
     now = datetime.now(UTC)
     uow.audit(
@@ -184,7 +197,7 @@ def _hand_over(
 
 def _audit_both(
     uow: SyncUnitOfWork,
-    request: dict[str, Any],
+    request: TransferRequest,
     actor: Actor,
     action: AuditAction,
     *,
@@ -192,18 +205,18 @@ def _audit_both(
 ) -> None:
     """The same step in each school's log; the học bạ's id only in the sending school's until it is handed over."""
     now = datetime.now(UTC)
-    for school_id in (request["from_school"], request["to_school"]):
-        changes = {"from_school": request["from_school"], "to_school": request["to_school"]}
-        if school_id == request["from_school"] or action is AuditAction.TRANSFER_APPROVE:
-            changes["transcript_id"] = request["transcript_id"]
+    for school_id in (request.from_school, request.to_school):
+        changes = {"from_school": request.from_school, "to_school": request.to_school}
+        if school_id == request.from_school or action is AuditAction.TRANSFER_APPROVE:
+            changes["transcript_id"] = request.transcript_id
         uow.audit(
             action,
-            entity=request["id"],
+            entity=request.id,
             actor=actor.user_id,
             role=actor.role,
             school_id=school_id,
             changes=changes,
             reason=reason,
             occurred_at=now,
-            subject=request["id"],
+            subject=request.id,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Repair = Literal["mark_accepted", "resubmit", "mark_withdrawn", "mark_replaced"]
 
@@ -17,15 +17,28 @@ class Difference:
     gateway_record_id: str | None = None
 
 
-def differences(ours: Iterable[Mapping[str, Any]], theirs: Iterable[Mapping[str, Any]]) -> list[Difference]:
-    """``ours``: submissions (year_record_id, version, status); ``theirs``: the gateway's listing rows
-    (id, year_record_id, version, status: current | effective | replaced | withdrawn)."""
+class Reported(Protocol):
+    """What reconciliation reads of one of our submissions (domain/model.py Submission)."""
+
+    @property
+    def year_record_id(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+def differences(ours: Iterable[Reported], theirs: Iterable[Mapping[str, Any]]) -> list[Difference]:
+    """``ours``: our submissions; ``theirs``: the gateway's listing rows as it sends them (JSON: id,
+    year_record_id, version, status: current | effective | replaced | withdrawn)."""
     held = {(r["year_record_id"], int(r["version"])): r for r in theirs}
     found = []
     for mine in ours:
-        key = (mine["year_record_id"], int(mine["version"]))
+        key = (mine.year_record_id, mine.version)
         remote = held.get(key)
-        status = mine["status"]
+        status = mine.status
         if remote is None:
             if status == "accepted":
                 found.append(Difference(key[0], key[1], "resubmit"))

@@ -7,22 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from services.sync.domain.errors import CutoffPassed
+
 Assessment = Literal["regular", "supplementary"]
 Outcome = Literal["accepted", "rejected", "transient", "already_there"]
 
 # The province's dates (configurable): students who completed the year by 30 June; grade 1–4 students who were
 # reported after the summer supplementary assessment by 15 August.
 DEFAULT_CUTOFFS = {"regular": "06-30", "supplementary": "08-15"}
-
-
-class CutoffPassed(Exception):
-    http_status = 409
-    slug = "cutoff-passed"
-    title = "Reporting cutoff passed"
-
-    def __init__(self, detail_vi: str) -> None:
-        super().__init__(detail_vi)
-        self.detail_vi = detail_vi
 
 
 def cutoff_for(school_year: str, assessment: str, cutoffs: dict[str, str] | None = None) -> date:

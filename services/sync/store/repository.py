@@ -2,71 +2,80 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import and_, func, select, text, update
+from sqlalchemy import Row, and_, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from services.sync.domain.model import NewSubmission, Submission, TransferRequest
 from services.sync.store.tables import credentials, submissions, transfer_requests
+
+
+def _submission(row: Row[Any] | None) -> Submission | None:
+    return Submission(**row._mapping) if row else None
+
+
+def _transfer_request(row: Row[Any] | None) -> TransferRequest | None:
+    return TransferRequest(**row._mapping) if row else None
 
 
 class SyncRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, values: dict[str, Any]) -> bool:
+    def add(self, submission: NewSubmission) -> bool:
+        """False when the version was registered already (a redelivered event)."""
         inserted = self.session.execute(
             pg_insert(submissions)
-            .values(**values)
+            .values(**asdict(submission))
             .on_conflict_do_nothing()
             .returning(submissions.c.year_record_id)
         ).first()
         return inserted is not None
 
-    def get(self, year_record_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+    def get(self, year_record_id: str, *, lock: bool = False) -> Submission | None:
         query = select(submissions).where(submissions.c.year_record_id == year_record_id)
         if lock:
             query = query.with_for_update()
-        row = self.session.execute(query).mappings().first()
-        return dict(row) if row else None
+        return _submission(self.session.execute(query).first())
 
     def update(self, year_record_id: str, **values: Any) -> None:
         self.session.execute(
             update(submissions).where(submissions.c.year_record_id == year_record_id).values(**values)
         )
 
-    def next_due(self) -> dict[str, Any] | None:
+    def next_due(self) -> Submission | None:
         """A pending submission whose time has come, locked; replicas skip each other's."""
-        row = (
+        return _submission(
             self.session.execute(
                 select(submissions)
                 .where(submissions.c.status == "pending", submissions.c.next_attempt_at <= func.now())
                 .order_by(submissions.c.next_attempt_at)
                 .limit(1)
                 .with_for_update(skip_locked=True)
-            )
-            .mappings()
-            .first()
+            ).first()
         )
-        return dict(row) if row else None
 
-    def of_school(self, school_id: str, school_year: str | None = None) -> list[dict[str, Any]]:
+    def of_school(self, school_id: str, school_year: str | None = None) -> list[Submission]:
         query = select(submissions).where(submissions.c.school_id == school_id)
         if school_year:
             query = query.where(submissions.c.school_year == school_year)
-        return [dict(r) for r in self.session.execute(query.order_by(submissions.c.class_id)).mappings()]
+        return [
+            Submission(**r._mapping) for r in self.session.execute(query.order_by(submissions.c.class_id))
+        ]
 
     def schools_with_submissions(self) -> list[str]:
         return list(self.session.execute(select(submissions.c.school_id).distinct()).scalars())
 
-    def accepted_not_effective(self) -> list[dict[str, Any]]:
+    def accepted_not_effective(self) -> list[Submission]:
         rows = self.session.execute(
             select(submissions)
             .where(and_(submissions.c.status == "accepted", submissions.c.effective_at.is_(None)))
             .with_for_update(skip_locked=True)
-        ).mappings()
-        return [dict(r) for r in rows]
+        )
+        return [Submission(**r._mapping) for r in rows]
 
     def retry_now(self, school_id: str) -> int:
         """Everything of the school still waiting goes at the next round (its credentials were just fixed)."""
@@ -95,12 +104,12 @@ class SyncRepository:
         return bytes(row.token_enc) if row else None
 
     # transfer requests -----------------------------------------------------------------------------------------
-    def held_at_province(self, school_id: str, lookup_code: str) -> dict[str, Any] | None:
+    def held_at_province(self, school_id: str, lookup_code: str) -> Submission | None:
         """The school's latest record of the học bạ with this lookup code that the province holds; None otherwise.
 
         Scoped by the school: a code of another school's student reads exactly as a code nobody has.
         """
-        row = (
+        return _submission(
             self.session.execute(
                 select(submissions)
                 .where(
@@ -110,66 +119,73 @@ class SyncRepository:
                 )
                 .order_by(submissions.c.school_year.desc(), submissions.c.version.desc())
                 .limit(1)
-            )
-            .mappings()
-            .first()
+            ).first()
         )
-        return dict(row) if row else None
 
-    def latest_of_transcript(self, school_id: str, transcript_id: str) -> dict[str, Any] | None:
-        row = (
+    def latest_of_transcript(self, school_id: str, transcript_id: str) -> Submission | None:
+        return _submission(
             self.session.execute(
                 select(submissions)
                 .where(submissions.c.school_id == school_id, submissions.c.transcript_id == transcript_id)
                 .order_by(submissions.c.school_year.desc(), submissions.c.version.desc())
                 .limit(1)
-            )
-            .mappings()
-            .first()
+            ).first()
         )
-        return dict(row) if row else None
 
-    def add_transfer_request(self, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def add_transfer_request(
+        self, *, request_id: str, from_school: str, to_school: str, transcript_id: str, requested_by: str
+    ) -> tuple[TransferRequest, bool]:
         """A new pending request (True), or the one already waiting for the same học bạ and receiving school."""
         created = self.session.execute(
             pg_insert(transfer_requests)
-            .values(**values, status="pending")
+            .values(
+                id=request_id,
+                from_school=from_school,
+                to_school=to_school,
+                transcript_id=transcript_id,
+                requested_by=requested_by,
+                status="pending",
+            )
             .on_conflict_do_nothing(
                 index_elements=["transcript_id", "to_school"], index_where=text("status = 'pending'")
             )
             .returning(transfer_requests.c.id)
         ).first()
-        row = (
-            self.session.execute(
-                select(transfer_requests).where(
-                    transfer_requests.c.transcript_id == values["transcript_id"],
-                    transfer_requests.c.to_school == values["to_school"],
-                    transfer_requests.c.status == "pending",
-                )
+        row = self.session.execute(
+            select(transfer_requests).where(
+                transfer_requests.c.transcript_id == transcript_id,
+                transfer_requests.c.to_school == to_school,
+                transfer_requests.c.status == "pending",
             )
-            .mappings()
-            .one()
-        )
-        return dict(row), created is not None
+        ).one()
+        return TransferRequest(**row._mapping), created is not None
 
     def transfer_request(
         self, request_id: str, from_school: str, *, lock: bool = False
-    ) -> dict[str, Any] | None:
+    ) -> TransferRequest | None:
         """The request if it asks ``from_school`` for a học bạ; any other reads as unknown."""
         query = select(transfer_requests).where(
             transfer_requests.c.id == request_id, transfer_requests.c.from_school == from_school
         )
         if lock:
             query = query.with_for_update()
-        row = self.session.execute(query).mappings().first()
-        return dict(row) if row else None
+        return _transfer_request(self.session.execute(query).first())
 
-    def decide_transfer_request(self, request_id: str, **values: Any) -> None:
+    def record_decision(self, decided: TransferRequest) -> None:
+        """Store the sending principal's decision: status, who and when, the reason or the province's handover id."""
         self.session.execute(
-            update(transfer_requests).where(transfer_requests.c.id == request_id).values(**values)
+            update(transfer_requests)
+            .where(transfer_requests.c.id == decided.id)
+            .values(
+                status=decided.status,
+                decided_by=decided.decided_by,
+                decided_at=decided.decided_at,
+                reason=decided.reason,
+                gateway_transfer_id=decided.gateway_transfer_id,
+            )
         )
 
-    def transfer_requests_of(self, school_id: str) -> list[dict[str, Any]]:
+    def transfer_requests_of(self, school_id: str) -> list[TransferRequest]:
         """Requests this school sent or must decide, newest first."""
         rows = self.session.execute(
             select(transfer_requests)
@@ -177,5 +193,5 @@ class SyncRepository:
                 (transfer_requests.c.from_school == school_id) | (transfer_requests.c.to_school == school_id)
             )
             .order_by(transfer_requests.c.requested_at.desc())
-        ).mappings()
-        return [dict(r) for r in rows]
+        )
+        return [TransferRequest(**r._mapping) for r in rows]

@@ -110,7 +110,7 @@ def test_the_chain_head_is_timestamped_and_a_tsa_outage_leaves_it_for_the_next_r
     with sessions() as session:
         audit_log = AuditLog(session)
         (point,) = audit_log.checkpoints_of(school)
-        assert (point["chain_seq"], point["entry_hash"]) == (3, chain_of(engine, school)[-1].entry_hash)
+        assert (point.chain_seq, point.entry_hash) == (3, chain_of(engine, school)[-1].entry_hash)
         assert verify_checkpoints(audit_log, school, [pki.root()]) is None
         assert (
             verify_checkpoints(audit_log, school, []) is not None

@@ -21,6 +21,7 @@ from services.sync.adapters.gateway import UNREACHABLE, Answer, Call, FakeGatewa
 from services.sync.app.handlers import CONSUMER_SEALED, Submitter, register_sealed
 from services.sync.app.unit_of_work import SyncUnitOfWork
 from services.sync.domain.breaker import CircuitBreaker
+from services.sync.domain.model import Submission
 from services.sync.domain.rules import Backoff
 from services.sync.store.tables import submissions
 from tests.service.support import database, published, units_of_work
@@ -99,7 +100,7 @@ def submitter(
     )
 
 
-def submission(engine, year_record_id: str) -> dict:
+def submission(engine, year_record_id: str) -> Submission:
     with SyncUnitOfWork(sessionmaker(engine)) as uow:
         row = uow.submissions.get(year_record_id)
     assert row is not None
@@ -129,7 +130,7 @@ def test_a_sealed_record_is_submitted_once_and_accepted(engine):
     assert gateway.calls == [Call("submit", key, assessment="regular")]
     assert gateway.records["gw-1"]["pdf"] == PDF and gateway.records["gw-1"]["xml"] == XML
     row = submission(engine, event.year_record_id)
-    assert (row["status"], row["gateway_record_id"], row["attempts"]) == ("accepted", "gw-1", 1)
+    assert (row.status, row.gateway_record_id, row.attempts) == ("accepted", "gw-1", 1)
     assert changes(opened) == [(event.year_record_id, "accepted")]
 
 
@@ -145,14 +146,14 @@ def test_transient_failures_are_retried_with_the_same_key_until_accepted_and_not
 
     assert worker.run_once(limit=1) == 0
     row = submission(engine, event.year_record_id)
-    assert (row["status"], row["attempts"], row["last_error"]) == ("pending", 1, "gateway answered 503")
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "gateway answered 503")
     assert worker.run_once(limit=1) == 0
-    assert submission(engine, event.year_record_id)["last_error"].startswith("ConnectError")
+    assert submission(engine, event.year_record_id).last_error.startswith("ConnectError")
     assert breaker.failures == 2
     assert worker.run_once(limit=1) == 1
 
     row = submission(engine, event.year_record_id)
-    assert (row["status"], row["attempts"], row["gateway_record_id"]) == ("accepted", 3, "gw-1")
+    assert (row.status, row.attempts, row.gateway_record_id) == ("accepted", 3, "gw-1")
     assert len(gateway.calls) == 3
     assert {c.key for c in gateway.calls} == {f"hocba:{event.year_record_id}:v1:submit"}
     assert (breaker.state, breaker.failures) == ("closed", 0)
@@ -173,7 +174,7 @@ def test_a_rejection_is_final_and_unavailable_documents_never_reach_the_gateway(
 
     assert [c.operation for c in gateway.calls] == ["submit"]
     row = submission(engine, rejected.year_record_id)
-    assert (row["status"], row["rejection_reason"]) == ("rejected", "invalid_signature")
+    assert (row.status, row.rejection_reason) == ("rejected", "invalid_signature")
     row = submission(engine, missing.year_record_id)
-    assert (row["status"], row["last_error"]) == ("pending", "documents unavailable: DocumentUnavailable")
+    assert (row.status, row.last_error) == ("pending", "documents unavailable: DocumentUnavailable")
     assert changes(opened) == [(rejected.year_record_id, "rejected")]

@@ -1,20 +1,15 @@
 """Sync's pure rules: cutoffs, what a gateway answer means, backoff, the breaker, reconciliation repairs."""
 
 import random
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
 
 from services.sync.domain.breaker import CircuitBreaker
+from services.sync.domain.errors import CutoffPassed
 from services.sync.domain.reconcile import differences
-from services.sync.domain.rules import (
-    Backoff,
-    CutoffPassed,
-    assessment_of,
-    check_before_cutoff,
-    classify,
-    cutoff_for,
-)
+from services.sync.domain.rules import Backoff, assessment_of, check_before_cutoff, classify, cutoff_for
 
 
 def test_cutoffs_are_30_june_and_15_august_of_the_years_end():
@@ -79,12 +74,21 @@ def test_the_breaker_opens_after_failures_then_lets_one_probe_through():
     assert breaker.state == "closed"
 
 
+@dataclass(frozen=True)
+class Ours:
+    """What reconciliation reads of one of our submissions (domain/reconcile.py Reported)."""
+
+    year_record_id: str
+    version: int
+    status: str
+
+
 def test_reconciliation_repairs_an_acceptance_we_never_heard_of_and_a_record_the_gateway_lost():
     ours = [
-        {"year_record_id": "a", "version": 1, "status": "pending"},
-        {"year_record_id": "b", "version": 1, "status": "accepted"},
-        {"year_record_id": "c", "version": 1, "status": "accepted"},
-        {"year_record_id": "d", "version": 2, "status": "accepted"},
+        Ours("a", 1, "pending"),
+        Ours("b", 1, "accepted"),
+        Ours("c", 1, "accepted"),
+        Ours("d", 2, "accepted"),
     ]
     theirs = [
         {"id": "g-a", "year_record_id": "a", "version": 1, "status": "current"},
