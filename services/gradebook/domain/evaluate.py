@@ -1,4 +1,11 @@
-"""`hocba rules evaluate`: one student's school year in, every computed result out (contract: rules-cli.md)."""
+"""`hocba rules evaluate`: one student's school year in, every computed result out (contract: rules-cli.md).
+
+"The whole year" extensions are implemented: comment subjects given by assessment, ``exempt`` terms ("Miễn"),
+``retest`` per subject with ``learning_result_after_retest`` and ``promotion_after_retest``, and
+``reporting_cutoff``; TT27 adds ``completion`` and ``reporting_cutoff``. One input beyond the page, a project
+decision: ``conduct_after_summer`` (Tốt/Khá/Đạt/Chưa đạt), the conduct re-assessed after summer training (art. 14),
+without which a student sent to summer training could never be promoted again; without it the year's conduct stands.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +18,12 @@ from typing import Any
 from services.gradebook.domain import tt22, tt27
 from services.gradebook.domain.curriculum import Assessment, regular_assessments, subject
 from services.gradebook.domain.errors import RuleInputError
-from services.gradebook.domain.explain import TERM_LABEL, Explained
+from services.gradebook.domain.explain import TERM_LABEL, Explained, vn
 from services.gradebook.domain.rounding import dec, has_one_decimal_at_most
 
 TERMS = ("hk1", "hk2")
 _ROOT_KEYS = {
-    "tt22": ("circular", "grade", "subjects", "conduct", "absences"),
+    "tt22": ("circular", "grade", "subjects", "conduct", "absences", "conduct_after_summer"),
     "tt27": ("circular", "grade", "subjects", "qualities", "competencies"),
 }
 _GRADES = {"tt22": range(6, 13), "tt27": range(1, 6)}
@@ -142,7 +149,8 @@ def _name(item: dict[str, Any], code: str, grade: int, where: str) -> str:
 
 # -- TT22 ----------------------------------------------------------------------------------------------------------
 
-_TT22_SUBJECT_KEYS = ("code", "name", "assessment", "periods_per_year", "hk1", "hk2")
+_TT22_SUBJECT_KEYS = ("code", "name", "assessment", "periods_per_year", "hk1", "hk2", "exempt", "retest")
+EXEMPT = "Miễn"
 _SCORE_TERM_KEYS = ("regular", "midterm", "final")
 _COMMENT_TERM_KEYS = ("result", "regular", "midterm", "final")
 
@@ -155,6 +163,17 @@ class _Tt22Sheet:
         self.commented: dict[str, dict[str, str]] = {"hk1": {}, "hk2": {}, "year": {}}
         self.names: dict[str, str] = {}
         self.explanations: dict[str, str] = {}
+        # scored subjects exempted per period: the "at least 6" rows then count what the student studies
+        self.exempted_scored = {"hk1": 0, "hk2": 0, "year": 0}
+        self.retest_scored: dict[str, Decimal] = {}
+        self.retest_commented: dict[str, str] = {}
+
+    def period(self, period: str, *, after_retest: bool = False) -> tt22.Period:
+        scored, commented = self.scored[period], self.commented[period]
+        if after_retest:  # art. 13: the re-test result replaces the subject's year result
+            scored, commented = {**scored, **self.retest_scored}, {**commented, **self.retest_commented}
+        required = tt22.subjects_required(len(scored), self.exempted_scored[period])
+        return tt22.Period(scored, commented, self.names, required)
 
 
 def _assessment_kind(item: dict[str, Any], code: str, grade: int, where: str) -> str:
@@ -189,7 +208,7 @@ def _tt22(payload: dict[str, Any], grade: int) -> dict[str, Any]:
             out_subjects.append(_comment_subject(item, code, where, sheet))
     out: dict[str, Any] = {"subjects": out_subjects, "learning_result": {}}
     for period in ("hk1", "hk2", "year"):
-        p = tt22.Period(sheet.scored[period], sheet.commented[period], sheet.names)
+        p = sheet.period(period)
         result = tt22.learning_result(p)
         out["learning_result"][period] = result.value
         sheet.explanations[f"learning_result.{period}"] = result.why
@@ -201,6 +220,10 @@ def _tt22(payload: dict[str, Any], grade: int) -> dict[str, Any]:
                 "computed": found.computed,
                 "adjusted": found.adjusted,
             }
+    if sheet.retest_scored or sheet.retest_commented:
+        after = tt22.learning_result(sheet.period("year", after_retest=True))
+        out["learning_result_after_retest"] = after.value
+        sheet.explanations["learning_result_after_retest"] = after.why
     absences = payload.get("absences", 0)
     if isinstance(absences, bool) or not isinstance(absences, int) or absences < 0:
         raise RuleInputError(
@@ -208,20 +231,65 @@ def _tt22(payload: dict[str, Any], grade: int) -> dict[str, Any]:
         )
     if "conduct" in payload:
         _conduct_and_after(payload["conduct"], grade, absences, out, sheet)
+        _after_the_summer(payload.get("conduct_after_summer"), grade, absences, out, sheet)
+    elif "conduct_after_summer" in payload:
+        raise RuleInputError("conduct_after_summer", "needs the year's conduct (conduct) first")
     out["explanations"] = sheet.explanations
     return out
 
 
+def _exempt_terms(item: dict[str, Any], where: str) -> frozenset[str]:
+    """The terms a principal's decision exempted the subject from (miễn học): a list of hk1/hk2."""
+    exempt = item.get("exempt", [])
+    if not isinstance(exempt, list) or any(t not in TERMS for t in exempt) or len(set(exempt)) != len(exempt):
+        raise RuleInputError(
+            f"{where}.exempt", f"must be a list of terms (hk1, hk2), each once, got {exempt!r}"
+        )
+    for term in exempt:
+        if item.get(term) is not None:
+            raise RuleInputError(
+                f"{where}.{term}", "the subject is exempt (exempt) for this term: give no assessments"
+            )
+    return frozenset(exempt)
+
+
+def _exempted(sheet: _Tt22Sheet, code: str, term: str) -> str:
+    sheet.explanations[f"{code}.{term}"] = (
+        f"{sheet.names[code]}, {TERM_LABEL[term]}: miễn học theo quyết định của hiệu trưởng, không tính vào kết quả "
+        "học tập (Miễn)"
+    )
+    return EXEMPT
+
+
+def _studied_one_term(sheet: _Tt22Sheet, code: str, term: str, value: str) -> None:
+    """A subject exempted for one term only: its year result is the term it was studied (project decision; TT22 is
+    silent), so the year still counts it."""
+    sheet.explanations[f"{code}.year"] = (
+        f"{sheet.names[code]}, cả năm: {value} theo {TERM_LABEL[term]}, học kỳ còn lại được miễn"
+    )
+
+
 def _scored_subject(item: dict[str, Any], code: str, where: str, sheet: _Tt22Sheet) -> dict[str, Any]:
     name = sheet.names[code]
-    periods = _positive_int(
-        item.get("periods_per_year"),
-        f"{where}.periods_per_year",
-        "a scored subject needs its periods per year (a positive integer)",
+    exempt = _exempt_terms(item, where)
+    out: dict[str, Any] = {"code": code}
+    averages: dict[str, Decimal] = {}
+    periods = (
+        None
+        if exempt == set(TERMS)
+        else _positive_int(
+            item.get("periods_per_year"),
+            f"{where}.periods_per_year",
+            "a scored subject needs its periods per year (a positive integer)",
+        )
     )
-    required = regular_assessments(periods)
-    averages = {}
     for term in TERMS:
+        if term in exempt:
+            sheet.exempted_scored[term] += 1
+            out[term] = _exempted(sheet, code, term)
+            continue
+        assert periods is not None
+        required = regular_assessments(periods)
         data = _term(item, term, where, _SCORE_TERM_KEYS)
         regular = data.get("regular")
         if not isinstance(regular, list) or len(regular) != required:
@@ -243,35 +311,72 @@ def _scored_subject(item: dict[str, Any], code: str, where: str, sheet: _Tt22She
         averages[term] = average.value
         sheet.scored[term][code] = average.value
         sheet.explanations[f"{code}.{term}"] = f"{name}: {average.why}"
-    year = tt22.year_average(averages["hk1"], averages["hk2"])
-    sheet.scored["year"][code] = year.value
-    sheet.explanations[f"{code}.year"] = f"{name}: {year.why}"
-    # Decimal → float is exact enough here: a one-decimal value prints back as the same shortest text ("7.8").
-    return {
-        "code": code,
-        "hk1": float(averages["hk1"]),
-        "hk2": float(averages["hk2"]),
-        "year": float(year.value),
-    }
+        # Decimal → float is exact enough here: a one-decimal value prints back as the same shortest text ("7.8").
+        out[term] = float(average.value)
+    if not averages:
+        sheet.exempted_scored["year"] += 1
+        out["year"] = EXEMPT
+        sheet.explanations[f"{code}.year"] = f"{name}, cả năm: miễn học cả năm (Miễn)"
+    elif len(averages) == 1:
+        ((term, value),) = averages.items()
+        sheet.scored["year"][code] = value
+        _studied_one_term(sheet, code, term, vn(value))
+        out["year"] = float(value)
+    else:
+        year = tt22.year_average(averages["hk1"], averages["hk2"])
+        sheet.scored["year"][code] = year.value
+        sheet.explanations[f"{code}.year"] = f"{name}: {year.why}"
+        out["year"] = float(year.value)
+    if "retest" in item:
+        if not averages:
+            raise RuleInputError(f"{where}.retest", f"{name} is exempt for the whole year: no re-test")
+        retest = _score(item["retest"], f"{where}.retest")
+        sheet.retest_scored[code] = retest
+        out["year_after_retest"] = float(retest)
+        sheet.explanations[f"{code}.year_after_retest"] = (
+            f"{name}: điểm kiểm tra lại {vn(retest)} thay cho ĐTBmcn (Điều 13)"
+        )
+    return out
 
 
 def _comment_subject(item: dict[str, Any], code: str, where: str, sheet: _Tt22Sheet) -> dict[str, Any]:
     name = sheet.names[code]
+    exempt = _exempt_terms(item, where)
     periods = item.get("periods_per_year")
     if periods is not None:
         _positive_int(periods, f"{where}.periods_per_year", "must be a positive integer")
-    results = {}
+    out: dict[str, Any] = {"code": code}
+    results: dict[str, str] = {}
     for term in TERMS:
+        if term in exempt:
+            out[term] = _exempted(sheet, code, term)
+            continue
         data = _term(item, term, where, _COMMENT_TERM_KEYS)
         result = _comment_term(data, f"{where}.{term}", name, periods)
-        results[term] = result.value
-        sheet.commented[term][code] = result.value
+        results[term] = out[term] = str(result.value)
+        sheet.commented[term][code] = str(result.value)
         sheet.explanations[f"{code}.{term}"] = f"{name}, {TERM_LABEL[term]}: {result.why}"
-    sheet.commented["year"][code] = results["hk2"]
-    sheet.explanations[f"{code}.year"] = (
-        f"{name}, cả năm: {_pass_word(results['hk2'])} theo kết quả học kỳ II (Điều 9)"
-    )
-    return {"code": code, "hk1": results["hk1"], "hk2": results["hk2"], "year": results["hk2"]}
+    if not results:
+        out["year"] = EXEMPT
+        sheet.explanations[f"{code}.year"] = f"{name}, cả năm: miễn học cả năm (Miễn)"
+    elif "hk2" in results:
+        out["year"] = sheet.commented["year"][code] = results["hk2"]
+        sheet.explanations[f"{code}.year"] = (
+            f"{name}, cả năm: {_pass_word(results['hk2'])} theo kết quả học kỳ II (Điều 9)"
+        )
+    else:
+        out["year"] = sheet.commented["year"][code] = results["hk1"]
+        _studied_one_term(sheet, code, "hk1", _pass_word(results["hk1"]))
+    if "retest" in item:
+        if not results:
+            raise RuleInputError(f"{where}.retest", f"{name} is exempt for the whole year: no re-test")
+        retest = _comment_mark(item["retest"], f"{where}.retest")
+        sheet.retest_commented[code] = retest
+        out["year_after_retest"] = retest
+        sheet.explanations[f"{code}.year_after_retest"] = (
+            f"{name}: kiểm tra lại {_pass_word(retest)}, thay cho kết quả cả năm (Điều 13)"
+        )
+    return out
 
 
 def _pass_word(result: str) -> str:
@@ -347,9 +452,30 @@ def _conduct_and_after(
     promoted = tt22.promotion(grade, year.value, learning, absences, retest, sheet.names)
     out["promotion"] = promoted.value
     sheet.explanations["promotion"] = promoted.why
+    cutoff = tt22.reporting_cutoff(promoted.value["outcome"])
+    out["reporting_cutoff"] = cutoff.value
+    sheet.explanations["reporting_cutoff"] = cutoff.why
     prize = tt22.award(year.value, learning, list(sheet.scored["year"].values()))
     out["award"] = prize.value
     sheet.explanations["award"] = prize.why
+
+
+def _after_the_summer(
+    conduct_after: Any, grade: int, absences: int, out: dict[str, Any], sheet: _Tt22Sheet
+) -> None:
+    """Art. 13–14: with re-test results, or the conduct re-assessed after the summer training, the promotion is
+    decided again from the re-evaluated results."""
+    if conduct_after is not None and conduct_after not in tt22.LEVELS:
+        raise RuleInputError(
+            "conduct_after_summer", f"must be one of {', '.join(tt22.LEVELS)}, got {conduct_after!r}"
+        )
+    if "learning_result_after_retest" not in out and conduct_after is None:
+        return
+    learning = out.get("learning_result_after_retest", out["learning_result"]["year"])
+    conduct = conduct_after or out["conduct"]["year"]
+    decided = tt22.promotion_after_summer(grade, conduct, learning, absences)
+    out["promotion_after_retest"] = decided.value
+    sheet.explanations["promotion_after_retest"] = decided.why
 
 
 # -- TT27 ----------------------------------------------------------------------------------------------------------
@@ -399,10 +525,16 @@ def _tt27(payload: dict[str, Any], grade: int) -> dict[str, Any]:
     explanations["year_result"] = result.why
     prize = tt27.award(result.value)
     explanations["award"] = prize.why
+    done = tt27.completion(grade, result.value)
+    explanations["completion"] = done.why
+    cutoff = tt27.reporting_cutoff(grade, result.value in tt27.COMPLETE_LEVELS)
+    explanations["reporting_cutoff"] = cutoff.why
     return {
         "subjects": out_subjects,
         "year_result": result.value,
         "award": prize.value,
+        "completion": done.value,
+        "reporting_cutoff": cutoff.value,
         "year_tests": year_tests,
         "explanations": explanations,
     }

@@ -87,6 +87,9 @@ class Period:
     scored: Mapping[str, Decimal]  # subject code → average
     commented: Mapping[str, str]  # subject code → Đ / CĐ
     names: Mapping[str, str]
+    # "At least 6 scored subjects": 6, or every one the student studies when exemptions leave fewer (rules.md,
+    # "Cases every school has"); see ``subjects_required``.
+    min_subjects: int = MIN_SUBJECTS
 
     def name(self, code: str) -> str:
         return self.names.get(code, code)
@@ -117,8 +120,8 @@ def _unmet(level: str, p: Period) -> list[str]:
         if low:
             missing.append(f"có môn dưới {vn(floor)} (" + ", ".join(map(p.shown, low)) + ")")
         high_count = sum(v >= high for v in p.scored.values())
-        if high_count < MIN_SUBJECTS:
-            missing.append(f"chỉ {high_count} môn từ {vn(high)} trở lên (cần ít nhất {MIN_SUBJECTS})")
+        if high_count < p.min_subjects:
+            missing.append(f"chỉ {high_count} môn từ {vn(high)} trở lên (cần ít nhất {p.min_subjects})")
     elif level == "Đạt":
         if len(failed) > 1:
             missing.append(
@@ -127,8 +130,8 @@ def _unmet(level: str, p: Period) -> list[str]:
                 + ")"
             )
         pass_count = sum(v >= _DAT_HIGH for v in p.scored.values())
-        if pass_count < MIN_SUBJECTS:
-            missing.append(f"chỉ {pass_count} môn từ {vn(_DAT_HIGH)} trở lên (cần ít nhất {MIN_SUBJECTS})")
+        if pass_count < p.min_subjects:
+            missing.append(f"chỉ {pass_count} môn từ {vn(_DAT_HIGH)} trở lên (cần ít nhất {p.min_subjects})")
         low = [c for c, v in p.scored.items() if v < _DAT_FLOOR]
         if low:
             missing.append(f"có môn dưới {vn(_DAT_FLOOR)} (" + ", ".join(map(p.shown, low)) + ")")
@@ -178,8 +181,16 @@ class Adjustment:
 def _as_if_met(p: Period, code: str) -> Period:
     """``p`` with ``code`` meeting every threshold (10 for a scored subject, Đạt for a comment one)."""
     if code in p.scored:
-        return Period({**p.scored, code: Decimal(10)}, p.commented, p.names)
-    return Period(p.scored, {**p.commented, code: PASS}, p.names)
+        return Period({**p.scored, code: Decimal(10)}, p.commented, p.names, p.min_subjects)
+    return Period(p.scored, {**p.commented, code: PASS}, p.names, p.min_subjects)
+
+
+def subjects_required(studied: int, exempted: int) -> int:
+    """How many scored subjects the "at least 6" rows of the art. 9 §2 table ask for. A student exempted from a
+    scored subject (miễn học, by the principal's decision) is counted on what they study: 6, or all of them when
+    fewer (project decision, rules.md "Cases every school has"; TT22 is silent). Without an exemption the table's 6
+    stands, however few subjects were given."""
+    return min(MIN_SUBJECTS, studied) if exempted else MIN_SUBJECTS
 
 
 def adjustment(p: Period) -> Adjustment | None:
@@ -303,3 +314,39 @@ def award(conduct: str, learning: str, year_averages: Sequence[Decimal]) -> Expl
     return Explained(
         None, f"Rèn luyện {conduct}, học tập {learning}: chưa đủ điều kiện khen thưởng (Điều 15)"
     )
+
+
+# -- after the year (art. 12–14) ---------------------------------------------------------------------------------
+
+SUMMER_OUTCOMES = ("kiểm tra lại", "rèn luyện trong kì nghỉ hè", "kiểm tra lại và rèn luyện trong kì nghỉ hè")
+REGULAR_CUTOFF, SUPPLEMENTARY_CUTOFF = "06-30", "08-15"
+
+
+def promotion_after_summer(grade: int, conduct: str, learning: str, absences: int) -> Explained:
+    """Art. 13–14: after the re-test (learning re-evaluated with the re-test results) and the summer training
+    (conduct re-assessed), the student moves up — or completes the programme in grade 9 or 12 — when both are Đạt or
+    better; otherwise repeats the grade (ở lại lớp). Absences beyond 45 sessions already decided the year."""
+    if absences > MAX_ABSENCES:
+        return Explained(
+            {"outcome": "ở lại lớp"}, f"Nghỉ {absences} buổi, quá {MAX_ABSENCES} buổi → ở lại lớp (Điều 12)"
+        )
+    if rank(conduct) >= 1 and rank(learning) >= 1:
+        done = "hoàn thành chương trình" if grade in (9, 12) else "lên lớp"
+        return Explained(
+            {"outcome": done},
+            f"Sau kiểm tra lại / rèn luyện hè: rèn luyện {conduct}, học tập {learning} → {done}"
+            " (Điều 13, 14)",
+        )
+    return Explained(
+        {"outcome": "ở lại lớp"},
+        f"Sau kiểm tra lại / rèn luyện hè: rèn luyện {conduct}, học tập {learning} → ở lại lớp (Điều 13, 14)",
+    )
+
+
+def reporting_cutoff(outcome: str) -> Explained:
+    """The reporting path (rules.md "After the year", project decision after seed 003): a student with a re-test or
+    summer training is reported after the re-evaluation, before 15 August (supplementary path); everyone else before
+    30 June."""
+    if outcome in SUMMER_OUTCOMES:
+        return Explained(SUPPLEMENTARY_CUTOFF, f"{outcome} → báo cáo sau đánh giá lại, trước 15/8")
+    return Explained(REGULAR_CUTOFF, f"{outcome} → báo cáo trước 30/6")

@@ -172,3 +172,28 @@ def award(result: str) -> Explained:
             "môn học nổi bật hoặc tiến bộ rõ rệt và được tập thể lớp công nhận; không tính tự động (Điều 13)",
         )
     return Explained(None, f"{result}: chưa đủ điều kiện khen thưởng (Điều 13)")
+
+
+COMPLETE_LEVELS = ("Hoàn thành xuất sắc", "Hoàn thành tốt", "Hoàn thành")
+
+
+def completion(grade: int, result: str) -> Explained:
+    """The principal confirms completion (xác nhận hoàn thành chương trình lớp học; grade 5: tiểu học) for every
+    pupil whose year result is Hoàn thành or better (rules.md "Completion")."""
+    if result in COMPLETE_LEVELS:
+        done = "Hoàn thành chương trình tiểu học" if grade == 5 else "Hoàn thành chương trình lớp học"
+        return Explained(done, f"{result} → {done}")
+    return Explained(
+        "Chưa hoàn thành chương trình lớp học", f"{result} → chưa hoàn thành chương trình lớp {grade}"
+    )
+
+
+def reporting_cutoff(grade: int, complete: bool) -> Explained:
+    """Seed 004 §2.1: a pupil confirmed complete is reported before 30 June; a grade 1–4 pupil not yet complete is
+    re-assessed over the summer and reported before 15 August. A grade-5 pupil not complete stays on 30 June: seed
+    004 names only grades 1–4 for the later path, and the record carries the "not complete" decision."""
+    if complete:
+        return Explained("06-30", "hoàn thành → báo cáo trước 30/6")
+    if grade <= 4:
+        return Explained("08-15", "chưa hoàn thành, khối 1–4 → đánh giá bổ sung trong hè, báo cáo trước 15/8")
+    return Explained("06-30", "khối 5 chưa hoàn thành → báo cáo trước 30/6 cùng quyết định chưa hoàn thành")
