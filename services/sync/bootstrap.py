@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from services.runtime.calendar import vietnam_today
 from services.runtime.data_key import DataVault
 from services.runtime.documents import RemoteDocuments
 from services.runtime.settings import Settings
@@ -27,9 +28,13 @@ class SyncAdapters:
     backoff: Backoff = field(default_factory=Backoff)
 
 
-def reporting_day(settings: Settings) -> Callable[[], date]:
+def reporting_day(
+    settings: Settings, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> Callable[[], date]:
+    """The day cutoffs are counted on: Vietnam's calendar day (services/runtime/calendar.py), or the fixed day a
+    rehearsal sets."""
     fixed = settings.reporting_day
-    return lambda: fixed or datetime.now(UTC).date()
+    return lambda: fixed or vietnam_today(clock)
 
 
 def bootstrap(settings: Settings) -> SyncAdapters:

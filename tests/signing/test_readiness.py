@@ -52,3 +52,21 @@ def test_no_signatures_in_the_last_hour_means_no_projection_and_done_means_now()
     assert cutoff_for("2025-2026") == date(2026, 6, 30) and cutoff_for("2025-2026", "07-15") == date(
         2026, 7, 15
     )
+
+
+def test_days_to_the_cutoff_are_counted_on_vietnam_s_calendar():
+    """23:30 UTC on 30 June is 06:30 on 1 July in Hà Nội: the cutoff was yesterday there. A certificate must last to
+    the end of the cutoff day in Vietnam (16:59:59 UTC), not to the end of the UTC day."""
+    late = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+    assert readiness([], 0, [], {}, 0, date(2026, 6, 30), late)["days_to_cutoff"] == -1
+    assert readiness([], 0, [], {}, 0, date(2026, 6, 30), late - timedelta(hours=7))["days_to_cutoff"] == 0
+    signers = [
+        Signer("gv-1", "Nguyễn Văn An", "subject_teacher"),
+        Signer("gv-2", "Trần Thị Bình", "subject_teacher"),
+    ]
+    ends = {
+        "gv-1": datetime(2026, 6, 30, 16, 0, tzinfo=UTC),  # 23:00 on 30 June in Hà Nội: an hour short
+        "gv-2": datetime(2026, 6, 30, 20, 0, tzinfo=UTC),  # 03:00 on 1 July in Hà Nội: lasts the day
+    }
+    report = readiness([], 0, signers, ends, 0, date(2026, 6, 30), late - timedelta(days=10))
+    assert [e["signer_id"] for e in report["certificates_expiring_before_cutoff"]] == ["gv-1"]

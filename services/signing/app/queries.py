@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from services.runtime.calendar import vietnam_today
 from services.signing.app.deferred import Caller
 from services.signing.app.handlers import UowFactory
 from services.signing.domain.errors import UnknownRecord
@@ -39,10 +40,17 @@ def school_readiness(new_uow: UowFactory, school_id: str, cutoff_month_day: str)
             signers,
             uow.signing.certificates_of([s.signer_id for s in signers]),
             uow.signing.signed_since(school_id, now - timedelta(hours=1)),
-            cutoff_for(years[-1] if years else f"{now.year - 1}-{now.year}", cutoff_month_day),
+            cutoff_for(
+                years[-1] if years else _school_year_ending(vietnam_today(lambda: now)), cutoff_month_day
+            ),
             now,
         )
     return {"school_id": school_id, **report}
+
+
+def _school_year_ending(today: date) -> str:
+    """The school year that ends in ``today``'s calendar year ("2025-2026" in 2026): a school with no record yet."""
+    return f"{today.year - 1}-{today.year}"
 
 
 RECORD_NOT_FOUND = "Không tìm thấy bản ghi học bạ."

@@ -7,8 +7,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.signing.domain.model import ROLE_TITLES, RecordProgress, Signer
+
+# Days are Vietnam's (services/runtime/calendar.py says why); the domain takes the zone from the standard library.
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def cutoff_for(school_year: str, month_day: str = "06-30") -> date:
@@ -48,7 +52,8 @@ def readiness(
                 },
             )
             waiting["records"] += 1
-    deadline = datetime.combine(cutoff, datetime.max.time()).replace(tzinfo=now.tzinfo)
+    # A certificate must last to the end of the cutoff day in Vietnam.
+    deadline = datetime.combine(cutoff, datetime.max.time()).replace(tzinfo=VIETNAM)
     no_certificate, expiring = [], []
     for signer in signers:
         if signer.role == "school_seal":
@@ -66,7 +71,7 @@ def readiness(
         projected = now + timedelta(hours=unsigned_steps / signed_last_hour)
     return {
         "cutoff": cutoff.isoformat(),
-        "days_to_cutoff": (cutoff - now.date()).days,
+        "days_to_cutoff": (cutoff - now.astimezone(VIETNAM).date()).days,
         "classes": [
             {
                 "class_id": class_id,

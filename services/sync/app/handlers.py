@@ -19,6 +19,7 @@ import structlog
 from contracts.audit import AuditAction
 from contracts.signing import TranscriptSealedV1
 from contracts.sync import SyncRecordChangedV1
+from services.runtime.calendar import vietnam_today
 from services.sync.adapters.gateway import Answer
 from services.sync.app.unit_of_work import SyncUnitOfWork
 from services.sync.domain.breaker import CircuitBreaker
@@ -92,7 +93,7 @@ class Submitter:
         breaker: CircuitBreaker | None = None,
         backoff: Backoff | None = None,
         cutoffs: dict[str, str] | None = None,
-        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        today: Callable[[], date] = vietnam_today,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.new_uow, self.gateway, self.documents, self.token_of = new_uow, gateway, documents, token_of

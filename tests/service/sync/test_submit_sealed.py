@@ -6,6 +6,7 @@ No signing service and no province gateway: the sealed documents come from FakeD
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -86,6 +87,7 @@ def submitter(
     documents: FakeDocuments,
     breaker: CircuitBreaker,
     backoff: Backoff = Backoff(base=0.0, cap=0.0),
+    today: Callable[[], date] = lambda: date(2026, 6, 1),
 ) -> Submitter:
     """`SyncService._submitter` with the fakes: no wait between tries (unless ``backoff``), the reporting day
     before the cutoff."""
@@ -96,7 +98,7 @@ def submitter(
         lambda uow, school_id: f"token-{school_id}",
         breaker=breaker,
         backoff=backoff,
-        today=lambda: date(2026, 6, 1),
+        today=today,
     )
 
 
@@ -178,3 +180,29 @@ def test_a_rejection_is_final_and_unavailable_documents_never_reach_the_gateway(
     row = submission(engine, missing.year_record_id)
     assert (row.status, row.last_error) == ("pending", "documents unavailable: DocumentUnavailable")
     assert changes(opened) == [(rejected.year_record_id, "rejected")]
+
+
+def test_at_half_past_eleven_utc_on_30_june_the_cutoff_has_passed_in_vietnam(engine):
+    """06:30 on 1 July in Hà Nội: the gateway counts the day in Vietnam, so sync must refuse too (a UTC date would
+    still say 30 June and submit for seven more hours)."""
+    from services.runtime.calendar import vietnam_today
+    from services.runtime.settings import Settings
+    from services.sync.bootstrap import reporting_day
+
+    moment = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+    assert moment.date() == date(2026, 6, 30) and vietnam_today(lambda: moment) == date(2026, 7, 1)
+    today = reporting_day(Settings(reporting_day=None), clock=lambda: moment)
+    assert today() == date(2026, 7, 1)
+
+    documents, gateway, opened = FakeDocuments(), FakeGateway(), []
+    event = sealed(documents)
+    assert register(delivered(event), engine, opened)
+    assert submitter(engine, opened, gateway, documents, CircuitBreaker(), today=today).run_once() == 1
+    assert gateway.calls == []  # the gateway is never called after the cutoff
+    row = submission(engine, event.year_record_id)
+    assert (row.status, row.rejection_reason) == ("rejected", "cutoff_passed")
+    # At 16:59 UTC it is 23:59 in Hà Nội: still 30 June, still before the cutoff.
+    before = reporting_day(
+        Settings(reporting_day=None), clock=lambda: datetime(2026, 6, 30, 16, 59, tzinfo=UTC)
+    )
+    assert before() == date(2026, 6, 30)
