@@ -48,6 +48,15 @@ def _show_readiness(school: str, report: dict[str, Any]) -> None:
         console.print(
             f"[red]certificate expires before the cutoff:[/red] {person['signer_name']} ({person['not_after']})"
         )
+    for record in report.get("stuck_seals", []):
+        # The error text is printed as it is (markup off: a "[…]" in it must not vanish).
+        console.print(
+            "seal failing: "
+            f"{record['year_record_id']} (class {record['class_id']}), {record['attempts']} tries, "
+            f"next {record['next_try']}: {record['last_error']}",
+            style="red",
+            markup=False,
+        )
 
 
 app.command("status")(

@@ -24,4 +24,5 @@ QUEUE_DEPTH = Gauge(
     "Ready messages in a consumer queue, as the service last saw it",
     ["service", "queue"],
 )
+SEALS_STUCK = Gauge("hocba_seals_stuck", "Records whose seal failed three times or more and still waits")
 OUTBOX_LAG = Gauge("hocba_outbox_lag_seconds", "Age of the oldest unpublished outbox row", ["service"])

@@ -6,6 +6,7 @@ certificate sits beside it under the same label. The service only ever asks the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -36,7 +37,7 @@ def _digest_info(digest: bytes) -> bytes:
 
 
 class SealKeys:
-    """One session per process, opened on first use; a lost session is reopened on the next call."""
+    """One session per process, opened on first use; after a session error (``reset``) the next call opens a new one."""
 
     def __init__(self, settings: Settings, chain: tuple[asn1_x509.Certificate, ...] = ()) -> None:
         self._settings = settings
@@ -63,6 +64,16 @@ class SealKeys:
         except (pkcs11.PKCS11Error, RuntimeError, OSError) as exc:
             raise SealUnavailable(f"Không mở được thiết bị ký số (HSM): {type(exc).__name__}.") from exc
         return self._session
+
+    def reset(self) -> None:
+        """Forget the session and the signers built on it: the HSM restarted, the session was closed or the token
+        was removed. The next call opens a new session (a dead one would fail every seal until the process restarts)."""
+        with self._lock:
+            session, self._session = self._session, None
+            self._signers.clear()
+        if session is not None:
+            with contextlib.suppress(Exception):  # it is already broken; closing is a courtesy
+                session.close()
 
     def _certificate_object(self, school_id: str) -> Any | None:
         found = list(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pkcs11
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps.api import TimeStamper
 
@@ -29,6 +30,19 @@ class Sealer:
         self.chain = chain
 
     def seal(self, school_id: str, step: Step, pdf: bytes, package: bytes) -> tuple[bytes, bytes]:
+        try:
+            return self._seal(school_id, step, pdf, package)
+        except Exception as error:
+            if not _from_the_hsm(error):
+                raise
+            # A session error (HSM restarted, session closed, token gone): reopen on the next try.
+            self.keys.reset()
+            raise SealUnavailable(
+                f"Mất phiên làm việc với thiết bị ký số (HSM): {type(_from_the_hsm(error)).__name__}; "
+                "sẽ mở phiên mới và thử lại."
+            ) from error
+
+    def _seal(self, school_id: str, step: Step, pdf: bytes, package: bytes) -> tuple[bytes, bytes]:
         certificate = self.keys.certificate(school_id)
         if certificate is None:
             raise SealUnavailable(f"Trường {school_id} chưa có khóa con dấu trong HSM.")
@@ -37,3 +51,13 @@ class Sealer:
         prepared = xml_doc.prepare(package, step, certificate, self.chain)
         sealed_xml = xml_doc.finish(prepared, self.keys.sign_digest(school_id, prepared.to_sign), certificate)
         return sealed_pdf, sealed_xml
+
+
+def _from_the_hsm(error: BaseException) -> pkcs11.PKCS11Error | None:
+    """The PKCS#11 error behind ``error`` (pyHanko may wrap it), if any."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, pkcs11.PKCS11Error):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -10,6 +10,7 @@ from typing import Any
 from services.runtime.calendar import vietnam_today
 from services.signing.app.deferred import Caller
 from services.signing.app.handlers import UowFactory
+from services.signing.app.sealing import STUCK_AFTER
 from services.signing.domain.errors import UnknownRecord
 from services.signing.domain.readiness import cutoff_for, readiness
 
@@ -45,7 +46,17 @@ def school_readiness(new_uow: UowFactory, school_id: str, cutoff_month_day: str)
             ),
             now,
         )
-    return {"school_id": school_id, **report}
+        stuck = [
+            {
+                "year_record_id": r.year_record_id,
+                "class_id": r.class_id,
+                "attempts": r.seal_attempts,
+                "last_error": r.seal_error,
+                "next_try": r.next_try.isoformat(),
+            }
+            for r in uow.signing.stuck_seals(school_id, after=STUCK_AFTER)
+        ]
+    return {"school_id": school_id, **report, "stuck_seals": stuck}
 
 
 def _school_year_ending(today: date) -> str:

@@ -10,6 +10,7 @@ import structlog
 
 from contracts.audit import AuditAction
 from contracts.signing import TranscriptSealedV1
+from services.runtime.metrics import SEALS_STUCK
 from services.signing.app.handlers import UowFactory
 from services.signing.documents import xml as xml_doc
 from services.signing.domain.errors import SealUnavailable
@@ -22,10 +23,16 @@ class SealApplier(Protocol):
     def seal(self, school_id: str, step: Step, pdf: bytes, package: bytes) -> tuple[bytes, bytes]: ...
 
 
+STUCK_AFTER = 3  # failed tries after which a record is reported stuck (status, metric)
+
+
 def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> int:
     """Seal up to ``limit`` records; replicas share the queue (SKIP LOCKED). Returns how many were sealed.
 
-    A school without a seal key, or an HSM that does not answer, leaves the record waiting for the next round.
+    A record whose seal fails — no seal key yet, the HSM or the TSA not answering, a document pyHanko refuses — is
+    postponed, each time twice as long, with its attempts and the reason counted on the row, and the round goes on
+    with the others: one bad record never holds the school's queue. After STUCK_AFTER failures it is reported stuck
+    (``hocba signing status``, ``hocba_seals_stuck``).
     """
     sealed = 0
     for _ in range(limit):
@@ -36,10 +43,22 @@ def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> i
             plan = uow.signing.plan(record.year_record_id)
             try:
                 pdf, package = sealer.seal(record.school_id, plan.seal, record.pdf, record.xml_package)
-            except SealUnavailable as error:
-                log.warning("seal.unavailable", year_record_id=record.year_record_id, detail=error.detail_vi)
-                uow.signing.postpone_seal(record.year_record_id)
+            except Exception as error:  # noqa: BLE001 - postponed and counted; the next record goes on
+                reason = (
+                    error.detail_vi
+                    if isinstance(error, SealUnavailable)
+                    else f"{type(error).__name__}: {error}"
+                )
+                attempts = uow.signing.postpone_seal(record.year_record_id, reason)
                 uow.commit()
+                log.warning(
+                    "seal.postponed",
+                    year_record_id=record.year_record_id,
+                    attempts=attempts,
+                    error=type(error).__name__,
+                    stuck=attempts >= STUCK_AFTER,
+                    exc_info=not isinstance(error, SealUnavailable),
+                )
                 continue
             now = datetime.now(UTC)
             pdf_id = uow.documents.put(pdf, "application/pdf")
@@ -97,4 +116,6 @@ def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> i
             )
             uow.commit()
             sealed += 1
+    with new_uow() as uow:
+        SEALS_STUCK.set(len(uow.signing.stuck_seals(after=STUCK_AFTER)))
     return sealed

@@ -125,6 +125,19 @@ class SigningRecord:
     created_at: datetime
     updated_at: datetime
     sealed_at: datetime | None
+    seal_attempts: int = 0
+    seal_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StuckSeal:
+    """A record whose seal keeps failing: the operator's and the principal's to-look-at list."""
+
+    year_record_id: str
+    class_id: str
+    seal_attempts: int
+    seal_error: str | None
+    next_try: datetime
 
 
 @dataclass(frozen=True, slots=True)

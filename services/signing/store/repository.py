@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, select, text, update
+from sqlalchemy import Row, and_, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from services.signing.domain.model import (
     Signer,
     SigningRecord,
     Step,
+    StuckSeal,
     WaitingStep,
 )
 from services.signing.store.tables import certificates, documents, pending, records, steps
@@ -121,13 +122,40 @@ class SigningRepository:
         ).first()
         return SigningRecord(**row._mapping) if row else None
 
-    def postpone_seal(self, year_record_id: str, seconds: int = 30) -> None:
-        """Try again later (no HSM key yet, HSM down) without blocking the records behind it."""
-        self.session.execute(
-            update(records)
-            .where(records.c.year_record_id == year_record_id)
-            .values(updated_at=func.now() + text(f"interval '{int(seconds)} seconds'"))
+    def postpone_seal(self, year_record_id: str, error: str) -> int:
+        """Try again later without blocking the records behind it, each failure waiting twice as long as the one
+        before (30 s, 1 min, 2 min … at most an hour); returns the attempts so far."""
+        attempts = records.c.seal_attempts + 1
+        delay = func.least(30 * func.power(2, records.c.seal_attempts), 3600)
+        return int(
+            self.session.execute(
+                update(records)
+                .where(records.c.year_record_id == year_record_id)
+                .values(
+                    seal_attempts=attempts,
+                    seal_error=error[:500],
+                    updated_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, delay),
+                )
+                .returning(records.c.seal_attempts)
+            ).scalar_one()
         )
+
+    def stuck_seals(self, school_id: str | None = None, *, after: int = 3) -> list[StuckSeal]:
+        """Records waiting for their seal that failed ``after`` times or more (all schools without ``school_id``)."""
+        query = (
+            select(
+                records.c.year_record_id,
+                records.c.class_id,
+                records.c.seal_attempts,
+                records.c.seal_error,
+                records.c.updated_at.label("next_try"),
+            )
+            .where(records.c.status == "sealing", records.c.seal_attempts >= after)
+            .order_by(records.c.updated_at)
+        )
+        if school_id is not None:
+            query = query.where(records.c.school_id == school_id)
+        return [StuckSeal(**row._mapping) for row in self.session.execute(query)]
 
     # whose turn -----------------------------------------------------------------------------------------------
     def waiting_for(

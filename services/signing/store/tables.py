@@ -52,6 +52,14 @@ records = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("sealed_at", DateTime(timezone=True), nullable=True),
+    Column(
+        "seal_attempts",
+        Integer,
+        nullable=False,
+        server_default=text("0"),
+        comment="Seal tries that failed; the timer postpones a failing record further each time",
+    ),
+    Column("seal_error", Text, nullable=True, comment="Why the last seal try failed (no personal data)"),
     # The seal timer scans only the records waiting for it.
     Index("ix_signing_records_sealing", "updated_at", postgresql_where=text("status = 'sealing'")),
 )
