@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Literal, cast
 
+import structlog
+
 from contracts.audit import AuditAction, year_record_version_id
 from contracts.gradebook import AmendmentAppliedV1, ClassSnapshot, StudentRecord, TermLockedV1
 from contracts.gradebook import TermMarks as TermMarksV1
@@ -35,6 +37,7 @@ from services.transcript.domain.plan import plan_signatures
 Period = Literal["hk1", "hk2", "year"]
 CONSUMER_LOCKED = "transcript.assemble"
 CONSUMER_AMENDED = "transcript.amend"
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,9 +57,16 @@ def assemble_class(event: TermLockedV1, uow: TranscriptUnitOfWork, assembly: Ass
     if event.term != "hk2":  # a term I lock freezes data; the year record waits for the year
         return 0
     header = ClassHeader.of(event)
+    # An amendment approved after this lock (its event came first, or the lock is a replay) holds the values the
+    # records must carry: build from its snapshot, the class as it stands after every correction.
+    later = uow.transcripts.latest_amendment(
+        event.school_id, event.class_id, event.school_year, event.locked_at
+    )
+    snapshot = event.snapshot if later is None else AmendmentAppliedV1.model_validate(later).snapshot
+    if later is not None:
+        log.info("assembly.from_amendment", class_id=event.class_id, amendment_id=later["amendment_id"])
     built = [
-        _assemble_student(uow, event.school_id, header, event.snapshot, s, assembly)
-        for s in _students(event.snapshot)
+        _assemble_student(uow, event.school_id, header, snapshot, s, assembly) for s in _students(snapshot)
     ]
     return sum(built)
 
@@ -69,8 +79,20 @@ def apply_amendment(event: AmendmentAppliedV1, uow: TranscriptUnitOfWork, assemb
             "Biên bản điều chỉnh không chứa học sinh được điều chỉnh.",
             log=f"student {event.student_id} missing from the amended snapshot",
         )
+    # Kept whatever happens next: a year's lock that arrives after it (in flight, or replayed from its dead-letter
+    # queue) builds from it instead of sealing the values it corrected (issue 18, "nothing dropped").
+    uow.transcripts.keep_amendment(
+        event.amendment_id,
+        school_id=event.school_id,
+        class_id=event.class_id,
+        school_year=event.school_year,
+        student_id=event.student_id,
+        approved_at=event.approved_at,
+        event=event.model_dump(mode="json"),
+    )
     header = _header_from_amendment(uow, event)
-    if header is None:  # the year was never assembled (term I amendment, or no year lock yet)
+    if header is None:  # no year record yet (term I amendment, or the year's lock not here yet): kept for it
+        log.info("amendment.kept_for_the_year", amendment_id=event.amendment_id, class_id=event.class_id)
         return 0
     return int(_assemble_student(uow, event.school_id, header, event.snapshot, student, assembly))
 

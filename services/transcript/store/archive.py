@@ -1,6 +1,8 @@
 """A school year's transcript rows for the year-end archive: its year records, their học bạ and documents.
 
 The học bạ (``transcripts``) spans years and documents are content-addressed, so both are restored only when absent.
+The ``amendments`` kept from gradebook's events are not archived here: gradebook's archive holds the amendments
+themselves, and the copies only guard a replay of the year's lock while the year is live.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -11,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from services.runtime.documents import PostgresDocuments as RuntimeDocuments
 from services.transcript.domain.model import LatestYear, ListedRecord, Transcript, YearRecordVersion
-from services.transcript.store.tables import documents, handovers, transcripts, year_records
+from services.transcript.store.tables import (
+    amendments,
+    documents,
+    handovers,
+    transcripts,
+    year_records,
+)
 
 
 class PostgresDocuments(RuntimeDocuments):
@@ -184,3 +191,47 @@ class TranscriptRepository:
             stmt = stmt.where(year_records.c.school_id == school_id)
         row = self.session.execute(stmt).first()
         return YearRecordVersion(**row._mapping) if row else None
+
+    # amendments ------------------------------------------------------------------------------------------------
+    def keep_amendment(
+        self,
+        amendment_id: str,
+        *,
+        school_id: str,
+        class_id: str,
+        school_year: str,
+        student_id: str,
+        approved_at: datetime,
+        event: dict[str, Any],
+    ) -> None:
+        """Keep an approved amendment as received (once: a redelivery changes nothing)."""
+        self.session.execute(
+            pg_insert(amendments)
+            .values(
+                amendment_id=amendment_id,
+                school_id=school_id,
+                class_id=class_id,
+                school_year=school_year,
+                student_id=student_id,
+                approved_at=approved_at,
+                event=event,
+            )
+            .on_conflict_do_nothing()
+        )
+
+    def latest_amendment(
+        self, school_id: str, class_id: str, school_year: str, approved_after: datetime
+    ) -> dict[str, Any] | None:
+        """The class's amendment approved last, if after ``approved_after``: its event as received."""
+        event = self.session.execute(
+            select(amendments.c.event)
+            .where(
+                amendments.c.school_id == school_id,
+                amendments.c.class_id == class_id,
+                amendments.c.school_year == school_year,
+                amendments.c.approved_at > approved_after,
+            )
+            .order_by(amendments.c.approved_at.desc(), amendments.c.amendment_id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        return None if event is None else dict(event)

@@ -6,6 +6,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -79,4 +80,21 @@ handovers = Table(
     Column("school_year", String(9), nullable=False, comment="Year of the last sealed record handed over"),
     Column("previous_record_sha256", String(64), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Every approved amendment received, with the class snapshot it produced. A year's lock that arrives after it (still in
+# flight, or replayed from its dead-letter queue) builds from the latest amendment approved after the lock, so the
+# record carries the correction instead of the values it corrected.
+amendments = Table(
+    "amendments",
+    metadata,
+    Column("amendment_id", String(64), primary_key=True),
+    Column("school_id", String(64), nullable=False),
+    Column("class_id", String(64), nullable=False),
+    Column("school_year", String(9), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("approved_at", DateTime(timezone=True), nullable=False),
+    Column("event", JSONB, nullable=False, comment="The AmendmentAppliedV1 as received (its class snapshot)"),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_amendments_class", "school_id", "class_id", "school_year"),
 )

@@ -85,3 +85,118 @@ def test_a_term_one_lock_builds_no_record(engine):
 
     assert records_of(engine, school) == []
     assert published(opened) == []
+
+
+def amendment(lock, student_id: str, year: str, approved_at) -> Envelope:
+    """The principal's approved amendment of ``student_id``'s Toán to ``year``, as gradebook publishes it."""
+    from contracts.gradebook import AmendmentAppliedV1
+
+    locked = lock.snapshot
+    students = [
+        s.model_copy(update={"subjects": [s.subjects[0].model_copy(update={"year": year})]})
+        if s.student_id == student_id
+        else s
+        for s in locked.students
+    ]
+    snapshot = locked.model_copy(update={"students": students})
+    event = AmendmentAppliedV1(
+        amendment_id=f"am-{uuid.uuid4().hex[:8]}",
+        school_id=lock.school_id,
+        class_id=lock.class_id,
+        school_year=lock.school_year,
+        term="hk2",
+        student_id=student_id,
+        subject_code="toan",
+        reason="Nhập nhầm điểm cuối kỳ",
+        proposed_by="gv-toan",
+        approved_by="p1",
+        approved_at=approved_at,
+        snapshot=snapshot,
+    )
+    return Envelope.wrap(event, source_service="gradebook")
+
+
+def amend(envelope, engine, opened) -> bool:
+    """What `TranscriptService.on_amendment_applied` does with a delivery, minus the broker."""
+    from services.transcript.app.handlers import CONSUMER_AMENDED, apply_amendment
+
+    return handle_once(
+        envelope,
+        CONSUMER_AMENDED,
+        units_of_work(TranscriptUnitOfWork, engine, opened),
+        lambda env, uow: apply_amendment(env.data, uow, ASSEMBLY),
+    )
+
+
+def toan_year_printed(engine, opened, student_id: str) -> list[str]:
+    """The Toán year result in the XML of every record announced for ``student_id``, in order."""
+    from lxml import etree
+
+    from services.transcript.store.tables import documents
+
+    shown = []
+    for e in published(opened):
+        if e.type == TranscriptAssembledV1.ce_type() and e.data.student_id == student_id:
+            with engine.connect() as conn:
+                xml = conn.execute(
+                    select(documents.c.content).where(documents.c.sha256 == e.data.xml_sha256)
+                ).scalar_one()
+            ns = {"h": "urn:hocba:transcript:1"}
+            shown += etree.fromstring(bytes(xml)).xpath(
+                "//h:Subject[@code='toan']/h:Year/text()", namespaces=ns
+            )
+    return shown
+
+
+def test_an_amendment_that_arrives_before_the_lock_it_corrects_is_kept_and_the_record_carries_it(engine):
+    """The lock failed and waits in its dead-letter queue while the principal approves an amendment; the amendment's
+    event comes first. Replaying the lock must build the amended values, not the locked ones."""
+    from datetime import timedelta
+
+    school = f"s-{uuid.uuid4().hex[:8]}"
+    lock = term_locked(maths_class(["hs-1", "hs-2"], MATHS_TEACHER), school_id=school)  # Toán 8.0 for both
+    opened: list[TranscriptUnitOfWork] = []
+    correction = amendment(lock, "hs-1", "9.5", approved_at=lock.locked_at + timedelta(hours=2))
+
+    assert amend(correction, engine, opened)  # handled: kept, not dropped
+    assert records_of(engine, school) == []
+    assert assemble(Envelope.wrap(lock, source_service="gradebook"), engine, opened)  # the replayed lock
+
+    assert toan_year_printed(engine, opened, "hs-1") == ["9.5"]  # one record, already amended
+    assert toan_year_printed(engine, opened, "hs-2") == ["8.0"]
+    assert {r["version"] for r in records_of(engine, school)} == {1}
+    # Applied once: the lock sent again under a new id (a producer's retry) builds nothing more.
+    assert assemble(Envelope.wrap(lock, source_service="gradebook"), engine, opened)
+    assert {r["version"] for r in records_of(engine, school)} == {1}
+
+
+def test_a_kept_amendment_older_than_the_lock_is_already_in_it(engine):
+    """A term I amendment approved in January, before the year's lock: the lock's snapshot holds its values; the
+    kept copy must not override a later change the lock carries."""
+    from datetime import timedelta
+
+    school = f"s-{uuid.uuid4().hex[:8]}"
+    lock = term_locked(maths_class(["hs-1"], MATHS_TEACHER), school_id=school)
+    opened: list[TranscriptUnitOfWork] = []
+    assert amend(
+        amendment(lock, "hs-1", "6.0", approved_at=lock.locked_at - timedelta(days=90)), engine, opened
+    )
+    assert assemble(Envelope.wrap(lock, source_service="gradebook"), engine, opened)
+    assert toan_year_printed(engine, opened, "hs-1") == ["8.0"]
+
+
+def test_the_year_s_lock_replayed_after_an_amendment_does_not_bring_the_old_values_back(engine):
+    from datetime import timedelta
+
+    school = f"s-{uuid.uuid4().hex[:8]}"
+    lock = term_locked(maths_class(["hs-1"], MATHS_TEACHER), school_id=school)
+    opened: list[TranscriptUnitOfWork] = []
+    assert assemble(Envelope.wrap(lock, source_service="gradebook"), engine, opened)
+    assert amend(
+        amendment(lock, "hs-1", "9.5", approved_at=lock.locked_at + timedelta(days=1)), engine, opened
+    )
+    assert toan_year_printed(engine, opened, "hs-1") == ["8.0", "9.5"]  # version 2 carries the correction
+    # Support replays the lock from a dead-letter queue (a new delivery of the same event).
+    assert assemble(Envelope.wrap(lock, source_service="gradebook"), engine, opened)
+    assert toan_year_printed(engine, opened, "hs-1") == ["8.0", "9.5"]  # no version 3 with 8.0 again
+    assert sorted(r["version"] for r in records_of(engine, school)) == [1, 2]
