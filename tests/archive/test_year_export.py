@@ -678,6 +678,9 @@ def test_every_table_is_archived_but_the_runtime_ones_and_the_gateway_secrets():
     # A transfer request belongs to no school year (it moves a học bạ of every year); each step of it is an audit
     # entry of both schools, and the audit log is archived.
     left_out.add("transfer_requests")
+    # Transcript's copies of gradebook's amendments guard a replay of the year's lock while the year is live; the
+    # amendments themselves are archived by gradebook (services/transcript/store/archive.py).
+    left_out_of = {"transcript": {"amendments"}}
     metadata = {
         "gradebook": gradebook_md,
         "transcript": transcript_md,
@@ -688,7 +691,7 @@ def test_every_table_is_archived_but_the_runtime_ones_and_the_gateway_secrets():
     assert set(archive._stores()) == set(metadata)  # the loop covers all five services
     for service, store in archive._stores().items():
         archived = {table.name for table, _ in store.TABLES}
-        assert archived == set(metadata[service].tables) - left_out, service
+        assert archived == set(metadata[service].tables) - left_out - left_out_of.get(service, set()), service
 
 
 def test_an_audit_chain_already_here_is_extended_only_when_it_is_the_same(
