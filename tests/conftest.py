@@ -48,6 +48,9 @@ os.environ["HOCBA_OAUTH_TOKEN_URL"] = f"http://127.0.0.1:{_ISSUER_PORT}/token"
 os.environ["HOCBA_OAUTH_CLIENT_SECRET"] = "test-client-secret-not-for-production"
 os.environ["HOCBA_DATA_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 test bytes
 os.environ["HOCBA_LOG_JSON"] = "true"
+# The sample schools' year is 2025–2026, whose 30 June has passed: the suite runs it as a rehearsal before that
+# cutoff, like the demo (services/runtime/calendar.py reporting_day). Tests of the cutoff itself set their own day.
+os.environ["HOCBA_REPORTING_DAY"] = "2026-06-20"
 # Stacks log each service and relay in as its own broker user: cluster-wide, so named for this run and deleted at
 # its end (`make setup` deletes those of a killed run), their passwords derived from this test secret.
 os.environ["HOCBA_BROKER_USER_PREFIX"] = f"{RUN}_"

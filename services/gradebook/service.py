@@ -13,6 +13,7 @@ from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
 from services.gradebook.app.uploads import check_row_count, rows_from_upload
 from services.gradebook.bootstrap import bootstrap
 from services.gradebook.domain import commands
+from services.gradebook.domain.cutoff import ReportingCalendar
 from services.gradebook.domain.errors import GradebookError
 from services.gradebook.domain.permissions import Actor
 from services.gradebook.domain.roster import KINDS
@@ -60,6 +61,10 @@ class GradebookService(HealthEndpoints):
     def _uow(self, request: Request) -> GradebookUnitOfWork:
         """The request's unit of work (its correlation id carried on to what it emits)."""
         return self.unit_of_work(correlation_id=request_correlation_id(request))
+
+    def _calendar(self) -> ReportingCalendar:
+        """Today (Vietnam's, or the rehearsal's) and the province's cutoffs, for the amendment window."""
+        return ReportingCalendar(self.wiring.today(), self.wiring.cutoffs)
 
     @http("GET", "/openapi.json")
     def openapi(self, request: Request) -> Response:
@@ -204,7 +209,9 @@ class GradebookService(HealthEndpoints):
             json.loads(json.dumps(body.after)),
             body.reason,
         )
-        return json_response(amendments.propose_amendment(cmd, self._uow(request)), status=201)
+        return json_response(
+            amendments.propose_amendment(cmd, self._uow(request), self._calendar()), status=201
+        )
 
     @route("POST", "/amendments/{amendment_id}/decision")
     def decide(self, request: Request, amendment_id: str) -> Response:
@@ -215,7 +222,7 @@ class GradebookService(HealthEndpoints):
         )
         body = parse_body(request, api.DecisionIn)
         cmd = commands.DecideAmendment(actor, amendment_id, body.approve, body.note)
-        return json_response(amendments.decide_amendment(cmd, self._uow(request)))
+        return json_response(amendments.decide_amendment(cmd, self._uow(request), self._calendar()))
 
     @route("GET", "/schools/{school_id}/amendments")
     def amendments(self, request: Request, school_id: str) -> Response:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
-from services.runtime.calendar import vietnam_today
+from services.runtime.calendar import reporting_day
 from services.runtime.data_key import DataVault
 from services.runtime.documents import RemoteDocuments
 from services.runtime.settings import Settings
@@ -26,15 +26,6 @@ class SyncAdapters:
     # This replica's view of the gateway's health, shared by every run of the submission worker.
     breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
     backoff: Backoff = field(default_factory=Backoff)
-
-
-def reporting_day(
-    settings: Settings, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-) -> Callable[[], date]:
-    """The day cutoffs are counted on: Vietnam's calendar day (services/runtime/calendar.py), or the fixed day a
-    rehearsal sets."""
-    fixed = settings.reporting_day
-    return lambda: fixed or vietnam_today(clock)
 
 
 def bootstrap(settings: Settings) -> SyncAdapters:

@@ -11,17 +11,28 @@ from contracts.audit import AuditAction, amendment_entity_id
 from contracts.gradebook import AmendmentAppliedV1
 from services.gradebook.app.audit import audit_change
 from services.gradebook.app.handlers import AMENDMENT_NOT_FOUND, class_or_404, entity_of, require, target_of
-from services.gradebook.app.snapshot import build_snapshot
+from services.gradebook.app.snapshot import build_snapshot, student_computation
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.commands import DecideAmendment, ProposeAmendment
 from services.gradebook.domain.curriculum import subject
+from services.gradebook.domain.cutoff import ReportingCalendar, reporting_path
 from services.gradebook.domain.errors import AmendmentNotAllowed, NotFound
 from services.gradebook.domain.marks import MarkInvalid, validate_entry, validate_homeroom
-from services.gradebook.domain.model import Amendment
+from services.gradebook.domain.model import Amendment, ClassInfo
 from services.gradebook.domain.permissions import Action, Actor, Target, decide
 
 
-def propose_amendment(cmd: ProposeAmendment, uow: GradebookUnitOfWork) -> dict[str, Any]:
+def _still_amendable(
+    uow: GradebookUnitOfWork, info: ClassInfo, student_id: str, calendar: ReportingCalendar
+) -> None:
+    """The student's record must not be effective yet: its path (from the year's results) gives its cutoff."""
+    year = student_computation(uow, info, student_id).year
+    calendar.check_amendable(info.school_year, reporting_path(info.grade, year))
+
+
+def propose_amendment(
+    cmd: ProposeAmendment, uow: GradebookUnitOfWork, calendar: ReportingCalendar
+) -> dict[str, Any]:
     if len(cmd.reason.strip()) < 5:
         raise AmendmentNotAllowed("Biên bản điều chỉnh cần nêu rõ lý do.")
     with uow:
@@ -34,6 +45,7 @@ def propose_amendment(cmd: ProposeAmendment, uow: GradebookUnitOfWork) -> dict[s
             raise AmendmentNotAllowed("Học kỳ chưa khóa: hãy sửa trực tiếp trên sổ điểm, không cần biên bản.")
         if cmd.student_id not in {s.id for s in uow.classes.roster(info.id)}:
             raise MarkInvalid("student_id", "Học sinh không thuộc lớp này.")
+        _still_amendable(uow, info, cmd.student_id, calendar)
         if cmd.subject_code is not None:
             assignment = uow.classes.assignment(info.id, cmd.subject_code)
             after = validate_entry(
@@ -84,7 +96,9 @@ def propose_amendment(cmd: ProposeAmendment, uow: GradebookUnitOfWork) -> dict[s
     return {"amendment_id": amendment_id, "status": "pending", "before": before, "after": after}
 
 
-def decide_amendment(cmd: DecideAmendment, uow: GradebookUnitOfWork) -> dict[str, Any]:
+def decide_amendment(
+    cmd: DecideAmendment, uow: GradebookUnitOfWork, calendar: ReportingCalendar
+) -> dict[str, Any]:
     with uow:
         record = uow.amendments.get_for_update(cmd.amendment_id)
         if record is None:
@@ -93,6 +107,10 @@ def decide_amendment(cmd: DecideAmendment, uow: GradebookUnitOfWork) -> dict[str
         require(decide(cmd.actor, Action.DECIDE_AMENDMENT, target_of(uow, cmd.actor, info)))
         if record.status != "pending":
             raise AmendmentNotAllowed(f"Biên bản này đã được xử lý ({record.status}).")
+        if (
+            cmd.approve
+        ):  # proposed in time is not enough: approving after the cutoff would be refused upstream
+            _still_amendable(uow, info, record.student_id, calendar)
         now = datetime.now(UTC)
         status = "approved" if cmd.approve else "rejected"
         uow.amendments.decide(

@@ -185,9 +185,8 @@ def test_a_rejection_is_final_and_unavailable_documents_never_reach_the_gateway(
 def test_at_half_past_eleven_utc_on_30_june_the_cutoff_has_passed_in_vietnam(engine):
     """06:30 on 1 July in Hà Nội: the gateway counts the day in Vietnam, so sync must refuse too (a UTC date would
     still say 30 June and submit for seven more hours)."""
-    from services.runtime.calendar import vietnam_today
+    from services.runtime.calendar import reporting_day, vietnam_today
     from services.runtime.settings import Settings
-    from services.sync.bootstrap import reporting_day
 
     moment = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
     assert moment.date() == date(2026, 6, 30) and vietnam_today(lambda: moment) == date(2026, 7, 1)
