@@ -4,7 +4,12 @@ from datetime import date
 
 import pytest
 
-from services.gradebook.domain.cutoff import AmendmentAfterCutoff, ReportingCalendar, cutoff_of, reporting_path
+from services.gradebook.domain.cutoff import (
+    AmendmentAfterCutoff,
+    ReportingCalendar,
+    cutoff_of,
+    reporting_path,
+)
 
 CUTOFFS = {"regular": "06-30", "supplementary": "08-15"}
 
