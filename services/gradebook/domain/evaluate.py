@@ -9,7 +9,6 @@ without which a student sent to summer training could never be promoted again; w
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
@@ -18,18 +17,24 @@ from typing import Any
 from services.gradebook.domain import tt22, tt27
 from services.gradebook.domain.curriculum import Assessment, regular_assessments, subject
 from services.gradebook.domain.errors import RuleInputError
-from services.gradebook.domain.explain import TERM_LABEL, Explained, vn
-from services.gradebook.domain.rounding import dec, has_one_decimal_at_most
+from services.gradebook.domain.explain import TERM_LABEL
+from services.gradebook.domain.scores import ScoreInvalid, tt22_score, tt27_test_score
+from services.gradebook.domain.year import (
+    TERMS,
+    CommentTerm,
+    LevelTerm,
+    ScoreTerm,
+    SecondaryYear,
+    SubjectYear,
+    primary_year,
+    secondary_year,
+)
 
-TERMS = ("hk1", "hk2")
 _ROOT_KEYS = {
     "tt22": ("circular", "grade", "subjects", "conduct", "absences", "conduct_after_summer"),
     "tt27": ("circular", "grade", "subjects", "qualities", "competencies"),
 }
 _GRADES = {"tt22": range(6, 13), "tt27": range(1, 6)}
-# Scores may come as JSON numbers or, as the gradebook API stores them, as decimal text ("7.5"); nothing else
-# (no "NaN", no exponent, no spaces) so that text cannot smuggle in what a number could not.
-_DECIMAL_TEXT = re.compile(r"\d{1,2}(\.\d+)?")
 
 
 def evaluate(payload: Any, *, explain: bool = False) -> dict[str, Any]:
@@ -98,25 +103,20 @@ def _known_keys(data: dict[str, Any], allowed: Iterable[str], where: str) -> Non
             raise RuleInputError(_path(where, str(key)), f"unknown field; expected {', '.join(allowed)}")
 
 
-def _number(value: Any, where: str, what: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise RuleInputError(where, f"must be {what}, got {value!r}")
-    if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value):
-        raise RuleInputError(where, f"must be {what}, got {value!r}")
-    number = dec(value)
-    if not number.is_finite():
-        raise RuleInputError(where, f"must be {what}, got {value!r}")
-    return number
-
-
 def _score(value: Any, where: str) -> Decimal:
-    """TT22 art. 6: a score is 0–10, an integer or one decimal."""
-    number = _number(value, where, "a score 0–10")
-    if not 0 <= number <= 10:
-        raise RuleInputError(where, f"score must be within 0–10, got {value}")
-    if not has_one_decimal_at_most(number):
-        raise RuleInputError(where, f"score has at most one decimal, got {value}")
-    return number
+    """TT22 art. 6, by the one score check the API uses too (scores.py), its English message named by field."""
+    try:
+        return tt22_score(value, where)
+    except ScoreInvalid as error:
+        raise RuleInputError(error.field, error.problem, error.detail_vi) from None
+
+
+def _test_score(value: Any, where: str) -> int:
+    """TT27 art. 7, by the one periodic-test check the API uses too (scores.py)."""
+    try:
+        return tt27_test_score(value, where)
+    except ScoreInvalid as error:
+        raise RuleInputError(error.field, error.problem, error.detail_vi) from None
 
 
 def _positive_int(value: Any, where: str, problem: str) -> int:
@@ -150,33 +150,11 @@ def _name(item: dict[str, Any], code: str, grade: int, where: str) -> str:
 # -- TT22 ----------------------------------------------------------------------------------------------------------
 
 _TT22_SUBJECT_KEYS = ("code", "name", "assessment", "periods_per_year", "hk1", "hk2", "exempt", "retest")
-EXEMPT = "Miễn"
 _SCORE_TERM_KEYS = ("regular", "midterm", "final")
 _COMMENT_TERM_KEYS = ("result", "regular", "midterm", "final")
 
 
-class _Tt22Sheet:
-    """What one evaluation collects: the per-period results that the learning result reads, and the reasons."""
-
-    def __init__(self) -> None:
-        self.scored: dict[str, dict[str, Decimal]] = {"hk1": {}, "hk2": {}, "year": {}}
-        self.commented: dict[str, dict[str, str]] = {"hk1": {}, "hk2": {}, "year": {}}
-        self.names: dict[str, str] = {}
-        self.explanations: dict[str, str] = {}
-        # scored subjects exempted per period: the "at least 6" rows then count what the student studies
-        self.exempted_scored = {"hk1": 0, "hk2": 0, "year": 0}
-        self.retest_scored: dict[str, Decimal] = {}
-        self.retest_commented: dict[str, str] = {}
-
-    def period(self, period: str, *, after_retest: bool = False) -> tt22.Period:
-        scored, commented = self.scored[period], self.commented[period]
-        if after_retest:  # art. 13: the re-test result replaces the subject's year result
-            scored, commented = {**scored, **self.retest_scored}, {**commented, **self.retest_commented}
-        required = tt22.subjects_required(len(scored), self.exempted_scored[period])
-        return tt22.Period(scored, commented, self.names, required)
-
-
-def _assessment_kind(item: dict[str, Any], code: str, grade: int, where: str) -> str:
+def _assessment_kind(item: dict[str, Any], code: str, grade: int, where: str) -> Assessment:
     """The subject's kind: as given, else from the programme's list; a known code must keep its known kind."""
     given = item.get("assessment")
     try:
@@ -184,58 +162,89 @@ def _assessment_kind(item: dict[str, Any], code: str, grade: int, where: str) ->
     except KeyError:
         known = None
     if given is None and known is not None:
-        return known
+        return Assessment(known)
     if given not in (Assessment.SCORE.value, Assessment.COMMENT.value):
         raise RuleInputError(f"{where}.assessment", f"must be 'score' or 'comment', got {given!r}")
     if known is not None and given != known:
         raise RuleInputError(
             f"{where}.assessment", f"{code} is assessed by {known} under TT22 art. 5, got {given!r}"
         )
-    return str(given)
+    return Assessment(given)
 
 
 def _tt22(payload: dict[str, Any], grade: int) -> dict[str, Any]:
-    sheet = _Tt22Sheet()
-    out_subjects = []
+    subjects = []
     for i, item in enumerate(payload["subjects"]):
         where = f"subjects[{i}]"
         _known_keys(item, _TT22_SUBJECT_KEYS, where)
         code = item["code"]
-        sheet.names[code] = _name(item, code, grade, where)
-        if _assessment_kind(item, code, grade, where) == "score":
-            out_subjects.append(_scored_subject(item, code, where, sheet))
+        name = _name(item, code, grade, where)
+        if _assessment_kind(item, code, grade, where) is Assessment.SCORE:
+            subjects.append(_scored_subject(item, code, name, where))
         else:
-            out_subjects.append(_comment_subject(item, code, where, sheet))
-    out: dict[str, Any] = {"subjects": out_subjects, "learning_result": {}}
-    for period in ("hk1", "hk2", "year"):
-        p = sheet.period(period)
-        result = tt22.learning_result(p)
-        out["learning_result"][period] = result.value
-        sheet.explanations[f"learning_result.{period}"] = result.why
-        found = tt22.adjustment(p)
-        if found is not None:
-            out.setdefault("adjustment", {})[period] = {
-                "subject": found.subject,
-                "would_be": found.would_be,
-                "computed": found.computed,
-                "adjusted": found.adjusted,
-            }
-    if sheet.retest_scored or sheet.retest_commented:
-        after = tt22.learning_result(sheet.period("year", after_retest=True))
-        out["learning_result_after_retest"] = after.value
-        sheet.explanations["learning_result_after_retest"] = after.why
+            subjects.append(_comment_subject(item, code, name, where))
     absences = payload.get("absences", 0)
     if isinstance(absences, bool) or not isinstance(absences, int) or absences < 0:
         raise RuleInputError(
             "absences", f"must be the number of sessions missed (an integer ≥ 0), got {absences!r}"
         )
+    conduct = None
     if "conduct" in payload:
-        _conduct_and_after(payload["conduct"], grade, absences, out, sheet)
-        _after_the_summer(payload.get("conduct_after_summer"), grade, absences, out, sheet)
+        conduct = _conduct(payload["conduct"])
+        conduct_after = payload.get("conduct_after_summer")
+        if conduct_after is not None and conduct_after not in tt22.LEVELS:
+            raise RuleInputError(
+                "conduct_after_summer", f"must be one of {', '.join(tt22.LEVELS)}, got {conduct_after!r}"
+            )
     elif "conduct_after_summer" in payload:
         raise RuleInputError("conduct_after_summer", "needs the year's conduct (conduct) first")
-    out["explanations"] = sheet.explanations
+    else:
+        conduct_after = None
+    year = secondary_year(
+        grade, subjects, conduct=conduct, absences=absences, conduct_after_summer=conduct_after
+    )
+    return _tt22_output(year)
+
+
+def _tt22_output(year: SecondaryYear) -> dict[str, Any]:
+    """The contract's JSON (rules-cli.md): averages as numbers, everything the input asked for."""
+    out_subjects = []
+    for result in year.subjects:
+        row: dict[str, Any] = {"code": result.code}
+        # Decimal → float is exact enough here: a one-decimal value prints back as the same shortest text ("7.8").
+        row.update({period: _json(value) for period, value in result.results.items()})
+        if result.after_retest is not None:
+            row["year_after_retest"] = _json(result.after_retest)
+        out_subjects.append(row)
+    out: dict[str, Any] = {"subjects": out_subjects, "learning_result": dict(year.learning)}
+    if year.adjustments:
+        out["adjustment"] = {
+            period: {
+                "subject": a.subject,
+                "would_be": a.would_be,
+                "computed": a.computed,
+                "adjusted": a.adjusted,
+            }
+            for period, a in year.adjustments.items()
+        }
+    if year.learning_after_retest is not None:
+        out["learning_result_after_retest"] = year.learning_after_retest
+    if year.decision is not None:
+        out["conduct"] = dict(year.conduct)
+        out["promotion"] = {
+            "outcome": year.decision.outcome,
+            "retest_subjects": list(year.decision.retest_subjects),
+        }
+        out["reporting_cutoff"] = year.decision.reporting_cutoff
+        out["award"] = year.decision.award
+    if year.promotion_after_retest is not None:
+        out["promotion_after_retest"] = {"outcome": year.promotion_after_retest}
+    out["explanations"] = dict(year.explanations)
     return out
+
+
+def _json(value: Decimal | str) -> float | str:
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def _exempt_terms(item: dict[str, Any], where: str) -> frozenset[str]:
@@ -253,27 +262,20 @@ def _exempt_terms(item: dict[str, Any], where: str) -> frozenset[str]:
     return frozenset(exempt)
 
 
-def _exempted(sheet: _Tt22Sheet, code: str, term: str) -> str:
-    sheet.explanations[f"{code}.{term}"] = (
-        f"{sheet.names[code]}, {TERM_LABEL[term]}: miễn học theo quyết định của hiệu trưởng, không tính vào kết quả "
-        "học tập (Miễn)"
-    )
-    return EXEMPT
+def _regular(data: dict[str, Any], where: str, name: str, periods: int) -> list[Any]:
+    required = regular_assessments(periods)
+    regular = data.get("regular")
+    if not isinstance(regular, list) or len(regular) != required:
+        got = len(regular) if isinstance(regular, list) else "none"
+        raise RuleInputError(
+            f"{where}.regular",
+            f"{name} has {periods} periods a year, so {required} regular assessments are required, got {got}",
+        )
+    return regular
 
 
-def _studied_one_term(sheet: _Tt22Sheet, code: str, term: str, value: str) -> None:
-    """A subject exempted for one term only: its year result is the term it was studied (project decision; TT22 is
-    silent), so the year still counts it."""
-    sheet.explanations[f"{code}.year"] = (
-        f"{sheet.names[code]}, cả năm: {value} theo {TERM_LABEL[term]}, học kỳ còn lại được miễn"
-    )
-
-
-def _scored_subject(item: dict[str, Any], code: str, where: str, sheet: _Tt22Sheet) -> dict[str, Any]:
-    name = sheet.names[code]
+def _scored_subject(item: dict[str, Any], code: str, name: str, where: str) -> SubjectYear:
     exempt = _exempt_terms(item, where)
-    out: dict[str, Any] = {"code": code}
-    averages: dict[str, Decimal] = {}
     periods = (
         None
         if exempt == set(TERMS)
@@ -283,104 +285,51 @@ def _scored_subject(item: dict[str, Any], code: str, where: str, sheet: _Tt22She
             "a scored subject needs its periods per year (a positive integer)",
         )
     )
+    terms: dict[str, ScoreTerm] = {}
     for term in TERMS:
         if term in exempt:
-            sheet.exempted_scored[term] += 1
-            out[term] = _exempted(sheet, code, term)
             continue
         assert periods is not None
-        required = regular_assessments(periods)
         data = _term(item, term, where, _SCORE_TERM_KEYS)
-        regular = data.get("regular")
-        if not isinstance(regular, list) or len(regular) != required:
-            got = len(regular) if isinstance(regular, list) else "none"
-            raise RuleInputError(
-                f"{where}.{term}.regular",
-                f"{name} has {periods} periods a year, so {required} regular assessments are required, got {got}",
-            )
-        marks = [_score(v, f"{where}.{term}.regular[{j}]") for j, v in enumerate(regular)]
+        regular = _regular(data, f"{where}.{term}", name, periods)
+        marks = tuple(_score(v, f"{where}.{term}.regular[{j}]") for j, v in enumerate(regular))
         for key in ("midterm", "final"):
             if data.get(key) is None:
                 raise RuleInputError(f"{where}.{term}.{key}", f"missing {key} score")
-        average = tt22.term_average(
+        terms[term] = ScoreTerm(
             marks,
             _score(data["midterm"], f"{where}.{term}.midterm"),
             _score(data["final"], f"{where}.{term}.final"),
-            term=term,
         )
-        averages[term] = average.value
-        sheet.scored[term][code] = average.value
-        sheet.explanations[f"{code}.{term}"] = f"{name}: {average.why}"
-        # Decimal → float is exact enough here: a one-decimal value prints back as the same shortest text ("7.8").
-        out[term] = float(average.value)
-    if not averages:
-        sheet.exempted_scored["year"] += 1
-        out["year"] = EXEMPT
-        sheet.explanations[f"{code}.year"] = f"{name}, cả năm: miễn học cả năm (Miễn)"
-    elif len(averages) == 1:
-        ((term, value),) = averages.items()
-        sheet.scored["year"][code] = value
-        _studied_one_term(sheet, code, term, vn(value))
-        out["year"] = float(value)
-    else:
-        year = tt22.year_average(averages["hk1"], averages["hk2"])
-        sheet.scored["year"][code] = year.value
-        sheet.explanations[f"{code}.year"] = f"{name}: {year.why}"
-        out["year"] = float(year.value)
+    retest = None
     if "retest" in item:
-        if not averages:
+        if not terms:
             raise RuleInputError(f"{where}.retest", f"{name} is exempt for the whole year: no re-test")
         retest = _score(item["retest"], f"{where}.retest")
-        sheet.retest_scored[code] = retest
-        out["year_after_retest"] = float(retest)
-        sheet.explanations[f"{code}.year_after_retest"] = (
-            f"{name}: điểm kiểm tra lại {vn(retest)} thay cho ĐTBmcn (Điều 13)"
-        )
-    return out
+    return SubjectYear(
+        code, name, Assessment.SCORE, periods, terms.get("hk1"), terms.get("hk2"), exempt, retest
+    )
 
 
-def _comment_subject(item: dict[str, Any], code: str, where: str, sheet: _Tt22Sheet) -> dict[str, Any]:
-    name = sheet.names[code]
+def _comment_subject(item: dict[str, Any], code: str, name: str, where: str) -> SubjectYear:
     exempt = _exempt_terms(item, where)
     periods = item.get("periods_per_year")
     if periods is not None:
         _positive_int(periods, f"{where}.periods_per_year", "must be a positive integer")
-    out: dict[str, Any] = {"code": code}
-    results: dict[str, str] = {}
+    terms: dict[str, CommentTerm] = {}
     for term in TERMS:
         if term in exempt:
-            out[term] = _exempted(sheet, code, term)
             continue
         data = _term(item, term, where, _COMMENT_TERM_KEYS)
-        result = _comment_term(data, f"{where}.{term}", name, periods)
-        results[term] = out[term] = str(result.value)
-        sheet.commented[term][code] = str(result.value)
-        sheet.explanations[f"{code}.{term}"] = f"{name}, {TERM_LABEL[term]}: {result.why}"
-    if not results:
-        out["year"] = EXEMPT
-        sheet.explanations[f"{code}.year"] = f"{name}, cả năm: miễn học cả năm (Miễn)"
-    elif "hk2" in results:
-        out["year"] = sheet.commented["year"][code] = results["hk2"]
-        sheet.explanations[f"{code}.year"] = (
-            f"{name}, cả năm: {_pass_word(results['hk2'])} theo kết quả học kỳ II (Điều 9)"
-        )
-    else:
-        out["year"] = sheet.commented["year"][code] = results["hk1"]
-        _studied_one_term(sheet, code, "hk1", _pass_word(results["hk1"]))
+        terms[term] = _comment_term(data, f"{where}.{term}", name, periods)
+    retest = None
     if "retest" in item:
-        if not results:
+        if not terms:
             raise RuleInputError(f"{where}.retest", f"{name} is exempt for the whole year: no re-test")
         retest = _comment_mark(item["retest"], f"{where}.retest")
-        sheet.retest_commented[code] = retest
-        out["year_after_retest"] = retest
-        sheet.explanations[f"{code}.year_after_retest"] = (
-            f"{name}: kiểm tra lại {_pass_word(retest)}, thay cho kết quả cả năm (Điều 13)"
-        )
-    return out
-
-
-def _pass_word(result: str) -> str:
-    return "Đạt" if result == tt22.PASS else "Chưa đạt"
+    return SubjectYear(
+        code, name, Assessment.COMMENT, periods, terms.get("hk1"), terms.get("hk2"), exempt, retest
+    )
 
 
 def _comment_mark(value: Any, where: str) -> str:
@@ -389,7 +338,7 @@ def _comment_mark(value: Any, where: str) -> str:
     return str(value)
 
 
-def _comment_term(data: dict[str, Any], where: str, name: str, periods: int | None) -> Explained:
+def _comment_term(data: dict[str, Any], where: str, name: str, periods: int | None) -> CommentTerm:
     """A comment subject's term: the teacher's ``result``, or the assessments it follows from, or both (then they
     must agree)."""
     given = _comment_mark(data["result"], f"{where}.result") if "result" in data else None
@@ -399,7 +348,7 @@ def _comment_term(data: dict[str, Any], where: str, name: str, periods: int | No
             raise RuleInputError(
                 where, "give the term result (Đ/CĐ) or the regular, midterm and final assessments"
             )
-        return Explained(given, f"{_pass_word(given)} (kết quả học kỳ do giáo viên ghi)")
+        return CommentTerm(result=given)
     # TT22 art. 6: the same number of regular assessments as a scored subject of the same periods, so the count
     # needs the periods (rules-cli.md, "The whole year").
     if periods is None:
@@ -407,33 +356,27 @@ def _comment_term(data: dict[str, Any], where: str, name: str, periods: int | No
             f"{where.rsplit('.', 1)[0]}.periods_per_year",
             f"{name} gives its assessments, so it needs its periods per year (a positive integer)",
         )
-    required = regular_assessments(periods)
-    regular = data.get("regular")
-    if not isinstance(regular, list) or len(regular) != required:
-        got = len(regular) if isinstance(regular, list) else "none"
-        raise RuleInputError(
-            f"{where}.regular",
-            f"{name} has {periods} periods a year, so {required} regular assessments are required, got {got}",
-        )
-    marks = [_comment_mark(v, f"{where}.regular[{j}]") for j, v in enumerate(regular)]
+    regular = _regular(data, where, name, periods)
+    marks = tuple(_comment_mark(v, f"{where}.regular[{j}]") for j, v in enumerate(regular))
     ends = {}
     for key in ("midterm", "final"):
         if data.get(key) is None:
             raise RuleInputError(f"{where}.{key}", f"missing {key} assessment (Đ/CĐ)")
         ends[key] = _comment_mark(data[key], f"{where}.{key}")
-    computed = tt22.comment_term_result(marks, ends["midterm"], ends["final"], required_regular=required)
-    if given is not None and given != computed.value:
-        raise RuleInputError(
-            f"{where}.result",
-            f"says {given} but the term's assessments give {computed.value} (TT22 art. 9 §1a)",
+    if given is not None:
+        computed = tt22.comment_term_result(
+            marks, ends["midterm"], ends["final"], required_regular=regular_assessments(periods)
         )
-    return computed
+        if given != computed.value:
+            raise RuleInputError(
+                f"{where}.result",
+                f"says {given} but the term's assessments give {computed.value} (TT22 art. 9 §1a)",
+            )
+    return CommentTerm(marks, ends["midterm"], ends["final"], given)
 
 
-def _conduct_and_after(
-    conduct: Any, grade: int, absences: int, out: dict[str, Any], sheet: _Tt22Sheet
-) -> None:
-    """Year conduct (art. 8), then what needs it: promotion (art. 12–14) and awards (art. 15)."""
+def _conduct(conduct: Any) -> dict[str, str]:
+    """The conduct of both terms (art. 8), which the year's conduct, promotion and awards need."""
     if not isinstance(conduct, dict):
         raise RuleInputError("conduct", "must be an object with hk1 and hk2")
     _known_keys(conduct, TERMS, "conduct")
@@ -442,40 +385,7 @@ def _conduct_and_after(
             raise RuleInputError(
                 f"conduct.{term}", f"must be one of {', '.join(tt22.LEVELS)}, got {conduct.get(term)!r}"
             )
-    year = tt22.conduct_year(conduct["hk1"], conduct["hk2"])
-    out["conduct"] = {"hk1": conduct["hk1"], "hk2": conduct["hk2"], "year": year.value}
-    sheet.explanations["conduct.year"] = year.why
-    learning = out["learning_result"]["year"]
-    retest = [c for c, v in sheet.scored["year"].items() if v < 5] + [
-        c for c, r in sheet.commented["year"].items() if r == tt22.FAIL
-    ]
-    promoted = tt22.promotion(grade, year.value, learning, absences, retest, sheet.names)
-    out["promotion"] = promoted.value
-    sheet.explanations["promotion"] = promoted.why
-    cutoff = tt22.reporting_cutoff(promoted.value["outcome"])
-    out["reporting_cutoff"] = cutoff.value
-    sheet.explanations["reporting_cutoff"] = cutoff.why
-    prize = tt22.award(year.value, learning, list(sheet.scored["year"].values()))
-    out["award"] = prize.value
-    sheet.explanations["award"] = prize.why
-
-
-def _after_the_summer(
-    conduct_after: Any, grade: int, absences: int, out: dict[str, Any], sheet: _Tt22Sheet
-) -> None:
-    """Art. 13–14: with re-test results, or the conduct re-assessed after the summer training, the promotion is
-    decided again from the re-evaluated results."""
-    if conduct_after is not None and conduct_after not in tt22.LEVELS:
-        raise RuleInputError(
-            "conduct_after_summer", f"must be one of {', '.join(tt22.LEVELS)}, got {conduct_after!r}"
-        )
-    if "learning_result_after_retest" not in out and conduct_after is None:
-        return
-    learning = out.get("learning_result_after_retest", out["learning_result"]["year"])
-    conduct = conduct_after or out["conduct"]["year"]
-    decided = tt22.promotion_after_summer(grade, conduct, learning, absences)
-    out["promotion_after_retest"] = decided.value
-    sheet.explanations["promotion_after_retest"] = decided.why
+    return {term: str(conduct[term]) for term in TERMS}
 
 
 # -- TT27 ----------------------------------------------------------------------------------------------------------
@@ -484,59 +394,34 @@ _TT27_SUBJECT_KEYS = ("code", "name", "hk1", "hk2")
 _LEVEL_TERM_KEYS = ("level", "test", "midterm_test")
 
 
-def _test_score(value: Any, where: str) -> int:
-    """TT27 art. 7: a periodic test is scored 1–10 without decimals (9.0 is accepted as 9, 7.5 is not)."""
-    what = "a periodic test score, an integer 1–10"
-    number = _number(value, where, what)
-    if number != number.to_integral_value() or not 1 <= number <= 10:
-        raise RuleInputError(where, f"must be {what}, got {value!r}")
-    return int(number)
-
-
 def _tt27(payload: dict[str, Any], grade: int) -> dict[str, Any]:
-    explanations: dict[str, str] = {}
-    names: dict[str, str] = {}
-    year_levels: dict[str, str] = {}
-    year_tests: dict[str, int] = {}
-    out_subjects = []
+    subjects = []
     for i, item in enumerate(payload["subjects"]):
         where = f"subjects[{i}]"
         _known_keys(item, _TT27_SUBJECT_KEYS, where)
         code = item["code"]
-        name = names[code] = _name(item, code, grade, where)
+        name = _name(item, code, grade, where)
         if tt27.taught_in(code, grade) is False:
             raise RuleInputError(f"{where}.code", f"{name} ({code}) is not taught in grade {grade}")
-        levels = {}
+        terms = {}
         for term in TERMS:
             data = _term(item, term, where, _LEVEL_TERM_KEYS)
             level = data.get("level")
             if level not in tt27.SUBJECT_LEVELS:
                 raise RuleInputError(f"{where}.{term}.level", f"must be T, H or C, got {level!r}")
-            levels[term] = level
-            test = _periodic_test(data, code, name, grade, term, where)
-            if test is not None and term == "hk2":
-                year_tests[code] = test
-        year = tt27.year_level(levels["hk1"], levels["hk2"], name)
-        year_levels[code] = year.value
-        explanations[f"{code}.year"] = year.why
-        out_subjects.append({"code": code, "year": year.value})
+            terms[term] = LevelTerm(level, _periodic_test(data, code, name, grade, term, where))
+        subjects.append(SubjectYear(code, name, Assessment.LEVEL, None, terms["hk1"], terms["hk2"]))
     traits = {group: _traits(payload.get(group), group, keys) for group, keys in _TRAIT_GROUPS}
-    result = tt27.year_result(year_levels, traits["qualities"], traits["competencies"], year_tests, names)
-    explanations["year_result"] = result.why
-    prize = tt27.award(result.value)
-    explanations["award"] = prize.why
-    done = tt27.completion(grade, result.value)
-    explanations["completion"] = done.why
-    cutoff = tt27.reporting_cutoff(grade, result.value in tt27.COMPLETE_LEVELS)
-    explanations["reporting_cutoff"] = cutoff.why
+    year = primary_year(grade, subjects, qualities=traits["qualities"], competencies=traits["competencies"])
+    assert year.decision is not None  # validated: every subject, test, quality and competency is there
     return {
-        "subjects": out_subjects,
-        "year_result": result.value,
-        "award": prize.value,
-        "completion": done.value,
-        "reporting_cutoff": cutoff.value,
-        "year_tests": year_tests,
-        "explanations": explanations,
+        "subjects": [{"code": r.code, "year": r.results["year"]} for r in year.subjects],
+        "year_result": year.decision.year_result,
+        "award": year.decision.award,
+        "completion": year.decision.completion,
+        "reporting_cutoff": year.decision.reporting_cutoff,
+        "year_tests": dict(year.year_tests),
+        "explanations": dict(year.explanations),
     }
 
 

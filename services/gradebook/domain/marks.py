@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.gradebook.domain import tt22, tt27
 from services.gradebook.domain.curriculum import Assessment, Subject, regular_assessments
 from services.gradebook.domain.errors import GradebookError
+from services.gradebook.domain.scores import ScoreInvalid, score_text, tt22_score, tt27_test_score
 
 COMMENT_RESULTS = ("Đ", "CĐ")
 LEVELS = ("T", "H", "C")
@@ -57,17 +57,19 @@ class MarkEntry:
 
 
 def score(value: Any, where: str) -> str:
-    """A score 0–10 with at most one decimal, as canonical text ("7.5", "8")."""
+    """A score 0–10 with at most one decimal (the one check, scores.py), as canonical text ("7.5", "8")."""
     try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise MarkInvalid(where, f"“{value}” không phải là điểm số.") from None
-    if not number.is_finite() or number < 0 or number > 10:
-        raise MarkInvalid(where, f"Điểm phải từ 0 đến 10, nhận được {value}.")
-    if number != number.quantize(Decimal("0.1")):
-        raise MarkInvalid(where, f"Điểm chỉ có tối đa một chữ số thập phân, nhận được {value}.")
-    text = format(number.quantize(Decimal("0.1")), "f")
-    return text[:-2] if text.endswith(".0") else text
+        return score_text(tt22_score(value, where))
+    except ScoreInvalid as error:
+        raise MarkInvalid(error.field, error.detail_vi) from None
+
+
+def _test(value: Any, where: str) -> int:
+    """A primary periodic test 1–10 (the one check, scores.py)."""
+    try:
+        return tt27_test_score(value, where)
+    except ScoreInvalid as error:
+        raise MarkInvalid(error.field, error.detail_vi) from None
 
 
 def validate_entry(
@@ -109,11 +111,9 @@ def validate_entry(
         level, test = raw.get("level"), raw.get("test")
         if level is not None and level not in LEVELS:
             raise MarkInvalid(f"{where}.level", f"Mức đạt được chỉ là T, H hoặc C, nhận được “{level}”.")
-        if test is not None and (isinstance(test, bool) or not isinstance(test, int) or not 1 <= test <= 10):
-            raise MarkInvalid(
-                f"{where}.test", f"Điểm kiểm tra định kỳ là số nguyên từ 1 đến 10, nhận được {test}."
-            )
-        entry = MarkEntry(level=level, test=test, comment=comment)
+        entry = MarkEntry(
+            level=level, test=None if test is None else _test(test, f"{where}.test"), comment=comment
+        )
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise MarkInvalid(

@@ -1,17 +1,23 @@
-"""Computed results for one student's sheet: averages and learning results wherever the data is complete."""
+"""The API's computed results for one student's sheet: the stored entries mapped to the year's inputs (year.py),
+the one rules pipeline run on them, and its results in the shape the API and the class snapshot show."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from services.gradebook.domain import tt22, tt27
-from services.gradebook.domain.curriculum import Assessment, circular_of_grade, regular_assessments, subject
-from services.gradebook.domain.explain import TERM_LABEL
+from services.gradebook.domain.curriculum import Assessment, circular_of_grade, subject
 from services.gradebook.domain.rounding import dec
-
-TERMS = ("hk1", "hk2")
+from services.gradebook.domain.year import (
+    TERMS,
+    CommentTerm,
+    LevelTerm,
+    ScoreTerm,
+    SubjectYear,
+    Term,
+    primary_year,
+    secondary_year,
+)
 
 
 @dataclass
@@ -41,129 +47,91 @@ def compute_results(
     marks: dict[str, dict[str, dict[str, Any]]],
     terms: dict[str, dict[str, Any]],
 ) -> StudentResults:
-    """``marks``: subject → term → entry; ``terms``: term → homeroom record. Incomplete data computes nothing."""
+    """``marks``: subject → term → entry; ``terms``: term → homeroom record. What is incomplete computes nothing."""
+    subjects = [
+        _subject_year(grade, code, periods_per_year, marks.get(code, {}))
+        for code, periods_per_year in periods.items()
+    ]
     if circular_of_grade(grade) == "tt27":
-        return _primary(grade, periods, marks, terms)
-    return _secondary(grade, periods, marks, terms)
+        return _primary(grade, subjects, terms)
+    return _secondary(grade, subjects, terms)
 
 
-def _secondary(
-    grade: int,
-    periods: dict[str, int | None],
-    marks: dict[str, dict[str, dict[str, Any]]],
-    terms: dict[str, dict[str, Any]],
-) -> StudentResults:
+def _subject_year(
+    grade: int, code: str, periods_per_year: int | None, entries: dict[str, dict[str, Any]]
+) -> SubjectYear:
+    known = subject(code, grade)
+    hk1, hk2 = (_term(known.assessment, entries.get(term)) for term in TERMS)
+    return SubjectYear(code, known.name, known.assessment, periods_per_year, hk1, hk2)
+
+
+def _term(kind: Assessment, entry: dict[str, Any] | None) -> Term | None:
+    """A stored entry (validated on entry by marks.py, scores kept as decimal text) as the rules' term."""
+    if not entry:
+        return None
+    if kind is Assessment.SCORE:
+        return ScoreTerm(
+            tuple(dec(r) for r in entry.get("regular") or []),
+            None if entry.get("midterm") is None else dec(entry["midterm"]),
+            None if entry.get("final") is None else dec(entry["final"]),
+        )
+    if kind is Assessment.COMMENT:
+        # Only the assessments: the term result follows from them (TT22 art. 9 §1a), never from a typed one.
+        return CommentTerm(tuple(entry.get("regular") or []), entry.get("midterm"), entry.get("final"))
+    test = entry.get("test")
+    return LevelTerm(entry.get("level") or None, None if test is None else int(test))
+
+
+def _secondary(grade: int, subjects: list[SubjectYear], terms: dict[str, dict[str, Any]]) -> StudentResults:
+    records = {t: terms.get(t) or {} for t in TERMS}
+    absences = sum(int(records[t].get("absences") or 0) for t in TERMS)
+    conduct = {t: str(records[t]["conduct"]) for t in TERMS if records[t].get("conduct")}
+    year = secondary_year(grade, subjects, conduct=conduct, absences=absences)
     out = StudentResults()
-    names = {code: subject(code, grade).name for code in periods}
-    scored: dict[str, dict[str, Decimal]] = {"hk1": {}, "hk2": {}, "year": {}}
-    commented: dict[str, dict[str, str]] = {"hk1": {}, "hk2": {}, "year": {}}
-    for code, periods_per_year in periods.items():
-        kind = subject(code, grade).assessment
-        for term in TERMS:
-            entry = marks.get(code, {}).get(term) or {}
-            if kind is Assessment.SCORE:
-                regular = entry.get("regular") or []
-                if _complete(entry, periods_per_year):
-                    average = tt22.term_average(
-                        [dec(r) for r in regular], dec(entry["midterm"]), dec(entry["final"])
-                    )
-                    scored[term][code] = average.value
-                    out.averages[(code, term)] = str(average.value)
-                    out.explanations[f"{code}.{term}"] = f"{names[code]}: {average.why}"
-            elif _complete(entry, periods_per_year):
-                # TT22 art. 9 §1a, from the stored assessments once the term has every one of them.
-                result = tt22.comment_term_result(
-                    entry.get("regular") or [],
-                    entry["midterm"],
-                    entry["final"],
-                    required_regular=regular_assessments(periods_per_year or 0),
-                )
-                commented[term][code] = str(result.value)
-                out.averages[(code, term)] = str(result.value)
-                out.term_results[(code, term)] = str(result.value)
-                out.explanations[f"{code}.{term}"] = f"{names[code]}, {TERM_LABEL[term]}: {result.why}"
-        if code in scored["hk1"] and code in scored["hk2"]:
-            year = tt22.year_average(scored["hk1"][code], scored["hk2"][code])
-            scored["year"][code] = year.value
-            out.averages[(code, "year")] = str(year.value)
-            out.explanations[f"{code}.year"] = f"{names[code]}: {year.why}"
-        if code in commented["hk2"]:
-            commented["year"][code] = commented["hk2"][code]
-            out.averages[(code, "year")] = commented["hk2"][code]
-    for period in ("hk1", "hk2", "year"):
-        if periods and len(scored[period]) + len(commented[period]) == len(periods):
-            result = tt22.learning_result(tt22.Period(scored[period], commented[period], names))
-            out.learning[period] = str(result.value)
-            out.explanations[f"learning_result.{period}"] = result.why
-    conduct = {t: (terms.get(t) or {}).get("conduct") for t in TERMS}
-    if "year" in out.learning:
-        out.year["learning_result"] = out.learning["year"]
-    if all(conduct.values()):
-        # The year's conduct needs only the two terms' (art. 8); promotion and awards need the learning result too.
-        year_conduct = tt22.conduct_year(str(conduct["hk1"]), str(conduct["hk2"]))
-        out.year["conduct"] = str(year_conduct.value)
-        out.explanations["conduct.year"] = year_conduct.why
-    if all(conduct.values()) and "year" in out.learning:
-        absences = sum(int((terms.get(t) or {}).get("absences") or 0) for t in TERMS)
-        retest = [c for c, v in scored["year"].items() if v < 5] + [
-            c for c, r in commented["year"].items() if r == tt22.FAIL
-        ]
-        promoted = tt22.promotion(grade, str(year_conduct.value), out.learning["year"], absences, retest)
-        prize = tt22.award(str(year_conduct.value), out.learning["year"], list(scored["year"].values()))
+    for result in year.subjects:
+        for period, value in result.results.items():
+            out.averages[(result.code, period)] = str(value)
+            if result.kind is Assessment.COMMENT and period in TERMS:
+                out.term_results[(result.code, period)] = str(value)
+    out.learning = dict(year.learning)
+    if "year" in year.learning:
+        out.year["learning_result"] = year.learning["year"]
+    if "year" in year.conduct:
+        out.year["conduct"] = year.conduct["year"]
+    if year.decision is not None:
         out.year.update(
             {
-                "promotion": promoted.value["outcome"],
-                "retest_subjects": ", ".join(promoted.value["retest_subjects"]) or None,
-                "award": prize.value,
+                "promotion": year.decision.outcome,
+                "retest_subjects": ", ".join(year.decision.retest_subjects) or None,
+                "award": year.decision.award,
                 "absences": str(absences),
             }
         )
-        out.explanations.update({"promotion": promoted.why, "award": prize.why})
+    # The reasons the API has always shown; the CLI's others (a comment subject's year, the reporting path) are
+    # there in ``year.explanations`` when the API wants them.
+    comment = {r.code for r in year.subjects if r.kind is Assessment.COMMENT}
+    out.explanations = {
+        key: why
+        for key, why in year.explanations.items()
+        if key != "reporting_cutoff" and not (key.endswith(".year") and key[: -len(".year")] in comment)
+    }
     return out
 
 
-def _complete(entry: dict[str, Any], periods_per_year: int | None) -> bool:
-    """A term's entry has every assessment the subject's periods call for (art. 6–7): what the term needs."""
-    return (
-        len(entry.get("regular") or []) == regular_assessments(periods_per_year or 0)
-        and entry.get("midterm") is not None
-        and entry.get("final") is not None
-    )
-
-
-def _primary(
-    grade: int,
-    periods: dict[str, int | None],
-    marks: dict[str, dict[str, dict[str, Any]]],
-    terms: dict[str, dict[str, Any]],
-) -> StudentResults:
-    out = StudentResults()
-    names = {code: subject(code, grade).name for code in periods}
-    levels: dict[str, str] = {}
-    tests: dict[str, int] = {}
-    for code in periods:
-        end = marks.get(code, {}).get("hk2") or {}
-        for term in TERMS:
-            level = (marks.get(code, {}).get(term) or {}).get("level")
-            if level:
-                out.averages[(code, term)] = level
-        if end.get("level"):
-            levels[code] = end["level"]
-            out.averages[(code, "year")] = end["level"]
-        if end.get("test") is not None:
-            tests[code] = int(end["test"])
+def _primary(grade: int, subjects: list[SubjectYear], terms: dict[str, dict[str, Any]]) -> StudentResults:
     record = terms.get("hk2") or {}
-    qualities, competencies = record.get("qualities") or {}, record.get("competencies") or {}
-    complete = (
-        periods
-        and len(levels) == len(periods)
-        and all(code in tests for code in periods if tt27.needs_test(code))
-        and set(qualities) == set(tt27.QUALITIES)
-        and set(competencies) == set(tt27.COMPETENCIES)
+    year = primary_year(
+        grade,
+        subjects,
+        qualities=record.get("qualities") or {},
+        competencies=record.get("competencies") or {},
     )
-    if complete:
-        result = tt27.year_result(levels, qualities, competencies, tests, names)
-        prize = tt27.award(str(result.value))
-        out.year.update({"year_result": str(result.value), "award": prize.value})
-        out.explanations.update({"year_result": result.why, "award": prize.why})
+    out = StudentResults()
+    for result in year.subjects:
+        for period, value in result.results.items():
+            out.averages[(result.code, period)] = str(value)
+    if year.decision is not None:
+        out.year.update({"year_result": year.decision.year_result, "award": year.decision.award})
+        # The reasons the API has always shown for a primary pupil; the others are in ``year.explanations``.
+        out.explanations = {k: year.explanations[k] for k in ("year_result", "award")}
     return out

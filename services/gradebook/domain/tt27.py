@@ -81,11 +81,13 @@ def taught_in(code: str, grade: int) -> bool | None:
     return grade in TAUGHT[code] if code in TAUGHT else None
 
 
-def year_level(hk1: str, hk2: str, name: str) -> Explained:
-    """The year level of a subject is its end-of-year (term II) assessment: TT27 assesses at the end of the year."""
+def year_level(hk1: str | None, hk2: str, name: str) -> Explained:
+    """The year level of a subject is its end-of-year (term II) assessment: TT27 assesses at the end of the year.
+    ``hk1`` None: term I's level is not recorded (yet); the year does not depend on it."""
+    first = f"cuối học kỳ I {SUBJECT_LEVELS[hk1]}, " if hk1 is not None else ""
     return Explained(
         hk2,
-        f"{name}: cuối học kỳ I {SUBJECT_LEVELS[hk1]}, cuối năm học {SUBJECT_LEVELS[hk2]} → cả năm "
+        f"{name}: {first}cuối năm học {SUBJECT_LEVELS[hk2]} → cả năm "
         f"{SUBJECT_LEVELS[hk2]} (theo đánh giá cuối năm học, Điều 9)",
     )
 

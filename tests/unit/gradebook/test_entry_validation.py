@@ -89,3 +89,25 @@ def test_personal_id_shape_and_consistency(pid, birth, gender, ok):
     assert (problem is None) is ok
     if problem:
         assert pid not in problem  # the reason never quotes the number
+
+
+@pytest.mark.parametrize(
+    ("raw", "english", "vietnamese"),
+    [(10.5, "within 0–10", "từ 0 đến 10"), ("7.25", "one decimal", "một chữ số")],
+)
+def test_the_cli_and_the_api_refuse_a_score_with_the_one_check_in_their_own_words(raw, english, vietnamese):
+    from services.gradebook.domain.errors import RuleInputError
+    from services.gradebook.domain.evaluate import evaluate
+
+    with pytest.raises(MarkInvalid) as api:
+        score(raw, "entries[0].final")
+    year = {"regular": [7, 7, 7, 7], "midterm": 7, "final": raw}
+    payload = {
+        "circular": "tt22",
+        "grade": 8,
+        "subjects": [{"code": "toan", "periods_per_year": 140, "hk1": year, "hk2": year}],
+    }
+    with pytest.raises(RuleInputError) as cli:
+        evaluate(payload)
+    assert vietnamese in api.value.detail_vi and api.value.field == "entries[0].final"
+    assert english in str(cli.value) and cli.value.field == "subjects[0].hk1.final"
