@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from sandbox.sample_school import PRIMARY_TESTED, SCORED, build, regular_count
+from services.gradebook.domain import tt27
 from services.gradebook.domain.evaluate import evaluate
 from tests.gradebook.integration.support import Client, load_school
 
@@ -16,19 +17,7 @@ pytestmark = pytest.mark.integration
 
 STUDENTS = 3
 TERMS = ("hk1", "hk2")
-QUALITIES = ("yeu_nuoc", "nhan_ai", "cham_chi", "trung_thuc", "trach_nhiem")
-COMPETENCIES = (
-    "tu_chu_tu_hoc",
-    "giao_tiep_hop_tac",
-    "giai_quyet_van_de",
-    "ngon_ngu",
-    "tinh_toan",
-    "khoa_hoc",
-    "cong_nghe",
-    "tin_hoc",
-    "tham_mi",
-    "the_chat",
-)
+QUALITIES, COMPETENCIES = tt27.QUALITIES, tt27.COMPETENCIES
 # Each example enters a whole class's year over HTTP: few examples (8 secondary, 2 × 4 primary), no deadline, and no
 # shrinking (each step would enter a class again); a failure prints the drawn years and the first differing value.
 _SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
