@@ -29,6 +29,9 @@ class TermMarks(ContractModel):
     result: str | None = Field(None, description="Comment-only subjects: Đ or CĐ")
     level: str | None = Field(None, description="Primary: T, H or C")
     test: int | None = Field(None, description="Primary periodic test score 1–10")
+    midterm_test: int | None = Field(
+        None, description="Primary grades 4–5, Tiếng Việt and Toán: mid-term test score 1–10 (TT27 art. 7)"
+    )
     comment: str | None = Field(None, description="Subject teacher's comment")
     average: str | None = Field(
         None, description="Computed term average (ĐTBmhk) as decimal text, when complete"

@@ -53,6 +53,7 @@ def propose_amendment(
                 assignment.periods_per_year if assignment else None,
                 cmd.after,
                 "after",
+                info.grade,
             ).as_dict()
             before = uow.sheet.marks_of(info.id, cmd.subject_code, cmd.term, [cmd.student_id]).get(
                 cmd.student_id

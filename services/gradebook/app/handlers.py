@@ -129,7 +129,7 @@ def record_marks(cmd: RecordMarks, uow: GradebookUnitOfWork) -> dict[str, int]:
             if student_id not in enrolled:
                 raise MarkInvalid(f"entries[{i}].student_id", "Học sinh không thuộc lớp này.")
             entries[student_id] = validate_entry(
-                subj, assignment.periods_per_year, raw, f"entries[{i}]"
+                subj, assignment.periods_per_year, raw, f"entries[{i}]", info.grade
             ).as_dict()
         before = uow.sheet.marks_of(info.id, cmd.subject_code, cmd.term, list(entries))
         now = datetime.now(UTC)

@@ -40,6 +40,7 @@ class MarkEntry:
     result: str | None = None  # comment-only subjects: Đ / CĐ for the term
     level: str | None = None  # primary: T / H / C
     test: int | None = None  # primary periodic test 1–10
+    midterm_test: int | None = None  # grades 4–5, Tiếng Việt and Toán: the mid-term test (TT27 art. 7)
     comment: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -51,6 +52,7 @@ class MarkEntry:
             "result": self.result,
             "level": self.level,
             "test": self.test,
+            "midterm_test": self.midterm_test,
             "comment": self.comment,
         }
         return {k: v for k, v in out.items() if v not in (None, [])}
@@ -73,7 +75,7 @@ def _test(value: Any, where: str) -> int:
 
 
 def validate_entry(
-    subject: Subject, periods_per_year: int | None, raw: dict[str, Any], where: str
+    subject: Subject, periods_per_year: int | None, raw: dict[str, Any], where: str, grade: int | None = None
 ) -> MarkEntry:
     """Check an entry against the subject's kind of assessment. Entries may be partial during the term."""
     comment = raw.get("comment")
@@ -108,11 +110,17 @@ def validate_entry(
         )
     else:
         allowed = {"level", "test", "comment"}
-        level, test = raw.get("level"), raw.get("test")
+        # TT27 art. 7: grades 4 and 5 also take mid-term tests in Tiếng Việt and Toán.
+        if grade is not None and tt27.has_midterm_test(subject.code, grade):
+            allowed.add("midterm_test")
+        level, test, midterm_test = raw.get("level"), raw.get("test"), raw.get("midterm_test")
         if level is not None and level not in LEVELS:
             raise MarkInvalid(f"{where}.level", f"Mức đạt được chỉ là T, H hoặc C, nhận được “{level}”.")
         entry = MarkEntry(
-            level=level, test=None if test is None else _test(test, f"{where}.test"), comment=comment
+            level=level,
+            test=None if test is None else _test(test, f"{where}.test"),
+            midterm_test=None if midterm_test is None else _test(midterm_test, f"{where}.midterm_test"),
+            comment=comment,
         )
     unknown = sorted(set(raw) - allowed)
     if unknown:

@@ -111,3 +111,18 @@ def test_the_cli_and_the_api_refuse_a_score_with_the_one_check_in_their_own_word
         evaluate(payload)
     assert vietnamese in api.value.detail_vi and api.value.field == "entries[0].final"
     assert english in str(cli.value) and cli.value.field == "subjects[0].hk1.final"
+
+
+def test_grades_4_and_5_store_a_mid_term_test_in_tieng_viet_and_toan_only():
+    """TT27 art. 7: mid-term tests in grades 4–5 for Tiếng Việt and Toán; elsewhere the field is refused."""
+    toan = subject("toan", 4)
+    assert validate_entry(toan, None, {"level": "T", "midterm_test": 8}, "e", grade=4).as_dict() == {
+        "level": "T",
+        "midterm_test": 8,
+    }
+    with pytest.raises(MarkInvalid) as bad:
+        validate_entry(toan, None, {"midterm_test": 0}, "e", grade=4)
+    assert bad.value.field == "e.midterm_test"
+    for code, grade in (("toan", 3), ("khoa_hoc", 5)):
+        with pytest.raises(MarkInvalid, match="không dùng"):
+            validate_entry(subject(code, grade), None, {"midterm_test": 8}, "e", grade=grade)
