@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 
 from contracts.audit import AuditRecordedV1
 from services.runtime.broker import Subscription
-from services.runtime.dlq import show
+from services.runtime.dlq import replay, show
 from services.runtime.handlers import HEADER_EXCEPTION, HEADER_EXCHANGE, HEADER_QUEUE, ReliableEventHandler
 from services.runtime.retry import HEADER_ATTEMPTS, attempts_made, history_of
 from tests.helpers import get_one, publish_event, queue_depth, running, wait_for
@@ -138,3 +138,16 @@ def test_a_transient_failure_that_outlasts_its_budget_is_dead_lettered_with_ever
     # Each wait was the broker's: the message expired in the retry queue, which sent it back.
     (death,) = letter.headers["x-death"]
     assert (death["queue"], death["reason"], death["count"]) == (RETRY, "expired", BUDGET - 1)
+
+
+def test_a_replayed_dead_letter_gets_a_fresh_budget_and_keeps_its_history(amqp_uri, clean):
+    with running(RetryingService, amqp_uri, **FAST):
+        publish_event(amqp_uri, event("down-2"), "emitter")
+        wait_for(lambda: queue_depth(amqp_uri, DLQ) == 1, what="the message in the DLQ after its budget")
+        topology = [Subscription("retrying", "on_audit", "emitter", AuditRecordedV1)]
+        assert replay(amqp_uri, DLQ, topology=topology, actor="ops").replayed
+        wait_for(lambda: len(calls) == 2 * BUDGET and queue_depth(amqp_uri, DLQ) == 1, what="dead again")
+    assert [attempt for _, attempt in calls] == [*range(1, BUDGET + 1)] * 2
+    (letter,) = show(amqp_uri, DLQ, limit=10)
+    assert letter.attempts == BUDGET and letter.replays == 1
+    assert [h["attempt"] for h in letter.history] == [str(n) for n in range(1, BUDGET + 1)] * 2
