@@ -86,6 +86,16 @@ def _age(moment: datetime | None) -> str:
     return f"{int(seconds)}s ago"
 
 
+def _history(history: list[dict[str, str]]) -> str:
+    """One line per attempt: number, time, exception class (short) and its scrubbed message."""
+    if not history:
+        return "—"
+    return "\n".join(
+        f"#{h.get('attempt', '?')} {h.get('at', '?')} {h.get('error', '?').rsplit('.', 1)[-1]}: {h.get('detail', '')}"
+        for h in history
+    )
+
+
 def _check_queue(queue: str) -> None:
     from services.runtime.dlq import UnknownDeadLetterQueue, home_queue
 
@@ -129,6 +139,8 @@ def show(queue: str, limit: Annotated[int, typer.Option(help="Messages to show")
         table.add_row("reason", escape(letter.reason))
         table.add_row("detail", escape(letter.detail or "—"))
         table.add_row("failed", _age(letter.failed_at))
+        table.add_row("attempts", str(letter.attempts or "—"))
+        table.add_row("history", escape(_history(letter.history)))
         table.add_row("replays", str(letter.replays))
         table.add_row(
             "payload", escape(json.dumps(letter.masked_body(), ensure_ascii=False, indent=1)[:3000])

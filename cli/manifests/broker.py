@@ -12,6 +12,7 @@ from cli.registry import SERVICES
 def topology_objects() -> list[dict[str, Any]]:
     from services.runtime.broker import UNROUTED, policies_for, subscriptions_of
     from services.runtime.handlers import dead_letter_exchange_name
+    from services.runtime.retry import retry_queue_arguments
     from services.runtime.settings import Settings
 
     settings = Settings()
@@ -44,14 +45,28 @@ def topology_objects() -> list[dict[str, Any]]:
                 "spec": {"name": queue, "durable": True, "autoDelete": False, **ref},
             }
         )
+    # The retry queues carry their dead-lettering as arguments (what expires goes back to the consumer queue), as
+    # `broker setup` declares them; the operator creates them, which no service's own user may (runtime/retry.py).
+    for s in sorted(subscriptions, key=lambda s: s.retry_queue):
+        objects.append(
+            {
+                "apiVersion": "rabbitmq.com/v1beta1",
+                "kind": "Queue",
+                "metadata": meta(k8s_name(s.retry_queue), "broker"),
+                "spec": {
+                    "name": s.retry_queue,
+                    "durable": True,
+                    "autoDelete": False,
+                    "arguments": retry_queue_arguments(s.queue),
+                    **ref,
+                },
+            }
+        )
     bindings = [(f"{s.source_service}.events", s.queue, s.event_model.routing_key()) for s in subscriptions]
     bindings += [
-        (
-            dead_letter_exchange_name(settings.dead_letter_exchange, s.service),
-            s.dead_letter_queue,
-            s.dead_letter_queue,
-        )
+        (dead_letter_exchange_name(settings.dead_letter_exchange, s.service), queue, queue)
         for s in subscriptions
+        for queue in (s.dead_letter_queue, s.retry_queue)
     ]
     bindings.append((UNROUTED, UNROUTED, ""))
     for source, destination, key in sorted(bindings):

@@ -18,6 +18,7 @@ from contracts.envelope import EventModel
 from services.runtime.handlers import ReliableEventHandler, dead_letter_exchange_name, dead_letter_queue_name
 from services.runtime.logging import get_logger
 from services.runtime.outbox import exchange_of
+from services.runtime.retry import retry_queue, retry_queue_name
 from services.runtime.settings import Settings
 
 log = get_logger(__name__)
@@ -42,6 +43,10 @@ class Subscription:
     @property
     def dead_letter_queue(self) -> str:
         return dead_letter_queue_name(self.queue)
+
+    @property
+    def retry_queue(self) -> str:
+        return retry_queue_name(self.queue)
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,11 @@ def policies_for(subscriptions: Iterable[Subscription], settings: Settings) -> l
 def declare_topology(
     amqp_uri: str, subscriptions: Iterable[Subscription], emitting_services: Iterable[str], settings: Settings
 ) -> dict[str, int]:
-    """Declare every exchange and queue (plain, durable) and their bindings. Idempotent."""
+    """Declare every exchange and queue (durable; plain but for the retry queues, whose arguments send what expires
+    back to their consumer queue) and their bindings. Idempotent.
+
+    Only the administrator can create a retry queue (its dead-letter exchange is the default one, which takes write
+    on ``amq.default``): so it is created here, and a service's own user merely redeclares it."""
     subscriptions = list(subscriptions)
     dlx = {
         s.service: Exchange(
@@ -128,7 +137,8 @@ def declare_topology(
             Queue(
                 s.dead_letter_queue, exchange=dlx[s.service], routing_key=s.dead_letter_queue, durable=True
             ).declare(channel=channel)
-    return {"exchanges": len(exchanges) + len(dlx) + 2, "queues": 2 * len(subscriptions) + 1}
+            retry_queue(s.queue, dlx[s.service]).declare(channel=channel)
+    return {"exchanges": len(exchanges) + len(dlx) + 2, "queues": 3 * len(subscriptions) + 1}
 
 
 def vhost_of(amqp_uri: str) -> str:

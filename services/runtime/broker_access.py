@@ -69,10 +69,15 @@ def service_grant(service: str, subscriptions: Iterable[Subscription], settings:
     - a failed message is republished, with the exception in headers, to the service's own dead-letter exchange
       (write): never to another service's, so it cannot plant a message in another service's DLQ. (When the broker
       dead-letters by policy it needs no permission of the client at all.)
+    - a transiently failed one goes the same way to its ``<queue>.retry``, which the handler redeclares
+      (configure) and binds to that exchange (write on the queue). Creating it takes write on ``amq.default`` (its
+      dead-letter exchange), which no service has: `broker setup` creates it. Nor may it read it: nothing consumes
+      a retry queue, the broker returns what expires there to ``<queue>``.
     """
     own = [s for s in subscriptions if s.service == service]
     queues = [s.queue for s in own]
     dead_letter_queues = [s.dead_letter_queue for s in own]
+    retry_queues = [s.retry_queue for s in own]
     sources = [exchange_of(s.source_service) for s in own]
     dlx = [dead_letter_exchange_name(settings.dead_letter_exchange, service)] if own else []
     by_source: dict[str, set[str]] = {}
@@ -85,8 +90,8 @@ def service_grant(service: str, subscriptions: Iterable[Subscription], settings:
     )
     return BrokerGrant(
         principal=service,
-        configure=any_of([*queues, *dead_letter_queues, *dlx]),
-        write=any_of([*queues, *dead_letter_queues, *dlx]),
+        configure=any_of([*queues, *dead_letter_queues, *retry_queues, *dlx]),
+        write=any_of([*queues, *dead_letter_queues, *retry_queues, *dlx]),
         read=any_of([*queues, *sources, *dlx]),
         topics=topics,
     )

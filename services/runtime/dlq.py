@@ -18,6 +18,7 @@ from services.runtime.broker import Subscription
 from services.runtime.handlers import HEADER_EXCEPTION, HEADER_FAILED_AT, HEADER_MESSAGE, HEADER_QUEUE
 from services.runtime.outbox import exchange_of
 from services.runtime.personal_data import scrub
+from services.runtime.retry import HEADER_ATTEMPTS, attempts_made, history_of
 
 HEADER_REPLAYS = "x-hocba-replay-count"
 OPS_SOURCE = (
@@ -65,6 +66,8 @@ class DeadLetter:
     replays: int
     headers: dict[str, Any]
     body: Any
+    attempts: int = 0  # attempts the handler made (transient failures retried, then the last one)
+    history: list[dict[str, str]] = field(default_factory=list)  # each attempt: attempt, at, error, detail
 
     def masked_body(self) -> Any:
         return scrub(self.body)
@@ -108,6 +111,8 @@ def _parse(message: Any) -> DeadLetter:
         replays=int(headers.get(HEADER_REPLAYS, 0)),
         headers=headers,
         body=body,
+        attempts=attempts_made(headers),
+        history=history_of(headers),
     )
 
 
@@ -213,10 +218,11 @@ def replay(
                         {"to": target, "replay": str(letter.replays + 1)},
                     )
                 )
+            # A replay starts a fresh retry budget (the fix is in); the history of the earlier attempts stays.
             headers = {
                 k: v
                 for k, v in letter.headers.items()
-                if k != "x-death" and not k.startswith("x-first-death")
+                if k not in ("x-death", HEADER_ATTEMPTS) and not k.startswith("x-first-death")
             }
             headers[HEADER_REPLAYS] = letter.replays + 1
             producer.publish(

@@ -1,4 +1,5 @@
-"""The reliable event handler: each event consumed once (`consume`), a failed one's message to `<queue>.dlq`."""
+"""The reliable event handler: each event consumed once (`consume`); a transient failure tried again later through
+`<queue>.retry` (`services.runtime.retry`), any other failure, or one that outlasts its budget, to `<queue>.dlq`."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope, EventModel, parse_envelope
 from services.runtime import metrics
 from services.runtime.consume import handle_once
+from services.runtime.failures import is_transient
 from services.runtime.logging import correlation, get_logger
 from services.runtime.personal_data import scrub_text
+from services.runtime.retry import attempts_made, backoff_seconds, retry_queue, with_attempt
 from services.runtime.settings import get_settings
+from services.runtime.wiring import container_settings
 
 log = get_logger(__name__)
 
@@ -75,6 +79,15 @@ class WrongSource(Exception):
         self.expected = expected
 
 
+def _record_origin(headers: dict[str, Any], message: Any) -> None:
+    """The exchange and routing key the message came in by, or, for one that came back through the default exchange
+    (a retry, a replay), those recorded when it first failed."""
+    exchange = message.delivery_info.get("exchange", "")
+    if exchange or HEADER_EXCHANGE not in headers:
+        headers[HEADER_EXCHANGE] = exchange
+        headers[HEADER_ROUTING_KEY] = message.delivery_info.get("routing_key", "")
+
+
 def dead_letter_queue_name(queue: str) -> str:
     return f"{queue}.dlq"
 
@@ -92,12 +105,18 @@ def dead_letter_exchange(service: str) -> Exchange:
 
 
 class ReliableEventHandler(EventHandler):
-    """nameko's EventHandler acks a failed handler's message and loses it; this one dead-letters it.
+    """nameko's EventHandler acks a failed handler's message and loses it; this one retries or dead-letters it.
 
-    On failure the message is republished, with the exception class and message in headers, to the dead-letter
-    exchange for ``<queue>.dlq`` (publisher confirms, mandatory), and acked only once that is confirmed. If that
-    publish fails, the message is rejected without requeue, so the queue's dead-letter policy still routes it.
-    Bodies that do not parse as the declared contract are dead-lettered without running the handler.
+    A transient failure (:func:`~services.runtime.failures.is_transient`: a database or broker link lost, a
+    serialization failure, a dependency that timed out, a service error marked ``transient``) is republished to
+    ``<queue>.retry`` with a growing per-message TTL, after which the broker returns it to ``<queue>`` (see
+    :mod:`services.runtime.retry`); ``x-hocba-attempts`` and ``x-hocba-history`` record each attempt. Any other
+    failure, or the attempt that uses up the budget (``retry_attempts`` in the settings), is republished with the
+    exception class and message in headers to the dead-letter exchange for ``<queue>.dlq``. Either republish uses
+    publisher confirms and mandatory routing through the service's own dead-letter exchange, and the message is
+    acked only once that is confirmed. If a retry cannot be published, the message is dead-lettered instead; if
+    that fails too, it is rejected without requeue, so the queue's dead-letter policy still routes it. Bodies that
+    do not parse as the declared contract are dead-lettered without running the handler.
 
     This is the transport only: services consume through :func:`reliable_handler`, which adds the inbox claim and
     the unit of work (``consumes=True``). Used bare, ``ReliableEventHandler.decorator(source, model)`` hands the
@@ -131,10 +150,29 @@ class ReliableEventHandler(EventHandler):
         # Declared here too (plain, no arguments) so a dead letter has somewhere to go before `broker setup` ran.
         with Connection(self.container.config["AMQP_URI"]) as conn:
             self._dlq.declare(channel=conn.default_channel)
+        settings = container_settings(self.container.config)
+        self._retry_attempts = settings.retry_attempts
+        self._retry_base = settings.retry_base_seconds
+        self._retry_cap = settings.retry_cap_seconds
+        self._retry_queue: Queue | None = retry_queue(self.queue.name, dead_letter_exchange(self._service))
+        # Redeclared and bound: its own user may do that once `broker setup` created it; only creating it takes the
+        # administrator (it dead-letters through the default exchange). Without it, failures go to the DLQ at once.
+        with Connection(self.container.config["AMQP_URI"]) as conn:
+            try:
+                self._retry_queue.declare(channel=conn.channel())
+            except conn.channel_errors as error:
+                log.error(
+                    "retry_queue.unavailable",
+                    queue=self._retry_queue.name,
+                    error=repr(error),
+                    hint="run `hocba broker setup`; until then transient failures are dead-lettered at once",
+                )
+                self._retry_queue = None
 
     def handle_message(self, body: Any, message: Any) -> None:
         # The source exchange, or the default one: that is how `hocba dlq replay` returns a dead letter to the
-        # queue its DLQ belongs to, and no service's broker user may publish there (no write on `amq.default`).
+        # queue its DLQ belongs to, and how the broker returns a retry from `<queue>.retry`; no service's broker
+        # user may publish there (no write on `amq.default`).
         exchange = message.delivery_info.get("exchange", "")
         if exchange not in (self.queue.exchange.name, ""):
             self._dead_letter(message, WrongSource(self.queue.name, exchange, self.queue.exchange.name))
@@ -157,20 +195,73 @@ class ReliableEventHandler(EventHandler):
             self.queue_consumer.ack_message(message)
             return
         error = exc_info[1]
+        attempt = attempts_made(message.headers) + 1
+        retry = self._retry_queue is not None and attempt < self._retry_attempts and is_transient(error)
         metrics.EVENTS_FAILED.labels(self._service, queue, type(error).__name__).inc()
         with correlation(event_id=message.properties.get("message_id")):
-            log.error(
+            # A broker or database blip fails many messages at once: those to be retried are a warning only.
+            (log.warning if retry else log.error)(
                 "handler.failed",
                 queue=queue,
                 error=type(error).__name__,
+                attempt=attempt,
+                retry=retry,
                 detail=scrub_text(str(error))[:500],
                 traceback="".join(traceback.format_exception(*exc_info))[-4000:],
             )
-        self._dead_letter(message, error)
+        if retry:
+            self._retry(message, error, attempt)
+        else:
+            self._dead_letter(message, error)
+
+    def _retry(self, message: Any, error: BaseException, attempt: int) -> None:
+        """Republish to ``<queue>.retry`` to come back after the backoff; dead-letter if that cannot be done."""
+        assert self._retry_queue is not None
+        queue = self.queue.name
+        delay = backoff_seconds(attempt, self._retry_base, self._retry_cap)
+        headers = with_attempt(message.headers, attempt, error)
+        _record_origin(headers, message)
+        try:
+            self._publish(message, self._retry_queue, headers, expiration=delay)
+        except Exception as publish_error:  # noqa: BLE001 - never lose it: the DLQ, as before retries existed
+            log.error("retry.publish_failed", queue=queue, error=repr(publish_error))
+            self._dead_letter(message, error)
+            return
+        self.queue_consumer.ack_message(message)
+        metrics.EVENTS_RETRIED.labels(self._service, queue, type(error).__name__).inc()
+        log.warning(
+            "handler.retrying",
+            queue=queue,
+            retry_queue=self._retry_queue.name,
+            attempt=attempt,
+            delay_seconds=round(delay, 3),
+            error=type(error).__name__,
+        )
+
+    def _publish(self, message: Any, target: Queue, headers: dict[str, Any], **properties: Any) -> None:
+        """``message``'s body to ``target`` through the service's dead-letter exchange, confirmed and mandatory."""
+        conn = Connection(self.container.config["AMQP_URI"], transport_options={"confirm_publish": True})
+        with producers[conn].acquire(block=True, timeout=10) as producer:
+            producer.publish(
+                message.body,
+                exchange=target.exchange,
+                routing_key=target.routing_key,
+                content_type=message.content_type,
+                content_encoding=message.content_encoding,
+                headers=headers,
+                delivery_mode=2,
+                mandatory=True,
+                message_id=message.properties.get("message_id"),
+                declare=[target],
+                retry=True,
+                retry_policy={"max_retries": 3},
+                **properties,
+            )
 
     def _dead_letter(self, message: Any, error: BaseException) -> None:
         queue = self.queue.name
-        headers = dict(message.headers or {})
+        # The last attempt joins the history: a transient failure that outlasted its budget shows every attempt.
+        headers = with_attempt(message.headers, attempts_made(message.headers) + 1, error)
         headers.update(
             {
                 HEADER_QUEUE: queue,
@@ -179,27 +270,11 @@ class ReliableEventHandler(EventHandler):
                 # Exception text can quote a payload; personal ids are masked before it leaves the process.
                 HEADER_MESSAGE: scrub_text(str(error))[:1000],
                 HEADER_FAILED_AT: datetime.now(UTC).isoformat(),
-                HEADER_EXCHANGE: message.delivery_info.get("exchange", ""),
-                HEADER_ROUTING_KEY: message.delivery_info.get("routing_key", ""),
             }
         )
+        _record_origin(headers, message)
         try:
-            conn = Connection(self.container.config["AMQP_URI"], transport_options={"confirm_publish": True})
-            with producers[conn].acquire(block=True, timeout=10) as producer:
-                producer.publish(
-                    message.body,
-                    exchange=self._dlq.exchange,
-                    routing_key=self._dlq.routing_key,
-                    content_type=message.content_type,
-                    content_encoding=message.content_encoding,
-                    headers=headers,
-                    delivery_mode=2,
-                    mandatory=True,
-                    message_id=message.properties.get("message_id"),
-                    declare=[self._dlq],
-                    retry=True,
-                    retry_policy={"max_retries": 3},
-                )
+            self._publish(message, self._dlq, headers)
         except Exception as publish_error:  # noqa: BLE001 - fall back to the broker's dead-letter policy
             log.error("dead_letter.publish_failed", queue=queue, error=repr(publish_error))
             if message.channel.connection:

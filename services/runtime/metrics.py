@@ -11,6 +11,11 @@ EVENTS_DUPLICATE = Counter(
 EVENTS_FAILED = Counter(
     "hocba_events_failed_total", "Handler runs that raised", ["service", "queue", "error"]
 )
+EVENTS_RETRIED = Counter(
+    "hocba_events_retried_total",
+    "Transient handler failures sent to the retry queue, to be tried again",
+    ["service", "queue", "error"],
+)
 EVENTS_DEAD_LETTERED = Counter(
     "hocba_events_dead_lettered_total", "Messages moved to a dead-letter queue", ["service", "queue"]
 )

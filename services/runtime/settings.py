@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     relay_pause_after_publish: float = Field(
         0, description="Fault injection for the chaos tests: seconds between publishing and marking sent"
     )
+    retry_attempts: int = Field(
+        5, ge=1, description="Attempts at an event whose handler fails transiently before it is dead-lettered"
+    )
+    retry_base_seconds: float = Field(
+        1.0, gt=0, description="Wait after the first transient failure; doubled for each further one"
+    )
+    retry_cap_seconds: float = Field(300.0, gt=0, description="The longest wait between two attempts")
     heartbeat_stale_seconds: float = 30.0
     broker_dead_seconds: float = 60.0
     # Signing. Dev defaults point at the sandbox (test PKI, its Animator on 127.0.0.1:9797, SoftHSM).

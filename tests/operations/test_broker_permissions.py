@@ -44,7 +44,8 @@ probe_calls: list[str] = []
 
 
 class ProbeService:
-    """A consumer of gradebook's audit events that fails on request: runs under nothing but its own grant."""
+    """A consumer of gradebook's audit events that fails on request (a bug, or a timeout the first time): runs under
+    nothing but its own grant."""
 
     name = "probe"
 
@@ -53,6 +54,8 @@ class ProbeService:
         probe_calls.append(envelope.data.entity_id)
         if envelope.data.entity_id.startswith("fail"):
             raise ValueError("simulated bug")
+        if envelope.data.entity_id.startswith("flaky") and probe_calls.count(envelope.data.entity_id) == 1:
+            raise TimeoutError("simulated blip")
 
 
 PROBE = subscriptions_of(ProbeService)
@@ -272,21 +275,60 @@ def test_the_vendor_reads_only_its_own_queue_bound_to_the_public_exchange(users)
 
 
 def test_a_nameko_service_runs_on_nothing_but_its_grant(users):
-    """Its queue and dead-letter declarations, consuming and dead-lettering all fit inside the table's row."""
+    """Its queue, retry and dead-letter declarations, consuming, retrying through its own dead-letter exchange and
+    dead-lettering all fit inside the table's row."""
     probe_calls.clear()
     publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5, declare_exchanges=False)
     dlq = PROBE[0].dead_letter_queue
-    with running(ProbeService, users["probe"], DECLARE_EVENT_EXCHANGES=False):
+    fast = {"retry_base_seconds": 0.05, "retry_cap_seconds": 0.2}
+    with running(ProbeService, users["probe"], DECLARE_EVENT_EXCHANGES=False, SETTINGS=fast):
         publisher.publish_batch(
             [
-                message("gradebook.events", AuditRecordedV1.routing_key(), audit_envelope("ok-1")),
-                message("gradebook.events", AuditRecordedV1.routing_key(), audit_envelope("fail-1")),
+                message("gradebook.events", AuditRecordedV1.routing_key(), audit_envelope(entity))
+                for entity in ("ok-1", "fail-1", "flaky-1")
             ]
         )
-        wait_for(lambda: {"ok-1", "fail-1"} <= set(probe_calls), what="both events handled")
+        wait_for(lambda: probe_calls.count("flaky-1") == 2, what="the flaky event retried")
+        wait_for(lambda: {"ok-1", "fail-1"} <= set(probe_calls), what="both other events handled")
         dead = get_one(ADMIN_URI, dlq)
     publisher.close()
     assert dead.headers["x-hocba-exception"] == "builtins.ValueError"
+    assert queue_depth(ADMIN_URI, dlq) == 0  # the flaky one passed on its second attempt
+    assert queue_depth(ADMIN_URI, PROBE[0].retry_queue) == 0
+
+
+def test_a_service_cannot_create_a_retry_queue_only_redeclare_its_own(users):
+    """A retry queue dead-letters through the default exchange: to create one RabbitMQ wants read on the queue and
+    write on `amq.default` (which would let a service publish into any queue); a service has neither. So `broker
+    setup` creates them; a service may redeclare and bind its own (the handler does at start-up), nobody else's."""
+    own = PROBE[0].retry_queue
+    arguments = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": PROBE[0].queue}
+    with Connection(users["probe"]) as conn:  # exists (broker setup): redeclared and bound
+        conn.default_channel.queue_declare(own, durable=True, auto_delete=False, arguments=arguments)
+        conn.default_channel.queue_bind(own, "hocba.dlx.probe", routing_key=own)
+    with Connection(ADMIN_URI) as conn:
+        conn.default_channel.queue_delete(own)
+    try:
+        with Connection(users["probe"]) as conn, pytest.raises(AccessRefused) as error:
+            conn.default_channel.queue_declare(own, durable=True, auto_delete=False, arguments=arguments)
+        assert refused(error, "Queue.declare", f"queue '{own}'"), str(error.value)
+    finally:
+        declare_topology(ADMIN_URI, PROBE, SERVICES, SETTINGS)
+    audit_retry = f"{AUDIT_OF_GRADEBOOK}.retry"
+    with Connection(users["transcript"]) as conn, pytest.raises(AccessRefused) as error:
+        conn.default_channel.queue_declare(
+            audit_retry,
+            durable=True,
+            auto_delete=False,
+            arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": AUDIT_OF_GRADEBOOK},
+        )
+    assert refused(error, "Queue.declare", f"queue '{audit_retry}'"), str(error.value)
+    for exchange in (
+        "hocba.dlx.audit",
+        "",
+    ):  # nor reach another's retry queue to send into its consumer queue
+        error_ = publish_refused(users["transcript"], exchange, audit_retry)
+        assert error_.code == 403, str(error_)
 
 
 def test_no_service_publishes_through_the_default_exchange_straight_into_a_queue(users):

@@ -94,6 +94,9 @@ def test_poison_is_dead_lettered_then_replayed_after_the_fix_and_recorded_once(
             assert "IntegrityError ×1" in listing.stdout.replace("\n", ""), listing.stdout
             shown = runner.invoke(app, ["dlq", "show", dlq])
             assert shown.exit_code == 0 and body["id"] in shown.stdout
+            # A constraint violation is permanent: one attempt, no retry, and the history says which.
+            assert "attempts │ 1" in flat(shown.stdout) and "#1 " in flat(shown.stdout), shown.stdout
+            assert "IntegrityError: " in flat(shown.stdout), shown.stdout
             dry = runner.invoke(app, ["dlq", "replay", dlq, "--all", "--dry-run"], env=operator_env())
             assert "would replay 1" in dry.stdout and queue_depth(amqp_uri, dlq) == 1
 
