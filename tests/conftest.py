@@ -58,7 +58,7 @@ os.environ["HOCBA_BROKER_USER_SECRET"] = "test-broker-user-secret-not-for-produc
 # Until a module asks for `amqp_uri` / `service_databases`, the broker and the databases are ones that do not
 # exist: a test that talks to them without asking fails at once with a name that says why. Once per run: a second
 # import (``from tests.conftest import RUN`` inside a fixture) must not undo the vhost and databases a module's
-# fixtures have already pointed these at (tests/sync/test_reporting.py's gateway fixture did, and its services
+# fixtures have already pointed these at (tests/integration/sync/test_reporting.py's gateway fixture did, and its services
 # then connected to the "ask_for" databases).
 if os.environ.get("HOCBA_TEST_PLACEHOLDERS") != RUN:
     os.environ["HOCBA_TEST_PLACEHOLDERS"] = RUN

@@ -1,5 +1,5 @@
 """Tenancy of transcript, signing, sync and audit, route by route from their OpenAPI documents (gradebook's own
-matrix is tests/gradebook/integration/test_tenancy.py): school A's caller naming school B's ids is answered exactly
+matrix is tests/integration/gradebook/test_tenancy.py): school A's caller naming school B's ids is answered exactly
 as for ids nobody has, and nothing of B changes."""
 
 import inspect
@@ -23,8 +23,8 @@ from services.sync.service import SyncService
 from services.transcript.service import TranscriptService
 from tests.factories import digitised_year
 from tests.helpers import digitise, running
-from tests.signing.conftest import animator as animator  # the fixture: signing's and audit's TSA
-from tests.signing.test_record_access import insert_collecting_record
+from tests.integration.signing.conftest import animator as animator  # the fixture: signing's and audit's TSA
+from tests.integration.signing.test_record_access import insert_collecting_record
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +72,7 @@ def served_routes(service_cls: type) -> set[tuple[str, str]]:
 
 
 # Served besides the documented user routes: health and metrics, the document itself, and the content-addressed
-# documents that only another service's token reads (tests/signing/test_workflow.py refuses a user's token there).
+# documents that only another service's token reads (tests/integration/signing/test_workflow.py refuses a user's token there).
 UNDOCUMENTED = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),

@@ -1,7 +1,7 @@
 """Verify the standalone signed XML package: each XAdES-B signature with signxml, its chain with certvalidator.
 
 signxml checks the reference digests (with the XML-DSig defaults only: a reference without a ``ds:Transform`` is
-canonicalised with inclusive C14N 1.0, as xmlsec1 and every other validator do; see tests/signing/test_xmlsec_interop.py) and the signature value against the certificate we hand it; the chain to a
+canonicalised with inclusive C14N 1.0, as xmlsec1 and every other validator do; see tests/integration/signing/test_xmlsec_interop.py) and the signature value against the certificate we hand it; the chain to a
 trust root and revocation go through pyHanko's certvalidator with the same context as the PDF (same trust roots,
 the CRLs the seal embedded), so both documents are judged by one standard.
 """

@@ -22,8 +22,8 @@ from services.signing.app.unit_of_work import SigningUnitOfWork
 from services.signing.domain.errors import PlanMismatch
 from services.signing.domain.model import SigningRecord
 from services.transcript.app.handlers import announced_plan
+from tests.integration.signing.records import documents, year_record
 from tests.service.support import database, published, units_of_work
-from tests.signing.records import documents, year_record
 
 pytestmark = pytest.mark.integration  # the signing database only
 

@@ -15,7 +15,7 @@ def test_the_personal_id_keeps_only_its_last_three_digits():
 
 def test_the_page_content_carries_no_part_of_the_birth_date():
     from sandbox.gateway import documents
-    from tests.gateway.support import BIRTH_DATE, docs, year_record
+    from tests.integration.gateway.support import BIRTH_DATE, docs, year_record
 
     d = docs(year_record())
     assert documents.birth_date(d.xml) == BIRTH_DATE
