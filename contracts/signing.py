@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import BaseModel, Field
 
 from contracts.envelope import ContractModel, EventModel
+from contracts.transcript import ReportingPath
 
 
 class TranscriptSealedPublic(ContractModel):
@@ -58,6 +59,9 @@ class TranscriptSealedV1(EventModel):
     xml_sha256: str = Field(description="sha256 of the signed XML package")
     signatures: int = Field(ge=1, description="Signatures on the record, the seal included")
     sealed_at: datetime = Field(description="When the seal was applied")
+    reporting_path: ReportingPath = Field(
+        "regular", description="regular (before 30 June) or supplementary (before 15 August), as assembled"
+    )
 
     def public_view(self) -> BaseModel:
         return TranscriptSealedPublic(

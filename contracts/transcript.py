@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from contracts.envelope import ContractModel, EventModel
 
+ReportingPath = Literal["regular", "supplementary"]
+
 
 class SignatureStepV1(ContractModel):
     order: int = Field(ge=1, description="Signing order, 1 first; the seal is last")
@@ -55,6 +57,13 @@ class TranscriptAssembledV1(EventModel):
     signature_plan: list[SignatureStepV1] = Field(description="Every signature, in order")
     digitised: bool = Field(
         False, description="Entered from a paper học bạ (an earlier year), not from a lock"
+    )
+    reporting_path: ReportingPath = Field(
+        "regular",
+        description=(
+            "How the province receives it: regular (before 30 June) or supplementary (before 15 August: a re-test or "
+            "summer training, a grade 1-4 pupil re-assessed over the summer)"
+        ),
     )
 
     def public_view(self) -> BaseModel:

@@ -43,7 +43,10 @@ IdentityMismatch = _error(
     "IdentityMismatch", "identity_mismatch", 422, "Replacement is not the same year record"
 )
 SupplementaryNotAllowed = _error(
-    "SupplementaryNotAllowed", "supplementary_not_allowed", 422, "Supplementary assessment is for grades 1-4"
+    "SupplementaryNotAllowed",
+    "supplementary_not_allowed",
+    422,
+    "Supplementary path is for grades 1-4 and secondary re-tests",
 )
 AssessmentMismatch = _error(
     "AssessmentMismatch", "assessment_mismatch", 422, "Assessment differs from the record"

@@ -13,8 +13,10 @@ Assessment = Literal["regular", "supplementary"]
 ASSESSMENTS: tuple[Assessment, ...] = ("regular", "supplementary")
 SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
 LOOKUP_CODE = re.compile(r"^[0-9a-f]{32}$")
-# Grades of primary school whose students may be reported after the summer supplementary assessment (TT27).
-SUPPLEMENTARY_GRADES = range(1, 5)
+# Grades whose students may be reported on the 15 August path: grades 1–4 after the summer's supplementary assessment
+# (TT27, seed 004 §2.1), and secondary students after a re-test or summer training (TT22 art. 12–14; the project's
+# decision after seed 003, rules.md "After the year"). Grade 5 is not among them: seed 004 names grades 1–4 only.
+SUPPLEMENTARY_GRADES = (*range(1, 5), *range(6, 13))
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ def check_assessment(assessment: str, grade: int) -> Assessment:
         raise errors.BodyInvalid("Trường “assessment” phải là “regular” hoặc “supplementary”.")
     if assessment == "supplementary" and grade not in SUPPLEMENTARY_GRADES:
         raise errors.SupplementaryNotAllowed(
-            f"Chỉ học sinh lớp 1 đến lớp 4 mới được báo cáo sau đánh giá bổ sung trong hè (lớp {grade})."
+            "Chỉ học sinh lớp 1 đến lớp 4 (đánh giá bổ sung trong hè) và học sinh trung học sau kiểm tra lại hoặc "
+            f"rèn luyện trong hè mới được báo cáo theo đợt bổ sung (lớp {grade})."
         )
     return assessment  # type: ignore[return-value]
 

@@ -27,7 +27,7 @@ def _still_amendable(
 ) -> None:
     """The student's record must not be effective yet: its path (from the year's results) gives its cutoff."""
     year = student_computation(uow, info, student_id).year
-    calendar.check_amendable(info.school_year, reporting_path(info.grade, year))
+    calendar.check_amendable(info.school_year, reporting_path(year))
 
 
 def propose_amendment(

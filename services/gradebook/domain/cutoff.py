@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from services.gradebook.domain import tt22, tt27
 from services.gradebook.domain.errors import GradebookError
 
 REGULAR, SUPPLEMENTARY = "regular", "supplementary"
@@ -33,17 +32,10 @@ class AmendmentAfterCutoff(GradebookError):
         )
 
 
-def reporting_path(grade: int, year: Mapping[str, str | None]) -> str:
-    """The student's path from the year's computed results: supplementary when a summer re-test or training is
-    due (TT22) or a grade 1–4 pupil is not yet complete (TT27); regular otherwise, and while nothing says so."""
-    if grade <= 5:
-        result = year.get("year_result")
-        if result is None:
-            return REGULAR
-        complete = result in tt27.COMPLETE_LEVELS
-        return SUPPLEMENTARY if tt27.reporting_cutoff(grade, complete).value == "08-15" else REGULAR
-    outcome = year.get("promotion")
-    return SUPPLEMENTARY if outcome in tt22.SUMMER_OUTCOMES else REGULAR
+def reporting_path(year: Mapping[str, str | None]) -> str:
+    """The student's path as the year's results decided it (results.py: supplementary when a summer re-test or
+    training is due, TT22, or a grade 1–4 pupil is not yet complete, TT27); regular while nothing is decided."""
+    return SUPPLEMENTARY if year.get("reporting_path") == SUPPLEMENTARY else REGULAR
 
 
 def cutoff_of(school_year: str, path: str, cutoffs: Mapping[str, str]) -> date:

@@ -105,6 +105,7 @@ def _secondary(grade: int, subjects: list[SubjectYear], terms: dict[str, dict[st
                 "retest_subjects": ", ".join(year.decision.retest_subjects) or None,
                 "award": year.decision.award,
                 "absences": str(absences),
+                "reporting_path": _path(year.decision.reporting_cutoff),
             }
         )
     # The reasons the API has always shown; the CLI's others (a comment subject's year, the reporting path) are
@@ -131,7 +132,19 @@ def _primary(grade: int, subjects: list[SubjectYear], terms: dict[str, dict[str,
         for period, value in result.results.items():
             out.averages[(result.code, period)] = str(value)
     if year.decision is not None:
-        out.year.update({"year_result": year.decision.year_result, "award": year.decision.award})
+        out.year.update(
+            {
+                "year_result": year.decision.year_result,
+                "award": year.decision.award,
+                "completion": year.decision.completion,
+                "reporting_path": _path(year.decision.reporting_cutoff),
+            }
+        )
         # The reasons the API has always shown for a primary pupil; the others are in ``year.explanations``.
         out.explanations = {k: year.explanations[k] for k in ("year_result", "award")}
     return out
+
+
+def _path(cutoff: str) -> str:
+    """The reporting path the record travels on (the contract's words): 30/6 regular, 15/8 supplementary."""
+    return "supplementary" if cutoff == "08-15" else "regular"

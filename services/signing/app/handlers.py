@@ -83,6 +83,7 @@ def register_record(
             "pdf": prepared_pdf,
             "xml_package": package,
             "record_xml_sha256": event.xml_sha256,
+            "reporting_path": event.reporting_path,
         },
         plan,
     )

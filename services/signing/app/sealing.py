@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 import structlog
 
 from contracts.audit import AuditAction
 from contracts.signing import TranscriptSealedV1
+from contracts.transcript import ReportingPath
 from services.runtime.metrics import SEALS_STUCK
 from services.signing.app.handlers import UowFactory
 from services.signing.documents import xml as xml_doc
@@ -99,6 +100,7 @@ def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> i
                     xml_sha256=xml_id,
                     signatures=len(plan.steps),
                     sealed_at=now,
+                    reporting_path=cast(ReportingPath, record.reporting_path),
                 ),
                 subject=record.year_record_id,
             )

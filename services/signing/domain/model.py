@@ -127,6 +127,7 @@ class SigningRecord:
     sealed_at: datetime | None
     seal_attempts: int = 0
     seal_error: str | None = None
+    reporting_path: str = "regular"  # regular (30 June) or supplementary (15 August), as assembled
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,13 @@ records = Table(
         comment="Seal tries that failed; the timer postpones a failing record further each time",
     ),
     Column("seal_error", Text, nullable=True, comment="Why the last seal try failed (no personal data)"),
+    Column(
+        "reporting_path",
+        String(16),
+        nullable=False,
+        server_default=text("'regular'"),
+        comment="regular (30 June) or supplementary (15 August), as assembled; announced with the seal",
+    ),
     # The seal timer scans only the records waiting for it.
     Index("ix_signing_records_sealing", "updated_at", postgresql_where=text("status = 'sealing'")),
 )

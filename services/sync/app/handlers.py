@@ -67,7 +67,7 @@ def register_sealed(event: TranscriptSealedV1, uow: SyncUnitOfWork) -> None:
             grade=event.grade,
             version=event.version,
             supersedes=event.supersedes,
-            assessment=assessment_of(event.grade, supplementary=False),
+            assessment=assessment_of(event.grade, event.reporting_path),
             lookup_code=event.lookup_code,
             pdf_sha256=event.pdf_sha256,
             xml_sha256=event.record_xml_sha256,

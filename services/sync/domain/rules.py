@@ -31,8 +31,10 @@ def check_before_cutoff(today: date, cutoff: date, action: str) -> None:
         )
 
 
-def assessment_of(grade: int, supplementary: bool) -> Assessment:
-    return "supplementary" if supplementary and 1 <= grade <= 4 else "regular"
+def assessment_of(grade: int, reporting_path: str) -> Assessment:
+    """The gateway's ``assessment`` for a record: its reporting path as assembled (the gradebook decides it from the
+    year's results), never for grade 5, which has no 15 August path (seed 004 §2.1)."""
+    return "supplementary" if reporting_path == "supplementary" and grade != 5 else "regular"
 
 
 def classify(status_code: int | None, reason: str | None) -> Outcome:

@@ -11,7 +11,7 @@ from services.runtime.data_key import Sealed
 from services.transcript.api import DigitisedRecordIn, TermIn
 from services.transcript.app.handlers import Assembly, ClassHeader, publish_record
 from services.transcript.app.unit_of_work import TranscriptUnitOfWork
-from services.transcript.domain.effective import effective_date
+from services.transcript.domain.effective import effective_date, reporting_path
 from services.transcript.domain.errors import TranscriptError
 from services.transcript.domain.model import (
     PeriodResult,
@@ -94,6 +94,7 @@ def digitise_record(
         )
         if uow.transcripts.latest_record(transcript.id, body.school_year, lock=True) is not None:
             raise YearAlreadyRecorded(f"Năm học {body.school_year} của học sinh này đã có bản ghi học bạ.")
+        path = reporting_path({"year_result": body.year_result, "promotion": body.promotion}, body.grade)
         record = YearRecord(
             lookup_code=transcript.lookup_code,
             transcript_id=transcript.id,
@@ -123,9 +124,8 @@ def digitise_record(
             personal_id=body.student.personal_id,
             digitised_from=body.source,
             lookup_url=assembly.lookup_url(transcript.lookup_code),
-            effective_date=effective_date(
-                body.school_year, body.grade, body.year_result, body.promotion, assembly.cutoffs
-            ),
+            effective_date=effective_date(body.school_year, path, assembly.cutoffs),
+            reporting_path=path,
         )
         header = ClassHeader(
             body.school_name,

@@ -15,11 +15,11 @@ import structlog
 from contracts.audit import AuditAction, year_record_version_id
 from contracts.gradebook import AmendmentAppliedV1, ClassSnapshot, StudentRecord, TermLockedV1
 from contracts.gradebook import TermMarks as TermMarksV1
-from contracts.transcript import SignatureStepV1, TranscriptAssembledV1
+from contracts.transcript import ReportingPath, SignatureStepV1, TranscriptAssembledV1
 from services.runtime.data_key import DataVault, Sealed
 from services.transcript.app.unit_of_work import TranscriptUnitOfWork
 from services.transcript.documents import pdf_form, xml_package
-from services.transcript.domain.effective import effective_date
+from services.transcript.domain.effective import effective_date, reporting_path
 from services.transcript.domain.errors import MalformedSnapshot
 from services.transcript.domain.model import (
     PeriodResult,
@@ -268,6 +268,7 @@ def _assemble_student(
     details = _personal_details(student, assembly.vault)
     record_id = f"yr-{uuid.uuid4().hex[:16]}"
     hk2 = student.hk2
+    path = reporting_path(student.year, header.grade)
     record = YearRecord(
         lookup_code=transcript.lookup_code,
         transcript_id=transcript.id,
@@ -302,13 +303,8 @@ def _assemble_student(
         birth_place=details.get("birth_place"),
         ethnicity=details.get("ethnicity"),
         register_number=student.register_number,
-        effective_date=effective_date(
-            header.school_year,
-            header.grade,
-            student.year.get("year_result"),
-            student.year.get("promotion"),
-            assembly.cutoffs,
-        ),
+        effective_date=effective_date(header.school_year, path, assembly.cutoffs),
+        reporting_path=path,
     )
     publish_record(uow, record, header, content_hash, latest, actor=("transcript-service", "system"))
     return True
@@ -379,6 +375,7 @@ def publish_record(
             pdf_sha256=pdf_sha,
             signature_plan=steps,
             digitised=record.digitised_from is not None,
+            reporting_path=cast(ReportingPath, record.reporting_path),
         ),
         subject=subject,
     )

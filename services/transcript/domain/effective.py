@@ -17,14 +17,19 @@ def supplementary(grade: int, year_result: str | None, promotion: str | None) ->
     return promotion is not None and any(outcome in promotion for outcome in SUMMER_OUTCOMES)
 
 
-def effective_date(
-    school_year: str,
-    grade: int,
-    year_result: str | None,
-    promotion: str | None,
-    cutoffs: dict[str, str] | None = None,
-) -> date:
+def reporting_path(year: dict[str, str | None], grade: int) -> str:
+    """The path the gradebook decided with the year's results (its snapshot's ``reporting_path``); for a snapshot
+    published before the gradebook decided it (a lock replayed from a dead-letter queue), the same rule from the
+    promotion or the TT27 result."""
+    decided = year.get("reporting_path")
+    if decided in ("regular", "supplementary"):
+        return str(decided)
+    return (
+        "supplementary" if supplementary(grade, year.get("year_result"), year.get("promotion")) else "regular"
+    )
+
+
+def effective_date(school_year: str, path: str, cutoffs: dict[str, str] | None = None) -> date:
     """30 June of the school year's second calendar year, or 15 August on the supplementary path (configurable)."""
-    path = "supplementary" if supplementary(grade, year_result, promotion) else "regular"
     month, day = (int(x) for x in (cutoffs or DEFAULT_CUTOFFS)[path].split("-"))
     return date(int(school_year.split("-")[1]), month, day)

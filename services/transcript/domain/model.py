@@ -152,6 +152,8 @@ class YearRecord:
         None  # printed on the page; the portal's second factor for the PDF, never in logs
     )
     digitised_from: str | None = None  # the paper source, for a record entered from a scanned học bạ
+    # How the province receives it: "regular" (30 June) or "supplementary" (15 August), as the gradebook decided.
+    reporting_path: str = "regular"
     # The student's details the form prints (hocba-form.md); birth date and place are personal data: never logged.
     gender: str | None = None
     birth_place: str | None = None

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.integration
 STUDENTS = 3
 TERMS = ("hk1", "hk2")
 QUALITIES, COMPETENCIES = tt27.QUALITIES, tt27.COMPETENCIES
+PATHS = {"06-30": "regular", "08-15": "supplementary"}  # the CLI's cutoff, the API's path
 # Each example enters a whole class's year over HTTP: few examples (8 secondary, 2 × 4 primary), no deadline, and no
 # shrinking (each step would enter a class again); a failure prints the drawn years and the first differing value.
 _SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -192,6 +193,7 @@ def test_a_random_grade_8_year_through_the_api_equals_the_rules_cli(secondary, d
             "retest_subjects": ", ".join(cli["promotion"]["retest_subjects"]) or None,
             "award": cli["award"],
             "absences": str(sum(year["homeroom"][t]["absences"] for t in TERMS)),
+            "reporting_path": PATHS[cli["reporting_cutoff"]],
         }
         _same_explanations(api["explanations"], cli["explanations"])
 
@@ -222,5 +224,10 @@ def test_a_random_primary_year_through_the_api_equals_the_rules_cli(primaries, g
             for term in TERMS
         } | {f"{row['code']}.year": row["year"] for row in cli["subjects"]}
         assert api["averages"] == expected
-        assert api["year"] == {"year_result": cli["year_result"], "award": cli["award"]}
+        assert api["year"] == {
+            "year_result": cli["year_result"],
+            "award": cli["award"],
+            "completion": cli["completion"],
+            "reporting_path": PATHS[cli["reporting_cutoff"]],
+        }
         _same_explanations(api["explanations"], cli["explanations"])

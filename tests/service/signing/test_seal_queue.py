@@ -50,9 +50,9 @@ def nothing_waiting(engine):
         conn.execute(delete(records).where(records.c.status == "sealing"))
 
 
-def waiting_for_the_seal(engine, opened, school_id: str) -> str:
+def waiting_for_the_seal(engine, opened, school_id: str, reporting_path: str = "regular") -> str:
     source = FakeDocuments()
-    delivery = assembled(source, school_id=school_id)
+    delivery = assembled(source, school_id=school_id, reporting_path=reporting_path)
     assert register(delivery, engine, opened, source)
     with engine.begin() as conn:
         conn.execute(
@@ -77,14 +77,21 @@ def test_a_failing_record_is_postponed_counted_and_reported_while_the_others_are
     opened: list[SigningUnitOfWork] = []
     new_uow = units_of_work(SigningUnitOfWork, engine, opened)
     broken = waiting_for_the_seal(engine, opened, BROKEN)  # the oldest: first in line
-    good = [waiting_for_the_seal(engine, opened, f"thcs-{uuid.uuid4().hex[:6]}") for _ in range(2)]
+    good = [
+        waiting_for_the_seal(engine, opened, f"thcs-{uuid.uuid4().hex[:6]}", path)
+        for path in ("regular", "supplementary")
+    ]
     sealer = FlakySealer()
 
     assert seal_waiting(new_uow, sealer) == 2
     assert sealer.calls[0] == BROKEN  # it was tried first and did not hold the others
     assert all(stored(engine, r).status == "sealed" for r in good)
-    sealed = [e.data.year_record_id for e in published(opened) if isinstance(e.data, TranscriptSealedV1)]
+    sealed = {
+        e.data.year_record_id: e.data for e in published(opened) if isinstance(e.data, TranscriptSealedV1)
+    }
     assert sorted(sealed) == sorted(good)
+    # The path assembled with the record is announced with its seal (sync reports it on that path).
+    assert [sealed[r].reporting_path for r in good] == ["regular", "supplementary"]
     failed = stored(engine, broken)
     assert (failed.status, failed.seal_attempts) == ("sealing", 1)
     assert failed.seal_error == "RuntimeError: ByteRange payload larger than expected"

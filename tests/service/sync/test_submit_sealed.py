@@ -205,3 +205,21 @@ def test_at_half_past_eleven_utc_on_30_june_the_cutoff_has_passed_in_vietnam(eng
         Settings(reporting_day=None), clock=lambda: datetime(2026, 6, 30, 16, 59, tzinfo=UTC)
     )
     assert before() == date(2026, 6, 30)
+
+
+def test_a_record_on_the_supplementary_path_is_reported_as_such_until_15_august(engine):
+    """A re-test student's record (the gradebook decided the path; transcript and signing carried it): on 20 July it
+    is still before its cutoff, and the gateway is told it is the supplementary assessment."""
+    documents, gateway, opened = FakeDocuments(), FakeGateway(), []
+    event = sealed(documents).model_copy(update={"reporting_path": "supplementary"})
+    regular = sealed(documents)
+    for e in (event, regular):
+        assert register(delivered(e), engine, opened)
+    worker = submitter(engine, opened, gateway, documents, CircuitBreaker(), today=lambda: date(2026, 7, 20))
+    assert worker.run_once() == 2
+    assert (
+        Call("submit", f"hocba:{event.year_record_id}:v1:submit", assessment="supplementary") in gateway.calls
+    )
+    assert submission(engine, event.year_record_id).status == "accepted"
+    late = submission(engine, regular.year_record_id)  # the regular one missed its 30 June
+    assert (late.status, late.rejection_reason) == ("rejected", "cutoff_passed")

@@ -200,3 +200,24 @@ def test_the_year_s_lock_replayed_after_an_amendment_does_not_bring_the_old_valu
     assert assemble(Envelope.wrap(lock, source_service="gradebook"), engine, opened)
     assert toan_year_printed(engine, opened, "hs-1") == ["8.0", "9.5"]  # no version 3 with 8.0 again
     assert sorted(r["version"] for r in records_of(engine, school)) == [1, 2]
+
+
+def test_the_path_the_gradebook_decided_travels_with_the_assembled_record(engine):
+    """A student sent to a re-test: the gradebook's snapshot says supplementary; the record's effective date is
+    15 August and its announcement carries the path on to signing and sync."""
+    school = f"s-{uuid.uuid4().hex[:8]}"
+    snapshot = maths_class(["hs-1", "hs-2"], MATHS_TEACHER)
+    retest = snapshot.students[0].model_copy(
+        update={"year": {"promotion": "kiểm tra lại", "reporting_path": "supplementary"}}
+    )
+    lock = term_locked(
+        snapshot.model_copy(update={"students": [retest, snapshot.students[1]]}), school_id=school
+    )
+    opened: list[TranscriptUnitOfWork] = []
+    assert assemble(Envelope.wrap(lock, source_service="gradebook"), engine, opened)
+    paths = {
+        e.data.student_id: e.data.reporting_path
+        for e in published(opened)
+        if e.type == TranscriptAssembledV1.ce_type()
+    }
+    assert paths == {"hs-1": "supplementary", "hs-2": "regular"}

@@ -35,13 +35,13 @@ def test_the_cutoff_day_still_accepts_changes_and_the_next_day_refuses_naming_th
     assert refused.value.reason == "cutoff_passed"
 
 
-@pytest.mark.parametrize("grade", [1, 2, 3, 4])
-def test_supplementary_assessment_is_for_grades_one_to_four(grade):
+@pytest.mark.parametrize("grade", [1, 2, 3, 4, 6, 8, 12])
+def test_the_supplementary_path_is_for_grades_one_to_four_and_secondary_re_tests(grade):
     assert rules.check_assessment("supplementary", grade) == "supplementary"
 
 
-@pytest.mark.parametrize("grade", [5, 8, 12])
-def test_supplementary_assessment_is_refused_above_grade_four(grade):
+@pytest.mark.parametrize("grade", [5])
+def test_the_supplementary_path_is_refused_in_grade_five(grade):
     with pytest.raises(errors.SupplementaryNotAllowed):
         rules.check_assessment("supplementary", grade)
     assert rules.check_assessment("regular", grade) == "regular"

@@ -14,21 +14,10 @@ from services.gradebook.domain.cutoff import (
 CUTOFFS = {"regular": "06-30", "supplementary": "08-15"}
 
 
-@pytest.mark.parametrize(
-    ("grade", "year", "path"),
-    [
-        (8, {"promotion": "lên lớp"}, "regular"),
-        (8, {"promotion": "kiểm tra lại"}, "supplementary"),
-        (9, {"promotion": "rèn luyện trong kì nghỉ hè"}, "supplementary"),
-        (8, {"promotion": "ở lại lớp"}, "regular"),
-        (8, {}, "regular"),  # nothing computed yet
-        (3, {"year_result": "Chưa hoàn thành"}, "supplementary"),
-        (5, {"year_result": "Chưa hoàn thành"}, "regular"),  # seed 004: grades 1–4 only
-        (4, {"year_result": "Hoàn thành tốt"}, "regular"),
-    ],
-)
-def test_the_path_follows_the_year_s_results(grade, year, path):
-    assert reporting_path(grade, year) == path
+def test_the_path_is_the_one_the_year_s_results_decided():
+    assert reporting_path({"reporting_path": "supplementary"}) == "supplementary"
+    assert reporting_path({"reporting_path": "regular"}) == "regular"
+    assert reporting_path({}) == "regular"  # nothing decided yet
 
 
 def test_the_cutoff_day_still_counts_the_next_is_refused():

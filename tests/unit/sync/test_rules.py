@@ -18,8 +18,10 @@ def test_cutoffs_are_30_june_and_15_august_of_the_years_end():
     assert cutoff_for("2025-2026", "regular", {"regular": "07-05", "supplementary": "08-20"}) == date(
         2026, 7, 5
     )
-    assert assessment_of(3, supplementary=True) == "supplementary"
-    assert assessment_of(6, supplementary=True) == "regular"  # only grades 1–4 have the summer assessment
+    assert assessment_of(3, "supplementary") == "supplementary"
+    assert assessment_of(8, "supplementary") == "supplementary"  # a re-test or summer training
+    assert assessment_of(5, "supplementary") == "regular"  # grade 5 has no 15 August path
+    assert assessment_of(8, "regular") == "regular"
 
 
 def test_after_the_cutoff_the_refusal_names_the_date_in_vietnamese():

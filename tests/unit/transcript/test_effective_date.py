@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.transcript.domain.effective import effective_date
+from services.transcript.domain.effective import effective_date, reporting_path
 
 
 @pytest.mark.parametrize(
@@ -29,10 +29,16 @@ from services.transcript.domain.effective import effective_date
     ],
 )
 def test_the_effective_date_is_the_cutoff_of_the_records_path(grade, year_result, promotion, expected):
-    assert effective_date("2025-2026", grade, year_result, promotion) == expected
+    path = reporting_path({"year_result": year_result, "promotion": promotion}, grade)
+    assert effective_date("2025-2026", path) == expected
+
+
+def test_the_gradebook_s_decided_path_wins_over_the_fallback():
+    assert reporting_path({"reporting_path": "supplementary", "promotion": "lên lớp"}, 8) == "supplementary"
+    assert reporting_path({"reporting_path": "regular", "promotion": "kiểm tra lại"}, 8) == "regular"
 
 
 def test_the_province_configures_the_cutoffs():
     cutoffs = {"regular": "07-05", "supplementary": "08-20"}
-    assert effective_date("2026-2027", 8, None, "lên lớp", cutoffs) == date(2027, 7, 5)
-    assert effective_date("2026-2027", 2, "Chưa hoàn thành", None, cutoffs) == date(2027, 8, 20)
+    assert effective_date("2026-2027", "regular", cutoffs) == date(2027, 7, 5)
+    assert effective_date("2026-2027", "supplementary", cutoffs) == date(2027, 8, 20)
