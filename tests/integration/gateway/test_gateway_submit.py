@@ -183,10 +183,14 @@ def test_a_new_version_sent_as_a_submission_must_be_a_replacement(gateway):
     assert problem["record_id"] == first.json()["id"]
 
 
-def test_supplementary_assessment_above_grade_four_is_refused(gateway):
+def test_the_supplementary_path_is_refused_in_grade_five_and_taken_for_a_secondary_re_test(gateway):
+    """Grades 1–4 (summer assessment) and secondary re-tests or summer training go on the 15 August path (rules.md,
+    project decision after seed 003); grade 5 has none (seed 004 names grades 1–4)."""
     with gateway.client("s1") as school:
-        response = submit(school, docs(year_record()), assessment="supplementary")
-    assert (response.status_code, problem_of(response)["reason"]) == (422, "supplementary_not_allowed")
+        grade_five = submit(school, docs(primary_record(grade=5)), assessment="supplementary")
+        re_test = submit(school, docs(year_record()), assessment="supplementary")
+    assert (grade_five.status_code, problem_of(grade_five)["reason"]) == (422, "supplementary_not_allowed")
+    assert re_test.status_code == 201 and re_test.json()["cutoff"] == "2026-08-15", re_test.text
 
 
 def test_a_body_that_is_not_base64_json_is_refused_as_body_invalid(gateway):

@@ -90,11 +90,18 @@ def test_the_verifier_refuses_a_25_mib_flate_bomb_quickly_and_keeps_answering() 
     bomb, genuine = bomb_pdf(), signed_record().pdf
     with verifier_server("--workers", "2") as served:
         workers = served.wait_for_workers(2)
-        for pid in workers:  # the memory limit is in force in each worker, not only the budget
+
+        def limited(pid: int) -> bool:
             limits = Path(f"/proc/{pid}/limits").read_text()
-            assert re.search(rf"^Max address space\s+{WORKER_RSS}\s+{WORKER_RSS}\s", limits, re.MULTILINE), (
-                limits
+            return bool(
+                re.search(rf"^Max address space\s+{WORKER_RSS}\s+{WORKER_RSS}\s", limits, re.MULTILINE)
             )
+
+        # The memory limit is in force in each worker, not only the budget. A worker is listed as soon as it is
+        # forked and sets its limit in gunicorn's post_fork, before it takes a request: wait for that, not a race.
+        wait_for(
+            lambda: all(limited(pid) for pid in workers), timeout=30, what="each worker's address-space limit"
+        )
         with httpx.Client(base_url=served.url, timeout=60) as http:
             started = time.monotonic()
             refused = http.post("api/verify", files={"pdf": ("bomb.pdf", bomb, "application/pdf")})
