@@ -6,7 +6,6 @@ import functools
 import io
 import re
 import time
-from unittest import mock
 
 import pypdf
 import pytest
@@ -185,10 +184,15 @@ def swapped_attachment() -> bytes:
     """A new revision after the seal pointing the hocba.xml file spec at another XML (Toán 9,6 for the year)."""
     signed = signed_record()
     other = signed.xml.replace(b"<Year>8.1</Year>", b"<Year>9.6</Year>")
-    writer = IncrementalPdfFileWriter(io.BytesIO(signed.pdf))
+    return attached(signed.pdf, other)
+
+
+def attached(pdf: bytes, xml: bytes) -> bytes:
+    """``pdf`` with a new revision pointing its hocba.xml file spec at ``xml``."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     spec = writer.root["/AF"][0].get_object()
     stream = generic.StreamObject(
-        {generic.NameObject("/Type"): generic.NameObject("/EmbeddedFile")}, stream_data=other
+        {generic.NameObject("/Type"): generic.NameObject("/EmbeddedFile")}, stream_data=xml
     )
     spec["/EF"][generic.NameObject("/F")] = writer.add_object(stream)
     writer.update_container(spec)
@@ -206,17 +210,12 @@ def rerendered() -> bytes:
 
 @functools.cache
 def page_disagrees() -> bytes:
-    """The page printed from another XML (Toán 9,6) while the true XML is embedded, then signed by everyone."""
+    """The page printed from another XML (Toán 9,6) with the true XML put back as its attachment before anyone
+    signs, then signed by everyone: the forger edits the document, not our renderer."""
     signed = signed_record()
     other = signed.xml.replace(b"<Year>8.1</Year>", b"<Year>9.6</Year>")
-    real_embed = pdf_form.YearPage.embed_file
-
-    def embed_true_xml(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return real_embed(self, *args, **{**kwargs, "bytes": signed.xml})
-
-    with mock.patch.object(pdf_form.YearPage, "embed_file", embed_true_xml):
-        pdf = pdf_form.render(other)
-    return sign_steps(pdf_doc.add_signature_fields(pdf, signed.plan), signed.plan, range(1, 6))
+    forged = attached(pdf_form.render(other), signed.xml)
+    return sign_steps(pdf_doc.add_signature_fields(forged, signed.plan), signed.plan, range(1, 6))
 
 
 # --- the untouched document ----------------------------------------------------------------------------------
