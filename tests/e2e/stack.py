@@ -28,10 +28,10 @@ def _clear_settings() -> None:
 
 
 @contextmanager
-def isolated_stack_env(monkeypatch: pytest.MonkeyPatch, label: str) -> Iterator[dict[str, str]]:
+def isolated_stack_env(monkeypatch: pytest.MonkeyPatch, label: str, **extra: str) -> Iterator[dict[str, str]]:
     """Environment (set in this process, inherited by ``spawn_stack``'s children) for a stack named ``label``:
     fresh databases migrated, a fresh vhost with the platform's topology, the gateway's database dropped, ports
-    from the OS."""
+    from the OS; ``extra`` variables on top."""
     from services.runtime.broker import recreate_vhost, setup_broker
     from services.runtime.broker_access import setup_users, table_for
     from services.runtime.db import drop_database, recreate_database
@@ -47,9 +47,11 @@ def isolated_stack_env(monkeypatch: pytest.MonkeyPatch, label: str) -> Iterator[
         "HOCBA_REPORTING_DAY": REHEARSAL_DAY,
         "GATEWAY_TODAY": REHEARSAL_DAY,
         "GATEWAY_LOG_LEVEL": "WARNING",
+        # Ten processes beside the other stacks on this machine's PostgreSQL (100 connections in all).
         "HOCBA_DB_POOL_SIZE": "3",
         "HOCBA_DB_URL_GATEWAY": db.format("gateway"),
         **{f"HOCBA_DB_URL_{name.upper()}": db.format(name) for name in SERVICES},
+        **extra,
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -20,8 +20,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -34,16 +33,14 @@ from cli.stack import spawn_stack, stop_stack
 from contracts.audit import AuditRecordedV1
 from sandbox.sample_school import build
 from services.audit.store.tables import audit_entries
-from services.runtime.broker import setup_broker, subscriptions_of
-from services.runtime.broker_access import setup_users, table_for
-from services.runtime.settings import get_settings
+from services.runtime.broker import subscriptions_of
 from tests.conftest import RUN
 from tests.e2e.monkey import Monkey, Stack, plan
-from tests.helpers import own_ports, queue_depth, wait_for
+from tests.e2e.stack import isolated_stack_env
+from tests.helpers import queue_depth, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(900)]
 
-ROOT = Path(__file__).resolve().parents[2]
 STUDENTS = int(os.environ.get("HOCBA_CHAOS_STUDENTS", "6"))
 DEADLINE = (
     300 + 15 * STUDENTS
@@ -59,54 +56,16 @@ def _seeds() -> list[int]:
 
 VHOST = f"{RUN}_chaos"
 DB = f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_chaos_{{}}"
-REHEARSAL_DAY = "2026-06-20"  # before the 2025-2026 cutoff, as in the demo
 ADMIN = "chaos-gateway-admin"
 
 T = TypeVar("T")
 
 
 @pytest.fixture
-def chaos_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def chaos_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """A vhost and databases of its own (the broker restart and leftovers of other tests stay apart)."""
-    from services.runtime.broker import recreate_vhost
-    from services.runtime.db import drop_database, recreate_database
-    from services.runtime.migrations import upgrade
-
-    recreate_vhost("http://guest:guest@127.0.0.1:15672", VHOST)
-    env = {
-        "HOCBA_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{VHOST}",
-        **own_ports(),  # beside a developer's `hocba up` and the other tests' stacks
-        "HOCBA_REPORTING_DAY": REHEARSAL_DAY,
-        "GATEWAY_TODAY": REHEARSAL_DAY,
-        "GATEWAY_ADMIN_TOKEN": ADMIN,
-        "GATEWAY_LOG_LEVEL": "WARNING",
-        # Ten processes beside the other stacks on this machine's PostgreSQL (100 connections in all).
-        "HOCBA_DB_POOL_SIZE": "3",
-        "HOCBA_DB_URL_GATEWAY": DB.format("gateway"),
-        **{f"HOCBA_DB_URL_{name.upper()}": DB.format(name) for name in SERVICES},
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(ROOT)  # `python -m cli.main` in the children imports this checkout
-    _clear_settings()
-    for name in SERVICES:
-        recreate_database(DB.format(name))
-        upgrade(name, DB.format(name))
-    drop_database(DB.format("gateway"))  # the gateway creates it on start
-    classes = [e.load() for e in SERVICES.values()]
-    setup_broker(get_settings(), classes, SERVICES)
-    # Each service and relay logs in as its own user (spawn_stack), with exactly its row of the table.
-    setup_users(get_settings(), table_for(classes, SERVICES, get_settings()))
-    yield env
-    monkeypatch.undo()
-    _clear_settings()
-
-
-def _clear_settings() -> None:
-    from sandbox.gateway.settings import get_gateway_settings
-
-    get_settings.cache_clear()
-    get_gateway_settings.cache_clear()
+    with isolated_stack_env(monkeypatch, "chaos", GATEWAY_ADMIN_TOKEN=ADMIN) as env:
+        yield env
 
 
 # The machine's PostgreSQL is shared with other stacks and benchmarks: when all its connections are taken, one of
