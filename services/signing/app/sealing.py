@@ -119,5 +119,5 @@ def seal_waiting(new_uow: UowFactory, sealer: SealApplier, limit: int = 20) -> i
             uow.commit()
             sealed += 1
     with new_uow() as uow:
-        SEALS_STUCK.set(len(uow.signing.stuck_seals(after=STUCK_AFTER)))
+        SEALS_STUCK.set(uow.signing.stuck_seal_count(after=STUCK_AFTER))
     return sealed

@@ -140,8 +140,18 @@ class SigningRepository:
             ).scalar_one()
         )
 
-    def stuck_seals(self, school_id: str | None = None, *, after: int = 3) -> list[StuckSeal]:
-        """Records waiting for their seal that failed ``after`` times or more (all schools without ``school_id``)."""
+    def stuck_seal_count(self, *, after: int = 3) -> int:
+        """How many records waiting for their seal failed ``after`` times or more, over every school (the gauge)."""
+        return int(
+            self.session.execute(
+                select(func.count())
+                .select_from(records)
+                .where(records.c.status == "sealing", records.c.seal_attempts >= after)
+            ).scalar_one()
+        )
+
+    def stuck_seals(self, school_id: str, *, after: int = 3) -> list[StuckSeal]:
+        """The school's records waiting for their seal that failed ``after`` times or more."""
         query = (
             select(
                 records.c.year_record_id,
@@ -151,10 +161,9 @@ class SigningRepository:
                 records.c.updated_at.label("next_try"),
             )
             .where(records.c.status == "sealing", records.c.seal_attempts >= after)
+            .where(records.c.school_id == school_id)
             .order_by(records.c.updated_at)
         )
-        if school_id is not None:
-            query = query.where(records.c.school_id == school_id)
         return [StuckSeal(**row._mapping) for row in self.session.execute(query)]
 
     # whose turn -----------------------------------------------------------------------------------------------
