@@ -11,9 +11,11 @@ from typing import Any, Literal, TypeVar
 from kombu import Connection
 from nameko.timer import timer
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
 from services.runtime import metrics
@@ -210,9 +212,54 @@ def read_body_within(request: Request, limit: int) -> None:
     request.__dict__.pop("stream", None)  # a cached_property; not read yet, but never stale
 
 
+def routing_problem(exc: HTTPException, method: str) -> Problem:
+    """A request no route takes (unknown path, or a ``<any(pdf, xml):kind>`` it does not match; a method the path
+    does not take), as a problem in Vietnamese like every other refusal."""
+    if isinstance(exc, MethodNotAllowed):
+        return Problem(
+            405,
+            "method-not-allowed",
+            "Method Not Allowed",
+            f"Địa chỉ này không nhận phương thức {method}.",
+            allowed=sorted(exc.valid_methods or []),
+        )
+    if exc.code == 404:
+        return Problem(404, "not-found", "Not Found", "Không tìm thấy địa chỉ này.")
+    return Problem(exc.code or 400, "bad-request", exc.name, "Yêu cầu không hợp lệ.")
+
+
+class ProblemWsgiApp(WsgiApp):
+    """nameko's WSGI app, but werkzeug's routing refusals (HTML pages) are answered as problem+json."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ, shallow=True)  # as nameko's: nothing reads the body before the handler
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+        except HTTPException as exc:
+            if exc.code is not None and 400 <= exc.code < 500:
+                problem = routing_problem(exc, request.method)
+                return problem.response()(environ, start_response)
+            return exc(environ, start_response)  # a redirect (a missing trailing slash)
+        request.path_values = values  # type: ignore[attr-defined]  # nameko reads it back (its own attribute)
+        try:
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            response = exc
+        return response(environ, start_response)
+
+
+class ProblemWebServer(WebServer):
+    """The one web server of every service (all our entrypoints are ApiHandler's)."""
+
+    def get_wsgi_app(self) -> ProblemWsgiApp:
+        return ProblemWsgiApp(self)
+
+
 class ApiHandler(HttpRequestHandler):
     """nameko's @http, but every error becomes problem+json, no stack trace reaches the client and no body over
     the route's limit is read."""
+
+    server = ProblemWebServer()
 
     def __init__(self, method: str, url: str, *, body_limit: BodyLimit = "default", **kwargs: Any) -> None:
         self.body_limit = body_limit

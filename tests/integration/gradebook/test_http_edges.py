@@ -170,3 +170,20 @@ def test_a_requests_correlation_id_reaches_its_events(school, service_databases)
         )
     engine.dispose()
     assert ids == ["req-trace-42"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "detail"),
+    [
+        ("GET", "/nowhere", 404, "Không tìm thấy địa chỉ này."),
+        ("GET", "/classes/a/b/sheet", 404, "Không tìm thấy địa chỉ này."),
+        ("DELETE", "/healthz", 405, "Địa chỉ này không nhận phương thức DELETE."),
+    ],
+)
+def test_a_request_no_route_takes_is_a_problem_in_vietnamese_not_an_html_page(
+    gradebook, method, path, status, detail
+):
+    response = httpx.request(method, f"{gradebook}{path}")
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == status and response.json()["detail"] == detail
