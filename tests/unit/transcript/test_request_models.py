@@ -40,3 +40,10 @@ def test_text_the_xml_cannot_hold_is_a_validation_problem_naming_the_field(path,
 def test_tabs_and_line_breaks_and_vietnamese_text_are_kept():
     body = with_value(("source",), "Học bạ giấy\r\n\tlưu tại trường")
     assert DigitisedRecordIn.model_validate(body).source == "Học bạ giấy\r\n\tlưu tại trường"
+
+
+@pytest.mark.parametrize("school_year", ["0000-0000", "2024-2024", "2025-2024", "2024-2026"])
+def test_a_school_year_that_is_not_two_consecutive_years_is_a_validation_problem(school_year):
+    with pytest.raises(ValidationError) as refused:
+        DigitisedRecordIn.model_validate(with_value(("school_year",), school_year))
+    assert [e["field"] for e in validation_problem(refused.value).extensions["errors"]] == ["school_year"]
