@@ -15,7 +15,7 @@ from nameko.web.server import WebServer, WsgiApp
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
 from services.runtime import metrics
@@ -95,17 +95,46 @@ def validation_problem(error: ValidationError) -> Problem:
     )
 
 
+def _nul_problem(fields: list[str]) -> Problem:
+    """PostgreSQL's text cannot hold a NUL character (psycopg refuses it: a 500 if it got that far)."""
+    return Problem(
+        422,
+        "validation",
+        "Request is invalid",
+        f"Dữ liệu gửi lên không hợp lệ ở: {', '.join(fields[:5])}.",
+        errors=[
+            {"field": f, "message": "chứa ký tự NUL không được phép", "reason": "NUL character"}
+            for f in fields
+        ],
+    )
+
+
+def _nul_fields(value: Any, path: tuple[str, ...] = ()) -> list[str]:
+    if isinstance(value, str):
+        return [".".join(path) or "(body)"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [f for key, item in value.items() for f in _nul_fields(item, (*path, str(key)))]
+    if isinstance(value, list | tuple):
+        return [f for i, item in enumerate(value) for f in _nul_fields(item, (*path, str(i)))]
+    return []
+
+
 def parse_body(request: Request, model: type[M]) -> M:
-    """Validate the JSON body against ``model``; a bad body is a 422 problem naming each field."""
+    """Validate the JSON body against ``model``; a bad body is a 422 problem naming each field, and so is text
+    holding a NUL character (only escaped in JSON: the raw text tells whether to look)."""
     raw = request.get_data(as_text=True)
     try:
-        return model.model_validate_json(raw or "{}")
+        body = model.model_validate_json(raw or "{}")
     except ValidationError as error:
         raise validation_problem(error) from None
+    if "\\u0000" in raw and (fields := _nul_fields(body.model_dump())):
+        raise _nul_problem(fields)
+    return body
 
 
 def parse_query(request: Request, model: type[M]) -> M:
-    """Validate the query string against ``model``; a bad parameter is a 422 problem naming it."""
+    """Validate the query string against ``model``; a bad parameter is a 422 problem naming it (one with a NUL
+    never gets here: ProblemWsgiApp refuses it for every route)."""
     try:
         return model.model_validate(dict(request.args))
     except ValidationError as error:
@@ -233,6 +262,12 @@ class ProblemWsgiApp(WsgiApp):
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ, shallow=True)  # as nameko's: nothing reads the body before the handler
+        # PostgreSQL's text cannot hold a NUL: an id with one names nothing, a query parameter with one is refused,
+        # for every route at once (some read request.args themselves).
+        if "\x00" in environ.get("PATH_INFO", ""):
+            return routing_problem(NotFound(), request.method).response()(environ, start_response)
+        if nul := sorted({name for name, value in request.args.items(multi=True) if "\x00" in name + value}):
+            return _nul_problem(nul).response()(environ, start_response)
         try:
             provider, values = self.url_map.bind_to_environ(environ).match()
         except HTTPException as exc:
