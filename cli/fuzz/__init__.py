@@ -1,9 +1,7 @@
-"""`hocba fuzz`: schemathesis against every service's OpenAPI document, with real tokens and a seeded school's ids.
+"""`hocba fuzz`: the operators' long schemathesis run against `hocba up`, with a school seeded through the APIs."""
 
-seed.py puts a small school into a running stack through its APIs; run.py generates requests per operation and
-checks each answer (no server error; every refusal an RFC 9457 problem in Vietnamese). tests/integration/
-test_fuzz_apis.py runs a bounded run in `make test`; this command is the operators' longer one, against `hocba up`.
-"""
+# seed.py puts the school in through the APIs; run.py generates requests per operation and checks each answer.
+# tests/integration/test_fuzz_apis.py is the bounded run in `make test`.
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""schemathesis against all five services with real tokens and a seeded school's ids: no 5xx, every 4xx a problem
-in Vietnamese, and every operation gets past 404 (`hocba fuzz` is the longer run)."""
+"""schemathesis against all five services, real tokens and a seeded school's ids: no server error, refusals in Vietnamese."""
 
 import resource
 import uuid

@@ -1,5 +1,4 @@
-"""Kubernetes' database wiring, on the real PostgreSQL: the migration role owns, a service's role reads and writes
-its tables only (HOCBA_DB_SERVICE_ROLES), and psycopg prepares nothing behind a transaction-mode pooler."""
+"""Database roles on the real PostgreSQL: a service's role gets its tables' rows only; no prepared statement if pooled."""
 
 from collections.abc import Iterator
 

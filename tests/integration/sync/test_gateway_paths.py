@@ -1,5 +1,4 @@
-"""What sync sends the province's gateway for a record id a caller chose: one quoted path segment, never a URL that
-cannot be built or a path the id escapes into."""
+"""A record id a caller chose reaches the province's gateway as one quoted path segment, whatever it holds."""
 
 import threading
 from collections.abc import Iterator
