@@ -41,6 +41,8 @@ def run_against_stack(
             f"{', '.join(down)} not answering at {', '.join(urls[n] for n in down)}: run `hocba up`"
         )
     seeds = seed_school(urls, dev_token)
+    for note in seeds.notes:
+        console.print(f"[yellow]{note}[/yellow]")
     record = seeds.values["record_id"][0]
     if not wait_for_signing(urls, seeds.school_id, record, 60):
         console.print(
