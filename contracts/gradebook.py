@@ -26,7 +26,9 @@ class TermMarks(ContractModel):
     )
     midterm: str | None = Field(None, description="Mid-term assessment (ĐĐGgk)")
     final: str | None = Field(None, description="End-of-term assessment (ĐĐGck)")
-    result: str | None = Field(None, description="Comment-only subjects: Đ or CĐ")
+    result: str | None = Field(
+        None, description="Comment-only subjects: Đ or CĐ; Miễn when the student is exempt for the term"
+    )
     level: str | None = Field(None, description="Primary: T, H or C")
     test: int | None = Field(None, description="Primary periodic test score 1–10")
     midterm_test: int | None = Field(
@@ -34,7 +36,9 @@ class TermMarks(ContractModel):
     )
     comment: str | None = Field(None, description="Subject teacher's comment")
     average: str | None = Field(
-        None, description="Computed term average (ĐTBmhk) as decimal text, when complete"
+        None,
+        description="Computed term average (ĐTBmhk) as decimal text, when complete; Miễn when the student is "
+        "exempt for the term (miễn học, the principal's decision)",
     )
 
 
@@ -42,7 +46,10 @@ class SubjectResult(ContractModel):
     subject_code: str = Field(description="Subject code")
     hk1: TermMarks | None = Field(None, description="Term I")
     hk2: TermMarks | None = Field(None, description="Term II (for primary: the end-of-year assessment)")
-    year: str | None = Field(None, description="Year result: average (ĐTBmcn), Đ/CĐ or T/H/C; after term II")
+    year: str | None = Field(
+        None,
+        description="Year result: average (ĐTBmcn), Đ/CĐ or T/H/C, after term II; Miễn when exempt all year",
+    )
 
 
 class StudentTermRecord(ContractModel):

@@ -84,6 +84,14 @@ class DecisionIn(Strict):
     note: str | None = Field(None, max_length=2000)
 
 
+class ExemptionIn(Strict):
+    """The principal's decision (quyết định miễn học): one subject, for one term or the whole year."""
+
+    subject_code: str = Field(min_length=1, max_length=32, description="Môn được miễn, ví dụ gdtc")
+    period: Literal["hk1", "hk2", "year"] = Field(description="hk1, hk2 hoặc year (cả năm)")
+    reason: str = Field(min_length=5, max_length=2000, description="Lý do, số quyết định của hiệu trưởng")
+
+
 ROUTES = [
     Route("PUT", "/schools/{school_id}", "Declare or update a school", SchoolIn, ("operator", "staff")),
     Route(
@@ -163,5 +171,26 @@ ROUTES = [
         "Amendment records (?status=pending)",
         None,
         ("principal", "inspector"),
+    ),
+    Route(
+        "POST",
+        "/classes/{class_id}/students/{student_id}/exemptions",
+        "Exempt a student from a subject for a term or the year (miễn học; the principal's decision, audited)",
+        ExemptionIn,
+        ("principal",),
+    ),
+    Route(
+        "GET",
+        "/classes/{class_id}/exemptions",
+        "The class's exemptions",
+        None,
+        ("teacher", "homeroom", "principal", "staff", "inspector"),
+    ),
+    Route(
+        "POST",
+        "/exemptions/{exemption_id}/revoke",
+        "Revoke an exemption (the principal, with the reason; audited)",
+        ReasonIn,
+        ("principal",),
     ),
 ]

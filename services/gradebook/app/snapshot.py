@@ -17,33 +17,39 @@ from contracts.gradebook import (
 )
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.curriculum import circular_of_grade, subject
+from services.gradebook.domain.exemption import exempt_terms
 from services.gradebook.domain.model import Assignment, ClassInfo, Document
 from services.gradebook.domain.results import StudentResults, compute_results
 from services.gradebook.domain.term_lock import TermLock, content_hash
+from services.gradebook.domain.year import EXEMPT
 
 # student → subject → term → entry
 ClassMarks = defaultdict[str, defaultdict[str, dict[str, Document]]]
 # student → term → homeroom record
 ClassHomeroom = defaultdict[str, dict[str, Document]]
+# student → subject → the terms the principal exempted
+ClassExemptions = dict[str, dict[str, frozenset[str]]]
 
 
 def _class_inputs(
     uow: GradebookUnitOfWork, info: ClassInfo
-) -> tuple[list[Assignment], ClassMarks, ClassHomeroom]:
-    """Assignments, marks (student → subject → term → entry) and homeroom records (student → term → record)."""
+) -> tuple[list[Assignment], ClassMarks, ClassHomeroom, ClassExemptions]:
+    """Assignments, marks (student → subject → term → entry), homeroom records (student → term → record) and
+    exemptions (student → subject → terms)."""
     marks: ClassMarks = defaultdict(lambda: defaultdict(dict))
     for mark in uow.sheet.class_marks(info.id):
         marks[mark.student_id][mark.subject_code][mark.term] = mark.entry
     terms: ClassHomeroom = defaultdict(dict)
     for record in uow.sheet.class_homeroom(info.id):
         terms[record.student_id][record.term] = record.record
-    return uow.classes.assignments(info.id), marks, terms
+    exempt = exempt_terms(uow.exemptions.of_class(info.id))
+    return uow.classes.assignments(info.id), marks, terms, exempt
 
 
 def student_computation(uow: GradebookUnitOfWork, info: ClassInfo, student_id: str) -> StudentResults:
-    assignments, marks, terms = _class_inputs(uow, info)
+    assignments, marks, terms, exempt = _class_inputs(uow, info)
     periods = {a.subject_code: a.periods_per_year for a in assignments}
-    return compute_results(info.grade, periods, marks[student_id], terms[student_id])
+    return compute_results(info.grade, periods, marks[student_id], terms[student_id], exempt.get(student_id))
 
 
 def _b64(sealed: bytes | None) -> str | None:
@@ -51,7 +57,7 @@ def _b64(sealed: bytes | None) -> str | None:
 
 
 def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
-    assignments, marks, terms = _class_inputs(uow, info)
+    assignments, marks, terms, exempt = _class_inputs(uow, info)
     subjects = [
         SubjectTeacher(
             subject_code=a.subject_code,
@@ -64,7 +70,7 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
     periods = {a.subject_code: a.periods_per_year for a in assignments}
     students = []
     for s in uow.classes.roster(info.id):
-        results = compute_results(info.grade, periods, marks[s.id], terms[s.id])
+        results = compute_results(info.grade, periods, marks[s.id], terms[s.id], exempt.get(s.id))
         students.append(
             StudentRecord(
                 student_id=s.id,
@@ -102,7 +108,10 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
 def _term_marks(
     entry: dict[str, Any] | None, results: StudentResults, code: str, term: str
 ) -> TermMarks | None:
-    """What was entered, with what follows from it: the term average, and a comment subject's computed Đ/CĐ."""
+    """What was entered, with what follows from it: the term average, and a comment subject's computed Đ/CĐ; an
+    exempt term is "Miễn" alone (rules.md: recorded as "Miễn" for that period), whatever was entered before."""
+    if results.average(code, term) == EXEMPT:
+        return TermMarks(average=EXEMPT, result=EXEMPT)
     if entry is None:
         return None
     return TermMarks(**entry, average=results.average(code, term), result=results.term_result(code, term))

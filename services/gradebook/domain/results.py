@@ -3,6 +3,7 @@ the one rules pipeline run on them, and its results in the shape the API and the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +47,13 @@ def compute_results(
     periods: dict[str, int | None],
     marks: dict[str, dict[str, dict[str, Any]]],
     terms: dict[str, dict[str, Any]],
+    exempt: Mapping[str, frozenset[str]] | None = None,
 ) -> StudentResults:
-    """``marks``: subject → term → entry; ``terms``: term → homeroom record. What is incomplete computes nothing."""
+    """``marks``: subject → term → entry; ``terms``: term → homeroom record; ``exempt``: subject → the terms the
+    principal exempted (the CLI's ``exempt``). What is incomplete computes nothing."""
+    exempt = exempt or {}
     subjects = [
-        _subject_year(grade, code, periods_per_year, marks.get(code, {}))
+        _subject_year(grade, code, periods_per_year, marks.get(code, {}), exempt.get(code, frozenset()))
         for code, periods_per_year in periods.items()
     ]
     if circular_of_grade(grade) == "tt27":
@@ -58,11 +62,17 @@ def compute_results(
 
 
 def _subject_year(
-    grade: int, code: str, periods_per_year: int | None, entries: dict[str, dict[str, Any]]
+    grade: int,
+    code: str,
+    periods_per_year: int | None,
+    entries: dict[str, dict[str, Any]],
+    exempt: frozenset[str],
 ) -> SubjectYear:
+    """The subject as the rules read it; an exempt term's marks (entered before the decision) are not given, as the
+    CLI refuses them: the term is "Miễn" whatever was entered."""
     known = subject(code, grade)
-    hk1, hk2 = (_term(known.assessment, entries.get(term)) for term in TERMS)
-    return SubjectYear(code, known.name, known.assessment, periods_per_year, hk1, hk2)
+    hk1, hk2 = (None if term in exempt else _term(known.assessment, entries.get(term)) for term in TERMS)
+    return SubjectYear(code, known.name, known.assessment, periods_per_year, hk1, hk2, exempt)
 
 
 def _term(kind: Assessment, entry: dict[str, Any] | None) -> Term | None:

@@ -1,4 +1,4 @@
-"""Gradebook tables: master data per school, the class sheet, term locks and amendment records."""
+"""Gradebook tables: master data per school, the class sheet, term locks, amendment records and exemptions."""
 
 from __future__ import annotations
 
@@ -168,4 +168,21 @@ amendments = Table(
     Column("decided_by", String(64), nullable=True),
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("decision_note", Text, nullable=True),
+)
+
+exemptions = Table(
+    "exemptions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("school_id", String(64), nullable=False, index=True),
+    Column("class_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("subject_code", String(32), nullable=False),
+    Column("period", String(4), nullable=False, comment="hk1, hk2 or year (both terms)"),
+    Column("reason", Text, nullable=False, comment="The principal's decision, as stated"),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("class_id", "student_id", "subject_code", "period", name="uq_exemptions_period"),
+    ForeignKeyConstraint(["class_id", "student_id"], ["enrolments.class_id", "enrolments.student_id"]),
+    ForeignKeyConstraint(["class_id", "subject_code"], ["assignments.class_id", "assignments.subject_code"]),
 )
