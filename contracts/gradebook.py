@@ -50,6 +50,11 @@ class SubjectResult(ContractModel):
         None,
         description="Year result: average (ĐTBmcn), Đ/CĐ or T/H/C, after term II; Miễn when exempt all year",
     )
+    year_after_retest: str | None = Field(
+        None,
+        description="TT22 art. 13: the summer re-test result (score as decimal text, or Đ/CĐ) that replaces the "
+        "year result after the re-test; the year result stays beside it",
+    )
 
 
 class StudentTermRecord(ContractModel):
@@ -83,7 +88,9 @@ class StudentRecord(ContractModel):
     hk2: StudentTermRecord | None = Field(None, description="Term II record")
     year: dict[str, str | None] = Field(
         default_factory=dict,
-        description="Year results: learning_result, conduct, year_result, promotion, award",
+        description="Year results: learning_result, conduct, year_result, promotion, award, retest_subjects, "
+        "absences, reporting_path, completion; after the summer (TT22 art. 12–14) also "
+        "learning_result_after_retest, conduct_after_summer and promotion_after_retest, beside the year-end ones",
     )
 
 
@@ -132,6 +139,12 @@ class TermLockedV1(EventModel):
     )
     locked_at: datetime = Field(description="When the term was locked")
     snapshot: ClassSnapshot = Field(description="Everything locked, as the transcript must print it")
+    summer: bool = Field(
+        False,
+        description="The principal's summer lock (TT22 art. 12–14): term is hk2 and the snapshot is the year's with "
+        "the re-test and summer-training results beside the year-end ones; the students concerned get a new "
+        "version of their year record, on the supplementary path",
+    )
 
     def public_view(self) -> BaseModel:
         return TermLockedPublic(

@@ -8,7 +8,7 @@ from typing import Any, cast
 from werkzeug.wrappers import Request, Response
 
 from services.gradebook import api
-from services.gradebook.app import amendments, exemptions, handlers, master_data
+from services.gradebook.app import amendments, exemptions, handlers, master_data, summer
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
 from services.gradebook.app.uploads import check_row_count, rows_from_upload
 from services.gradebook.bootstrap import bootstrap
@@ -267,3 +267,40 @@ class GradebookService(HealthEndpoints):
         body = parse_body(request, api.ReasonIn)
         cmd = commands.RevokeExemption(actor, exemption_id, body.reason)
         return json_response(exemptions.revoke_exemption(cmd, self._uow(request)))
+
+    @route("PUT", "/classes/{class_id}/subjects/{subject_code}/summer/retest")
+    def put_retests(self, request: Request, class_id: str, subject_code: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor,
+            class_id,
+            ROLES[("PUT", "/classes/{class_id}/subjects/{subject_code}/summer/retest")],
+            self._uow(request),
+        )
+        body = parse_body(request, api.RetestIn)
+        entries = [json.loads(e.model_dump_json()) for e in body.entries]
+        cmd = commands.RecordRetests(actor, class_id, subject_code, entries)
+        return json_response(summer.record_retests(cmd, self._uow(request)))
+
+    @route("PUT", "/classes/{class_id}/summer/conduct")
+    def put_summer_conduct(self, request: Request, class_id: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor, class_id, ROLES[("PUT", "/classes/{class_id}/summer/conduct")], self._uow(request)
+        )
+        body = parse_body(request, api.SummerConductIn)
+        cmd = commands.RecordSummerConduct(actor, class_id, [e.model_dump() for e in body.entries])
+        return json_response(summer.record_summer_conduct(cmd, self._uow(request)))
+
+    @route("POST", "/classes/{class_id}/summer/lock")
+    def lock_summer(self, request: Request, class_id: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor, class_id, ROLES[("POST", "/classes/{class_id}/summer/lock")], self._uow(request)
+        )
+        body = parse_body(request, api.LockIn)
+        cmd = commands.LockSummer(actor, class_id, frozenset(body.incomplete_accepted), body.reason)
+        return json_response(summer.lock_summer(cmd, self._uow(request)), status=201)

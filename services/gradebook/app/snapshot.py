@@ -46,6 +46,16 @@ def _class_inputs(
     return uow.classes.assignments(info.id), marks, terms, exempt
 
 
+def class_computation(uow: GradebookUnitOfWork, info: ClassInfo) -> dict[str, StudentResults]:
+    """Every enrolled student's computed results, by student id."""
+    assignments, marks, terms, exempt = _class_inputs(uow, info)
+    periods = {a.subject_code: a.periods_per_year for a in assignments}
+    return {
+        s.id: compute_results(info.grade, periods, marks[s.id], terms[s.id], exempt.get(s.id))
+        for s in uow.classes.roster(info.id)
+    }
+
+
 def student_computation(uow: GradebookUnitOfWork, info: ClassInfo, student_id: str) -> StudentResults:
     assignments, marks, terms, exempt = _class_inputs(uow, info)
     periods = {a.subject_code: a.periods_per_year for a in assignments}
@@ -87,6 +97,7 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
                         hk1=_term_marks(marks[s.id][code].get("hk1"), results, code, "hk1"),
                         hk2=_term_marks(marks[s.id][code].get("hk2"), results, code, "hk2"),
                         year=results.average(code, "year"),
+                        year_after_retest=results.average(code, "year_after_retest"),
                     )
                     for code in periods
                 ],
@@ -124,7 +135,13 @@ def _term_record(record: dict[str, Any] | None, learning_result: str | None) -> 
 
 
 def term_locked_event(
-    info: ClassInfo, term: str, lock: TermLock, snapshot: ClassSnapshot, locked_by_name: str | None
+    info: ClassInfo,
+    term: str,
+    lock: TermLock,
+    snapshot: ClassSnapshot,
+    locked_by_name: str | None,
+    *,
+    summer: bool = False,
 ) -> TermLockedV1:
     return TermLockedV1(
         school_id=info.school_id,
@@ -140,4 +157,5 @@ def term_locked_event(
         locked_by_name=locked_by_name,
         locked_at=lock.locked_at,
         snapshot=snapshot,
+        summer=summer,
     )

@@ -87,3 +87,26 @@ class RevokeExemption:
     actor: Actor
     exemption_id: str
     reason: str
+
+
+@dataclass(frozen=True)
+class RecordRetests:
+    actor: Actor
+    class_id: str
+    subject_code: str
+    entries: list[dict[str, Any]]  # student_id, result (a score, or Đ/CĐ)
+
+
+@dataclass(frozen=True)
+class RecordSummerConduct:
+    actor: Actor
+    class_id: str
+    entries: list[dict[str, Any]]  # student_id, conduct
+
+
+@dataclass(frozen=True)
+class LockSummer:
+    actor: Actor
+    class_id: str
+    incomplete_accepted: frozenset[str] = frozenset()  # students who did not sit the re-test or the training
+    reason: str | None = None

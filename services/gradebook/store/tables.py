@@ -31,7 +31,7 @@ term_locks = Table(
     Column("school_id", String(64), nullable=False),
     Column("class_id", String(64), nullable=False),
     Column("school_year", String(9), nullable=False),
-    Column("term", String(3), nullable=False),
+    Column("term", String(6), nullable=False, comment="hk1, hk2 or summer (re-test, summer training)"),
     Column("locked_by", String(64), nullable=False),
     Column("locked_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("school_id", "class_id", "school_year", "term"),
@@ -119,7 +119,7 @@ marks = Table(
     Column("class_id", String(64), nullable=False),
     Column("student_id", String(64), nullable=False),
     Column("subject_code", String(32), nullable=False),
-    Column("term", String(3), nullable=False),
+    Column("term", String(6), nullable=False, comment="hk1, hk2 or summer (re-test, summer training)"),
     Column(
         "entry", JSONB, nullable=False, comment="regular/midterm/final or result or level/test, and comment"
     ),
@@ -136,7 +136,7 @@ student_terms = Table(
     metadata,
     Column("class_id", String(64), nullable=False),
     Column("student_id", String(64), nullable=False),
-    Column("term", String(3), nullable=False),
+    Column("term", String(6), nullable=False, comment="hk1, hk2 or summer (re-test, summer training)"),
     Column(
         "record",
         JSONB,

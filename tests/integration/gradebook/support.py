@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from sandbox.issuer import mint_token
-from sandbox.sample_school import SCORED, SUBJECTS, homeroom_for, load_via_api, marks_for
+from sandbox.sample_school import SCORED, SUBJECTS, homeroom_for, load_via_api, marks_for, regular_count
 from services.runtime.settings import get_settings
 
 
@@ -91,9 +91,11 @@ def rules_cli_input(
     retest: dict[str, Any] | None = None,
     conduct_after_summer: str | None = None,
     marks: dict[str, dict[str, dict[str, Any]]] | None = None,
+    homeroom: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """`hocba rules evaluate`'s input (TT22) for a student whose year was entered by ``enter_year`` (or ``marks``:
-    subject → term → entry), the subjects in ``order``, with the principal's exemptions and the summer's results."""
+    subject → term → entry, and ``homeroom``: term → record), the subjects in ``order``, with the principal's
+    exemptions and the summer's results."""
     exempt, retest = exempt or {}, retest or {}
 
     def entered(code: str, term: str) -> dict[str, Any]:
@@ -115,7 +117,7 @@ def rules_cli_input(
         if code in retest:
             row["retest"] = retest[code]
         subjects.append(row)
-    homeroom = {
+    homeroom = homeroom or {
         term: next(e for e in homeroom_for(school, class_id, term) if e["student_id"] == student_id)
         for term in ("hk1", "hk2")
     }
@@ -124,7 +126,7 @@ def rules_cli_input(
         "grade": school.grade,
         "subjects": subjects,
         "conduct": {t: homeroom[t]["conduct"] for t in homeroom},
-        "absences": sum(homeroom[t]["absences"] for t in homeroom),
+        "absences": sum(homeroom[t].get("absences", 0) for t in homeroom),
     }
     if conduct_after_summer is not None:
         payload["conduct_after_summer"] = conduct_after_summer
@@ -142,3 +144,39 @@ def outbox_bodies(engine: Any, routing_key: str) -> list[dict[str, Any]]:
             select(outbox.c.body).where(outbox.c.routing_key == routing_key).order_by(outbox.c.id)
         )
         return [r.body for r in rows]
+
+
+def term_entry(code: str, periods: int | None, score: str) -> dict[str, Any]:
+    """A whole term of one subject at one level: every scored assessment ``score``, every comment one Đ."""
+    count = regular_count(periods or 35)
+    if code in SCORED:
+        return {"regular": [score] * count, "midterm": score, "final": score}
+    return {"regular": ["Đ"] * count, "midterm": "Đ", "final": "Đ"}
+
+
+def enter_chosen_year(
+    client: Client,
+    school,
+    class_id: str,
+    marks: dict[str, dict[str, dict[str, dict[str, Any]]]],
+    homeroom: dict[str, dict[str, dict[str, Any]]],
+) -> None:
+    """Enter a year chosen by the test: ``marks`` student → subject → term → entry (a subject left out is not
+    entered), ``homeroom`` student → term → record."""
+    for term in ("hk1", "hk2"):
+        for code, _ in school.subjects:
+            entries = [
+                {"student_id": sid, **subjects[code][term]}
+                for sid, subjects in marks.items()
+                if term in subjects.get(code, {})
+            ]
+            if entries:
+                with client.as_(school.teacher_of(class_id, code), "teacher") as t:
+                    t.put(
+                        f"/classes/{class_id}/subjects/{code}/terms/{term}/marks", json={"entries": entries}
+                    ).raise_for_status()
+        with client.as_(school.homeroom_of(class_id), "teacher", "homeroom") as h:
+            h.put(
+                f"/classes/{class_id}/terms/{term}/homeroom",
+                json={"entries": [{"student_id": sid, **terms[term]} for sid, terms in homeroom.items()]},
+            ).raise_for_status()

@@ -153,6 +153,15 @@ def b_requests(w) -> dict[tuple[str, str], tuple[str, object]]:
             f"/exemptions/{w['exemption_b']}/revoke",
             {"reason": "Hủy trái phép"},
         ),
+        ("PUT", "/classes/{class_id}/subjects/{subject_code}/summer/retest"): (
+            f"/classes/{cb}/subjects/toan/summer/retest",
+            {"entries": [{"student_id": sb, "result": 10}]},
+        ),
+        ("PUT", "/classes/{class_id}/summer/conduct"): (
+            f"/classes/{cb}/summer/conduct",
+            {"entries": [{"student_id": sb, "conduct": "Tốt"}]},
+        ),
+        ("POST", "/classes/{class_id}/summer/lock"): (f"/classes/{cb}/summer/lock", None),
     }
 
 
