@@ -52,7 +52,7 @@ class SubjectResult(ContractModel):
     )
     year_after_retest: str | None = Field(
         None,
-        description="TT22 art. 13: the summer re-test result (score as decimal text, or Đ/CĐ) that replaces the "
+        description="TT22 art. 14: the summer re-test result (score as decimal text, or Đ/CĐ) that replaces the "
         "year result after the re-test; the year result stays beside it",
     )
 

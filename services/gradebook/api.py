@@ -216,14 +216,14 @@ ROUTES = [
     Route(
         "PUT",
         "/classes/{class_id}/subjects/{subject_code}/summer/retest",
-        "Enter re-test results after the year's lock (TT22 art. 13), for the students the year sent to a re-test",
+        "Enter re-test results after the year's lock (TT22 art. 14), for the students the year sent to a re-test",
         RetestIn,
         ("teacher",),
     ),
     Route(
         "PUT",
         "/classes/{class_id}/summer/conduct",
-        "Enter the conduct re-assessed after summer training (TT22 art. 14)",
+        "Enter the conduct re-assessed after summer training (TT22 art. 13)",
         SummerConductIn,
         ("homeroom",),
     ),

@@ -1,9 +1,12 @@
 """The summer stage (TT22 art. 12–14): after the year's lock, the re-test results and the conduct re-assessed after
 summer training of the students the year sent there, checked before they are stored; then the principal's lock.
 
-Who enters what follows the circular and permissions.py: the subject's teacher enters its re-test result (art. 13
-"kiểm tra lại các môn học"), the homeroom teacher the conduct after the summer training (art. 14, "rèn luyện trong kì
-nghỉ hè" is re-assessed by the homeroom teacher as conduct is, art. 8). Only the subjects the year's decision lists
+Who enters what follows the circular and permissions.py: the subject's teacher enters its re-test result (art. 14
+"Kiểm tra, đánh giá lại các môn học trong kì nghỉ hè"), the homeroom teacher the conduct after the summer training
+(art. 13 "Rèn luyện trong kì nghỉ hè": the conduct re-assessed after it replaces the year's conduct for promotion;
+the homeroom teacher assesses conduct, art. 8). The circular numbers them so; the code and rules.md said "art.
+13–14" together, and where one was named it was the other way round (year.py's re-test reason said Điều 13): the
+circular wins, the re-test is Điều 14. Only the subjects the year's decision lists
 (ĐTBmcn < 5.0 or Chưa đạt) may be re-tested, and only a student sent to summer training gets a summer conduct.
 The re-test result replaces the subject's year result for the learning result after the re-test; both stay in the
 record (rules.md "After the year").
@@ -95,7 +98,7 @@ def not_due_retest(name: str, subject: Subject, where: str) -> MarkInvalid:
     return MarkInvalid(
         where,
         f"Học sinh {name} không phải kiểm tra lại môn {subject.name}: chỉ nhập cho các môn có trong kết luận "
-        "cuối năm (Điều 13 Thông tư 22).",
+        "cuối năm (Điều 14 Thông tư 22).",
     )
 
 
@@ -103,7 +106,7 @@ def not_due_training(name: str, where: str) -> MarkInvalid:
     return MarkInvalid(
         where,
         f"Học sinh {name} không phải rèn luyện trong kì nghỉ hè: chỉ nhập cho học sinh có kết quả rèn luyện cả "
-        "năm Chưa đạt (Điều 14 Thông tư 22).",
+        "năm Chưa đạt (Điều 13 Thông tư 22).",
     )
 
 
