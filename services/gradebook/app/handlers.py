@@ -22,6 +22,7 @@ from services.gradebook.domain.exemption import exempt_terms
 from services.gradebook.domain.marks import MarkInvalid, validate_entry, validate_homeroom
 from services.gradebook.domain.model import ClassInfo, Document
 from services.gradebook.domain.permissions import Action, Actor, Decision, Target, admit, decide
+from services.gradebook.domain.summer import SUMMER, SummerLocked
 from services.gradebook.domain.term_lock import (
     LockReasonRequired,
     Term,
@@ -320,6 +321,12 @@ def unlock_term(cmd: UnlockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
         existing = uow.term_locks.get_for_update(info.school_id, info.id, info.school_year, cmd.term)
         if existing is None:
             raise TermNotLocked(info.id, cmd.term)
+        if cmd.term == "hk2" and uow.term_locks.is_locked(info.id, SUMMER) is not None:
+            # The summer lock closed the year for good (its records went out on the supplementary path).
+            raise SummerLocked(
+                f"Kết quả sau kiểm tra lại, rèn luyện hè của lớp {info.name} đã khóa: không mở khóa học kỳ II được "
+                "nữa. Mọi thay đổi cần biên bản điều chỉnh được hiệu trưởng phê duyệt."
+            )
         uow.term_locks.remove(existing)
         subject_uri = class_term_id(class_id=info.id, school_year=info.school_year, term=cmd.term)
         audit_change(
@@ -365,11 +372,13 @@ def unlock_school(
 ) -> dict[str, Any]:
     """Unlock every locked class of the school's current year, each in its own transaction, each audited."""
     require(decide(actor, Action.UNLOCK_TERM, Target(school_id)))
-    unlocked, not_locked = [], []
+    unlocked, not_locked, summer_locked = [], [], []
     for class_id in _current_classes(new_uow, school_id):
         try:
             unlock_term(UnlockTerm(actor, class_id, term, reason), new_uow())
             unlocked.append(class_id)
         except TermNotLocked:
             not_locked.append(class_id)
-    return {"term": term, "unlocked": unlocked, "not_locked": not_locked}
+        except SummerLocked:  # the other classes still unlock; this one's year is closed by its summer lock
+            summer_locked.append(class_id)
+    return {"term": term, "unlocked": unlocked, "not_locked": not_locked, "summer_locked": summer_locked}

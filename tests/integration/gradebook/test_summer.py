@@ -218,6 +218,11 @@ def test_the_summer_lock_recomputes_keeps_both_results_and_sends_the_supplementa
 
     late = _retest(w, "toan", "toan", [{"student_id": w["r"], "result": 7}])
     assert late.status_code == 409 and "đã khóa" in late.json()["detail"], late.text
+    with _as(w, "principal") as p:
+        reopened = p.post(f"/classes/{w['class']}/terms/hk2/unlock", json={"reason": "Mở lại để sửa"})
+    assert reopened.status_code == 409 and "không mở khóa học kỳ II" in reopened.json()["detail"], (
+        reopened.text
+    )
     audits = [
         b["data"]
         for b in outbox_bodies(w["db"], "audit.recorded.v1")
@@ -237,3 +242,36 @@ def test_another_schools_principal_cannot_lock_the_summer(world, gradebook):
         nobody = p.post("/classes/lop-khong-co/summer/lock")
     assert theirs.status_code == nobody.status_code == 404
     assert theirs.json() == nobody.json()
+
+
+def test_the_principal_may_lock_the_summer_without_a_student_who_did_not_come_naming_them_with_a_reason(
+    gradebook,
+):
+    sample = build(f"he-vang-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=1)
+    client = Client(gradebook, sample.school_id)
+    load_school(client, sample)
+    class_id = sample.classes[0]["class_id"]
+    (absent,) = (s["student_id"] for s in sample.students_of(class_id))
+    weak = {"toan": "3", "ngu_van": "4"}
+    marks = {
+        absent: {
+            code: {term: term_entry(code, periods, weak.get(code, "8")) for term in ("hk1", "hk2")}
+            for code, periods in sample.subjects
+        }
+    }
+    homeroom = {absent: {t: {"conduct": "Tốt", "absences": 0} for t in ("hk1", "hk2")}}
+    enter_chosen_year(client, sample, class_id, marks, homeroom)
+    with client.as_("hieu-truong", "principal") as p:
+        for term in ("hk1", "hk2"):
+            p.post(f"/classes/{class_id}/terms/{term}/lock").raise_for_status()
+        reasonless = p.post(f"/classes/{class_id}/summer/lock", json={"incomplete_accepted": [absent]})
+        assert reasonless.status_code == 422, reasonless.text
+        locked = p.post(
+            f"/classes/{class_id}/summer/lock",
+            json={"incomplete_accepted": [absent], "reason": "Học sinh không đến kiểm tra lại"},
+        )
+    assert locked.status_code == 201, locked.text
+    assert [m["result"] for m in locked.json()["incomplete_accepted"]] == [
+        "kiểm tra lại môn Ngữ văn",
+        "kiểm tra lại môn Toán",
+    ]
