@@ -27,6 +27,7 @@ __all__ = [
     "class_term_id",
     "class_term_pattern",
     "dead_letter_id",
+    "exemption_entity_id",
     "school_entity_id",
     "value_id",
     "year_record_version_id",
@@ -42,6 +43,8 @@ class EntityType(StrEnum):
     STUDENT_TERM = "student_term"
     CLASS_TERM = "class_term"
     AMENDMENT = "amendment"
+    # The principal's decision that a student does not study a subject for a term or the year (miễn học).
+    EXEMPTION = "exemption"
     SCHOOL = "school"
     # A master-data import names its kind as the entity type (the rows of one kind, for one school).
     TEACHERS = "teachers"
@@ -71,6 +74,9 @@ class AuditAction(StrEnum):
     AMENDMENT_REJECT = "amendment.reject"
     MARKS_AMEND = "marks.amend"
     HOMEROOM_AMEND = "homeroom.amend"
+    # gradebook — the principal's exemptions (miễn học)
+    EXEMPTION_DECIDE = "exemption.decide"
+    EXEMPTION_REVOKE = "exemption.revoke"
     # gradebook — master data
     SCHOOL_DECLARE = "school.declare"
     MASTER_IMPORT_TEACHERS = "master.import.teachers"
@@ -115,6 +121,8 @@ _ENTITY_TYPES: dict[AuditAction, EntityType] = {
     AuditAction.AMENDMENT_REJECT: EntityType.AMENDMENT,
     AuditAction.MARKS_AMEND: EntityType.MARKS,
     AuditAction.HOMEROOM_AMEND: EntityType.STUDENT_TERM,
+    AuditAction.EXEMPTION_DECIDE: EntityType.EXEMPTION,
+    AuditAction.EXEMPTION_REVOKE: EntityType.EXEMPTION,
     AuditAction.SCHOOL_DECLARE: EntityType.SCHOOL,
     AuditAction.MASTER_IMPORT_TEACHERS: EntityType.TEACHERS,
     AuditAction.MASTER_IMPORT_CLASSES: EntityType.CLASSES,
@@ -177,6 +185,14 @@ def amendment_entity_id(value: str, amendment_id: str) -> str:
 def amendment_prefix(value: str) -> str:
     """What every :func:`amendment_entity_id` of the grade value ``value`` starts with."""
     return f"{value}/amendment/"
+
+
+def exemption_entity_id(
+    *, class_id: str, student_id: str, subject: str, period: str, exemption_id: str
+) -> str:
+    """A principal's exemption of one student from one subject for a period (hk1, hk2 or year) —
+    ``class/<class>/student/<student>/<subject>/<period>/exemption/<exemption id>``."""
+    return f"{value_id(class_id=class_id, student_id=student_id, subject=subject, term=period)}/exemption/{exemption_id}"
 
 
 def school_entity_id(school_id: str) -> str:

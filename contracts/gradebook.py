@@ -26,7 +26,9 @@ class TermMarks(ContractModel):
     )
     midterm: str | None = Field(None, description="Mid-term assessment (ĐĐGgk)")
     final: str | None = Field(None, description="End-of-term assessment (ĐĐGck)")
-    result: str | None = Field(None, description="Comment-only subjects: Đ or CĐ")
+    result: str | None = Field(
+        None, description="Comment-only subjects: Đ or CĐ; Miễn when the student is exempt for the term"
+    )
     level: str | None = Field(None, description="Primary: T, H or C")
     test: int | None = Field(None, description="Primary periodic test score 1–10")
     midterm_test: int | None = Field(
@@ -34,7 +36,9 @@ class TermMarks(ContractModel):
     )
     comment: str | None = Field(None, description="Subject teacher's comment")
     average: str | None = Field(
-        None, description="Computed term average (ĐTBmhk) as decimal text, when complete"
+        None,
+        description="Computed term average (ĐTBmhk) as decimal text, when complete; Miễn when the student is "
+        "exempt for the term (miễn học, the principal's decision)",
     )
 
 
@@ -42,7 +46,15 @@ class SubjectResult(ContractModel):
     subject_code: str = Field(description="Subject code")
     hk1: TermMarks | None = Field(None, description="Term I")
     hk2: TermMarks | None = Field(None, description="Term II (for primary: the end-of-year assessment)")
-    year: str | None = Field(None, description="Year result: average (ĐTBmcn), Đ/CĐ or T/H/C; after term II")
+    year: str | None = Field(
+        None,
+        description="Year result: average (ĐTBmcn), Đ/CĐ or T/H/C, after term II; Miễn when exempt all year",
+    )
+    year_after_retest: str | None = Field(
+        None,
+        description="TT22 art. 14: the summer re-test result (score as decimal text, or Đ/CĐ) that replaces the "
+        "year result after the re-test; the year result stays beside it",
+    )
 
 
 class StudentTermRecord(ContractModel):
@@ -76,7 +88,9 @@ class StudentRecord(ContractModel):
     hk2: StudentTermRecord | None = Field(None, description="Term II record")
     year: dict[str, str | None] = Field(
         default_factory=dict,
-        description="Year results: learning_result, conduct, year_result, promotion, award",
+        description="Year results: learning_result, conduct, year_result, promotion, award, retest_subjects, "
+        "absences, reporting_path, completion; after the summer (TT22 art. 12–14) also "
+        "learning_result_after_retest, conduct_after_summer and promotion_after_retest, beside the year-end ones",
     )
 
 
@@ -125,6 +139,12 @@ class TermLockedV1(EventModel):
     )
     locked_at: datetime = Field(description="When the term was locked")
     snapshot: ClassSnapshot = Field(description="Everything locked, as the transcript must print it")
+    summer: bool = Field(
+        False,
+        description="The principal's summer lock (TT22 art. 12–14): term is hk2 and the snapshot is the year's with "
+        "the re-test and summer-training results beside the year-end ones; the students concerned get a new "
+        "version of their year record, on the supplementary path",
+    )
 
     def public_view(self) -> BaseModel:
         return TermLockedPublic(

@@ -84,6 +84,34 @@ class DecisionIn(Strict):
     note: str | None = Field(None, max_length=2000)
 
 
+class ExemptionIn(Strict):
+    """The principal's decision (quyết định miễn học): one subject, for one term or the whole year."""
+
+    subject_code: str = Field(min_length=1, max_length=32, description="Môn được miễn, ví dụ gdtc")
+    period: Literal["hk1", "hk2", "year"] = Field(description="hk1, hk2 hoặc year (cả năm)")
+    reason: str = Field(min_length=5, max_length=2000, description="Lý do, số quyết định của hiệu trưởng")
+
+
+class RetestEntryIn(Strict):
+    student_id: str = Field(description="Opaque student id")
+    result: Decimal | str = Field(
+        description="Điểm kiểm tra lại 0–10 (môn tính điểm) hoặc Đ/CĐ (môn nhận xét)"
+    )
+
+
+class RetestIn(Strict):
+    entries: list[RetestEntryIn] = Field(min_length=1, max_length=100, description="One entry per student")
+
+
+class SummerConductEntryIn(Strict):
+    student_id: str = Field(description="Opaque student id")
+    conduct: str = Field(description="Kết quả rèn luyện sau rèn luyện hè: Tốt, Khá, Đạt hoặc Chưa đạt")
+
+
+class SummerConductIn(Strict):
+    entries: list[SummerConductEntryIn] = Field(min_length=1, max_length=100)
+
+
 ROUTES = [
     Route("PUT", "/schools/{school_id}", "Declare or update a school", SchoolIn, ("operator", "staff")),
     Route(
@@ -163,5 +191,47 @@ ROUTES = [
         "Amendment records (?status=pending)",
         None,
         ("principal", "inspector"),
+    ),
+    Route(
+        "POST",
+        "/classes/{class_id}/students/{student_id}/exemptions",
+        "Exempt a student from a subject for a term or the year (miễn học; the principal's decision, audited)",
+        ExemptionIn,
+        ("principal",),
+    ),
+    Route(
+        "GET",
+        "/classes/{class_id}/exemptions",
+        "The class's exemptions",
+        None,
+        ("teacher", "homeroom", "principal", "staff", "inspector"),
+    ),
+    Route(
+        "POST",
+        "/exemptions/{exemption_id}/revoke",
+        "Revoke an exemption (the principal, with the reason; audited)",
+        ReasonIn,
+        ("principal",),
+    ),
+    Route(
+        "PUT",
+        "/classes/{class_id}/subjects/{subject_code}/summer/retest",
+        "Enter re-test results after the year's lock (TT22 art. 14), for the students the year sent to a re-test",
+        RetestIn,
+        ("teacher",),
+    ),
+    Route(
+        "PUT",
+        "/classes/{class_id}/summer/conduct",
+        "Enter the conduct re-assessed after summer training (TT22 art. 13)",
+        SummerConductIn,
+        ("homeroom",),
+    ),
+    Route(
+        "POST",
+        "/classes/{class_id}/summer/lock",
+        "Lock the results after the summer; the year records of the students concerned are rebuilt",
+        LockIn,
+        ("principal",),
     ),
 ]

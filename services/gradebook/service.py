@@ -8,7 +8,7 @@ from typing import Any, cast
 from werkzeug.wrappers import Request, Response
 
 from services.gradebook import api
-from services.gradebook.app import amendments, handlers, master_data
+from services.gradebook.app import amendments, exemptions, handlers, master_data, summer
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
 from services.gradebook.app.uploads import check_row_count, rows_from_upload
 from services.gradebook.bootstrap import bootstrap
@@ -232,3 +232,75 @@ class GradebookService(HealthEndpoints):
         return json_response(
             amendments.list_amendments(actor, school_id, request.args.get("status"), self._uow(request))
         )
+
+    @route("POST", "/classes/{class_id}/students/{student_id}/exemptions")
+    def decide_exemption(self, request: Request, class_id: str, student_id: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor,
+            class_id,
+            ROLES[("POST", "/classes/{class_id}/students/{student_id}/exemptions")],
+            self._uow(request),
+        )
+        body = parse_body(request, api.ExemptionIn)
+        cmd = commands.DecideExemption(
+            actor, class_id, student_id, body.subject_code, body.period, body.reason
+        )
+        return json_response(exemptions.decide_exemption(cmd, self._uow(request)), status=201)
+
+    @route("GET", "/classes/{class_id}/exemptions")
+    def class_exemptions(self, request: Request, class_id: str) -> Response:
+        actor = self._actor()
+        handlers.admit_class(
+            actor, class_id, ROLES[("GET", "/classes/{class_id}/exemptions")], self._uow(request)
+        )
+        return json_response(exemptions.list_exemptions(actor, class_id, self._uow(request)))
+
+    @route("POST", "/exemptions/{exemption_id}/revoke")
+    def revoke_exemption(self, request: Request, exemption_id: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_exemption(
+            actor, exemption_id, ROLES[("POST", "/exemptions/{exemption_id}/revoke")], self._uow(request)
+        )
+        body = parse_body(request, api.ReasonIn)
+        cmd = commands.RevokeExemption(actor, exemption_id, body.reason)
+        return json_response(exemptions.revoke_exemption(cmd, self._uow(request)))
+
+    @route("PUT", "/classes/{class_id}/subjects/{subject_code}/summer/retest")
+    def put_retests(self, request: Request, class_id: str, subject_code: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor,
+            class_id,
+            ROLES[("PUT", "/classes/{class_id}/subjects/{subject_code}/summer/retest")],
+            self._uow(request),
+        )
+        body = parse_body(request, api.RetestIn)
+        entries = [json.loads(e.model_dump_json()) for e in body.entries]
+        cmd = commands.RecordRetests(actor, class_id, subject_code, entries)
+        return json_response(summer.record_retests(cmd, self._uow(request)))
+
+    @route("PUT", "/classes/{class_id}/summer/conduct")
+    def put_summer_conduct(self, request: Request, class_id: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor, class_id, ROLES[("PUT", "/classes/{class_id}/summer/conduct")], self._uow(request)
+        )
+        body = parse_body(request, api.SummerConductIn)
+        cmd = commands.RecordSummerConduct(actor, class_id, [e.model_dump() for e in body.entries])
+        return json_response(summer.record_summer_conduct(cmd, self._uow(request)))
+
+    @route("POST", "/classes/{class_id}/summer/lock")
+    def lock_summer(self, request: Request, class_id: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor, class_id, ROLES[("POST", "/classes/{class_id}/summer/lock")], self._uow(request)
+        )
+        body = parse_body(request, api.LockIn)
+        cmd = commands.LockSummer(actor, class_id, frozenset(body.incomplete_accepted), body.reason)
+        return json_response(summer.lock_summer(cmd, self._uow(request)), status=201)

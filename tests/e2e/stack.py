@@ -28,15 +28,18 @@ def _clear_settings() -> None:
 
 
 @contextmanager
-def isolated_stack_env(monkeypatch: pytest.MonkeyPatch, label: str, **extra: str) -> Iterator[dict[str, str]]:
+def isolated_stack_env(
+    monkeypatch: pytest.MonkeyPatch, label: str, templates: dict[str, str], **extra: str
+) -> Iterator[dict[str, str]]:
     """Environment (set in this process, inherited by ``spawn_stack``'s children) for a stack named ``label``:
-    fresh databases migrated, a fresh vhost with the platform's topology, the gateway's database dropped, ports
-    from the OS; ``extra`` variables on top."""
+    fresh migrated databases (copies of the run's ``templates``, the `database_templates` fixture: Alembic ran
+    once for the run), a fresh vhost with the platform's topology, the gateway's database dropped, ports from the
+    OS; ``extra`` variables on top."""
     from services.runtime.broker import recreate_vhost, setup_broker
     from services.runtime.broker_access import setup_users, table_for
-    from services.runtime.db import drop_database, recreate_database
-    from services.runtime.migrations import upgrade
+    from services.runtime.db import drop_database
     from services.runtime.settings import get_settings
+    from tests.helpers import copy_database
 
     vhost = f"{RUN}_{label}"
     db = f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_{label}_{{}}"
@@ -58,8 +61,7 @@ def isolated_stack_env(monkeypatch: pytest.MonkeyPatch, label: str, **extra: str
     monkeypatch.chdir(ROOT)  # `python -m cli.main` in the children imports this checkout
     _clear_settings()
     for name in SERVICES:
-        recreate_database(db.format(name))
-        upgrade(name, db.format(name))
+        copy_database(templates[name], db.format(name))
     drop_database(db.format("gateway"))  # the gateway creates it on start
     classes = [e.load() for e in SERVICES.values()]
     setup_broker(get_settings(), classes, SERVICES)

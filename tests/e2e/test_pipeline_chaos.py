@@ -62,9 +62,11 @@ T = TypeVar("T")
 
 
 @pytest.fixture
-def chaos_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def chaos_env(
+    monkeypatch: pytest.MonkeyPatch, database_templates: dict[str, str]
+) -> Iterator[dict[str, str]]:
     """A vhost and databases of its own (the broker restart and leftovers of other tests stay apart)."""
-    with isolated_stack_env(monkeypatch, "chaos", GATEWAY_ADMIN_TOKEN=ADMIN) as env:
+    with isolated_stack_env(monkeypatch, "chaos", database_templates, GATEWAY_ADMIN_TOKEN=ADMIN) as env:
         yield env
 
 

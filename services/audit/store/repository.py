@@ -41,13 +41,15 @@ class AuditLog:
         queue up: one order, no gaps (a rolled-back append gives its number back with the head update).
         """
         chain = chain_key(entry.school_id)
-        self.session.execute(
-            pg_insert(chain_heads).values(chain=chain, last_seq=0, last_hash=GENESIS).on_conflict_do_nothing()
-        )
+        # One round trip: a new chain's head is created, an existing one is locked by the no-op update (as
+        # SELECT … FOR UPDATE would) and returned as last committed.
         head = self.session.execute(
-            select(chain_heads.c.last_seq, chain_heads.c.last_hash)
-            .where(chain_heads.c.chain == chain)
-            .with_for_update()
+            pg_insert(chain_heads)
+            .values(chain=chain, last_seq=0, last_hash=GENESIS)
+            .on_conflict_do_update(
+                index_elements=[chain_heads.c.chain], set_={"last_seq": chain_heads.c.last_seq}
+            )
+            .returning(chain_heads.c.last_seq, chain_heads.c.last_hash)
         ).one()
         seq, prev = int(head.last_seq) + 1, str(head.last_hash)
         sealed = entry_hash(entry.content(), seq, prev)

@@ -18,9 +18,11 @@ from services.gradebook.domain.commands import (
 )
 from services.gradebook.domain.curriculum import circular_of_grade, subject
 from services.gradebook.domain.errors import NotFound, NotPermitted, TermIsLocked
+from services.gradebook.domain.exemption import exempt_terms
 from services.gradebook.domain.marks import MarkInvalid, validate_entry, validate_homeroom
 from services.gradebook.domain.model import ClassInfo, Document
 from services.gradebook.domain.permissions import Action, Actor, Decision, Target, admit, decide
+from services.gradebook.domain.summer import SUMMER, SummerLocked
 from services.gradebook.domain.term_lock import (
     LockReasonRequired,
     Term,
@@ -68,6 +70,14 @@ def admit_amendment(
     require(admit(actor, school_id, roles), not_found=AMENDMENT_NOT_FOUND)
 
 
+def admit_exemption(
+    actor: Actor, exemption_id: str, roles: tuple[str, ...], uow: GradebookUnitOfWork
+) -> None:
+    with uow:
+        school_id = uow.exemptions.school_of(exemption_id)
+    require(admit(actor, school_id, roles), not_found="Không tìm thấy quyết định miễn học này.")
+
+
 def class_or_404(uow: GradebookUnitOfWork, class_id: str, guard: Guard | None = None) -> ClassInfo:
     info = uow.classes.info(class_id, guard=guard)
     if info is None:
@@ -94,7 +104,7 @@ def target_of(
     )
 
 
-def _refuse_if_locked(uow: GradebookUnitOfWork, info: ClassInfo, term: str) -> None:
+def refuse_if_locked(uow: GradebookUnitOfWork, info: ClassInfo, term: str) -> None:
     lock = uow.term_locks.is_locked(info.id, term)
     if lock is not None:
         raise TermIsLocked(
@@ -117,17 +127,24 @@ def record_marks(cmd: RecordMarks, uow: GradebookUnitOfWork) -> dict[str, int]:
         # value can change after the lock's snapshot.
         info = class_or_404(uow, cmd.class_id, guard="share")
         require(decide(cmd.actor, Action.WRITE_MARKS, target_of(uow, cmd.actor, info, cmd.subject_code)))
-        _refuse_if_locked(uow, info, cmd.term)
+        refuse_if_locked(uow, info, cmd.term)
         assignment = uow.classes.assignment(info.id, cmd.subject_code)
         assert assignment is not None  # the permission check needs it
         subj = subject(cmd.subject_code, info.grade)
         enrolled = {s.id for s in uow.classes.roster(info.id)}
+        exempt = exempt_terms(uow.exemptions.of_class(info.id))
         entries: dict[str, Document] = {}
         for i, raw in enumerate(cmd.entries):
             raw = dict(raw)
             student_id = raw.pop("student_id", None)
             if student_id not in enrolled:
                 raise MarkInvalid(f"entries[{i}].student_id", "Học sinh không thuộc lớp này.")
+            if cmd.term in exempt.get(student_id, {}).get(cmd.subject_code, frozenset()):
+                raise MarkInvalid(
+                    f"entries[{i}].student_id",
+                    f"Học sinh được miễn học môn này trong học kỳ {term_label(cmd.term)} theo quyết định của "
+                    "hiệu trưởng: không nhập điểm.",
+                )
             entries[student_id] = validate_entry(
                 subj, assignment.periods_per_year, raw, f"entries[{i}]", info.grade
             ).as_dict()
@@ -153,7 +170,7 @@ def record_homeroom(cmd: RecordHomeroom, uow: GradebookUnitOfWork) -> dict[str, 
     with uow:
         info = class_or_404(uow, cmd.class_id, guard="share")
         require(decide(cmd.actor, Action.WRITE_HOMEROOM, target_of(uow, cmd.actor, info)))
-        _refuse_if_locked(uow, info, cmd.term)
+        refuse_if_locked(uow, info, cmd.term)
         enrolled = {s.id for s in uow.classes.roster(info.id)}
         records: dict[str, Document] = {}
         for i, raw in enumerate(cmd.entries):
@@ -304,6 +321,12 @@ def unlock_term(cmd: UnlockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
         existing = uow.term_locks.get_for_update(info.school_id, info.id, info.school_year, cmd.term)
         if existing is None:
             raise TermNotLocked(info.id, cmd.term)
+        if cmd.term == "hk2" and uow.term_locks.is_locked(info.id, SUMMER) is not None:
+            # The summer lock closed the year for good (its records went out on the supplementary path).
+            raise SummerLocked(
+                f"Kết quả sau kiểm tra lại, rèn luyện hè của lớp {info.name} đã khóa: không mở khóa học kỳ II được "
+                "nữa. Mọi thay đổi cần biên bản điều chỉnh được hiệu trưởng phê duyệt."
+            )
         uow.term_locks.remove(existing)
         subject_uri = class_term_id(class_id=info.id, school_year=info.school_year, term=cmd.term)
         audit_change(
@@ -349,11 +372,13 @@ def unlock_school(
 ) -> dict[str, Any]:
     """Unlock every locked class of the school's current year, each in its own transaction, each audited."""
     require(decide(actor, Action.UNLOCK_TERM, Target(school_id)))
-    unlocked, not_locked = [], []
+    unlocked, not_locked, summer_locked = [], [], []
     for class_id in _current_classes(new_uow, school_id):
         try:
             unlock_term(UnlockTerm(actor, class_id, term, reason), new_uow())
             unlocked.append(class_id)
         except TermNotLocked:
             not_locked.append(class_id)
-    return {"term": term, "unlocked": unlocked, "not_locked": not_locked}
+        except SummerLocked:  # the other classes still unlock; this one's year is closed by its summer lock
+            summer_locked.append(class_id)
+    return {"term": term, "unlocked": unlocked, "not_locked": not_locked, "summer_locked": summer_locked}

@@ -17,33 +17,49 @@ from contracts.gradebook import (
 )
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.curriculum import circular_of_grade, subject
+from services.gradebook.domain.exemption import exempt_terms
 from services.gradebook.domain.model import Assignment, ClassInfo, Document
 from services.gradebook.domain.results import StudentResults, compute_results
 from services.gradebook.domain.term_lock import TermLock, content_hash
+from services.gradebook.domain.year import EXEMPT
 
 # student → subject → term → entry
 ClassMarks = defaultdict[str, defaultdict[str, dict[str, Document]]]
 # student → term → homeroom record
 ClassHomeroom = defaultdict[str, dict[str, Document]]
+# student → subject → the terms the principal exempted
+ClassExemptions = dict[str, dict[str, frozenset[str]]]
 
 
 def _class_inputs(
     uow: GradebookUnitOfWork, info: ClassInfo
-) -> tuple[list[Assignment], ClassMarks, ClassHomeroom]:
-    """Assignments, marks (student → subject → term → entry) and homeroom records (student → term → record)."""
+) -> tuple[list[Assignment], ClassMarks, ClassHomeroom, ClassExemptions]:
+    """Assignments, marks (student → subject → term → entry), homeroom records (student → term → record) and
+    exemptions (student → subject → terms)."""
     marks: ClassMarks = defaultdict(lambda: defaultdict(dict))
     for mark in uow.sheet.class_marks(info.id):
         marks[mark.student_id][mark.subject_code][mark.term] = mark.entry
     terms: ClassHomeroom = defaultdict(dict)
     for record in uow.sheet.class_homeroom(info.id):
         terms[record.student_id][record.term] = record.record
-    return uow.classes.assignments(info.id), marks, terms
+    exempt = exempt_terms(uow.exemptions.of_class(info.id))
+    return uow.classes.assignments(info.id), marks, terms, exempt
+
+
+def class_computation(uow: GradebookUnitOfWork, info: ClassInfo) -> dict[str, StudentResults]:
+    """Every enrolled student's computed results, by student id."""
+    assignments, marks, terms, exempt = _class_inputs(uow, info)
+    periods = {a.subject_code: a.periods_per_year for a in assignments}
+    return {
+        s.id: compute_results(info.grade, periods, marks[s.id], terms[s.id], exempt.get(s.id))
+        for s in uow.classes.roster(info.id)
+    }
 
 
 def student_computation(uow: GradebookUnitOfWork, info: ClassInfo, student_id: str) -> StudentResults:
-    assignments, marks, terms = _class_inputs(uow, info)
+    assignments, marks, terms, exempt = _class_inputs(uow, info)
     periods = {a.subject_code: a.periods_per_year for a in assignments}
-    return compute_results(info.grade, periods, marks[student_id], terms[student_id])
+    return compute_results(info.grade, periods, marks[student_id], terms[student_id], exempt.get(student_id))
 
 
 def _b64(sealed: bytes | None) -> str | None:
@@ -51,7 +67,7 @@ def _b64(sealed: bytes | None) -> str | None:
 
 
 def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
-    assignments, marks, terms = _class_inputs(uow, info)
+    assignments, marks, terms, exempt = _class_inputs(uow, info)
     subjects = [
         SubjectTeacher(
             subject_code=a.subject_code,
@@ -64,7 +80,7 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
     periods = {a.subject_code: a.periods_per_year for a in assignments}
     students = []
     for s in uow.classes.roster(info.id):
-        results = compute_results(info.grade, periods, marks[s.id], terms[s.id])
+        results = compute_results(info.grade, periods, marks[s.id], terms[s.id], exempt.get(s.id))
         students.append(
             StudentRecord(
                 student_id=s.id,
@@ -81,6 +97,7 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
                         hk1=_term_marks(marks[s.id][code].get("hk1"), results, code, "hk1"),
                         hk2=_term_marks(marks[s.id][code].get("hk2"), results, code, "hk2"),
                         year=results.average(code, "year"),
+                        year_after_retest=results.average(code, "year_after_retest"),
                     )
                     for code in periods
                 ],
@@ -102,7 +119,10 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
 def _term_marks(
     entry: dict[str, Any] | None, results: StudentResults, code: str, term: str
 ) -> TermMarks | None:
-    """What was entered, with what follows from it: the term average, and a comment subject's computed Đ/CĐ."""
+    """What was entered, with what follows from it: the term average, and a comment subject's computed Đ/CĐ; an
+    exempt term is "Miễn" alone (rules.md: recorded as "Miễn" for that period), whatever was entered before."""
+    if results.average(code, term) == EXEMPT:
+        return TermMarks(average=EXEMPT, result=EXEMPT)
     if entry is None:
         return None
     return TermMarks(**entry, average=results.average(code, term), result=results.term_result(code, term))
@@ -115,7 +135,13 @@ def _term_record(record: dict[str, Any] | None, learning_result: str | None) -> 
 
 
 def term_locked_event(
-    info: ClassInfo, term: str, lock: TermLock, snapshot: ClassSnapshot, locked_by_name: str | None
+    info: ClassInfo,
+    term: str,
+    lock: TermLock,
+    snapshot: ClassSnapshot,
+    locked_by_name: str | None,
+    *,
+    summer: bool = False,
 ) -> TermLockedV1:
     return TermLockedV1(
         school_id=info.school_id,
@@ -131,4 +157,5 @@ def term_locked_event(
         locked_by_name=locked_by_name,
         locked_at=lock.locked_at,
         snapshot=snapshot,
+        summer=summer,
     )

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from services.gradebook.store.amendments import AmendmentRepository
 from services.gradebook.store.classes import ClassRepository
+from services.gradebook.store.exemptions import ExemptionRepository
 from services.gradebook.store.master_data import MasterDataRepository
 from services.gradebook.store.sheet import SheetRepository
 from services.gradebook.store.tables import inbox, outbox
@@ -23,6 +24,9 @@ class GradebookUnitOfWork(ServiceUnitOfWork):
     sheet: SheetRepository  # marks and homeroom records
     term_locks: TermLockRepository
     amendments: AmendmentRepository
+    exemptions: (
+        ExemptionRepository  # the principal's decisions that a student does not study a subject (miễn học)
+    )
 
     service = SERVICE
     outbox_table, inbox_table = outbox, inbox
@@ -33,3 +37,4 @@ class GradebookUnitOfWork(ServiceUnitOfWork):
         self.sheet = SheetRepository(session)
         self.term_locks = TermLockRepository(session)
         self.amendments = AmendmentRepository(session)
+        self.exemptions = ExemptionRepository(session)

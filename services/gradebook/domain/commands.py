@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.gradebook.domain.exemption import Period
 from services.gradebook.domain.permissions import Actor
 from services.gradebook.domain.term_lock import Term
 
@@ -69,3 +70,43 @@ class DecideAmendment:
     approve: bool
     note: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DecideExemption:
+    actor: Actor
+    class_id: str
+    student_id: str
+    subject_code: str
+    period: Period
+    reason: str
+
+
+@dataclass(frozen=True)
+class RevokeExemption:
+    actor: Actor
+    exemption_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordRetests:
+    actor: Actor
+    class_id: str
+    subject_code: str
+    entries: list[dict[str, Any]]  # student_id, result (a score, or Đ/CĐ)
+
+
+@dataclass(frozen=True)
+class RecordSummerConduct:
+    actor: Actor
+    class_id: str
+    entries: list[dict[str, Any]]  # student_id, conduct
+
+
+@dataclass(frozen=True)
+class LockSummer:
+    actor: Actor
+    class_id: str
+    incomplete_accepted: frozenset[str] = frozenset()  # students who did not sit the re-test or the training
+    reason: str | None = None

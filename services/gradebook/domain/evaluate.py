@@ -3,7 +3,7 @@
 "The whole year" extensions are implemented: comment subjects given by assessment, ``exempt`` terms ("Miễn"),
 ``retest`` per subject with ``learning_result_after_retest`` and ``promotion_after_retest``, and
 ``reporting_cutoff``; TT27 adds ``completion`` and ``reporting_cutoff``. One input beyond the page, a project
-decision: ``conduct_after_summer`` (Tốt/Khá/Đạt/Chưa đạt), the conduct re-assessed after summer training (art. 14),
+decision: ``conduct_after_summer`` (Tốt/Khá/Đạt/Chưa đạt), the conduct re-assessed after summer training (art. 13),
 without which a student sent to summer training could never be promoted again; without it the year's conduct stands.
 """
 

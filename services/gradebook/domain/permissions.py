@@ -24,6 +24,7 @@ class Action(StrEnum):
     IMPORT_MASTER_DATA = "master.import"
     DECLARE_SCHOOL = "school.declare"
     READ_AMENDMENTS = "amendment.read"
+    DECIDE_EXEMPTION = "exemption.decide"
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,13 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
         case Action.LOCK_TERM | Action.UNLOCK_TERM | Action.DECIDE_AMENDMENT:
             if "principal" not in roles:
                 return _deny("Chỉ hiệu trưởng được khóa, mở khóa học kỳ và phê duyệt điều chỉnh.")
+            return ALLOW
+        case Action.DECIDE_EXEMPTION:
+            # TT22 art. 9 leaves exemption (miễn học) to the principal's decision: no one else takes or revokes it.
+            if "principal" not in roles:
+                return _deny("Chỉ hiệu trưởng được quyết định hoặc hủy quyết định miễn học.")
+            if not target.current_year:
+                return _deny("Chỉ được quyết định miễn học cho năm học hiện tại.")
             return ALLOW
         case Action.PROPOSE_AMENDMENT:
             if not (("teacher" in roles and target.assigned) or ("homeroom" in roles and target.homeroom)):

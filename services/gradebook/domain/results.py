@@ -3,11 +3,14 @@ the one rules pipeline run on them, and its results in the shape the API and the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from services.gradebook.domain.curriculum import Assessment, circular_of_grade, subject
 from services.gradebook.domain.rounding import dec
+from services.gradebook.domain.summer import SUMMER, TRAINING
 from services.gradebook.domain.year import (
     TERMS,
     CommentTerm,
@@ -30,6 +33,9 @@ class StudentResults:
     term_results: dict[tuple[str, str], str] = field(default_factory=dict)
     year: dict[str, str | None] = field(default_factory=dict)  # conduct, learning_result, promotion, award…
     explanations: dict[str, str] = field(default_factory=dict)
+    # What the year's decision sends to the summer (TT22 art. 12–14): the subjects to re-test, summer training.
+    retest_subjects: tuple[str, ...] = ()
+    summer_training: bool = False
 
     def average(self, subject_code: str, period: str) -> str | None:
         return self.averages.get((subject_code, period))
@@ -46,10 +52,15 @@ def compute_results(
     periods: dict[str, int | None],
     marks: dict[str, dict[str, dict[str, Any]]],
     terms: dict[str, dict[str, Any]],
+    exempt: Mapping[str, frozenset[str]] | None = None,
 ) -> StudentResults:
-    """``marks``: subject → term → entry; ``terms``: term → homeroom record. What is incomplete computes nothing."""
+    """``marks``: subject → term → entry; ``terms``: term → homeroom record; ``exempt``: subject → the terms the
+    principal exempted (the CLI's ``exempt``). The summer stage (summer.py) is the term ``summer``: a subject's
+    ``{"retest": …}`` and the homeroom's ``{"conduct": …}`` after summer training, the CLI's ``retest`` and
+    ``conduct_after_summer``. What is incomplete computes nothing."""
+    exempt = exempt or {}
     subjects = [
-        _subject_year(grade, code, periods_per_year, marks.get(code, {}))
+        _subject_year(grade, code, periods_per_year, marks.get(code, {}), exempt.get(code, frozenset()))
         for code, periods_per_year in periods.items()
     ]
     if circular_of_grade(grade) == "tt27":
@@ -58,11 +69,21 @@ def compute_results(
 
 
 def _subject_year(
-    grade: int, code: str, periods_per_year: int | None, entries: dict[str, dict[str, Any]]
+    grade: int,
+    code: str,
+    periods_per_year: int | None,
+    entries: dict[str, dict[str, Any]],
+    exempt: frozenset[str],
 ) -> SubjectYear:
+    """The subject as the rules read it; an exempt term's marks (entered before the decision) are not given, as the
+    CLI refuses them: the term is "Miễn" whatever was entered."""
     known = subject(code, grade)
-    hk1, hk2 = (_term(known.assessment, entries.get(term)) for term in TERMS)
-    return SubjectYear(code, known.name, known.assessment, periods_per_year, hk1, hk2)
+    hk1, hk2 = (None if term in exempt else _term(known.assessment, entries.get(term)) for term in TERMS)
+    entered = (entries.get(SUMMER) or {}).get("retest")
+    retest: Decimal | str | None = None
+    if entered is not None:
+        retest = dec(entered) if known.assessment is Assessment.SCORE else str(entered)
+    return SubjectYear(code, known.name, known.assessment, periods_per_year, hk1, hk2, exempt, retest)
 
 
 def _term(kind: Assessment, entry: dict[str, Any] | None) -> Term | None:
@@ -86,13 +107,26 @@ def _secondary(grade: int, subjects: list[SubjectYear], terms: dict[str, dict[st
     records = {t: terms.get(t) or {} for t in TERMS}
     absences = sum(int(records[t].get("absences") or 0) for t in TERMS)
     conduct = {t: str(records[t]["conduct"]) for t in TERMS if records[t].get("conduct")}
-    year = secondary_year(grade, subjects, conduct=conduct, absences=absences)
+    after_summer = (terms.get(SUMMER) or {}).get("conduct")
+    year = secondary_year(
+        grade,
+        subjects,
+        conduct=conduct,
+        absences=absences,
+        # As the CLI: the conduct after summer training counts once the year's conduct is there.
+        conduct_after_summer=str(after_summer) if after_summer and len(conduct) == 2 else None,
+    )
     out = StudentResults()
     for result in year.subjects:
         for period, value in result.results.items():
             out.averages[(result.code, period)] = str(value)
             if result.kind is Assessment.COMMENT and period in TERMS:
                 out.term_results[(result.code, period)] = str(value)
+        if result.after_retest is not None:
+            # Shown as the ĐTBmcn it replaces, with its one decimal ("5.0"), as the CLI prints it.
+            after = result.after_retest
+            shown = after.quantize(Decimal("0.1")) if isinstance(after, Decimal) else after
+            out.averages[(result.code, "year_after_retest")] = str(shown)
     out.learning = dict(year.learning)
     if "year" in year.learning:
         out.year["learning_result"] = year.learning["year"]
@@ -108,6 +142,15 @@ def _secondary(grade: int, subjects: list[SubjectYear], terms: dict[str, dict[st
                 "reporting_path": _path(year.decision.reporting_cutoff),
             }
         )
+        out.retest_subjects = year.decision.retest_subjects
+        out.summer_training = TRAINING in year.decision.outcome
+    # After the summer, beside the year-end results (the record keeps both; rules.md "After the year").
+    if year.learning_after_retest is not None:
+        out.year["learning_result_after_retest"] = year.learning_after_retest
+    if after_summer and year.decision is not None:
+        out.year["conduct_after_summer"] = str(after_summer)
+    if year.promotion_after_retest is not None:
+        out.year["promotion_after_retest"] = year.promotion_after_retest
     # The reasons the API has always shown; the CLI's others (a comment subject's year, the reporting path) are
     # there in ``year.explanations`` when the API wants them.
     comment = {r.code for r in year.subjects if r.kind is Assessment.COMMENT}

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from services.gradebook.domain.errors import GradebookError
 
 Term = Literal["hk1", "hk2"]
+# What a lock freezes: a term, or the summer stage after the year (summer.py).
+Stage = Literal["hk1", "hk2", "summer"]
 
 # Users read times in Vietnam's time zone (UTC+7, no daylight saving); storage stays UTC.
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -125,7 +127,7 @@ class TermLock:
     school_id: str
     class_id: str
     school_year: str
-    term: Term
+    term: Stage
     locked_by: str
     locked_at: datetime
 

@@ -249,12 +249,12 @@ def secondary_year(
                 if isinstance(after, Decimal):
                     retest_scored[s.code] = after
                     why[f"{s.code}.year_after_retest"] = (
-                        f"{s.name}: điểm kiểm tra lại {vn(after)} thay cho ĐTBmcn (Điều 13)"
+                        f"{s.name}: điểm kiểm tra lại {vn(after)} thay cho ĐTBmcn (Điều 14)"
                     )
                 else:
                     retest_commented[s.code] = after
                     why[f"{s.code}.year_after_retest"] = (
-                        f"{s.name}: kiểm tra lại {pass_word(after)}, thay cho kết quả cả năm (Điều 13)"
+                        f"{s.name}: kiểm tra lại {pass_word(after)}, thay cho kết quả cả năm (Điều 14)"
                     )
         for period, value in results.items():
             if value == EXEMPT:
@@ -267,7 +267,7 @@ def secondary_year(
 
     def period_of(period: str, *, after_retest: bool = False) -> tt22.Period:
         marks, comments = scored[period], commented[period]
-        if after_retest:  # art. 13: the re-test result replaces the subject's year result
+        if after_retest:  # art. 14: the re-test result replaces the subject's year result
             marks, comments = {**marks, **retest_scored}, {**comments, **retest_commented}
         required = tt22.subjects_required(len(marks), exempted_scored[period])
         return tt22.Period(marks, comments, names, required)

@@ -1,8 +1,8 @@
 """A school year's gradebook rows for the year-end archive, and putting them back into an empty deployment.
 
-The year's classes decide everything else: their enrolments, assignments, marks, homeroom records, locks and
-amendments. The school, its teachers and the enrolled students are master data shared by years: restored when
-absent, kept when a restore of another year already brought them.
+The year's classes decide everything else: their enrolments, assignments, marks, homeroom records, locks,
+amendments and exemptions. The school, its teachers and the enrolled students are master data shared by years:
+restored when absent, kept when a restore of another year already brought them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from services.gradebook.store.tables import (
     assignments,
     classes,
     enrolments,
+    exemptions,
     marks,
     schools,
     student_terms,
@@ -36,6 +37,7 @@ TABLES: tuple[tuple[Table, bool], ...] = (
     (student_terms, False),
     (term_locks, False),
     (amendments, False),
+    (exemptions, False),
 )
 
 
@@ -75,6 +77,13 @@ def rows_for(session: Session, school_id: str, school_year: str) -> dict[str, Ro
                 amendments.c.school_id == school_id, amendments.c.class_id.in_(class_ids)
             ),
             amendments,
+        ),
+        "exemptions": fetch(
+            session,
+            select(exemptions).where(
+                exemptions.c.school_id == school_id, exemptions.c.class_id.in_(class_ids)
+            ),
+            exemptions,
         ),
     }
 

@@ -69,6 +69,17 @@ class SheetRepository:
             )
         )
 
+    def marks_of_student(self, class_id: str, student_id: str, subject_code: str) -> dict[str, Document]:
+        """Term → stored entry of one student's subject."""
+        rows = self.session.execute(
+            select(marks.c.term, marks.c.entry).where(
+                marks.c.class_id == class_id,
+                marks.c.student_id == student_id,
+                marks.c.subject_code == subject_code,
+            )
+        )
+        return {r.term: r.entry for r in rows}
+
     def class_marks(self, class_id: str) -> list[Mark]:
         rows = self.session.execute(
             select(marks.c.student_id, marks.c.subject_code, marks.c.term, marks.c.entry).where(

@@ -1,4 +1,4 @@
-"""Gradebook tables: master data per school, the class sheet, term locks and amendment records."""
+"""Gradebook tables: master data per school, the class sheet, term locks, amendment records and exemptions."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ term_locks = Table(
     Column("school_id", String(64), nullable=False),
     Column("class_id", String(64), nullable=False),
     Column("school_year", String(9), nullable=False),
-    Column("term", String(3), nullable=False),
+    Column("term", String(6), nullable=False, comment="hk1, hk2 or summer (re-test, summer training)"),
     Column("locked_by", String(64), nullable=False),
     Column("locked_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("school_id", "class_id", "school_year", "term"),
@@ -119,7 +119,7 @@ marks = Table(
     Column("class_id", String(64), nullable=False),
     Column("student_id", String(64), nullable=False),
     Column("subject_code", String(32), nullable=False),
-    Column("term", String(3), nullable=False),
+    Column("term", String(6), nullable=False, comment="hk1, hk2 or summer (re-test, summer training)"),
     Column(
         "entry", JSONB, nullable=False, comment="regular/midterm/final or result or level/test, and comment"
     ),
@@ -136,7 +136,7 @@ student_terms = Table(
     metadata,
     Column("class_id", String(64), nullable=False),
     Column("student_id", String(64), nullable=False),
-    Column("term", String(3), nullable=False),
+    Column("term", String(6), nullable=False, comment="hk1, hk2 or summer (re-test, summer training)"),
     Column(
         "record",
         JSONB,
@@ -168,4 +168,21 @@ amendments = Table(
     Column("decided_by", String(64), nullable=True),
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("decision_note", Text, nullable=True),
+)
+
+exemptions = Table(
+    "exemptions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("school_id", String(64), nullable=False, index=True),
+    Column("class_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("subject_code", String(32), nullable=False),
+    Column("period", String(4), nullable=False, comment="hk1, hk2 or year (both terms)"),
+    Column("reason", Text, nullable=False, comment="The principal's decision, as stated"),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("class_id", "student_id", "subject_code", "period", name="uq_exemptions_period"),
+    ForeignKeyConstraint(["class_id", "student_id"], ["enrolments.class_id", "enrolments.student_id"]),
+    ForeignKeyConstraint(["class_id", "subject_code"], ["assignments.class_id", "assignments.subject_code"]),
 )

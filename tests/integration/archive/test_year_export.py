@@ -162,6 +162,19 @@ def _fill(urls: dict[str, str], school: str) -> dict[str, object]:
                 decided_at=now,
             )
         )
+        db.execute(
+            insert(gb.exemptions).values(
+                id=f"{school}-mh-1",
+                school_id=school,
+                class_id=cls,
+                student_id=students[1][0],
+                subject_code="toan",
+                period="hk1",
+                reason="Quyết định miễn học của hiệu trưởng",
+                decided_by="principal",
+                decided_at=now,
+            )
+        )
     year_record_id = f"{school}-yr-1"
     with engines["transcript"].begin() as db:
         db.execute(

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from sandbox.issuer import mint_token
-from sandbox.sample_school import SUBJECTS, homeroom_for, load_via_api, marks_for
+from sandbox.sample_school import SCORED, SUBJECTS, homeroom_for, load_via_api, marks_for, regular_count
 from services.runtime.settings import get_settings
 
 
@@ -63,3 +63,120 @@ def lock_as_it_stands(principal: Any, school: Any, class_id: str, term: str = "h
             "reason": "Kiểm thử: khóa khi chưa nhập đủ",
         },
     )
+
+
+def enter_year(client: Client, school, class_id: str) -> None:
+    """Every teacher enters the class's marks and the homeroom teacher the homeroom record for both terms."""
+    for term in ("hk1", "hk2"):
+        for code, _ in school.subjects:
+            with client.as_(school.teacher_of(class_id, code), "teacher") as t:
+                t.put(
+                    f"/classes/{class_id}/subjects/{code}/terms/{term}/marks",
+                    json={"entries": marks_for(school, class_id, code, term)},
+                ).raise_for_status()
+        with client.as_(school.homeroom_of(class_id), "teacher", "homeroom") as h:
+            h.put(
+                f"/classes/{class_id}/terms/{term}/homeroom",
+                json={"entries": homeroom_for(school, class_id, term)},
+            ).raise_for_status()
+
+
+def rules_cli_input(
+    school,
+    class_id: str,
+    student_id: str,
+    order: list[str],
+    *,
+    exempt: dict[str, list[str]] | None = None,
+    retest: dict[str, Any] | None = None,
+    conduct_after_summer: str | None = None,
+    marks: dict[str, dict[str, dict[str, Any]]] | None = None,
+    homeroom: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """`hocba rules evaluate`'s input (TT22) for a student whose year was entered by ``enter_year`` (or ``marks``:
+    subject → term → entry, and ``homeroom``: term → record), the subjects in ``order``, with the principal's
+    exemptions and the summer's results."""
+    exempt, retest = exempt or {}, retest or {}
+
+    def entered(code: str, term: str) -> dict[str, Any]:
+        if marks is not None:
+            return marks[code][term]
+        entry = next(e for e in marks_for(school, class_id, code, term) if e["student_id"] == student_id)
+        return {k: v for k, v in entry.items() if k != "student_id"}
+
+    subjects = []
+    for code, periods in sorted(school.subjects, key=lambda s: order.index(s[0])):
+        row: dict[str, Any] = {
+            "code": code,
+            "assessment": "score" if code in SCORED else "comment",
+            "periods_per_year": periods,
+        }
+        row |= {term: entered(code, term) for term in ("hk1", "hk2") if term not in exempt.get(code, [])}
+        if code in exempt:
+            row["exempt"] = exempt[code]
+        if code in retest:
+            row["retest"] = retest[code]
+        subjects.append(row)
+    homeroom = homeroom or {
+        term: next(e for e in homeroom_for(school, class_id, term) if e["student_id"] == student_id)
+        for term in ("hk1", "hk2")
+    }
+    payload: dict[str, Any] = {
+        "circular": "tt22",
+        "grade": school.grade,
+        "subjects": subjects,
+        "conduct": {t: homeroom[t]["conduct"] for t in homeroom},
+        "absences": sum(homeroom[t].get("absences", 0) for t in homeroom),
+    }
+    if conduct_after_summer is not None:
+        payload["conduct_after_summer"] = conduct_after_summer
+    return payload
+
+
+def outbox_bodies(engine: Any, routing_key: str) -> list[dict[str, Any]]:
+    """The envelopes the gradebook queued (its outbox) under ``routing_key``, oldest first."""
+    from sqlalchemy import select
+
+    from services.gradebook.store.tables import outbox
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(outbox.c.body).where(outbox.c.routing_key == routing_key).order_by(outbox.c.id)
+        )
+        return [r.body for r in rows]
+
+
+def term_entry(code: str, periods: int | None, score: str) -> dict[str, Any]:
+    """A whole term of one subject at one level: every scored assessment ``score``, every comment one Đ."""
+    count = regular_count(periods or 35)
+    if code in SCORED:
+        return {"regular": [score] * count, "midterm": score, "final": score}
+    return {"regular": ["Đ"] * count, "midterm": "Đ", "final": "Đ"}
+
+
+def enter_chosen_year(
+    client: Client,
+    school,
+    class_id: str,
+    marks: dict[str, dict[str, dict[str, dict[str, Any]]]],
+    homeroom: dict[str, dict[str, dict[str, Any]]],
+) -> None:
+    """Enter a year chosen by the test: ``marks`` student → subject → term → entry (a subject left out is not
+    entered), ``homeroom`` student → term → record."""
+    for term in ("hk1", "hk2"):
+        for code, _ in school.subjects:
+            entries = [
+                {"student_id": sid, **subjects[code][term]}
+                for sid, subjects in marks.items()
+                if term in subjects.get(code, {})
+            ]
+            if entries:
+                with client.as_(school.teacher_of(class_id, code), "teacher") as t:
+                    t.put(
+                        f"/classes/{class_id}/subjects/{code}/terms/{term}/marks", json={"entries": entries}
+                    ).raise_for_status()
+        with client.as_(school.homeroom_of(class_id), "teacher", "homeroom") as h:
+            h.put(
+                f"/classes/{class_id}/terms/{term}/homeroom",
+                json={"entries": [{"student_id": sid, **terms[term]} for sid, terms in homeroom.items()]},
+            ).raise_for_status()

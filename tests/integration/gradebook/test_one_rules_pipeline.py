@@ -1,5 +1,6 @@
 """One rules pipeline: for random valid years entered through the API, the API's computed results equal what
-`hocba rules evaluate`'s engine gives for the same year (TT22 grade 8, TT27 grades 4 and 5)."""
+`hocba rules evaluate`'s engine gives for the same year (TT22 grade 8, TT27 grades 4 and 5); and so does a year with
+the principal's exemptions, re-tests and summer training ("The whole year" extensions)."""
 
 import uuid
 from typing import Any
@@ -11,7 +12,13 @@ from hypothesis import strategies as st
 from sandbox.sample_school import PRIMARY_TESTED, SCORED, build, regular_count
 from services.gradebook.domain import tt27
 from services.gradebook.domain.evaluate import evaluate
-from tests.integration.gradebook.support import Client, load_school
+from tests.integration.gradebook.support import (
+    Client,
+    enter_chosen_year,
+    load_school,
+    rules_cli_input,
+    term_entry,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -231,3 +238,112 @@ def test_a_random_primary_year_through_the_api_equals_the_rules_cli(primaries, g
             "reporting_path": PATHS[cli["reporting_cutoff"]],
         }
         _same_explanations(api["explanations"], cli["explanations"])
+
+
+def test_a_year_with_exemptions_re_tests_and_summer_training_through_the_api_equals_the_rules_cli(gradebook):
+    """R: exempt from Giáo dục thể chất all year, fails Toán, Ngữ văn and (term II) Hoạt động trải nghiệm, re-tested
+    in all three; S: exempt from Toán in term I, conduct Chưa đạt, summer training then Khá."""
+    sample, client, class_id = _school(gradebook, 8)
+    r, s, _ = (x["student_id"] for x in sample.students_of(class_id))
+    exempt = {r: {"gdtc": ["hk1", "hk2"]}, s: {"toan": ["hk1"]}}
+    with client.as_("hieu-truong", "principal") as p:
+        for sid, subjects in exempt.items():
+            for code, terms in subjects.items():
+                period = "year" if len(terms) == 2 else terms[0]
+                decided = p.post(
+                    f"/classes/{class_id}/students/{sid}/exemptions",
+                    json={"subject_code": code, "period": period, "reason": "Quyết định của hiệu trưởng"},
+                )
+                assert decided.status_code == 201, decided.text
+    weak = {"toan": "3", "ngu_van": "4"}
+    marks = {
+        sid: {
+            code: {
+                term: term_entry(code, periods, weak.get(code, "8") if sid == r else "8")
+                for term in TERMS
+                if term not in exempt[sid].get(code, [])
+            }
+            for code, periods in sample.subjects
+        }
+        for sid in (r, s)
+    }
+    marks[r]["hdtn"]["hk2"] = {**marks[r]["hdtn"]["hk2"], "final": "CĐ"}
+    conduct = {r: "Tốt", s: "Chưa đạt"}
+    homeroom = {sid: {t: {"conduct": conduct[sid], "absences": 2} for t in TERMS} for sid in (r, s)}
+    enter_chosen_year(client, sample, class_id, marks, homeroom)
+    retest: dict[str, Any] = {"toan": 6.5, "ngu_van": 5, "hdtn": "Đ"}
+    with client.as_("hieu-truong", "principal") as p:
+        for term in TERMS:
+            locked = p.post(
+                f"/classes/{class_id}/terms/{term}/lock",
+                # The third student's year was not entered: the principal locks without it, with the reason.
+                json={
+                    "incomplete_accepted": [x["student_id"] for x in sample.students_of(class_id)][2:],
+                    "reason": "Kiểm thử: học sinh thứ ba không thuộc ví dụ",
+                },
+            )
+            assert locked.status_code == 201, locked.text
+    for code, value in retest.items():
+        with client.as_(sample.teacher_of(class_id, code), "teacher") as t:
+            entered = t.put(
+                f"/classes/{class_id}/subjects/{code}/summer/retest",
+                json={"entries": [{"student_id": r, "result": value}]},
+            )
+            assert entered.status_code == 200, entered.text
+    with client.as_(sample.homeroom_of(class_id), "teacher", "homeroom") as h:
+        entered = h.put(
+            f"/classes/{class_id}/summer/conduct", json={"entries": [{"student_id": s, "conduct": "Khá"}]}
+        )
+        assert entered.status_code == 200, entered.text
+
+    for sid, extensions in (
+        (r, {"retest": retest}),
+        (s, {"conduct_after_summer": "Khá"}),
+    ):
+        api = _api_results(sample, client, class_id, sid)
+        cli = evaluate(
+            rules_cli_input(
+                sample,
+                class_id,
+                sid,
+                _subject_order(api),
+                exempt=exempt[sid],
+                marks=marks[sid],
+                homeroom=homeroom[sid],
+                **extensions,
+            ),
+            explain=True,
+        )
+        expected = {
+            f"{row['code']}.{period}": str(row[period])
+            for row in cli["subjects"]
+            for period in (*TERMS, "year", "year_after_retest")
+            if period in row
+        }
+        assert api["averages"] == expected
+        assert api["learning_result"] == cli["learning_result"]
+        after = {
+            "learning_result_after_retest": cli.get("learning_result_after_retest"),
+            "conduct_after_summer": extensions.get("conduct_after_summer"),
+            "promotion_after_retest": cli["promotion_after_retest"]["outcome"],
+        }
+        assert api["year"] == {
+            "learning_result": cli["learning_result"]["year"],
+            "conduct": cli["conduct"]["year"],
+            "promotion": cli["promotion"]["outcome"],
+            "retest_subjects": ", ".join(cli["promotion"]["retest_subjects"]) or None,
+            "award": cli["award"],
+            "absences": "4",
+            "reporting_path": PATHS[cli["reporting_cutoff"]],
+        } | {k: v for k, v in after.items() if v is not None}
+        _same_explanations(api["explanations"], cli["explanations"])
+    # The example shows what it claims: Miễn, the re-tests and both promotions.
+    r_api = _api_results(sample, client, class_id, r)
+    assert r_api["averages"]["gdtc.year"] == "Miễn"
+    assert (
+        r_api["year"]["promotion"] == "kiểm tra lại" and r_api["year"]["promotion_after_retest"] == "lên lớp"
+    )
+    assert r_api["averages"]["hdtn.year"] == "CĐ" and r_api["averages"]["hdtn.year_after_retest"] == "Đ"
+    s_api = _api_results(sample, client, class_id, s)
+    assert s_api["averages"]["toan.hk1"] == "Miễn"
+    assert s_api["year"]["promotion"] == "rèn luyện trong kì nghỉ hè"

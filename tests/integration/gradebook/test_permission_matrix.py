@@ -108,6 +108,11 @@ def mutations(w):
             f"/amendments/{w['amendment']}/decision",
             {"approve": False, "note": "Không"},
         ),
+        "decide exemption": (
+            "POST",
+            f"/classes/{a}/students/{sid}/exemptions",
+            {"subject_code": "gdtc", "period": "year", "reason": "Quyết định số 7/QĐ-THCS, lý do sức khỏe"},
+        ),
         "declare school": (
             "PUT",
             f"/schools/{w['sample'].school_id}",
@@ -125,6 +130,7 @@ ALLOWED = {
     "propose amendment": set(),  # class B's Toán teacher is not in the actor list for class A
     "decide amendment": {"principal"},
     "declare school": {"staff"},
+    "decide exemption": {"principal"},
 }
 ORDER = [
     "enter marks",
@@ -132,6 +138,7 @@ ORDER = [
     "import teachers",
     "propose amendment",
     "declare school",
+    "decide exemption",
     "decide amendment",
     "lock term",
     "unlock term",

@@ -29,6 +29,7 @@ TABLES = (
     "student_terms",
     "term_locks",
     "amendments",
+    "exemptions",
 )
 # Every role at once, so that only the school can be what refuses the call.
 ALL_ROLES = ("principal", "staff", "teacher", "homeroom", "inspector")
@@ -44,6 +45,16 @@ def two_schools(gradebook, service_databases):
     load_school(client_b, b)
     class_b = b.classes[0]["class_id"]
     teacher_b = b.teacher_of(class_b, "toan")
+    with client_b.as_("hieu-truong", "principal") as p:
+        exempted = p.post(
+            f"/classes/{class_b}/students/{b.students_of(class_b)[1]['student_id']}/exemptions",
+            json={
+                "subject_code": "gdtc",
+                "period": "hk1",
+                "reason": "Quyết định số 12/QĐ-THCS, lý do sức khỏe",
+            },
+        )
+        assert exempted.status_code == 201, exempted.text
     with client_b.as_(teacher_b, "teacher") as t:
         entered = t.put(
             f"/classes/{class_b}/subjects/toan/terms/hk2/marks",
@@ -64,7 +75,14 @@ def two_schools(gradebook, service_databases):
         )
         assert proposed.status_code == 201, proposed.text
     engine = create_engine(service_databases["gradebook"])
-    yield {"a": a, "b": b, "client_a": client_a, "amendment_b": proposed.json()["amendment_id"], "db": engine}
+    yield {
+        "a": a,
+        "b": b,
+        "client_a": client_a,
+        "amendment_b": proposed.json()["amendment_id"],
+        "exemption_b": exempted.json()["id"],
+        "db": engine,
+    }
     engine.dispose()
 
 
@@ -126,6 +144,24 @@ def b_requests(w) -> dict[tuple[str, str], tuple[str, object]]:
             {"approve": True, "note": "Duyệt trái phép"},
         ),
         ("GET", "/schools/{school_id}/amendments"): (f"/schools/{school}/amendments", None),
+        ("POST", "/classes/{class_id}/students/{student_id}/exemptions"): (
+            f"/classes/{cb}/students/{sb}/exemptions",
+            {"subject_code": "gdtc", "period": "year", "reason": "Miễn học trái phép"},
+        ),
+        ("GET", "/classes/{class_id}/exemptions"): (f"/classes/{cb}/exemptions", None),
+        ("POST", "/exemptions/{exemption_id}/revoke"): (
+            f"/exemptions/{w['exemption_b']}/revoke",
+            {"reason": "Hủy trái phép"},
+        ),
+        ("PUT", "/classes/{class_id}/subjects/{subject_code}/summer/retest"): (
+            f"/classes/{cb}/subjects/toan/summer/retest",
+            {"entries": [{"student_id": sb, "result": 10}]},
+        ),
+        ("PUT", "/classes/{class_id}/summer/conduct"): (
+            f"/classes/{cb}/summer/conduct",
+            {"entries": [{"student_id": sb, "conduct": "Tốt"}]},
+        ),
+        ("POST", "/classes/{class_id}/summer/lock"): (f"/classes/{cb}/summer/lock", None),
     }
 
 
@@ -135,6 +171,7 @@ def unknown_path(path: str, w) -> str:
     cb = b.classes[0]["class_id"]
     return (
         path.replace(w["amendment_b"], "khong-co")
+        .replace(w["exemption_b"], "khong-co")
         .replace(cb, "lop-khong-co")
         .replace(f"/schools/{b.school_id}", "/schools/truong-khong-co")
     )
@@ -370,13 +407,14 @@ def test_an_inspector_of_a_and_c_with_school_b_ids_gets_404_and_nothing_changes(
 )
 def test_an_inspector_never_writes_in_a_listed_school(gradebook, two_schools, school_c, route):
     w = two_schools
-    # B's requests with A's ids; A has no amendment, so the decision names one nobody has (404 before any role).
-    as_a = {**w, "b": w["a"], "amendment_b": "khong-co"}
+    # B's requests with A's ids; A has no amendment nor exemption, so those name ones nobody has (404 before any role).
+    as_a = {**w, "b": w["a"], "amendment_b": "khong-co", "exemption_b": "khong-co"}
     path, body = b_requests(as_a)[route]
     before = snapshot(w["db"])
     with _inspector_of_a_and_c(gradebook, w, school_c) as http:
         response = http.request(route[0], path, json=body)
-    expected = 404 if route[1] == "/amendments/{amendment_id}/decision" else 403
+    by_id = {"/amendments/{amendment_id}/decision", "/exemptions/{exemption_id}/revoke"}
+    expected = 404 if route[1] in by_id else 403
     assert response.status_code == expected, (route, response.status_code, response.text)
     assert snapshot(w["db"]) == before
 

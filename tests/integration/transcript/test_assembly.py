@@ -387,3 +387,59 @@ def _xml(engine, sha256: str) -> bytes:
         return bytes(
             conn.execute(select(documents.c.content).where(documents.c.sha256 == sha256)).scalar_one()
         )
+
+
+def test_the_summer_lock_gives_a_new_version_of_the_re_tested_students_record_only(stack, service_databases):
+    """TT22 art. 13–14 end to end: the year's lock assembles every record; after the re-tests the principal's summer
+    lock republishes the year, and only the re-tested student's record gets a version 2, carrying the re-test
+    beside the year result, on the supplementary path (effective 15 August)."""
+    from tests.integration.gradebook.support import enter_chosen_year, term_entry
+
+    gradebook, _, engine = stack
+    sample = build(f"he-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=2)
+    client = Client(gradebook, sample.school_id)
+    load_school(client, sample)
+    class_id = sample.classes[0]["class_id"]
+    retested, passed = (s["student_id"] for s in sample.students_of(class_id))
+    weak = {"toan": "3", "ngu_van": "4"}
+    marks = {
+        sid: {
+            code: {
+                term: term_entry(code, periods, weak.get(code, "8") if sid == retested else "8")
+                for term in ("hk1", "hk2")
+            }
+            for code, periods in sample.subjects
+        }
+        for sid in (retested, passed)
+    }
+    homeroom = {sid: {t: {"conduct": "Tốt", "absences": 0} for t in ("hk1", "hk2")} for sid in marks}
+    enter_chosen_year(client, sample, class_id, marks, homeroom)
+    with client.as_("hieu-truong", "principal") as p:
+        for term in ("hk1", "hk2"):
+            p.post(f"/classes/{class_id}/terms/{term}/lock").raise_for_status()
+    wait_for(lambda: len(records_of(engine, sample.school_id)) == 2, timeout=60, what="2 year records")
+    for code, result in (("toan", 6.5), ("ngu_van", 5)):
+        with client.as_(sample.teacher_of(class_id, code), "teacher") as t:
+            t.put(
+                f"/classes/{class_id}/subjects/{code}/summer/retest",
+                json={"entries": [{"student_id": retested, "result": result}]},
+            ).raise_for_status()
+    with client.as_("hieu-truong", "principal") as p:
+        p.post(f"/classes/{class_id}/summer/lock").raise_for_status()
+    (v2,) = wait_for(
+        lambda: [r for r in records_of(engine, sample.school_id) if r["version"] == 2],
+        timeout=60,
+        what="the re-tested student's version 2",
+    )
+    assert v2["student_id"] == retested
+    records = records_of(engine, sample.school_id)
+    assert sorted((r["student_id"] == retested, r["version"]) for r in records) == [
+        (False, 1),
+        (True, 1),
+        (True, 2),
+    ]
+    staff = client.headers("van-thu", "staff")
+    transcript = stack[1]
+    root = xml_package.validate(httpx.get(f"{transcript}/records/{v2['id']}/xml", headers=staff).content)
+    ns = {"h": xml_package.NS}
+    assert root.findtext("h:Identity/h:EffectiveDate", namespaces=ns) == "2026-08-15"

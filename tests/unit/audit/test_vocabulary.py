@@ -41,6 +41,8 @@ STORED_ACTIONS = {
     "amendment.reject",
     "marks.amend",
     "homeroom.amend",
+    "exemption.decide",
+    "exemption.revoke",
     "school.declare",
     "master.import.teachers",
     "master.import.classes",

@@ -31,6 +31,7 @@ EXPECTED = {
         Action.DECIDE_AMENDMENT,
         Action.IMPORT_MASTER_DATA,
         Action.READ_AMENDMENTS,
+        Action.DECIDE_EXEMPTION,
     },
     ("staff", False, False): {Action.READ_CLASS, Action.IMPORT_MASTER_DATA, Action.DECLARE_SCHOOL},
     ("inspector", False, False): {Action.READ_CLASS, Action.READ_AMENDMENTS},
@@ -69,6 +70,8 @@ def test_entry_is_only_for_the_current_year():
     assert not decide(actor, Action.WRITE_MARKS, past).allowed
     assert not decide(actor, Action.WRITE_HOMEROOM, past).allowed
     assert decide(actor, Action.READ_CLASS, past).allowed
+    principal = Actor("ht", frozenset({"principal"}), SCHOOL)
+    assert not decide(principal, Action.DECIDE_EXEMPTION, past).allowed
 
 
 @pytest.mark.parametrize("action", list(Action))
