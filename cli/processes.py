@@ -59,7 +59,12 @@ def run_relay(name: str, metrics_port: int | None = None) -> None:
     configure_logging(f"{name}-relay", level=settings.log_level, json=settings.log_json)
     if metrics_port:
         start_http_server(metrics_port)
-    engine = make_engine(settings.login_url(name), pool_size=2, application_name=f"{name}-relay")
+    engine = make_engine(
+        settings.login_url(name),
+        pool_size=2,
+        application_name=f"{name}-relay",
+        transaction_pooling=settings.db_transaction_pooling,
+    )
     if name == "audit":
         from services.audit.store.login import refuse_a_login_that_may_change_the_log
 

@@ -9,13 +9,25 @@ from typing import Any
 PART_OF = "hocba"
 RABBIT = "hocba-rabbitmq"
 PG = "hocba-pg"
+PG_RW = f"{PG}-rw"  # CloudNativePG's Service of the primary: a direct connection (migrations, prune)
+# PgBouncer in transaction mode, for the services and relays that keep no session state (prepare_threshold=None,
+# HOCBA_DB_TRANSACTION_POOLING); in session mode, for the audit writer's processes, whose connections are theirs.
 POOLER = "hocba-pg-pooler-rw"
+SESSION_POOLER = "hocba-pg-pooler-session"
+# The LOGIN role that owns every service's database and runs the migrations (the Job); each service's processes log
+# in as a role of their own (the service's name; audit's writer is HOCBA_AUDIT_DB_ROLE), granted by the migrations.
+MIGRATOR = "hocba_migrator"
 IMAGE = "ghcr.io/hocba/hocba"
 HTTP_PORT = 8000
 METRICS_PORT = 9100
 PKI_DIR = "/etc/hocba/pki"
 # Who fetches documents from whom over HTTP (service token); what reaches whom follows from it (network.py).
 CALLS: dict[str, tuple[str, ...]] = {"signing": ("transcript",), "sync": ("signing",)}
+
+
+def pg_secret(login: str) -> str:
+    """The Secret of a database login (username, password): the migration role's, or a service's."""
+    return f"{PG}-{'migrator' if login == MIGRATOR else login}"
 
 
 def app_labels(name: str) -> dict[str, str]:

@@ -47,13 +47,14 @@ def callers_of(name: str) -> list[str]:
 
 
 def _platform_egress() -> list[dict[str, Any]]:
-    """What every pod of ours reaches: the broker, the database (directly or through the pooler), DNS."""
+    """What every pod of ours reaches: the broker, the database (directly or through a pooler), DNS."""
     return [
         {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": m.RABBIT}}}], "ports": _tcp(5672)},
         {
             "to": [
                 {"podSelector": {"matchLabels": {"cnpg.io/cluster": m.PG}}},
                 {"podSelector": {"matchLabels": {"cnpg.io/poolerName": m.POOLER}}},
+                {"podSelector": {"matchLabels": {"cnpg.io/poolerName": m.SESSION_POOLER}}},
             ],
             "ports": _tcp(5432),
         },

@@ -27,8 +27,18 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str, *, pool_size: int = 10, application_name: str = "hocba") -> Engine:
-    """An engine for ``url``, logged in as the URL's own user (no SET ROLE: privileges come from the login)."""
+def make_engine(
+    url: str, *, pool_size: int = 10, application_name: str = "hocba", transaction_pooling: bool = False
+) -> Engine:
+    """An engine for ``url``, logged in as the URL's own user (no SET ROLE: privileges come from the login).
+
+    ``transaction_pooling``: the URL reaches PostgreSQL through a pooler in transaction mode (CloudNativePG's
+    PgBouncer), which may run each transaction on another server connection: psycopg must prepare no statement
+    (``prepare_threshold=None``), or a later one finds its prepared statement missing.
+    """
+    connect_args: dict[str, object] = {"application_name": application_name}
+    if transaction_pooling:
+        connect_args["prepare_threshold"] = None
     url_obj = make_url(url)
     if url_obj.drivername in ("postgresql", "postgres"):
         # Operators paste CloudNativePG's `postgresql://` URIs; SQLAlchemy would pick psycopg2.
@@ -40,7 +50,7 @@ def make_engine(url: str, *, pool_size: int = 10, application_name: str = "hocba
         pool_pre_ping=True,
         # Statement parameters are names, birth dates, scores: keep them out of exception text (and so of logs).
         hide_parameters=True,
-        connect_args={"application_name": application_name},
+        connect_args=connect_args,
     )
 
 
@@ -111,7 +121,12 @@ class Database(DependencyProvider):
             )
         settings = self._settings or get_settings()
         url = self.container.config.get("DB_URL") or settings.login_url(self.service)
-        self.engine = make_engine(url, pool_size=settings.db_pool_size, application_name=self.service)
+        self.engine = make_engine(
+            url,
+            pool_size=settings.db_pool_size,
+            application_name=self.service,
+            transaction_pooling=settings.db_transaction_pooling,
+        )
         if self._check is not None:
             try:
                 self._check(self.engine)

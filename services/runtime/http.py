@@ -11,9 +11,11 @@ from typing import Any, Literal, TypeVar
 from kombu import Connection
 from nameko.timer import timer
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
 from services.runtime import metrics
@@ -93,17 +95,46 @@ def validation_problem(error: ValidationError) -> Problem:
     )
 
 
+def _nul_problem(fields: list[str]) -> Problem:
+    """PostgreSQL's text cannot hold a NUL character (psycopg refuses it: a 500 if it got that far)."""
+    return Problem(
+        422,
+        "validation",
+        "Request is invalid",
+        f"Dữ liệu gửi lên không hợp lệ ở: {', '.join(fields[:5])}.",
+        errors=[
+            {"field": f, "message": "chứa ký tự NUL không được phép", "reason": "NUL character"}
+            for f in fields
+        ],
+    )
+
+
+def _nul_fields(value: Any, path: tuple[str, ...] = ()) -> list[str]:
+    if isinstance(value, str):
+        return [".".join(path) or "(body)"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [f for key, item in value.items() for f in _nul_fields(item, (*path, str(key)))]
+    if isinstance(value, list | tuple):
+        return [f for i, item in enumerate(value) for f in _nul_fields(item, (*path, str(i)))]
+    return []
+
+
 def parse_body(request: Request, model: type[M]) -> M:
-    """Validate the JSON body against ``model``; a bad body is a 422 problem naming each field."""
+    """Validate the JSON body against ``model``; a bad body is a 422 problem naming each field, and so is text
+    holding a NUL character (only escaped in JSON: the raw text tells whether to look)."""
     raw = request.get_data(as_text=True)
     try:
-        return model.model_validate_json(raw or "{}")
+        body = model.model_validate_json(raw or "{}")
     except ValidationError as error:
         raise validation_problem(error) from None
+    if "\\u0000" in raw and (fields := _nul_fields(body.model_dump())):
+        raise _nul_problem(fields)
+    return body
 
 
 def parse_query(request: Request, model: type[M]) -> M:
-    """Validate the query string against ``model``; a bad parameter is a 422 problem naming it."""
+    """Validate the query string against ``model``; a bad parameter is a 422 problem naming it (one with a NUL
+    never gets here: ProblemWsgiApp refuses it for every route)."""
     try:
         return model.model_validate(dict(request.args))
     except ValidationError as error:
@@ -210,9 +241,60 @@ def read_body_within(request: Request, limit: int) -> None:
     request.__dict__.pop("stream", None)  # a cached_property; not read yet, but never stale
 
 
+def routing_problem(exc: HTTPException, method: str) -> Problem:
+    """A request no route takes (unknown path, or a ``<any(pdf, xml):kind>`` it does not match; a method the path
+    does not take), as a problem in Vietnamese like every other refusal."""
+    if isinstance(exc, MethodNotAllowed):
+        return Problem(
+            405,
+            "method-not-allowed",
+            "Method Not Allowed",
+            f"Địa chỉ này không nhận phương thức {method}.",
+            allowed=sorted(exc.valid_methods or []),
+        )
+    if exc.code == 404:
+        return Problem(404, "not-found", "Not Found", "Không tìm thấy địa chỉ này.")
+    return Problem(exc.code or 400, "bad-request", exc.name, "Yêu cầu không hợp lệ.")
+
+
+class ProblemWsgiApp(WsgiApp):
+    """nameko's WSGI app, but werkzeug's routing refusals (HTML pages) are answered as problem+json."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ, shallow=True)  # as nameko's: nothing reads the body before the handler
+        # PostgreSQL's text cannot hold a NUL: an id with one names nothing, a query parameter with one is refused,
+        # for every route at once (some read request.args themselves).
+        if "\x00" in environ.get("PATH_INFO", ""):
+            return routing_problem(NotFound(), request.method).response()(environ, start_response)
+        if nul := sorted({name for name, value in request.args.items(multi=True) if "\x00" in name + value}):
+            return _nul_problem(nul).response()(environ, start_response)
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+        except HTTPException as exc:
+            if exc.code is not None and 400 <= exc.code < 500:
+                problem = routing_problem(exc, request.method)
+                return problem.response()(environ, start_response)
+            return exc(environ, start_response)  # a redirect (a missing trailing slash)
+        request.path_values = values  # type: ignore[attr-defined]  # nameko reads it back (its own attribute)
+        try:
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            response = exc
+        return response(environ, start_response)
+
+
+class ProblemWebServer(WebServer):
+    """The one web server of every service (all our entrypoints are ApiHandler's)."""
+
+    def get_wsgi_app(self) -> ProblemWsgiApp:
+        return ProblemWsgiApp(self)
+
+
 class ApiHandler(HttpRequestHandler):
     """nameko's @http, but every error becomes problem+json, no stack trace reaches the client and no body over
     the route's limit is read."""
+
+    server = ProblemWebServer()
 
     def __init__(self, method: str, url: str, *, body_limit: BodyLimit = "default", **kwargs: Any) -> None:
         self.body_limit = body_limit

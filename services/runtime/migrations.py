@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
 from services.runtime.db import ensure_database, make_engine
 from services.runtime.settings import get_settings
@@ -27,10 +27,34 @@ def alembic_config(service: str, url: str | None = None) -> Config:
 
 
 def upgrade(service: str, url: str | None = None, revision: str = "head") -> None:
-    """Create the service's database if missing and migrate it to ``revision``."""
+    """Create the service's database if missing and migrate it to ``revision``; then, where another role logs the
+    service in (HOCBA_DB_SERVICE_ROLES), grant it the service's tables."""
     config = alembic_config(service, url)
     ensure_database(config.attributes["url"])
     command.upgrade(config, revision)
+    role = get_settings().db_service_roles.get(service)
+    if role is not None:
+        grant_service_role(config.attributes["url"], role)
+
+
+def grant_service_role(url: str, role: str) -> None:
+    """``role`` may read and write every table and sequence of the database, today's and those later migrations
+    create (default privileges of the migrating login), but not alembic_version, and may create or drop nothing:
+    the migration role owns the schema."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            for statement in (
+                f'grant usage on schema public to "{role}"',
+                f'grant select, insert, update, delete on all tables in schema public to "{role}"',
+                f'grant usage, select, update on all sequences in schema public to "{role}"',
+                f'alter default privileges in schema public grant select, insert, update, delete on tables to "{role}"',
+                f'alter default privileges in schema public grant usage, select, update on sequences to "{role}"',
+                f'revoke insert, update, delete on alembic_version from "{role}"',
+            ):
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
 
 
 def run_env(target_metadata: MetaData) -> None:

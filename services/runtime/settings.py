@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +37,19 @@ class Settings(BaseSettings):
     db_url_sync: str = _LOCAL_DB.format("sync")
     db_url_audit: str = _LOCAL_DB.format("audit")
     db_pool_size: int = 10
+    db_transaction_pooling: bool = Field(
+        False,
+        description="This process's database URL goes through a pooler in transaction mode (PgBouncer): psycopg "
+        "then prepares no statement (prepare_threshold=None). Unset locally and for a direct or session-pooled "
+        "connection, where psycopg's default prepares statements run often",
+    )
+    db_service_roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="Service → the LOGIN role its processes use where another role (the migration role) owns its "
+        "database: `hocba db upgrade` grants that role reading and writing the service's tables (never DDL). "
+        "Audit's writer is HOCBA_AUDIT_DB_ROLE instead, granted append-only by audit's migrations. Empty locally, "
+        "where one login does everything",
+    )
     # 32 bytes (base64) from which each purpose's sub-key is derived (runtime/data_key.py); no default either.
     data_key: SecretStr | None = None
     # Bearer tokens: verified against the identity provider's public keys (no service holds a key that signs).
@@ -169,6 +183,16 @@ class Settings(BaseSettings):
         None,
         description="base64 Ed25519 public key (32 bytes) that import checks the manifest's signature with",
     )
+
+    @field_validator("db_service_roles")
+    @classmethod
+    def _role_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for service, role in value.items():
+            if service not in SERVICES or service == "audit" or not re.fullmatch(r"[a-z_][a-z0-9_]*", role):
+                raise ValueError(
+                    f"{service}: {role!r} (a service but audit, and a plain lower-case role name)"
+                )
+        return value
 
     @field_validator("trust_roots", "ca_chain")
     @classmethod

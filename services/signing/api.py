@@ -44,6 +44,21 @@ class PrepareBatchIn(Strict):
     certificate: str | None = Field(None, description="Signer's certificate, PEM or base64 DER")
     chain: list[str] = Field(default_factory=list, max_length=5, description="Intermediate CA certificates")
 
+    # Decoded here, not first in the handler: a certificate that is not PEM or base64 is the caller's 422.
+    @field_validator("certificate")
+    @classmethod
+    def _certificate_decodes(cls, value: str | None) -> str | None:
+        if value:
+            _certificate_bytes(value)
+        return value
+
+    @field_validator("chain")
+    @classmethod
+    def _chain_decodes(cls, value: list[str]) -> list[str]:
+        for certificate in value:
+            _certificate_bytes(certificate)
+        return value
+
     def certificate_der(self) -> bytes | None:
         return _certificate_bytes(self.certificate) if self.certificate else None
 

@@ -13,8 +13,13 @@ class Strict(BaseModel):
 
 
 class CredentialsIn(Strict):
+    # Sent back to the gateway in an Authorization header: visible ASCII only, or every later call to the gateway
+    # for the school fails to encode it.
     token: str = Field(
-        min_length=8, max_length=2000, description="The school's token at the province gateway"
+        min_length=8,
+        max_length=2000,
+        pattern=r"^[\x21-\x7e]+$",
+        description="The school's token at the province gateway (visible ASCII, no spaces)",
     )
 
 

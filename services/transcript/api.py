@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.runtime.openapi import Route
+
+# What XML 1.0 cannot hold (control characters but tab and line breaks, lone surrogates, U+FFFE/U+FFFF): the
+# record is printed into the học bạ's XML, so such text is the caller's 422, not lxml's ValueError (a 500).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _fits_in_xml(cls, value: object) -> object:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and _NOT_XML.search(text):
+                raise ValueError("chứa ký tự điều khiển không được phép trong học bạ")
+        return value
 
 
 class Person(Strict):
@@ -65,7 +78,7 @@ class DigitisedRecordIn(Strict):
     student: StudentIn
     school_name: str = Field(min_length=1, max_length=200)
     school_province: str | None = Field(None, max_length=100)
-    school_year: str = Field(pattern=r"^\d{4}-\d{4}$")
+    school_year: str = Field(pattern=r"^\d{4}-\d{4}$", description="Two consecutive years: 2024-2025")
     class_name: str = Field(min_length=1, max_length=32)
     grade: int = Field(ge=1, le=12)
     subjects: list[SubjectIn] = Field(min_length=1, max_length=30)
@@ -75,6 +88,16 @@ class DigitisedRecordIn(Strict):
     award: str | None = None
     homeroom: DepartedPerson
     principal: Person
+
+    # The record's effective date is the cutoff of the year's second calendar year: it must be one (0000-0000
+    # passed the pattern and made date() fail: a 500).
+    @field_validator("school_year")
+    @classmethod
+    def _consecutive_years(cls, value: str) -> str:
+        first, second = (int(year) for year in value.split("-"))
+        if not (1945 <= first <= 2100 and second == first + 1):
+            raise ValueError("năm học phải là hai năm liền nhau, ví dụ 2024-2025")
+        return value
 
 
 # The routes for users (the OpenAPI document is generated from them). GET /documents/{sha256} is not among them:

@@ -85,7 +85,8 @@ class LogQuery(BaseModel):
     action: str | None = Field(None, description="Action prefix, e.g. marks. or term.lock")
     since: datetime | None = None
     until: datetime | None = None
-    after: int = Field(0, ge=0, description="Return entries after this chain sequence number")
+    # The chain's sequence is a bigint: a larger number is the caller's 422, not PostgreSQL's out-of-range error.
+    after: int = Field(0, ge=0, le=2**63 - 1, description="Return entries after this chain sequence number")
     limit: int = Field(100, ge=1, le=1000)
 
 

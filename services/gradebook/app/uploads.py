@@ -94,6 +94,10 @@ def rows_from_upload(
             text = data.decode("utf-8-sig")  # Excel writes a BOM in "CSV UTF-8"
         except UnicodeDecodeError:
             raise UnreadableFile("Tệp CSV phải được lưu với bảng mã UTF-8.") from None
+        if (
+            "\x00" in text
+        ):  # csv reads it (since 3.11); PostgreSQL's text cannot hold it (a 500 at the insert)
+            raise UnreadableFile("Tệp CSV chứa ký tự NUL: hãy lưu lại tệp dưới dạng CSV UTF-8.")
         reader = csv.DictReader(io.StringIO(text))
         return [{(k or "").strip(): v for k, v in row.items()} for row in _at_most(reader, max_rows)]
     if kind == XLSX:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -20,6 +21,12 @@ class Answer:
     @property
     def reason(self) -> str | None:
         return self.body.get("reason") if self.status is not None and self.status >= 400 else None
+
+
+def _record_path(record_id: str, tail: str) -> str:
+    """A record's path at the gateway. The id may come from a caller (a school downloading a transferred record):
+    quoted whole, so a slash cannot reach another path and a control character cannot make the URL invalid."""
+    return f"/api/v1/records/{quote(record_id, safe='')}/{tail}"
 
 
 class GatewayClient:
@@ -50,14 +57,14 @@ class GatewayClient:
     def replace(self, token: str, key: str, record_id: str, pdf: bytes, xml: bytes, reason: str) -> Answer:
         return self._call(
             "POST",
-            f"/api/v1/records/{record_id}/replace",
+            _record_path(record_id, "replace"),
             token,
             headers={"Idempotency-Key": key},
             json={"pdf": _b64(pdf), "xml": _b64(xml), "reason": reason},
         )
 
     def withdraw(self, token: str, record_id: str, reason: str) -> Answer:
-        return self._call("POST", f"/api/v1/records/{record_id}/withdraw", token, json={"reason": reason})
+        return self._call("POST", _record_path(record_id, "withdraw"), token, json={"reason": reason})
 
     def transfer(self, token: str, transcript_id: str, to_school: str) -> Answer:
         return self._call(
@@ -67,7 +74,7 @@ class GatewayClient:
     def download(self, token: str, record_id: str, kind: str) -> tuple[int | None, bytes]:
         try:
             response = self._http.get(
-                f"/api/v1/records/{record_id}/{kind}", headers={"Authorization": f"Bearer {token}"}
+                _record_path(record_id, kind), headers={"Authorization": f"Bearer {token}"}
             )
         except httpx.HTTPError:
             return None, b""

@@ -170,3 +170,40 @@ def test_a_requests_correlation_id_reaches_its_events(school, service_databases)
         )
     engine.dispose()
     assert ids == ["req-trace-42"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "detail"),
+    [
+        ("GET", "/nowhere", 404, "Không tìm thấy địa chỉ này."),
+        ("GET", "/classes/a/b/sheet", 404, "Không tìm thấy địa chỉ này."),
+        ("DELETE", "/healthz", 405, "Địa chỉ này không nhận phương thức DELETE."),
+    ],
+)
+def test_a_request_no_route_takes_is_a_problem_in_vietnamese_not_an_html_page(
+    gradebook, method, path, status, detail
+):
+    response = httpx.request(method, f"{gradebook}{path}")
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == status and response.json()["detail"] == detail
+
+
+def test_text_with_a_nul_character_is_refused_in_the_body_the_query_and_the_path(gradebook, school):
+    """PostgreSQL's text cannot hold a NUL: psycopg refused it, and the caller got a 500."""
+    sample, client = school
+    with client.as_("sys-op", "operator", school="") as operator:
+        body = operator.put(
+            f"/schools/{sample.school_id}",
+            json={"name": "Trường\u0000THCS", "level": sample.level, "current_year": sample.year},
+        )
+    assert body.status_code == 422, body.text
+    assert body.headers["content-type"].startswith("application/problem+json")
+    assert [(e["field"], e["message"]) for e in body.json()["errors"]] == [
+        ("name", "chứa ký tự NUL không được phép")
+    ]
+    with client.as_("hieu-truong", "principal") as principal:
+        query = principal.get(f"/schools/{sample.school_id}/amendments", params={"status": "pending\x00"})
+        path = principal.get("/classes/8a1%00/sheet")
+    assert query.status_code == 422 and query.json()["errors"][0]["field"] == "status", query.text
+    assert path.status_code == 404 and path.json()["detail"] == "Không tìm thấy địa chỉ này.", path.text

@@ -63,3 +63,11 @@ def test_rows_past_the_limit_are_refused_for_csv_and_xlsx():
         with pytest.raises(TooManyRows) as refused:
             rows_from_upload(content_type, data, max_rows=10)
         assert "tối đa 10 dòng" in refused.value.detail_vi
+
+
+def test_a_csv_with_a_nul_character_is_unreadable_not_sent_to_the_database():
+    with pytest.raises(UnreadableFile, match="NUL"):
+        rows_from_upload("text/csv", "teacher_id,full_name\ngv-1,Trần\x00Thị\n".encode())
+    assert rows_from_upload("text/csv", "teacher_id,full_name\ngv-1,Trần Thị\n".encode()) == [
+        {"teacher_id": "gv-1", "full_name": "Trần Thị"}
+    ]
