@@ -29,11 +29,22 @@ class Sample:
     backlogs: dict[str, int]
 
 
+PLATFORM = (
+    "service",
+    "relay",
+    "postgres",
+    "broker",
+)  # what CPU per record counts: ours, not stand-ins or the driver
+
+
 @dataclass
 class _Watched:
     name: str
     kind: str  # service, relay, stand-in, postgres, broker, driver
     process: Any  # psutil.Process
+    # Count the CPU of the process's children that have ended and been reaped (the postmaster's: the backends that
+    # disconnected during the run, whose own CPU is gone with them) instead of the process's own.
+    ended_children: bool = False
 
 
 def _label(args: list[str]) -> tuple[str, str]:
@@ -84,6 +95,24 @@ class Sampler:
             self._thread.wait()
             self._cpu_end = self._cpu_now()
             self._window = (self._window[0], time.monotonic())
+
+    def idle_cpu_rate(self, seconds: float) -> float:
+        """CPU-seconds per second the platform's processes use while nothing happens but this sampler's polling and
+        their own timers: measured before the run, so that the report can take it out of CPU per record."""
+        self.start()
+        started, before = time.monotonic(), self._cpu_now()
+        time.sleep(seconds)
+        after, elapsed = self._cpu_now(), time.monotonic() - started
+        self._running = False
+        self._thread.wait()
+        self.samples.clear()
+        watched = {w.process.pid: w for w in [*self.watched, *self._infra.values()]}
+        used = sum(
+            after[pid] - before[pid]
+            for pid, w in watched.items()
+            if w.kind in PLATFORM and pid in before and pid in after
+        )
+        return used / elapsed
 
     def mark_cpu(self) -> None:
         """From here on CPU counts: the year is locked, the peak begins."""
@@ -177,13 +206,17 @@ class Sampler:
     # -- CPU --------------------------------------------------------------------------------------------------------
 
     def _infrastructure(self) -> list[_Watched]:
-        """This bench's PostgreSQL backends (by database name) and the RabbitMQ node."""
+        """This bench's PostgreSQL backends (by database name; the gateway stand-in's counted as a stand-in), the
+        backends of the whole server that ended meanwhile, and the RabbitMQ node."""
         found = []
         for p in psutil.process_iter(["name", "cmdline"]):
             cmdline = " ".join(p.info["cmdline"] or [])
             if cmdline.startswith("postgres: ") and self.prefix in cmdline:
                 database = cmdline.split(self.prefix, 1)[1].split()[0]
-                found.append(_Watched(f"postgres {database}", "postgres", p))
+                kind = "stand-in" if database == "gateway" else "postgres"
+                found.append(_Watched(f"postgres {database}", kind, p))
+            elif p.info["name"] == "postgres" and " -D " in f" {cmdline} ":  # the postmaster
+                found.append(_Watched("postgres backends that ended (whole server)", "postgres", p, True))
             elif p.info["name"] == "beam.smp":
                 found.append(_Watched("rabbitmq (whole node)", "broker", p))
         return found
@@ -194,8 +227,16 @@ class Sampler:
         for w in [*self.watched, *self._infra.values()]:
             with contextlib.suppress(psutil.Error):  # gone
                 times = w.process.cpu_times()
-                cpu[w.process.pid] = times.user + times.system
+                cpu[w.process.pid] = (
+                    times.children_user + times.children_system
+                    if w.ended_children
+                    else times.user + times.system
+                )
         return cpu
+
+    def cpu_window_s(self) -> float:
+        """Seconds between the first lock (mark_cpu) and the end of the run: the window cpu_report covers."""
+        return max(0.0, self._window[1] - self._window[0])
 
     def cpu_report(self) -> list[dict[str, Any]]:
         window = max(1e-9, self._window[1] - self._window[0])

@@ -51,6 +51,16 @@ def test_bench_peak_reports_stages_a_ratio_against_bare_signing_and_a_projection
     assert_the_report_is_consistent(result)
     assert result["projection"]["cores_from_cpu"] >= 1
     assert {p["kind"] for p in result["processes"]} >= {"service", "relay", "postgres"}
+    kinds = {p["name"]: p["kind"] for p in result["processes"]}
+    assert kinds.get("postgres gateway", "stand-in") == "stand-in"  # the stand-in's database is not ours
+    assert kinds["postgres backends that ended (whole server)"] == "postgres"
+    # CPU per record leaves out what the idle stack spends answering the bench's own polling (measured first).
+    projection = result["projection"]
+    assert projection["idle_and_polling_cpu_s"] > 0
+    assert projection["platform_cpu_s"] == approx(
+        projection["measured_cpu_s"] - projection["idle_and_polling_cpu_s"], abs=0.11
+    )
+    assert projection["cpu_s_per_record"] == approx(projection["platform_cpu_s"] / 2, abs=0.051)
     assert plot.stat().st_size > 10_000
 
 
