@@ -100,6 +100,7 @@ def run_demo(
         console.print("services ready: " + ", ".join(f"{n} {u}" for n, u in pipeline.url.items()))
         schools = _schools()
         for demo in schools:
+            pipeline.provision_qr(demo)
             _school_year(pipeline, demo, console)
         _explain(pipeline, schools[-1], console)
         for demo in schools:
