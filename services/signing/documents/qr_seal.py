@@ -1,10 +1,12 @@
 """The sealed summary a printed page's QR carries: CBOR claims in a COSE_Sign1 (ES256), zlib, base45, prefix ``HB1:``.
 
 The form is the EU Digital COVID Certificate's (CWT claims in COSE_Sign1, RFC 9052/8392, compressed, RFC 9285
-base45 in an alphanumeric QR) rather than ICAO's VDS-NC (JSON and a base64 signature in the barcode): the same
-summary takes about 460 characters in base45's alphanumeric mode, a version-11 QR that still prints in the 17 mm the
-page gives it, where VDS-NC's JSON needs a byte-mode QR about half again as large; the signature is ECDSA P-256 over
-a standard structure that WebCrypto verifies as it comes (raw r‖s), and phones' verifiers already know the form.
+base45 in an alphanumeric QR) rather than ICAO's VDS-NC (JSON and a base64url signature in the barcode): the same
+summary takes about 480 characters in base45's alphanumeric mode, a version-11 QR (61 modules) that still prints in
+the 17 mm the page gives it, where VDS-NC's JSON is ~520 bytes in byte mode, a version-15 QR (77 modules, each a fifth
+smaller in the same square) before the signer certificate VDS-NC also puts in the barcode; the signature is ECDSA
+P-256 over a standard structure that WebCrypto verifies as it comes (raw r‖s), and the DCC's open-source verifiers
+show the form is read offline by phones at scale.
 
 The summary holds what a reader of the printout needs to trust it — the lookup code, school, year, class, the
 student's name, the year results, effective date, version and the sha256 of the record XML — and no personal ID or
