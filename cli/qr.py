@@ -79,6 +79,26 @@ def trust_list(
         typer.echo(f"  {entry.kid.hex()}  {entry.school_id}  {entry.school_name}  {state}")
 
 
+@app.command("page")
+def page(
+    out: Annotated[Path, typer.Option(help="The HTML file to write")] = Path("var/kiem-tra-qr.html"),
+    trust_list_source: Annotated[
+        str, typer.Option("--trust-list", help="The trust list to embed (file or URL), verified first")
+    ] = str(DEFAULT_TRUST_LIST),
+    url: Annotated[
+        str | None,
+        typer.Option(help="Where the page refreshes the list (the gateway's /api/v1/qr/trust-list)"),
+    ] = None,
+) -> None:
+    """Write the offline checking page: WebCrypto, the province's key pinned, the current trust list inside."""
+    from services.signing.verifier.qr_page import render
+
+    listed = load_trust_list(trust_list_source)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(listed.signer_key, read_source(trust_list_source), url), encoding="utf-8")
+    typer.echo(f"wrote {out} ({len(listed.entries)} school(s) in its trust list)")
+
+
 def _build(out: Path, revocations: list[str], certificates: list[Path]) -> None:
     import sandbox.pki as pki
     from services.runtime.settings import get_settings
@@ -175,6 +195,7 @@ def as_json(verdict: QrVerdict) -> dict[str, Any]:
         "valid": verdict.valid,
         "code": verdict.code,
         "message": verdict.message_vi,
+        "detail": verdict.detail,
         "school_id": verdict.entry.school_id if verdict.entry else None,
         "summary": None if summary is None else summary.__dict__,
     }
@@ -193,6 +214,8 @@ def verify_command(value: str, trust_source: str, json_out: bool) -> None:
         for verdict in verdicts:
             for line in describe(verdict):
                 typer.echo(line)
+            if verdict.detail:
+                typer.echo(f"detail: {verdict.detail}")
             typer.echo(f"verdict: {verdict.code}")
     if datetime.fromisoformat(listed.next_update) < datetime.now(UTC):
         typer.echo(f"warning: the trust list was due for an update on {listed.next_update}", err=True)

@@ -1,7 +1,7 @@
 """The province's trust list of the schools' QR certificates, and the offline check of a QR summary against it.
 
 The list is JSON (what a phone's page parses without a library): ``payload`` the base64 of the canonical JSON of
-the entries, ``signature`` ES256 raw r‖s over those bytes (WebCrypto's format), ``certificate`` and ``chain`` the
+the entries (each with its certificate and, for WebCrypto, its public key as SPKI), ``signature`` ES256 raw r‖s over those bytes (WebCrypto's format), ``certificate`` and ``chain`` the
 province's signing certificate (extended key usage TRUST_LIST_OID) up to a configured root. An entry is a school's
 QR certificate with its ``kid``; a revoked school stays on the list with ``revoked_at`` and the reason, so a reader
 is told "revoked", not "unknown".
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from services.signing.documents.qr_seal import (
@@ -48,11 +48,18 @@ class Entry:
     reason: str | None = None
 
     def to_json(self) -> dict[str, str | None]:
+        # The public key beside the certificate: the offline page hands it to WebCrypto as it is (SPKI), without
+        # parsing X.509 in JavaScript; both are under the province's signature.
+        public_key = x509.load_der_x509_certificate(self.certificate).public_key()
+        spki = public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         return {
             "kid": base64.b64encode(self.kid).decode(),
             "school_id": self.school_id,
             "school_name": self.school_name,
             "certificate": base64.b64encode(self.certificate).decode(),
+            "public_key": base64.b64encode(spki).decode(),
             "revoked_at": self.revoked_at,
             "reason": self.reason,
         }
@@ -64,6 +71,7 @@ class TrustList:
     next_update: str
     issuer: str
     entries: tuple[Entry, ...]
+    signer_key: bytes = b""  # SPKI of the province key that signed it (what the offline page pins)
 
     def find(self, kid: bytes) -> Entry | None:
         return next((e for e in self.entries if e.kid == kid), None)
@@ -187,7 +195,8 @@ def load(data: bytes, roots: Sequence[asn1_x509.Certificate], *, now: datetime |
         )
         for e in body["entries"]
     )
-    return TrustList(body["issued"], body["next_update"], body["issuer"], entries)
+    spki = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return TrustList(body["issued"], body["next_update"], body["issuer"], entries, spki)
 
 
 def revoke(entry: Entry, when: datetime, reason: str) -> Entry:
@@ -204,6 +213,7 @@ class QrVerdict:
     summary: Summary | None = None
     entry: Entry | None = None
     sealed: Sealed | None = None
+    detail: str | None = None  # technical, English: why a text could not be decoded
 
 
 def check(text: str, trust: TrustList) -> QrVerdict:
@@ -211,7 +221,12 @@ def check(text: str, trust: TrustList) -> QrVerdict:
     try:
         sealed = unseal(text)
     except QrPayloadError as error:
-        return QrVerdict(False, "MALFORMED", f"Không đọc được mã QR học bạ: {error}.")
+        return QrVerdict(
+            False,
+            "MALFORMED",
+            "KHÔNG HỢP LỆ: không đọc được nội dung mã QR — mã bị hỏng, đã bị sửa đổi hoặc không phải mã QR học bạ.",
+            detail=str(error),
+        )
     summary = sealed.summary
     entry = trust.find(sealed.kid)
     if entry is None:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import functools
+import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from typer.testing import CliRunner
 
 import sandbox.pki as pki
 from cli.main import app
 from services.runtime.settings import get_settings
 from services.signing.adapters.hsm import SealKeys
-from services.signing.adapters.sealer import QrSealer
+from services.signing.adapters.sealer import FakeQrSealer, QrSealer
 from services.signing.documents import pdf as pdf_doc
 from services.signing.documents import qr_stamp
 from services.signing.verifier import verify
@@ -66,12 +69,48 @@ def run(*args: object) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def trust_list(folder: Path, *more: str) -> Path:
-    out = folder / f"trust-list{len(more)}.json"
-    code, output = run("qr", "trust-list", "--out", out, *more)
+REVOKED_SCHOOL = ("s-da-thu-hoi", "Trường THCS Đã Thu Hồi")
+
+
+def software_sealer(school: tuple[str, str]) -> tuple[FakeQrSealer, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = pki.issue_qr(key.public_key(), school_id=school[0], school_name=school[1])
+    return FakeQrSealer(key, certificate.dump()), certificate.dump()
+
+
+@pytest.fixture(scope="module")
+def listed(sealed) -> Path:
+    """The province's list: the HSM's QR certificates (ours valid) and another school's, revoked."""
+    folder = sealed["dir"]
+    _, revoked_der = REVOKED
+    (folder / "revoked.der").write_bytes(revoked_der)
+    out = folder / "trust-list.json"
+    code, output = run(
+        "qr", "trust-list", "--out", out, "--certificate", folder / "revoked.der",
+        "--revoke", f"{REVOKED_SCHOOL[0]}=khóa bị lộ",
+    )  # fmt: skip
     assert code == 0, output
-    assert "signature valid" in output and SCHOOL[0] in output
+    assert "signature valid" in output and SCHOOL[0] in output and "REVOKED" in output
     return out
+
+
+REVOKED = software_sealer(REVOKED_SCHOOL)
+
+
+@pytest.fixture(scope="module")
+def payloads(sealed) -> dict[str, str]:
+    """The QR as read off the page, and the three that must fail."""
+    read = subprocess.run(["zbarimg", "--raw", "-q", str(sealed["png"])], capture_output=True, text=True)
+    text = read.stdout.strip()
+    assert text == sealed["dir"].joinpath("qr.txt").read_text()
+    xml = documents()[0]
+    stranger, _ = software_sealer(SCHOOL)
+    return {
+        "printed": text,
+        "changed": text[:200] + ("A" if text[200] != "A" else "B") + text[201:],
+        "unknown": stranger.summary_text(SCHOOL[0], xml) or "",
+        "revoked": REVOKED[0].summary_text(REVOKED_SCHOOL[0], xml) or "",
+    }
 
 
 def test_the_sealed_page_still_verifies_with_the_qr_drawn_before_the_first_signature(sealed):
@@ -79,8 +118,7 @@ def test_the_sealed_page_still_verifies_with_the_qr_drawn_before_the_first_signa
     assert report.passed, [(c.name, c.detail) for c in report.checks if not c.passed]
 
 
-def test_the_qr_read_off_the_printed_page_verifies_offline(sealed):
-    listed = trust_list(sealed["dir"])
+def test_the_qr_read_off_the_printed_page_verifies_offline(sealed, listed):
     code, output = run("verify", "qr", sealed["png"], "--trust-list", listed)
     assert code == 0, output
     assert "HỢP LỆ" in output and "verdict: VALID" in output
@@ -88,12 +126,40 @@ def test_the_qr_read_off_the_printed_page_verifies_offline(sealed):
     assert "0123456789" not in output and "2011-07-13" not in output  # no personal ID, no birth date
 
 
-def test_a_changed_character_or_a_revoked_school_fails_with_its_reason(sealed):
-    text = sealed["dir"].joinpath("qr.txt").read_text()
-    listed = trust_list(sealed["dir"])
-    changed = text[:200] + ("A" if text[200] != "A" else "B") + text[201:]
-    code, output = run("verify", "qr", changed, "--trust-list", listed)
-    assert code == 1 and "KHÔNG HỢP LỆ" in output, output
-    revoked = trust_list(sealed["dir"], "--revoke", f"{SCHOOL[0]}=khóa bị lộ")
-    code, output = run("verify", "qr", sealed["png"], "--trust-list", revoked)
-    assert code == 1 and "verdict: REVOKED" in output and "khóa bị lộ" in output, output
+@pytest.mark.parametrize(
+    ("case", "codes", "reason"),
+    [
+        ("changed", ("MALFORMED", "BAD_SIGNATURE"), "KHÔNG HỢP LỆ"),
+        ("unknown", ("UNKNOWN_KEY",), "không có trong danh sách tin cậy"),
+        ("revoked", ("REVOKED",), "đã bị thu hồi từ"),
+    ],
+)
+def test_a_changed_unknown_key_or_revoked_payload_fails_with_its_reason(
+    payloads, listed, case, codes, reason
+):
+    code, output = run("verify", "qr", payloads[case], "--trust-list", listed, "--json")
+    assert code == 1, output
+    [verdict] = json.loads(output)
+    assert verdict["code"] in codes and reason in verdict["message"], verdict
+
+
+@needs_tools("/usr/bin/chromium", install="make setup installs chromium")
+def test_the_offline_page_gives_the_same_verdicts_in_chromium_with_the_network_cut(sealed, listed, payloads):
+    page = sealed["dir"] / "kiem-tra-qr.html"
+    code, output = run("qr", "page", "--out", page, "--trust-list", listed)
+    assert code == 0, output
+    cases = ["printed", "changed", "unknown", "revoked"]
+    (sealed["dir"] / "payloads.json").write_text(json.dumps([payloads[c] for c in cases]))
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.integration.signing.qr_browser", str(page), str(sealed["dir"] / "payloads.json")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert shown["requests"] == [] and "2 trường" in shown["trust"]
+    printed, changed, unknown, revoked = shown["verdicts"]
+    assert printed["code"] == "VALID" and printed["message"].startswith("HỢP LỆ"), printed
+    assert "Phạm Thị Ngọc Ánh" in printed["summary"] and "Khá" in printed["summary"]
+    assert changed["code"] in ("MALFORMED", "BAD_SIGNATURE")
+    assert unknown["code"] == "UNKNOWN_KEY" and "không có trong danh sách tin cậy" in unknown["message"]
+    assert revoked["code"] == "REVOKED" and "khóa bị lộ" in revoked["message"]
