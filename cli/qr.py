@@ -69,7 +69,7 @@ def trust_list(
     """Build the province's trust list from the HSM's QR certificates, sign it with the (test) province key, verify
     what was written; or, with --check, verify a published list."""
     if check is None:
-        _build(out, revoke or [], certificate or [])
+        write_trust_list(out, revoke or [], certificate or [])
         check = str(out)
     listed = load_trust_list(check)
     typer.echo(f"trust list {check}: signature valid, issued {listed.issued} by {listed.issuer}")
@@ -99,7 +99,7 @@ def page(
     typer.echo(f"wrote {out} ({len(listed.entries)} school(s) in its trust list)")
 
 
-def _build(out: Path, revocations: list[str], certificates: list[Path]) -> None:
+def write_trust_list(out: Path, revocations: list[str], certificates: list[Path]) -> None:
     import sandbox.pki as pki
     from services.runtime.settings import get_settings
     from services.signing.adapters.hsm import SealKeys
@@ -150,8 +150,28 @@ def decode_image(path: Path) -> list[str]:
     return texts
 
 
+def render_first_page(pdf: Path, folder: Path) -> Path:
+    """Page 1 at 300 dpi (poppler's pdftoppm): what a phone's camera gives of the printed footer's QR."""
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        raise _fail("pdftoppm missing (Debian package poppler-utils)")
+    subprocess.run(
+        [pdftoppm, "-r", "300", "-f", "1", "-l", "1", "-png", "-singlefile", str(pdf), str(folder / "page")],
+        check=True,
+        capture_output=True,
+    )
+    return folder / "page.png"
+
+
 def qr_texts(value: str) -> list[str]:
     path = Path(value)
+    if path.suffix.lower() == ".pdf":
+        import tempfile
+
+        if not path.is_file():
+            raise _fail(f"cannot read {path}")
+        with tempfile.TemporaryDirectory() as folder:
+            return decode_image(render_first_page(path, Path(folder)))
     if path.suffix.lower() in IMAGE_SUFFIXES:
         if not path.is_file():
             raise _fail(f"cannot read {path}")
@@ -161,7 +181,7 @@ def qr_texts(value: str) -> list[str]:
 
 def describe(verdict: QrVerdict) -> list[str]:
     """The summary and verdict as the reader sees them (Vietnamese)."""
-    lines = [f"{'HỢP LỆ' if verdict.valid else 'KHÔNG HỢP LỆ'} — {verdict.message_vi}"]
+    lines = [verdict.message_vi]  # it opens with the verdict: HỢP LỆ, KHÔNG HỢP LỆ, …
     summary = verdict.summary
     if summary is None:
         return lines
@@ -201,13 +221,18 @@ def as_json(verdict: QrVerdict) -> dict[str, Any]:
     }
 
 
-def verify_command(value: str, trust_source: str, json_out: bool) -> None:
-    """`hocba verify qr`: exit 0 when every QR read is valid, 1 when one is not, 2 when nothing could be read."""
+def verdicts_for(value: str, trust_source: str) -> tuple[list[QrVerdict], TrustList]:
+    """The verdict on every QR in VALUE (text, image or a PDF's first page) against the list from trust_source."""
     from services.signing.verifier.qr import check
 
     texts = qr_texts(value)
     listed = load_trust_list(trust_source)
-    verdicts = [check(text, listed) for text in texts]
+    return [check(text, listed) for text in texts], listed
+
+
+def verify_command(value: str, trust_source: str, json_out: bool) -> None:
+    """`hocba verify qr`: exit 0 when every QR read is valid, 1 when one is not, 2 when nothing could be read."""
+    verdicts, listed = verdicts_for(value, trust_source)
     if json_out:
         typer.echo(json.dumps([as_json(v) for v in verdicts], ensure_ascii=False, indent=1))
     else:

@@ -208,7 +208,7 @@ class QrVerdict:
     """``code`` is stable for scripts; ``message_vi`` is what the family or the reader sees."""
 
     valid: bool
-    code: str  # VALID | MALFORMED | UNKNOWN_KEY | REVOKED | BAD_SIGNATURE | WRONG_KEY_USAGE | SCHOOL_MISMATCH
+    code: str  # VALID | URL_ONLY | MALFORMED | UNKNOWN_KEY | REVOKED | BAD_SIGNATURE | WRONG_KEY_USAGE | SCHOOL_MISMATCH
     message_vi: str
     summary: Summary | None = None
     entry: Entry | None = None
@@ -218,6 +218,14 @@ class QrVerdict:
 
 def check(text: str, trust: TrustList) -> QrVerdict:
     """The verdict on a QR's text: decoded, its key found on the list, not revoked, the signature over it valid."""
+    if text.strip().startswith(("http://", "https://")):
+        return QrVerdict(
+            False,
+            "URL_ONLY",
+            "KHÔNG XÁC THỰC ĐƯỢC NGOẠI TUYẾN: mã QR này chỉ chứa đường dẫn tra cứu, không có tóm tắt được nhà trường ký; "
+            "hãy tra cứu trực tuyến.",
+            detail=text.strip()[:200],
+        )
     try:
         sealed = unseal(text)
     except QrPayloadError as error:

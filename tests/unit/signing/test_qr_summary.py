@@ -120,8 +120,10 @@ def test_a_revoked_school_fails_as_revoked():
     )
 
 
-def test_text_that_is_not_a_summary_is_malformed():
-    assert qr_trust.check("https://tracuu.example.vn/hocba/x", trust_list()).code == "MALFORMED"
+def test_text_that_is_not_a_summary_is_malformed_and_a_lookup_url_says_it_is_only_that():
+    assert qr_trust.check("HB1:not base45 at all", trust_list()).code == "MALFORMED"
+    verdict = qr_trust.check("https://tracuu.example.vn/hocba/x", trust_list())
+    assert verdict.code == "URL_ONLY" and "tra cứu trực tuyến" in verdict.message_vi
 
 
 def test_a_trust_list_with_a_changed_entry_is_refused():
