@@ -35,3 +35,10 @@ def test_no_list_published_yet_is_a_404_problem(tmp_path: Path) -> None:
     with pytest.raises(errors.GatewayError) as raised:
         trust_list(context(tmp_path / "missing.json"), request())
     assert raised.value.status == 404 and raised.value.reason == "trust_list_missing"
+
+
+def test_the_route_is_public_and_answered_by_the_trust_list_handler() -> None:
+    from sandbox.gateway.app import HANDLERS, ROUTES
+
+    endpoint, _ = ROUTES.bind("gateway.test").match("/api/v1/qr/trust-list", method="GET")
+    assert HANDLERS[endpoint] is trust_list
