@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import json
 import zlib
 from datetime import UTC, datetime
@@ -10,6 +12,7 @@ from datetime import UTC, datetime
 import base45
 import cbor2
 import pytest
+from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import sandbox.pki as pki
@@ -42,15 +45,13 @@ def sealed_text(
 
 
 def trust_list(*, revoked: bool = False) -> qr_trust.TrustList:
-    from asn1crypto import x509 as asn1_x509
-
     entry = qr_trust.entry_for(asn1_x509.Certificate.load(school_key()[1]))
     if revoked:
         entry = qr_trust.revoke(entry, datetime(2026, 9, 1, tzinfo=UTC), "khóa bị lộ")
     province = pki.province_qr()
     document = qr_trust.build(
         [entry], province.key, province.certificate, province.chain, issuer="Sở (thử nghiệm)"
-    )  # type: ignore[arg-type]
+    )
     return qr_trust.load(document, [pki.root()])
 
 
@@ -67,8 +68,6 @@ def test_the_summary_carries_the_year_results_and_no_personal_id_or_birth_date()
     assert (summary.learning, summary.conduct, summary.promotion) == ("Khá", "Tốt", "lên lớp")
     assert summary.effective_date == "2026-06-30" and summary.version == 1
     assert summary.school_id == SCHOOL_ID and summary.school_name == SCHOOL_NAME
-    import hashlib
-
     assert summary.record_sha256 == hashlib.sha256(xml).hexdigest()
     decoded = zlib.decompress(base45.b45decode(text[4:]))
     for private in (b"0123456789", b"2011-07-13", "Cửa Nam".encode(), b"st-1", b"017/2023"):
@@ -128,14 +127,10 @@ def test_text_that_is_not_a_summary_is_malformed_and_a_lookup_url_says_it_is_onl
 
 def test_a_trust_list_with_a_changed_entry_is_refused():
     province = pki.province_qr()
-    from asn1crypto import x509 as asn1_x509
-
     entry = qr_trust.entry_for(asn1_x509.Certificate.load(school_key()[1]))
     document = json.loads(
         qr_trust.build([entry], province.key, province.certificate, province.chain, issuer="Sở")
-    )  # type: ignore[arg-type]
-    import base64
-
+    )
     body = json.loads(base64.b64decode(document["payload"]))
     body["entries"][0]["revoked_at"] = None
     body["entries"][0]["school_name"] = "Trường khác"
@@ -146,8 +141,6 @@ def test_a_trust_list_with_a_changed_entry_is_refused():
 
 def test_a_trust_list_signed_by_a_school_key_is_refused():
     key, der = school_key()
-    from asn1crypto import x509 as asn1_x509
-
     certificate = asn1_x509.Certificate.load(der)
     document = qr_trust.build(
         [qr_trust.entry_for(certificate)], key, certificate, (pki.issuing_ca(),), issuer="?"
