@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 import sandbox.pki as pki
@@ -116,6 +117,10 @@ def payloads(sealed) -> dict[str, str]:
 def test_the_sealed_page_still_verifies_with_the_qr_drawn_before_the_first_signature(sealed):
     report = verify(sealed["pdf"].read_bytes(), sealed["xml"].read_bytes(), trust_roots=[pki.root()])
     assert report.passed, [(c.name, c.detail) for c in report.checks if not c.passed]
+    # PDF/A-3B for the drawn QR: an opaque grey image, no soft mask (transparency)
+    for page in PdfReader(sealed["pdf"]).pages:
+        image = page["/Resources"]["/XObject"]["/HbSealedQr"].get_object()
+        assert image["/ColorSpace"] == "/DeviceGray" and "/SMask" not in image
 
 
 def test_the_qr_read_off_the_printed_page_verifies_offline(sealed, listed):
