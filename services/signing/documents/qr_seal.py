@@ -1,8 +1,8 @@
 """The sealed summary a printed page's QR carries: CBOR claims in a COSE_Sign1 (ES256), zlib, base45, prefix ``HB1:``.
 
-The form is the EU Digital COVID Certificate's (CWT claims in COSE_Sign1, RFC 9052/8392, compressed, RFC 9285
+The form is the EU Digital COVID Certificate's (CWT claims in COSE_Sign1, RFC 9052/8392, zlib, RFC 9285
 base45 in an alphanumeric QR) rather than ICAO's VDS-NC (JSON and a base64url signature in the barcode): the same
-summary takes about 480 characters in base45's alphanumeric mode, a version-11 QR (61 modules) that still prints in
+summary takes about 465 characters in base45's alphanumeric mode, a version-11 QR (61 modules) that still prints in
 the 17 mm the page gives it, where VDS-NC's JSON is ~520 bytes in byte mode, a version-15 QR (77 modules, each a fifth
 smaller in the same square) before the signer certificate VDS-NC also puts in the barcode; the signature is ECDSA
 P-256 over a standard structure that WebCrypto verifies as it comes (raw r‖s), and the DCC's open-source verifiers
@@ -32,8 +32,11 @@ from lxml import etree
 PREFIX = "HB1:"
 NS = "{urn:hocba:transcript:1}"
 COSE_SIGN1_TAG = 18
+ZLIB_HEADER = (
+    b"\x78"  # CMF of a 32 KiB deflate window; a COSE_Sign1 starts with 0xD2 (tag 18) or 0x84 (array)
+)
 ALG, KID, ES256 = 1, 4, -7  # COSE header labels and the ES256 algorithm id (RFC 9053)
-ISS, IAT = 1, 6  # CWT claims (RFC 8392)
+IAT = 6  # CWT issued-at (RFC 8392); no iss claim: the summary's school id says who signed, in fewer bytes
 HOCBA_CLAIM = -261  # private CWT claim holding the summary (DCC uses -260 for hcert)
 SUMMARY_VERSION = 1
 # Extended key usages of the two keys (test OIDs under 2.25, the UUID arc anyone may allocate from without
@@ -154,14 +157,15 @@ def seal(
     which is what a PKCS#11 token's CKM_ECDSA returns and what COSE carries."""
     when = issued or datetime.now(UTC)
     protected = cbor2.dumps({ALG: ES256, KID: kid})
-    payload = cbor2.dumps(
-        {ISS: summary.school_id, IAT: int(when.timestamp()), HOCBA_CLAIM: summary.to_claim()}
-    )
+    payload = cbor2.dumps({IAT: int(when.timestamp()), HOCBA_CLAIM: summary.to_claim()})
     signature = sign(hashlib.sha256(_sig_structure(protected, payload)).digest())
     if len(signature) != 64:
         raise ValueError(f"ES256 wants a 64-byte r‖s signature, got {len(signature)} bytes")
     cose = cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
-    encoded: bytes = base45.b45encode(zlib.compress(cose, 9))
+    # zlib only where it shrinks: a summary is mostly signature, hash and short Vietnamese names, which deflate makes
+    # ~3% larger; readers tell the two apart by zlib's first byte (0x78), as DCC verifiers do.
+    compressed = zlib.compress(cose, 9)
+    encoded: bytes = base45.b45encode(compressed if len(compressed) < len(cose) else cose)
     return PREFIX + encoded.decode("ascii")
 
 
@@ -192,7 +196,9 @@ def unseal(text: str) -> Sealed:
     if not text.startswith(PREFIX):
         raise QrPayloadError(f"not a sealed học bạ summary (no {PREFIX} prefix)")
     try:
-        cose = zlib.decompress(base45.b45decode(text[len(PREFIX) :]))
+        cose = base45.b45decode(text[len(PREFIX) :])
+        if cose[:1] == ZLIB_HEADER:
+            cose = zlib.decompress(cose)
     except (ValueError, zlib.error) as error:
         raise QrPayloadError(f"not base45/zlib: {error}") from error
     try:

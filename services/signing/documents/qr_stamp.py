@@ -26,9 +26,12 @@ COVER = 0.5 * MM  # the white cover overlaps the old QR's edge by this much
 
 
 def qr_image(text: str) -> Image.Image:
-    """Four pixels per module (renderers that smooth a scaled image blur a one-pixel module into grey); error level L keeps a ~460-character summary at
-    version 11, 61 modules and a 2-module margin in 17 mm (0.26 mm a module, read from 300 dpi); segno raises the level
-    where that costs no size. Base45's alphabet is QR's alphanumeric mode, hence the upper-case text."""
+    """The QR as an image, four pixels a module (renderers that smooth a scaled image blur a one-pixel module to grey).
+
+    Error level L keeps a ~465-character summary at version 11: 61 modules and a 2-module margin in 17 mm, 0.26 mm a
+    module, read by zbar from a 300 dpi rendering; segno raises the level where that costs no size. Base45's alphabet
+    is QR's alphanumeric mode, hence the upper-case text.
+    """
     buffer = io.BytesIO()
     segno.make(text, error="l", micro=False).save(buffer, kind="png", scale=4, border=2)
     buffer.seek(0)
