@@ -28,7 +28,7 @@ def bench_backbone(
     events: Annotated[int, typer.Option(help="Events per pipeline")] = 3000,
     as_json: AsJson = False,
 ) -> None:
-    """Events/s through outbox → relay → broker → inbox consumer, against raw kombu with confirms."""
+    """Events/s through outbox → relay → broker → inbox consumer, against raw kombu confirming in the same batches."""
     from cli.bench.backbone import run
 
     _report(run(events, console), as_json)

@@ -145,7 +145,11 @@ def content(xml: bytes) -> dict[str, Any]:
                 "teacher": text(subject, "h:Teacher"),
                 "hk1": mark("hk1"),
                 "hk2": mark("hk2"),
-                "year": _decimal_comma(text(subject, "h:Year")),
+                "year": " → ".join(
+                    _decimal_comma(v)
+                    for v in (text(subject, "h:Year"), text(subject, "h:YearAfterRetest"))
+                    if v
+                ),
             }
         )
     periods = [
@@ -178,5 +182,6 @@ def content(xml: bytes) -> dict[str, Any]:
         ],
         "year_result": text(results, "h:YearResult"),
         "promotion": text(results, "h:Promotion"),
+        "promotion_after_summer": text(results, "h:PromotionAfterSummer"),
         "award": text(results, "h:Award"),
     }

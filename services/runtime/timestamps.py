@@ -6,6 +6,7 @@ The signing service timestamps signatures with it; the audit service timestamps 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
@@ -14,14 +15,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from asn1crypto import cms, pem, tsp
+from asn1crypto import cms, core, pem, tsp
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from pyhanko.sign.general import as_signing_certificate, simple_cms_attribute
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError, set_tsp_headers
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 T = TypeVar("T")
 _turn = threading.Lock()  # green under eventlet: see run()
@@ -55,7 +60,39 @@ class HttpxTimeStamper(TimeStamper):
         return tsp.TimeStampResp.load(response.content)
 
 
-class FakeTimestamper(DummyTimeStamper):
+class KeptKeyTimeStamper(DummyTimeStamper):
+    """pyHanko's in-memory TSA with its key loaded once. ``DummyTimeStamper`` loads the RSA key from DER for every
+    token, and cryptography checks the key on each load: about 0.15 CPU-s a token, most of what signing a record
+    in a test cost (signing.md §1.7 is the same trap for signers)."""
+
+    def __init__(
+        self, tsa_cert: asn1_x509.Certificate, tsa_key: asn1_keys.PrivateKeyInfo, **options: Any
+    ) -> None:
+        super().__init__(tsa_cert, tsa_key, **options)
+        key = serialization.load_der_private_key(tsa_key.dump(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise NotImplementedError("pyHanko's dummy timestamper is RSA-only")
+        self._key = key
+
+    def _sign_tst_info(
+        self, tst_info_data: bytes, md_algorithm: str, dt: datetime
+    ) -> tuple[bytes, cms.CMSAttributes]:
+        # pyHanko's own (timestamps/dummy_client.py), with the loaded key.
+        signed_attrs = cms.CMSAttributes(
+            [
+                simple_cms_attribute("content_type", "tst_info"),
+                simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+                simple_cms_attribute("signing_certificate", as_signing_certificate(self.tsa_cert)),
+                simple_cms_attribute("message_digest", hashlib.new(md_algorithm, tst_info_data).digest()),
+            ]
+        )
+        signature = self._key.sign(
+            signed_attrs.dump(), padding.PKCS1v15(), get_pyca_cryptography_hash(md_algorithm.upper())
+        )
+        return signature, signed_attrs
+
+
+class FakeTimestamper(KeptKeyTimeStamper):
     """The TSA in memory, for tests: pyHanko's own test TSA (it signs tokens with the TSA's key and certificate), at
     a fixed time, with serial numbers counting from 1 and no nonce, so the same requests give the same tokens.
 

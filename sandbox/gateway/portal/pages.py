@@ -53,7 +53,12 @@ STATUS_WORDS = {
     "withdrawn": "Đã bị thu hồi",
     "replaced": "Đã được thay thế",
 }
-PERIOD_WORDS = {"hk1": "Học kỳ I", "hk2": "Học kỳ II", "year": "Cả năm"}
+PERIOD_WORDS = {
+    "hk1": "Học kỳ I",
+    "hk2": "Học kỳ II",
+    "year": "Cả năm",
+    "summer": "Sau kiểm tra lại, rèn luyện hè",
+}
 
 
 def e(value: Any) -> str:
@@ -166,6 +171,7 @@ def content_html(content: dict[str, Any]) -> str:
         for label, value in (
             ("Đánh giá cuối năm", content["year_result"]),
             ("Lên lớp", content["promotion"]),
+            ("Lên lớp sau kiểm tra lại, rèn luyện hè", content["promotion_after_summer"]),
             ("Khen thưởng", content["award"]),
             ("Phẩm chất", ", ".join(f"{n}: {v}" for n, v in content["qualities"])),
             ("Năng lực", ", ".join(f"{n}: {v}" for n, v in content["competencies"])),

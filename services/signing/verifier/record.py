@@ -66,6 +66,7 @@ def _subject(subject: etree._Element) -> SubjectLine:
     # year that differs from it must still be on the page, so a record claiming otherwise fails the comparison.
     if not year or year != _text(terms.get("hk2"), "h:Level"):
         values.append(year)
+    values.append(_text(subject, "h:YearAfterRetest"))  # printed after the year result ("4,5 / 6,5")
     return SubjectLine(_text(subject, "h:Name"), tuple(shown(v) for v in values if v))
 
 

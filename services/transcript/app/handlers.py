@@ -196,6 +196,18 @@ def _personal_details(student: StudentRecord, vault: DataVault) -> dict[str, Any
     return cast(dict[str, Any], json.loads(vault.decrypt(sealed, Sealed.PERSONAL_DETAILS)))
 
 
+def _after_summer(year: dict[str, Any]) -> tuple[PeriodResult, ...]:
+    """The year's results after the re-tests and summer training (the gradebook's summer lock), when there were any."""
+    learning, conduct = year.get("learning_result_after_retest"), year.get("conduct_after_summer")
+    if learning is None and conduct is None:
+        return ()
+    return (
+        PeriodResult(
+            "summer", None if learning is None else str(learning), None if conduct is None else str(conduct)
+        ),
+    )
+
+
 def _assemble_student(
     uow: TranscriptUnitOfWork,
     school_id: str,
@@ -215,24 +227,31 @@ def _assemble_student(
             _marks(r.hk1),
             _marks(r.hk2),
             None if r.year is None else str(r.year),
+            r.year_after_retest,
         )
         for r in sorted(student.subjects, key=lambda r: form_position(r.subject_code))
     )
-    periods = tuple(
-        PeriodResult(period, record.learning_result, record.conduct, record.absences, record.homeroom_comment)
-        for period, record in ((cast(Period, "hk1"), student.hk1), (cast(Period, "hk2"), student.hk2))
-        if record is not None
-    ) + (
-        (
+    periods = (
+        tuple(
             PeriodResult(
-                "year",
-                student.year.get("learning_result"),
-                student.year.get("conduct"),
-                int(str(student.year["absences"])) if student.year.get("absences") else None,
-            ),
+                period, record.learning_result, record.conduct, record.absences, record.homeroom_comment
+            )
+            for period, record in ((cast(Period, "hk1"), student.hk1), (cast(Period, "hk2"), student.hk2))
+            if record is not None
         )
-        if student.year
-        else ()
+        + (
+            (
+                PeriodResult(
+                    "year",
+                    student.year.get("learning_result"),
+                    student.year.get("conduct"),
+                    int(str(student.year["absences"])) if student.year.get("absences") else None,
+                ),
+            )
+            if student.year
+            else ()
+        )
+        + _after_summer(student.year)
     )
     homeroom = None
     if snapshot.homeroom_teacher_id:
@@ -291,6 +310,7 @@ def _assemble_student(
         competencies=tuple(sorted((hk2.competencies if hk2 else {}).items())),
         year_result=student.year.get("year_result"),
         promotion=student.year.get("promotion"),
+        promotion_after_summer=student.year.get("promotion_after_retest"),
         award=student.year.get("award"),
         signature_plan=plan,
         supersedes=None if latest is None else latest.id,

@@ -29,7 +29,13 @@ ROLE_TITLES = {
     "principal": "Hiệu trưởng",
     "school_seal": "Dấu của nhà trường",
 }
-PERIOD_TITLES = {"hk1": "Học kỳ I", "hk2": "Học kỳ II", "year": "Cả năm"}
+RETEST_LEGEND = "Cột Cả năm có hai kết quả: cuối năm / sau kiểm tra lại (Điều 14 Thông tư 22/2021/TT-BGDĐT)."
+PERIOD_TITLES = {
+    "hk1": "Học kỳ I",
+    "hk2": "Học kỳ II",
+    "year": "Cả năm",
+    "summer": "Sau kiểm tra lại, rèn luyện hè",
+}
 # TT27 (primary): the five qualities and the core competencies, each Tốt / Đạt / Cần cố gắng.
 TRAIT_TITLES = {
     "yeu_nuoc": "Yêu nước",
@@ -254,7 +260,7 @@ def _subjects(pdf: FPDF, root: etree._Element, primary: bool) -> None:
             cells = tuple(
                 _show(_text(terms.get(t), "h:Average") or _text(terms.get(t), "h:Result"))
                 for t in ("hk1", "hk2")
-            ) + (_show(_text(subject, "h:Year")),)
+            ) + (_year_cell(subject),)
         pdf.cell(header[0][1], row_h, _fit(pdf, _text(subject, "h:Name"), header[0][1] - 2), border=1)
         pdf.set_font_size(9)
         for (_, width), cell in zip(header[1:4], cells, strict=True):
@@ -265,10 +271,21 @@ def _subjects(pdf: FPDF, root: etree._Element, primary: bool) -> None:
         said = [_text(terms.get(t), "h:Comment") for t in ("hk1", "hk2")]
         if any(said):
             comments.append(f"{_text(subject, 'h:Name')}: " + " ".join(c for c in said if c))
+    if root.find("h:Subjects/h:Subject/h:YearAfterRetest", ns) is not None:
+        pdf.set_font_size(8)
+        pdf.cell(0, 4.5, RETEST_LEGEND, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font_size(9)
     if comments:  # TT27: the subject teacher's comment on each subject, in full (one row would cut it short)
         pdf.ln(1)
         pdf.multi_cell(0, 4.5, "Nhận xét môn học: " + "; ".join(comments), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
+
+
+def _year_cell(subject: etree._Element) -> str:
+    """The year result, and after a re-test the result that replaced it ("4,5 / 6,5", explained under the table):
+    the form prints both. (A slash: the form's Noto subset has no arrow.)"""
+    year, retest = _show(_text(subject, "h:Year")), _show(_text(subject, "h:YearAfterRetest"))
+    return f"{year} / {retest}" if retest else year
 
 
 def _results(pdf: FPDF, root: etree._Element) -> None:
@@ -302,6 +319,7 @@ def _results(pdf: FPDF, root: etree._Element) -> None:
         for label, path in (
             ("Đánh giá cuối năm", "h:YearResult"),
             ("Lên lớp", "h:Promotion"),
+            ("Lên lớp sau kiểm tra lại, rèn luyện hè", "h:PromotionAfterSummer"),
             ("Khen thưởng", "h:Award"),
         )
         if _text(results, path)

@@ -99,6 +99,7 @@ def build(record: YearRecord) -> bytes:
             if marks is not None:
                 _term(node, term, marks)
         _opt(node, "Year", line.year)
+        _opt(node, "YearAfterRetest", line.year_after_retest)
     results = _el(root, "Results")
     for period in record.periods:
         node = _el(results, "Period", period=period.period)
@@ -112,6 +113,7 @@ def build(record: YearRecord) -> bytes:
         _el(results, "Competency", value, name=name)
     _opt(results, "YearResult", record.year_result)
     _opt(results, "Promotion", record.promotion)
+    _opt(results, "PromotionAfterSummer", record.promotion_after_summer)
     _opt(results, "Award", record.award)
     plan = _el(root, "SignaturePlan")
     for step in record.signature_plan:

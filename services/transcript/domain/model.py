@@ -95,11 +95,14 @@ class SubjectLine:
     hk1: TermMarks | None
     hk2: TermMarks | None
     year: str | None
+    # TT22 art. 14: the re-test result that replaces the year result after the summer; both are printed.
+    year_after_retest: str | None = None
 
 
 @dataclass(frozen=True)
 class PeriodResult:
-    period: Literal["hk1", "hk2", "year"]
+    # "summer": the year's results again after the re-tests and summer training (TT22 art. 13-14), when there were any.
+    period: Literal["hk1", "hk2", "year", "summer"]
     learning_result: str | None = None
     conduct: str | None = None
     absences: int | None = None
@@ -142,6 +145,7 @@ class YearRecord:
     competencies: tuple[tuple[str, str], ...] = ()
     year_result: str | None = None
     promotion: str | None = None
+    promotion_after_summer: str | None = None  # the decision taken again after the re-tests / summer training
     award: str | None = None
     signature_plan: tuple[SignatureStep, ...] = field(default_factory=tuple)
     supersedes: str | None = None

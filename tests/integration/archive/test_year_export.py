@@ -16,7 +16,6 @@ from functools import partial
 import pyrage
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pyhanko.sign.timestamps import DummyTimeStamper
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
@@ -38,7 +37,7 @@ from services.runtime.data_key import DataVault
 from services.runtime.db import drop_database, make_engine
 from services.runtime.migrations import upgrade
 from services.runtime.settings import get_settings
-from services.runtime.timestamps import load_certificates, timestamp
+from services.runtime.timestamps import KeptKeyTimeStamper, load_certificates, timestamp
 from services.signing.store import tables as sg
 from services.sync.store import tables as sy
 from services.transcript.store import tables as tr
@@ -46,7 +45,7 @@ from tests.integration.signing.signed import signed_record
 
 pytestmark = pytest.mark.integration
 
-TSA = DummyTimeStamper(pki.certificate("tsa"), pki.tsa_key_info())
+TSA = KeptKeyTimeStamper(pki.certificate("tsa"), pki.tsa_key_info())
 _today = datetime.now(UTC)
 # Audit entries are recorded now, so the archived year is the current one (it runs from 1 August).
 YEAR = f"{_today.year - (_today.month < 8)}-{_today.year - (_today.month < 8) + 1}"

@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 from functools import partial
 
-from pyhanko.sign.timestamps import DummyTimeStamper
 from sqlalchemy import select, text
 from sqlalchemy.orm import sessionmaker
 
@@ -18,11 +17,11 @@ from services.audit.store.repository import AuditLog
 from services.audit.store.tables import checkpoints
 from services.runtime.consume import handle_once
 from services.runtime.data_key import DataVault
-from services.runtime.timestamps import check_timestamp, timestamp
+from services.runtime.timestamps import KeptKeyTimeStamper, check_timestamp, timestamp
 from tests.integration.audit.test_chain import as_owner, run_verify
 from tests.integration.audit.test_chain import school_log as school_log  # the fixture
 
-TSA = DummyTimeStamper(pki.certificate("tsa"), pki.tsa_key_info())
+TSA = KeptKeyTimeStamper(pki.certificate("tsa"), pki.tsa_key_info())
 
 
 def _checkpoint(engine, school) -> int:

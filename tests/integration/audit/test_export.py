@@ -4,7 +4,6 @@ files are named."""
 import base64
 import json
 
-from pyhanko.sign.timestamps import DummyTimeStamper
 from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
@@ -12,10 +11,10 @@ import sandbox.pki as pki
 from cli.main import app
 from services.audit.app.export import export
 from services.audit.domain.export import body_digest
-from services.runtime.timestamps import timestamp
+from services.runtime.timestamps import KeptKeyTimeStamper, timestamp
 from tests.integration.audit.test_chain import school_log as school_log  # the fixture
 
-TSA = DummyTimeStamper(pki.certificate("tsa"), pki.tsa_key_info())
+TSA = KeptKeyTimeStamper(pki.certificate("tsa"), pki.tsa_key_info())
 
 
 def check(tmp_path, text: str):
@@ -48,7 +47,7 @@ def test_an_export_verifies_offline_and_every_kind_of_tampering_is_named(school_
     assert result.exit_code == 1 and "timestamp" in result.output
 
     # A genuine token over the new digest from a TSA we do not trust: refused as well.
-    rogue = DummyTimeStamper(pki.certificate("person", "rogue"), pki.key_info("person", "rogue"))
+    rogue = KeptKeyTimeStamper(pki.certificate("person", "rogue"), pki.key_info("person", "rogue"))
     seal["timestamp"] = base64.b64encode(timestamp(rogue, body_digest(body))).decode()
     result = check(tmp_path, "\n".join([*body, json.dumps(seal)]) + "\n")
     assert result.exit_code == 1

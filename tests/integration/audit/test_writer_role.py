@@ -6,7 +6,6 @@ from functools import partial
 
 import psycopg
 import pytest
-from pyhanko.sign.timestamps import DummyTimeStamper
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
@@ -25,6 +24,7 @@ from services.runtime.data_key import DataVault
 from services.runtime.db import Database, drop_database, make_engine, recreate_database
 from services.runtime.migrations import upgrade
 from services.runtime.settings import get_settings
+from services.runtime.timestamps import KeptKeyTimeStamper
 from tests.helpers import publish_event, running, wait_for
 
 pytestmark = pytest.mark.integration
@@ -85,7 +85,7 @@ def test_the_service_appends_through_the_broker_but_may_not_drop_truncate_delete
             ).scalar_one()
 
     wait_for(lambda: recorded() == 2, what="both entries")
-    tsa = DummyTimeStamper(pki.certificate("tsa"), pki.tsa_key_info())
+    tsa = KeptKeyTimeStamper(pki.certificate("tsa"), pki.tsa_key_info())
     assert take_checkpoints(sessionmaker(engine), tsa, school) == 1
     for statement in (
         "drop table audit_entries",

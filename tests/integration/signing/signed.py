@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from pyhanko.sign.signers.pdf_cms import Signer
-from pyhanko.sign.timestamps import DummyTimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 import sandbox.pki as pki
 from sandbox.pki import Identity
+from services.runtime.timestamps import KeptKeyTimeStamper
 from services.signing.documents import pdf as pdf_doc
 from services.signing.documents import xml as xml_doc
 from services.signing.domain.model import Plan, Step
@@ -28,9 +28,9 @@ WHO = {"Nguyễn Văn An": "teacher-a", "Trần Thị Bình": "teacher-b", "Lê 
 
 
 @functools.cache
-def timestamper() -> DummyTimeStamper:
+def timestamper() -> KeptKeyTimeStamper:
     # One instance: pyHanko reuses its dummy token for size estimates (signing.md §1.4).
-    return DummyTimeStamper(pki.certificate("tsa"), pki.tsa_key_info())
+    return KeptKeyTimeStamper(pki.certificate("tsa"), pki.tsa_key_info())
 
 
 def identity_for(step: Step) -> Identity:

@@ -7,16 +7,16 @@ import eventlet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, utils
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.timestamps import DummyTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 import sandbox.pki as pki
+from services.runtime.timestamps import KeptKeyTimeStamper
 from services.signing.documents import pdf as pdf_doc
 from tests.integration.signing.records import documents
 
 
-class SlowTimestamper(DummyTimeStamper):
+class SlowTimestamper(KeptKeyTimeStamper):
     """A TSA that answers after a green sleep: the greenlet yields while its coroutine is running."""
 
     async def async_request_tsa_response(self, req):

@@ -19,7 +19,7 @@ from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
 from services.runtime.handlers import HEADER_EXCEPTION, HEADER_MESSAGE
 from services.runtime.relay import ConfirmingPublisher, OutboxRelay
-from services.transcript.documents import xml_package
+from services.transcript.documents import pdf_form, xml_package
 from services.transcript.service import TranscriptService
 from services.transcript.store.tables import inbox, transcripts, year_records
 from tests.factories import term_locked
@@ -440,6 +440,32 @@ def test_the_summer_lock_gives_a_new_version_of_the_re_tested_students_record_on
     ]
     staff = client.headers("van-thu", "staff")
     transcript = stack[1]
-    root = xml_package.validate(httpx.get(f"{transcript}/records/{v2['id']}/xml", headers=staff).content)
+    xml = httpx.get(f"{transcript}/records/{v2['id']}/xml", headers=staff).content
+    root = xml_package.validate(xml)
     ns = {"h": xml_package.NS}
     assert root.findtext("h:Identity/h:EffectiveDate", namespaces=ns) == "2026-08-15"
+    # The form prints both (rules.md "After the year"): the year result stays, the re-test's follows it; the year's
+    # results after the summer and the promotion decided again have their own lines.
+    subjects = {s.get("code"): s for s in root.iterfind("h:Subjects/h:Subject", ns)}
+    assert {code: subjects[code].findtext("h:YearAfterRetest", namespaces=ns) for code in weak} == {
+        "toan": "6.5",
+        "ngu_van": "5.0",
+    }
+    assert all(subjects[code].findtext("h:Year", namespaces=ns) for code in weak)
+    summer = root.find("h:Results/h:Period[@period='summer']", ns)
+    assert summer is not None and summer.findtext("h:LearningResult", namespaces=ns)
+    assert root.findtext("h:Results/h:PromotionAfterSummer", namespaces=ns)
+    pdf = httpx.get(f"{transcript}/records/{v2['id']}/pdf", headers=staff).content
+    page = pdftotext(pdf)
+    for code in weak:
+        year, after = (
+            subjects[code].findtext(f"h:{tag}", namespaces=ns) for tag in ("Year", "YearAfterRetest")
+        )
+        assert f"{year} / {after}".replace(".", ",") in page, (code, page)
+    assert pdf_form.RETEST_LEGEND in " ".join(page.split())
+    assert "Sau kiểm tra lại, rèn luyện hè:" in page and "Lên lớp sau kiểm tra lại, rèn luyện hè:" in page
+    # The verifier's page check reads the re-test on the page too (a page without it would disagree).
+    from services.signing.verifier.page import page_disagreements
+    from services.signing.verifier.record import parse_record
+
+    assert page_disagreements(parse_record(xml), page) == []
