@@ -123,7 +123,10 @@ def summary_of(record_xml: bytes) -> Summary:
         found = root.findtext(path.replace("h:", NS))
         return found.strip() if found and found.strip() else None
 
-    year = "h:Results/h:Period[@period='year']/"
+    # After re-tests or summer training (TT22 art. 13-14) the results and the promotion decided again are the ones
+    # that stand: the summary carries those, as the page prints them last.
+    summer = root.find(f"{NS}Results/{NS}Period[@period='summer']") is not None
+    year = f"h:Results/h:Period[@period='{'summer' if summer else 'year'}']/"
     return Summary(
         lookup_code=text("h:Identity/h:LookupCode") or "",
         school_id=text("h:School/h:Id") or "",
@@ -134,7 +137,7 @@ def summary_of(record_xml: bytes) -> Summary:
         learning=text(year + "h:LearningResult"),
         conduct=text(year + "h:Conduct"),
         year_result=text("h:Results/h:YearResult"),
-        promotion=text("h:Results/h:Promotion"),
+        promotion=text("h:Results/h:PromotionAfterSummer") or text("h:Results/h:Promotion"),
         effective_date=text("h:Identity/h:EffectiveDate") or "",
         version=int(text("h:Identity/h:Version") or "1"),
         record_sha256=hashlib.sha256(record_xml).hexdigest(),

@@ -7,6 +7,7 @@ import functools
 import hashlib
 import json
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import base45
@@ -20,6 +21,7 @@ from services.signing.adapters.sealer import FakeQrSealer
 from services.signing.documents import qr_seal
 from services.signing.verifier import qr as qr_trust
 from services.transcript.documents import xml_package
+from services.transcript.domain.model import PeriodResult
 from tests.integration.signing.records import primary_year_record, year_record
 
 SCHOOL_ID, SCHOOL_NAME = "s-thu-nghiem", "Trường THCS Thử Nghiệm"
@@ -83,6 +85,18 @@ def test_a_primary_record_carries_its_tt27_year_result():
     xml = xml_package.build(primary_year_record())
     summary = qr_seal.unseal(sealed_text(xml=xml)).summary
     assert summary.year_result == "Hoàn thành"
+
+
+def test_after_the_summer_the_summary_carries_the_results_and_promotion_decided_again():
+    record = year_record()
+    summer = replace(
+        record,
+        periods=(*record.periods, PeriodResult("summer", "Đạt", "Khá")),
+        promotion="ở lại lớp nếu không đạt sau hè",
+        promotion_after_summer="lên lớp",
+    )
+    summary = qr_seal.summary_of(xml_package.build(summer))
+    assert (summary.learning, summary.conduct, summary.promotion) == ("Đạt", "Khá", "lên lớp")
 
 
 def test_a_sealed_summary_verifies_against_the_trust_list():
