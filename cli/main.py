@@ -22,7 +22,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import archive, audit, bench, dlq, rules, signing, sync, verify
+from cli import archive, audit, bench, dlq, qr, rules, signing, sync, verify
 from cli.registry import SERVICES, entry
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
@@ -40,6 +40,7 @@ app.add_typer(rules.app, name="rules")
 app.add_typer(audit.app, name="audit")
 app.add_typer(signing.app, name="signing")
 app.add_typer(sync.app, name="sync")
+app.add_typer(qr.app, name="qr")
 app.command("sign")(signing.sign_command)
 app.command("export")(archive.export_command)
 app.command("import")(archive.import_command)

@@ -73,7 +73,7 @@ def provision_seal(
     school: School,
     name: Annotated[str, typer.Option(help="The school's name, as on its organisation certificate")],
 ) -> None:
-    """Generate the school's seal key inside the HSM and store the (sandbox CA's) certificate beside it."""
+    """Generate the school's seal key and QR-summary key inside the HSM, each with its (sandbox CA's) certificate."""
     import sandbox.pki as pki
     from services.runtime.settings import get_settings
     from services.signing.adapters.hsm import SealKeys
@@ -88,6 +88,8 @@ def provision_seal(
     console.print(
         f"seal of {school}: {certificate.subject.human_friendly}, valid to {certificate.not_valid_after:%Y-%m-%d}"
     )
+    qr = keys.provision_qr(school, lambda public: pki.issue_qr(public, school_id=school, school_name=name))
+    console.print(f"QR key of {school}: valid to {qr.not_valid_after:%Y-%m-%d}")
 
 
 def sign_command(

@@ -1,4 +1,4 @@
-"""`hocba verify FILE.pdf`: check a signed học bạ; `hocba verify serve`: the verification web page.
+"""`hocba verify FILE.pdf`: check a signed học bạ; `hocba verify qr`: a printed QR; `hocba verify serve`: the web page.
 
 Exit 0 only when the document passes every check, 1 with the reasons when it does not, 2 when the input cannot be
 read at all. The reasons come from the report (Vietnamese); this command's own words are English.
@@ -30,7 +30,7 @@ app = typer.Typer(
 
 @app.callback()
 def verify() -> None:
-    """Verify a signed học bạ: `hocba verify FILE.pdf [--xml FILE.xml]`, or `hocba verify serve`."""
+    """Verify a signed học bạ: `hocba verify FILE.pdf [--xml FILE.xml]`, `hocba verify qr TEXT|IMAGE`, or `hocba verify serve`."""
 
 
 def _quiet() -> None:
@@ -99,6 +99,22 @@ def check(
         for c in report.checks:
             typer.echo(f"  {'ok  ' if c.passed else 'FAIL'} {c.name}: {c.detail}")
     raise typer.Exit(0 if report.passed else 1)
+
+
+@app.command("qr")
+def verify_qr(
+    value: Annotated[
+        str, typer.Argument(help="The QR's text (HB1:…) or an image of the page or the QR (PNG, JPEG)")
+    ],
+    trust_list: Annotated[
+        str, typer.Option(help="The province's trust list: a cached file or the gateway's URL")
+    ] = "var/qr-trust-list.json",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdicts as JSON")] = False,
+) -> None:
+    """Check a printed page's sealed QR summary offline against the trust list (exit 0 valid, 1 not, 2 unreadable)."""
+    from cli.qr import verify_command
+
+    verify_command(value, trust_list, as_json)
 
 
 @app.command("serve")

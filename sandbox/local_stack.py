@@ -111,6 +111,7 @@ SYSTEM_PACKAGES = {
     "xmlsec1": "/usr/bin/xmlsec1",  # an independent XAdES validator for the signed XML packages
     "mupdf-tools": "/usr/bin/mutool",  # text extraction that renders signature appearances (visible signatures)
     "qpdf": "/usr/bin/qpdf",  # structural check of every PDF we produce
+    "zbar-tools": "/usr/bin/zbarimg",  # reads the sealed QR off a page image (hocba verify qr IMAGE.png)
 }
 
 

@@ -165,6 +165,17 @@ class Pipeline:
             ),
         )
 
+    def provision_qr(self, demo: DemoSchool) -> None:
+        """The school's QR-summary key (P-256, in the HSM): before its records reach signing, which stamps the QR."""
+        import sandbox.pki as pki
+        from services.runtime.settings import get_settings
+        from services.signing.adapters.hsm import SealKeys
+
+        SealKeys(get_settings(), (pki.issuing_ca(),)).provision_qr(
+            demo.school_id,
+            lambda public: pki.issue_qr(public, school_id=demo.school_id, school_name=demo.name),
+        )
+
     def signing_status(self, demo: DemoSchool) -> dict[str, Any]:
         response = httpx.get(
             f"{self.url['signing']}/schools/{demo.school_id}/signing/status",

@@ -100,6 +100,7 @@ def run_demo(
         console.print("services ready: " + ", ".join(f"{n} {u}" for n, u in pipeline.url.items()))
         schools = _schools()
         for demo in schools:
+            pipeline.provision_qr(demo)
             _school_year(pipeline, demo, console)
         _explain(pipeline, schools[-1], console)
         for demo in schools:
@@ -118,6 +119,7 @@ def run_demo(
             else "6. nothing left to sign, seal or report: an earlier run finished it"
         )
         failed = _files(pipeline, schools, out, console)
+        failed += _qr(schools, out, console)
         _lookups(pipeline, schools, console)
         seen: dict[str, int] = {}
         with Connection(settings.amqp_uri) as conn:
@@ -246,6 +248,36 @@ def _files(pipeline: Pipeline, schools: list[DemoSchool], out: Path, console: Co
         for verdict in verdicts[:2] + [v for v in verdicts if not v["passed"]][:5]:
             console.print(escape(f"   {verdict['file']}: {verdict['indication']} — {verdict['summary']}"))
     return failed
+
+
+def _qr(schools: list[DemoSchool], out: Path, console: Console) -> int:
+    """The province's QR trust list (served by the gateway), the offline page, and one printed QR checked."""
+    import typer
+
+    from cli.qr import verdicts_for, write_trust_list
+    from services.signing.verifier.qr_page import render
+
+    trust_list = Path(
+        "var/qr-trust-list.json"
+    )  # the gateway's default GATEWAY_QR_TRUST_LIST, from this directory
+    try:
+        write_trust_list(trust_list, [], [])
+        verdicts, listed = verdicts_for(
+            str(sorted((out / schools[0].school_id).glob("*.pdf"))[0]), str(trust_list)
+        )
+    except (typer.Exit, IndexError, OSError, subprocess.CalledProcessError) as error:
+        console.print(f"   the printed QR could not be checked: {escape(repr(error))}")
+        return 1
+    page = out / "kiem-tra-qr.html"
+    page.write_text(
+        render(listed.signer_key, trust_list.read_bytes(), f"{gateway_url()}/api/v1/qr/trust-list")
+    )
+    console.print(
+        f"   the QR on page 1 of {schools[0].name}'s first PDF, read by zbar: {verdicts[0].code} — "
+        f"{escape(verdicts[0].message_vi)}; trust list {trust_list} ({len(listed.entries)} schools, served at "
+        f"{gateway_url()}/api/v1/qr/trust-list), offline page {page} — `hocba verify qr FILE.pdf|PNG|TEXT`"
+    )
+    return 0 if all(v.valid for v in verdicts) else 1
 
 
 def _lookups(pipeline: Pipeline, schools: list[DemoSchool], console: Console) -> None:

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from sandbox.gateway import admin, api, queries
+from sandbox.gateway import admin, api, queries, trust_list
 from sandbox.gateway.access_log import scrub_codes
 from sandbox.gateway.clock import Clock
 from sandbox.gateway.context import Context
@@ -51,6 +51,7 @@ ROUTES = Map(
         Rule("/api/v1/records/<record_id>/replace", endpoint="replace", methods=["POST"]),
         Rule("/api/v1/records/<record_id>/<any(pdf, xml):kind>", endpoint="download", methods=["GET"]),
         Rule("/api/v1/transfers", endpoint="transfer", methods=["POST"]),
+        Rule("/api/v1/qr/trust-list", endpoint="qr_trust_list", methods=["GET"]),
         Rule("/", endpoint="portal_home", methods=["GET"]),
         Rule("/tra-cuu", endpoint="portal_lookup", methods=["GET"]),
         Rule("/hocba/<code>", endpoint="portal_record", methods=["GET"]),
@@ -70,6 +71,7 @@ HANDLERS: dict[str, Callable[..., Response]] = {
     "replace": api.replace,
     "download": queries.download,
     "transfer": api.transfer,
+    "qr_trust_list": trust_list.trust_list,
     "portal_home": portal.home,
     "portal_lookup": portal.lookup,
     "portal_record": portal.record,

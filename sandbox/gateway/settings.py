@@ -62,6 +62,11 @@ class GatewaySettings(BaseSettings):
     # Comma-separated networks of our own reverse proxies: only from them is X-Forwarded-For believed.
     trusted_proxies: str = Field("", validation_alias="GATEWAY_TRUSTED_PROXIES")
     log_level: str = Field("INFO", validation_alias="GATEWAY_LOG_LEVEL")
+    qr_trust_list: str = Field(
+        "var/qr-trust-list.json",
+        validation_alias="GATEWAY_QR_TRUST_LIST",
+        description="The province-signed trust list of QR certificates the gateway publishes (hocba qr trust-list)",
+    )
 
     @model_validator(mode="after")
     def _no_development_secrets_outside_development(self) -> GatewaySettings:

@@ -91,6 +91,39 @@ def tsa_key_info() -> asn1_keys.PrivateKeyInfo:
     return key_info("tsa")
 
 
+def issue_qr(public_key: PublicKeyTypes, *, school_id: str, school_name: str) -> asn1_x509.Certificate:
+    """A school's QR-sealing certificate: digitalSignature only, extended usage QR_SEAL_OID (not a seal of the record)."""
+    from services.signing.documents.qr_seal import QR_SEAL_OID
+
+    return issue(
+        public_key,
+        common_name=school_name,
+        unit="Mã QR học bạ",
+        organisation=school_name,
+        subject_id=school_id,
+        content_commitment=False,
+        extended_usage=(QR_SEAL_OID,),
+    )
+
+
+@functools.cache
+def province_qr() -> Identity:
+    """The (test) province office's key that signs the trust list of the schools' QR certificates."""
+    from services.signing.documents.qr_seal import TRUST_LIST_OID
+
+    key = serialization.load_pem_private_key((HERE / "keys" / "province-qr.key.pem").read_bytes(), None)
+    certificate = issue(
+        key.public_key(),
+        common_name="Sở GD&ĐT thử nghiệm: danh sách tin cậy mã QR",
+        unit="Danh sách tin cậy",
+        organisation="Sở Giáo dục và Đào tạo (thử nghiệm)",
+        subject_id="so-gddt-thu-nghiem",
+        content_commitment=False,
+        extended_usage=(TRUST_LIST_OID,),
+    )
+    return Identity(key, certificate, (issuing_ca(),))
+
+
 def crls() -> list:  # type: ignore[type-arg]
     services = _arch().service_registry
     return [services.get_crl(ServiceLabel("interm")), services.get_crl(ServiceLabel("root"))]
@@ -105,11 +138,15 @@ def issue(
     subject_id: str,
     valid_for: timedelta = timedelta(days=3 * 365),
     not_before: datetime | None = None,
+    content_commitment: bool = True,
+    extended_usage: tuple[str, ...] = (),
 ) -> asn1_x509.Certificate:
     """A signing certificate from the issuing CA, as the CA would issue it at enrolment.
 
     ``subject_id`` goes into the subject's serialNumber, the way Vietnamese signing certificates carry the holder's
-    identifier; our verifier matches it against the signer named in the signature plan.
+    identifier; our verifier matches it against the signer named in the signature plan. A key that only seals
+    machine-read data (a QR summary, a trust list) gets ``content_commitment=False`` and its ``extended_usage`` OID,
+    so it cannot pass for a signature on the record itself.
     """
     start = not_before or datetime.now(UTC) - timedelta(days=1)
     ca = x509.load_der_x509_certificate(issuing_ca().dump())
@@ -134,7 +171,7 @@ def issue(
         .add_extension(
             x509.KeyUsage(
                 digital_signature=True,
-                content_commitment=True,
+                content_commitment=content_commitment,
                 key_encipherment=False,
                 data_encipherment=False,
                 key_agreement=False,
@@ -157,5 +194,9 @@ def issue(
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)  # type: ignore[arg-type]
     )
+    if extended_usage:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([x509.ObjectIdentifier(oid) for oid in extended_usage]), critical=False
+        )
     issued = builder.sign(private_key("interm"), hashes.SHA256())  # type: ignore[arg-type]
     return asn1_x509.Certificate.load(issued.public_bytes(serialization.Encoding.DER))

@@ -13,7 +13,7 @@ from services.runtime.timestamps import HttpxTimeStamper
 from services.runtime.trust import ca_chain, trust_roots
 from services.signing.adapters.clients import RevocationInfo, transcript_documents
 from services.signing.adapters.hsm import SealKeys
-from services.signing.adapters.sealer import Sealer
+from services.signing.adapters.sealer import QrSealer, Sealer
 from services.signing.app.certificates import CertificateCheck, certificate_check
 
 
@@ -24,6 +24,7 @@ class SigningAdapters:
     timestamper: TimeStamper  # the TSA, for people's signatures and the seal
     certificate_check: CertificateCheck  # a signer's certificate against the roots
     sealer: Sealer  # the school seal in the HSM (its session opened on first use)
+    qr: QrSealer  # the school's QR-summary key, in the same HSM session
     signing_cutoff: str  # MM-DD of the reporting cutoff, for the readiness view
 
 
@@ -31,11 +32,13 @@ def bootstrap(settings: Settings) -> SigningAdapters:
     roots = trust_roots(settings)
     chain = tuple(ca_chain(settings))
     timestamper = HttpxTimeStamper(settings.tsa_url)
+    keys = SealKeys(settings, chain)
     return SigningAdapters(
         roots=roots,
         documents=transcript_documents(settings),
         timestamper=timestamper,
         certificate_check=certificate_check(roots),
-        sealer=Sealer(SealKeys(settings, chain), timestamper, RevocationInfo(), roots, chain),
+        sealer=Sealer(keys, timestamper, RevocationInfo(), roots, chain),
+        qr=QrSealer(keys),
         signing_cutoff=settings.signing_cutoff,
     )

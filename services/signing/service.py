@@ -51,7 +51,7 @@ class SigningService(HealthEndpoints):
 
     @reliable_handler("transcript", TranscriptAssembledV1, consumer=handlers.CONSUMER_ASSEMBLED)
     def on_assembled(self, envelope: Envelope[TranscriptAssembledV1], uow: SigningUnitOfWork) -> None:
-        handlers.register_record(envelope, uow, self.wiring.documents)
+        handlers.register_record(envelope, uow, self.wiring.documents, self.wiring.qr)
 
     @every("signing_seal_seconds")
     def seal(self) -> None:

@@ -91,7 +91,10 @@ def unpublished(env: dict[str, str]) -> int:
 
 
 def run_school_year(pipeline: Pipeline, demo: DemoSchool, timeout: float = 300) -> None:
-    """What the school's people do: load the school, enter and lock the year, sign until every record is reported."""
+    """What the school's people do: load the school, enter and lock the year, sign until every record is reported.
+
+    The school's QR key is in the HSM before its records reach signing, so every page carries the sealed QR."""
+    pipeline.provision_qr(demo)
     pipeline.provision_seal(demo)
     pipeline.connect_gateway(demo)
     pipeline.load(demo)

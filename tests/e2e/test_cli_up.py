@@ -1,5 +1,6 @@
 """`hocba up`, end to end: every service and relay in its own process, each logged in as itself; a whole school year
-through it puts nothing on hocba.public that opens a child's record; Ctrl-C stops them all cleanly.
+through it puts nothing on hocba.public that opens a child's record, and the sealed QR on a page the province holds
+verifies offline; Ctrl-C stops them all cleanly.
 
 One stack serves both checks (starting one costs some 15 CPU-seconds on this machine): the year is what a vendor
 would see from the stack an operator starts."""
@@ -37,7 +38,7 @@ WRITER = Settings().audit_db_role
 
 
 def test_up_runs_every_service_carries_a_year_that_leaks_nothing_public_and_ctrl_c_stops_them_all(
-    monkeypatch, database_templates, unique
+    monkeypatch, database_templates, unique, tmp_path
 ):
     with isolated_stack_env(monkeypatch, "up", database_templates) as env:
         amqp_uri, vhost = env["HOCBA_AMQP_URI"], env["HOCBA_AMQP_URI"].rsplit("/", 1)[1]
@@ -69,6 +70,7 @@ def test_up_runs_every_service_carries_a_year_that_leaks_nothing_public_and_ctrl
                 headers=pipeline.auth(demo.school_id, "van-thu", "staff"),
                 timeout=30,
             ).json()["records"]
+            printed_qr = _printed_qr_verdict(pipeline, demo, tmp_path)
             up.send_signal(signal.SIGINT)
             assert (
                 up.wait(120) == 0
@@ -84,6 +86,27 @@ def test_up_runs_every_service_carries_a_year_that_leaks_nothing_public_and_ctrl
         assert not any(ready(port) for port in ports)
         messages, controls = _drain(amqp_uri, public), [_raw(m.body) for m in _drain(amqp_uri, internal)]
     _assert_nothing_opens_a_record(demo, records, messages, controls)
+    assert printed_qr.code == "VALID", printed_qr.message_vi
+    assert printed_qr.summary is not None and printed_qr.summary.school_id == demo.school_id
+
+
+def _printed_qr_verdict(pipeline: Pipeline, demo: DemoSchool, folder: Path):  # type: ignore[no-untyped-def]
+    """The QR on the first page of a sealed record the province holds, read by zbar off the rendered page and checked
+    against the province's trust list, as `hocba verify qr FILE.pdf` does."""
+    from cli.qr import verdicts_for, write_trust_list
+    from cli.registry import gateway_url
+
+    school = {"Authorization": f"Bearer {pipeline.connect_gateway(demo)}"}
+    [item] = httpx.get(
+        f"{gateway_url()}/api/v1/records", params={"limit": 1}, headers=school, timeout=30
+    ).json()["items"]
+    pdf = folder / "sealed.pdf"
+    pdf.write_bytes(
+        httpx.get(f"{gateway_url()}/api/v1/records/{item['id']}/pdf", headers=school, timeout=30).content
+    )
+    write_trust_list(folder / "trust-list.json", [], [])
+    [verdict], _ = verdicts_for(str(pdf), str(folder / "trust-list.json"))
+    return verdict
 
 
 def ready(port: int) -> bool:

@@ -29,6 +29,7 @@ IdempotencyKeyMissing = _error(
 IdempotencyKeyReused = _error(
     "IdempotencyKeyReused", "idempotency_key_reused", 422, "Idempotency-Key already used for another body"
 )
+TrustListMissing = _error("TrustListMissing", "trust_list_missing", 404, "No QR trust list published yet")
 BodyInvalid = _error("BodyInvalid", "body_invalid", 422, "Request body is invalid")
 XsdInvalid = _error("XsdInvalid", "xsd_invalid", 422, "XML does not validate against the XSD")
 PdfInvalid = _error("PdfInvalid", "pdf_invalid", 422, "PDF unreadable")

@@ -17,18 +17,26 @@ import pkcs11
 import pkcs11.exceptions
 from asn1crypto import algos
 from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pkcs11 import Attribute, CertificateType, KeyType, Mechanism, ObjectClass
+from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 from pyhanko.sign.pkcs11 import PKCS11Signer
 
 from services.runtime.settings import Settings
 from services.signing.domain.errors import SealUnavailable
 
 IssueCertificate = Callable[[rsa.RSAPublicKey], asn1_x509.Certificate]
+IssueQrCertificate = Callable[[ec.EllipticCurvePublicKey], asn1_x509.Certificate]
 
 
 def label_for(school_id: str) -> str:
     return f"seal-{school_id}"
+
+
+def qr_label_for(school_id: str) -> str:
+    """The school's QR-sealing key: its own ECDSA P-256 key (a QR has room for 64 signature bytes, not 256)."""
+    return f"qr-{school_id}"
 
 
 def _digest_info(digest: bytes) -> bytes:
@@ -75,17 +83,70 @@ class SealKeys:
             with contextlib.suppress(Exception):  # it is already broken; closing is a courtesy
                 session.close()
 
-    def _certificate_object(self, school_id: str) -> Any | None:
+    def certificate(self, school_id: str) -> asn1_x509.Certificate | None:
+        return self._stored_certificate(label_for(school_id))
+
+    def qr_certificate(self, school_id: str) -> asn1_x509.Certificate | None:
+        return self._stored_certificate(qr_label_for(school_id))
+
+    def _stored_certificate(self, label: str) -> asn1_x509.Certificate | None:
         found = list(
+            self._open().get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: label})
+        )
+        return asn1_x509.Certificate.load(bytes(found[0][Attribute.VALUE])) if found else None
+
+    def qr_certificates(self) -> list[asn1_x509.Certificate]:
+        """Every school's QR certificate in the token (what the province's trust list is built from)."""
+        found = self._open().get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE})
+        return [
+            asn1_x509.Certificate.load(bytes(obj[Attribute.VALUE]))
+            for obj in found
+            if str(obj[Attribute.LABEL]).startswith("qr-")
+        ]
+
+    def sign_qr(self, school_id: str, digest: bytes) -> bytes:
+        """ECDSA P-256 over a sha256 the caller computed, as raw r‖s (PKCS#11's form is COSE's)."""
+        keys = list(
             self._open().get_objects(
-                {Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: label_for(school_id)}
+                {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: qr_label_for(school_id)}
             )
         )
-        return found[0] if found else None
+        if not keys:
+            raise SealUnavailable(f"Trường {school_id} chưa có khóa ký mã QR trong HSM.")
+        return bytes(keys[0].sign(digest, mechanism=Mechanism.ECDSA))
 
-    def certificate(self, school_id: str) -> asn1_x509.Certificate | None:
-        obj = self._certificate_object(school_id)
-        return asn1_x509.Certificate.load(bytes(obj[Attribute.VALUE])) if obj is not None else None
+    def provision_qr(self, school_id: str, issue: IssueQrCertificate) -> asn1_x509.Certificate:
+        """Generate the school's QR-sealing key pair (P-256) inside the token and store its certificate. Idempotent."""
+        existing = self.qr_certificate(school_id)
+        if existing is not None:
+            return existing
+        session = self._open()
+        label = qr_label_for(school_id)
+        key_id = hashlib.sha256(label.encode()).digest()[:8]
+        params = session.create_domain_parameters(
+            KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")}, local=True
+        )
+        public, _private = params.generate_keypair(
+            store=True,
+            label=label,
+            id=key_id,
+            private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.SIGN: True},
+        )
+        loaded = serialization.load_der_public_key(encode_ec_public_key(public))
+        assert isinstance(loaded, ec.EllipticCurvePublicKey)
+        certificate = issue(loaded)
+        session.create_object(
+            {
+                Attribute.CLASS: ObjectClass.CERTIFICATE,
+                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                Attribute.TOKEN: True,
+                Attribute.LABEL: label,
+                Attribute.ID: key_id,
+                Attribute.SUBJECT: certificate.subject.dump(),
+                Attribute.VALUE: certificate.dump(),
+            }
+        )
+        return certificate
 
     def signer(self, school_id: str) -> PKCS11Signer:
         """pyHanko's signer for the seal, cached: building one reads the certificate from the token."""

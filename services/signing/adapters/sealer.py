@@ -1,14 +1,17 @@
-"""The school's seal on a fully signed record: PAdES B-LTA on the PDF, the last XAdES signature on the XML."""
+"""The school's seal on a fully signed record (PAdES B-LTA, the last XAdES signature) and its QR summary's signature."""
 
 from __future__ import annotations
 
 import pkcs11
 from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, utils
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from services.signing.adapters.clients import RevocationInfo
 from services.signing.adapters.hsm import SealKeys
 from services.signing.documents import pdf as pdf_doc
+from services.signing.documents import qr_seal
 from services.signing.documents import xml as xml_doc
 from services.signing.domain.errors import SealUnavailable
 from services.signing.domain.model import Step
@@ -61,3 +64,44 @@ def _from_the_hsm(error: BaseException) -> pkcs11.PKCS11Error | None:
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+class QrSealer:
+    """The sealed QR summary of a record, signed by the school's QR key in the same HSM as its seal."""
+
+    def __init__(self, keys: SealKeys) -> None:
+        self.keys = keys
+
+    def summary_text(self, school_id: str, record_xml: bytes) -> str | None:
+        """The QR text, or None when the school has no QR key yet (its pages keep the form's lookup-URL QR)."""
+        try:
+            certificate = self.keys.qr_certificate(school_id)
+            if certificate is None:
+                return None
+            return qr_seal.seal(
+                qr_seal.summary_of(record_xml),
+                qr_seal.kid_of(certificate.dump()),
+                lambda digest: self.keys.sign_qr(school_id, digest),
+            )
+        except Exception as error:
+            if not _from_the_hsm(error):
+                raise
+            self.keys.reset()
+            raise SealUnavailable(
+                f"Mất phiên làm việc với thiết bị ký số (HSM) khi ký mã QR: {type(_from_the_hsm(error)).__name__}."
+            ) from error
+
+
+class FakeQrSealer:
+    """A QR sealer with a software key (tests, benches): the same summary and signature, no HSM."""
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey, certificate_der: bytes) -> None:
+        self.key = key
+        self.kid = qr_seal.kid_of(certificate_der)
+
+    def sign(self, digest: bytes) -> bytes:
+        r, s = utils.decode_dss_signature(self.key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256()))))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    def summary_text(self, school_id: str, record_xml: bytes) -> str | None:
+        return qr_seal.seal(qr_seal.summary_of(record_xml), self.kid, self.sign)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+import structlog
 from lxml import etree
 
 from contracts.audit import AuditAction
@@ -12,6 +13,7 @@ from contracts.envelope import Envelope
 from contracts.transcript import TranscriptAssembledV1
 from services.signing.app.unit_of_work import SigningUnitOfWork
 from services.signing.documents import pdf as pdf_doc
+from services.signing.documents import qr_stamp
 from services.signing.documents import xml as xml_doc
 from services.signing.domain.errors import PlanMismatch
 from services.signing.domain.model import Plan, Step
@@ -19,10 +21,15 @@ from services.signing.domain.model import Plan, Step
 CONSUMER_ASSEMBLED = "signing.register"
 TRANSCRIPT_NS = "{urn:hocba:transcript:1}"
 UowFactory = Callable[[], SigningUnitOfWork]
+log = structlog.get_logger(__name__)
 
 
 class DocumentSource(Protocol):
     def get(self, sha256: str) -> bytes: ...
+
+
+class QrSummarySealer(Protocol):
+    def summary_text(self, school_id: str, record_xml: bytes) -> str | None: ...
 
 
 def plan_from_xml(root: etree._Element) -> Plan:
@@ -43,13 +50,19 @@ def plan_from_xml(root: etree._Element) -> Plan:
 
 
 def register_record(
-    envelope: Envelope[TranscriptAssembledV1], uow: SigningUnitOfWork, source: DocumentSource
+    envelope: Envelope[TranscriptAssembledV1],
+    uow: SigningUnitOfWork,
+    source: DocumentSource,
+    qr: QrSummarySealer | None = None,
 ) -> None:
     """The record's primary key stops a second registration, as the inbox claim does a redelivered event.
 
     Runs inside the runtime's transaction (`services.runtime.consume`), so the documents are fetched and prepared
     after the claim, with the transaction open: a redelivery no longer downloads and rebuilds them only to find
     the record registered, and a concurrent duplicate waits on the claim instead of preparing the same documents.
+
+    The sealed QR summary goes on the pages here, before the fields and the first signature: after that the pages'
+    content is locked (qr_stamp's docstring), and the record XML it summarises is already final.
     """
     event = envelope.data
     record_xml = source.get(event.xml_sha256)
@@ -63,6 +76,11 @@ def register_record(
             "Kế hoạch ký của học bạ không khớp với thông báo của dịch vụ học bạ.",
             log=f"the record's XML plan differs from the event's for {event.year_record_id}",
         )
+    qr_text = qr.summary_text(event.school_id, record_xml) if qr is not None else None
+    if qr_text is not None:
+        unsigned_pdf = qr_stamp.stamp(unsigned_pdf, qr_text)
+    elif qr is not None:
+        log.warning("qr.no_key", school_id=event.school_id, year_record_id=event.year_record_id)
     # Every field with its lock before anyone signs: a field added later breaks the certification signature.
     prepared_pdf = pdf_doc.add_signature_fields(unsigned_pdf, plan)
     package = xml_doc.wrap(record_xml)

@@ -9,6 +9,7 @@ import io
 import uuid
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from pypdf import PdfReader
 from sqlalchemy.orm import sessionmaker
 
@@ -17,6 +18,7 @@ from contracts.envelope import Envelope
 from contracts.transcript import TranscriptAssembledV1
 from services.runtime.consume import handle_once
 from services.runtime.documents import DocumentUnavailable, FakeDocuments
+from services.signing.adapters.sealer import FakeQrSealer
 from services.signing.app.handlers import CONSUMER_ASSEMBLED, register_record
 from services.signing.app.unit_of_work import SigningUnitOfWork
 from services.signing.domain.errors import PlanMismatch
@@ -54,13 +56,13 @@ def assembled(source: FakeDocuments, **changes: object) -> Envelope[TranscriptAs
     return Envelope.wrap(event, source_service="transcript")
 
 
-def register(delivery, engine, opened, source: FakeDocuments) -> bool:
+def register(delivery, engine, opened, source: FakeDocuments, qr: FakeQrSealer | None = None) -> bool:
     """What `SigningService.on_assembled` does with a delivery, minus the broker."""
     return handle_once(
         delivery,
         CONSUMER_ASSEMBLED,
         units_of_work(SigningUnitOfWork, engine, opened),
-        lambda env, uow: register_record(env, uow, source),
+        lambda env, uow: register_record(env, uow, source, qr),
     )
 
 
@@ -96,6 +98,25 @@ def test_an_assembled_record_is_registered_with_its_plan_and_every_signature_fie
         name for name, f in fields.items() if f.get("/FT") == "/Sig"
     )
     assert source.asked == [delivery.data.xml_sha256, delivery.data.pdf_sha256]
+
+
+def test_the_sealed_qr_summary_is_drawn_on_every_page_before_the_signature_fields(engine):
+    # the kid comes from the certificate's bytes; this test checks the drawing, not the trust (no CA needed)
+    qr = FakeQrSealer(ec.generate_private_key(ec.SECP256R1()), b"certificate")
+    source, opened = FakeDocuments(), []
+    delivery = assembled(source)
+
+    assert register(delivery, engine, opened, source, qr)
+
+    record = stored(engine, delivery.data.year_record_id)
+    assert record is not None
+    reader = PdfReader(io.BytesIO(record.pdf))
+    for page in reader.pages:
+        assert "/HbSealedQr" in page["/Resources"]["/XObject"]
+    # the QR went in before the fields: the revision that adds them comes after the one that draws the QR
+    assert record.pdf.count(b"/HbSealedQr") >= 1 and record.pdf.rindex(b"/HbSealedQr") < record.pdf.rindex(
+        b"/FT /Sig"
+    )
 
 
 def test_a_redelivery_registers_nothing_and_fetches_no_document(engine):
