@@ -148,21 +148,34 @@ def record_marks(cmd: RecordMarks, uow: GradebookUnitOfWork) -> dict[str, int]:
             entries[student_id] = validate_entry(
                 subj, assignment.periods_per_year, raw, f"entries[{i}]", info.grade
             ).as_dict()
-        before = uow.sheet.marks_of(info.id, cmd.subject_code, cmd.term, list(entries))
-        now = datetime.now(UTC)
-        changed = {sid: entry for sid, entry in entries.items() if before.get(sid) != entry}
-        uow.sheet.save_marks(info.id, cmd.subject_code, cmd.term, changed, cmd.actor.user_id, now)
-        for student_id, entry in changed.items():
-            audit_change(
-                uow,
-                cmd.actor,
-                AuditAction.MARKS_RECORD,
-                entity_of(info, student_id, cmd.subject_code, cmd.term),
-                school_id=info.school_id,
-                before=before.get(student_id),
-                after=entry,
-            )
+        saved = save_changed_marks(uow, cmd.actor, info, cmd.subject_code, cmd.term, entries)
         uow.commit()
+    return saved
+
+
+def save_changed_marks(
+    uow: GradebookUnitOfWork,
+    actor: Actor,
+    info: ClassInfo,
+    subject_code: str,
+    stage: str,
+    entries: dict[str, Any],
+) -> dict[str, int]:
+    """Store the entries that differ from what is stored (a term's marks, or the summer's re-tests), each change
+    audited; the counts the API answers with."""
+    before = uow.sheet.marks_of(info.id, subject_code, stage, list(entries))
+    changed = {sid: entry for sid, entry in entries.items() if before.get(sid) != entry}
+    uow.sheet.save_marks(info.id, subject_code, stage, changed, actor.user_id, datetime.now(UTC))
+    for student_id, entry in changed.items():
+        audit_change(
+            uow,
+            actor,
+            AuditAction.MARKS_RECORD,
+            entity_of(info, student_id, subject_code, stage),
+            school_id=info.school_id,
+            before=before.get(student_id),
+            after=entry,
+        )
     return {"saved": len(changed), "unchanged": len(entries) - len(changed)}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from contracts.audit import AuditAction, class_term_id, value_id
 from services.gradebook.app.audit import audit_change
-from services.gradebook.app.handlers import class_or_404, entity_of, require, target_of
+from services.gradebook.app.handlers import class_or_404, entity_of, require, save_changed_marks, target_of
 from services.gradebook.app.snapshot import build_snapshot, class_computation, term_locked_event
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.commands import LockSummer, RecordRetests, RecordSummerConduct
@@ -73,21 +73,9 @@ def record_retests(cmd: RecordRetests, uow: GradebookUnitOfWork) -> dict[str, in
             if cmd.subject_code not in results.retest_subjects:
                 raise not_due_retest(name, subj, f"entries[{i}].student_id")
             entries[student_id] = {"retest": retest_result(subj, raw.get("result"), f"entries[{i}].result")}
-        before = uow.sheet.marks_of(info.id, cmd.subject_code, SUMMER, list(entries))
-        changed = {sid: entry for sid, entry in entries.items() if before.get(sid) != entry}
-        uow.sheet.save_marks(info.id, cmd.subject_code, SUMMER, changed, cmd.actor.user_id, datetime.now(UTC))
-        for student_id, entry in changed.items():
-            audit_change(
-                uow,
-                cmd.actor,
-                AuditAction.MARKS_RECORD,
-                entity_of(info, student_id, cmd.subject_code, SUMMER),
-                school_id=info.school_id,
-                before=before.get(student_id),
-                after=entry,
-            )
+        saved = save_changed_marks(uow, cmd.actor, info, cmd.subject_code, SUMMER, entries)
         uow.commit()
-    return {"saved": len(changed), "unchanged": len(entries) - len(changed)}
+    return saved
 
 
 def record_summer_conduct(cmd: RecordSummerConduct, uow: GradebookUnitOfWork) -> dict[str, int]:

@@ -39,6 +39,21 @@ def qr_label_for(school_id: str) -> str:
     return f"qr-{school_id}"
 
 
+def _store_certificate(session: Any, label: str, key_id: bytes, certificate: asn1_x509.Certificate) -> None:
+    """The key's certificate on the token, beside it (same label and id): what PKCS#11 signers look up."""
+    session.create_object(
+        {
+            Attribute.CLASS: ObjectClass.CERTIFICATE,
+            Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+            Attribute.TOKEN: True,
+            Attribute.LABEL: label,
+            Attribute.ID: key_id,
+            Attribute.SUBJECT: certificate.subject.dump(),
+            Attribute.VALUE: certificate.dump(),
+        }
+    )
+
+
 def _digest_info(digest: bytes) -> bytes:
     """PKCS#1 v1.5 over a pre-computed sha256: the token's raw CKM_RSA_PKCS wants the DigestInfo around it."""
     return bytes(algos.DigestInfo({"digest_algorithm": {"algorithm": "sha256"}, "digest": digest}).dump())
@@ -135,17 +150,7 @@ class SealKeys:
         loaded = serialization.load_der_public_key(encode_ec_public_key(public))
         assert isinstance(loaded, ec.EllipticCurvePublicKey)
         certificate = issue(loaded)
-        session.create_object(
-            {
-                Attribute.CLASS: ObjectClass.CERTIFICATE,
-                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
-                Attribute.TOKEN: True,
-                Attribute.LABEL: label,
-                Attribute.ID: key_id,
-                Attribute.SUBJECT: certificate.subject.dump(),
-                Attribute.VALUE: certificate.dump(),
-            }
-        )
+        _store_certificate(session, label, key_id, certificate)
         return certificate
 
     def signer(self, school_id: str) -> PKCS11Signer:
@@ -197,15 +202,5 @@ class SealKeys:
             int.from_bytes(public[Attribute.MODULUS], "big"),
         )
         certificate = issue(numbers.public_key())
-        session.create_object(
-            {
-                Attribute.CLASS: ObjectClass.CERTIFICATE,
-                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
-                Attribute.TOKEN: True,
-                Attribute.LABEL: label,
-                Attribute.ID: key_id,
-                Attribute.SUBJECT: certificate.subject.dump(),
-                Attribute.VALUE: certificate.dump(),
-            }
-        )
+        _store_certificate(session, label, key_id, certificate)
         return certificate
