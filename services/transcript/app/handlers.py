@@ -7,7 +7,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, cast
 
 import structlog
@@ -152,6 +152,12 @@ def _teachers_of(event: TermLockedV1) -> tuple[str, ...]:
     return tuple(sorted(ids))
 
 
+def _locked_at(stored_header: dict[str, Any]) -> datetime:
+    """When the lock a stored record was built from was taken (the earliest time for a header without one)."""
+    value = stored_header.get("locked_at")
+    return datetime.fromisoformat(value) if value else datetime.min.replace(tzinfo=UTC)
+
+
 def _header_from_amendment(uow: TranscriptUnitOfWork, event: AmendmentAppliedV1) -> ClassHeader | None:
     current = [
         r
@@ -263,6 +269,13 @@ def _assemble_student(
     stored_id = transcript.personal_id_enc
     latest = uow.transcripts.latest_record(transcript.id, header.school_year, lock=True)
     if latest is not None and latest.content_hash == content_hash:
+        return False
+    if latest is not None and _locked_at(latest.header) > header.locked_at:
+        # A lock older than the one the record was built from (a re-lock or the summer lock came first: relay
+        # replicas publish out of order, or the old one was replayed from a dead-letter queue): nothing new.
+        log.info(
+            "assembly.older_lock_skipped", year_record_id=latest.id, locked_at=header.locked_at.isoformat()
+        )
         return False
     version = 1 if latest is None else latest.version + 1
     details = _personal_details(student, assembly.vault)
