@@ -94,7 +94,15 @@ def apply_amendment(event: AmendmentAppliedV1, uow: TranscriptUnitOfWork, assemb
     if header is None:  # no year record yet (term I amendment, or the year's lock not here yet): kept for it
         log.info("amendment.kept_for_the_year", amendment_id=event.amendment_id, class_id=event.class_id)
         return 0
-    return int(_assemble_student(uow, event.school_id, header, event.snapshot, student, assembly))
+    # An amendment of the class approved after this one came first (relay replicas publish out of order, or this
+    # one was replayed from a dead-letter queue): its snapshot, the class after both corrections, is the one to
+    # build from, so this older one brings no old value back.
+    later = uow.transcripts.latest_amendment(
+        event.school_id, event.class_id, event.school_year, event.approved_at
+    )
+    snapshot = event.snapshot if later is None else AmendmentAppliedV1.model_validate(later).snapshot
+    student = next((s for s in snapshot.students if s.student_id == event.student_id), student)
+    return int(_assemble_student(uow, event.school_id, header, snapshot, student, assembly))
 
 
 @dataclass(frozen=True)

@@ -246,3 +246,22 @@ def test_an_older_lock_delivered_after_a_newer_one_of_the_same_class_builds_noth
 
     assert toan_year_printed(engine, opened, "hs-1") == ["9.0"]
     assert [r["version"] for r in records_of(engine, school)] == [1]
+
+
+def test_an_amendment_delivered_after_a_later_one_of_the_same_class_brings_no_old_value_back(engine):
+    """Toán corrected to 9.0, then (the next day) to 9.5: delivered the other way round (relay replicas, or a replay
+    from a dead-letter queue), the first correction must not become a version 3 with 9.0."""
+    from datetime import timedelta
+
+    school = f"s-{uuid.uuid4().hex[:8]}"
+    lock = term_locked(maths_class(["hs-1"], MATHS_TEACHER), school_id=school)
+    opened: list[TranscriptUnitOfWork] = []
+    assert assemble(Envelope.wrap(lock, source_service="gradebook"), engine, opened)
+    first = amendment(lock, "hs-1", "9.0", approved_at=lock.locked_at + timedelta(days=1))
+    second = amendment(lock, "hs-1", "9.5", approved_at=lock.locked_at + timedelta(days=2))
+
+    assert amend(second, engine, opened)
+    assert amend(first, engine, opened)
+
+    assert toan_year_printed(engine, opened, "hs-1") == ["8.0", "9.5"]
+    assert sorted(r["version"] for r in records_of(engine, school)) == [1, 2]
