@@ -6,7 +6,8 @@ record is sealed and accepted exactly once, no dead-letter queue holds anything,
 The faults fire at progress points of the school's work, never at moments of the clock (see `monkey.py`): whatever
 the seed and however slow the machine, every fault meets work, and the test asserts that it did. `make test` runs
 the fixed seeds below; `make chaos RUNS=N` explores N random seeds and prints each (`HOCBA_CHAOS_SEEDS=<seed>`
-replays one). One class of 6 pupils by default; `HOCBA_CHAOS_STUDENTS=40` for a bigger batch. The broker fault
+replays one). One class of 6 pupils by default; `HOCBA_CHAOS_STUDENTS=40` for a bigger batch (at most 100: the
+school is one class, and the gradebook takes a marks sheet of at most 100 pupils). The broker fault
 closes this test vhost's connections; `HOCBA_CHAOS_BROKER=app` stops the whole node instead (every vhost on it feels
 that; the node is started again in a `finally`). PostgreSQL and the TSA are shared with the tests running beside
 this one: neither is restarted (see `monkey.py`: the run's own databases' backends are terminated, and this stack
@@ -328,6 +329,7 @@ def test_the_pipeline_survives_kills_broker_postgres_and_tsa_faults_and_failed_s
         f"\n[chaos] seed {seed} (HOCBA_CHAOS_SEEDS={seed} make chaos replays it), {STUDENTS} students",
         flush=True,
     )
+    assert STUDENTS <= 100, "one class: the gradebook refuses a marks sheet of more than 100 pupils (422)"
     rng = random.Random(seed)
     log_dir = tmp_path / "logs"
     started = time.monotonic()
