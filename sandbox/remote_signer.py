@@ -1,7 +1,7 @@
 """A simulated remote signing service: it holds the sandbox teachers' keys, the way a CA's cloud signing does.
 
 ``POST /enrol`` gives a person a key and a certificate from the test CA (once; the key is kept on disk so a
-restart keeps identities); ``POST /sign`` signs sha256 digests with that person's key (RSA PKCS#1 v1.5) and
+restart keeps identities; a name other than the certificate's gets a new certificate for the same key); ``POST /sign`` signs sha256 digests with that person's key (RSA PKCS#1 v1.5) and
 never returns the key. Run with ``python -m sandbox.remote_signer --port 9898``.
 """
 
@@ -25,6 +25,11 @@ from werkzeug.wrappers import Request, Response
 import sandbox.pki as pki
 
 DEFAULT_PORT = 9898
+
+
+def _common_name(der: bytes) -> str:
+    names = x509.load_der_x509_certificate(der).subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(names[0].value) if names else ""
 
 
 def _pem(der: bytes) -> str:
@@ -66,15 +71,20 @@ class RemoteSigner:
             raise BadRequest("signer_id and name are required")
         key_path, cert_path = self._paths(signer_id)
         with self._lock:
-            if not cert_path.exists():
-                key = rsa.generate_private_key(65537, 2048)
+            if not key_path.exists():
                 key_path.write_bytes(
-                    key.private_bytes(
+                    rsa.generate_private_key(65537, 2048).private_bytes(
                         serialization.Encoding.PEM,
                         serialization.PrivateFormat.PKCS8,
                         serialization.NoEncryption(),
                     )
                 )
+            # The key store outlives a stack (var/remote-signer), and sample schools reuse signer ids: an id
+            # enrolled before under another name is another person now, whose certificate must carry their name
+            # (the verifier checks it against the signature plan). Same key, certificate issued again.
+            if not cert_path.exists() or _common_name(cert_path.read_bytes()) != name:
+                key = serialization.load_pem_private_key(key_path.read_bytes(), None)
+                assert isinstance(key, rsa.RSAPrivateKey)
                 cert = pki.issue(
                     key.public_key(),
                     common_name=name,

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.runtime import metrics
 from services.runtime.auth import AuthError, require_caller
+from services.runtime.failures import is_transient
 from services.runtime.handlers import broker_links
 from services.runtime.logging import correlation, get_logger
 from services.runtime.settings import get_settings
@@ -173,6 +174,15 @@ def problem_for(exc: BaseException) -> Problem:
             getattr(exc, "title", type(exc).__name__),
             getattr(exc, "detail_vi", "Yêu cầu không thực hiện được."),
             **getattr(exc, "problem_extensions", dict)(),
+        )
+    if is_transient(exc):
+        # The database (or another dependency) went away under the request: a failover, a restart, a terminated
+        # backend. A 503 says "the same request may pass in a moment", which clients and proxies retry; a 500 does not.
+        return Problem(
+            503,
+            "temporarily-unavailable",
+            "Service Unavailable",
+            "Hệ thống tạm thời gián đoạn, vui lòng thử lại sau giây lát.",
         )
     return Problem(500, "internal", "Internal Server Error", "Lỗi hệ thống, vui lòng thử lại sau.")
 

@@ -1,14 +1,17 @@
 """Chaos: a school's year flows through the whole stack (one process per service and relay) while every process is
-SIGKILLed once and restarted, the broker drops every connection once and the gateway fails the next few submissions.
-At the end every record is sealed and accepted exactly once, no dead-letter queue holds anything, and the audit
-chain verifies.
+SIGKILLed once and restarted, the broker drops every connection once, PostgreSQL ends every connection of the
+stack's databases once, the TSA is down for a while and the gateway fails the next few submissions. At the end every
+record is sealed and accepted exactly once, no dead-letter queue holds anything, and the audit chain verifies.
 
 The faults fire at progress points of the school's work, never at moments of the clock (see `monkey.py`): whatever
 the seed and however slow the machine, every fault meets work, and the test asserts that it did. `make test` runs
 the fixed seeds below; `make chaos RUNS=N` explores N random seeds and prints each (`HOCBA_CHAOS_SEEDS=<seed>`
-replays one). One class of 6 pupils by default; `HOCBA_CHAOS_STUDENTS=40` for a bigger batch. The broker fault
+replays one). One class of 6 pupils by default; `HOCBA_CHAOS_STUDENTS=40` for a bigger batch (at most 100: the
+school is one class, and the gradebook takes a marks sheet of at most 100 pupils). The broker fault
 closes this test vhost's connections; `HOCBA_CHAOS_BROKER=app` stops the whole node instead (every vhost on it feels
-that; the node is started again in a `finally`).
+that; the node is started again in a `finally`). PostgreSQL and the TSA are shared with the tests running beside
+this one: neither is restarted (see `monkey.py`: the run's own databases' backends are terminated, and this stack
+timestamps through a switch of its own in front of the machine's TSA, `tsa_switch.py`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from cli.demo.pipeline import DemoSchool, Pipeline, StageCounts
-from cli.registry import SERVICES, dev_token, gateway_admin_url
+from cli.registry import ANIMATOR_PORT, SERVICES, dev_token, gateway_admin_url, local_url
 from cli.stack import spawn_stack, stop_stack
 from contracts.audit import AuditRecordedV1
 from sandbox.sample_school import build
@@ -37,6 +40,7 @@ from services.runtime.broker import subscriptions_of
 from tests.conftest import RUN
 from tests.e2e.monkey import Monkey, Stack, plan
 from tests.e2e.stack import isolated_stack_env
+from tests.e2e.tsa_switch import TsaSwitch
 from tests.helpers import queue_depth, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(900)]
@@ -62,11 +66,23 @@ T = TypeVar("T")
 
 
 @pytest.fixture
+def tsa() -> Iterator[TsaSwitch]:
+    """This stack's TSA: the machine's Animator behind a switch the monkey turns off (the Animator stays up)."""
+    switch = TsaSwitch(ANIMATOR_PORT)
+    try:
+        yield switch
+    finally:
+        switch.close()
+
+
+@pytest.fixture
 def chaos_env(
-    monkeypatch: pytest.MonkeyPatch, database_templates: dict[str, str]
+    monkeypatch: pytest.MonkeyPatch, database_templates: dict[str, str], tsa: TsaSwitch
 ) -> Iterator[dict[str, str]]:
-    """A vhost and databases of its own (the broker restart and leftovers of other tests stay apart)."""
-    with isolated_stack_env(monkeypatch, "chaos", database_templates, GATEWAY_ADMIN_TOKEN=ADMIN) as env:
+    """A vhost and databases of its own (the broker restart and leftovers of other tests stay apart), and a TSA."""
+    with isolated_stack_env(
+        monkeypatch, "chaos", database_templates, GATEWAY_ADMIN_TOKEN=ADMIN, HOCBA_TSA_URL=tsa.url
+    ) as env:
         yield env
 
 
@@ -160,6 +176,22 @@ def _audit_log(school_id: str) -> list[dict[str, Any]]:
             ]
     finally:
         engine.dispose()
+
+
+def _signing_timestamp_refusals() -> int:
+    """Signature values the signing service answered 503 since it started: signatures it could not timestamp (its
+    `/metrics`)."""
+    metrics = httpx.get(f"{local_url('signing')}/metrics", timeout=5).text
+    return int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("hocba_http_requests_total{")
+            and 'service="signing"' in line
+            and 'status="503"' in line
+            and "/signatures" in line
+        )
+    )
 
 
 def _consumer_queues() -> list[tuple[str, str]]:
@@ -290,13 +322,14 @@ class Driver:
 
 
 @pytest.mark.parametrize("seed", _seeds())
-def test_the_pipeline_survives_kills_a_broker_fault_and_failed_submissions_exactly_once(
-    chaos_env, tmp_path, seed
+def test_the_pipeline_survives_kills_broker_postgres_and_tsa_faults_and_failed_submissions_exactly_once(
+    chaos_env, tsa, tmp_path, seed
 ):
     print(
         f"\n[chaos] seed {seed} (HOCBA_CHAOS_SEEDS={seed} make chaos replays it), {STUDENTS} students",
         flush=True,
     )
+    assert STUDENTS <= 100, "one class: the gradebook refuses a marks sheet of more than 100 pupils (422)"
     rng = random.Random(seed)
     log_dir = tmp_path / "logs"
     started = time.monotonic()
@@ -324,6 +357,9 @@ def test_the_pipeline_survives_kills_a_broker_fault_and_failed_submissions_exact
             vhost=VHOST,
             gateway_admin=_gateway_admin,
             broker_mode=os.environ.get("HOCBA_CHAOS_BROKER", "connections"),
+            database_prefix=f"{RUN}_chaos_",
+            tsa=tsa,
+            tsa_met=_signing_timestamp_refusals,
         )
         driver = Driver(pipeline, demo, monkey, deadline)
         held = driver.run()

@@ -84,6 +84,9 @@ def register_record(
     # Every field with its lock before anyone signs: a field added later breaks the certification signature.
     prepared_pdf = pdf_doc.add_signature_fields(unsigned_pdf, plan)
     package = xml_doc.wrap(record_xml)
+    # Versions of one year record may arrive in any order (relay replicas publish what each holds): the one
+    # registered last checks against the others, one version at a time.
+    uow.signing.lock_year_of(event.transcript_id, event.school_year)
     added = uow.signing.add_record(
         {
             "year_record_id": event.year_record_id,
@@ -105,15 +108,32 @@ def register_record(
         },
         plan,
     )
-    if added and event.supersedes and uow.signing.cancel(event.supersedes):
+    if not added:
+        return
+    if event.supersedes:
+        _cancel(envelope, uow, event.supersedes, superseded_by=event.year_record_id)
+    # Delivered after a newer version of the same year record: registered, and stopped at once.
+    newer = uow.signing.newer_version(event.transcript_id, event.school_year, event.version)
+    if newer is not None:
+        _cancel(envelope, uow, event.year_record_id, superseded_by=newer)
+
+
+def _cancel(
+    envelope: Envelope[TranscriptAssembledV1],
+    uow: SigningUnitOfWork,
+    year_record_id: str,
+    *,
+    superseded_by: str,
+) -> None:
+    if uow.signing.cancel(year_record_id):
         uow.audit(
             AuditAction.SIGNING_CANCEL,
-            entity=event.supersedes,
+            entity=year_record_id,
             actor="signing",
             role="system",
-            school_id=event.school_id,
-            changes={"superseded_by": event.year_record_id},
+            school_id=envelope.data.school_id,
+            changes={"superseded_by": superseded_by},
             reason="Phiên bản mới sau điều chỉnh",
             occurred_at=envelope.time,
-            subject=event.supersedes,
+            subject=year_record_id,
         )

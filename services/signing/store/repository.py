@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, select, update
+from sqlalchemy import Row, and_, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -71,6 +71,27 @@ class SigningRepository:
             ],
         )
         return True
+
+    def lock_year_of(self, transcript_id: str, school_year: str) -> None:
+        """Until this transaction ends, no other registers a version of the same year record: two versions
+        delivered at once each see the other (or neither is committed when both look)."""
+        self.session.execute(
+            text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"signing.year:{transcript_id}:{school_year}"},
+        )
+
+    def newer_version(self, transcript_id: str, school_year: str, version: int) -> str | None:
+        """The newest version registered of the same year record, if it is newer than ``version``."""
+        return self.session.execute(
+            select(records.c.year_record_id)
+            .where(
+                records.c.transcript_id == transcript_id,
+                records.c.school_year == school_year,
+                records.c.version > version,
+            )
+            .order_by(records.c.version.desc())
+            .limit(1)
+        ).scalar()
 
     def record(self, year_record_id: str, *, lock: bool = False) -> SigningRecord | None:
         query = select(records).where(records.c.year_record_id == year_record_id)

@@ -47,9 +47,14 @@ class Gateway(Protocol):
 
 
 def register_sealed(event: TranscriptSealedV1, uow: SyncUnitOfWork) -> None:
-    operation, replaces = "submit", None
+    operation, replaces, status = "submit", None, "pending"
+    # Versions of one year record may arrive in any order (relay replicas publish what each holds; an operator
+    # replays a dead letter): one version registered at a time, and one older than a registered one is never sent.
+    uow.submissions.lock_year_of(event.transcript_id, event.school_year)
     previous = uow.submissions.get(event.supersedes, lock=True) if event.supersedes else None
-    if previous is not None:
+    if uow.submissions.newer_version(event.transcript_id, event.school_year, event.version) is not None:
+        status = "superseded"
+    elif previous is not None:
         if previous.status == "pending" and previous.gateway_record_id is None:
             # Never reached the province: send the new version instead of the old one.
             uow.submissions.update(previous.year_record_id, status="superseded")
@@ -71,7 +76,7 @@ def register_sealed(event: TranscriptSealedV1, uow: SyncUnitOfWork) -> None:
             lookup_code=event.lookup_code,
             pdf_sha256=event.pdf_sha256,
             xml_sha256=event.record_xml_sha256,
-            status="pending",
+            status=status,
             operation=operation,
             replaces_gateway_id=replaces,
             # One key per (record, version, operation), reused by every retry: the gateway deduplicates on it.

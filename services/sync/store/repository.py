@@ -35,6 +35,25 @@ class SyncRepository:
         ).first()
         return inserted is not None
 
+    def lock_year_of(self, transcript_id: str, school_year: str) -> None:
+        """Until this transaction ends, no other registers a version of the same year record."""
+        self.session.execute(
+            text("select pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"sync.year:{transcript_id}:{school_year}"},
+        )
+
+    def newer_version(self, transcript_id: str, school_year: str, version: int) -> str | None:
+        """A version of the same year record newer than ``version`` registered already, if any."""
+        return self.session.execute(
+            select(submissions.c.year_record_id)
+            .where(
+                submissions.c.transcript_id == transcript_id,
+                submissions.c.school_year == school_year,
+                submissions.c.version > version,
+            )
+            .limit(1)
+        ).scalar()
+
     def get(self, year_record_id: str, *, lock: bool = False) -> Submission | None:
         query = select(submissions).where(submissions.c.year_record_id == year_record_id)
         if lock:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, cast
 
 import structlog
@@ -94,7 +94,15 @@ def apply_amendment(event: AmendmentAppliedV1, uow: TranscriptUnitOfWork, assemb
     if header is None:  # no year record yet (term I amendment, or the year's lock not here yet): kept for it
         log.info("amendment.kept_for_the_year", amendment_id=event.amendment_id, class_id=event.class_id)
         return 0
-    return int(_assemble_student(uow, event.school_id, header, event.snapshot, student, assembly))
+    # An amendment of the class approved after this one came first (relay replicas publish out of order, or this
+    # one was replayed from a dead-letter queue): its snapshot, the class after both corrections, is the one to
+    # build from, so this older one brings no old value back.
+    later = uow.transcripts.latest_amendment(
+        event.school_id, event.class_id, event.school_year, event.approved_at
+    )
+    snapshot = event.snapshot if later is None else AmendmentAppliedV1.model_validate(later).snapshot
+    student = next((s for s in snapshot.students if s.student_id == event.student_id), student)
+    return int(_assemble_student(uow, event.school_id, header, snapshot, student, assembly))
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,12 @@ def _teachers_of(event: TermLockedV1) -> tuple[str, ...]:
     if event.snapshot.homeroom_teacher_id:
         ids.add(event.snapshot.homeroom_teacher_id)
     return tuple(sorted(ids))
+
+
+def _locked_at(stored_header: dict[str, Any]) -> datetime:
+    """When the lock a stored record was built from was taken (the earliest time for a header without one)."""
+    value = stored_header.get("locked_at")
+    return datetime.fromisoformat(value) if value else datetime.min.replace(tzinfo=UTC)
 
 
 def _header_from_amendment(uow: TranscriptUnitOfWork, event: AmendmentAppliedV1) -> ClassHeader | None:
@@ -282,6 +296,13 @@ def _assemble_student(
     stored_id = transcript.personal_id_enc
     latest = uow.transcripts.latest_record(transcript.id, header.school_year, lock=True)
     if latest is not None and latest.content_hash == content_hash:
+        return False
+    if latest is not None and _locked_at(latest.header) > header.locked_at:
+        # A lock older than the one the record was built from (a re-lock or the summer lock came first: relay
+        # replicas publish out of order, or the old one was replayed from a dead-letter queue): nothing new.
+        log.info(
+            "assembly.older_lock_skipped", year_record_id=latest.id, locked_at=header.locked_at.isoformat()
+        )
         return False
     version = 1 if latest is None else latest.version + 1
     details = _personal_details(student, assembly.vault)

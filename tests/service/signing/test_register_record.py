@@ -37,13 +37,14 @@ engine = database("signing")
 
 
 def assembled(source: FakeDocuments, **changes: object) -> Envelope[TranscriptAssembledV1]:
-    """Transcript's announcement of a new year record whose documents ``source`` holds."""
+    """Transcript's announcement of a new year record whose documents ``source`` holds: of a transcript of its own
+    unless ``changes`` name one (the versions of one year record name their first's)."""
     event = TranscriptAssembledV1(
         **{
             "school_id": RECORD.school_id,
             "class_id": "c1",
             "student_id": RECORD.student_id,
-            "transcript_id": RECORD.transcript_id,
+            "transcript_id": f"tr-{uuid.uuid4().hex[:12]}",
             "year_record_id": f"yr-{uuid.uuid4().hex[:12]}",
             "school_year": RECORD.school_year,
             "version": 1,
@@ -133,7 +134,9 @@ def test_a_redelivery_registers_nothing_and_fetches_no_document(engine):
 def test_a_new_version_stops_the_signatures_on_the_one_it_supersedes(engine):
     source, opened = FakeDocuments(), []
     first = assembled(source)
-    second = assembled(source, version=2, supersedes=first.data.year_record_id)
+    second = assembled(
+        source, version=2, supersedes=first.data.year_record_id, transcript_id=first.data.transcript_id
+    )
 
     assert register(first, engine, opened, source)
     assert register(second, engine, opened, source)
@@ -171,3 +174,42 @@ def test_a_plan_that_differs_from_the_records_xml_is_refused(engine):
     with pytest.raises(PlanMismatch, match="plan differs"):
         register(delivery, engine, opened, source)
     assert stored(engine, delivery.data.year_record_id) is None
+
+
+def test_a_version_delivered_after_the_one_that_supersedes_it_is_registered_cancelled(engine):
+    # Two relay replicas publish one aggregate's events out of order (each takes the rows the other has not
+    # locked): version 2 reaches signing first, then the version it replaces. Nobody may sign the old one.
+    source, opened = FakeDocuments(), []
+    first = assembled(source)
+    second = assembled(
+        source, version=2, supersedes=first.data.year_record_id, transcript_id=first.data.transcript_id
+    )
+
+    assert register(second, engine, opened, source)
+    assert register(first, engine, opened, source)
+
+    late, newest = stored(engine, first.data.year_record_id), stored(engine, second.data.year_record_id)
+    assert late is not None and late.status == "cancelled"
+    assert newest is not None and newest.status == "collecting"
+    cancels = [e.data for e in published(opened) if e.data.action == AuditAction.SIGNING_CANCEL]
+    assert [(c.entity_id, c.changes) for c in cancels] == [
+        (first.data.year_record_id, {"superseded_by": second.data.year_record_id})
+    ]
+
+
+def test_a_version_delivered_after_a_later_one_than_its_successor_is_registered_cancelled(engine):
+    # Versions 3, 1, 2 in that order: the one that says it replaces version 1 has not arrived when version 1 does;
+    # the version numbers of the same year record still say which one is current.
+    source, opened = FakeDocuments(), []
+    first = assembled(source)
+    same = {"transcript_id": first.data.transcript_id}
+    second = assembled(source, version=2, supersedes=first.data.year_record_id, **same)
+    third = assembled(source, version=3, supersedes=second.data.year_record_id, **same)
+
+    for delivery in (third, first, second):
+        assert register(delivery, engine, opened, source)
+
+    statuses = [
+        getattr(stored(engine, d.data.year_record_id), "status", None) for d in (first, second, third)
+    ]
+    assert statuses == ["cancelled", "cancelled", "collecting"]

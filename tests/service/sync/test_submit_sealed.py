@@ -223,3 +223,23 @@ def test_a_record_on_the_supplementary_path_is_reported_as_such_until_15_august(
     assert submission(engine, event.year_record_id).status == "accepted"
     late = submission(engine, regular.year_record_id)  # the regular one missed its 30 June
     assert (late.status, late.rejection_reason) == ("rejected", "cutoff_passed")
+
+
+def test_a_version_delivered_after_the_one_that_supersedes_it_is_never_sent(engine):
+    # Relay replicas publish one aggregate's events out of order, and an operator may replay an old sealed event
+    # from a dead-letter queue: version 1 arrives after version 2. The province must get version 2 alone.
+    documents, gateway, opened = FakeDocuments(), FakeGateway(), []
+    first = sealed(documents)
+    second = sealed(documents, b"%PDF-1.7 sealed v2").model_copy(
+        update={"version": 2, "supersedes": first.year_record_id}
+    )
+    worker = submitter(engine, opened, gateway, documents, CircuitBreaker())
+
+    assert register(delivered(second), engine, opened)
+    assert worker.run_once() == 1  # the province has version 2
+    assert register(delivered(first), engine, opened)
+    assert worker.run_once() == 0
+
+    assert gateway.calls == [Call("submit", f"hocba:{second.year_record_id}:v2:submit", assessment="regular")]
+    assert submission(engine, first.year_record_id).status == "superseded"
+    assert submission(engine, second.year_record_id).status == "accepted"

@@ -221,3 +221,47 @@ def test_the_path_the_gradebook_decided_travels_with_the_assembled_record(engine
         if e.type == TranscriptAssembledV1.ce_type()
     }
     assert paths == {"hs-1": "supplementary", "hs-2": "regular"}
+
+
+def test_an_older_lock_delivered_after_a_newer_one_of_the_same_class_builds_nothing(engine):
+    """The principal unlocked the year, corrected Toán to 9.0 and locked again; two relay replicas publish the two
+    locks out of order (or support replays the first from a dead-letter queue): the first lock must not bring 8.0
+    back as a new version."""
+    from datetime import timedelta
+
+    from contracts.gradebook import SubjectResult
+
+    school = f"s-{uuid.uuid4().hex[:8]}"
+    first = term_locked(maths_class(["hs-1"], MATHS_TEACHER), school_id=school)  # Toán 8.0
+    as_locked = maths_class(["hs-1"], MATHS_TEACHER, content_hash="1" * 64)
+    student = as_locked.students[0].model_copy(
+        update={"subjects": [SubjectResult(subject_code="toan", year="9.0")]}
+    )
+    corrected = as_locked.model_copy(update={"students": [student]})
+    second = term_locked(corrected, school_id=school, locked_at=first.locked_at + timedelta(hours=3))
+    opened: list[TranscriptUnitOfWork] = []
+
+    assert assemble(Envelope.wrap(second, source_service="gradebook"), engine, opened)
+    assert assemble(Envelope.wrap(first, source_service="gradebook"), engine, opened)
+
+    assert toan_year_printed(engine, opened, "hs-1") == ["9.0"]
+    assert [r["version"] for r in records_of(engine, school)] == [1]
+
+
+def test_an_amendment_delivered_after_a_later_one_of_the_same_class_brings_no_old_value_back(engine):
+    """Toán corrected to 9.0, then (the next day) to 9.5: delivered the other way round (relay replicas, or a replay
+    from a dead-letter queue), the first correction must not become a version 3 with 9.0."""
+    from datetime import timedelta
+
+    school = f"s-{uuid.uuid4().hex[:8]}"
+    lock = term_locked(maths_class(["hs-1"], MATHS_TEACHER), school_id=school)
+    opened: list[TranscriptUnitOfWork] = []
+    assert assemble(Envelope.wrap(lock, source_service="gradebook"), engine, opened)
+    first = amendment(lock, "hs-1", "9.0", approved_at=lock.locked_at + timedelta(days=1))
+    second = amendment(lock, "hs-1", "9.5", approved_at=lock.locked_at + timedelta(days=2))
+
+    assert amend(second, engine, opened)
+    assert amend(first, engine, opened)
+
+    assert toan_year_printed(engine, opened, "hs-1") == ["8.0", "9.5"]
+    assert sorted(r["version"] for r in records_of(engine, school)) == [1, 2]
