@@ -290,30 +290,7 @@ def lock_term(cmd: LockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
         event = term_locked_event(
             info, cmd.term, lock, snapshot, uow.master_data.teacher_name(info.school_id, cmd.actor.user_id)
         )
-        subject_uri = class_term_id(class_id=info.id, school_year=info.school_year, term=cmd.term)
-        uow.emit(event, subject=subject_uri)
-        audit_change(
-            uow,
-            cmd.actor,
-            AuditAction.TERM_LOCK,
-            subject_uri,
-            school_id=info.school_id,
-            after={"content_hash": snapshot.content_hash},
-            changes={"locked": "không → có"},
-            subject=subject_uri,
-        )
-        for gap in accepted:  # each accepted gap is its own fact in the log: who accepted what, and why
-            audit_change(
-                uow,
-                cmd.actor,
-                AuditAction.TERM_LOCK,
-                value_id(class_id=info.id, student_id=gap.student_id, subject=None, term=cmd.term),
-                school_id=info.school_id,
-                after={"incomplete_accepted": gap.result},
-                changes={"khóa khi thiếu kết quả": gap.result},
-                reason=cmd.reason,
-                subject=subject_uri,
-            )
+        announce_lock(uow, cmd.actor, info, cmd.term, event, snapshot.content_hash, accepted, cmd.reason)
         uow.commit()
     return {
         "class_id": info.id,
@@ -325,6 +302,44 @@ def lock_term(cmd: LockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
         "content_hash": snapshot.content_hash,
         "students": len(snapshot.students),
     }
+
+
+def announce_lock(
+    uow: GradebookUnitOfWork,
+    actor: Actor,
+    info: ClassInfo,
+    stage: str,
+    event: Any,
+    content_hash: str,
+    accepted: list[Any],
+    reason: str | None,
+) -> None:
+    """A lock's event for the other services and its audit entries: the lock itself, and each missing result the
+    principal accepted, as its own fact with who accepted it and why (term locks and the summer lock alike)."""
+    subject_uri = class_term_id(class_id=info.id, school_year=info.school_year, term=stage)
+    uow.emit(event, subject=subject_uri)
+    audit_change(
+        uow,
+        actor,
+        AuditAction.TERM_LOCK,
+        subject_uri,
+        school_id=info.school_id,
+        after={"content_hash": content_hash},
+        changes={"locked": "không → có"},
+        subject=subject_uri,
+    )
+    for gap in accepted:
+        audit_change(
+            uow,
+            actor,
+            AuditAction.TERM_LOCK,
+            value_id(class_id=info.id, student_id=gap.student_id, subject=None, term=stage),
+            school_id=info.school_id,
+            after={"incomplete_accepted": gap.result},
+            changes={"khóa khi thiếu kết quả": gap.result},
+            reason=reason,
+            subject=subject_uri,
+        )
 
 
 def unlock_term(cmd: UnlockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:

@@ -7,9 +7,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.audit import AuditAction, class_term_id, value_id
+from contracts.audit import AuditAction
 from services.gradebook.app.audit import audit_change
-from services.gradebook.app.handlers import class_or_404, entity_of, require, save_changed_marks, target_of
+from services.gradebook.app.handlers import (
+    announce_lock,
+    class_or_404,
+    entity_of,
+    require,
+    save_changed_marks,
+    target_of,
+)
 from services.gradebook.app.snapshot import build_snapshot, class_computation, term_locked_event
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.commands import LockSummer, RecordRetests, RecordSummerConduct
@@ -154,30 +161,7 @@ def lock_summer(cmd: LockSummer, uow: GradebookUnitOfWork) -> dict[str, Any]:
             uow.master_data.teacher_name(info.school_id, cmd.actor.user_id),
             summer=True,
         )
-        subject_uri = class_term_id(class_id=info.id, school_year=info.school_year, term=SUMMER)
-        uow.emit(event, subject=subject_uri)
-        audit_change(
-            uow,
-            cmd.actor,
-            AuditAction.TERM_LOCK,
-            subject_uri,
-            school_id=info.school_id,
-            after={"content_hash": snapshot.content_hash},
-            changes={"locked": "không → có"},
-            subject=subject_uri,
-        )
-        for gap in accepted:  # as term II's: each accepted gap is its own fact, with who accepted it and why
-            audit_change(
-                uow,
-                cmd.actor,
-                AuditAction.TERM_LOCK,
-                value_id(class_id=info.id, student_id=gap.student_id, subject=None, term=SUMMER),
-                school_id=info.school_id,
-                after={"incomplete_accepted": gap.result},
-                changes={"khóa khi thiếu kết quả": gap.result},
-                reason=cmd.reason,
-                subject=subject_uri,
-            )
+        announce_lock(uow, cmd.actor, info, SUMMER, event, snapshot.content_hash, accepted, cmd.reason)
         uow.commit()
     after = {sid: r for sid, (_, r) in students.items() if r.retest_subjects or r.summer_training}
     recomputed = {s.student_id: s.year for s in snapshot.students if s.student_id in after}
