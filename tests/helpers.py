@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from kombu import Connection, Exchange, Producer
+from kombu import Connection, Exchange, Producer, Queue
 from nameko.containers import ServiceContainer
 
 from contracts.envelope import Envelope
@@ -44,6 +44,25 @@ def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+@contextmanager
+def tap_queue(amqp_uri: str, name: str, exchange: str, routing_key: str) -> Iterator[str]:
+    """A queue of the test's own bound to ``exchange`` (a topic exchange) for ``routing_key``, deleted after."""
+    queue = Queue(
+        name,
+        Exchange(exchange, type="topic", durable=True),
+        routing_key=routing_key,
+        auto_delete=False,
+        durable=False,
+    )
+    with Connection(amqp_uri) as conn:
+        queue.declare(channel=conn.default_channel)
+    try:
+        yield name
+    finally:
+        with Connection(amqp_uri) as conn:
+            conn.default_channel.queue_delete(name)
 
 
 def queue_depth(amqp_uri: str, queue: str) -> int:

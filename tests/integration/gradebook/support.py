@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from sandbox.issuer import mint_token
-from sandbox.sample_school import SCORED, SUBJECTS, homeroom_for, load_via_api, marks_for, regular_count
+from sandbox.sample_school import SCORED, homeroom_for, load_via_api, marks_for, regular_count
 from services.runtime.settings import get_settings
 
 
@@ -34,23 +34,30 @@ def load_school(client: Client, school) -> None:
 
 
 def enter_year_and_lock(client: Client, school, class_id: str, principal: str = "hieu-truong") -> None:
-    """Every teacher enters the class's marks and the homeroom teacher the homeroom record for both terms, through
-    the API; then ``principal`` locks term I and term II."""
-    for term in ("hk1", "hk2"):
-        for code, _ in SUBJECTS:
-            with client.as_(school.teacher_of(class_id, code), "teacher") as t:
-                t.put(
-                    f"/classes/{class_id}/subjects/{code}/terms/{term}/marks",
-                    json={"entries": marks_for(school, class_id, code, term)},
-                ).raise_for_status()
-        with client.as_(school.homeroom_of(class_id), "teacher", "homeroom") as h:
-            h.put(
-                f"/classes/{class_id}/terms/{term}/homeroom",
-                json={"entries": homeroom_for(school, class_id, term)},
-            ).raise_for_status()
+    """The whole year entered (``enter_year``), then ``principal`` locks term I and term II."""
+    enter_year(client, school, class_id)
     with client.as_(principal, "principal") as p:
         for term in ("hk1", "hk2"):
             p.post(f"/classes/{class_id}/terms/{term}/lock").raise_for_status()
+
+
+def approved_amendment(client: Client, school, class_id: str, student_id: str) -> str:
+    """The Toán teacher proposes a term II amendment (every Toán score 10) and the principal approves it; its id."""
+    with client.as_(school.teacher_of(class_id, "toan"), "teacher") as t:
+        proposed = t.post(
+            f"/classes/{class_id}/terms/hk2/amendments",
+            json={
+                "student_id": student_id,
+                "subject_code": "toan",
+                "after": {"regular": [10, 10, 10, 10], "midterm": 10, "final": 10},
+                "reason": "Nhập nhầm cột điểm",
+            },
+        )
+        proposed.raise_for_status()
+    amendment_id = str(proposed.json()["amendment_id"])
+    with client.as_("hieu-truong", "principal") as p:
+        p.post(f"/amendments/{amendment_id}/decision", json={"approve": True}).raise_for_status()
+    return amendment_id
 
 
 def lock_as_it_stands(principal: Any, school: Any, class_id: str, term: str = "hk2") -> Any:

@@ -16,6 +16,7 @@ from services.runtime.db import make_engine, transaction
 from services.runtime.outbox import Outbox
 from services.runtime.relay import ConfirmingPublisher, OutboxRelay
 from tests.factories import term_locked
+from tests.helpers import tap_queue
 
 pytestmark = pytest.mark.integration
 
@@ -44,19 +45,9 @@ def engine(service_databases):
 
 @pytest.fixture
 def tap(amqp_uri, unique):
-    """A queue bound to gradebook.events for audit events, and one bound to the public exchange."""
-    queue = Queue(
-        f"tap-{unique}",
-        Exchange("gradebook.events", type="topic", durable=True),
-        routing_key=AuditRecordedV1.routing_key(),
-        auto_delete=False,
-        durable=False,
-    )
-    with Connection(amqp_uri) as conn:
-        queue.declare(channel=conn.default_channel)
-    yield queue.name
-    with Connection(amqp_uri) as conn:
-        conn.default_channel.queue_delete(queue.name)
+    """A queue bound to gradebook.events for audit events."""
+    with tap_queue(amqp_uri, f"tap-{unique}", "gradebook.events", AuditRecordedV1.routing_key()) as name:
+        yield name
 
 
 def drain(amqp_uri: str, queue: str) -> list:

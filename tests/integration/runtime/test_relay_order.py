@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 
 import pytest
-from kombu import Connection, Exchange, Queue
+from kombu import Connection
 from sqlalchemy.orm import sessionmaker
 
 from contracts.envelope import Envelope, parse_envelope
@@ -25,6 +25,7 @@ from services.runtime.relay import ConfirmingPublisher, OutboxRelay, OutgoingMes
 from services.signing.app.handlers import CONSUMER_ASSEMBLED, register_record
 from services.signing.app.unit_of_work import SigningUnitOfWork
 from services.transcript.app.handlers import announced_plan
+from tests.helpers import tap_queue
 from tests.integration.signing.records import documents, year_record
 from tests.service.support import units_of_work
 
@@ -63,18 +64,10 @@ def engines(service_databases):
 
 @pytest.fixture
 def tap(amqp_uri, unique):
-    queue = Queue(
-        f"tap-assembled-{unique}",
-        Exchange("transcript.events", type="topic", durable=True),
-        routing_key=TranscriptAssembledV1.routing_key(),
-        auto_delete=False,
-        durable=False,
-    )
-    with Connection(amqp_uri) as conn:
-        queue.declare(channel=conn.default_channel)
-    yield queue.name
-    with Connection(amqp_uri) as conn:
-        conn.default_channel.queue_delete(queue.name)
+    with tap_queue(
+        amqp_uri, f"tap-assembled-{unique}", "transcript.events", TranscriptAssembledV1.routing_key()
+    ) as name:
+        yield name
 
 
 def assembled(source: FakeDocuments, **changes: object) -> TranscriptAssembledV1:

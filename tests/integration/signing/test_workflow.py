@@ -38,7 +38,7 @@ from services.transcript.service import TranscriptService
 from services.transcript.store.tables import outbox as transcript_outbox
 from tests.factories import digitised_year
 from tests.helpers import free_port, purge, rewire, running, wait_for
-from tests.integration.gradebook.support import Client, enter_year_and_lock, load_school
+from tests.integration.gradebook.support import Client, approved_amendment, enter_year_and_lock, load_school
 from tests.integration.signing.test_visible_signatures import check_visible_signatures
 
 pytestmark = pytest.mark.integration
@@ -347,21 +347,7 @@ def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_h
         sample = samples[0]
         client = Client(stack["gradebook"], school_id)
         student = sample.students_of(class_id)[0]["student_id"]
-        with client.as_(sample.teacher_of(class_id, "toan"), "teacher") as t:
-            proposed = t.post(
-                f"/classes/{class_id}/terms/hk2/amendments",
-                json={
-                    "student_id": student,
-                    "subject_code": "toan",
-                    "after": {"regular": [10, 10, 10, 10], "midterm": 10, "final": 10},
-                    "reason": "Nhập nhầm cột điểm",
-                },
-            )
-            proposed.raise_for_status()
-        with client.as_("hieu-truong", "principal") as p:
-            p.post(
-                f"/amendments/{proposed.json()['amendment_id']}/decision", json={"approve": True}
-            ).raise_for_status()
+        approved_amendment(client, sample, class_id, student)
         both = wait_for(
             lambda: (r := _records(stack["signing_db"], school_id)) and len(r) == 2 and r,
             timeout=90,

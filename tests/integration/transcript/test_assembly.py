@@ -24,7 +24,7 @@ from services.transcript.service import TranscriptService
 from services.transcript.store.tables import inbox, transcripts, year_records
 from tests.factories import term_locked
 from tests.helpers import get_one, publish_event, purge, queue_depth, running, wait_for
-from tests.integration.gradebook.support import Client, enter_year_and_lock, load_school
+from tests.integration.gradebook.support import Client, approved_amendment, enter_year_and_lock, load_school
 from tests.integration.transcript.test_documents import pdftotext
 
 pytestmark = pytest.mark.integration
@@ -172,22 +172,7 @@ def test_the_year_lock_assembles_one_record_per_student_once_then_a_new_version_
 
     # An approved amendment to term II: version 2 supersedes version 1, under the same lookup code.
     student = sample.students_of(class_id)[0]["student_id"]
-    teacher = sample.teacher_of(class_id, "toan")
-    with client.as_(teacher, "teacher") as t:
-        proposed = t.post(
-            f"/classes/{class_id}/terms/hk2/amendments",
-            json={
-                "student_id": student,
-                "subject_code": "toan",
-                "after": {"regular": [10, 10, 10, 10], "midterm": 10, "final": 10},
-                "reason": "Nhập nhầm cột điểm",
-            },
-        )
-        proposed.raise_for_status()
-    with client.as_("hieu-truong", "principal") as p:
-        p.post(
-            f"/amendments/{proposed.json()['amendment_id']}/decision", json={"approve": True}
-        ).raise_for_status()
+    approved_amendment(client, sample, class_id, student)
     mine = wait_for(
         lambda: [r for r in records_of(engine, sample.school_id) if r["version"] == 2],
         timeout=60,
