@@ -27,9 +27,9 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def read_source(source: str) -> bytes:
     """A trust list from a file or from the gateway (``http(s)://…/api/v1/qr/trust-list``)."""
     if source.startswith(("http://", "https://")):
-        import httpx
+        from services.runtime import http_client
 
-        response = httpx.get(source, timeout=10)
+        response = http_client.get(source, timeout=10)
         response.raise_for_status()
         return response.content
     return Path(source).read_bytes()

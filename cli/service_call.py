@@ -7,12 +7,12 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 
 from cli.options import JsonReport, School
 from cli.registry import dev_token, local_url
+from services.runtime import http_client
 
 console = Console()
 
@@ -29,7 +29,7 @@ def call(
 ) -> Any:
     """``method path`` at ``service`` (``url``, else where `hocba up` serves it) as the CLI's user with ``roles`` at
     ``school``; its JSON answer, or the service's refusal printed and the command ended with exit 1."""
-    response = httpx.request(
+    response = http_client.request(
         method,
         f"{url or local_url(service)}{path}",
         json=body,

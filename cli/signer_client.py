@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from services.runtime import http_client
+
 BATCH = 100
 # A 503 on finishing a batch means the timestamp authority did not answer: the signing service kept the prepared
 # signatures, and the client sends the same values again later (each value stays valid; nothing is signed twice).
@@ -39,8 +41,8 @@ def sign_as(
     headers = {"Authorization": f"Bearer {token}"}
     result = SignResult()
     with (
-        httpx.Client(base_url=signing_url, headers=headers, timeout=timeout) as signing,
-        httpx.Client(base_url=remote_url, timeout=timeout) as remote,
+        http_client.client(base_url=signing_url, headers=headers, timeout=timeout) as signing,
+        http_client.client(base_url=remote_url, timeout=timeout) as remote,
     ):
         params = {"class_id": class_id} if class_id else {}
         pending = signing.get("/signing/pending", params=params)

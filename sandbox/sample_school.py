@@ -327,12 +327,12 @@ def load_via_api(
 
     ``token(user_id, roles, school_id)`` returns a bearer token.
     """
-    import httpx
+    from services.runtime import http_client
 
     def auth(user: str, roles: list[str], school_id: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token(user, roles, school_id)}"}
 
-    with httpx.Client(base_url=base_url, timeout=60) as http:
+    with http_client.client(base_url=base_url, timeout=60) as http:
         r = http.put(
             f"/schools/{school.school_id}",
             headers=auth("sys-op", ["operator"], None),

@@ -15,12 +15,12 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from kombu import Connection, Exchange, Producer, Queue
 from nameko.containers import ServiceContainer
 
 from contracts.envelope import Envelope
+from services.runtime import http_client
 from services.runtime.wiring import Wiring
 
 
@@ -157,7 +157,7 @@ def publish_event(amqp_uri: str, event: Any, source_service: str) -> Any:
 
 def digitise(transcript_url: str, school_id: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
     """The clerk posts an earlier year from a scanned paper học bạ; the 201's body (year record, plan, code)."""
-    made = httpx.post(
+    made = http_client.post(
         f"{transcript_url}/schools/{school_id}/records/digitised", json=body, headers=headers, timeout=60
     )
     assert made.status_code == 201, made.text

@@ -29,6 +29,7 @@ def run(classes: int, reads: int, console: Console) -> dict[str, Any]:
     from sandbox.issuer import mint_token
     from sandbox.sample_school import SUBJECTS, build, load_via_api, marks_for
     from services.gradebook.service import GradebookService
+    from services.runtime import http_client
     from services.runtime.db import ensure_database, make_engine
     from services.runtime.logging import configure_logging
     from services.runtime.migrations import upgrade
@@ -78,7 +79,7 @@ def run(classes: int, reads: int, console: Console) -> dict[str, Any]:
 
         with (
             console.status(f"score writes: {len(jobs)} requests, {cells} scores, 10 teachers at a time"),
-            httpx.Client(
+            http_client.client(
                 base_url=base, timeout=60, limits=httpx.Limits(max_keepalive_connections=10)
             ) as http,
         ):
@@ -91,7 +92,7 @@ def run(classes: int, reads: int, console: Console) -> dict[str, Any]:
         rng = random.Random(1)
         with (
             console.status(f"class-sheet reads: {reads}"),
-            httpx.Client(base_url=base, headers=principal) as http,
+            http_client.client(base_url=base, headers=principal) as http,
         ):
             for _ in range(reads):
                 cid = rng.choice(school.classes)["class_id"]

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.bench.peak_sampler import PLATFORM, STAGES, Sampler, stage_rates
+from services.runtime import http_client
 
 HANOI_RECORDS = 2_190_000  # Hà Nội's year records in one reporting season
 WINDOW_HOURS = 8.0
@@ -204,7 +205,7 @@ def drive(schools: list[Any], workers: int, sampler: Sampler, console: Console, 
     run.finished = time.monotonic()
     sampler.stop()
     for demo in schools:
-        records = httpx.get(
+        records = http_client.get(
             f"{driver.url['transcript']}/schools/{demo.school_id}/records",
             headers=driver.auth(demo.school_id, "van-thu", "staff"),
             timeout=60,
@@ -222,7 +223,7 @@ def baseline_documents(run: Run) -> list[tuple[bytes, Any]]:
     from services.signing.documents import pdf as pdf_doc
 
     documents = []
-    with httpx.Client(base_url=local_url("transcript"), timeout=60) as http:
+    with http_client.client(base_url=local_url("transcript"), timeout=60) as http:
         for school_id, record_id in run.record_ids:
             headers = {"Authorization": f"Bearer {dev_token('van-thu', ['staff'], school_id)}"}
             pdf = http.get(f"/records/{record_id}/pdf", headers=headers)

@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import psutil
 
+from services.runtime import http_client
+
 # (key in Sample.totals, what the operator reads)
 STAGES = [
     ("marks", "marks entered (students' years)"),
@@ -163,7 +165,7 @@ class Sampler:
             self.marks_done / max(1, self.marks_total) * sum(len(d.school.students) for d in self.demos)
         )
         for demo in self.demos:
-            records = httpx.get(
+            records = http_client.get(
                 f"{pipeline.url['transcript']}/schools/{demo.school_id}/records",
                 headers=pipeline.auth(demo.school_id, "van-thu", "staff"),
                 timeout=60,

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
 from sandbox.ports import free_port
+from services.runtime import http_client
 
 if TYPE_CHECKING:
     from services.signing.domain.model import Plan, Step
@@ -210,7 +210,7 @@ def run(students: int, steps: int, console: Console) -> dict[str, Any]:
     chain = [base64.b64encode(pki.issuing_ca().dump()).decode()]
     with (
         _signing_service() as url,
-        httpx.Client(base_url=url, timeout=300) as http,
+        http_client.client(base_url=url, timeout=300) as http,
         console.status("the signing service: prepare a class batch, sign the digests, send them back"),
     ):
         started = time.monotonic()

@@ -6,9 +6,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from cli.demo.pipeline import DemoSchool, Pipeline
+from services.runtime import http_client
 
 SEALED = ("sealed", "reported", "effective")  # the transcript service's record status once the seal is on
 
@@ -20,11 +19,11 @@ def collect(pipeline: Pipeline, demo: DemoSchool, out: Path) -> list[dict[str, A
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     staff = pipeline.auth(demo.school_id, "van-thu", "staff")
-    records = httpx.get(
+    records = http_client.get(
         f"{pipeline.url['transcript']}/schools/{demo.school_id}/records", headers=staff, timeout=60
     ).json()["records"]
     written = []
-    with httpx.Client(base_url=pipeline.url["signing"], headers=staff, timeout=60) as signing:
+    with http_client.client(base_url=pipeline.url["signing"], headers=staff, timeout=60) as signing:
         for record in (r for r in records if r["status"] in SEALED):
             paths = {}
             for kind, suffix in (("pdf", ".pdf"), ("xml", ".signed.xml")):

@@ -17,6 +17,7 @@ import httpx
 from cli.registry import SERVICES, gateway_url, local_url, remote_signer_url
 from cli.signer_client import sign_as
 from sandbox.sample_school import SampleSchool, homeroom_for, load_via_api, marks_for
+from services.runtime import http_client
 
 Token = Callable[[str, list[str], str | None], str]
 
@@ -64,8 +65,8 @@ class Pipeline:
         """Every service answers /readyz and the gateway /healthz."""
         try:
             return all(
-                httpx.get(f"{url}/readyz", timeout=2).status_code == 200 for url in self.url.values()
-            ) and (httpx.get(f"{gateway_url()}/healthz", timeout=2).status_code == 200)
+                http_client.get(f"{url}/readyz", timeout=2).status_code == 200 for url in self.url.values()
+            ) and (http_client.get(f"{gateway_url()}/healthz", timeout=2).status_code == 200)
         except httpx.HTTPError:
             return False
 
@@ -74,7 +75,7 @@ class Pipeline:
     def year_locked(self, demo: DemoSchool) -> bool:
         """Whether an earlier run already locked the school's year (then nothing may be entered again)."""
         first = demo.school.classes[0]["class_id"]
-        response = httpx.get(
+        response = http_client.get(
             f"{self.url['gradebook']}/classes/{first}/sheet",
             params={"term": "hk2"},
             headers=self.auth(demo.school_id, demo.school.principal_id, "principal"),
@@ -105,7 +106,7 @@ class Pipeline:
             path = f"/classes/{class_id}/subjects/{code}/terms/{term}/marks"
             headers = self.auth(school.school_id, school.teacher_of(class_id, code), "teacher")
             entries = marks_for(school, class_id, code, term)
-        response = httpx.put(
+        response = http_client.put(
             f"{self.url['gradebook']}{path}", headers=headers, json={"entries": entries}, timeout=self.timeout
         )
         if response.status_code >= 400:
@@ -123,7 +124,7 @@ class Pipeline:
     def lock_year(self, demo: DemoSchool) -> dict[str, list[str]]:
         locked = {}
         for term in ("hk1", "hk2"):
-            response = httpx.post(
+            response = http_client.post(
                 f"{self.url['gradebook']}/schools/{demo.school_id}/terms/{term}/lock",
                 headers=self.auth(demo.school_id, demo.school.principal_id, "principal"),
                 timeout=self.timeout,
@@ -140,7 +141,7 @@ class Pipeline:
         from sandbox.gateway.settings import get_gateway_settings
 
         school_token = mint(get_gateway_settings().secret.get_secret_value().encode(), demo.school_id)
-        httpx.put(
+        http_client.put(
             f"{self.url['sync']}/schools/{demo.school_id}/sync/credentials",
             json={"token": school_token},
             headers=self.auth(None, "ops", "operator"),
@@ -177,7 +178,7 @@ class Pipeline:
         )
 
     def signing_status(self, demo: DemoSchool) -> dict[str, Any]:
-        response = httpx.get(
+        response = http_client.get(
             f"{self.url['signing']}/schools/{demo.school_id}/signing/status",
             headers=self.auth(demo.school_id, "van-thu", "staff"),
             timeout=self.timeout,
@@ -211,7 +212,7 @@ class Pipeline:
     # -- where each record is -------------------------------------------------------------------------------------
 
     def sync_status(self, demo: DemoSchool) -> dict[str, Any]:
-        response = httpx.get(
+        response = http_client.get(
             f"{self.url['sync']}/schools/{demo.school_id}/sync/status",
             headers=self.auth(demo.school_id, demo.school.principal_id, "principal"),
             timeout=self.timeout,
@@ -220,7 +221,7 @@ class Pipeline:
         return dict(response.json())
 
     def year_records(self, demo: DemoSchool) -> list[dict[str, Any]]:
-        response = httpx.get(
+        response = http_client.get(
             f"{self.url['transcript']}/schools/{demo.school_id}/records",
             headers=self.auth(demo.school_id, "van-thu", "staff"),
             timeout=self.timeout,

@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from cli.demo.files import collect, verify_all
 from cli.demo.pipeline import REHEARSAL_DAY, DemoSchool, Pipeline, StageCounts
 from cli.registry import SERVICES, dev_token, gateway_url
+from services.runtime import http_client
 
 
 def demo_env() -> dict[str, str]:
@@ -175,7 +176,7 @@ def _explain(pipeline: Pipeline, demo: DemoSchool, console: Console) -> None:
     first = school.classes[0]["class_id"]
     pupil = school.students_of(first)[0]
     homeroom = pipeline.auth(school.school_id, school.homeroom_of(first), "teacher", "homeroom")
-    checked = httpx.get(
+    checked = http_client.get(
         f"{pipeline.url['gradebook']}/classes/{first}/students/{pupil['student_id']}/results",
         headers=homeroom,
         timeout=30,
@@ -186,7 +187,7 @@ def _explain(pipeline: Pipeline, demo: DemoSchool, console: Console) -> None:
         f"rèn luyện {year.get('conduct')} → {year.get('promotion')}"
     )
     console.print(f"   why: {escape(str(checked['explanations'].get('learning_result.year')))}")
-    refused = httpx.put(
+    refused = http_client.put(
         f"{pipeline.url['gradebook']}/classes/{first}/subjects/toan/terms/hk2/marks",
         headers=pipeline.auth(school.school_id, school.teacher_of(first, "toan"), "teacher"),
         json={"entries": [{"student_id": pupil["student_id"], "final": 10}]},
@@ -290,7 +291,7 @@ def _lookups(pipeline: Pipeline, schools: list[DemoSchool], console: Console) ->
             f"`hocba sync status --school {demo.school_id}`"
         )
         school_token = pipeline.connect_gateway(demo)
-        items = httpx.get(
+        items = http_client.get(
             f"{gateway_url()}/api/v1/records",
             params={"limit": 2},
             headers={"Authorization": f"Bearer {school_token}"},

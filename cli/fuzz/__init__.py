@@ -14,6 +14,7 @@ from rich.table import Table
 from cli.fuzz.run import SERVICES, OperationReport, Report, fuzz
 from cli.fuzz.seed import seed_school
 from cli.registry import dev_token, local_url
+from services.runtime import http_client
 
 
 def wait_for_signing(urls: dict[str, str], school_id: str, record: str, seconds: float) -> bool:
@@ -22,7 +23,9 @@ def wait_for_signing(urls: dict[str, str], school_id: str, record: str, seconds:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if (
-            httpx.get(f"{urls['signing']}/records/{record}/xml", headers=headers, timeout=30).status_code
+            http_client.get(
+                f"{urls['signing']}/records/{record}/xml", headers=headers, timeout=30
+            ).status_code
             != 404
         ):
             return True
@@ -82,6 +85,6 @@ def run_against_stack(
 
 def _answers(url: str) -> bool:
     try:
-        return httpx.get(f"{url}/healthz", timeout=5).status_code < 500
+        return http_client.get(f"{url}/healthz", timeout=5).status_code < 500
     except httpx.HTTPError:
         return False

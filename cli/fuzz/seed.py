@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from sandbox.sample_school import SampleSchool, build, load_via_api, marks_for
+from services.runtime import http_client
 
 # token(user_id, roles, school_id) -> a bearer token (the development issuer's, or a test's).
 Mint = Callable[[str, list[str], str | None], str]
@@ -96,7 +97,7 @@ def seed_school(urls: dict[str, str], mint: Mint, students: int = 4) -> Seeds:
 
     def as_(user: str, *roles: str) -> httpx.Client:
         headers = {"Authorization": f"Bearer {mint(user, list(roles), school.school_id)}"}
-        return httpx.Client(base_url=urls["gradebook"], headers=headers, timeout=60)
+        return http_client.client(base_url=urls["gradebook"], headers=headers, timeout=60)
 
     teacher = school.teacher_of(class_id, "toan")
     with as_(teacher, "teacher") as t:
@@ -123,7 +124,7 @@ def seed_school(urls: dict[str, str], mint: Mint, students: int = 4) -> Seeds:
         seeds.add("amendment_id", str(proposed.json()["amendment_id"]))
     else:
         seeds.notes.append(f"no amendment: {proposed.status_code} {proposed.json().get('detail', '')}")
-    digitised = httpx.post(
+    digitised = http_client.post(
         f"{urls['transcript']}/schools/{school.school_id}/records/digitised",
         json=digitised_year(student),
         headers={"Authorization": f"Bearer {mint('van-thu', ['staff'], school.school_id)}"},

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import certomancer.crypto_utils
+from asn1crypto import algos
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
+from certomancer.crypto_utils import PycaCryptographyBackend
 from certomancer.registry import ArchLabel, CertLabel, CertomancerConfig, KeyLabel, ServiceLabel
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from cryptography.x509.oid import NameOID
 
@@ -46,7 +50,47 @@ def _pem(cert: asn1_x509.Certificate) -> bytes:
 
 
 @functools.cache
+def _loaded(key_der: bytes) -> PrivateKeyTypes:
+    # The test PKI's own keys, checked in: cryptography's RSA key check (about 37 ms a load) proves nothing here.
+    return serialization.load_der_private_key(key_der, password=None, unsafe_skip_rsa_key_validation=True)
+
+
+class KeptKeys(PycaCryptographyBackend):
+    """certomancer's key handling with each test key parsed once. certomancer loads every key of pki.yml twice on
+    reading it (0.75 CPU-s in every process that uses the test PKI) and again from DER for every CRL, timestamp token
+    and OCSP response it signs, and cryptography checks an RSA key on each load."""
+
+    def load_private_key(
+        self, key_bytes: bytes, password: bytes | None
+    ) -> tuple[asn1_keys.PrivateKeyInfo, asn1_keys.PublicKeyInfo]:
+        if key_bytes.lstrip().startswith(b"-----"):
+            key = serialization.load_pem_private_key(key_bytes, password, unsafe_skip_rsa_key_validation=True)
+        else:
+            key = serialization.load_der_private_key(key_bytes, password, unsafe_skip_rsa_key_validation=True)
+        der = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        public = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return asn1_keys.PrivateKeyInfo.load(der), asn1_keys.PublicKeyInfo.load(public)
+
+    def generic_sign(
+        self, private_key: asn1_keys.PrivateKeyInfo, tbs_bytes: bytes, sd_algo: algos.SignedDigestAlgorithm
+    ) -> bytes:
+        key, algorithm = _loaded(private_key.dump()), sd_algo.signature_algo
+        digest = getattr(hashes, str(sd_algo.hash_algo).upper())()
+        if algorithm == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(tbs_bytes, padding.PKCS1v15(), digest)
+        if algorithm == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(tbs_bytes, ec.ECDSA(digest))
+        return super().generic_sign(private_key, tbs_bytes, sd_algo)  # PSS, EdDSA…: as certomancer does
+
+
+@functools.cache
 def _config() -> CertomancerConfig:
+    # certomancer reads and signs with keys through this module-level backend (where it chooses its implementation).
+    certomancer.crypto_utils.CRYPTO_BACKEND = KeptKeys()
     return CertomancerConfig.from_file(str(CONFIG), key_search_dir=str(HERE))
 
 
@@ -60,7 +104,7 @@ def certificate(label: str, arch: str = "hocba") -> asn1_x509.Certificate:
 
 def private_key(label: str, arch: str = "hocba") -> PrivateKeyTypes:
     info: asn1_keys.PrivateKeyInfo = _arch(arch).key_set.get_private_key(KeyLabel(label))
-    return serialization.load_der_private_key(info.dump(), None)
+    return _loaded(info.dump())
 
 
 def root() -> asn1_x509.Certificate:

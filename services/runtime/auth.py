@@ -15,6 +15,7 @@ import httpx
 import jwt
 from nameko.extensions import DependencyProvider
 
+from services.runtime import http_client
 from services.runtime.settings import Settings, get_settings
 
 # Pinned: the header's "alg" chooses nothing (no HS256 with the public key as secret, no "none").
@@ -315,7 +316,7 @@ class ServiceTokens:
             return self._token[0]
 
     def _fetch(self) -> tuple[str, float]:
-        response = httpx.post(
+        response = http_client.post(
             self._url,
             data={"grant_type": "client_credentials", "scope": self._scope},
             auth=(self._client_id, self._secret),  # client_secret_basic (RFC 6749 §2.3.1)

@@ -15,6 +15,7 @@ import httpx
 from kombu import Connection, Exchange, Queue
 
 from contracts.envelope import EventModel
+from services.runtime import http_client
 from services.runtime.handlers import ReliableEventHandler, dead_letter_exchange_name, dead_letter_queue_name
 from services.runtime.logging import get_logger
 from services.runtime.outbox import exchange_of
@@ -184,7 +185,7 @@ def apply_policies(policies: Iterable[PolicySpec], settings: Settings, vhost: st
 def management_api(management_url: str, *, timeout: float = 10) -> httpx.Client:
     """A client of RabbitMQ's management API (``…/api``) as the URL's user (guest when it names none)."""
     parts = urlsplit(management_url)
-    return httpx.Client(
+    return http_client.client(
         base_url=f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api",
         auth=(parts.username or "guest", parts.password or "guest"),
         timeout=timeout,

@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from services.runtime import http_client
+
 
 def documents_table(metadata: MetaData) -> Table:
     return Table(
@@ -60,7 +62,7 @@ class RemoteDocuments:
         from services.runtime.auth import DOCUMENTS_READ, ServiceTokens
 
         self._tokens = ServiceTokens(settings, caller, DOCUMENTS_READ)
-        self._client = httpx.Client(base_url=base_url, timeout=10.0)
+        self._client = http_client.client(base_url=base_url, timeout=10.0)
 
     def _token(self) -> str:
         try:

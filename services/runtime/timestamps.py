@@ -28,6 +28,8 @@ from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from services.runtime import http_client
+
 T = TypeVar("T")
 _turn = threading.Lock()  # green under eventlet: see run()
 
@@ -48,7 +50,7 @@ class HttpxTimeStamper(TimeStamper):
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         super().__init__()
         self.url = url
-        self._client = httpx.Client(timeout=timeout)
+        self._client = http_client.client(timeout=timeout)
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         try:

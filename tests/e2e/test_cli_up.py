@@ -24,6 +24,7 @@ from kombu import Connection, Exchange, Queue
 from cli.demo.pipeline import DemoSchool, Pipeline
 from cli.registry import SERVICES, dev_token
 from sandbox.sample_school import build
+from services.runtime import http_client
 from services.runtime.broker import subscriptions_of
 from services.runtime.settings import Settings
 from tests.conftest import RUN
@@ -65,7 +66,7 @@ def test_up_runs_every_service_carries_a_year_that_leaks_nothing_public_and_ctrl
             )
             run_school_year(pipeline, demo)
             wait_for(lambda: unpublished(env) == 0, timeout=60, interval=1, what="every outbox relayed")
-            records = httpx.get(
+            records = http_client.get(
                 f"{pipeline.url['transcript']}/schools/{demo.school_id}/records",
                 headers=pipeline.auth(demo.school_id, "van-thu", "staff"),
                 timeout=30,
@@ -97,12 +98,14 @@ def _printed_qr_verdict(pipeline: Pipeline, demo: DemoSchool, folder: Path):  # 
     from cli.registry import gateway_url
 
     school = {"Authorization": f"Bearer {pipeline.connect_gateway(demo)}"}
-    [item] = httpx.get(
+    [item] = http_client.get(
         f"{gateway_url()}/api/v1/records", params={"limit": 1}, headers=school, timeout=30
     ).json()["items"]
     pdf = folder / "sealed.pdf"
     pdf.write_bytes(
-        httpx.get(f"{gateway_url()}/api/v1/records/{item['id']}/pdf", headers=school, timeout=30).content
+        http_client.get(
+            f"{gateway_url()}/api/v1/records/{item['id']}/pdf", headers=school, timeout=30
+        ).content
     )
     write_trust_list(folder / "trust-list.json", [], [])
     [verdict], _ = verdicts_for(str(pdf), str(folder / "trust-list.json"))
@@ -111,7 +114,7 @@ def _printed_qr_verdict(pipeline: Pipeline, demo: DemoSchool, folder: Path):  # 
 
 def ready(port: int) -> bool:
     try:
-        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+        return http_client.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -146,7 +149,7 @@ def _assert_each_process_is_itself(up: subprocess.Popen[bytes], env: dict[str, s
 
 def connected_users(vhost: str) -> set[str]:
     """Who is logged in to ``vhost`` right now (the management API)."""
-    connections = httpx.get(
+    connections = http_client.get(
         f"http://127.0.0.1:15672/api/vhosts/{vhost}/connections", auth=("guest", "guest"), timeout=10
     ).json()
     return {c["user"] for c in connections}

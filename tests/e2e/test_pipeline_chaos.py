@@ -36,6 +36,7 @@ from cli.stack import spawn_stack, stop_stack
 from contracts.audit import AuditRecordedV1
 from sandbox.sample_school import build
 from services.audit.store.tables import audit_entries
+from services.runtime import http_client
 from services.runtime.broker import subscriptions_of
 from tests.conftest import RUN
 from tests.e2e.monkey import Monkey, Stack, plan
@@ -181,7 +182,7 @@ def _audit_log(school_id: str) -> list[dict[str, Any]]:
 def _signing_timestamp_refusals() -> int:
     """Signature values the signing service answered 503 since it started: signatures it could not timestamp (its
     `/metrics`)."""
-    metrics = httpx.get(f"{local_url('signing')}/metrics", timeout=5).text
+    metrics = http_client.get(f"{local_url('signing')}/metrics", timeout=5).text
     return int(
         sum(
             float(line.rsplit(" ", 1)[1])
@@ -199,7 +200,7 @@ def _consumer_queues() -> list[tuple[str, str]]:
 
 
 def _gateway_admin() -> httpx.Client:
-    return httpx.Client(
+    return http_client.client(
         base_url=gateway_admin_url(), headers={"Authorization": f"Bearer {ADMIN}"}, timeout=15
     )
 

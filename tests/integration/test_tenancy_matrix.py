@@ -17,6 +17,7 @@ from sqlalchemy import inspect as sql_inspect
 from sandbox.issuer import mint_token
 from services.audit.service import AuditService
 from services.gradebook.service import GradebookService
+from services.runtime import http_client
 from services.runtime.settings import get_settings
 from services.signing.service import SigningService
 from services.sync.service import SyncService
@@ -263,7 +264,7 @@ def test_school_a_with_school_b_ids_is_answered_as_for_unknown_ids_and_nothing_c
     path, body = b_requests(w)[route]
     base = stack["url"][service]
     before = snapshot(stack["db"])
-    with httpx.Client(base_url=base, headers=CALLERS[caller](w), timeout=30) as http:
+    with http_client.client(base_url=base, headers=CALLERS[caller](w), timeout=30) as http:
         response = http.request(method, path, json=body)
         nobody = http.request(method, unknown(path, w), json=unknown(body, w))
     expected = {NOT_404.get(route[1:], 404)}
@@ -308,7 +309,7 @@ def test_an_inspector_reads_exactly_the_schools_their_token_lists(
 ):
     w = two_schools
     headers = token(None, "thanh-tra", "inspector", inspects=(w["a"], w["c"]))
-    with httpx.Client(base_url=stack["url"][service], headers=headers, timeout=30) as http:
+    with http_client.client(base_url=stack["url"][service], headers=headers, timeout=30) as http:
         reads = {school: http.get(route.format(s=school)) for school in (w["a"], w["c"])}
         b = http.get(route.format(s=w["b"]))
         nobody = http.get(route.format(s="truong-khong-co"))
@@ -326,7 +327,7 @@ def test_another_role_listing_schools_in_the_claim_reads_none_of_them(stack, two
     for roles in (("principal",), ("staff",), ("principal", "inspector"), ("operator",)):
         headers = token(w["a"], "nguoi-a", *roles, inspects=(w["b"], w["c"]))
         for school in (w["b"], w["c"]):
-            response = httpx.get(
+            response = http_client.get(
                 f"{stack['url'][service]}{route.format(s=school)}", headers=headers, timeout=30
             )
             assert response.status_code == 404, (roles, school, response.status_code, response.text)
@@ -337,12 +338,14 @@ def test_an_operator_reads_no_school_s_data(stack, two_schools, route):
     w = two_schools
     service = route[0]
     path, _ = b_requests(w)[route]
-    response = httpx.get(f"{stack['url'][service]}{path}", headers=token(None, "ops", "operator"), timeout=30)
+    response = http_client.get(
+        f"{stack['url'][service]}{path}", headers=token(None, "ops", "operator"), timeout=30
+    )
     assert response.status_code in (403, 404), (route, response.status_code, response.text)
 
 
 @pytest.mark.parametrize("service", MATRIX)
 def test_served_openapi_matches_the_committed_document(stack, service):
-    served = httpx.get(f"{stack['url'][service]}/openapi.json").json()
+    served = http_client.get(f"{stack['url'][service]}/openapi.json").json()
     committed = json.loads((OPENAPI / f"{service}.json").read_text(encoding="utf-8"))
     assert served == committed, "run `hocba contracts openapi` and commit the result"

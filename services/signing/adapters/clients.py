@@ -15,6 +15,7 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from pyhanko_certvalidator import ValidationContext
 
+from services.runtime import http_client
 from services.runtime.documents import RemoteDocuments
 from services.runtime.settings import Settings
 
@@ -28,7 +29,7 @@ class RevocationInfo:
     httpx from their distribution points and kept until their next update."""
 
     def __init__(self, ttl: float = 3600.0) -> None:
-        self._client = httpx.Client(timeout=10.0)
+        self._client = http_client.client(timeout=10.0)
         self._cache: dict[str, tuple[float, asn1_crl.CertificateList]] = {}
         self._ttl = ttl
         self._lock = threading.Lock()

@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 import httpx
 
+from services.runtime import http_client
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -31,7 +33,7 @@ def _record_path(record_id: str, tail: str) -> str:
 
 class GatewayClient:
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
-        self._http = httpx.Client(base_url=base_url, timeout=timeout)
+        self._http = http_client.client(base_url=base_url, timeout=timeout)
 
     def _call(self, method: str, path: str, token: str, **kwargs: Any) -> Answer:
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}

@@ -14,9 +14,11 @@ from lxml import etree
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields
 
+from services.runtime.fonts import latin_cut
 from services.transcript.documents.xml_package import NS
 from services.transcript.domain.errors import InternalFault
 
+FACES = ("", "B")  # regular and bold: the form uses no other
 FONT_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path(__file__).resolve().parent / "fonts")
 LEVEL_TITLES = {
     "primary": "TIỂU HỌC",
@@ -128,12 +130,24 @@ class YearPage(FPDF):
 
 
 def render(xml: bytes, *, created: datetime | None = None) -> bytes:
+    # The faces cut to the Latin scripts (services/runtime/fonts.py): every Vietnamese letter, a fraction of the
+    # glyphs to load and subset. A value beyond them (a name in another script) has the page drawn again in the full
+    # faces, so no letter is ever printed as a missing glyph.
+    pdf, areas = _drawn(xml, {style: latin_cut(_font(style))[0] for style in FACES}, created)
+    if any(font.missing_glyphs for font in pdf.fonts.values()):
+        pdf, areas = _drawn(xml, {style: _font(style) for style in FACES}, created)
+    return _with_signature_fields(bytes(pdf.output()), areas, pdf.h)
+
+
+def _drawn(
+    xml: bytes, faces: dict[str, Path], created: datetime | None
+) -> tuple[YearPage, list[SignatureArea]]:
     root = etree.fromstring(xml)
     pdf = YearPage(format="A4", enforce_compliance="PDF/A-3B")
     pdf.set_creation_date(created or datetime.now(UTC))
     # Two faces only: every embedded face costs a parse and a subset per document (most of the rendering time).
-    for style in ("", "B"):
-        pdf.add_font("Noto", style, str(_font(style)))
+    for style, face in faces.items():
+        pdf.add_font("Noto", style, str(face))
     pdf.lookup_code = _text(root, "h:Identity/h:LookupCode")
     pdf.lookup_url = _text(root, "h:LookupUrl")
     student, klass, school = (root.find(f"h:{n}", {"h": NS}) for n in ("Student", "Class", "School"))
@@ -154,7 +168,7 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
         desc="Học bạ số - gói XML",
         associated_file_relationship="Data",
     )
-    return _with_signature_fields(bytes(pdf.output()), areas, pdf.h)
+    return pdf, areas
 
 
 def _line(pdf: FPDF, parts: list[tuple[str, float]], h: float = 5.0) -> None:

@@ -127,9 +127,9 @@ def test_served_openapi_matches_the_committed_document(stack):
     import json
     from pathlib import Path
 
-    import httpx
+    from services.runtime import http_client
 
     committed = Path(__file__).resolve().parents[3] / "contracts" / "openapi" / "audit.json"
-    served = httpx.get(f"{stack[1]}/openapi.json").json()
+    served = http_client.get(f"{stack[1]}/openapi.json").json()
     assert served == json.loads(committed.read_text()), "run `hocba contracts openapi` and commit the result"
     assert "/schools/{school_id}/audit/grades/{class_id}/{subject}/{term}/{student_id}" in served["paths"]

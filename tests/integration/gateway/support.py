@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from services.runtime import http_client
 from services.transcript.documents import pdf_form, xml_package
 from services.transcript.domain.model import YearRecord
 from tests import factories
@@ -95,7 +96,7 @@ class GatewayProcess:
         def healthy() -> bool:
             assert self.process is not None and self.process.poll() is None, log_path.read_text()
             try:
-                return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+                return http_client.get(f"{self.url}/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
                 return False
 
@@ -125,11 +126,15 @@ class GatewayProcess:
     def client(self, school_id: str | None = None, **kwargs: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {_token(school_id)}"} if school_id else {}
         base_url = kwargs.pop("base_url", self.url)
-        return httpx.Client(base_url=base_url, headers=headers, timeout=kwargs.pop("timeout", 15), **kwargs)
+        return http_client.client(
+            base_url=base_url, headers=headers, timeout=kwargs.pop("timeout", 15), **kwargs
+        )
 
     def admin(self) -> httpx.Client:
         """The admin API, on its own port."""
-        return httpx.Client(base_url=self.admin_url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=15)
+        return http_client.client(
+            base_url=self.admin_url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=15
+        )
 
 
 @cache
@@ -145,7 +150,7 @@ def visitor(**kwargs: Any) -> httpx.Client:
     address in its database, so a test that shares 127.0.0.1 with the others would share their count."""
     octets = secrets.token_bytes(3)
     address = f"127.{octets[0] % 254 + 1}.{octets[1]}.{octets[2] % 254 + 1}"
-    return httpx.Client(
+    return http_client.client(
         transport=httpx.HTTPTransport(local_address=address), timeout=kwargs.pop("timeout", 15), **kwargs
     )
 

@@ -6,15 +6,15 @@ import os
 import subprocess
 import sys
 
-import httpx
 import pytest
 
+from services.runtime import http_client
 from tests.helpers import free_ports
 from tests.integration.gateway.support import ADMIN, GatewayProcess
 
 
 def test_the_public_port_serves_no_admin_api_and_the_admin_port_no_portal(gateway):
-    with httpx.Client(
+    with http_client.client(
         base_url=gateway.url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=15
     ) as public:
         for path in ("/_admin/faults", "/_admin/stats", "/_admin/clock"):
@@ -71,7 +71,7 @@ def test_outside_development_the_gateway_starts_with_secrets_of_its_own(gateway,
     strong = {"HOCBA_ENV": "prod", "GATEWAY_SECRET": "p" * 40, "GATEWAY_ADMIN_TOKEN": ADMIN + "-long-enough"}
     server = GatewayProcess(gateway.db_url, env=strong).start(tmp_path / "gateway.log")
     try:
-        with httpx.Client(base_url=server.admin_url, timeout=15) as admin:
+        with http_client.client(base_url=server.admin_url, timeout=15) as admin:
             assert admin.get("/_admin/stats", headers={"Authorization": f"Bearer {ADMIN}"}).status_code == 401
             own = admin.get(
                 "/_admin/stats", headers={"Authorization": f"Bearer {strong['GATEWAY_ADMIN_TOKEN']}"}

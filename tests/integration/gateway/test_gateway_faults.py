@@ -8,6 +8,7 @@ import uuid
 import httpx
 import pytest
 
+from services.runtime import http_client
 from tests.integration.gateway.support import docs, submit, year_record
 
 pytestmark = pytest.mark.integration
@@ -169,7 +170,7 @@ def test_the_same_seed_gives_the_same_fault_sequence(gateway):
 
 def test_admin_endpoints_need_the_admin_token(gateway):
     school_token = gateway.client("s1").headers["Authorization"]
-    with httpx.Client(base_url=gateway.admin_url, headers={"Authorization": school_token}) as school:
+    with http_client.client(base_url=gateway.admin_url, headers={"Authorization": school_token}) as school:
         for path in ("/_admin/faults", "/_admin/stats", "/_admin/clock"):
             response = school.get(path)
             assert (response.status_code, response.json()["reason"]) == (401, "unauthorized")

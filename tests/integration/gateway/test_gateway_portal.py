@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from services.runtime import http_client
 from tests.integration.gateway.support import (
     BIRTH_DATE,
     PERSONAL_ID,
@@ -197,9 +197,9 @@ def test_uploading_a_pdf_tells_current_replaced_or_not_registered(gateway, page,
 
 
 def test_unknown_and_malformed_codes_get_vietnamese_pages_not_errors(gateway):
-    unknown = httpx.get(f"{gateway.url}/hocba/{uuid.uuid4().hex}")
-    malformed = httpx.get(f"{gateway.url}/hocba/xyz")
-    empty = httpx.get(f"{gateway.url}/tra-cuu", params={"ma": ""})
+    unknown = http_client.get(f"{gateway.url}/hocba/{uuid.uuid4().hex}")
+    malformed = http_client.get(f"{gateway.url}/hocba/xyz")
+    empty = http_client.get(f"{gateway.url}/tra-cuu", params={"ma": ""})
     assert unknown.status_code == 404 and "Không tìm thấy học bạ nào với mã tra cứu này." in unknown.text
     assert malformed.status_code == 400 and "Mã tra cứu không hợp lệ" in malformed.text
     assert empty.status_code == 400 and unknown.headers["content-type"].startswith("text/html")
@@ -210,7 +210,7 @@ def test_no_page_carries_the_personal_id_even_when_the_xml_does(gateway):
     assert PERSONAL_ID.encode() in d.xml  # the school's package has it; the public page must not
     with gateway.client("s1") as school:
         submit(school, d).raise_for_status()
-    page_html = httpx.get(f"{gateway.url}/hocba/{d.record.lookup_code}").text
+    page_html = http_client.get(f"{gateway.url}/hocba/{d.record.lookup_code}").text
     assert PERSONAL_ID not in page_html and "PersonalId" not in page_html
 
 
@@ -239,8 +239,10 @@ def test_checking_a_withdrawn_pdf_says_it_has_no_value(gateway):
     with gateway.client("s1") as school:
         record_id = submit(school, d).json()["id"]
         school.post(f"/api/v1/records/{record_id}/withdraw", json={"reason": "Sai lớp"}).raise_for_status()
-    answer = httpx.post(f"{gateway.url}/kiem-tra", files={"tep": ("hocba.pdf", d.pdf, "application/pdf")})
-    empty = httpx.post(f"{gateway.url}/kiem-tra", data={"ma": ""})
+    answer = http_client.post(
+        f"{gateway.url}/kiem-tra", files={"tep": ("hocba.pdf", d.pdf, "application/pdf")}
+    )
+    empty = http_client.post(f"{gateway.url}/kiem-tra", data={"ma": ""})
     assert answer.status_code == 200 and 'data-result="withdrawn"' in answer.text
     assert "đã bị thu hồi ngày 20/05/2026; không có giá trị" in answer.text
     assert empty.status_code == 400
@@ -311,7 +313,7 @@ def test_qualities_and_competencies_are_shown_in_vietnamese_not_as_codes(gateway
     )
     with gateway.client("s1") as school:
         submit(school, d).raise_for_status()
-    text = httpx.get(f"{gateway.url}/hocba/{d.record.lookup_code}").text
+    text = http_client.get(f"{gateway.url}/hocba/{d.record.lookup_code}").text
     assert "Chăm chỉ: Tốt, Trung thực: Đạt" in text and "Tự chủ và tự học: Cần cố gắng" in text
     assert "cham_chi" not in text and "tu_chu_tu_hoc" not in text
 
@@ -355,7 +357,7 @@ def test_the_page_shows_the_verdict_of_the_gateways_own_verification_of_each_sig
             )
         assert accepted.status_code == 201, accepted.text
         code = accepted.json()["lookup_code"]
-        html = httpx.get(f"{verifying.url}/hocba/{code}").text
+        html = http_client.get(f"{verifying.url}/hocba/{code}").text
     finally:
         verifying.stop()
     assert 'data-verdict="passed"' in html and f"cả {steps} chữ ký số hợp lệ" in html
@@ -374,5 +376,5 @@ def test_a_verifier_that_reports_no_signatures_is_said_so_not_shown_as_a_verdict
     d = docs(year_record())
     with gateway.client("s1") as school:
         submit(school, d).raise_for_status()
-    html = httpx.get(f"{gateway.url}/hocba/{d.record.lookup_code}").text
+    html = http_client.get(f"{gateway.url}/hocba/{d.record.lookup_code}").text
     assert 'data-verdict="undetailed"' in html and 'data-verdict="passed"' not in html

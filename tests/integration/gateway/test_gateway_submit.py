@@ -12,6 +12,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from services.runtime import http_client
 from tests.integration.gateway.support import (
     ROOT,
     SECRET,
@@ -229,7 +230,7 @@ def test_the_token_command_mints_what_the_gateway_accepts(gateway):
         text=True,
         check=True,
     )
-    with httpx.Client(
+    with http_client.client(
         base_url=gateway.url, headers={"Authorization": f"Bearer {out.stdout.strip()}"}
     ) as school:
         assert school.get("/api/v1/records").status_code == 200

@@ -6,6 +6,7 @@ import httpx
 
 from sandbox.issuer import mint_token
 from sandbox.sample_school import SCORED, homeroom_for, load_via_api, marks_for, regular_count
+from services.runtime import http_client
 from services.runtime.settings import get_settings
 
 
@@ -20,7 +21,9 @@ class Client:
         return {"Authorization": f"Bearer {token}"}
 
     def as_(self, user: str, *roles: str, school: str | None = None) -> httpx.Client:
-        return httpx.Client(base_url=self.base, headers=self.headers(user, *roles, school=school), timeout=30)
+        return http_client.client(
+            base_url=self.base, headers=self.headers(user, *roles, school=school), timeout=30
+        )
 
 
 def load_school(client: Client, school) -> None:

@@ -3,10 +3,10 @@
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
 from services.gradebook import api
+from services.runtime import http_client
 from services.runtime.openapi import openapi_document
 
 pytestmark = pytest.mark.integration
@@ -16,7 +16,7 @@ OPENAPI = Path(__file__).resolve().parents[3] / "contracts" / "openapi" / "grade
 
 def test_requests_without_a_valid_token_get_401_problems(gradebook):
     for headers in ({}, {"Authorization": "Bearer not-a-jwt"}):
-        response = httpx.post(f"{gradebook}/classes/x/terms/hk1/lock", headers=headers)
+        response = http_client.post(f"{gradebook}/classes/x/terms/hk1/lock", headers=headers)
         assert response.status_code == 401
         assert response.headers["content-type"].startswith("application/problem+json")
         problem = response.json()
@@ -124,16 +124,16 @@ def test_xlsx_import_is_accepted(school):
 
 
 def test_health_readiness_and_metrics(gradebook):
-    assert httpx.get(f"{gradebook}/readyz").json() == {
+    assert http_client.get(f"{gradebook}/readyz").json() == {
         "status": "ready",
         "checks": {"database": "ok", "broker": "ok"},
     }
-    assert httpx.get(f"{gradebook}/healthz").status_code in (200, 503)  # heartbeat every 2 s
-    assert "hocba_http_requests_total" in httpx.get(f"{gradebook}/metrics").text
+    assert http_client.get(f"{gradebook}/healthz").status_code in (200, 503)  # heartbeat every 2 s
+    assert "hocba_http_requests_total" in http_client.get(f"{gradebook}/metrics").text
 
 
 def test_served_openapi_matches_the_committed_document(gradebook):
-    served = httpx.get(f"{gradebook}/openapi.json").json()
+    served = http_client.get(f"{gradebook}/openapi.json").json()
     assert served == openapi_document("Học bạ số — gradebook", "1.0.0", api.ROUTES)
     assert served == json.loads(OPENAPI.read_text()), "run `hocba contracts openapi` and commit the result"
     assert served["openapi"] == "3.1.0" and len(served["paths"]) >= 9
@@ -183,7 +183,7 @@ def test_a_requests_correlation_id_reaches_its_events(school, service_databases)
 def test_a_request_no_route_takes_is_a_problem_in_vietnamese_not_an_html_page(
     gradebook, method, path, status, detail
 ):
-    response = httpx.request(method, f"{gradebook}{path}")
+    response = http_client.request(method, f"{gradebook}{path}")
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == status and response.json()["detail"] == detail

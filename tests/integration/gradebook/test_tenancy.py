@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, text
 
 from sandbox.issuer import mint_token
 from sandbox.sample_school import build, marks_for
+from services.runtime import http_client
 from services.runtime.data_key import DataVault
 from services.runtime.settings import get_settings
 from tests.integration.gradebook.support import Client, load_school, lock_as_it_stands
@@ -350,7 +351,9 @@ def test_an_operator_reads_no_school_s_marks(two_schools, route):
     w = two_schools
     path, _ = b_requests(w)[route]
     token = mint_token(get_settings(), user_id="ops", roles=["operator"], school_id=None)
-    with httpx.Client(base_url=w["client_a"].base, headers={"Authorization": f"Bearer {token}"}) as http:
+    with http_client.client(
+        base_url=w["client_a"].base, headers={"Authorization": f"Bearer {token}"}
+    ) as http:
         response = http.get(path)
         unknown = http.get(unknown_path(path, w))
     assert response.status_code == unknown.status_code == 404, (route, response.text)
@@ -374,7 +377,7 @@ def school_c(gradebook, two_schools):
 
 def _inspector_of_a_and_c(gradebook, w, c) -> httpx.Client:
     headers = _token("thanh-tra", "inspector", school=None, inspects=(w["a"].school_id, c.school_id))
-    return httpx.Client(base_url=gradebook, headers=headers, timeout=30)
+    return http_client.client(base_url=gradebook, headers=headers, timeout=30)
 
 
 def test_an_inspector_reads_the_schools_their_token_lists(gradebook, two_schools, school_c):
@@ -424,7 +427,7 @@ def test_another_role_listing_schools_gains_nothing(gradebook, two_schools, role
     w = two_schools
     b = w["b"]
     headers = _token("nguoi-a", *roles, school=w["a"].school_id, inspects=(b.school_id,))
-    with httpx.Client(base_url=gradebook, headers=headers, timeout=30) as http:
+    with http_client.client(base_url=gradebook, headers=headers, timeout=30) as http:
         sheet = http.get(f"/classes/{b.classes[0]['class_id']}/sheet?term=hk2")
         amendments = http.get(f"/schools/{b.school_id}/amendments")
     assert (sheet.status_code, amendments.status_code) == (404, 404), (sheet.text, amendments.text)

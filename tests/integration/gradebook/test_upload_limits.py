@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from openpyxl import Workbook
 
+from services.runtime import http_client
 from services.runtime.settings import get_settings
 
 pytestmark = pytest.mark.integration
@@ -35,9 +36,7 @@ def _chunks(total: int, piece: bytes = b" " * 65536):
 
 def test_a_body_over_the_limit_is_refused_from_its_length_before_authentication(gradebook):
     limit = get_settings().http_max_body_bytes
-    import httpx
-
-    response = httpx.put(
+    response = http_client.put(
         f"{gradebook}/schools/x",
         content=b"{" + b" " * limit + b"}",
         headers={"Content-Type": "application/json"},
@@ -65,9 +64,7 @@ def test_a_chunked_body_without_a_valid_token_is_refused_before_a_byte_of_it_is_
     assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
     assert b"application/problem+json" in answer
     # An endless-looking body over the limit is not read to the limit either: 401, not 413.
-    import httpx
-
-    response = httpx.put(
+    response = http_client.put(
         f"{gradebook}/schools/x", content=_chunks(get_settings().http_max_body_bytes + 65536)
     )
     assert response.status_code == 401, response.text

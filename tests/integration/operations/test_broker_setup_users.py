@@ -3,7 +3,6 @@
 import shutil
 import subprocess
 
-import httpx
 import pytest
 from kombu import Connection
 from typer.testing import CliRunner
@@ -11,6 +10,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from cli.registry import SERVICES
 from cli.stack import as_own_broker_user
+from services.runtime import http_client
 from services.runtime.broker_access import table_for, user_name
 from services.runtime.settings import get_settings
 from tests.conftest import RUN
@@ -37,7 +37,7 @@ def set_up(amqp_uri, broker_vhost, table):
         assert result.exit_code == 0, result.output
     yield broker_vhost
     settings = get_settings()
-    with httpx.Client(base_url=API, auth=AUTH, timeout=10) as api:
+    with http_client.client(base_url=API, auth=AUTH, timeout=10) as api:
         for principal in table:
             api.delete(f"/users/{user_name(principal, settings)}")
 
@@ -47,7 +47,7 @@ def test_setup_creates_a_user_per_service_relay_and_vendor_with_exactly_its_row(
     expected = {f"{RUN}_{s}" for s in SERVICES} | {f"{RUN}_{s}-relay" for s in SERVICES}
     expected |= {f"{RUN}_vendor-{v}" for v in settings.broker_vendors}
     assert {user_name(p, settings) for p in table} == expected
-    with httpx.Client(base_url=API, auth=AUTH, timeout=10) as api:
+    with http_client.client(base_url=API, auth=AUTH, timeout=10) as api:
         permissions = {
             p["user"]: p for p in api.get(f"/vhosts/{set_up}/permissions").json() if p["user"] in expected
         }

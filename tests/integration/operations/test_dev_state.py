@@ -9,16 +9,16 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import httpx
 import psycopg
 from psycopg import sql
 
 from sandbox.local_stack import claim_dev_state
+from services.runtime import http_client
 from services.runtime.db import ensure_database
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 MANAGEMENT = "http://guest:guest@127.0.0.1:15672"
-API = httpx.Client(base_url="http://127.0.0.1:15672/api", auth=("guest", "guest"), timeout=30)
+API = http_client.client(base_url="http://127.0.0.1:15672/api", auth=("guest", "guest"), timeout=30)
 ROOT = Path(__file__).resolve().parents[3]
 
 

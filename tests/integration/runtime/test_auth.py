@@ -9,7 +9,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from sandbox.issuer import mint_service_token, mint_token, public_jwk, sign
+from services.runtime import http_client
 from services.runtime.auth import (
     DOCUMENTS_READ,
     Forbidden,
@@ -208,18 +208,18 @@ def test_services_get_their_tokens_from_the_issuers_token_endpoint(token_issuer)
     settings = get_settings()
     token = ServiceTokens(settings, "sync", DOCUMENTS_READ).token()
     assert verify_service_token(settings, token, DOCUMENTS_READ).client_id == "sync"
-    wrong_secret = httpx.post(
+    wrong_secret = http_client.post(
         f"{token_issuer}/token", data={"grant_type": "client_credentials"}, auth=("sync", "guess")
     )
     assert wrong_secret.status_code == 401 and wrong_secret.json()["error"] == "invalid_client"
     secret = settings.oauth_client_secret.get_secret_value()
-    too_much = httpx.post(
+    too_much = http_client.post(
         f"{token_issuer}/token",
         data={"grant_type": "client_credentials", "scope": "documents:write"},
         auth=("sync", secret),
     )
     assert too_much.status_code == 400 and too_much.json()["error"] == "invalid_scope"
-    unknown = httpx.post(
+    unknown = http_client.post(
         f"{token_issuer}/token", data={"grant_type": "client_credentials"}, auth=("gradebook", secret)
     )
     assert unknown.status_code == 401

@@ -6,10 +6,10 @@ would break every other test, and deleting a vhost makes nameko's consumer die r
 
 import time
 
-import httpx
 import pytest
 
 from services.audit.service import AuditService
+from services.runtime import http_client
 from services.runtime.handlers import MonitoredQueueConsumer, broker_links
 from tests.helpers import running, wait_for
 
@@ -20,17 +20,17 @@ def test_liveness_follows_the_consumers_broker_link(amqp_uri, service_databases)
     broker_links.pop("audit", None)  # an earlier test's container left its link here (one per process)
     with running(AuditService, amqp_uri) as container:
         url = f"{container.http_url}/healthz"
-        wait_for(lambda: httpx.get(url).status_code == 200, timeout=10, what="a heartbeat")
+        wait_for(lambda: http_client.get(url).status_code == 200, timeout=10, what="a heartbeat")
         # Set by kombu's on_consume_ready once consuming began, which may come after the first heartbeat.
         wait_for(lambda: "audit" in broker_links and broker_links["audit"].connected, what="consuming began")
         consumer = next(e for e in container.subextensions if isinstance(e, MonitoredQueueConsumer))
         consumer.on_connection_error(ConnectionRefusedError("broker down"), 2.0)  # kombu, retrying
-        assert httpx.get(url).status_code == 200  # within the grace period: nameko reconnects by itself
+        assert http_client.get(url).status_code == 200  # within the grace period: nameko reconnects by itself
         broker_links["audit"].since = time.monotonic() - 120  # …and the grace period has passed
-        dead = httpx.get(url)
+        dead = http_client.get(url)
         assert dead.status_code == 503 and dead.json()["status"] == "broker link dead"
         consumer.on_consume_ready(None, None, [])  # kombu reconnected
-        assert httpx.get(url).status_code == 200
+        assert http_client.get(url).status_code == 200
 
 
 def test_a_consumer_reports_its_queue_depth_as_a_metric(amqp_uri, service_databases):

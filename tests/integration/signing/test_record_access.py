@@ -2,11 +2,11 @@
 
 import uuid
 
-import httpx
 import pytest
 from sqlalchemy import delete
 
 from sandbox.issuer import mint_token
+from services.runtime import http_client
 from services.runtime.db import make_engine
 from services.runtime.settings import get_settings
 from services.signing.service import SigningService
@@ -101,14 +101,14 @@ def as_(school_id: str | None, user_id: str, *roles: str) -> dict[str, str]:
 )
 def test_the_record_s_own_signers_and_the_school_s_leadership_download_it(signing, record, who):
     headers = as_(record["school"], *who)
-    pdf = httpx.get(f"{signing}/records/{record['id']}/pdf", headers=headers)
-    xml = httpx.get(f"{signing}/records/{record['id']}/xml", headers=headers)
+    pdf = http_client.get(f"{signing}/records/{record['id']}/pdf", headers=headers)
+    xml = http_client.get(f"{signing}/records/{record['id']}/xml", headers=headers)
     assert (pdf.status_code, pdf.content, xml.status_code, xml.content) == (200, PDF, 200, XML)
 
 
 @pytest.mark.parametrize("roles", [("teacher",), ("teacher", "homeroom")], ids="-".join)
 def test_a_teacher_the_plan_does_not_name_is_refused(signing, record, roles):
-    refused = httpx.get(
+    refused = http_client.get(
         f"{signing}/records/{record['id']}/pdf", headers=as_(record["school"], "gv-khac", *roles)
     )
     assert refused.status_code == 403
@@ -118,8 +118,8 @@ def test_a_teacher_the_plan_does_not_name_is_refused(signing, record, roles):
 def test_another_school_gets_exactly_the_answer_for_an_unknown_record(signing, record):
     for who in (("ht-b", "principal"), ("gv-toan", "teacher")):  # even a teacher with the same id elsewhere
         headers = as_("thcs-khac", *who)
-        foreign = httpx.get(f"{signing}/records/{record['id']}/pdf", headers=headers)
-        unknown = httpx.get(f"{signing}/records/yr-khong-co/pdf", headers=headers)
+        foreign = http_client.get(f"{signing}/records/{record['id']}/pdf", headers=headers)
+        unknown = http_client.get(f"{signing}/records/yr-khong-co/pdf", headers=headers)
         assert foreign.status_code == unknown.status_code == 404
         assert foreign.json() == unknown.json()
         assert foreign.json()["detail"] == "Không tìm thấy bản ghi học bạ."
@@ -127,14 +127,15 @@ def test_another_school_gets_exactly_the_answer_for_an_unknown_record(signing, r
 
 def test_the_school_s_signing_status_answers_another_school_like_an_unknown_one(signing, record):
     headers = as_("thcs-khac", "ht-b", "principal")
-    foreign = httpx.get(f"{signing}/schools/{record['school']}/signing/status", headers=headers)
-    unknown = httpx.get(f"{signing}/schools/truong-khong-co/signing/status", headers=headers)
+    foreign = http_client.get(f"{signing}/schools/{record['school']}/signing/status", headers=headers)
+    unknown = http_client.get(f"{signing}/schools/truong-khong-co/signing/status", headers=headers)
     assert foreign.status_code == unknown.status_code == 404 and foreign.json() == unknown.json()
 
 
 def test_an_operator_reads_no_record(signing, record):
     operator = as_(None, "ops", "operator")
-    assert httpx.get(f"{signing}/records/{record['id']}/pdf", headers=operator).status_code == 403
+    assert http_client.get(f"{signing}/records/{record['id']}/pdf", headers=operator).status_code == 403
     assert (
-        httpx.get(f"{signing}/schools/{record['school']}/signing/status", headers=operator).status_code == 404
+        http_client.get(f"{signing}/schools/{record['school']}/signing/status", headers=operator).status_code
+        == 404
     )

@@ -8,6 +8,7 @@ import pytest
 
 import cli.signer_client
 from cli.signer_client import _send_signatures
+from services.runtime import http_client
 
 
 def _client(answers: list[int], seen: list[bytes]) -> httpx.Client:
@@ -15,7 +16,7 @@ def _client(answers: list[int], seen: list[bytes]) -> httpx.Client:
         seen.append(request.content)
         return httpx.Response(answers.pop(0), json={"signed": [], "refused": []})
 
-    return httpx.Client(base_url="http://signing", transport=httpx.MockTransport(respond))
+    return http_client.client(base_url="http://signing", transport=httpx.MockTransport(respond))
 
 
 @pytest.fixture(autouse=True)

@@ -17,12 +17,12 @@ import time
 import zlib
 from pathlib import Path
 
-import httpx
 import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from werkzeug.test import Client
 
+from services.runtime import http_client
 from services.signing.verifier import TooLarge, verify
 from services.signing.verifier import web as verifier_web
 from services.signing.verifier.limits import DEFAULT_BUDGET, BudgetedReader, MiB
@@ -102,7 +102,7 @@ def test_the_verifier_refuses_a_25_mib_flate_bomb_quickly_and_keeps_answering() 
         wait_for(
             lambda: all(limited(pid) for pid in workers), timeout=30, what="each worker's address-space limit"
         )
-        with httpx.Client(base_url=served.url, timeout=60) as http:
+        with http_client.client(base_url=served.url, timeout=60) as http:
             started = time.monotonic()
             refused = http.post("api/verify", files={"pdf": ("bomb.pdf", bomb, "application/pdf")})
             elapsed = time.monotonic() - started
@@ -149,7 +149,7 @@ def test_a_verification_past_its_deadline_is_refused_in_vietnamese_and_the_worke
     genuine = signed_record().pdf
     with verifier_server("--workers", "1", "--time-limit", "0.01") as served:
         worker = served.wait_for_workers(1)
-        with httpx.Client(base_url=served.url, timeout=60) as http:
+        with http_client.client(base_url=served.url, timeout=60) as http:
             for _ in range(2):
                 answer = http.post("api/verify", files={"pdf": ("hocba.pdf", genuine, "application/pdf")})
                 assert answer.status_code == 422, answer.text
@@ -171,7 +171,7 @@ def test_a_worker_out_of_memory_refuses_in_vietnamese_and_is_replaced() -> None:
     bomb, genuine = bomb_pdf(), signed_record().pdf
     with verifier_server(command=[sys.executable, "-c", _NO_BUDGET]) as served:
         worker = served.wait_for_workers(1)
-        with httpx.Client(base_url=served.url, timeout=60) as http:
+        with http_client.client(base_url=served.url, timeout=60) as http:
             refused = http.post("api/verify", files={"pdf": ("bomb.pdf", bomb, "application/pdf")})
             assert refused.status_code == 413, refused.text
             assert "cần quá nhiều bộ nhớ" in refused.json()["detail"]

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from services.runtime import http_client
 from tests.helpers import needs_tools
 from tests.integration.signing.browser import CHROMIUM
 from tests.integration.signing.signed import signed_record
@@ -69,14 +69,16 @@ def test_the_page_says_invalid_for_a_tampered_document(server: str, uploads: dic
 
 
 def test_the_json_endpoint_answers_machines(server: str, uploads: dict[str, Path]) -> None:
-    good = httpx.post(server + "api/verify", files={"pdf": uploads["good.pdf"].read_bytes()}, timeout=30)
+    good = http_client.post(
+        server + "api/verify", files={"pdf": uploads["good.pdf"].read_bytes()}, timeout=30
+    )
     assert good.status_code == 200 and good.json()["indication"] == "TOTAL_PASSED"
-    junk = httpx.post(server + "api/verify", files={"pdf": ("x.pdf", b"junk")}, timeout=30)
+    junk = http_client.post(server + "api/verify", files={"pdf": ("x.pdf", b"junk")}, timeout=30)
     assert junk.status_code == 422 and junk.headers["content-type"] == "application/problem+json"
 
 
 def test_every_answer_forbids_framing_sniffing_and_referrers(server: str) -> None:
-    for answer in (httpx.get(server, timeout=30), httpx.get(server + "nowhere", timeout=30)):
+    for answer in (http_client.get(server, timeout=30), http_client.get(server + "nowhere", timeout=30)):
         csp = answer.headers["content-security-policy"]
         assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
         assert answer.headers["x-frame-options"] == "DENY"

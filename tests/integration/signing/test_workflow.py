@@ -23,6 +23,7 @@ from sandbox.issuer import mint_service_token, mint_token
 from sandbox.sample_school import build
 from services.gradebook.service import GradebookService
 from services.gradebook.store.tables import outbox as gradebook_outbox
+from services.runtime import http_client
 from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
 from services.runtime.relay import ConfirmingPublisher, OutboxRelay
@@ -118,7 +119,7 @@ def _token(user: str, school_id: str, *roles: str) -> str:
 
 
 def _status(url: str, school_id: str) -> dict:
-    response = httpx.get(
+    response = http_client.get(
         f"{url}/schools/{school_id}/signing/status",
         headers={"Authorization": f"Bearer {_token('vt', school_id, 'staff')}"},
     )
@@ -162,7 +163,7 @@ def test_a_class_is_signed_in_plan_order_then_sealed_and_announced(stack, amqp_u
         record = _records(stack["signing_db"], school_id)[0]
         plan_len = len(xml_doc.parse(bytes(record["xml_package"])).findall(".//{urn:hocba:transcript:1}Step"))
         principal_order = plan_len - 1
-        principal = httpx.get(
+        principal = http_client.get(
             f"{url}/signing/pending",
             headers={"Authorization": f"Bearer {_token('hieu-truong', school_id, 'principal')}"},
         )
@@ -208,19 +209,19 @@ def test_a_class_is_signed_in_plan_order_then_sealed_and_announced(stack, amqp_u
         assert sorted(s["year_record_id"] for s in sealed) == sorted(r["year_record_id"] for r in records)
         event = sealed[0]
         service_token = mint_service_token(get_settings(), "sync", ["documents:read"])
-        pdf = httpx.get(
+        pdf = http_client.get(
             f"{url}/documents/{event['pdf_sha256']}", headers={"Authorization": f"Bearer {service_token}"}
         )
         assert pdf.status_code == 200
-        package = httpx.get(
+        package = http_client.get(
             f"{url}/documents/{event['xml_sha256']}", headers={"Authorization": f"Bearer {service_token}"}
         )
         assert package.status_code == 200
-        without_token = httpx.get(f"{url}/documents/{event['pdf_sha256']}")
+        without_token = http_client.get(f"{url}/documents/{event['pdf_sha256']}")
         assert without_token.status_code == 401
         # A user's token (even an operator's) is for user endpoints, not for service-to-service ones.
         operator = mint_token(get_settings(), user_id="ops", roles=["operator"])
-        as_user = httpx.get(
+        as_user = http_client.get(
             f"{url}/documents/{event['pdf_sha256']}", headers={"Authorization": f"Bearer {operator}"}
         )
         assert as_user.status_code == 401
@@ -259,12 +260,12 @@ def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_h
         (first,) = [w for c in _status(signing.http_url, school_id)["classes"] for w in c["waiting_for"]]
         record_id = _records(stack["signing_db"], school_id)[0]["year_record_id"]
         teacher = first["signer_id"]
-        credentials = httpx.post(
+        credentials = http_client.post(
             f"{remote_signer}/enrol", json={"signer_id": teacher, "name": first["signer_name"]}
         ).json()
 
         def batch(user: str, order: int, creds: dict) -> httpx.Response:
-            return httpx.post(
+            return http_client.post(
                 f"{signing.http_url}/signing/batches",
                 json={"records": [{"year_record_id": record_id, "order": order}], **creds},
                 headers={"Authorization": f"Bearer {_token(user, school_id)}"},
@@ -284,8 +285,8 @@ def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_h
 
         # The same person id at another school is another person: nothing of this school waits for them.
         elsewhere = {"Authorization": f"Bearer {_token(teacher, 'thcs-khac')}"}
-        assert httpx.get(f"{signing.http_url}/signing/pending", headers=elsewhere).json() == []
-        foreign = httpx.post(
+        assert http_client.get(f"{signing.http_url}/signing/pending", headers=elsewhere).json() == []
+        foreign = http_client.post(
             f"{signing.http_url}/signing/batches",
             json={"records": [{"year_record_id": record_id, "order": 1}], **credentials},
             headers=elsewhere,
@@ -300,12 +301,12 @@ def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_h
     # The service restarts between the two halves: the prepared state is in the database.
     with running(SigningService, amqp_uri, **_from_this_transcript(stack)) as signing:
         digests = [item["pdf_to_sign"], item["xml_to_sign"]]
-        values = httpx.post(f"{remote_signer}/sign", json={"signer_id": teacher, "digests": digests}).json()[
-            "signatures"
-        ]
+        values = http_client.post(
+            f"{remote_signer}/sign", json={"signer_id": teacher, "digests": digests}
+        ).json()["signatures"]
         finish_url = f"{signing.http_url}/signing/batches/{prepared.json()['batch_id']}/signatures"
         auth = {"Authorization": f"Bearer {_token(teacher, school_id)}"}
-        wrong = httpx.post(
+        wrong = http_client.post(
             finish_url,
             json={
                 "signatures": [
@@ -326,13 +327,13 @@ def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_h
         unreachable = HttpxTimeStamper(f"http://127.0.0.1:{free_port()}/tsa", timeout=1)
         kept = rewire(signing, timestamper=unreachable)
         try:
-            busy = httpx.post(finish_url, json=right, headers=auth, timeout=30)
+            busy = http_client.post(finish_url, json=right, headers=auth, timeout=30)
         finally:
             rewire(signing, **kept)
         assert busy.status_code == 503 and busy.json()["type"].endswith("timestamp-unavailable")
         assert "dấu thời gian" in busy.json()["detail"]
         assert _records(stack["signing_db"], school_id)[0]["next_order"] == 1
-        done = httpx.post(finish_url, json=right, headers=auth, timeout=30).json()
+        done = http_client.post(finish_url, json=right, headers=auth, timeout=30).json()
         assert done["refused"] == [] and done["signed"][0]["order"] == 1
         after = _records(stack["signing_db"], school_id)[0]
         assert after["next_order"] == 2
@@ -358,10 +359,10 @@ def test_refusals_out_of_turn_wrong_person_bad_value_and_a_restart_between_the_h
         assert old["status"] == "cancelled" and new["status"] == "collecting" and new["next_order"] == 1
         assert new["supersedes"] == old["year_record_id"]
         next_signer, next_name = plan_signer(old, 2)
-        creds = httpx.post(
+        creds = http_client.post(
             f"{remote_signer}/enrol", json={"signer_id": next_signer, "name": next_name}
         ).json()
-        late = httpx.post(
+        late = http_client.post(
             f"{signing.http_url}/signing/batches",
             json={"records": [{"year_record_id": old["year_record_id"], "order": 2}], **creds},
             headers={"Authorization": f"Bearer {_token(next_signer, school_id)}"},
@@ -409,7 +410,7 @@ def test_a_digitised_year_s_principal_step_needs_the_school_s_principal_token_th
     # Signing runs first: its queue must exist when the transcript's relay announces the record.
     with running(SigningService, amqp_uri, **_from_this_transcript(stack)) as signing:
         url = signing.http_url
-        typed = httpx.post(
+        typed = http_client.post(
             f"{stack['transcript']}/schools/{school_id}/records/digitised",
             json=_typed_in_year(f"hs-{uuid.uuid4().hex[:6]}"),
             headers={"Authorization": f"Bearer {_token('van-thu', school_id, 'staff')}"},
@@ -444,12 +445,12 @@ def test_a_digitised_year_s_principal_step_needs_the_school_s_principal_token_th
             assert done.refused == [] and done.signed == 1, (step, done)
         assert record()["next_order"] == 4
 
-        credentials = httpx.post(
+        credentials = http_client.post(
             f"{remote_signer}/enrol", json={"signer_id": "ht-so", "name": "Đinh Văn Hiệu"}
         ).json()
 
         def prepare(token: str) -> dict:
-            response = httpx.post(
+            response = http_client.post(
                 f"{url}/signing/batches",
                 json={"records": [{"year_record_id": record_id, "order": 4}], **credentials},
                 headers={"Authorization": f"Bearer {token}"},
@@ -462,7 +463,8 @@ def test_a_digitised_year_s_principal_step_needs_the_school_s_principal_token_th
         # step by name is refused, saying which role the step needs.
         teacher = _token("ht-so", school_id, "teacher", "homeroom")
         assert (
-            httpx.get(f"{url}/signing/pending", headers={"Authorization": f"Bearer {teacher}"}).json() == []
+            http_client.get(f"{url}/signing/pending", headers={"Authorization": f"Bearer {teacher}"}).json()
+            == []
         )
         assert sign_as(url, remote_signer, teacher, "ht-so").signed == 0
         refused = prepare(teacher)
@@ -477,7 +479,7 @@ def test_a_digitised_year_s_principal_step_needs_the_school_s_principal_token_th
         principal = _token("ht-so", school_id, "principal")
         batch = prepare(principal)
         (item,) = batch["items"]
-        values = httpx.post(
+        values = http_client.post(
             f"{remote_signer}/sign",
             json={"signer_id": "ht-so", "digests": [item["pdf_to_sign"], item["xml_to_sign"]]},
         ).json()["signatures"]
@@ -489,7 +491,7 @@ def test_a_digitised_year_s_principal_step_needs_the_school_s_principal_token_th
         finish_url = f"{url}/signing/batches/{batch['batch_id']}/signatures"
 
         def finish(token: str) -> dict:
-            response = httpx.post(
+            response = http_client.post(
                 finish_url, json=signatures, headers={"Authorization": f"Bearer {token}"}, timeout=30
             )
             assert response.status_code == 200, response.text

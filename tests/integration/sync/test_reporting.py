@@ -21,6 +21,7 @@ from sqlalchemy.orm import sessionmaker
 from contracts.envelope import Envelope
 from contracts.signing import TranscriptSealedV1
 from sandbox.issuer import mint_token
+from services.runtime import http_client
 from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
 from services.runtime.settings import get_settings
@@ -118,7 +119,7 @@ def stack(amqp_uri, service_databases, gateway):
         ) as sync,
     ):
         operator = mint_token(get_settings(), user_id="ops", roles=["operator"])
-        httpx.put(
+        http_client.put(
             f"{sync.http_url}/schools/{SCHOOL[0]}/sync/credentials",
             json={"token": _token(SCHOOL[0])},
             headers={"Authorization": f"Bearer {operator}"},
@@ -220,7 +221,7 @@ def test_through_errors_drops_and_timeouts_every_record_is_accepted_exactly_once
     assert all(r["gateway_record_id"] for r in rows.values())
     sync_queue = next(s for s in subscriptions_of(SyncService) if s.event_model is TranscriptSealedV1)
     assert queue_depth(amqp_uri, sync_queue.dead_letter_queue) == 0
-    status = httpx.get(f"{stack['sync']}/schools/{SCHOOL[0]}/sync/status", headers=_staff()).json()
+    status = http_client.get(f"{stack['sync']}/schools/{SCHOOL[0]}/sync/status", headers=_staff()).json()
     assert status["accepted"] >= 12 and status["pending"] == 0 and status["classes"][0]["days_to_cutoff"] > 0
     # The principal's view from the command line: the same report, with the totals at the top.
     from typer.testing import CliRunner
@@ -262,9 +263,9 @@ def _outage(stack, amqp_uri, breaker: CircuitBreaker) -> tuple[int, float]:
             _publish(stack, amqp_uri, sealed)
             wait_for(
                 lambda: (
-                    httpx.get(f"{stack['sync']}/schools/{SCHOOL[0]}/sync/status", headers=_staff()).json()[
-                        "gateway"
-                    ]["breaker"]
+                    http_client.get(
+                        f"{stack['sync']}/schools/{SCHOOL[0]}/sync/status", headers=_staff()
+                    ).json()["gateway"]["breaker"]
                     in ("open", "half_open")
                 ),
                 timeout=60,
@@ -319,7 +320,7 @@ def test_withdraw_and_replace_before_the_cutoff_refused_after_it(stack, amqp_uri
         what="both accepted",
     )
 
-    withdrawn = httpx.post(
+    withdrawn = http_client.post(
         f"{stack['sync']}/schools/{SCHOOL[0]}/sync/records/{ids[0]}/withdraw",
         json={"reason": "Báo cáo nhầm học sinh"},
         headers=_staff(),
@@ -374,7 +375,7 @@ def test_withdraw_and_replace_before_the_cutoff_refused_after_it(stack, amqp_uri
     with gateway.admin() as admin:
         admin.post("/_admin/clock", json={"today": "2027-07-02"}).raise_for_status()
     try:
-        late = httpx.post(
+        late = http_client.post(
             f"{stack['sync']}/schools/{SCHOOL[0]}/sync/records/{record.year_record_id}/withdraw",
             json={"reason": "Thử sau hạn"},
             headers=_staff(),
@@ -420,7 +421,7 @@ RECEIVING = "s-truong-nhan"
 def _accepted_record(stack, amqp_uri):
     """One sealed record of SCHOOL[0] that the province accepted, and the receiving school able to read there."""
     operator = mint_token(get_settings(), user_id="ops", roles=["operator"])
-    httpx.put(
+    http_client.put(
         f"{stack['sync']}/schools/{RECEIVING}/sync/credentials",
         json={"token": _token(RECEIVING)},
         headers={"Authorization": f"Bearer {operator}"},
@@ -438,7 +439,7 @@ def _accepted_record(stack, amqp_uri):
 
 
 def _ask(stack, from_school: str, lookup_code: str, role: str = "staff") -> httpx.Response:
-    return httpx.post(
+    return http_client.post(
         f"{stack['sync']}/schools/{RECEIVING}/sync/transfer-requests",
         json={"from_school": from_school, "lookup_code": lookup_code},
         headers=_staff(RECEIVING, role),
@@ -482,7 +483,7 @@ def test_a_code_at_a_school_that_does_not_hold_it_answers_exactly_like_an_unknow
         assert (wrong.status_code, wrong.json()) == (404, unknown.json())
     malformed = _ask(stack, SCHOOL[0], "z" * 32)
     assert (malformed.status_code, malformed.json()) == (404, unknown.json())
-    own = httpx.post(
+    own = http_client.post(
         f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests",
         json={"from_school": SCHOOL[0], "lookup_code": event.lookup_code},
         headers=_staff(SCHOOL[0], "staff"),
@@ -490,7 +491,9 @@ def test_a_code_at_a_school_that_does_not_hold_it_answers_exactly_like_an_unknow
     assert own.status_code == 422 and "hai trường khác nhau" in own.json()["detail"]
     # A teacher of the receiving school cannot ask.
     assert _ask(stack, SCHOOL[0], event.lookup_code, role="homeroom").status_code == 403
-    listed = httpx.get(f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests", headers=_staff()).json()
+    listed = http_client.get(
+        f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests", headers=_staff()
+    ).json()
     assert not [r for r in listed["to_decide"] if r["to_school"] in ("s-khac", "truong-khong-co")]
 
 
@@ -509,17 +512,17 @@ def test_a_transfer_is_handed_over_only_when_the_sending_principal_approves(stac
 
     # Nothing is handed over while the request waits.
     assert not _handed_over(stack, event.transcript_id)
-    waiting = httpx.get(
+    waiting = http_client.get(
         f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff(receiving)
     ).json()
     assert event.transcript_id not in {i["transcript_id"] for i in waiting}
-    sent = httpx.get(
+    sent = http_client.get(
         f"{stack['sync']}/schools/{receiving}/sync/transfer-requests", headers=_staff(receiving, "staff")
     ).json()
     assert [r["status"] for r in sent["sent"] if r["id"] == request["id"]] == ["pending"]
     assert not [r for r in sent["to_decide"] if r["id"] == request["id"]]
     # The sending principal sees it, with the student as the school knows them.
-    to_decide = httpx.get(
+    to_decide = http_client.get(
         f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests", headers=_staff()
     ).json()
     (mine,) = [r for r in to_decide["to_decide"] if r["id"] == request["id"]]
@@ -531,9 +534,9 @@ def test_a_transfer_is_handed_over_only_when_the_sending_principal_approves(stac
 
     # Only the sending school's principal decides.
     approve = f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests/{request['id']}/approve"
-    assert httpx.post(approve, headers=_staff(SCHOOL[0], "staff")).status_code == 403
-    assert httpx.post(approve, headers=_staff(receiving)).status_code == 404
-    own_side = httpx.post(
+    assert http_client.post(approve, headers=_staff(SCHOOL[0], "staff")).status_code == 403
+    assert http_client.post(approve, headers=_staff(receiving)).status_code == 404
+    own_side = http_client.post(
         f"{stack['sync']}/schools/{receiving}/sync/transfer-requests/{request['id']}/approve",
         headers=_staff(receiving),
     )
@@ -543,10 +546,10 @@ def test_a_transfer_is_handed_over_only_when_the_sending_principal_approves(stac
     )
     assert not _handed_over(stack, event.transcript_id)
 
-    approved = httpx.post(approve, headers=_staff())
+    approved = http_client.post(approve, headers=_staff())
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved" and approved.json()["transcript_id"] == event.transcript_id
-    twice = httpx.post(approve, headers=_staff())
+    twice = http_client.post(approve, headers=_staff())
     assert twice.status_code == 409 and "đã được xử lý (đã đồng ý)" in twice.json()["detail"]
     handed = _outbox(stack, "vn.hocba.sync.transcript.transferred.v1")
     assert {"transcript_id": event.transcript_id, "from_school": SCHOOL[0], "to_school": receiving} in [
@@ -559,31 +562,33 @@ def test_a_transfer_is_handed_over_only_when_the_sending_principal_approves(stac
         ("transfer.approve", SCHOOL[0], "ht", "principal"),
         ("transfer.approve", receiving, "ht", "principal"),
     }
-    incoming = httpx.get(
+    incoming = http_client.get(
         f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff(receiving)
     ).json()
     (item,) = [i for i in incoming if i["transcript_id"] == event.transcript_id]
     assert item["school_id"] == SCHOOL[0] and item["lookup_code"] == event.lookup_code
-    document = httpx.get(
+    document = http_client.get(
         f"{stack['sync']}/schools/{receiving}/sync/incoming/{item['id']}/pdf", headers=_staff(receiving)
     )
     assert document.status_code == 200 and hashlib.sha256(document.content).hexdigest() == event.pdf_sha256
     # Another school cannot read it, and is answered exactly as for a school that does not exist.
-    other = httpx.get(f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff("s-khac"))
-    unknown = httpx.get(f"{stack['sync']}/schools/truong-khong-co/sync/incoming", headers=_staff("s-khac"))
+    other = http_client.get(f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff("s-khac"))
+    unknown = http_client.get(
+        f"{stack['sync']}/schools/truong-khong-co/sync/incoming", headers=_staff("s-khac")
+    )
     assert other.status_code == unknown.status_code == 404 and other.json() == unknown.json()
-    foreign_pdf = httpx.get(
+    foreign_pdf = http_client.get(
         f"{stack['sync']}/schools/{receiving}/sync/incoming/{item['id']}/pdf", headers=_staff("s-khac")
     )
     assert (foreign_pdf.status_code, foreign_pdf.json()) == (404, unknown.json())
     # At the school itself, the transferred-in records are the leadership's and staff's: no teacher, no operator.
     for role in ("homeroom", "teacher"):
-        refused = httpx.get(
+        refused = http_client.get(
             f"{stack['sync']}/schools/{receiving}/sync/incoming/{item['id']}/pdf",
             headers=_staff(receiving, role),
         )
         assert refused.status_code == 403, (role, refused.text)
-    operator = httpx.get(
+    operator = http_client.get(
         f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff(None, "operator")
     )
     assert (operator.status_code, operator.json()) == (404, unknown.json())
@@ -593,27 +598,29 @@ def test_a_refused_transfer_hands_nothing_over(stack, amqp_uri):
     event = _accepted_record(stack, amqp_uri)
     request = _ask(stack, SCHOOL[0], event.lookup_code).json()
     refuse = f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests/{request['id']}/refuse"
-    assert httpx.post(refuse, json={"reason": "x"}, headers=_staff()).status_code == 422
-    staff = httpx.post(refuse, json={"reason": "Nhân viên từ chối"}, headers=_staff(SCHOOL[0], "staff"))
+    assert http_client.post(refuse, json={"reason": "x"}, headers=_staff()).status_code == 422
+    staff = http_client.post(refuse, json={"reason": "Nhân viên từ chối"}, headers=_staff(SCHOOL[0], "staff"))
     assert staff.status_code == 403  # the principal decides
-    refused = httpx.post(refuse, json={"reason": "Học sinh chưa làm thủ tục chuyển đi"}, headers=_staff())
+    refused = http_client.post(
+        refuse, json={"reason": "Học sinh chưa làm thủ tục chuyển đi"}, headers=_staff()
+    )
     assert refused.status_code == 200, refused.text
     assert (
         refused.json()["status"] == "refused"
         and refused.json()["reason"] == "Học sinh chưa làm thủ tục chuyển đi"
         and refused.json()["decided_at"]
     )
-    late = httpx.post(
+    late = http_client.post(
         f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests/{request['id']}/approve",
         headers=_staff(),
     )
     assert late.status_code == 409 and "đã được xử lý (đã từ chối)" in late.json()["detail"]
     assert not _handed_over(stack, event.transcript_id)
-    incoming = httpx.get(
+    incoming = http_client.get(
         f"{stack['sync']}/schools/{RECEIVING}/sync/incoming", headers=_staff(RECEIVING)
     ).json()
     assert event.transcript_id not in {i["transcript_id"] for i in incoming}
-    sent = httpx.get(
+    sent = http_client.get(
         f"{stack['sync']}/schools/{RECEIVING}/sync/transfer-requests", headers=_staff(RECEIVING)
     ).json()
     (mine,) = [r for r in sent["sent"] if r["id"] == request["id"]]

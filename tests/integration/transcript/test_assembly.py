@@ -5,7 +5,6 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from kombu import Connection, Exchange, Producer
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from contracts.gradebook import ClassSnapshot, StudentRecord, SubjectResult, Sub
 from sandbox.sample_school import build
 from services.gradebook.service import GradebookService
 from services.gradebook.store.tables import outbox as gradebook_outbox
+from services.runtime import http_client
 from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
 from services.runtime.handlers import HEADER_EXCEPTION, HEADER_MESSAGE
@@ -84,11 +84,13 @@ def test_the_year_lock_assembles_one_record_per_student_once_then_a_new_version_
 
     # Staff read the record and download its documents; another school cannot.
     staff = client.headers("van-thu", "staff")
-    listed = httpx.get(f"{transcript}/schools/{sample.school_id}/records", headers=staff).json()["records"]
+    listed = http_client.get(f"{transcript}/schools/{sample.school_id}/records", headers=staff).json()[
+        "records"
+    ]
     assert len(listed) == 5 and listed[0]["signature_plan"][-1]["role"] == "school_seal"
     principal = listed[0]["signature_plan"][-2]
     assert principal["role"] == "principal" and principal["signer_id"] == sample.principal_id
-    xml = httpx.get(f"{transcript}/records/{records[0]['id']}/xml", headers=staff)
+    xml = http_client.get(f"{transcript}/records/{records[0]['id']}/xml", headers=staff)
     assert xml.status_code == 200
     root = xml_package.validate(xml.content)
     ns = {"h": xml_package.NS}
@@ -120,7 +122,7 @@ def test_the_year_lock_assembles_one_record_per_student_once_then_a_new_version_
     )
     effective = root.findtext("h:Identity/h:EffectiveDate", namespaces=ns)
     assert effective == ("2026-08-15" if summer else "2026-06-30")
-    pdf = httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=staff)
+    pdf = http_client.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=staff)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     text = pdftotext(pdf.content)
     birth = "/".join(reversed(owner["birth_date"].split("-")))
@@ -132,18 +134,28 @@ def test_the_year_lock_assembles_one_record_per_student_once_then_a_new_version_
         assert printed in text, printed
     assert f"Ngày hiệu lực: {'/'.join(reversed(effective.split('-')))}" in text
     other = client.headers("vt-khac", "staff", school="thcs-khac")
-    foreign = httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=other)
-    unknown = httpx.get(f"{transcript}/records/khong-co/pdf", headers=other)
+    foreign = http_client.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=other)
+    unknown = http_client.get(f"{transcript}/records/khong-co/pdf", headers=other)
     assert foreign.status_code == unknown.status_code == 404  # another school's record looks unknown
     assert foreign.json() == unknown.json()
-    assert httpx.get(f"{transcript}/schools/{sample.school_id}/records", headers=other).status_code == 404
+    assert (
+        http_client.get(f"{transcript}/schools/{sample.school_id}/records", headers=other).status_code == 404
+    )
     # A teacher downloads the records of the classes they teach or lead, not another class's.
     own_teacher = client.headers(sample.teacher_of(class_id, "toan"), "teacher")
-    assert httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=own_teacher).status_code == 200
+    assert (
+        http_client.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=own_teacher).status_code
+        == 200
+    )
     own_homeroom = client.headers(sample.homeroom_of(class_id), "teacher", "homeroom")
-    assert httpx.get(f"{transcript}/records/{records[0]['id']}/xml", headers=own_homeroom).status_code == 200
+    assert (
+        http_client.get(f"{transcript}/records/{records[0]['id']}/xml", headers=own_homeroom).status_code
+        == 200
+    )
     for stranger in (("gv-lop-khac", "teacher"), ("gvcn-lop-khac", "teacher", "homeroom")):
-        refused = httpx.get(f"{transcript}/records/{records[0]['id']}/pdf", headers=client.headers(*stranger))
+        refused = http_client.get(
+            f"{transcript}/records/{records[0]['id']}/pdf", headers=client.headers(*stranger)
+        )
         assert refused.status_code == 403, (stranger, refused.text)
 
     # The same lock event again (a redelivery), and the same content under a new event id (a replay): nothing new.
@@ -425,7 +437,7 @@ def test_the_summer_lock_gives_a_new_version_of_the_re_tested_students_record_on
     ]
     staff = client.headers("van-thu", "staff")
     transcript = stack[1]
-    xml = httpx.get(f"{transcript}/records/{v2['id']}/xml", headers=staff).content
+    xml = http_client.get(f"{transcript}/records/{v2['id']}/xml", headers=staff).content
     root = xml_package.validate(xml)
     ns = {"h": xml_package.NS}
     assert root.findtext("h:Identity/h:EffectiveDate", namespaces=ns) == "2026-08-15"
@@ -440,7 +452,7 @@ def test_the_summer_lock_gives_a_new_version_of_the_re_tested_students_record_on
     summer = root.find("h:Results/h:Period[@period='summer']", ns)
     assert summer is not None and summer.findtext("h:LearningResult", namespaces=ns)
     assert root.findtext("h:Results/h:PromotionAfterSummer", namespaces=ns)
-    pdf = httpx.get(f"{transcript}/records/{v2['id']}/pdf", headers=staff).content
+    pdf = http_client.get(f"{transcript}/records/{v2['id']}/pdf", headers=staff).content
     page = pdftotext(pdf)
     for code in weak:
         year, after = (

@@ -3,11 +3,11 @@
 import io
 import uuid
 
-import httpx
 import pytest
 from pypdf import PdfReader
 
 from sandbox.issuer import mint_token
+from services.runtime import http_client
 from services.runtime.settings import get_settings
 from services.transcript.documents import xml_package
 from services.transcript.service import TranscriptService
@@ -25,7 +25,7 @@ def test_a_digitised_year_is_signed_for_departed_teachers_and_links_to_the_next(
     }
     with (
         running(TranscriptService, amqp_uri) as container,
-        httpx.Client(base_url=container.http_url, headers=clerk) as http,
+        http_client.client(base_url=container.http_url, headers=clerk) as http,
     ):
         first = http.post(
             f"/schools/{school}/records/digitised",

@@ -363,3 +363,12 @@ def test_the_form_stays_pdf_a_3b_and_qpdf_finds_nothing_wrong(record):
     assert b"<pdfaid:conformance>B</pdfaid:conformance>" in xmp or b'pdfaid:conformance="B"' in xmp
     raw = pdf  # no soft masks or constant alpha: nothing transparent for a PDF/A reader to flatten
     assert b"/SMask" not in raw and b"/CA " not in raw and b"/ca " not in raw
+
+
+def test_a_name_beyond_the_latin_scripts_is_printed_whole():
+    """The form is set in Noto cut to the Latin scripts (services/runtime/fonts.py), which has no Cyrillic or Greek:
+    drawn in the cut alone, this name prints as "Nguyễn" only; the page is drawn again in the full faces."""
+    printed = pdftotext(
+        pdf_form.render(xml_package.build(replace(secondary(), full_name="Алексей Νίκος Nguyễn")))
+    )
+    assert "Họ và tên học sinh: Алексей Νίκος Nguyễn" in printed

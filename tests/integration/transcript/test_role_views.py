@@ -2,10 +2,10 @@
 
 import uuid
 
-import httpx
 import pytest
 
 from sandbox.issuer import mint_token
+from services.runtime import http_client
 from services.runtime.broker import subscriptions_of
 from services.runtime.settings import get_settings
 from services.transcript.service import TranscriptService
@@ -73,7 +73,7 @@ def school(transcript, amqp_uri):
 
 
 def listed(url: str, school_id: str, headers: dict[str, str]) -> list[dict]:
-    response = httpx.get(f"{url}/schools/{school_id}/records", headers=headers, timeout=30)
+    response = http_client.get(f"{url}/schools/{school_id}/records", headers=headers, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()["records"]
 
@@ -90,7 +90,7 @@ def test_a_homeroom_teacher_lists_only_their_class(transcript, school):
     assert classes(mine) == {school["7A1"]: 2}
     # The filter is no request parameter: asking for another class's student still finds nothing of it.
     headers = as_(school["id"], "gvcn-7a1", "teacher", "homeroom")
-    other_student = httpx.get(
+    other_student = http_client.get(
         f"{transcript}/schools/{school['id']}/records",
         params={"student": f"{school['7A2']}-hs-0"},
         headers=headers,
@@ -123,9 +123,9 @@ def test_a_teacher_downloads_only_their_own_classes_records(transcript, school):
     clerk = as_(school["id"], "van-thu", "staff")
     records = {r["class_id"]: r["id"] for r in listed(transcript, school["id"], clerk)}
     homeroom = as_(school["id"], "gvcn-7a1", "teacher", "homeroom")
-    own = httpx.get(f"{transcript}/records/{records[school['7A1']]}/pdf", headers=homeroom)
+    own = http_client.get(f"{transcript}/records/{records[school['7A1']]}/pdf", headers=homeroom)
     assert own.status_code == 200 and own.content.startswith(b"%PDF")
-    other = httpx.get(f"{transcript}/records/{records[school['7A2']]}/pdf", headers=homeroom)
+    other = http_client.get(f"{transcript}/records/{records[school['7A2']]}/pdf", headers=homeroom)
     assert other.status_code == 403
     assert other.json()["detail"] == "Giáo viên chỉ được tải học bạ của lớp mình dạy hoặc chủ nhiệm."
 
@@ -133,21 +133,25 @@ def test_a_teacher_downloads_only_their_own_classes_records(transcript, school):
 def test_an_operator_and_another_school_read_nothing_and_get_the_404_of_an_unknown_school(transcript, school):
     clerk = as_(school["id"], "van-thu", "staff")
     record = listed(transcript, school["id"], clerk)[0]["id"]
-    unknown_school = httpx.get(
+    unknown_school = http_client.get(
         f"{transcript}/schools/truong-khong-co/records", headers=as_("thcs-khac", "vt", "staff")
     )
-    unknown_record = httpx.get(f"{transcript}/records/khong-co/pdf", headers=as_("thcs-khac", "vt", "staff"))
+    unknown_record = http_client.get(
+        f"{transcript}/records/khong-co/pdf", headers=as_("thcs-khac", "vt", "staff")
+    )
     assert unknown_school.status_code == unknown_record.status_code == 404
     for headers in (as_(None, "ops", "operator"), as_("thcs-khac", "gvcn", "teacher", "homeroom")):
-        listing = httpx.get(f"{transcript}/schools/{school['id']}/records", headers=headers)
+        listing = http_client.get(f"{transcript}/schools/{school['id']}/records", headers=headers)
         assert (listing.status_code, listing.json()) == (404, unknown_school.json())
-    other = httpx.get(
+    other = http_client.get(
         f"{transcript}/records/{record}/pdf", headers=as_("thcs-khac", "gvcn", "teacher", "homeroom")
     )
     assert (other.status_code, other.json()) == (404, unknown_record.json())
     # An operator holds no reading role at all: refused before any record is looked up.
     assert (
-        httpx.get(f"{transcript}/records/{record}/pdf", headers=as_(None, "ops", "operator")).status_code
+        http_client.get(
+            f"{transcript}/records/{record}/pdf", headers=as_(None, "ops", "operator")
+        ).status_code
         == 403
     )
     assert unknown_school.json()["detail"] == "Không tìm thấy trường này."

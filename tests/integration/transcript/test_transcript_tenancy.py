@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from sandbox.issuer import mint_token
+from services.runtime import http_client
 from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
 from services.runtime.settings import get_settings
@@ -37,7 +38,7 @@ def clerk(school_id: str) -> dict[str, str]:
 
 def digitise(url: str, school_id: str, student_id: str, school_year: str, grade: int) -> httpx.Response:
     body = digitised_year(school_year, grade, f"Học bạ giấy của {student_id}, {school_year}", student_id)
-    return httpx.post(
+    return http_client.post(
         f"{url}/schools/{school_id}/records/digitised", json=body, headers=clerk(school_id), timeout=60
     )
 
@@ -83,7 +84,7 @@ def test_another_school_s_student_id_on_the_digitised_route_answers_like_an_unkn
     assert first.status_code == 201, first.text
     b_code = first.json()["lookup_code"]
     b_before = holdings(engine, b)
-    b_listed = httpx.get(f"{url}/schools/{b}/records", headers=clerk(b)).json()["records"]
+    b_listed = http_client.get(f"{url}/schools/{b}/records", headers=clerk(b)).json()["records"]
 
     # The reproduction: school A posts B's student id for the next year. It gets a học bạ of its own, exactly as
     # for an id nobody uses: same status, same body, a lookup code that is not B's.
@@ -110,17 +111,17 @@ def test_another_school_s_student_id_on_the_digitised_route_answers_like_an_unkn
 
     # Nothing of B's học bạ was returned or touched; A's list holds only A's own.
     assert holdings(engine, b) == b_before
-    assert httpx.get(f"{url}/schools/{b}/records", headers=clerk(b)).json()["records"] == b_listed
-    a_listed = httpx.get(f"{url}/schools/{a}/records", headers=clerk(a)).json()["records"]
+    assert http_client.get(f"{url}/schools/{b}/records", headers=clerk(b)).json()["records"] == b_listed
+    a_listed = http_client.get(f"{url}/schools/{a}/records", headers=clerk(a)).json()["records"]
     assert len(a_listed) == 4 and b_code not in {r["lookup_code"] for r in a_listed}
     assert not {r["transcript_id"] for r in a_listed} & {r["transcript_id"] for r in b_listed}
-    by_student = httpx.get(
+    by_student = http_client.get(
         f"{url}/schools/{a}/records", params={"student": b_student}, headers=clerk(a)
     ).json()
     assert [r["school_year"] for r in by_student["records"]] == ["2023-2024", "2024-2025"]
-    assert httpx.get(f"{url}/schools/{a}/records", params={"code": b_code}, headers=clerk(a)).json() == {
-        "records": []
-    }
+    assert http_client.get(
+        f"{url}/schools/{a}/records", params={"code": b_code}, headers=clerk(a)
+    ).json() == {"records": []}
 
 
 def test_the_year_s_lock_at_another_school_with_the_same_student_id_builds_that_school_s_own_hoc_ba(
