@@ -134,7 +134,9 @@ def render(xml: bytes, *, created: datetime | None = None) -> bytes:
     # glyphs to load and subset. A value beyond them (a name in another script) has the page drawn again in the full
     # faces, so no letter is ever printed as a missing glyph.
     pdf, areas = _drawn(xml, {style: latin_cut(_font(style))[0] for style in FACES}, created)
-    if any(font.missing_glyphs for font in pdf.fonts.values()):
+    if any(
+        getattr(font, "missing_glyphs", None) for font in pdf.fonts.values()
+    ):  # TTFFont's, not a core font's
         pdf, areas = _drawn(xml, {style: _font(style) for style in FACES}, created)
     return _with_signature_fields(bytes(pdf.output()), areas, pdf.h)
 
