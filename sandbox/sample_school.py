@@ -177,6 +177,7 @@ def build(
     # Every id starts with the whole school id, so ids stay unique across schools and read as their school.
     prefix = school_id
     teacher_ids = []
+    personal_ids: set[str] = set()
     for i in range(max(14, len(school.subjects) + classes)):
         tid = f"{prefix}-gv{i + 1:03d}"
         teacher_ids.append(tid)
@@ -211,7 +212,13 @@ def build(
         for n in range(students_per_class):
             female = rng.random() < 0.5
             birth = date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
-            pid = f"001{3 if female else 2}{birth_year % 100:02d}{rng.randint(0, 999999):06d}"
+            serial = rng.randint(0, 999999)
+            # Drawn at random, two of a school's ~100 students share one about once in 500 schools, and the
+            # gradebook rightly refuses the second: the next free serial instead (no extra draw, so every other
+            # value stays what it was).
+            while (pid := f"001{3 if female else 2}{birth_year % 100:02d}{serial:06d}") in personal_ids:
+                serial = (serial + 1) % 1_000_000
+            personal_ids.add(pid)
             school.students.append(
                 {
                     "student_id": f"{class_id}-hs{n + 1:02d}",
