@@ -36,6 +36,13 @@ def _pem(der: bytes) -> str:
     return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM).decode()
 
 
+def _load(key_path: Path) -> rsa.RSAPrivateKey:
+    # Keys this service generated itself: cryptography's RSA key check (~40 ms a load) proves nothing about them.
+    key = serialization.load_pem_private_key(key_path.read_bytes(), None, unsafe_skip_rsa_key_validation=True)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
 class RemoteSigner:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -60,9 +67,7 @@ class RemoteSigner:
                 key_path, _ = self._paths(signer_id)
                 if not key_path.exists():
                     raise NotFound(f"{signer_id} is not enrolled")
-                key = serialization.load_pem_private_key(key_path.read_bytes(), None)
-                assert isinstance(key, rsa.RSAPrivateKey)
-                self._keys[signer_id] = key  # loaded once: OpenSSL's key check costs ~40 ms per load
+                self._keys[signer_id] = _load(key_path)
             return self._keys[signer_id]
 
     def enrol(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -71,9 +76,11 @@ class RemoteSigner:
             raise BadRequest("signer_id and name are required")
         key_path, cert_path = self._paths(signer_id)
         with self._lock:
+            key = None
             if not key_path.exists():
+                key = rsa.generate_private_key(65537, 2048)
                 key_path.write_bytes(
-                    rsa.generate_private_key(65537, 2048).private_bytes(
+                    key.private_bytes(
                         serialization.Encoding.PEM,
                         serialization.PrivateFormat.PKCS8,
                         serialization.NoEncryption(),
@@ -83,8 +90,7 @@ class RemoteSigner:
             # enrolled before under another name is another person now, whose certificate must carry their name
             # (the verifier checks it against the signature plan). Same key, certificate issued again.
             if not cert_path.exists() or _common_name(cert_path.read_bytes()) != name:
-                key = serialization.load_pem_private_key(key_path.read_bytes(), None)
-                assert isinstance(key, rsa.RSAPrivateKey)
+                key = key or _load(key_path)
                 cert = pki.issue(
                     key.public_key(),
                     common_name=name,
