@@ -18,10 +18,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 MM = 72 / 25.4
 # Where the transcript's form draws its footer QR (pdf_form.YearPage.footer): 17 mm square, its right edge on the
-# 15 mm margin, its bottom 2 mm above the page's; we cover it and draw the sealed one in the same square.
+# 15 mm margin, its bottom 5 mm above the page's (printers leave 4–5 mm at the edge unprinted); we cover it and
+# draw the sealed one in the same square.
 QR_SIZE = 17 * MM
 RIGHT_MARGIN = 15 * MM
-BOTTOM = 2 * MM
+BOTTOM = 5 * MM
 COVER = 0.5 * MM  # the white cover overlaps the old QR's edge by this much
 
 

@@ -108,7 +108,12 @@ BOX_COLUMNS = 3
 BOX_GAP = 3.0  # mm between boxes in a row
 BOX_H = 16.0  # mm (45.4 pt)
 BOX_LABEL_H = 3.4  # mm: role and signer, printed above the box so the box itself stays free for the stamp
-FOOTER_H = 19.0  # mm kept free at the bottom of every page for the lookup code and the QR code
+# Office printers leave 4–5 mm at each edge unprinted: nothing is drawn closer to the paper's edge than this, or the
+# printout loses the bottom of the QR (which the sealed QR, drawn over it by signing, depends on) and of the footer.
+PRINT_MARGIN = 5.0  # mm
+QR_SIDE = 17.0  # mm: a version-11 QR (61 modules) at 0.28 mm a module, what a phone reads off paper
+FOOTER_H = PRINT_MARGIN + QR_SIDE  # mm kept free at the bottom of every page for the lookup code and the QR code
+TOP_MARGIN = 9.0  # mm (was 12: the 3 mm the footer took from a full grade-8 page, which stays one page)
 
 
 class YearPage(FPDF):
@@ -121,8 +126,8 @@ class YearPage(FPDF):
         segno.make(self.lookup_url, error="m").save(
             qr, kind="png", scale=4, border=1, dark="black", light="white"
         )
-        self.image(qr, x=self.w - self.r_margin - 17, y=self.h - 19, w=17, h=17)
-        self.set_y(-15)
+        self.image(qr, x=self.w - self.r_margin - QR_SIDE, y=self.h - FOOTER_H, w=QR_SIDE, h=QR_SIDE)
+        self.set_y(-(PRINT_MARGIN + 3 * 3.4))
         self.set_font("Noto", "", 7.5)
         self.cell(0, 3.4, f"Mã số tra cứu: {self.lookup_code}", new_x="LMARGIN", new_y="NEXT")
         self.cell(0, 3.4, f"Tra cứu: {self.lookup_url}", new_x="LMARGIN", new_y="NEXT")
@@ -156,7 +161,7 @@ def _drawn(
     pdf.set_title(f"Học bạ {_text(student, 'h:FullName')} {_text(klass, 'h:SchoolYear')}")
     pdf.set_author(_text(school, "h:Name"))
     pdf.set_auto_page_break(True, margin=FOOTER_H + 1)
-    pdf.set_margins(15, 12, 15)
+    pdf.set_margins(15, TOP_MARGIN, 15)
     pdf.add_page()
     _header(pdf, school, klass)
     _student(pdf, root, student)

@@ -28,7 +28,7 @@ from tests.integration.signing.signed import sign_package, sign_steps
 pytestmark = needs_tools("pdftoppm", "zbarimg", install="make setup installs poppler-utils, zbar-tools")
 DPI = 300  # a 61-module QR in 17 mm: 3.5 pixels a module at 300 dpi, what a phone's camera gives of the paper
 # The footer's QR square and some margin around it, in pixels at DPI (A4: 2480 × 3508).
-CROP = ("-x", "2040", "-y", "3230", "-W", "330", "-H", "278")
+CROP = ("-x", "2040", "-y", "3195", "-W", "330", "-H", "278")
 
 
 @functools.cache
@@ -121,6 +121,23 @@ def test_the_sealed_page_still_verifies_with_the_qr_drawn_before_the_first_signa
     for page in PdfReader(sealed["pdf"]).pages:
         image = page["/Resources"]["/XObject"]["/HbSealedQr"].get_object()
         assert image["/ColorSpace"] == "/DeviceGray" and "/SMask" not in image
+
+
+def test_nothing_is_printed_within_5_mm_of_the_paper_s_edge(sealed):
+    """Office printers leave 4–5 mm at each edge unprinted: the sealed QR and the footer must be inside that."""
+    from PIL import Image, ImageOps
+
+    dpi = 100
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-gray", "-singlefile", "-png", str(sealed["pdf"]), str(sealed["dir"] / "whole")],
+        check=True,
+    )  # fmt: skip
+    page = Image.open(sealed["dir"] / "whole.png")
+    left, top, right, bottom = ImageOps.invert(page.point(lambda v: 255 if v > 200 else 0)).getbbox()
+    width, height = page.size
+    margins_mm = [edge * 25.4 / dpi for edge in (left, top, width - right, height - bottom)]
+    assert min(margins_mm) >= 5.0, margins_mm  # left, top, right, bottom
+    assert margins_mm[3] < 6.0, margins_mm  # the QR sits on the 5 mm line: the test measures what it should
 
 
 def test_the_qr_read_off_the_printed_page_verifies_offline(sealed, listed):
