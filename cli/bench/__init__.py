@@ -87,18 +87,33 @@ def bench_peak(
     grade: Annotated[int, typer.Option(help="8: lower secondary (more signers per record), 5: primary")] = 8,
     plot: Annotated[Path | None, typer.Option(help="Draw stages and backlogs over time to this PNG")] = None,
     offset: Annotated[int, typer.Option(help="HOCBA_PORT_OFFSET of the bench's own stack")] = 200,
+    compare: Annotated[
+        Path | None,
+        typer.Option(help="An earlier run's `--json` output: print the change of every figure against it"),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Records sealed and accepted per second through the whole pipeline, per stage and end to end, on the
     bench's own stack (own databases, vhost and ports); backlogs, CPU and RSS per process; the same signatures
     by a bare pyHanko loop with cached keys in the same run; and the cores Hà Nội's 2.19 million records in 8 h
     would need at the measured rate."""
+    from cli.bench.compare import NotAReport, comparison, load, print_comparison
     from cli.bench.peak import run
 
     if grade not in (5, 8):
         console.print("[red]--grade is 5 (primary) or 8 (lower secondary)[/red]")
         raise typer.Exit(2)
-    _report(run(students, schools, workers, grade, offset, console, plot=plot), as_json)
+    try:
+        # Read before the run: a wrong file is said at once, not after minutes of benchmark.
+        earlier = load(compare) if compare is not None else None
+    except NotAReport as error:
+        console.print(f"[red]--compare: {error}[/red]")
+        raise typer.Exit(2) from error
+    result = run(students, schools, workers, grade, offset, console, plot=plot)
+    if earlier is not None and compare is not None:
+        print_comparison(earlier, result, compare, console)
+        result["comparison"] = {"with": str(compare), **comparison(earlier, result)}
+    _report(result, as_json)
 
 
 @app.command("transcript")

@@ -19,8 +19,27 @@ ROOT = Path(__file__).resolve().parents[2]
 OFFSET = 2000 + int(_CHECKOUT, 16) % 500  # names the bench's own vhost and databases
 
 
+# The figures issue 19 started from (40 grade-8 records): the run is compared with them (`--compare`).
+EARLIER = {
+    "students": 40,
+    "schools": 4,
+    "grade": 8,
+    "workers": 1,
+    "end_to_end": {"records_per_s": 0.361},
+    "pipeline_signatures_per_s": 6.34,
+    "baseline": {"signatures_per_s": 10.74},
+    "ratio": 0.59,
+    "ratio_end_to_end": 0.5,
+    "projection": {"cpu_s_per_record": 2.03, "cores_from_cpu": 155},
+    "stages": {},
+    "processes": [],
+}
+
+
 def test_bench_peak_reports_stages_a_ratio_against_bare_signing_and_a_projection(tmp_path):
     plot = tmp_path / "peak.png"
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps(EARLIER))
     done = subprocess.run(
         [
             sys.executable,
@@ -36,6 +55,8 @@ def test_bench_peak_reports_stages_a_ratio_against_bare_signing_and_a_projection
             str(OFFSET),
             "--plot",
             str(plot),
+            "--compare",
+            str(earlier),
             "--json",
         ],
         cwd=ROOT,
@@ -62,6 +83,12 @@ def test_bench_peak_reports_stages_a_ratio_against_bare_signing_and_a_projection
     )
     assert projection["cpu_s_per_record"] == approx(projection["platform_cpu_s"] / 2, abs=0.051)
     assert plot.stat().st_size > 10_000
+    # Against the earlier run: its figure, this run's, and the warning that the runs differ in size.
+    compared = {c["figure"]: c for c in result["comparison"]["changes"]}
+    cpu = compared["CPU s per record"]
+    assert (cpu["before"], cpu["after"]) == (2.03, projection["cpu_s_per_record"])
+    assert "students: 40 then, 2 now" in result["comparison"]["setup_differs"]
+    assert "against the earlier run in" in done.stderr and "CPU s per record" in done.stderr
 
 
 def assert_the_report_is_consistent(result: dict) -> None:
