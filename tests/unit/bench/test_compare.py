@@ -85,4 +85,4 @@ def test_the_command_refuses_a_wrong_file_before_the_run_starts(tmp_path: Path) 
     (tmp_path / "backbone.json").write_text(json.dumps({"events_per_s": 399}))
     result = CliRunner().invoke(app, ["bench", "peak", "--compare", str(tmp_path / "backbone.json")])
     assert result.exit_code == 2, result.output
-    assert "not the JSON of `hocba bench peak --json`" in result.output
+    assert "not the JSON of `hocba bench peak --json`" in " ".join(result.output.split())  # rich wraps
