@@ -16,6 +16,8 @@ from services.gradebook.domain.commands import (
     RecordMarks,
     UnlockTerm,
 )
+from services.gradebook.domain.award import AwardNoLongerFits
+from services.gradebook.domain.award import refusal as award_refusal
 from services.gradebook.domain.curriculum import circular_of_grade, subject
 from services.gradebook.domain.errors import NotFound, NotPermitted, TermIsLocked
 from services.gradebook.domain.exemption import exempt_terms
@@ -76,6 +78,12 @@ def admit_exemption(
     with uow:
         school_id = uow.exemptions.school_of(exemption_id)
     require(admit(actor, school_id, roles), not_found="Không tìm thấy quyết định miễn học này.")
+
+
+def admit_award(actor: Actor, award_id: str, roles: tuple[str, ...], uow: GradebookUnitOfWork) -> None:
+    with uow:
+        school_id = uow.awards.school_of(award_id)
+    require(admit(actor, school_id, roles), not_found="Không tìm thấy quyết định khen thưởng này.")
 
 
 def class_or_404(uow: GradebookUnitOfWork, class_id: str, guard: Guard | None = None) -> ClassInfo:
@@ -285,6 +293,15 @@ def lock_term(cmd: LockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
             accepted = [m for m in missing if m.student_id in cmd.incomplete_accepted]
             if accepted and not cmd.reason:
                 raise LockReasonRequired()
+            # Marks may have changed since an award was decided: the sealed year never prints one it disallows.
+            unfit = [
+                (s.full_name, a.title, why)
+                for s in snapshot.students
+                for a in s.awards or ()
+                if (why := award_refusal(a.kind, circular_of_grade(info.grade), s.year)) is not None
+            ]
+            if unfit:
+                raise AwardNoLongerFits(info.id, unfit)
         else:
             accepted = []
         event = term_locked_event(
