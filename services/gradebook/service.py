@@ -322,14 +322,18 @@ class GradebookService(HealthEndpoints):
     @route("GET", "/classes/{class_id}/awards")
     def class_awards(self, request: Request, class_id: str) -> Response:
         actor = self._actor()
-        handlers.admit_class(actor, class_id, ROLES[("GET", "/classes/{class_id}/awards")], self._uow(request))
+        handlers.admit_class(
+            actor, class_id, ROLES[("GET", "/classes/{class_id}/awards")], self._uow(request)
+        )
         return json_response(awards.list_awards(actor, class_id, self._uow(request)))
 
     @route("POST", "/awards/{award_id}/revoke")
     def revoke_award(self, request: Request, award_id: str) -> Response:
         actor = self._actor()
         # Tenancy and role before the body is read: another school's id answers like an unknown one.
-        handlers.admit_award(actor, award_id, ROLES[("POST", "/awards/{award_id}/revoke")], self._uow(request))
+        handlers.admit_award(
+            actor, award_id, ROLES[("POST", "/awards/{award_id}/revoke")], self._uow(request)
+        )
         body = parse_body(request, api.ReasonIn)
         cmd = commands.RevokeAward(actor, award_id, body.reason)
         return json_response(awards.revoke_award(cmd, self._uow(request)))

@@ -43,7 +43,9 @@ def decide_award(cmd: DecideAward, uow: GradebookUnitOfWork) -> dict[str, Any]:
             datetime.now(UTC),
         )
         results = student_computation(uow, info, cmd.student_id)
-        check_new(award, uow.awards.of_class(info.id, cmd.student_id), circular_of_grade(info.grade), results.year)
+        check_new(
+            award, uow.awards.of_class(info.id, cmd.student_id), circular_of_grade(info.grade), results.year
+        )
         uow.awards.add(award)
         _audit(uow, cmd.actor, AuditAction.AWARD_DECIDE, info, award)
         uow.commit()

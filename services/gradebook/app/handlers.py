@@ -10,14 +10,14 @@ from contracts.audit import AuditAction, class_term_id, value_id
 from services.gradebook.app.audit import audit_change
 from services.gradebook.app.snapshot import build_snapshot, student_computation, term_locked_event
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
+from services.gradebook.domain.award import AwardNoLongerFits
+from services.gradebook.domain.award import refusal as award_refusal
 from services.gradebook.domain.commands import (
     LockTerm,
     RecordHomeroom,
     RecordMarks,
     UnlockTerm,
 )
-from services.gradebook.domain.award import AwardNoLongerFits
-from services.gradebook.domain.award import refusal as award_refusal
 from services.gradebook.domain.curriculum import circular_of_grade, subject
 from services.gradebook.domain.errors import NotFound, NotPermitted, TermIsLocked
 from services.gradebook.domain.exemption import exempt_terms

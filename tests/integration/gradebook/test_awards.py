@@ -124,7 +124,11 @@ def test_the_principal_gives_the_titles_the_year_allows_and_the_years_lock_carri
     decided = next(a for a in audits if given.json()["id"] in a["entity_id"])
     assert decided["entity_type"] == "award"
     assert decided["entity_id"] == f"class/{class_id}/student/{excellent}/award/{given.json()['id']}"
-    assert (decided["actor_id"], decided["actor_role"], decided["reason"]) == ("hieu-truong", "principal", REASON)
+    assert (decided["actor_id"], decided["actor_role"], decided["reason"]) == (
+        "hieu-truong",
+        "principal",
+        REASON,
+    )
     assert decided["after_hash"] and decided["before_hash"] is None
 
 
@@ -180,7 +184,9 @@ def test_a_revocation_is_audited_and_the_lock_refuses_an_award_the_final_marks_n
     with client.as_("hieu-truong", "principal") as p:
         first = p.post(path, json={"kind": "gioi", "reason": REASON})
         assert first.status_code == 201, first.text
-        revoked = p.post(f"/awards/{first.json()['id']}/revoke", json={"reason": "Quyết định ghi nhầm học sinh"})
+        revoked = p.post(
+            f"/awards/{first.json()['id']}/revoke", json={"reason": "Quyết định ghi nhầm học sinh"}
+        )
         assert revoked.status_code == 200, revoked.text
         assert _awards(client, sample, class_id) == []
         again = p.post(path, json={"kind": "gioi", "reason": REASON})
@@ -209,7 +215,9 @@ def test_a_revocation_is_audited_and_the_lock_refuses_an_award_the_final_marks_n
         detail = refused.json()["detail"]
         assert detail.startswith("Chưa thể khóa học kỳ II: khen thưởng không còn phù hợp kết quả cả năm")
         assert f"{name}: Học sinh Giỏi — Chưa đủ điều kiện Học sinh Giỏi" in detail
-        p.post(f"/awards/{again.json()['id']}/revoke", json={"reason": "Kết quả cả năm thay đổi"}).raise_for_status()
+        p.post(
+            f"/awards/{again.json()['id']}/revoke", json={"reason": "Kết quả cả năm thay đổi"}
+        ).raise_for_status()
         p.post(f"/classes/{class_id}/terms/hk2/lock").raise_for_status()
 
 
@@ -235,7 +243,10 @@ def test_a_primary_pupil_is_given_the_title_their_year_result_allows(gradebook):
     }
     homeroom = {
         sid: {
-            t: {"qualities": dict.fromkeys(QUALITIES, trait), "competencies": dict.fromkeys(COMPETENCIES, trait)}
+            t: {
+                "qualities": dict.fromkeys(QUALITIES, trait),
+                "competencies": dict.fromkeys(COMPETENCIES, trait),
+            }
             for t in ("hk1", "hk2")
         }
         for sid, (_, _, trait) in chosen.items()
@@ -249,7 +260,9 @@ def test_a_primary_pupil_is_given_the_title_their_year_result_allows(gradebook):
             giỏi = p.post(path, json={"kind": "gioi", "reason": REASON})
             assert giỏi.status_code == 422 and "không có trong Điều 13 Thông tư 27" in giỏi.json()["detail"]
             for kind, needed in expected.items():
-                answer = p.post(path, json={"kind": kind, "reason": f"{REASON}; tiến bộ rõ rệt, lớp công nhận"})
+                answer = p.post(
+                    path, json={"kind": kind, "reason": f"{REASON}; tiến bộ rõ rệt, lớp công nhận"}
+                )
                 answers[(result, kind)] = answer.status_code
                 if answer.status_code == 422:
                     assert answer.json()["detail"] == (

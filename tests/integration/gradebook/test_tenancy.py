@@ -177,7 +177,10 @@ def b_requests(w) -> dict[tuple[str, str], tuple[str, object]]:
             {"kind": "xuat_sac", "reason": "Khen thưởng trái phép"},
         ),
         ("GET", "/classes/{class_id}/awards"): (f"/classes/{cb}/awards", None),
-        ("POST", "/awards/{award_id}/revoke"): (f"/awards/{w['award_b']}/revoke", {"reason": "Hủy trái phép"}),
+        ("POST", "/awards/{award_id}/revoke"): (
+            f"/awards/{w['award_b']}/revoke",
+            {"reason": "Hủy trái phép"},
+        ),
         ("PUT", "/classes/{class_id}/subjects/{subject_code}/summer/retest"): (
             f"/classes/{cb}/subjects/toan/summer/retest",
             {"entries": [{"student_id": sb, "result": 10}]},

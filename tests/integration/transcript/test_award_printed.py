@@ -70,7 +70,9 @@ def test_the_principals_award_is_printed_on_the_hoc_ba_and_the_page_check_reads_
         for term in ("hk1", "hk2"):
             p.post(f"/classes/{class_id}/terms/{term}/lock").raise_for_status()
     records = wait_for(
-        lambda: (r := records_of(engine, sample.school_id)) and len(r) == 2 and r, timeout=60, what="2 records"
+        lambda: (r := records_of(engine, sample.school_id)) and len(r) == 2 and r,
+        timeout=60,
+        what="2 records",
     )
     staff = client.headers("van-thu", "staff")
     ns = {"h": xml_package.NS}
