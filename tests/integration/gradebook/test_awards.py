@@ -60,8 +60,13 @@ def _awards(client, sample, class_id):
 def test_the_principal_gives_the_titles_the_year_allows_and_the_years_lock_carries_them(world):
     sample, client, _, engine = world
     class_id = sample.classes[0]["class_id"]
-    excellent, good, khá = (s["student_id"] for s in sample.students_of(class_id))
-    _enter(client, sample, class_id, {excellent: ("9.5", "Tốt"), good: ("8", "Tốt"), khá: ("9.5", "Khá")})
+    excellent, good, fair_conduct = (s["student_id"] for s in sample.students_of(class_id))
+    _enter(
+        client,
+        sample,
+        class_id,
+        {excellent: ("9.5", "Tốt"), good: ("8", "Tốt"), fair_conduct: ("9.5", "Khá")},
+    )
     path = f"/classes/{class_id}/students/{{}}/awards"
     with client.as_("hieu-truong", "principal") as p:
         given = p.post(path.format(excellent), json={"kind": "xuat_sac", "reason": REASON})
@@ -78,11 +83,11 @@ def test_the_principal_gives_the_titles_the_year_allows_and_the_years_lock_carri
         )
         assert p.post(path.format(good), json={"kind": "gioi", "reason": REASON}).status_code == 201
         # Conduct Khá: no title at all, whatever the scores.
-        conduct = p.post(path.format(khá), json={"kind": "gioi", "reason": REASON})
+        conduct = p.post(path.format(fair_conduct), json={"kind": "gioi", "reason": REASON})
         assert conduct.status_code == 422, conduct.text
         assert "rèn luyện cả năm Khá" in conduct.json()["detail"]
         # TT27's title does not exist in a secondary school.
-        primary_title = p.post(path.format(khá), json={"kind": "tieu_bieu", "reason": REASON})
+        primary_title = p.post(path.format(fair_conduct), json={"kind": "tieu_bieu", "reason": REASON})
         assert primary_title.status_code == 422, primary_title.text
         assert "không có trong Điều 15 Thông tư 22" in primary_title.json()["detail"]
         # One title per student and year: the principal revokes the first before giving another.
@@ -98,7 +103,7 @@ def test_the_principal_gives_the_titles_the_year_allows_and_the_years_lock_carri
         for term in ("hk1", "hk2"):
             p.post(f"/classes/{class_id}/terms/{term}/lock").raise_for_status()
         # The year is sealed: the principal is told how to change it.
-        late = p.post(path.format(khá), json={"kind": "gioi", "reason": REASON})
+        late = p.post(path.format(fair_conduct), json={"kind": "gioi", "reason": REASON})
         assert late.status_code == 409, late.text
         assert "mở khóa học kỳ II" in late.json()["detail"]
         kept = p.post(f"/awards/{given.json()['id']}/revoke", json={"reason": "Nhầm quyết định"})
@@ -112,7 +117,7 @@ def test_the_principal_gives_the_titles_the_year_allows_and_the_years_lock_carri
     by_student = {s["student_id"]: s for s in year["snapshot"]["students"]}
     assert [a["title"] for a in by_student[excellent]["awards"]] == ["Học sinh Xuất sắc"]
     assert [a["title"] for a in by_student[good]["awards"]] == ["Học sinh Giỏi"]
-    assert by_student[khá]["awards"] == []
+    assert by_student[fair_conduct]["awards"] == []
     assert by_student[excellent]["awards"][0]["decided_by"] == "hieu-truong"
 
     audits = [
@@ -257,8 +262,11 @@ def test_a_primary_pupil_is_given_the_title_their_year_result_allows(gradebook):
     with client.as_("hieu-truong", "principal") as p:
         for sid, result in zip(pupils, ("Hoàn thành xuất sắc", "Hoàn thành tốt", "Hoàn thành"), strict=True):
             path = f"/classes/{class_id}/students/{sid}/awards"
-            giỏi = p.post(path, json={"kind": "gioi", "reason": REASON})
-            assert giỏi.status_code == 422 and "không có trong Điều 13 Thông tư 27" in giỏi.json()["detail"]
+            tt22_title = p.post(path, json={"kind": "gioi", "reason": REASON})
+            assert (
+                tt22_title.status_code == 422
+                and "không có trong Điều 13 Thông tư 27" in tt22_title.json()["detail"]
+            )
             for kind, needed in expected.items():
                 answer = p.post(
                     path, json={"kind": kind, "reason": f"{REASON}; tiến bộ rõ rệt, lớp công nhận"}
