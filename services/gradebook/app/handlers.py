@@ -401,7 +401,7 @@ def lock_school(
 ) -> dict[str, Any]:
     """Lock every class of the school's current year; one transaction per class, already-locked ones skipped."""
     require(decide(actor, Action.LOCK_TERM, Target(school_id)))
-    locked, skipped, incomplete = [], [], []
+    locked, skipped, incomplete, unfit = [], [], [], []
     for class_id in _current_classes(new_uow, school_id):
         try:
             locked.append(lock_term(LockTerm(actor, class_id, term), new_uow())["class_id"])
@@ -409,7 +409,15 @@ def lock_school(
             skipped.append(class_id)
         except YearIncomplete as gaps:  # the other classes still lock; this one says what it lacks
             incomplete.append({"class_id": class_id, "missing": gaps.problem_extensions()["missing"]})
-    return {"term": term, "locked": locked, "already_locked": skipped, "incomplete": incomplete}
+        except AwardNoLongerFits as awards:  # likewise: the award the principal must revoke first
+            unfit.append({"class_id": class_id, **awards.problem_extensions()})
+    return {
+        "term": term,
+        "locked": locked,
+        "already_locked": skipped,
+        "incomplete": incomplete,
+        "awards_unfit": unfit,
+    }
 
 
 def unlock_school(

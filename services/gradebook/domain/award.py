@@ -86,6 +86,10 @@ class AwardNoLongerFits(GradebookError):
             "Hãy hủy khen thưởng đó (có lý do) rồi khóa lại.",
             log=f"{class_id} hk2: {len(unfit)} awards no longer fit",
         )
+        self.unfit = unfit
+
+    def problem_extensions(self) -> dict[str, object]:
+        return {"awards_unfit": [{"student": s, "title": t, "reason": why} for s, t, why in self.unfit]}
 
 
 def refusal(kind: str, circular: str, year: Mapping[str, str | None]) -> str | None:

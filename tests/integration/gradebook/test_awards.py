@@ -40,6 +40,7 @@ def _enter(client, sample, class_id, chosen: dict[str, tuple[str, str]]):
 
 @pytest.fixture(scope="module")
 def world(gradebook, service_databases):
+    # One class per test that changes one, so that the tests hold in any order (make test-shuffled).
     sample = build(f"kt-{uuid.uuid4().hex[:6]}", classes=2, students_per_class=3)
     other = build(f"khac-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=2)
     client = Client(gradebook, sample.school_id)
@@ -179,9 +180,15 @@ def test_only_the_principal_of_the_school_decides_and_another_schools_student_is
     assert _awards(client, sample, class_id) == []
 
 
-def test_a_revocation_is_audited_and_the_lock_refuses_an_award_the_final_marks_no_longer_allow(world):
-    sample, client, _, engine = world
-    class_id = sample.classes[1]["class_id"]
+def test_a_revocation_is_audited_and_the_lock_refuses_an_award_the_final_marks_no_longer_allow(
+    gradebook, service_databases
+):
+    # A school of its own: its school-wide lock must find this class alone.
+    sample = build(f"kt-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=3)
+    client = Client(gradebook, sample.school_id)
+    load_school(client, sample)
+    engine = create_engine(service_databases["gradebook"])
+    class_id = sample.classes[0]["class_id"]
     students = [s["student_id"] for s in sample.students_of(class_id)]
     _enter(client, sample, class_id, dict.fromkeys(students, ("8", "Tốt")))
     pupil = students[0]
@@ -215,6 +222,13 @@ def test_a_revocation_is_audited_and_the_lock_refuses_an_award_the_final_marks_n
     name = next(s["full_name"] for s in sample.students_of(class_id) if s["student_id"] == pupil)
     with client.as_("hieu-truong", "principal") as p:
         p.post(f"/classes/{class_id}/terms/hk1/lock").raise_for_status()
+        # The school-wide lock locks the other classes and lists this one with the award to revoke.
+        school_wide = p.post(f"/schools/{sample.school_id}/terms/hk2/lock")
+        assert school_wide.status_code == 200, school_wide.text
+        assert school_wide.json()["locked"] == []
+        (unfit,) = school_wide.json()["awards_unfit"]
+        assert unfit["class_id"] == class_id
+        assert [(a["student"], a["title"]) for a in unfit["awards_unfit"]] == [(name, "Học sinh Giỏi")]
         refused = p.post(f"/classes/{class_id}/terms/hk2/lock")
         assert refused.status_code == 409, refused.text
         detail = refused.json()["detail"]
@@ -224,6 +238,7 @@ def test_a_revocation_is_audited_and_the_lock_refuses_an_award_the_final_marks_n
             f"/awards/{again.json()['id']}/revoke", json={"reason": "Kết quả cả năm thay đổi"}
         ).raise_for_status()
         p.post(f"/classes/{class_id}/terms/hk2/lock").raise_for_status()
+    engine.dispose()
 
 
 def test_a_primary_pupil_is_given_the_title_their_year_result_allows(gradebook):
