@@ -12,7 +12,7 @@ from services.gradebook.app.audit import audit_change
 from services.gradebook.app.handlers import class_or_404, require, target_of
 from services.gradebook.app.snapshot import student_computation
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
-from services.gradebook.domain.award import Award, check_new
+from services.gradebook.domain.award import Award, check_new, refusal
 from services.gradebook.domain.commands import DecideAward, RevokeAward
 from services.gradebook.domain.curriculum import circular_of_grade
 from services.gradebook.domain.errors import NotFound, TermIsLocked
@@ -73,6 +73,32 @@ def list_awards(actor: Actor, class_id: str, uow: GradebookUnitOfWork) -> list[d
         require(decide(actor, Action.READ_CLASS, target_of(uow, actor, info)))
         found = uow.awards.of_class(info.id)
     return [shown(a) for a in found]
+
+
+def revoke_unfit(
+    uow: GradebookUnitOfWork, actor: Actor, info: ClassInfo, student_id: str, amendment_id: str
+) -> list[str]:
+    """After an approved amendment (biên bản điều chỉnh) changed ``student_id``'s results: each of their awards the
+    results no longer allow is revoked in the same transaction, audited under the approving principal with the
+    amendment as the reason, so the new snapshot (and the học bạ's new version) never prints it. Project decision:
+    the principal who approves the amendment decides its consequence; the titles revoked are in the answer."""
+    results = student_computation(uow, info, student_id)
+    revoked = []
+    for award in uow.awards.of_class(info.id, student_id):
+        why = refusal(award.kind, circular_of_grade(info.grade), results.year)
+        if why is None:
+            continue
+        uow.awards.remove(award)
+        _audit(
+            uow,
+            actor,
+            AuditAction.AWARD_REVOKE,
+            info,
+            award,
+            reason=f"Biên bản điều chỉnh {amendment_id} được phê duyệt: {why}",
+        )
+        revoked.append(award.title)
+    return revoked
 
 
 def _refuse_if_year_locked(uow: GradebookUnitOfWork, info: ClassInfo) -> None:

@@ -21,7 +21,11 @@ Project decisions where the circulars are silent (written here and in the issue'
 - An award is decided before the year's lock (term II) and travels in that lock's snapshot. After it the year is
   sealed: the principal unlocks term II (with a reason, audited; refused after the summer lock), decides and locks
   again, so the học bạ gets a new version. Marks can change until the lock, so the lock checks each award again and
-  refuses while one no longer fits the results, naming the student and why.
+  refuses while one no longer fits the results, naming the student and why (the school-wide lock lists such classes
+  and locks the others).
+- After the lock only an approved amendment (biên bản điều chỉnh) changes results: an award the amended results no
+  longer allow is revoked with it, audited under the approving principal with the amendment as the reason, and the
+  answer names it (app/awards.py ``revoke_unfit``). An amendment never gives a title: the principal unlocks for that.
 """
 
 from __future__ import annotations

@@ -300,3 +300,54 @@ def test_a_primary_pupil_is_given_the_title_their_year_result_allows(gradebook):
         ("Hoàn thành", "xuat_sac"): 422,
         ("Hoàn thành", "tieu_bieu"): 422,
     }
+
+
+def test_an_approved_amendment_that_takes_the_title_away_revokes_the_award_audited(
+    gradebook, service_databases
+):
+    """After the year's lock only an amendment changes results: if the approved one leaves the student without the
+    results a title needs, the award goes with it (audited with the amendment) and the new snapshot has none."""
+    sample = build(f"kt-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=2)
+    client = Client(gradebook, sample.school_id)
+    load_school(client, sample)
+    engine = create_engine(service_databases["gradebook"])
+    class_id = sample.classes[0]["class_id"]
+    pupil, kept = (s["student_id"] for s in sample.students_of(class_id))
+    _enter(client, sample, class_id, dict.fromkeys((pupil, kept), ("9.5", "Tốt")))
+    with client.as_("hieu-truong", "principal") as p:
+        given = {
+            sid: p.post(
+                f"/classes/{class_id}/students/{sid}/awards", json={"kind": "xuat_sac", "reason": REASON}
+            ).json()["id"]
+            for sid in (pupil, kept)
+        }
+        for term in ("hk1", "hk2"):
+            p.post(f"/classes/{class_id}/terms/{term}/lock").raise_for_status()
+    with client.as_(sample.homeroom_of(class_id), "teacher", "homeroom") as h:
+        proposed = h.post(
+            f"/classes/{class_id}/terms/hk2/amendments",
+            json={"student_id": pupil, "after": {"conduct": "Đạt"}, "reason": "Vi phạm nội quy bị bỏ sót"},
+        )
+        assert proposed.status_code == 201, proposed.text
+    amendment_id = proposed.json()["amendment_id"]
+    with client.as_("hieu-truong", "principal") as p:
+        approved = p.post(f"/amendments/{amendment_id}/decision", json={"approve": True})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["awards_revoked"] == ["Học sinh Xuất sắc"]
+    assert [a["student_id"] for a in _awards(client, sample, class_id)] == [kept]
+
+    (applied,) = [
+        b["data"]
+        for b in outbox_bodies(engine, "gradebook.amendment.applied.v1")
+        if b["data"]["amendment_id"] == amendment_id
+    ]
+    awards = {s["student_id"]: s["awards"] for s in applied["snapshot"]["students"]}
+    assert awards[pupil] == [] and [a["title"] for a in awards[kept]] == ["Học sinh Xuất sắc"]
+    (revocation,) = [
+        b["data"]
+        for b in outbox_bodies(engine, "audit.recorded.v1")
+        if b["data"]["action"] == "award.revoke" and given[pupil] in b["data"]["entity_id"]
+    ]
+    assert revocation["reason"].startswith(f"Biên bản điều chỉnh {amendment_id} được phê duyệt: ")
+    assert "rèn luyện cả năm" in revocation["reason"] and revocation["actor_id"] == "hieu-truong"
+    engine.dispose()
