@@ -182,7 +182,8 @@ def decide_amendment(
         uow.commit()
     answer: dict[str, Any] = {"amendment_id": cmd.amendment_id, "status": status}
     if cmd.approve:
-        answer["awards_revoked"] = revoked_awards  # the titles the amended results no longer allow (awards.py)
+        # The titles the amended results no longer allow (awards.py revoke_unfit).
+        answer["awards_revoked"] = revoked_awards
     return answer
 
 
