@@ -24,6 +24,7 @@ __all__ = [
     "actions_on",
     "amendment_entity_id",
     "amendment_prefix",
+    "award_entity_id",
     "class_term_id",
     "class_term_pattern",
     "dead_letter_id",
@@ -45,6 +46,8 @@ class EntityType(StrEnum):
     AMENDMENT = "amendment"
     # The principal's decision that a student does not study a subject for a term or the year (miễn học).
     EXEMPTION = "exemption"
+    # The principal's award of a title to a student for a school year (khen thưởng: Học sinh Xuất sắc …).
+    AWARD = "award"
     SCHOOL = "school"
     # A master-data import names its kind as the entity type (the rows of one kind, for one school).
     TEACHERS = "teachers"
@@ -77,6 +80,9 @@ class AuditAction(StrEnum):
     # gradebook — the principal's exemptions (miễn học)
     EXEMPTION_DECIDE = "exemption.decide"
     EXEMPTION_REVOKE = "exemption.revoke"
+    # gradebook — the principal's awards (khen thưởng)
+    AWARD_DECIDE = "award.decide"
+    AWARD_REVOKE = "award.revoke"
     # gradebook — master data
     SCHOOL_DECLARE = "school.declare"
     MASTER_IMPORT_TEACHERS = "master.import.teachers"
@@ -123,6 +129,8 @@ _ENTITY_TYPES: dict[AuditAction, EntityType] = {
     AuditAction.HOMEROOM_AMEND: EntityType.STUDENT_TERM,
     AuditAction.EXEMPTION_DECIDE: EntityType.EXEMPTION,
     AuditAction.EXEMPTION_REVOKE: EntityType.EXEMPTION,
+    AuditAction.AWARD_DECIDE: EntityType.AWARD,
+    AuditAction.AWARD_REVOKE: EntityType.AWARD,
     AuditAction.SCHOOL_DECLARE: EntityType.SCHOOL,
     AuditAction.MASTER_IMPORT_TEACHERS: EntityType.TEACHERS,
     AuditAction.MASTER_IMPORT_CLASSES: EntityType.CLASSES,
@@ -193,6 +201,12 @@ def exemption_entity_id(
     """A principal's exemption of one student from one subject for a period (hk1, hk2 or year) —
     ``class/<class>/student/<student>/<subject>/<period>/exemption/<exemption id>``."""
     return f"{value_id(class_id=class_id, student_id=student_id, subject=subject, term=period)}/exemption/{exemption_id}"
+
+
+def award_entity_id(*, class_id: str, student_id: str, award_id: str) -> str:
+    """A principal's award to one student for the class's school year —
+    ``class/<class>/student/<student>/award/<award id>``."""
+    return f"class/{class_id}/student/{student_id}/award/{award_id}"
 
 
 def school_entity_id(school_id: str) -> str:

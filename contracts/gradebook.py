@@ -66,6 +66,15 @@ class StudentTermRecord(ContractModel):
     competencies: dict[str, str] = Field(default_factory=dict, description="TT27 competencies: T/Đ/C")
 
 
+class StudentAward(ContractModel):
+    """The principal's award of a title for the school year (khen thưởng: TT22 art. 15, TT27 art. 13)."""
+
+    kind: str = Field(description="xuat_sac, gioi (TT22) or tieu_bieu (TT27)")
+    title: str = Field(description="The title as printed, e.g. Học sinh Xuất sắc")
+    decided_by: str = Field(description="Opaque id of the principal who decided it")
+    decided_at: datetime = Field(description="When the principal decided it")
+
+
 class StudentRecord(ContractModel):
     student_id: str = Field(description="Opaque student id (never the personal identification number)")
     moet_code: str | None = Field(None, description="Ministry student code, opaque")
@@ -90,7 +99,13 @@ class StudentRecord(ContractModel):
         default_factory=dict,
         description="Year results: learning_result, conduct, year_result, promotion, award, retest_subjects, "
         "absences, reporting_path, completion; after the summer (TT22 art. 12–14) also "
-        "learning_result_after_retest, conduct_after_summer and promotion_after_retest, beside the year-end ones",
+        "learning_result_after_retest, conduct_after_summer and promotion_after_retest, beside the year-end ones. "
+        "award is the title the results allow (the rules' value); what the principal gave is in awards",
+    )
+    awards: list[StudentAward] | None = Field(
+        None,
+        description="The principal's awards for the year (at most one title), decided before the year's lock; "
+        "absent (null) from producers that predate recorded awards, an empty list when none was given",
     )
 
 

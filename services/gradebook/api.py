@@ -84,6 +84,21 @@ class DecisionIn(Strict):
     note: str | None = Field(None, max_length=2000)
 
 
+class AwardIn(Strict):
+    """The principal's award (khen thưởng) of one title for the class's school year."""
+
+    kind: Literal["xuat_sac", "gioi", "tieu_bieu"] = Field(
+        description="xuat_sac: Học sinh Xuất sắc; gioi: Học sinh Giỏi (THCS, THPT); tieu_bieu: Học sinh Tiêu biểu "
+        "hoàn thành tốt trong học tập và rèn luyện (tiểu học)"
+    )
+    reason: str = Field(
+        min_length=5,
+        max_length=2000,
+        description="Số quyết định của hiệu trưởng và căn cứ (với Tiêu biểu: môn học nổi bật hoặc tiến bộ rõ "
+        "rệt, được tập thể lớp công nhận)",
+    )
+
+
 class ExemptionIn(Strict):
     """The principal's decision (quyết định miễn học): one subject, for one term or the whole year."""
 
@@ -232,6 +247,28 @@ ROUTES = [
         "/classes/{class_id}/summer/lock",
         "Lock the results after the summer; the year records of the students concerned are rebuilt",
         LockIn,
+        ("principal",),
+    ),
+    Route(
+        "POST",
+        "/classes/{class_id}/students/{student_id}/awards",
+        "Award a student a title for the year (khen thưởng; the principal's decision, audited, before the year's "
+        "lock)",
+        AwardIn,
+        ("principal",),
+    ),
+    Route(
+        "GET",
+        "/classes/{class_id}/awards",
+        "The class's awards",
+        None,
+        ("teacher", "homeroom", "principal", "staff", "inspector"),
+    ),
+    Route(
+        "POST",
+        "/awards/{award_id}/revoke",
+        "Revoke an award (the principal, with the reason; audited; before the year's lock)",
+        ReasonIn,
         ("principal",),
     ),
 ]

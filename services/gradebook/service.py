@@ -8,7 +8,7 @@ from typing import Any, cast
 from werkzeug.wrappers import Request, Response
 
 from services.gradebook import api
-from services.gradebook.app import amendments, exemptions, handlers, master_data, summer
+from services.gradebook.app import amendments, awards, exemptions, handlers, master_data, summer
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
 from services.gradebook.app.uploads import check_row_count, rows_from_upload
 from services.gradebook.bootstrap import bootstrap
@@ -304,3 +304,36 @@ class GradebookService(HealthEndpoints):
         body = parse_body(request, api.LockIn)
         cmd = commands.LockSummer(actor, class_id, frozenset(body.incomplete_accepted), body.reason)
         return json_response(summer.lock_summer(cmd, self._uow(request)), status=201)
+
+    @route("POST", "/classes/{class_id}/students/{student_id}/awards")
+    def decide_award(self, request: Request, class_id: str, student_id: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor,
+            class_id,
+            ROLES[("POST", "/classes/{class_id}/students/{student_id}/awards")],
+            self._uow(request),
+        )
+        body = parse_body(request, api.AwardIn)
+        cmd = commands.DecideAward(actor, class_id, student_id, body.kind, body.reason)
+        return json_response(awards.decide_award(cmd, self._uow(request)), status=201)
+
+    @route("GET", "/classes/{class_id}/awards")
+    def class_awards(self, request: Request, class_id: str) -> Response:
+        actor = self._actor()
+        handlers.admit_class(
+            actor, class_id, ROLES[("GET", "/classes/{class_id}/awards")], self._uow(request)
+        )
+        return json_response(awards.list_awards(actor, class_id, self._uow(request)))
+
+    @route("POST", "/awards/{award_id}/revoke")
+    def revoke_award(self, request: Request, award_id: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_award(
+            actor, award_id, ROLES[("POST", "/awards/{award_id}/revoke")], self._uow(request)
+        )
+        body = parse_body(request, api.ReasonIn)
+        cmd = commands.RevokeAward(actor, award_id, body.reason)
+        return json_response(awards.revoke_award(cmd, self._uow(request)))

@@ -10,6 +10,7 @@ from typing import Any
 from contracts.audit import AuditAction, amendment_entity_id
 from contracts.gradebook import AmendmentAppliedV1
 from services.gradebook.app.audit import audit_change
+from services.gradebook.app.awards import revoke_unfit
 from services.gradebook.app.handlers import AMENDMENT_NOT_FOUND, class_or_404, entity_of, require, target_of
 from services.gradebook.app.snapshot import build_snapshot, student_computation
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
@@ -122,6 +123,7 @@ def decide_amendment(
             decision_note=cmd.note,
         )
         entity = entity_of(info, record.student_id, record.subject_code, record.term)
+        revoked_awards: list[str] = []
         if cmd.approve:
             if record.subject_code is not None:
                 uow.sheet.save_marks(
@@ -136,6 +138,7 @@ def decide_amendment(
                 uow.sheet.save_homeroom(
                     info.id, record.student_id, record.term, record.after, cmd.actor.user_id, now
                 )
+            revoked_awards = revoke_unfit(uow, cmd.actor, info, record.student_id, record.id)
             snapshot = build_snapshot(uow, info)
             uow.emit(
                 AmendmentAppliedV1(
@@ -177,7 +180,11 @@ def decide_amendment(
                 amendment_id=record.id,
             )
         uow.commit()
-    return {"amendment_id": cmd.amendment_id, "status": status}
+    answer: dict[str, Any] = {"amendment_id": cmd.amendment_id, "status": status}
+    if cmd.approve:
+        # The titles the amended results no longer allow (awards.py revoke_unfit).
+        answer["awards_revoked"] = revoked_awards
+    return answer
 
 
 def list_amendments(

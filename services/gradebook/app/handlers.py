@@ -10,6 +10,8 @@ from contracts.audit import AuditAction, class_term_id, value_id
 from services.gradebook.app.audit import audit_change
 from services.gradebook.app.snapshot import build_snapshot, student_computation, term_locked_event
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
+from services.gradebook.domain.award import AwardNoLongerFits
+from services.gradebook.domain.award import refusal as award_refusal
 from services.gradebook.domain.commands import (
     LockTerm,
     RecordHomeroom,
@@ -76,6 +78,12 @@ def admit_exemption(
     with uow:
         school_id = uow.exemptions.school_of(exemption_id)
     require(admit(actor, school_id, roles), not_found="Không tìm thấy quyết định miễn học này.")
+
+
+def admit_award(actor: Actor, award_id: str, roles: tuple[str, ...], uow: GradebookUnitOfWork) -> None:
+    with uow:
+        school_id = uow.awards.school_of(award_id)
+    require(admit(actor, school_id, roles), not_found="Không tìm thấy quyết định khen thưởng này.")
 
 
 def class_or_404(uow: GradebookUnitOfWork, class_id: str, guard: Guard | None = None) -> ClassInfo:
@@ -285,6 +293,15 @@ def lock_term(cmd: LockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
             accepted = [m for m in missing if m.student_id in cmd.incomplete_accepted]
             if accepted and not cmd.reason:
                 raise LockReasonRequired()
+            # Marks may have changed since an award was decided: the sealed year never prints one it disallows.
+            unfit = [
+                (s.full_name, a.title, why)
+                for s in snapshot.students
+                for a in s.awards or ()
+                if (why := award_refusal(a.kind, circular_of_grade(info.grade), s.year)) is not None
+            ]
+            if unfit:
+                raise AwardNoLongerFits(info.id, unfit)
         else:
             accepted = []
         event = term_locked_event(
@@ -384,7 +401,7 @@ def lock_school(
 ) -> dict[str, Any]:
     """Lock every class of the school's current year; one transaction per class, already-locked ones skipped."""
     require(decide(actor, Action.LOCK_TERM, Target(school_id)))
-    locked, skipped, incomplete = [], [], []
+    locked, skipped, incomplete, unfit = [], [], [], []
     for class_id in _current_classes(new_uow, school_id):
         try:
             locked.append(lock_term(LockTerm(actor, class_id, term), new_uow())["class_id"])
@@ -392,7 +409,15 @@ def lock_school(
             skipped.append(class_id)
         except YearIncomplete as gaps:  # the other classes still lock; this one says what it lacks
             incomplete.append({"class_id": class_id, "missing": gaps.problem_extensions()["missing"]})
-    return {"term": term, "locked": locked, "already_locked": skipped, "incomplete": incomplete}
+        except AwardNoLongerFits as awards:  # likewise: the award the principal must revoke first
+            unfit.append({"class_id": class_id, **awards.problem_extensions()})
+    return {
+        "term": term,
+        "locked": locked,
+        "already_locked": skipped,
+        "incomplete": incomplete,
+        "awards_unfit": unfit,
+    }
 
 
 def unlock_school(

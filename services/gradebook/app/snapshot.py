@@ -8,6 +8,7 @@ from typing import Any
 
 from contracts.gradebook import (
     ClassSnapshot,
+    StudentAward,
     StudentRecord,
     StudentTermRecord,
     SubjectResult,
@@ -78,6 +79,11 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
         for a in assignments
     ]
     periods = {a.subject_code: a.periods_per_year for a in assignments}
+    awards: dict[str, list[StudentAward]] = defaultdict(list)
+    for a in uow.awards.of_class(info.id):
+        awards[a.student_id].append(
+            StudentAward(kind=a.kind, title=a.title, decided_by=a.decided_by, decided_at=a.decided_at)
+        )
     students = []
     for s in uow.classes.roster(info.id):
         results = compute_results(info.grade, periods, marks[s.id], terms[s.id], exempt.get(s.id))
@@ -104,6 +110,7 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
                 hk1=_term_record(terms[s.id].get("hk1"), results.learning_result("hk1")),
                 hk2=_term_record(terms[s.id].get("hk2"), results.learning_result("hk2")),
                 year=results.year,
+                awards=awards[s.id],
             )
         )
     body = [[s.model_dump(mode="json") for s in students], [t.model_dump(mode="json") for t in subjects]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from services.gradebook.store.amendments import AmendmentRepository
+from services.gradebook.store.awards import AwardRepository
 from services.gradebook.store.classes import ClassRepository
 from services.gradebook.store.exemptions import ExemptionRepository
 from services.gradebook.store.master_data import MasterDataRepository
@@ -27,6 +28,7 @@ class GradebookUnitOfWork(ServiceUnitOfWork):
     exemptions: (
         ExemptionRepository  # the principal's decisions that a student does not study a subject (miễn học)
     )
+    awards: AwardRepository  # the principal's awards (khen thưởng), one title per student and year
 
     service = SERVICE
     outbox_table, inbox_table = outbox, inbox
@@ -38,3 +40,4 @@ class GradebookUnitOfWork(ServiceUnitOfWork):
         self.term_locks = TermLockRepository(session)
         self.amendments = AmendmentRepository(session)
         self.exemptions = ExemptionRepository(session)
+        self.awards = AwardRepository(session)

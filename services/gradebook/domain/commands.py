@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.gradebook.domain.award import Kind
 from services.gradebook.domain.exemption import Period
 from services.gradebook.domain.permissions import Actor
 from services.gradebook.domain.term_lock import Term
@@ -110,3 +111,19 @@ class LockSummer:
     class_id: str
     incomplete_accepted: frozenset[str] = frozenset()  # students who did not sit the re-test or the training
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DecideAward:
+    actor: Actor
+    class_id: str
+    student_id: str
+    kind: Kind
+    reason: str
+
+
+@dataclass(frozen=True)
+class RevokeAward:
+    actor: Actor
+    award_id: str
+    reason: str

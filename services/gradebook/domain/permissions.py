@@ -25,6 +25,7 @@ class Action(StrEnum):
     DECLARE_SCHOOL = "school.declare"
     READ_AMENDMENTS = "amendment.read"
     DECIDE_EXEMPTION = "exemption.decide"
+    DECIDE_AWARD = "award.decide"
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,13 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
                 return _deny("Chỉ hiệu trưởng được quyết định hoặc hủy quyết định miễn học.")
             if not target.current_year:
                 return _deny("Chỉ được quyết định miễn học cho năm học hiện tại.")
+            return ALLOW
+        case Action.DECIDE_AWARD:
+            # TT22 art. 15 and TT27 art. 13: the principal gives the titles (tặng giấy khen); no one else.
+            if "principal" not in roles:
+                return _deny("Chỉ hiệu trưởng được quyết định hoặc hủy khen thưởng.")
+            if not target.current_year:
+                return _deny("Chỉ được quyết định khen thưởng cho năm học hiện tại.")
             return ALLOW
         case Action.PROPOSE_AMENDMENT:
             if not (("teacher" in roles and target.assigned) or ("homeroom" in roles and target.homeroom)):

@@ -1,7 +1,7 @@
 """A school year's gradebook rows for the year-end archive, and putting them back into an empty deployment.
 
 The year's classes decide everything else: their enrolments, assignments, marks, homeroom records, locks,
-amendments and exemptions. The school, its teachers and the enrolled students are master data shared by years:
+amendments, exemptions and awards. The school, its teachers and the enrolled students are master data shared by years:
 restored when absent, kept when a restore of another year already brought them.
 """
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from services.gradebook.store.tables import (
     amendments,
     assignments,
+    awards,
     classes,
     enrolments,
     exemptions,
@@ -38,6 +39,7 @@ TABLES: tuple[tuple[Table, bool], ...] = (
     (term_locks, False),
     (amendments, False),
     (exemptions, False),
+    (awards, False),
 )
 
 
@@ -84,6 +86,11 @@ def rows_for(session: Session, school_id: str, school_year: str) -> dict[str, Ro
                 exemptions.c.school_id == school_id, exemptions.c.class_id.in_(class_ids)
             ),
             exemptions,
+        ),
+        "awards": fetch(
+            session,
+            select(awards).where(awards.c.school_id == school_id, awards.c.class_id.in_(class_ids)),
+            awards,
         ),
     }
 

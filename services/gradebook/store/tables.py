@@ -1,4 +1,4 @@
-"""Gradebook tables: master data per school, the class sheet, term locks, amendment records and exemptions."""
+"""Gradebook tables: master data per school, the class sheet, term locks, amendment records, exemptions and awards."""
 
 from __future__ import annotations
 
@@ -185,4 +185,20 @@ exemptions = Table(
     UniqueConstraint("class_id", "student_id", "subject_code", "period", name="uq_exemptions_period"),
     ForeignKeyConstraint(["class_id", "student_id"], ["enrolments.class_id", "enrolments.student_id"]),
     ForeignKeyConstraint(["class_id", "subject_code"], ["assignments.class_id", "assignments.subject_code"]),
+)
+
+awards = Table(
+    "awards",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("school_id", String(64), nullable=False, index=True),
+    Column("class_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False, comment="xuat_sac, gioi (TT22) or tieu_bieu (TT27)"),
+    Column("reason", Text, nullable=False, comment="The principal's decision and its grounds, as stated"),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    # One title per student and school year (a class belongs to one year).
+    UniqueConstraint("class_id", "student_id", name="uq_awards_student"),
+    ForeignKeyConstraint(["class_id", "student_id"], ["enrolments.class_id", "enrolments.student_id"]),
 )

@@ -47,6 +47,9 @@ DETAILS = (
     ("Ngày hiệu lực", "h:Identity/h:EffectiveDate", shown_date),
     ("Phiên bản", "h:Identity/h:Version", str),
     ("Thay thế bản", "h:Identity/h:Supersedes", str),
+    # The principal's award (khen thưởng), printed in the year's outcome line: a page that drops or changes it
+    # while the XML keeps it disagrees.
+    ("Khen thưởng", "h:Results/h:Award", str),
 )
 
 

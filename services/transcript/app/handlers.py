@@ -202,6 +202,16 @@ def _marks(marks: TermMarksV1 | None) -> TermMarks | None:
     )
 
 
+def printed_award(student: StudentRecord) -> str | None:
+    """What the form prints after "Khen thưởng": the titles the principal gave (TT22 art. 15, TT27 art. 13 leave
+    the award to the principal, and Học sinh Tiêu biểu needs the class's recognition no rule computes). A snapshot
+    from a gradebook that predates recorded awards (``awards`` absent) keeps what such records always printed: the
+    title the year's results allow."""
+    if student.awards is None:
+        return student.year.get("award")
+    return "; ".join(a.title for a in student.awards) or None
+
+
 def _personal_details(student: StudentRecord, vault: DataVault) -> dict[str, Any]:
     """Birth date and place and ethnicity, sealed by the gradebook for the form (absent before it sent them)."""
     if not student.personal_details_enc:
@@ -332,7 +342,7 @@ def _assemble_student(
         year_result=student.year.get("year_result"),
         promotion=student.year.get("promotion"),
         promotion_after_summer=student.year.get("promotion_after_retest"),
-        award=student.year.get("award"),
+        award=printed_award(student),
         signature_plan=plan,
         supersedes=None if latest is None else latest.id,
         previous_record_sha256=uow.transcripts.previous_year_xml(transcript.id, header.school_year)

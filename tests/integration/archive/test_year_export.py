@@ -174,6 +174,18 @@ def _fill(urls: dict[str, str], school: str) -> dict[str, object]:
                 decided_at=now,
             )
         )
+        db.execute(
+            insert(gb.awards).values(
+                id=f"{school}-kt-1",
+                school_id=school,
+                class_id=cls,
+                student_id=students[0][0],
+                kind="gioi",
+                reason="Quyết định khen thưởng của hiệu trưởng",
+                decided_by="principal",
+                decided_at=now,
+            )
+        )
     year_record_id = f"{school}-yr-1"
     with engines["transcript"].begin() as db:
         db.execute(

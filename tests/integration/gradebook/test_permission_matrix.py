@@ -113,6 +113,11 @@ def mutations(w):
             f"/classes/{a}/students/{sid}/exemptions",
             {"subject_code": "gdtc", "period": "year", "reason": "Quyết định số 7/QĐ-THCS, lý do sức khỏe"},
         ),
+        "decide award": (
+            "POST",
+            f"/classes/{a}/students/{sid}/awards",
+            {"kind": "gioi", "reason": "Quyết định số 9/QĐ-THCS"},
+        ),
         "declare school": (
             "PUT",
             f"/schools/{w['sample'].school_id}",
@@ -131,6 +136,7 @@ ALLOWED = {
     "decide amendment": {"principal"},
     "declare school": {"staff"},
     "decide exemption": {"principal"},
+    "decide award": {"principal"},
 }
 ORDER = [
     "enter marks",
@@ -139,6 +145,7 @@ ORDER = [
     "propose amendment",
     "declare school",
     "decide exemption",
+    "decide award",
     "decide amendment",
     "lock term",
     "unlock term",

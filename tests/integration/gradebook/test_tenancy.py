@@ -31,6 +31,7 @@ TABLES = (
     "term_locks",
     "amendments",
     "exemptions",
+    "awards",
 )
 # Every role at once, so that only the school can be what refuses the call.
 ALL_ROLES = ("principal", "staff", "teacher", "homeroom", "inspector")
@@ -76,12 +77,29 @@ def two_schools(gradebook, service_databases):
         )
         assert proposed.status_code == 201, proposed.text
     engine = create_engine(service_databases["gradebook"])
+    # B's award, written as the principal's decision would be (a real one needs a whole year of marks and an open
+    # term II; test_awards.py takes that path): A must find it exactly as unknown as an id nobody has.
+    award_b = f"kt-{uuid.uuid4().hex[:16]}"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO awards (id, school_id, class_id, student_id, kind, reason, decided_by, decided_at) "
+                "VALUES (:id, :school, :class, :student, 'gioi', 'Quyết định số 20/QĐ-THCS', 'hieu-truong', now())"
+            ),
+            {
+                "id": award_b,
+                "school": b.school_id,
+                "class": class_b,
+                "student": b.students_of(class_b)[2]["student_id"],
+            },
+        )
     yield {
         "a": a,
         "b": b,
         "client_a": client_a,
         "amendment_b": proposed.json()["amendment_id"],
         "exemption_b": exempted.json()["id"],
+        "award_b": award_b,
         "db": engine,
     }
     engine.dispose()
@@ -154,6 +172,15 @@ def b_requests(w) -> dict[tuple[str, str], tuple[str, object]]:
             f"/exemptions/{w['exemption_b']}/revoke",
             {"reason": "Hủy trái phép"},
         ),
+        ("POST", "/classes/{class_id}/students/{student_id}/awards"): (
+            f"/classes/{cb}/students/{sb}/awards",
+            {"kind": "xuat_sac", "reason": "Khen thưởng trái phép"},
+        ),
+        ("GET", "/classes/{class_id}/awards"): (f"/classes/{cb}/awards", None),
+        ("POST", "/awards/{award_id}/revoke"): (
+            f"/awards/{w['award_b']}/revoke",
+            {"reason": "Hủy trái phép"},
+        ),
         ("PUT", "/classes/{class_id}/subjects/{subject_code}/summer/retest"): (
             f"/classes/{cb}/subjects/toan/summer/retest",
             {"entries": [{"student_id": sb, "result": 10}]},
@@ -173,6 +200,7 @@ def unknown_path(path: str, w) -> str:
     return (
         path.replace(w["amendment_b"], "khong-co")
         .replace(w["exemption_b"], "khong-co")
+        .replace(w["award_b"], "khong-co")
         .replace(cb, "lop-khong-co")
         .replace(f"/schools/{b.school_id}", "/schools/truong-khong-co")
     )
@@ -410,13 +438,18 @@ def test_an_inspector_of_a_and_c_with_school_b_ids_gets_404_and_nothing_changes(
 )
 def test_an_inspector_never_writes_in_a_listed_school(gradebook, two_schools, school_c, route):
     w = two_schools
-    # B's requests with A's ids; A has no amendment nor exemption, so those name ones nobody has (404 before any role).
-    as_a = {**w, "b": w["a"], "amendment_b": "khong-co", "exemption_b": "khong-co"}
+    # B's requests with A's ids; A has no amendment, exemption nor award, so those name ones nobody has (404 before
+    # any role).
+    as_a = {**w, "b": w["a"], "amendment_b": "khong-co", "exemption_b": "khong-co", "award_b": "khong-co"}
     path, body = b_requests(as_a)[route]
     before = snapshot(w["db"])
     with _inspector_of_a_and_c(gradebook, w, school_c) as http:
         response = http.request(route[0], path, json=body)
-    by_id = {"/amendments/{amendment_id}/decision", "/exemptions/{exemption_id}/revoke"}
+    by_id = {
+        "/amendments/{amendment_id}/decision",
+        "/exemptions/{exemption_id}/revoke",
+        "/awards/{award_id}/revoke",
+    }
     expected = 404 if route[1] in by_id else 403
     assert response.status_code == expected, (route, response.status_code, response.text)
     assert snapshot(w["db"]) == before

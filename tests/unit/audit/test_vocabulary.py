@@ -43,6 +43,8 @@ STORED_ACTIONS = {
     "homeroom.amend",
     "exemption.decide",
     "exemption.revoke",
+    "award.decide",
+    "award.revoke",
     "school.declare",
     "master.import.teachers",
     "master.import.classes",

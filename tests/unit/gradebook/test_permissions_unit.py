@@ -32,6 +32,7 @@ EXPECTED = {
         Action.IMPORT_MASTER_DATA,
         Action.READ_AMENDMENTS,
         Action.DECIDE_EXEMPTION,
+        Action.DECIDE_AWARD,
     },
     ("staff", False, False): {Action.READ_CLASS, Action.IMPORT_MASTER_DATA, Action.DECLARE_SCHOOL},
     ("inspector", False, False): {Action.READ_CLASS, Action.READ_AMENDMENTS},
@@ -72,6 +73,7 @@ def test_entry_is_only_for_the_current_year():
     assert decide(actor, Action.READ_CLASS, past).allowed
     principal = Actor("ht", frozenset({"principal"}), SCHOOL)
     assert not decide(principal, Action.DECIDE_EXEMPTION, past).allowed
+    assert not decide(principal, Action.DECIDE_AWARD, past).allowed
 
 
 @pytest.mark.parametrize("action", list(Action))
