@@ -112,7 +112,9 @@ BOX_LABEL_H = 3.4  # mm: role and signer, printed above the box so the box itsel
 # printout loses the bottom of the QR (which the sealed QR, drawn over it by signing, depends on) and of the footer.
 PRINT_MARGIN = 5.0  # mm
 QR_SIDE = 17.0  # mm: a version-11 QR (61 modules) at 0.28 mm a module, what a phone reads off paper
-FOOTER_H = PRINT_MARGIN + QR_SIDE  # mm kept free at the bottom of every page for the lookup code and the QR code
+FOOTER_H = (
+    PRINT_MARGIN + QR_SIDE
+)  # mm kept free at the bottom of every page for the lookup code and the QR code
 TOP_MARGIN = 9.0  # mm (was 12: the 3 mm the footer took from a full grade-8 page, which stays one page)
 
 
