@@ -56,6 +56,18 @@ def download(ctx: Context, request: Request, record_id: str, kind: str) -> Respo
         if row is None:
             raise errors.RecordNotFound("Không tìm thấy bản ghi này trong các bản ghi của trường.")
         content = repo.document(conn, row[f"{kind}_sha256"])
+    with (
+        ctx.engine.begin() as conn
+    ):  # the family sees which school downloaded what (portal/views.py accesses)
+        repo.note_access(
+            conn,
+            row["transcript_id"],
+            f"api_{kind}",
+            ctx.clock.now(),
+            organisation=school_id,
+            school_year=row["school_year"],
+            version=row["version"],
+        )
     if content is None:  # content-addressed and never deleted: a missing document is a bug
         raise RuntimeError(f"document {kind} of {record_id} missing")
     return Response(

@@ -282,6 +282,67 @@ biết khi nào có thể thử lại.</p>
 </form>"""
 
 
+def accesses_link(code: str) -> str:
+    return (
+        '<p class="hint"><a href="/hocba/'
+        + e(code)
+        + '/truy-cap">Gia đình học sinh: xem ai đã truy cập học bạ '
+        "này và tải bản PDF khi nào</a></p>"
+    )
+
+
+def accesses_form(code: str, error: str | None = None) -> str:
+    described = ' aria-describedby="loi-ngay-sinh" aria-invalid="true"' if error else ""
+    message = f'<p id="loi-ngay-sinh" class="message bad" role="alert">{e(error)}</p>' if error else ""
+    return f"""<form method="post" action="/hocba/{e(code)}/truy-cap" class="download">
+<h2>Ai đã truy cập học bạ này</h2>
+{message}
+<p class="hint">Danh sách mọi lần xem trang tra cứu, tải bản PDF đã ký số và tải học bạ của các trường qua cổng
+này chỉ dành cho học sinh và gia đình: nhập ngày sinh in trên học bạ. Sau một số lần thử không thành công, cổng
+tạm dừng và cho biết khi nào có thể thử lại.</p>
+<label for="ngay-sinh">Ngày sinh của học sinh (ngày/tháng/năm)</label>
+<input type="text" id="ngay-sinh" name="ngay_sinh" inputmode="numeric" placeholder="dd/mm/yyyy"
+ maxlength="10" autocomplete="off" required{described}>
+<button type="submit">Xem danh sách truy cập</button>
+</form>"""
+
+
+ACCESS_WORDS = {
+    "record_page": "Xem trang tra cứu học bạ",
+    "pdf": "Tải bản PDF đã ký số",
+    "api_pdf": "Tải bản PDF qua giao diện của trường",
+    "api_xml": "Tải gói dữ liệu XML qua giao diện của trường",
+    "family_view": "Xem danh sách truy cập này",
+}
+
+
+def access_list(code: str, seen: list[dict[str, Any]]) -> str:
+    """The accesses, newest first: when (Vietnam's time), what, and who where the request named an organisation."""
+    rows = []
+    for a in seen:
+        what = ACCESS_WORDS.get(a["what"], a["what"])
+        if a["school_year"]:
+            what += f" (năm học {a['school_year']}, phiên bản {a['version']})"
+        who = (
+            "Cổng tra cứu công khai (không xác định người xem)"
+            if a["organisation"] == "portal"
+            else f"Trường có mã {a['organisation']}"
+        )
+        when = a["at"].astimezone(VN)
+        rows.append(f"<tr><td>{when:%H:%M} ngày {when:%d/%m/%Y}</td><td>{e(what)}</td><td>{e(who)}</td></tr>")
+    table = (
+        '<table class="accesses"><caption>Các lần truy cập, mới nhất trước</caption><thead><tr>'
+        '<th scope="col">Thời điểm</th><th scope="col">Truy cập</th><th scope="col">Tổ chức</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        if rows
+        else '<p class="message ok">Chưa có lần truy cập nào.</p>'
+    )
+    return (
+        f'<section class="card" aria-labelledby="truy-cap"><h2 id="truy-cap">Ai đã truy cập học bạ này</h2>'
+        f'{table}<p><a href="/hocba/{e(code)}">Quay lại trang học bạ</a></p></section>'
+    )
+
+
 def check_result(kind: str, message: str, link: str | None) -> str:
     css = {"current": "ok", "replaced": "warn", "withdrawn": "bad", "unknown": "bad"}[kind]
     more = f' <a href="{e(link)}">Xem trang tra cứu của học bạ này</a>.' if link else ""

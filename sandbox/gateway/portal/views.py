@@ -117,12 +117,21 @@ def record(ctx: Context, request: Request, code: str) -> Response:
             _year_view(ctx, conn, list(group))
             for _, group in groupby(rows, key=lambda r: (r["school_year"], r["year_record_id"]))
         ]
+    _noted(ctx, rows, "record_page")
     body = (
         f"<p>Mã số tra cứu: <code>{pages.e(code)}</code></p>"
         + "\n".join(pages.year_section(view) for view in years)
         + pages.check_form(code)
+        + pages.accesses_link(code)
     )
     return _html(pages.page("Học bạ số", body))
+
+
+def _noted(ctx: Context, rows: list[dict[str, Any]], what: str, **details: Any) -> None:
+    """Each học bạ these rows belong to was opened (one, unless the student changed school under another)."""
+    with ctx.engine.begin() as conn:
+        for transcript_id in sorted({r["transcript_id"] for r in rows}):
+            repo.note_access(conn, transcript_id, what, ctx.clock.now(), **details)
 
 
 def _download_page(row: dict[str, Any], error: str, status: int) -> Response:
@@ -205,6 +214,7 @@ def _release(
                 more = f" Bạn đã hết lượt thử; vui lòng thử lại sau {until:%H:%M} ngày {until:%d/%m/%Y}."
             return _download_page(row, "Ngày sinh không khớp với học bạ." + more, 403), True
         content = repo.document(conn, row["pdf_sha256"]) or b""
+    _noted(ctx, [row], "pdf", school_year=row["school_year"], version=row["version"])
     response = Response(
         content,
         mimetype="application/pdf",
@@ -214,6 +224,40 @@ def _release(
         },
     )
     return response, False
+
+
+def accesses(ctx: Context, request: Request, code: str) -> Response:
+    """The family's view: every access to the học bạ (the record page, each PDF downloaded, each school's download
+    through the API), shown to whoever gives the student's full birth date, like the signed PDF, and under the
+    same attempt limits (a wrong date counts; an unknown code is answered like a wrong date, never "unknown")."""
+    normal = rules.normalise_lookup_code(code)
+    if normal is None:
+        return _html(pages.page("Mã tra cứu không hợp lệ", pages.lookup_form(code, INVALID_CODE), 400))
+    if request.method == "GET":
+        return _html(pages.page("Ai đã truy cập học bạ", pages.accesses_form(normal)))
+    client = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), ctx.trusted_proxies)
+    reserved = ctx.attempts.reserve(client, normal)
+    if isinstance(reserved, Refused):
+        log.info("portal.accesses_locked", retry_after_s=reserved.retry_after_s)
+        return _locked(reserved)
+    given = disclosure.parse_birth_date(request.form.get("ngay_sinh", ""))
+    if given is None:
+        ctx.attempts.forgive(reserved.attempt)
+        error = "Ngày sinh chưa đúng dạng ngày/tháng/năm, ví dụ 05/09/2014."
+        return _html(pages.page("Ai đã truy cập học bạ", pages.accesses_form(normal, error), 400))
+    with ctx.engine.connect() as conn:
+        rows = repo.by_lookup_code(conn, normal)
+        recorded = [documents.birth_date(repo.document(conn, r["xml_sha256"]) or b"") for r in rows]
+        if not any(day is not None and disclosure.birth_date_matches(given, day) for day in recorded):
+            log.info("portal.accesses_refused", attempts_left=reserved.left)
+            error = "Mã tra cứu hoặc ngày sinh không khớp với học bạ." + (
+                f" Bạn còn {reserved.left} lần thử." if reserved.left else ""
+            )
+            return _html(pages.page("Ai đã truy cập học bạ", pages.accesses_form(normal, error), 403))
+        seen = repo.accesses(conn, sorted({r["transcript_id"] for r in rows}))
+    ctx.attempts.forgive(reserved.attempt)
+    _noted(ctx, rows, "family_view")  # after the list: this view is in the next one
+    return _html(pages.page("Ai đã truy cập học bạ", pages.access_list(normal, seen)))
 
 
 def check(ctx: Context, request: Request) -> Response:

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sandbox.gateway.store.tables import (
     documents,
     idempotency_keys,
+    record_accesses,
     records,
     submission_log,
     transfers,
@@ -241,3 +242,38 @@ def stats(conn: Connection, year_record_id: str | None = None) -> Row:
         ).append({"version": version, "status": status})
     totals["records"] = conn.execute(select(func.count()).select_from(records)).scalar() or 0
     return {"year_records": per_record, "totals": totals, "rejected_by_reason": rejected_by_reason}
+
+
+PORTAL = "portal"  # the organisation of an access through the public portal: nobody is known
+
+
+def note_access(
+    conn: Connection,
+    transcript_id: str,
+    what: str,
+    at: datetime,
+    *,
+    organisation: str = PORTAL,
+    school_year: str | None = None,
+    version: int | None = None,
+) -> None:
+    conn.execute(
+        record_accesses.insert().values(
+            transcript_id=transcript_id,
+            what=what,
+            organisation=organisation,
+            school_year=school_year,
+            version=version,
+            at=at,
+        )
+    )
+
+
+def accesses(conn: Connection, transcript_ids: list[str]) -> list[Row]:
+    """Every access to these học bạ, newest first."""
+    rows = conn.execute(
+        select(record_accesses)
+        .where(record_accesses.c.transcript_id.in_(transcript_ids))
+        .order_by(record_accesses.c.at.desc(), record_accesses.c.id.desc())
+    )
+    return [dict(r._mapping) for r in rows]

@@ -151,3 +151,21 @@ def ensure_database(url: str) -> Engine:
     engine = create_engine(target, pool_size=10, max_overflow=20, pool_pre_ping=True)
     metadata.create_all(engine)
     return engine
+
+
+# Every time someone opened a student's học bạ here, for the family's view (the data subject may know who processed
+# their data, Law 91/2025/QH15): when, what, and the organisation where the request names one (a school's API token),
+# else the public portal. Keyed by the học bạ, never by its lookup code (a credential) nor the client's address
+# (personal data of its own). A table of its own, so that create_all adds it to a gateway database made before it.
+record_accesses = Table(
+    "record_accesses",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("transcript_id", String(100), nullable=False),
+    Column("what", String(20), nullable=False),  # record_page | pdf | api_pdf | api_xml | family_view
+    Column("organisation", String(100), nullable=False),  # a school id, or "portal"
+    Column("school_year", String(9)),
+    Column("version", Integer),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_record_accesses_transcript_at", "transcript_id", "at"),
+)

@@ -378,3 +378,52 @@ def test_a_verifier_that_reports_no_signatures_is_said_so_not_shown_as_a_verdict
         submit(school, d).raise_for_status()
     html = http_client.get(f"{gateway.url}/hocba/{d.record.lookup_code}").text
     assert 'data-verdict="undetailed"' in html and 'data-verdict="passed"' not in html
+
+
+def test_the_family_sees_every_access_to_its_record_and_nothing_of_another_student(gateway, page):
+    """Law 91/2025: the student's family, with the lookup code and the birth date, sees who opened the học bạ."""
+    mine, other = docs(year_record()), docs(year_record())
+    with gateway.client("s1") as school:
+        record_id = submit(school, mine).json()["id"]
+        other_id = submit(school, other).json()["id"]
+        school.get(f"/api/v1/records/{record_id}/xml").raise_for_status()  # the school's own download
+        school.get(f"/api/v1/records/{other_id}/pdf").raise_for_status()  # another student's: not in the list
+    with visitor() as reader:
+        assert reader.get(f"{gateway.url}/hocba/{other.record.lookup_code}").status_code == 200
+        served = reader.post(_pdf_url(gateway, mine, record_id), data={"ngay_sinh": "05/09/2012"})
+        assert served.status_code == 200 and served.headers["content-type"] == "application/pdf"
+        # Without the birth date: the form only; a wrong date or another student's code: refused alike.
+        assert reader.get(f"{gateway.url}/hocba/{mine.record.lookup_code}/truy-cap").status_code == 200
+        wrong = reader.post(
+            f"{gateway.url}/hocba/{mine.record.lookup_code}/truy-cap", data={"ngay_sinh": "06/09/2012"}
+        )
+        unknown = reader.post(f"{gateway.url}/hocba/{'0' * 32}/truy-cap", data={"ngay_sinh": "05/09/2012"})
+    for refused in (wrong, unknown):
+        assert (
+            refused.status_code == 403 and "Mã tra cứu hoặc ngày sinh không khớp với học bạ." in refused.text
+        )
+        assert "<table" not in refused.text
+
+    page.goto(f"{gateway.url}/hocba/{mine.record.lookup_code}")  # the portal lookup, in the list below
+    page.get_by_role("link", name="Gia đình học sinh: xem ai đã truy cập học bạ này").click()
+    page.get_by_label("Ngày sinh của học sinh").fill("05/09/2012")
+    page.get_by_role("button", name="Xem danh sách truy cập").click()
+    rows = [r.locator("td").all_inner_texts()[1:] for r in page.locator("table.accesses tbody tr").all()]
+    assert rows == [
+        ["Xem trang tra cứu học bạ", "Cổng tra cứu công khai (không xác định người xem)"],
+        [
+            "Tải bản PDF đã ký số (năm học 2025-2026, phiên bản 1)",
+            "Cổng tra cứu công khai (không xác định người xem)",
+        ],
+        ["Tải gói dữ liệu XML qua giao diện của trường (năm học 2025-2026, phiên bản 1)", "Trường có mã s1"],
+    ]
+    html = page.content()
+    assert PERSONAL_ID not in html and birth_date_traces(html, mine.record.lookup_code, record_id) == []
+    # The family's own look is the newest access the next time.
+    with visitor() as reader:
+        again = reader.post(
+            f"{gateway.url}/hocba/{mine.record.lookup_code}/truy-cap", data={"ngay_sinh": "5/9/2012"}
+        )
+    assert again.status_code == 200 and again.text.index("Xem danh sách truy cập này") < again.text.index(
+        "Xem trang tra cứu học bạ"
+    )
