@@ -225,3 +225,21 @@ def digitised_year(
         "homeroom": {"id": "gv-moi", "name": "Lê Thị Mới"},
         "principal": {"id": "ht-1", "name": "Đinh Văn Hiệu"},
     }
+
+
+# `hocba bench peak --json` as issue 19 measured it before any work on it (40 grade-8 records): what `--compare` is
+# tried against.
+BENCH_PEAK_BEFORE_ISSUE_19 = {
+    "students": 40,
+    "schools": 4,
+    "grade": 8,
+    "workers": 1,
+    "end_to_end": {"records_per_s": 0.361},
+    "pipeline_signatures_per_s": 6.34,
+    "baseline": {"signatures_per_s": 10.74},
+    "ratio": 0.59,
+    "ratio_end_to_end": 0.5,
+    "projection": {"cpu_s_per_record": 2.03, "cores_from_cpu": 155},
+    "stages": {"sealed": {"records_per_s": 0.4}},
+    "processes": [{"name": "signing", "cpu_s": 43.2, "rss_mib": 191}],
+}

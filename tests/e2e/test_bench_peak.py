@@ -11,6 +11,7 @@ from pytest import approx
 
 from cli.bench.peak_sampler import INTERVAL, STAGES
 from tests.conftest import _CHECKOUT
+from tests.factories import BENCH_PEAK_BEFORE_ISSUE_19
 from tests.helpers import own_ports
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -19,27 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 OFFSET = 2000 + int(_CHECKOUT, 16) % 500  # names the bench's own vhost and databases
 
 
-# The figures issue 19 started from (40 grade-8 records): the run is compared with them (`--compare`).
-EARLIER = {
-    "students": 40,
-    "schools": 4,
-    "grade": 8,
-    "workers": 1,
-    "end_to_end": {"records_per_s": 0.361},
-    "pipeline_signatures_per_s": 6.34,
-    "baseline": {"signatures_per_s": 10.74},
-    "ratio": 0.59,
-    "ratio_end_to_end": 0.5,
-    "projection": {"cpu_s_per_record": 2.03, "cores_from_cpu": 155},
-    "stages": {},
-    "processes": [],
-}
-
-
 def test_bench_peak_reports_stages_a_ratio_against_bare_signing_and_a_projection(tmp_path):
     plot = tmp_path / "peak.png"
     earlier = tmp_path / "earlier.json"
-    earlier.write_text(json.dumps(EARLIER))
+    earlier.write_text(json.dumps(BENCH_PEAK_BEFORE_ISSUE_19))  # compared with it: `--compare`
     done = subprocess.run(
         [
             sys.executable,

@@ -190,3 +190,38 @@ def enter_chosen_year(
                 f"/classes/{class_id}/terms/{term}/homeroom",
                 json={"entries": [{"student_id": sid, **terms[term]} for sid, terms in homeroom.items()]},
             ).raise_for_status()
+
+
+def assert_only_the_principal_decides(
+    client: Client,
+    sample,
+    other,
+    class_id: str,
+    student_id: str,
+    resource: str,
+    body: dict[str, Any],
+    subject: str,
+) -> None:
+    """A principal's decision about one student (``resource``: exemptions, awards): the homeroom teacher, the
+    subject's teacher and the office are refused (403, in Vietnamese); another school's student named in this
+    class is unknown here (404); another school's class is answered exactly like a class nobody has."""
+    path = f"/classes/{class_id}/students/{student_id}/{resource}"
+    for user, roles in (
+        (sample.homeroom_of(class_id), ("teacher", "homeroom")),
+        (sample.teacher_of(class_id, subject), ("teacher",)),
+        ("van-thu", ("staff",)),
+    ):
+        with client.as_(user, *roles) as http:
+            refused = http.post(path, json=body)
+        assert refused.status_code == 403, (roles, refused.text)
+        assert refused.json()["detail"] == "Vai trò của bạn không được thực hiện thao tác này."
+    other_class = other.classes[0]["class_id"]
+    other_student = other.students_of(other_class)[0]["student_id"]
+    with client.as_("hieu-truong", "principal") as p:
+        foreign = p.post(f"/classes/{class_id}/students/{other_student}/{resource}", json=body)
+        assert foreign.status_code == 404, foreign.text
+        assert foreign.json()["detail"] == "Học sinh không thuộc lớp này."
+        theirs = p.post(f"/classes/{other_class}/students/{other_student}/{resource}", json=body)
+        nobody = p.post(f"/classes/lop-khong-co/students/{other_student}/{resource}", json=body)
+    assert theirs.status_code == nobody.status_code == 404
+    assert theirs.json() == nobody.json()

@@ -11,6 +11,7 @@ from sandbox.sample_school import COMPETENCIES, PRIMARY_TESTED, QUALITIES, build
 from services.gradebook.domain.award import TITLES
 from tests.integration.gradebook.support import (
     Client,
+    assert_only_the_principal_decides,
     enter_chosen_year,
     load_school,
     outbox_bodies,
@@ -144,27 +145,10 @@ def test_only_the_principal_of_the_school_decides_and_another_schools_student_is
     student = sample.students_of(class_id)[0]["student_id"]
     body = {"kind": "gioi", "reason": REASON}
     path = f"/classes/{class_id}/students/{student}/awards"
-    for user, roles in (
-        (sample.homeroom_of(class_id), ("teacher", "homeroom")),
-        (sample.teacher_of(class_id, "toan"), ("teacher",)),
-        ("van-thu", ("staff",)),
-    ):
-        with client.as_(user, *roles) as http:
-            refused = http.post(path, json=body)
-        assert refused.status_code == 403, (roles, refused.text)
-        assert refused.json()["detail"] == "Vai trò của bạn không được thực hiện thao tác này."
-    other_class = other.classes[0]["class_id"]
-    other_student = other.students_of(other_class)[0]["student_id"]
+    assert_only_the_principal_decides(
+        client, sample, other, class_id, student, "awards", body, subject="toan"
+    )
     with client.as_("hieu-truong", "principal") as p:
-        # Another school's student named in this school's class: unknown here.
-        foreign = p.post(f"/classes/{class_id}/students/{other_student}/awards", json=body)
-        assert foreign.status_code == 404, foreign.text
-        assert foreign.json()["detail"] == "Học sinh không thuộc lớp này."
-        # Another school's class: answered exactly like a class nobody has.
-        theirs = p.post(f"/classes/{other_class}/students/{other_student}/awards", json=body)
-        nobody = p.post(f"/classes/lop-khong-co/students/{other_student}/awards", json=body)
-        assert theirs.status_code == nobody.status_code == 404
-        assert theirs.json() == nobody.json()
         # Bad input, in Vietnamese problem+json, and a year with no results yet: nothing stored.
         kind = p.post(path, json={"kind": "hoc_sinh_tien_tien", "reason": REASON})
         assert kind.status_code == 422 and kind.headers["content-type"].startswith("application/problem+json")

@@ -10,24 +10,11 @@ import pytest
 from rich.console import Console
 
 from cli.bench.compare import NotAReport, changes, comparison, load, print_comparison
+from tests.factories import BENCH_PEAK_BEFORE_ISSUE_19
 
 
 def report(**over: object) -> dict:
-    base = {
-        "students": 40,
-        "schools": 4,
-        "grade": 8,
-        "workers": 1,
-        "end_to_end": {"records_per_s": 0.361},
-        "pipeline_signatures_per_s": 6.34,
-        "baseline": {"signatures_per_s": 10.74},
-        "ratio": 0.59,
-        "ratio_end_to_end": 0.5,
-        "projection": {"cpu_s_per_record": 2.03, "cores_from_cpu": 155},
-        "stages": {"sealed": {"records_per_s": 0.4}},
-        "processes": [{"name": "signing", "cpu_s": 43.2, "rss_mib": 191}],
-    }
-    return {**base, **over}
+    return {**BENCH_PEAK_BEFORE_ISSUE_19, **over}
 
 
 def by_figure(before: dict, after: dict) -> dict:
