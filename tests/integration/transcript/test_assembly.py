@@ -12,41 +12,20 @@ from sqlalchemy import select
 from contracts.envelope import Envelope
 from contracts.gradebook import ClassSnapshot, StudentRecord, SubjectResult, SubjectTeacher, TermLockedV1
 from sandbox.sample_school import build
-from services.gradebook.service import GradebookService
 from services.gradebook.store.tables import outbox as gradebook_outbox
 from services.runtime import http_client
 from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
 from services.runtime.handlers import HEADER_EXCEPTION, HEADER_MESSAGE
-from services.runtime.relay import ConfirmingPublisher, OutboxRelay
 from services.transcript.documents import pdf_form, xml_package
 from services.transcript.service import TranscriptService
 from services.transcript.store.tables import inbox, transcripts, year_records
 from tests.factories import term_locked
-from tests.helpers import get_one, publish_event, purge, queue_depth, running, wait_for
+from tests.helpers import get_one, publish_event, queue_depth, wait_for
 from tests.integration.gradebook.support import Client, approved_amendment, enter_year_and_lock, load_school
 from tests.integration.transcript.test_documents import pdftotext
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def stack(amqp_uri, service_databases):
-    for s in subscriptions_of(TranscriptService):
-        purge(amqp_uri, s.queue)
-        purge(amqp_uri, s.dead_letter_queue)
-    engine = make_engine(service_databases["gradebook"])
-    relay = OutboxRelay("gradebook", engine, gradebook_outbox, ConfirmingPublisher(amqp_uri))
-    stop = threading.Event()
-    thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"poll_seconds": 0.05})
-    with running(GradebookService, amqp_uri) as gradebook, running(TranscriptService, amqp_uri) as transcript:
-        thread.start()
-        try:
-            yield gradebook.http_url, transcript.http_url, make_engine(service_databases["transcript"])
-        finally:
-            stop.set()
-            thread.join(10)
-            engine.dispose()
 
 
 def records_of(engine, school_id):

@@ -2,47 +2,21 @@
 "Khen thưởng: …" and the verifier's page check reads it; a student the results would allow but the principal did
 not award prints none."""
 
-import threading
 import uuid
 
 import pytest
 
 from sandbox.sample_school import build
-from services.gradebook.service import GradebookService
-from services.gradebook.store.tables import outbox as gradebook_outbox
 from services.runtime import http_client
-from services.runtime.broker import subscriptions_of
-from services.runtime.db import make_engine
-from services.runtime.relay import ConfirmingPublisher, OutboxRelay
 from services.signing.verifier.page import page_disagreements
 from services.signing.verifier.record import parse_record
 from services.transcript.documents import xml_package
-from services.transcript.service import TranscriptService
-from tests.helpers import purge, running, wait_for
+from tests.helpers import wait_for
 from tests.integration.gradebook.support import Client, enter_chosen_year, load_school, term_entry
 from tests.integration.transcript.test_assembly import records_of
 from tests.integration.transcript.test_documents import pdftotext
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def stack(amqp_uri, service_databases):
-    for s in subscriptions_of(TranscriptService):
-        purge(amqp_uri, s.queue)
-        purge(amqp_uri, s.dead_letter_queue)
-    engine = make_engine(service_databases["gradebook"])
-    relay = OutboxRelay("gradebook", engine, gradebook_outbox, ConfirmingPublisher(amqp_uri))
-    stop = threading.Event()
-    thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"poll_seconds": 0.05})
-    with running(GradebookService, amqp_uri) as gradebook, running(TranscriptService, amqp_uri) as transcript:
-        thread.start()
-        try:
-            yield gradebook.http_url, transcript.http_url, make_engine(service_databases["transcript"])
-        finally:
-            stop.set()
-            thread.join(10)
-            engine.dispose()
 
 
 def test_the_principals_award_is_printed_on_the_hoc_ba_and_the_page_check_reads_it(stack):
