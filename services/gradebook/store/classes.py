@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.gradebook.domain.model import Assignment, ClassInfo, EnrolledStudent
@@ -17,6 +17,18 @@ Guard = Literal["share", "update"]
 class ClassRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def _queue_for(self, class_id: str, guard: Guard) -> None:
+        """Wait in line for the class, until the transaction ends: writers together, a lock or unlock alone.
+
+        The row lock alone is not fair: PostgreSQL lets a new FOR SHARE past a FOR UPDATE that is already waiting,
+        so while teachers keep saving marks the principal's lock waits for as long as they do (measured: 3.5 s
+        behind six writers on a loaded machine, and the lock-race test's request timed out at 30 s). Its lock
+        manager queues advisory locks in arrival order instead: a writer that comes after a waiting lock waits
+        behind it. Every guarded path takes this first and the row lock after, so the two cannot deadlock.
+        """
+        take = func.pg_advisory_xact_lock_shared if guard == "share" else func.pg_advisory_xact_lock
+        self.session.execute(select(take(func.hashtextextended(f"gradebook.class:{class_id}", 0))))
 
     def info(self, class_id: str, *, guard: Guard | None = None) -> ClassInfo | None:
         """The class with its school's name and open year and its homeroom teacher's name; ``guard`` locks the
@@ -33,6 +45,8 @@ class ClassRepository:
             .outerjoin(teachers, teachers.c.id == classes.c.homeroom_teacher_id)
             .where(classes.c.id == class_id)
         )
+        if guard is not None:
+            self._queue_for(class_id, guard)
         if guard == "share":
             stmt = stmt.with_for_update(read=True, of=classes)
         elif guard == "update":

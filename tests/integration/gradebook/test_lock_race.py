@@ -3,10 +3,14 @@
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
+from services.gradebook.store.classes import ClassRepository
 from services.gradebook.store.tables import outbox
 from services.runtime.db import make_engine
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -66,3 +70,52 @@ def test_concurrent_writes_and_lock_leave_the_sheet_equal_to_the_locked_snapshot
         student.pop("personal_id_enc")
         student.pop("personal_details_enc", None)  # sealed for the form; the teachers' sheet never shows it
     assert snapshot["students"] == sheet["students"]
+
+
+def _waiting_for_a_lock(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "select count(*) from pg_stat_activity "
+                "where datname = current_database() and wait_event_type = 'Lock'"
+            )
+        ).scalar_one()
+
+
+def test_a_writer_that_comes_after_a_waiting_lock_waits_behind_it(school, service_databases):
+    """PostgreSQL lets a new FOR SHARE row lock past a FOR UPDATE that already waits, so a steady stream of
+    teachers' saves could hold the principal's lock off for as long as it lasts. The class guard queues them in
+    arrival order: a save that comes after the waiting lock waits behind it (here: until its lock timeout)."""
+    sample, _ = school
+    class_id = sample.classes[1]["class_id"]
+    engine = make_engine(service_databases["gradebook"])
+    saving = Session(engine)
+    try:
+        assert ClassRepository(saving).info(class_id, guard="share") is not None  # a teacher's save, open
+        locked = threading.Event()
+
+        def lock() -> None:
+            with Session(engine) as s, s.begin():
+                ClassRepository(s).info(class_id, guard="update")
+                locked.set()
+
+        principal = threading.Thread(target=lock)
+        principal.start()
+        wait_for(
+            lambda: _waiting_for_a_lock(engine) == 1, what="the principal's lock waiting behind the save"
+        )
+        later = Session(engine)
+        try:
+            later.execute(text("set local lock_timeout = '300ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                ClassRepository(later).info(class_id, guard="share")
+        finally:
+            later.rollback()
+            later.close()
+        assert not locked.is_set()
+    finally:
+        saving.commit()  # the save ends: the lock goes through
+        saving.close()
+    principal.join(30)
+    assert locked.is_set()
+    engine.dispose()
