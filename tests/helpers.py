@@ -46,6 +46,28 @@ def wait_for(
         time.sleep(interval)
 
 
+def wait_for_count(
+    count: Callable[[], int],
+    target: int,
+    *,
+    stalled_after: float = 60.0,
+    interval: float = 0.5,
+    what: str = "count",
+) -> int:
+    """Wait until ``count()`` reaches ``target``, failing only when it stops moving for ``stalled_after`` seconds:
+    a burst that drains slowly on a loaded machine is not a failure, one that stopped is. Returns the final count
+    (which may pass ``target``: the caller asserts what it must be)."""
+    last, moved = count(), time.monotonic()
+    while last < target:
+        time.sleep(interval)
+        now = count()
+        if now != last:
+            last, moved = now, time.monotonic()
+        elif time.monotonic() - moved > stalled_after:
+            raise AssertionError(f"{what}: stuck at {last} of {target} for {stalled_after:.0f}s")
+    return last
+
+
 @contextmanager
 def tap_queue(amqp_uri: str, name: str, exchange: str, routing_key: str) -> Iterator[str]:
     """A queue of the test's own bound to ``exchange`` (a topic exchange) for ``routing_key``, deleted after."""
