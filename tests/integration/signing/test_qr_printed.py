@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from PIL import Image, ImageFilter
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -175,8 +176,24 @@ def test_the_offline_page_gives_the_same_verdicts_in_chromium_with_the_network_c
     assert code == 0, output
     cases = ["printed", "changed", "unknown", "revoked"]
     (sealed["dir"] / "payloads.json").write_text(json.dumps([payloads[c] for c in cases]))
+    # Photos too: the printed QR as a phone's close-up gives it (held askew, a little out of focus, JPEG), and one
+    # with no QR in it. Debian's chromium has no BarcodeDetector, so the page reads them with its jsQR, as an
+    # iPhone's browser would.
+    photo, blank = sealed["dir"] / "photo.jpg", sealed["dir"] / "no-qr.png"
+    scale = 4  # 1200 dpi: the QR's modules about 13 pixels, as a phone 10 cm from the paper sees them
+    subprocess.run(
+        ["pdftoppm", "-r", str(DPI * scale), "-f", "1", "-l", "1",
+         *(str(int(v) * scale) if v.isdigit() else v for v in CROP), "-png", "-singlefile", str(sealed["pdf"]),
+         str(sealed["dir"] / "close-up")],
+        check=True,
+    )  # fmt: skip
+    close_up = Image.open(sealed["dir"] / "close-up.png").convert("RGB")
+    askew = close_up.rotate(8, expand=True, fillcolor=(235, 235, 235)).filter(ImageFilter.GaussianBlur(2))
+    askew.save(photo, quality=80)
+    Image.new("L", (400, 300), 255).save(blank)
     done = subprocess.run(
-        [sys.executable, "-m", "tests.integration.signing.qr_browser", str(page), str(sealed["dir"] / "payloads.json")],
+        [sys.executable, "-m", "tests.integration.signing.qr_browser", str(page), str(sealed["dir"] / "payloads.json"),
+         str(photo), str(blank)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -189,3 +206,7 @@ def test_the_offline_page_gives_the_same_verdicts_in_chromium_with_the_network_c
     assert changed["code"] in ("MALFORMED", "BAD_SIGNATURE")
     assert unknown["code"] == "UNKNOWN_KEY" and "không có trong danh sách tin cậy" in unknown["message"]
     assert revoked["code"] == "REVOKED" and "khóa bị lộ" in revoked["message"]
+    photographed, blank_photo = shown["photos"]
+    assert photographed["code"] == "VALID" and photographed["payload"] == payloads["printed"], photographed
+    assert "Phạm Thị Ngọc Ánh" in photographed["summary"]
+    assert blank_photo["code"] == "NO_QR" and "Không tìm thấy mã QR trong ảnh" in blank_photo["message"]
