@@ -117,6 +117,62 @@ def verify_qr(
     verify_command(value, trust_list, as_json)
 
 
+@app.command("extract")
+def verify_extract(
+    file: Annotated[
+        Path, typer.Argument(help="The extract (hocba-trich-luc.zip) downloaded from the portal")
+    ],
+    trust: Annotated[
+        list[Path] | None, typer.Option("--trust", help="Extra trusted root certificates (PEM), repeatable")
+    ] = None,
+) -> None:
+    """Check a family's extract: the province's signature on its manifest, every file it lists, and each year's
+    record with its signatures (exit 0 all valid, 1 not, 2 unreadable)."""
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from services.signing.verifier import Unreadable
+    from services.signing.verifier import verify as run_verify
+    from services.signing.verifier.extract import ExtractInvalid
+    from services.signing.verifier.extract import verify as open_extract
+    from services.signing.verifier.pdf_checks import attachments
+
+    _quiet()
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        typer.echo(f"error: cannot read {error.filename}: {error.strerror}", err=True)
+        raise typer.Exit(2) from None
+    roots = _roots(trust)
+    try:
+        extract = open_extract(data, roots)
+    except ExtractInvalid as error:
+        typer.echo(f"{file}: NOT valid: {error}")
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{file}: manifest signed by {extract.issuer} on {extract.issued}; {len(extract.records)} year(s)"
+    )
+    passed = True
+    for record in extract.records:
+        try:
+            # The PDF carries the record's XML inside (hocba.xml, under every signature): the file beside it must be
+            # that XML.
+            report = run_verify(record.pdf, None, trust_roots=roots)
+            same_xml = attachments(PdfFileReader(io.BytesIO(record.pdf)).root) == [record.xml]
+            ok = report.passed and same_xml
+            detail = f"{len(report.signatures)} signatures, {report.indication}" + (
+                "" if same_xml else "; the XML file is not the one the PDF carries"
+            )
+        except Unreadable as error:
+            ok, detail = False, f"unreadable: {error}"
+        passed &= ok
+        typer.echo(
+            f"  {'ok  ' if ok else 'FAIL'} {record.school_year} v{record.version} ({record.status}): {detail}"
+        )
+    raise typer.Exit(0 if passed else 1)
+
+
 @app.command("serve")
 def serve(
     port: Annotated[int, typer.Option(help="HTTP port (0: one from the OS, printed when ready)")] = 8090,

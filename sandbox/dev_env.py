@@ -57,3 +57,13 @@ from sandbox.issuer import IssuerSettings, ensure_keys  # noqa: E402
 
 issuer = IssuerSettings(_env_file=path)  # type: ignore[call-arg]
 ensure_keys(issuer.dev_issuer_key, issuer.jwks_path)
+
+# The (test) province's key and certificates that sign the families' extracts at the reference gateway's portal
+# (GATEWAY_EXTRACT_SIGNER's default); production gives the gateway the province's own.
+extract_signer = Path("var/province-extract.pem")
+if not extract_signer.exists():
+    import sandbox.pki as pki
+
+    extract_signer.parent.mkdir(parents=True, exist_ok=True)
+    extract_signer.write_bytes(pki.signer_pem(pki.province_extract()))
+    print(f"[setup] wrote the test province's extract signer to {extract_signer}")

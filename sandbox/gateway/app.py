@@ -57,6 +57,7 @@ ROUTES = Map(
         Rule("/hocba/<code>", endpoint="portal_record", methods=["GET"]),
         Rule("/hocba/<code>/<record_id>.pdf", endpoint="portal_pdf", methods=["GET", "POST"]),
         Rule("/hocba/<code>/truy-cap", endpoint="portal_accesses", methods=["GET", "POST"]),
+        Rule("/hocba/<code>/trich-luc", endpoint="portal_extract", methods=["GET", "POST"]),
         Rule("/kiem-tra", endpoint="portal_check", methods=["POST"]),
         Rule("/static/portal.css", endpoint="portal_css", methods=["GET"]),
     ]
@@ -78,6 +79,7 @@ HANDLERS: dict[str, Callable[..., Response]] = {
     "portal_record": portal.record,
     "portal_pdf": portal.pdf,
     "portal_accesses": portal.accesses,
+    "portal_extract": portal.extract,
     "portal_check": portal.check,
     "portal_css": portal.css,
 }

@@ -62,6 +62,11 @@ class GatewaySettings(BaseSettings):
     # Comma-separated networks of our own reverse proxies: only from them is X-Forwarded-For believed.
     trusted_proxies: str = Field("", validation_alias="GATEWAY_TRUSTED_PROXIES")
     log_level: str = Field("INFO", validation_alias="GATEWAY_LOG_LEVEL")
+    extract_signer: str = Field(
+        "var/province-extract.pem",
+        validation_alias="GATEWAY_EXTRACT_SIGNER",
+        description="The province's key and certificates (one PEM) that sign the families' extracts; none: no extracts",
+    )
     qr_trust_list: str = Field(
         "var/qr-trust-list.json",
         validation_alias="GATEWAY_QR_TRUST_LIST",

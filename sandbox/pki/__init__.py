@@ -168,6 +168,32 @@ def province_qr() -> Identity:
     return Identity(key, certificate, (issuing_ca(),))
 
 
+@functools.cache
+def province_extract() -> Identity:
+    """The (test) province office's key that signs the families' extracts at the portal (its manifest)."""
+    from services.signing.documents.qr_seal import EXTRACT_OID
+
+    key = serialization.load_pem_private_key((HERE / "keys" / "province-extract.key.pem").read_bytes(), None)
+    certificate = issue(
+        key.public_key(),
+        common_name="Sở GD&ĐT thử nghiệm: trích lục học bạ",
+        unit="Cổng tra cứu học bạ",
+        organisation="Sở Giáo dục và Đào tạo (thử nghiệm)",
+        subject_id="so-gddt-thu-nghiem-trich-luc",
+        content_commitment=False,
+        extended_usage=(EXTRACT_OID,),
+    )
+    return Identity(key, certificate, (issuing_ca(),))
+
+
+def signer_pem(identity: Identity) -> bytes:
+    """The identity's key and certificates in one PEM file (key, certificate, chain): what the gateway is given."""
+    key = identity.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return key + identity.certificate_pem + b"".join(_pem(c) for c in identity.chain)
+
+
 def crls() -> list:  # type: ignore[type-arg]
     services = _arch().service_registry
     return [services.get_crl(ServiceLabel("interm")), services.get_crl(ServiceLabel("root"))]

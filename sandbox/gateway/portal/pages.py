@@ -313,6 +313,7 @@ ACCESS_WORDS = {
     "api_pdf": "Tải bản PDF qua giao diện của trường",
     "api_xml": "Tải gói dữ liệu XML qua giao diện của trường",
     "family_view": "Xem danh sách truy cập này",
+    "extract": "Tải bản trích lục",
 }
 
 
@@ -341,6 +342,27 @@ def access_list(code: str, seen: list[dict[str, Any]]) -> str:
         f'<section class="card" aria-labelledby="truy-cap"><h2 id="truy-cap">Ai đã truy cập học bạ này</h2>'
         f'{table}<p><a href="/hocba/{e(code)}">Quay lại trang học bạ</a></p></section>'
     )
+
+
+def extract_form(code: str, years: list[str], error: str | None = None) -> str:
+    described = ' aria-describedby="loi-trich-luc" aria-invalid="true"' if error else ""
+    message = f'<p id="loi-trich-luc" class="message bad" role="alert">{e(error)}</p>' if error else ""
+    boxes = "".join(
+        f'<label><input type="checkbox" name="nam" value="{e(y)}" checked> Năm học {e(y)}</label><br>'
+        for y in years
+    )
+    return f"""<form method="post" action="/hocba/{e(code)}/trich-luc" class="download">
+<h2>Tải bản trích lục học bạ</h2>
+{message}
+<p class="hint">Bản trích lục gồm bản PDF và gói dữ liệu XML của mỗi năm học đã chọn, đúng như nhà trường đã báo cáo
+(có chữ ký số của giáo viên, hiệu trưởng và con dấu của trường), cùng danh mục có chữ ký số của Sở. Bản PDF có số
+định danh cá nhân và ngày sinh, nên chỉ dành cho người biết đầy đủ ngày sinh in trên học bạ.</p>
+<fieldset><legend>Các năm học</legend>{boxes}</fieldset>
+<label for="ngay-sinh-trich-luc">Ngày sinh của học sinh (ngày/tháng/năm)</label>
+<input type="text" id="ngay-sinh-trich-luc" name="ngay_sinh" inputmode="numeric" placeholder="dd/mm/yyyy"
+ maxlength="10" autocomplete="off" required{described}>
+<button type="submit">Tải bản trích lục</button>
+</form>"""
 
 
 def check_result(kind: str, message: str, link: str | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from itertools import groupby
 from typing import Any
@@ -10,6 +11,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from sandbox.gateway import documents
+from sandbox.gateway import extract as family_extract
 from sandbox.gateway.clock import VN, vn_day
 from sandbox.gateway.context import Context
 from sandbox.gateway.domain import disclosure, rules
@@ -226,38 +228,99 @@ def _release(
     return response, False
 
 
-def accesses(ctx: Context, request: Request, code: str) -> Response:
-    """The family's view: every access to the học bạ (the record page, each PDF downloaded, each school's download
-    through the API), shown to whoever gives the student's full birth date, like the signed PDF, and under the
-    same attempt limits (a wrong date counts; an unknown code is answered like a wrong date, never "unknown")."""
+def _holder(
+    ctx: Context, request: Request, code: str, form: Callable[[str, list[str], str | None], str], title: str
+) -> Response | tuple[str, list[dict[str, Any]]]:
+    """The family's second factor, as for the signed PDF: the code's records if the student's full birth date was
+    given, under the same attempt limits (a wrong date counts; an unknown code is answered like a wrong date, never
+    "unknown"); else the page to answer with. ``form(code, years, error)`` draws the request again."""
     normal = rules.normalise_lookup_code(code)
     if normal is None:
         return _html(pages.page("Mã tra cứu không hợp lệ", pages.lookup_form(code, INVALID_CODE), 400))
+    with ctx.engine.connect() as conn:
+        rows = repo.by_lookup_code(conn, normal)
+    years = sorted({r["school_year"] for r in rows if r["status"] == "current"})
     if request.method == "GET":
-        return _html(pages.page("Ai đã truy cập học bạ", pages.accesses_form(normal)))
+        return _html(pages.page(title, form(normal, years, None)))
     client = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), ctx.trusted_proxies)
     reserved = ctx.attempts.reserve(client, normal)
     if isinstance(reserved, Refused):
-        log.info("portal.accesses_locked", retry_after_s=reserved.retry_after_s)
+        log.info("portal.family_locked", retry_after_s=reserved.retry_after_s)
         return _locked(reserved)
     given = disclosure.parse_birth_date(request.form.get("ngay_sinh", ""))
     if given is None:
         ctx.attempts.forgive(reserved.attempt)
         error = "Ngày sinh chưa đúng dạng ngày/tháng/năm, ví dụ 05/09/2014."
-        return _html(pages.page("Ai đã truy cập học bạ", pages.accesses_form(normal, error), 400))
+        return _html(pages.page(title, form(normal, years, error), 400))
     with ctx.engine.connect() as conn:
-        rows = repo.by_lookup_code(conn, normal)
         recorded = [documents.birth_date(repo.document(conn, r["xml_sha256"]) or b"") for r in rows]
-        if not any(day is not None and disclosure.birth_date_matches(given, day) for day in recorded):
-            log.info("portal.accesses_refused", attempts_left=reserved.left)
-            error = "Mã tra cứu hoặc ngày sinh không khớp với học bạ." + (
-                f" Bạn còn {reserved.left} lần thử." if reserved.left else ""
-            )
-            return _html(pages.page("Ai đã truy cập học bạ", pages.accesses_form(normal, error), 403))
-        seen = repo.accesses(conn, sorted({r["transcript_id"] for r in rows}))
+    if not any(day is not None and disclosure.birth_date_matches(given, day) for day in recorded):
+        log.info("portal.family_refused", attempts_left=reserved.left)
+        error = "Mã tra cứu hoặc ngày sinh không khớp với học bạ." + (
+            f" Bạn còn {reserved.left} lần thử." if reserved.left else ""
+        )
+        return _html(pages.page(title, form(normal, years, error), 403))
     ctx.attempts.forgive(reserved.attempt)
+    return normal, rows
+
+
+def accesses(ctx: Context, request: Request, code: str) -> Response:
+    """The family's view: every access to the học bạ (the record page, each PDF downloaded, each school's download
+    through the API, each extract), shown to whoever gives the student's full birth date (``_holder``)."""
+    title = "Ai đã truy cập học bạ"
+    held = _holder(ctx, request, code, lambda c, _years, error: pages.accesses_form(c, error), title)
+    if isinstance(held, Response):
+        return held
+    normal, rows = held
+    with ctx.engine.connect() as conn:
+        seen = repo.accesses(conn, sorted({r["transcript_id"] for r in rows}))
     _noted(ctx, rows, "family_view")  # after the list: this view is in the next one
-    return _html(pages.page("Ai đã truy cập học bạ", pages.access_list(normal, seen)))
+    return _html(pages.page(title, pages.access_list(normal, seen)))
+
+
+def extract(ctx: Context, request: Request, code: str) -> Response:
+    """The family's extract of chosen years (trích lục): each year's current sealed PDF and signed XML as the school
+    reported them, and a manifest the province signs (sandbox/gateway/extract.py); to the birth date's holder."""
+    title = "Tải bản trích lục học bạ"
+    held = _holder(ctx, request, code, pages.extract_form, title)
+    if isinstance(held, Response):
+        return held
+    normal, rows = held
+    by = family_extract.signer(ctx.settings.extract_signer)
+    if by is None:
+        body = (
+            '<p class="message bad">Cổng chưa được cấu hình khóa ký bản trích lục; vui lòng liên hệ Sở.</p>'
+        )
+        return _html(pages.page(title, body, 503))
+    chosen = set(request.form.getlist("nam"))
+    current = [r for r in rows if r["status"] == "current" and r["school_year"] in chosen]
+    if not current:
+        years = sorted({r["school_year"] for r in rows if r["status"] == "current"})
+        return _html(
+            pages.page(title, pages.extract_form(normal, years, "Hãy chọn ít nhất một năm học."), 400)
+        )
+    today = ctx.clock.today()
+    with ctx.engine.connect() as conn:
+        records = [
+            (
+                r,
+                rules.public_status(r["status"], today, ctx.cutoffs.of(r["school_year"], r["assessment"])),
+                repo.document(conn, r["pdf_sha256"]) or b"",
+                repo.document(conn, r["xml_sha256"]) or b"",
+            )
+            for r in sorted(current, key=lambda r: r["school_year"])
+        ]
+    content = family_extract.build(records, by, ctx.clock.now())
+    for r in current:
+        _noted(ctx, [r], "extract", school_year=r["school_year"], version=r["version"])
+    return Response(
+        content,
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": 'attachment; filename="hocba-trich-luc.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def check(ctx: Context, request: Request) -> Response:

@@ -43,6 +43,8 @@ SUMMARY_VERSION = 1
 # registration): a school's QR-sealing key, and the province's trust-list signing key.
 QR_SEAL_OID = "2.25.299984883809587363036351105880337191409.1"
 TRUST_LIST_OID = "2.25.299984883809587363036351105880337191409.2"
+# The province's key that signs a family's extract of their học bạ (services/signing/verifier/extract.py).
+EXTRACT_OID = "2.25.299984883809587363036351105880337191409.3"
 
 
 class QrPayloadError(Exception):

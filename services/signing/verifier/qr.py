@@ -155,8 +155,16 @@ def _chains_to(
     return False
 
 
-def load(data: bytes, roots: Sequence[asn1_x509.Certificate], *, now: datetime | None = None) -> TrustList:
-    """The verified list; raises TrustListInvalid when its signature, signer or dates do not hold."""
+class SignedDocumentInvalid(Exception):
+    """A province-signed document (trust list, family extract) whose signature, signer or dates do not hold."""
+
+
+def signed_payload(
+    data: bytes, roots: Sequence[asn1_x509.Certificate], usage: str, what: str, *, now: datetime | None = None
+) -> tuple[bytes, ec.EllipticCurvePublicKey]:
+    """The payload of a province-signed document ({payload, signature (ES256, raw r‖s), certificate, chain}, all
+    base64), once its signer chains to ``roots``, carries the extended key usage ``usage`` and is within its
+    validity, and the signature holds; and the signer's key. Raises SignedDocumentInvalid naming ``what``."""
     now = now or datetime.now(UTC)
     try:
         document = json.loads(data)
@@ -165,22 +173,31 @@ def load(data: bytes, roots: Sequence[asn1_x509.Certificate], *, now: datetime |
         signer = x509.load_der_x509_certificate(base64.b64decode(document["certificate"]))
         chain = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in document.get("chain", [])]
     except (ValueError, KeyError, TypeError) as error:
-        raise TrustListInvalid(f"unreadable trust list: {error!r}") from error
+        raise SignedDocumentInvalid(f"unreadable {what}: {error!r}") from error
     anchors = [x509.load_der_x509_certificate(r.dump()) for r in roots]
     if not _chains_to(signer, chain, anchors):
-        raise TrustListInvalid("the trust list's signer does not chain to a trusted root")
-    if not _has_usage(signer, TRUST_LIST_OID):
-        raise TrustListInvalid("the trust list's signer is not certified to sign trust lists")
+        raise SignedDocumentInvalid(f"the {what}'s signer does not chain to a trusted root")
+    if not _has_usage(signer, usage):
+        raise SignedDocumentInvalid(f"the {what}'s signer is not certified to sign it")
     if not signer.not_valid_before_utc <= now <= signer.not_valid_after_utc:
-        raise TrustListInvalid("the trust list's signer certificate is outside its validity")
+        raise SignedDocumentInvalid(f"the {what}'s signer certificate is outside its validity")
     public = signer.public_key()
     if not isinstance(public, ec.EllipticCurvePublicKey) or len(signature) != 64:
-        raise TrustListInvalid("the trust list is not signed with ES256")
+        raise SignedDocumentInvalid(f"the {what} is not signed with ES256")
     r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
     try:
         public.verify(utils.encode_dss_signature(r, s), payload, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
-        raise TrustListInvalid("the trust list's signature does not match its content") from None
+        raise SignedDocumentInvalid(f"the {what}'s signature does not match its content") from None
+    return payload, public
+
+
+def load(data: bytes, roots: Sequence[asn1_x509.Certificate], *, now: datetime | None = None) -> TrustList:
+    """The verified list; raises TrustListInvalid when its signature, signer or dates do not hold."""
+    try:
+        payload, public = signed_payload(data, roots, TRUST_LIST_OID, "trust list", now=now)
+    except SignedDocumentInvalid as error:
+        raise TrustListInvalid(str(error)) from None
     body = json.loads(payload)
     if body.get("format") != FORMAT:
         raise TrustListInvalid(f"unknown trust list format {body.get('format')!r}")

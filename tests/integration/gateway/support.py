@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+import sandbox.pki as pki
 from services.runtime import http_client
 from services.transcript.documents import pdf_form, xml_package
 from services.transcript.domain.model import YearRecord
@@ -64,12 +65,16 @@ class GatewayProcess:
 
     def start(self, log_path: Path) -> GatewayProcess:
         self.port, self.admin_port = free_ports(2)
+        # The province's extract signer, as `make setup` writes it for a development gateway.
+        signer = log_path.parent / "province-extract.pem"
+        signer.write_bytes(pki.signer_pem(pki.province_extract()))
         env = {
             **os.environ,
             "HOCBA_DB_URL_GATEWAY": self.db_url,
             "GATEWAY_SECRET": SECRET,
             "GATEWAY_ADMIN_TOKEN": ADMIN,
             "GATEWAY_LOG_LEVEL": "WARNING",
+            "GATEWAY_EXTRACT_SIGNER": str(signer),
             **self.env,
         }
         self._log = log_path.open("wb")
