@@ -269,6 +269,23 @@ class Monkey:
             f"{point}: PostgreSQL terminates every backend of {self.database_prefix}*: {self.terminated}"
         )
 
+    def report(self) -> str:
+        """What fired, where, and what each fault met: the run's figures."""
+        met = {
+            "kill": lambda f: f"down {f.down}s",
+            "postgres": lambda f: (
+                f"{sum(self.terminated.values())} backends of {len(self.terminated)} databases"
+            ),
+            "tsa": lambda f: (
+                f"down {f.down}s at least, {self.tsa_refused} requests turned away,"
+                f" {self.tsa_signing_refusals} signing requests answered 503"
+            ),
+            "broker": lambda f: f"mode {self.broker_mode}",
+        }
+        return "; ".join(
+            f"{f.kind} {f.target} at {f.point} ({met[f.kind](f)})".replace("  ", " ") for f in self.fired
+        )
+
     def finish(self, timeout: float) -> None:
         """Every planned fault has fired and met work, every killed process has been started again and the TSA
         is back."""
