@@ -78,6 +78,8 @@ def verify(data: bytes, roots: Sequence[asn1_x509.Certificate], *, now: datetime
                 raise ExtractInvalid(f"{name} is not the file the province listed (sha256 differs)")
             files[kind] = content
         records.append(
-            ExtractRecord(entry["school_year"], int(entry["version"]), entry["status"], files["pdf"], files["xml"])
+            ExtractRecord(
+                entry["school_year"], int(entry["version"]), entry["status"], files["pdf"], files["xml"]
+            )
         )
     return Extract(body["issuer"], body["issued"], tuple(records))
