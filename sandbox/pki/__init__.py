@@ -150,22 +150,33 @@ def issue_qr(public_key: PublicKeyTypes, *, school_id: str, school_name: str) ->
     )
 
 
+def _province(key_file: str, purpose: str, unit: str, subject_id: str, usage: str) -> Identity:
+    """A key of the (test) province office, certified by the issuing CA for one purpose only (``usage``)."""
+    key = serialization.load_pem_private_key((HERE / "keys" / key_file).read_bytes(), None)
+    certificate = issue(
+        key.public_key(),
+        common_name=f"Sở GD&ĐT thử nghiệm: {purpose}",
+        unit=unit,
+        organisation="Sở Giáo dục và Đào tạo (thử nghiệm)",
+        subject_id=subject_id,
+        content_commitment=False,
+        extended_usage=(usage,),
+    )
+    return Identity(key, certificate, (issuing_ca(),))
+
+
 @functools.cache
 def province_qr() -> Identity:
     """The (test) province office's key that signs the trust list of the schools' QR certificates."""
     from services.signing.documents.qr_seal import TRUST_LIST_OID
 
-    key = serialization.load_pem_private_key((HERE / "keys" / "province-qr.key.pem").read_bytes(), None)
-    certificate = issue(
-        key.public_key(),
-        common_name="Sở GD&ĐT thử nghiệm: danh sách tin cậy mã QR",
-        unit="Danh sách tin cậy",
-        organisation="Sở Giáo dục và Đào tạo (thử nghiệm)",
-        subject_id="so-gddt-thu-nghiem",
-        content_commitment=False,
-        extended_usage=(TRUST_LIST_OID,),
+    return _province(
+        "province-qr.key.pem",
+        "danh sách tin cậy mã QR",
+        "Danh sách tin cậy",
+        "so-gddt-thu-nghiem",
+        TRUST_LIST_OID,
     )
-    return Identity(key, certificate, (issuing_ca(),))
 
 
 @functools.cache
@@ -173,17 +184,13 @@ def province_extract() -> Identity:
     """The (test) province office's key that signs the families' extracts at the portal (its manifest)."""
     from services.signing.documents.qr_seal import EXTRACT_OID
 
-    key = serialization.load_pem_private_key((HERE / "keys" / "province-extract.key.pem").read_bytes(), None)
-    certificate = issue(
-        key.public_key(),
-        common_name="Sở GD&ĐT thử nghiệm: trích lục học bạ",
-        unit="Cổng tra cứu học bạ",
-        organisation="Sở Giáo dục và Đào tạo (thử nghiệm)",
-        subject_id="so-gddt-thu-nghiem-trich-luc",
-        content_commitment=False,
-        extended_usage=(EXTRACT_OID,),
+    return _province(
+        "province-extract.key.pem",
+        "trích lục học bạ",
+        "Cổng tra cứu học bạ",
+        "so-gddt-thu-nghiem-trich-luc",
+        EXTRACT_OID,
     )
-    return Identity(key, certificate, (issuing_ca(),))
 
 
 def signer_pem(identity: Identity) -> bytes:
