@@ -192,6 +192,20 @@ def enter_chosen_year(
             ).raise_for_status()
 
 
+def principal_decisions(engine: Any, school_id: str, action: str) -> list[dict[str, Any]]:
+    """The audit entries of ``action`` (a decision: exemption.decide, award.decide) queued for ``school_id``, each
+    checked to be the principal's, with its reason and the decision's content hashed after it (nothing before)."""
+    decisions = [
+        b["data"]
+        for b in outbox_bodies(engine, "audit.recorded.v1")
+        if b["data"]["action"] == action and b["data"]["school_id"] == school_id
+    ]
+    for decided in decisions:
+        assert (decided["actor_id"], decided["actor_role"]) == ("hieu-truong", "principal"), decided
+        assert decided["reason"] and decided["after_hash"] and decided["before_hash"] is None, decided
+    return decisions
+
+
 def assert_only_the_principal_decides(
     client: Client,
     sample,
