@@ -12,11 +12,15 @@ setup: deps secrets stack hsm migrate broker  ## idempotent: venv, dependencies,
 
 deps: $(VENV)/.installed
 
+# A git worktree that borrows its main checkout's venv (.venv a symlink) never reinstalls into it: the editable
+# install would then point at the worktree, and every other checkout using that venv would import the worktree's code
+# (or nothing, once the worktree is removed).
 $(VENV)/.installed: pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
-	@touch $@
+	@if [ -L $(VENV) ]; then echo "deps: $(VENV) is another checkout's venv: not reinstalling into it"; exit 0; fi; \
+	test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	$(PY) -m pip install -q --upgrade pip && \
+	$(PY) -m pip install -q -e '.[dev]' && \
+	touch $@
 
 .env secrets: | deps
 	@$(PY) sandbox/dev_env.py .env
