@@ -75,18 +75,19 @@ def _at(report: dict[str, Any], path: tuple[str, ...]) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
+def _processes(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {p["name"]: p for p in report.get("processes", []) if isinstance(p, dict) and "name" in p}
+
+
 def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     """The headline figures, each stage's rate, and each process's CPU seconds and peak RSS (by name)."""
     rows = [Change(what, _at(before, where), _at(after, where), better) for what, where, better in HEADLINE]
     for stage in after.get("stages", {}) | before.get("stages", {}):
         where = ("stages", stage, "records_per_s")
         rows.append(Change(f"stage {stage}, records/s", _at(before, where), _at(after, where), "higher"))
-    processes = (
-        {p["name"]: p for p in before.get("processes", []) if isinstance(p, dict) and "name" in p},
-        {p["name"]: p for p in after.get("processes", []) if isinstance(p, dict) and "name" in p},
-    )
-    for name in sorted(processes[0].keys() | processes[1].keys()):
-        was, now = processes[0].get(name, {}), processes[1].get(name, {})
+    was_run, now_run = _processes(before), _processes(after)
+    for name in sorted(was_run.keys() | now_run.keys()):
+        was, now = was_run.get(name, {}), now_run.get(name, {})
         rows.append(Change(f"{name}: CPU s", was.get("cpu_s"), now.get("cpu_s"), "lower"))
         rows.append(Change(f"{name}: peak RSS MiB", was.get("rss_mib"), now.get("rss_mib"), "lower"))
     return rows

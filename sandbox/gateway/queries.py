@@ -51,14 +51,13 @@ def list_records(ctx: Context, request: Request) -> Response:
 
 def download(ctx: Context, request: Request, record_id: str, kind: str) -> Response:
     school_id = auth.school_of(ctx.secret, request.headers.get("Authorization"))
-    with ctx.engine.connect() as conn:
+    # One transaction reads the document and notes the download: the family sees which school took what
+    # (portal/views.py accesses).
+    with ctx.engine.begin() as conn:
         row = repo.visible_record(conn, school_id, record_id)
         if row is None:
             raise errors.RecordNotFound("Không tìm thấy bản ghi này trong các bản ghi của trường.")
         content = repo.document(conn, row[f"{kind}_sha256"])
-    with (
-        ctx.engine.begin() as conn
-    ):  # the family sees which school downloaded what (portal/views.py accesses)
         repo.note_access(
             conn,
             row["transcript_id"],

@@ -27,6 +27,7 @@ NO_BIRTH_DATE = (
     "Học bạ này không ghi ngày sinh nên cổng không thể xác nhận người tải; vui lòng liên hệ nhà trường để nhận "
     "bản PDF."
 )
+BAD_DATE = "Ngày sinh chưa đúng dạng ngày/tháng/năm, ví dụ 05/09/2014."
 INVALID_CODE = "Mã tra cứu không hợp lệ: mã gồm đúng 32 ký tự, là chữ số 0–9 hoặc chữ cái a–f."
 # Uploads larger than a year record could ever be are refused before reading them into memory.
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -169,13 +170,9 @@ def pdf(ctx: Context, request: Request, code: str, record_id: str) -> Response:
     offered: a replaced or withdrawn PDF must not circulate from the portal.
     """
     if request.method == "POST":
-        client = client_address(
-            request.remote_addr, request.headers.get("X-Forwarded-For"), ctx.trusted_proxies
-        )
-        reserved = ctx.attempts.reserve(client, code)
-        if isinstance(reserved, Refused):
-            log.info("portal.pdf_locked", retry_after_s=reserved.retry_after_s)
-            return _locked(reserved)
+        reserved = _reserve(ctx, request, code, "portal.pdf_locked")
+        if isinstance(reserved, Response):
+            return reserved
         response, counts = _release(ctx, request, code, record_id, reserved)
         if not counts:
             ctx.attempts.forgive(reserved.attempt)
@@ -185,6 +182,17 @@ def pdf(ctx: Context, request: Request, code: str, record_id: str) -> Response:
     if row is None or row["lookup_code"] != code or row["status"] != "current":
         return _not_found()
     return _download_page(row, "", 200)
+
+
+def _reserve(ctx: Context, request: Request, code: str, locked_event: str) -> Reserved | Response:
+    """Count an attempt at the birth-date factor against the client and the code before anything is looked up; the
+    lockout page when either is full."""
+    client = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), ctx.trusted_proxies)
+    reserved = ctx.attempts.reserve(client, code)
+    if isinstance(reserved, Refused):
+        log.info(locked_event, retry_after_s=reserved.retry_after_s)
+        return _locked(reserved)
+    return reserved
 
 
 def _not_found() -> Response:
@@ -204,9 +212,7 @@ def _release(
             return _download_page(row, NO_BIRTH_DATE, 403), False
         given = disclosure.parse_birth_date(request.form.get("ngay_sinh", ""))
         if given is None:
-            return _download_page(
-                row, "Ngày sinh chưa đúng dạng ngày/tháng/năm, ví dụ 05/09/2014.", 400
-            ), False
+            return _download_page(row, BAD_DATE, 400), False
         if not disclosure.birth_date_matches(given, recorded):
             log.info("portal.birth_date_refused", record_id=record_id, attempts_left=reserved.left)
             if reserved.left:
@@ -242,16 +248,13 @@ def _holder(
     years = sorted({r["school_year"] for r in rows if r["status"] == "current"})
     if request.method == "GET":
         return _html(pages.page(title, form(normal, years, None)))
-    client = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), ctx.trusted_proxies)
-    reserved = ctx.attempts.reserve(client, normal)
-    if isinstance(reserved, Refused):
-        log.info("portal.family_locked", retry_after_s=reserved.retry_after_s)
-        return _locked(reserved)
+    reserved = _reserve(ctx, request, normal, "portal.family_locked")
+    if isinstance(reserved, Response):
+        return reserved
     given = disclosure.parse_birth_date(request.form.get("ngay_sinh", ""))
     if given is None:
         ctx.attempts.forgive(reserved.attempt)
-        error = "Ngày sinh chưa đúng dạng ngày/tháng/năm, ví dụ 05/09/2014."
-        return _html(pages.page(title, form(normal, years, error), 400))
+        return _html(pages.page(title, form(normal, years, BAD_DATE), 400))
     with ctx.engine.connect() as conn:
         recorded = [documents.birth_date(repo.document(conn, r["xml_sha256"]) or b"") for r in rows]
     if not any(day is not None and disclosure.birth_date_matches(given, day) for day in recorded):
@@ -311,8 +314,16 @@ def extract(ctx: Context, request: Request, code: str) -> Response:
             for r in sorted(current, key=lambda r: r["school_year"])
         ]
     content = family_extract.build(records, by, ctx.clock.now())
-    for r in current:
-        _noted(ctx, [r], "extract", school_year=r["school_year"], version=r["version"])
+    with ctx.engine.begin() as conn:
+        for r in current:
+            repo.note_access(
+                conn,
+                r["transcript_id"],
+                "extract",
+                ctx.clock.now(),
+                school_year=r["school_year"],
+                version=r["version"],
+            )
     return Response(
         content,
         mimetype="application/zip",

@@ -150,6 +150,14 @@ def _token(school_id: str) -> str:
     return mint(SECRET.encode(), school_id)
 
 
+def set_day(gateway: GatewayProcess, day: str) -> None:
+    """Move the gateway's clock to ``day`` (ISO), as its admin API does for crossing cutoffs."""
+    with gateway.admin() as admin:
+        answer = admin.post("/_admin/clock", json={"today": day})
+        answer.raise_for_status()
+        assert answer.json()["today"] == day
+
+
 def visitor(**kwargs: Any) -> httpx.Client:
     """A portal reader at an address of its own: loopback has the whole 127/8, and the portal counts attempts per
     address in its database, so a test that shares 127.0.0.1 with the others would share their count."""

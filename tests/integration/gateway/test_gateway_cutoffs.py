@@ -9,16 +9,12 @@ from tests.integration.gateway.support import (
     next_version,
     primary_record,
     replace_record,
+    set_day,
     submit,
     year_record,
 )
 
 pytestmark = pytest.mark.integration
-
-
-def set_day(gateway, day: str) -> None:
-    with gateway.admin() as admin:
-        assert admin.post("/_admin/clock", json={"today": day}).json()["today"] == day
 
 
 def test_a_regular_record_is_accepted_up_to_30_june_and_refused_from_1_july(gateway):

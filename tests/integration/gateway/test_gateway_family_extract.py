@@ -5,36 +5,31 @@ cannot share)."""
 from __future__ import annotations
 
 import base64
+import io
+import json
 import uuid
+import zipfile
 
 import pytest
+from typer.testing import CliRunner
 
-from tests.integration.gateway.support import visitor
+import sandbox.pki as pki
+from cli.main import app
+from sandbox.gateway.extract import Signer, _signed
+from services.signing.documents import pdf as pdf_doc
+from services.transcript.documents import pdf_form
+from services.transcript.documents import xml_package as package
+from tests.integration.gateway.support import set_day, visitor
+from tests.integration.signing.records import SCHOOL, documents
+from tests.integration.signing.records import year_record as signing_year_record
+from tests.integration.signing.signed import sign_steps
 
 pytestmark = pytest.mark.integration
-
-
-def set_day(gateway, day: str) -> None:
-    with gateway.admin() as admin:
-        admin.post("/_admin/clock", json={"today": day}).raise_for_status()
 
 
 def test_the_family_downloads_a_province_signed_extract_of_the_years_it_chooses(gateway, tmp_path):
     """Two years of one học bạ at the portal; the family asks for this year's: the sealed PDF and the XML as reported,
     and a manifest the province signed, which `hocba verify extract` checks with every signature on the record."""
-    import io
-    import zipfile
-
-    from typer.testing import CliRunner
-
-    from cli.main import app
-    from services.signing.documents import pdf as pdf_doc
-    from services.transcript.documents import pdf_form
-    from services.transcript.documents import xml_package as package
-    from tests.integration.signing.records import SCHOOL, documents
-    from tests.integration.signing.records import year_record as signing_year_record
-    from tests.integration.signing.signed import sign_steps
-
     code, transcript = uuid.uuid4().hex, f"hb-{uuid.uuid4().hex[:8]}"
     last_year = signing_year_record(
         lookup_code=code, transcript_id=transcript, year_record_id=f"yr-{uuid.uuid4().hex[:8]}",
@@ -91,11 +86,6 @@ def test_the_family_downloads_a_province_signed_extract_of_the_years_it_chooses(
     refused = CliRunner().invoke(app, ["verify", "extract", str(changed)])
     assert refused.exit_code == 1 and "is not the file the province listed" in refused.output, refused.output
     # The same manifest signed by the province's trust-list key: a real province key, but not one for extracts.
-    import json
-
-    import sandbox.pki as pki
-    from sandbox.gateway.extract import Signer, _signed
-
     qr = pki.province_qr()
     body = json.loads(base64.b64decode(json.loads(archive.read("manifest.json"))["payload"]))
     wrong_key = tmp_path / "wrong-key.zip"

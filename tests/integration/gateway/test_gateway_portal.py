@@ -19,6 +19,7 @@ from tests.integration.gateway.support import (
     next_version,
     primary_record,
     replace_record,
+    set_day,
     sha256,
     submit,
     visitor,
@@ -63,11 +64,6 @@ def page(browser: Any) -> Iterator[Any]:
     yield tab
     context.close()
     assert blocked == []
-
-
-def set_day(gateway, day: str) -> None:
-    with gateway.admin() as admin:
-        admin.post("/_admin/clock", json={"today": day}).raise_for_status()
 
 
 def birth_date_traces(html: str, *ids: str) -> list[str]:
