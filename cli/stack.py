@@ -181,7 +181,10 @@ def supervise(names: list[str], console: Console) -> int:
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
-        console.print("[red]a process exited; stopping the rest[/red]")
+        for p in procs:
+            if p.returncode is not None:
+                command = " ".join(str(a) for a in p.args[2:])  # type: ignore[index]  # after `python -m`
+                console.print(f"[red]{command} exited with {p.returncode}; stopping the rest[/red]")
         return 1
     except KeyboardInterrupt:
         console.print("stopping…")

@@ -8,7 +8,6 @@ import functools
 import hashlib
 import itertools
 import os
-import socket
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -17,12 +16,7 @@ from typing import Any
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
+from sandbox.ports import free_port
 
 # Per checkout, so that two clones (CI and a developer) running the suite at once never share a vhost or database.
 _CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
@@ -40,7 +34,7 @@ os.environ["HOCBA_ENV"] = "test"
 _SHARD = os.environ.get("HOCBA_TEST_SHARD", "")
 _ISSUER = Path(tempfile.gettempdir()) / f"hocba-test-issuer-{_CHECKOUT}{_SHARD and '-' + _SHARD}"
 # Chosen once per run: some tests import this module as ``tests.conftest`` too, which runs it a second time.
-_ISSUER_PORT = int(os.environ.setdefault("HOCBA_TEST_ISSUER_PORT", str(_free_port())))
+_ISSUER_PORT = int(os.environ.setdefault("HOCBA_TEST_ISSUER_PORT", str(free_port())))
 os.environ["HOCBA_DEV_ISSUER_KEY"] = str(_ISSUER / "key.pem")
 os.environ["HOCBA_JWKS_FILE"] = str(_ISSUER / "jwks.json")
 os.environ.pop("HOCBA_JWKS_URL", None)

@@ -6,12 +6,11 @@ import contextlib
 import dataclasses
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from kombu import Connection, Exchange, Producer, Queue
 from nameko.containers import ServiceContainer
 
 from contracts.envelope import Envelope
+from sandbox.ports import free_port, free_ports
 from services.runtime import http_client
 from services.runtime.wiring import Wiring
 
@@ -103,31 +103,17 @@ def get_one(amqp_uri: str, queue: str, timeout: float = 5.0) -> Any:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_ports(n: int) -> list[int]:
-    """``n`` distinct ports chosen by the OS (all bound at once, so no two are the same)."""
-    with ExitStack() as held:
-        sockets = [held.enter_context(socket.socket()) for _ in range(n)]
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-
-
 def own_ports() -> dict[str, str]:
-    """``HOCBA_PORT_<NAME>`` for every service and stand-in of a stack of its own, each port chosen by the OS (all
-    bound at once, so no two are the same) and passed to the stack, never a fixed number another run may hold."""
+    """``HOCBA_PORT_<NAME>`` for every service and stand-in of a stack of its own, each port reserved for this test
+    process (sandbox/ports.py: none the OS could hand to another process while the stack starts) and passed to the
+    stack, never a fixed number another run may hold."""
     from cli.registry import stack_port_names
 
-    with ExitStack() as held:
-        sockets = {name: held.enter_context(socket.socket()) for name in stack_port_names()}
-        for s in sockets.values():
-            s.bind(("127.0.0.1", 0))
-        return {f"HOCBA_PORT_{name.upper()}": str(s.getsockname()[1]) for name, s in sockets.items()}
+    names = stack_port_names()
+    return {
+        f"HOCBA_PORT_{name.upper()}": str(port)
+        for name, port in zip(names, free_ports(len(names)), strict=True)
+    }
 
 
 @contextmanager

@@ -44,17 +44,19 @@ def test_up_runs_every_service_carries_a_year_that_leaks_nothing_public_and_ctrl
     with isolated_stack_env(monkeypatch, "up", database_templates) as env:
         amqp_uri, vhost = env["HOCBA_AMQP_URI"], env["HOCBA_AMQP_URI"].rsplit("/", 1)[1]
         public, internal = _bind_leak_check(amqp_uri, unique)
-        up = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "up"],
-            cwd=ROOT,
-            env=dict(os.environ),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        ports = [int(env[f"HOCBA_PORT_{name.upper()}"]) for name in SERVICES]
+        log = tmp_path / "up.log"  # what `hocba up` and its children printed, shown when it fails
+        with log.open("wb") as out:
+            up = subprocess.Popen(
+                [sys.executable, "-m", "cli.main", "up"],
+                cwd=ROOT,
+                env=dict(os.environ),
+                stdout=out,
+                stderr=out,
+            )
+        ports = {name: int(env[f"HOCBA_PORT_{name.upper()}"]) for name in SERVICES}
         try:
-            for port in ports:
-                wait_for(lambda p=port: ready(p), timeout=90, interval=0.3, what=f"service on port {port}")
+            for name, port in ports.items():
+                _wait_ready(up, log, name, port)
             children = _assert_each_process_is_itself(up, env, vhost)
             demo = DemoSchool(
                 build(f"kin-{unique}", classes=1, students_per_class=STUDENTS, grade=5),
@@ -84,7 +86,7 @@ def test_up_runs_every_service_carries_a_year_that_leaks_nothing_public_and_ctrl
                 not Path(f"/proc/{pid}").exists()
                 or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
             )
-        assert not any(ready(port) for port in ports)
+        assert not any(ready(port) for port in ports.values())
         messages, controls = _drain(amqp_uri, public), [_raw(m.body) for m in _drain(amqp_uri, internal)]
     _assert_nothing_opens_a_record(demo, records, messages, controls)
     assert printed_qr.code == "VALID", printed_qr.message_vi
@@ -110,6 +112,23 @@ def _printed_qr_verdict(pipeline: Pipeline, demo: DemoSchool, folder: Path):  # 
     write_trust_list(folder / "trust-list.json", [], [])
     [verdict], _ = verdicts_for(str(pdf), str(folder / "trust-list.json"))
     return verdict
+
+
+def _wait_ready(up: subprocess.Popen[bytes], log: Path, name: str, port: int) -> None:
+    """Until ``name`` answers ready on ``port``; failing at once if `hocba up` stopped (a process of its stack
+    exited), and either way with the end of what it printed."""
+    try:
+        wait_for(
+            lambda: ready(port) or up.poll() is not None, timeout=90, interval=0.3, what=f"{name} on {port}"
+        )
+    except AssertionError as timeout:
+        raise AssertionError(f"{timeout}; `hocba up` printed:\n{_tail(log)}") from None
+    if up.poll() is not None:
+        raise AssertionError(f"`hocba up` exited with {up.returncode}; it printed:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 60) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def ready(port: int) -> bool:

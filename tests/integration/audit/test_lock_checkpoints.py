@@ -9,13 +9,14 @@ from pyhanko.sign.timestamps.api import TimeStamper
 from sqlalchemy import func, select
 
 from contracts.audit import AuditRecordedV1
+from sandbox.ports import free_port
 from services.audit.service import AuditService
 from services.audit.store.tables import audit_entries, checkpoints
 from services.runtime.db import make_engine
 from services.runtime.settings import get_settings
 from services.runtime.timers import timer_runs
 from services.runtime.timestamps import HttpxTimeStamper
-from tests.helpers import free_port, publish_event, running, wait_for
+from tests.helpers import publish_event, running, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -18,11 +18,12 @@ from typing import Any
 import httpx
 
 import sandbox.pki as pki
+from sandbox.ports import free_ports
 from services.runtime import http_client
 from services.transcript.documents import pdf_form, xml_package
 from services.transcript.domain.model import YearRecord
 from tests import factories
-from tests.helpers import free_ports, wait_for
+from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = "test-gateway-secret"

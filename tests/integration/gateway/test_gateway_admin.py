@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from sandbox.ports import free_ports
 from services.runtime import http_client
-from tests.helpers import free_ports
 from tests.integration.gateway.support import ADMIN, GatewayProcess
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 import sandbox.pki as pki
 from cli.signer_client import sign_as
 from sandbox.issuer import mint_service_token, mint_token
+from sandbox.ports import free_port
 from sandbox.sample_school import build
 from services.gradebook.service import GradebookService
 from services.gradebook.store.tables import outbox as gradebook_outbox
@@ -38,7 +39,7 @@ from services.signing.store.tables import records as signing_records
 from services.transcript.service import TranscriptService
 from services.transcript.store.tables import outbox as transcript_outbox
 from tests.factories import digitised_year
-from tests.helpers import free_port, purge, rewire, running, wait_for
+from tests.helpers import purge, rewire, running, wait_for
 from tests.integration.gradebook.support import Client, approved_amendment, enter_year_and_lock, load_school
 from tests.integration.signing.test_visible_signatures import check_visible_signatures
 
