@@ -25,7 +25,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from pyhanko.pdf_utils import layout
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
@@ -39,8 +38,9 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from services.runtime import pdf_reading
 from services.runtime.timestamps import run
-from services.signing.documents.stamp_face import face_for
+from services.signing.documents.stamp_face import StampFont, face_for
 from services.signing.domain.errors import SignatureMismatch
 from services.signing.domain.model import ROLE_TITLES, Plan, Step
 
@@ -53,6 +53,8 @@ SEAL_BYTES_RESERVED = 32768
 LOCATION = "Việt Nam"
 LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 SEAL_RED = (0.75, 0.05, 0.1)
+
+pdf_reading.install()  # every signature reads earlier ones' /Contents: in one pass, not byte by byte
 
 
 def add_signature_fields(pdf: bytes, plan: Plan) -> bytes:
@@ -136,7 +138,7 @@ def _stamp_style(*, seal: bool, face: Path) -> TextStampStyle:
 
     No background: pyHanko draws one through a transparency graphics state, and the stamp must stay plain PDF/A.
     """
-    font = GlyphAccumulatorFactory(str(face))
+    font = StampFont(str(face))
     # pyHanko's default text margin (10 pt) would shrink three lines to unreadable in a box a few lines high.
     tight = layout.SimpleBoxLayoutRule(
         x_align=layout.AxisAlignment.ALIGN_MIN,

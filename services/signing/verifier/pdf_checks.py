@@ -21,10 +21,13 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
 
+from services.runtime import pdf_reading
 from services.signing.verifier.limits import DEFAULT_BUDGET, Budget, BudgetedReader, over_budget, pypdf_caps
 from services.signing.verifier.model import DocumentTimestamp, PdfFacts, PdfSignature, Signer, Unreadable
 
 ATTACHMENT = "hocba.xml"
+
+pdf_reading.install()  # each signature's /Contents read in one pass, not byte by byte
 
 
 def signer_of(cert: asn1_x509.Certificate | None) -> Signer:
