@@ -64,8 +64,12 @@ def test_the_reused_cut_embeds_what_pyhanko_s_own_cut_embeds_and_the_date_s_char
     theirs_used, theirs = _embedded_program(GlyphAccumulatorFactory(face), text)
     ours_used, ours = _embedded_program(StampFont(face), text)
     assert ours_used == theirs_used  # the same shaping
-    assert _outlines(ours, theirs_used) == _outlines(theirs, theirs_used)  # the same outlines for every glyph used
-    assert all(ours["hmtx"][ours.getGlyphName(g)] == theirs["hmtx"][theirs.getGlyphName(g)] for g in theirs_used)
+    assert _outlines(ours, theirs_used) == _outlines(
+        theirs, theirs_used
+    )  # the same outlines for every glyph used
+    assert all(
+        ours["hmtx"][ours.getGlyphName(g)] == theirs["hmtx"][theirs.getGlyphName(g)] for g in theirs_used
+    )
     # ... plus the digits and the date's punctuation, whatever this stamp's time was: 3, 5, 8, 9 are not in it.
     cmap, whole = ttLib.TTFont(face).getBestCmap(), ttLib.TTFont(face)
     for digit in "3589":
