@@ -27,6 +27,11 @@ from services.runtime.settings import Settings
 log = get_logger(__name__)
 
 UNROUTED = "hocba.unrouted"
+# A quorum queue counts a delivery each time a message goes back to it, also when a channel holding it unacked closes:
+# which is how `hocba dlq list|show` browses a DLQ. Past its delivery limit a message is dropped (a DLQ has no
+# dead-letter exchange), and RabbitMQ 4.0 sets a default limit of 20 (3.x none). Looking at dead letters must never
+# lose them: this limit is far beyond any browsing (RabbitMQ 3.x refuses -1, "no limit", which 4.x would take).
+KEPT_DELIVERY_LIMIT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,16 @@ def policies_for(subscriptions: Iterable[Subscription], settings: Settings) -> l
         PolicySpec("unrouted-events", r"^[a-z_]+\.events$", {"alternate-exchange": UNROUTED}, 1, "exchanges")
     )
     policies.append(
-        PolicySpec("unrouted-bound", f"^{re.escape(UNROUTED)}$", {"max-length": 100_000}, 1, "queues")
+        PolicySpec("dead-letters-kept", r"\.dlq$", {"delivery-limit": KEPT_DELIVERY_LIMIT}, 1, "queues")
+    )
+    policies.append(
+        PolicySpec(
+            "unrouted-bound",
+            f"^{re.escape(UNROUTED)}$",
+            {"max-length": 100_000, "delivery-limit": KEPT_DELIVERY_LIMIT},
+            1,
+            "queues",
+        )
     )
     return policies
 
@@ -247,7 +261,7 @@ class ClassicQueuesInTheWay(RuntimeError):
         self.held = held
         listed = "\n".join(f"  {name}: {what}" for name, what in sorted(held.items()))
         super().__init__(
-            f"these queues on vhost {vhost!r} are classic queues and must become quorum queues, but they are not "
+            f"these queues on vhost {vhost!r} are not quorum queues and must become quorum queues, but they are not "
             f"empty or still have consumers, so they were left as they are (nothing was changed):\n{listed}\n"
             "Drain them first: let the services running the previous version consume what is left, replay or "
             "purge what a .dlq holds (`hocba dlq`), or move their messages to another queue (e.g. a shovel); stop "
@@ -261,12 +275,21 @@ def platform_queues(subscriptions: Iterable[Subscription]) -> list[str]:
     return [UNROUTED, *(q for s in subscriptions for q in (s.queue, s.dead_letter_queue, s.retry_queue))]
 
 
-def queue_types(management_url: str, vhost: str) -> dict[str, str]:
-    """Name → type (``classic``, ``quorum``, ``stream``) of every queue on ``vhost``, from the management API."""
+@dataclass(frozen=True)
+class QueueInfo:
+    type: str  # classic, quorum, stream
+    messages: int  # ready and unacknowledged, as of the broker's last statistics (seconds late)
+
+
+def queue_infos(management_url: str, vhost: str) -> dict[str, QueueInfo]:
+    """Every queue on ``vhost``, from the management API."""
     with management_api(management_url) as api:
-        response = api.get(f"/queues/{quote(vhost, safe='')}", params={"columns": "name,type"})
+        response = api.get(f"/queues/{quote(vhost, safe='')}", params={"columns": "name,type,messages"})
         response.raise_for_status()
-        return {q["name"]: q.get("type", "classic") for q in response.json()}
+        return {
+            q["name"]: QueueInfo(q.get("type", "classic"), int(q.get("messages") or 0))
+            for q in response.json()
+        }
 
 
 def migrate_to_quorum(amqp_uri: str, management_url: str, names: Iterable[str]) -> list[str]:
@@ -275,19 +298,20 @@ def migrate_to_quorum(amqp_uri: str, management_url: str, names: Iterable[str]) 
     a consumer, raises :class:`ClassicQueuesInTheWay` having deleted none."""
     vhost = vhost_of(amqp_uri)
     wanted = set(names)
-    others = sorted(
-        name for name, kind in queue_types(management_url, vhost).items() if name in wanted and kind != QUORUM
-    )
+    infos = queue_infos(management_url, vhost)
+    others = sorted(name for name, info in infos.items() if name in wanted and info.type != QUORUM)
     if not others:
         return []
     with Connection(amqp_uri) as conn:
         channel = conn.default_channel
         held = {}
         for name in others:
-            # Exact counts from the queue itself: the management API's are statistics, seconds late.
-            _, messages, consumers = channel.queue_declare(queue=name, passive=True)
+            # Exact counts from the queue itself (ready messages only); the statistics also count those delivered
+            # and not yet acked, however late: either one is enough to keep the queue.
+            _, ready, consumers = channel.queue_declare(queue=name, passive=True)
+            messages = max(ready, infos[name].messages)
             if messages or consumers:
-                held[name] = f"{messages} message(s), {consumers} consumer(s)"
+                held[name] = f"{infos[name].type}, {messages} message(s), {consumers} consumer(s)"
         if held:
             raise ClassicQueuesInTheWay(vhost, held)
         for name in others:

@@ -13,7 +13,14 @@ from cli.main import app
 from cli.registry import SERVICES
 from contracts.audit import AuditRecordedV1
 from services.runtime import http_client
-from services.runtime.broker import platform_queues, setup_broker, subscriptions_of, vhost_of
+from services.runtime.broker import (
+    KEPT_DELIVERY_LIMIT,
+    platform_queues,
+    setup_broker,
+    subscriptions_of,
+    vhost_of,
+)
+from services.runtime.dlq import show
 from services.runtime.handlers import ReliableEventHandler
 from services.runtime.settings import Settings
 from tests.helpers import get_one, publish_event, running, wait_for
@@ -36,12 +43,22 @@ class QuorumProbe:
 
 
 def _queues(amqp_uri: str) -> dict[str, dict]:
-    """Every queue on the vhost as the management API describes it (name, type, durable, consumers)."""
+    """Every queue on the vhost as the management API describes it (name, type, durable)."""
     vhost = quote(vhost_of(amqp_uri), safe="")
     with http_client.client(base_url=API, auth=AUTH, timeout=10) as api:
-        response = api.get(f"/queues/{vhost}", params={"columns": "name,type,durable,consumers"})
+        response = api.get(f"/queues/{vhost}", params={"columns": "name,type,durable"})
         response.raise_for_status()
         return {q["name"]: q for q in response.json()}
+
+
+def _queue(amqp_uri: str, name: str) -> dict:
+    """One queue as the management API describes it: with its policy, which the list leaves out until the next
+    statistics."""
+    vhost = quote(vhost_of(amqp_uri), safe="")
+    with http_client.client(base_url=API, auth=AUTH, timeout=10) as api:
+        response = api.get(f"/queues/{vhost}/{quote(name, safe='')}")
+        response.raise_for_status()
+        return response.json()
 
 
 def _declare_classic(amqp_uri: str, *names: str) -> None:
@@ -81,6 +98,31 @@ def test_every_durable_queue_is_a_quorum_queue_and_a_handler_consumes_from_it(am
         assert consumed["type"] == "quorum"
 
 
+def test_looking_at_dead_letters_again_and_again_never_drops_them(amqp_uri):
+    """Each browse (`hocba dlq show` takes every message and closes its channel) counts a delivery in a quorum queue;
+    RabbitMQ 4.0 drops a message past 20 by default. The DLQs' policy lifts the limit beyond any browsing."""
+    classes = [QuorumProbe]
+    setup_broker(Settings(amqp_uri=amqp_uri), classes, ["emitter"])
+    (probe,) = subscriptions_of(QuorumProbe)
+    wait_for(
+        lambda: (
+            _queue(amqp_uri, probe.dead_letter_queue)
+            .get("effective_policy_definition", {})
+            .get("delivery-limit")
+            == KEPT_DELIVERY_LIMIT
+        ),
+        timeout=15,
+        what="the DLQ's delivery limit (applied with its policy)",
+    )
+    with Connection(amqp_uri) as conn:
+        conn.default_channel.queue_purge(probe.dead_letter_queue)
+        Producer(conn.default_channel).publish(
+            {"dead": "letter"}, exchange="", routing_key=probe.dead_letter_queue, message_id="looked-at"
+        )
+    for _ in range(25):
+        assert [letter.message_id for letter in show(amqp_uri, probe.dead_letter_queue, 10)] == ["looked-at"]
+
+
 def test_setup_leaves_a_classic_queue_that_holds_a_message_and_says_what_to_do(amqp_uri):
     dlq = f"{TERM_LOCKED}.dlq"
     _declare_classic(amqp_uri, TERM_LOCKED, dlq)
@@ -91,7 +133,7 @@ def test_setup_leaves_a_classic_queue_that_holds_a_message_and_says_what_to_do(a
             )
         result = CliRunner().invoke(app, ["broker", "setup"])
         assert result.exit_code == 1, result.output
-        assert f"  {dlq}: 1 message(s), 0 consumer(s)" in result.output
+        assert f"  {dlq}: classic, 1 message(s), 0 consumer(s)" in result.output
         assert (
             f"  {TERM_LOCKED}:" not in result.output
         )  # empty: not in the way, yet left too (all or nothing)
