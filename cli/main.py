@@ -53,8 +53,9 @@ console = Console(stderr=True)
 
 @broker_app.command("setup")
 def broker_setup() -> None:
-    """Declare exchanges, consumer queues and dead-letter queues, apply the policies, and create a user per service,
-    per relay and per vendor with exactly its row of the permission table. Idempotent."""
+    """Declare exchanges and quorum queues (consumer, retry and dead-letter queues), apply the policies, and create a
+    user per service, per relay and per vendor with exactly its row of the permission table. Idempotent. An empty
+    classic queue left with a platform queue's name is replaced; one holding messages stops setup, changing nothing."""
     from services.runtime.broker import ClassicQueuesInTheWay, setup_broker
     from services.runtime.broker_access import setup_users, table_for
     from services.runtime.settings import get_settings
