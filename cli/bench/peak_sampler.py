@@ -47,6 +47,18 @@ class _Watched:
     # Count the CPU of the process's children that have ended and been reaped (the postmaster's: the backends that
     # disconnected during the run, whose own CPU is gone with them) instead of the process's own.
     ended_children: bool = False
+    # The whole server or node, whatever else on the machine uses it too (another stack, a test run beside this one).
+    shared: bool = False
+
+
+def own_platform_cpu(before: dict[int, float], after: dict[int, float], watched: list[_Watched]) -> float:
+    """CPU-seconds the platform's own processes used between two readings: not the stand-ins or the driver, and not
+    a shared server or node (whose CPU meanwhile is others' too); a process missing from either reading counts 0."""
+    return sum(
+        after[w.process.pid] - before[w.process.pid]
+        for w in watched
+        if w.kind in PLATFORM and not w.shared and w.process.pid in before and w.process.pid in after
+    )
 
 
 def _label(args: list[str]) -> tuple[str, str]:
@@ -100,7 +112,11 @@ class Sampler:
 
     def idle_cpu_rate(self, seconds: float) -> float:
         """CPU-seconds per second the platform's processes use while nothing happens but this sampler's polling and
-        their own timers: measured before the run, so that the report can take it out of CPU per record."""
+        their own timers: measured before the run, so that the report can take it out of CPU per record.
+
+        Only this stack's own processes and database backends: what a shared server or node (the backends that
+        ended anywhere on it, the RabbitMQ node) spends meanwhile is mostly others' work on a busy machine, and taken
+        out at this rate over the whole run it could exceed all of the run's CPU (CI: 0 cores projected)."""
         self.start()
         started, before = time.monotonic(), self._cpu_now()
         time.sleep(seconds)
@@ -108,13 +124,7 @@ class Sampler:
         self._running = False
         self._thread.wait()
         self.samples.clear()
-        watched = {w.process.pid: w for w in [*self.watched, *self._infra.values()]}
-        used = sum(
-            after[pid] - before[pid]
-            for pid, w in watched.items()
-            if w.kind in PLATFORM and pid in before and pid in after
-        )
-        return used / elapsed
+        return own_platform_cpu(before, after, [*self.watched, *self._infra.values()]) / elapsed
 
     def mark_cpu(self) -> None:
         """From here on CPU counts: the year is locked, the peak begins."""
@@ -218,9 +228,11 @@ class Sampler:
                 kind = "stand-in" if database == "gateway" else "postgres"
                 found.append(_Watched(f"postgres {database}", kind, p))
             elif p.info["name"] == "postgres" and " -D " in f" {cmdline} ":  # the postmaster
-                found.append(_Watched("postgres backends that ended (whole server)", "postgres", p, True))
+                found.append(
+                    _Watched("postgres backends that ended (whole server)", "postgres", p, True, shared=True)
+                )
             elif p.info["name"] == "beam.smp":
-                found.append(_Watched("rabbitmq (whole node)", "broker", p))
+                found.append(_Watched("rabbitmq (whole node)", "broker", p, shared=True))
         return found
 
     def _cpu_now(self) -> dict[int, float]:
