@@ -263,3 +263,32 @@ def test_a_transferred_student_keeps_the_lookup_code_at_the_receiving_school_who
         for kind in ("pdf", "xml"):
             foreign = _read(url, reader, record_id, kind)
             assert (foreign.status_code, foreign.json()) == (404, unknown.json()), (reader, kind)
+
+
+def test_a_digitised_year_first_at_the_receiving_school_continues_the_code_at_the_level_handed_over(
+    transcript, amqp_uri
+):
+    url, engine = transcript
+    a, b = f"thcs-a-{uuid.uuid4().hex[:6]}", f"thcs-b-{uuid.uuid4().hex[:6]}"
+    sent = digitise(url, a, f"hs-a-{uuid.uuid4().hex[:6]}", "2023-2024", 6)
+    assert sent.status_code == 201, sent.text
+    (a_record,) = _listed(url, a)
+    publish_event(
+        amqp_uri,
+        TranscriptTransferredV1(
+            transcript_id=a_record["transcript_id"],
+            from_school=a,
+            to_school=b,
+            transferred_at=datetime.now(UTC),
+        ),
+        "sync",
+    )
+    wait_for(lambda: _handed_over_to(engine, b), what="the handover received")
+
+    # The same student (the same MOET code) under B's own ids: lower secondary continues the lower-secondary học
+    # bạ's code; upper secondary is another học bạ (one per level), with a code of its own.
+    lower = digitise(url, b, f"hs-b-{uuid.uuid4().hex[:6]}", "2024-2025", 7)
+    upper = digitise(url, b, f"hs-b-{uuid.uuid4().hex[:6]}", "2027-2028", 10)
+    assert lower.status_code == upper.status_code == 201, (lower.text, upper.text)
+    assert lower.json()["lookup_code"] == sent.json()["lookup_code"]
+    assert upper.json()["lookup_code"] != sent.json()["lookup_code"]
