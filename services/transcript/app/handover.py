@@ -43,9 +43,11 @@ def lookup_code_for(uow: TranscriptUnitOfWork, school_id: str, moet_code: str | 
     Adopted when the receiving school first records the student, whichever route comes first (the year's lock or
     a digitised year): the latest handover to this school with the student's MOET code (as the chain's link is
     found) at the same level, since a học bạ is one per level. Any year: unlike the link, which is to the year
-    before, the code is the student's whatever year the school records first. The receiving school's học bạ stays its own row, with its own id, school and records: only the code,
-    which the family holds and the portal opens, is shared, so the portal shows every school's years under it and
-    each school's own listings and reads still show that school's records only. A học bạ the school had already
-    started keeps its code: its records are printed and sealed with it.
+    before, the code is the student's whatever year the school records first.
+
+    The receiving school's học bạ stays its own row, with its own id, school and records: only the code, which the
+    family holds and the portal opens, is shared, so the portal shows every school's years under it and each
+    school's own listings and reads still show that school's records only. A học bạ the school had already started
+    keeps its code: its records are printed and sealed with it.
     """
     return uow.transcripts.handed_over_code(school_id, moet_code, level) or new_lookup_code()
