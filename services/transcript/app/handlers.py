@@ -17,6 +17,7 @@ from contracts.gradebook import AmendmentAppliedV1, ClassSnapshot, StudentRecord
 from contracts.gradebook import TermMarks as TermMarksV1
 from contracts.transcript import ReportingPath, SignatureStepV1, TranscriptAssembledV1
 from services.runtime.data_key import DataVault, Sealed
+from services.transcript.app.handover import lookup_code_for
 from services.transcript.app.unit_of_work import TranscriptUnitOfWork
 from services.transcript.documents import pdf_form, xml_package
 from services.transcript.domain.effective import effective_date, reporting_path
@@ -30,7 +31,6 @@ from services.transcript.domain.model import (
     YearRecordVersion,
     form_position,
     level_of_grade,
-    new_lookup_code,
 )
 from services.transcript.domain.plan import plan_signatures
 
@@ -300,8 +300,9 @@ def _assemble_student(
     content_hash = hashlib.sha256(json.dumps(source, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     sealed_id = base64.b64decode(student.personal_id_enc) if student.personal_id_enc else None
+    code = lookup_code_for(uow, school_id, student.moet_code, level)
     transcript = uow.transcripts.transcript_for(
-        school_id, student.student_id, level, student.moet_code, new_lookup_code(), sealed_id
+        school_id, student.student_id, level, student.moet_code, code, sealed_id
     )
     stored_id = transcript.personal_id_enc
     latest = uow.transcripts.latest_record(transcript.id, header.school_year, lock=True)

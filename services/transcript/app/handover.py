@@ -1,16 +1,25 @@
-"""A student's học bạ handed over to another school: remember the last sealed record for the next school's chain."""
+"""A student's học bạ handed over to another school: the receiving school's học bạ continues it.
+
+It continues the chain (its next record links to the sending school's last sealed one) and the lookup code: the
+student keeps one học bạ and one lookup code for life (rules.md, "Cases every school has").
+"""
 
 from __future__ import annotations
 
 from contracts.sync import TranscriptTransferredV1
 from services.transcript.app.unit_of_work import TranscriptUnitOfWork
+from services.transcript.domain.model import new_lookup_code
 
 CONSUMER = "transcript.handover"
 
 
 def receive_handover(event: TranscriptTransferredV1, uow: TranscriptUnitOfWork) -> None:
-    """Only the platform that assembled the sending school's records knows the student's MOET code and last
-    record; a transfer to or from a school elsewhere simply finds nothing here."""
+    """Only the platform that assembled the sending school's records knows the student's MOET code, last record
+    and lookup code; a transfer to or from a school elsewhere simply finds nothing here.
+
+    The lookup code is read here from the sending school's học bạ, never carried by the event: it opens the
+    child's record on the portal, and the bus need not carry it for the platform to know it.
+    """
     # Only the sending school's own học bạ is handed over: an event naming another school's reads as unknown.
     transcript = uow.transcripts.transcript(event.transcript_id, event.from_school)
     last = uow.transcripts.last_record(event.transcript_id) if transcript else None
@@ -22,5 +31,23 @@ def receive_handover(event: TranscriptTransferredV1, uow: TranscriptUnitOfWork) 
                 "moet_code": transcript.moet_code,
                 "school_year": last.school_year,
                 "previous_record_sha256": last.xml_sha256,
+                "lookup_code": transcript.lookup_code,
+                "level": transcript.level,
             }
         )
+
+
+def lookup_code_for(uow: TranscriptUnitOfWork, school_id: str, moet_code: str | None, level: str) -> str:
+    """The lookup code a học bạ the school starts for the student now takes: the handed-over one, else a new one.
+
+    Adopted when the receiving school first records the student, whichever route comes first (the year's lock or
+    a digitised year): the latest handover to this school with the student's MOET code (as the chain's link is
+    found) at the same level, since a học bạ is one per level. Any year: unlike the link, which is to the year
+    before, the code is the student's whatever year the school records first.
+
+    The receiving school's học bạ stays its own row, with its own id, school and records: only the code, which the
+    family holds and the portal opens, is shared, so the portal shows every school's years under it and each
+    school's own listings and reads still show that school's records only. A học bạ the school had already started
+    keeps its code: its records are printed and sealed with it.
+    """
+    return uow.transcripts.handed_over_code(school_id, moet_code, level) or new_lookup_code()

@@ -70,7 +70,11 @@ def level_of_grade(grade: int) -> Level:
 
 
 def new_lookup_code() -> str:
-    """32 lowercase hex characters from a UUID4: unguessable, never reused (a unique index guards it)."""
+    """32 lowercase hex characters from a UUID4: unguessable, and 122 random bits: no other student's in practice.
+
+    A new code only for a student no school handed over here (``app.handover.lookup_code_for``): a transferred
+    student's code is the same at every school, so no index could hold it unique.
+    """
     return uuid.uuid4().hex
 
 

@@ -36,10 +36,13 @@ class TranscriptRepository:
         student_id: str,
         level: str,
         moet_code: str | None,
-        new_lookup_code: str,
+        lookup_code: str,
         personal_id_enc: bytes | None = None,
     ) -> Transcript:
         """The school's học bạ of the student for the level, created once (concurrent creators meet on the key).
+
+        ``lookup_code`` is taken only by a học bạ created here: one that exists keeps the code its records print
+        (``app.handover.lookup_code_for`` picks it: a new one, or the code a transfer handed over).
 
         Tenancy, decided here for every caller (the digitised-year route and the year's lock): a student id is the
         school's own, as person ids are in signing (the same id at another school is another person), so the học bạ
@@ -49,7 +52,8 @@ class TranscriptRepository:
         with gradebook's 404 for another school's ids would not do here: an unknown student id is accepted (201),
         so a 404 would tell the caller that the id is taken. A conflict on the year (409) can now only come from
         the caller's own học bạ. A học bạ changes school only by a transfer (``handovers``), which links the
-        receiving school's own học bạ to the sending school's last record.
+        receiving school's own học bạ to the sending school's last record and gives it the same lookup code (the
+        student's, for life); each school's row and records stay that school's.
         """
         self.session.execute(
             pg_insert(transcripts)
@@ -58,7 +62,7 @@ class TranscriptRepository:
                 school_id=school_id,
                 student_id=student_id,
                 level=level,
-                lookup_code=new_lookup_code,
+                lookup_code=lookup_code,
                 moet_code=moet_code,
                 personal_id_enc=personal_id_enc,
             )
@@ -139,6 +143,23 @@ class TranscriptRepository:
             .limit(1)
         ).first()
         return row.previous_record_sha256 if row else None
+
+    def handed_over_code(self, school_id: str, moet_code: str | None, level: str) -> str | None:
+        """The lookup code of the student's học bạ last handed over to this school at this level (matched by MOET
+        code, as ``handed_over`` matches); None when no handover names one."""
+        if not moet_code:
+            return None
+        return self.session.execute(
+            select(handovers.c.lookup_code)
+            .where(
+                handovers.c.to_school == school_id,
+                handovers.c.moet_code == moet_code,
+                handovers.c.level == level,
+                handovers.c.lookup_code.is_not(None),
+            )
+            .order_by(handovers.c.school_year.desc(), handovers.c.received_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
 
     def add_record(self, values: dict[str, Any]) -> None:
         self.session.execute(pg_insert(year_records).values(**values))

@@ -30,7 +30,16 @@ transcripts = Table(
     Column("school_id", String(64), nullable=False, index=True, comment="The school that keeps this học bạ"),
     Column("student_id", String(64), nullable=False, comment="The school's own id of the student"),
     Column("level", String(20), nullable=False),
-    Column("lookup_code", String(32), nullable=False, unique=True, comment="32 lowercase hex; never reused"),
+    # The student's code for life, not the row's: a transfer's receiving school continues the sending school's
+    # (services/transcript/app/handover.py), so two schools' rows may share it; every lookup by code is scoped by
+    # school (migration 0005 says why it is not unique per school either).
+    Column(
+        "lookup_code",
+        String(32),
+        nullable=False,
+        index=True,
+        comment="32 lowercase hex; the student's for life: a transfer's receiving school continues it",
+    ),
     Column("moet_code", String(64), nullable=True),
     Column("personal_id_enc", LargeBinary, nullable=True, comment="Filled by the records import, encrypted"),
     Column("effective_date", DateTime(timezone=True), nullable=True),
@@ -79,6 +88,13 @@ handovers = Table(
     ),
     Column("school_year", String(9), nullable=False, comment="Year of the last sealed record handed over"),
     Column("previous_record_sha256", String(64), nullable=False),
+    Column(
+        "lookup_code",
+        String(32),
+        nullable=True,
+        comment="The học bạ's lookup code: the receiving school's học bạ continues it",
+    ),
+    Column("level", String(20), nullable=True, comment="School level of the học bạ handed over"),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 

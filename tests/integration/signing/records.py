@@ -14,12 +14,14 @@ PRINCIPAL = ("ht-cuong", "Lê Văn Cường")
 BIRTH_PLACE = "Phường Cửa Nam, Hà Nội"
 
 
-def year_record(**changes: object) -> YearRecord:
+def year_record(school: tuple[str, str] = SCHOOL, **changes: object) -> YearRecord:
+    """Signed by the test PKI's people; at another ``school`` than SCHOOL, sealed by a seal certified for it
+    (signed.seal_identity)."""
     return factories.year_record(
         factories.secondary_subjects(TEACHER_A, TEACHER_B, physical_education=False),
         homeroom=TEACHER_B,
         principal=PRINCIPAL,
-        school=SCHOOL,
+        school=school,
         **{"birth_place": BIRTH_PLACE, **changes},
     )
 

@@ -21,7 +21,7 @@ from services.runtime.timestamps import KeptKeyTimeStamper
 from services.signing.documents import pdf as pdf_doc
 from services.signing.documents import xml as xml_doc
 from services.signing.domain.model import Plan, Step
-from tests.integration.signing.records import documents
+from tests.integration.signing.records import SCHOOL, documents
 
 # The PKI label of each person named in records.py; the seal is the school's own certificate.
 WHO = {"Nguyễn Văn An": "teacher-a", "Trần Thị Bình": "teacher-b", "Lê Văn Cường": "principal"}
@@ -34,7 +34,7 @@ def timestamper() -> KeptKeyTimeStamper:
 
 
 def identity_for(step: Step) -> Identity:
-    return pki.identity("seal" if step.is_seal else WHO[step.signer_name])
+    return seal_identity(step) if step.is_seal else pki.identity(WHO[step.signer_name])
 
 
 class CachedKeySigner(Signer):
@@ -75,7 +75,28 @@ def sign_person(
 
 def seal(pdf: bytes, plan: Plan) -> bytes:
     vc = ValidationContext(trust_roots=[pki.root()], crls=pki.crls(), allow_fetching=False)
-    return pdf_doc.seal(pdf, plan.seal, CachedKeySigner(pki.identity("seal")), timestamper(), vc)
+    return pdf_doc.seal(pdf, plan.seal, CachedKeySigner(seal_identity(plan.seal)), timestamper(), vc)
+
+
+def seal_identity(step: Step) -> Identity:
+    """The test PKI's seal is SCHOOL's; another school's seal is certified by the same CA for that school (its name
+    and id), on the same key: what a record of a second school (a transfer's receiving school) is sealed with."""
+    if step.signer_name == SCHOOL[1]:
+        return pki.identity("seal")
+    return _school_seal(step.signer_id, step.signer_name)
+
+
+@functools.cache
+def _school_seal(school_id: str, school_name: str) -> Identity:
+    own = pki.identity("seal")
+    certificate = pki.issue(
+        own.key.public_key(),
+        common_name=school_name,
+        unit="Con dấu",
+        organisation=school_name,
+        subject_id=school_id,
+    )
+    return Identity(own.key, certificate, own.chain)
 
 
 def sign_steps(pdf: bytes, plan: Plan, orders: Iterable[int]) -> bytes:

@@ -11,13 +11,16 @@ import math
 import time
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import httpx
 import pytest
 from kombu import Connection, Exchange, Producer
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
+from typer.testing import CliRunner
 
+from cli.main import app as cli_app
 from contracts.envelope import Envelope
 from contracts.signing import TranscriptSealedV1
 from sandbox.issuer import mint_token
@@ -61,28 +64,30 @@ def gateway(tmp_path_factory):
     server.stop()
 
 
-def _sealed(n: int) -> list[tuple[TranscriptSealedV1, bytes, bytes]]:
-    """Year records signed by every step and sealed, as the signing service would announce them."""
+def _sealed(n: int, **changes: Any) -> list[tuple[TranscriptSealedV1, bytes, bytes]]:
+    """Year records signed by every step and sealed, as the signing service would announce them (SCHOOL[0]'s in
+    SCHOOL_YEAR, grade 8, unless ``changes`` say otherwise)."""
     out = []
     for _ in range(n):
         yr = f"yr-{uuid.uuid4().hex[:12]}"
-        record = year_record(
-            year_record_id=yr,
-            transcript_id=f"hb-{yr}",
-            student_id=f"st-{yr}",
-            school_year=SCHOOL_YEAR,
-            lookup_code=uuid.uuid4().hex,
-        )
+        fields: dict[str, Any] = {
+            "year_record_id": yr,
+            "transcript_id": f"hb-{yr}",
+            "student_id": f"st-{yr}",
+            "school_year": SCHOOL_YEAR,
+            "lookup_code": uuid.uuid4().hex,
+        }
+        record = year_record(**(fields | changes))
         xml, pdf, plan = documents(record)
         sealed = sign_steps(pdf_doc.add_signature_fields(pdf, plan), plan, [s.order for s in plan.steps])
         event = TranscriptSealedV1(
-            school_id=SCHOOL[0],
+            school_id=record.school_id,
             class_id="8a1",
             student_id=record.student_id,
             transcript_id=record.transcript_id,
             year_record_id=yr,
-            school_year=SCHOOL_YEAR,
-            grade=8,
+            school_year=record.school_year,
+            grade=record.grade,
             version=record.version,
             supersedes=record.supersedes,
             lookup_code=record.lookup_code,
@@ -592,6 +597,85 @@ def test_a_transfer_is_handed_over_only_when_the_sending_principal_approves(stac
         f"{stack['sync']}/schools/{receiving}/sync/incoming", headers=_staff(None, "operator")
     )
     assert (operator.status_code, operator.json()) == (404, unknown.json())
+
+
+def test_the_transferred_student_s_one_lookup_code_opens_both_schools_years_each_school_s_own(
+    stack, amqp_uri, tmp_path
+):
+    sent = _accepted_record(stack, amqp_uri)
+    code = sent.lookup_code
+    request = _ask(stack, SCHOOL[0], code).json()
+    approve = f"{stack['sync']}/schools/{SCHOOL[0]}/sync/transfer-requests/{request['id']}/approve"
+    assert http_client.post(approve, headers=_staff()).status_code == 200
+    # The receiving school's next year, sealed by it in its own học bạ (its own id), under the handed-over code: as
+    # its transcript service builds it after the handover (tests/integration/transcript/test_transcript_tenancy.py).
+    receiving = (RECEIVING, "Trường THCS Tiếp Nhận")
+    ((continued, _, _),) = later = _sealed(
+        1, school=receiving, school_year="2027-2028", grade=9, class_name="9A1", lookup_code=code
+    )
+    _publish(stack, amqp_uri, later)
+    wait_for(
+        lambda: (
+            _rows(stack, [continued.year_record_id]).get(continued.year_record_id, {}).get("status")
+            == "accepted"
+        ),
+        timeout=90,
+        what="the receiving school's record accepted",
+    )
+
+    # The portal: one code, both schools' years, each saying its school.
+    page = http_client.get(f"{stack['gateway'].url}/hocba/{code}")
+    assert page.status_code == 200
+    years = page.text.split('<section class="card year"')[1:]
+    assert [(SCHOOL_YEAR in y, "2027-2028" in y) for y in years] == [(True, False), (False, True)]
+    assert SCHOOL[1] in years[0] and receiving[1] not in years[0]
+    assert receiving[1] in years[1] and SCHOOL[1] not in years[1]
+
+    # Each school's API lists and reads its own records; the sending school nothing of the receiving school's.
+    gateway = stack["gateway"]
+    with gateway.client(SCHOOL[0]) as a, gateway.client(RECEIVING) as b, gateway.client("s-khac") as other:
+        own_a = a.get("/api/v1/records", params={"transcript_id": sent.transcript_id}).json()["items"]
+        own_b = b.get("/api/v1/records", params={"transcript_id": continued.transcript_id}).json()["items"]
+        (b_row,) = own_b
+        a_sees_b = a.get("/api/v1/records", params={"transcript_id": continued.transcript_id}).json()["items"]
+        a_reads_b = a.get(f"/api/v1/records/{b_row['id']}/pdf")
+        stranger = [other.get(f"/api/v1/records/{row['id']}/pdf") for row in (own_a[0], b_row)] + [
+            other.get("/api/v1/records", params={"transcript_id": t})
+            for t in (sent.transcript_id, continued.transcript_id)
+        ]
+        pdfs = {
+            "a.pdf": a.get(f"/api/v1/records/{own_a[0]['id']}/pdf"),
+            "b.pdf": b.get(f"/api/v1/records/{b_row['id']}/pdf"),
+        }
+    assert [(r["school_id"], r["access"], r["lookup_code"]) for r in own_a] == [(SCHOOL[0], "owner", code)]
+    assert (b_row["school_id"], b_row["access"], b_row["lookup_code"]) == (RECEIVING, "owner", code)
+    assert a_sees_b == []
+    assert (a_reads_b.status_code, a_reads_b.json()["reason"]) == (404, "record_not_found")
+    assert [r.status_code for r in stranger[:2]] == [404, 404]
+    assert [r.json()["items"] for r in stranger[2:]] == [[], []]
+
+    # `hocba verify` passes on each: each school signed and sealed what it assessed.
+    for name, response in pdfs.items():
+        assert response.status_code == 200, name
+        (tmp_path / name).write_bytes(response.content)
+        verified = CliRunner().invoke(cli_app, ["verify", str(tmp_path / name)])
+        assert verified.exit_code == 0, (name, verified.output)
+
+    # The code now opens the receiving school's học bạ too: a next school asks it there; at a school holding no
+    # record of it, it still reads as an unknown code.
+    def ask(to_school: str, from_school: str, lookup_code: str) -> httpx.Response:
+        return http_client.post(
+            f"{stack['sync']}/schools/{to_school}/sync/transfer-requests",
+            json={"from_school": from_school, "lookup_code": lookup_code},
+            headers=_staff(to_school, "staff"),
+        )
+
+    assert ask("s-truong-thu-ba", RECEIVING, code).status_code == 201
+    elsewhere, unknown = (
+        ask("s-truong-thu-ba", "s-khac", code),
+        ask("s-truong-thu-ba", "s-khac", uuid.uuid4().hex),
+    )
+    assert (elsewhere.status_code, elsewhere.json()) == (404, unknown.json())
 
 
 def test_a_refused_transfer_hands_nothing_over(stack, amqp_uri):

@@ -2,20 +2,24 @@
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from contracts.sync import TranscriptTransferredV1
 from sandbox.issuer import mint_token
 from services.runtime import http_client
 from services.runtime.broker import subscriptions_of
 from services.runtime.db import make_engine
 from services.runtime.settings import get_settings
+from services.transcript.documents import xml_package
 from services.transcript.service import TranscriptService
-from services.transcript.store.tables import transcripts, year_records
+from services.transcript.store.tables import handovers, transcripts, year_records
 from tests.factories import digitised_year, maths_class, term_locked
 from tests.helpers import publish_event, purge, running, wait_for
+from tests.integration.transcript.test_documents import pdftotext
 
 pytestmark = pytest.mark.integration
 
@@ -151,3 +155,140 @@ def test_the_year_s_lock_at_another_school_with_the_same_student_id_builds_that_
     assert record["transcript_id"] == own["id"] and own["student_id"] == student
     assert own["lookup_code"] != first.json()["lookup_code"]
     assert holdings(engine, b) == b_before
+
+
+def _handed_over_to(engine, school_id: str) -> list[dict]:
+    with engine.connect() as conn:
+        return [
+            dict(r)
+            for r in conn.execute(select(handovers).where(handovers.c.to_school == school_id)).mappings()
+        ]
+
+
+def _read(url: str, school_id: str, record_id: str, kind: str) -> httpx.Response:
+    return http_client.get(f"{url}/records/{record_id}/{kind}", headers=clerk(school_id), timeout=30)
+
+
+def _listed(url: str, school_id: str, **params: str) -> list[dict]:
+    return http_client.get(
+        f"{url}/schools/{school_id}/records", params=params, headers=clerk(school_id)
+    ).json()["records"]
+
+
+def test_a_transferred_student_keeps_the_lookup_code_at_the_receiving_school_whose_record_stays_its_own(
+    transcript, amqp_uri
+):
+    url, engine = transcript
+    a, b, c = (f"thcs-{side}-{uuid.uuid4().hex[:6]}" for side in ("a", "b", "c"))
+    at_a, at_b, classmate = (f"hs-{who}-{uuid.uuid4().hex[:6]}" for who in ("a", "b", "ban"))
+    sent = digitise(url, a, at_a, "2023-2024", 6)
+    assert sent.status_code == 201, sent.text
+    code = sent.json()["lookup_code"]
+    (a_record,) = _listed(url, a)
+    publish_event(
+        amqp_uri,
+        TranscriptTransferredV1(
+            transcript_id=a_record["transcript_id"],
+            from_school=a,
+            to_school=b,
+            transferred_at=datetime.now(UTC),
+        ),
+        "sync",
+    )
+    wait_for(lambda: _handed_over_to(engine, b), what="the handover received")
+    a_before = holdings(engine, a)
+
+    # The next year at the receiving school: the student under that school's own id, known by the MOET code the
+    # sending school recorded; and a classmate nobody handed over.
+    moet = digitised_year("2023-2024", 6, "")["student"]["moet_code"]
+    snapshot = maths_class([at_b, classmate], ("gv-b", "Trần Văn Bình"))
+    snapshot = snapshot.model_copy(
+        update={
+            "students": [
+                s.model_copy(update={"moet_code": moet}) if s.student_id == at_b else s
+                for s in snapshot.students
+            ]
+        }
+    )
+    publish_event(
+        amqp_uri,
+        term_locked(
+            snapshot,
+            school_id=b,
+            school_name="Trường THCS Lê Lợi",
+            class_id=f"{b}-7a1",
+            class_name="7A1",
+            grade=7,
+            school_year="2024-2025",
+            locked_by="ht-b",
+        ),
+        "gradebook",
+    )
+    b_records = wait_for(lambda: len(r := _listed(url, b)) == 2 and r, timeout=60, what="school B's records")
+    (moved,) = [r for r in b_records if r["student_id"] == at_b]
+    (other,) = [r for r in b_records if r["student_id"] == classmate]
+
+    # One lookup code: the receiving school's học bạ continues the handed-over one; the classmate gets a new one.
+    assert moved["lookup_code"] == code and other["lookup_code"] != code
+    assert moved["transcript_id"] != a_record["transcript_id"]  # a học bạ row of B's own
+    xml = _read(url, b, moved["id"], "xml")
+    assert xml.status_code == 200, xml.text
+    root = xml_package.validate(xml.content)
+    ns = f"{{{xml_package.NS}}}"
+    assert root.findtext(f"{ns}Identity/{ns}LookupCode") == code
+    assert root.findtext(f"{ns}School/{ns}Id") == b
+    assert root.findtext(f"{ns}Identity/{ns}PreviousRecordSha256") == a_record["xml_sha256"]
+    assert f"Mã số tra cứu: {code}" in pdftotext(_read(url, b, moved["id"], "pdf").content)
+
+    # Each school's rows stay its own: B's học bạ is B's, A's is untouched.
+    with engine.connect() as conn:
+        holders = conn.execute(
+            select(transcripts.c.school_id).where(transcripts.c.lookup_code == code)
+        ).scalars()
+        assert sorted(holders) == sorted([a, b])
+    assert holdings(engine, a) == a_before
+
+    # Each school's listing by the code holds its own records only; at a school holding none, the code reads
+    # exactly as an unknown one.
+    assert [r["id"] for r in _listed(url, a, code=code)] == [a_record["id"]]
+    assert [r["id"] for r in _listed(url, b, code=code)] == [moved["id"]]
+    assert a_record["id"] not in {r["id"] for r in _listed(url, b)}
+    assert moved["id"] not in {r["id"] for r in _listed(url, a)}
+    assert _listed(url, c, code=code) == _listed(url, c, code=uuid.uuid4().hex) == []
+
+    # Neither school reads the other's record: the answer to an unknown record.
+    unknown = _read(url, a, f"yr-{uuid.uuid4().hex[:16]}", "pdf")
+    assert unknown.status_code == 404
+    for reader, record_id in ((a, moved["id"]), (b, a_record["id"])):
+        for kind in ("pdf", "xml"):
+            foreign = _read(url, reader, record_id, kind)
+            assert (foreign.status_code, foreign.json()) == (404, unknown.json()), (reader, kind)
+
+
+def test_a_digitised_year_first_at_the_receiving_school_continues_the_code_at_the_level_handed_over(
+    transcript, amqp_uri
+):
+    url, engine = transcript
+    a, b = f"thcs-a-{uuid.uuid4().hex[:6]}", f"thcs-b-{uuid.uuid4().hex[:6]}"
+    sent = digitise(url, a, f"hs-a-{uuid.uuid4().hex[:6]}", "2023-2024", 6)
+    assert sent.status_code == 201, sent.text
+    (a_record,) = _listed(url, a)
+    publish_event(
+        amqp_uri,
+        TranscriptTransferredV1(
+            transcript_id=a_record["transcript_id"],
+            from_school=a,
+            to_school=b,
+            transferred_at=datetime.now(UTC),
+        ),
+        "sync",
+    )
+    wait_for(lambda: _handed_over_to(engine, b), what="the handover received")
+
+    # The same student (the same MOET code) under B's own ids: lower secondary continues the lower-secondary học
+    # bạ's code; upper secondary is another học bạ (one per level), with a code of its own.
+    lower = digitise(url, b, f"hs-b-{uuid.uuid4().hex[:6]}", "2024-2025", 7)
+    upper = digitise(url, b, f"hs-b-{uuid.uuid4().hex[:6]}", "2027-2028", 10)
+    assert lower.status_code == upper.status_code == 201, (lower.text, upper.text)
+    assert lower.json()["lookup_code"] == sent.json()["lookup_code"]
+    assert upper.json()["lookup_code"] != sent.json()["lookup_code"]
