@@ -184,18 +184,7 @@ def test_a_transferred_student_keeps_the_lookup_code_at_the_receiving_school_who
     sent = digitise(url, a, at_a, "2023-2024", 6)
     assert sent.status_code == 201, sent.text
     code = sent.json()["lookup_code"]
-    (a_record,) = _listed(url, a)
-    publish_event(
-        amqp_uri,
-        TranscriptTransferredV1(
-            transcript_id=a_record["transcript_id"],
-            from_school=a,
-            to_school=b,
-            transferred_at=datetime.now(UTC),
-        ),
-        "sync",
-    )
-    wait_for(lambda: _handed_over_to(engine, b), what="the handover received")
+    a_record = _hand_over(url, engine, amqp_uri, a, b)
     a_before = holdings(engine, a)
 
     # The next year at the receiving school: the student under that school's own id, known by the MOET code the
@@ -272,18 +261,7 @@ def test_a_digitised_year_first_at_the_receiving_school_continues_the_code_at_th
     a, b = f"thcs-a-{uuid.uuid4().hex[:6]}", f"thcs-b-{uuid.uuid4().hex[:6]}"
     sent = digitise(url, a, f"hs-a-{uuid.uuid4().hex[:6]}", "2023-2024", 6)
     assert sent.status_code == 201, sent.text
-    (a_record,) = _listed(url, a)
-    publish_event(
-        amqp_uri,
-        TranscriptTransferredV1(
-            transcript_id=a_record["transcript_id"],
-            from_school=a,
-            to_school=b,
-            transferred_at=datetime.now(UTC),
-        ),
-        "sync",
-    )
-    wait_for(lambda: _handed_over_to(engine, b), what="the handover received")
+    _hand_over(url, engine, amqp_uri, a, b)
 
     # The same student (the same MOET code) under B's own ids: lower secondary continues the lower-secondary học
     # bạ's code; upper secondary is another học bạ (one per level), with a code of its own.
@@ -292,3 +270,21 @@ def test_a_digitised_year_first_at_the_receiving_school_continues_the_code_at_th
     assert lower.status_code == upper.status_code == 201, (lower.text, upper.text)
     assert lower.json()["lookup_code"] == sent.json()["lookup_code"]
     assert upper.json()["lookup_code"] != sent.json()["lookup_code"]
+
+
+def _hand_over(url: str, engine, amqp_uri: str, sender: str, receiver: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """The sending school's only record's học bạ handed over to ``receiver``, as sync announces an approved
+    transfer; returns that record as the sender lists it."""
+    (record,) = _listed(url, sender)
+    publish_event(
+        amqp_uri,
+        TranscriptTransferredV1(
+            transcript_id=record["transcript_id"],
+            from_school=sender,
+            to_school=receiver,
+            transferred_at=datetime.now(UTC),
+        ),
+        "sync",
+    )
+    wait_for(lambda: _handed_over_to(engine, receiver), what="the handover received")
+    return record
