@@ -313,8 +313,8 @@ def add_student(
 
 
 def _case_entry(case: str, subject_code: str) -> dict[str, Any] | None:
-    """A case student's whole term of one subject: 8 everywhere, the re-test subject 3.0; none for an exempt
-    subject (the principal's decision: no teacher enters it)."""
+    """A case student's whole term of one subject: 8 everywhere (6 for the re-test student, 3.0 in the re-test
+    subject); none for an exempt subject (the principal's decision: no teacher enters it)."""
     if case == EXEMPT and subject_code == EXEMPT_SUBJECT:
         return None
     if subject_code not in SCORED:
@@ -323,7 +323,10 @@ def _case_entry(case: str, subject_code: str) -> dict[str, Any] | None:
             "midterm": "Đ",
             "final": "Đ",
         }
-    score = "3" if case == RETEST and subject_code == RETEST_SUBJECT else "8"
+    # The re-test student is a 6.0 student with Toán 3.0: one level below what the others alone give, so TT22 art. 9
+    # §3 does not lift it (it lifts a result only one subject pulls down by two levels or more), and the year is
+    # Chưa đạt with a re-test in Toán.
+    score = ("3" if subject_code == RETEST_SUBJECT else "6") if case == RETEST else "8"
     return {
         "regular": [score] * regular_count(dict(SUBJECTS)[subject_code] or 35),
         "midterm": score,

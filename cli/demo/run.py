@@ -132,7 +132,6 @@ def run_demo(
         failed += failed_files
         failed += _qr(schools, out, console)
         _lookups(pipeline, schools, console)
-        failed += _cases(pipeline, cases, verdicts, console)
         seen: dict[str, int] = {}
         with Connection(settings.amqp_uri) as conn:
             while (message := conn.default_channel.basic_get(vendor.name, no_ack=True)) is not None:
@@ -142,6 +141,7 @@ def run_demo(
             f"{seen or 'nothing new (an earlier run published it all)'}"
         )
         failed += _audit([*schools, sender], console)
+        failed += _cases(pipeline, cases, verdicts, console)
         audit = pipeline.url["audit"]
         console.print(
             f"Look further: {pipeline.url['gradebook']}/openapi.json, {audit}/metrics, "
