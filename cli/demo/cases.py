@@ -239,6 +239,8 @@ def report(pipeline: Pipeline, cases: Cases, verdicts: dict[str, dict[str, Any]]
         verdict = verdicts.get(f"{sid}-{latest['school_year']}.pdf")
         passed = bool(verdict and verdict["passed"])
         failed += not passed
+        # The summer's students end with the record decided again (version 2); the others with their year-end one.
+        failed += (latest["version"] >= 2) != (case in (RETEST, SUMMER_CONDUCT))
         lines.append(f"{LABELS[case]}: {student['full_name']} ({sid}, {receiving.name}): {decided}")
         lines.append(
             f"   to the province: {_path(pipeline, receiving, latest['transcript_id'], latest['school_year'])}; "
