@@ -132,6 +132,9 @@ class SampleSchool:
     classes: list[dict[str, Any]] = field(default_factory=list)
     students: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
+    # student_id → the demo case whose year is chosen rather than drawn (CASES); kept out of the student rows, so
+    # the CSV the clerk imports has the same columns for every student.
+    cases: dict[str, str] = field(default_factory=dict)
 
     @property
     def primary(self) -> bool:
@@ -170,10 +173,16 @@ def person_name(rng: random.Random, female: bool) -> str:
 
 
 def build(
-    school_id: str, *, classes: int = 2, students_per_class: int = 45, grade: int = 8, seed: int | None = None
+    school_id: str,
+    *,
+    classes: int = 2,
+    students_per_class: int = 45,
+    grade: int = 8,
+    seed: int | None = None,
+    year: str = "2025-2026",
 ) -> SampleSchool:
     rng = random.Random(school_id if seed is None else seed)
-    school = SampleSchool(school_id, grade=grade)
+    school = SampleSchool(school_id, grade=grade, year=year)
     # Every id starts with the whole school id, so ids stay unique across schools and read as their school.
     prefix = school_id
     teacher_ids = []
@@ -206,7 +215,7 @@ def build(
                     "periods_per_year": periods,
                 }
             )
-        birth_year = 2025 - grade - 6
+        birth_year = int(year[:4]) - grade - 6
         # Số đăng bộ: the register number given when the student entered the level (grade 1 or grade 6).
         entered = int(school.year[:4]) - (grade - (1 if school.primary else 6 if grade <= 9 else 10))
         for n in range(students_per_class):
@@ -242,6 +251,89 @@ def build(
     return school
 
 
+# The demo's cases (issue 17): one student each whose year is chosen, not drawn, so its path is known in advance.
+RETEST, SUMMER_CONDUCT, EXEMPT, TRANSFERRED = "retest", "summer_conduct", "exempt", "transferred"
+CASES = (RETEST, SUMMER_CONDUCT, EXEMPT, TRANSFERRED)
+RETEST_SUBJECT = "toan"  # failed at year end (3.0), re-tested in the summer
+EXEMPT_SUBJECT = "gdtc"  # exempted for the whole year by the principal's decision
+
+
+def add_student(
+    school: SampleSchool, class_id: str, case: str, like: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One more student at the end of ``class_id``, for a demo ``case``: drawn from a generator of their own, so
+    every student ``build`` made keeps what it drew. ``like``: the same person as another school's student (a
+    transfer: name, birth, MOET code and personal ID travel with them; the ids are this school's own)."""
+    roll = len(school.students_of(class_id)) + 1
+    student_id = f"{class_id}-hs{roll:02d}"
+    rng = random.Random(f"{student_id}:{case}")
+    entered = int(school.year[:4]) - (
+        school.grade - (1 if school.primary else 6 if school.grade <= 9 else 10)
+    )
+    if like is None:
+        female = rng.random() < 0.5
+        birth_year = int(school.year[:4]) - school.grade - 6
+        taken = {s["personal_id"] for s in school.students}
+        serial = rng.randint(0, 999999)
+        while (pid := f"001{3 if female else 2}{birth_year % 100:02d}{serial:06d}") in taken:
+            serial = (serial + 1) % 1_000_000
+        person = {
+            "moet_code": f"{rng.randint(10**9, 10**10 - 1)}",
+            "full_name": person_name(rng, female),
+            "gender": "Nữ" if female else "Nam",
+            "birth_date": date(birth_year, rng.randint(1, 12), rng.randint(1, 28)).isoformat(),
+            "ethnicity": "Kinh",
+            "personal_id": pid,
+            "birth_place": rng.choice(BIRTH_PLACES),
+        }
+    else:
+        person = {
+            k: like[k]
+            for k in (
+                "moet_code",
+                "full_name",
+                "gender",
+                "birth_date",
+                "ethnicity",
+                "personal_id",
+                "birth_place",
+            )
+        }
+    student = {
+        "student_id": student_id,
+        "class_id": class_id,
+        "roll_number": roll,
+        **person,
+        "register_number": f"{len(school.students) + 1:03d}/{entered}",
+    }
+    order = list(school.students[0]) if school.students else list(student)
+    school.students.append({k: student[k] for k in order})
+    school.cases[student_id] = case
+    return student
+
+
+def _case_entry(case: str, subject_code: str) -> dict[str, Any] | None:
+    """A case student's whole term of one subject: 8 everywhere (6 for the re-test student, 3.0 in the re-test
+    subject); none for an exempt subject (the principal's decision: no teacher enters it)."""
+    if case == EXEMPT and subject_code == EXEMPT_SUBJECT:
+        return None
+    if subject_code not in SCORED:
+        return {
+            "regular": ["Đ"] * (regular_count(dict(SUBJECTS)[subject_code] or 35)),
+            "midterm": "Đ",
+            "final": "Đ",
+        }
+    # The re-test student is a 6.0 student with Toán 3.0: one level below what the others alone give, so TT22 art. 9
+    # §3 does not lift it (it lifts a result only one subject pulls down by two levels or more), and the year is
+    # Chưa đạt with a re-test in Toán.
+    score = ("3" if subject_code == RETEST_SUBJECT else "6") if case == RETEST else "8"
+    return {
+        "regular": [score] * regular_count(dict(SUBJECTS)[subject_code] or 35),
+        "midterm": score,
+        "final": score,
+    }
+
+
 def marks_for(
     school: SampleSchool, class_id: str, subject_code: str, term: str, seed: int = 0
 ) -> list[dict[str, Any]]:
@@ -249,6 +341,11 @@ def marks_for(
     periods = dict(school.subjects)[subject_code] or 35
     entries = []
     for s in school.students_of(class_id):
+        if s["student_id"] in school.cases and not school.primary:
+            chosen = _case_entry(school.cases[s["student_id"]], subject_code)
+            if chosen is not None:
+                entries.append({"student_id": s["student_id"], **chosen})
+            continue
         rng = random.Random(f"{s['student_id']}:{subject_code}:{term}:{seed}")
         level = random.Random(s["student_id"]).uniform(5.5, 9.5)
         if school.primary:
@@ -305,10 +402,13 @@ def homeroom_for(school: SampleSchool, class_id: str, term: str) -> list[dict[st
                 }
             )
             continue
+        case = school.cases.get(s["student_id"])
+        conduct = rng.choice(["Tốt", "Tốt", "Tốt", "Khá", "Đạt"])
         entries.append(
             {
                 "student_id": s["student_id"],
-                "conduct": rng.choice(["Tốt", "Tốt", "Tốt", "Khá", "Đạt"]),
+                # A case student's conduct is chosen: Chưa đạt sends them to summer training (TT22 art. 13).
+                "conduct": ("Chưa đạt" if case == SUMMER_CONDUCT else "Tốt") if case else conduct,
                 "absences": rng.randint(0, 6),
                 "homeroom_comment": "Chăm ngoan, tích cực tham gia hoạt động của lớp.",
             }

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from cli.registry import SERVICES, gateway_url, local_url, remote_signer_url
+from cli.registry import SERVICES, gateway_admin_url, gateway_url, local_url, remote_signer_url
 from cli.signer_client import sign_as
 from sandbox.sample_school import SampleSchool, homeroom_for, load_via_api, marks_for
 from services.runtime import http_client
@@ -242,3 +242,125 @@ class Pipeline:
             accepted=int(sync["accepted"]),
             rejected=int(sync["rejected"]),
         )
+
+    # -- the demo's cases: an exemption, the summer, a transfer (issue 17) ---------------------------------------
+
+    def results(self, demo: DemoSchool, class_id: str, student_id: str) -> dict[str, Any]:
+        """What the homeroom teacher sees of a student's year (results, averages and why)."""
+        response = http_client.get(
+            f"{self.url['gradebook']}/classes/{class_id}/students/{student_id}/results",
+            headers=self.auth(demo.school_id, demo.school.homeroom_of(class_id), "teacher", "homeroom"),
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def exempt(
+        self, demo: DemoSchool, class_id: str, student_id: str, subject_code: str, reason: str
+    ) -> bool:
+        """The principal's decision (miễn học) for the whole year; False when an earlier run already took it."""
+        principal = self.auth(demo.school_id, demo.school.principal_id, "principal")
+        listed = http_client.get(
+            f"{self.url['gradebook']}/classes/{class_id}/exemptions", headers=principal, timeout=self.timeout
+        )
+        listed.raise_for_status()
+        if any(
+            e["student_id"] == student_id and e["subject_code"] == subject_code and not e.get("revoked_at")
+            for e in listed.json()
+        ):
+            return False
+        http_client.post(
+            f"{self.url['gradebook']}/classes/{class_id}/students/{student_id}/exemptions",
+            headers=principal,
+            json={"subject_code": subject_code, "period": "year", "reason": reason},
+            timeout=self.timeout,
+        ).raise_for_status()
+        return True
+
+    def summer(
+        self,
+        demo: DemoSchool,
+        class_id: str,
+        retests: dict[str, dict[str, Any]],
+        conduct: dict[str, str],
+    ) -> dict[str, Any]:
+        """After the year's lock: each subject teacher enters the re-test results (subject → student → result), the
+        homeroom teacher the conduct after summer training (student → conduct), the principal locks the summer."""
+        school, gradebook = demo.school, self.url["gradebook"]
+        for code, entries in retests.items():
+            http_client.put(
+                f"{gradebook}/classes/{class_id}/subjects/{code}/summer/retest",
+                headers=self.auth(school.school_id, school.teacher_of(class_id, code), "teacher"),
+                json={"entries": [{"student_id": s, "result": r} for s, r in entries.items()]},
+                timeout=self.timeout,
+            ).raise_for_status()
+        if conduct:
+            http_client.put(
+                f"{gradebook}/classes/{class_id}/summer/conduct",
+                headers=self.auth(school.school_id, school.homeroom_of(class_id), "teacher", "homeroom"),
+                json={"entries": [{"student_id": s, "conduct": c} for s, c in conduct.items()]},
+                timeout=self.timeout,
+            ).raise_for_status()
+        locked = http_client.post(
+            f"{gradebook}/classes/{class_id}/summer/lock",
+            headers=self.auth(school.school_id, school.principal_id, "principal"),
+            timeout=self.timeout,
+        )
+        locked.raise_for_status()
+        return dict(locked.json())
+
+    def request_transfer(self, receiving: DemoSchool, from_school: str, lookup_code: str) -> dict[str, Any]:
+        """The receiving school's clerk asks for the học bạ the family brought, by the code printed on it."""
+        response = http_client.post(
+            f"{self.url['sync']}/schools/{receiving.school_id}/sync/transfer-requests",
+            headers=self.auth(receiving.school_id, "van-thu", "staff"),
+            json={"from_school": from_school, "lookup_code": lookup_code},
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def approve_transfer(self, sending: DemoSchool, request_id: str) -> dict[str, Any]:
+        """The sending school's principal hands the học bạ over (at the province, then to the receiving school)."""
+        response = http_client.post(
+            f"{self.url['sync']}/schools/{sending.school_id}/sync/transfer-requests/{request_id}/approve",
+            headers=self.auth(sending.school_id, sending.school.principal_id, "principal"),
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def transfer_requests(self, demo: DemoSchool) -> dict[str, list[dict[str, Any]]]:
+        response = http_client.get(
+            f"{self.url['sync']}/schools/{demo.school_id}/sync/transfer-requests",
+            headers=self.auth(demo.school_id, demo.school.principal_id, "principal"),
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def at_province(self, demo: DemoSchool, **params: str) -> list[dict[str, Any]]:
+        """The school's records as the province holds them (its own, and those handed over to it)."""
+        school_token = self.connect_gateway(demo)
+        response = http_client.get(
+            f"{gateway_url()}/api/v1/records",
+            params={"limit": 500, **params},
+            headers={"Authorization": f"Bearer {school_token}"},
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        return list(response.json()["items"])
+
+    def set_province_day(self, day: str) -> str:
+        """Move the reference gateway's clock, as its admin API allows (tests/integration/gateway/support.py
+        set_day): the province's day when the summer's records arrive."""
+        from sandbox.gateway.settings import get_gateway_settings
+
+        answer = http_client.post(
+            f"{gateway_admin_url()}/_admin/clock",
+            json={"today": day},
+            headers={"Authorization": f"Bearer {get_gateway_settings().admin_token.get_secret_value()}"},
+            timeout=self.timeout,
+        )
+        answer.raise_for_status()
+        return str(answer.json()["today"])

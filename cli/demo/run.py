@@ -1,4 +1,6 @@
-"""`hocba demo`: a primary and a lower-secondary school through the whole pipeline, on local defaults.
+"""`hocba demo`: a primary and a lower-secondary school through the whole pipeline, on local defaults, and issue 17's
+cases in the lower-secondary school (a re-test, summer conduct training, an exemption, a year-end transfer from a
+third school: cli/demo/cases.py), each with its path to the province.
 
 Each step is what a user does over the services' HTTP APIs (cli/demo/pipeline.py); everything after the principal's lock
 runs by itself. A second run reuses what the first finished: a locked year is not entered again, sealed records are
@@ -21,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from cli.demo import cases as demo_cases
 from cli.demo.files import collect, verify_all
 from cli.demo.pipeline import REHEARSAL_DAY, DemoSchool, Pipeline, StageCounts
 from cli.registry import SERVICES, dev_token, gateway_url
@@ -71,7 +74,7 @@ def _schools() -> list[DemoSchool]:
 
 
 def run_demo(
-    spawn: Callable[[list[str]], list[Any]],
+    spawn: Callable[..., list[Any]],
     stop: Callable[[list[Any]], None],
     console: Console,
     out: Path,
@@ -100,10 +103,14 @@ def run_demo(
         _wait(pipeline.ready, 120, "every service and the reference gateway")
         console.print("services ready: " + ", ".join(f"{n} {u}" for n, u in pipeline.url.items()))
         schools = _schools()
+        sender = demo_cases.sender_school()
+        cases = demo_cases.add_cases(schools[1], sender)
+        if not demo_cases.sender_reported(pipeline, sender):
+            _previous_year(spawn, stop, procs, pipeline, sender, console)
         for demo in schools:
             pipeline.provision_qr(demo)
-            _school_year(pipeline, demo, console)
-        _explain(pipeline, schools[-1], console)
+            _school_year(pipeline, demo, console, cases if demo is cases.receiving else None)
+        _explain(pipeline, cases.receiving, console)
         for demo in schools:
             pipeline.provision_seal(demo)
             pipeline.connect_gateway(demo)
@@ -119,7 +126,9 @@ def run_demo(
             if signatures
             else "6. nothing left to sign, seal or report: an earlier run finished it"
         )
-        failed = _files(pipeline, schools, out, console)
+        failed = _summer(pipeline, cases, console)
+        failed_files, verdicts = _files(pipeline, [*schools, sender], out, console)
+        failed += failed_files
         failed += _qr(schools, out, console)
         _lookups(pipeline, schools, console)
         seen: dict[str, int] = {}
@@ -130,7 +139,8 @@ def run_demo(
             f"9. vendors received on {settings.public_exchange}: "
             f"{seen or 'nothing new (an earlier run published it all)'}"
         )
-        failed += _audit(schools, console)
+        failed += _audit([*schools, sender], console)
+        failed += _cases(pipeline, cases, verdicts, console)
         audit = pipeline.url["audit"]
         console.print(
             f"Look further: {pipeline.url['gradebook']}/openapi.json, {audit}/metrics, "
@@ -144,9 +154,61 @@ def run_demo(
         stop(procs)
 
 
-def _school_year(pipeline: Pipeline, demo: DemoSchool, console: Console) -> None:
+def _previous_year(
+    spawn: Callable[..., list[Any]],
+    stop: Callable[[list[Any]], None],
+    procs: list[Any],
+    pipeline: Pipeline,
+    sender: DemoSchool,
+    console: Console,
+) -> None:
+    """The sending school's 2024-2025 year, on a stack whose day is 20 June 2025 (sync reports a year only before
+    its cutoff); then the stack again at the rehearsal day. Only when an earlier run has not done it. ``procs`` is
+    changed in place, so the caller stops whichever stack runs when it ends."""
+    day = demo_cases.PREVIOUS_DAY
+    console.print(
+        f"0. {sender.name} (grade {sender.school.grade}, {sender.school.year}, {len(sender.school.students)} "
+        f"students), the transferred student's first school, reports its year a year earlier: the stack runs at {day}"
+    )
+    _restart(spawn, stop, procs, pipeline, {"HOCBA_REPORTING_DAY": day, "GATEWAY_TODAY": day}, day)
+    pipeline.provision_qr(sender)
+    _school_year(pipeline, sender, console)
+    pipeline.provision_seal(sender)
+    pipeline.connect_gateway(sender)
+    signatures = _follow(pipeline, [sender], console)
+    console.print(f"   {signatures} personal signatures; every record sealed and accepted by the province")
+    _restart(spawn, stop, procs, pipeline, {}, REHEARSAL_DAY)
+    console.print(f"   the stack again at {REHEARSAL_DAY}")
+
+
+def _restart(
+    spawn: Callable[..., list[Any]],
+    stop: Callable[[list[Any]], None],
+    procs: list[Any],
+    pipeline: Pipeline,
+    env: dict[str, str],
+    day: str,
+) -> None:
+    """Stop the stack and start it again with ``env``. A process that starts while the broker still closes the
+    previous ones' connections may time out connecting and never become ready (seen once, with a test suite sharing
+    the machine): then once more, after a pause."""
+    for attempt in (1, 2):
+        stop(procs)
+        time.sleep(3 * attempt)
+        procs[:] = spawn(list(SERVICES), env=env)
+        try:
+            _wait(pipeline.ready, 120, f"every service at {day}")
+            return
+        except TimeoutError:
+            if attempt == 2:
+                raise
+
+
+def _school_year(
+    pipeline: Pipeline, demo: DemoSchool, console: Console, cases: demo_cases.Cases | None = None
+) -> None:
     school = demo.school
-    title = f"{demo.name} ({school.level.replace('_', ' ')}, grade {school.grade})"
+    title = f"{demo.name} ({school.level.replace('_', ' ')}, grade {school.grade}, {school.year})"
     if pipeline.year_locked(demo):
         console.print(f"1–3. {title}: the year is already locked (an earlier run); nothing is entered again")
         return
@@ -155,6 +217,9 @@ def _school_year(pipeline: Pipeline, demo: DemoSchool, console: Console) -> None
         f"1. {title}: the clerk imported {len(school.teachers)} teachers, {len(school.classes)} classes, "
         f"{len(school.students)} students and {len(school.assignments)} assignments (CSV)"
     )
+    if cases is not None:
+        console.print(f"   {escape(demo_cases.decide_exemption(pipeline, cases))}")
+        console.print(f"   {escape(demo_cases.hand_over(pipeline, cases))}")
     requests = pipeline.marks_requests(demo)
     with Progress(
         TextColumn("   {task.description}"), BarColumn(), MofNCompleteColumn(), console=console
@@ -235,11 +300,41 @@ def _follow(pipeline: Pipeline, schools: list[DemoSchool], console: Console) -> 
     return signatures
 
 
-def _files(pipeline: Pipeline, schools: list[DemoSchool], out: Path, console: Console) -> int:
-    failed = 0
+def _summer(pipeline: Pipeline, cases: demo_cases.Cases, console: Console) -> int:
+    """After the summer's re-test and training: the records decided again go to the province on the supplementary
+    path, the province's clock at a day in August (its admin API; sync's own stays at the rehearsal day, where its
+    only check, "not after the path's cutoff", holds as it does on 10 August)."""
+    day = pipeline.set_province_day(demo_cases.SUMMER_DAY)
+    console.print(f"6b. the summer: the province's clock is now {day} (before the 15 August cutoff)")
+    console.print(f"    {escape(demo_cases.summer(pipeline, cases))}")
+    signatures = demo_cases.follow_summer(pipeline, cases)
+    console.print(
+        f"    {signatures} personal signatures on the records decided again; sealed and reported on the "
+        "supplementary path"
+        if signatures
+        else "    nothing left to sign: an earlier run reported the summer's records"
+    )
+    return 0
+
+
+def _cases(
+    pipeline: Pipeline, cases: demo_cases.Cases, verdicts: dict[str, dict[str, Any]], console: Console
+) -> int:
+    lines, failed = demo_cases.report(pipeline, cases, verdicts)
+    console.print("11. each case's student and path to the province:")
+    for line in lines:
+        console.print(f"   {escape(line)}")
+    return failed
+
+
+def _files(
+    pipeline: Pipeline, schools: list[DemoSchool], out: Path, console: Console
+) -> tuple[int, dict[str, dict[str, Any]]]:
+    failed, every = 0, {}
     for demo in schools:
         written = collect(pipeline, demo, out)
         verdicts = verify_all(written)
+        every.update({Path(v["file"]).name: v for v in verdicts})
         passed = sum(1 for v in verdicts if v["passed"])
         failed += len(verdicts) - passed + (len(demo.school.students) - len(written))
         console.print(
@@ -248,7 +343,7 @@ def _files(pipeline: Pipeline, schools: list[DemoSchool], out: Path, console: Co
         )
         for verdict in verdicts[:2] + [v for v in verdicts if not v["passed"]][:5]:
             console.print(escape(f"   {verdict['file']}: {verdict['indication']} — {verdict['summary']}"))
-    return failed
+    return failed, every
 
 
 def _qr(schools: list[DemoSchool], out: Path, console: Console) -> int:

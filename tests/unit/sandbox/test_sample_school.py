@@ -23,3 +23,50 @@ def test_a_school_without_a_shared_serial_keeps_every_value_it_had() -> None:
     students = build("thcs-nguyen-du").students
     digest = hashlib.sha256(json.dumps(students, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     assert digest == "4d75e994cc96454c53af1e363f5cdf78ebdd48a426471c6c9862d166868bb76a"
+
+
+def test_the_demo_cases_are_added_after_the_school_and_their_year_is_chosen() -> None:
+    """Issue 17's case students come at the end of a class, drawn from generators of their own: every student the
+    school had keeps what it drew (the digest above holds with them added). Their year is chosen: Toán 3.0 for the
+    re-test, conduct Chưa đạt for summer training, no Giáo dục thể chất entry for the exempt student; the
+    transferred student is the other school's person under this school's ids."""
+    from sandbox.sample_school import (
+        CASES,
+        EXEMPT,
+        EXEMPT_SUBJECT,
+        RETEST,
+        SUMMER_CONDUCT,
+        TRANSFERRED,
+        add_student,
+        homeroom_for,
+        marks_for,
+    )
+
+    school = build("thcs-nguyen-du")
+    before = [dict(s) for s in school.students]
+    sender = build("thcs-le-loi", classes=1, students_per_class=3, grade=7, year="2024-2025")
+    class_id = school.classes[0]["class_id"]
+    added = {
+        c: add_student(school, class_id, c, like=sender.students[0] if c == TRANSFERRED else None)
+        for c in CASES
+    }
+    assert school.students[: len(before)] == before
+    assert len(
+        {s["personal_id"] for s in school.students if s["student_id"] != added[TRANSFERRED]["student_id"]}
+    ) == (len(school.students) - 1)
+    assert [s["roll_number"] for s in added.values()] == [46, 47, 48, 49]
+    moved = {k: added[TRANSFERRED][k] for k in ("moet_code", "full_name", "birth_date", "personal_id")}
+    assert moved == {k: sender.students[0][k] for k in moved}
+    assert (
+        sender.students[0]["birth_date"][:4] == added[RETEST]["birth_date"][:4] == "2011"
+    )  # grade 7 a year before
+
+    def entry(code: str, case: str) -> dict | None:
+        sid = added[case]["student_id"]
+        return next((e for e in marks_for(school, class_id, code, "hk2") if e["student_id"] == sid), None)
+
+    assert entry("toan", RETEST)["final"] == "3" and entry("ngu_van", RETEST)["final"] == "6"
+    assert entry(EXEMPT_SUBJECT, EXEMPT) is None and entry(EXEMPT_SUBJECT, RETEST) is not None
+    conduct = {e["student_id"]: e["conduct"] for e in homeroom_for(school, class_id, "hk1")}
+    assert conduct[added[SUMMER_CONDUCT]["student_id"]] == "Chưa đạt"
+    assert conduct[added[EXEMPT]["student_id"]] == "Tốt"
