@@ -177,14 +177,20 @@ class Pipeline:
             lambda public: pki.issue_qr(public, school_id=demo.school_id, school_name=demo.name),
         )
 
-    def signing_status(self, demo: DemoSchool) -> dict[str, Any]:
-        response = http_client.get(
-            f"{self.url['signing']}/schools/{demo.school_id}/signing/status",
-            headers=self.auth(demo.school_id, "van-thu", "staff"),
-            timeout=self.timeout,
-        )
+    def _json(self, method: str, url: str, headers: dict[str, str], **kwargs: Any) -> Any:
+        """A user's request that must succeed: its JSON answer (an HTTP error raises)."""
+        response = http_client.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
         response.raise_for_status()
-        return dict(response.json())
+        return response.json()
+
+    def signing_status(self, demo: DemoSchool) -> dict[str, Any]:
+        return dict(
+            self._json(
+                "GET",
+                f"{self.url['signing']}/schools/{demo.school_id}/signing/status",
+                self.auth(demo.school_id, "van-thu", "staff"),
+            )
+        )
 
     def sign_waiting(
         self,
@@ -212,22 +218,22 @@ class Pipeline:
     # -- where each record is -------------------------------------------------------------------------------------
 
     def sync_status(self, demo: DemoSchool) -> dict[str, Any]:
-        response = http_client.get(
-            f"{self.url['sync']}/schools/{demo.school_id}/sync/status",
-            headers=self.auth(demo.school_id, demo.school.principal_id, "principal"),
-            timeout=self.timeout,
+        return dict(
+            self._json(
+                "GET",
+                f"{self.url['sync']}/schools/{demo.school_id}/sync/status",
+                self.auth(demo.school_id, demo.school.principal_id, "principal"),
+            )
         )
-        response.raise_for_status()
-        return dict(response.json())
 
     def year_records(self, demo: DemoSchool) -> list[dict[str, Any]]:
-        response = http_client.get(
-            f"{self.url['transcript']}/schools/{demo.school_id}/records",
-            headers=self.auth(demo.school_id, "van-thu", "staff"),
-            timeout=self.timeout,
+        return list(
+            self._json(
+                "GET",
+                f"{self.url['transcript']}/schools/{demo.school_id}/records",
+                self.auth(demo.school_id, "van-thu", "staff"),
+            )["records"]
         )
-        response.raise_for_status()
-        return list(response.json()["records"])
 
     def counts(self, demo: DemoSchool) -> StageCounts:
         assembled = len(self.year_records(demo))
@@ -247,34 +253,31 @@ class Pipeline:
 
     def results(self, demo: DemoSchool, class_id: str, student_id: str) -> dict[str, Any]:
         """What the homeroom teacher sees of a student's year (results, averages and why)."""
-        response = http_client.get(
-            f"{self.url['gradebook']}/classes/{class_id}/students/{student_id}/results",
-            headers=self.auth(demo.school_id, demo.school.homeroom_of(class_id), "teacher", "homeroom"),
-            timeout=self.timeout,
+        return dict(
+            self._json(
+                "GET",
+                f"{self.url['gradebook']}/classes/{class_id}/students/{student_id}/results",
+                self.auth(demo.school_id, demo.school.homeroom_of(class_id), "teacher", "homeroom"),
+            )
         )
-        response.raise_for_status()
-        return dict(response.json())
 
     def exempt(
         self, demo: DemoSchool, class_id: str, student_id: str, subject_code: str, reason: str
     ) -> bool:
         """The principal's decision (miễn học) for the whole year; False when an earlier run already took it."""
         principal = self.auth(demo.school_id, demo.school.principal_id, "principal")
-        listed = http_client.get(
-            f"{self.url['gradebook']}/classes/{class_id}/exemptions", headers=principal, timeout=self.timeout
-        )
-        listed.raise_for_status()
+        listed = self._json("GET", f"{self.url['gradebook']}/classes/{class_id}/exemptions", principal)
         if any(
             e["student_id"] == student_id and e["subject_code"] == subject_code and not e.get("revoked_at")
-            for e in listed.json()
+            for e in listed
         ):
             return False
-        http_client.post(
+        self._json(
+            "POST",
             f"{self.url['gradebook']}/classes/{class_id}/students/{student_id}/exemptions",
-            headers=principal,
+            principal,
             json={"subject_code": subject_code, "period": "year", "reason": reason},
-            timeout=self.timeout,
-        ).raise_for_status()
+        )
         return True
 
     def summer(
@@ -288,79 +291,75 @@ class Pipeline:
         homeroom teacher the conduct after summer training (student → conduct), the principal locks the summer."""
         school, gradebook = demo.school, self.url["gradebook"]
         for code, entries in retests.items():
-            http_client.put(
+            self._json(
+                "PUT",
                 f"{gradebook}/classes/{class_id}/subjects/{code}/summer/retest",
-                headers=self.auth(school.school_id, school.teacher_of(class_id, code), "teacher"),
+                self.auth(school.school_id, school.teacher_of(class_id, code), "teacher"),
                 json={"entries": [{"student_id": s, "result": r} for s, r in entries.items()]},
-                timeout=self.timeout,
-            ).raise_for_status()
+            )
         if conduct:
-            http_client.put(
+            self._json(
+                "PUT",
                 f"{gradebook}/classes/{class_id}/summer/conduct",
-                headers=self.auth(school.school_id, school.homeroom_of(class_id), "teacher", "homeroom"),
+                self.auth(school.school_id, school.homeroom_of(class_id), "teacher", "homeroom"),
                 json={"entries": [{"student_id": s, "conduct": c} for s, c in conduct.items()]},
-                timeout=self.timeout,
-            ).raise_for_status()
-        locked = http_client.post(
-            f"{gradebook}/classes/{class_id}/summer/lock",
-            headers=self.auth(school.school_id, school.principal_id, "principal"),
-            timeout=self.timeout,
+            )
+        return dict(
+            self._json(
+                "POST",
+                f"{gradebook}/classes/{class_id}/summer/lock",
+                self.auth(school.school_id, school.principal_id, "principal"),
+            )
         )
-        locked.raise_for_status()
-        return dict(locked.json())
 
     def request_transfer(self, receiving: DemoSchool, from_school: str, lookup_code: str) -> dict[str, Any]:
         """The receiving school's clerk asks for the học bạ the family brought, by the code printed on it."""
-        response = http_client.post(
-            f"{self.url['sync']}/schools/{receiving.school_id}/sync/transfer-requests",
-            headers=self.auth(receiving.school_id, "van-thu", "staff"),
-            json={"from_school": from_school, "lookup_code": lookup_code},
-            timeout=self.timeout,
+        return dict(
+            self._json(
+                "POST",
+                f"{self.url['sync']}/schools/{receiving.school_id}/sync/transfer-requests",
+                self.auth(receiving.school_id, "van-thu", "staff"),
+                json={"from_school": from_school, "lookup_code": lookup_code},
+            )
         )
-        response.raise_for_status()
-        return dict(response.json())
 
     def approve_transfer(self, sending: DemoSchool, request_id: str) -> dict[str, Any]:
         """The sending school's principal hands the học bạ over (at the province, then to the receiving school)."""
-        response = http_client.post(
-            f"{self.url['sync']}/schools/{sending.school_id}/sync/transfer-requests/{request_id}/approve",
-            headers=self.auth(sending.school_id, sending.school.principal_id, "principal"),
-            timeout=self.timeout,
+        return dict(
+            self._json(
+                "POST",
+                f"{self.url['sync']}/schools/{sending.school_id}/sync/transfer-requests/{request_id}/approve",
+                self.auth(sending.school_id, sending.school.principal_id, "principal"),
+            )
         )
-        response.raise_for_status()
-        return dict(response.json())
 
     def transfer_requests(self, demo: DemoSchool) -> dict[str, list[dict[str, Any]]]:
-        response = http_client.get(
-            f"{self.url['sync']}/schools/{demo.school_id}/sync/transfer-requests",
-            headers=self.auth(demo.school_id, demo.school.principal_id, "principal"),
-            timeout=self.timeout,
+        return dict(
+            self._json(
+                "GET",
+                f"{self.url['sync']}/schools/{demo.school_id}/sync/transfer-requests",
+                self.auth(demo.school_id, demo.school.principal_id, "principal"),
+            )
         )
-        response.raise_for_status()
-        return dict(response.json())
 
     def at_province(self, demo: DemoSchool, **params: str) -> list[dict[str, Any]]:
         """The school's records as the province holds them (its own, and those handed over to it)."""
         school_token = self.connect_gateway(demo)
-        response = http_client.get(
-            f"{gateway_url()}/api/v1/records",
-            params={"limit": 500, **params},
-            headers={"Authorization": f"Bearer {school_token}"},
-            timeout=self.timeout,
+        return list(
+            self._json(
+                "GET",
+                f"{gateway_url()}/api/v1/records",
+                {"Authorization": f"Bearer {school_token}"},
+                params={"limit": 500, **params},
+            )["items"]
         )
-        response.raise_for_status()
-        return list(response.json()["items"])
 
     def set_province_day(self, day: str) -> str:
         """Move the reference gateway's clock, as its admin API allows (tests/integration/gateway/support.py
         set_day): the province's day when the summer's records arrive."""
         from sandbox.gateway.settings import get_gateway_settings
 
-        answer = http_client.post(
-            f"{gateway_admin_url()}/_admin/clock",
-            json={"today": day},
-            headers={"Authorization": f"Bearer {get_gateway_settings().admin_token.get_secret_value()}"},
-            timeout=self.timeout,
+        admin = {"Authorization": f"Bearer {get_gateway_settings().admin_token.get_secret_value()}"}
+        return str(
+            self._json("POST", f"{gateway_admin_url()}/_admin/clock", admin, json={"today": day})["today"]
         )
-        answer.raise_for_status()
-        return str(answer.json()["today"])
