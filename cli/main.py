@@ -53,15 +53,25 @@ console = Console(stderr=True)
 
 @broker_app.command("setup")
 def broker_setup() -> None:
-    """Declare exchanges, consumer queues and dead-letter queues, apply the policies, and create a user per service,
-    per relay and per vendor with exactly its row of the permission table. Idempotent."""
-    from services.runtime.broker import setup_broker
+    """Declare exchanges and quorum queues (consumer, retry and dead-letter queues), apply the policies, and create a
+    user per service, per relay and per vendor with exactly its row of the permission table. Idempotent. An empty
+    classic queue left with a platform queue's name is replaced; one holding messages stops setup, changing nothing."""
+    from services.runtime.broker import ClassicQueuesInTheWay, setup_broker
     from services.runtime.broker_access import setup_users, table_for
     from services.runtime.settings import get_settings
 
     settings = get_settings()
     classes = [e.load() for e in SERVICES.values()]
-    result = setup_broker(settings, classes, SERVICES)
+    try:
+        result = setup_broker(settings, classes, SERVICES)
+    except ClassicQueuesInTheWay as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    for queue in result["migrated"]:
+        console.print(
+            f"{queue}: was an empty classic queue; deleted and declared again as a quorum queue",
+            soft_wrap=True,
+        )
     users = setup_users(settings, table_for(classes, SERVICES, settings))
     console.print(
         f"broker ready: {result['exchanges']} exchanges, {result['queues']} queues, "
