@@ -20,7 +20,7 @@ from services.runtime import http_client
 from services.runtime.handlers import ReliableEventHandler, dead_letter_exchange_name, dead_letter_queue_name
 from services.runtime.logging import get_logger
 from services.runtime.outbox import exchange_of
-from services.runtime.queues import QUORUM, quorum_queue
+from services.runtime.queues import QUORUM, QueueType, platform_queue
 from services.runtime.retry import retry_queue, retry_queue_name
 from services.runtime.settings import Settings
 
@@ -116,8 +116,8 @@ def policies_for(subscriptions: Iterable[Subscription], settings: Settings) -> l
 def declare_topology(
     amqp_uri: str, subscriptions: Iterable[Subscription], emitting_services: Iterable[str], settings: Settings
 ) -> dict[str, int]:
-    """Declare every exchange and queue (durable quorum queues, with no other argument but for the retry queues,
-    whose arguments send what expires back to their consumer queue) and their bindings. Idempotent.
+    """Declare every exchange and queue (durable, of the settings' ``queue_type``, with no other argument but for the
+    retry queues, whose arguments send what expires back to their consumer queue) and their bindings. Idempotent.
 
     Only the administrator can create a retry queue (its dead-letter exchange is the default one, which takes write
     on ``amq.default``): so it is created here, and a service's own user merely redeclares it."""
@@ -142,14 +142,17 @@ def declare_topology(
             exchange.declare(channel=channel)
         unrouted = Exchange(UNROUTED, type="fanout", durable=True)
         unrouted.declare(channel=channel)
-        quorum_queue(UNROUTED, unrouted).declare(channel=channel)
+        kind = settings.queue_type
+        platform_queue(UNROUTED, kind, unrouted).declare(channel=channel)
         for s in subscriptions:
             # Declared before any consumer starts, so no event is lost while a service has never run.
-            quorum_queue(
-                s.queue, exchanges[exchange_of(s.source_service)], s.event_model.routing_key()
+            platform_queue(
+                s.queue, kind, exchanges[exchange_of(s.source_service)], s.event_model.routing_key()
             ).declare(channel=channel)
-            quorum_queue(s.dead_letter_queue, dlx[s.service], s.dead_letter_queue).declare(channel=channel)
-            retry_queue(s.queue, dlx[s.service]).declare(channel=channel)
+            platform_queue(s.dead_letter_queue, kind, dlx[s.service], s.dead_letter_queue).declare(
+                channel=channel
+            )
+            retry_queue(s.queue, dlx[s.service], kind).declare(channel=channel)
     return {"exchanges": len(exchanges) + len(dlx) + 2, "queues": 3 * len(subscriptions) + 1}
 
 
@@ -251,22 +254,24 @@ def _apply_via_management(policies: list[PolicySpec], base_url: str, vhost: str)
             response.raise_for_status()
 
 
-class ClassicQueuesInTheWay(RuntimeError):
-    """Queues that must be quorum queues exist as another type (classic: a vhost set up before) and hold messages or
-    have consumers. A queue's type cannot change in place (nor through a policy): it would have to be deleted and
-    declared again, which would lose what it holds. Nothing was changed."""
+class QueuesOfAnotherType(RuntimeError):
+    """Platform queues exist as another type than the settings' ``queue_type`` (classic ones on a vhost set up
+    before quorum queues, or the other way round) and hold messages or have consumers. A queue's type cannot change
+    in place (nor through a policy): it would have to be deleted and declared again, which would lose what it holds.
+    Nothing was changed."""
 
-    def __init__(self, vhost: str, held: dict[str, str]) -> None:
+    def __init__(self, vhost: str, wanted: QueueType, held: dict[str, str]) -> None:
         self.vhost = vhost
+        self.wanted = wanted
         self.held = held
         listed = "\n".join(f"  {name}: {what}" for name, what in sorted(held.items()))
         super().__init__(
-            f"these queues on vhost {vhost!r} are not quorum queues and must become quorum queues, but they are not "
-            f"empty or still have consumers, so they were left as they are (nothing was changed):\n{listed}\n"
+            f"these queues on vhost {vhost!r} are not {wanted} queues and must become {wanted} queues, but they are "
+            f"not empty or still have consumers, so they were left as they are (nothing was changed):\n{listed}\n"
             "Drain them first: let the services running the previous version consume what is left, replay or "
             "purge what a .dlq holds (`hocba dlq`), or move their messages to another queue (e.g. a shovel); stop "
-            "the services consuming from them; then run `hocba broker setup` again, which declares them anew as "
-            "quorum queues."
+            f"the services consuming from them; then run `hocba broker setup` again, which declares them anew as "
+            f"{wanted} queues."
         )
 
 
@@ -292,16 +297,19 @@ def queue_infos(management_url: str, vhost: str) -> dict[str, QueueInfo]:
         }
 
 
-def migrate_to_quorum(amqp_uri: str, management_url: str, names: Iterable[str]) -> list[str]:
-    """Delete those of ``names`` that exist on the vhost as another type than quorum, are empty and have no
-    consumer, so that they are declared again as quorum queues; returns them. If any of them holds a message or has
-    a consumer, raises :class:`ClassicQueuesInTheWay` having deleted none."""
+def migrate_queue_type(
+    amqp_uri: str, management_url: str, names: Iterable[str], wanted: QueueType
+) -> dict[str, str]:
+    """Delete those of ``names`` that exist on the vhost as another type than ``wanted``, are empty and have no
+    consumer, so that they are declared again as ``wanted``; returns them, with the type each was. If any of them
+    holds a message or has a consumer, raises :class:`QueuesOfAnotherType` having deleted none (one that gets a
+    message or a consumer while they are being deleted stops it there)."""
     vhost = vhost_of(amqp_uri)
-    wanted = set(names)
+    names = set(names)
     infos = queue_infos(management_url, vhost)
-    others = sorted(name for name, info in infos.items() if name in wanted and info.type != QUORUM)
+    others = sorted(name for name, info in infos.items() if name in names and info.type != wanted)
     if not others:
-        return []
+        return {}
     with Connection(amqp_uri) as conn:
         channel = conn.default_channel
         held = {}
@@ -313,40 +321,54 @@ def migrate_to_quorum(amqp_uri: str, management_url: str, names: Iterable[str]) 
             if messages or consumers:
                 held[name] = f"{infos[name].type}, {messages} message(s), {consumers} consumer(s)"
         if held:
-            raise ClassicQueuesInTheWay(vhost, held)
+            raise QueuesOfAnotherType(vhost, wanted, held)
         for name in others:
             try:
-                # if_empty, if_unused: the broker itself refuses should a message or a consumer come meanwhile.
-                channel.queue_delete(queue=name, if_unused=True, if_empty=True)
+                if infos[name].type == QUORUM:
+                    # RabbitMQ refuses if_unused on a quorum queue (NOT_IMPLEMENTED, closing the connection): its
+                    # emptiness was read a moment ago, once more now, and the delete follows at once.
+                    _, ready, consumers = channel.queue_declare(queue=name, passive=True)
+                    if ready or consumers:
+                        raise QueuesOfAnotherType(
+                            vhost, wanted, {name: f"{ready} message(s), {consumers} consumer(s) arrived"}
+                        )
+                    channel.queue_delete(queue=name)
+                else:
+                    # if_empty, if_unused: the broker itself refuses should a message or a consumer come meanwhile.
+                    channel.queue_delete(queue=name, if_unused=True, if_empty=True)
             except conn.channel_errors as error:
-                raise ClassicQueuesInTheWay(
-                    vhost, {name: f"a message or consumer arrived: {error}"}
+                raise QueuesOfAnotherType(
+                    vhost, wanted, {name: f"a message or consumer arrived: {error}"}
                 ) from error
-            log.warning("broker.queue_migrated", queue=name, vhost=vhost, to=QUORUM)
-    return others
+            log.warning("broker.queue_type_changed", queue=name, vhost=vhost, was=infos[name].type, to=wanted)
+    return {name: infos[name].type for name in others}
 
 
 def setup_broker(
     settings: Settings, service_classes: Iterable[type], emitting_services: Iterable[str]
 ) -> dict[str, Any]:
-    """Declare the topology (replacing empty classic queues by quorum ones first) and apply the policies."""
+    """Declare the topology (first replacing the empty platform queues of another type than the settings'
+    ``queue_type``) and apply the policies."""
     subscriptions = [s for cls in service_classes for s in subscriptions_of(cls)]
     try:
-        migrated = migrate_to_quorum(
-            settings.amqp_uri, settings.rabbit_management_url, platform_queues(subscriptions)
+        migrated = migrate_queue_type(
+            settings.amqp_uri,
+            settings.rabbit_management_url,
+            platform_queues(subscriptions),
+            settings.queue_type,
         )
     except httpx.HTTPError as error:
-        # Without the API no queue's type is known: a classic queue in the way makes the declaration below fail.
+        # Without the API no queue's type is known: a queue of the other type makes the declaration below fail.
         log.warning("broker.queue_types_unknown", error=repr(error))
-        migrated = []
+        migrated = {}
     try:
         counts = declare_topology(settings.amqp_uri, subscriptions, emitting_services, settings)
     except PreconditionFailed as error:
         raise RuntimeError(
             f"{error}: a queue exists with other arguments than `broker setup` gives it, such as a classic queue "
-            "where a quorum queue is wanted. With the management API reachable, setup replaces an empty classic "
-            "queue itself and names those that hold messages; otherwise drain and delete the queue, then run setup "
-            "again."
+            f"where a {settings.queue_type} queue is wanted (HOCBA_QUEUE_TYPE) or the other way round. With the "
+            "management API reachable, setup replaces an empty queue of the other type itself and names those that "
+            "hold messages; otherwise drain and delete the queue, then run setup again."
         ) from error
     policies = policies_for(subscriptions, settings)
     route = apply_policies(policies, settings, vhost_of(settings.amqp_uri))
