@@ -12,18 +12,20 @@ on one node: on the 3-node cluster, when that node is lost so are its messages. 
 and goes on while a majority of nodes is up, so the manifests set ``HOCBA_QUEUE_TYPE=quorum``. On one node a quorum
 queue replicates nothing, and on RabbitMQ 3.x it costs something a classic queue does not: each quorum queue's
 replica reserves file handles in the node's file handle cache (2, plus the cluster's size on its leader: 3 per queue
-on one node), always granted but counted against the cache's limit, which the node derives from its open-files limit
-(``ulimit -n`` 1024 → 927 handles). Every new AMQP connection must also obtain a handle there, and waits while the
-reservations use the limit up: past ~300 quorum queues on the node, it still accepts TCP but no new connection
-completes its handshake, for anyone, while the management API goes on answering. That is the wedge that had quorum
-queues reverted (6f1e96a): our test suite makes a vhost with the platform's 37 queues per test module and per stack,
-three pytest processes at once, beside demos and other checkouts' runs on the same node; reproduced on a private
-3.10.8 node: 296 quorum queues (906 of 927 handles), connections answered; 333 (1,001), a new connection timed out;
-the vhosts deleted, connections came back. So the development and test default is classic, whose handles the cache
-may close and reuse; quorum queues on a local broker are tested in their own vhost (tests/integration/operations/
-test_quorum_queues.py: the outbox → relay → handler → retry → dead-letter flow on them). A production node needs an
-open-files limit well above 3 handles per quorum queue replica plus its connections (docs/operators.md); RabbitMQ 4
-has no file handle cache.
+on one node, 5 on the leader's node of a 3-node cluster), always granted but counted against the cache's limit,
+which the node derives from its open-files limit (``ulimit -n`` 1024 → 927 handles). Every new AMQP connection must
+also obtain a handle there, and waits while the reservations use the limit up: past ~300 quorum queues on one node
+it still accepts TCP but no new connection completes its handshake, for anyone, while the management API goes on
+answering. That is the wedge that had quorum queues reverted (6f1e96a): the test suite makes a vhost per test module
+(37 quorum queues in each that sets up the platform's topology) and keeps each stack's vhost until its run ends,
+three pytest processes at once, beside demos and other checkouts' runs on the same node. Reproduced on a private
+3.10.8 node with the same limit: 296 quorum queues (906 of 927 handles), connections answered; 333 (1,001), a new
+connection timed out and the node logged nothing for it (not even "accepting AMQP connection") until the vhosts were
+deleted, when it went through. So the development and test default is classic, whose handles the cache may close and
+reuse; quorum queues on a local broker are tested in a vhost of their own
+(tests/integration/operations/test_quorum_queues.py: the outbox → relay → handler → retry → dead-letter flow on
+them). A production node needs an open-files limit well above 5 handles per quorum queue plus its connections
+(docs/operators.md).
 
 Quorum queues are durable, never exclusive or auto-delete, and take per-consumer prefetch only (kombu's ``qos``
 default, ``apply_global=False``); queues a process owns for a moment (reply queues, tests' probes, the demo's vendor
@@ -43,8 +45,8 @@ QueueType = Literal["classic", "quorum"]
 
 
 def typed_arguments(queue_type: QueueType, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``arguments`` with the queue type set (RabbitMQ takes ``classic`` as equivalent to no type at all, so a
-    classic queue declared before this argument existed is redeclared as it is)."""
+    """``arguments`` with the queue type set (RabbitMQ 3.10 takes ``classic`` as equivalent to no type at all, either
+    way round, so a classic queue declared before this argument existed is redeclared as it is)."""
     return {**(arguments or {}), QUEUE_TYPE: queue_type}
 
 
