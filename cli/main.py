@@ -53,18 +53,29 @@ console = Console(stderr=True)
 
 @broker_app.command("setup")
 def broker_setup() -> None:
-    """Declare exchanges, consumer queues and dead-letter queues, apply the policies, and create a user per service,
-    per relay and per vendor with exactly its row of the permission table. Idempotent."""
-    from services.runtime.broker import setup_broker
+    """Declare exchanges and the platform's durable queues (consumer, retry and dead-letter queues, of the type
+    HOCBA_QUEUE_TYPE names: quorum on the cluster, classic by default), apply the policies, and create a user per
+    service, per relay and per vendor with exactly its row of the permission table. Idempotent. An empty queue of the
+    other type left with a platform queue's name is replaced; one holding messages stops setup, changing nothing."""
+    from services.runtime.broker import QueuesOfAnotherType, setup_broker
     from services.runtime.broker_access import setup_users, table_for
     from services.runtime.settings import get_settings
 
     settings = get_settings()
     classes = [e.load() for e in SERVICES.values()]
-    result = setup_broker(settings, classes, SERVICES)
+    try:
+        result = setup_broker(settings, classes, SERVICES)
+    except QueuesOfAnotherType as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    for queue, was in result["migrated"].items():
+        console.print(
+            f"{queue}: was an empty {was} queue; deleted and declared again as a {settings.queue_type} queue",
+            soft_wrap=True,
+        )
     users = setup_users(settings, table_for(classes, SERVICES, settings))
     console.print(
-        f"broker ready: {result['exchanges']} exchanges, {result['queues']} queues, "
+        f"broker ready: {result['exchanges']} exchanges, {result['queues']} {settings.queue_type} queues, "
         f"{result['policies']} policies (via {result['via']}); {len(users)} users: {', '.join(users)}"
     )
 

@@ -6,7 +6,14 @@ from kombu import Connection, Exchange, Queue
 def subscribe(amqp_uri: str, vendor: str, handle, types: str = "vn.hocba.#", limit: int | None = None) -> int:
     """Receive CloudEvents (AMQP binary mode) until ``limit`` events; ``handle(attributes, data)`` per event."""
     exchange = Exchange("hocba.public", type="topic", durable=True, passive=True)
-    queue = Queue(f"vendor-{vendor}-events", exchange, routing_key=types, durable=True)
+    # A quorum queue: replicated on the broker's nodes, so a node lost loses none of your events.
+    queue = Queue(
+        f"vendor-{vendor}-events",
+        exchange,
+        routing_key=types,
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
     received = 0
     with Connection(amqp_uri) as conn:
 

@@ -70,7 +70,8 @@ def wait_for_count(
 
 @contextmanager
 def tap_queue(amqp_uri: str, name: str, exchange: str, routing_key: str) -> Iterator[str]:
-    """A queue of the test's own bound to ``exchange`` (a topic exchange) for ``routing_key``, deleted after."""
+    """A queue of the test's own bound to ``exchange`` (a topic exchange) for ``routing_key``, deleted after.
+    Not durable, so classic: a probe, not one of the platform's queues (runtime/queues.py)."""
     queue = Queue(
         name,
         Exchange(exchange, type="topic", durable=True),

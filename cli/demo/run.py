@@ -88,7 +88,8 @@ def run_demo(
         "→ sync (the province gateway and its lookup portal) and audit, over outbox → relay → RabbitMQ, with public\n"
         f"events for vendors. The clock is set to {REHEARSAL_DAY}, before the 2025-2026 reporting cutoff."
     )
-    # A vendor's view: a queue on the public exchange, bound before anything is published.
+    # A vendor's view: a queue on the public exchange, bound before anything is published. Auto-delete, so classic:
+    # a quorum queue cannot be, and this one lives only as long as the demo.
     vendor = Queue(
         f"demo-vendor-{uuid.uuid4().hex[:6]}",
         Exchange(settings.public_exchange, type="topic", durable=True),

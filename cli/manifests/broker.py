@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli.manifests.names import RABBIT, broker_user, k8s_name, meta
+from cli.manifests.names import QUEUE_TYPE, RABBIT, broker_user, k8s_name, meta
 from cli.registry import SERVICES
 
 
@@ -33,7 +33,9 @@ def topology_objects() -> list[dict[str, Any]]:
                 "spec": {"name": exchange, "type": kind, "durable": True, "autoDelete": False, **ref},
             }
         )
-    # Classic durable queues with no arguments: exactly what nameko redeclares at start-up.
+    # Quorum queues (replicated on the cluster's nodes) with no other argument: exactly what nameko redeclares at
+    # start-up, every container having HOCBA_QUEUE_TYPE=quorum (workloads.py). The operator sets `x-queue-type`
+    # from `type`.
     for queue in sorted(
         [UNROUTED, *(s.queue for s in subscriptions), *(s.dead_letter_queue for s in subscriptions)]
     ):
@@ -42,7 +44,7 @@ def topology_objects() -> list[dict[str, Any]]:
                 "apiVersion": "rabbitmq.com/v1beta1",
                 "kind": "Queue",
                 "metadata": meta(k8s_name(queue), "broker"),
-                "spec": {"name": queue, "durable": True, "autoDelete": False, **ref},
+                "spec": {"name": queue, "type": QUEUE_TYPE, "durable": True, "autoDelete": False, **ref},
             }
         )
     # The retry queues carry their dead-lettering as arguments (what expires goes back to the consumer queue), as
@@ -55,6 +57,7 @@ def topology_objects() -> list[dict[str, Any]]:
                 "metadata": meta(k8s_name(s.retry_queue), "broker"),
                 "spec": {
                     "name": s.retry_queue,
+                    "type": QUEUE_TYPE,
                     "durable": True,
                     "autoDelete": False,
                     "arguments": retry_queue_arguments(s.queue),

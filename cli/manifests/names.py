@@ -8,6 +8,8 @@ from typing import Any
 
 PART_OF = "hocba"
 RABBIT = "hocba-rabbitmq"
+# The cluster's queues are quorum queues, replicated on its 3 nodes (services/runtime/queues.py says why only there).
+QUEUE_TYPE = "quorum"
 PG = "hocba-pg"
 PG_RW = f"{PG}-rw"  # CloudNativePG's Service of the primary: a direct connection (migrations, prune)
 # PgBouncer in transaction mode, for the services and relays that keep no session state (prepare_threshold=None,

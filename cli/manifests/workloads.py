@@ -15,6 +15,7 @@ from cli.manifests.names import (
     PG,
     PKI_DIR,
     POOLER,
+    QUEUE_TYPE,
     RABBIT,
     SESSION_POOLER,
     app_labels,
@@ -52,6 +53,9 @@ def _env(service: str, relay: bool = False) -> list[dict[str, Any]]:
         {"name": "HOCBA_AMQP_URI", "value": f"amqp://$(AMQP_USER):$(AMQP_PASSWORD)@{RABBIT}:5672/"},
         # The Topology Operator declares the exchanges; its user may not configure (nor delete) them.
         {"name": "HOCBA_DECLARE_EXCHANGES", "value": "false"},
+        # The Topology Operator's queues are quorum queues (replicated on the 3 nodes): a process redeclaring one must
+        # give the same type, or RabbitMQ refuses it (services/runtime/queues.py).
+        {"name": "HOCBA_QUEUE_TYPE", "value": QUEUE_TYPE},
         *(_data_key_env() if service in DATA_KEY and not relay else []),
         *(
             {"name": f"HOCBA_{callee.upper()}_URL", "value": f"http://{callee}:{HTTP_PORT}"}

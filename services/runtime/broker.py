@@ -12,19 +12,26 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-from kombu import Connection, Exchange, Queue
+from amqp.exceptions import PreconditionFailed
+from kombu import Connection, Exchange
 
 from contracts.envelope import EventModel
 from services.runtime import http_client
 from services.runtime.handlers import ReliableEventHandler, dead_letter_exchange_name, dead_letter_queue_name
 from services.runtime.logging import get_logger
 from services.runtime.outbox import exchange_of
+from services.runtime.queues import QUORUM, QueueType, platform_queue
 from services.runtime.retry import retry_queue, retry_queue_name
 from services.runtime.settings import Settings
 
 log = get_logger(__name__)
 
 UNROUTED = "hocba.unrouted"
+# A quorum queue counts a delivery each time a message goes back to it, also when a channel holding it unacked closes:
+# which is how `hocba dlq list|show` browses a DLQ. Past its delivery limit a message is dropped (a DLQ has no
+# dead-letter exchange), and RabbitMQ 4.0 sets a default limit of 20 (3.x none). Looking at dead letters must never
+# lose them: this limit is far beyond any browsing (RabbitMQ 3.x refuses -1, "no limit", which 4.x would take).
+KEPT_DELIVERY_LIMIT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,16 @@ def policies_for(subscriptions: Iterable[Subscription], settings: Settings) -> l
         PolicySpec("unrouted-events", r"^[a-z_]+\.events$", {"alternate-exchange": UNROUTED}, 1, "exchanges")
     )
     policies.append(
-        PolicySpec("unrouted-bound", f"^{re.escape(UNROUTED)}$", {"max-length": 100_000}, 1, "queues")
+        PolicySpec("dead-letters-kept", r"\.dlq$", {"delivery-limit": KEPT_DELIVERY_LIMIT}, 1, "queues")
+    )
+    policies.append(
+        PolicySpec(
+            "unrouted-bound",
+            f"^{re.escape(UNROUTED)}$",
+            {"max-length": 100_000, "delivery-limit": KEPT_DELIVERY_LIMIT},
+            1,
+            "queues",
+        )
     )
     return policies
 
@@ -100,8 +116,8 @@ def policies_for(subscriptions: Iterable[Subscription], settings: Settings) -> l
 def declare_topology(
     amqp_uri: str, subscriptions: Iterable[Subscription], emitting_services: Iterable[str], settings: Settings
 ) -> dict[str, int]:
-    """Declare every exchange and queue (durable; plain but for the retry queues, whose arguments send what expires
-    back to their consumer queue) and their bindings. Idempotent.
+    """Declare every exchange and queue (durable, of the settings' ``queue_type``, with no other argument but for the
+    retry queues, whose arguments send what expires back to their consumer queue) and their bindings. Idempotent.
 
     Only the administrator can create a retry queue (its dead-letter exchange is the default one, which takes write
     on ``amq.default``): so it is created here, and a service's own user merely redeclares it."""
@@ -126,19 +142,17 @@ def declare_topology(
             exchange.declare(channel=channel)
         unrouted = Exchange(UNROUTED, type="fanout", durable=True)
         unrouted.declare(channel=channel)
-        Queue(UNROUTED, exchange=unrouted, durable=True).declare(channel=channel)
+        kind = settings.queue_type
+        platform_queue(UNROUTED, kind, unrouted).declare(channel=channel)
         for s in subscriptions:
             # Declared before any consumer starts, so no event is lost while a service has never run.
-            Queue(
-                s.queue,
-                exchange=exchanges[exchange_of(s.source_service)],
-                routing_key=s.event_model.routing_key(),
-                durable=True,
+            platform_queue(
+                s.queue, kind, exchanges[exchange_of(s.source_service)], s.event_model.routing_key()
             ).declare(channel=channel)
-            Queue(
-                s.dead_letter_queue, exchange=dlx[s.service], routing_key=s.dead_letter_queue, durable=True
-            ).declare(channel=channel)
-            retry_queue(s.queue, dlx[s.service]).declare(channel=channel)
+            platform_queue(s.dead_letter_queue, kind, dlx[s.service], s.dead_letter_queue).declare(
+                channel=channel
+            )
+            retry_queue(s.queue, dlx[s.service], kind).declare(channel=channel)
     return {"exchanges": len(exchanges) + len(dlx) + 2, "queues": 3 * len(subscriptions) + 1}
 
 
@@ -240,11 +254,122 @@ def _apply_via_management(policies: list[PolicySpec], base_url: str, vhost: str)
             response.raise_for_status()
 
 
+class QueuesOfAnotherType(RuntimeError):
+    """Platform queues exist as another type than the settings' ``queue_type`` (classic ones on a vhost set up
+    before quorum queues, or the other way round) and hold messages or have consumers. A queue's type cannot change
+    in place (nor through a policy): it would have to be deleted and declared again, which would lose what it holds.
+    Nothing was changed."""
+
+    def __init__(self, vhost: str, wanted: QueueType, held: dict[str, str]) -> None:
+        self.vhost = vhost
+        self.wanted = wanted
+        self.held = held
+        listed = "\n".join(f"  {name}: {what}" for name, what in sorted(held.items()))
+        super().__init__(
+            f"these queues on vhost {vhost!r} are not {wanted} queues and must become {wanted} queues, but they are "
+            f"not empty or still have consumers, so they were left as they are (nothing was changed):\n{listed}\n"
+            "Drain them first: let the services running the previous version consume what is left, replay or "
+            "purge what a .dlq holds (`hocba dlq`), or move their messages to another queue (e.g. a shovel); stop "
+            f"the services consuming from them; then run `hocba broker setup` again, which declares them anew as "
+            f"{wanted} queues."
+        )
+
+
+def platform_queues(subscriptions: Iterable[Subscription]) -> list[str]:
+    """Every durable queue `broker setup` declares: each subscription's queue, DLQ and retry queue, and unrouted."""
+    return [UNROUTED, *(q for s in subscriptions for q in (s.queue, s.dead_letter_queue, s.retry_queue))]
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    type: str  # classic, quorum, stream
+    messages: int  # ready and unacknowledged, as of the broker's last statistics (seconds late)
+
+
+def queue_infos(management_url: str, vhost: str) -> dict[str, QueueInfo]:
+    """Every queue on ``vhost``, from the management API."""
+    with management_api(management_url) as api:
+        response = api.get(f"/queues/{quote(vhost, safe='')}", params={"columns": "name,type,messages"})
+        response.raise_for_status()
+        return {
+            q["name"]: QueueInfo(q.get("type", "classic"), int(q.get("messages") or 0))
+            for q in response.json()
+        }
+
+
+def migrate_queue_type(
+    amqp_uri: str, management_url: str, names: Iterable[str], wanted: QueueType
+) -> dict[str, str]:
+    """Delete those of ``names`` that exist on the vhost as another type than ``wanted``, are empty and have no
+    consumer, so that they are declared again as ``wanted``; returns them, with the type each was. If any of them
+    holds a message or has a consumer, raises :class:`QueuesOfAnotherType` having deleted none (one that gets a
+    message or a consumer while they are being deleted stops it there)."""
+    vhost = vhost_of(amqp_uri)
+    names = set(names)
+    infos = queue_infos(management_url, vhost)
+    others = sorted(name for name, info in infos.items() if name in names and info.type != wanted)
+    if not others:
+        return {}
+    with Connection(amqp_uri) as conn:
+        channel = conn.default_channel
+        held = {}
+        for name in others:
+            # Exact counts from the queue itself (ready messages only); the statistics also count those delivered
+            # and not yet acked, however late: either one is enough to keep the queue.
+            _, ready, consumers = channel.queue_declare(queue=name, passive=True)
+            messages = max(ready, infos[name].messages)
+            if messages or consumers:
+                held[name] = f"{infos[name].type}, {messages} message(s), {consumers} consumer(s)"
+        if held:
+            raise QueuesOfAnotherType(vhost, wanted, held)
+        for name in others:
+            try:
+                if infos[name].type == QUORUM:
+                    # RabbitMQ refuses if_unused on a quorum queue (NOT_IMPLEMENTED, closing the connection): its
+                    # emptiness was read a moment ago, once more now, and the delete follows at once.
+                    _, ready, consumers = channel.queue_declare(queue=name, passive=True)
+                    if ready or consumers:
+                        raise QueuesOfAnotherType(
+                            vhost, wanted, {name: f"{ready} message(s), {consumers} consumer(s) arrived"}
+                        )
+                    channel.queue_delete(queue=name)
+                else:
+                    # if_empty, if_unused: the broker itself refuses should a message or a consumer come meanwhile.
+                    channel.queue_delete(queue=name, if_unused=True, if_empty=True)
+            except conn.channel_errors as error:
+                raise QueuesOfAnotherType(
+                    vhost, wanted, {name: f"a message or consumer arrived: {error}"}
+                ) from error
+            log.warning("broker.queue_type_changed", queue=name, vhost=vhost, was=infos[name].type, to=wanted)
+    return {name: infos[name].type for name in others}
+
+
 def setup_broker(
     settings: Settings, service_classes: Iterable[type], emitting_services: Iterable[str]
 ) -> dict[str, Any]:
+    """Declare the topology (first replacing the empty platform queues of another type than the settings'
+    ``queue_type``) and apply the policies."""
     subscriptions = [s for cls in service_classes for s in subscriptions_of(cls)]
-    counts = declare_topology(settings.amqp_uri, subscriptions, emitting_services, settings)
+    try:
+        migrated = migrate_queue_type(
+            settings.amqp_uri,
+            settings.rabbit_management_url,
+            platform_queues(subscriptions),
+            settings.queue_type,
+        )
+    except httpx.HTTPError as error:
+        # Without the API no queue's type is known: a queue of the other type makes the declaration below fail.
+        log.warning("broker.queue_types_unknown", error=repr(error))
+        migrated = {}
+    try:
+        counts = declare_topology(settings.amqp_uri, subscriptions, emitting_services, settings)
+    except PreconditionFailed as error:
+        raise RuntimeError(
+            f"{error}: a queue exists with other arguments than `broker setup` gives it, such as a classic queue "
+            f"where a {settings.queue_type} queue is wanted (HOCBA_QUEUE_TYPE) or the other way round. With the "
+            "management API reachable, setup replaces an empty queue of the other type itself and names those that "
+            "hold messages; otherwise drain and delete the queue, then run setup again."
+        ) from error
     policies = policies_for(subscriptions, settings)
     route = apply_policies(policies, settings, vhost_of(settings.amqp_uri))
     return {
@@ -252,4 +377,5 @@ def setup_broker(
         "policies": len(policies),
         "via": route,
         "subscriptions": [s.queue for s in subscriptions],
+        "migrated": migrated,
     }

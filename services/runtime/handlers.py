@@ -24,6 +24,7 @@ from services.runtime.consume import handle_once
 from services.runtime.failures import is_transient
 from services.runtime.logging import correlation, get_logger
 from services.runtime.personal_data import scrub_text
+from services.runtime.queues import platform_queue, with_type
 from services.runtime.retry import attempts_made, backoff_seconds, retry_queue, with_attempt
 from services.runtime.settings import get_settings
 from services.runtime.wiring import container_settings
@@ -135,26 +136,31 @@ class ReliableEventHandler(EventHandler):
 
     def setup(self) -> None:
         super().setup()
+        settings = container_settings(self.container.config)
+        # nameko built the consumer queue (SERVICE_POOL: durable, neither exclusive nor auto-delete) and declares it
+        # whenever its consumer (re)connects: with the same type as `broker setup` gave it, or RabbitMQ refuses it.
+        with_type(self.queue, settings.queue_type)
         self._service = self.container.service_name
         if self.consumes and not callable(getattr(self.container.service_cls, "unit_of_work", None)):
             # At start-up, not on the first event: `reliable_handler` opens the service's unit of work.
             raise TypeError(
                 f"{self._service} consumes events but defines no unit_of_work(correlation_id=...)"
             )
-        self._dlq = Queue(
+        self._dlq = platform_queue(
             dead_letter_queue_name(self.queue.name),
-            exchange=dead_letter_exchange(self._service),
-            routing_key=dead_letter_queue_name(self.queue.name),
-            durable=True,
+            settings.queue_type,
+            dead_letter_exchange(self._service),
+            dead_letter_queue_name(self.queue.name),
         )
-        # Declared here too (plain, no arguments) so a dead letter has somewhere to go before `broker setup` ran.
+        # Declared here too (no arguments but its type) so a dead letter has somewhere to go before `broker setup`.
         with Connection(self.container.config["AMQP_URI"]) as conn:
             self._dlq.declare(channel=conn.default_channel)
-        settings = container_settings(self.container.config)
         self._retry_attempts = settings.retry_attempts
         self._retry_base = settings.retry_base_seconds
         self._retry_cap = settings.retry_cap_seconds
-        self._retry_queue: Queue | None = retry_queue(self.queue.name, dead_letter_exchange(self._service))
+        self._retry_queue: Queue | None = retry_queue(
+            self.queue.name, dead_letter_exchange(self._service), settings.queue_type
+        )
         # Redeclared and bound: its own user may do that once `broker setup` created it; only creating it takes the
         # administrator (it dead-letters through the default exchange). Without it, failures go to the DLQ at once.
         with Connection(self.container.config["AMQP_URI"]) as conn:

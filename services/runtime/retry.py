@@ -33,6 +33,7 @@ from typing import Any
 from kombu import Exchange, Queue
 
 from services.runtime.personal_data import scrub_text
+from services.runtime.queues import QueueType, platform_queue
 
 HEADER_ATTEMPTS = "x-hocba-attempts"
 HEADER_HISTORY = "x-hocba-history"
@@ -50,17 +51,12 @@ def retry_queue_arguments(queue: str) -> dict[str, str]:
     return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue}
 
 
-def retry_queue(queue: str, exchange: Exchange) -> Queue:
-    """``<queue>.retry``, bound to the service's dead-letter exchange by its own name; what expires there goes back
-    to ``queue`` through the default exchange. Declared the same way by `broker setup` and by the handler."""
+def retry_queue(queue: str, exchange: Exchange, queue_type: QueueType) -> Queue:
+    """``<queue>.retry``, of the platform's queue type, bound to the service's dead-letter exchange by its own name;
+    what expires there goes back to ``queue`` through the default exchange (per-message TTL in a quorum queue:
+    RabbitMQ 3.10 and later). Declared the same way by `broker setup` and by the handler."""
     name = retry_queue_name(queue)
-    return Queue(
-        name,
-        exchange=exchange,
-        routing_key=name,
-        durable=True,
-        queue_arguments=retry_queue_arguments(queue),
-    )
+    return platform_queue(name, queue_type, exchange, name, retry_queue_arguments(queue))
 
 
 def backoff_seconds(

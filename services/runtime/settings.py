@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         "false where the topology is set up beforehand and each process has its own broker user: declaring needs "
         "configure, which would let it delete the exchange too",
     )
+    queue_type: Literal["classic", "quorum"] = Field(
+        "classic",
+        description="Type of the platform's durable queues: quorum on the Kubernetes cluster (replicated), classic on "
+        "a single-node development broker (see services/runtime/queues.py for why)",
+    )
     broker_vendors: list[str] = Field(
         default_factory=lambda: ["example"], description="Vendors given a broker user of their own"
     )

@@ -24,6 +24,7 @@ from services.runtime.broker_access import (
     service_grant,
 )
 from services.runtime.handlers import ReliableEventHandler
+from services.runtime.queues import QUORUM, typed_arguments
 from services.runtime.relay import ConfirmingPublisher, OutgoingMessage
 from services.runtime.settings import Settings
 from tests.conftest import RUN
@@ -252,6 +253,7 @@ def test_the_vendor_reads_only_its_own_queue_bound_to_the_public_exchange(users)
             Exchange("hocba.public", type="topic", passive=True),
             routing_key="vn.hocba.#",
             durable=True,
+            queue_arguments=typed_arguments(QUORUM),  # as docs/vendor_consumer.py declares it
         )
         own(conn.default_channel).declare()
     publisher.publish_batch([message("hocba.public", "vn.hocba.transcript.sealed.v1", b'{"a":1}')])
@@ -302,7 +304,10 @@ def test_a_service_cannot_create_a_retry_queue_only_redeclare_its_own(users):
     write on `amq.default` (which would let a service publish into any queue); a service has neither. So `broker
     setup` creates them; a service may redeclare and bind its own (the handler does at start-up), nobody else's."""
     own = PROBE[0].retry_queue
-    arguments = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": PROBE[0].queue}
+    # Of the type `broker setup` gave it (the settings' queue type), or the broker refuses the redeclaration.
+    arguments = typed_arguments(
+        SETTINGS.queue_type, {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": PROBE[0].queue}
+    )
     with Connection(users["probe"]) as conn:  # exists (broker setup): redeclared and bound
         conn.default_channel.queue_declare(own, durable=True, auto_delete=False, arguments=arguments)
         conn.default_channel.queue_bind(own, "hocba.dlx.probe", routing_key=own)
@@ -320,7 +325,10 @@ def test_a_service_cannot_create_a_retry_queue_only_redeclare_its_own(users):
             audit_retry,
             durable=True,
             auto_delete=False,
-            arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": AUDIT_OF_GRADEBOOK},
+            arguments=typed_arguments(
+                SETTINGS.queue_type,
+                {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": AUDIT_OF_GRADEBOOK},
+            ),
         )
     assert refused(error, "Queue.declare", f"queue '{audit_retry}'"), str(error.value)
     for exchange in (

@@ -13,7 +13,7 @@ import yaml
 
 from cli.manifests import render
 from cli.registry import SERVICES
-from services.runtime.broker import policies_for, subscriptions_of
+from services.runtime.broker import platform_queues, policies_for, subscriptions_of
 from services.runtime.settings import Settings
 from tests.helpers import needs_tools
 
@@ -80,7 +80,11 @@ def test_queues_and_policies_in_the_manifests_are_the_ones_the_code_declares():
         if o["kind"] == "Policy"
     }
     subscriptions = [s for e in SERVICES.values() for s in subscriptions_of(e.load())]
-    assert {s.queue for s in subscriptions} | {s.dead_letter_queue for s in subscriptions} <= queues
+    assert queues == set(platform_queues(subscriptions))
+    # Quorum queues, replicated on the cluster's nodes: a classic queue's messages die with its one node.
+    assert {
+        o["spec"]["name"]: o["spec"].get("type") for o in objects if o["kind"] == "Queue"
+    } == dict.fromkeys(queues, "quorum")
     expected = {
         (p.name, p.pattern, tuple(sorted(p.definition.items())))
         for p in policies_for(subscriptions, Settings())
