@@ -411,7 +411,8 @@ def _tt27(payload: dict[str, Any], grade: int) -> dict[str, Any]:
                 raise RuleInputError(f"{where}.{term}.level", f"must be T, H or C, got {level!r}")
             terms[term] = LevelTerm(level, _periodic_test(data, code, name, grade, term, where))
         subjects.append(SubjectYear(code, name, Assessment.LEVEL, None, terms["hk1"], terms["hk2"]))
-    traits = {group: _traits(payload.get(group), group, keys) for group, keys in _TRAIT_GROUPS}
+    groups = (("qualities", tt27.QUALITIES), ("competencies", tt27.competencies(grade)))
+    traits = {group: _traits(payload.get(group), group, keys, grade) for group, keys in groups}
     year = primary_year(grade, subjects, qualities=traits["qualities"], competencies=traits["competencies"])
     assert year.decision is not None  # validated: every subject, test, quality and competency is there
     return {
@@ -451,12 +452,12 @@ def _periodic_test(
     return None if test is None else _test_score(test, f"{where}.{term}.test")
 
 
-_TRAIT_GROUPS = (("qualities", tt27.QUALITIES), ("competencies", tt27.COMPETENCIES))
-
-
-def _traits(values: Any, group: str, keys: tuple[str, ...]) -> dict[str, str]:
+def _traits(values: Any, group: str, keys: tuple[str, ...], grade: int) -> dict[str, str]:
     if not isinstance(values, dict):
         raise RuleInputError(group, f"must be an object with {', '.join(keys)}")
+    for key in values:
+        if key in tt27.COMPETENCIES and key not in keys:
+            raise RuleInputError(f"{group}.{key}", f"is not assessed in grade {grade} (from grade 3)")
     _known_keys(values, keys, group)
     for key in keys:
         if values.get(key) not in tt27.QUALITY_LEVELS:
