@@ -305,7 +305,7 @@ class GradebookService(HealthEndpoints):
         cmd = commands.LockSummer(
             actor, class_id, frozenset(body.incomplete_accepted), body.reason, frozenset(body.promoted)
         )
-        return json_response(summer.lock_summer(cmd, self._uow(request)), status=201)
+        return json_response(summer.lock_summer(cmd, self._uow(request), self._calendar()), status=201)
 
     @route("POST", "/classes/{class_id}/students/{student_id}/awards")
     def decide_award(self, request: Request, class_id: str, student_id: str) -> Response:

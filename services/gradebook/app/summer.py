@@ -24,6 +24,7 @@ from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain import supplementary
 from services.gradebook.domain.commands import LockSummer, RecordRetests, RecordSummerConduct
 from services.gradebook.domain.curriculum import circular_of_grade, subject
+from services.gradebook.domain.cutoff import ReportingCalendar
 from services.gradebook.domain.marks import MarkInvalid
 from services.gradebook.domain.model import ClassInfo, Document
 from services.gradebook.domain.permissions import Action, decide
@@ -162,11 +163,15 @@ def _merged(stored: Document | None, new: Document) -> Document:
     return out
 
 
-def lock_summer(cmd: LockSummer, uow: GradebookUnitOfWork) -> dict[str, Any]:
+def lock_summer(
+    cmd: LockSummer, uow: GradebookUnitOfWork, calendar: ReportingCalendar | None = None
+) -> dict[str, Any]:
     with uow:
         info = class_or_404(uow, cmd.class_id, guard="update")
         require(decide(cmd.actor, Action.LOCK_TERM, target_of(uow, cmd.actor, info)))
         _open(uow, info)
+        if calendar is not None:
+            calendar.check_summer_lock(info.school_year, info.grade)
         lock = TermLock(
             info.school_id, info.id, info.school_year, SUMMER, cmd.actor.user_id, datetime.now(UTC)
         )

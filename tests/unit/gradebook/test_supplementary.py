@@ -1,10 +1,13 @@
 """TT27 art. 11: the supplementary assessment of a pupil not confirmed complete (what it covers, its entries, completion
 decided again, the principal's decision) and the competency list per grade."""
 
+from datetime import date
+
 import pytest
 
 from services.gradebook.domain import supplementary, tt27
 from services.gradebook.domain.curriculum import Assessment
+from services.gradebook.domain.cutoff import ReportingCalendar, SummerAfterCutoff
 from services.gradebook.domain.errors import RuleInputError
 from services.gradebook.domain.evaluate import evaluate
 from services.gradebook.domain.marks import MarkInvalid, validate_homeroom
@@ -229,3 +232,13 @@ def test_the_pdf_form_has_a_title_for_every_quality_and_competency_of_the_table(
     """The transcript may not import the gradebook (import-linter): its labels are checked against the table."""
     for code, name in tt27.TRAIT_NAMES.items():
         assert TRAIT_TITLES[code].lower() == name
+
+
+def test_a_summer_lock_after_its_records_cutoff_is_refused_grade_5_at_30_june():
+    cutoffs = {"regular": "06-30", "supplementary": "08-15"}
+    ReportingCalendar(date(2026, 8, 15), cutoffs).check_summer_lock("2025-2026", 4)
+    ReportingCalendar(date(2026, 6, 30), cutoffs).check_summer_lock("2025-2026", 5)
+    for day, grade in ((date(2026, 8, 16), 4), (date(2026, 8, 16), 8), (date(2026, 7, 1), 5)):
+        with pytest.raises(SummerAfterCutoff) as refused:
+            ReportingCalendar(day, cutoffs).check_summer_lock("2025-2026", grade)
+        assert "Đã quá hạn báo cáo" in refused.value.detail_vi
