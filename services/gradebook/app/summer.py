@@ -192,7 +192,7 @@ def lock_summer(
             missing = supplementary.gaps(
                 ((sid, name, owed[sid]) for sid, (name, _) in students.items()), retests, conducts, names
             )
-            _promote(uow, cmd, info, {sid: (students[sid][0], o) for sid, o in owed.items()}, conducts)
+            _decide(uow, cmd, info, {sid: (students[sid][0], o) for sid, o in owed.items()}, conducts)
         else:
             if cmd.promoted:
                 raise MarkInvalid("promoted", PROMOTED_PRIMARY_ONLY)
@@ -259,15 +259,16 @@ PROMOTED_PRIMARY_ONLY = (
 )
 
 
-def _promote(
+def _decide(
     uow: GradebookUnitOfWork,
     cmd: LockSummer,
     info: ClassInfo,
     owed: dict[str, tuple[str, supplementary.Due]],
     stored: dict[str, Document],
 ) -> None:
-    """TT27 art. 11 §3: the principal's decision to promote pupils not complete, written on their summer record
-    (audited) so the recomputation and the record carry it. Only a grade 1–4 pupil the year left not complete."""
+    """TT27 art. 11 §3: the principal's decision for every pupil the year left not complete — lên lớp for those
+    ``cmd.promoted`` names (grades 1–4 only), otherwise what the supplementary assessment decided — written on their
+    summer record (audited), so the recomputation and the record carry a decision for each, re-assessed or not."""
     if cmd.promoted and not cmd.reason:
         raise MarkInvalid(
             "reason", "Hãy ghi lý do hiệu trưởng quyết định cho học sinh lên lớp (khoản 3 Điều 11)."
@@ -285,8 +286,11 @@ def _promote(
             raise MarkInvalid(
                 "promoted", f"Học sinh {name} không thuộc diện chưa hoàn thành chương trình lớp học."
             )
+    for student_id, (_, due) in owed.items():
+        if not due:
+            continue
         before = stored.get(student_id)
-        record = {**(before or {}), supplementary.PROMOTED_BY_PRINCIPAL: True}
+        record = {**(before or {}), supplementary.PROMOTED_BY_PRINCIPAL: student_id in cmd.promoted}
         uow.sheet.save_homeroom(info.id, student_id, SUMMER, record, cmd.actor.user_id, datetime.now(UTC))
         audit_change(
             uow,

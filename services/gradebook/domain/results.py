@@ -182,7 +182,7 @@ def _primary(grade: int, subjects: list[SubjectYear], terms: dict[str, dict[str,
         qualities=record.get("qualities") or {},
         competencies=record.get("competencies") or {},
         traits_after={**(summer.get("qualities") or {}), **(summer.get("competencies") or {})},
-        promoted_by_principal=summer.get(PROMOTED_BY_PRINCIPAL) is True,
+        principal_promotes=summer.get(PROMOTED_BY_PRINCIPAL),
     )
     out = StudentResults()
     for result in year.subjects:

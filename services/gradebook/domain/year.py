@@ -341,13 +341,14 @@ def primary_year(
     qualities: Mapping[str, str] | None = None,
     competencies: Mapping[str, str] | None = None,
     traits_after: Mapping[str, str] | None = None,
-    promoted_by_principal: bool = False,
+    principal_promotes: bool | None = None,
 ) -> PrimaryYear:
     """TT27, every result the data allows: each subject's year level (its end-of-year assessment), and once every
     subject, required end-of-year test, quality and competency is known, the year result (art. 9 §2), the award
     (art. 13), completion and the reporting path (rules.md "Completion"); for a pupil not complete, what the
     supplementary assessment covers and, once something is re-assessed (a subject's ``reassessed``,
-    ``traits_after``) or the principal decided, completion decided again (art. 11, supplementary.py)."""
+    ``traits_after``) or the principal's summer lock decided (``principal_promotes``: lên lớp for a pupil still not
+    complete, or not), completion decided again (art. 11, supplementary.py)."""
     why: dict[str, str] = {}
     names = {s.code: s.name for s in subjects}
     out: list[SubjectResult] = []
@@ -398,7 +399,7 @@ def primary_year(
         s.code: s.reassessed for s in subjects if s.reassessed is not None and s.code in owed.subjects
     }
     changed_traits = {k: v for k, v in (traits_after or {}).items() if k in owed.traits}
-    if owed and (reassessed or changed_traits or promoted_by_principal):
+    if owed and (reassessed or changed_traits or principal_promotes is not None):
         # Art. 11 §2: the re-assessed items in place of the year's, the others as the year decided them.
         levels_after = {**year_levels, **{c: str(r.level) for c, r in reassessed.items() if r.level}}
         tests_after = {**year_tests, **{c: r.test for c, r in reassessed.items() if r.test is not None}}
@@ -409,7 +410,7 @@ def primary_year(
             {k: changed_traits.get(k, v) for k, v in qualities.items()},
             {k: changed_traits.get(k, v) for k, v in competencies.items()},
             names,
-            promoted_by_principal=promoted_by_principal,
+            promoted_by_principal=bool(principal_promotes),
         )
         why.update(after.explanations)
     return PrimaryYear(tuple(out), year_tests, decision, why, owed, after)

@@ -19,7 +19,7 @@ TESTED = ("tieng_viet", "toan", "ngoai_ngu_1", "lich_su_dia_li", "khoa_hoc", "ti
 OTHERS = ("dao_duc", "am_nhac", "mi_thuat", "gdtc", "hdtn")
 
 
-def year_of(grade=4, weak=None, traits=None, reassessed=None, traits_after=None, promoted=False):
+def year_of(grade=4, weak=None, traits=None, reassessed=None, traits_after=None, promoted=None):
     """A grade-4 year, every subject H with tests 7 and every trait Đ (Hoàn thành), except ``weak``: subject →
     (level, end-of-year test) and ``traits``: key → level."""
     weak, reassessed = weak or {}, reassessed or {}
@@ -43,7 +43,7 @@ def year_of(grade=4, weak=None, traits=None, reassessed=None, traits_after=None,
         qualities={k: levels[k] for k in tt27.QUALITIES},
         competencies={k: levels[k] for k in tt27.competencies(grade)},
         traits_after=traits_after,
-        promoted_by_principal=promoted,
+        principal_promotes=promoted,
     )
 
 
@@ -242,3 +242,14 @@ def test_a_summer_lock_after_its_records_cutoff_is_refused_grade_5_at_30_june():
         with pytest.raises(SummerAfterCutoff) as refused:
             ReportingCalendar(day, cutoffs).check_summer_lock("2025-2026", grade)
         assert "Đã quá hạn báo cáo" in refused.value.detail_vi
+
+
+def test_the_summer_lock_decides_for_a_pupil_who_was_not_reassessed():
+    """The principal's lock records a decision for each pupil not complete: one who did not come stays not complete
+    and repeats, unless the principal promotes them (grades 1–4)."""
+    assert year_of(weak={"toan": ("C", 3)}).after_supplementary is None  # before the lock
+    stays = year_of(weak={"toan": ("C", 3)}, promoted=False).after_supplementary
+    assert stays is not None and (stays.completion, stays.promotion) == (
+        "Chưa hoàn thành chương trình lớp học",
+        "ở lại lớp",
+    )
