@@ -1,10 +1,13 @@
 """TT27 art. 11: the supplementary assessment of a pupil not confirmed complete (what it covers, its entries, completion
 decided again, the principal's decision) and the competency list per grade."""
 
+import json
 from datetime import date
 
 import pytest
+from typer.testing import CliRunner
 
+from cli.rules import app as rules_app
 from services.gradebook.domain import supplementary, tt27
 from services.gradebook.domain.curriculum import Assessment
 from services.gradebook.domain.cutoff import ReportingCalendar, SummerAfterCutoff
@@ -253,3 +256,95 @@ def test_the_summer_lock_decides_for_a_pupil_who_was_not_reassessed():
         "Chưa hoàn thành chương trình lớp học",
         "ở lại lớp",
     )
+
+
+# -- `hocba rules evaluate` ----------------------------------------------------------------------------------------
+
+
+def cli_year(**extra):
+    """Grade 4 through the CLI: every subject H with tests 7, every trait Đ, but Toán C with a test of 4 and chăm
+    chỉ at Cần cố gắng."""
+    subjects = []
+    for code in TESTED + OTHERS:
+        end = (
+            {"level": "C", "test": 4}
+            if code == "toan"
+            else {"level": "H"} | ({"test": 7} if code in TESTED else {})
+        )
+        hk1 = {"level": "H"} | ({"test": 7} if code in TESTED else {})
+        subjects.append({"code": code, "hk1": hk1, "hk2": end})
+    return {
+        "circular": "tt27",
+        "grade": 4,
+        "subjects": subjects,
+        "qualities": dict.fromkeys(tt27.QUALITIES, "Đ") | {"cham_chi": "C"},
+        "competencies": dict.fromkeys(tt27.competencies(4), "Đ"),
+        **extra,
+    }
+
+
+def _cli(tmp_path, payload):
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
+    return CliRunner().invoke(rules_app, ["evaluate", str(path), "--circular", "tt27"])
+
+
+def test_the_cli_gives_the_supplementary_assessment_and_completion_decided_again(tmp_path):
+    plain = _cli(tmp_path, cli_year())
+    assert plain.exit_code == 0, plain.stderr
+    assert "supplementary_due" not in json.loads(
+        plain.stdout
+    )  # the page's output, unchanged without the inputs
+    payload = cli_year(reassessed_traits={"cham_chi": "Đ"})
+    payload["subjects"][1]["reassessed"] = {"level": "H", "test": 6}
+    result = _cli(tmp_path, payload)
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert (out["year_result"], out["completion"], out["reporting_cutoff"]) == (
+        "Chưa hoàn thành",
+        "Chưa hoàn thành chương trình lớp học",
+        "08-15",
+    )
+    assert out["supplementary_due"] == {"subjects": ["toan"], "traits": ["cham_chi"]}
+    assert out["subjects"][1] == {"code": "toan", "year": "C", "year_after_supplementary": "H"}
+    assert (
+        out["year_result_after_supplementary"],
+        out["completion_after_supplementary"],
+        out["promotion_after_supplementary"],
+    ) == ("Hoàn thành", "Hoàn thành chương trình lớp học", "lên lớp")
+    # The same year through the API's mapping (results.py) gives the same results: one pipeline.
+    marks = {s["code"]: {"hk1": s["hk1"], "hk2": s["hk2"]} for s in payload["subjects"]}
+    marks["toan"]["summer"] = {"level": "H", "test": 6}
+    homeroom = {
+        "hk2": {"qualities": payload["qualities"], "competencies": payload["competencies"]},
+        "summer": {"qualities": {"cham_chi": "Đ"}},
+    }
+    api = compute_results(4, dict.fromkeys(marks), marks, homeroom)
+    assert {
+        k: api.year[k] for k in ("year_result_after_supplementary", "completion_after_supplementary")
+    } == {
+        "year_result_after_supplementary": "Hoàn thành",
+        "completion_after_supplementary": "Hoàn thành chương trình lớp học",
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda p: p["subjects"][0].update(reassessed={"level": "T", "test": 9}), "subjects[0].reassessed"),
+        (lambda p: p["subjects"][1].update(reassessed={"level": "H"}), "subjects[1].reassessed.test"),
+        (
+            lambda p: p["subjects"][1].update(reassessed={"level": "Đ", "test": 6}),
+            "subjects[1].reassessed.level",
+        ),
+        (lambda p: p.update(reassessed_traits={"nhan_ai": "T"}), "reassessed_traits.nhan_ai"),
+        (lambda p: p.update(reassessed_traits={"cham_chi": "Tốt"}), "reassessed_traits.cham_chi"),
+        (lambda p: p.update(principal_promotes="có"), "principal_promotes"),
+    ],
+)
+def test_the_cli_refuses_a_reassessment_that_is_not_due_or_not_valid(tmp_path, change, field):
+    payload = cli_year()
+    change(payload)
+    result = _cli(tmp_path, payload)
+    assert result.exit_code == 2, result.stdout
+    assert field in result.stderr
