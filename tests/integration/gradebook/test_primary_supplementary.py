@@ -244,6 +244,9 @@ def test_the_summer_lock_decides_completion_again_keeps_both_and_sends_the_suppl
     records = {s["student_id"]: s for s in summer["snapshot"]["students"]}
     toan = next(x for x in records[w["a"]]["subjects"] if x["subject_code"] == "toan")
     assert (toan["year"], toan["year_after_retest"], toan["hk2"]["test"]) == ("C", "H", 4)
+    assert (toan["summer"]["level"], toan["summer"]["test"]) == ("H", 6)  # beside the year's, not over it
+    assert records[w["a"]]["summer"]["qualities"] == {"cham_chi": "Đ"}
+    assert records[w["a"]]["hk2"]["qualities"]["cham_chi"] == "C"
     assert records[w["a"]]["year"]["reporting_path"] == "supplementary"
     assert records[w["a"]]["year"]["completion_after_supplementary"] == "Hoàn thành chương trình lớp học"
     # The pupil who completed keeps exactly the year-end record: the transcript finds it unchanged.
