@@ -19,13 +19,15 @@ The project's decisions, where rules.md or the circular leave it open (the circu
   (art. 13) stay the year's.
 - **Still not complete** (§3): the principal decides. rules.md said the pupil repeats the grade; the circular leaves it
   to the principal, so the pupil repeats (ở lại lớp) unless the principal's summer lock names the pupil promoted
-  (lên lớp), which the record keeps as the principal's decision. Grade 5 has no such choice: lên lớp out of grade 5
+  (lên lớp), which the record keeps as the principal's decision; the lock records a decision for every pupil not
+  complete, re-assessed or not (one who did not come is decided on the year's results). Grade 5 has no such choice: lên lớp out of grade 5
   is admission to lower secondary, which requires hoàn thành chương trình tiểu học; a grade-5 pupil still not
   complete is ở lại lớp.
 - **Grade 5** (circular over docs): §2 names every pupil not confirmed, not grades 1–4, so a grade-5 pupil is
   re-assessed too. Seed 004 §2.1, rules.md, rules-cli.md and the province's gateway (it refuses the supplementary
-  path from grade 5) keep grade 5 on the 30 June path: its re-assessment is entered and locked before 30 June, and
-  the record rebuilt by the lock replaces the earlier one before that cutoff. The reporting path stays the year's.
+  path from grade 5) keep grade 5 on the 30 June path: its re-assessment is entered and locked before 30 June (the
+  summer lock is refused after the cutoff of its records' path, cutoff.py), and the record rebuilt by the lock
+  replaces the earlier one before that cutoff. The reporting path stays the year's.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ from services.gradebook.domain.term_lock import MissingResult
 PASSING_TEST = 5  # art. 9 §2: Hoàn thành needs every end-of-year test ≥ 5
 PROMOTED, REPEATS = "lên lớp", "ở lại lớp"
 PRIMARY_DONE = "hoàn thành chương trình tiểu học"
-# The key of the summer homeroom record the principal's summer lock writes for a pupil it promotes (art. 11 §3).
+# The key the principal's summer lock writes on the summer homeroom record of each pupil not complete: true for one
+# it promotes (art. 11 §3), false otherwise; with it, a pupil who was not re-assessed gets a decision too.
 PROMOTED_BY_PRINCIPAL = "promoted_by_principal"
 
 
