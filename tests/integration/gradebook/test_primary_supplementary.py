@@ -269,3 +269,46 @@ def test_another_schools_principal_cannot_lock_a_primary_summer(world, gradebook
         nobody = p.post("/classes/lop-khong-co/summer/lock")
     assert theirs.status_code == nobody.status_code == 404
     assert theirs.json() == nobody.json()
+
+
+def test_a_grade_5_pupil_is_reassessed_too_completes_primary_and_stays_on_the_30_june_path(gradebook):
+    """TT27 art. 11 §2 names every pupil not complete, grade 5 included (supplementary.py); the principal cannot
+    promote a grade-5 pupil still not complete (entering grade 6 requires completing primary)."""
+    sample = build(f"bs-5-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=1, grade=5)
+    client = Client(gradebook, sample.school_id)
+    load_school(client, sample)
+    class_id = sample.classes[0]["class_id"]
+    (pupil,) = (s["student_id"] for s in sample.students_of(class_id))
+
+    def entry(code: str, term: str) -> dict:
+        weak = code == "toan" and term == "hk2"
+        return {"level": "C" if weak else "H"} | (
+            {"test": 3 if weak else 7} if code in PRIMARY_TESTED else {}
+        )
+
+    marks = {pupil: {code: {t: entry(code, t) for t in ("hk1", "hk2")} for code, _ in sample.subjects}}
+    traits = {"qualities": dict.fromkeys(QUALITIES, "Đ"), "competencies": dict.fromkeys(COMPETENCIES, "Đ")}
+    enter_chosen_year(client, sample, class_id, marks, {pupil: {"hk1": traits, "hk2": traits}})
+    with client.as_("hieu-truong", "principal") as p:
+        for term in ("hk1", "hk2"):
+            p.post(f"/classes/{class_id}/terms/{term}/lock").raise_for_status()
+    with client.as_(sample.homeroom_of(class_id), "teacher", "homeroom") as h:
+        h.put(
+            f"/classes/{class_id}/subjects/toan/summer/retest",
+            json={"entries": [{"student_id": pupil, "result": "H", "test": 6}]},
+        ).raise_for_status()
+    with client.as_("hieu-truong", "principal") as p:
+        refused = p.post(f"/classes/{class_id}/summer/lock", json={"promoted": [pupil], "reason": REASON})
+        assert refused.status_code == 422 and "lớp 5" in refused.json()["detail"], refused.text
+        locked = p.post(f"/classes/{class_id}/summer/lock")
+    assert locked.status_code == 201, locked.text
+    (outcome,) = locked.json()["students"]
+    assert (outcome["year_result"], outcome["completion"], outcome["reporting_path"]) == (
+        "Chưa hoàn thành",
+        "Chưa hoàn thành chương trình lớp học",
+        "regular",
+    )
+    assert (outcome["completion_after_supplementary"], outcome["promotion_after_supplementary"]) == (
+        "Hoàn thành chương trình tiểu học",
+        "hoàn thành chương trình tiểu học",
+    )
