@@ -117,7 +117,7 @@ def record_summer_conduct(cmd: RecordSummerConduct, uow: GradebookUnitOfWork) ->
             name, results = students[student_id]
             if _primary(info):
                 # TT27 art. 11: the qualities and competencies at Cần cố gắng, re-assessed by the homeroom teacher.
-                if not results.reassess_traits:
+                if not (results.retest_subjects or results.reassess_traits):
                     raise supplementary.not_due_pupil(name, f"entries[{i}].student_id")
                 entered[student_id] = supplementary.trait_entry(
                     info.grade, raw, results.reassess_traits, name, f"entries[{i}]"

@@ -161,6 +161,12 @@ def test_bad_supplementary_input_is_refused_in_vietnamese_and_loses_nothing(worl
             "entries[0].student_id",
             "đã hoàn thành chương trình lớp học",
         ),
+        # C is not complete, but for Tiếng Việt only: no quality is re-assessed.
+        (
+            _traits(w, "homeroom", [{"student_id": w["c"], "qualities": {"cham_chi": "T"}}]),
+            "entries[0].qualities.cham_chi",
+            "không phải đánh giá bổ sung chăm chỉ",
+        ),
     ]
     for response, field, words in refusals:
         assert response.status_code == 422, response.text
