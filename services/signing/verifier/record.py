@@ -69,6 +69,7 @@ def _subject(subject: etree._Element) -> SubjectLine:
         # TT27 art. 11: the level after the supplementary assessment is printed beside the end-of-year one ("C / H").
         values.append(after)
     values.append(_text(terms.get("hk2"), "h:Test"))
+    values.append(_text(subject, "h:TestAfterSupplementary"))  # printed beside the end-of-year test ("4 / 6")
     year = _text(subject, "h:Year")
     # The primary form has no year column: TT27's year level is the end-of-year one, printed under "Cuối năm". A
     # year that differs from it must still be on the page, so a record claiming otherwise fails the comparison.

@@ -267,6 +267,7 @@ def _assemble_student(
             _marks(r.hk2),
             None if r.year is None else str(r.year),
             r.year_after_retest,
+            r.summer.test if r.summer is not None else None,
         )
         for r in sorted(student.subjects, key=lambda r: form_position(r.subject_code))
     )
@@ -355,6 +356,11 @@ def _assemble_student(
         periods=periods,
         qualities=tuple(sorted((hk2.qualities if hk2 else {}).items())),
         competencies=tuple(sorted((hk2.competencies if hk2 else {}).items())),
+        traits_after_supplementary=tuple(
+            sorted({**student.summer.qualities, **student.summer.competencies}.items())
+            if student.summer
+            else ()
+        ),
         year_result=student.year.get("year_result"),
         promotion=student.year.get("promotion") or student.year.get("completion"),
         promotion_after_summer=student.year.get("promotion_after_retest")

@@ -279,12 +279,15 @@ def _subjects(pdf: FPDF, root: etree._Element, primary: bool) -> None:
         if primary:
             # TT27 art. 11: after the supplementary assessment, its level beside the end-of-year one ("C / H"; two
             # spaces each side, or text extraction reads one narrow cell's "C/H" as one word and the page check fails).
-            after = _text(subject, "h:YearAfterRetest")
-            end = _text(terms.get("hk2"), "h:Level")
+            after, test_after = (
+                _text(subject, "h:YearAfterRetest"),
+                _text(subject, "h:TestAfterSupplementary"),
+            )
+            end, test = _text(terms.get("hk2"), "h:Level"), _text(terms.get("hk2"), "h:Test")
             cells: tuple[str, ...] = (
                 _text(terms.get("hk1"), "h:Level"),
                 f"{end}  /  {after}" if after else end,
-                _text(terms.get("hk2"), "h:Test"),
+                f"{test}  /  {test_after}" if test_after else test,
             )
         else:
             cells = tuple(
@@ -341,6 +344,8 @@ def _results(pdf: FPDF, root: etree._Element) -> None:
     for title, tag in (("Phẩm chất chủ yếu", "h:Quality"), ("Năng lực", "h:Competency")):
         traits = [
             f"{TRAIT_TITLES.get(t.get('name', ''), t.get('name'))}: {TRAIT_LEVELS.get(t.text or '', t.text)}"
+            # TT27 art. 11: the level re-assessed after the summer, beside the year's
+            + (f" / {TRAIT_LEVELS.get(again, again)}" if (again := t.get("afterSupplementary")) else "")
             for t in (results.iterfind(tag, ns) if results is not None else ())
         ]
         if traits:

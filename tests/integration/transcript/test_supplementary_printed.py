@@ -1,6 +1,7 @@
 """A primary pupil's supplementary assessment reaches the printed học bạ (TT27 art. 11): the year's record carries the
 completion decision and is effective on 15 August; after the principal's summer lock a new version keeps the year-end
-level beside the re-assessed one and prints completion decided again; the verifier's page check agrees."""
+level, test and quality beside the re-assessed ones and prints completion decided again; the verifier's page check
+agrees."""
 
 import uuid
 
@@ -35,7 +36,10 @@ def test_the_hoc_ba_prints_the_completion_decision_and_after_the_summer_both_res
         )
 
     marks = {pupil: {code: {t: entry(code, t) for t in ("hk1", "hk2")} for code, _ in sample.subjects}}
-    traits = {"qualities": dict.fromkeys(QUALITIES, "Đ"), "competencies": dict.fromkeys(COMPETENCIES, "Đ")}
+    traits = {
+        "qualities": dict.fromkeys(QUALITIES, "Đ") | {"cham_chi": "C"},
+        "competencies": dict.fromkeys(COMPETENCIES, "Đ"),
+    }
     enter_chosen_year(client, sample, class_id, marks, {pupil: {"hk1": traits, "hk2": traits}})
     staff = client.headers("van-thu", "staff")
     with client.as_("hieu-truong", "principal") as p:
@@ -53,6 +57,10 @@ def test_the_hoc_ba_prints_the_completion_decision_and_after_the_summer_both_res
             f"/classes/{class_id}/subjects/toan/summer/retest",
             json={"entries": [{"student_id": pupil, "result": "H", "test": 6}]},
         ).raise_for_status()
+        h.put(
+            f"/classes/{class_id}/summer/conduct",
+            json={"entries": [{"student_id": pupil, "qualities": {"cham_chi": "Đ"}}]},
+        ).raise_for_status()
     with client.as_("hieu-truong", "principal") as p:
         p.post(f"/classes/{class_id}/summer/lock").raise_for_status()
     records = wait_for(
@@ -68,7 +76,11 @@ def test_the_hoc_ba_prints_the_completion_decision_and_after_the_summer_both_res
         "C",
         "H",
     )
+    assert toan.findtext("h:TestAfterSupplementary", namespaces=NS) == "6"
+    assert toan.findtext("h:Term[@term='hk2']/h:Test", namespaces=NS) == "4"
     results = root.find("h:Results", NS)
+    diligence = results.find("h:Quality[@name='cham_chi']", NS)
+    assert (diligence.text, diligence.get("afterSupplementary")) == ("C", "Đ")
     assert results.findtext("h:YearResult", namespaces=NS) == "Chưa hoàn thành"
     assert results.findtext("h:Promotion", namespaces=NS) == "Chưa hoàn thành chương trình lớp học"
     assert (
@@ -81,4 +93,5 @@ def test_the_hoc_ba_prints_the_completion_decision_and_after_the_summer_both_res
     assert "Sau đánh giá bổ sung: Hoàn thành chương trình lớp học; lên lớp" in flat
     assert "Xác nhận: Chưa hoàn thành chương trình lớp học" in flat
     assert "sau đánh giá bổ sung (Điều 11 Thông tư 27/2020/TT-BGDĐT)" in flat
+    assert "Chăm chỉ: Cần cố gắng / Đạt" in flat
     assert page_disagreements(parse_record(xml), page) == []
