@@ -35,8 +35,9 @@ COMPETENCY_NAMES = {**GENERAL_COMPETENCY_NAMES, **SPECIFIC_COMPETENCY_NAMES}
 # assessment read (issue 17 item 8: data per grade, not a constant). Decision: công nghệ and tin học are assessed
 # from grade 3, the first grade of Tin học và Công nghệ (TAUGHT below, CT GDPT 2018), the subject through which the
 # programme forms them; grades 1–2 assess the three general competencies and ngôn ngữ, tính toán, khoa học, thẩm mĩ,
-# thể chất. Art. 7 §2b lists the seven specific ones without naming grades, so a grade 1–2 entry for công nghệ or
-# tin học is refused rather than guessed at.
+# thể chất. Art. 7 §2b lists the seven specific ones without naming grades: reading them per grade from the subjects
+# that form them is the project's decision where the circular is silent; a grade 1–2 entry for công nghệ or tin học
+# is refused.
 _EVERY = tuple(COMPETENCY_NAMES)
 _NO_TECHNOLOGY = tuple(c for c in _EVERY if c not in ("cong_nghe", "tin_hoc"))
 COMPETENCIES_BY_GRADE: Mapping[int, tuple[str, ...]] = {
