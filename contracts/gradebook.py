@@ -53,7 +53,13 @@ class SubjectResult(ContractModel):
     year_after_retest: str | None = Field(
         None,
         description="TT22 art. 14: the summer re-test result (score as decimal text, or Đ/CĐ) that replaces the "
-        "year result after the re-test; the year result stays beside it",
+        "year result after the re-test; primary (TT27 art. 11): the level after the supplementary assessment; the "
+        "year result stays beside it",
+    )
+    summer: TermMarks | None = Field(
+        None,
+        description="Primary (TT27 art. 11): the supplementary assessment after the year (level, and test where the "
+        "subject has one), kept beside hk2",
     )
 
 
@@ -95,11 +101,18 @@ class StudentRecord(ContractModel):
     subjects: list[SubjectResult] = Field(default_factory=list, description="One entry per subject")
     hk1: StudentTermRecord | None = Field(None, description="Term I record")
     hk2: StudentTermRecord | None = Field(None, description="Term II record")
+    summer: StudentTermRecord | None = Field(
+        None,
+        description="After the year: the conduct after summer training (TT22 art. 13), or the qualities and "
+        "competencies re-assessed in the supplementary assessment (TT27 art. 11), beside hk2's",
+    )
     year: dict[str, str | None] = Field(
         default_factory=dict,
         description="Year results: learning_result, conduct, year_result, promotion, award, retest_subjects, "
         "absences, reporting_path, completion; after the summer (TT22 art. 12–14) also "
-        "learning_result_after_retest, conduct_after_summer and promotion_after_retest, beside the year-end ones. "
+        "learning_result_after_retest, conduct_after_summer and promotion_after_retest, beside the year-end ones; "
+        "for a primary pupil not complete (TT27 art. 11) year_result_after_supplementary, "
+        "completion_after_supplementary and promotion_after_supplementary. "
         "award is the title the results allow (the rules' value); what the principal gave is in awards",
     )
     awards: list[StudentAward] | None = Field(

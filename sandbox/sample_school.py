@@ -119,6 +119,12 @@ COMPETENCIES = (
 )
 
 
+def competencies_of(grade: int) -> tuple[str, ...]:
+    """The competencies assessed in a primary grade (the gradebook's tt27.COMPETENCIES_BY_GRADE): công nghệ and tin
+    học from grade 3."""
+    return COMPETENCIES if grade >= 3 else tuple(c for c in COMPETENCIES if c not in ("cong_nghe", "tin_hoc"))
+
+
 def regular_count(periods: int) -> int:
     return 2 if periods <= 35 else 3 if periods <= 70 else 4
 
@@ -396,7 +402,7 @@ def homeroom_for(school: SampleSchool, class_id: str, term: str) -> list[dict[st
                 {
                     "student_id": s["student_id"],
                     "qualities": {k: rng.choice(["T", "T", "Đ"]) for k in QUALITIES},
-                    "competencies": {k: rng.choice(["T", "T", "Đ"]) for k in COMPETENCIES},
+                    "competencies": {k: rng.choice(["T", "T", "Đ"]) for k in competencies_of(school.grade)},
                     "absences": rng.randint(0, 4),
                     "homeroom_comment": "Ngoan, lễ phép, tích cực tham gia các hoạt động của lớp.",
                 }

@@ -110,7 +110,11 @@ class ExemptionIn(Strict):
 class RetestEntryIn(Strict):
     student_id: str = Field(description="Opaque student id")
     result: Decimal | str = Field(
-        description="Điểm kiểm tra lại 0–10 (môn tính điểm) hoặc Đ/CĐ (môn nhận xét)"
+        description="Điểm kiểm tra lại 0–10 (môn tính điểm) hoặc Đ/CĐ (môn nhận xét); tiểu học, đánh giá bổ sung "
+        "(Thông tư 27, Điều 11): mức T, H hoặc C"
+    )
+    test: int | None = Field(
+        None, description="Tiểu học, đánh giá bổ sung: điểm bài kiểm tra 1–10 (môn có bài kiểm tra định kì)"
     )
 
 
@@ -120,11 +124,30 @@ class RetestIn(Strict):
 
 class SummerConductEntryIn(Strict):
     student_id: str = Field(description="Opaque student id")
-    conduct: str = Field(description="Kết quả rèn luyện sau rèn luyện hè: Tốt, Khá, Đạt hoặc Chưa đạt")
+    conduct: str | None = Field(
+        None, description="THCS, THPT: kết quả rèn luyện sau rèn luyện hè: Tốt, Khá, Đạt hoặc Chưa đạt"
+    )
+    qualities: dict[str, str] | None = Field(
+        None, description="Tiểu học, đánh giá bổ sung: phẩm chất ở mức Cần cố gắng → mức mới (T, Đ, C)"
+    )
+    competencies: dict[str, str] | None = Field(
+        None, description="Tiểu học, đánh giá bổ sung: năng lực ở mức Cần cố gắng → mức mới (T, Đ, C)"
+    )
 
 
 class SummerConductIn(Strict):
     entries: list[SummerConductEntryIn] = Field(min_length=1, max_length=100)
+
+
+class SummerLockIn(LockIn):
+    """The summer lock; for a primary class also the principal's decision (TT27 art. 11 §3) for grade 1–4 pupils
+    still not complete after the supplementary assessment: those named here go up (lên lớp), the others repeat."""
+
+    promoted: list[str] = Field(
+        default_factory=list,
+        max_length=2000,
+        description="Học sinh chưa hoàn thành được hiệu trưởng quyết định cho lên lớp (lý do bắt buộc)",
+    )
 
 
 ROUTES = [
@@ -231,14 +254,16 @@ ROUTES = [
     Route(
         "PUT",
         "/classes/{class_id}/subjects/{subject_code}/summer/retest",
-        "Enter re-test results after the year's lock (TT22 art. 14), for the students the year sent to a re-test",
+        "Enter re-test results after the year's lock (TT22 art. 14), for the students the year sent to a re-test; "
+        "primary: a subject's supplementary assessment (TT27 art. 11), its new level and test",
         RetestIn,
         ("teacher",),
     ),
     Route(
         "PUT",
         "/classes/{class_id}/summer/conduct",
-        "Enter the conduct re-assessed after summer training (TT22 art. 13)",
+        "Enter the conduct re-assessed after summer training (TT22 art. 13); primary: the qualities and "
+        "competencies re-assessed in the supplementary assessment (TT27 art. 11)",
         SummerConductIn,
         ("homeroom",),
     ),
@@ -246,7 +271,7 @@ ROUTES = [
         "POST",
         "/classes/{class_id}/summer/lock",
         "Lock the results after the summer; the year records of the students concerned are rebuilt",
-        LockIn,
+        SummerLockIn,
         ("principal",),
     ),
     Route(

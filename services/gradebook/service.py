@@ -301,9 +301,11 @@ class GradebookService(HealthEndpoints):
         handlers.admit_class(
             actor, class_id, ROLES[("POST", "/classes/{class_id}/summer/lock")], self._uow(request)
         )
-        body = parse_body(request, api.LockIn)
-        cmd = commands.LockSummer(actor, class_id, frozenset(body.incomplete_accepted), body.reason)
-        return json_response(summer.lock_summer(cmd, self._uow(request)), status=201)
+        body = parse_body(request, api.SummerLockIn)
+        cmd = commands.LockSummer(
+            actor, class_id, frozenset(body.incomplete_accepted), body.reason, frozenset(body.promoted)
+        )
+        return json_response(summer.lock_summer(cmd, self._uow(request), self._calendar()), status=201)
 
     @route("POST", "/classes/{class_id}/students/{student_id}/awards")
     def decide_award(self, request: Request, class_id: str, student_id: str) -> Response:

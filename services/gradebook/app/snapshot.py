@@ -21,6 +21,7 @@ from services.gradebook.domain.curriculum import circular_of_grade, subject
 from services.gradebook.domain.exemption import exempt_terms
 from services.gradebook.domain.model import Assignment, ClassInfo, Document
 from services.gradebook.domain.results import StudentResults, compute_results
+from services.gradebook.domain.summer import SUMMER
 from services.gradebook.domain.term_lock import TermLock, content_hash
 from services.gradebook.domain.year import EXEMPT
 
@@ -104,11 +105,13 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
                         hk2=_term_marks(marks[s.id][code].get("hk2"), results, code, "hk2"),
                         year=results.average(code, "year"),
                         year_after_retest=results.average(code, "year_after_retest"),
+                        summer=_reassessed(marks[s.id][code].get(SUMMER)),
                     )
                     for code in periods
                 ],
                 hk1=_term_record(terms[s.id].get("hk1"), results.learning_result("hk1")),
                 hk2=_term_record(terms[s.id].get("hk2"), results.learning_result("hk2")),
+                summer=_after_summer(terms[s.id].get(SUMMER)),
                 year=results.year,
                 awards=awards[s.id],
             )
@@ -133,6 +136,20 @@ def _term_marks(
     if entry is None:
         return None
     return TermMarks(**entry, average=results.average(code, term), result=results.term_result(code, term))
+
+
+def _reassessed(entry: dict[str, Any] | None) -> TermMarks | None:
+    """A primary subject's supplementary assessment (TT27 art. 11); a TT22 re-test is the year_after_retest."""
+    if not entry or "level" not in entry:
+        return None
+    return TermMarks(level=entry["level"], test=entry.get("test"))
+
+
+def _after_summer(record: dict[str, Any] | None) -> StudentTermRecord | None:
+    """The summer's homeroom record as the contract carries it: the conduct after summer training (TT22) or the
+    qualities and competencies re-assessed (TT27); the principal's decision is in ``year``."""
+    kept = {k: v for k, v in (record or {}).items() if k in ("conduct", "qualities", "competencies")}
+    return StudentTermRecord(**kept) if kept else None
 
 
 def _term_record(record: dict[str, Any] | None, learning_result: str | None) -> StudentTermRecord | None:

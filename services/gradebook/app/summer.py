@@ -1,6 +1,8 @@
-"""Summer-stage use cases (TT22 art. 12–14): re-test results and the conduct after summer training, entered after
-the year's lock for the students the year sent there; the principal's summer lock republishes the year's snapshot
-with the results after the summer beside the year-end ones, so their year records get a new version."""
+"""Summer-stage use cases: after the year's lock, for the students the year sent there, the re-test results and the
+conduct after summer training (TT22 art. 12–14), or a primary pupil's supplementary assessment (TT27 art. 11: a
+subject's new level and test, the qualities and competencies re-assessed; supplementary.py); the principal's summer
+lock republishes the year's snapshot with the results after the summer beside the year-end ones, so their year
+records get a new version. One stage, one lock, the same endpoints for both circulars: the entries differ."""
 
 from __future__ import annotations
 
@@ -19,8 +21,10 @@ from services.gradebook.app.handlers import (
 )
 from services.gradebook.app.snapshot import build_snapshot, class_computation, term_locked_event
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
+from services.gradebook.domain import supplementary
 from services.gradebook.domain.commands import LockSummer, RecordRetests, RecordSummerConduct
 from services.gradebook.domain.curriculum import circular_of_grade, subject
+from services.gradebook.domain.cutoff import ReportingCalendar
 from services.gradebook.domain.marks import MarkInvalid
 from services.gradebook.domain.model import ClassInfo, Document
 from services.gradebook.domain.permissions import Action, decide
@@ -32,7 +36,6 @@ from services.gradebook.domain.summer import (
     SummerNotOpen,
     not_due_retest,
     not_due_training,
-    refuse_primary,
     retest_result,
     summer_conduct,
     summer_gaps,
@@ -44,17 +47,20 @@ NOT_IN_CLASS = "Học sinh không thuộc lớp này."
 
 def _open(uow: GradebookUnitOfWork, info: ClassInfo) -> None:
     """The summer stage is open between the year's lock (term II) and the principal's summer lock."""
-    refuse_primary(circular_of_grade(info.grade) == "tt27")
     if uow.term_locks.is_locked(info.id, "hk2") is None:
+        what = "đánh giá bổ sung" if _primary(info) else "kết quả kiểm tra lại và rèn luyện hè"
         raise SummerNotOpen(
-            f"Học kỳ II của lớp {info.name} chưa khóa: kết quả kiểm tra lại và rèn luyện hè chỉ nhập sau khi "
-            "hiệu trưởng khóa năm học."
+            f"Học kỳ II của lớp {info.name} chưa khóa: {what} chỉ nhập sau khi hiệu trưởng khóa năm học."
         )
     if uow.term_locks.is_locked(info.id, SUMMER) is not None:
         raise SummerLocked(
             f"Kết quả sau kiểm tra lại, rèn luyện hè của lớp {info.name} đã khóa. Mọi thay đổi cần biên bản "
             "điều chỉnh được hiệu trưởng phê duyệt."
         )
+
+
+def _primary(info: ClassInfo) -> bool:
+    return circular_of_grade(info.grade) == "tt27"
 
 
 def _students(uow: GradebookUnitOfWork, info: ClassInfo) -> dict[str, tuple[str, StudentResults]]:
@@ -77,6 +83,18 @@ def record_retests(cmd: RecordRetests, uow: GradebookUnitOfWork) -> dict[str, in
             if student_id not in students:
                 raise MarkInvalid(f"entries[{i}].student_id", NOT_IN_CLASS)
             name, results = students[student_id]
+            if _primary(info):
+                # TT27 art. 11: a subject the pupil's year left below Hoàn thành, its new level and test.
+                if cmd.subject_code not in results.retest_subjects:
+                    raise supplementary.not_due_subject(name, subj.name, f"entries[{i}].student_id")
+                entries[student_id] = supplementary.subject_entry(
+                    subj.code, subj.name, info.grade, raw, f"entries[{i}]"
+                )
+                continue
+            if raw.get("test") is not None:
+                raise MarkInvalid(
+                    f"entries[{i}].test", "Kiểm tra lại (Thông tư 22) chỉ nhập một kết quả: “result”."
+                )
             if cmd.subject_code not in results.retest_subjects:
                 raise not_due_retest(name, subj, f"entries[{i}].student_id")
             entries[student_id] = {"retest": retest_result(subj, raw.get("result"), f"entries[{i}].result")}
@@ -91,16 +109,34 @@ def record_summer_conduct(cmd: RecordSummerConduct, uow: GradebookUnitOfWork) ->
         require(decide(cmd.actor, Action.WRITE_HOMEROOM, target_of(uow, cmd.actor, info)))
         _open(uow, info)
         students = _students(uow, info)
-        records: dict[str, Document] = {}
+        entered: dict[str, Document] = {}
         for i, raw in enumerate(cmd.entries):
             student_id = raw.get("student_id")
             if student_id not in students:
                 raise MarkInvalid(f"entries[{i}].student_id", NOT_IN_CLASS)
             name, results = students[student_id]
+            if _primary(info):
+                # TT27 art. 11: the qualities and competencies at Cần cố gắng, re-assessed by the homeroom teacher.
+                if not (results.retest_subjects or results.reassess_traits):
+                    raise supplementary.not_due_pupil(name, f"entries[{i}].student_id")
+                entered[student_id] = supplementary.trait_entry(
+                    info.grade, raw, results.reassess_traits, name, f"entries[{i}]"
+                )
+                continue
+            if raw.get("qualities") is not None or raw.get("competencies") is not None:
+                raise MarkInvalid(
+                    f"entries[{i}]",
+                    "Học sinh THCS, THPT: nhập kết quả rèn luyện sau rèn luyện hè (“conduct”).",
+                )
             if not results.summer_training:
                 raise not_due_training(name, f"entries[{i}].student_id")
-            records[student_id] = {"conduct": summer_conduct(raw.get("conduct"), f"entries[{i}].conduct")}
-        before = uow.sheet.homeroom_of(info.id, SUMMER, list(records))
+            entered[student_id] = {"conduct": summer_conduct(raw.get("conduct"), f"entries[{i}].conduct")}
+        before = uow.sheet.homeroom_of(info.id, SUMMER, list(entered))
+        # A primary pupil's qualities and competencies may come in several requests: each adds to what is stored.
+        records = {
+            sid: _merged(before.get(sid), record) if _primary(info) else record
+            for sid, record in entered.items()
+        }
         now, saved = datetime.now(UTC), 0
         for student_id, record in records.items():
             if before.get(student_id) == record:
@@ -120,11 +156,22 @@ def record_summer_conduct(cmd: RecordSummerConduct, uow: GradebookUnitOfWork) ->
     return {"saved": saved, "unchanged": len(records) - saved}
 
 
-def lock_summer(cmd: LockSummer, uow: GradebookUnitOfWork) -> dict[str, Any]:
+def _merged(stored: Document | None, new: Document) -> Document:
+    out = dict(stored or {})
+    for group, values in new.items():
+        out[group] = {**(out.get(group) or {}), **values}
+    return out
+
+
+def lock_summer(
+    cmd: LockSummer, uow: GradebookUnitOfWork, calendar: ReportingCalendar | None = None
+) -> dict[str, Any]:
     with uow:
         info = class_or_404(uow, cmd.class_id, guard="update")
         require(decide(cmd.actor, Action.LOCK_TERM, target_of(uow, cmd.actor, info)))
         _open(uow, info)
+        if calendar is not None:
+            calendar.check_summer_lock(info.school_year, info.grade)
         lock = TermLock(
             info.school_id, info.id, info.school_year, SUMMER, cmd.actor.user_id, datetime.now(UTC)
         )
@@ -137,12 +184,24 @@ def lock_summer(cmd: LockSummer, uow: GradebookUnitOfWork) -> dict[str, Any]:
         names = {
             a.subject_code: subject(a.subject_code, info.grade).name for a in uow.classes.assignments(info.id)
         }
-        missing = summer_gaps(
-            ((sid, name, r.retest_subjects, r.summer_training) for sid, (name, r) in students.items()),
-            retests,
-            conducts,
-            names,
-        )
+        if _primary(info):
+            owed = {
+                sid: supplementary.Due(r.retest_subjects, r.reassess_traits)
+                for sid, (_, r) in students.items()
+            }
+            missing = supplementary.gaps(
+                ((sid, name, owed[sid]) for sid, (name, _) in students.items()), retests, conducts, names
+            )
+            _decide(uow, cmd, info, {sid: (students[sid][0], o) for sid, o in owed.items()}, conducts)
+        else:
+            if cmd.promoted:
+                raise MarkInvalid("promoted", PROMOTED_PRIMARY_ONLY)
+            missing = summer_gaps(
+                ((sid, name, r.retest_subjects, r.summer_training) for sid, (name, r) in students.items()),
+                retests,
+                conducts,
+                names,
+            )
         refused = [m for m in missing if m.student_id not in cmd.incomplete_accepted]
         if refused:
             raise SummerIncomplete(info.id, refused)
@@ -151,6 +210,7 @@ def lock_summer(cmd: LockSummer, uow: GradebookUnitOfWork) -> dict[str, Any]:
             raise LockReasonRequired()
         uow.term_locks.add(lock)
         snapshot = build_snapshot(uow, info)
+        recomputed_after = {s.student_id: s.year for s in snapshot.students}
         # The year's snapshot again (term II), now with the results after the summer: the transcript builds a new
         # version of each record that changed, and leaves the others as they are (same content, same hash).
         event = term_locked_event(
@@ -163,8 +223,21 @@ def lock_summer(cmd: LockSummer, uow: GradebookUnitOfWork) -> dict[str, Any]:
         )
         announce_lock(uow, cmd.actor, info, SUMMER, event, snapshot.content_hash, accepted, cmd.reason)
         uow.commit()
-    after = {sid: r for sid, (_, r) in students.items() if r.retest_subjects or r.summer_training}
-    recomputed = {s.student_id: s.year for s in snapshot.students if s.student_id in after}
+    after = {
+        sid for sid, (_, r) in students.items() if r.retest_subjects or r.summer_training or r.reassess_traits
+    }
+    keys = (
+        (
+            "year_result",
+            "completion",
+            "year_result_after_supplementary",
+            "completion_after_supplementary",
+            "promotion_after_supplementary",
+            "reporting_path",
+        )
+        if _primary(info)
+        else ("promotion", "promotion_after_retest", "reporting_path")
+    )
     return {
         "class_id": info.id,
         "locked_at": lock.locked_at.isoformat(),
@@ -173,12 +246,59 @@ def lock_summer(cmd: LockSummer, uow: GradebookUnitOfWork) -> dict[str, Any]:
             {"student_id": m.student_id, "student": m.student, "result": m.result} for m in accepted
         ],
         "students": [
-            {
-                "student_id": sid,
-                "promotion": year.get("promotion"),
-                "promotion_after_retest": year.get("promotion_after_retest"),
-                "reporting_path": year.get("reporting_path"),
-            }
-            for sid, year in recomputed.items()
+            {"student_id": sid, **{k: year.get(k) for k in keys}}
+            for sid, year in recomputed_after.items()
+            if sid in after
         ],
     }
+
+
+PROMOTED_PRIMARY_ONLY = (
+    "Hiệu trưởng quyết định lên lớp cho học sinh chưa hoàn thành chương trình lớp học chỉ ở tiểu học, lớp 1–4 "
+    "(khoản 3 Điều 11 Thông tư 27)."
+)
+
+
+def _decide(
+    uow: GradebookUnitOfWork,
+    cmd: LockSummer,
+    info: ClassInfo,
+    owed: dict[str, tuple[str, supplementary.Due]],
+    stored: dict[str, Document],
+) -> None:
+    """TT27 art. 11 §3: the principal's decision for every pupil the year left not complete — lên lớp for those
+    ``cmd.promoted`` names (grades 1–4 only), otherwise what the supplementary assessment decided — written on their
+    summer record (audited), so the recomputation and the record carry a decision for each, re-assessed or not."""
+    if cmd.promoted and not cmd.reason:
+        raise MarkInvalid(
+            "reason", "Hãy ghi lý do hiệu trưởng quyết định cho học sinh lên lớp (khoản 3 Điều 11)."
+        )
+    for student_id in sorted(cmd.promoted):
+        if student_id not in owed:
+            raise MarkInvalid("promoted", NOT_IN_CLASS)
+        name, due = owed[student_id]
+        if info.grade >= 5:
+            raise MarkInvalid(
+                "promoted",
+                f"Học sinh {name}: lớp 5 chưa hoàn thành chương trình tiểu học thì không lên lớp 6 (Điều 11).",
+            )
+        if not due:
+            raise MarkInvalid(
+                "promoted", f"Học sinh {name} không thuộc diện chưa hoàn thành chương trình lớp học."
+            )
+    for student_id, (_, due) in owed.items():
+        if not due:
+            continue
+        before = stored.get(student_id)
+        record = {**(before or {}), supplementary.PROMOTED_BY_PRINCIPAL: student_id in cmd.promoted}
+        uow.sheet.save_homeroom(info.id, student_id, SUMMER, record, cmd.actor.user_id, datetime.now(UTC))
+        audit_change(
+            uow,
+            cmd.actor,
+            AuditAction.HOMEROOM_RECORD,
+            entity_of(info, student_id, None, SUMMER),
+            school_id=info.school_id,
+            before=before,
+            after=record,
+            reason=cmd.reason,
+        )

@@ -111,6 +111,7 @@ class LockSummer:
     class_id: str
     incomplete_accepted: frozenset[str] = frozenset()  # students who did not sit the re-test or the training
     reason: str | None = None
+    promoted: frozenset[str] = frozenset()  # TT27 art. 11 §3: pupils not complete the principal lets go up
 
 
 @dataclass(frozen=True)

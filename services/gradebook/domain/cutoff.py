@@ -32,6 +32,27 @@ class AmendmentAfterCutoff(GradebookError):
         )
 
 
+class SummerAfterCutoff(GradebookError):
+    http_status = 409
+    slug = "summer-after-cutoff"
+    title = "The reporting cutoff of the summer's records has passed"
+
+    def __init__(self, school_year: str, cutoff: date) -> None:
+        super().__init__(
+            f"Đã quá hạn báo cáo {cutoff:%d/%m/%Y} của năm học {school_year}: kết quả sau kiểm tra lại, rèn luyện hè "
+            "hoặc đánh giá bổ sung khóa sau ngày này không còn được báo cáo về cơ sở dữ liệu của Sở. Nhà trường "
+            "liên hệ Sở Giáo dục và Đào tạo để được hướng dẫn.",
+            log=f"summer lock after the {school_year} cutoff {cutoff.isoformat()}",
+        )
+
+
+def summer_path(grade: int) -> str:
+    """The path the records a summer lock rebuilds travel on: supplementary (15 August) for a secondary student's
+    re-test or summer training and a grade 1–4 pupil's supplementary assessment; regular (30 June) for grade 5,
+    whose supplementary assessment seed 004 and the province keep on the 30 June path (supplementary.py)."""
+    return REGULAR if grade == 5 else SUPPLEMENTARY
+
+
 def reporting_path(year: Mapping[str, str | None]) -> str:
     """The student's path as the year's results decided it (results.py: supplementary when a summer re-test or
     training is due, TT22, or a grade 1–4 pupil is not yet complete, TT27); regular while nothing is decided."""
@@ -56,3 +77,10 @@ class ReportingCalendar:
         cutoff = cutoff_of(school_year, path, self.cutoffs)
         if self.today > cutoff:
             raise AmendmentAfterCutoff(school_year, cutoff)
+
+    def check_summer_lock(self, school_year: str, grade: int) -> None:
+        """Refuse a summer lock after the cutoff of the path its records travel (the cutoff day still counts): the
+        records it rebuilds would be effective already, and the province refuses them."""
+        cutoff = cutoff_of(school_year, summer_path(grade), self.cutoffs)
+        if self.today > cutoff:
+            raise SummerAfterCutoff(school_year, cutoff)

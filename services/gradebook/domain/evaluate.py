@@ -2,8 +2,11 @@
 
 "The whole year" extensions are implemented: comment subjects given by assessment, ``exempt`` terms ("Miễn"),
 ``retest`` per subject with ``learning_result_after_retest`` and ``promotion_after_retest``, and
-``reporting_cutoff``; TT27 adds ``completion`` and ``reporting_cutoff``. One input beyond the page, a project
-decision: ``conduct_after_summer`` (Tốt/Khá/Đạt/Chưa đạt), the conduct re-assessed after summer training (art. 13),
+``reporting_cutoff``; TT27 adds ``completion`` and ``reporting_cutoff``. Inputs beyond the page, project decisions:
+for TT27 the summer's supplementary assessment (art. 11, supplementary.py) — ``reassessed`` on a subject
+(``{"level": "H", "test": 6}``), ``reassessed_traits`` (quality/competency → T/Đ/C) and ``principal_promotes`` (the
+principal's art. 11 §3 decision, true/false) — giving ``supplementary_due``, per subject ``year_after_supplementary``,
+and ``year_result_after_supplementary``, ``completion_after_supplementary``, ``promotion_after_supplementary``; and ``conduct_after_summer`` (Tốt/Khá/Đạt/Chưa đạt), the conduct re-assessed after summer training (art. 13),
 without which a student sent to summer training could never be promoted again; without it the year's conduct stands.
 """
 
@@ -14,7 +17,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from services.gradebook.domain import tt22, tt27
+from services.gradebook.domain import supplementary, tt22, tt27
 from services.gradebook.domain.curriculum import Assessment, regular_assessments, subject
 from services.gradebook.domain.errors import RuleInputError
 from services.gradebook.domain.explain import TERM_LABEL
@@ -32,7 +35,15 @@ from services.gradebook.domain.year import (
 
 _ROOT_KEYS = {
     "tt22": ("circular", "grade", "subjects", "conduct", "absences", "conduct_after_summer"),
-    "tt27": ("circular", "grade", "subjects", "qualities", "competencies"),
+    "tt27": (
+        "circular",
+        "grade",
+        "subjects",
+        "qualities",
+        "competencies",
+        "reassessed_traits",
+        "principal_promotes",
+    ),
 }
 _GRADES = {"tt22": range(6, 13), "tt27": range(1, 6)}
 
@@ -390,7 +401,7 @@ def _conduct(conduct: Any) -> dict[str, str]:
 
 # -- TT27 ----------------------------------------------------------------------------------------------------------
 
-_TT27_SUBJECT_KEYS = ("code", "name", "hk1", "hk2")
+_TT27_SUBJECT_KEYS = ("code", "name", "hk1", "hk2", "reassessed")
 _LEVEL_TERM_KEYS = ("level", "test", "midterm_test")
 
 
@@ -410,11 +421,28 @@ def _tt27(payload: dict[str, Any], grade: int) -> dict[str, Any]:
             if level not in tt27.SUBJECT_LEVELS:
                 raise RuleInputError(f"{where}.{term}.level", f"must be T, H or C, got {level!r}")
             terms[term] = LevelTerm(level, _periodic_test(data, code, name, grade, term, where))
-        subjects.append(SubjectYear(code, name, Assessment.LEVEL, None, terms["hk1"], terms["hk2"]))
-    traits = {group: _traits(payload.get(group), group, keys) for group, keys in _TRAIT_GROUPS}
-    year = primary_year(grade, subjects, qualities=traits["qualities"], competencies=traits["competencies"])
+        again = _reassessed(item.get("reassessed"), code, name, grade, where)
+        subjects.append(
+            SubjectYear(code, name, Assessment.LEVEL, None, terms["hk1"], terms["hk2"], reassessed=again)
+        )
+    groups = (("qualities", tt27.QUALITIES), ("competencies", tt27.competencies(grade)))
+    traits = {group: _traits(payload.get(group), group, keys, grade) for group, keys in groups}
+    traits_after = payload.get("reassessed_traits")
+    if traits_after is not None:
+        _traits_after(traits_after, grade)
+    promotes = payload.get("principal_promotes")
+    if promotes is not None and not isinstance(promotes, bool):
+        raise RuleInputError("principal_promotes", f"must be true or false, got {promotes!r}")
+    year = primary_year(
+        grade,
+        subjects,
+        qualities=traits["qualities"],
+        competencies=traits["competencies"],
+        traits_after=traits_after,
+        principal_promotes=promotes,
+    )
     assert year.decision is not None  # validated: every subject, test, quality and competency is there
-    return {
+    out: dict[str, Any] = {
         "subjects": [{"code": r.code, "year": r.results["year"]} for r in year.subjects],
         "year_result": year.decision.year_result,
         "award": year.decision.award,
@@ -423,6 +451,62 @@ def _tt27(payload: dict[str, Any], grade: int) -> dict[str, Any]:
         "year_tests": dict(year.year_tests),
         "explanations": dict(year.explanations),
     }
+    if any(s.reassessed for s in subjects) or traits_after is not None or promotes is not None:
+        _only_due(subjects, traits_after or {}, year.due)
+        out["supplementary_due"] = {"subjects": list(year.due.subjects), "traits": list(year.due.traits)}
+        for line, result in zip(out["subjects"], year.subjects, strict=True):
+            if result.after_retest is not None:
+                line["year_after_supplementary"] = result.after_retest
+        after = year.after_supplementary
+        if after is not None:
+            out["year_result_after_supplementary"] = after.year_result
+            out["completion_after_supplementary"] = after.completion
+            out["promotion_after_supplementary"] = after.promotion
+    return out
+
+
+def _reassessed(data: Any, code: str, name: str, grade: int, where: str) -> LevelTerm | None:
+    """A subject's supplementary assessment (TT27 art. 11): its level and, where the subject has one, its test."""
+    if data is None:
+        return None
+    where = f"{where}.reassessed"
+    if not isinstance(data, dict):
+        raise RuleInputError(where, "must be an object with level (and test)")
+    _known_keys(data, ("level", "test"), where)
+    if data.get("level") not in tt27.SUBJECT_LEVELS:
+        raise RuleInputError(f"{where}.level", f"must be T, H or C, got {data.get('level')!r}")
+    test = data.get("test")
+    if test is None and tt27.needs_test(code, grade):
+        raise RuleInputError(f"{where}.test", f"{name} is re-assessed with a test in grade {grade}")
+    if test is not None and not tt27.may_have_test(code, grade):
+        raise RuleInputError(f"{where}.test", f"{name} has no periodic test in grade {grade} (TT27 art. 7)")
+    return LevelTerm(data["level"], None if test is None else _test_score(test, f"{where}.test"))
+
+
+def _traits_after(values: Any, grade: int) -> None:
+    if not isinstance(values, dict):
+        raise RuleInputError("reassessed_traits", "must be an object of quality or competency → T, Đ or C")
+    _known_keys(values, tt27.QUALITIES + tt27.competencies(grade), "reassessed_traits")
+    for key, level in values.items():
+        if level not in tt27.QUALITY_LEVELS:
+            raise RuleInputError(f"reassessed_traits.{key}", f"must be T, Đ or C, got {level!r}")
+
+
+def _only_due(subjects: list[SubjectYear], traits_after: dict[str, str], due: supplementary.Due) -> None:
+    """Art. 11 re-assesses only what kept the pupil below Hoàn thành (supplementary.due): anything else is refused."""
+    for i, s in enumerate(subjects):
+        if s.reassessed is not None and s.code not in due.subjects:
+            raise RuleInputError(
+                f"subjects[{i}].reassessed",
+                f"{s.name} is not re-assessed: only a subject at C or with an end-of-year test below 5, of a pupil "
+                "not complete (TT27 art. 11)",
+            )
+    for key in traits_after:
+        if key not in due.traits:
+            raise RuleInputError(
+                f"reassessed_traits.{key}",
+                "is not re-assessed: only a quality or competency at C, of a pupil not complete (TT27 art. 11)",
+            )
 
 
 def _periodic_test(
@@ -451,12 +535,12 @@ def _periodic_test(
     return None if test is None else _test_score(test, f"{where}.{term}.test")
 
 
-_TRAIT_GROUPS = (("qualities", tt27.QUALITIES), ("competencies", tt27.COMPETENCIES))
-
-
-def _traits(values: Any, group: str, keys: tuple[str, ...]) -> dict[str, str]:
+def _traits(values: Any, group: str, keys: tuple[str, ...], grade: int) -> dict[str, str]:
     if not isinstance(values, dict):
         raise RuleInputError(group, f"must be an object with {', '.join(keys)}")
+    for key in values:
+        if key in tt27.COMPETENCIES and key not in keys:
+            raise RuleInputError(f"{group}.{key}", f"is not assessed in grade {grade} (from grade 3)")
     _known_keys(values, keys, group)
     for key in keys:
         if values.get(key) not in tt27.QUALITY_LEVELS:

@@ -170,12 +170,22 @@ def validate_homeroom(grade: int, raw: dict[str, Any], where: str) -> dict[str, 
         if raw["conduct"] not in CONDUCT_LEVELS:
             raise MarkInvalid(f"{where}.conduct", "Kết quả rèn luyện là Tốt, Khá, Đạt hoặc Chưa đạt.")
         record["conduct"] = raw["conduct"]
-    for name, keys in (("qualities", QUALITIES), ("competencies", COMPETENCIES)):
+    for name, keys in (
+        ("qualities", QUALITIES),
+        ("competencies", tt27.competencies(grade) if primary else ()),
+    ):
         values = raw.get(name)
         if values is None:
             continue
+        if isinstance(values, dict):
+            early = [k for k in values if k in COMPETENCIES and k not in keys]
+            if early:
+                raise MarkInvalid(
+                    f"{where}.{name}.{early[0]}",
+                    f"Năng lực {tt27.COMPETENCY_NAMES[early[0]]} được đánh giá từ lớp 3, không đánh giá ở lớp {grade}.",
+                )
         if not isinstance(values, dict) or set(values) - set(keys):
-            raise MarkInvalid(f"{where}.{name}", f"Các mục hợp lệ: {', '.join(keys)}.")
+            raise MarkInvalid(f"{where}.{name}", f"Các mục hợp lệ ở khối {grade}: {', '.join(keys)}.")
         bad = [k for k, v in values.items() if v not in QUALITY_LEVELS]
         if bad:
             raise MarkInvalid(

@@ -11,6 +11,7 @@ from typing import Any
 from services.gradebook.domain.curriculum import Assessment, circular_of_grade, subject
 from services.gradebook.domain.rounding import dec
 from services.gradebook.domain.summer import SUMMER, TRAINING
+from services.gradebook.domain.supplementary import PROMOTED_BY_PRINCIPAL
 from services.gradebook.domain.year import (
     TERMS,
     CommentTerm,
@@ -33,9 +34,11 @@ class StudentResults:
     term_results: dict[tuple[str, str], str] = field(default_factory=dict)
     year: dict[str, str | None] = field(default_factory=dict)  # conduct, learning_result, promotion, award…
     explanations: dict[str, str] = field(default_factory=dict)
-    # What the year's decision sends to the summer (TT22 art. 12–14): the subjects to re-test, summer training.
+    # What the year's decision sends to the summer (TT22 art. 12–14): the subjects to re-test, summer training;
+    # for a primary pupil not complete (TT27 art. 11), the subjects and the qualities/competencies re-assessed.
     retest_subjects: tuple[str, ...] = ()
     summer_training: bool = False
+    reassess_traits: tuple[str, ...] = ()
 
     def average(self, subject_code: str, period: str) -> str | None:
         return self.averages.get((subject_code, period))
@@ -79,7 +82,15 @@ def _subject_year(
     CLI refuses them: the term is "Miễn" whatever was entered."""
     known = subject(code, grade)
     hk1, hk2 = (None if term in exempt else _term(known.assessment, entries.get(term)) for term in TERMS)
-    entered = (entries.get(SUMMER) or {}).get("retest")
+    summer = entries.get(SUMMER) or {}
+    if known.assessment is Assessment.LEVEL:
+        # TT27 art. 11: the supplementary assessment's level and test, beside the year's.
+        again = _term(Assessment.LEVEL, summer) if summer else None
+        reassessed = again if isinstance(again, LevelTerm) else None
+        return SubjectYear(
+            code, known.name, known.assessment, periods_per_year, hk1, hk2, exempt, None, reassessed
+        )
+    entered = summer.get("retest")
     retest: Decimal | str | None = None
     if entered is not None:
         retest = dec(entered) if known.assessment is Assessment.SCORE else str(entered)
@@ -164,16 +175,21 @@ def _secondary(grade: int, subjects: list[SubjectYear], terms: dict[str, dict[st
 
 def _primary(grade: int, subjects: list[SubjectYear], terms: dict[str, dict[str, Any]]) -> StudentResults:
     record = terms.get("hk2") or {}
+    summer = terms.get(SUMMER) or {}
     year = primary_year(
         grade,
         subjects,
         qualities=record.get("qualities") or {},
         competencies=record.get("competencies") or {},
+        traits_after={**(summer.get("qualities") or {}), **(summer.get("competencies") or {})},
+        principal_promotes=summer.get(PROMOTED_BY_PRINCIPAL),
     )
     out = StudentResults()
     for result in year.subjects:
         for period, value in result.results.items():
             out.averages[(result.code, period)] = str(value)
+        if result.after_retest is not None and "year" in result.results:
+            out.averages[(result.code, "year_after_retest")] = str(result.after_retest)
     if year.decision is not None:
         out.year.update(
             {
@@ -185,6 +201,18 @@ def _primary(grade: int, subjects: list[SubjectYear], terms: dict[str, dict[str,
         )
         # The reasons the API has always shown for a primary pupil; the others are in ``year.explanations``.
         out.explanations = {k: year.explanations[k] for k in ("year_result", "award")}
+        out.retest_subjects, out.reassess_traits = year.due.subjects, year.due.traits
+    if year.after_supplementary is not None:
+        # After the summer, beside the year-end results (the record keeps both; rules.md "Completion").
+        after = year.after_supplementary
+        out.year.update(
+            {
+                "year_result_after_supplementary": after.year_result,
+                "completion_after_supplementary": after.completion,
+                "promotion_after_supplementary": after.promotion,
+            }
+        )
+        out.explanations.update(after.explanations)
     return out
 
 

@@ -65,14 +65,6 @@ class SummerIncomplete(TermLockError):
         }
 
 
-def refuse_primary(primary: bool) -> None:
-    if primary:
-        raise SummerNotOpen(
-            "Kiểm tra lại và rèn luyện trong kì nghỉ hè (Điều 12–14 Thông tư 22) chỉ áp dụng cho học sinh THCS, "
-            "THPT. Học sinh tiểu học chưa hoàn thành được đánh giá bổ sung theo Thông tư 27."
-        )
-
-
 def retest_result(subject: Subject, value: Any, where: str) -> str:
     """A re-test result as stored: a score 0–10 with one decimal at most (the one check, scores.py) for a scored
     subject, Đ/CĐ for a comment subject."""

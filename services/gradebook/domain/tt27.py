@@ -15,10 +15,13 @@ QUALITY_NAMES = {
     "trung_thuc": "trung thực",
     "trach_nhiem": "trách nhiệm",
 }
-COMPETENCY_NAMES = {
+# Art. 7 §2b: the core competencies (năng lực cốt lõi), general then specific, in the circular's order.
+GENERAL_COMPETENCY_NAMES = {
     "tu_chu_tu_hoc": "tự chủ và tự học",
     "giao_tiep_hop_tac": "giao tiếp và hợp tác",
     "giai_quyet_van_de": "giải quyết vấn đề và sáng tạo",
+}
+SPECIFIC_COMPETENCY_NAMES = {
     "ngon_ngu": "ngôn ngữ",
     "tinh_toan": "tính toán",
     "khoa_hoc": "khoa học",
@@ -27,8 +30,27 @@ COMPETENCY_NAMES = {
     "tham_mi": "thẩm mĩ",
     "the_chat": "thể chất",
 }
+COMPETENCY_NAMES = {**GENERAL_COMPETENCY_NAMES, **SPECIFIC_COMPETENCY_NAMES}
+# The competencies assessed in each grade: the one table validation, the year result and the supplementary
+# assessment read (issue 17 item 8: data per grade, not a constant). Decision: công nghệ and tin học are assessed
+# from grade 3, the first grade of Tin học và Công nghệ (TAUGHT below, CT GDPT 2018), the subject through which the
+# programme forms them; grades 1–2 assess the three general competencies and ngôn ngữ, tính toán, khoa học, thẩm mĩ,
+# thể chất. Art. 7 §2b lists the seven specific ones without naming grades: reading them per grade from the subjects
+# that form them is the project's decision where the circular is silent; a grade 1–2 entry for công nghệ or tin học
+# is refused.
+_EVERY = tuple(COMPETENCY_NAMES)
+_NO_TECHNOLOGY = tuple(c for c in _EVERY if c not in ("cong_nghe", "tin_hoc"))
+COMPETENCIES_BY_GRADE: Mapping[int, tuple[str, ...]] = {
+    1: _NO_TECHNOLOGY,
+    2: _NO_TECHNOLOGY,
+    3: _EVERY,
+    4: _EVERY,
+    5: _EVERY,
+}
 QUALITIES = tuple(QUALITY_NAMES)
-COMPETENCIES = tuple(COMPETENCY_NAMES)
+COMPETENCIES = tuple(
+    COMPETENCY_NAMES
+)  # every competency some grade assesses; one grade's: competencies(grade)
 TRAIT_NAMES = {**QUALITY_NAMES, **COMPETENCY_NAMES}
 RESULTS = ("Chưa hoàn thành", "Hoàn thành", "Hoàn thành tốt", "Hoàn thành xuất sắc")  # ascending
 
@@ -61,6 +83,11 @@ TESTED = {
 OPTIONAL_TEST = {"ngoai_ngu_1": range(1, 3)}
 # Art. 7 §2: grades 4 and 5 also have mid-term tests in Tiếng Việt and Toán (they do not enter the year result).
 MIDTERM_TESTED = {"tieng_viet": range(4, 6), "toan": range(4, 6)}
+
+
+def competencies(grade: int) -> tuple[str, ...]:
+    """The competencies a pupil of ``grade`` is assessed on (COMPETENCIES_BY_GRADE), in the circular's order."""
+    return COMPETENCIES_BY_GRADE[grade]
 
 
 def needs_test(code: str, grade: int | None = None) -> bool:

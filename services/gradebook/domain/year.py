@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.gradebook.domain import tt22, tt27
+from services.gradebook.domain import supplementary, tt22, tt27
 from services.gradebook.domain.curriculum import Assessment, regular_assessments
 from services.gradebook.domain.explain import TERM_LABEL, Explained, vn
 
@@ -64,7 +64,8 @@ class SubjectYear:
     """One subject of the student's year: what it is and what was entered for it.
 
     ``hk1``/``hk2`` None: nothing entered; ``exempt``: the terms a principal's decision exempted (miễn học);
-    ``retest``: the summer re-test result (a score, or Đ/CĐ for a comment subject)."""
+    ``retest``: the summer re-test result (a score, or Đ/CĐ for a comment subject); ``reassessed``: a primary
+    subject's supplementary assessment (TT27 art. 11, its new level and test)."""
 
     code: str
     name: str
@@ -74,6 +75,7 @@ class SubjectYear:
     hk2: Term | None = None
     exempt: frozenset[str] = frozenset()
     retest: Decimal | str | None = None
+    reassessed: LevelTerm | None = None
 
     def term(self, term: str) -> Term | None:
         return self.hk1 if term == "hk1" else self.hk2
@@ -138,6 +140,9 @@ class PrimaryYear:
     year_tests: Mapping[str, int]  # subject → end-of-year periodic test
     decision: PrimaryDecision | None
     explanations: Mapping[str, str] = field(default_factory=dict)
+    # TT27 art. 11: what a pupil not complete is re-assessed on, and completion decided again once re-assessed
+    due: supplementary.Due = supplementary.Due()
+    after_supplementary: supplementary.AfterSupplementary | None = None
 
 
 # -- TT22 ----------------------------------------------------------------------------------------------------------
@@ -335,10 +340,15 @@ def primary_year(
     *,
     qualities: Mapping[str, str] | None = None,
     competencies: Mapping[str, str] | None = None,
+    traits_after: Mapping[str, str] | None = None,
+    principal_promotes: bool | None = None,
 ) -> PrimaryYear:
     """TT27, every result the data allows: each subject's year level (its end-of-year assessment), and once every
     subject, required end-of-year test, quality and competency is known, the year result (art. 9 §2), the award
-    (art. 13), completion and the reporting path (rules.md "Completion")."""
+    (art. 13), completion and the reporting path (rules.md "Completion"); for a pupil not complete, what the
+    supplementary assessment covers and, once something is re-assessed (a subject's ``reassessed``,
+    ``traits_after``) or the principal's summer lock decided (``principal_promotes``: lên lớp for a pupil still not
+    complete, or not), completion decided again (art. 11, supplementary.py)."""
     why: dict[str, str] = {}
     names = {s.code: s.name for s in subjects}
     out: list[SubjectResult] = []
@@ -357,30 +367,53 @@ def primary_year(
             why[f"{s.code}.year"] = year.why
         if isinstance(end, LevelTerm) and end.test is not None:
             year_tests[s.code] = end.test
-        out.append(SubjectResult(s.code, s.kind, results))
+        again = s.reassessed.level if s.reassessed is not None else None
+        out.append(SubjectResult(s.code, s.kind, results, again))
     qualities, competencies = qualities or {}, competencies or {}
     complete = (
         bool(subjects)
         and len(year_levels) == len(subjects)
         and all(s.code in year_tests for s in subjects if tt27.needs_test(s.code, grade))
-        and set(qualities) == set(tt27.QUALITIES)
-        and set(competencies) == set(tt27.COMPETENCIES)
+        and set(qualities) >= set(tt27.QUALITIES)
+        and set(competencies) >= set(tt27.competencies(grade))
     )
-    decision: PrimaryDecision | None = None
-    if complete:
-        # In the circular's order, whatever order they were stored or typed in: the reason lists them so.
-        qualities = {k: qualities[k] for k in tt27.QUALITIES}
-        competencies = {k: competencies[k] for k in tt27.COMPETENCIES}
-        result = tt27.year_result(year_levels, qualities, competencies, year_tests, names)
-        why["year_result"] = result.why
-        prize = tt27.award(str(result.value))
-        why["award"] = prize.why
-        done = tt27.completion(grade, str(result.value))
-        why["completion"] = done.why
-        cutoff = tt27.reporting_cutoff(grade, result.value in tt27.COMPLETE_LEVELS)
-        why["reporting_cutoff"] = cutoff.why
-        decision = PrimaryDecision(str(result.value), prize.value, str(done.value), str(cutoff.value))
-    return PrimaryYear(tuple(out), year_tests, decision, why)
+    if not complete:
+        return PrimaryYear(tuple(out), year_tests, None, why)
+    # In the circular's order, whatever order they were stored or typed in: the reason lists them so. Only the
+    # grade's competencies (tt27.COMPETENCIES_BY_GRADE): one stored before the table was per grade is not read.
+    qualities = {k: qualities[k] for k in tt27.QUALITIES}
+    competencies = {k: competencies[k] for k in tt27.competencies(grade)}
+    result = tt27.year_result(year_levels, qualities, competencies, year_tests, names)
+    why["year_result"] = result.why
+    prize = tt27.award(str(result.value))
+    why["award"] = prize.why
+    done = tt27.completion(grade, str(result.value))
+    why["completion"] = done.why
+    is_complete = result.value in tt27.COMPLETE_LEVELS
+    cutoff = tt27.reporting_cutoff(grade, is_complete)
+    why["reporting_cutoff"] = cutoff.why
+    decision = PrimaryDecision(str(result.value), prize.value, str(done.value), str(cutoff.value))
+    owed = supplementary.due(year_levels, year_tests, {**qualities, **competencies}, is_complete)
+    after: supplementary.AfterSupplementary | None = None
+    reassessed = {
+        s.code: s.reassessed for s in subjects if s.reassessed is not None and s.code in owed.subjects
+    }
+    changed_traits = {k: v for k, v in (traits_after or {}).items() if k in owed.traits}
+    if owed and (reassessed or changed_traits or principal_promotes is not None):
+        # Art. 11 §2: the re-assessed items in place of the year's, the others as the year decided them.
+        levels_after = {**year_levels, **{c: str(r.level) for c, r in reassessed.items() if r.level}}
+        tests_after = {**year_tests, **{c: r.test for c, r in reassessed.items() if r.test is not None}}
+        after = supplementary.decide_again(
+            grade,
+            levels_after,
+            tests_after,
+            {k: changed_traits.get(k, v) for k, v in qualities.items()},
+            {k: changed_traits.get(k, v) for k, v in competencies.items()},
+            names,
+            promoted_by_principal=bool(principal_promotes),
+        )
+        why.update(after.explanations)
+    return PrimaryYear(tuple(out), year_tests, decision, why, owed, after)
 
 
 def _level(entered: Term | None) -> str | None:

@@ -63,13 +63,20 @@ def _subject(subject: etree._Element) -> SubjectLine:
     for term in ("hk1", "hk2"):
         node = terms.get(term)
         values.append(_text(node, "h:Average") or _text(node, "h:Result") or _text(node, "h:Level"))
+    after = _text(subject, "h:YearAfterRetest")
+    level = _text(terms.get("hk2"), "h:Level")
+    if level and after:
+        # TT27 art. 11: the level after the supplementary assessment is printed beside the end-of-year one ("C / H").
+        values.append(after)
     values.append(_text(terms.get("hk2"), "h:Test"))
+    values.append(_text(subject, "h:TestAfterSupplementary"))  # printed beside the end-of-year test ("4 / 6")
     year = _text(subject, "h:Year")
     # The primary form has no year column: TT27's year level is the end-of-year one, printed under "Cuối năm". A
     # year that differs from it must still be on the page, so a record claiming otherwise fails the comparison.
-    if not year or year != _text(terms.get("hk2"), "h:Level"):
+    if not year or year != level:
         values.append(year)
-    values.append(_text(subject, "h:YearAfterRetest"))  # printed after the year result ("4,5 / 6,5")
+    if not level:
+        values.append(after)  # printed after the year result ("4,5 / 6,5")
     return SubjectLine(_text(subject, "h:Name"), tuple(shown(v) for v in values if v))
 
 

@@ -232,6 +232,21 @@ def _after_summer(year: dict[str, Any]) -> tuple[PeriodResult, ...]:
     )
 
 
+def _after_supplementary(year: dict[str, Any]) -> str | None:
+    """A primary pupil's completion decided again after the summer's supplementary assessment (TT27 art. 11), with
+    what follows from it: "Hoàn thành chương trình lớp học; lên lớp", "Chưa hoàn thành chương trình lớp học; ở lại
+    lớp", or a principal's "lên lớp" for a pupil still not complete (art. 11 §3)."""
+    completion, promotion = (
+        year.get("completion_after_supplementary"),
+        year.get("promotion_after_supplementary"),
+    )
+    if completion is None:
+        return None
+    if promotion is None or str(promotion).lower() in str(completion).lower():
+        return str(completion)
+    return f"{completion}; {promotion}"
+
+
 def _assemble_student(
     uow: TranscriptUnitOfWork,
     school_id: str,
@@ -252,6 +267,7 @@ def _assemble_student(
             _marks(r.hk2),
             None if r.year is None else str(r.year),
             r.year_after_retest,
+            r.summer.test if r.summer is not None else None,
         )
         for r in sorted(student.subjects, key=lambda r: form_position(r.subject_code))
     )
@@ -340,9 +356,15 @@ def _assemble_student(
         periods=periods,
         qualities=tuple(sorted((hk2.qualities if hk2 else {}).items())),
         competencies=tuple(sorted((hk2.competencies if hk2 else {}).items())),
+        traits_after_supplementary=tuple(
+            sorted({**student.summer.qualities, **student.summer.competencies}.items())
+            if student.summer
+            else ()
+        ),
         year_result=student.year.get("year_result"),
-        promotion=student.year.get("promotion"),
-        promotion_after_summer=student.year.get("promotion_after_retest"),
+        promotion=student.year.get("promotion") or student.year.get("completion"),
+        promotion_after_summer=student.year.get("promotion_after_retest")
+        or _after_supplementary(student.year),
         award=printed_award(student),
         signature_plan=plan,
         supersedes=None if latest is None else latest.id,

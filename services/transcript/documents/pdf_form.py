@@ -32,6 +32,9 @@ ROLE_TITLES = {
     "school_seal": "Dấu của nhà trường",
 }
 RETEST_LEGEND = "Cột Cả năm có hai kết quả: cuối năm / sau kiểm tra lại (Điều 14 Thông tư 22/2021/TT-BGDĐT)."
+SUPPLEMENTARY_LEGEND = (
+    "Cột Cả năm có hai mức: cuối năm / sau đánh giá bổ sung (Điều 11 Thông tư 27/2020/TT-BGDĐT)."
+)
 PERIOD_TITLES = {
     "hk1": "Học kỳ I",
     "hk2": "Học kỳ II",
@@ -274,10 +277,17 @@ def _subjects(pdf: FPDF, root: etree._Element, primary: bool) -> None:
     for subject in root.iterfind("h:Subjects/h:Subject", ns):
         terms = {t.get("term"): t for t in subject.iterfind("h:Term", ns)}
         if primary:
+            # TT27 art. 11: after the supplementary assessment, its level beside the end-of-year one ("C / H"; two
+            # spaces each side, or text extraction reads one narrow cell's "C/H" as one word and the page check fails).
+            after, test_after = (
+                _text(subject, "h:YearAfterRetest"),
+                _text(subject, "h:TestAfterSupplementary"),
+            )
+            end, test = _text(terms.get("hk2"), "h:Level"), _text(terms.get("hk2"), "h:Test")
             cells: tuple[str, ...] = (
                 _text(terms.get("hk1"), "h:Level"),
-                _text(terms.get("hk2"), "h:Level"),
-                _text(terms.get("hk2"), "h:Test"),
+                f"{end}  /  {after}" if after else end,
+                f"{test}  /  {test_after}" if test_after else test,
             )
         else:
             cells = tuple(
@@ -296,7 +306,8 @@ def _subjects(pdf: FPDF, root: etree._Element, primary: bool) -> None:
             comments.append(f"{_text(subject, 'h:Name')}: " + " ".join(c for c in said if c))
     if root.find("h:Subjects/h:Subject/h:YearAfterRetest", ns) is not None:
         pdf.set_font_size(8)
-        pdf.cell(0, 4.5, RETEST_LEGEND, new_x="LMARGIN", new_y="NEXT")
+        primary = _text(root, "h:Class/h:Circular") == "tt27"
+        pdf.cell(0, 4.5, SUPPLEMENTARY_LEGEND if primary else RETEST_LEGEND, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font_size(9)
     if comments:  # TT27: the subject teacher's comment on each subject, in full (one row would cut it short)
         pdf.ln(1)
@@ -333,16 +344,24 @@ def _results(pdf: FPDF, root: etree._Element) -> None:
     for title, tag in (("Phẩm chất chủ yếu", "h:Quality"), ("Năng lực", "h:Competency")):
         traits = [
             f"{TRAIT_TITLES.get(t.get('name', ''), t.get('name'))}: {TRAIT_LEVELS.get(t.text or '', t.text)}"
+            # TT27 art. 11: the level re-assessed after the summer, beside the year's
+            + (f" / {TRAIT_LEVELS.get(again, again)}" if (again := t.get("afterSupplementary")) else "")
             for t in (results.iterfind(tag, ns) if results is not None else ())
         ]
         if traits:
             _trait_grid(pdf, title, traits)
+    # TT27 art. 11: a primary record's Promotion is the completion decision, and after the summer the
+    # supplementary assessment's (the gradebook's words, e.g. "Hoàn thành chương trình lớp học; lên lớp").
+    primary = _text(root, "h:Class/h:Circular") == "tt27"
     outcome = [
         f"{label}: {_text(results, path)}"
         for label, path in (
             ("Đánh giá cuối năm", "h:YearResult"),
-            ("Lên lớp", "h:Promotion"),
-            ("Lên lớp sau kiểm tra lại, rèn luyện hè", "h:PromotionAfterSummer"),
+            ("Xác nhận" if primary else "Lên lớp", "h:Promotion"),
+            (
+                "Sau đánh giá bổ sung" if primary else "Lên lớp sau kiểm tra lại, rèn luyện hè",
+                "h:PromotionAfterSummer",
+            ),
             ("Khen thưởng", "h:Award"),
         )
         if _text(results, path)

@@ -100,6 +100,7 @@ def build(record: YearRecord) -> bytes:
                 _term(node, term, marks)
         _opt(node, "Year", line.year)
         _opt(node, "YearAfterRetest", line.year_after_retest)
+        _opt(node, "TestAfterSupplementary", line.test_after_supplementary)
     results = _el(root, "Results")
     for period in record.periods:
         node = _el(results, "Period", period=period.period)
@@ -107,10 +108,11 @@ def build(record: YearRecord) -> bytes:
         _opt(node, "Conduct", period.conduct)
         _opt(node, "Absences", period.absences)
         _opt(node, "HomeroomComment", period.homeroom_comment)
-    for name, value in record.qualities:
-        _el(results, "Quality", value, name=name)
-    for name, value in record.competencies:
-        _el(results, "Competency", value, name=name)
+    after = dict(record.traits_after_supplementary)  # TT27 art. 11: beside the year's level, never over it
+    for tag, traits in (("Quality", record.qualities), ("Competency", record.competencies)):
+        for name, value in traits:
+            again = {"afterSupplementary": after[name]} if name in after else {}
+            _el(results, tag, value, name=name, **again)
     _opt(results, "YearResult", record.year_result)
     _opt(results, "Promotion", record.promotion)
     _opt(results, "PromotionAfterSummer", record.promotion_after_summer)

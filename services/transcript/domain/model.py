@@ -101,6 +101,8 @@ class SubjectLine:
     year: str | None
     # TT22 art. 14: the re-test result that replaces the year result after the summer; both are printed.
     year_after_retest: str | None = None
+    # TT27 art. 11: a primary subject's supplementary assessment test (its level is year_after_retest).
+    test_after_supplementary: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,8 @@ class YearRecord:
     periods: tuple[PeriodResult, ...]
     qualities: tuple[tuple[str, str], ...] = ()
     competencies: tuple[tuple[str, str], ...] = ()
+    # TT27 art. 11: the qualities and competencies re-assessed after the summer (name → level), beside the year's.
+    traits_after_supplementary: tuple[tuple[str, str], ...] = ()
     year_result: str | None = None
     promotion: str | None = None
     promotion_after_summer: str | None = None  # the decision taken again after the re-tests / summer training

@@ -104,7 +104,7 @@ def primary(grade, *subjects):
         "grade": grade,
         "subjects": list(subjects),
         "qualities": dict.fromkeys(tt27.QUALITIES, "T"),
-        "competencies": dict.fromkeys(tt27.COMPETENCIES, "T"),
+        "competencies": dict.fromkeys(tt27.competencies(grade), "T"),
     }
 
 
