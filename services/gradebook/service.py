@@ -8,7 +8,7 @@ from typing import Any, cast
 from werkzeug.wrappers import Request, Response
 
 from services.gradebook import api
-from services.gradebook.app import amendments, awards, exemptions, handlers, master_data, summer
+from services.gradebook.app import amendments, awards, carried, exemptions, handlers, master_data, summer
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
 from services.gradebook.app.uploads import check_row_count, rows_from_upload
 from services.gradebook.bootstrap import bootstrap
@@ -337,3 +337,28 @@ class GradebookService(HealthEndpoints):
         body = parse_body(request, api.ReasonIn)
         cmd = commands.RevokeAward(actor, award_id, body.reason)
         return json_response(awards.revoke_award(cmd, self._uow(request)))
+
+    @route("PUT", "/classes/{class_id}/students/{student_id}/carried-terms/{term}")
+    def put_carried_term(self, request: Request, class_id: str, student_id: str, term: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor,
+            class_id,
+            ROLES[("PUT", "/classes/{class_id}/students/{student_id}/carried-terms/{term}")],
+            self._uow(request),
+        )
+        body = parse_body(request, api.CarriedTermIn)
+        cmd = commands.RecordCarriedTerm(
+            actor,
+            class_id,
+            student_id,
+            _term(term),
+            body.from_school_id,
+            body.from_school_name,
+            {code: str(value) for code, value in body.subjects.items()},
+            body.conduct,
+            body.absences,
+            body.source,
+        )
+        return json_response(carried.record_carried_term(cmd, self._uow(request)))

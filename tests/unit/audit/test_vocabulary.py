@@ -45,6 +45,7 @@ STORED_ACTIONS = {
     "exemption.revoke",
     "award.decide",
     "award.revoke",
+    "carried_term.record",
     "school.declare",
     "master.import.teachers",
     "master.import.classes",
