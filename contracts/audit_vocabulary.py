@@ -26,6 +26,7 @@ __all__ = [
     "amendment_prefix",
     "award_entity_id",
     "carried_term_entity_id",
+    "handed_over_term_entity_id",
     "class_term_id",
     "class_term_pattern",
     "dead_letter_id",
@@ -89,6 +90,7 @@ class AuditAction(StrEnum):
     AWARD_REVOKE = "award.revoke"
     # gradebook — a term carried from the previous school (a student who joined during the year)
     CARRIED_TERM_RECORD = "carried_term.record"
+    CARRIED_TERM_HAND_OVER = "carried_term.hand_over"
     # gradebook — master data
     SCHOOL_DECLARE = "school.declare"
     MASTER_IMPORT_TEACHERS = "master.import.teachers"
@@ -138,6 +140,7 @@ _ENTITY_TYPES: dict[AuditAction, EntityType] = {
     AuditAction.AWARD_DECIDE: EntityType.AWARD,
     AuditAction.AWARD_REVOKE: EntityType.AWARD,
     AuditAction.CARRIED_TERM_RECORD: EntityType.CARRIED_TERM,
+    AuditAction.CARRIED_TERM_HAND_OVER: EntityType.CARRIED_TERM,
     AuditAction.SCHOOL_DECLARE: EntityType.SCHOOL,
     AuditAction.MASTER_IMPORT_TEACHERS: EntityType.TEACHERS,
     AuditAction.MASTER_IMPORT_CLASSES: EntityType.CLASSES,
@@ -220,6 +223,12 @@ def carried_term_entity_id(*, class_id: str, student_id: str, term: str) -> str:
     """The term a student who joined the class during the year carried from the previous school —
     ``class/<class>/student/<student>/carried/<term>``."""
     return f"class/{class_id}/student/{student_id}/carried/{term}"
+
+
+def handed_over_term_entity_id(*, transcript_id: str, school_year: str, term: str) -> str:
+    """A term the sending school's gradebook handed over with a học bạ, in both schools' logs —
+    ``transcript/<transcript>/<school year>/carried/<term>``."""
+    return f"transcript/{transcript_id}/{school_year}/carried/{term}"
 
 
 def school_entity_id(school_id: str) -> str:

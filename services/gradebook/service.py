@@ -7,8 +7,19 @@ from typing import Any, cast
 
 from werkzeug.wrappers import Request, Response
 
+from contracts.envelope import Envelope
+from contracts.sync import TranscriptTransferredV1
 from services.gradebook import api
-from services.gradebook.app import amendments, awards, carried, exemptions, handlers, master_data, summer
+from services.gradebook.app import (
+    amendments,
+    awards,
+    carried,
+    exemptions,
+    handlers,
+    handover,
+    master_data,
+    summer,
+)
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
 from services.gradebook.app.uploads import check_row_count, rows_from_upload
 from services.gradebook.bootstrap import bootstrap
@@ -20,6 +31,7 @@ from services.gradebook.domain.roster import KINDS
 from services.gradebook.domain.term_lock import Term
 from services.runtime.auth import Auth
 from services.runtime.db import Database
+from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, Problem, json_response, parse_body, request_correlation_id
 from services.runtime.http import api as http
 from services.runtime.openapi import openapi_document, werkzeug_path
@@ -65,6 +77,10 @@ class GradebookService(HealthEndpoints):
     def _calendar(self) -> ReportingCalendar:
         """Today (Vietnam's, or the rehearsal's) and the province's cutoffs, for the amendment window."""
         return ReportingCalendar(self.wiring.today(), self.wiring.cutoffs)
+
+    @reliable_handler("sync", TranscriptTransferredV1, consumer=handover.CONSUMER)
+    def on_transferred(self, envelope: Envelope[TranscriptTransferredV1], uow: GradebookUnitOfWork) -> None:
+        handover.hand_over_term(envelope.data, uow)
 
     @http("GET", "/openapi.json")
     def openapi(self, request: Request) -> Response:

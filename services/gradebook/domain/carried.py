@@ -11,10 +11,18 @@ Project decisions (TT22 says nothing about the mechanics):
   comment-only subject), the term's conduct and the sessions missed. Not the individual assessments: the receiving
   school did not give them and does not print them as its own. The term's learning result is computed again from
   the carried subject results with the same rules, so it is the sending school's by construction.
-- The receiving school's staff (văn thư) or principal enter it from the handed-over record (the học bạ the
-  province hands over, or the sending school's transfer papers: *source* says which), in the receiving school's own
-  gradebook, under its own ids. It never reads the sending school's tables; the sending school is named as the
-  papers name it (id and printed name), to say on the học bạ where the term was studied.
+- It arrives with the handover when both schools are on the platform: the sending principal's approval of the
+  transfer (sync's ``TranscriptTransferredV1``, naming the student as the sending school knows them) makes the
+  sending school's gradebook hand over the student's locked term I of the open year (``HandedOverTerm``), kept for
+  the receiving school and matched to its roster by the MOET code, as the transcript service matches the học bạ.
+  Only a locked term is handed over (what the sending principal froze), and only while that school's year is
+  open (a year already locked is a year-end transfer: the sealed record carries it).
+- Otherwise (a school elsewhere, or papers only), or to correct it, the receiving school's staff (văn thư) or
+  principal enter it from the handed-over record (the học bạ the province hands over, or the sending school's
+  transfer papers: *source* says which); what they enter wins over what was handed over. Either way it is kept in
+  the receiving school's own rows, under its own ids: a request of the receiving school never reads the sending
+  school's tables, and the sending school is named (id and printed name) to say on the học bạ where the term was
+  studied.
 - Only TT22 (grades 6–12). A primary pupil's year level is the end-of-year assessment (TT27 art. 9) and needs no
   carried term; refused with the reason.
 - It can be entered and corrected until the receiving class's year (term II) is locked; after the lock the
@@ -112,3 +120,45 @@ def checked_subjects(
 def carried_why(school_name: str) -> str:
     """The words every result computed from a carried term adds: whose it is."""
     return f"học kỳ I do {school_name} đánh giá (học sinh chuyển đến), học kỳ II do trường hiện tại đánh giá"
+
+
+@dataclass(frozen=True)
+class HandedOverTerm:
+    """A term the sending school's gradebook handed over with a transfer, kept for the receiving school until the
+    student is on one of its rosters (found by ``moet_code``)."""
+
+    school_id: str  # the receiving school (the tenant)
+    transcript_id: str  # the học bạ handed over
+    school_year: str
+    term: str
+    moet_code: str | None
+    from_school_id: str
+    from_school_name: str
+    subjects: Mapping[str, str]
+    conduct: str | None
+    absences: int | None
+    locked_at: datetime
+    received_at: datetime
+
+    def in_class(self, class_id: str, student_id: str) -> CarriedTerm:
+        """The term as the receiving class's student carries it."""
+        return CarriedTerm(
+            school_id=self.school_id,
+            class_id=class_id,
+            student_id=student_id,
+            term=self.term,
+            from_school_id=self.from_school_id,
+            from_school_name=self.from_school_name,
+            subjects=self.subjects,
+            conduct=self.conduct,
+            absences=self.absences,
+            source=f"Bàn giao cùng học bạ khi chuyển trường ({self.from_school_name} đã khóa học kỳ)",
+            recorded_by="gradebook",
+            recorded_at=self.received_at,
+        )
+
+
+def hands_over(term_locked: bool, year_locked: bool) -> bool:
+    """The sending school hands a term over only once its principal locked it, and only mid-year: a year already
+    locked at the sending school is a year-end transfer, whose sealed record the handover carries instead."""
+    return term_locked and not year_locked

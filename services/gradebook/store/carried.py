@@ -1,4 +1,5 @@
-"""Terms students who joined during the year carried from their previous school, per receiving class."""
+"""Terms students who joined during the year carried from their previous school: as the receiving class recorded
+them, and as the sending school's gradebook handed them over to the receiving school."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from services.gradebook.domain.carried import CarriedTerm
-from services.gradebook.store.tables import carried_terms
+from services.gradebook.domain.carried import CarriedTerm, HandedOverTerm
+from services.gradebook.store.tables import carried_terms, handed_over_terms
 
 
 class CarriedTermRepository:
@@ -35,3 +36,35 @@ class CarriedTermRepository:
             .order_by(carried_terms.c.student_id, carried_terms.c.term)
         )
         return [CarriedTerm(**r._mapping) for r in rows]
+
+
+class HandedOverTermRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def save(self, term: HandedOverTerm) -> None:
+        """One row per học bạ, year and term at the receiving school: a replayed handover replaces it."""
+        values = {**asdict(term), "subjects": dict(term.subjects)}
+        stmt = pg_insert(handed_over_terms).values(**values)
+        keys = ("school_id", "transcript_id", "school_year", "term")
+        self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={k: stmt.excluded[k] for k in values if k not in keys},
+            )
+        )
+
+    def for_students(self, school_id: str, school_year: str, moet_codes: list[str]) -> list[HandedOverTerm]:
+        """The terms handed over to ``school_id`` for ``school_year`` of the students with these MOET codes."""
+        if not moet_codes:
+            return []
+        rows = self.session.execute(
+            select(handed_over_terms)
+            .where(
+                handed_over_terms.c.school_id == school_id,
+                handed_over_terms.c.school_year == school_year,
+                handed_over_terms.c.moet_code.in_(moet_codes),
+            )
+            .order_by(handed_over_terms.c.received_at)
+        )
+        return [HandedOverTerm(**r._mapping) for r in rows]

@@ -222,3 +222,23 @@ carried_terms = Table(
     PrimaryKeyConstraint("class_id", "student_id", "term"),
     ForeignKeyConstraint(["class_id", "student_id"], ["enrolments.class_id", "enrolments.student_id"]),
 )
+
+handed_over_terms = Table(
+    "handed_over_terms",
+    metadata,
+    Column("school_id", String(64), nullable=False, comment="The receiving school (the tenant)"),
+    Column("transcript_id", String(64), nullable=False, comment="The học bạ handed over (sync's transfer)"),
+    Column("school_year", String(9), nullable=False),
+    Column("term", String(3), nullable=False, comment="The term locked at the sending school: hk1"),
+    Column(
+        "moet_code", String(64), nullable=True, comment="How the receiving school's roster finds the student"
+    ),
+    Column("from_school_id", String(64), nullable=False),
+    Column("from_school_name", Text, nullable=False),
+    Column("subjects", JSONB, nullable=False, comment="Subject code → ĐTBmhk (decimal text) or Đ/CĐ"),
+    Column("conduct", String(16), nullable=True),
+    Column("absences", Integer, nullable=True),
+    Column("locked_at", DateTime(timezone=True), nullable=False, comment="The sending school's term lock"),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("school_id", "transcript_id", "school_year", "term"),
+)

@@ -4,16 +4,23 @@ school's people signing only what that school assessed (issue 17 item 5)."""
 
 import re
 import uuid
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
-from sandbox.sample_school import SCORED, build
+from contracts.sync import TranscriptTransferredV1
+from sandbox.issuer import mint_token
+from sandbox.sample_school import SCORED, build, load_via_api
+from services.gradebook.store.tables import handed_over_terms, inbox
 from services.runtime import http_client
+from services.runtime.db import make_engine
+from services.runtime.settings import get_settings
 from services.signing.verifier.page import page_disagreements
 from services.signing.verifier.record import parse_record
 from services.transcript.documents import pdf_form, xml_package
 from tests.factories import digitised_year
-from tests.helpers import wait_for
+from tests.helpers import publish_event, wait_for
 from tests.integration.gradebook.support import Client, enter_chosen_year, load_school, term_entry
 from tests.integration.transcript.test_assembly import records_of
 from tests.integration.transcript.test_documents import pdftotext
@@ -171,3 +178,149 @@ def test_a_student_who_joins_in_term_ii_gets_a_year_from_both_schools_under_one_
         unknown_read = http_client.get(f"{transcript}/records/yr-khong-co/{kind}", headers=staff_a)
         assert theirs_read.status_code == unknown_read.status_code == 404
         assert theirs_read.json() == unknown_read.json()
+
+
+def _enter(client, school, class_id: str, marks: dict, homeroom: dict) -> None:
+    """Marks (student → subject → term → entry) and homeroom records (student → term → record), only what is given."""
+    for term in ("hk1", "hk2"):
+        for code, _ in school.subjects:
+            entries = [
+                {"student_id": sid, **m[code][term]} for sid, m in marks.items() if term in m.get(code, {})
+            ]
+            if entries:
+                with client.as_(school.teacher_of(class_id, code), "teacher") as t:
+                    t.put(
+                        f"/classes/{class_id}/subjects/{code}/terms/{term}/marks", json={"entries": entries}
+                    ).raise_for_status()
+        records = [{"student_id": sid, **r[term]} for sid, r in homeroom.items() if term in r]
+        if records:
+            with client.as_(school.homeroom_of(class_id), "teacher", "homeroom") as h:
+                h.put(
+                    f"/classes/{class_id}/terms/{term}/homeroom", json={"entries": records}
+                ).raise_for_status()
+
+
+def _handed_over(engine, transcript_id: str) -> list[dict]:
+    with engine.connect() as conn:
+        return [
+            dict(r)
+            for r in conn.execute(
+                select(handed_over_terms).where(handed_over_terms.c.transcript_id == transcript_id)
+            ).mappings()
+        ]
+
+
+def _consumed(engine, event_id) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(inbox.c.event_id).where(inbox.c.event_id == event_id)).first() is not None
+
+
+def test_the_sending_school_s_locked_term_i_arrives_with_the_handover_and_completes_the_year(
+    stack, amqp_uri, service_databases
+):
+    """Both schools on the platform: the sending principal's approval (sync's event) hands the student's locked term
+    I over from the sending school's gradebook; the receiving school's year needs no typing of it."""
+    gradebook, transcript, engine = stack
+    grades = make_engine(service_databases["gradebook"])
+    moet = digitised_year("2024-2025", 7, "")["student"]["moet_code"]
+    sender, receiver = (
+        build(f"thcs-{s}-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=2) for s in "ab"
+    )
+    a_class, b_class = sender.classes[0]["class_id"], receiver.classes[0]["class_id"]
+    (a_moved, a_stays), (b_moved, b_other) = sender.students_of(a_class), receiver.students_of(b_class)
+    a_moved["moet_code"] = b_moved["moet_code"] = moet  # one student, a row at each school
+    for school, name in ((sender, FROM_NAME), (receiver, "Trường THCS Nguyễn Du")):
+        load_via_api(
+            gradebook,
+            school,
+            lambda user, roles, school_id: mint_token(
+                get_settings(), user_id=user, roles=roles, school_id=school_id
+            ),
+            name,
+        )
+    a_client, b_client = Client(gradebook, sender.school_id), Client(gradebook, receiver.school_id)
+
+    # Term I at the sending school, locked by its principal; the student's earlier year is its học bạ.
+    _enter(
+        a_client,
+        sender,
+        a_class,
+        {
+            sid: {code: {"hk1": term_entry(code, p, "6.9")} for code, p in sender.subjects}
+            for sid in (a_moved["student_id"], a_stays["student_id"])
+        },
+        {a_moved["student_id"]: {"hk1": {"conduct": "Khá", "absences": 2}}},
+    )
+    with a_client.as_(sender.principal_id, "principal") as p:
+        p.post(f"/classes/{a_class}/terms/hk1/lock").raise_for_status()
+    sent = digitise(transcript, sender.school_id, a_moved["student_id"], "2024-2025", 7)
+    assert sent.status_code == 201, sent.text
+
+    # An event naming a student the sending school does not hold hands nothing over (ids never pick the tenant).
+    stray = publish_event(
+        amqp_uri,
+        TranscriptTransferredV1(
+            transcript_id="hb-la",
+            from_school=sender.school_id,
+            to_school=receiver.school_id,
+            transferred_at=datetime.now(UTC),
+            student_id=b_other["student_id"],
+        ),
+        "sync",
+    )
+    record = _hand_over(
+        transcript, engine, amqp_uri, sender.school_id, receiver.school_id, student_id=a_moved["student_id"]
+    )
+    (handed,) = wait_for(lambda: _handed_over(grades, record["transcript_id"]), what="term I handed over")
+    assert (handed["school_id"], handed["from_school_id"], handed["conduct"]) == (
+        receiver.school_id,
+        sender.school_id,
+        "Khá",
+    )
+    assert handed["subjects"]["toan"] == "6.9" and handed["subjects"]["gdtc"] == "Đ"
+    wait_for(lambda: _consumed(grades, stray.id), what="the stray event consumed")
+    assert _handed_over(grades, "hb-la") == []
+
+    # The receiving school: term I for its classmate, term II for both; nobody types the moved student's term I.
+    others = {
+        b_other["student_id"]: {
+            c: {t: term_entry(c, p, "8") for t in ("hk1", "hk2")} for c, p in receiver.subjects
+        }
+    }
+    others[b_moved["student_id"]] = {c: {"hk2": term_entry(c, p, "8")} for c, p in receiver.subjects}
+    _enter(
+        b_client,
+        receiver,
+        b_class,
+        others,
+        {
+            b_other["student_id"]: {t: {"conduct": "Tốt"} for t in ("hk1", "hk2")},
+            b_moved["student_id"]: {"hk2": {"conduct": "Tốt", "absences": 1}},
+        },
+    )
+    with b_client.as_("van-thu", "staff") as staff:
+        results = staff.get(f"/classes/{b_class}/students/{b_moved['student_id']}/results").json()
+    assert results["averages"]["toan.hk1"] == "6.9" and results["averages"]["toan.year"] == "7.6"
+    assert (
+        results["year"]["conduct"] == "Tốt"
+        and f"học kỳ I do {FROM_NAME} đánh giá" in results["explanations"]["toan.year"]
+    )
+    with b_client.as_(receiver.principal_id, "principal") as p:
+        for term in ("hk1", "hk2"):
+            p.post(f"/classes/{b_class}/terms/{term}/lock").raise_for_status()
+    records = wait_for(
+        lambda: (r := records_of(engine, receiver.school_id)) and len(r) == 2 and r,
+        timeout=60,
+        what="B's records",
+    )
+    (moved_record,) = [r for r in records if r["student_id"] == b_moved["student_id"]]
+    assert moved_record["lookup_code"] == sent.json()["lookup_code"]
+    root = xml_package.validate(
+        http_client.get(
+            f"{transcript}/records/{moved_record['id']}/xml", headers=b_client.headers("van-thu", "staff")
+        ).content
+    )
+    hk1 = root.find("h:Subjects/h:Subject[@code='toan']/h:Term[@term='hk1']", NS)
+    assert (hk1.get("assessedBy"), hk1.findtext("h:Average", namespaces=NS)) == (sender.school_id, "6.9")
+    assert root.find("h:Results/h:Period[@period='hk1']", NS).get("schoolName") == FROM_NAME
+    grades.dispose()

@@ -46,6 +46,7 @@ STORED_ACTIONS = {
     "award.decide",
     "award.revoke",
     "carried_term.record",
+    "carried_term.hand_over",
     "school.declare",
     "master.import.teachers",
     "master.import.classes",
