@@ -33,6 +33,7 @@ TABLES = (
     "exemptions",
     "awards",
     "carried_terms",
+    "handed_over_terms",
 )
 # Every role at once, so that only the school can be what refuses the call.
 ALL_ROLES = ("principal", "staff", "teacher", "homeroom", "inspector")
