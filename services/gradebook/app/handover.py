@@ -35,7 +35,8 @@ def hand_over_term(event: TranscriptTransferredV1, uow: GradebookUnitOfWork) -> 
     if info is None or circular_of_grade(info.grade) != "tt22":
         return False
     lock = uow.term_locks.is_locked(info.id, TERM)
-    if lock is None or not hands_over(True, uow.term_locks.is_locked(info.id, "hk2") is not None):
+    year_locked = uow.term_locks.is_locked(info.id, "hk2") is not None
+    if not hands_over(lock is not None, year_locked) or lock is None:
         return False
     student = next(s for s in uow.classes.roster(info.id) if s.id == event.student_id)
     results = student_computation(uow, info, student.id)
