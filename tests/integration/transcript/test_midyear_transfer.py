@@ -256,18 +256,6 @@ def test_the_sending_school_s_locked_term_i_arrives_with_the_handover_and_comple
     sent = digitise(transcript, sender.school_id, a_moved["student_id"], "2024-2025", 7)
     assert sent.status_code == 201, sent.text
 
-    # An event naming a student the sending school does not hold hands nothing over (ids never pick the tenant).
-    stray = publish_event(
-        amqp_uri,
-        TranscriptTransferredV1(
-            transcript_id="hb-la",
-            from_school=sender.school_id,
-            to_school=receiver.school_id,
-            transferred_at=datetime.now(UTC),
-            student_id=b_other["student_id"],
-        ),
-        "sync",
-    )
     record = _hand_over(
         transcript, engine, amqp_uri, sender.school_id, receiver.school_id, student_id=a_moved["student_id"]
     )
@@ -278,8 +266,6 @@ def test_the_sending_school_s_locked_term_i_arrives_with_the_handover_and_comple
         "Khá",
     )
     assert handed["subjects"]["toan"] == "6.9" and handed["subjects"]["gdtc"] == "Đ"
-    wait_for(lambda: _consumed(grades, stray.id), what="the stray event consumed")
-    assert _handed_over(grades, "hb-la") == []
 
     # The receiving school: term I for its classmate, term II for both; nobody types the moved student's term I.
     others = {
@@ -306,8 +292,24 @@ def test_the_sending_school_s_locked_term_i_arrives_with_the_handover_and_comple
         and f"học kỳ I do {FROM_NAME} đánh giá" in results["explanations"]["toan.year"]
     )
     with b_client.as_(receiver.principal_id, "principal") as p:
-        for term in ("hk1", "hk2"):
-            p.post(f"/classes/{b_class}/terms/{term}/lock").raise_for_status()
+        p.post(f"/classes/{b_class}/terms/hk1/lock").raise_for_status()
+    # An event naming another school's student (whose term I is locked there) as the sending school's hands nothing
+    # over: the student is looked up at the sending school only (ids never pick the tenant).
+    stray = publish_event(
+        amqp_uri,
+        TranscriptTransferredV1(
+            transcript_id="hb-la",
+            from_school=sender.school_id,
+            to_school=f"thcs-c-{uuid.uuid4().hex[:6]}",
+            transferred_at=datetime.now(UTC),
+            student_id=b_other["student_id"],
+        ),
+        "sync",
+    )
+    wait_for(lambda: _consumed(grades, stray.id), what="the stray event consumed")
+    assert _handed_over(grades, "hb-la") == []
+    with b_client.as_(receiver.principal_id, "principal") as p:
+        p.post(f"/classes/{b_class}/terms/hk2/lock").raise_for_status()
     records = wait_for(
         lambda: (r := records_of(engine, receiver.school_id)) and len(r) == 2 and r,
         timeout=60,
