@@ -25,6 +25,8 @@ __all__ = [
     "amendment_entity_id",
     "amendment_prefix",
     "award_entity_id",
+    "carried_term_entity_id",
+    "handed_over_term_entity_id",
     "class_term_id",
     "class_term_pattern",
     "dead_letter_id",
@@ -48,6 +50,9 @@ class EntityType(StrEnum):
     EXEMPTION = "exemption"
     # The principal's award of a title to a student for a school year (khen thưởng: Học sinh Xuất sắc …).
     AWARD = "award"
+    # The term a student who joined during the year studied at the previous school, as the receiving school
+    # recorded it from the handed-over record (chuyển trường giữa năm).
+    CARRIED_TERM = "carried_term"
     SCHOOL = "school"
     # A master-data import names its kind as the entity type (the rows of one kind, for one school).
     TEACHERS = "teachers"
@@ -83,6 +88,9 @@ class AuditAction(StrEnum):
     # gradebook — the principal's awards (khen thưởng)
     AWARD_DECIDE = "award.decide"
     AWARD_REVOKE = "award.revoke"
+    # gradebook — a term carried from the previous school (a student who joined during the year)
+    CARRIED_TERM_RECORD = "carried_term.record"
+    CARRIED_TERM_HAND_OVER = "carried_term.hand_over"
     # gradebook — master data
     SCHOOL_DECLARE = "school.declare"
     MASTER_IMPORT_TEACHERS = "master.import.teachers"
@@ -131,6 +139,8 @@ _ENTITY_TYPES: dict[AuditAction, EntityType] = {
     AuditAction.EXEMPTION_REVOKE: EntityType.EXEMPTION,
     AuditAction.AWARD_DECIDE: EntityType.AWARD,
     AuditAction.AWARD_REVOKE: EntityType.AWARD,
+    AuditAction.CARRIED_TERM_RECORD: EntityType.CARRIED_TERM,
+    AuditAction.CARRIED_TERM_HAND_OVER: EntityType.CARRIED_TERM,
     AuditAction.SCHOOL_DECLARE: EntityType.SCHOOL,
     AuditAction.MASTER_IMPORT_TEACHERS: EntityType.TEACHERS,
     AuditAction.MASTER_IMPORT_CLASSES: EntityType.CLASSES,
@@ -207,6 +217,18 @@ def award_entity_id(*, class_id: str, student_id: str, award_id: str) -> str:
     """A principal's award to one student for the class's school year —
     ``class/<class>/student/<student>/award/<award id>``."""
     return f"class/{class_id}/student/{student_id}/award/{award_id}"
+
+
+def carried_term_entity_id(*, class_id: str, student_id: str, term: str) -> str:
+    """The term a student who joined the class during the year carried from the previous school —
+    ``class/<class>/student/<student>/carried/<term>``."""
+    return f"class/{class_id}/student/{student_id}/carried/{term}"
+
+
+def handed_over_term_entity_id(*, transcript_id: str, school_year: str, term: str) -> str:
+    """A term the sending school's gradebook handed over with a học bạ, in both schools' logs —
+    ``transcript/<transcript>/<school year>/carried/<term>``."""
+    return f"transcript/{transcript_id}/{school_year}/carried/{term}"
 
 
 def school_entity_id(school_id: str) -> str:

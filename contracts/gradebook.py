@@ -40,6 +40,15 @@ class TermMarks(ContractModel):
         description="Computed term average (ĐTBmhk) as decimal text, when complete; Miễn when the student is "
         "exempt for the term (miễn học, the principal's decision)",
     )
+    assessed_by: str | None = Field(
+        None,
+        description="Opaque id of the school that assessed the term, when it is not the snapshot's school: a "
+        "student who joined during the year carries the term from the previous school (chuyển trường), its result "
+        "in average / result as that school's locked term gave it, with no assessments of its own",
+    )
+    assessed_by_name: str | None = Field(
+        None, description="That school's name as printed on the học bạ, with assessed_by"
+    )
 
 
 class SubjectResult(ContractModel):
@@ -70,6 +79,12 @@ class StudentTermRecord(ContractModel):
     homeroom_comment: str | None = Field(None, description="Homeroom teacher's comment")
     qualities: dict[str, str] = Field(default_factory=dict, description="TT27 qualities: T/Đ/C")
     competencies: dict[str, str] = Field(default_factory=dict, description="TT27 competencies: T/Đ/C")
+    school_id: str | None = Field(
+        None,
+        description="Where the term was studied, when not at the snapshot's school (a student who joined during "
+        "the year): the previous school's opaque id; its conduct and absences are that school's",
+    )
+    school_name: str | None = Field(None, description="That school's name as printed, with school_id")
 
 
 class StudentAward(ContractModel):

@@ -67,7 +67,8 @@ class TranscriptTransferredV1(EventModel):
     """A school handed a student's học bạ over to another school at the province (chuyển quản lý học bạ).
 
     Platform-internal (no public view): the receiving school's transcript service links its next year record to
-    the last sealed record of the earlier school.
+    the last sealed record of the earlier school; the gradebook hands over a term the student studied at the
+    sending school during the year (chuyển trường giữa năm học).
     """
 
     EVENT_NAME: ClassVar[str] = "sync.transcript.transferred"
@@ -77,3 +78,9 @@ class TranscriptTransferredV1(EventModel):
     from_school: str = Field(description="Sending school")
     to_school: str = Field(description="Receiving school")
     transferred_at: datetime = Field(description="When the province recorded the transfer")
+    student_id: str | None = Field(
+        None,
+        description="The student's opaque id at the sending school, so that the sending school's gradebook hands "
+        "over a term the student studied there during the year (a locked term I of the open year); absent from "
+        "producers that predate it",
+    )

@@ -9,7 +9,9 @@
 - a year-end transfer (chuyển trường): a third, small school, Trường THCS Lê Lợi, reports its 2024-2025 grade 7 year
   a year earlier (the stack runs at 20 June 2025 for it); Nguyễn Du's clerk asks for the học bạ by the code printed
   on it, Lê Lợi's principal approves, and Nguyễn Du records the student's grade 8 year: one lookup code opens both
-  schools' years on the portal. A transfer after term I (mid-year) needs platform work that does not exist yet.
+  schools' years on the portal. A transfer after term I (mid-year) is the platform's too (the sending school's
+  locked term I comes with the handover, or the receiving school's office enters it; the year is computed from
+  both: tests/integration/transcript/test_midyear_transfer.py), but this demo case is still the year-end one.
 
 Each step is a user's request over the services' HTTP APIs (cli/demo/pipeline.py); each is skipped when an
 earlier run took it, so a second run reports the same cases.
@@ -274,5 +276,5 @@ def _transfer(
         f"{verdict['indication'] if verdict else 'NOT COLLECTED'}",
         f"   one lookup code {'(the same at both schools)' if same else 'DIFFERS between the schools'}: "
         f"{gateway_url()}/hocba/{code} opens {' and '.join(years) or 'no year'} "
-        f"(HTTP {page.status_code}); a transfer after term I (mid-year) needs platform work not done yet",
+        f"(HTTP {page.status_code}); this case is a year-end transfer (mid-year ones carry term I: not in the demo)",
     ], 0 if ok else 1

@@ -285,24 +285,35 @@ def endpoints(name: str) -> list[dict[str, Any]]:
     return objects
 
 
+# Services whose load is people's HTTP requests even though they consume a queue: the gradebook (teachers' grade
+# entry; bench peak) consumes only the rare transfer handovers, so it keeps scaling on CPU as well (KEDA takes the
+# largest replica count any trigger asks for).
+HTTP_LOADED = frozenset({"gradebook"})
+CPU_TRIGGER = {"type": "cpu", "metricType": "Utilization", "metadata": {"value": "70"}}
+
+
 def autoscaler(name: str, queues: list[str]) -> dict[str, Any]:
-    """KEDA scales a consumer on the length of its queues, a service that serves HTTP only on CPU."""
+    """KEDA scales a consumer on the length of its queues, a service that serves HTTP only on CPU (and one whose
+    load is HTTP although it consumes, on both)."""
+    triggers: list[dict[str, Any]] = []
     if queues:
-        trigger = {
-            "type": "rabbitmq",
-            "authenticationRef": {"name": "hocba-rabbitmq-management"},
-            "metadata": {
-                "protocol": "http",
-                "mode": "QueueLength",
-                "value": "100",
-                "useRegex": "true",
-                "operation": "sum",
-                "queueName": f"^evt-.*--{re.escape(name)}\\..*$",
-                "vhostName": "/",
-            },
-        }
-    else:
-        trigger = {"type": "cpu", "metricType": "Utilization", "metadata": {"value": "70"}}
+        triggers.append(
+            {
+                "type": "rabbitmq",
+                "authenticationRef": {"name": "hocba-rabbitmq-management"},
+                "metadata": {
+                    "protocol": "http",
+                    "mode": "QueueLength",
+                    "value": "100",
+                    "useRegex": "true",
+                    "operation": "sum",
+                    "queueName": f"^evt-.*--{re.escape(name)}\\..*$",
+                    "vhostName": "/",
+                },
+            }
+        )
+    if not queues or name in HTTP_LOADED:
+        triggers.append(CPU_TRIGGER)
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
@@ -313,7 +324,7 @@ def autoscaler(name: str, queues: list[str]) -> dict[str, Any]:
             "maxReplicaCount": 10,
             "pollingInterval": 15,
             "cooldownPeriod": 120,
-            "triggers": [trigger],
+            "triggers": triggers,
         },
     }
 

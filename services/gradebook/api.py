@@ -79,6 +79,30 @@ class AmendmentIn(Strict):
     reason: str = Field(min_length=5, max_length=2000, description="Lý do điều chỉnh (ghi vào biên bản)")
 
 
+class CarriedTermIn(Strict):
+    """The term a student who joined the class during the year studied at the previous school, from the
+    handed-over record (chuyển trường giữa năm học): what that school's locked term gave."""
+
+    from_school_id: str = Field(min_length=1, max_length=64, description="Mã trường chuyển đi")
+    from_school_name: str = Field(
+        min_length=1, max_length=200, description="Tên trường chuyển đi, như in trên học bạ"
+    )
+    subjects: dict[str, Decimal | str] = Field(
+        max_length=40,
+        description="Mã môn → điểm trung bình học kỳ (ĐTBmhk, 0–10, một chữ số thập phân) hoặc Đ/CĐ với môn đánh "
+        "giá bằng nhận xét",
+    )
+    conduct: Literal["Tốt", "Khá", "Đạt", "Chưa đạt"] | None = Field(
+        None, description="Kết quả rèn luyện học kỳ tại trường cũ"
+    )
+    absences: int | None = Field(None, ge=0, le=365, description="Số buổi nghỉ học kỳ tại trường cũ")
+    source: str = Field(
+        min_length=5,
+        max_length=2000,
+        description="Căn cứ: hồ sơ chuyển trường / học bạ được bàn giao (số, ngày)",
+    )
+
+
 class DecisionIn(Strict):
     approve: bool
     note: str | None = Field(None, max_length=2000)
@@ -295,5 +319,14 @@ ROUTES = [
         "Revoke an award (the principal, with the reason; audited; before the year's lock)",
         ReasonIn,
         ("principal",),
+    ),
+    Route(
+        "PUT",
+        "/classes/{class_id}/students/{student_id}/carried-terms/{term}",
+        "Record the term a student who joined during the year studied at the previous school (its subjects' term "
+        "results, conduct and absences from the handed-over record; audited; before the year's lock): the year is "
+        "computed from it and this school's term II",
+        CarriedTermIn,
+        ("staff", "principal"),
     ),
 ]

@@ -7,8 +7,19 @@ from typing import Any, cast
 
 from werkzeug.wrappers import Request, Response
 
+from contracts.envelope import Envelope
+from contracts.sync import TranscriptTransferredV1
 from services.gradebook import api
-from services.gradebook.app import amendments, awards, exemptions, handlers, master_data, summer
+from services.gradebook.app import (
+    amendments,
+    awards,
+    carried,
+    exemptions,
+    handlers,
+    handover,
+    master_data,
+    summer,
+)
 from services.gradebook.app.unit_of_work import SERVICE, GradebookUnitOfWork
 from services.gradebook.app.uploads import check_row_count, rows_from_upload
 from services.gradebook.bootstrap import bootstrap
@@ -20,6 +31,7 @@ from services.gradebook.domain.roster import KINDS
 from services.gradebook.domain.term_lock import Term
 from services.runtime.auth import Auth
 from services.runtime.db import Database
+from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, Problem, json_response, parse_body, request_correlation_id
 from services.runtime.http import api as http
 from services.runtime.openapi import openapi_document, werkzeug_path
@@ -65,6 +77,10 @@ class GradebookService(HealthEndpoints):
     def _calendar(self) -> ReportingCalendar:
         """Today (Vietnam's, or the rehearsal's) and the province's cutoffs, for the amendment window."""
         return ReportingCalendar(self.wiring.today(), self.wiring.cutoffs)
+
+    @reliable_handler("sync", TranscriptTransferredV1, consumer=handover.CONSUMER)
+    def on_transferred(self, envelope: Envelope[TranscriptTransferredV1], uow: GradebookUnitOfWork) -> None:
+        handover.hand_over_term(envelope.data, uow)
 
     @http("GET", "/openapi.json")
     def openapi(self, request: Request) -> Response:
@@ -339,3 +355,28 @@ class GradebookService(HealthEndpoints):
         body = parse_body(request, api.ReasonIn)
         cmd = commands.RevokeAward(actor, award_id, body.reason)
         return json_response(awards.revoke_award(cmd, self._uow(request)))
+
+    @route("PUT", "/classes/{class_id}/students/{student_id}/carried-terms/{term}")
+    def put_carried_term(self, request: Request, class_id: str, student_id: str, term: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor,
+            class_id,
+            ROLES[("PUT", "/classes/{class_id}/students/{student_id}/carried-terms/{term}")],
+            self._uow(request),
+        )
+        body = parse_body(request, api.CarriedTermIn)
+        cmd = commands.RecordCarriedTerm(
+            actor,
+            class_id,
+            student_id,
+            _term(term),
+            body.from_school_id,
+            body.from_school_name,
+            {code: str(value) for code, value in body.subjects.items()},
+            body.conduct,
+            body.absences,
+            body.source,
+        )
+        return json_response(carried.record_carried_term(cmd, self._uow(request)))

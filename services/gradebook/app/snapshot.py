@@ -17,6 +17,7 @@ from contracts.gradebook import (
     TermMarks,
 )
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
+from services.gradebook.domain.carried import CarriedTerm
 from services.gradebook.domain.curriculum import circular_of_grade, subject
 from services.gradebook.domain.exemption import exempt_terms
 from services.gradebook.domain.model import Assignment, ClassInfo, Document
@@ -31,13 +32,15 @@ ClassMarks = defaultdict[str, defaultdict[str, dict[str, Document]]]
 ClassHomeroom = defaultdict[str, dict[str, Document]]
 # student → subject → the terms the principal exempted
 ClassExemptions = dict[str, dict[str, frozenset[str]]]
+# student → term → the term studied at the previous school (a student who joined during the year)
+ClassCarried = defaultdict[str, dict[str, CarriedTerm]]
 
 
 def _class_inputs(
     uow: GradebookUnitOfWork, info: ClassInfo
-) -> tuple[list[Assignment], ClassMarks, ClassHomeroom, ClassExemptions]:
-    """Assignments, marks (student → subject → term → entry), homeroom records (student → term → record) and
-    exemptions (student → subject → terms)."""
+) -> tuple[list[Assignment], ClassMarks, ClassHomeroom, ClassExemptions, ClassCarried]:
+    """Assignments, marks (student → subject → term → entry), homeroom records (student → term → record),
+    exemptions (student → subject → terms) and carried terms (student → term → the previous school's)."""
     marks: ClassMarks = defaultdict(lambda: defaultdict(dict))
     for mark in uow.sheet.class_marks(info.id):
         marks[mark.student_id][mark.subject_code][mark.term] = mark.entry
@@ -45,23 +48,34 @@ def _class_inputs(
     for record in uow.sheet.class_homeroom(info.id):
         terms[record.student_id][record.term] = record.record
     exempt = exempt_terms(uow.exemptions.of_class(info.id))
-    return uow.classes.assignments(info.id), marks, terms, exempt
+    carried: ClassCarried = defaultdict(dict)
+    if circular_of_grade(info.grade) == "tt22":
+        # What the sending school's gradebook handed over, matched by MOET code; what the school recorded wins.
+        roster = {s.moet_code: s.id for s in uow.classes.roster(info.id) if s.moet_code}
+        for h in uow.handed_over.for_students(info.school_id, info.school_year, list(roster)):
+            student_id = roster[h.moet_code or ""]
+            carried[student_id][h.term] = h.in_class(info.id, student_id)
+    for c in uow.carried.of_class(info.school_id, info.id):
+        carried[c.student_id][c.term] = c
+    return uow.classes.assignments(info.id), marks, terms, exempt, carried
 
 
 def class_computation(uow: GradebookUnitOfWork, info: ClassInfo) -> dict[str, StudentResults]:
     """Every enrolled student's computed results, by student id."""
-    assignments, marks, terms, exempt = _class_inputs(uow, info)
+    assignments, marks, terms, exempt, carried = _class_inputs(uow, info)
     periods = {a.subject_code: a.periods_per_year for a in assignments}
     return {
-        s.id: compute_results(info.grade, periods, marks[s.id], terms[s.id], exempt.get(s.id))
+        s.id: compute_results(info.grade, periods, marks[s.id], terms[s.id], exempt.get(s.id), carried[s.id])
         for s in uow.classes.roster(info.id)
     }
 
 
 def student_computation(uow: GradebookUnitOfWork, info: ClassInfo, student_id: str) -> StudentResults:
-    assignments, marks, terms, exempt = _class_inputs(uow, info)
+    assignments, marks, terms, exempt, carried = _class_inputs(uow, info)
     periods = {a.subject_code: a.periods_per_year for a in assignments}
-    return compute_results(info.grade, periods, marks[student_id], terms[student_id], exempt.get(student_id))
+    return compute_results(
+        info.grade, periods, marks[student_id], terms[student_id], exempt.get(student_id), carried[student_id]
+    )
 
 
 def _b64(sealed: bytes | None) -> str | None:
@@ -69,7 +83,7 @@ def _b64(sealed: bytes | None) -> str | None:
 
 
 def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
-    assignments, marks, terms, exempt = _class_inputs(uow, info)
+    assignments, marks, terms, exempt, carried = _class_inputs(uow, info)
     subjects = [
         SubjectTeacher(
             subject_code=a.subject_code,
@@ -87,7 +101,8 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
         )
     students = []
     for s in uow.classes.roster(info.id):
-        results = compute_results(info.grade, periods, marks[s.id], terms[s.id], exempt.get(s.id))
+        brought = carried[s.id]
+        results = compute_results(info.grade, periods, marks[s.id], terms[s.id], exempt.get(s.id), brought)
         students.append(
             StudentRecord(
                 student_id=s.id,
@@ -101,16 +116,16 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
                 subjects=[
                     SubjectResult(
                         subject_code=code,
-                        hk1=_term_marks(marks[s.id][code].get("hk1"), results, code, "hk1"),
-                        hk2=_term_marks(marks[s.id][code].get("hk2"), results, code, "hk2"),
+                        hk1=_term_marks(marks[s.id][code].get("hk1"), results, code, "hk1", brought),
+                        hk2=_term_marks(marks[s.id][code].get("hk2"), results, code, "hk2", brought),
                         year=results.average(code, "year"),
                         year_after_retest=results.average(code, "year_after_retest"),
                         summer=_reassessed(marks[s.id][code].get(SUMMER)),
                     )
                     for code in periods
                 ],
-                hk1=_term_record(terms[s.id].get("hk1"), results.learning_result("hk1")),
-                hk2=_term_record(terms[s.id].get("hk2"), results.learning_result("hk2")),
+                hk1=_term_record(terms[s.id].get("hk1"), results.learning_result("hk1"), brought.get("hk1")),
+                hk2=_term_record(terms[s.id].get("hk2"), results.learning_result("hk2"), brought.get("hk2")),
                 summer=_after_summer(terms[s.id].get(SUMMER)),
                 year=results.year,
                 awards=awards[s.id],
@@ -127,12 +142,26 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
 
 
 def _term_marks(
-    entry: dict[str, Any] | None, results: StudentResults, code: str, term: str
+    entry: dict[str, Any] | None,
+    results: StudentResults,
+    code: str,
+    term: str,
+    carried: dict[str, CarriedTerm],
 ) -> TermMarks | None:
     """What was entered, with what follows from it: the term average, and a comment subject's computed Đ/CĐ; an
-    exempt term is "Miễn" alone (rules.md: recorded as "Miễn" for that period), whatever was entered before."""
+    exempt term is "Miễn" alone (rules.md: recorded as "Miễn" for that period), whatever was entered before. A term
+    carried from the previous school is its result alone, marked as that school's (no assessments of this one)."""
     if results.average(code, term) == EXEMPT:
         return TermMarks(average=EXEMPT, result=EXEMPT)
+    if term in carried:
+        if code not in carried[term].subjects:
+            return None
+        return TermMarks(
+            average=results.average(code, term),
+            result=results.term_result(code, term),
+            assessed_by=carried[term].from_school_id,
+            assessed_by_name=carried[term].from_school_name,
+        )
     if entry is None:
         return None
     return TermMarks(**entry, average=results.average(code, term), result=results.term_result(code, term))
@@ -152,7 +181,19 @@ def _after_summer(record: dict[str, Any] | None) -> StudentTermRecord | None:
     return StudentTermRecord(**kept) if kept else None
 
 
-def _term_record(record: dict[str, Any] | None, learning_result: str | None) -> StudentTermRecord | None:
+def _term_record(
+    record: dict[str, Any] | None, learning_result: str | None, carried: CarriedTerm | None = None
+) -> StudentTermRecord | None:
+    """The homeroom record of the term; for a term studied at the previous school, that school's conduct and
+    absences, and where it was studied."""
+    if carried is not None:
+        return StudentTermRecord(
+            conduct=carried.conduct,
+            absences=carried.absences,
+            learning_result=learning_result,
+            school_id=carried.from_school_id,
+            school_name=carried.from_school_name,
+        )
     if record is None and learning_result is None:
         return None
     return StudentTermRecord(**(record or {}), learning_result=learning_result)

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from services.gradebook.store.amendments import AmendmentRepository
 from services.gradebook.store.awards import AwardRepository
+from services.gradebook.store.carried import CarriedTermRepository, HandedOverTermRepository
 from services.gradebook.store.classes import ClassRepository
 from services.gradebook.store.exemptions import ExemptionRepository
 from services.gradebook.store.master_data import MasterDataRepository
@@ -29,6 +30,8 @@ class GradebookUnitOfWork(ServiceUnitOfWork):
         ExemptionRepository  # the principal's decisions that a student does not study a subject (miễn học)
     )
     awards: AwardRepository  # the principal's awards (khen thưởng), one title per student and year
+    carried: CarriedTermRepository  # terms students who joined during the year studied elsewhere
+    handed_over: HandedOverTermRepository  # such terms as the sending school's gradebook handed them over
 
     service = SERVICE
     outbox_table, inbox_table = outbox, inbox
@@ -41,3 +44,5 @@ class GradebookUnitOfWork(ServiceUnitOfWork):
         self.amendments = AmendmentRepository(session)
         self.exemptions = ExemptionRepository(session)
         self.awards = AwardRepository(session)
+        self.carried = CarriedTermRepository(session)
+        self.handed_over = HandedOverTermRepository(session)

@@ -128,3 +128,19 @@ class RevokeAward:
     actor: Actor
     award_id: str
     reason: str
+
+
+@dataclass(frozen=True)
+class RecordCarriedTerm:
+    """The receiving school records the term a student who joined during the year studied elsewhere (carried.py)."""
+
+    actor: Actor
+    class_id: str
+    student_id: str
+    term: str
+    from_school_id: str
+    from_school_name: str
+    subjects: dict[str, Any]  # code → ĐTBmhk or Đ/CĐ, as the handed-over record gives it
+    conduct: str | None
+    absences: int | None
+    source: str

@@ -26,6 +26,7 @@ class Action(StrEnum):
     READ_AMENDMENTS = "amendment.read"
     DECIDE_EXEMPTION = "exemption.decide"
     DECIDE_AWARD = "award.decide"
+    RECORD_CARRIED_TERM = "carried_term.record"
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,16 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
                 return _deny("Chỉ hiệu trưởng được quyết định hoặc hủy khen thưởng.")
             if not target.current_year:
                 return _deny("Chỉ được quyết định khen thưởng cho năm học hiện tại.")
+            return ALLOW
+        case Action.RECORD_CARRIED_TERM:
+            # A transfer is the school office's paperwork (the staff role: "digitisation, transfers"), under the
+            # principal: the sending school's results are transcribed from the handed-over record, not assessed.
+            if not roles & {"staff", "principal"}:
+                return _deny(
+                    "Chỉ văn thư (cán bộ nhà trường) hoặc hiệu trưởng được ghi kết quả học kỳ mang từ trường cũ."
+                )
+            if not target.current_year:
+                return _deny("Chỉ được ghi kết quả mang từ trường cũ cho năm học hiện tại.")
             return ALLOW
         case Action.PROPOSE_AMENDMENT:
             if not (("teacher" in roles and target.assigned) or ("homeroom" in roles and target.homeroom)):

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from services.gradebook.domain.carried import CarriedTerm
 from services.gradebook.domain.curriculum import Assessment, circular_of_grade, subject
 from services.gradebook.domain.rounding import dec
 from services.gradebook.domain.summer import SUMMER, TRAINING
 from services.gradebook.domain.supplementary import PROMOTED_BY_PRINCIPAL
 from services.gradebook.domain.year import (
     TERMS,
+    CarriedResult,
     CommentTerm,
     LevelTerm,
     ScoreTerm,
@@ -56,19 +58,24 @@ def compute_results(
     marks: dict[str, dict[str, dict[str, Any]]],
     terms: dict[str, dict[str, Any]],
     exempt: Mapping[str, frozenset[str]] | None = None,
+    carried: Mapping[str, CarriedTerm] | None = None,
 ) -> StudentResults:
     """``marks``: subject → term → entry; ``terms``: term → homeroom record; ``exempt``: subject → the terms the
     principal exempted (the CLI's ``exempt``). The summer stage (summer.py) is the term ``summer``: a subject's
     ``{"retest": …}`` and the homeroom's ``{"conduct": …}`` after summer training, the CLI's ``retest`` and
-    ``conduct_after_summer``. What is incomplete computes nothing."""
-    exempt = exempt or {}
+    ``conduct_after_summer``. ``carried``: term → the term another school assessed, for a student who arrived
+    during the year (carried.py): it stands for that term instead of anything the class holds. What is incomplete
+    computes nothing."""
+    exempt, carried = exempt or {}, carried or {}
     subjects = [
-        _subject_year(grade, code, periods_per_year, marks.get(code, {}), exempt.get(code, frozenset()))
+        _subject_year(
+            grade, code, periods_per_year, marks.get(code, {}), exempt.get(code, frozenset()), carried
+        )
         for code, periods_per_year in periods.items()
     ]
     if circular_of_grade(grade) == "tt27":
         return _primary(grade, subjects, terms)
-    return _secondary(grade, subjects, terms)
+    return _secondary(grade, subjects, terms, carried)
 
 
 def _subject_year(
@@ -77,11 +84,25 @@ def _subject_year(
     periods_per_year: int | None,
     entries: dict[str, dict[str, Any]],
     exempt: frozenset[str],
+    carried: Mapping[str, CarriedTerm],
 ) -> SubjectYear:
     """The subject as the rules read it; an exempt term's marks (entered before the decision) are not given, as the
-    CLI refuses them: the term is "Miễn" whatever was entered."""
+    CLI refuses them: the term is "Miễn" whatever was entered. A carried term is the other school's result, or
+    nothing when it brought none for the subject."""
     known = subject(code, grade)
-    hk1, hk2 = (None if term in exempt else _term(known.assessment, entries.get(term)) for term in TERMS)
+
+    def term_of(term: str) -> Term | None:
+        if term in exempt:
+            return None
+        if term in carried:
+            value = carried[term].subjects.get(code)
+            if value is None:
+                return None
+            number = known.assessment is Assessment.SCORE
+            return CarriedResult(dec(value) if number else value, carried[term].from_school_name)
+        return _term(known.assessment, entries.get(term))
+
+    hk1, hk2 = (term_of(term) for term in TERMS)
     summer = entries.get(SUMMER) or {}
     if known.assessment is Assessment.LEVEL:
         # TT27 art. 11: the supplementary assessment's level and test, beside the year's.
@@ -114,8 +135,15 @@ def _term(kind: Assessment, entry: dict[str, Any] | None) -> Term | None:
     return LevelTerm(entry.get("level") or None, None if test is None else int(test))
 
 
-def _secondary(grade: int, subjects: list[SubjectYear], terms: dict[str, dict[str, Any]]) -> StudentResults:
+def _secondary(
+    grade: int,
+    subjects: list[SubjectYear],
+    terms: dict[str, dict[str, Any]],
+    carried: Mapping[str, CarriedTerm],
+) -> StudentResults:
     records = {t: terms.get(t) or {} for t in TERMS}
+    for term, brought in carried.items():  # the other school's conduct and sessions missed stand for the term
+        records[term] = {"conduct": brought.conduct, "absences": brought.absences}
     absences = sum(int(records[t].get("absences") or 0) for t in TERMS)
     conduct = {t: str(records[t]["conduct"]) for t in TERMS if records[t].get("conduct")}
     after_summer = (terms.get(SUMMER) or {}).get("conduct")
@@ -126,6 +154,7 @@ def _secondary(grade: int, subjects: list[SubjectYear], terms: dict[str, dict[st
         absences=absences,
         # As the CLI: the conduct after summer training counts once the year's conduct is there.
         conduct_after_summer=str(after_summer) if after_summer and len(conduct) == 2 else None,
+        carried_from={t: c.from_school_name for t, c in carried.items()},
     )
     out = StudentResults()
     for result in year.subjects:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from services.gradebook.domain import supplementary, tt22, tt27
+from services.gradebook.domain.carried import carried_why
 from services.gradebook.domain.curriculum import Assessment, regular_assessments
 from services.gradebook.domain.explain import TERM_LABEL, Explained, vn
 
@@ -56,7 +57,16 @@ class LevelTerm:
     test: int | None = None
 
 
-Term = ScoreTerm | CommentTerm | LevelTerm
+@dataclass(frozen=True)
+class CarriedResult:
+    """A term another school assessed, for a student who arrived during the year (domain/carried.py): the subject's
+    term result as that school's locked term gave it (ĐTBmhk, or Đ/CĐ), and that school's printed name."""
+
+    value: Decimal | str
+    school: str
+
+
+Term = ScoreTerm | CommentTerm | LevelTerm | CarriedResult
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,14 @@ def pass_word(result: str) -> str:
 def _term_result(s: SubjectYear, term: str) -> Explained | None:
     """A term's result once it has every assessment the subject's periods call for (art. 6–7, 9)."""
     entered = s.term(term)
+    if isinstance(entered, CarriedResult):
+        value = entered.value
+        shown = vn(value) if isinstance(value, Decimal) else pass_word(value)
+        return Explained(
+            value,
+            f"{s.name}, {TERM_LABEL[term]}: {shown} do {entered.school} đánh giá (kết quả mang sang khi chuyển "
+            "trường, không tính lại)",
+        )
     if isinstance(entered, ScoreTerm):
         if len(entered.regular) != s.required_regular or entered.midterm is None or entered.final is None:
             return None
@@ -201,6 +219,8 @@ def _year_result(s: SubjectYear, terms: Mapping[str, Decimal | str]) -> Explaine
     first, second = terms["hk1"], terms["hk2"]
     assert isinstance(first, Decimal) and isinstance(second, Decimal)
     year = tt22.year_average(first, second)
+    if isinstance(s.hk1, CarriedResult):  # the year from both schools' terms: say whose each is
+        return Explained(year.value, f"{s.name}: {year.why}; {carried_why(s.hk1.school)}")
     return Explained(year.value, f"{s.name}: {year.why}")
 
 
@@ -211,12 +231,16 @@ def secondary_year(
     conduct: Mapping[str, str] | None = None,
     absences: int = 0,
     conduct_after_summer: str | None = None,
+    carried_from: Mapping[str, str] | None = None,
 ) -> SecondaryYear:
     """TT22, every result the data allows: term and year results per subject (art. 9 §1), the learning result per
     period with its adjustment (§2–3), the year's conduct (art. 8), promotion, reporting path and award (art. 12–15),
     and after the summer the re-test results and the promotion decided again (art. 13–14).
 
-    ``conduct``: hk1/hk2 → level, the terms recorded so far; ``absences``: sessions missed in the year."""
+    ``conduct``: hk1/hk2 → level, the terms recorded so far; ``absences``: sessions missed in the year;
+    ``carried_from``: term → the name of the school that assessed it, for a term a student who arrived during the
+    year brings (its subjects' results are ``CarriedResult``; its conduct is in ``conduct``): the reasons say so."""
+    carried_from = carried_from or {}
     names = {s.code: s.name for s in subjects}
     why: dict[str, str] = {}
     scored: dict[str, dict[str, Decimal]] = {p: {} for p in PERIODS}
@@ -286,7 +310,11 @@ def secondary_year(
         p = period_of(period)
         result = tt22.learning_result(p)
         learning[period] = str(result.value)
-        why[f"learning_result.{period}"] = result.why
+        why[f"learning_result.{period}"] = result.why + (
+            f" (kết quả các môn {TERM_LABEL[period]} do {carried_from[period]} đánh giá)"
+            if period in carried_from
+            else ""
+        )
         found = tt22.adjustment(p)
         if found is not None:
             adjustments[period] = found
@@ -304,7 +332,11 @@ def secondary_year(
         # The year's conduct needs only the two terms' (art. 8); promotion and awards need the learning result too.
         conduct_year = tt22.conduct_year(recorded["hk1"], recorded["hk2"])
         conduct_out["year"] = year_conduct = str(conduct_year.value)
-        why["conduct.year"] = conduct_year.why
+        why["conduct.year"] = conduct_year.why + (
+            f"; rèn luyện {'; '.join(f'{TERM_LABEL[t]} do {carried_from[t]} đánh giá' for t in sorted(carried_from))}"
+            if carried_from
+            else ""
+        )
         if "year" in learning:
             retest = [c for c, v in scored["year"].items() if v < 5] + [
                 c for c, r in commented["year"].items() if r == tt22.FAIL

@@ -1,7 +1,8 @@
 """A school year's gradebook rows for the year-end archive, and putting them back into an empty deployment.
 
 The year's classes decide everything else: their enrolments, assignments, marks, homeroom records, locks,
-amendments, exemptions and awards. The school, its teachers and the enrolled students are master data shared by years:
+amendments, exemptions, awards and the terms students who joined during the year carried (as the school recorded
+them, and as another school's gradebook handed them over for the year). The school, its teachers and the enrolled students are master data shared by years:
 restored when absent, kept when a restore of another year already brought them.
 """
 
@@ -14,9 +15,11 @@ from services.gradebook.store.tables import (
     amendments,
     assignments,
     awards,
+    carried_terms,
     classes,
     enrolments,
     exemptions,
+    handed_over_terms,
     marks,
     schools,
     student_terms,
@@ -40,6 +43,8 @@ TABLES: tuple[tuple[Table, bool], ...] = (
     (amendments, False),
     (exemptions, False),
     (awards, False),
+    (carried_terms, False),
+    (handed_over_terms, False),
 )
 
 
@@ -91,6 +96,20 @@ def rows_for(session: Session, school_id: str, school_year: str) -> dict[str, Ro
             session,
             select(awards).where(awards.c.school_id == school_id, awards.c.class_id.in_(class_ids)),
             awards,
+        ),
+        "carried_terms": fetch(
+            session,
+            select(carried_terms).where(
+                carried_terms.c.school_id == school_id, carried_terms.c.class_id.in_(class_ids)
+            ),
+            carried_terms,
+        ),
+        "handed_over_terms": fetch(
+            session,
+            select(handed_over_terms).where(
+                handed_over_terms.c.school_id == school_id, handed_over_terms.c.school_year == school_year
+            ),
+            handed_over_terms,
         ),
     }
 

@@ -77,6 +77,21 @@ class ClassRepository:
             ).scalars()
         )
 
+    def current_class_of(self, school_id: str, student_id: str) -> str | None:
+        """The class ``school_id``'s student is enrolled in for the school's open year (None: none, or not its
+        student)."""
+        return self.session.execute(
+            select(classes.c.id)
+            .join(enrolments, enrolments.c.class_id == classes.c.id)
+            .join(schools, schools.c.id == classes.c.school_id)
+            .where(
+                classes.c.school_id == school_id,
+                enrolments.c.student_id == student_id,
+                classes.c.school_year == schools.c.current_year,
+            )
+            .limit(1)
+        ).scalar_one_or_none()
+
     def assignment(self, class_id: str, subject_code: str) -> Assignment | None:
         row = self.session.execute(
             select(assignments, teachers.c.full_name.label("teacher_name"))

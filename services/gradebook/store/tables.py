@@ -1,4 +1,5 @@
-"""Gradebook tables: master data per school, the class sheet, term locks, amendment records, exemptions and awards."""
+"""Gradebook tables: master data per school, the class sheet, term locks, amendment records, exemptions, awards and
+the terms students who joined during the year carried from their previous school."""
 
 from __future__ import annotations
 
@@ -201,4 +202,43 @@ awards = Table(
     # One title per student and school year (a class belongs to one year).
     UniqueConstraint("class_id", "student_id", name="uq_awards_student"),
     ForeignKeyConstraint(["class_id", "student_id"], ["enrolments.class_id", "enrolments.student_id"]),
+)
+
+carried_terms = Table(
+    "carried_terms",
+    metadata,
+    Column("school_id", String(64), nullable=False, index=True, comment="The receiving school (the tenant)"),
+    Column("class_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("term", String(3), nullable=False, comment="The term studied at the previous school: hk1"),
+    Column("from_school_id", String(64), nullable=False, comment="The sending school, as the papers name it"),
+    Column("from_school_name", Text, nullable=False, comment="Its name as printed on the học bạ"),
+    Column("subjects", JSONB, nullable=False, comment="Subject code → ĐTBmhk (decimal text) or Đ/CĐ"),
+    Column("conduct", String(16), nullable=True),
+    Column("absences", Integer, nullable=True),
+    Column("source", Text, nullable=False, comment="What it was entered from (the handed-over record)"),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("class_id", "student_id", "term"),
+    ForeignKeyConstraint(["class_id", "student_id"], ["enrolments.class_id", "enrolments.student_id"]),
+)
+
+handed_over_terms = Table(
+    "handed_over_terms",
+    metadata,
+    Column("school_id", String(64), nullable=False, comment="The receiving school (the tenant)"),
+    Column("transcript_id", String(64), nullable=False, comment="The học bạ handed over (sync's transfer)"),
+    Column("school_year", String(9), nullable=False),
+    Column("term", String(3), nullable=False, comment="The term locked at the sending school: hk1"),
+    Column(
+        "moet_code", String(64), nullable=True, comment="How the receiving school's roster finds the student"
+    ),
+    Column("from_school_id", String(64), nullable=False),
+    Column("from_school_name", Text, nullable=False),
+    Column("subjects", JSONB, nullable=False, comment="Subject code → ĐTBmhk (decimal text) or Đ/CĐ"),
+    Column("conduct", String(16), nullable=True),
+    Column("absences", Integer, nullable=True),
+    Column("locked_at", DateTime(timezone=True), nullable=False, comment="The sending school's term lock"),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("school_id", "transcript_id", "school_year", "term"),
 )

@@ -185,9 +185,15 @@ def _hand_over(
         occurred_at=now,
         subject=transcript_id,
     )
+    # The student as the sending school knows them: its gradebook hands over a term studied there this year.
+    latest = uow.submissions.latest_of_transcript(school_id, transcript_id)
     uow.emit(
         TranscriptTransferredV1(
-            transcript_id=transcript_id, from_school=school_id, to_school=to_school, transferred_at=now
+            transcript_id=transcript_id,
+            from_school=school_id,
+            to_school=to_school,
+            transferred_at=now,
+            student_id=latest.student_id if latest else None,
         ),
         subject=transcript_id,
     )

@@ -199,6 +199,8 @@ def _marks(marks: TermMarksV1 | None) -> TermMarks | None:
         test=marks.test,
         result=marks.result,
         comment=marks.comment,
+        assessed_by=marks.assessed_by,
+        assessed_by_name=marks.assessed_by_name,
     )
 
 
@@ -218,6 +220,27 @@ def _personal_details(student: StudentRecord, vault: DataVault) -> dict[str, Any
         return {}
     sealed = base64.b64decode(student.personal_details_enc)
     return cast(dict[str, Any], json.loads(vault.decrypt(sealed, Sealed.PERSONAL_DETAILS)))
+
+
+def _term_periods(student: StudentRecord, here: tuple[str, str]) -> tuple[PeriodResult, ...]:
+    """The terms' results; when a term was studied at another school (a student who joined during the year), each
+    term says where it was studied, so the record names both schools (rules.md, "Cases every school has")."""
+    records = ((cast(Period, "hk1"), student.hk1), (cast(Period, "hk2"), student.hk2))
+    elsewhere = any(r is not None and r.school_id for _, r in records)
+    return tuple(
+        PeriodResult(
+            period,
+            record.learning_result,
+            record.conduct,
+            record.absences,
+            record.homeroom_comment,
+            school=((record.school_id, record.school_name or record.school_id) if record.school_id else here)
+            if elsewhere
+            else None,
+        )
+        for period, record in records
+        if record is not None
+    )
 
 
 def _after_summer(year: dict[str, Any]) -> tuple[PeriodResult, ...]:
@@ -272,13 +295,7 @@ def _assemble_student(
         for r in sorted(student.subjects, key=lambda r: form_position(r.subject_code))
     )
     periods = (
-        tuple(
-            PeriodResult(
-                period, record.learning_result, record.conduct, record.absences, record.homeroom_comment
-            )
-            for period, record in ((cast(Period, "hk1"), student.hk1), (cast(Period, "hk2"), student.hk2))
-            if record is not None
-        )
+        _term_periods(student, (school_id, header.school_name))
         + (
             (
                 PeriodResult(
@@ -305,6 +322,11 @@ def _assemble_student(
         homeroom,
         (header.locked_by, header.locked_by_name or header.locked_by),
         (school_id, school_name),
+        conduct_elsewhere=frozenset(
+            term
+            for term, record in (("hk1", student.hk1), ("hk2", student.hk2))
+            if record and record.school_id
+        ),
     )
     level = level_of_grade(header.grade)
     source = {

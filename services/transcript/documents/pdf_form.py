@@ -304,6 +304,10 @@ def _subjects(pdf: FPDF, root: etree._Element, primary: bool) -> None:
         said = [_text(terms.get(t), "h:Comment") for t in ("hk1", "hk2")]
         if any(said):
             comments.append(f"{_text(subject, 'h:Name')}: " + " ".join(c for c in said if c))
+    for term, school in carried_terms(root).items():  # not on the row: the page check reads the rows' values
+        pdf.set_font_size(8)
+        pdf.multi_cell(0, 4.5, carried_legend(term, school), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font_size(9)
     if root.find("h:Subjects/h:Subject/h:YearAfterRetest", ns) is not None:
         pdf.set_font_size(8)
         primary = _text(root, "h:Class/h:Circular") == "tt27"
@@ -313,6 +317,26 @@ def _subjects(pdf: FPDF, root: etree._Element, primary: bool) -> None:
         pdf.ln(1)
         pdf.multi_cell(0, 4.5, "Nhận xét môn học: " + "; ".join(comments), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
+
+
+def carried_terms(root: etree._Element) -> dict[str, str]:
+    """Term → the school that assessed it, for the terms another school assessed (a student who joined during the
+    year); each term once, in term order."""
+    found: dict[str, str] = {}
+    for term in sorted(root.iterfind("h:Subjects/h:Subject/h:Term[@assessedBy]", {"h": NS}), key=_term_key):
+        found.setdefault(term.get("term") or "", term.get("assessedByName") or term.get("assessedBy") or "")
+    return found
+
+
+def _term_key(term: etree._Element) -> str:
+    return term.get("term") or ""
+
+
+def carried_legend(term: str, school: str) -> str:
+    return (
+        f"Kết quả {PERIOD_TITLES.get(term, term).lower()} của các môn do {school} đánh giá (học sinh chuyển đến), "
+        "chuyển sang theo hồ sơ bàn giao; trường này không đánh giá lại."
+    )
 
 
 def _year_cell(subject: etree._Element) -> str:
@@ -339,6 +363,8 @@ def _results(pdf: FPDF, root: etree._Element) -> None:
         ]
         if parts:
             title = PERIOD_TITLES.get(period.get("period") or "", "")
+            if period.get("schoolName"):  # the year was studied at more than one school
+                title += f" (học tại {period.get('schoolName')})"
             pdf.cell(0, 4.6, f"{title}: " + "; ".join(parts), new_x="LMARGIN", new_y="NEXT")
     results = root.find("h:Results", ns)
     for title, tag in (("Phẩm chất chủ yếu", "h:Quality"), ("Năng lực", "h:Competency")):

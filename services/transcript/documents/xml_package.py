@@ -42,6 +42,9 @@ def _opt(parent: etree._Element, name: str, value: object | None) -> None:
 
 def _term(parent: etree._Element, term: str, marks: TermMarks) -> None:
     node = _el(parent, "Term", term=term)
+    if marks.assessed_by is not None:  # another school's term, carried: whose it is
+        node.set("assessedBy", marks.assessed_by)
+        node.set("assessedByName", marks.assessed_by_name or marks.assessed_by)
     for regular in marks.regular:
         _el(node, "Regular", regular)
     fields: tuple[tuple[str, object | None], ...] = (
@@ -104,6 +107,9 @@ def build(record: YearRecord) -> bytes:
     results = _el(root, "Results")
     for period in record.periods:
         node = _el(results, "Period", period=period.period)
+        if period.school is not None:  # the year was studied at more than one school: where this term was
+            node.set("schoolId", period.school[0])
+            node.set("schoolName", period.school[1])
         _opt(node, "LearningResult", period.learning_result)
         _opt(node, "Conduct", period.conduct)
         _opt(node, "Absences", period.absences)

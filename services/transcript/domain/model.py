@@ -88,6 +88,10 @@ class TermMarks:
     test: int | None = None
     result: str | None = None
     comment: str | None = None
+    # A term assessed by another school (a student who joined during the year carries it): that school's id and
+    # printed name. None: this record's school assessed it.
+    assessed_by: str | None = None
+    assessed_by_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,8 @@ class PeriodResult:
     conduct: str | None = None
     absences: int | None = None
     homeroom_comment: str | None = None
+    # Where the term was studied (id, printed name), written when the year was studied at more than one school.
+    school: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,35 @@ def _fill(urls: dict[str, str], school: str) -> dict[str, object]:
                 decided_at=now,
             )
         )
+        carried = {
+            "school_id": school,
+            "term": "hk1",
+            "from_school_id": "thcs-tran-phu",
+            "from_school_name": "Trường THCS Trần Phú",
+            "subjects": {"toan": "7.4"},
+            "conduct": "Khá",
+            "absences": 2,
+        }
+        db.execute(
+            insert(gb.carried_terms).values(
+                class_id=cls,
+                student_id=students[1][0],
+                source="Hồ sơ chuyển trường",
+                recorded_by="van-thu",
+                recorded_at=now,
+                **carried,
+            )
+        )
+        db.execute(
+            insert(gb.handed_over_terms).values(
+                transcript_id=f"{school}-hb-chuyen",
+                school_year=YEAR,
+                moet_code="7712345678",
+                locked_at=now,
+                received_at=now,
+                **carried,
+            )
+        )
     year_record_id = f"{school}-yr-1"
     with engines["transcript"].begin() as db:
         db.execute(

@@ -126,7 +126,8 @@ def test_xlsx_import_is_accepted(school):
 def test_health_readiness_and_metrics(gradebook):
     assert http_client.get(f"{gradebook}/readyz").json() == {
         "status": "ready",
-        "checks": {"database": "ok", "broker": "ok"},
+        # It consumes the transfers sync announces (a term handed over mid-year): ready once it consumes them.
+        "checks": {"database": "ok", "broker": "ok", "consuming": "ok"},
     }
     assert http_client.get(f"{gradebook}/healthz").status_code in (200, 503)  # heartbeat every 2 s
     assert "hocba_http_requests_total" in http_client.get(f"{gradebook}/metrics").text

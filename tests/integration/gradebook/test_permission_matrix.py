@@ -118,6 +118,17 @@ def mutations(w):
             f"/classes/{a}/students/{sid}/awards",
             {"kind": "gioi", "reason": "Quyết định số 9/QĐ-THCS"},
         ),
+        "record carried term": (
+            "PUT",
+            f"/classes/{a}/students/{sid}/carried-terms/hk1",
+            {
+                "from_school_id": "thcs-tran-phu",
+                "from_school_name": "Trường THCS Trần Phú",
+                "subjects": {"toan": 7.5},
+                "conduct": "Tốt",
+                "source": "Học bạ bàn giao ngày 10/01",
+            },
+        ),
         "declare school": (
             "PUT",
             f"/schools/{w['sample'].school_id}",
@@ -137,6 +148,7 @@ ALLOWED = {
     "declare school": {"staff"},
     "decide exemption": {"principal"},
     "decide award": {"principal"},
+    "record carried term": {"principal", "staff"},
 }
 ORDER = [
     "enter marks",
@@ -146,6 +158,7 @@ ORDER = [
     "declare school",
     "decide exemption",
     "decide award",
+    "record carried term",
     "decide amendment",
     "lock term",
     "unlock term",

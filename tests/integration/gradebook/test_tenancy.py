@@ -32,6 +32,8 @@ TABLES = (
     "amendments",
     "exemptions",
     "awards",
+    "carried_terms",
+    "handed_over_terms",
 )
 # Every role at once, so that only the school can be what refuses the call.
 ALL_ROLES = ("principal", "staff", "teacher", "homeroom", "inspector")
@@ -190,6 +192,15 @@ def b_requests(w) -> dict[tuple[str, str], tuple[str, object]]:
             {"entries": [{"student_id": sb, "conduct": "Tốt"}]},
         ),
         ("POST", "/classes/{class_id}/summer/lock"): (f"/classes/{cb}/summer/lock", None),
+        ("PUT", "/classes/{class_id}/students/{student_id}/carried-terms/{term}"): (
+            f"/classes/{cb}/students/{sb}/carried-terms/hk1",
+            {
+                "from_school_id": school,
+                "from_school_name": "THCS Chiếm",
+                "subjects": {"toan": 10},
+                "source": "Hồ sơ giả mạo",
+            },
+        ),
     }
 
 

@@ -557,9 +557,15 @@ def test_a_transfer_is_handed_over_only_when_the_sending_principal_approves(stac
     twice = http_client.post(approve, headers=_staff())
     assert twice.status_code == 409 and "đã được xử lý (đã đồng ý)" in twice.json()["detail"]
     handed = _outbox(stack, "vn.hocba.sync.transcript.transferred.v1")
-    assert {"transcript_id": event.transcript_id, "from_school": SCHOOL[0], "to_school": receiving} in [
-        {k: h[k] for k in ("transcript_id", "from_school", "to_school")} for h in handed
-    ]  # the receiving school's transcript service links its next record to this one
+    assert {
+        "transcript_id": event.transcript_id,
+        "from_school": SCHOOL[0],
+        "to_school": receiving,
+        "student_id": event.student_id,
+    } in [
+        {k: h[k] for k in ("transcript_id", "from_school", "to_school", "student_id")} for h in handed
+    ]  # the receiving school's transcript service links its next record to this one; the sending school's
+    # gradebook hands over a term the student studied there this year (the student as that school knows them)
     # Each step is in both schools' logs, with who took it.
     assert _audited(stack, request["id"]) == {
         ("transfer.request", SCHOOL[0], "ht", "staff"),

@@ -272,9 +272,12 @@ def test_a_digitised_year_first_at_the_receiving_school_continues_the_code_at_th
     assert upper.json()["lookup_code"] != sent.json()["lookup_code"]
 
 
-def _hand_over(url: str, engine, amqp_uri: str, sender: str, receiver: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def _hand_over(
+    url: str, engine, amqp_uri: str, sender: str, receiver: str, student_id: str | None = None
+) -> dict:  # type: ignore[no-untyped-def,type-arg]
     """The sending school's only record's học bạ handed over to ``receiver``, as sync announces an approved
-    transfer; returns that record as the sender lists it."""
+    transfer (naming the student as the sending school knows them, when ``student_id`` is given); returns that
+    record as the sender lists it."""
     (record,) = _listed(url, sender)
     publish_event(
         amqp_uri,
@@ -283,6 +286,7 @@ def _hand_over(url: str, engine, amqp_uri: str, sender: str, receiver: str) -> d
             from_school=sender,
             to_school=receiver,
             transferred_at=datetime.now(UTC),
+            student_id=student_id,
         ),
         "sync",
     )

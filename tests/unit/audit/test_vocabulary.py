@@ -45,6 +45,8 @@ STORED_ACTIONS = {
     "exemption.revoke",
     "award.decide",
     "award.revoke",
+    "carried_term.record",
+    "carried_term.hand_over",
     "school.declare",
     "master.import.teachers",
     "master.import.classes",

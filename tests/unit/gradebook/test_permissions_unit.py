@@ -33,8 +33,14 @@ EXPECTED = {
         Action.READ_AMENDMENTS,
         Action.DECIDE_EXEMPTION,
         Action.DECIDE_AWARD,
+        Action.RECORD_CARRIED_TERM,
     },
-    ("staff", False, False): {Action.READ_CLASS, Action.IMPORT_MASTER_DATA, Action.DECLARE_SCHOOL},
+    ("staff", False, False): {
+        Action.READ_CLASS,
+        Action.IMPORT_MASTER_DATA,
+        Action.DECLARE_SCHOOL,
+        Action.RECORD_CARRIED_TERM,
+    },
     ("inspector", False, False): {Action.READ_CLASS, Action.READ_AMENDMENTS},
     ("operator", False, False): {Action.DECLARE_SCHOOL},  # operators read no school's marks
 }
