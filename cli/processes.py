@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from cli.registry import entry
 
 # Services that check signatures or timestamps against trust anchors (and embed the seal's CA chain).
@@ -47,6 +45,8 @@ def run_service(name: str, port: int | None = None) -> None:
 
 def run_relay(name: str, metrics_port: int | None = None) -> None:
     """Run one service's outbox relay in the foreground; it is its own process so it scales and fails alone."""
+    import threading  # here: a service patches threading green (run_service) before anything imports it
+
     from prometheus_client import start_http_server
 
     from services.runtime.db import make_engine, new_metadata
@@ -82,3 +82,28 @@ def run_relay(name: str, metrics_port: int | None = None) -> None:
     install_stop_signals(stop)
     get_logger(__name__).info("relay.started", service=name)
     relay.run(stop, poll_seconds=settings.relay_poll_seconds)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m cli.processes run|relay NAME``: what a local stack starts (cli/stack.py), the same functions as
+    `hocba run` / `hocba relay` without loading the whole command line (its command groups cost each process a third
+    of a CPU-second at start-up, and a stack starts ten of them)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m cli.processes")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="one service in the foreground")
+    run.add_argument("service")
+    run.add_argument("--port", type=int)
+    relay = commands.add_parser("relay", help="one service's outbox relay in the foreground")
+    relay.add_argument("service")
+    relay.add_argument("--metrics-port", type=int)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run_service(args.service, args.port)
+    else:
+        run_relay(args.service, args.metrics_port)
+
+
+if __name__ == "__main__":
+    main()

@@ -19,6 +19,9 @@ from rich.console import Console
 from cli.registry import ANIMATOR_PORT, SERVICES, entry, gateway_url, issuer_url, local_url, stand_in_port
 from sandbox.ports import answers
 
+# What a stack's service and relay processes run (`python -m cli.processes run|relay NAME`): `hocba run` and `hocba
+# relay` without the whole command line.
+STACK_ENTRY = "cli.processes"
 REPLICA_PORT_STEP = 10  # replica k of a service serves HTTP on its port + k * 10 (8001, 8011, 8021…)
 
 
@@ -45,7 +48,7 @@ def as_own_broker_user(args: list[str], env: dict[str, str]) -> dict[str, str]:
     from services.runtime.broker_access import amqp_uri_as, relay_principal
     from services.runtime.settings import get_settings
 
-    args = [a for a in args if a != "cli.main"]
+    args = [a for a in args if a not in ("cli.main", STACK_ENTRY)]  # the module, when given: run by `-m`
     settings = get_settings()
     if len(args) < 2 or args[0] not in ("run", "relay") or settings.broker_user_secret is None:
         return env
@@ -143,7 +146,7 @@ def spawn_stack(
                     if log_dir is not None
                     else None
                 )
-                procs.append(launch(["cli.main", *args], log, as_own_broker_user(args, full_env)))
+                procs.append(launch([STACK_ENTRY, *args], log, as_own_broker_user(args, full_env)))
     for args, port in stand_ins:
         if port == ANIMATOR_PORT and answers(port):
             continue

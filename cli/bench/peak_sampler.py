@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import psutil
 
+from cli.stack import STACK_ENTRY
 from services.runtime import http_client
 
 # (key in Sample.totals, what the operator reads)
@@ -63,8 +64,8 @@ def own_platform_cpu(before: dict[int, float], after: dict[int, float], watched:
 
 def _label(args: list[str]) -> tuple[str, str]:
     """(name, kind) of a process spawn_stack started, from its command line."""
-    if "cli.main" in args:
-        command, service = args[args.index("cli.main") + 1 : args.index("cli.main") + 3]
+    if STACK_ENTRY in args:
+        command, service = args[args.index(STACK_ENTRY) + 1 : args.index(STACK_ENTRY) + 3]
         return (service if command == "run" else f"{service}-relay"), (
             "service" if command == "run" else "relay"
         )

@@ -14,7 +14,7 @@ from services.audit.app.unit_of_work import SERVICE, AuditUnitOfWork
 from services.audit.bootstrap import bootstrap
 from services.audit.store.login import refuse_a_login_that_may_change_the_log
 from services.runtime.auth import Auth, Role
-from services.runtime.db import Database
+from services.runtime.database import Database
 from services.runtime.handlers import EventSource, reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_query
 from services.runtime.openapi import openapi_document, werkzeug_path

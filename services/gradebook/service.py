@@ -30,7 +30,7 @@ from services.gradebook.domain.permissions import Actor
 from services.gradebook.domain.roster import KINDS
 from services.gradebook.domain.term_lock import Term
 from services.runtime.auth import Auth
-from services.runtime.db import Database
+from services.runtime.database import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, Problem, json_response, parse_body, request_correlation_id
 from services.runtime.http import api as http

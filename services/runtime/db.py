@@ -1,17 +1,14 @@
-"""SQLAlchemy engine and sessions per service, and the nameko dependency that hands them to workers."""
+"""SQLAlchemy engines, databases and transactions: what a service, its relay and the tools share. The nameko dependency
+that hands a service's sessions to its workers is services/runtime/database.py (a relay imports no nameko or eventlet)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
-
-from services.runtime import green
-from services.runtime.settings import Settings, get_settings
+from sqlalchemy.orm import Session
 
 # Alembic and create_all both see constraint names that are stable across services.
 NAMING_CONVENTION = {
@@ -96,49 +93,3 @@ def transaction(session_factory: Callable[[], Session]) -> Iterator[Session]:
             yield session
     finally:
         session.close()
-
-
-class Database(DependencyProvider):
-    """Gives each worker a session factory bound to this service's database, logged in as the service's own role
-    (``Settings.login_url``: the audit service as the writer, which may append to its log but not change it).
-
-    ``check`` runs once against the engine at start-up and raises to refuse starting (a login with too much power).
-    """
-
-    def __init__(
-        self, service: str, settings: Settings | None = None, check: Callable[[Engine], None] | None = None
-    ) -> None:
-        self.service = service
-        self._settings = settings
-        self._check = check
-        self.engine: Engine | None = None
-        self.session_factory: sessionmaker[Session] | None = None
-
-    def setup(self) -> None:
-        if not green.psycopg_is_green():
-            raise RuntimeError(
-                "psycopg would block the eventlet hub: call services.runtime.green.patch() before importing services"
-            )
-        settings = self._settings or get_settings()
-        url = self.container.config.get("DB_URL") or settings.login_url(self.service)
-        self.engine = make_engine(
-            url,
-            pool_size=settings.db_pool_size,
-            application_name=self.service,
-            transaction_pooling=settings.db_transaction_pooling,
-        )
-        if self._check is not None:
-            try:
-                self._check(self.engine)
-            except Exception:
-                self.engine.dispose()
-                raise
-        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
-
-    def stop(self) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
-
-    def get_dependency(self, worker_ctx: object) -> sessionmaker[Session]:
-        assert self.session_factory is not None
-        return self.session_factory

@@ -20,7 +20,7 @@ from services.runtime.auth import (
     Forbidden,
     ServiceAuth,
 )
-from services.runtime.db import Database
+from services.runtime.database import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body, request_correlation_id
 from services.runtime.openapi import openapi_document

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Request, Response
 from contracts.envelope import Envelope
 from contracts.signing import TranscriptSealedV1
 from services.runtime.auth import SCHOOL_STAFF, SCHOOL_WIDE, Auth, Role
-from services.runtime.db import Database
+from services.runtime.database import Database
 from services.runtime.handlers import reliable_handler
 from services.runtime.http import HealthEndpoints, api, json_response, parse_body
 from services.runtime.openapi import openapi_document

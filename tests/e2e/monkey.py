@@ -35,7 +35,7 @@ import httpx
 import psycopg
 from kombu import Connection
 
-from cli.stack import as_own_broker_user, launch, stack_env
+from cli.stack import STACK_ENTRY, as_own_broker_user, launch, stack_env
 from tests.e2e.tsa_switch import TsaSwitch
 
 
@@ -43,7 +43,7 @@ def process_name(proc: subprocess.Popen[bytes]) -> str:
     """`run-gradebook`, `relay-sync`, `sandbox.gateway`…: the stack's log name for a process it spawned."""
     args = [str(a) for a in proc.args]  # type: ignore[union-attr]
     module = args[2]
-    return "-".join(args[3:5]) if module == "cli.main" else module
+    return "-".join(args[3:5]) if module == STACK_ENTRY else module
 
 
 class Stack:

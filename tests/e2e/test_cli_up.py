@@ -23,6 +23,7 @@ from kombu import Connection, Exchange, Queue
 
 from cli.demo.pipeline import DemoSchool, Pipeline
 from cli.registry import SERVICES, dev_token
+from cli.stack import STACK_ENTRY
 from sandbox.sample_school import build
 from services.runtime import http_client
 from services.runtime.broker import subscriptions_of
@@ -157,10 +158,10 @@ def _assert_each_process_is_itself(up: subprocess.Popen[bytes], env: dict[str, s
     # command lines; the test PKI's TSA/CRL server, at the one address its certificates name, is started unless
     # another stack on the machine already serves it.
     modules = [_module(pid) for pid in children]
-    assert sorted(m for m in modules if m.startswith("cli.main")) == sorted(
-        f"cli.main {kind} {name}" for name in SERVICES for kind in ("run", "relay")
+    assert sorted(m for m in modules if m.startswith(STACK_ENTRY)) == sorted(
+        f"{STACK_ENTRY} {kind} {name}" for name in SERVICES for kind in ("run", "relay")
     )
-    stand_ins = sorted(m for m in modules if not m.startswith("cli.main") and m != "sandbox.pki.animator")
+    stand_ins = sorted(m for m in modules if not m.startswith(STACK_ENTRY) and m != "sandbox.pki.animator")
     assert stand_ins == ["sandbox.gateway", "sandbox.issuer", "sandbox.remote_signer"]
     assert modules.count("sandbox.pki.animator") <= 1
     return children
@@ -175,10 +176,10 @@ def connected_users(vhost: str) -> set[str]:
 
 
 def _module(pid: str) -> str:
-    """``cli.main run gradebook``, ``sandbox.issuer``…: what ``python -m`` runs in process ``pid``."""
+    """``cli.processes run gradebook``, ``sandbox.issuer``…: what ``python -m`` runs in process ``pid``."""
     args = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
     module = args[args.index("-m") + 1]
-    return " ".join(args[args.index("-m") + 1 : args.index("-m") + 4]) if module == "cli.main" else module
+    return " ".join(args[args.index("-m") + 1 : args.index("-m") + 4]) if module == STACK_ENTRY else module
 
 
 def _logins(database: str) -> set[tuple[str, str]]:

@@ -21,7 +21,8 @@ from services.audit.store.login import LoginMayChangeTheLog, refuse_a_login_that
 from services.audit.store.tables import audit_entries
 from services.runtime.consume import handle_once
 from services.runtime.data_key import DataVault
-from services.runtime.db import Database, drop_database, make_engine, recreate_database
+from services.runtime.database import Database
+from services.runtime.db import drop_database, make_engine, recreate_database
 from services.runtime.migrations import upgrade
 from services.runtime.settings import get_settings
 from services.runtime.timestamps import KeptKeyTimeStamper
