@@ -27,7 +27,7 @@ from services.gradebook.domain.curriculum import circular_of_grade, subject
 from services.gradebook.domain.cutoff import ReportingCalendar
 from services.gradebook.domain.marks import MarkInvalid
 from services.gradebook.domain.model import ClassInfo, Document
-from services.gradebook.domain.permissions import Action, decide
+from services.gradebook.domain.permissions import Action, Actor, decide
 from services.gradebook.domain.results import StudentResults
 from services.gradebook.domain.summer import (
     SUMMER,
@@ -141,19 +141,34 @@ def record_summer_conduct(cmd: RecordSummerConduct, uow: GradebookUnitOfWork) ->
         for student_id, record in records.items():
             if before.get(student_id) == record:
                 continue
-            uow.sheet.save_homeroom(info.id, student_id, SUMMER, record, cmd.actor.user_id, now)
-            audit_change(
-                uow,
-                cmd.actor,
-                AuditAction.HOMEROOM_RECORD,
-                entity_of(info, student_id, None, SUMMER),
-                school_id=info.school_id,
-                before=before.get(student_id),
-                after=record,
-            )
+            _save_summer_record(uow, cmd.actor, info, student_id, before.get(student_id), record, now)
             saved += 1
         uow.commit()
     return {"saved": saved, "unchanged": len(records) - saved}
+
+
+def _save_summer_record(
+    uow: GradebookUnitOfWork,
+    actor: Actor,
+    info: ClassInfo,
+    student_id: str,
+    before: Document | None,
+    record: Document,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    """The student's summer homeroom record stored, and the change written to the audit log."""
+    uow.sheet.save_homeroom(info.id, student_id, SUMMER, record, actor.user_id, now)
+    audit_change(
+        uow,
+        actor,
+        AuditAction.HOMEROOM_RECORD,
+        entity_of(info, student_id, None, SUMMER),
+        school_id=info.school_id,
+        before=before,
+        after=record,
+        reason=reason,
+    )
 
 
 def _merged(stored: Document | None, new: Document) -> Document:
@@ -291,14 +306,4 @@ def _decide(
             continue
         before = stored.get(student_id)
         record = {**(before or {}), supplementary.PROMOTED_BY_PRINCIPAL: student_id in cmd.promoted}
-        uow.sheet.save_homeroom(info.id, student_id, SUMMER, record, cmd.actor.user_id, datetime.now(UTC))
-        audit_change(
-            uow,
-            cmd.actor,
-            AuditAction.HOMEROOM_RECORD,
-            entity_of(info, student_id, None, SUMMER),
-            school_id=info.school_id,
-            before=before,
-            after=record,
-            reason=cmd.reason,
-        )
+        _save_summer_record(uow, cmd.actor, info, student_id, before, record, datetime.now(UTC), cmd.reason)
