@@ -1,6 +1,7 @@
 """The audit vocabulary: the names producers write are the names the grade history reads, and they never drift."""
 
 import ast
+import functools
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,13 +72,14 @@ STORED_ACTIONS = {
 }
 
 
-def _producer_sources() -> list[tuple[Path, ast.Module]]:
+@functools.cache  # two tests read them: parsed once
+def _producer_sources() -> tuple[tuple[Path, ast.Module], ...]:
     """Every module of every service that may emit an audit event (the audit service only reads them)."""
-    return [
+    return tuple(
         (path, ast.parse(path.read_text(), str(path)))
         for path in sorted((ROOT / "services").rglob("*.py"))
         if "audit" not in path.relative_to(ROOT / "services").parts[:1]
-    ]
+    )
 
 
 def _announced_statuses() -> set[str]:
