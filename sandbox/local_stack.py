@@ -45,8 +45,16 @@ def apt_install(*packages: str) -> None:
     subprocess.run(["apt-get", "install", "-y", "-q", *packages], check=True, env=env)
 
 
+# Connections the local server allows. Debian's default, 100, runs out when `make test` (three pytest processes, each
+# stack test with ten processes of its own) and `make demo` or `hocba up` use one server together ("sorry, too many
+# clients already"); each idle connection costs the server a few hundred kilobytes.
+MAX_CONNECTIONS = 300
+
+
 def ensure_postgres(host: str, port: int) -> None:
     if answers(port, host):
+        if host in LOCAL:
+            allow_connections(host, port)
         return
     if host not in LOCAL:
         raise SystemExit(
@@ -68,6 +76,26 @@ def ensure_postgres(host: str, port: int) -> None:
         )
         for version in os.listdir("/etc/postgresql"):
             run("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "reload", check=False)
+    allow_connections(host, port)
+
+
+def allow_connections(host: str, port: int) -> None:
+    """At least MAX_CONNECTIONS on the local server: set once (ALTER SYSTEM) and applied by the one restart it needs,
+    which drops whatever is connected at that moment; every later setup finds it done and restarts nothing."""
+    import psycopg
+
+    with psycopg.connect(f"postgresql://postgres@{host}:{port}/postgres", autocommit=True) as conn:
+        row = conn.execute("show max_connections").fetchone()
+        if row is not None and int(row[0]) >= MAX_CONNECTIONS:
+            return
+        conn.execute(f"alter system set max_connections = {MAX_CONNECTIONS}")
+    say(f"PostgreSQL: max_connections {row[0] if row else '?'} -> {MAX_CONNECTIONS} (one restart)")
+    for version in sorted(os.listdir("/etc/postgresql")):
+        run("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", check=False)
+    if not wait_until(host, port, 60):
+        raise SystemExit(
+            f"[setup] PostgreSQL did not come back on {host}:{port} after raising max_connections"
+        )
 
 
 def ensure_rabbitmq(host: str, port: int) -> None:
