@@ -71,7 +71,7 @@ class TranscriptService(HealthEndpoints):
 
     @reliable_handler("sync", TranscriptTransferredV1, consumer=handover.CONSUMER)
     def on_transferred(self, envelope: Envelope[TranscriptTransferredV1], uow: TranscriptUnitOfWork) -> None:
-        handover.receive_handover(envelope.data, uow)
+        handover.receive_handover(envelope.data, uow, self.wiring.assembly.vault)
 
     @api("GET", "/openapi.json")
     def openapi(self, request: Request) -> Response:

@@ -10,7 +10,7 @@ from typing import Any
 from services.runtime.data_key import Sealed
 from services.transcript.api import DigitisedRecordIn, TermIn
 from services.transcript.app.handlers import Assembly, ClassHeader, publish_record
-from services.transcript.app.handover import lookup_code_for
+from services.transcript.app.handover import lookup_code_for, student_keys
 from services.transcript.app.unit_of_work import TranscriptUnitOfWork
 from services.transcript.domain.effective import effective_date, reporting_path
 from services.transcript.domain.errors import TranscriptError
@@ -89,7 +89,9 @@ def digitise_record(
             body.student.student_id,
             level,
             body.student.moet_code,
-            lookup_code_for(uow, school_id, body.student.moet_code, level),
+            lookup_code_for(
+                uow, school_id, student_keys(vault, body.student.moet_code, body.student.personal_id), level
+            ),
             vault.encrypt(body.student.personal_id, Sealed.PERSONAL_ID) if body.student.personal_id else None,
         )
         if uow.transcripts.latest_record(transcript.id, body.school_year, lock=True) is not None:

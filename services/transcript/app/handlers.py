@@ -17,7 +17,7 @@ from contracts.gradebook import AmendmentAppliedV1, ClassSnapshot, StudentRecord
 from contracts.gradebook import TermMarks as TermMarksV1
 from contracts.transcript import ReportingPath, SignatureStepV1, TranscriptAssembledV1
 from services.runtime.data_key import DataVault, Sealed
-from services.transcript.app.handover import lookup_code_for
+from services.transcript.app.handover import lookup_code_for, student_keys
 from services.transcript.app.unit_of_work import TranscriptUnitOfWork
 from services.transcript.documents import pdf_form, xml_package
 from services.transcript.domain.effective import effective_date, reporting_path
@@ -338,7 +338,9 @@ def _assemble_student(
     content_hash = hashlib.sha256(json.dumps(source, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     sealed_id = base64.b64decode(student.personal_id_enc) if student.personal_id_enc else None
-    code = lookup_code_for(uow, school_id, student.moet_code, level)
+    personal_id = assembly.vault.decrypt(sealed_id, Sealed.PERSONAL_ID) if sealed_id else None
+    keys = student_keys(assembly.vault, student.moet_code, personal_id)
+    code = lookup_code_for(uow, school_id, keys, level)
     transcript = uow.transcripts.transcript_for(
         school_id, student.student_id, level, student.moet_code, code, sealed_id
     )
@@ -391,7 +393,7 @@ def _assemble_student(
         signature_plan=plan,
         supersedes=None if latest is None else latest.id,
         previous_record_sha256=uow.transcripts.previous_year_xml(transcript.id, header.school_year)
-        or uow.transcripts.handed_over(school_id, student.moet_code, header.school_year),
+        or uow.transcripts.handed_over(school_id, keys, header.school_year),
         personal_id=assembly.vault.decrypt(bytes(stored_id), Sealed.PERSONAL_ID) if stored_id else None,
         lookup_url=assembly.lookup_url(transcript.lookup_code),
         gender=student.gender,

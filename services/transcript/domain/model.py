@@ -69,6 +69,15 @@ def level_of_grade(grade: int) -> Level:
     return "lower_secondary" if grade <= 9 else "upper_secondary"
 
 
+@dataclass(frozen=True)
+class StudentKeys:
+    """What names a student across schools (a transfer's handover): the MOET code, and the keyed hashes of the
+    personal ID (app/handover.py ``student_keys``); either matches."""
+
+    moet_code: str | None
+    personal_id_hashes: tuple[str, ...] = ()
+
+
 def new_lookup_code() -> str:
     """32 lowercase hex characters from a UUID4: unguessable, and 122 random bits: no other student's in practice.
 

@@ -6,12 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.runtime.documents import PostgresDocuments as RuntimeDocuments
-from services.transcript.domain.model import LatestYear, ListedRecord, Transcript, YearRecordVersion
+from services.transcript.domain.model import (
+    LatestYear,
+    ListedRecord,
+    StudentKeys,
+    Transcript,
+    YearRecordVersion,
+)
 from services.transcript.store.tables import (
     amendments,
     documents,
@@ -128,15 +134,17 @@ class TranscriptRepository:
     def add_handover(self, values: dict[str, Any]) -> None:
         self.session.execute(pg_insert(handovers).values(**values).on_conflict_do_nothing())
 
-    def handed_over(self, school_id: str, moet_code: str | None, school_year: str) -> str | None:
-        """The earlier school's last sealed record of a student transferred here (matched by MOET code)."""
-        if not moet_code:
+    def handed_over(self, school_id: str, student: StudentKeys, school_year: str) -> str | None:
+        """The earlier school's last sealed record of a student transferred here (``_names``: by MOET code or
+        personal ID)."""
+        names = _names(student)
+        if names is None:
             return None
         row = self.session.execute(
             select(handovers.c.previous_record_sha256)
             .where(
                 handovers.c.to_school == school_id,
-                handovers.c.moet_code == moet_code,
+                names,
                 handovers.c.school_year < school_year,
             )
             .order_by(handovers.c.school_year.desc())
@@ -144,16 +152,17 @@ class TranscriptRepository:
         ).first()
         return row.previous_record_sha256 if row else None
 
-    def handed_over_code(self, school_id: str, moet_code: str | None, level: str) -> str | None:
-        """The lookup code of the student's học bạ last handed over to this school at this level (matched by MOET
-        code, as ``handed_over`` matches); None when no handover names one."""
-        if not moet_code:
+    def handed_over_code(self, school_id: str, student: StudentKeys, level: str) -> str | None:
+        """The lookup code of the student's học bạ last handed over to this school at this level (matched as
+        ``handed_over`` matches); None when no handover names one."""
+        names = _names(student)
+        if names is None:
             return None
         return self.session.execute(
             select(handovers.c.lookup_code)
             .where(
                 handovers.c.to_school == school_id,
-                handovers.c.moet_code == moet_code,
+                names,
                 handovers.c.level == level,
                 handovers.c.lookup_code.is_not(None),
             )
@@ -256,3 +265,14 @@ class TranscriptRepository:
             .limit(1)
         ).scalar_one_or_none()
         return None if event is None else dict(event)
+
+
+def _names(student: StudentKeys) -> ColumnElement[bool] | None:
+    """A handover row naming ``student``: the same MOET code, or the same keyed hash of the personal ID (a student
+    without a code yet); None when the student has neither, so nothing can name them."""
+    conditions = []
+    if student.moet_code:
+        conditions.append(handovers.c.moet_code == student.moet_code)
+    if student.personal_id_hashes:
+        conditions.append(handovers.c.personal_id_hash.in_(student.personal_id_hashes))
+    return or_(*conditions) if conditions else None

@@ -95,6 +95,13 @@ handovers = Table(
         comment="The học bạ's lookup code: the receiving school's học bạ continues it",
     ),
     Column("level", String(20), nullable=True, comment="School level of the học bạ handed over"),
+    Column(
+        "personal_id_hash",
+        String(64),
+        nullable=True,
+        index=True,
+        comment="Keyed hash (HMAC) of the student's personal ID: found by it where there is no MOET code",
+    ),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 

@@ -40,8 +40,12 @@ def clerk(school_id: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def digitise(url: str, school_id: str, student_id: str, school_year: str, grade: int) -> httpx.Response:
+def digitise(
+    url: str, school_id: str, student_id: str, school_year: str, grade: int, **student: str | None
+) -> httpx.Response:
+    """A digitised year of ``student_id`` (``student``: other fields of the student, e.g. ``moet_code=None``)."""
     body = digitised_year(school_year, grade, f"Học bạ giấy của {student_id}, {school_year}", student_id)
+    body["student"].update(student)
     return http_client.post(
         f"{url}/schools/{school_id}/records/digitised", json=body, headers=clerk(school_id), timeout=60
     )
@@ -270,6 +274,32 @@ def test_a_digitised_year_first_at_the_receiving_school_continues_the_code_at_th
     assert lower.status_code == upper.status_code == 201, (lower.text, upper.text)
     assert lower.json()["lookup_code"] == sent.json()["lookup_code"]
     assert upper.json()["lookup_code"] != sent.json()["lookup_code"]
+
+
+def test_a_student_without_a_moet_code_is_found_by_the_personal_id_and_keeps_the_code(transcript, amqp_uri):
+    """The Ministry's database has not given the student a code yet: the handover names them by the keyed hash of
+    the personal ID (never the number), so the receiving school's học bạ still continues the code; another student
+    without a code, with another ID, gets a new one."""
+    url, engine = transcript
+    a, b = f"thcs-a-{uuid.uuid4().hex[:6]}", f"thcs-b-{uuid.uuid4().hex[:6]}"
+    pid = f"0013{uuid.uuid4().int % 10**8:08d}"
+    sent = digitise(url, a, f"hs-a-{uuid.uuid4().hex[:6]}", "2023-2024", 6, moet_code=None, personal_id=pid)
+    assert sent.status_code == 201, sent.text
+    _hand_over(url, engine, amqp_uri, a, b)
+    with engine.connect() as conn:
+        (stored,) = conn.execute(
+            select(handovers.c.personal_id_hash).where(handovers.c.to_school == b)
+        ).scalars()
+    assert stored and len(stored) == 64 and pid not in stored  # a keyed hash, not the number
+
+    moved = digitise(url, b, f"hs-b-{uuid.uuid4().hex[:6]}", "2024-2025", 7, moet_code=None, personal_id=pid)
+    other_pid = f"0014{uuid.uuid4().int % 10**8:08d}"
+    other = digitise(
+        url, b, f"hs-b-{uuid.uuid4().hex[:6]}", "2024-2025", 7, moet_code=None, personal_id=other_pid
+    )
+    assert moved.status_code == other.status_code == 201, (moved.text, other.text)
+    assert moved.json()["lookup_code"] == sent.json()["lookup_code"]
+    assert other.json()["lookup_code"] != sent.json()["lookup_code"]
 
 
 def _hand_over(
