@@ -21,6 +21,7 @@ from services.gradebook.domain.commands import (
 from services.gradebook.domain.curriculum import circular_of_grade, subject
 from services.gradebook.domain.errors import NotFound, NotPermitted, TermIsLocked
 from services.gradebook.domain.exemption import exempt_terms
+from services.gradebook.domain.individual_plan import check_entry, plan_subjects
 from services.gradebook.domain.marks import MarkInvalid, validate_entry, validate_homeroom
 from services.gradebook.domain.model import ClassInfo, Document
 from services.gradebook.domain.permissions import Action, Actor, Decision, Target, admit, decide
@@ -86,6 +87,12 @@ def admit_award(actor: Actor, award_id: str, roles: tuple[str, ...], uow: Gradeb
     require(admit(actor, school_id, roles), not_found="Không tìm thấy quyết định khen thưởng này.")
 
 
+def admit_plan(actor: Actor, plan_id: str, roles: tuple[str, ...], uow: GradebookUnitOfWork) -> None:
+    with uow:
+        school_id = uow.plans.school_of(plan_id)
+    require(admit(actor, school_id, roles), not_found="Không tìm thấy kế hoạch giáo dục cá nhân này.")
+
+
 def class_or_404(uow: GradebookUnitOfWork, class_id: str, guard: Guard | None = None) -> ClassInfo:
     info = uow.classes.info(class_id, guard=guard)
     if info is None:
@@ -141,6 +148,7 @@ def record_marks(cmd: RecordMarks, uow: GradebookUnitOfWork) -> dict[str, int]:
         subj = subject(cmd.subject_code, info.grade)
         enrolled = {s.id for s in uow.classes.roster(info.id)}
         exempt = exempt_terms(uow.exemptions.of_class(info.id))
+        planned = plan_subjects(uow.plans.of_class(info.id))
         entries: dict[str, Document] = {}
         for i, raw in enumerate(cmd.entries):
             raw = dict(raw)
@@ -156,6 +164,10 @@ def record_marks(cmd: RecordMarks, uow: GradebookUnitOfWork) -> dict[str, int]:
             entries[student_id] = validate_entry(
                 subj, assignment.periods_per_year, raw, f"entries[{i}]", info.grade
             ).as_dict()
+            if cmd.subject_code in planned.get(student_id, ()):
+                refused = check_entry(entries[student_id], subject_name=subj.name)
+                if refused is not None:
+                    raise MarkInvalid(f"entries[{i}].comment", refused)
         saved = save_changed_marks(uow, cmd.actor, info, cmd.subject_code, cmd.term, entries)
         uow.commit()
     return saved
