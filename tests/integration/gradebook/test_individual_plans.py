@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from sandbox.sample_school import build
+from services.gradebook.domain.evaluate import evaluate
 from tests.integration.gradebook.support import (
     Client,
     assert_only_the_principal_decides,
@@ -16,6 +17,7 @@ from tests.integration.gradebook.support import (
     load_school,
     outbox_bodies,
     principal_decisions,
+    rules_cli_input,
     term_entry,
 )
 
@@ -106,6 +108,25 @@ def test_a_plan_s_subjects_are_assessed_against_it_the_results_say_so_and_the_sn
     for key in ("learning_result.year", "conduct.year"):
         assert f"học sinh học theo {PLAN_WORDS}: Toán đánh giá theo yêu cầu" in why[key], key
     assert not any(PLAN_WORDS in text for text in as_usual["explanations"].values())
+    # One rules pipeline: the rules CLI given the same year and ``individual_plan`` says the same, reason for reason.
+    order = list(dict.fromkeys(key.split(".")[0] for key in on_plan["averages"]))
+    cli = evaluate(
+        rules_cli_input(
+            sample,
+            class_id,
+            planned,
+            order,
+            plan=["toan"],
+            marks=marks[planned],
+            homeroom=homeroom[planned],
+        ),
+        explain=True,
+    )
+    assert [r["code"] for r in cli["subjects"] if r.get("individual_plan")] == ["toan"]
+    assert on_plan["learning_result"] == cli["learning_result"]
+    assert on_plan["year"]["conduct"] == cli["conduct"]["year"]
+    for key, reason in on_plan["explanations"].items():
+        assert cli["explanations"].get(key) == reason, key
 
     with client.as_("hieu-truong", "principal") as p:
         for term in ("hk1", "hk2"):

@@ -6,6 +6,8 @@ import pytest
 
 from services.gradebook.domain import tt27
 from services.gradebook.domain.curriculum import Assessment
+from services.gradebook.domain.errors import RuleInputError
+from services.gradebook.domain.evaluate import evaluate
 from services.gradebook.domain.individual_plan import (
     IndividualPlan,
     PlanExists,
@@ -124,3 +126,24 @@ def test_a_plan_subject_s_complete_term_needs_the_teacher_s_comment_against_the_
 def test_plan_subjects_by_student():
     found = plan_subjects([plan(), plan(id="kh-2", student_id="hs-2", subjects=("gdtc", "toan"))])
     assert found == {"hs-1": frozenset({"toan"}), "hs-2": frozenset({"gdtc", "toan"})}
+
+
+def test_the_rules_cli_takes_individual_plan_on_a_subject_and_says_so():
+    def payload(flag):
+        subjects = [
+            {"code": "toan", "periods_per_year": 140, **MARKS["toan"], "individual_plan": flag},
+            {"code": "gdtc", "periods_per_year": 70, **MARKS["gdtc"]},
+        ]
+        conduct = {"hk1": "Khá", "hk2": "Tốt"}
+        return {"circular": "tt22", "grade": 8, "subjects": subjects, "conduct": conduct, "absences": 1}
+
+    out = evaluate(payload(True), explain=True)
+    assert [r.get("individual_plan") for r in out["subjects"]] == [True, None]
+    assert f"học sinh học theo {PLAN_WORDS}: Toán" in out["explanations"]["learning_result.year"]
+    usual = evaluate(payload(False), explain=True)
+    assert (
+        usual["learning_result"] == out["learning_result"] and "individual_plan" not in usual["subjects"][0]
+    )
+    with pytest.raises(RuleInputError) as refused:
+        evaluate(payload("có"), explain=True)
+    assert "subjects[0].individual_plan" in str(refused.value)
