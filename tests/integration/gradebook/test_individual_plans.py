@@ -209,3 +209,29 @@ def _list(client, sample, class_id):
         r = h.get(f"/classes/{class_id}/individual-plans")
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def test_a_primary_pupil_s_plan_is_recorded_and_a_level_on_it_needs_the_comment(gradebook):
+    # Unlike an exemption (TT22 only), a plan is for primary pupils too (TT27's assessment of pupils with disabilities).
+    primary = build(f"th-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=2, grade=4)
+    client = Client(gradebook, primary.school_id)
+    load_school(client, primary)
+    class_id = primary.classes[0]["class_id"]
+    pupil, other_pupil = (s["student_id"] for s in primary.students_of(class_id))
+    with client.as_("hieu-truong", "principal") as p:
+        decided = p.post(
+            f"/classes/{class_id}/students/{pupil}/individual-plans",
+            json={"subjects": ["toan"], "reason": REASON},
+        )
+    assert decided.status_code == 201, decided.text
+    path = f"/classes/{class_id}/subjects/toan/terms/hk1/marks"
+    with client.as_(primary.teacher_of(class_id, "toan"), "teacher") as t:
+        refused = t.put(path, json={"entries": [{"student_id": pupil, "level": "H", "test": 7}]})
+        assert refused.status_code == 422, refused.text
+        assert "kế hoạch giáo dục cá nhân" in refused.json()["detail"]
+        usual = t.put(path, json={"entries": [{"student_id": other_pupil, "level": "H", "test": 7}]})
+        assert usual.status_code == 200, usual.text  # a pupil without a plan: no comment asked for
+        entered = t.put(
+            path, json={"entries": [{"student_id": pupil, "level": "H", "test": 7, "comment": COMMENT}]}
+        )
+        assert entered.status_code == 200, entered.text
