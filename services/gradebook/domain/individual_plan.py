@@ -21,7 +21,9 @@ Decisions (the circular wins over rules.md where they differ):
   assesses it with the plan in view (art. 10 §1: encourage, record progress).
 - *What the teacher must write.* Art. 10 asks that the assessment records the student's progress against the plan:
   a plan subject's term that is complete (its end-of-term assessment, or a primary level) must carry the teacher's
-  comment (nhận xét), so the record says what the plan asked and what the student reached.
+  comment (nhận xét), so the record says what the plan asked and what the student reached. Marks entry refuses such
+  a term without it; a term entered before the plan was recorded is a gap the year's lock lists (``plan_gaps``),
+  like a missing result, which the principal may accept with a reason.
 - *One plan per student per school year* (the class is the year), naming one or more subjects the class studies;
   it covers both terms, so it is recorded before either term is locked (a locked term changes only by an approved
   amendment); the principal withdraws it (audited, with the reason) to change it.
@@ -36,6 +38,8 @@ from datetime import datetime
 from typing import Any
 
 from services.gradebook.domain.errors import GradebookError
+from services.gradebook.domain.explain import TERM_LABEL
+from services.gradebook.domain.term_lock import MissingResult
 
 PLAN_LABEL = "Học theo kế hoạch giáo dục cá nhân"
 BASIS = {
@@ -117,3 +121,18 @@ def plan_note(names: Sequence[str], circular: str) -> str:
 
 def subject_note(circular: str) -> str:
     return f"đánh giá theo yêu cầu của kế hoạch giáo dục cá nhân ({BASIS[circular]})"
+
+
+def plan_gaps(
+    students: Iterable[tuple[str, str, Iterable[tuple[str, str, str, Mapping[str, Any]]]]],
+) -> list[MissingResult]:
+    """The year's lock: each plan subject's complete term without the teacher's comment against the plan.
+    ``students``: (id, name, [(subject code, subject name, term, entry)] of the plan's subjects)."""
+    return [
+        MissingResult(
+            student_id, name, f"nhận xét môn {subject_name} {TERM_LABEL[term]} theo kế hoạch giáo dục cá nhân"
+        )
+        for student_id, name, terms in students
+        for _, subject_name, term, entry in terms
+        if check_entry(entry, subject_name=subject_name) is not None
+    ]

@@ -211,6 +211,36 @@ def _list(client, sample, class_id):
     return r.json()
 
 
+def test_a_plan_recorded_after_the_marks_leaves_a_gap_the_year_s_lock_names(world):
+    sample, client, _, _ = world
+    class_id = sample.classes[1]["class_id"]
+    students = [s["student_id"] for s in sample.students_of(class_id)]
+    planned = students[1]
+    # Student 0 follows a plan in Toán already (the test above): its terms carry the comment.
+    marks, homeroom = _year(sample, students, comment_on=(students[0], "toan"))
+    enter_chosen_year(client, sample, class_id, marks, homeroom)
+    with client.as_("hieu-truong", "principal") as p:
+        p.post(
+            f"/classes/{class_id}/students/{planned}/individual-plans",
+            json={"subjects": ["ngu_van"], "reason": REASON},
+        ).raise_for_status()
+        p.post(f"/classes/{class_id}/terms/hk1/lock").raise_for_status()
+        refused = p.post(f"/classes/{class_id}/terms/hk2/lock")
+        assert refused.status_code == 409, refused.text
+        gaps = [(m["student_id"], m["result"]) for m in refused.json()["missing"]]
+        assert gaps == [
+            (planned, f"nhận xét môn Ngữ văn {term} theo {PLAN_WORDS}") for term in ("học kỳ I", "học kỳ II")
+        ]
+        accepted = p.post(
+            f"/classes/{class_id}/terms/hk2/lock",
+            json={
+                "incomplete_accepted": [planned],
+                "reason": "Nhận xét ghi trong hồ sơ kế hoạch giáo dục cá nhân",
+            },
+        )
+        assert accepted.status_code == 201, accepted.text
+
+
 def test_a_primary_pupil_s_plan_is_recorded_and_a_level_on_it_needs_the_comment(gradebook):
     # Unlike an exemption (TT22 only), a plan is for primary pupils too (TT27's assessment of pupils with disabilities).
     primary = build(f"th-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=2, grade=4)
