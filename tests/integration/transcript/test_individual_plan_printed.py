@@ -62,19 +62,26 @@ def test_the_plan_s_subjects_and_the_year_s_remarks_say_the_student_follows_the_
     for record in records:
         xml = http_client.get(f"{transcript}/records/{record['id']}/xml", headers=staff).content
         root = xml_package.validate(xml)  # the optional attribute keeps the package valid against the XSD
-        pdf = http_client.get(f"{transcript}/records/{record['id']}/pdf", headers=staff).content
-        page = " ".join(pdftotext(pdf).split())
-        on_plan = [s.get("code") for s in root.iterfind("h:Subjects/h:Subject[@individualPlan='true']", ns)]
-        printed[record["student_id"]] = (on_plan, page)
-        assert page_disagreements(parse_record(xml), pdftotext(pdf)) == [], record["student_id"]
+        text = pdftotext(http_client.get(f"{transcript}/records/{record['id']}/pdf", headers=staff).content)
+        # The plan's subjects as the XML names them, in the form's order.
+        on_plan = [
+            s.findtext("h:Name", namespaces=ns)
+            for s in root.iterfind("h:Subjects/h:Subject[@individualPlan='true']", ns)
+        ]
+        printed[record["student_id"]] = (xml, on_plan, text)
+        assert page_disagreements(parse_record(xml), text) == [], record["student_id"]
 
-    on_plan, page = printed[planned]
-    assert sorted(on_plan) == ["ngu_van", "toan"]
+    xml, on_plan, text = printed[planned]
+    page = " ".join(text.split())
+    assert sorted(on_plan) == ["Ngữ văn", "Toán"]
     assert "Toán (*)" in page and "Ngữ văn (*)" in page and "Khoa học tự nhiên (*)" not in page
-    assert f"(*) {PLAN}: Ngữ văn, Toán được đánh giá theo yêu cầu" in page or (
-        f"(*) {PLAN}: Toán, Ngữ văn được đánh giá theo yêu cầu" in page
-    )
+    names = ", ".join(on_plan)
+    assert f"(*) {PLAN}: {names} được đánh giá theo yêu cầu" in page
     assert "Điều 10 Thông tư 22/2021/TT-BGDĐT" in page
-    assert f"Ghi chú: {PLAN} (môn " in page
-    on_plan, page = printed[usual]
-    assert on_plan == [] and "kế hoạch giáo dục cá nhân" not in page and "(*)" not in page
+    remark = f"Ghi chú: {PLAN} (môn {names})."
+    assert remark in page
+    # A page that hides the plan, under the same XML, fails the verifier's check.
+    forged = "\n".join(line for line in text.splitlines() if "Ghi chú" not in line)
+    assert page_disagreements(parse_record(xml), forged) == [f"Trang in không có «{remark}» như trong XML."]
+    _, on_plan, text = printed[usual]
+    assert on_plan == [] and "kế hoạch giáo dục cá nhân" not in text and "(*)" not in text
