@@ -4,9 +4,11 @@ is assessed, in the subjects the plan names, against the plan's requirements; th
 Legal basis. TT22 art. 10 (secondary, "Đánh giá học sinh khuyết tật"): a student with disabilities in inclusive
 education is assessed like other students with the requirements adjusted to the individual education plan; the
 subjects in which the student can meet the general programme are assessed as for other students, those in which the
-student cannot are assessed against the plan's requirements. TT27's article on students with disabilities (primary)
-says the same for subjects and activities. The principal approves the plan (it is part of the school's education
-plan), hence a decision of the principal, audited like an exemption.
+student cannot are assessed against the plan's requirements. TT27's article on pupils with disabilities (primary)
+says the same for subjects and activities (its article number is not quoted here: rules.md does not give it and it
+was not checked against the circular's text). Teachers draw the plan up with the family under the inclusive-education
+rules (Thông tư 03/2018/TT-BGDĐT) and the head of the school approves it: here that approval is the principal's
+decision, recorded with its reference and audited like an exemption (project reading).
 
 Decisions (the circular wins over rules.md where they differ):
 - *How a plan subject is assessed.* rules.md's "Cases every school has" says the teacher records "Đạt / Chưa đạt or
