@@ -27,6 +27,7 @@ __all__ = [
     "award_entity_id",
     "carried_term_entity_id",
     "handed_over_term_entity_id",
+    "individual_plan_entity_id",
     "class_term_id",
     "class_term_pattern",
     "dead_letter_id",
@@ -50,6 +51,9 @@ class EntityType(StrEnum):
     EXEMPTION = "exemption"
     # The principal's award of a title to a student for a school year (khen thưởng: Học sinh Xuất sắc …).
     AWARD = "award"
+    # The principal's decision that a student with disabilities is assessed, in the subjects it names, against an
+    # individual education plan (kế hoạch giáo dục cá nhân).
+    INDIVIDUAL_PLAN = "individual_plan"
     # The term a student who joined during the year studied at the previous school, as the receiving school
     # recorded it from the handed-over record (chuyển trường giữa năm).
     CARRIED_TERM = "carried_term"
@@ -88,6 +92,9 @@ class AuditAction(StrEnum):
     # gradebook — the principal's awards (khen thưởng)
     AWARD_DECIDE = "award.decide"
     AWARD_REVOKE = "award.revoke"
+    # gradebook — the principal's individual education plans (kế hoạch giáo dục cá nhân)
+    INDIVIDUAL_PLAN_DECIDE = "individual_plan.decide"
+    INDIVIDUAL_PLAN_WITHDRAW = "individual_plan.withdraw"
     # gradebook — a term carried from the previous school (a student who joined during the year)
     CARRIED_TERM_RECORD = "carried_term.record"
     CARRIED_TERM_HAND_OVER = "carried_term.hand_over"
@@ -139,6 +146,8 @@ _ENTITY_TYPES: dict[AuditAction, EntityType] = {
     AuditAction.EXEMPTION_REVOKE: EntityType.EXEMPTION,
     AuditAction.AWARD_DECIDE: EntityType.AWARD,
     AuditAction.AWARD_REVOKE: EntityType.AWARD,
+    AuditAction.INDIVIDUAL_PLAN_DECIDE: EntityType.INDIVIDUAL_PLAN,
+    AuditAction.INDIVIDUAL_PLAN_WITHDRAW: EntityType.INDIVIDUAL_PLAN,
     AuditAction.CARRIED_TERM_RECORD: EntityType.CARRIED_TERM,
     AuditAction.CARRIED_TERM_HAND_OVER: EntityType.CARRIED_TERM,
     AuditAction.SCHOOL_DECLARE: EntityType.SCHOOL,
@@ -211,6 +220,12 @@ def exemption_entity_id(
     """A principal's exemption of one student from one subject for a period (hk1, hk2 or year) —
     ``class/<class>/student/<student>/<subject>/<period>/exemption/<exemption id>``."""
     return f"{value_id(class_id=class_id, student_id=student_id, subject=subject, term=period)}/exemption/{exemption_id}"
+
+
+def individual_plan_entity_id(*, class_id: str, student_id: str, plan_id: str) -> str:
+    """A principal's individual education plan for one student for the class's school year —
+    ``class/<class>/student/<student>/individual_plan/<plan id>``."""
+    return f"class/{class_id}/student/{student_id}/individual_plan/{plan_id}"
 
 
 def award_entity_id(*, class_id: str, student_id: str, award_id: str) -> str:

@@ -70,6 +70,12 @@ class SubjectResult(ContractModel):
         description="Primary (TT27 art. 11): the supplementary assessment after the year (level, and test where the "
         "subject has one), kept beside hk2",
     )
+    individual_plan: bool | None = Field(
+        None,
+        description="True when the student is assessed in this subject against an individual education plan (kế "
+        "hoạch giáo dục cá nhân, TT22 art. 10): the values keep the subject's form but measure the plan's "
+        "requirements, and the record says so; absent otherwise",
+    )
 
 
 class StudentTermRecord(ContractModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -129,6 +129,22 @@ class ExemptionIn(Strict):
     subject_code: str = Field(min_length=1, max_length=32, description="Môn được miễn, ví dụ gdtc")
     period: Literal["hk1", "hk2", "year"] = Field(description="hk1, hk2 hoặc year (cả năm)")
     reason: str = Field(min_length=5, max_length=2000, description="Lý do, số quyết định của hiệu trưởng")
+
+
+class IndividualPlanIn(Strict):
+    """The principal's decision approving a student's individual education plan (kế hoạch giáo dục cá nhân, TT22
+    art. 10) for the year: the subjects assessed against the plan; the others as for every student."""
+
+    subjects: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        min_length=1,
+        max_length=30,
+        description='Các môn đánh giá theo yêu cầu của kế hoạch giáo dục cá nhân, ví dụ ["toan", "ngu_van"]',
+    )
+    reason: str = Field(
+        min_length=5,
+        max_length=2000,
+        description="Số quyết định của hiệu trưởng, tên kế hoạch giáo dục cá nhân",
+    )
 
 
 class RetestEntryIn(Strict):
@@ -317,6 +333,28 @@ ROUTES = [
         "POST",
         "/awards/{award_id}/revoke",
         "Revoke an award (the principal, with the reason; audited; before the year's lock)",
+        ReasonIn,
+        ("principal",),
+    ),
+    Route(
+        "POST",
+        "/classes/{class_id}/students/{student_id}/individual-plans",
+        "Record a student's individual education plan for the year (kế hoạch giáo dục cá nhân, TT22 art. 10): the "
+        "subjects assessed against the plan (the principal's decision, audited)",
+        IndividualPlanIn,
+        ("principal",),
+    ),
+    Route(
+        "GET",
+        "/classes/{class_id}/individual-plans",
+        "The class's individual education plans",
+        None,
+        ("teacher", "homeroom", "principal", "staff", "inspector"),
+    ),
+    Route(
+        "POST",
+        "/individual-plans/{plan_id}/withdraw",
+        "Withdraw an individual education plan (the principal, with the reason; audited)",
         ReasonIn,
         ("principal",),
     ),

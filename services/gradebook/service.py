@@ -17,6 +17,7 @@ from services.gradebook.app import (
     exemptions,
     handlers,
     handover,
+    individual_plans,
     master_data,
     summer,
 )
@@ -355,6 +356,39 @@ class GradebookService(HealthEndpoints):
         body = parse_body(request, api.ReasonIn)
         cmd = commands.RevokeAward(actor, award_id, body.reason)
         return json_response(awards.revoke_award(cmd, self._uow(request)))
+
+    @route("POST", "/classes/{class_id}/students/{student_id}/individual-plans")
+    def decide_individual_plan(self, request: Request, class_id: str, student_id: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_class(
+            actor,
+            class_id,
+            ROLES[("POST", "/classes/{class_id}/students/{student_id}/individual-plans")],
+            self._uow(request),
+        )
+        body = parse_body(request, api.IndividualPlanIn)
+        cmd = commands.DecideIndividualPlan(actor, class_id, student_id, tuple(body.subjects), body.reason)
+        return json_response(individual_plans.decide_plan(cmd, self._uow(request)), status=201)
+
+    @route("GET", "/classes/{class_id}/individual-plans")
+    def class_individual_plans(self, request: Request, class_id: str) -> Response:
+        actor = self._actor()
+        handlers.admit_class(
+            actor, class_id, ROLES[("GET", "/classes/{class_id}/individual-plans")], self._uow(request)
+        )
+        return json_response(individual_plans.list_plans(actor, class_id, self._uow(request)))
+
+    @route("POST", "/individual-plans/{plan_id}/withdraw")
+    def withdraw_individual_plan(self, request: Request, plan_id: str) -> Response:
+        actor = self._actor()
+        # Tenancy and role before the body is read: another school's id answers like an unknown one.
+        handlers.admit_plan(
+            actor, plan_id, ROLES[("POST", "/individual-plans/{plan_id}/withdraw")], self._uow(request)
+        )
+        body = parse_body(request, api.ReasonIn)
+        cmd = commands.WithdrawIndividualPlan(actor, plan_id, body.reason)
+        return json_response(individual_plans.withdraw_plan(cmd, self._uow(request)))
 
     @route("PUT", "/classes/{class_id}/students/{student_id}/carried-terms/{term}")
     def put_carried_term(self, request: Request, class_id: str, student_id: str, term: str) -> Response:

@@ -18,6 +18,7 @@ from services.gradebook.domain.commands import DecideAmendment, ProposeAmendment
 from services.gradebook.domain.curriculum import subject
 from services.gradebook.domain.cutoff import ReportingCalendar, reporting_path
 from services.gradebook.domain.errors import AmendmentNotAllowed, NotFound
+from services.gradebook.domain.individual_plan import check_entry, plan_subjects
 from services.gradebook.domain.marks import MarkInvalid, validate_entry, validate_homeroom
 from services.gradebook.domain.model import Amendment, ClassInfo
 from services.gradebook.domain.permissions import Action, Actor, Target, decide
@@ -56,6 +57,12 @@ def propose_amendment(
                 "after",
                 info.grade,
             ).as_dict()
+            if cmd.subject_code in plan_subjects(uow.plans.of_class(info.id, cmd.student_id)).get(
+                cmd.student_id, ()
+            ):
+                refused = check_entry(after, subject_name=subject(cmd.subject_code, info.grade).name)
+                if refused is not None:
+                    raise MarkInvalid("after.comment", refused)
             before = uow.sheet.marks_of(info.id, cmd.subject_code, cmd.term, [cmd.student_id]).get(
                 cmd.student_id
             )

@@ -8,29 +8,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.audit import AuditAction, award_entity_id
-from services.gradebook.app.audit import audit_change
+from services.gradebook.app.decisions import audit_decision, class_for_decision, decision_or_404
 from services.gradebook.app.handlers import class_or_404, require, target_of
 from services.gradebook.app.snapshot import student_computation
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.award import Award, check_new, refusal
 from services.gradebook.domain.commands import DecideAward, RevokeAward
 from services.gradebook.domain.curriculum import circular_of_grade
-from services.gradebook.domain.errors import NotFound, TermIsLocked
+from services.gradebook.domain.errors import TermIsLocked
 from services.gradebook.domain.model import ClassInfo
 from services.gradebook.domain.permissions import Action, Actor, decide
 
 AWARD_NOT_FOUND = "Không tìm thấy quyết định khen thưởng này."
-STUDENT_NOT_IN_CLASS = "Học sinh không thuộc lớp này."
 
 
 def decide_award(cmd: DecideAward, uow: GradebookUnitOfWork) -> dict[str, Any]:
     with uow:
-        # Share-lock the class row like every writer: the year's lock waits for the decision or the decision for it.
-        info = class_or_404(uow, cmd.class_id, guard="share")
-        require(decide(cmd.actor, Action.DECIDE_AWARD, target_of(uow, cmd.actor, info)))
-        # The student is looked up in this class only, so an id of another school's student is unknown here.
-        if not any(s.id == cmd.student_id for s in uow.classes.roster(info.id)):
-            raise NotFound(STUDENT_NOT_IN_CLASS)
+        info = class_for_decision(uow, cmd.actor, Action.DECIDE_AWARD, cmd.class_id, cmd.student_id)
         _refuse_if_year_locked(uow, info)
         award = Award(
             f"kt-{uuid.uuid4().hex[:16]}",
@@ -54,12 +48,8 @@ def decide_award(cmd: DecideAward, uow: GradebookUnitOfWork) -> dict[str, Any]:
 
 def revoke_award(cmd: RevokeAward, uow: GradebookUnitOfWork) -> dict[str, Any]:
     with uow:
-        school_id = uow.awards.school_of(cmd.award_id)
-        award = None if school_id is None else uow.awards.get(school_id, cmd.award_id)
-        if award is None:
-            raise NotFound(AWARD_NOT_FOUND)
-        info = class_or_404(uow, award.class_id, guard="share")
-        require(decide(cmd.actor, Action.DECIDE_AWARD, target_of(uow, cmd.actor, info)))
+        award = decision_or_404(uow.awards, cmd.award_id, AWARD_NOT_FOUND)
+        info = class_for_decision(uow, cmd.actor, Action.DECIDE_AWARD, award.class_id)
         _refuse_if_year_locked(uow, info)
         uow.awards.remove(award)
         _audit(uow, cmd.actor, AuditAction.AWARD_REVOKE, info, award, reason=cmd.reason)
@@ -122,17 +112,15 @@ def _audit(
     reason: str | None = None,
 ) -> None:
     """Like exemptions: the decision's content hashed after it (a decision) or before it (a revocation)."""
-    decided = {"kind": award.kind, "title": award.title, "reason": award.reason}
-    given = action is AuditAction.AWARD_DECIDE
-    audit_change(
+    audit_decision(
         uow,
         actor,
         action,
         award_entity_id(class_id=info.id, student_id=award.student_id, award_id=award.id),
-        school_id=info.school_id,
-        before=None if given else decided,
-        after=decided if given else None,
-        changes={f"khen thưởng {award.title}": "không → có" if given else "có → không"},
+        info,
+        {"kind": award.kind, "title": award.title, "reason": award.reason},
+        taken=action is AuditAction.AWARD_DECIDE,
+        label=f"khen thưởng {award.title}",
         reason=reason or award.reason,
     )
 

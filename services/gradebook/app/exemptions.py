@@ -8,12 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.audit import AuditAction, exemption_entity_id
-from services.gradebook.app.audit import audit_change
+from services.gradebook.app.decisions import audit_decision, class_for_decision, decision_or_404
 from services.gradebook.app.handlers import class_or_404, refuse_if_locked, require, target_of
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.commands import DecideExemption, RevokeExemption
 from services.gradebook.domain.curriculum import circular_of_grade, subject
-from services.gradebook.domain.errors import NotFound
 from services.gradebook.domain.exemption import (
     PERIOD_LABEL,
     Exemption,
@@ -25,17 +24,11 @@ from services.gradebook.domain.model import ClassInfo
 from services.gradebook.domain.permissions import Action, Actor, decide
 
 EXEMPTION_NOT_FOUND = "Không tìm thấy quyết định miễn học này."
-STUDENT_NOT_IN_CLASS = "Học sinh không thuộc lớp này."
 
 
 def decide_exemption(cmd: DecideExemption, uow: GradebookUnitOfWork) -> dict[str, Any]:
     with uow:
-        # Share-lock the class row like every writer: a term lock waits for the decision or the decision for it.
-        info = class_or_404(uow, cmd.class_id, guard="share")
-        require(decide(cmd.actor, Action.DECIDE_EXEMPTION, target_of(uow, cmd.actor, info)))
-        # The student is looked up in this class only, so an id of another school's student is unknown here.
-        if not any(s.id == cmd.student_id for s in uow.classes.roster(info.id)):
-            raise NotFound(STUDENT_NOT_IN_CLASS)
+        info = class_for_decision(uow, cmd.actor, Action.DECIDE_EXEMPTION, cmd.class_id, cmd.student_id)
         if uow.classes.assignment(info.id, cmd.subject_code) is None:
             raise ExemptionRefused(f"Lớp {info.name} không học môn “{cmd.subject_code}”.")
         name = subject(cmd.subject_code, info.grade).name
@@ -59,7 +52,7 @@ def decide_exemption(cmd: DecideExemption, uow: GradebookUnitOfWork) -> dict[str
             subject_name=name,
         )
         uow.exemptions.add(exemption)
-        _audit(uow, cmd.actor, AuditAction.EXEMPTION_DECIDE, info, exemption, "không → có")
+        _audit(uow, cmd.actor, AuditAction.EXEMPTION_DECIDE, info, exemption)
         entered = uow.sheet.marks_of_student(info.id, cmd.student_id, cmd.subject_code)
         uow.commit()
     # Marks already entered for the exempt terms stay stored (the history keeps them) but count no more.
@@ -68,16 +61,12 @@ def decide_exemption(cmd: DecideExemption, uow: GradebookUnitOfWork) -> dict[str
 
 def revoke_exemption(cmd: RevokeExemption, uow: GradebookUnitOfWork) -> dict[str, Any]:
     with uow:
-        school_id = uow.exemptions.school_of(cmd.exemption_id)
-        exemption = None if school_id is None else uow.exemptions.get(school_id, cmd.exemption_id)
-        if exemption is None:
-            raise NotFound(EXEMPTION_NOT_FOUND)
-        info = class_or_404(uow, exemption.class_id, guard="share")
-        require(decide(cmd.actor, Action.DECIDE_EXEMPTION, target_of(uow, cmd.actor, info)))
+        exemption = decision_or_404(uow.exemptions, cmd.exemption_id, EXEMPTION_NOT_FOUND)
+        info = class_for_decision(uow, cmd.actor, Action.DECIDE_EXEMPTION, exemption.class_id)
         for term in sorted(exemption.terms):
             refuse_if_locked(uow, info, term)
         uow.exemptions.remove(exemption)
-        _audit(uow, cmd.actor, AuditAction.EXEMPTION_REVOKE, info, exemption, "có → không", reason=cmd.reason)
+        _audit(uow, cmd.actor, AuditAction.EXEMPTION_REVOKE, info, exemption, reason=cmd.reason)
         uow.commit()
     return {"id": exemption.id, "revoked": True}
 
@@ -96,13 +85,11 @@ def _audit(
     action: AuditAction,
     info: ClassInfo,
     exemption: Exemption,
-    change: str,
     *,
     reason: str | None = None,
 ) -> None:
     """Like the principal's other interventions (a lock accepting gaps): the fact, its period and the reason."""
-    decided = {"subject_code": exemption.subject_code, "period": exemption.period, "reason": exemption.reason}
-    audit_change(
+    audit_decision(
         uow,
         actor,
         action,
@@ -113,11 +100,10 @@ def _audit(
             period=exemption.period,
             exemption_id=exemption.id,
         ),
-        school_id=info.school_id,
-        # The decision's content as a hash: after it for a decision, before it for a revocation.
-        before=None if action is AuditAction.EXEMPTION_DECIDE else decided,
-        after=decided if action is AuditAction.EXEMPTION_DECIDE else None,
-        changes={f"miễn học {PERIOD_LABEL[exemption.period]}": change},
+        info,
+        {"subject_code": exemption.subject_code, "period": exemption.period, "reason": exemption.reason},
+        taken=action is AuditAction.EXEMPTION_DECIDE,
+        label=f"miễn học {PERIOD_LABEL[exemption.period]}",
         reason=reason or exemption.reason,
     )
 

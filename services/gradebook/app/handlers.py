@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.audit import AuditAction, class_term_id, value_id
+from contracts.gradebook import ClassSnapshot
 from services.gradebook.app.audit import audit_change
 from services.gradebook.app.snapshot import build_snapshot, student_computation, term_locked_event
 from services.gradebook.app.unit_of_work import GradebookUnitOfWork
@@ -21,6 +22,7 @@ from services.gradebook.domain.commands import (
 from services.gradebook.domain.curriculum import circular_of_grade, subject
 from services.gradebook.domain.errors import NotFound, NotPermitted, TermIsLocked
 from services.gradebook.domain.exemption import exempt_terms
+from services.gradebook.domain.individual_plan import check_entry, plan_gaps, plan_subjects
 from services.gradebook.domain.marks import MarkInvalid, validate_entry, validate_homeroom
 from services.gradebook.domain.model import ClassInfo, Document
 from services.gradebook.domain.permissions import Action, Actor, Decision, Target, admit, decide
@@ -86,6 +88,12 @@ def admit_award(actor: Actor, award_id: str, roles: tuple[str, ...], uow: Gradeb
     require(admit(actor, school_id, roles), not_found="Không tìm thấy quyết định khen thưởng này.")
 
 
+def admit_plan(actor: Actor, plan_id: str, roles: tuple[str, ...], uow: GradebookUnitOfWork) -> None:
+    with uow:
+        school_id = uow.plans.school_of(plan_id)
+    require(admit(actor, school_id, roles), not_found="Không tìm thấy kế hoạch giáo dục cá nhân này.")
+
+
 def class_or_404(uow: GradebookUnitOfWork, class_id: str, guard: Guard | None = None) -> ClassInfo:
     info = uow.classes.info(class_id, guard=guard)
     if info is None:
@@ -141,6 +149,7 @@ def record_marks(cmd: RecordMarks, uow: GradebookUnitOfWork) -> dict[str, int]:
         subj = subject(cmd.subject_code, info.grade)
         enrolled = {s.id for s in uow.classes.roster(info.id)}
         exempt = exempt_terms(uow.exemptions.of_class(info.id))
+        planned = plan_subjects(uow.plans.of_class(info.id))
         entries: dict[str, Document] = {}
         for i, raw in enumerate(cmd.entries):
             raw = dict(raw)
@@ -156,6 +165,10 @@ def record_marks(cmd: RecordMarks, uow: GradebookUnitOfWork) -> dict[str, int]:
             entries[student_id] = validate_entry(
                 subj, assignment.periods_per_year, raw, f"entries[{i}]", info.grade
             ).as_dict()
+            if cmd.subject_code in planned.get(student_id, ()):
+                refused = check_entry(entries[student_id], subject_name=subj.name)
+                if refused is not None:
+                    raise MarkInvalid(f"entries[{i}].comment", refused)
         saved = save_changed_marks(uow, cmd.actor, info, cmd.subject_code, cmd.term, entries)
         uow.commit()
     return saved
@@ -286,7 +299,7 @@ def lock_term(cmd: LockTerm, uow: GradebookUnitOfWork) -> dict[str, Any]:
                 ),
                 {t.subject_code: t.subject_name for t in snapshot.subjects},
                 primary=circular_of_grade(info.grade) == "tt27",
-            )
+            ) + plan_gaps(_plan_terms(snapshot))
             refused = [m for m in missing if m.student_id not in cmd.incomplete_accepted]
             if refused:
                 raise YearIncomplete(info.id, refused)
@@ -435,3 +448,25 @@ def unlock_school(
         except SummerLocked:  # the other classes still unlock; this one's year is closed by its summer lock
             summer_locked.append(class_id)
     return {"term": term, "unlocked": unlocked, "not_locked": not_locked, "summer_locked": summer_locked}
+
+
+def _plan_terms(
+    snapshot: ClassSnapshot,
+) -> list[tuple[str, str, list[tuple[str, str, str, dict[str, Any]]]]]:
+    """Each student's terms of the subjects their individual education plan names, for ``plan_gaps``."""
+    names = {t.subject_code: t.subject_name for t in snapshot.subjects}
+    return [
+        (
+            s.student_id,
+            s.full_name,
+            [
+                (r.subject_code, names.get(r.subject_code, r.subject_code), term, marks.model_dump())
+                for r in s.subjects
+                if r.individual_plan
+                for term, marks in (("hk1", r.hk1), ("hk2", r.hk2))
+                if marks is not None
+                and marks.assessed_by is None  # another school's term is not ours to judge
+            ],
+        )
+        for s in snapshot.students
+    ]

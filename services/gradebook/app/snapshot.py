@@ -20,6 +20,7 @@ from services.gradebook.app.unit_of_work import GradebookUnitOfWork
 from services.gradebook.domain.carried import CarriedTerm
 from services.gradebook.domain.curriculum import circular_of_grade, subject
 from services.gradebook.domain.exemption import exempt_terms
+from services.gradebook.domain.individual_plan import plan_subjects
 from services.gradebook.domain.model import Assignment, ClassInfo, Document
 from services.gradebook.domain.results import StudentResults, compute_results
 from services.gradebook.domain.summer import SUMMER
@@ -34,13 +35,16 @@ ClassHomeroom = defaultdict[str, dict[str, Document]]
 ClassExemptions = dict[str, dict[str, frozenset[str]]]
 # student → term → the term studied at the previous school (a student who joined during the year)
 ClassCarried = defaultdict[str, dict[str, CarriedTerm]]
+# student → the subjects assessed against the student's individual education plan
+ClassPlans = dict[str, frozenset[str]]
 
 
 def _class_inputs(
     uow: GradebookUnitOfWork, info: ClassInfo
-) -> tuple[list[Assignment], ClassMarks, ClassHomeroom, ClassExemptions, ClassCarried]:
+) -> tuple[list[Assignment], ClassMarks, ClassHomeroom, ClassExemptions, ClassCarried, ClassPlans]:
     """Assignments, marks (student → subject → term → entry), homeroom records (student → term → record),
-    exemptions (student → subject → terms) and carried terms (student → term → the previous school's)."""
+    exemptions (student → subject → terms), carried terms (student → term → the previous school's) and individual
+    education plans (student → subjects)."""
     marks: ClassMarks = defaultdict(lambda: defaultdict(dict))
     for mark in uow.sheet.class_marks(info.id):
         marks[mark.student_id][mark.subject_code][mark.term] = mark.entry
@@ -57,24 +61,39 @@ def _class_inputs(
             carried[student_id][h.term] = h.in_class(info.id, student_id)
     for c in uow.carried.of_class(info.school_id, info.id):
         carried[c.student_id][c.term] = c
-    return uow.classes.assignments(info.id), marks, terms, exempt, carried
+    plans = plan_subjects(uow.plans.of_class(info.id))
+    return uow.classes.assignments(info.id), marks, terms, exempt, carried, plans
 
 
 def class_computation(uow: GradebookUnitOfWork, info: ClassInfo) -> dict[str, StudentResults]:
     """Every enrolled student's computed results, by student id."""
-    assignments, marks, terms, exempt, carried = _class_inputs(uow, info)
+    assignments, marks, terms, exempt, carried, plans = _class_inputs(uow, info)
     periods = {a.subject_code: a.periods_per_year for a in assignments}
     return {
-        s.id: compute_results(info.grade, periods, marks[s.id], terms[s.id], exempt.get(s.id), carried[s.id])
+        s.id: compute_results(
+            info.grade,
+            periods,
+            marks[s.id],
+            terms[s.id],
+            exempt.get(s.id),
+            carried[s.id],
+            plans.get(s.id, frozenset()),
+        )
         for s in uow.classes.roster(info.id)
     }
 
 
 def student_computation(uow: GradebookUnitOfWork, info: ClassInfo, student_id: str) -> StudentResults:
-    assignments, marks, terms, exempt, carried = _class_inputs(uow, info)
+    assignments, marks, terms, exempt, carried, plans = _class_inputs(uow, info)
     periods = {a.subject_code: a.periods_per_year for a in assignments}
     return compute_results(
-        info.grade, periods, marks[student_id], terms[student_id], exempt.get(student_id), carried[student_id]
+        info.grade,
+        periods,
+        marks[student_id],
+        terms[student_id],
+        exempt.get(student_id),
+        carried[student_id],
+        plans.get(student_id, frozenset()),
     )
 
 
@@ -83,7 +102,7 @@ def _b64(sealed: bytes | None) -> str | None:
 
 
 def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
-    assignments, marks, terms, exempt, carried = _class_inputs(uow, info)
+    assignments, marks, terms, exempt, carried, plans = _class_inputs(uow, info)
     subjects = [
         SubjectTeacher(
             subject_code=a.subject_code,
@@ -101,8 +120,10 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
         )
     students = []
     for s in uow.classes.roster(info.id):
-        brought = carried[s.id]
-        results = compute_results(info.grade, periods, marks[s.id], terms[s.id], exempt.get(s.id), brought)
+        brought, planned = carried[s.id], plans.get(s.id, frozenset())
+        results = compute_results(
+            info.grade, periods, marks[s.id], terms[s.id], exempt.get(s.id), brought, planned
+        )
         students.append(
             StudentRecord(
                 student_id=s.id,
@@ -121,6 +142,8 @@ def build_snapshot(uow: GradebookUnitOfWork, info: ClassInfo) -> ClassSnapshot:
                         year=results.average(code, "year"),
                         year_after_retest=results.average(code, "year_after_retest"),
                         summer=_reassessed(marks[s.id][code].get(SUMMER)),
+                        # None, not False, for every other subject: as a snapshot from before plans says.
+                        individual_plan=True if code in planned else None,
                     )
                     for code in periods
                 ],

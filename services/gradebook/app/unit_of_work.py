@@ -9,6 +9,7 @@ from services.gradebook.store.awards import AwardRepository
 from services.gradebook.store.carried import CarriedTermRepository, HandedOverTermRepository
 from services.gradebook.store.classes import ClassRepository
 from services.gradebook.store.exemptions import ExemptionRepository
+from services.gradebook.store.individual_plans import IndividualPlanRepository
 from services.gradebook.store.master_data import MasterDataRepository
 from services.gradebook.store.sheet import SheetRepository
 from services.gradebook.store.tables import inbox, outbox
@@ -30,6 +31,7 @@ class GradebookUnitOfWork(ServiceUnitOfWork):
         ExemptionRepository  # the principal's decisions that a student does not study a subject (miễn học)
     )
     awards: AwardRepository  # the principal's awards (khen thưởng), one title per student and year
+    plans: IndividualPlanRepository  # individual education plans (kế hoạch giáo dục cá nhân), one a year
     carried: CarriedTermRepository  # terms students who joined during the year studied elsewhere
     handed_over: HandedOverTermRepository  # such terms as the sending school's gradebook handed them over
 
@@ -44,5 +46,6 @@ class GradebookUnitOfWork(ServiceUnitOfWork):
         self.amendments = AmendmentRepository(session)
         self.exemptions = ExemptionRepository(session)
         self.awards = AwardRepository(session)
+        self.plans = IndividualPlanRepository(session)
         self.carried = CarriedTermRepository(session)
         self.handed_over = HandedOverTermRepository(session)

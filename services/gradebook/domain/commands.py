@@ -144,3 +144,21 @@ class RecordCarriedTerm:
     conduct: str | None
     absences: int | None
     source: str
+
+
+@dataclass(frozen=True)
+class DecideIndividualPlan:
+    """The principal's decision: the student is assessed against an individual education plan in ``subjects``."""
+
+    actor: Actor
+    class_id: str
+    student_id: str
+    subjects: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class WithdrawIndividualPlan:
+    actor: Actor
+    plan_id: str
+    reason: str

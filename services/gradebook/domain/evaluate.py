@@ -7,13 +7,17 @@ for TT27 the summer's supplementary assessment (art. 11, supplementary.py) — `
 (``{"level": "H", "test": 6}``), ``reassessed_traits`` (quality/competency → T/Đ/C) and ``principal_promotes`` (the
 principal's art. 11 §3 decision, true/false) — giving ``supplementary_due``, per subject ``year_after_supplementary``,
 and ``year_result_after_supplementary``, ``completion_after_supplementary``, ``promotion_after_supplementary``; and ``conduct_after_summer`` (Tốt/Khá/Đạt/Chưa đạt), the conduct re-assessed after summer training (art. 13),
-without which a student sent to summer training could never be promoted again; without it the year's conduct stands.
+without which a student sent to summer training could never be promoted again; without it the year's conduct stands;
+and ``"individual_plan": true`` on a subject of either circular (TT22 art. 10, individual_plan.py): the subject is
+assessed against the student's individual education plan, the results computed the same, the reasons and the
+subject's output row saying so.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -160,7 +164,17 @@ def _name(item: dict[str, Any], code: str, grade: int, where: str) -> str:
 
 # -- TT22 ----------------------------------------------------------------------------------------------------------
 
-_TT22_SUBJECT_KEYS = ("code", "name", "assessment", "periods_per_year", "hk1", "hk2", "exempt", "retest")
+_TT22_SUBJECT_KEYS = (
+    "code",
+    "name",
+    "assessment",
+    "periods_per_year",
+    "hk1",
+    "hk2",
+    "exempt",
+    "retest",
+    "individual_plan",
+)
 _SCORE_TERM_KEYS = ("regular", "midterm", "final")
 _COMMENT_TERM_KEYS = ("result", "regular", "midterm", "final")
 
@@ -191,9 +205,10 @@ def _tt22(payload: dict[str, Any], grade: int) -> dict[str, Any]:
         code = item["code"]
         name = _name(item, code, grade, where)
         if _assessment_kind(item, code, grade, where) is Assessment.SCORE:
-            subjects.append(_scored_subject(item, code, name, where))
+            found = _scored_subject(item, code, name, where)
         else:
-            subjects.append(_comment_subject(item, code, name, where))
+            found = _comment_subject(item, code, name, where)
+        subjects.append(replace(found, individual_plan=_on_plan(item, where)))
     absences = payload.get("absences", 0)
     if isinstance(absences, bool) or not isinstance(absences, int) or absences < 0:
         raise RuleInputError(
@@ -214,7 +229,24 @@ def _tt22(payload: dict[str, Any], grade: int) -> dict[str, Any]:
     year = secondary_year(
         grade, subjects, conduct=conduct, absences=absences, conduct_after_summer=conduct_after
     )
-    return _tt22_output(year)
+    return _with_plan(_tt22_output(year), subjects)
+
+
+def _on_plan(item: dict[str, Any], where: str) -> bool:
+    """``"individual_plan": true``: the student is assessed in the subject against an individual education plan
+    (TT22 art. 10, individual_plan.py): the same values, the reasons naming the plan."""
+    flag = item.get("individual_plan", False)
+    if not isinstance(flag, bool):
+        raise RuleInputError(f"{where}.individual_plan", f"must be true or false, got {flag!r}")
+    return flag
+
+
+def _with_plan(out: dict[str, Any], subjects: list[SubjectYear]) -> dict[str, Any]:
+    """The output's subject rows say which followed the plan (in the input's order, as the rows are)."""
+    for row, s in zip(out["subjects"], subjects, strict=True):
+        if s.individual_plan:
+            row["individual_plan"] = True
+    return out
 
 
 def _tt22_output(year: SecondaryYear) -> dict[str, Any]:
@@ -401,7 +433,7 @@ def _conduct(conduct: Any) -> dict[str, str]:
 
 # -- TT27 ----------------------------------------------------------------------------------------------------------
 
-_TT27_SUBJECT_KEYS = ("code", "name", "hk1", "hk2", "reassessed")
+_TT27_SUBJECT_KEYS = ("code", "name", "hk1", "hk2", "reassessed", "individual_plan")
 _LEVEL_TERM_KEYS = ("level", "test", "midterm_test")
 
 
@@ -423,7 +455,16 @@ def _tt27(payload: dict[str, Any], grade: int) -> dict[str, Any]:
             terms[term] = LevelTerm(level, _periodic_test(data, code, name, grade, term, where))
         again = _reassessed(item.get("reassessed"), code, name, grade, where)
         subjects.append(
-            SubjectYear(code, name, Assessment.LEVEL, None, terms["hk1"], terms["hk2"], reassessed=again)
+            SubjectYear(
+                code,
+                name,
+                Assessment.LEVEL,
+                None,
+                terms["hk1"],
+                terms["hk2"],
+                reassessed=again,
+                individual_plan=_on_plan(item, where),
+            )
         )
     groups = (("qualities", tt27.QUALITIES), ("competencies", tt27.competencies(grade)))
     traits = {group: _traits(payload.get(group), group, keys, grade) for group, keys in groups}
@@ -451,6 +492,7 @@ def _tt27(payload: dict[str, Any], grade: int) -> dict[str, Any]:
         "year_tests": dict(year.year_tests),
         "explanations": dict(year.explanations),
     }
+    _with_plan(out, subjects)
     if any(s.reassessed for s in subjects) or traits_after is not None or promotes is not None:
         _only_due(subjects, traits_after or {}, year.due)
         out["supplementary_due"] = {"subjects": list(year.due.subjects), "traits": list(year.due.traits)}

@@ -4,7 +4,7 @@ rules.md "Cases every school has": the subject is recorded as "Miễn" for that 
 result, whose "at least 6 scored subjects" rows then count the subjects the student studies (year.py). TT22 art. 9
 leaves the decision to the principal (e.g. Giáo dục thể chất on health grounds); TT27 has no exemption of its own
 and the rules CLI takes ``exempt`` for TT22 only, so a primary class is refused here too (project decision: a
-primary pupil's plan belongs to the individual education plan of issue 17 item 6, not built yet).
+primary pupil with disabilities follows an individual education plan instead, individual_plan.py).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def check_new(new: Exemption, existing: Iterable[Exemption], *, primary: bool, s
     if primary:
         raise ExemptionRefused(
             "Miễn học môn theo quyết định của hiệu trưởng chỉ áp dụng cho học sinh THCS, THPT (Thông tư 22). "
-            "Học sinh tiểu học học theo kế hoạch giáo dục cá nhân."
+            "Học sinh tiểu học khuyết tật được đánh giá theo kế hoạch giáo dục cá nhân do hiệu trưởng phê duyệt."
         )
     for old in existing:
         if (

@@ -26,6 +26,7 @@ class Action(StrEnum):
     READ_AMENDMENTS = "amendment.read"
     DECIDE_EXEMPTION = "exemption.decide"
     DECIDE_AWARD = "award.decide"
+    DECIDE_INDIVIDUAL_PLAN = "individual_plan.decide"
     RECORD_CARRIED_TERM = "carried_term.record"
 
 
@@ -130,6 +131,15 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
                 return _deny("Chỉ hiệu trưởng được quyết định hoặc hủy quyết định miễn học.")
             if not target.current_year:
                 return _deny("Chỉ được quyết định miễn học cho năm học hiện tại.")
+            return ALLOW
+        case Action.DECIDE_INDIVIDUAL_PLAN:
+            # TT22 art. 10, TT27: the principal approves a student's individual education plan; no one else.
+            if "principal" not in roles:
+                return _deny(
+                    "Chỉ hiệu trưởng được quyết định hoặc hủy kế hoạch giáo dục cá nhân của học sinh."
+                )
+            if not target.current_year:
+                return _deny("Chỉ được quyết định kế hoạch giáo dục cá nhân cho năm học hiện tại.")
             return ALLOW
         case Action.DECIDE_AWARD:
             # TT22 art. 15 and TT27 art. 13: the principal gives the titles (tặng giấy khen); no one else.

@@ -4,7 +4,7 @@ the one rules pipeline run on them, and its results in the shape the API and the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -59,17 +59,22 @@ def compute_results(
     terms: dict[str, dict[str, Any]],
     exempt: Mapping[str, frozenset[str]] | None = None,
     carried: Mapping[str, CarriedTerm] | None = None,
+    plan: frozenset[str] = frozenset(),
 ) -> StudentResults:
     """``marks``: subject → term → entry; ``terms``: term → homeroom record; ``exempt``: subject → the terms the
     principal exempted (the CLI's ``exempt``). The summer stage (summer.py) is the term ``summer``: a subject's
     ``{"retest": …}`` and the homeroom's ``{"conduct": …}`` after summer training, the CLI's ``retest`` and
     ``conduct_after_summer``. ``carried``: term → the term another school assessed, for a student who arrived
-    during the year (carried.py): it stands for that term instead of anything the class holds. What is incomplete
-    computes nothing."""
+    during the year (carried.py): it stands for that term instead of anything the class holds. ``plan``: the
+    subjects the student's individual education plan assesses against its requirements (individual_plan.py). What
+    is incomplete computes nothing."""
     exempt, carried = exempt or {}, carried or {}
     subjects = [
-        _subject_year(
-            grade, code, periods_per_year, marks.get(code, {}), exempt.get(code, frozenset()), carried
+        replace(
+            _subject_year(
+                grade, code, periods_per_year, marks.get(code, {}), exempt.get(code, frozenset()), carried
+            ),
+            individual_plan=code in plan,
         )
         for code, periods_per_year in periods.items()
     ]

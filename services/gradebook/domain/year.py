@@ -16,6 +16,7 @@ from services.gradebook.domain import supplementary, tt22, tt27
 from services.gradebook.domain.carried import carried_why
 from services.gradebook.domain.curriculum import Assessment, regular_assessments
 from services.gradebook.domain.explain import TERM_LABEL, Explained, vn
+from services.gradebook.domain.individual_plan import plan_note, subject_note
 
 TERMS = ("hk1", "hk2")
 PERIODS = ("hk1", "hk2", "year")
@@ -75,7 +76,8 @@ class SubjectYear:
 
     ``hk1``/``hk2`` None: nothing entered; ``exempt``: the terms a principal's decision exempted (miễn học);
     ``retest``: the summer re-test result (a score, or Đ/CĐ for a comment subject); ``reassessed``: a primary
-    subject's supplementary assessment (TT27 art. 11, its new level and test)."""
+    subject's supplementary assessment (TT27 art. 11, its new level and test); ``individual_plan``: assessed
+    against the student's individual education plan (individual_plan.py): same form, the plan's requirements."""
 
     code: str
     name: str
@@ -86,6 +88,7 @@ class SubjectYear:
     exempt: frozenset[str] = frozenset()
     retest: Decimal | str | None = None
     reassessed: LevelTerm | None = None
+    individual_plan: bool = False
 
     def term(self, term: str) -> Term | None:
         return self.hk1 if term == "hk1" else self.hk2
@@ -264,13 +267,13 @@ def secondary_year(
             computed = _term_result(s, term)
             if computed is not None:
                 results[term] = computed.value
-                why[f"{s.code}.{term}"] = computed.why
+                why[f"{s.code}.{term}"] = computed.why + _on_plan(s, "tt22")
         own = {t: v for t, v in results.items() if v != EXEMPT}
         year = _year_result(s, own)
         after: Decimal | str | None = None
         if year is not None:
             results["year"] = year.value
-            why[f"{s.code}.year"] = year.why
+            why[f"{s.code}.year"] = year.why + _on_plan(s, "tt22")
             if year.value == EXEMPT:
                 exempted_scored["year"] += s.kind is Assessment.SCORE
             elif s.retest is not None:
@@ -301,6 +304,9 @@ def secondary_year(
         required = tt22.subjects_required(len(marks), exempted_scored[period])
         return tt22.Period(marks, comments, names, required)
 
+    # TT22 art. 10: the same rules read the plan subjects' results, which measure the plan's requirements.
+    planned = [s.name for s in subjects if s.individual_plan]
+    plan = f"; {plan_note(planned, 'tt22')}" if planned else ""
     learning: dict[str, str] = {}
     adjustments: dict[str, tt22.Adjustment] = {}
     for period in PERIODS:
@@ -310,10 +316,14 @@ def secondary_year(
         p = period_of(period)
         result = tt22.learning_result(p)
         learning[period] = str(result.value)
-        why[f"learning_result.{period}"] = result.why + (
-            f" (kết quả các môn {TERM_LABEL[period]} do {carried_from[period]} đánh giá)"
-            if period in carried_from
-            else ""
+        why[f"learning_result.{period}"] = (
+            result.why
+            + (
+                f" (kết quả các môn {TERM_LABEL[period]} do {carried_from[period]} đánh giá)"
+                if period in carried_from
+                else ""
+            )
+            + plan
         )
         found = tt22.adjustment(p)
         if found is not None:
@@ -322,7 +332,7 @@ def secondary_year(
     if (retest_scored or retest_commented) and "year" in learning:
         after_result = tt22.learning_result(period_of("year", after_retest=True))
         learning_after = str(after_result.value)
-        why["learning_result_after_retest"] = after_result.why
+        why["learning_result_after_retest"] = after_result.why + plan
 
     recorded = {t: conduct[t] for t in TERMS if conduct and conduct.get(t)}
     conduct_out = dict(recorded)
@@ -332,10 +342,14 @@ def secondary_year(
         # The year's conduct needs only the two terms' (art. 8); promotion and awards need the learning result too.
         conduct_year = tt22.conduct_year(recorded["hk1"], recorded["hk2"])
         conduct_out["year"] = year_conduct = str(conduct_year.value)
-        why["conduct.year"] = conduct_year.why + (
-            f"; rèn luyện {'; '.join(f'{TERM_LABEL[t]} do {carried_from[t]} đánh giá' for t in sorted(carried_from))}"
-            if carried_from
-            else ""
+        why["conduct.year"] = (
+            conduct_year.why
+            + (
+                f"; rèn luyện {'; '.join(f'{TERM_LABEL[t]} do {carried_from[t]} đánh giá' for t in sorted(carried_from))}"
+                if carried_from
+                else ""
+            )
+            + plan
         )
         if "year" in learning:
             retest = [c for c, v in scored["year"].items() if v < 5] + [
@@ -396,7 +410,7 @@ def primary_year(
         if "hk2" in results:
             year = tt27.year_level(_level(s.hk1), str(results["hk2"]), s.name)
             results["year"] = year_levels[s.code] = str(year.value)
-            why[f"{s.code}.year"] = year.why
+            why[f"{s.code}.year"] = year.why + _on_plan(s, "tt27")
         if isinstance(end, LevelTerm) and end.test is not None:
             year_tests[s.code] = end.test
         again = s.reassessed.level if s.reassessed is not None else None
@@ -416,7 +430,8 @@ def primary_year(
     qualities = {k: qualities[k] for k in tt27.QUALITIES}
     competencies = {k: competencies[k] for k in tt27.competencies(grade)}
     result = tt27.year_result(year_levels, qualities, competencies, year_tests, names)
-    why["year_result"] = result.why
+    planned = [s.name for s in subjects if s.individual_plan]
+    why["year_result"] = result.why + (f"; {plan_note(planned, 'tt27')}" if planned else "")
     prize = tt27.award(str(result.value))
     why["award"] = prize.why
     done = tt27.completion(grade, str(result.value))
@@ -446,6 +461,11 @@ def primary_year(
         )
         why.update(after.explanations)
     return PrimaryYear(tuple(out), year_tests, decision, why, owed, after)
+
+
+def _on_plan(s: SubjectYear, circular: str) -> str:
+    """A plan subject's reason says what its values measure (individual_plan.py)."""
+    return f" — {subject_note(circular)}" if s.individual_plan else ""
 
 
 def _level(entered: Term | None) -> str | None:

@@ -1,7 +1,7 @@
 """A school year's gradebook rows for the year-end archive, and putting them back into an empty deployment.
 
 The year's classes decide everything else: their enrolments, assignments, marks, homeroom records, locks,
-amendments, exemptions, awards and the terms students who joined during the year carried (as the school recorded
+amendments, exemptions, awards, individual education plans and the terms students who joined during the year carried (as the school recorded
 them, and as another school's gradebook handed them over for the year). The school, its teachers and the enrolled students are master data shared by years:
 restored when absent, kept when a restore of another year already brought them.
 """
@@ -20,6 +20,7 @@ from services.gradebook.store.tables import (
     enrolments,
     exemptions,
     handed_over_terms,
+    individual_plans,
     marks,
     schools,
     student_terms,
@@ -43,6 +44,7 @@ TABLES: tuple[tuple[Table, bool], ...] = (
     (amendments, False),
     (exemptions, False),
     (awards, False),
+    (individual_plans, False),
     (carried_terms, False),
     (handed_over_terms, False),
 )
@@ -96,6 +98,13 @@ def rows_for(session: Session, school_id: str, school_year: str) -> dict[str, Ro
             session,
             select(awards).where(awards.c.school_id == school_id, awards.c.class_id.in_(class_ids)),
             awards,
+        ),
+        "individual_plans": fetch(
+            session,
+            select(individual_plans).where(
+                individual_plans.c.school_id == school_id, individual_plans.c.class_id.in_(class_ids)
+            ),
+            individual_plans,
         ),
         "carried_terms": fetch(
             session,

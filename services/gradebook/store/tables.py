@@ -242,3 +242,21 @@ handed_over_terms = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("school_id", "transcript_id", "school_year", "term"),
 )
+
+individual_plans = Table(
+    "individual_plans",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("school_id", String(64), nullable=False, index=True),
+    Column("class_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False),
+    Column("subjects", JSONB, nullable=False, comment="The subject codes assessed against the plan"),
+    Column(
+        "reason", Text, nullable=False, comment="The principal's decision and the plan's reference, as stated"
+    ),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    # One plan per student and school year (a class belongs to one year).
+    UniqueConstraint("class_id", "student_id", name="uq_individual_plans_student"),
+    ForeignKeyConstraint(["class_id", "student_id"], ["enrolments.class_id", "enrolments.student_id"]),
+)

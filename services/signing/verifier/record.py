@@ -54,7 +54,17 @@ DETAILS = (
 
 
 def _details(root: etree._Element) -> tuple[tuple[str, str], ...]:
-    return tuple((label, show(_text(root, path))) for label, path, show in DETAILS if _text(root, path))
+    found = tuple((label, show(_text(root, path))) for label, path, show in DETAILS if _text(root, path))
+    # The subjects assessed against the student's individual education plan (TT22 art. 10), named in the year's
+    # remarks: a page that hides the plan while the XML keeps it disagrees.
+    planned = [
+        _text(s, "h:Name")
+        for s in root.iterfind("h:Subjects/h:Subject", _NS)
+        if s.get("individualPlan") in ("true", "1")
+    ]
+    if planned:
+        found += (("Ghi chú", f"Học theo kế hoạch giáo dục cá nhân (môn {', '.join(planned)})."),)
+    return found
 
 
 def _subject(subject: etree._Element) -> SubjectLine:

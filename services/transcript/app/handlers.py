@@ -291,6 +291,7 @@ def _assemble_student(
             None if r.year is None else str(r.year),
             r.year_after_retest,
             r.summer.test if r.summer is not None else None,
+            individual_plan=r.individual_plan is True,
         )
         for r in sorted(student.subjects, key=lambda r: form_position(r.subject_code))
     )

@@ -35,6 +35,12 @@ RETEST_LEGEND = "Cột Cả năm có hai kết quả: cuối năm / sau kiểm t
 SUPPLEMENTARY_LEGEND = (
     "Cột Cả năm có hai mức: cuối năm / sau đánh giá bổ sung (Điều 11 Thông tư 27/2020/TT-BGDĐT)."
 )
+PLAN_MARK = "(*)"
+PLAN_TEXT = "Học theo kế hoạch giáo dục cá nhân"
+PLAN_BASIS = {
+    "tt22": "Điều 10 Thông tư 22/2021/TT-BGDĐT",
+    "tt27": "Thông tư 27/2020/TT-BGDĐT",
+}
 PERIOD_TITLES = {
     "hk1": "Học kỳ I",
     "hk2": "Học kỳ II",
@@ -294,7 +300,9 @@ def _subjects(pdf: FPDF, root: etree._Element, primary: bool) -> None:
                 _show(_text(terms.get(t), "h:Average") or _text(terms.get(t), "h:Result"))
                 for t in ("hk1", "hk2")
             ) + (_year_cell(subject),)
-        pdf.cell(header[0][1], row_h, _fit(pdf, _text(subject, "h:Name"), header[0][1] - 2), border=1)
+        # TT22 art. 10: the subject's values measure the student's individual education plan (legend below).
+        name = _text(subject, "h:Name") + (f" {PLAN_MARK}" if on_plan(subject) else "")
+        pdf.cell(header[0][1], row_h, _fit(pdf, name, header[0][1] - 2), border=1)
         pdf.set_font_size(9)
         for (_, width), cell in zip(header[1:4], cells, strict=True):
             pdf.cell(width, row_h, cell, border=1, align="C")
@@ -308,6 +316,11 @@ def _subjects(pdf: FPDF, root: etree._Element, primary: bool) -> None:
         pdf.set_font_size(8)
         pdf.multi_cell(0, 4.5, carried_legend(term, school), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font_size(9)
+    planned = plan_subjects(root)
+    if planned:
+        pdf.set_font_size(8)
+        pdf.multi_cell(0, 4.5, plan_legend(root, planned), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font_size(9)
     if root.find("h:Subjects/h:Subject/h:YearAfterRetest", ns) is not None:
         pdf.set_font_size(8)
         primary = _text(root, "h:Class/h:Circular") == "tt27"
@@ -317,6 +330,23 @@ def _subjects(pdf: FPDF, root: etree._Element, primary: bool) -> None:
         pdf.ln(1)
         pdf.multi_cell(0, 4.5, "Nhận xét môn học: " + "; ".join(comments), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
+
+
+def on_plan(subject: etree._Element) -> bool:
+    return subject.get("individualPlan") in ("true", "1")
+
+
+def plan_subjects(root: etree._Element) -> list[str]:
+    """The names of the subjects assessed against the student's individual education plan, in the form's order."""
+    return [_text(s, "h:Name") for s in root.iterfind("h:Subjects/h:Subject", {"h": NS}) if on_plan(s)]
+
+
+def plan_legend(root: etree._Element, planned: list[str]) -> str:
+    basis = PLAN_BASIS.get(_text(root, "h:Class/h:Circular"), PLAN_BASIS["tt22"])
+    return (
+        f"{PLAN_MARK} {PLAN_TEXT}: {', '.join(planned)} được đánh giá theo yêu cầu của kế hoạch giáo dục cá nhân "
+        f"({basis}); các môn khác đánh giá như mọi học sinh."
+    )
 
 
 def carried_terms(root: etree._Element) -> dict[str, str]:
@@ -394,6 +424,11 @@ def _results(pdf: FPDF, root: etree._Element) -> None:
     ]
     if outcome:
         pdf.multi_cell(0, 4.6, "; ".join(outcome), new_x="LMARGIN", new_y="NEXT")
+    planned = plan_subjects(root)
+    if planned:  # the year's remarks say it too, beside the results computed from those subjects
+        pdf.multi_cell(
+            0, 4.6, f"Ghi chú: {PLAN_TEXT} (môn {', '.join(planned)}).", new_x="LMARGIN", new_y="NEXT"
+        )
     comment = _text(root, "h:Results/h:Period[@period='hk2']/h:HomeroomComment")
     if comment:
         pdf.multi_cell(0, 4.6, f"Nhận xét của giáo viên chủ nhiệm: {comment}", new_x="LMARGIN", new_y="NEXT")

@@ -96,6 +96,8 @@ def build(record: YearRecord) -> bytes:
     subjects = _el(root, "Subjects")
     for line in record.subjects:
         node = _el(subjects, "Subject", code=line.code, teacherId=line.teacher_id)
+        if line.individual_plan:  # TT22 art. 10: the values measure the plan's requirements
+            node.set("individualPlan", "true")
         _el(node, "Name", line.name)
         _el(node, "Teacher", line.teacher_name)
         for term, marks in (("hk1", line.hk1), ("hk2", line.hk2)):

@@ -116,6 +116,8 @@ class SubjectLine:
     year_after_retest: str | None = None
     # TT27 art. 11: a primary subject's supplementary assessment test (its level is year_after_retest).
     test_after_supplementary: int | None = None
+    # TT22 art. 10: assessed against the student's individual education plan (kế hoạch giáo dục cá nhân).
+    individual_plan: bool = False
 
 
 @dataclass(frozen=True)

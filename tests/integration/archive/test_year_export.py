@@ -186,6 +186,18 @@ def _fill(urls: dict[str, str], school: str) -> dict[str, object]:
                 decided_at=now,
             )
         )
+        db.execute(
+            insert(gb.individual_plans).values(
+                id=f"{school}-kh-1",
+                school_id=school,
+                class_id=cls,
+                student_id=students[0][0],
+                subjects=["toan"],
+                reason="Quyết định phê duyệt kế hoạch giáo dục cá nhân của hiệu trưởng",
+                decided_by="principal",
+                decided_at=now,
+            )
+        )
         carried = {
             "school_id": school,
             "term": "hk1",

@@ -98,6 +98,7 @@ def rules_cli_input(
     order: list[str],
     *,
     exempt: dict[str, list[str]] | None = None,
+    plan: list[str] | None = None,
     retest: dict[str, Any] | None = None,
     conduct_after_summer: str | None = None,
     marks: dict[str, dict[str, dict[str, Any]]] | None = None,
@@ -105,12 +106,13 @@ def rules_cli_input(
 ) -> dict[str, Any]:
     """`hocba rules evaluate`'s input (TT22) for a student whose year was entered by ``enter_year`` (or ``marks``:
     subject → term → entry, and ``homeroom``: term → record), the subjects in ``order``, with the principal's
-    exemptions and the summer's results."""
+    exemptions and individual education plan (``plan``: its subjects) and the summer's results. The CLI takes no
+    teachers' comments: they are left out."""
     exempt, retest = exempt or {}, retest or {}
 
     def entered(code: str, term: str) -> dict[str, Any]:
         if marks is not None:
-            return marks[code][term]
+            return {k: v for k, v in marks[code][term].items() if k != "comment"}
         entry = next(e for e in marks_for(school, class_id, code, term) if e["student_id"] == student_id)
         return {k: v for k, v in entry.items() if k != "student_id"}
 
@@ -124,6 +126,8 @@ def rules_cli_input(
         row |= {term: entered(code, term) for term in ("hk1", "hk2") if term not in exempt.get(code, [])}
         if code in exempt:
             row["exempt"] = exempt[code]
+        if code in (plan or ()):
+            row["individual_plan"] = True
         if code in retest:
             row["retest"] = retest[code]
         subjects.append(row)

@@ -118,6 +118,11 @@ def mutations(w):
             f"/classes/{a}/students/{sid}/awards",
             {"kind": "gioi", "reason": "Quyết định số 9/QĐ-THCS"},
         ),
+        "decide individual plan": (
+            "POST",
+            f"/classes/{a}/students/{sid}/individual-plans",
+            {"subjects": ["toan"], "reason": "Quyết định số 8/QĐ-THCS phê duyệt kế hoạch giáo dục cá nhân"},
+        ),
         "record carried term": (
             "PUT",
             f"/classes/{a}/students/{sid}/carried-terms/hk1",
@@ -148,6 +153,7 @@ ALLOWED = {
     "declare school": {"staff"},
     "decide exemption": {"principal"},
     "decide award": {"principal"},
+    "decide individual plan": {"principal"},
     "record carried term": {"principal", "staff"},
 }
 ORDER = [
@@ -158,6 +164,7 @@ ORDER = [
     "declare school",
     "decide exemption",
     "decide award",
+    "decide individual plan",
     "record carried term",
     "decide amendment",
     "lock term",

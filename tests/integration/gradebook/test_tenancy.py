@@ -32,6 +32,7 @@ TABLES = (
     "amendments",
     "exemptions",
     "awards",
+    "individual_plans",
     "carried_terms",
     "handed_over_terms",
 )
@@ -59,6 +60,11 @@ def two_schools(gradebook, service_databases):
             },
         )
         assert exempted.status_code == 201, exempted.text
+        planned = p.post(
+            f"/classes/{class_b}/students/{b.students_of(class_b)[3]['student_id']}/individual-plans",
+            json={"subjects": ["toan"], "reason": "Quyết định số 13/QĐ-THCS, kế hoạch giáo dục cá nhân"},
+        )
+        assert planned.status_code == 201, planned.text
     with client_b.as_(teacher_b, "teacher") as t:
         entered = t.put(
             f"/classes/{class_b}/subjects/toan/terms/hk2/marks",
@@ -102,6 +108,7 @@ def two_schools(gradebook, service_databases):
         "amendment_b": proposed.json()["amendment_id"],
         "exemption_b": exempted.json()["id"],
         "award_b": award_b,
+        "plan_b": planned.json()["id"],
         "db": engine,
     }
     engine.dispose()
@@ -183,6 +190,15 @@ def b_requests(w) -> dict[tuple[str, str], tuple[str, object]]:
             f"/awards/{w['award_b']}/revoke",
             {"reason": "Hủy trái phép"},
         ),
+        ("POST", "/classes/{class_id}/students/{student_id}/individual-plans"): (
+            f"/classes/{cb}/students/{sb}/individual-plans",
+            {"subjects": ["toan"], "reason": "Kế hoạch trái phép"},
+        ),
+        ("GET", "/classes/{class_id}/individual-plans"): (f"/classes/{cb}/individual-plans", None),
+        ("POST", "/individual-plans/{plan_id}/withdraw"): (
+            f"/individual-plans/{w['plan_b']}/withdraw",
+            {"reason": "Hủy trái phép"},
+        ),
         ("PUT", "/classes/{class_id}/subjects/{subject_code}/summer/retest"): (
             f"/classes/{cb}/subjects/toan/summer/retest",
             {"entries": [{"student_id": sb, "result": 10}]},
@@ -212,6 +228,7 @@ def unknown_path(path: str, w) -> str:
         path.replace(w["amendment_b"], "khong-co")
         .replace(w["exemption_b"], "khong-co")
         .replace(w["award_b"], "khong-co")
+        .replace(w["plan_b"], "khong-co")
         .replace(cb, "lop-khong-co")
         .replace(f"/schools/{b.school_id}", "/schools/truong-khong-co")
     )
@@ -449,9 +466,16 @@ def test_an_inspector_of_a_and_c_with_school_b_ids_gets_404_and_nothing_changes(
 )
 def test_an_inspector_never_writes_in_a_listed_school(gradebook, two_schools, school_c, route):
     w = two_schools
-    # B's requests with A's ids; A has no amendment, exemption nor award, so those name ones nobody has (404 before
-    # any role).
-    as_a = {**w, "b": w["a"], "amendment_b": "khong-co", "exemption_b": "khong-co", "award_b": "khong-co"}
+    # B's requests with A's ids; A has no amendment, exemption, award nor individual plan, so those name ones nobody
+    # has (404 before any role).
+    as_a = {
+        **w,
+        "b": w["a"],
+        "amendment_b": "khong-co",
+        "exemption_b": "khong-co",
+        "award_b": "khong-co",
+        "plan_b": "khong-co",
+    }
     path, body = b_requests(as_a)[route]
     before = snapshot(w["db"])
     with _inspector_of_a_and_c(gradebook, w, school_c) as http:
@@ -460,6 +484,7 @@ def test_an_inspector_never_writes_in_a_listed_school(gradebook, two_schools, sc
         "/amendments/{amendment_id}/decision",
         "/exemptions/{exemption_id}/revoke",
         "/awards/{award_id}/revoke",
+        "/individual-plans/{plan_id}/withdraw",
     }
     expected = 404 if route[1] in by_id else 403
     assert response.status_code == expected, (route, response.status_code, response.text)

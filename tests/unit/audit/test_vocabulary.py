@@ -46,6 +46,8 @@ STORED_ACTIONS = {
     "exemption.revoke",
     "award.decide",
     "award.revoke",
+    "individual_plan.decide",
+    "individual_plan.withdraw",
     "carried_term.record",
     "carried_term.hand_over",
     "school.declare",

@@ -33,6 +33,7 @@ EXPECTED = {
         Action.READ_AMENDMENTS,
         Action.DECIDE_EXEMPTION,
         Action.DECIDE_AWARD,
+        Action.DECIDE_INDIVIDUAL_PLAN,
         Action.RECORD_CARRIED_TERM,
     },
     ("staff", False, False): {
@@ -80,6 +81,7 @@ def test_entry_is_only_for_the_current_year():
     principal = Actor("ht", frozenset({"principal"}), SCHOOL)
     assert not decide(principal, Action.DECIDE_EXEMPTION, past).allowed
     assert not decide(principal, Action.DECIDE_AWARD, past).allowed
+    assert not decide(principal, Action.DECIDE_INDIVIDUAL_PLAN, past).allowed
 
 
 @pytest.mark.parametrize("action", list(Action))
