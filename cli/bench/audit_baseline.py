@@ -3,8 +3,8 @@
 The same guarantees as the audit service: each school's entries one gap-free chain, each sealing the one before
 (the domain's ``entry_hash`` over the same content), the head locked while a chain grows, an event id stored once
 (unique), personal values pseudonymised, everything durable at commit. The freedom ours has not (yet) taken: up to
-``batch`` events of one chain in one transaction (the head locked once, the rows sent in one pipelined
-``executemany``), ``concurrency`` transactions at once, one connection each.
+``batch`` events of one chain in one transaction (the head locked once), two round trips a transaction (psycopg's
+pipeline mode), ``concurrency`` transactions at once, one connection each.
 """
 
 from __future__ import annotations
@@ -41,13 +41,16 @@ def conninfo(sqlalchemy_url: str) -> str:
 
 
 def batches(entries: list[Any], batch: int) -> list[list[Any]]:
-    """The entries cut into transactions: at most ``batch`` each, one chain each, each chain's in arrival order."""
+    """The entries cut into transactions: at most ``batch`` each, one chain each, each chain's in arrival order, and
+    the transactions in the order their first entry arrived (so concurrent ones are of different chains, as the
+    events interleave, not queued up on one chain's head)."""
     from services.audit.domain.chain import chain_key
 
-    by_chain: dict[str, list[Any]] = defaultdict(list)
-    for entry in entries:
-        by_chain[chain_key(entry.school_id)].append(entry)
-    return [chain[i : i + batch] for chain in by_chain.values() for i in range(0, len(chain), batch)]
+    by_chain: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+    for n, entry in enumerate(entries):
+        by_chain[chain_key(entry.school_id)].append((n, entry))
+    groups = [chain[i : i + batch] for chain in by_chain.values() for i in range(0, len(chain), batch)]
+    return [[entry for _, entry in group] for group in sorted(groups, key=lambda group: group[0][0])]
 
 
 def append_all(url: str, entries: list[Any], *, batch: int, concurrency: int) -> None:
@@ -66,7 +69,9 @@ def append_all(url: str, entries: list[Any], *, batch: int, concurrency: int) ->
         chain = chain_key(group[0].school_id)
         conn = connections.get()
         try:
-            with conn.transaction(), conn.cursor() as cur:
+            # Pipelined: the head's row comes back in the first round trip (BEGIN, lock, read), the entries, the head's
+            # move and the COMMIT go in the second.
+            with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
                 seq, prev = cur.execute(_OPEN_HEAD, (chain, GENESIS)).fetchone() or (0, GENESIS)
                 rows = []
                 for entry in group:

@@ -63,6 +63,11 @@ def test_the_audit_baseline_cuts_transactions_of_one_chain_in_arrival_order():
     entries = _entries(["a", "b", "c"], 20)
     groups = batches(entries, 3)
     assert all(len(g) <= 3 and len({e.school_id for e in g}) == 1 for g in groups)
+    assert [g[0].school_id for g in groups[:3]] == [
+        "a",
+        "b",
+        "c",
+    ]  # interleaved as they arrived, not a chain at a time
     for school in "abc":
         assert [e for g in groups for e in g if e.school_id == school] == [
             e for e in entries if e.school_id == school
