@@ -172,7 +172,7 @@ def run(students: int, console: Console) -> dict[str, Any]:
     )
     table.add_row(
         f"PDF: ours (the form, PDF/A-3, XML attached, signature fields) | bare fpdf2: every value of the package "
-        f"as text lines, the same two Noto faces, the same page count ({result['pages_each']}), PDF/A-3, "
+        f"as one-line cells, the same two Noto faces, the same page count ({result['pages_each']}), PDF/A-3, "
         "XML attached, no signature fields",
         f"{result['pdf_ms_each']}",
         f"{result['baseline_pdf_ms_each']}",
