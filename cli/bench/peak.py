@@ -482,8 +482,10 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         f"{report['grade']}: {report['signatures'] // max(1, len_records(report))} PDF signatures per record, "
         "each with its XAdES twin); CPU scales linearly with cores and replicas; the signers sign as fast as "
         "the platform lets them; the remote signer, the TSA and the province gateway are outside (their CPU "
-        "is not counted, nor the gateway's database); RabbitMQ's CPU is the whole broker's, and the backends that "
-        "ended during the run are the whole PostgreSQL server's (other databases on this machine included)."
+        "is not counted, nor the gateway's database); RabbitMQ's CPU is the whole broker's; each of this stack's "
+        "database backends is read every 0.25 s from the first lock, so one that ends keeps what it had used by its "
+        "last reading (one living less than that may be missed); the whole server's ended backends are listed for "
+        "reference, not counted."
     )
     m = p["mix"]
     kinds = ", ".join(f"{k['share']:.0%} {k['name']} with {k['signatures']} signatures" for k in m["kinds"])
