@@ -393,6 +393,7 @@ def summarise(
             "platform_cpu_s": round(platform_cpu, 1),
             "measured_cpu_s": round(measured, 1),
             "idle_and_polling_cpu_s": round(idle, 1),
+            "own_backends_tracked": sampler.backends.backends(),
             "cpu_s_per_record": round(cpu_per_record, 3),
             "records_per_core_s": round(1 / cpu_per_record, 3) if cpu_per_record else 0.0,
             "cores_from_cpu": math.ceil(cores_cpu),

@@ -74,6 +74,7 @@ class BackendLedger:
             int, list[Any]
         ] = {}  # pid → [name, CPU at the first reading counted from, last reading]
         self._closed: dict[str, float] = defaultdict(float)
+        self._reused = 0
 
     def read(self, readings: dict[int, tuple[str, float]], *, at_mark: bool = False) -> None:
         """``readings``: pid → (name, CPU-seconds so far). At the mark a backend counts from its reading; a backend
@@ -82,6 +83,7 @@ class BackendLedger:
             seen = self._open.get(pid)
             if seen is not None and (seen[0] != name or cpu < seen[2]):  # the pid was reused by a new backend
                 self._closed[seen[0]] += seen[2] - seen[1]
+                self._reused += 1
                 seen = None
             if seen is None:
                 self._open[pid] = [name, cpu if at_mark else 0.0, cpu]
@@ -96,7 +98,8 @@ class BackendLedger:
         return dict(totals)
 
     def backends(self) -> int:
-        return len(self._open)
+        """How many backends were tracked (compare with pg_stat_database's ``sessions``: none went unseen)."""
+        return len(self._open) + self._reused
 
 
 def _label(args: list[str]) -> tuple[str, str]:

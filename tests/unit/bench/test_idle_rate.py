@@ -40,3 +40,4 @@ def test_the_ledger_counts_each_own_backend_from_the_mark_the_ended_ones_up_to_t
     }
     ledger.read({10: ("postgres signing", 0.1)})  # a pid reused by the same database's new backend
     assert ledger.totals()["postgres signing"] == 2.5 + 0.3 + 0.1
+    assert ledger.backends() == 5  # 10, 11, 12, 11 again, 10 again
