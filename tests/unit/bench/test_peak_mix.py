@@ -59,3 +59,14 @@ def test_the_default_mix_is_the_sample_schools_plans():
 def test_a_mix_that_is_not_one_is_refused(text):
     with pytest.raises(BadMix):
         parse_mix(text)
+
+
+def test_the_command_refuses_a_mix_that_is_not_one_before_the_run_starts(monkeypatch):
+    from typer.testing import CliRunner
+
+    import cli.bench.peak
+    from cli.main import app
+
+    monkeypatch.setattr(cli.bench.peak, "run", lambda *a, **k: pytest.fail("the bench ran"))
+    result = CliRunner().invoke(app, ["bench", "peak", "--mix", "primary=9:0.5,secondary=15:0.6"])
+    assert result.exit_code == 2, result.output
