@@ -22,6 +22,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from cli.bench.peak_mix import DEFAULT_MIX, Kind, mix_cpu_per_record, parse_mix, split
 from cli.bench.peak_sampler import PLATFORM, STAGES, Sampler, stage_rates
 from services.runtime import http_client
 
@@ -244,6 +245,7 @@ def run(
     console: Console,
     plot: Path | None = None,
     timeout: float = 3600.0,
+    mix: list[Kind] | None = None,
 ) -> dict[str, Any]:
     from services.runtime import green
 
@@ -287,7 +289,7 @@ def run(
     finally:
         sampler.stop()
         stop_stack(procs)
-    report = summarise(result, baseline, sampler, workers, grade, len(demos))
+    report = summarise(result, baseline, sampler, workers, grade, len(demos), mix)
     print_report(report, console)
     if plot is not None:
         from cli.bench.peak_plot import draw
@@ -331,7 +333,13 @@ def _title(report: dict[str, Any]) -> str:
 
 
 def summarise(
-    run: Run, baseline: Any, sampler: Sampler, workers: int, grade: int, schools: int
+    run: Run,
+    baseline: Any,
+    sampler: Sampler,
+    workers: int,
+    grade: int,
+    schools: int,
+    mix: list[Kind] | None = None,
 ) -> dict[str, Any]:
     records = run.students
     wall = run.finished - run.first_lock
@@ -352,6 +360,9 @@ def summarise(
     cores_here = os.cpu_count() or 1
     needed_rate = HANOI_RECORDS / (WINDOW_HOURS * 3600)
     e2e = accepted / wall if wall > 0 else 0.0
+    kinds = parse_mix(DEFAULT_MIX) if mix is None else mix
+    parts = split(cpu, PLATFORM, platform_cpu, records, signatures)
+    mix_cpu = mix_cpu_per_record(parts, kinds)
     return {
         "students": records,
         "schools": schools,
@@ -382,11 +393,20 @@ def summarise(
             "platform_cpu_s": round(platform_cpu, 1),
             "measured_cpu_s": round(measured, 1),
             "idle_and_polling_cpu_s": round(idle, 1),
+            "own_backends_tracked": sampler.backends.backends(),
             "cpu_s_per_record": round(cpu_per_record, 3),
             "records_per_core_s": round(1 / cpu_per_record, 3) if cpu_per_record else 0.0,
             "cores_from_cpu": math.ceil(cores_cpu),
             "cores_from_wall": math.ceil(needed_rate / e2e * cores_here) if e2e else None,
             "cores_on_this_machine": cores_here,
+            "mix": {
+                "kinds": [{"name": k.name, "signatures": k.signatures, "share": k.share} for k in kinds],
+                "cpu_s_per_record_outside_signing": round(parts.per_record, 4),
+                "signing_cpu_s_per_signature": round(parts.per_signature, 4),
+                "cpu_s_per_kind": {k.name: round(parts.record(k.signatures), 3) for k in kinds},
+                "cpu_s_per_record": round(mix_cpu, 3),
+                "cores_from_cpu": math.ceil(HANOI_RECORDS * mix_cpu / (WINDOW_HOURS * 3600)),
+            },
         },
     }
 
@@ -459,12 +479,22 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         f"[bold]{p['cores_from_cpu']} cores[/bold] busy for {p['hours']:.0f} h.\n"
         f"  From wall time instead ({e2e:.3f} records/s on this {p['cores_on_this_machine']}-core machine, "
         f"everything sharing it): {p['cores_from_wall']} cores.\n"
-        "  Assumptions: every record is like these (grade "
+        "  Assumptions (the first figure): every record is like these (grade "
         f"{report['grade']}: {report['signatures'] // max(1, len_records(report))} PDF signatures per record, "
         "each with its XAdES twin); CPU scales linearly with cores and replicas; the signers sign as fast as "
         "the platform lets them; the remote signer, the TSA and the province gateway are outside (their CPU "
-        "is not counted, nor the gateway's database); RabbitMQ's CPU is the whole broker's, and the backends that "
-        "ended during the run are the whole PostgreSQL server's (other databases on this machine included)."
+        "is not counted, nor the gateway's database); RabbitMQ's CPU is the whole broker's; each of this stack's "
+        "database backends is read every 0.25 s from the first lock, so one that ends keeps what it had used by its "
+        "last reading (one living less than that may be missed); the whole server's ended backends are listed for "
+        "reference, not counted."
+    )
+    m = p["mix"]
+    kinds = ", ".join(f"{k['share']:.0%} {k['name']} with {k['signatures']} signatures" for k in m["kinds"])
+    out.print(
+        f"[bold]For a mix of records[/bold] ({kinds}; --mix): {m['signing_cpu_s_per_signature']} CPU s per signature "
+        f"(signing, its relay and database) + {m['cpu_s_per_record_outside_signing']} s per record for the rest → "
+        f"{m['cpu_s_per_record']} CPU s per record → [bold]{m['cores_from_cpu']} cores[/bold] for Hà Nội in "
+        f"{p['hours']:.0f} h (every record like these: {p['cores_from_cpu']})."
     )
 
 

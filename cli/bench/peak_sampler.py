@@ -23,6 +23,10 @@ STAGES = [
     ("accepted", "accepted by the gateway"),
 ]
 INTERVAL = 1.0
+ENDED_WHOLE_SERVER = "postgres backends that ended, whole server (others' too: not counted)"
+BACKEND_INTERVAL = (
+    0.25  # how often this stack's own database backends are read: one that ends loses at most this
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,43 @@ def own_platform_cpu(before: dict[int, float], after: dict[int, float], watched:
     )
 
 
+class BackendLedger:
+    """CPU of this stack's own PostgreSQL backends over the run, each from the first lock (or its start, if later) to
+    its last reading: a backend that ends before the last snapshot keeps what it had used by its last reading."""
+
+    def __init__(self) -> None:
+        self._open: dict[
+            int, list[Any]
+        ] = {}  # pid → [name, CPU at the first reading counted from, last reading]
+        self._closed: dict[str, float] = defaultdict(float)
+        self._reused = 0
+
+    def read(self, readings: dict[int, tuple[str, float]], *, at_mark: bool = False) -> None:
+        """``readings``: pid → (name, CPU-seconds so far). At the mark a backend counts from its reading; a backend
+        first seen later started during the run and counts from 0."""
+        for pid, (name, cpu) in readings.items():
+            seen = self._open.get(pid)
+            if seen is not None and (seen[0] != name or cpu < seen[2]):  # the pid was reused by a new backend
+                self._closed[seen[0]] += seen[2] - seen[1]
+                self._reused += 1
+                seen = None
+            if seen is None:
+                self._open[pid] = [name, cpu if at_mark else 0.0, cpu]
+            else:
+                seen[2] = cpu
+
+    def totals(self) -> dict[str, float]:
+        """CPU-seconds per database name, ended backends included."""
+        totals = defaultdict(float, self._closed)
+        for name, first, last in self._open.values():
+            totals[name] += last - first
+        return dict(totals)
+
+    def backends(self) -> int:
+        """How many backends were tracked (compare with pg_stat_database's ``sessions``: none went unseen)."""
+        return len(self._open) + self._reused
+
+
 def _label(args: list[str]) -> tuple[str, str]:
     """(name, kind) of a process spawn_stack started, from its command line."""
     if STACK_ENTRY in args:
@@ -95,6 +136,7 @@ class Sampler:
         self._infra: dict[int, _Watched] = {}
         self._rss: dict[str, float] = defaultdict(float)
         self._window = (0.0, 0.0)
+        self.backends = BackendLedger()
 
     # -- the loop -------------------------------------------------------------------------------------------------
 
@@ -109,6 +151,8 @@ class Sampler:
             self._running = False
             self._thread.wait()
             self._cpu_end = self._cpu_now()
+            if self._cpu_start:
+                self.backends.read(self._own_backends())
             self._window = (self._window[0], time.monotonic())
 
     def idle_cpu_rate(self, seconds: float) -> float:
@@ -129,9 +173,32 @@ class Sampler:
 
     def mark_cpu(self) -> None:
         """From here on CPU counts: the year is locked, the peak begins."""
+        import eventlet
+
         if not self._cpu_start:
             self._cpu_start = self._cpu_now()
+            self.backends.read(self._own_backends(), at_mark=True)
             self._window = (time.monotonic(), 0.0)
+            eventlet.spawn(self._backend_loop)
+
+    def _backend_loop(self) -> None:
+        while self._running:
+            self.backends.read(self._own_backends())
+            time.sleep(BACKEND_INTERVAL)
+
+    def _own_backends(self) -> dict[int, tuple[str, float]]:
+        """pid → (``postgres <database>``, CPU-seconds so far) of this stack's backends, the gateway stand-in's
+        included (reported as a stand-in)."""
+        found = {}
+        for p in psutil.process_iter(["cmdline", "cpu_times"]):
+            cmdline = " ".join(p.info["cmdline"] or [])
+            times = p.info["cpu_times"]
+            if cmdline.startswith("postgres: ") and self.prefix in cmdline and times is not None:
+                found[p.pid] = (
+                    f"postgres {cmdline.split(self.prefix, 1)[1].split()[0]}",
+                    times.user + times.system,
+                )
+        return found
 
     def latest(self) -> Sample | None:
         return self.samples[-1] if self.samples else None
@@ -229,9 +296,9 @@ class Sampler:
                 kind = "stand-in" if database == "gateway" else "postgres"
                 found.append(_Watched(f"postgres {database}", kind, p))
             elif p.info["name"] == "postgres" and " -D " in f" {cmdline} ":  # the postmaster
-                found.append(
-                    _Watched("postgres backends that ended (whole server)", "postgres", p, True, shared=True)
-                )
+                # For reference only: what every backend that ended on the server used, other databases' too; ours
+                # are counted per backend (BackendLedger).
+                found.append(_Watched(ENDED_WHOLE_SERVER, "other", p, True, shared=True))
             elif p.info["name"] == "beam.smp":
                 found.append(_Watched("rabbitmq (whole node)", "broker", p, shared=True))
         return found
@@ -258,9 +325,13 @@ class Sampler:
         rows: dict[tuple[str, str], float] = defaultdict(float)
         for w in [*self.watched, *self._infra.values()]:
             pid = w.process.pid
+            if w.name.startswith("postgres ") and not w.shared:
+                continue  # this stack's backends: from the ledger, the ended ones too
             if pid in self._cpu_end:
                 rows[(w.name, w.kind)] += self._cpu_end[pid] - self._cpu_start.get(pid, 0.0)
-        order = ["service", "relay", "postgres", "broker", "stand-in", "driver"]
+        for name, cpu in self.backends.totals().items():
+            rows[(name, "stand-in" if name == "postgres gateway" else "postgres")] += cpu
+        order = ["service", "relay", "postgres", "broker", "stand-in", "driver", "other"]
         return [
             {
                 "name": name,
