@@ -22,7 +22,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import archive, audit, bench, dlq, qr, rules, signing, sync, verify
+from cli import archive, audit, bench, dlq, outbox, qr, rules, signing, sync, verify
 from cli.registry import SERVICES, entry
 
 app = typer.Typer(help="Học bạ số platform: run, operate and check the services.", no_args_is_help=True)
@@ -36,6 +36,7 @@ contracts_app = typer.Typer(
 app.add_typer(bench.app, name="bench")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(outbox.app, name="outbox")
 app.add_typer(rules.app, name="rules")
 app.add_typer(audit.app, name="audit")
 app.add_typer(signing.app, name="signing")

@@ -24,6 +24,11 @@ TIMER_RUNS = Counter("hocba_timer_runs_total", "Finished runs of a periodic task
 HTTP_REQUESTS = Counter("hocba_http_requests_total", "HTTP requests", ["service", "endpoint", "status"])
 OUTBOX_PUBLISHED = Counter("hocba_outbox_published_total", "Outbox rows published and confirmed", ["service"])
 OUTBOX_PENDING = Gauge("hocba_outbox_pending", "Unpublished outbox rows", ["service"])
+OUTBOX_PARKED = Gauge(
+    "hocba_outbox_parked",
+    "Outbox rows the broker refused PARK_AFTER times, set aside unpublished until an operator releases them",
+    ["service"],
+)
 QUEUE_DEPTH = Gauge(
     "hocba_queue_depth",
     "Ready messages in a consumer queue, as the service last saw it",

@@ -25,6 +25,18 @@ class PublishNotConfirmed(Exception):
     """The broker nacked a message, or did not confirm it in time: the batch stays unpublished and is retried."""
 
 
+class MessageRefused(Exception):
+    """The broker refused one of the batch's messages (it nacked it, or closed the channel over it: an exchange that
+    does not exist or that this relay may not publish to, a message over the size limit): unlike a lost connection,
+    something about the rows, so the relay finds which (``OutboxRelay``) instead of retrying the batch forever."""
+
+
+# How many times a row the broker refuses on its own is tried before the relay parks it: it stays in the outbox,
+# unpublished, with its reason (``last_error``), counted by hocba_outbox_parked and logged, while every other row
+# goes on; `hocba outbox release` (an operator, once the cause is fixed) lets it be tried again.
+PARK_AFTER = 5
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
     event_id: str
@@ -93,6 +105,14 @@ class ConfirmingPublisher:
             self._declared.add(name)
 
     def publish_batch(self, messages: Sequence[OutgoingMessage]) -> None:
+        try:
+            self._publish_batch(messages)
+        except amqp.exceptions.ChannelError as error:
+            # The broker closed the channel over a message (the connection is fine): a new channel next time.
+            self.close()
+            raise MessageRefused(f"{type(error).__name__}: {error}") from error
+
+    def _publish_batch(self, messages: Sequence[OutgoingMessage]) -> None:
         channel = self._ensure_channel()
         tags = []
         for message in messages:
@@ -123,7 +143,7 @@ class ConfirmingPublisher:
                 continue
         nacked = [t for t in tags if t in self._nacked]
         if nacked:
-            raise PublishNotConfirmed(f"broker nacked {len(nacked)} of {len(tags)} messages")
+            raise MessageRefused(f"broker nacked {len(nacked)} of {len(tags)} messages")
 
     def close(self) -> None:
         if self._conn is not None:
@@ -203,7 +223,7 @@ class OutboxRelay:
                     t.c.body,
                     t.c.public_data,
                 )
-                .where(t.c.published_at.is_(None))
+                .where(t.c.published_at.is_(None), t.c.attempts < PARK_AFTER)
                 .order_by(t.c.id)
                 .limit(self.batch_size)
                 # Rows another relay replica holds are skipped, not waited for: replicas share the work.
@@ -211,28 +231,73 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            messages = [internal_message(r) for r in rows]
-            messages += [public_message(r, self.public_exchange) for r in rows if r.public_data is not None]
-            self.publisher.publish_batch(messages)
+            try:
+                self.publisher.publish_batch(self._messages(rows))
+                sent = list(rows)
+            except MessageRefused as refused:
+                if (
+                    len(rows) > 1
+                ):  # one row the broker will not take must not hold back the others: each alone
+                    sent = self._one_by_one(conn, rows)
+                else:
+                    self._refused(conn, rows[0], refused)
+                    sent = []
             if self._pause_after_publish:
                 log.warning("relay.paused_after_publish", rows=len(rows), seconds=self._pause_after_publish)
                 time.sleep(self._pause_after_publish)
             # A crash before this commit republishes the batch; consumers' inboxes absorb the duplicates.
-            conn.execute(
-                update(t)
-                .where(t.c.id.in_([r.id for r in rows]))
-                .values(published_at=func.now(), attempts=t.c.attempts + 1, last_error=None)
-            )
-        metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
-        return len(rows)
+            if sent:
+                conn.execute(
+                    update(t)
+                    .where(t.c.id.in_([r.id for r in sent]))
+                    .values(published_at=func.now(), attempts=t.c.attempts + 1, last_error=None)
+                )
+        metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(sent))
+        return len(sent)
+
+    def _messages(self, rows: Sequence[Any]) -> list[OutgoingMessage]:
+        messages = [internal_message(r) for r in rows]
+        return messages + [public_message(r, self.public_exchange) for r in rows if r.public_data is not None]
+
+    def _one_by_one(self, conn: Any, rows: Sequence[Any]) -> list[Any]:
+        """Each row of a refused batch published alone: the rows the broker takes, in order; a refused one is
+        counted against it (``_refused``). A lost connection still fails the whole attempt (``relay_once``'s
+        caller backs off), blaming no row."""
+        sent = []
+        for row in rows:
+            try:
+                self.publisher.publish_batch(self._messages([row]))
+            except MessageRefused as refused:
+                self._refused(conn, row, refused)
+            else:
+                sent.append(row)
+        return sent
+
+    def _refused(self, conn: Any, row: Any, error: MessageRefused) -> None:
+        """Count a refusal against ``row`` alone; at PARK_AFTER it is parked (``relay_once`` no longer picks it)."""
+        t = self.table
+        attempts = conn.execute(
+            update(t)
+            .where(t.c.id == row.id)
+            .values(attempts=t.c.attempts + 1, last_error=str(error)[:2000])
+            .returning(t.c.attempts)
+        ).scalar_one()
+        if attempts >= PARK_AFTER:
+            log.error("relay.row_parked", event_id=str(row.event_id), attempts=attempts, error=str(error))
+        else:
+            log.warning("relay.row_refused", event_id=str(row.event_id), attempts=attempts, error=str(error))
 
     def record_failure(self, error: BaseException) -> None:
-        """Keep the reason on the waiting rows so an operator sees why the outbox is not draining."""
+        """Keep the reason on the waiting rows so an operator sees why the outbox is not draining. Not counted
+        against them (``attempts``): a lost broker or database is nobody's row's fault, and must park none."""
         t = self.table
         with self.engine.begin() as conn:
             oldest = (
                 conn.execute(
-                    select(t.c.id).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
+                    select(t.c.id)
+                    .where(t.c.published_at.is_(None), t.c.attempts < PARK_AFTER)
+                    .order_by(t.c.id)
+                    .limit(self.batch_size)
                 )
                 .scalars()
                 .all()
@@ -241,18 +306,30 @@ class OutboxRelay:
                 conn.execute(
                     update(t)
                     .where(t.c.id.in_(oldest))
-                    .values(attempts=t.c.attempts + 1, last_error=f"{type(error).__name__}: {error}"[:2000])
+                    .values(last_error=f"{type(error).__name__}: {error}"[:2000])
                 )
 
     def pending(self) -> tuple[int, float]:
-        """(unpublished rows, age in seconds of the oldest) — the relay's lag."""
+        """(unpublished rows, age in seconds of the oldest) — the relay's lag; parked rows are ``parked()``."""
         t = self.table
         with self.engine.connect() as conn:
             count, oldest = conn.execute(
-                select(func.count(), func.min(t.c.created_at)).where(t.c.published_at.is_(None))
+                select(func.count(), func.min(t.c.created_at)).where(
+                    t.c.published_at.is_(None), t.c.attempts < PARK_AFTER
+                )
             ).one()
             now = conn.execute(select(func.now())).scalar_one()
         return int(count), (now - oldest).total_seconds() if oldest else 0.0
+
+    def parked(self) -> int:
+        """Rows set aside after the broker refused them PARK_AFTER times (an operator's to look at)."""
+        t = self.table
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).where(t.c.published_at.is_(None), t.c.attempts >= PARK_AFTER)
+                ).scalar_one()
+            )
 
     def run(self, stop: threading.Event, *, poll_seconds: float = 0.2, max_backoff: float = 10.0) -> None:
         """Relay until ``stop`` is set; drains without sleeping while there is work, backs off on errors."""
@@ -266,6 +343,7 @@ class OutboxRelay:
                     count, age = self.pending()
                     metrics.OUTBOX_PENDING.labels(self.service).set(count)
                     metrics.OUTBOX_LAG.labels(self.service).set(age)
+                    metrics.OUTBOX_PARKED.labels(self.service).set(self.parked())
                     last_lag_check = time.monotonic()
                 if sent:
                     continue
@@ -284,3 +362,14 @@ class OutboxRelay:
 def install_stop_signals(stop: threading.Event) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+
+
+def release_parked(engine: Engine, table: Table, event_id: str | None = None) -> int:
+    """Parked rows (all, or the one of ``event_id``) tried again from the start, once their cause is fixed (`hocba
+    outbox release`); returns how many."""
+    t = table
+    parked = t.c.published_at.is_(None) & (t.c.attempts >= PARK_AFTER)
+    if event_id is not None:
+        parked = parked & (t.c.event_id == event_id)
+    with engine.begin() as conn:
+        return conn.execute(update(t).where(parked).values(attempts=0)).rowcount

@@ -9,12 +9,14 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
+from typer.testing import CliRunner
 
+from cli.main import app
 from contracts.audit import AuditRecordedV1
 from services.gradebook.store.tables import outbox as outbox_table
 from services.runtime.db import make_engine, transaction
 from services.runtime.outbox import Outbox
-from services.runtime.relay import ConfirmingPublisher, OutboxRelay
+from services.runtime.relay import PARK_AFTER, ConfirmingPublisher, OutboxRelay, release_parked
 from tests.factories import term_locked
 from tests.helpers import tap_queue
 
@@ -145,3 +147,75 @@ def test_public_projection_goes_to_the_public_exchange_as_binary_cloudevent(engi
         "content_hash": "0" * 64,
     }
     assert uuid.UUID(headers["ce-id"])
+
+
+def _staged(engine, count: int) -> list[str]:
+    """``count`` audit events committed to the outbox; their event ids, in order."""
+    outbox = Outbox("gradebook", outbox_table)
+    with transaction(sessionmaker(engine)) as session:
+        return [str(outbox.add(session, audit_event(n)).id) for n in range(count)]
+
+
+def _refuse(engine, event_id: str) -> None:
+    """Point one row at an exchange the broker refuses to declare (``amq.`` names are reserved: ACCESS_REFUSED
+    closes the channel), as a row for an exchange this relay may not use would be."""
+    with engine.begin() as conn:
+        conn.execute(
+            outbox_table.update()
+            .where(outbox_table.c.event_id == event_id)
+            .values(exchange="amq.hocba-refused")
+        )
+
+
+def test_a_row_the_broker_refuses_holds_back_no_other_and_is_parked_then_released(engine, amqp_uri, tap):
+    first, bad, last = _staged(engine, 3)
+    _refuse(engine, bad)
+    relay = make_relay(engine, amqp_uri)
+
+    # The batch is refused; each row alone: the two good ones go out (one may go twice: it was confirmed in the
+    # refused batch too; duplicates are the relay's contract, inboxes absorb them), the bad one is counted.
+    assert relay.relay_once() == 2
+    assert set(m.properties["message_id"] for m in drain(amqp_uri, tap)) == {first, last}
+    row = lambda: _row(engine, bad)  # noqa: E731
+    assert row().attempts == 1 and "ACCESS_REFUSED" in row().last_error and row().published_at is None
+
+    # Tried again, alone, until it is parked: then no longer picked, and counted apart from the relay's lag.
+    for tries in range(2, PARK_AFTER + 1):
+        assert relay.relay_once() == 0
+        assert row().attempts == tries
+    assert relay.relay_once() == 0 and row().attempts == PARK_AFTER  # parked: not tried again
+    assert relay.parked() == 1 and relay.pending() == (0, 0.0)
+
+    # Behind it, new rows flow as before.
+    (later,) = _staged(engine, 1)
+    assert relay.relay_once() == 1
+    assert [m.properties["message_id"] for m in drain(amqp_uri, tap)] == [later]
+
+    # Once the cause is fixed, an operator releases it and it goes out.
+    with engine.begin() as conn:
+        conn.execute(
+            outbox_table.update().where(outbox_table.c.event_id == bad).values(exchange="gradebook.events")
+        )
+    listed = CliRunner().invoke(app, ["outbox", "parked", "gradebook"], env={"COLUMNS": "300"})
+    assert listed.exit_code == 0 and bad in listed.output and "ACCESS_REFUSED" in listed.output, listed.output
+    released = CliRunner().invoke(app, ["outbox", "release", "gradebook", "--event-id", bad])
+    assert released.exit_code == 0 and "1 parked row(s) released" in released.output, released.output
+    assert release_parked(engine, outbox_table, bad) == 0  # nothing parked is left to release
+    assert relay.relay_once() == 1 and relay.parked() == 0
+    assert [m.properties["message_id"] for m in drain(amqp_uri, tap)] == [bad]
+
+
+def test_a_lost_broker_parks_no_row(engine, amqp_uri, tap):
+    """An outage is nobody's row's fault: however often the relay fails on it, the rows are only annotated."""
+    (event_id,) = _staged(engine, 1)
+    relay = make_relay(engine, amqp_uri)
+    for _ in range(PARK_AFTER + 2):
+        relay.record_failure(ConnectionError("broker unreachable"))
+    assert _row(engine, event_id).attempts == 0 and relay.parked() == 0
+    assert "broker unreachable" in _row(engine, event_id).last_error
+    assert relay.relay_once() == 1
+
+
+def _row(engine, event_id: str):  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.execute(select(outbox_table).where(outbox_table.c.event_id == event_id)).one()
