@@ -395,7 +395,7 @@ def _decided(case: str, got: dict[str, Any]) -> str:
         )
     if case == SUPPLEMENTARY:
         return (
-            f"Toán {averages.get('toan.year')}, {SUPPLEMENTARY_QUALITY.replace('_', ' ')} Cần cố gắng → "
+            f"Toán {averages.get('toan.year')}, chăm chỉ Cần cố gắng → "
             f"{year.get('year_result')}, {year.get('completion')} (the {year.get('reporting_path')} path); after "
             f"the supplementary assessment Toán {averages.get('toan.year_after_retest')} → "
             f"{year.get('year_result_after_supplementary')}, {year.get('completion_after_supplementary')}, "
