@@ -212,7 +212,8 @@ def _school_year(
     pipeline: Pipeline, demo: DemoSchool, console: Console, cases: demo_cases.Cases | None = None
 ) -> None:
     school = demo.school
-    title = f"{demo.name} ({school.level.replace('_', ' ')}, grade {school.grade}, {school.year})"
+    grades = ", ".join(str(g) for g in sorted({c["grade"] for c in school.classes}, reverse=True))
+    title = f"{demo.name} ({school.level.replace('_', ' ')}, grade {grades}, {school.year})"
     if pipeline.year_locked(demo):
         console.print(f"1–3. {title}: the year is already locked (an earlier run); nothing is entered again")
         return
