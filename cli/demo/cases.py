@@ -420,14 +420,25 @@ def _terms(pipeline: Pipeline, cases: Cases, latest: dict[str, Any]) -> tuple[st
     }
     toan = root.find("h:Subjects/h:Subject[@code='toan']/h:Term[@term='hk1']", ns)
     by = toan.get("assessedByName") if toan is not None else None
+    # Each school signs only what it assessed: this school's subject teachers cover term II and the year.
+    covers = [
+        c.text or ""
+        for step in root.iterfind("h:SignaturePlan/h:Step", ns)
+        if step.get("role") == "subject_teacher"
+        for c in step.iterfind("h:Covers", ns)
+    ]
+    signed_here = bool(covers) and all(c.endswith((":hk2", ":year")) for c in covers)
     ok = (
         where.get("hk1") == cases.sender.name
         and where.get("hk2") != cases.sender.name
         and by == cases.sender.name
+        and signed_here
     )
     return (
         f"   the record says: học kỳ I at {where.get('hk1')}, học kỳ II at {where.get('hk2')} (Toán term I assessed "
-        f"by {by}); term I came through the handover event, not typed by the office",
+        f"by {by}); {cases.receiving.name}'s subject teachers sign "
+        f"{'term II and the year only' if signed_here else 'TERM I TOO'} ({len(covers)} rows); term I came "
+        "through the handover event, not typed by the office",
         0 if ok else 1,
     )
 
