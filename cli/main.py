@@ -259,8 +259,8 @@ def demo(
     ),
 ) -> None:
     """A primary and a lower-secondary school through the whole pipeline, with a re-test, summer training, an
-    exemption and a year-end transfer from a third school (each case's path to the province); local defaults; safe
-    to run again."""
+    exemption, a year-end and a mid-year transfer from a third school and a grade-4 supplementary assessment (each
+    case's path to the province); local defaults; safe to run again."""
     from cli.demo.run import demo_env, run_demo
     from cli.stack import spawn_stack, stop_stack
     from services.runtime.settings import get_settings

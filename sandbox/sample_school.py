@@ -262,23 +262,62 @@ RETEST, SUMMER_CONDUCT, EXEMPT, TRANSFERRED = "retest", "summer_conduct", "exemp
 CASES = (RETEST, SUMMER_CONDUCT, EXEMPT, TRANSFERRED)
 RETEST_SUBJECT = "toan"  # failed at year end (3.0), re-tested in the summer
 EXEMPT_SUBJECT = "gdtc"  # exempted for the whole year by the principal's decision
+# A lower-secondary student who joins after term I: term II only is entered here (term I is the sending school's).
+MIDYEAR = "midyear"
+# A grade 1-4 pupil not complete at year end (TT27 art. 11): Toán at level C (test 4) and chăm chỉ at Cần cố gắng in
+# term II; re-assessed in the summer.
+SUPPLEMENTARY = "supplementary"
+SUPPLEMENTARY_SUBJECT = "toan"
+SUPPLEMENTARY_QUALITY = "cham_chi"
+
+
+def grade_of(school: SampleSchool, class_id: str) -> int:
+    return int(next(c["grade"] for c in school.classes if c["class_id"] == class_id))
+
+
+def add_class(school: SampleSchool, grade: int, students: int) -> str:
+    """Another class, of another grade, after every class ``build`` made (a primary school's grade-4 class beside
+    its grade-5 ones): a homeroom teacher of its own, the first class's teachers for the other subjects, and
+    ``students`` pupils drawn from generators of their own, so everything ``build`` made keeps what it drew."""
+    number = 1 + sum(1 for c in school.classes if c["grade"] == grade)
+    class_id = f"{school.school_id}-{grade}a{number}"
+    rng = random.Random(f"{class_id}:class")
+    homeroom = f"{school.school_id}-gv{1 + sum(1 for t in school.teachers if '-gv' in t['teacher_id']):03d}"
+    school.teachers.append({"teacher_id": homeroom, "full_name": person_name(rng, rng.random() < 0.7)})
+    first = school.classes[0]["class_id"]
+    school.classes.append(
+        {"class_id": class_id, "name": f"{grade}A{number}", "grade": grade, "homeroom_teacher_id": homeroom}
+    )
+    for code, periods in school.subjects:
+        taught = school.primary and code in PRIMARY_HOMEROOM_TAUGHT
+        school.assignments.append(
+            {
+                "class_id": class_id,
+                "subject_code": code,
+                "teacher_id": homeroom if taught else school.teacher_of(first, code),
+                "periods_per_year": periods,
+            }
+        )
+    for _ in range(students):
+        add_student(school, class_id, None)
+    return class_id
 
 
 def add_student(
-    school: SampleSchool, class_id: str, case: str, like: dict[str, Any] | None = None
+    school: SampleSchool, class_id: str, case: str | None, like: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """One more student at the end of ``class_id``, for a demo ``case``: drawn from a generator of their own, so
-    every student ``build`` made keeps what it drew. ``like``: the same person as another school's student (a
-    transfer: name, birth, MOET code and personal ID travel with them; the ids are this school's own)."""
+    """One more student at the end of ``class_id``, for a demo ``case`` (None: an ordinary, drawn one): drawn from a
+    generator of their own, so every student ``build`` made keeps what it drew. ``like``: the same person as another
+    school's student (a transfer: name, birth, MOET code and personal ID travel with them; the ids are this school's
+    own)."""
     roll = len(school.students_of(class_id)) + 1
     student_id = f"{class_id}-hs{roll:02d}"
-    rng = random.Random(f"{student_id}:{case}")
-    entered = int(school.year[:4]) - (
-        school.grade - (1 if school.primary else 6 if school.grade <= 9 else 10)
-    )
+    rng = random.Random(f"{student_id}:{case}" if case else f"{student_id}:drawn")
+    grade = grade_of(school, class_id)
+    entered = int(school.year[:4]) - (grade - (1 if school.primary else 6 if grade <= 9 else 10))
     if like is None:
         female = rng.random() < 0.5
-        birth_year = int(school.year[:4]) - school.grade - 6
+        birth_year = int(school.year[:4]) - grade - 6
         taken = {s["personal_id"] for s in school.students}
         serial = rng.randint(0, 999999)
         while (pid := f"001{3 if female else 2}{birth_year % 100:02d}{serial:06d}") in taken:
@@ -314,8 +353,18 @@ def add_student(
     }
     order = list(school.students[0]) if school.students else list(student)
     school.students.append({k: student[k] for k in order})
-    school.cases[student_id] = case
+    if case is not None:
+        school.cases[student_id] = case
     return student
+
+
+def _primary_case_entry(case: str, subject_code: str, term: str) -> dict[str, Any]:
+    """A primary case pupil's term of one subject: Hoàn thành with a test of 7, but the supplementary pupil's term
+    II Toán: Chưa hoàn thành with a test of 4."""
+    weak = case == SUPPLEMENTARY and subject_code == SUPPLEMENTARY_SUBJECT and term == "hk2"
+    return {"level": "C" if weak else "H"} | (
+        {"test": 4 if weak else 7} if subject_code in PRIMARY_TESTED else {}
+    )
 
 
 def _case_entry(case: str, subject_code: str) -> dict[str, Any] | None:
@@ -347,8 +396,13 @@ def marks_for(
     periods = dict(school.subjects)[subject_code] or 35
     entries = []
     for s in school.students_of(class_id):
-        if s["student_id"] in school.cases and not school.primary:
-            chosen = _case_entry(school.cases[s["student_id"]], subject_code)
+        case = school.cases.get(s["student_id"])
+        if case is not None and school.primary:
+            entries.append({"student_id": s["student_id"], **_primary_case_entry(case, subject_code, term)})
+            continue
+        if case is not None:
+            # A student who joined after term I has no term I here: it is the sending school's.
+            chosen = None if case == MIDYEAR and term == "hk1" else _case_entry(case, subject_code)
             if chosen is not None:
                 entries.append({"student_id": s["student_id"], **chosen})
             continue
@@ -395,20 +449,35 @@ def marks_for(
 
 def homeroom_for(school: SampleSchool, class_id: str, term: str) -> list[dict[str, Any]]:
     entries = []
+    competencies = competencies_of(grade_of(school, class_id))
     for s in school.students_of(class_id):
         rng = random.Random(f"{s['student_id']}:{term}:homeroom")
+        case = school.cases.get(s["student_id"])
+        if case == MIDYEAR and term == "hk1":
+            continue  # term I is the sending school's
+        if school.primary and case is not None:
+            weak = {SUPPLEMENTARY_QUALITY: "C"} if case == SUPPLEMENTARY and term == "hk2" else {}
+            entries.append(
+                {
+                    "student_id": s["student_id"],
+                    "qualities": dict.fromkeys(QUALITIES, "Đ") | weak,
+                    "competencies": dict.fromkeys(competencies, "Đ"),
+                    "absences": 1,
+                    "homeroom_comment": "Cần cố gắng hơn ở môn Toán và tính chăm chỉ.",
+                }
+            )
+            continue
         if school.primary:
             entries.append(
                 {
                     "student_id": s["student_id"],
                     "qualities": {k: rng.choice(["T", "T", "Đ"]) for k in QUALITIES},
-                    "competencies": {k: rng.choice(["T", "T", "Đ"]) for k in competencies_of(school.grade)},
+                    "competencies": {k: rng.choice(["T", "T", "Đ"]) for k in competencies},
                     "absences": rng.randint(0, 4),
                     "homeroom_comment": "Ngoan, lễ phép, tích cực tham gia các hoạt động của lớp.",
                 }
             )
             continue
-        case = school.cases.get(s["student_id"])
         conduct = rng.choice(["Tốt", "Tốt", "Tốt", "Khá", "Đạt"])
         entries.append(
             {
@@ -420,6 +489,28 @@ def homeroom_for(school: SampleSchool, class_id: str, term: str) -> list[dict[st
             }
         )
     return entries
+
+
+def next_year(school: SampleSchool, year: str, leaving: set[str]) -> SampleSchool:
+    """The school a year on: each class one grade up (its id and name anew), the same teachers and assignments, its
+    students but ``leaving`` in the class they move up to, under their own ids (one student row per school for
+    life)."""
+    grade = school.grade + 1
+    moved = SampleSchool(
+        school.school_id, grade=grade, year=year, teachers=[dict(t) for t in school.teachers]
+    )
+    renamed = {}
+    for n, c in enumerate(school.classes):
+        renamed[c["class_id"]] = class_id = f"{school.school_id}-{grade}a{n + 1}"
+        moved.classes.append({**c, "class_id": class_id, "name": f"{grade}A{n + 1}", "grade": grade})
+    moved.assignments = [{**a, "class_id": renamed[a["class_id"]]} for a in school.assignments]
+    rolls: dict[str, int] = {}
+    for s in school.students:
+        if s["student_id"] not in leaving:
+            class_id = renamed[s["class_id"]]
+            rolls[class_id] = rolls.get(class_id, 0) + 1
+            moved.students.append({**s, "class_id": class_id, "roll_number": rolls[class_id]})
+    return moved
 
 
 def to_csv(rows: list[dict[str, Any]]) -> bytes:

@@ -74,14 +74,24 @@ class Pipeline:
 
     def year_locked(self, demo: DemoSchool) -> bool:
         """Whether an earlier run already locked the school's year (then nothing may be entered again)."""
-        first = demo.school.classes[0]["class_id"]
+        return self.term_locked(demo, demo.school.classes[0]["class_id"], "hk2")
+
+    def term_locked(self, demo: DemoSchool, class_id: str, term: str) -> bool:
+        """Whether the class's term is locked (False for a class the school has not imported)."""
         response = http_client.get(
-            f"{self.url['gradebook']}/classes/{first}/sheet",
-            params={"term": "hk2"},
+            f"{self.url['gradebook']}/classes/{class_id}/sheet",
+            params={"term": term},
             headers=self.auth(demo.school_id, demo.school.principal_id, "principal"),
             timeout=self.timeout,
         )
         return response.status_code == 200 and bool(response.json()["locked"])
+
+    def lock_term(self, demo: DemoSchool, class_id: str, term: str) -> None:
+        self._json(
+            "POST",
+            f"{self.url['gradebook']}/classes/{class_id}/terms/{term}/lock",
+            self.auth(demo.school_id, demo.school.principal_id, "principal"),
+        )
 
     def load(self, demo: DemoSchool) -> None:
         load_via_api(self.url["gradebook"], demo.school, self.token, name=demo.name)
@@ -249,7 +259,7 @@ class Pipeline:
             rejected=int(sync["rejected"]),
         )
 
-    # -- the demo's cases: an exemption, the summer, a transfer (issue 17) ---------------------------------------
+    # -- the demo's cases: an exemption, the summer, the transfers (issue 17) --------------------------------------
 
     def results(self, demo: DemoSchool, class_id: str, student_id: str) -> dict[str, Any]:
         """What the homeroom teacher sees of a student's year (results, averages and why)."""
@@ -284,25 +294,26 @@ class Pipeline:
         self,
         demo: DemoSchool,
         class_id: str,
-        retests: dict[str, dict[str, Any]],
-        conduct: dict[str, str],
+        retests: dict[str, dict[str, dict[str, Any]]],
+        traits: dict[str, dict[str, Any]],
     ) -> dict[str, Any]:
-        """After the year's lock: each subject teacher enters the re-test results (subject → student → result), the
-        homeroom teacher the conduct after summer training (student → conduct), the principal locks the summer."""
+        """After the year's lock: each subject teacher enters the re-test results (subject → student → entry:
+        ``result``, and a primary pupil's ``test``), the homeroom teacher what summer training re-assessed (student →
+        entry: ``conduct``, or a primary pupil's ``qualities``/``competencies``), the principal locks the summer."""
         school, gradebook = demo.school, self.url["gradebook"]
         for code, entries in retests.items():
             self._json(
                 "PUT",
                 f"{gradebook}/classes/{class_id}/subjects/{code}/summer/retest",
                 self.auth(school.school_id, school.teacher_of(class_id, code), "teacher"),
-                json={"entries": [{"student_id": s, "result": r} for s, r in entries.items()]},
+                json={"entries": [{"student_id": s, **entry} for s, entry in entries.items()]},
             )
-        if conduct:
+        if traits:
             self._json(
                 "PUT",
                 f"{gradebook}/classes/{class_id}/summer/conduct",
                 self.auth(school.school_id, school.homeroom_of(class_id), "teacher", "homeroom"),
-                json={"entries": [{"student_id": s, "conduct": c} for s, c in conduct.items()]},
+                json={"entries": [{"student_id": s, **entry} for s, entry in traits.items()]},
             )
         return dict(
             self._json(

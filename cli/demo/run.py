@@ -1,6 +1,7 @@
 """`hocba demo`: a primary and a lower-secondary school through the whole pipeline, on local defaults, and issue 17's
-cases in the lower-secondary school (a re-test, summer conduct training, an exemption, a year-end transfer from a
-third school: cli/demo/cases.py), each with its path to the province.
+cases (cli/demo/cases.py): in the lower-secondary school a re-test, summer conduct training, an exemption, a year-end
+and a mid-year transfer from a third school; in the primary school a grade-4 supplementary assessment; each with its
+path to the province.
 
 Each step is what a user does over the services' HTTP APIs (cli/demo/pipeline.py); everything after the principal's lock
 runs by itself. A second run reuses what the first finished: a locked year is not entered again, sealed records are
@@ -27,6 +28,7 @@ from cli.demo import cases as demo_cases
 from cli.demo.files import collect, verify_all
 from cli.demo.pipeline import REHEARSAL_DAY, DemoSchool, Pipeline, StageCounts
 from cli.registry import SERVICES, dev_token, gateway_url
+from sandbox.sample_school import MIDYEAR, TRANSFERRED
 from services.runtime import http_client
 
 
@@ -105,9 +107,10 @@ def run_demo(
         console.print("services ready: " + ", ".join(f"{n} {u}" for n, u in pipeline.url.items()))
         schools = _schools()
         sender = demo_cases.sender_school()
-        cases = demo_cases.add_cases(schools[1], sender)
+        cases = demo_cases.add_cases(schools[1], sender, schools[0])
         if not demo_cases.sender_reported(pipeline, sender):
             _previous_year(spawn, stop, procs, pipeline, sender, console)
+        console.print(escape(demo_cases.sender_term_one(pipeline, cases)))
         for demo in schools:
             pipeline.provision_qr(demo)
             _school_year(pipeline, demo, console, cases if demo is cases.receiving else None)
@@ -209,7 +212,8 @@ def _school_year(
     pipeline: Pipeline, demo: DemoSchool, console: Console, cases: demo_cases.Cases | None = None
 ) -> None:
     school = demo.school
-    title = f"{demo.name} ({school.level.replace('_', ' ')}, grade {school.grade}, {school.year})"
+    grades = ", ".join(str(g) for g in sorted({c["grade"] for c in school.classes}, reverse=True))
+    title = f"{demo.name} ({school.level.replace('_', ' ')}, grade {grades}, {school.year})"
     if pipeline.year_locked(demo):
         console.print(f"1–3. {title}: the year is already locked (an earlier run); nothing is entered again")
         return
@@ -220,7 +224,8 @@ def _school_year(
     )
     if cases is not None:
         console.print(f"   {escape(demo_cases.decide_exemption(pipeline, cases))}")
-        console.print(f"   {escape(demo_cases.hand_over(pipeline, cases))}")
+        for case in (TRANSFERRED, MIDYEAR):
+            console.print(f"   {escape(demo_cases.hand_over(pipeline, cases, case))}")
     requests = pipeline.marks_requests(demo)
     with Progress(
         TextColumn("   {task.description}"), BarColumn(), MofNCompleteColumn(), console=console
@@ -307,7 +312,8 @@ def _summer(pipeline: Pipeline, cases: demo_cases.Cases, console: Console) -> in
     only check, "not after the path's cutoff", holds as it does on 10 August)."""
     day = pipeline.set_province_day(demo_cases.SUMMER_DAY)
     console.print(f"6b. the summer: the province's clock is now {day} (before the 15 August cutoff)")
-    console.print(f"    {escape(demo_cases.summer(pipeline, cases))}")
+    for line in demo_cases.summer(pipeline, cases):
+        console.print(f"    {escape(line)}")
     signatures = demo_cases.follow_summer(pipeline, cases)
     console.print(
         f"    {signatures} personal signatures on the records decided again; sealed and reported on the "

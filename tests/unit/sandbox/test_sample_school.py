@@ -70,3 +70,55 @@ def test_the_demo_cases_are_added_after_the_school_and_their_year_is_chosen() ->
     conduct = {e["student_id"]: e["conduct"] for e in homeroom_for(school, class_id, "hk1")}
     assert conduct[added[SUMMER_CONDUCT]["student_id"]] == "Chưa đạt"
     assert conduct[added[EXEMPT]["student_id"]] == "Tốt"
+
+
+def test_the_mid_year_and_supplementary_cases_keep_every_drawn_value_and_choose_their_year() -> None:
+    """The demo's two later cases: a grade-4 class added to a grade-5 school (its own homeroom teacher, pupils from
+    generators of their own) with the pupil not complete in term II; the sending school a year on, without the
+    student who left at year end; the student who joins after term I has term II only at the receiving school."""
+    from sandbox.sample_school import (
+        MIDYEAR,
+        SUPPLEMENTARY,
+        SUPPLEMENTARY_QUALITY,
+        add_class,
+        add_student,
+        homeroom_for,
+        marks_for,
+        next_year,
+    )
+
+    primary = build("th-kim-dong", classes=2, students_per_class=20, grade=5)
+    before = [dict(s) for s in primary.students]
+    class_id = add_class(primary, 4, 4)
+    pupil = add_student(primary, class_id, SUPPLEMENTARY)["student_id"]
+    assert primary.students[: len(before)] == before and class_id.endswith("-4a1")
+    homeroom = primary.homeroom_of(class_id)
+    assert homeroom not in {c["homeroom_teacher_id"] for c in primary.classes[:2]}
+    assert primary.teacher_of(class_id, "toan") == homeroom
+    assert {s["birth_date"][:4] for s in primary.students_of(class_id)} == {"2015"}
+    toan = {e["student_id"]: e for e in marks_for(primary, class_id, "toan", "hk2")}
+    assert toan[pupil] == {"student_id": pupil, "level": "C", "test": 4}
+    assert (
+        next(e for e in marks_for(primary, class_id, "toan", "hk1") if e["student_id"] == pupil)["level"]
+        == "H"
+    )
+    traits = next(e for e in homeroom_for(primary, class_id, "hk2") if e["student_id"] == pupil)
+    assert traits["qualities"][SUPPLEMENTARY_QUALITY] == "C"
+
+    sender = build("thcs-le-loi", classes=1, students_per_class=3, grade=7, year="2024-2025")
+    later = next_year(sender, "2025-2026", {sender.students[0]["student_id"]})
+    assert (later.grade, later.year, [c["class_id"] for c in later.classes]) == (
+        8,
+        "2025-2026",
+        ["thcs-le-loi-8a1"],
+    )
+    assert [s["student_id"] for s in later.students] == [s["student_id"] for s in sender.students[1:]]
+    school = build("thcs-nguyen-du")
+    receiving = school.classes[0]["class_id"]
+    joined = add_student(school, receiving, MIDYEAR, like=later.students[0])["student_id"]
+    assert all(e["student_id"] != joined for e in marks_for(school, receiving, "toan", "hk1"))
+    assert all(e["student_id"] != joined for e in homeroom_for(school, receiving, "hk1"))
+    assert (
+        next(e for e in marks_for(school, receiving, "toan", "hk2") if e["student_id"] == joined)["final"]
+        == "8"
+    )
