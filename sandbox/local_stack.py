@@ -114,12 +114,48 @@ def ensure_rabbitmq(host: str, port: int) -> None:
             if wait_until(host, port, 60):
                 ensure_management(host)
                 return
-        say("starting RabbitMQ")
-        run("rabbitmq-server", "-detached", check=False)
-        if not wait_until(host, port, 90):
-            raise SystemExit(f"[setup] RabbitMQ did not come up on {host}:{port}")
-        run("rabbitmqctl", "await_startup", check=False)
+        _start_rabbitmq(host, port)
+    elif host in LOCAL and _open_files_of_node() < BROKER_OPEN_FILES:
+        say(
+            f"RabbitMQ: restarting the node with {BROKER_OPEN_FILES} open files (it has {_open_files_of_node()})"
+        )
+        run("rabbitmqctl", "-q", "stop", check=False)
+        _start_rabbitmq(host, port)
     ensure_management(host)
+
+
+# Open files for the local broker. On RabbitMQ 3.x each quorum queue reserves file handles in the node's file
+# handle cache (3 on one node), whose limit the node takes from its open-files limit at boot (Debian's 1024: 927
+# handles); once reservations fill it, no new connection completes its handshake, for anyone (services/runtime/
+# queues.py). The test suite runs on quorum queues, a vhost per test module and per stack, three processes at once:
+# a few hundred queues. The limit is only read at boot, and another user's running process cannot have it raised
+# (prlimit: not permitted here), so a node with less is restarted once, and /etc/default/rabbitmq-server keeps it.
+BROKER_OPEN_FILES = 20000
+
+
+def _open_files_of_node() -> int:
+    """The running node's soft open-files limit (its Erlang VM's), or 0 when it cannot be read."""
+    found = run("rabbitmqctl", "-q", "eval", "list_to_integer(os:getpid()).", check=False).stdout.strip()
+    limits = Path(f"/proc/{found}/limits")
+    if not found.isdigit() or not limits.exists():
+        return 0
+    match = re.search(r"^Max open files\s+(\d+)", limits.read_text(), re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def _start_rabbitmq(host: str, port: int) -> None:
+    defaults = Path("/etc/default/rabbitmq-server")
+    line = f"ulimit -n {BROKER_OPEN_FILES}"
+    if defaults.parent.is_dir() and line not in (defaults.read_text() if defaults.exists() else ""):
+        # The service's own start (a reboot, `service rabbitmq-server start`) reads it too.
+        with defaults.open("a", encoding="utf-8") as f:
+            f.write(f"\n# make setup: quorum queues reserve file handles (sandbox/local_stack.py)\n{line}\n")
+    say("starting RabbitMQ")
+    run("bash", "-c", f"{line} && exec rabbitmq-server -detached", check=False)
+    if not wait_until(host, port, 90):
+        raise SystemExit(f"[setup] RabbitMQ did not come up on {host}:{port}")
+    run("rabbitmqctl", "await_startup", check=False)
+    wait_until(host, 15672, 60)  # the management API (enabled once: the plugin list persists) comes up after AMQP
 
 
 def ensure_management(host: str) -> None:
