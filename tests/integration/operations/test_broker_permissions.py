@@ -25,7 +25,7 @@ from services.runtime.broker_access import (
 )
 from services.runtime.handlers import ReliableEventHandler
 from services.runtime.queues import QUORUM, typed_arguments
-from services.runtime.relay import ConfirmingPublisher, OutgoingMessage
+from services.runtime.relay import ConfirmingPublisher, MessageRefused, OutgoingMessage
 from services.runtime.settings import Settings
 from tests.conftest import RUN
 from tests.helpers import get_one, queue_depth, running, wait_for
@@ -121,10 +121,12 @@ def test_gradebooks_users_cannot_publish_to_signings_exchange(users):
         error = publish_refused(users[principal], "signing.events", "transcript.sealed.v1")
         assert error.code == 403, str(error)
         assert str(error).startswith("Basic.publish") and "access to exchange 'signing.events'" in str(error)
-    # The relay's own path (declare, then publish with confirms) is refused just the same.
+    # The relay's own path (declare, then publish with confirms) is refused just the same: the broker's refusal,
+    # which the relay counts against the row (MessageRefused) rather than retrying the batch as a lost connection.
     publisher = ConfirmingPublisher(users["gradebook-relay"], confirm_timeout=5, declare_exchanges=False)
-    with pytest.raises(AccessRefused):
+    with pytest.raises(MessageRefused) as refused:
         publisher.publish_batch([message("signing.events", "transcript.sealed.v1")])
+    assert isinstance(refused.value.__cause__, AccessRefused), repr(refused.value.__cause__)
     publisher.close()
 
 
