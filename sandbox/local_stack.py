@@ -114,12 +114,65 @@ def ensure_rabbitmq(host: str, port: int) -> None:
             if wait_until(host, port, 60):
                 ensure_management(host)
                 return
-        say("starting RabbitMQ")
-        run("rabbitmq-server", "-detached", check=False)
-        if not wait_until(host, port, 90):
-            raise SystemExit(f"[setup] RabbitMQ did not come up on {host}:{port}")
-        run("rabbitmqctl", "await_startup", check=False)
+        _start_rabbitmq(host, port)
+    elif host in LOCAL and _open_files_of_node() < BROKER_OPEN_FILES and _raise_open_files():
+        say(f"RabbitMQ: restarting the node for its open-files limit (it has {_open_files_of_node()})")
+        run("rabbitmqctl", "-q", "stop", check=False)
+        _start_rabbitmq(host, port)
+    if host in LOCAL and _open_files_of_node() < BROKER_OPEN_FILES:
+        say(
+            f"RabbitMQ allows {_open_files_of_node()} open files: the test suite's quorum queues need "
+            f"{BROKER_OPEN_FILES} (raise the rabbitmq user's hard limit, then run make setup again)"
+        )
     ensure_management(host)
+
+
+# Open files the local broker needs. On RabbitMQ 3.x each quorum queue reserves file handles in the node's file handle
+# cache (3 on one node), whose limit the node takes from its open-files limit at boot (Debian's soft 1024: 927
+# handles); once reservations fill it, no new connection completes its handshake, for anyone (services/runtime/
+# queues.py). The test suite runs on quorum queues, a vhost per test module and per stack, three processes at once:
+# a few hundred queues. The limit is read only at boot, and another user's running process cannot have it raised
+# from outside here (prlimit: not permitted), so the node's environment file raises its soft limit to its hard one
+# (which `su` keeps; Debian's is 20000 here), and a node started with less is restarted once.
+BROKER_OPEN_FILES = 5000
+_ENV_FILE = Path("/etc/rabbitmq/rabbitmq-env.conf")
+_RAISE = (
+    'ulimit -S -n "$(ulimit -H -n)" 2>/dev/null || true  # make setup: quorum queues reserve file handles'
+)
+
+
+def _open_files_of_node() -> int:
+    """The running node's soft open-files limit (its Erlang VM's), or 0 when it cannot be read."""
+    found = run("rabbitmqctl", "-q", "eval", "list_to_integer(os:getpid()).", check=False).stdout.strip()
+    limits = Path(f"/proc/{found}/limits")
+    if not found.isdigit() or not limits.exists():
+        return 0
+    match = re.search(r"^Max open files\s+(\d+)", limits.read_text(), re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def _raise_open_files() -> bool:
+    """The line that raises the node's soft limit, in the environment file every start of it sources (the service's
+    and `rabbitmq-server -detached`); True when it was not there yet (a restart applies it)."""
+    if not _ENV_FILE.parent.is_dir():
+        return False
+    text = _ENV_FILE.read_text() if _ENV_FILE.exists() else ""
+    if _RAISE in text:
+        return False
+    _ENV_FILE.write_text(text + ("" if text.endswith("\n") or not text else "\n") + _RAISE + "\n")
+    return True
+
+
+def _start_rabbitmq(host: str, port: int) -> None:
+    _raise_open_files()
+    say("starting RabbitMQ")
+    run("rabbitmq-server", "-detached", check=False)
+    if not wait_until(host, port, 90):
+        raise SystemExit(f"[setup] RabbitMQ did not come up on {host}:{port}")
+    run("rabbitmqctl", "await_startup", check=False)
+    wait_until(
+        host, 15672, 60
+    )  # the management API (enabled once: the plugin list persists) comes up after AMQP
 
 
 def ensure_management(host: str) -> None:

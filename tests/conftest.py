@@ -42,6 +42,9 @@ os.environ["HOCBA_OAUTH_TOKEN_URL"] = f"http://127.0.0.1:{_ISSUER_PORT}/token"
 os.environ["HOCBA_OAUTH_CLIENT_SECRET"] = "test-client-secret-not-for-production"
 os.environ["HOCBA_DATA_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 test bytes
 os.environ["HOCBA_LOG_JSON"] = "true"
+# The platform's durable queues are quorum queues, as on the Kubernetes cluster (services/runtime/queues.py); the
+# node must allow the file handles they reserve (`make setup` sees to it; `_broker_holds_quorum_queues` checks).
+os.environ["HOCBA_QUEUE_TYPE"] = "quorum"
 # The sample schools' year is 2025–2026, whose 30 June has passed: the suite runs it as a rehearsal before that
 # cutoff, like the demo (services/runtime/calendar.py reporting_day). Tests of the cutoff itself set their own day.
 os.environ["HOCBA_REPORTING_DAY"] = "2026-06-20"
@@ -60,6 +63,31 @@ if os.environ.get("HOCBA_TEST_PLACEHOLDERS") != RUN:
     for _service in ("gradebook", "transcript", "signing", "sync", "audit"):
         os.environ[f"HOCBA_DB_URL_{_service.upper()}"] = (
             f"postgresql+psycopg://postgres@127.0.0.1:5432/{RUN}_ask_for_service_databases_{_service}"
+        )
+
+
+# Open files the broker needs for the suite's quorum queues (each reserves 3 file handles on one node; the suite
+# holds a few hundred at once): below it, new connections would hang on the node rather than fail.
+_BROKER_OPEN_FILES = 5000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _broker_holds_quorum_queues() -> None:
+    """Stop at once, saying why, on a broker whose open-files limit quorum queues would exhaust: the node would go on
+    accepting TCP while no new AMQP connection completes (a hang, not a failure). Nothing to check where no broker
+    runs (`make unit`)."""
+    from sandbox.ports import answers
+
+    if not answers(15672):
+        return
+    from services.runtime import http_client
+
+    (node,) = http_client.get(f"{_MANAGEMENT}/api/nodes", timeout=30).json()[:1]
+    if node["fd_total"] < _BROKER_OPEN_FILES:
+        pytest.exit(
+            f"RabbitMQ allows {node['fd_total']} open files; the suite's quorum queues need {_BROKER_OPEN_FILES} "
+            "(run `make setup`: it restarts the local node with more)",
+            returncode=1,
         )
 
 

@@ -7,7 +7,7 @@ by the ``x-queue-type`` argument (a policy cannot change it), and every later de
 RabbitMQ refuses it (PRECONDITION_FAILED, inequivalent arg); `broker setup` replaces an empty queue of the other type
 and refuses one that holds messages (services/runtime/broker.py, migrate_queue_type).
 
-**Quorum in the Kubernetes cluster, classic on the single-node development broker — and why.** A classic queue lives
+**Quorum in the Kubernetes cluster and in the test suite; classic by default on a development broker — and why.** A classic queue lives
 on one node: on the 3-node cluster, when that node is lost so are its messages. A quorum queue is replicated (Raft)
 and goes on while a majority of nodes is up, so the manifests set ``HOCBA_QUEUE_TYPE=quorum``. On one node a quorum
 queue replicates nothing, and on RabbitMQ 3.x it costs something a classic queue does not: each quorum queue's
@@ -21,10 +21,15 @@ answering. That is the wedge that had quorum queues reverted (6f1e96a): the test
 three pytest processes at once, beside demos and other checkouts' runs on the same node. Reproduced on a private
 3.10.8 node with the same limit: 296 quorum queues (906 of 927 handles), connections answered; 333 (1,001), a new
 connection timed out and the node logged nothing for it (not even "accepting AMQP connection") until the vhosts were
-deleted, when it went through. So the development and test default is classic, whose handles the cache may close and
-reuse; quorum queues on a local broker are tested in a vhost of their own
-(tests/integration/operations/test_quorum_queues.py: the outbox → relay → handler → retry → dead-letter flow on
-them). A production node needs an open-files limit well above 5 handles per quorum queue plus its connections
+deleted, when it went through. The limit is read only at boot, and another user's running process cannot have it
+raised here (prlimit: not permitted), so `make setup` restarts a local node that has less than 20,000 open files
+once, with that many, and writes the limit to /etc/default/rabbitmq-server for later starts
+(sandbox/local_stack.py). The test suite then runs every platform queue as a quorum queue (tests/conftest.py sets
+HOCBA_QUEUE_TYPE=quorum, and stops at once, saying why, on a node with fewer than 5,000 open files instead of
+hanging on it); tests/integration/operations/test_quorum_queues.py checks the topology and the outbox → relay →
+handler → retry → dead-letter flow on them, and the broker's migration between the types. The development default
+stays classic, for a broker nobody has raised (a classic queue's handles the cache may close and reuse). A
+production node needs an open-files limit well above 5 handles per quorum queue plus its connections
 (docs/operators.md).
 
 Quorum queues are durable, never exclusive or auto-delete, and take per-consumer prefetch only (kombu's ``qos``

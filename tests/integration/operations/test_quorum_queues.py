@@ -136,8 +136,18 @@ def _audit_event(entity_id: str) -> AuditRecordedV1:
 
 @pytest.fixture
 def quorum_env(monkeypatch) -> Iterator[None]:
-    """`hocba broker setup` as on the cluster: HOCBA_QUEUE_TYPE=quorum."""
-    monkeypatch.setenv("HOCBA_QUEUE_TYPE", "quorum")
+    """`hocba broker setup` as on the cluster: HOCBA_QUEUE_TYPE=quorum (the suite's own, said again here)."""
+    yield from _queue_type_env(monkeypatch, "quorum")
+
+
+@pytest.fixture
+def classic_env(monkeypatch) -> Iterator[None]:
+    """`hocba broker setup` as on a development broker: the default, classic."""
+    yield from _queue_type_env(monkeypatch, "classic")
+
+
+def _queue_type_env(monkeypatch, queue_type: str) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HOCBA_QUEUE_TYPE", queue_type)
     get_settings.cache_clear()
     yield
     monkeypatch.undo()
@@ -153,9 +163,10 @@ def gradebook_outbox(service_databases):
     engine.dispose()
 
 
-def test_the_development_default_is_classic_and_quorum_is_the_setting_s():
-    assert Settings().queue_type == "classic"
-    assert Settings(queue_type="quorum").queue_type == "quorum"
+def test_the_development_default_is_classic_and_the_suite_runs_on_quorum():
+    assert Settings.model_fields["queue_type"].default == "classic"
+    assert Settings().queue_type == "quorum"  # tests/conftest.py: as on the cluster
+    assert Settings(queue_type="classic").queue_type == "classic"
 
 
 def test_every_durable_queue_of_the_platform_is_a_quorum_queue_when_the_setting_says_so(amqp_uri):
@@ -265,7 +276,9 @@ def test_setup_replaces_an_empty_classic_queue_by_a_quorum_queue_and_says_so(amq
     assert "was an empty" not in again.output
 
 
-def test_setup_with_the_classic_default_replaces_an_empty_quorum_queue_left_from_before(amqp_uri):
+def test_setup_with_the_classic_default_replaces_an_empty_quorum_queue_left_from_before(
+    amqp_uri, classic_env
+):
     """A development vhost set up while quorum queues were everyone's default holds quorum queues; with the classic
     default, setup declares them anew as classic (when empty), so nameko's redeclarations match."""
     with Connection(amqp_uri) as conn:  # what the module's earlier tests left (the relayed events among them)
