@@ -1,11 +1,23 @@
 """Helpers for the gradebook integration tests: HTTP calls as a person of the school, loading a sample school."""
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine, create_engine
 
 from sandbox.issuer import mint_token
-from sandbox.sample_school import SCORED, homeroom_for, load_via_api, marks_for, regular_count
+from sandbox.sample_school import (
+    SCORED,
+    SampleSchool,
+    build,
+    homeroom_for,
+    load_via_api,
+    marks_for,
+    regular_count,
+)
 from services.runtime import http_client
 from services.runtime.settings import get_settings
 
@@ -34,6 +46,25 @@ def load_school(client: Client, school) -> None:
             get_settings(), user_id=user, roles=roles, school_id=school_id
         ),
     )
+
+
+@contextmanager
+def school_and_another(
+    gradebook: Any, database_url: str, prefix: str, students_per_class: int, others: int = 2
+) -> Iterator[tuple[SampleSchool, Client, SampleSchool, Engine]]:
+    """A sample school of two classes loaded through the API (one class per test that changes one, so the tests
+    hold in any order) and its client; another school beside it, whose ids must answer 404; an engine on the
+    gradebook's database, disposed after."""
+    sample = build(f"{prefix}-{uuid.uuid4().hex[:6]}", classes=2, students_per_class=students_per_class)
+    other = build(f"khac-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=others)
+    client = Client(gradebook, sample.school_id)
+    load_school(client, sample)
+    load_school(Client(gradebook, other.school_id), other)
+    engine = create_engine(database_url)
+    try:
+        yield sample, client, other, engine
+    finally:
+        engine.dispose()
 
 
 def enter_year_and_lock(client: Client, school, class_id: str, principal: str = "hieu-truong") -> None:

@@ -16,6 +16,7 @@ from tests.integration.gradebook.support import (
     load_school,
     outbox_bodies,
     principal_decisions,
+    school_and_another,
     term_entry,
 )
 
@@ -42,15 +43,8 @@ def _enter(client, sample, class_id, chosen: dict[str, tuple[str, str]]):
 
 @pytest.fixture(scope="module")
 def world(gradebook, service_databases):
-    # One class per test that changes one, so that the tests hold in any order (make test-shuffled).
-    sample = build(f"kt-{uuid.uuid4().hex[:6]}", classes=2, students_per_class=3)
-    other = build(f"khac-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=2)
-    client = Client(gradebook, sample.school_id)
-    load_school(client, sample)
-    load_school(Client(gradebook, other.school_id), other)
-    engine = create_engine(service_databases["gradebook"])
-    yield sample, client, other, engine
-    engine.dispose()
+    with school_and_another(gradebook, service_databases["gradebook"], "kt", students_per_class=3) as world:
+        yield world
 
 
 def _awards(client, sample, class_id):

@@ -1,17 +1,13 @@
 """A term carried from the previous school through the API: who records it, what is refused (in Vietnamese), the
 audit entry with its source, a correction replacing it, the year's lock closing it, and the class sheet marking it."""
 
-import uuid
-
 import pytest
-from sqlalchemy import create_engine
 
-from sandbox.sample_school import SCORED, build
+from sandbox.sample_school import SCORED
 from tests.integration.gradebook.support import (
-    Client,
     enter_chosen_year,
-    load_school,
     outbox_bodies,
+    school_and_another,
     term_entry,
 )
 
@@ -22,14 +18,10 @@ SOURCE = "Hồ sơ chuyển trường số 15/CT ngày 12/01/2026"
 
 @pytest.fixture(scope="module")
 def world(gradebook, service_databases):
-    sample = build(f"ct-{uuid.uuid4().hex[:6]}", classes=2, students_per_class=2)
-    other = build(f"khac-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=1)
-    client = Client(gradebook, sample.school_id)
-    load_school(client, sample)
-    load_school(Client(gradebook, other.school_id), other)
-    engine = create_engine(service_databases["gradebook"])
-    yield sample, client, other, engine
-    engine.dispose()
+    with school_and_another(
+        gradebook, service_databases["gradebook"], "ct", students_per_class=2, others=1
+    ) as world:
+        yield world
 
 
 def _body(sample, score: str = "7.4", **changes):

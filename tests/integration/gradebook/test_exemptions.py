@@ -4,7 +4,6 @@ the rules CLI does for ``exempt``; the lock's snapshot prints "Miễn"; nobody e
 import uuid
 
 import pytest
-from sqlalchemy import create_engine
 
 from sandbox.sample_school import build, marks_for
 from services.gradebook.domain.evaluate import evaluate
@@ -16,6 +15,7 @@ from tests.integration.gradebook.support import (
     outbox_bodies,
     principal_decisions,
     rules_cli_input,
+    school_and_another,
 )
 
 pytestmark = pytest.mark.integration
@@ -25,14 +25,8 @@ REASON = "Quyết định số 15/QĐ-THCS: miễn học Giáo dục thể chấ
 
 @pytest.fixture(scope="module")
 def world(gradebook, service_databases):
-    sample = build(f"mien-{uuid.uuid4().hex[:6]}", classes=2, students_per_class=4)
-    other = build(f"khac-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=2)
-    client = Client(gradebook, sample.school_id)
-    load_school(client, sample)
-    load_school(Client(gradebook, other.school_id), other)
-    engine = create_engine(service_databases["gradebook"])
-    yield sample, client, other, engine
-    engine.dispose()
+    with school_and_another(gradebook, service_databases["gradebook"], "mien", students_per_class=4) as world:
+        yield world
 
 
 def _results(client, sample, class_id, student_id):

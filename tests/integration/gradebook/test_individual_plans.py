@@ -6,7 +6,6 @@ school's."""
 import uuid
 
 import pytest
-from sqlalchemy import create_engine
 
 from sandbox.sample_school import build
 from services.gradebook.domain.evaluate import evaluate
@@ -18,6 +17,7 @@ from tests.integration.gradebook.support import (
     outbox_bodies,
     principal_decisions,
     rules_cli_input,
+    school_and_another,
     term_entry,
 )
 
@@ -30,14 +30,8 @@ PLAN_WORDS = "kế hoạch giáo dục cá nhân"
 
 @pytest.fixture(scope="module")
 def world(gradebook, service_databases):
-    sample = build(f"khgd-{uuid.uuid4().hex[:6]}", classes=2, students_per_class=3)
-    other = build(f"khac-{uuid.uuid4().hex[:6]}", classes=1, students_per_class=2)
-    client = Client(gradebook, sample.school_id)
-    load_school(client, sample)
-    load_school(Client(gradebook, other.school_id), other)
-    engine = create_engine(service_databases["gradebook"])
-    yield sample, client, other, engine
-    engine.dispose()
+    with school_and_another(gradebook, service_databases["gradebook"], "khgd", students_per_class=3) as world:
+        yield world
 
 
 def _year(sample, students, comment_on=None):
