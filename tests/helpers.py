@@ -234,3 +234,23 @@ def stop_animator(process: subprocess.Popen[bytes] | None) -> None:
     if process is not None:
         process.terminate()
         process.wait(10)
+
+
+def fail_as_the_entity_says(entity: str, attempt: int, personal_id: str | None = None) -> None:
+    """A retry test's handler: ``flaky-*`` fails twice as PostgreSQL aborts a transaction that raced another (a
+    serialization failure: transient) then passes; ``down-*`` always times out (transient, past any budget); ``bug-*``
+    is a bug (permanent). ``personal_id`` goes into the timeout's text (the dead letter must not keep it)."""
+    import psycopg
+    import sqlalchemy
+
+    if entity.startswith("flaky") and attempt < 3:
+        raise sqlalchemy.exc.OperationalError(
+            "UPDATE marks", {}, psycopg.errors.SerializationFailure("could not serialize access")
+        )
+    if entity.startswith("down"):
+        raise TimeoutError(
+            f"the gateway did not answer for {entity}"
+            + (f"; personal_id={personal_id}" if personal_id else "")
+        )
+    if entity.startswith("bug"):
+        raise ValueError(f"cannot handle {entity}")

@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-import psycopg.errors
 import pytest
-import sqlalchemy.exc
 from kombu import Connection, Producer
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
@@ -35,7 +33,7 @@ from services.runtime.outbox import Outbox
 from services.runtime.relay import ConfirmingPublisher, OutboxRelay
 from services.runtime.retry import attempts_made
 from services.runtime.settings import Settings, get_settings
-from tests.helpers import get_one, queue_depth, running, wait_for
+from tests.helpers import fail_as_the_entity_says, get_one, queue_depth, running, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -75,14 +73,7 @@ class QuorumFlow:
     def on_audit(self, envelope):
         entity = envelope.data.entity_id
         calls.append((entity, self.attempt))
-        if entity.startswith("flaky") and self.attempt < 3:
-            raise sqlalchemy.exc.OperationalError(
-                "UPDATE marks", {}, psycopg.errors.SerializationFailure("could not serialize access")
-            )
-        if entity.startswith("down"):
-            raise TimeoutError(f"the gateway did not answer for {entity}")
-        if entity.startswith("bug"):
-            raise ValueError(f"cannot handle {entity}")
+        fail_as_the_entity_says(entity, self.attempt)
         handled.append(entity)
 
 

@@ -3,9 +3,7 @@ passes or its budget is spent; any other failure goes to `<queue>.dlq` at once."
 
 from datetime import UTC, datetime
 
-import psycopg.errors
 import pytest
-import sqlalchemy.exc
 from kombu import Connection
 from nameko.extensions import DependencyProvider
 from prometheus_client import REGISTRY
@@ -15,7 +13,7 @@ from services.runtime.broker import Subscription
 from services.runtime.dlq import replay, show
 from services.runtime.handlers import HEADER_EXCEPTION, HEADER_EXCHANGE, HEADER_QUEUE, ReliableEventHandler
 from services.runtime.retry import HEADER_ATTEMPTS, attempts_made, history_of
-from tests.helpers import get_one, publish_event, queue_depth, running, wait_for
+from tests.helpers import fail_as_the_entity_says, get_one, publish_event, queue_depth, running, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -44,15 +42,7 @@ class RetryingService:
     def on_audit(self, envelope):
         entity = envelope.data.entity_id
         calls.append((entity, self.attempt))
-        if entity.startswith("flaky") and self.attempt < 3:
-            # What SQLAlchemy raises when PostgreSQL aborts a transaction that raced another.
-            raise sqlalchemy.exc.OperationalError(
-                "UPDATE marks", {}, psycopg.errors.SerializationFailure("could not serialize access")
-            )
-        if entity.startswith("down"):
-            raise TimeoutError(f"the gateway did not answer for {entity}; personal_id=001312012345")
-        if entity.startswith("bug"):
-            raise ValueError(f"cannot handle {entity}")
+        fail_as_the_entity_says(entity, self.attempt, personal_id="001312012345")
         handled.append(entity)
 
 
