@@ -118,6 +118,11 @@ def ensure_rabbitmq(host: str, port: int) -> None:
     elif host in LOCAL and _open_files_of_node() < BROKER_OPEN_FILES and _raise_open_files():
         say(f"RabbitMQ: restarting the node for its open-files limit (it has {_open_files_of_node()})")
         run("rabbitmqctl", "-q", "stop", check=False)
+        deadline = time.monotonic() + 60
+        while (
+            answers(port, host) and time.monotonic() < deadline
+        ):  # the old VM gone before the new one starts
+            time.sleep(0.5)
         _start_rabbitmq(host, port)
     if host in LOCAL and _open_files_of_node() < BROKER_OPEN_FILES:
         say(
