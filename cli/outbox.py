@@ -35,13 +35,13 @@ def parked(service: str) -> None:
     """The service's parked rows: event, type, when written, tries, and the broker's last refusal."""
     from sqlalchemy import select
 
-    from services.runtime.relay import PARK_AFTER
+    from services.runtime.relay import parked_rows
 
     engine, t = _outbox(service)
     with engine.connect() as conn:
         rows = conn.execute(
             select(t.c.event_id, t.c.ce_type, t.c.created_at, t.c.attempts, t.c.last_error)
-            .where(t.c.published_at.is_(None), t.c.attempts >= PARK_AFTER)
+            .where(parked_rows(t))
             .order_by(t.c.id)
         ).all()
     engine.dispose()

@@ -115,20 +115,8 @@ def ensure_rabbitmq(host: str, port: int) -> None:
                 ensure_management(host)
                 return
         _start_rabbitmq(host, port)
-    elif host in LOCAL and _open_files_of_node() < BROKER_OPEN_FILES and _raise_open_files():
-        say(f"RabbitMQ: restarting the node for its open-files limit (it has {_open_files_of_node()})")
-        run("rabbitmqctl", "-q", "stop", check=False)
-        deadline = time.monotonic() + 60
-        while (
-            answers(port, host) and time.monotonic() < deadline
-        ):  # the old VM gone before the new one starts
-            time.sleep(0.5)
-        _start_rabbitmq(host, port)
-    if host in LOCAL and _open_files_of_node() < BROKER_OPEN_FILES:
-        say(
-            f"RabbitMQ allows {_open_files_of_node()} open files: the test suite's quorum queues need "
-            f"{BROKER_OPEN_FILES} (raise the rabbitmq user's hard limit, then run make setup again)"
-        )
+    if host in LOCAL:
+        _give_open_files(host, port)
     ensure_management(host)
 
 
@@ -144,6 +132,25 @@ _ENV_FILE = Path("/etc/rabbitmq/rabbitmq-env.conf")
 _RAISE = (
     'ulimit -S -n "$(ulimit -H -n)" 2>/dev/null || true  # make setup: quorum queues reserve file handles'
 )
+
+
+def _give_open_files(host: str, port: int) -> None:
+    """The local node with BROKER_OPEN_FILES open files: the line that raises them written, and a node started with
+    less restarted once (the old VM gone before the new one starts); said when its hard limit still keeps it below."""
+    has = _open_files_of_node()
+    if has < BROKER_OPEN_FILES and _raise_open_files():
+        say(f"RabbitMQ: restarting the node for its open-files limit (it has {has})")
+        run("rabbitmqctl", "-q", "stop", check=False)
+        deadline = time.monotonic() + 60
+        while answers(port, host) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        _start_rabbitmq(host, port)
+        has = _open_files_of_node()
+    if has < BROKER_OPEN_FILES:
+        say(
+            f"RabbitMQ allows {has} open files: the test suite's quorum queues need {BROKER_OPEN_FILES} "
+            "(raise the rabbitmq user's hard limit, then run make setup again)"
+        )
 
 
 def _open_files_of_node() -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 import amqp
 import kombu
-from sqlalchemy import Engine, Table, func, select, update
+from sqlalchemy import ColumnElement, Engine, Table, func, select, update
 
 from services.runtime import metrics
 from services.runtime.logging import get_logger
@@ -35,6 +35,16 @@ class MessageRefused(Exception):
 # unpublished, with its reason (``last_error``), counted by hocba_outbox_parked and logged, while every other row
 # goes on; `hocba outbox release` (an operator, once the cause is fixed) lets it be tried again.
 PARK_AFTER = 5
+
+
+def waiting_rows(t: Table) -> ColumnElement[bool]:
+    """Outbox rows the relay is to publish: not yet published, and not parked."""
+    return t.c.published_at.is_(None) & (t.c.attempts < PARK_AFTER)
+
+
+def parked_rows(t: Table) -> ColumnElement[bool]:
+    """Outbox rows set aside, unpublished, after the broker refused them PARK_AFTER times."""
+    return t.c.published_at.is_(None) & (t.c.attempts >= PARK_AFTER)
 
 
 @dataclass(frozen=True)
@@ -223,7 +233,7 @@ class OutboxRelay:
                     t.c.body,
                     t.c.public_data,
                 )
-                .where(t.c.published_at.is_(None), t.c.attempts < PARK_AFTER)
+                .where(waiting_rows(t))
                 .order_by(t.c.id)
                 .limit(self.batch_size)
                 # Rows another relay replica holds are skipped, not waited for: replicas share the work.
@@ -293,12 +303,7 @@ class OutboxRelay:
         t = self.table
         with self.engine.begin() as conn:
             oldest = (
-                conn.execute(
-                    select(t.c.id)
-                    .where(t.c.published_at.is_(None), t.c.attempts < PARK_AFTER)
-                    .order_by(t.c.id)
-                    .limit(self.batch_size)
-                )
+                conn.execute(select(t.c.id).where(waiting_rows(t)).order_by(t.c.id).limit(self.batch_size))
                 .scalars()
                 .all()
             )
@@ -314,9 +319,7 @@ class OutboxRelay:
         t = self.table
         with self.engine.connect() as conn:
             count, oldest = conn.execute(
-                select(func.count(), func.min(t.c.created_at)).where(
-                    t.c.published_at.is_(None), t.c.attempts < PARK_AFTER
-                )
+                select(func.count(), func.min(t.c.created_at)).where(waiting_rows(t))
             ).one()
             now = conn.execute(select(func.now())).scalar_one()
         return int(count), (now - oldest).total_seconds() if oldest else 0.0
@@ -325,11 +328,7 @@ class OutboxRelay:
         """Rows set aside after the broker refused them PARK_AFTER times (an operator's to look at)."""
         t = self.table
         with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).where(t.c.published_at.is_(None), t.c.attempts >= PARK_AFTER)
-                ).scalar_one()
-            )
+            return int(conn.execute(select(func.count()).where(parked_rows(t))).scalar_one())
 
     def run(self, stop: threading.Event, *, poll_seconds: float = 0.2, max_backoff: float = 10.0) -> None:
         """Relay until ``stop`` is set; drains without sleeping while there is work, backs off on errors."""
@@ -368,8 +367,6 @@ def release_parked(engine: Engine, table: Table, event_id: str | None = None) ->
     """Parked rows (all, or the one of ``event_id``) tried again from the start, once their cause is fixed (`hocba
     outbox release`); returns how many."""
     t = table
-    parked = t.c.published_at.is_(None) & (t.c.attempts >= PARK_AFTER)
-    if event_id is not None:
-        parked = parked & (t.c.event_id == event_id)
+    rows = parked_rows(t) if event_id is None else parked_rows(t) & (t.c.event_id == event_id)
     with engine.begin() as conn:
-        return conn.execute(update(t).where(parked).values(attempts=0)).rowcount
+        return conn.execute(update(t).where(rows).values(attempts=0)).rowcount

@@ -48,6 +48,14 @@ def load_school(client: Client, school) -> None:
     )
 
 
+def student_results(client: Client, class_id: str, student_id: str, user: str, *roles: str) -> Any:
+    """A student's results as ``user`` reads them through the API (GET …/results, which must answer 200)."""
+    with client.as_(user, *roles) as http:
+        r = http.get(f"/classes/{class_id}/students/{student_id}/results")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 @contextmanager
 def school_and_another(
     gradebook: Any, database_url: str, prefix: str, students_per_class: int, others: int = 2

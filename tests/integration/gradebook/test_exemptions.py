@@ -16,6 +16,7 @@ from tests.integration.gradebook.support import (
     principal_decisions,
     rules_cli_input,
     school_and_another,
+    student_results,
 )
 
 pytestmark = pytest.mark.integration
@@ -30,10 +31,7 @@ def world(gradebook, service_databases):
 
 
 def _results(client, sample, class_id, student_id):
-    with client.as_(sample.homeroom_of(class_id), "teacher", "homeroom") as h:
-        r = h.get(f"/classes/{class_id}/students/{student_id}/results")
-    assert r.status_code == 200, r.text
-    return r.json()
+    return student_results(client, class_id, student_id, sample.homeroom_of(class_id), "teacher", "homeroom")
 
 
 def test_the_year_leaves_an_exempt_subject_out_as_the_rules_cli_does_and_the_record_prints_mien(world):

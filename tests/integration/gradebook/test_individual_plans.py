@@ -18,6 +18,7 @@ from tests.integration.gradebook.support import (
     principal_decisions,
     rules_cli_input,
     school_and_another,
+    student_results,
     term_entry,
 )
 
@@ -52,10 +53,7 @@ def _year(sample, students, comment_on=None):
 
 
 def _results(client, sample, class_id, student_id):
-    with client.as_(sample.homeroom_of(class_id), "teacher", "homeroom") as h:
-        r = h.get(f"/classes/{class_id}/students/{student_id}/results")
-    assert r.status_code == 200, r.text
-    return r.json()
+    return student_results(client, class_id, student_id, sample.homeroom_of(class_id), "teacher", "homeroom")
 
 
 def test_a_plan_s_subjects_are_assessed_against_it_the_results_say_so_and_the_snapshot_carries_it(world):

@@ -17,6 +17,7 @@ from tests.integration.gradebook.support import (
     enter_chosen_year,
     load_school,
     rules_cli_input,
+    student_results,
     term_entry,
 )
 
@@ -136,10 +137,7 @@ def _enter(sample: Any, client: Client, class_id: str, years: dict[str, dict[str
 
 
 def _api_results(sample: Any, client: Client, class_id: str, student_id: str) -> dict[str, Any]:
-    with client.as_(sample.homeroom_of(class_id), "teacher", "homeroom") as h:
-        r = h.get(f"/classes/{class_id}/students/{student_id}/results")
-    assert r.status_code == 200, r.text
-    return r.json()
+    return student_results(client, class_id, student_id, sample.homeroom_of(class_id), "teacher", "homeroom")
 
 
 def _subject_order(api: dict[str, Any]) -> list[str]:

@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import create_engine
 
 from sandbox.sample_school import COMPETENCIES, PRIMARY_TESTED, QUALITIES, build
-from tests.integration.gradebook.support import Client, enter_chosen_year, load_school, outbox_bodies
+from tests.integration.gradebook.support import (
+    Client,
+    enter_chosen_year,
+    load_school,
+    outbox_bodies,
+    student_results,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -68,10 +74,7 @@ def _as(w, who: str):
 
 
 def _results(w, student_id):
-    with _as(w, "principal") as p:
-        r = p.get(f"/classes/{w['class']}/students/{student_id}/results")
-    assert r.status_code == 200, r.text
-    return r.json()
+    return student_results(w["client"], w["class"], student_id, "hieu-truong", "principal")
 
 
 def _subject(w, who, code, entries):
